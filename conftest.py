@@ -1,0 +1,32 @@
+"""Test database set-up: created and migrated as the owner role, used as the app role.
+
+The suite then talks to PostgreSQL exactly as the running app does: as a
+role that neither owns the tables nor bypasses row-level security.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker: object) -> Iterator[None]:
+    from django.test.utils import setup_databases, teardown_databases
+
+    from sam.management.commands.migrate import restore_role, use_owner_role
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        saved = use_owner_role()
+        try:
+            db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=False)
+        finally:
+            restore_role(saved)
+    yield
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        saved = use_owner_role()
+        try:
+            teardown_databases(db_cfg, verbosity=0)
+        finally:
+            restore_role(saved)

@@ -1,0 +1,1 @@
+"""The versioned REST API (``/api/v1/``): authentication, permissions, core endpoints."""

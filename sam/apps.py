@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class SamConfig(AppConfig):
+    name = "sam"
+    verbose_name = "SAM core"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from sam import checks, signals  # noqa: F401  (registers checks and handlers)
+        from sam.navigation import register
+
+        register("dashboard", "Dashboard", "dashboard", order=0, icon="home")
+        register("admin", "Admin", "members", order=90, icon="settings", action="tenant.manage_members")

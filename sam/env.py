@@ -1,0 +1,67 @@
+"""Small typed helpers that read settings from environment variables.
+
+Production refuses to start when a required variable is missing, and says
+which one; development and tests fall back to safe local defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+class MissingSetting(RuntimeError):
+    """Raised at start-up when production lacks a required variable."""
+
+
+@dataclass(frozen=True)
+class Env:
+    production: bool
+
+    def str(self, name: str, dev_default: str | None = None, *, required: bool = True) -> str:
+        value = os.environ.get(name)
+        if value not in (None, ""):
+            return value  # type: ignore[return-value]
+        if self.production and required:
+            raise MissingSetting(
+                f"Missing required setting: the environment variable {name} must be set in production "
+                f"(SAM_ENV=production). See .env.example."
+            )
+        return dev_default or ""
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = os.environ.get(name)
+        if value in (None, ""):
+            return default
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+
+    def int(self, name: str, default: int) -> int:
+        value = os.environ.get(name)
+        if value in (None, ""):
+            return default
+        try:
+            return int(value)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise MissingSetting(f"The environment variable {name} must be a whole number, got {value!r}.") from exc
+
+    def list(self, name: str, dev_default: str = "", *, required: bool = True) -> list[str]:
+        raw = self.str(name, dev_default, required=required)
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    """Turn postgres://user:password@host:port/name?opt=v into a Django DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise MissingSetting(f"DATABASE_URL must be a postgres:// URL, got scheme {parsed.scheme!r}.")
+    options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")),
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        "OPTIONS": options,
+    }

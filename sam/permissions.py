@@ -1,0 +1,53 @@
+"""The one gate for tenant pages: membership (else 404), then the allow table (else 403)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from sam.roles import allowed
+
+View = Callable[..., HttpResponse]
+
+
+def tenant_view(action: str = "tenant.view") -> Callable[[View], View]:
+    """Decorate a view under ``/t/<tenant_slug>/``.
+
+    Not signed in: to the login page. Not a member of that tenant, unknown
+    or inactive tenant: 404. A member whose role lacks ``action``: 403.
+    The view receives the request without ``tenant_slug``.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, tenant_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            tenant = getattr(request, "tenant", None)
+            membership = getattr(request, "membership", None)
+            if tenant is None or membership is None or tenant.slug != tenant_slug:
+                raise Http404("No such workspace.")
+            if not allowed(membership.role, action, user=request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.sam_action = action  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def require(request: HttpRequest, action: str, obj: Any = None) -> None:
+    """Raise 403 unless the member may do ``action`` (on ``obj``)."""
+    if not allowed(request.membership.role, action, user=request.user, obj=obj):  # type: ignore[attr-defined]
+        raise PermissionDenied
+
+
+def can(request: HttpRequest, action: str, obj: Any = None) -> bool:
+    membership = getattr(request, "membership", None)
+    return membership is not None and allowed(membership.role, action, user=request.user, obj=obj)

@@ -1,0 +1,110 @@
+"""Domain operations of the core: memberships, API tokens, audit. One function per use case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from sam.models import ApiToken, AuditEvent, Membership, User, hash_token_secret
+from sam.outbox import email_enqueue
+from sam.roles import Role
+from sam.tenancy.context import current_tenant
+
+
+def audit_record(*, actor: User | None, action: str, obj: Any = None, **data: Any) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(getattr(obj, "pk", "") or ""),
+        data=data,
+    )
+
+
+def _admin_count() -> int:
+    return Membership.objects.filter(role=Role.ADMIN).count()
+
+
+@transaction.atomic
+def membership_add(*, email: str, full_name: str, role: str, acting_user: User, site_url: str) -> Membership:
+    """Give a person a role in the current tenant; a new person gets an email to set a password."""
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email=email).first()
+    new_user = user is None
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
+    if Membership.objects.filter(user=user).exists():
+        raise ValidationError({"email": "This person is already a member of this workspace."})
+    membership = Membership.objects.create(user=user, role=Role(role))
+    tenant = current_tenant()
+    assert tenant is not None
+    if new_user:
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        link = site_url + reverse("password_reset_confirm", args=[uid, token])
+    else:
+        link = site_url + reverse("dashboard", args=[tenant.slug])
+    context = {"tenant": tenant, "user": user, "link": link, "new_user": new_user, "inviter": acting_user}
+    email_enqueue(
+        key=f"membership-added:{membership.pk}",
+        to=[user.email],
+        subject=f"You have been added to {tenant.name}",
+        text=render_to_string("emails/membership_added.txt", context),
+    )
+    audit_record(actor=acting_user, action="membership.add", obj=membership, email=email, role=role)
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str, acting_user: User) -> Membership:
+    new_role = Role(role)
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.role == Role.ADMIN and new_role != Role.ADMIN and _admin_count() <= 1:
+        raise ValidationError({"role": "A workspace needs at least one admin."})
+    old = locked.role
+    locked.role = new_role
+    locked.save(update_fields=["role"])
+    audit_record(actor=acting_user, action="membership.role", obj=locked, old=old, new=str(new_role))
+    return locked
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, acting_user: User) -> None:
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.role == Role.ADMIN and _admin_count() <= 1:
+        raise ValidationError("A workspace needs at least one admin.")
+    audit_record(actor=acting_user, action="membership.remove", obj=locked, email=locked.user.email)
+    locked.delete()
+
+
+def token_create(*, membership: Membership, name: str, expires_in_days: int | None) -> tuple[ApiToken, str]:
+    """Make a new API token for one membership. The full token is returned once, never stored."""
+    secret = ApiToken.new_secret()
+    full = f"sam_{membership.tenant_id}_{secret}"
+    expires = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = ApiToken.objects.create(
+        membership=membership,
+        name=name.strip()[:100],
+        key_hash=hash_token_secret(full),
+        hint=full[-6:],
+        expires_at=expires,
+    )
+    audit_record(actor=membership.user, action="token.create", obj=token, name=token.name)
+    return token, full
+
+
+def token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=acting_user, action="token.revoke", obj=token)
+    return token

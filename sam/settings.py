@@ -1,0 +1,273 @@
+"""Settings for the whole product, driven by environment variables.
+
+SAM_ENV chooses the mode: ``development`` (default), ``test`` or
+``production``. Production has no defaults for secrets or hosts and refuses
+to start, naming the missing variable. See .env.example for every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from celery.schedules import crontab
+
+from sam.env import Env, database_from_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SAM_ENV = os.environ.get("SAM_ENV", "development").strip().lower()
+if SAM_ENV not in {"development", "test", "production"}:
+    raise RuntimeError(f"SAM_ENV must be development, test or production, got {SAM_ENV!r}.")
+PRODUCTION = SAM_ENV == "production"
+TESTING = SAM_ENV == "test"
+env = Env(production=PRODUCTION)
+
+DEBUG = env.bool("DEBUG", default=SAM_ENV == "development")
+SECRET_KEY = env.str("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", "", required=False)
+SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "template_partials",
+    "axes",
+    "sam",
+    "accounts",
+    "scorecards",
+    "qbr",
+    "assessments",
+    "voc",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "sam.security.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "sam.tenancy.middleware.TenantMiddleware",
+]
+
+ROOT_URLCONF = "sam.urls"
+WSGI_APPLICATION = "sam.wsgi.application"
+AUTH_USER_MODEL = "sam.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sam.context_processors.tenancy",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------
+# The app connects as a role that neither owns the tables nor bypasses
+# row-level security; `manage.py migrate` switches to the owner role.
+DATABASE_URL = env.str("DATABASE_URL", "postgres://sam_app@127.0.0.1:5432/sam")
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", "postgres://sam_owner@127.0.0.1:5432/sam")
+_default_db = database_from_url(DATABASE_URL)
+_default_db.update(
+    {
+        # A PostgreSQL connection costs more than a small request: keep it.
+        "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", 600),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"NAME": env.str("TEST_DATABASE_NAME", "test_sam", required=False)},
+    }
+)
+DATABASES = {"default": _default_db}
+DB_OWNER = database_from_url(DATABASE_OWNER_URL)
+DB_APP_ROLE = str(_default_db["USER"])
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and Celery -----------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", "redis://127.0.0.1:6379/0" if not TESTING else "redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "sam-test" if TESTING else "sam",
+    }
+}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL, required=False) or REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES_NAMES = ("default", "reports", "email")
+CELERY_TASK_ROUTES = {
+    "sam.tasks.send_outbound_email": {"queue": "email"},
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Unacknowledged tasks come back after this long if the worker vanished.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+# The periodic "make it so" jobs. `manage.py tick` runs each once.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "sam.outbox.flush": {"task": "sam.tasks.outbox_flush", "schedule": timedelta(minutes=1)},
+    "sam.outbox.prune": {"task": "sam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=17)},
+}
+
+# --- Auth -----------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Lockout: after this many failures for one email from one address, wait.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Login attempts per client address per minute, whatever the username.
+LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", 20)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy: everything is served from our own origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+# --- Email ----------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "SAM <no-reply@sam.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_SMTP = "django.core.mail.backends.smtp.EmailBackend"
+_DEFAULT_EMAIL_BACKEND = {
+    "production": _SMTP,
+    "test": "django.core.mail.backends.locmem.EmailBackend",
+    "development": "django.core.mail.backends.console.EmailBackend",
+}[SAM_ENV]
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", _DEFAULT_EMAIL_BACKEND, required=False) or _DEFAULT_EMAIL_BACKEND
+# Production mail goes through a real SMTP relay, which must be named.
+EMAIL_HOST = env.str("EMAIL_HOST", "localhost", required=EMAIL_BACKEND == _SMTP)
+EMAIL_PORT = env.int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "", required=False)
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "", required=False)
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"), required=False)
+EMAIL_TIMEOUT = 20
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", 6)
+
+# --- Static and media ------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"), required=False))
+MEDIA_URL = "/media-not-served/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- API ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "sam.api.auth.MembershipTokenAuthentication",
+        "sam.api.auth.TenantSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sam.api.permissions.TenantActionPermission"],
+    "DEFAULT_PAGINATION_CLASS": "sam.api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "EXCEPTION_HANDLER": "sam.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SAM API",
+    "DESCRIPTION": "Strategic account management. Each token belongs to one membership, so it carries its tenant.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- i18n -----------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO", required=False) or "INFO"},
+    "loggers": {"axes": {"level": "WARNING"}},
+}
+
+SILENCED_SYSTEM_CHECKS: list[str] = []

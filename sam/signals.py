@@ -1,0 +1,32 @@
+"""After every migrate: the app role may read and write the tables, never own them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+
+
+def grant_app_role(using: str = "default") -> None:
+    connection = connections[using]
+    app_role = settings.DB_APP_ROLE
+    if not app_role or connection.settings_dict.get("USER") == app_role:
+        return
+    quoted = connection.ops.quote_name(app_role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        if settings.TESTING:
+            # Transactional tests empty the tables between tests with TRUNCATE.
+            cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {quoted}")
+
+
+@receiver(post_migrate)
+def _after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    # post_migrate fires once per app; granting is idempotent and cheap.
+    if sender.name == "sam":
+        grant_app_role(using)

@@ -1,0 +1,72 @@
+"""Template helpers shared by every page: icons, the tenant URL, the switcher."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from sam.selectors import memberships_of_user
+
+register = template.Library()
+
+ICON_DIR = Path(settings.BASE_DIR) / "static" / "vendor" / "tabler-icons"
+
+
+@cache
+def _icon_svg(name: str) -> str:
+    path = ICON_DIR / f"{name}.svg"
+    if not path.is_file() or path.parent != ICON_DIR:
+        raise template.TemplateSyntaxError(f"Unknown icon {name!r}: add it to scripts/vendor.sh.")
+    svg = path.read_text()
+    return svg.replace('class="icon icon-tabler', 'aria-hidden="true" focusable="false" class="icon icon-tabler', 1)
+
+
+@register.simple_tag
+def icon(name: str) -> SafeString:
+    """An inline SVG icon (decorative: screen readers skip it)."""
+    return mark_safe(_icon_svg(name))  # noqa: S308  (our own vendored files)
+
+
+@register.simple_tag(takes_context=True)
+def turl(context: dict[str, Any], name: str, *args: Any) -> str:
+    """``{% url %}`` for a page inside the current tenant."""
+    tenant = context["request"].tenant
+    return reverse(name, args=[tenant.slug, *args])
+
+
+@register.simple_tag(takes_context=True)
+def user_memberships(context: dict[str, Any]) -> list[Any]:
+    request = context["request"]
+    if not request.user.is_authenticated:
+        return []
+    return memberships_of_user(request.user)
+
+
+@register.simple_tag
+def nav_link(entry: Any, tenant: Any, active_key: str | None) -> SafeString:
+    from sam.templatetags.sam_tags import icon as _icon
+
+    classes = "nav-link" + (" active" if entry.key == active_key else "")
+    if entry.url_name is None:
+        return format_html(
+            '<span class="nav-link disabled" aria-disabled="true" title="Not available yet">'
+            '<span class="nav-link-icon">{}</span><span class="nav-link-title">{}</span></span>',
+            _icon(entry.icon),
+            entry.label,
+        )
+    current = ' aria-current="page"' if entry.key == active_key else ""
+    return format_html(
+        '<a class="{}" href="{}"{}><span class="nav-link-icon">{}</span><span class="nav-link-title">{}</span></a>',
+        classes,
+        reverse(entry.url_name, args=[tenant.slug]),
+        mark_safe(current),  # noqa: S308
+        _icon(entry.icon),
+        entry.label,
+    )

@@ -1,0 +1,48 @@
+"""The abstract base of every tenant-owned model (the ORM lock)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+from django.db import models
+
+from sam.tenancy.context import current_tenant_id
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class TenantQuerySet(models.QuerySet[_M], Generic[_M]):
+    pass
+
+
+class TenantManager(models.Manager[_M]):
+    """Filters every query by the current tenant; raises when none is active."""
+
+    def get_queryset(self) -> models.QuerySet[_M]:
+        return super().get_queryset().filter(tenant_id=current_tenant_id())
+
+
+class TenantOwned(models.Model):
+    """A row that belongs to exactly one tenant.
+
+    ``objects`` is scoped to the current tenant. ``unscoped`` is the explicit,
+    greppable escape hatch for platform code; row-level security still
+    applies to it in the database.
+    """
+
+    tenant = models.ForeignKey("sam.Tenant", on_delete=models.CASCADE, related_name="+", editable=False)
+
+    objects: ClassVar[TenantManager[Any]] = TenantManager()
+    unscoped: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "unscoped"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        active = current_tenant_id(required=False)
+        if self.tenant_id is None:
+            self.tenant_id = current_tenant_id()
+        elif active is not None and active != self.tenant_id:
+            raise ValueError("Refusing to save a row of another tenant than the active one.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,43 @@
+"""The whole URL map. Tenant pages live under /t/<tenant_slug>/, the API under /api/v1/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from sam import views
+
+auth_patterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+tenant_patterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("admin/members/", views.members, name="members"),
+    path("admin/members/<int:membership_id>/role/", views.member_role, name="member_role"),
+    path("admin/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("settings/tokens/", views.tokens, name="tokens"),
+    path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("auth/", include(auth_patterns)),
+    path("tenants/", views.tenant_switch, name="tenant_switch"),
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("api/v1/", include("sam.api.urls")),
+    path("platform/", admin.site.urls),
+]
+
+handler404 = "sam.views.error_404"
+handler403 = "sam.views.error_403"
+handler500 = "sam.views.error_500"

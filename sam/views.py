@@ -1,0 +1,171 @@
+"""Pages of the core: landing, tenant switcher, dashboard, members, API tokens, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sam import selectors, services
+from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm
+from sam.models import ApiToken, Membership
+from sam.permissions import can, tenant_view
+from sam.security import client_address, rate_limited
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if rate_limited(f"login:{client_address(request)}", limit=settings.LOGIN_RATE_LIMIT):
+            response = render(request, "registration/rate_limited.html", status=429)
+            response["Retry-After"] = "60"
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """After login: the last used tenant, else the only one, else the switcher."""
+    memberships = selectors.memberships_of_user(request.user)
+    by_id = {m.tenant_id: m for m in memberships}
+    last = by_id.get(request.user.last_tenant_id)
+    if last is not None:
+        return redirect("dashboard", last.tenant.slug)
+    if len(memberships) == 1:
+        return redirect("dashboard", memberships[0].tenant.slug)
+    return redirect("tenant_switch")
+
+
+@login_required
+def tenant_switch(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.memberships_of_user(request.user)
+    return render(request, "sam/tenant_switch.html", {"memberships": memberships})
+
+
+@tenant_view("tenant.view")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {"active_nav": "dashboard", "can_manage_members": can(request, "tenant.manage_members")}
+    return render(request, "sam/dashboard.html", context)
+
+
+@tenant_view("tenant.manage_members")
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest) -> HttpResponse:
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_add(
+                acting_user=request.user, site_url=settings.SITE_URL, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, f"{membership.user.email} was added as {membership.get_role_display()}.")
+            return redirect("members", request.tenant.slug)
+    status = 400 if form.errors else 200
+    context = {
+        "form": form,
+        "members": selectors.tenant_members(),
+        "active_nav": "admin",
+        "role_form": MemberRoleForm(),
+    }
+    return render(request, "sam/members.html", context, status=status)
+
+
+def _membership_or_404(membership_id: int) -> Membership:
+    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+@tenant_view("tenant.manage_members")
+@require_POST
+def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _membership_or_404(membership_id)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed roles.")
+        return redirect("members", request.tenant.slug)
+    try:
+        services.membership_set_role(membership=membership, role=form.cleaned_data["role"], acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{membership.user.email} is now {form.cleaned_data['role'].replace('_', ' ')}.")
+    return redirect("members", request.tenant.slug)
+
+
+@tenant_view("tenant.manage_members")
+@require_POST
+def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _membership_or_404(membership_id)
+    try:
+        services.membership_remove(membership=membership, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{membership.user.email} no longer has access to this workspace.")
+    return redirect("members", request.tenant.slug)
+
+
+@tenant_view("token.manage_own")
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _, new_token = services.token_create(
+            membership=request.membership,
+            name=form.cleaned_data["name"],
+            expires_in_days=form.cleaned_data["expires_in_days"] or None,
+        )
+        form = TokenCreateForm()
+    context = {
+        "form": form,
+        "tokens": selectors.tokens_of_membership(request.membership),
+        "new_token": new_token,
+        "active_nav": "tokens",
+        "api_docs_url": reverse("api-docs"),
+    }
+    return render(request, "sam/tokens.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("token.manage_own")
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = ApiToken.objects.filter(pk=token_id, membership=request.membership).first()
+    if token is None:
+        raise Http404
+    services.token_revoke(token=token, acting_user=request.user)
+    messages.success(request, f"Token “{token.name}” was revoked.")
+    return redirect("tokens", request.tenant.slug)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,12 @@
+#!/bin/sh
+# First start of the db container: the owner and app roles and the database.
+set -e
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" <<SQL
+CREATE ROLE sam_owner LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB PASSWORD '${SAM_OWNER_PASSWORD}';
+CREATE ROLE sam_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB PASSWORD '${SAM_APP_PASSWORD}';
+CREATE DATABASE sam OWNER sam_owner;
+GRANT CONNECT ON DATABASE sam TO sam_app;
+\connect sam
+ALTER SCHEMA public OWNER TO sam_owner;
+GRANT USAGE ON SCHEMA public TO sam_app;
+SQL

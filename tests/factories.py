@@ -1,0 +1,50 @@
+"""factory_boy factories. Tenant-owned factories need an active tenant_context."""
+
+from __future__ import annotations
+
+import factory
+
+from sam.models import ApiToken, Membership, Tenant, User, hash_token_secret
+from sam.roles import Role
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Supplier {n}")
+    slug = factory.Sequence(lambda n: f"supplier-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    full_name = factory.Sequence(lambda n: f"Person {n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-42")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.MEMBER
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiToken
+
+    membership = factory.SubFactory(MembershipFactory)
+    name = factory.Sequence(lambda n: f"token {n}")
+    key_hash = factory.Sequence(lambda n: hash_token_secret(f"secret-{n}"))
+    hint = "abcdef"

@@ -1,0 +1,117 @@
+"""Lock 2: PostgreSQL row-level security, seen as the app role with raw SQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from sam.models import Membership
+from sam.tenancy.models import TenantOwned
+
+pytestmark = pytest.mark.django_db
+
+
+def tenant_owned_tables() -> list[str]:
+    return sorted(m._meta.db_table for m in apps.get_models() if issubclass(m, TenantOwned))
+
+
+def set_tenant(cursor, tenant_id) -> None:
+    cursor.execute("SELECT set_config('sam.tenant_id', %s, true)", ["" if tenant_id is None else str(tenant_id)])
+
+
+def test_connection_is_the_app_role_without_bypass():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        user, superuser, bypass = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user",
+        )
+        owned = cursor.fetchone()[0]
+    assert user == "sam_app"
+    assert not superuser and not bypass
+    assert owned == 0, "the app role must not own any table (an owner could disable RLS)"
+
+
+def test_no_tenant_set_sees_zero_rows(tenant_a, tenant_b):
+    with connection.cursor() as cursor:
+        set_tenant(cursor, None)
+        for table in tenant_owned_tables():
+            cursor.execute(f'SELECT count(*) FROM "{table}"')
+            assert cursor.fetchone()[0] == 0, table
+
+
+def test_tenant_a_cannot_read_or_write_b(tenant_a, tenant_b):
+    a, b = tenant_a.tenant.pk, tenant_b.tenant.pk
+    b_user = tenant_b.admin.pk
+    with connection.cursor() as cursor:
+        set_tenant(cursor, a)
+        cursor.execute("SELECT DISTINCT tenant_id FROM sam_membership")
+        assert [row[0] for row in cursor.fetchall()] == [a]
+        cursor.execute("SELECT count(*) FROM sam_membership WHERE tenant_id = %s", [b])
+        assert cursor.fetchone()[0] == 0
+        # Writing a row for B while A is set is refused by the policy.
+        with pytest.raises(Exception, match="row-level security"):
+            cursor.execute("SAVEPOINT s1")
+            cursor.execute(
+                "INSERT INTO sam_auditevent (tenant_id, action, object_type, object_id, data, created_at) "
+                "VALUES (%s, 'x', '', '', '{}', now())",
+                [b],
+            )
+        cursor.execute("ROLLBACK TO SAVEPOINT s1")
+        # Updating or deleting B's rows touches nothing.
+        cursor.execute("UPDATE sam_membership SET role = 'viewer' WHERE tenant_id = %s", [b])
+        assert cursor.rowcount == 0
+        cursor.execute("DELETE FROM sam_membership WHERE user_id = %s", [b_user])
+        assert cursor.rowcount == 0
+        # Moving one of A's rows into B is refused too.
+        with pytest.raises(Exception, match="row-level security"):
+            cursor.execute("SAVEPOINT s2")
+            cursor.execute("UPDATE sam_membership SET tenant_id = %s WHERE tenant_id = %s", [b, a])
+        cursor.execute("ROLLBACK TO SAVEPOINT s2")
+        set_tenant(cursor, None)
+
+
+def test_own_membership_rows_readable_across_tenants_only_for_that_user(tenant_a, tenant_b):
+    with tenant_b.ctx():
+        Membership.objects.create(user=tenant_a.admin, role="viewer")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('sam.user_id', %s, true)", [str(tenant_a.admin.pk)])
+        cursor.execute("SELECT tenant_id FROM sam_membership ORDER BY tenant_id")
+        assert [r[0] for r in cursor.fetchall()] == sorted([tenant_a.tenant.pk, tenant_b.tenant.pk])
+        # ... and nothing else of either tenant.
+        cursor.execute("SELECT count(*) FROM sam_apitoken")
+        assert cursor.fetchone()[0] == 0
+        # Reading is all: the user cannot change their membership of another tenant.
+        cursor.execute("UPDATE sam_membership SET role = 'admin' WHERE user_id = %s", [tenant_a.admin.pk])
+        assert cursor.rowcount == 0
+        cursor.execute("SELECT set_config('sam.user_id', '', true)")
+
+
+def test_every_tenant_owned_table_forces_rls_with_a_policy():
+    tables = tenant_owned_tables()
+    assert tables, "no tenant-owned models found"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "  (SELECT count(*) FROM pg_policies p WHERE p.tablename = c.relname AND p.schemaname = 'public' "
+            "   AND p.qual LIKE '%%sam.tenant_id%%') "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relname = ANY(%s)",
+            [tables],
+        )
+        rows = {name: (enabled, forced, policies) for name, enabled, forced, policies in cursor.fetchall()}
+    assert sorted(rows) == tables
+    missing = [t for t, (enabled, forced, policies) in rows.items() if not (enabled and forced and policies >= 1)]
+    assert missing == [], f"tables without FORCE RLS and a tenant policy: {missing}"
+
+
+def test_every_table_with_a_tenant_column_is_a_tenant_owned_model():
+    """A table with tenant_id that is not a TenantOwned model would escape the meta-test above."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND column_name = 'tenant_id'"
+        )
+        with_column = sorted(r[0] for r in cursor.fetchall())
+    assert with_column == tenant_owned_tables()
