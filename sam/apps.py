@@ -8,6 +8,7 @@ class SamConfig(AppConfig):
 
     def ready(self) -> None:
         from sam import checks, signals  # noqa: F401  (registers checks and handlers)
+        from sam.api import schema  # noqa: F401  (OpenAPI auth descriptions)
         from sam.navigation import register
 
         register("dashboard", "Dashboard", "dashboard", order=0, icon="home")

@@ -60,6 +60,7 @@ class MembershipViewSet(
     """The tenant's members. Admins may change a member's role."""
 
     serializer_class = MembershipSerializer
+    queryset = Membership.unscoped.none()  # for the schema; get_queryset scopes the real one
     action_map_permissions = {
         "list": "tenant.view",
         "retrieve": "tenant.view",
@@ -107,9 +108,12 @@ class ApiTokenViewSet(
     """The caller's own API tokens. Deleting a token revokes it."""
 
     serializer_class = ApiTokenSerializer
+    queryset = ApiToken.unscoped.none()  # for the schema; get_queryset scopes the real one
     required_action = "token.manage_own"
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
         return selectors.tokens_of_membership(self.request._request.membership)
 
     @extend_schema(responses={201: ApiTokenCreatedSerializer})

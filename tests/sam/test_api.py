@@ -1,0 +1,202 @@
+"""The API: token auth (one membership, one tenant), session auth, pagination, schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from sam.models import ApiToken, AuditEvent, Membership
+from sam.roles import Role
+from sam.services import token_create
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def token_for(world, role=Role.ADMIN, **kwargs) -> str:
+    with world.ctx():
+        _, full = token_create(membership=world.memberships[role], name="t", expires_in_days=kwargs.get("days"))
+    return full
+
+
+def api(token: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def test_me_with_token(tenant_a):
+    response = api(token_for(tenant_a, Role.VIEWER)).get(reverse("me"))
+    assert response.status_code == 200
+    assert response.json()["tenant"]["slug"] == "alpha"
+    assert response.json()["role"] == "viewer"
+
+
+def test_bearer_scheme_also_works(tenant_a):
+    token = token_for(tenant_a)
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(reverse("me")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Token ",
+        "Token garbage",
+        "Token sam_notanumber_abc",
+        "Token sam_1",
+        "Token sam_999999_abc",
+        "Token sam_1_wrongsecret",
+        "Token " + "x" * 5000,
+    ],
+)
+def test_malformed_or_unknown_token_is_401(tenant_a, header):
+    response = Client(HTTP_AUTHORIZATION=header).get(reverse("me"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_no_credentials_is_401(db):
+    assert Client().get(reverse("me")).status_code == 401
+
+
+def test_revoked_and_expired_tokens_are_401(tenant_a):
+    token = token_for(tenant_a)
+    with tenant_a.ctx():
+        ApiToken.objects.update(revoked_at=timezone.now())
+    assert api(token).get(reverse("me")).status_code == 401
+    token = token_for(tenant_a, days=1)
+    with tenant_a.ctx():
+        ApiToken.objects.filter(revoked_at__isnull=True).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert api(token).get(reverse("me")).status_code == 401
+
+
+def test_token_of_removed_membership_stops_working(tenant_a):
+    token = token_for(tenant_a, Role.MEMBER)
+    with tenant_a.ctx():
+        tenant_a.memberships[Role.MEMBER].delete()
+    assert api(token).get(reverse("me")).status_code == 401
+
+
+def test_token_is_stored_only_as_hash(tenant_a):
+    token = token_for(tenant_a)
+    with tenant_a.ctx():
+        stored = ApiToken.objects.get()
+    assert token not in (stored.key_hash, stored.hint, stored.name)
+    assert len(stored.key_hash) == 64
+
+
+def test_members_list_is_paginated_and_tenant_only(tenant_a, tenant_b):
+    with tenant_a.ctx():
+        for _ in range(55):
+            MembershipFactory(user=UserFactory())
+    client = api(token_for(tenant_a, Role.VIEWER))
+    page = client.get("/api/v1/members/").json()
+    assert page["count"] == 60
+    assert len(page["results"]) == 50
+    assert page["next"]
+    emails = {m["email"] for m in page["results"]} | {m["email"] for m in client.get(page["next"]).json()["results"]}
+    assert not any("bravo" in e for e in emails)
+
+
+def test_members_list_query_count_is_constant(tenant_a, django_assert_max_num_queries):
+    client = api(token_for(tenant_a))
+    client.get("/api/v1/members/")  # first use records last_used_at
+    with django_assert_max_num_queries(8):
+        client.get("/api/v1/members/")
+    with tenant_a.ctx():
+        for _ in range(30):
+            MembershipFactory(user=UserFactory())
+    with django_assert_max_num_queries(8):
+        client.get("/api/v1/members/")
+
+
+def test_role_change_needs_admin(tenant_a):
+    target = tenant_a.memberships[Role.VIEWER]
+    url = f"/api/v1/members/{target.pk}/"
+    response = api(token_for(tenant_a, Role.ACCOUNT_MANAGER)).patch(
+        url, {"role": "admin"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    response = api(token_for(tenant_a, Role.ADMIN)).patch(url, {"role": "member"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["role"] == "member"
+    with tenant_a.ctx():
+        assert AuditEvent.objects.filter(action="membership.role").count() == 1
+
+
+def test_role_change_rejects_bad_input(tenant_a):
+    client = api(token_for(tenant_a))
+    target = tenant_a.memberships[Role.VIEWER]
+    for body in ({"role": "overlord"}, {"role": 7}, {"role": None}):
+        response = client.patch(f"/api/v1/members/{target.pk}/", body, content_type="application/json")
+        assert response.status_code == 400
+        assert "role" in response.json()
+    with tenant_a.ctx():
+        assert Membership.objects.get(pk=target.pk).role == Role.VIEWER
+
+
+def test_last_admin_cannot_be_demoted(tenant_a):
+    admin = tenant_a.memberships[Role.ADMIN]
+    response = api(token_for(tenant_a)).patch(
+        f"/api/v1/members/{admin.pk}/", {"role": "viewer"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "at least one admin" in response.content.decode()
+
+
+def test_tokens_api_create_list_revoke(tenant_a):
+    client = api(token_for(tenant_a, Role.MEMBER))
+    response = client.post(
+        "/api/v1/tokens/", {"name": "CRM sync", "expires_in_days": 30}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    new = response.json()
+    assert new["token"].startswith(f"sam_{tenant_a.tenant.pk}_")
+    listed = client.get("/api/v1/tokens/").json()["results"]
+    assert {t["name"] for t in listed} == {"t", "CRM sync"}
+    assert all("token" not in t for t in listed)
+    assert api(new["token"]).get(reverse("me")).status_code == 200
+    assert client.delete(f"/api/v1/tokens/{new['id']}/").status_code == 204
+    assert api(new["token"]).get(reverse("me")).status_code == 401
+
+
+def test_tokens_api_rejects_bad_input(tenant_a):
+    client = api(token_for(tenant_a))
+    for body in ({}, {"name": ""}, {"name": "x", "expires_in_days": "soon"}, {"name": "x", "expires_in_days": -3}):
+        assert client.post("/api/v1/tokens/", body, content_type="application/json").status_code == 400
+    with tenant_a.ctx():
+        assert ApiToken.objects.count() == 1
+
+
+def test_cannot_see_other_members_tokens(tenant_a):
+    other = token_for(tenant_a, Role.VIEWER)  # noqa: F841
+    mine = api(token_for(tenant_a, Role.ADMIN)).get("/api/v1/tokens/").json()
+    assert mine["count"] == 1
+
+
+def test_session_auth_uses_current_tenant(tenant_a, client_for):
+    client = client_for(tenant_a.admin)
+    client.get("/t/alpha/")
+    assert client.get(reverse("me")).json()["tenant"]["slug"] == "alpha"
+
+
+def test_session_write_needs_csrf(tenant_a):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(tenant_a.admin)
+    client.get("/t/alpha/")
+    response = client.post("/api/v1/tokens/", {"name": "x"}, content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_schema_and_docs(db):
+    schema = Client().get("/api/v1/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "openapi: 3" in text
+    assert "/api/v1/members/" in text and "tokenAuth" in text
+    docs = Client().get("/api/v1/docs/")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+    assert b"cdn" not in docs.content.lower()

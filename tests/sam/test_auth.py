@@ -1,0 +1,146 @@
+"""Sign-in, lockout, rate limit, password reset, tenant resolution and the landing page."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from sam.models import Tenant, User
+from sam.roles import Role
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-42"
+
+
+def login(client: Client, email: str, password: str):
+    return client.post(reverse("login"), {"username": email, "password": password})
+
+
+def test_login_page_renders(db):
+    response = Client().get(reverse("login"))
+    assert response.status_code == 200
+    assert b'<label class="form-label required" for="id_username">Email</label>' in response.content
+
+
+def test_login_lands_on_the_only_tenant(tenant_a):
+    client = Client()
+    response = login(client, tenant_a.admin.email, PASSWORD)
+    assert response.status_code == 302
+    response = client.get(response["Location"])
+    assert response["Location"] == reverse("dashboard", args=["alpha"])
+
+
+def test_landing_goes_to_last_used_tenant(tenant_a, tenant_b, client_for):
+    user = tenant_a.admin
+    with tenant_b.ctx():
+        from sam.models import Membership
+
+        Membership.objects.create(user=user, role=Role.VIEWER)
+    client = client_for(user)
+    assert client.get(reverse("home"))["Location"] == reverse("tenant_switch")
+    assert client.get(reverse("dashboard", args=["bravo"])).status_code == 200
+    assert client.get(reverse("home"))["Location"] == reverse("dashboard", args=["bravo"])
+    user.refresh_from_db()
+    assert user.last_tenant_id == tenant_b.tenant.pk
+
+
+def test_switcher_lists_only_own_workspaces(tenant_a, tenant_b, client_for):
+    response = client_for(tenant_a.admin).get(reverse("tenant_switch"))
+    assert b"Alpha Supplies" in response.content
+    assert b"Bravo Partners" not in response.content
+
+
+def test_wrong_password_is_generic_and_counts(tenant_a):
+    client = Client()
+    wrong_password = login(client, tenant_a.admin.email, "nope")
+    unknown_user = login(client, "nobody@example.test", "nope")
+    assert wrong_password.status_code == unknown_user.status_code == 200
+    message = b"That email and password do not match an account"
+    assert message in wrong_password.content and message in unknown_user.content
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.filter(username=tenant_a.admin.email).get().failures_since_start == 1
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_lockout_after_repeated_failures(tenant_a):
+    client = Client()
+    for _ in range(3):
+        login(client, tenant_a.admin.email, "nope")
+    response = login(client, tenant_a.admin.email, PASSWORD)
+    assert response.status_code == 429
+    assert b"Too many failed sign-in attempts" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(LOGIN_RATE_LIMIT=4)
+def test_login_rate_limit_per_address(tenant_a):
+    client = Client()
+    statuses = [login(client, f"user{i}@example.test", "nope").status_code for i in range(6)]
+    assert statuses[:4] == [200] * 4
+    assert statuses[4:] == [429, 429]
+
+
+def test_logout_needs_post(tenant_a, client_for):
+    client = client_for(tenant_a.admin)
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("dashboard", args=["alpha"]))["Location"].startswith(reverse("login"))
+
+
+def test_password_reset_sends_a_working_link(tenant_a):
+    client = Client()
+    response = client.post(reverse("password_reset"), {"email": tenant_a.admin.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    link = next(line for line in body.splitlines() if "/auth/reset/" in line)
+    path = link.split("testserver", 1)[1]
+    response = client.get(path, follow=True)
+    assert b"Choose a new password" in response.content
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {"new_password1": "A-much-better-pass-99", "new_password2": "A-much-better-pass-99"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=tenant_a.admin.pk).check_password("A-much-better-pass-99")
+
+
+def test_password_reset_for_unknown_email_says_the_same(db):
+    response = Client().post(reverse("password_reset"), {"email": "nobody@example.test"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("slug", ["does-not-exist", "bravo", "inactive"])
+def test_unknown_foreign_and_inactive_tenants_are_404(tenant_a, tenant_b, client_for, slug):
+    Tenant.objects.create(slug="inactive", name="Dormant", active=False)
+    response = client_for(tenant_a.admin).get(f"/t/{slug}/")
+    assert response.status_code == 404
+    assert b"We could not find that page" in response.content
+    assert b"Bravo" not in response.content
+
+
+def test_inactive_tenant_is_404_even_for_its_members(tenant_a, client_for):
+    Tenant.objects.filter(pk=tenant_a.tenant.pk).update(active=False)
+    assert client_for(tenant_a.admin).get("/t/alpha/").status_code == 404
+
+
+def test_anonymous_tenant_page_redirects_to_login(tenant_a):
+    response = Client().get("/t/alpha/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_security_headers(tenant_a, client_for):
+    response = client_for(tenant_a.admin).get("/t/alpha/")
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    html = response.content.decode()
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert "<script>" not in html  # no inline scripts under the CSP

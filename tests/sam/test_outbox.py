@@ -1,0 +1,91 @@
+"""The email outbox: one row per key, sent once, retried with backoff, given up after N attempts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from sam.models import OutboundEmail
+from sam.outbox import backoff_seconds, email_enqueue, email_send, outbox_due_ids
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def enqueue(key="k1", **kw):
+    return email_enqueue(key=key, to=["c@example.test"], subject="Hello", text="Body", **kw)
+
+
+def test_same_key_makes_one_row(tenant_a, django_capture_on_commit_callbacks):
+    with tenant_a.ctx(), django_capture_on_commit_callbacks() as callbacks:
+        first, created1 = enqueue()
+        second, created2 = enqueue()
+    assert first.pk == second.pk
+    assert (created1, created2) == (True, False)
+    assert len(callbacks) == 1  # one send task, after commit
+
+
+def test_same_key_in_two_tenants_is_two_messages(tenant_a, tenant_b):
+    with tenant_a.ctx():
+        enqueue()
+    with tenant_b.ctx():
+        enqueue()
+        assert OutboundEmail.objects.count() == 1
+
+
+def test_send_once(tenant_a):
+    with tenant_a.ctx():
+        email, _ = enqueue(html="<p>Body</p>")
+        assert email_send(email_id=email.pk) == "sent"
+        assert email_send(email_id=email.pk) == "sent"
+        email.refresh_from_db()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].alternatives[0][1] == "text/html"
+    assert email.attempts == 1 and email.sent_at is not None
+
+
+def test_transient_failure_backs_off_then_gives_up(tenant_a):
+    with (
+        override_settings(EMAIL_BACKEND="tests.sam.failing_backend.FailingBackend", OUTBOX_MAX_ATTEMPTS=3),
+        tenant_a.ctx(),
+    ):
+        email, _ = enqueue()
+        assert email_send(email_id=email.pk) == "queued"
+        email.refresh_from_db()
+        assert email.attempts == 1
+        assert "ConnectionRefusedError" in email.last_error
+        assert email.next_attempt_at > timezone.now() + timedelta(seconds=50)
+        assert email.pk not in outbox_due_ids()
+        assert email.pk in outbox_due_ids(now=timezone.now() + timedelta(seconds=backoff_seconds(1) + 1))
+        email_send(email_id=email.pk)
+        assert email_send(email_id=email.pk) == "failed"
+        email.refresh_from_db()
+        assert email.attempts == 3
+    assert mail.outbox == []
+
+
+def test_backoff_grows_and_is_capped():
+    delays = [backoff_seconds(n) for n in range(1, 10)]
+    assert delays == sorted(delays)
+    assert delays[0] == 60 and delays[-1] == 6 * 3600
+
+
+def test_no_recipients_is_an_error(tenant_a):
+    with tenant_a.ctx(), pytest.raises(ValueError):
+        email_enqueue(key="x", to=[], subject="s", text="t")
+
+
+def test_flush_dispatches_only_due_messages(tenant_a, monkeypatch):
+    from sam import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.send_outbound_email, "delay", lambda tid, eid: sent.append((tid, eid)))
+    with tenant_a.ctx():
+        enqueue("fresh")
+        lost, _ = enqueue("lost")
+        OutboundEmail.objects.filter(pk=lost.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    assert tasks.outbox_flush() == 1
+    assert sent == [(tenant_a.tenant.pk, lost.pk)]

@@ -1,0 +1,68 @@
+"""The allow table as a matrix: every role x every action, spelled out here on purpose."""
+
+from __future__ import annotations
+
+import pytest
+
+from sam.roles import ALLOW, Role, allowed, register_team_check
+
+A, E, M, T, V = "admin", "executive", "account_manager", "member", "viewer"
+EVERYONE = {A, E, M, T, V}
+
+# The expected matrix, written independently of sam/roles.py: a change to
+# one without the other fails here. "team" = only on the user's own team.
+EXPECTED: dict[str, dict[str, str]] = {
+    "tenant.view": dict.fromkeys(EVERYONE, "any"),
+    "tenant.manage_members": {A: "any"},
+    "tenant.manage_settings": {A: "any"},
+    "tenant.manage_templates": {A: "any"},
+    "tenant.view_audit": {A: "any", E: "any"},
+    "token.manage_own": dict.fromkeys(EVERYONE, "any"),
+    "account.view": dict.fromkeys(EVERYONE, "any"),
+    "account.create": {A: "any", M: "any"},
+    "account.edit": {A: "any", M: "team"},
+    "account.delete": {A: "any", M: "team"},
+    "account.edit_team_work": {A: "any", M: "team", T: "team"},
+    "report.view": dict.fromkeys(EVERYONE, "any"),
+    "report.request": {A: "any", E: "any", M: "any", T: "any"},
+    "dashboard.portfolio": dict.fromkeys(EVERYONE, "any"),
+}
+
+
+class TeamObject:
+    def __init__(self, team: set[str]) -> None:
+        self.team = team
+
+
+@pytest.fixture(autouse=True)
+def _team_check():
+    register_team_check(TeamObject, lambda obj, user: user in obj.team)
+
+
+def test_matrix_lists_every_action():
+    assert set(EXPECTED) == set(ALLOW)
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+@pytest.mark.parametrize("role", [A, E, M, T, V])
+def test_role_x_action(role: str, action: str):
+    expected = EXPECTED[action].get(role)
+    mine, theirs = TeamObject({"me"}), TeamObject({"someone else"})
+    if expected is None:
+        assert not allowed(role, action, user="me")
+        assert not allowed(role, action, user="me", obj=mine)
+    elif expected == "any":
+        assert allowed(role, action, user="me")
+        assert allowed(role, action, user="me", obj=theirs)
+    else:
+        assert allowed(role, action, user="me", obj=mine)
+        assert not allowed(role, action, user="me", obj=theirs)
+
+
+def test_unknown_action_is_an_error():
+    with pytest.raises(KeyError):
+        allowed(Role.ADMIN, "account.teleport")
+
+
+def test_no_role_is_denied():
+    assert not allowed(None, "tenant.view")

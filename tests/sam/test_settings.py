@@ -1,0 +1,54 @@
+"""Production settings: complete ones pass check --deploy; a missing one refuses to start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "SAM_ENV": "production",
+    "SECRET_KEY": "p8Zq-4nV!r2xL@7cT#9wK$1mB^5hY&3dF*6gJ(0sA)eU_iO+pQ=",
+    "ALLOWED_HOSTS": "sam.example.com",
+    "SITE_URL": "https://sam.example.com",
+    "DATABASE_URL": "postgres://sam_app:pw@db.internal:5432/sam",
+    "DATABASE_OWNER_URL": "postgres://sam_owner:pw@db.internal:5432/sam",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "DEFAULT_FROM_EMAIL": "SAM <sam@example.com>",
+    "EMAIL_HOST": "smtp.example.com",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SAM_", "DJANGO_")) and k not in PRODUCTION_ENV}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "sam.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_passes_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV.keys() - {"SAM_ENV"}))
+def test_production_refuses_to_start_without(missing: str):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert f"environment variable {missing} must be set" in result.stderr
+
+
+def test_development_needs_nothing():
+    result = manage("check", env={"SAM_ENV": "development"})
+    assert result.returncode == 0, result.stderr

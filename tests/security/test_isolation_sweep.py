@@ -1,0 +1,178 @@
+"""The isolation sweep: every route, requested with tenant A's ids by a member of tenant B.
+
+Pages, htmx partials, downloads and API: 404, nothing of A in the body, and
+for writes no row of A changed. The meta-tests fail as soon as a route
+exists that the sweep does not know how to cover.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import reverse
+
+from sam.models import ApiToken
+from sam.services import token_create
+from sam.tenancy.models import TenantOwned
+from tests.sweep import MAKERS, MARKER, PLAIN_KWARGS, Route, all_routes, snapshot
+
+pytestmark = pytest.mark.django_db
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+def swept_routes() -> list[Route]:
+    return [r for r in all_routes() if not r.is_public]
+
+
+def test_every_route_is_public_or_swept():
+    unknown = [r.route for r in all_routes() if not r.is_public and not (r.is_tenant or r.is_api)]
+    assert unknown == [], f"routes outside /t/<tenant_slug>/ and /api/ that are not declared public: {unknown}"
+
+
+def test_every_object_id_in_a_route_has_a_maker():
+    problems = []
+    for route in swept_routes():
+        for kwarg in route.object_kwargs:
+            model = route.model_for(kwarg)
+            if model is None:
+                problems.append(f"{route.route}: unknown id kwarg {kwarg!r} (add it to tests/sweep.py OBJECT_KWARGS)")
+            elif model not in MAKERS:
+                problems.append(f"{route.route}: no maker for {model.__name__} (add it to tests/sweep.py MAKERS)")
+    assert problems == []
+
+
+def test_every_tenant_owned_model_has_a_maker():
+    owned = {m for m in apps.get_models() if issubclass(m, TenantOwned)}
+    assert owned - set(MAKERS) == set()
+
+
+@pytest.fixture
+def a_objects(tenant_a) -> dict[type, Any]:
+    with tenant_a.ctx():
+        return {model: maker() for model, maker in MAKERS.items()}
+
+
+@pytest.fixture
+def b_token(tenant_b) -> str:
+    from sam.roles import Role
+
+    with tenant_b.ctx():
+        _, full = token_create(membership=tenant_b.memberships[Role.ADMIN], name="sweep", expires_in_days=None)
+    return full
+
+
+def url_for(route: Route, slug: str | None, objects: dict[type, Any]) -> str:
+    kwargs: dict[str, Any] = {}
+    for kwarg in route.kwargs:
+        if kwarg == "tenant_slug":
+            kwargs[kwarg] = slug
+        elif kwarg in PLAIN_KWARGS:
+            kwargs[kwarg] = PLAIN_KWARGS[kwarg]
+        else:
+            kwargs[kwarg] = objects[route.model_for(kwarg)].pk
+    return reverse(route.name, kwargs=kwargs) if route.name and ":" not in route.name else _reverse_any(route, kwargs)
+
+
+def _reverse_any(route: Route, kwargs: dict[str, Any]) -> str:
+    return reverse(route.name, kwargs=kwargs)
+
+
+def assert_same_for_missing_id(client: Client, route: Route, slug: str | None, method: str) -> None:
+    missing = {model: type("Missing", (), {"pk": 2_000_000_000})() for model in MAKERS}
+    response = getattr(client, method)(url_for(route, slug, missing), data={}, content_type="application/json")
+    assert response.status_code == 405, f"{method.upper()} {route.route} depends on the id"
+
+
+def assert_clean(response: Any, route: Route, method: str) -> None:
+    body = response.content.decode(errors="replace")
+    assert MARKER not in body, f"{method.upper()} {route.route} leaked tenant A data"
+    assert "alpha" not in body.lower() or route.is_api, f"{method.upper()} {route.route} mentions tenant A"
+
+
+def test_tenant_pages_with_a_ids_as_b_member(tenant_a, tenant_b, a_objects, client_for):
+    from sam.roles import Role
+
+    client = client_for(tenant_b.users[Role.ADMIN])
+    before = snapshot(tenant_a.tenant)
+    checked = 0
+    for route in swept_routes():
+        if not route.is_tenant:
+            continue
+        for slug in (tenant_a.tenant.slug, tenant_b.tenant.slug):
+            if not route.object_kwargs and slug == tenant_b.tenant.slug:
+                continue  # B's own page without ids: nothing of A to ask for
+            url = url_for(route, slug, a_objects)
+            statuses = set()
+            for method in ("get", *WRITE_METHODS):
+                response = getattr(client, method)(url)
+                statuses.add(response.status_code)
+                if response.status_code == 405:
+                    # A method the route never accepts: the same answer for any id.
+                    assert_same_for_missing_id(client, route, slug, method)
+                else:
+                    assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+                assert_clean(response, route, method)
+                checked += 1
+            assert 404 in statuses, f"{url}: no method answered 404"
+    assert checked > 0
+    assert snapshot(tenant_a.tenant) == before
+
+
+def test_api_with_a_ids_and_b_token(tenant_a, tenant_b, a_objects, b_token):
+    client = Client(HTTP_AUTHORIZATION=f"Token {b_token}")
+    before = snapshot(tenant_a.tenant)
+    checked = 0
+    for route in swept_routes():
+        if not route.is_api:
+            continue
+        url = url_for(route, None, a_objects)
+        if route.object_kwargs:
+            for method in ("get", *WRITE_METHODS):
+                response = getattr(client, method)(url, data={}, content_type="application/json")
+                if response.status_code == 405:
+                    assert_same_for_missing_id(client, route, None, method)
+                else:
+                    assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+                assert_clean(response, route, method)
+                checked += 1
+        else:
+            response = client.get(url)
+            assert response.status_code in (200, 405), f"GET {url} -> {response.status_code}"
+            assert_clean(response, route, "get")
+            checked += 1
+    assert checked > 0
+    assert snapshot(tenant_a.tenant) == before
+
+
+def test_api_with_a_ids_and_b_session(tenant_a, tenant_b, a_objects, client_for):
+    from sam.roles import Role
+
+    client = client_for(tenant_b.users[Role.ADMIN])
+    client.get(reverse("dashboard", args=[tenant_b.tenant.slug]))  # B becomes the current tenant
+    before = snapshot(tenant_a.tenant)
+    for route in swept_routes():
+        if not (route.is_api and route.object_kwargs):
+            continue
+        url = url_for(route, None, a_objects)
+        for method in ("get", *WRITE_METHODS):
+            response = getattr(client, method)(url, data={}, content_type="application/json")
+            if response.status_code == 405:
+                assert_same_for_missing_id(client, route, None, method)
+            else:
+                assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+            assert_clean(response, route, method)
+    assert snapshot(tenant_a.tenant) == before
+
+
+def test_token_with_another_tenants_prefix_is_refused(tenant_a, tenant_b, b_token):
+    """Pointing B's secret at tenant A finds nothing: 401, not A's data."""
+    secret = b_token.split("_", 2)[2]
+    forged = f"sam_{tenant_a.tenant.pk}_{secret}"
+    response = Client(HTTP_AUTHORIZATION=f"Token {forged}").get(reverse("me"))
+    assert response.status_code == 401
+    with tenant_a.ctx():
+        assert not ApiToken.objects.filter(name="sweep").exists()

@@ -1,0 +1,149 @@
+"""What the isolation sweep needs to know about routes: how to make an object for each id.
+
+Every URL pattern is either public (listed in PUBLIC_ROUTES) or swept. A
+swept route's id kwargs must be known here: Django views by kwarg name
+(OBJECT_KWARGS), API viewsets by the model of their queryset. Each model
+needs a maker in MAKERS that creates one object in the current tenant.
+Adding a route or a model without an entry here fails the meta-test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from sam.models import ApiToken, AuditEvent, Membership, OutboundEmail
+from sam.roles import Role
+from sam.tenancy.context import tenant_context
+from sam.tenancy.models import TenantOwned
+from tests.factories import ApiTokenFactory, MembershipFactory, UserFactory
+
+# Routes that take no tenant and no object ids: auth pages, landing, docs,
+# and the platform operators' Django admin (staff only, outside tenants).
+PUBLIC_ROUTES = {
+    "home",
+    "healthz",
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "tenant_switch",
+    "api-schema",
+    "api-docs",
+}
+PUBLIC_PREFIXES = ("platform/",)
+
+# Kwarg name in Django (non-API) routes -> the model whose id it carries.
+OBJECT_KWARGS: dict[str, type[models.Model]] = {
+    "membership_id": Membership,
+    "token_id": ApiToken,
+}
+
+# Kwargs that are not object ids, with the value to use.
+PLAIN_KWARGS: dict[str, str] = {"format": "json"}
+
+MARKER = "ALPHA-SECRET"
+
+
+def _membership() -> Membership:
+    return MembershipFactory(user=UserFactory(full_name=f"{MARKER} member"), role=Role.MEMBER)
+
+
+def _token() -> ApiToken:
+    return ApiTokenFactory(name=f"{MARKER} token", membership=_membership())
+
+
+def _audit() -> AuditEvent:
+    return AuditEvent.objects.create(action="test", object_type=MARKER)
+
+
+def _email() -> OutboundEmail:
+    return OutboundEmail.objects.create(idempotency_key=MARKER, to=["x@example.test"], subject=MARKER, body_text=MARKER)
+
+
+# Model -> maker of one object in the current tenant (inside tenant_context).
+MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
+    Membership: _membership,
+    ApiToken: _token,
+    AuditEvent: _audit,
+    OutboundEmail: _email,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    route: str
+    callback: Any
+    kwargs: tuple[str, ...]
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.startswith("api/")
+
+    @property
+    def is_tenant(self) -> bool:
+        return "tenant_slug" in self.kwargs
+
+    @property
+    def is_public(self) -> bool:
+        return self.name in PUBLIC_ROUTES or self.route.startswith(PUBLIC_PREFIXES)
+
+    @property
+    def object_kwargs(self) -> tuple[str, ...]:
+        return tuple(k for k in self.kwargs if k not in PLAIN_KWARGS and k != "tenant_slug")
+
+    def api_model(self) -> type[models.Model] | None:
+        cls = getattr(self.callback, "cls", None)
+        if cls is None:
+            return None
+        queryset = getattr(cls, "queryset", None)
+        if queryset is not None:
+            return queryset.model
+        serializer = getattr(cls, "serializer_class", None)
+        meta = getattr(serializer, "Meta", None)
+        return getattr(meta, "model", None)
+
+    def model_for(self, kwarg: str) -> type[models.Model] | None:
+        if self.is_api and kwarg == "pk":
+            return self.api_model()
+        return OBJECT_KWARGS.get(kwarg)
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> list[Route]:
+    routes: list[Route] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            routes += _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            full = prefix + str(entry.pattern)
+            kwargs = tuple(sorted(set(entry.pattern.regex.groupindex) | set(_resolver_kwargs(prefix))))
+            routes.append(Route(entry.name or full, full, entry.callback, kwargs))
+    return routes
+
+
+def _resolver_kwargs(prefix: str) -> list[str]:
+    import re
+
+    return re.findall(r"<(?:\w+:)?(\w+)>", prefix)
+
+
+def all_routes() -> list[Route]:
+    return _walk(get_resolver().url_patterns)
+
+
+def snapshot(tenant: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every tenant-owned table of one tenant."""
+    with tenant_context(tenant):
+        return {
+            m._meta.label: list(m.objects.order_by("pk").values())
+            for m in apps.get_models()
+            if issubclass(m, TenantOwned)
+        }
