@@ -7,7 +7,7 @@ class SamConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sam import checks, signals  # noqa: F401  (registers checks and handlers)
+        from sam import auth_backend, checks, signals  # noqa: F401  (registers checks and handlers)
         from sam.api import schema  # noqa: F401  (OpenAPI auth descriptions)
         from sam.navigation import register
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from sam.models import ApiToken, Membership, User
+from sam.tenancy.context import user_context
 
 
 def memberships_of_user(user: User) -> list[Membership]:
@@ -13,9 +14,10 @@ def memberships_of_user(user: User) -> list[Membership]:
     Crosses tenants on purpose: row-level security lets a signed-in user
     read their own membership rows, and nothing else of other tenants.
     """
-    return list(
-        Membership.unscoped.filter(user=user, tenant__active=True).select_related("tenant").order_by("tenant__name")
-    )
+    with user_context(user.pk):
+        return list(
+            Membership.unscoped.filter(user=user, tenant__active=True).select_related("tenant").order_by("tenant__name")
+        )
 
 
 def tenant_members() -> QuerySet[Membership]:

@@ -141,7 +141,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "sam.auth_backend.CachedModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -167,6 +167,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Login attempts per client address per minute, whatever the username.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", 20)
 
+# Sessions live in the database and are cached in Redis (one GET per request).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12

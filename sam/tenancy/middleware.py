@@ -6,8 +6,8 @@
 * ``/api/...``: the tenant named by the API token (``sam_<tenant id>_<secret>``;
   the authentication class then checks the secret), or, for the browser's
   session, the user's last used tenant.
-* anything else, signed in: the user alone (they can read their own
-  memberships, nothing tenant-owned).
+* anything else: no tenant. Views there that list the user's own
+  memberships enter the user context themselves (``user_context``).
 
 Each case runs the whole response inside one transaction that carries the
 tenant (and user) as transaction-local PostgreSQL settings.
@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
+from sam.auth_backend import forget_user
 from sam.models import Membership, Tenant, User
-from sam.tenancy.context import tenant_context
+from sam.tenancy.context import member_context_by_slug, tenant_context
 
 TENANT_PREFIX = "/t/"
 API_PREFIX = "/api/"
@@ -36,6 +37,24 @@ def parse_token_tenant(header: str) -> int | None:
     if len(parts) != 3 or parts[0] != "sam" or not parts[1].isdigit() or not parts[2]:
         return None
     return int(parts[1])
+
+
+def membership_of(tenant: Tenant, user: User) -> Membership | None:
+    """The user's membership in the entered tenant: one small statement, no ORM compile."""
+    fields = Membership._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM sam_membership WHERE tenant_id = %s AND user_id = %s",  # noqa: S608
+            [tenant.pk, user.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    membership = Membership.from_db("default", [f.attname for f in fields], list(row))
+    membership.tenant = tenant
+    membership.user = user
+    return membership
 
 
 class TenantMiddleware:
@@ -60,12 +79,32 @@ class TenantMiddleware:
                 return self._run(request, tenant, user)
         elif path.startswith(TENANT_PREFIX) and user.is_authenticated:
             slug = path[len(TENANT_PREFIX) :].split("/", 1)[0]
-            tenant = Tenant.objects.filter(slug=slug, active=True).first() if slug else None
-            return self._run(request, tenant, user, remember=True)
+            return self._run_slug(request, slug, user)
 
-        if user.is_authenticated:
-            return self._run(request, None, user)
+        # Outside tenants nothing tenant-owned is readable; pages there that
+        # need the user's own memberships enter the user context themselves.
         return self.get_response(request)
+
+    def _run_slug(self, request: HttpRequest, slug: str, user: User) -> HttpResponse:
+        """The hot path: tenant, its settings and the membership in one round trip of one transaction."""
+        with member_context_by_slug(slug, user_id=user.pk) as (tenant, membership):
+            if tenant is not None and membership is not None:
+                membership.user = user
+                request.tenant = tenant  # type: ignore[attr-defined]
+                request.membership = membership  # type: ignore[attr-defined]
+                if user.last_tenant_id != tenant.pk:
+                    User.objects.filter(pk=user.pk).update(last_tenant=tenant)
+                    user.last_tenant_id = tenant.pk
+                    forget_user(user.pk)
+                response = self.get_response(request)
+            else:
+                # Unknown, inactive, or not a member: leave any tenant and let
+                # the view answer 404.
+                with tenant_context(None, user_id=user.pk):
+                    response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response
 
     def _run(
         self,
@@ -74,23 +113,17 @@ class TenantMiddleware:
         user: User | None,
         *,
         resolve_membership: bool = True,
-        remember: bool = False,
     ) -> HttpResponse:
         user_id = user.pk if user is not None else None
         with tenant_context(tenant, user_id=user_id):
-            if tenant is not None and resolve_membership:
-                membership = Membership.objects.filter(user_id=user_id).order_by("pk").first()
+            if tenant is not None and resolve_membership and user is not None:
+                membership = membership_of(tenant, user)
                 if membership is None:
                     tenant = None
                 else:
-                    membership.tenant = tenant
-                    membership.user = user  # type: ignore[assignment]
                     request.membership = membership  # type: ignore[attr-defined]
             if tenant is not None:
                 request.tenant = tenant  # type: ignore[attr-defined]
-                if remember and user is not None and user.last_tenant_id != tenant.pk:
-                    User.objects.filter(pk=user.pk).update(last_tenant=tenant)
-                    user.last_tenant_id = tenant.pk
                 response = self.get_response(request)
             else:
                 # Not a member (or no tenant): leave the tenant and answer

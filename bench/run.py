@@ -1,0 +1,273 @@
+"""Benchmarks against a real server: gunicorn on loopback, DEBUG off.
+
+Every scenario is reported as throughput and p50/p95 latency, and as a ratio
+to bare baselines measured in the same run, so results compare across
+machines. Timings are never asserted in unit tests; this prints and writes
+bench/results/latest.json.
+
+Later features add scenarios to SCENARIOS (HTTP) or IN_PROCESS (e.g. PDF
+rendering against bare WeasyPrint).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8765"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "1"))
+DEMO_USER, DEMO_TENANT = "admin@northwind.example", "northwind"
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    baseline: str | None = None  # name of the bare scenario it is compared with
+    needs_login: bool = False
+    goal: str = ""
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    throughput: float
+    p50_ms: float
+    p95_ms: float
+    baseline: str | None = None
+    ratios: dict[str, float] = field(default_factory=dict)
+    goal: str = ""
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario("bare hello", "/bench/hello/"),
+    Scenario("hello, signed in (auth only)", "/bench/hello-signed-in/", baseline="bare hello", needs_login=True),
+    Scenario(
+        "hello behind tenant + auth middleware",
+        f"/t/{DEMO_TENANT}/bench/hello/",
+        baseline="bare hello",
+        needs_login=True,
+        goal="tenant + auth middleware add about 1 ms at most (p50, concurrency 1)",
+    ),
+    Scenario("bare template, 100 rows", "/bench/rows/"),
+    Scenario("bare DRF list, 50 rows", "/bench/drf50/"),
+    Scenario("dashboard page", f"/t/{DEMO_TENANT}/", baseline="bare template, 100 rows", needs_login=True),
+    Scenario("API members list", "/api/v1/members/", baseline="bare DRF list, 50 rows", needs_login=True),
+]
+
+# name -> (callable doing one unit of work, baseline name); measured in this process.
+IN_PROCESS: list[tuple[str, Callable[[], None], str | None]] = []
+
+
+def start_server() -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "SAM_ENV": "development", "DEBUG": "false"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def login() -> str:
+    """Sign in once like a browser; return the Cookie header."""
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=10)
+    conn.request("GET", "/auth/login/")
+    response = conn.getresponse()
+    body = response.read().decode()
+    cookies = {}
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, value = header.split(";", 1)[0].split("=", 1)
+        cookies[name] = value
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    from sam.demo import DEMO_PASSWORD
+
+    form = urlencode({"csrfmiddlewaretoken": token, "username": DEMO_USER, "password": DEMO_PASSWORD})
+    conn.request(
+        "POST",
+        "/auth/login/",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            "Referer": f"http://{HOST}:{PORT}/auth/login/",
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, value = header.split(";", 1)[0].split("=", 1)
+        cookies[name] = value
+    if "sessionid" not in cookies:
+        raise SystemExit(f"demo login failed ({response.status}); run `make demo` first")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def run_http(scenario: Scenario, cookie: str) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    per_thread = REQUESTS // CONCURRENCY
+    headers = {"Cookie": cookie} if scenario.needs_login else {}
+
+    def worker() -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        for _ in range(per_thread):
+            start = time.perf_counter()
+            try:
+                conn.request("GET", scenario.path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    bad += 1
+            except OSError:
+                bad += 1
+                conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+            mine.append(time.perf_counter() - start)
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    for _ in range(20):  # warm up
+        c = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        c.request("GET", scenario.path, headers=headers)
+        c.getresponse().read()
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return summarise(scenario.name, latencies, errors, elapsed, scenario.baseline, scenario.goal)
+
+
+def run_in_process(name: str, fn: Callable[[], None], baseline: str | None, repeat: int = 20) -> Result:
+    fn()  # warm up
+    latencies = []
+    started = time.perf_counter()
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        latencies.append(time.perf_counter() - t0)
+    return summarise(name, latencies, 0, time.perf_counter() - started, baseline, "")
+
+
+def summarise(
+    name: str, latencies: list[float], errors: int, elapsed: float, baseline: str | None, goal: str
+) -> Result:
+    ordered = sorted(latencies)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return Result(
+        name=name,
+        requests=len(latencies),
+        errors=errors,
+        seconds=round(elapsed, 3),
+        throughput=round(len(latencies) / elapsed, 1),
+        p50_ms=round(statistics.median(ordered) * 1000, 2),
+        p95_ms=round(p95 * 1000, 2),
+        baseline=baseline,
+        goal=goal,
+    )
+
+
+def add_ratios(results: list[Result]) -> None:
+    by_name = {r.name: r for r in results}
+    for r in results:
+        base = by_name.get(r.baseline or "")
+        if base is None:
+            continue
+        r.ratios = {
+            "throughput_vs_baseline": round(r.throughput / base.throughput, 3),
+            "p50_vs_baseline": round(r.p50_ms / base.p50_ms, 3),
+            "p95_vs_baseline": round(r.p95_ms / base.p95_ms, 3),
+            "p50_added_ms": round(r.p50_ms - base.p50_ms, 2),
+        }
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    for module in sorted((ROOT / "bench").glob("scenarios_*.py")):
+        __import__(f"bench.{module.stem}")  # later features register their scenarios
+    server = start_server()
+    try:
+        cookie = login()
+        results = [run_http(s, cookie) for s in SCENARIOS]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    results += [run_in_process(name, fn, base) for name, fn, base in IN_PROCESS]
+    add_ratios(results)
+
+    print(f"\n{'scenario':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'err':>4}  vs baseline")
+    for r in results:
+        ratio = ""
+        if r.ratios:
+            ratio = (
+                f"x{r.ratios['throughput_vs_baseline']} throughput, p50 +{r.ratios['p50_added_ms']} ms ({r.baseline})"
+            )
+        print(f"{r.name:<42} {r.throughput:>8} {r.p50_ms:>8} {r.p95_ms:>8} {r.errors:>4}  {ratio}")
+        if r.goal:
+            print(f"{'':<42} goal: {r.goal}")
+    out = ROOT / "bench" / "results" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "requests_per_scenario": REQUESTS,
+        "concurrency": CONCURRENCY,
+        "results": [asdict(r) for r in results],
+    }
+    out.write_text(json.dumps(payload, indent=2))
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+    if any(r.errors for r in results):
+        raise SystemExit("some requests failed")
+
+
+if __name__ == "__main__":
+    main()

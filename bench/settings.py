@@ -1,0 +1,8 @@
+"""The product's settings plus the bench-only baseline views (never in the product URLconf)."""
+
+from sam.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+DEBUG = False
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]  # noqa: F405
