@@ -42,7 +42,7 @@ run: demo
 test: install
 	@bash scripts/system_deps.sh
 	@$(PY) scripts/prepare_services.py
-	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory lint typecheck
 	@SAM_ENV=test $(PY) manage.py makemigrations --check --dry-run -v 1
 	@SAM_ENV=test $(PY) -m pytest
 

@@ -19,7 +19,7 @@ class MissingSetting(RuntimeError):
 class Env:
     production: bool
 
-    def str(self, name: str, dev_default: str | None = None, *, required: bool = True) -> str:
+    def string(self, name: str, dev_default: str | None = None, *, required: bool = True) -> str:
         value = os.environ.get(name)
         if value not in (None, ""):
             return value  # type: ignore[return-value]
@@ -30,13 +30,13 @@ class Env:
             )
         return dev_default or ""
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         value = os.environ.get(name)
         if value in (None, ""):
             return default
         return value.strip().lower() in {"1", "true", "yes", "on"}
 
-    def int(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int) -> int:
         value = os.environ.get(name)
         if value in (None, ""):
             return default
@@ -45,8 +45,8 @@ class Env:
         except ValueError as exc:
             raise MissingSetting(f"The environment variable {name} must be a whole number, got {value!r}.") from exc
 
-    def list(self, name: str, dev_default: str = "", *, required: bool = True) -> list[str]:
-        raw = self.str(name, dev_default, required=required)
+    def strings(self, name: str, dev_default: str = "", *, required: bool = True) -> list[str]:
+        raw = self.string(name, dev_default, required=required)
         return [item.strip() for item in raw.split(",") if item.strip()]
 
 

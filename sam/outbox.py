@@ -8,7 +8,7 @@ may run twice (beat ticks, task redeliveries) without sending twice.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -110,7 +110,7 @@ def email_send(*, email_id: int) -> str:
         return email.status
 
 
-def outbox_due_ids(*, now: timezone.datetime | None = None, limit: int = 500) -> list[int]:
+def outbox_due_ids(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     """Messages of the current tenant waiting to be (re)sent."""
     now = now or timezone.now()
     return list(

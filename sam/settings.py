@@ -24,11 +24,11 @@ PRODUCTION = SAM_ENV == "production"
 TESTING = SAM_ENV == "test"
 env = Env(production=PRODUCTION)
 
-DEBUG = env.bool("DEBUG", default=SAM_ENV == "development")
-SECRET_KEY = env.str("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", "", required=False)
-SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEBUG = env.boolean("DEBUG", default=SAM_ENV == "development")
+SECRET_KEY = env.string("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
+ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", "", required=False)
+SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -89,15 +89,15 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 # The app connects as a role that neither owns the tables nor bypasses
 # row-level security; `manage.py migrate` switches to the owner role.
-DATABASE_URL = env.str("DATABASE_URL", "postgres://sam_app@127.0.0.1:5432/sam")
-DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", "postgres://sam_owner@127.0.0.1:5432/sam")
+DATABASE_URL = env.string("DATABASE_URL", "postgres://sam_app@127.0.0.1:5432/sam")
+DATABASE_OWNER_URL = env.string("DATABASE_OWNER_URL", "postgres://sam_owner@127.0.0.1:5432/sam")
 _default_db = database_from_url(DATABASE_URL)
 _default_db.update(
     {
         # A PostgreSQL connection costs more than a small request: keep it.
-        "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", 600),
+        "CONN_MAX_AGE": env.integer("DB_CONN_MAX_AGE", 600),
         "CONN_HEALTH_CHECKS": True,
-        "TEST": {"NAME": env.str("TEST_DATABASE_NAME", "test_sam", required=False)},
+        "TEST": {"NAME": env.string("TEST_DATABASE_NAME", "test_sam", required=False)},
     }
 )
 DATABASES = {"default": _default_db}
@@ -106,7 +106,7 @@ DB_APP_ROLE = str(_default_db["USER"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", "redis://127.0.0.1:6379/0" if not TESTING else "redis://127.0.0.1:6379/15")
+REDIS_URL = env.string("REDIS_URL", "redis://127.0.0.1:6379/0" if not TESTING else "redis://127.0.0.1:6379/15")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -115,7 +115,7 @@ CACHES = {
     }
 }
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL, required=False) or REDIS_URL
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", REDIS_URL, required=False) or REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -130,7 +130,7 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Unacknowledged tasks come back after this long if the worker vanished.
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
 # The periodic "make it so" jobs. `manage.py tick` runs each once.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -156,8 +156,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Lockout: after this many failures for one email from one address, wait.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
@@ -165,7 +165,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Login attempts per client address per minute, whatever the username.
-LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", 20)
+LOGIN_RATE_LIMIT = env.integer("LOGIN_RATE_LIMIT", 20)
 
 # Sessions live in the database and are cached in Redis (one GET per request).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -179,9 +179,9 @@ X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
@@ -193,7 +193,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 # --- Email ----------------------------------------------------------------
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "SAM <no-reply@sam.localhost>")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "SAM <no-reply@sam.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 _SMTP = "django.core.mail.backends.smtp.EmailBackend"
 _DEFAULT_EMAIL_BACKEND = {
@@ -201,22 +201,22 @@ _DEFAULT_EMAIL_BACKEND = {
     "test": "django.core.mail.backends.locmem.EmailBackend",
     "development": "django.core.mail.backends.console.EmailBackend",
 }[SAM_ENV]
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", _DEFAULT_EMAIL_BACKEND, required=False) or _DEFAULT_EMAIL_BACKEND
+EMAIL_BACKEND = env.string("EMAIL_BACKEND", _DEFAULT_EMAIL_BACKEND, required=False) or _DEFAULT_EMAIL_BACKEND
 # Production mail goes through a real SMTP relay, which must be named.
-EMAIL_HOST = env.str("EMAIL_HOST", "localhost", required=EMAIL_BACKEND == _SMTP)
-EMAIL_PORT = env.int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "", required=False)
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "", required=False)
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
-EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"), required=False)
+EMAIL_HOST = env.string("EMAIL_HOST", "localhost", required=EMAIL_BACKEND == _SMTP)
+EMAIL_PORT = env.integer("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "", required=False)
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "", required=False)
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = env.string("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"), required=False)
 EMAIL_TIMEOUT = 20
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", 6)
+OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 6)
 
 # --- Static and media ------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"), required=False))
+MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(BASE_DIR / "var" / "media"), required=False))
 MEDIA_URL = "/media-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -268,7 +268,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO", required=False) or "INFO"},
+    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO", required=False) or "INFO"},
     "loggers": {"axes": {"level": "WARNING"}},
 }
 

@@ -101,12 +101,13 @@ def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant 
     tenant_fields = Tenant._meta.concrete_fields
     member_fields = Membership._meta.concrete_fields
     quote = connection.ops.quote_name
+    # Column names come from the models' own metadata, quoted; values are parameters.
     sql = (
-        "SELECT set_config('sam.tenant_id', id::text, true), set_config('sam.user_id', %s, true), "
-        + ", ".join(quote(f.column) for f in tenant_fields)
+        "SELECT set_config('sam.tenant_id', id::text, true), set_config('sam.user_id', %s, true), "  # noqa: S608
+        + ", ".join(quote(str(f.column)) for f in tenant_fields)
         + " FROM sam_tenant WHERE slug = %s AND active; "
         + "SELECT "
-        + ", ".join(quote(f.column) for f in member_fields)
+        + ", ".join(quote(str(f.column)) for f in member_fields)
         + " FROM sam_membership WHERE user_id = %s AND tenant_id = "
         + "NULLIF(current_setting('sam.tenant_id', true), '')::bigint"
     )

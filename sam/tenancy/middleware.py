@@ -42,7 +42,7 @@ def parse_token_tenant(header: str) -> int | None:
 def membership_of(tenant: Tenant, user: User) -> Membership | None:
     """The user's membership in the entered tenant: one small statement, no ORM compile."""
     fields = Membership._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM sam_membership WHERE tenant_id = %s AND user_id = %s",  # noqa: S608
