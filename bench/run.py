@@ -76,6 +76,24 @@ SCENARIOS: list[Scenario] = [
 # name -> (callable doing one unit of work, baseline name); measured in this process.
 IN_PROCESS: list[tuple[str, Callable[[], None], str | None]] = []
 
+BARE_REPORT_HTML = (
+    "<html><head><style>@page { size: A4; margin: 2cm } td, th { border-bottom: 1px solid #ccc; padding: 4px }"
+    "</style></head><body><h1>Report</h1><table><thead><tr><th>Item</th><th>Owner</th><th>Status</th></tr></thead>"
+    "<tbody>"
+    + "".join(f"<tr><td>Item {i}</td><td>Owner {i % 9}</td><td>open</td></tr>" for i in range(300))
+    + "</tbody></table></body></html>"
+)
+
+
+def bare_weasyprint() -> None:
+    """The baseline for report scenarios: WeasyPrint alone on fixed HTML (about 10 pages)."""
+    from weasyprint import HTML
+
+    HTML(string=BARE_REPORT_HTML).write_pdf()
+
+
+IN_PROCESS.append(("bare WeasyPrint, 300-row table", bare_weasyprint, None))
+
 
 def start_server() -> subprocess.Popen[bytes]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "SAM_ENV": "development", "DEBUG": "false"}
@@ -242,7 +260,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
-    results += [run_in_process(name, fn, base) for name, fn, base in IN_PROCESS]
+    results += [run_in_process(name, fn, base, repeat=5) for name, fn, base in IN_PROCESS]
     add_ratios(results)
 
     print(f"\n{'scenario':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'err':>4}  vs baseline")

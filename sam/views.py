@@ -18,6 +18,7 @@ from sam import selectors, services
 from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm
 from sam.models import ApiToken, Membership
 from sam.permissions import can, tenant_view
+from sam.roles import Role
 from sam.security import client_address, rate_limited
 
 
@@ -80,7 +81,7 @@ def members(request: HttpRequest) -> HttpResponse:
         "form": form,
         "members": selectors.tenant_members(),
         "active_nav": "admin",
-        "role_form": MemberRoleForm(),
+        "role_choices": Role.choices,
     }
     return render(request, "sam/members.html", context, status=status)
 
@@ -95,17 +96,28 @@ def _membership_or_404(membership_id: int) -> Membership:
 @tenant_view("tenant.manage_members")
 @require_POST
 def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """Change one member's role. With htmx, answers with the updated table row only."""
     membership = _membership_or_404(membership_id)
     form = MemberRoleForm(request.POST)
+    error = ""
     if not form.is_valid():
-        messages.error(request, "Choose one of the listed roles.")
-        return redirect("members", request.tenant.slug)
-    try:
-        services.membership_set_role(membership=membership, role=form.cleaned_data["role"], acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        error = "Choose one of the listed roles."
     else:
-        messages.success(request, f"{membership.user.email} is now {form.cleaned_data['role'].replace('_', ' ')}.")
+        try:
+            membership = services.membership_set_role(
+                membership=membership, role=form.cleaned_data["role"], acting_user=request.user
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    if request.htmx:
+        membership.refresh_from_db()
+        context = {"m": membership, "role_choices": Role.choices, "row_error": error, "row_saved": not error}
+        # 422: htmx swaps it in (see htmx-config in base.html) so the error shows in place.
+        return render(request, "sam/members.html#member_row", context, status=422 if error else 200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
     return redirect("members", request.tenant.slug)
 
 

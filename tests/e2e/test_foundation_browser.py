@@ -72,5 +72,16 @@ def test_admin_sees_admin_section_and_keyboard_skip_link(live_server, page):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
     page.wait_for_url(re.compile(r"/admin/members/$"))
     assert page.get_by_role("heading", name="Members and roles").is_visible()
+
+    # Changing a role updates the row in place (htmx), without a page load.
+    page.evaluate("window.__same_page = true")
+    page.get_by_label("Role of viewer@northwind.example").select_option("executive")
+    row = page.locator("tr", has=page.get_by_label("Role of viewer@northwind.example"))
+    row.get_by_role("button", name="Save").click()
+    row.get_by_role("status").wait_for()
+    assert page.evaluate("window.__same_page") is True
+    page.reload()
+    assert page.get_by_label("Role of viewer@northwind.example").input_value() == "executive"
+
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"

@@ -139,3 +139,26 @@ def test_cannot_revoke_a_colleagues_token(tenant_a, client_for):
     assert response.status_code == 404
     with tenant_a.ctx():
         assert ApiToken.objects.get().revoked_at is None
+
+
+def test_role_change_with_htmx_returns_the_row(tenant_a, client_for):
+    client = client_for(tenant_a.admin)
+    target = tenant_a.memberships[Role.VIEWER]
+    response = client.post(url("member_role", target.pk), {"role": "executive"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.strip().startswith(f'<tr id="member-{target.pk}">')
+    assert "<html" not in html
+    assert 'value="executive" selected' in html
+    response = client.post(url("member_role", target.pk), {"role": "emperor"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "Choose one of the listed roles." in response.content.decode()
+    with tenant_a.ctx():
+        assert Membership.objects.get(pk=target.pk).role == Role.EXECUTIVE
+
+
+def test_last_admin_demotion_with_htmx_shows_error_in_row(tenant_a, client_for):
+    admin = tenant_a.memberships[Role.ADMIN]
+    response = client_for(tenant_a.admin).post(url("member_role", admin.pk), {"role": "viewer"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "at least one admin" in response.content.decode()
