@@ -138,6 +138,8 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     """Swagger UI from the vendored sidecar files. Its scripts are files (split view);
     it sets a few inline styles, which only this page allows."""
 
+    schema = None  # not an API endpoint itself
+
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().get(request, *args, **kwargs)
         from django.conf import settings
