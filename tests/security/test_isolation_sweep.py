@@ -87,6 +87,22 @@ def assert_same_for_missing_id(client: Client, route: Route, slug: str | None, m
     assert response.status_code == 405, f"{method.upper()} {route.route} depends on the id"
 
 
+def request_a_ids(client: Client, route: Route, slug: str | None, url: str) -> set[int]:
+    """Every method on one URL carrying A's ids: 404, or 405 whatever the id. Returns the statuses."""
+    statuses = set()
+    for method in ("get", *WRITE_METHODS):
+        response = getattr(client, method)(url, data={}, content_type="application/json")
+        statuses.add(response.status_code)
+        if response.status_code == 405:
+            # A method the route never accepts: the same answer for any id.
+            assert_same_for_missing_id(client, route, slug, method)
+        else:
+            assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+        assert_clean(response, route, method)
+    assert 404 in statuses, f"{url}: no method answered 404"
+    return statuses
+
+
 def assert_clean(response: Any, route: Route, method: str) -> None:
     body = response.content.decode(errors="replace")
     assert MARKER not in body, f"{method.upper()} {route.route} leaked tenant A data"
@@ -105,19 +121,7 @@ def test_tenant_pages_with_a_ids_as_b_member(tenant_a, tenant_b, a_objects, clie
         for slug in (tenant_a.tenant.slug, tenant_b.tenant.slug):
             if not route.object_kwargs and slug == tenant_b.tenant.slug:
                 continue  # B's own page without ids: nothing of A to ask for
-            url = url_for(route, slug, a_objects)
-            statuses = set()
-            for method in ("get", *WRITE_METHODS):
-                response = getattr(client, method)(url)
-                statuses.add(response.status_code)
-                if response.status_code == 405:
-                    # A method the route never accepts: the same answer for any id.
-                    assert_same_for_missing_id(client, route, slug, method)
-                else:
-                    assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
-                assert_clean(response, route, method)
-                checked += 1
-            assert 404 in statuses, f"{url}: no method answered 404"
+            checked += len(request_a_ids(client, route, slug, url_for(route, slug, a_objects)))
     assert checked > 0
     assert snapshot(tenant_a.tenant) == before
 
@@ -131,14 +135,7 @@ def test_api_with_a_ids_and_b_token(tenant_a, tenant_b, a_objects, b_token):
             continue
         url = url_for(route, None, a_objects)
         if route.object_kwargs:
-            for method in ("get", *WRITE_METHODS):
-                response = getattr(client, method)(url, data={}, content_type="application/json")
-                if response.status_code == 405:
-                    assert_same_for_missing_id(client, route, None, method)
-                else:
-                    assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
-                assert_clean(response, route, method)
-                checked += 1
+            checked += len(request_a_ids(client, route, None, url))
         else:
             response = client.get(url)
             assert response.status_code in (200, 405), f"GET {url} -> {response.status_code}"
@@ -157,14 +154,7 @@ def test_api_with_a_ids_and_b_session(tenant_a, tenant_b, a_objects, client_for)
     for route in swept_routes():
         if not (route.is_api and route.object_kwargs):
             continue
-        url = url_for(route, None, a_objects)
-        for method in ("get", *WRITE_METHODS):
-            response = getattr(client, method)(url, data={}, content_type="application/json")
-            if response.status_code == 405:
-                assert_same_for_missing_id(client, route, None, method)
-            else:
-                assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
-            assert_clean(response, route, method)
+        request_a_ids(client, route, None, url_for(route, None, a_objects))
     assert snapshot(tenant_a.tenant) == before
 
 
