@@ -11,7 +11,7 @@ export SITE_URL ?= http://$(HOST):$(PORT)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet pip==26.3
 	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 

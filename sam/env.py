@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 
@@ -48,6 +49,19 @@ class Env:
     def strings(self, name: str, dev_default: str = "", *, required: bool = True) -> list[str]:
         raw = self.string(name, dev_default, required=required)
         return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def load_dotenv(path: Path) -> None:
+    """Read KEY=value lines of a .env file into the environment; real variables win."""
+    if not path.is_file():
+        return
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.split(" #", 1)[0].strip().strip("'\"")
+        os.environ.setdefault(key.strip(), value)
 
 
 def database_from_url(url: str) -> dict[str, object]:

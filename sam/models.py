@@ -134,12 +134,11 @@ class ApiToken(TenantOwned):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-class OutboundEmail(TenantOwned):
-    """One message in the outbox. The idempotency key makes each send happen once."""
+class EmailMessageBase(models.Model):
+    """An email waiting in an outbox, sent by a Celery task; the idempotency key makes it happen once."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
@@ -157,14 +156,29 @@ class OutboundEmail(TenantOwned):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} -> {', '.join(self.to)}"
+
+
+class OutboundEmail(TenantOwned, EmailMessageBase):
+    """One message of a tenant (invitations, reminders, alerts) in the outbox."""
+
+    class Meta(EmailMessageBase.Meta):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "idempotency_key"], name="outboundemail_unique_key"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
 
-    def __str__(self) -> str:
-        return f"{self.subject} -> {', '.join(self.to)}"
+
+class PlatformEmail(EmailMessageBase):
+    """A message outside any tenant (password reset) in the same outbox pipeline."""
+
+    class Meta(EmailMessageBase.Meta):
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="platformemail_unique_key")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="platform_outbox_due_idx")]
 
 
 class AuditEvent(TenantOwned):

@@ -1,21 +1,30 @@
-"""The email outbox: every tenant email is a row first, then a Celery send.
+"""The email outbox: every email is a row first, then a Celery send.
 
-``email_enqueue`` is the one way to send email for a tenant. The
-idempotency key makes a second call with the same key a no-op, so callers
-may run twice (beat ticks, task redeliveries) without sending twice.
+``email_enqueue`` is the one way to send email for a tenant;
+``platform_email_enqueue`` the one way outside tenants (password reset).
+The idempotency key makes a second call with the same key a no-op, so
+callers may run twice (beat ticks, task redeliveries) without sending twice.
+
+Sending locks the row (``SELECT ... FOR UPDATE SKIP LOCKED``) in the task's
+transaction, so two workers never send the same row, and records the
+outcome in that same transaction. Delivery is at least once: a worker
+killed after the relay accepted a message but before its transaction
+committed sends it again on redelivery. The Message-ID is derived from the
+row, so receivers can drop such a duplicate.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
-from sam.models import OutboundEmail
+from sam.models import EmailMessageBase, OutboundEmail, PlatformEmail
 from sam.tenancy.context import current_tenant_id
 
 log = logging.getLogger(__name__)
@@ -24,10 +33,29 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE = 60
 BACKOFF_FACTOR = 5
 BACKOFF_CAP = 6 * 60 * 60
+# The immediate task normally sends a new row; the periodic flush picks it
+# up only after this long (its task was lost).
+FLUSH_GRACE = timedelta(minutes=2)
+Status = EmailMessageBase.Status
 
 
 def backoff_seconds(attempts: int) -> int:
     return int(min(BACKOFF_CAP, BACKOFF_BASE * BACKOFF_FACTOR ** max(0, attempts - 1)))
+
+
+def _defaults(
+    to: list[str], subject: str, text: str, html: str, attachments: list[dict[str, object]] | None
+) -> dict[str, Any]:
+    if not to:
+        raise ValueError("An email needs at least one recipient.")
+    return {
+        "to": list(to),
+        "subject": subject[:300],
+        "body_text": text,
+        "body_html": html,
+        "attachments": attachments or [],
+        "next_attempt_at": timezone.now() + FLUSH_GRACE,
+    }
 
 
 def email_enqueue(
@@ -44,80 +72,81 @@ def email_enqueue(
     Returns the row and whether it was created now (False: the key was
     already there and nothing new will be sent).
     """
-    if not to:
-        raise ValueError("An email needs at least one recipient.")
-    with transaction.atomic():
-        email, created = OutboundEmail.objects.get_or_create(
-            idempotency_key=key,
-            defaults={
-                "to": list(to),
-                "subject": subject[:300],
-                "body_text": text,
-                "body_html": html,
-                "attachments": attachments or [],
-                # The immediate task normally sends it; the periodic flush
-                # only picks it up if that task was lost.
-                "next_attempt_at": timezone.now() + timedelta(minutes=2),
-            },
-        )
-        if created:
-            from sam.tasks import send_outbound_email
+    from sam.tasks import send_outbound_email
 
-            tenant_id = current_tenant_id()
-            email_id = email.pk
-            transaction.on_commit(lambda: send_outbound_email.delay(tenant_id, email_id))
+    defaults = _defaults(to, subject, text, html, attachments)
+    with transaction.atomic():
+        email, created = OutboundEmail.objects.get_or_create(idempotency_key=key, defaults=defaults)
+        if created:
+            send_outbound_email.delay_on_commit(current_tenant_id(), email.pk)
     return email, created
 
 
-def email_send(*, email_id: int) -> str:
-    """Send one outbox row if it is still due. Returns the resulting status.
+def platform_email_enqueue(*, key: str, to: list[str], subject: str, text: str, html: str = "") -> PlatformEmail:
+    """An email outside any tenant (e.g. password reset), through the same outbox."""
+    from sam.tasks import send_platform_email
 
-    The row is locked while it is sent, so two workers never send the same
-    message; a row already sent is left alone.
-    """
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
-        if email is None:
-            return "busy-or-missing"
-        if email.status in (OutboundEmail.Status.SENT, OutboundEmail.Status.FAILED):
-            return email.status
-        email.attempts += 1
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=email.to,
-            headers={"Message-ID": f"<{email.tenant_id}.{email.pk}@sam.outbox>", "X-SAM-Key": email.idempotency_key},
+        email, created = PlatformEmail.objects.get_or_create(
+            idempotency_key=key, defaults=_defaults(to, subject, text, html, None)
         )
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
+        if created:
+            send_platform_email.delay_on_commit(email.pk)
+    return email
+
+
+def _message(email: EmailMessageBase) -> EmailMultiAlternatives:
+    scope = getattr(email, "tenant_id", None) or "platform"
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=email.to,
+        headers={"Message-ID": f"<{scope}.{email.pk}@sam.outbox>", "X-SAM-Key": email.idempotency_key},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def email_send(*, email_id: int, platform: bool = False) -> tuple[str, int]:
+    """Send one outbox row if it is still due. Returns (status, attempts).
+
+    Status ``busy-or-missing``: not in this tenant, or another worker has it.
+    ``queued`` after a failure means: retry after ``backoff_seconds(attempts)``.
+    """
+    model: Any = PlatformEmail if platform else OutboundEmail
+    with transaction.atomic():
+        email = model.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
+        if email is None:
+            return "busy-or-missing", 0
+        if email.status != Status.QUEUED:
+            return email.status, email.attempts
+        email.attempts += 1
         try:
-            message.send(fail_silently=False)
-        except Exception as exc:  # the SMTP relay is outside: any failure counts as transient
+            _message(email).send(fail_silently=False)
+        except Exception as exc:  # the relay is outside: every failure is worth a retry
             email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                email.status = OutboundEmail.Status.FAILED
+                email.status = Status.FAILED
                 log.error("email %s failed for good after %s attempts", email.pk, email.attempts)
             else:
-                email.status = OutboundEmail.Status.QUEUED
                 email.next_attempt_at = timezone.now() + timedelta(seconds=backoff_seconds(email.attempts))
             email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            return email.status
-        email.status = OutboundEmail.Status.SENT
+            return email.status, email.attempts
+        email.status = Status.SENT
         email.sent_at = timezone.now()
         email.last_error = ""
         email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-        return email.status
+        return email.status, email.attempts
 
 
-def outbox_due_ids(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Messages of the current tenant waiting to be (re)sent."""
+def outbox_due_ids(*, now: datetime | None = None, limit: int = 500, platform: bool = False) -> list[int]:
+    """Rows waiting to be (re)sent: new ones whose task was lost, and retries that are due."""
     now = now or timezone.now()
+    model: Any = PlatformEmail if platform else OutboundEmail
     return list(
-        OutboundEmail.objects.filter(
-            status=OutboundEmail.Status.QUEUED,
-            next_attempt_at__lte=now,
-        )
+        model.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 class SecurityHeadersMiddleware:
@@ -23,8 +25,53 @@ class SecurityHeadersMiddleware:
         return response
 
 
+class RateLimitMiddleware:
+    """Per client address limits on the POSTs that guess passwords or send email.
+
+    Both sign-in pages (ours and the platform admin's) share one bucket.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.limits = {
+            "/auth/login/": ("login", settings.LOGIN_RATE_LIMIT),
+            "/platform/login/": ("login", settings.LOGIN_RATE_LIMIT),
+            "/auth/password-reset/": ("reset", settings.PASSWORD_RESET_RATE_LIMIT),
+        }
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path_info in self.limits:
+            bucket, limit = self.limits[request.path_info]
+            if rate_limited(f"{bucket}:{client_address(request)}", limit=limit):
+                response = render(request, "registration/rate_limited.html", status=429)
+                response["Retry-After"] = "60"
+                return response
+        return self.get_response(request)
+
+
 def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the
+    address the outermost trusted proxy saw (never a value the client could forge)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
+            return forwarded[-proxies]
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """The lockout's view of the client address (None when there is none, e.g. a test login)."""
+    address = client_address(request)
+    return address if _is_ip(address) else None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def rate_limited(key: str, *, limit: int, window_seconds: int = 60) -> bool:

@@ -30,6 +30,13 @@ def audit_record(*, actor: User | None, action: str, obj: Any = None, **data: An
     )
 
 
+def password_setup_url(user: User, site_url: str) -> str:
+    """A one-time link to set (or reset) this user's password."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return site_url + reverse("password_reset_confirm", args=[uid, token])
+
+
 def _admin_count() -> int:
     return Membership.objects.filter(role=Role.ADMIN).count()
 
@@ -39,7 +46,6 @@ def membership_add(*, email: str, full_name: str, role: str, acting_user: User, 
     """Give a person a role in the current tenant; a new person gets an email to set a password."""
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email=email).first()
-    new_user = user is None
     if user is None:
         user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
     if Membership.objects.filter(user=user).exists():
@@ -47,13 +53,11 @@ def membership_add(*, email: str, full_name: str, role: str, acting_user: User, 
     membership = Membership.objects.create(user=user, role=Role(role))
     tenant = current_tenant()
     assert tenant is not None
-    if new_user:
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
-        link = site_url + reverse("password_reset_confirm", args=[uid, token])
-    else:
-        link = site_url + reverse("dashboard", args=[tenant.slug])
-    context = {"tenant": tenant, "user": user, "link": link, "new_user": new_user, "inviter": acting_user}
+    # Whoever has no password yet (new, or invited before and never finished)
+    # gets a link to set one; the others a link to the workspace.
+    needs_password = not user.has_usable_password()
+    link = password_setup_url(user, site_url) if needs_password else site_url + reverse("dashboard", args=[tenant.slug])
+    context = {"tenant": tenant, "user": user, "link": link, "new_user": needs_password, "inviter": acting_user}
     email_enqueue(
         key=f"membership-added:{membership.pk}",
         to=[user.email],

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
-from sam.env import Env, database_from_url
+from sam.env import Env, database_from_url, load_dotenv
+
+load_dotenv(Path(__file__).resolve().parent.parent / ".env")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sam.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sam.security.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,7 +93,11 @@ TEMPLATES = [
 # The app connects as a role that neither owns the tables nor bypasses
 # row-level security; `manage.py migrate` switches to the owner role.
 DATABASE_URL = env.string("DATABASE_URL", "postgres://sam_app@127.0.0.1:5432/sam")
-DATABASE_OWNER_URL = env.string("DATABASE_OWNER_URL", "postgres://sam_owner@127.0.0.1:5432/sam")
+# Only `manage.py migrate` uses the owner role; the web, worker and beat
+# processes of a production deployment need not (and should not) know it.
+DATABASE_OWNER_URL = env.string(
+    "DATABASE_OWNER_URL", "" if PRODUCTION else "postgres://sam_owner@127.0.0.1:5432/sam", required=False
+)
 _default_db = database_from_url(DATABASE_URL)
 _default_db.update(
     {
@@ -101,7 +108,7 @@ _default_db.update(
     }
 )
 DATABASES = {"default": _default_db}
-DB_OWNER = database_from_url(DATABASE_OWNER_URL)
+DB_OWNER = database_from_url(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
 DB_APP_ROLE = str(_default_db["USER"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -123,6 +130,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "sam.tasks.send_outbound_email": {"queue": "email", "routing_key": "email"},
+    "sam.tasks.send_platform_email": {"queue": "email", "routing_key": "email"},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -163,9 +171,13 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "sam.security.axes_client_ip"
 # Login attempts per client address per minute, whatever the username.
 LOGIN_RATE_LIMIT = env.integer("LOGIN_RATE_LIMIT", 20)
+PASSWORD_RESET_RATE_LIMIT = env.integer("PASSWORD_RESET_RATE_LIMIT", 5)
+# How many reverse proxies in front of the app append to X-Forwarded-For.
+# 0: the client address is REMOTE_ADDR. Used by the lockout and rate limits.
+TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)
 
 # Sessions live in the database and are cached in Redis (one GET per request).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -243,7 +255,6 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SAM API",
@@ -269,7 +280,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO", required=False) or "INFO"},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own console handler would print request errors a second time.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 SILENCED_SYSTEM_CHECKS: list[str] = []

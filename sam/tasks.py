@@ -1,23 +1,45 @@
-"""Core Celery tasks: thin wrappers over services, taking ids."""
+"""Core Celery tasks: thin wrappers over services, taking ids.
+
+Enqueue with ``task.delay_on_commit(...)`` (never plain ``delay`` inside a
+transaction): a rolled-back transaction then publishes nothing.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
+from django.db import transaction
 from django.utils import timezone
 
-from sam.models import OutboundEmail, Tenant
-from sam.outbox import email_send, outbox_due_ids
+from sam.models import OutboundEmail, PlatformEmail, Tenant
+from sam.outbox import backoff_seconds, email_send, outbox_due_ids
 from sam.tasks_base import TenantTask
-from sam.tenancy.context import tenant_context
+from sam.tenancy.context import current_tenant_id, tenant_context
 
 OUTBOX_KEEP_DAYS = 180
 
 
 @shared_task(base=TenantTask, name="sam.tasks.send_outbound_email", queue="email")
 def send_outbound_email(tenant_id: int, email_id: int) -> str:
-    return email_send(email_id=email_id)
+    status, attempts = email_send(email_id=email_id)
+    if status == "queued":  # a transient failure, recorded: retry after the backoff
+        tenant = current_tenant_id()
+        transaction.on_commit(
+            lambda: send_outbound_email.apply_async((tenant, email_id), countdown=backoff_seconds(attempts))
+        )
+    return status
+
+
+@shared_task(
+    base=DjangoTask, name="sam.tasks.send_platform_email", queue="email", acks_late=True, reject_on_worker_lost=True
+)
+def send_platform_email(email_id: int) -> str:
+    status, attempts = email_send(email_id=email_id, platform=True)
+    if status == "queued":
+        send_platform_email.apply_async((email_id,), countdown=backoff_seconds(attempts))
+    return status
 
 
 def active_tenants() -> list[Tenant]:
@@ -27,13 +49,16 @@ def active_tenants() -> list[Tenant]:
 
 @shared_task(name="sam.tasks.outbox_flush")
 def outbox_flush() -> int:
-    """Dispatch every message that is due (new ones whose task was lost, and retries)."""
+    """Dispatch every message that is due: new ones whose task was lost, and retries."""
     count = 0
     for tenant in active_tenants():
         with tenant_context(tenant):
             for email_id in outbox_due_ids():
-                send_outbound_email.delay(tenant.pk, email_id)
+                send_outbound_email.delay_on_commit(tenant.pk, email_id)
                 count += 1
+    for email_id in outbox_due_ids(platform=True):
+        send_platform_email.delay_on_commit(email_id)
+        count += 1
     return count
 
 
@@ -41,8 +66,8 @@ def outbox_flush() -> int:
 def outbox_prune() -> int:
     """Forget sent messages after half a year."""
     cutoff = timezone.now() - timedelta(days=OUTBOX_KEEP_DAYS)
-    deleted = 0
+    deleted = PlatformEmail.objects.filter(status="sent", sent_at__lt=cutoff).delete()[0]
     for tenant in active_tenants():
         with tenant_context(tenant):
-            deleted += OutboundEmail.objects.filter(status=OutboundEmail.Status.SENT, sent_at__lt=cutoff).delete()[0]
+            deleted += OutboundEmail.objects.filter(status="sent", sent_at__lt=cutoff).delete()[0]
     return deleted

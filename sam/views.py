@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -19,20 +17,12 @@ from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm
 from sam.models import ApiToken, Membership
 from sam.permissions import can, tenant_view
 from sam.roles import Role
-from sam.security import client_address, rate_limited
 
 
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if rate_limited(f"login:{client_address(request)}", limit=settings.LOGIN_RATE_LIMIT):
-            response = render(request, "registration/rate_limited.html", status=429)
-            response["Retry-After"] = "60"
-            return response
-        return super().post(request, *args, **kwargs)
 
 
 @login_required

@@ -1,6 +1,13 @@
 import os
+import sys
 
 from django.core.wsgi import get_wsgi_application
 
+from sam.env import MissingSetting
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sam.settings")
-application = get_wsgi_application()
+try:
+    application = get_wsgi_application()
+except MissingSetting as exc:  # one clear line, not a traceback
+    sys.stderr.write(f"{exc}\n")
+    sys.exit(1)

@@ -1,9 +1,9 @@
 #!/bin/sh
-# First start of the db container: the owner and app roles and the database.
+# First start of the development db container: the owner and app roles and the database.
 set -e
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" <<SQL
-CREATE ROLE sam_owner LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB PASSWORD '${SAM_OWNER_PASSWORD}';
-CREATE ROLE sam_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB PASSWORD '${SAM_APP_PASSWORD}';
+CREATE ROLE sam_owner LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB;
+CREATE ROLE sam_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB;
 CREATE DATABASE sam OWNER sam_owner;
 GRANT CONNECT ON DATABASE sam TO sam_app;
 \connect sam

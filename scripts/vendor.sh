@@ -34,6 +34,11 @@ for name in "${ICON_NAMES[@]}"; do
 done
 cp "$tmp/package/LICENSE" "$out/tabler-icons/"
 
+# Source maps are not shipped: drop the references to them.
+for f in "$out"/htmx/*.js "$out"/tabler/*.js "$out"/tabler/*.css; do
+  sed -i -E 's|/\*# sourceMappingURL=[^*]*\*/||; s|^//# sourceMappingURL=.*$||' "$f"
+done
+
 cat > "$out/VERSIONS" <<VERS
 $HTMX
 $TABLER

@@ -140,10 +140,16 @@ def all_routes() -> list[Route]:
 
 
 def snapshot(tenant: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every tenant-owned table of one tenant."""
+    """Every row of every tenant-owned table of one tenant, its tenant row and its members' user rows."""
+    from sam.models import Membership, Tenant, User
+
     with tenant_context(tenant):
-        return {
+        rows = {
             m._meta.label: list(m.objects.order_by("pk").values())
             for m in apps.get_models()
             if issubclass(m, TenantOwned)
         }
+        user_ids = list(Membership.objects.values_list("user_id", flat=True))
+    rows["sam.Tenant"] = list(Tenant.objects.filter(pk=tenant.pk).values())
+    rows["sam.User"] = list(User.objects.filter(pk__in=user_ids).order_by("pk").values())
+    return rows

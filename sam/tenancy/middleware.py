@@ -5,7 +5,8 @@
   answers 404 (never 403: ids and slugs leak nothing).
 * ``/api/...``: the tenant named by the API token (``sam_<tenant id>_<secret>``;
   the authentication class then checks the secret), or, for the browser's
-  session, the user's last used tenant.
+  session, the tenant named by the ``X-SAM-Tenant`` header (required for
+  writes; reads without it use the last tenant the user opened).
 * anything else: no tenant. Views there that list the user's own
   memberships enter the user context themselves (``user_context``).
 
@@ -15,16 +16,19 @@ tenant (and user) as transaction-local PostgreSQL settings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sam.auth_backend import forget_user
 from sam.models import Membership, Tenant, User
 from sam.tenancy.context import member_context_by_slug, tenant_context
 
 TENANT_PREFIX = "/t/"
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,60}")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PREFIX = "/api/"
 
 
@@ -74,25 +78,41 @@ class TenantMiddleware:
                 # The token authentication class checks the secret and sets
                 # the membership; a wrong tenant part simply finds no token.
                 return self._run(request, tenant, None, resolve_membership=False)
-            if user.is_authenticated and user.last_tenant_id:
-                tenant = Tenant.objects.filter(pk=user.last_tenant_id, active=True).first()
-                return self._run(request, tenant, user)
+            if user.is_authenticated:
+                # The browser names its tenant (base.html sends X-SAM-Tenant
+                # with every htmx request), so a tab of tenant A never writes
+                # to tenant B opened in another tab. Reads without the header
+                # (the browsable API) use the last tenant the user opened.
+                slug = request.headers.get("X-SAM-Tenant", "")
+                if slug and SLUG_RE.fullmatch(slug):
+                    return self._run_slug(request, slug, user, remember=False)
+                if request.method not in SAFE_METHODS:
+                    return JsonResponse(
+                        {"detail": "Send the X-SAM-Tenant header with the workspace slug, or use an API token."},
+                        status=400,
+                    )
+                if user.last_tenant_id:
+                    tenant = Tenant.objects.filter(pk=user.last_tenant_id, active=True).first()
+                    return self._run(request, tenant, user)
         elif path.startswith(TENANT_PREFIX) and user.is_authenticated:
             slug = path[len(TENANT_PREFIX) :].split("/", 1)[0]
-            return self._run_slug(request, slug, user)
+            if SLUG_RE.fullmatch(slug):
+                return self._run_slug(request, slug, user)
+            # Not a possible slug: no lookup at all; the URL resolver answers 404.
 
         # Outside tenants nothing tenant-owned is readable; pages there that
         # need the user's own memberships enter the user context themselves.
         return self.get_response(request)
 
-    def _run_slug(self, request: HttpRequest, slug: str, user: User) -> HttpResponse:
+    def _run_slug(self, request: HttpRequest, slug: str, user: User, *, remember: bool = True) -> HttpResponse:
         """The hot path: tenant, its settings and the membership in one round trip of one transaction."""
         with member_context_by_slug(slug, user_id=user.pk) as (tenant, membership):
             if tenant is not None and membership is not None:
                 membership.user = user
                 request.tenant = tenant  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
-                if user.last_tenant_id != tenant.pk:
+                # Remembered on page views only: a refused POST changes nothing.
+                if remember and request.method == "GET" and user.last_tenant_id != tenant.pk:
                     User.objects.filter(pk=user.pk).update(last_tenant=tenant)
                     user.last_tenant_id = tenant.pk
                     forget_user(user.pk)

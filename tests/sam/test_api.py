@@ -183,11 +183,35 @@ def test_session_auth_uses_current_tenant(tenant_a, client_for):
 
 
 def test_session_write_needs_csrf(tenant_a):
-    client = Client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True, HTTP_X_SAM_TENANT="alpha")
     client.force_login(tenant_a.admin)
-    client.get("/t/alpha/")
     response = client.post("/api/v1/tokens/", {"name": "x"}, content_type="application/json")
     assert response.status_code == 403
+    assert b"CSRF" in response.content
+
+
+def test_session_write_goes_to_the_named_tenant_not_the_last_opened(tenant_a, tenant_b, client_for):
+    from sam.models import Membership
+
+    user = tenant_a.admin
+    with tenant_b.ctx():
+        Membership.objects.create(user=user, role=Role.ADMIN)
+    client = client_for(user)
+    client.get("/t/bravo/")  # the last opened tenant is now B
+    response = client.post("/api/v1/tokens/", {"name": "from tab A"}, content_type="application/json")
+    assert response.status_code == 400
+    assert "X-SAM-Tenant" in response.json()["detail"]
+    response = client.post(
+        "/api/v1/tokens/", {"name": "from tab A"}, content_type="application/json", HTTP_X_SAM_TENANT="alpha"
+    )
+    assert response.status_code == 201
+    with tenant_a.ctx():
+        assert ApiToken.objects.filter(name="from tab A").exists()
+    with tenant_b.ctx():
+        assert not ApiToken.objects.exists()
+    # Naming a tenant one is not a member of finds nothing.
+    outsider = client_for(tenant_b.users[Role.VIEWER])
+    assert outsider.get(reverse("me"), HTTP_X_SAM_TENANT="alpha").status_code == 401
 
 
 def test_schema_and_docs(db):

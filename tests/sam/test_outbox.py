@@ -39,8 +39,8 @@ def test_same_key_in_two_tenants_is_two_messages(tenant_a, tenant_b):
 def test_send_once(tenant_a):
     with tenant_a.ctx():
         email, _ = enqueue(html="<p>Body</p>")
-        assert email_send(email_id=email.pk) == "sent"
-        assert email_send(email_id=email.pk) == "sent"
+        assert email_send(email_id=email.pk) == ("sent", 1)
+        assert email_send(email_id=email.pk) == ("sent", 1)
         email.refresh_from_db()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].alternatives[0][1] == "text/html"
@@ -53,7 +53,7 @@ def test_transient_failure_backs_off_then_gives_up(tenant_a):
         tenant_a.ctx(),
     ):
         email, _ = enqueue()
-        assert email_send(email_id=email.pk) == "queued"
+        assert email_send(email_id=email.pk) == ("queued", 1)
         email.refresh_from_db()
         assert email.attempts == 1
         assert "ConnectionRefusedError" in email.last_error
@@ -61,7 +61,7 @@ def test_transient_failure_backs_off_then_gives_up(tenant_a):
         assert email.pk not in outbox_due_ids()
         assert email.pk in outbox_due_ids(now=timezone.now() + timedelta(seconds=backoff_seconds(1) + 1))
         email_send(email_id=email.pk)
-        assert email_send(email_id=email.pk) == "failed"
+        assert email_send(email_id=email.pk) == ("failed", 3)
         email.refresh_from_db()
         assert email.attempts == 3
     assert mail.outbox == []
@@ -82,10 +82,39 @@ def test_flush_dispatches_only_due_messages(tenant_a, monkeypatch):
     from sam import tasks
 
     sent = []
-    monkeypatch.setattr(tasks.send_outbound_email, "delay", lambda tid, eid: sent.append((tid, eid)))
+    monkeypatch.setattr(tasks.send_outbound_email, "delay_on_commit", lambda tid, eid: sent.append((tid, eid)))
     with tenant_a.ctx():
         enqueue("fresh")
         lost, _ = enqueue("lost")
         OutboundEmail.objects.filter(pk=lost.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    assert len(sent) == 2  # each new message got its own task at creation
+    sent.clear()
     assert tasks.outbox_flush() == 1
     assert sent == [(tenant_a.tenant.pk, lost.pk)]
+
+
+def test_platform_email_same_pipeline(db):
+    from sam.outbox import platform_email_enqueue
+
+    first = platform_email_enqueue(key="reset:1", to=["p@example.test"], subject="Reset", text="Link")
+    again = platform_email_enqueue(key="reset:1", to=["p@example.test"], subject="Reset", text="Link")
+    assert first.pk == again.pk
+    assert email_send(email_id=first.pk, platform=True) == ("sent", 1)
+    assert [m.subject for m in mail.outbox] == ["Reset"]
+
+
+def test_tenant_task_schedules_retry_after_failure(tenant_a, django_capture_on_commit_callbacks, monkeypatch):
+    from sam import tasks
+
+    scheduled = []
+    monkeypatch.setattr(
+        tasks.send_outbound_email, "apply_async", lambda args, countdown: scheduled.append((args, countdown))
+    )
+    with tenant_a.ctx():
+        email, _ = enqueue()
+    with (
+        override_settings(EMAIL_BACKEND="tests.sam.failing_backend.FailingBackend"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.send_outbound_email.apply(args=[tenant_a.tenant.pk, email.pk]).result == "queued"
+    assert scheduled == [((tenant_a.tenant.pk, email.pk), backoff_seconds(1))]

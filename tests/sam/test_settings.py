@@ -17,7 +17,6 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "sam.example.com",
     "SITE_URL": "https://sam.example.com",
     "DATABASE_URL": "postgres://sam_app:pw@db.internal:5432/sam",
-    "DATABASE_OWNER_URL": "postgres://sam_owner:pw@db.internal:5432/sam",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "DEFAULT_FROM_EMAIL": "SAM <sam@example.com>",
     "EMAIL_HOST": "smtp.example.com",
@@ -52,3 +51,19 @@ def test_production_refuses_to_start_without(missing: str):
 def test_development_needs_nothing():
     result = manage("check", env={"SAM_ENV": "development"})
     assert result.returncode == 0, result.stderr
+
+
+def test_app_processes_do_not_need_the_owner_role_but_migrate_does():
+    result = manage("migrate", "--check", env=PRODUCTION_ENV)
+    assert result.returncode != 0
+    assert "environment variable DATABASE_OWNER_URL must be set to run migrations" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_setting_is_one_clear_line():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = manage("check", env=env)
+    assert result.stderr.strip().splitlines() == [
+        "Missing required setting: the environment variable SECRET_KEY must be set in production "
+        "(SAM_ENV=production). See .env.example."
+    ]

@@ -35,7 +35,7 @@ def test_every_write_without_token_is_refused(tenant_a, client_for):
     with tenant_a.ctx():
         objects = {model: maker() for model, maker in MAKERS.items()}
     user = tenant_a.users[Role.ADMIN]
-    client = Client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True, HTTP_X_SAM_TENANT=tenant_a.tenant.slug)
     client.force_login(user)
     before = snapshot(tenant_a.tenant)
     checked = []
@@ -45,17 +45,20 @@ def test_every_write_without_token_is_refused(tenant_a, client_for):
         url = build(route, tenant_a.tenant.slug, objects)
         for method in ("post", "put", "patch", "delete"):
             response = getattr(client, method)(url, data="{}", content_type="application/json")
-            # 403 (CSRF), or the route does not accept the method at all.
+            # Refused for the missing token, or the route does not accept the method at all.
             assert response.status_code in (403, 405), f"{method.upper()} {url} -> {response.status_code}"
             if response.status_code == 403:
+                assert b"CSRF" in response.content, f"{method.upper()} {url}: 403 for another reason than CSRF"
                 checked.append(f"{method} {url}")
     assert any("/admin/members/" in c for c in checked)
     assert any("/api/v1/tokens/" in c for c in checked)
     assert snapshot(tenant_a.tenant) == before
 
 
-def test_login_without_token_is_refused(db):
+@pytest.mark.parametrize("path", ["/auth/login/", "/platform/login/", "/auth/password-reset/"])
+def test_login_and_reset_without_token_are_refused(db, path):
     from django.test import Client
 
-    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "a@b.c", "password": "x"})
+    response = Client(enforce_csrf_checks=True).post(path, {"username": "a@b.c", "password": "x", "email": "a@b.c"})
     assert response.status_code == 403
+    assert b"CSRF" in response.content

@@ -1,10 +1,13 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from sam.models import Membership, Tenant, User
+from sam.outbox import email_enqueue
 from sam.roles import Role
+from sam.services import password_setup_url
 from sam.tenancy.context import tenant_context
 
 
@@ -25,7 +28,17 @@ class Command(BaseCommand):
         user = User.objects.filter(email=email).first() or User.objects.create_user(email=email, password=None)
         with tenant_context(tenant):
             Membership.objects.create(user=user, role=Role.ADMIN)
-        self.stdout.write(
-            self.style.SUCCESS(f"Created {tenant.name} (/t/{tenant.slug}/) with admin {email}. ")
-            + "They can set a password through 'Forgot your password?'."
-        )
+            link = password_setup_url(user, settings.SITE_URL) if not user.has_usable_password() else ""
+            if link:
+                email_enqueue(
+                    key=f"tenant-created:{tenant.pk}",
+                    to=[email],
+                    subject=f"Your SAM workspace {tenant.name} is ready",
+                    text=(
+                        f"You are the first admin of {tenant.name}. "
+                        f"Choose your password (the link works once):\n\n{link}\n"
+                    ),
+                )
+        self.stdout.write(self.style.SUCCESS(f"Created {tenant.name} (/t/{tenant.slug}/) with admin {email}."))
+        if link:
+            self.stdout.write(f"They were emailed this one-time link to choose a password:\n  {link}")

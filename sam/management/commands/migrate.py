@@ -10,19 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
 
 from sam.signals import grant_app_role
 
+OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+
 
 def use_owner_role(alias: str = "default") -> dict[str, Any]:
-    """Point the connection at the owner role; returns what to restore."""
+    """Point the connection at the owner role (its whole URL but the database name); returns what to restore."""
+    if not settings.DB_OWNER:
+        raise CommandError(
+            "Missing required setting: the environment variable DATABASE_OWNER_URL must be set to run migrations "
+            "(the role that owns the tables). See .env.example."
+        )
     connection = connections[alias]
     connection.close()
-    saved = {key: connection.settings_dict.get(key) for key in ("USER", "PASSWORD")}
-    connection.settings_dict["USER"] = settings.DB_OWNER["USER"]
-    connection.settings_dict["PASSWORD"] = settings.DB_OWNER["PASSWORD"]
+    saved = {key: connection.settings_dict.get(key) for key in OWNER_KEYS}
+    for key in OWNER_KEYS:
+        connection.settings_dict[key] = settings.DB_OWNER[key]
     return saved
 
 
