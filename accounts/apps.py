@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,26 @@ class AccountsConfig(AppConfig):
     verbose_name = "Strategic accounts"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from accounts import api, permissions
+        from sam.api.registry import register as register_api
+        from sam.models import Tenant
         from sam.navigation import register
 
-        register("accounts", "Accounts", None, order=10, icon="building-skyscraper")
+        register("accounts", "Accounts", "portfolio", order=10, icon="building-skyscraper")
+        register("my_actions", "My actions", "my_actions", order=11, icon="clipboard-check")
+        permissions.register()
+        for prefix, viewset, basename in api.ROUTES:
+            register_api(prefix, viewset, basename=basename)
+        post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="accounts-tenant-defaults")
+
+
+def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A new tenant starts with the default tiers, selection criteria and incident categories."""
+    if created:
+        from accounts.services import program_defaults_ensure
+        from sam.tenancy.context import tenant_context
+
+        with tenant_context(instance):
+            program_defaults_ensure()

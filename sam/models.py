@@ -22,17 +22,41 @@ class Tenant(models.Model):
         A4 = "A4", "A4"
         LETTER = "Letter", "US Letter"
 
+    class PortfolioBand(models.TextChoices):
+        SMALL = "small", "Small firm: about 5 strategic accounts"
+        MID = "mid", "Mid-sized: about 25 strategic accounts"
+        LARGE = "large", "Large: up to about 100 strategic accounts"
+        CUSTOM = "custom", "Custom cap"
+
+    BAND_CAPS: ClassVar[dict[str, int]] = {"small": 5, "mid": 25, "large": 100}
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     active = models.BooleanField(default=True)
     paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default=PaperSize.A4)
     created_at = models.DateTimeField(default=timezone.now)
+    # The strategic account program's rules (tenant admins change them).
+    portfolio_band = models.CharField(max_length=10, choices=PortfolioBand.choices, default=PortfolioBand.MID)
+    portfolio_custom_cap = models.PositiveIntegerField(null=True, blank=True)
+    recurrence_threshold = models.PositiveSmallIntegerField(
+        default=3, help_text="Incidents of one category that make a recurring issue..."
+    )
+    recurrence_window_days = models.PositiveSmallIntegerField(default=30, help_text="...within this many days.")
+    review_stale_days = models.PositiveSmallIntegerField(
+        default=90, help_text="Deliverables and account plans not reviewed for this long are flagged."
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def portfolio_cap(self) -> int:
+        if self.portfolio_band == self.PortfolioBand.CUSTOM:
+            return self.portfolio_custom_cap or 0
+        return self.BAND_CAPS[self.portfolio_band]
 
 
 class UserManager(BaseUserManager["User"]):

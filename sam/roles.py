@@ -24,12 +24,13 @@ class Role(models.TextChoices):
 
 
 class Grant(Enum):
-    ANY = "any"
-    TEAM = "team"
+    ANY = "any"  # anywhere in the tenant
+    TEAM = "team"  # on objects whose team includes the user (the owner is on the team)
+    OWNER = "owner"  # on objects the user owns
 
 
 A, E, M, T, V = Role.ADMIN, Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.MEMBER, Role.VIEWER
-ANY, TEAM = Grant.ANY, Grant.TEAM
+ANY, TEAM, OWNER = Grant.ANY, Grant.TEAM, Grant.OWNER
 
 # action -> {role: grant}. A role missing from an entry is denied.
 ALLOW: dict[str, dict[Role, Grant]] = {
@@ -44,8 +45,11 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     # strategic accounts and everything on them
     "account.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
     "account.create": {A: ANY, M: ANY},
-    "account.edit": {A: ANY, M: TEAM},
-    "account.delete": {A: ANY, M: TEAM},
+    "account.import": {A: ANY, M: ANY},
+    # everything on the account: details, tier, contracts, contacts, team
+    "account.edit": {A: ANY, M: OWNER},
+    "account.delete": {A: ANY, M: OWNER},
+    # the team's work: plan, actions, incidents, deliverables
     "account.edit_team_work": {A: ANY, M: TEAM, T: TEAM},
     # reports
     "report.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
@@ -54,13 +58,13 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     "dashboard.portfolio": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
 }
 
-TeamCheck = Callable[[Any, Any], bool]
-_team_checks: dict[type, TeamCheck] = {}
+ObjectCheck = Callable[[Any, Any], bool]
+_checks: dict[type, dict[Grant, ObjectCheck]] = {}
 
 
-def register_team_check(model: type, check: TeamCheck) -> None:
-    """Tell the allow table how to decide whether ``user`` is on ``obj``'s team."""
-    _team_checks[model] = check
+def register_object_checks(model: type, *, team: ObjectCheck, owner: ObjectCheck) -> None:
+    """Tell the allow table how to decide whether ``user`` is on ``obj``'s team, or owns it."""
+    _checks[model] = {Grant.TEAM: team, Grant.OWNER: owner}
 
 
 def allowed(role: str | Role | None, action: str, *, user: Any = None, obj: Any = None) -> bool:
@@ -74,11 +78,11 @@ def allowed(role: str | Role | None, action: str, *, user: Any = None, obj: Any 
         return False
     if grant is Grant.ANY:
         return True
-    # TEAM: without an object the role may attempt the action in general
-    # (e.g. show the button); with one, the team decides.
+    # TEAM / OWNER: without an object the role may attempt the action in
+    # general (e.g. show the button); with one, the object decides.
     if obj is None:
         return True
-    for model, check in _team_checks.items():
+    for model, checks in _checks.items():
         if isinstance(obj, model):
-            return bool(user is not None and check(obj, user))
+            return bool(user is not None and checks[grant](obj, user))
     return False

@@ -144,6 +144,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sam.outbox.flush": {"task": "sam.tasks.outbox_flush", "schedule": timedelta(minutes=1)},
     "sam.outbox.prune": {"task": "sam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=17)},
+    "accounts.recurring_issues": {
+        "task": "accounts.tasks.recurring_issues_sweep_all",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -266,6 +270,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MemberRoleEnum": "sam.roles.Role",
+        "TeamRoleEnum": "accounts.models.TeamRole",
+    },
 }
 
 # --- i18n -----------------------------------------------------------------

@@ -39,6 +39,7 @@ urlpatterns = [
     path("auth/", include(auth_patterns)),
     path("tenants/", views.tenant_switch, name="tenant_switch"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("t/<slug:tenant_slug>/", include("accounts.urls")),
     path("api/v1/", include("sam.api.urls")),
     path("platform/", admin.site.urls),
 ]

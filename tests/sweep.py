@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.apps import apps
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 
+import accounts.models as acc
+from accounts import services as account_services
 from sam.models import ApiToken, AuditEvent, Membership, OutboundEmail
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
@@ -44,10 +47,20 @@ PUBLIC_PREFIXES = ("platform/",)
 OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "membership_id": Membership,
     "token_id": ApiToken,
+    "account_id": acc.Account,
+    "contract_id": acc.Contract,
+    "contact_id": acc.Contact,
+    "assignment_id": acc.TeamAssignment,
+    "deliverable_id": acc.Deliverable,
+    "goal_id": acc.PlanGoal,
+    "review_id": acc.PlanReview,
+    "action_id": acc.ActionItem,
+    "issue_id": acc.RecurringIssue,
+    "batch_id": acc.ImportBatch,
 }
 
 # Kwargs that are not object ids, with the value to use.
-PLAIN_KWARGS: dict[str, str] = {"format": "json"}
+PLAIN_KWARGS: dict[str, str] = {"format": "json", "kind": "accounts"}
 
 MARKER = "ALPHA-SECRET"
 
@@ -68,12 +81,79 @@ def _email() -> OutboundEmail:
     return OutboundEmail.objects.create(idempotency_key=MARKER, to=["x@example.test"], subject=MARKER, body_text=MARKER)
 
 
+def _account() -> acc.Account:
+    """The tenant's marker account (one per tenant, made on first use)."""
+    existing = acc.Account.objects.filter(name=f"{MARKER} account").first()
+    if existing is not None:
+        return existing
+    owner = _membership().user
+    account, _ = account_services.account_create(
+        data={"name": f"{MARKER} account", "tier": acc.Tier.objects.get(name="Strategic"), "owner": owner},
+        acting_user=owner,
+    )
+    return account
+
+
+def _contact() -> acc.Contact:
+    return account_services.contact_save(account=_account(), data={"name": f"{MARKER} contact", "email": "x@a.test"})
+
+
+def _incident() -> acc.Incident:
+    return account_services.incident_record(
+        account=_account(), data={"category": acc.IncidentCategory.objects.first(), "summary": MARKER}
+    )
+
+
+def _recurring() -> acc.RecurringIssue:
+    issue, _ = acc.RecurringIssue.objects.get_or_create(
+        account=_account(),
+        category=acc.IncidentCategory.objects.first(),
+        status="open",
+        defaults={"root_cause": MARKER},
+    )
+    return issue
+
+
+def _goal() -> acc.PlanGoal:
+    return account_services.goal_add(account=_account(), title=f"{MARKER} goal")
+
+
 # Model -> maker of one object in the current tenant (inside tenant_context).
 MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     Membership: _membership,
     ApiToken: _token,
     AuditEvent: _audit,
     OutboundEmail: _email,
+    acc.Account: _account,
+    acc.Tier: lambda: acc.Tier.objects.create(name=f"{MARKER} tier"),
+    acc.SelectionCriterion: lambda: acc.SelectionCriterion.objects.create(question=f"{MARKER} question?"),
+    acc.IncidentCategory: lambda: acc.IncidentCategory.objects.create(name=f"{MARKER} category"),
+    acc.CriterionAnswer: lambda: acc.CriterionAnswer.objects.create(
+        account=_account(), criterion=acc.SelectionCriterion.objects.first(), score=4, justification=MARKER
+    ),
+    acc.TierChange: lambda: acc.TierChange.objects.create(account=_account(), reason=MARKER),
+    acc.Contract: lambda: account_services.contract_save(
+        account=_account(),
+        data={"title": f"{MARKER} contract", "start": date(2025, 1, 1), "end": date(2029, 12, 31)},
+    ),
+    acc.Contact: _contact,
+    acc.TeamAssignment: lambda: account_services.team_assign(
+        account=_account(), user_id=_membership().user_id, role="technical_lead"
+    ),
+    acc.Deliverable: lambda: acc.Deliverable.objects.filter(account=_account()).first(),
+    acc.PlanGoal: _goal,
+    acc.PlanObjective: lambda: account_services.objective_add(goal=_goal(), title=f"{MARKER} objective"),
+    acc.PlanReview: lambda: account_services.plan_review_record(account=_account(), acting_user=None, note=MARKER),
+    acc.ActionItem: lambda: account_services.action_item_add(account=_account(), title=f"{MARKER} action")[0],
+    acc.ActionItemEvent: lambda: acc.ActionItemEvent.objects.create(
+        item=account_services.action_item_add(account=_account(), title=f"{MARKER} evented")[0], changes={"x": MARKER}
+    ),
+    acc.Incident: _incident,
+    acc.RecurringIssue: _recurring,
+    acc.RecurringIssueIncident: lambda: acc.RecurringIssueIncident.objects.get_or_create(
+        recurring_issue=_recurring(), incident=_incident()
+    )[0],
+    acc.ImportBatch: lambda: acc.ImportBatch.objects.create(kind="accounts", rows=[{"name": MARKER}]),
 }
 
 

@@ -70,3 +70,9 @@ def nav_link(entry: Any, tenant: Any, active_key: str | None) -> SafeString:
         _icon(entry.icon),
         entry.label,
     )
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    """``mapping|get_item:key`` for keys that are not identifiers."""
+    return mapping.get(key, "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sam.roles import ALLOW, Role, allowed, register_team_check
+from sam.roles import ALLOW, Role, allowed, register_object_checks
 
 A, E, M, T, V = "admin", "executive", "account_manager", "member", "viewer"
 EVERYONE = {A, E, M, T, V}
@@ -20,8 +20,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "token.manage_own": dict.fromkeys(EVERYONE, "any"),
     "account.view": dict.fromkeys(EVERYONE, "any"),
     "account.create": {A: "any", M: "any"},
-    "account.edit": {A: "any", M: "team"},
-    "account.delete": {A: "any", M: "team"},
+    "account.import": {A: "any", M: "any"},
+    "account.edit": {A: "any", M: "owner"},
+    "account.delete": {A: "any", M: "owner"},
     "account.edit_team_work": {A: "any", M: "team", T: "team"},
     "report.view": dict.fromkeys(EVERYONE, "any"),
     "report.request": {A: "any", E: "any", M: "any", T: "any"},
@@ -30,13 +31,16 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 
 class TeamObject:
-    def __init__(self, team: set[str]) -> None:
+    def __init__(self, team: set[str], owner: str | None = None) -> None:
         self.team = team
+        self.owner = owner
 
 
 @pytest.fixture(autouse=True)
-def _team_check():
-    register_team_check(TeamObject, lambda obj, user: user in obj.team)
+def _object_checks():
+    register_object_checks(
+        TeamObject, team=lambda obj, user: user in obj.team, owner=lambda obj, user: user == obj.owner
+    )
 
 
 def test_matrix_lists_every_action():
@@ -47,16 +51,21 @@ def test_matrix_lists_every_action():
 @pytest.mark.parametrize("role", [A, E, M, T, V])
 def test_role_x_action(role: str, action: str):
     expected = EXPECTED[action].get(role)
-    mine, theirs = TeamObject({"me"}), TeamObject({"someone else"})
+    owned = TeamObject({"me"}, owner="me")
+    on_team = TeamObject({"me"}, owner="someone else")
+    theirs = TeamObject({"someone else"}, owner="someone else")
     if expected is None:
         assert not allowed(role, action, user="me")
-        assert not allowed(role, action, user="me", obj=mine)
+        assert not allowed(role, action, user="me", obj=owned)
     elif expected == "any":
         assert allowed(role, action, user="me")
         assert allowed(role, action, user="me", obj=theirs)
-    else:
-        assert allowed(role, action, user="me", obj=mine)
+    elif expected == "team":
+        assert allowed(role, action, user="me", obj=on_team)
         assert not allowed(role, action, user="me", obj=theirs)
+    else:
+        assert allowed(role, action, user="me", obj=owned)
+        assert not allowed(role, action, user="me", obj=on_team)
 
 
 def test_unknown_action_is_an_error():

@@ -74,3 +74,21 @@ def test_unique_constraints_include_tenant():
 
     errors = [e for e in checks.run_checks() if e.id and e.id.startswith("sam.E")]
     assert errors == []
+
+
+def test_every_tenant_owned_default_manager_is_scoped():
+    """A custom manager must not undo lock 1 (e.g. Account.objects with its own queryset)."""
+    from django.apps import apps
+
+    from sam.tenancy.models import TenantManager, TenantOwned
+
+    unscoped = [
+        m.__name__
+        for m in apps.get_models()
+        if issubclass(m, TenantOwned) and not isinstance(m._default_manager, TenantManager)
+    ]
+    assert unscoped == []
+    for m in apps.get_models():
+        if issubclass(m, TenantOwned):
+            with pytest.raises(NoTenantActive):
+                list(m.objects.all()[:1])

@@ -1,0 +1,556 @@
+"""REST API of the accounts app. Writes go through the same services as the pages.
+
+Tenant, audit and "made by" fields are never writable; ids of other
+tenants' objects in a body are "not found" like any unknown id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.models import (
+    Account,
+    ActionItem,
+    Contact,
+    Contract,
+    Deliverable,
+    Incident,
+    IncidentCategory,
+    PlanGoal,
+    PlanObjective,
+    RecurringIssue,
+    SelectionCriterion,
+    TeamAssignment,
+    Tier,
+)
+from sam.models import Membership, User
+from sam.roles import allowed
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key chosen by id among the current tenant's rows only (resolved per request)."""
+
+    def __init__(self, model: type[models.Model], *, scope: str = "objects", **kwargs: Any) -> None:
+        self.model = model
+        self.scope = scope
+        kwargs.setdefault("queryset", model.unscoped.none())  # type: ignore[attr-defined]
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        qs = getattr(self.model, self.scope).all()
+        return qs.filter(deleted_at__isnull=True) if self.model is Account else qs
+
+
+class MemberField(serializers.PrimaryKeyRelatedField):
+    """A user chosen by id among the members of the current tenant."""
+
+    def get_queryset(self) -> Any:
+        return User.objects.filter(pk__in=Membership.objects.values("user_id"))
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", User.objects.none())
+        super().__init__(**kwargs)
+
+
+def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+
+
+class AccountSerializer(serializers.ModelSerializer[Account]):
+    tier = ScopedRelatedField(Tier)
+    owner = MemberField(required=False, allow_null=True)
+    parent = ScopedRelatedField(Account, required=False, allow_null=True)
+    tier_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=2000)
+    warning = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Account
+        fields = [
+            "id", "name", "industry", "tier", "status", "owner", "annual_revenue", "currency", "parent", "notes",
+            "strategic_score", "created_at", "updated_at", "tier_reason", "warning",
+        ]  # fmt: skip
+        read_only_fields = ["strategic_score", "created_at", "updated_at"]
+
+    def get_warning(self, obj: Account) -> str:
+        return str(self.context.get("warning", ""))
+
+    def validate_currency(self, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise serializers.ValidationError("Use a three-letter currency code, e.g. EUR.")
+        return value.upper()
+
+
+class CriteriaAnswersSerializer(serializers.Serializer[Any]):
+    criterion = ScopedRelatedField(SelectionCriterion)
+    score = serializers.IntegerField(min_value=0, max_value=5)
+    justification = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+
+class ChildSerializer(serializers.ModelSerializer[Any]):
+    account = ScopedRelatedField(Account)
+
+
+class ContractSerializer(ChildSerializer):
+    midpoint = serializers.DateField(read_only=True)
+    renewal_due = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contract
+        fields = ["id", "account", "title", "start", "end", "value", "currency", "renewal_terms", "midpoint",
+                  "renewal_due"]  # fmt: skip
+
+    def get_renewal_due(self, obj: Contract) -> bool:
+        return obj.renewal_due()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if start and end and end <= start:
+            raise serializers.ValidationError({"end": "The end date must be after the start date."})
+        return attrs
+
+
+class ContactSerializer(ChildSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "account", "name", "title", "email", "phone", "buyer_role", "influence",
+                  "relationship_strength", "last_interaction", "opted_out"]  # fmt: skip
+        validators: list[Any] = []  # the service reports duplicate emails per account
+
+
+class TeamAssignmentSerializer(ChildSerializer):
+    user = MemberField()
+
+    class Meta:
+        model = TeamAssignment
+        fields = ["id", "account", "user", "role", "created_at"]
+        read_only_fields = ["created_at"]
+        validators: list[Any] = []
+
+
+class DeliverableSerializer(serializers.ModelSerializer[Deliverable]):
+    owner = MemberField(required=False, allow_null=True)
+
+    class Meta:
+        model = Deliverable
+        fields = ["id", "account", "role", "status", "owner", "last_reviewed", "link", "note"]
+        read_only_fields = ["account", "role"]
+
+
+class PlanGoalSerializer(ChildSerializer):
+    class Meta:
+        model = PlanGoal
+        fields = ["id", "account", "title", "order"]
+
+
+class PlanObjectiveSerializer(serializers.ModelSerializer[PlanObjective]):
+    goal = ScopedRelatedField(PlanGoal)
+
+    class Meta:
+        model = PlanObjective
+        fields = ["id", "goal", "title", "measure", "order"]
+
+
+class ActionItemSerializer(ChildSerializer):
+    owner = MemberField(required=False, allow_null=True)
+    objective = ScopedRelatedField(PlanObjective, required=False, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActionItem
+        fields = ["id", "account", "title", "detail", "owner", "due", "status", "source_kind", "source_id",
+                  "objective", "created_at", "updated_at", "closed_at", "overdue"]  # fmt: skip
+        read_only_fields = ["source_kind", "source_id", "created_at", "updated_at", "closed_at"]
+
+    def get_overdue(self, obj: ActionItem) -> bool:
+        return obj.is_overdue()
+
+
+class IncidentSerializer(ChildSerializer):
+    category = ScopedRelatedField(IncidentCategory)
+
+    class Meta:
+        model = Incident
+        fields = ["id", "account", "category", "severity", "opened_at", "resolved_at", "summary", "external_ref"]
+        validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        opened = attrs.get("opened_at", getattr(self.instance, "opened_at", None))
+        resolved = attrs.get("resolved_at", getattr(self.instance, "resolved_at", None))
+        if opened and resolved and resolved < opened:
+            raise serializers.ValidationError({"resolved_at": "An incident cannot be resolved before it was opened."})
+        return attrs
+
+
+class RecurringIssueSerializer(serializers.ModelSerializer[RecurringIssue]):
+    owner = MemberField(required=False, allow_null=True)
+    decision_contact = ScopedRelatedField(Contact, required=False, allow_null=True)
+    incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = RecurringIssue
+        fields = ["id", "account", "category", "owner", "status", "opened_at", "closed_at", "root_cause",
+                  "decision_needed", "decision_contact", "incidents"]  # fmt: skip
+        read_only_fields = ["account", "category", "opened_at", "closed_at"]
+
+
+# --- viewsets ----------------------------------------------------------------------------
+
+
+class AccountChildViewSet(viewsets.ModelViewSet):
+    """Rows that belong to an account: scoped to live accounts, writes allowed by the account's team/owner."""
+
+    write_action = "account.edit"
+    select: tuple[str, ...] = ("account",)
+    account_path = "account"
+
+    def get_queryset(self) -> Any:
+        model = self.get_serializer_class().Meta.model
+        if getattr(self, "swagger_fake_view", False):
+            return model.unscoped.none()
+        qs = model.objects.filter(**{f"{self.account_path}__deleted_at__isnull": True}).select_related(*self.select)
+        account = self.request.query_params.get("account")
+        if account:
+            if not account.isdigit():
+                raise exceptions.ValidationError({"account": "Give an account id."})
+            qs = qs.filter(**{self.account_path: int(account)})
+        return qs.order_by("pk")
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        write = self.write_action
+        return {"list": "account.view", "retrieve": "account.view", "create": write, "update": write,
+                "partial_update": write, "destroy": write, "criteria": write}  # fmt: skip
+
+    def account_of(self, obj: Any) -> Account:
+        return obj.account
+
+    def check_object_permissions(self, request: Request, obj: Any) -> None:
+        if self.action in ("retrieve", "list"):
+            return super().check_object_permissions(request, obj)
+        self.require(self.account_of(obj))
+        return None
+
+    def require(self, account: Account) -> None:
+        membership = self.request._request.membership
+        if not allowed(membership.role, self.write_action, user=self.request.user, obj=account):
+            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
+
+    def perform_create(self, serializer: Any) -> None:
+        self.require(serializer.validated_data["account"])
+        serializer.instance = self.run(lambda: self.create_object(serializer.validated_data))
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = self.run(lambda: self.update_object(serializer.instance, serializer.validated_data))
+
+    def run(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from exc
+
+    def create_object(self, data: dict[str, Any]) -> Any:
+        model = self.get_serializer_class().Meta.model
+        return services._saved(model(**data), unique_message={})
+
+    def update_object(self, instance: Any, data: dict[str, Any]) -> Any:
+        for key, value in data.items():
+            setattr(instance, key, value)
+        return services._saved(instance, unique_message={})
+
+
+class AccountViewSet(AccountChildViewSet):
+    """Strategic accounts. DELETE removes an account from every list (its history is kept)."""
+
+    serializer_class = AccountSerializer
+    queryset = Account.unscoped.none()
+    select = ("tier", "owner", "parent")
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Account.unscoped.none()
+        qs = Account.objects.alive().select_related(*self.select)
+        params = self.request.query_params
+        if params.get("tier"):
+            qs = qs.filter(tier__name__iexact=params["tier"])
+        if params.get("owner", "").isdigit():
+            qs = qs.filter(owner_id=int(params["owner"]))
+        if params.get("search"):
+            qs = qs.filter(name__icontains=params["search"][:100])
+        return qs.order_by("-strategic_score", "name")
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        return {"list": "account.view", "retrieve": "account.view", "create": "account.create",
+                "update": "account.edit", "partial_update": "account.edit", "destroy": "account.delete",
+                "criteria": "account.edit"}  # fmt: skip
+
+    def account_of(self, obj: Any) -> Account:
+        return obj
+
+    def require(self, account: Account) -> None:
+        membership = self.request._request.membership
+        act = {"destroy": "account.delete"}.get(self.action, "account.edit")
+        if not allowed(membership.role, act, user=self.request.user, obj=account):
+            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
+
+    def perform_create(self, serializer: AccountSerializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("tier_reason", None)
+        account, warning = self.run(lambda: services.account_create(data=data, acting_user=self.request.user))
+        serializer.instance = account
+        serializer.context["warning"] = warning
+
+    def perform_update(self, serializer: AccountSerializer) -> None:
+        data = dict(serializer.validated_data)
+        reason = data.pop("tier_reason", "")
+        account, warning = self.run(
+            lambda: services.account_update(
+                account=serializer.instance, data=data, acting_user=self.request.user, tier_reason=reason
+            )
+        )
+        serializer.instance = account
+        serializer.context["warning"] = warning
+
+    def perform_destroy(self, instance: Account) -> None:
+        services.account_delete(account=instance, acting_user=self.request.user)
+
+    @extend_schema(request=CriteriaAnswersSerializer(many=True), responses=AccountSerializer)
+    @action(detail=True, methods=["put"], url_path="criteria")
+    def criteria(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
+        """Score the account against the selection criteria (0-5 each, with a justification)."""
+        account = self.get_object()
+        self.require(account)
+        answers = CriteriaAnswersSerializer(data=request.data, many=True)
+        answers.is_valid(raise_exception=True)
+        data = {a["criterion"].pk: (a["score"], a["justification"]) for a in answers.validated_data}
+        account = self.run(lambda: services.criteria_answers_save(account=account, answers=data))
+        return Response(AccountSerializer(account, context=self.get_serializer_context()).data)
+
+
+class ContractViewSet(AccountChildViewSet):
+    serializer_class = ContractSerializer
+    queryset = Contract.unscoped.none()
+
+    def create_object(self, data: dict[str, Any]) -> Contract:
+        return services.contract_save(account=data.pop("account"), data=data)
+
+    def update_object(self, instance: Contract, data: dict[str, Any]) -> Contract:
+        data.pop("account", None)
+        return services.contract_save(account=instance.account, data=data, contract=instance)
+
+
+class ContactViewSet(AccountChildViewSet):
+    serializer_class = ContactSerializer
+    queryset = Contact.unscoped.none()
+
+    def create_object(self, data: dict[str, Any]) -> Contact:
+        return services.contact_save(account=data.pop("account"), data=data)
+
+    def update_object(self, instance: Contact, data: dict[str, Any]) -> Contact:
+        data.pop("account", None)
+        return services.contact_save(account=instance.account, data=data, contact=instance)
+
+
+class TeamAssignmentViewSet(AccountChildViewSet):
+    """Who holds which of the six team roles. To change a role, remove the assignment and add another."""
+
+    serializer_class = TeamAssignmentSerializer
+    queryset = TeamAssignment.unscoped.none()
+    select = ("account", "user")
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def create_object(self, data: dict[str, Any]) -> TeamAssignment:
+        return services.team_assign(account=data["account"], user_id=data["user"].pk, role=data["role"])
+
+    def perform_destroy(self, instance: TeamAssignment) -> None:
+        services.team_unassign(assignment=instance)
+
+
+class DeliverableViewSet(AccountChildViewSet):
+    serializer_class = DeliverableSerializer
+    queryset = Deliverable.unscoped.none()
+    write_action = "account.edit_team_work"
+    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    def update_object(self, instance: Deliverable, data: dict[str, Any]) -> Deliverable:
+        return services.deliverable_update(deliverable=instance, data=data)
+
+
+class PlanGoalViewSet(AccountChildViewSet):
+    serializer_class = PlanGoalSerializer
+    queryset = PlanGoal.unscoped.none()
+    write_action = "account.edit_team_work"
+
+
+class PlanObjectiveViewSet(AccountChildViewSet):
+    serializer_class = PlanObjectiveSerializer
+    queryset = PlanObjective.unscoped.none()
+    write_action = "account.edit_team_work"
+    select = ("goal__account",)
+    account_path = "goal__account"
+
+    def account_of(self, obj: PlanObjective) -> Account:
+        return obj.goal.account
+
+    def perform_create(self, serializer: Any) -> None:
+        self.require(serializer.validated_data["goal"].account)
+        serializer.instance = self.run(lambda: self.create_object(serializer.validated_data))
+
+
+class ActionItemViewSet(AccountChildViewSet):
+    """The running action register. DELETE is not offered: drop an item (status "dropped") instead."""
+
+    serializer_class = ActionItemSerializer
+    queryset = ActionItem.unscoped.none()
+    write_action = "account.edit_team_work"
+    select = ("account", "owner")
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        qs = super().get_queryset()
+        params = self.request.query_params
+        if params.get("status") in ActionItem.Status.values:
+            qs = qs.filter(status=params["status"])
+        if params.get("owner", "").isdigit():
+            qs = qs.filter(owner_id=int(params["owner"]))
+        return qs
+
+    def create_object(self, data: dict[str, Any]) -> ActionItem:
+        item, _ = services.action_item_add(
+            account=data["account"], title=data["title"], owner=data.get("owner"), due=data.get("due"),
+            detail=data.get("detail", ""), objective=data.get("objective"), acting_user=self.request.user,
+        )  # fmt: skip
+        if data.get("status") and data["status"] != item.status:
+            item = services.action_item_update(
+                item=item, data={"status": data["status"]}, acting_user=self.request.user
+            )
+        return item
+
+    def update_object(self, instance: ActionItem, data: dict[str, Any]) -> ActionItem:
+        if "account" in data and data["account"].pk != instance.account_id:
+            raise DjangoValidationError({"account": "An action stays on its account."})
+        data.pop("account", None)
+        return services.action_item_update(item=instance, data=data, acting_user=self.request.user)
+
+
+class IncidentViewSet(AccountChildViewSet):
+    serializer_class = IncidentSerializer
+    queryset = Incident.unscoped.none()
+    write_action = "account.edit_team_work"
+    select = ("account", "category")
+
+    def create_object(self, data: dict[str, Any]) -> Incident:
+        return services.incident_record(account=data.pop("account"), data=data)
+
+
+class RecurringIssueViewSet(AccountChildViewSet):
+    serializer_class = RecurringIssueSerializer
+    queryset = RecurringIssue.unscoped.none()
+    write_action = "account.edit_team_work"
+    select = ("account", "category", "owner")
+    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("incidents")
+
+    def update_object(self, instance: RecurringIssue, data: dict[str, Any]) -> RecurringIssue:
+        return services.recurring_issue_update(issue=instance, data=data, acting_user=self.request.user)
+
+
+class TierSerializer(serializers.ModelSerializer[Tier]):
+    class Meta:
+        model = Tier
+        fields = ["id", "name", "order", "strategic"]
+        validators: list[Any] = []
+
+
+class SelectionCriterionSerializer(serializers.ModelSerializer[SelectionCriterion]):
+    class Meta:
+        model = SelectionCriterion
+        fields = ["id", "question", "weight", "order", "active"]
+
+
+class IncidentCategorySerializer(serializers.ModelSerializer[IncidentCategory]):
+    class Meta:
+        model = IncidentCategory
+        fields = ["id", "name", "active"]
+        validators: list[Any] = []
+
+
+class ProgramListViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """Tenant lists of the program (admins edit them). Unused entries are retired, not deleted."""
+
+    action_map_permissions = {
+        "list": "account.view",
+        "retrieve": "account.view",
+        "create": "tenant.manage_settings",
+        "update": "tenant.manage_settings",
+        "partial_update": "tenant.manage_settings",
+    }
+
+    def get_queryset(self) -> Any:
+        model = self.get_serializer_class().Meta.model
+        if getattr(self, "swagger_fake_view", False):
+            return model.unscoped.none()
+        return model.objects.all()
+
+    def perform_create(self, serializer: Any) -> None:
+        try:
+            serializer.instance = services._saved(
+                serializer.Meta.model(**serializer.validated_data), unique_message={"name": "This name exists already."}
+            )
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from exc
+
+    def perform_update(self, serializer: Any) -> None:
+        for key, value in serializer.validated_data.items():
+            setattr(serializer.instance, key, value)
+        try:
+            services._saved(serializer.instance, unique_message={"name": "This name exists already."})
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from exc
+
+
+class TierViewSet(ProgramListViewSet):
+    serializer_class = TierSerializer
+    queryset = Tier.unscoped.none()
+
+
+class SelectionCriterionViewSet(ProgramListViewSet):
+    serializer_class = SelectionCriterionSerializer
+    queryset = SelectionCriterion.unscoped.none()
+
+
+class IncidentCategoryViewSet(ProgramListViewSet):
+    serializer_class = IncidentCategorySerializer
+    queryset = IncidentCategory.unscoped.none()
+
+
+ROUTES = [
+    ("accounts", AccountViewSet, "account"),
+    ("contracts", ContractViewSet, "contract"),
+    ("contacts", ContactViewSet, "contact"),
+    ("team-assignments", TeamAssignmentViewSet, "teamassignment"),
+    ("deliverables", DeliverableViewSet, "deliverable"),
+    ("plan-goals", PlanGoalViewSet, "plangoal"),
+    ("plan-objectives", PlanObjectiveViewSet, "planobjective"),
+    ("action-items", ActionItemViewSet, "actionitem"),
+    ("incidents", IncidentViewSet, "incident"),
+    ("recurring-issues", RecurringIssueViewSet, "recurringissue"),
+    ("tiers", TierViewSet, "tier"),
+    ("selection-criteria", SelectionCriterionViewSet, "selectioncriterion"),
+    ("incident-categories", IncidentCategoryViewSet, "incidentcategory"),
+]

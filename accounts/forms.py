@@ -1,0 +1,300 @@
+"""Forms of the accounts pages. Choice lists are built per request, inside the current tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import (
+    Account,
+    ActionItem,
+    Contact,
+    Contract,
+    Deliverable,
+    Incident,
+    IncidentCategory,
+    PlanGoal,
+    PlanObjective,
+    RecurringIssue,
+    TeamRole,
+    Tier,
+)
+from sam.forms import StyledFormMixin
+from sam.models import Membership, Tenant, User
+
+DATE = forms.DateInput(attrs={"type": "date"})
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def scoped_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
+    """A choice of the tenant's rows; the real queryset is set per request in the form's __init__
+    (a form class is built at import time, when no tenant is active)."""
+    return forms.ModelChoiceField(queryset=model.unscoped.none(), **kwargs)
+
+
+def member_choices() -> Any:
+    return User.objects.filter(pk__in=Membership.objects.values("user_id")).order_by("full_name", "email")
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
+
+
+class AccountForm(StyledFormMixin, forms.ModelForm):
+    tier = scoped_choice(Tier)
+    parent = scoped_choice(Account, required=False, label="Parent account")
+    tier_reason = forms.CharField(
+        required=False,
+        label="Reason for leaving the strategic tier",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when a strategic account moves to another tier; kept with the account's history.",
+    )
+
+    class Meta:
+        model = Account
+        fields = ["name", "industry", "tier", "status", "owner", "annual_revenue", "currency", "parent", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"owner": "Account manager (owner)", "parent": "Parent account"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = Tier.objects.all()
+        self.fields["owner"] = MemberChoiceField(
+            queryset=member_choices(), required=False, label="Account manager (owner)"
+        )
+        self.fields["owner"].widget.attrs["class"] = "form-select"
+        parents = Account.objects.alive()
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["annual_revenue"].min_value = 0
+        self.fields["annual_revenue"].widget.attrs["min"] = "0"
+
+    def clean_currency(self) -> str:
+        value = (self.cleaned_data.get("currency") or "").strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise forms.ValidationError("Use a three-letter currency code, e.g. EUR.")
+        return value
+
+    def clean_annual_revenue(self) -> Any:
+        value = self.cleaned_data.get("annual_revenue")
+        if value is not None and value < 0:
+            raise forms.ValidationError("Revenue cannot be negative.")
+        return value
+
+    def _post_clean(self) -> None:
+        # The service validates the model; skip ModelForm's own instance checks
+        # (they would query uniqueness outside the service's transaction).
+        pass
+
+
+class ContractForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Contract
+        fields = ["title", "start", "end", "value", "currency", "renewal_terms"]
+        widgets = {"start": DATE, "end": DATE, "renewal_terms": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "The end date must be after the start date.")
+        if data.get("value") is not None and data["value"] < 0:
+            self.add_error("value", "The value cannot be negative.")
+        return data
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class ContactForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone", "buyer_role", "influence", "relationship_strength",
+                  "last_interaction", "opted_out"]  # fmt: skip
+        widgets = {"last_interaction": DATE}
+        help_texts = {"influence": "1 (little) to 5 (decisive)", "relationship_strength": "1 (cold) to 5 (trusted)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("influence", "relationship_strength"):
+            self.fields[name].widget.attrs.update({"min": 1, "max": 5})
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class TeamAssignForm(StyledFormMixin, forms.Form):
+    user = MemberChoiceField(queryset=User.objects.none(), label="Person")
+    role = forms.ChoiceField(choices=TeamRole.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = member_choices()
+
+
+class DeliverableForm(StyledFormMixin, forms.ModelForm):
+    link = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Deliverable
+        fields = ["status", "owner", "last_reviewed", "link", "file", "note"]
+        widgets = {"last_reviewed": DATE, "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=False)
+        self.fields["owner"].widget.attrs["class"] = "form-select"
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data.get("file")
+        if upload and getattr(upload, "size", 0) > 20 * 1024 * 1024:
+            raise forms.ValidationError("Files up to 20 MB; link larger documents instead.")
+        return upload
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class GoalForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = PlanGoal
+        fields = ["title"]
+        labels = {"title": "New goal"}
+
+
+class ObjectiveForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = PlanObjective
+        fields = ["title", "measure"]
+        labels = {"title": "New objective", "measure": "How we measure it"}
+
+
+class PlanReviewForm(StyledFormMixin, forms.Form):
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ActionItemForm(StyledFormMixin, forms.ModelForm):
+    objective = scoped_choice(PlanObjective, required=False, label="Plan objective (optional)")
+
+    class Meta:
+        model = ActionItem
+        fields = ["title", "owner", "due", "status", "objective", "detail"]
+        widgets = {"due": DATE, "detail": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=False)
+        self.fields["owner"].widget.attrs["class"] = "form-select"
+        self.fields["objective"].queryset = PlanObjective.objects.filter(goal__account=account)
+        self.fields["objective"].required = False
+        self.fields["objective"].label = "Plan objective (optional)"
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class IncidentForm(StyledFormMixin, forms.ModelForm):
+    category = scoped_choice(IncidentCategory)
+
+    class Meta:
+        model = Incident
+        fields = ["category", "severity", "opened_at", "resolved_at", "summary", "external_ref"]
+        widgets = {"opened_at": DATETIME, "resolved_at": DATETIME}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = IncidentCategory.objects.filter(active=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("opened_at") and data.get("resolved_at") and data["resolved_at"] < data["opened_at"]:
+            self.add_error("resolved_at", "An incident cannot be resolved before it was opened.")
+        return data
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class RecurringIssueForm(StyledFormMixin, forms.ModelForm):
+    decision_contact = scoped_choice(Contact, required=False, label="Customer contact with authority to approve it")
+
+    class Meta:
+        model = RecurringIssue
+        fields = ["owner", "decision_needed", "decision_contact", "root_cause", "status"]
+        widgets = {
+            "decision_needed": forms.Textarea(attrs={"rows": 2}),
+            "root_cause": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "decision_needed": "Fix that needs the customer's decision",
+            "decision_contact": "Customer contact with authority to approve it",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=True, label="Owner (one person)")
+        self.fields["owner"].widget.attrs["class"] = "form-select"
+        self.fields["decision_contact"].queryset = Contact.objects.filter(account=self.instance.account)
+        self.fields["decision_contact"].required = False
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class CriteriaForm(StyledFormMixin, forms.Form):
+    """One score (0-5) and justification per active selection criterion."""
+
+    def __init__(self, *args: Any, criteria: list[Any], answers: dict[int, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        for criterion in criteria:
+            answer = answers.get(criterion.pk)
+            self.fields[f"score_{criterion.pk}"] = forms.TypedChoiceField(
+                label=criterion.question,
+                choices=[("", "not scored")] + [(i, str(i)) for i in range(6)],
+                coerce=int,
+                required=False,
+                initial=answer.score if answer else "",
+            )
+            self.fields[f"why_{criterion.pk}"] = forms.CharField(
+                label="Why", required=False, max_length=500, initial=answer.justification if answer else ""
+            )
+
+    def rows(self) -> list[tuple[Any, Any, Any]]:
+        return [(c, self[f"score_{c.pk}"], self[f"why_{c.pk}"]) for c in self.criteria]
+
+    def answers(self) -> dict[int, tuple[int, str]]:
+        result = {}
+        for criterion in self.criteria:
+            score = self.cleaned_data.get(f"score_{criterion.pk}")
+            if score not in (None, ""):
+                result[criterion.pk] = (int(score), self.cleaned_data.get(f"why_{criterion.pk}", ""))
+        return result
+
+
+class ProgramSettingsForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["portfolio_band", "portfolio_custom_cap", "recurrence_threshold", "recurrence_window_days",
+                  "review_stale_days", "paper_size"]  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("portfolio_band") == Tenant.PortfolioBand.CUSTOM and not data.get("portfolio_custom_cap"):
+            self.add_error("portfolio_custom_cap", "Give the cap for a custom portfolio size.")
+        for name in ("recurrence_threshold", "recurrence_window_days", "review_stale_days"):
+            if data.get(name) is not None and not 1 <= data[name] <= 3650:
+                self.add_error(name, "Use a number from 1 to 3650.")
+        return data
+
+
+class CsvUploadForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8, comma separated, with a header row. Up to 5 MB.")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        return upload

@@ -1,0 +1,249 @@
+"""CSV import of accounts, contacts and incidents: preview with per-row errors, then all-or-nothing.
+
+A check and a commit run the very same code: every row goes through the
+same service as a form would, inside one transaction; a check always rolls
+back, a commit rolls back too unless every row passed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from accounts import services
+from accounts.models import Account, BuyerRole, ImportBatch, Incident, IncidentCategory, Tier
+from sam.models import Membership, User
+
+MAX_ROWS = 5000
+COLUMNS: dict[str, tuple[list[str], list[str]]] = {
+    # kind: (required columns, optional columns)
+    "accounts": (["name", "tier"], ["industry", "status", "owner_email", "annual_revenue", "currency", "parent"]),
+    "contacts": (
+        ["account", "name"],
+        [
+            "title",
+            "email",
+            "phone",
+            "buyer_role",
+            "influence",
+            "relationship_strength",
+            "last_interaction",
+            "opted_out",
+        ],
+    ),
+    "incidents": (["account", "category", "opened_at", "summary"], ["severity", "resolved_at", "external_ref"]),
+}
+
+
+class CsvError(Exception):
+    """The file as a whole cannot be read."""
+
+
+def parse_csv(raw: bytes, kind: str) -> list[dict[str, str]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvError("The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload again.") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise CsvError("The file is empty.")
+    header = [h.strip().lower() for h in reader.fieldnames]
+    required, optional = COLUMNS[kind]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise CsvError(f"Missing column(s): {', '.join(missing)}. Expected: {', '.join(required + optional)}.")
+    unknown = [h for h in header if h not in required + optional]
+    if unknown:
+        raise CsvError(f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(required + optional)}.")
+    rows = []
+    for raw_row in reader:
+        rows.append({k.strip().lower(): (v or "").strip() for k, v in raw_row.items() if k is not None})
+        if len(rows) > MAX_ROWS:
+            raise CsvError(f"More than {MAX_ROWS} rows: split the file.")
+    if not rows:
+        raise CsvError("The file has a header but no rows.")
+    return rows
+
+
+def batch_create(*, kind: str, raw: bytes, filename: str, acting_user: User) -> ImportBatch:
+    rows = parse_csv(raw, kind)
+    batch = ImportBatch.objects.create(kind=kind, filename=filename[:200], rows=rows, created_by=acting_user)
+    batch.errors = run(batch, acting_user=acting_user, commit=False)
+    batch.save(update_fields=["errors"])
+    return batch
+
+
+def batch_commit(*, batch: ImportBatch, acting_user: User) -> list[list[Any]]:
+    """Save every row, or none: returns the errors (empty when saved)."""
+    errors = run(batch, acting_user=acting_user, commit=True)
+    batch.errors = errors
+    if not errors:
+        batch.committed_at = timezone.now()
+    batch.save(update_fields=["errors", "committed_at"])
+    return errors
+
+
+def run(batch: ImportBatch, *, acting_user: User, commit: bool) -> list[list[Any]]:
+    importer = {"accounts": _account_row, "contacts": _contact_row, "incidents": _incident_row}[batch.kind]
+    errors: list[list[Any]] = []
+    with transaction.atomic():
+        lookups = _Lookups()
+        for number, row in enumerate(batch.rows, start=2):  # row 1 is the header
+            try:
+                with transaction.atomic():
+                    importer(row, lookups, acting_user)
+            except ValidationError as exc:
+                errors.append([number, _messages(exc)])
+        if errors or not commit:
+            transaction.set_rollback(True)
+    return errors
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs]
+    return list(exc.messages)
+
+
+class _Lookups:
+    """Names in the CSV resolved to this tenant's rows (cached for the run)."""
+
+    def __init__(self) -> None:
+        self.tiers = {t.name.lower(): t for t in Tier.objects.all()}
+        self.categories = {c.name.lower(): c for c in IncidentCategory.objects.filter(active=True)}
+        self.members = {m.user.email.lower(): m.user for m in Membership.objects.select_related("user")}
+
+    def account(self, name: str, field: str = "account") -> Account:
+        found = Account.objects.alive().filter(name__iexact=name).first() if name else None
+        if found is None:
+            raise ValidationError({field: f"No account named {name!r}."})
+        return found
+
+
+def _choice(value: str, choices: list[str], field: str, default: str) -> str:
+    value = (value or default).strip().lower().replace(" ", "_")
+    if value not in choices:
+        raise ValidationError({field: f"{value!r} is not one of {', '.join(choices)}."})
+    return value
+
+
+def _decimal(value: str, field: str) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        number = Decimal(value.replace(",", ""))
+    except InvalidOperation as exc:
+        raise ValidationError({field: f"{value!r} is not a number."}) from exc
+    if number < 0:
+        raise ValidationError({field: "Cannot be negative."})
+    return number
+
+
+def _int(value: str, field: str, low: int, high: int, default: int) -> int:
+    if not value:
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValidationError({field: f"Use a whole number from {low} to {high}."})
+    return int(value)
+
+
+def _date(value: str, field: str) -> Any:
+    if not value:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise ValidationError({field: f"{value!r} is not a date (use YYYY-MM-DD)."})
+    return parsed
+
+
+def _datetime(value: str, field: str, *, required: bool = False) -> datetime | None:
+    if not value:
+        if required:
+            raise ValidationError({field: "Required."})
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        day = parse_date(value)
+        parsed = datetime(day.year, day.month, day.day) if day else None
+    if parsed is None:
+        raise ValidationError({field: f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM)."})
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _account_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> None:
+    tier = lookups.tiers.get(row.get("tier", "").lower())
+    if tier is None:
+        raise ValidationError({"tier": f"No tier named {row.get('tier')!r}."})
+    owner = None
+    if row.get("owner_email"):
+        owner = lookups.members.get(row["owner_email"].lower())
+        if owner is None:
+            raise ValidationError({"owner_email": "No member of this workspace has this email."})
+    currency = (row.get("currency") or "USD").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValidationError({"currency": "Use a three-letter currency code."})
+    data = {
+        "name": row["name"][:200],
+        "industry": row.get("industry", "")[:120],
+        "tier": tier,
+        "status": _choice(row.get("status", ""), Account.Status.values, "status", "active"),
+        "owner": owner,
+        "annual_revenue": _decimal(row.get("annual_revenue", ""), "annual_revenue"),
+        "currency": currency,
+        "parent": lookups.account(row["parent"], "parent") if row.get("parent") else None,
+    }
+    if not data["name"]:
+        raise ValidationError({"name": "Required."})
+    services.account_create(data=data, acting_user=acting_user)
+
+
+def _contact_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> None:
+    account = lookups.account(row.get("account", ""))
+    email = row.get("email", "")
+    if email:
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": "Not an email address."}) from exc
+    if not row.get("name"):
+        raise ValidationError({"name": "Required."})
+    data = {
+        "name": row["name"][:200],
+        "title": row.get("title", "")[:200],
+        "email": email,
+        "phone": row.get("phone", "")[:40],
+        "buyer_role": _choice(row.get("buyer_role", ""), BuyerRole.values, "buyer_role", "other"),
+        "influence": _int(row.get("influence", ""), "influence", 1, 5, 3),
+        "relationship_strength": _int(row.get("relationship_strength", ""), "relationship_strength", 1, 5, 3),
+        "last_interaction": _date(row.get("last_interaction", ""), "last_interaction"),
+        "opted_out": row.get("opted_out", "").lower() in {"1", "yes", "true", "y"},
+    }
+    services.contact_save(account=account, data=data)
+
+
+def _incident_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> None:
+    account = lookups.account(row.get("account", ""))
+    category = lookups.categories.get(row.get("category", "").lower())
+    if category is None:
+        raise ValidationError({"category": f"No incident category named {row.get('category')!r}."})
+    if not row.get("summary"):
+        raise ValidationError({"summary": "Required."})
+    data = {
+        "category": category,
+        "severity": _choice(row.get("severity", ""), Incident.Severity.values, "severity", "medium"),
+        "opened_at": _datetime(row.get("opened_at", ""), "opened_at", required=True),
+        "resolved_at": _datetime(row.get("resolved_at", ""), "resolved_at"),
+        "summary": row["summary"][:500],
+        "external_ref": row.get("external_ref", "")[:100],
+    }
+    services.incident_record(account=account, data=data)

@@ -1,0 +1,526 @@
+"""Strategic accounts and everything the account team keeps on them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from sam.tenancy.models import TenantManager, TenantOwned, TenantQuerySet
+
+RENEWAL_WINDOW_DAYS = 180
+
+
+class Tier(TenantOwned):
+    """A tier of the portfolio (tenant list). Accounts in a strategic tier count against the portfolio cap."""
+
+    name = models.CharField(max_length=60)
+    order = models.PositiveSmallIntegerField(default=0)
+    strategic = models.BooleanField(default=False, help_text="Counts as a strategic account.")
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tier_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SelectionCriterion(TenantOwned):
+    """A question that decides whether a customer deserves strategic attention, beyond revenue."""
+
+    question = models.CharField(max_length=300)
+    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(10)])
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class IncidentCategory(TenantOwned):
+    """A kind of service incident (tenant list): recurrences are counted per category."""
+
+    name = models.CharField(max_length=80)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "incident categories"
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="incidentcategory_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccountQuerySet(TenantQuerySet["Account"]):
+    def alive(self) -> AccountQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+AccountManager = TenantManager.from_queryset(AccountQuerySet)
+
+
+class Account(TenantOwned):
+    """A customer the supplier manages as a strategic (or key, or developing) account."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ONBOARDING = "onboarding", "Onboarding"
+        AT_RISK = "at_risk", "At risk"
+        INACTIVE = "inactive", "Inactive"
+
+    name = models.CharField(max_length=200)
+    industry = models.CharField(max_length=120, blank=True)
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="accounts")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_accounts"
+    )
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    notes = models.TextField(blank=True)
+    # Derived from the criteria answers (0-100); None until scored.
+    strategic_score = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[Any] = AccountManager()  # still scoped to the current tenant
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"], condition=Q(deleted_at__isnull=True), name="account_unique_live_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__gte=0) | Q(annual_revenue__isnull=True), name="account_revenue_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CriterionAnswer(TenantOwned):
+    """How well one account meets one selection criterion (0 = not at all, 5 = fully), and why."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="criterion_answers")
+    criterion = models.ForeignKey(SelectionCriterion, on_delete=models.CASCADE, related_name="answers")
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(5)])
+    justification = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "criterion"], name="criterionanswer_unique"),
+            models.CheckConstraint(condition=Q(score__lte=5), name="criterionanswer_score_range"),
+        ]
+
+
+class TierChange(TenantOwned):
+    """A move between tiers; leaving the strategic tier keeps its reason."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+")
+    to_tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+
+class Contract(TenantOwned):
+    """A contract with the account. The mid-point is when an assessment pays off most."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
+    title = models.CharField(max_length=200)
+    start = models.DateField()
+    end = models.DateField()
+    value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    renewal_terms = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-end"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="contract_end_after_start"),
+            models.CheckConstraint(condition=Q(value__gte=0) | Q(value__isnull=True), name="contract_value_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def midpoint(self) -> date:
+        return self.start + (self.end - self.start) / 2
+
+    def renewal_due(self, today: date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return today <= self.end <= today + timedelta(days=RENEWAL_WINDOW_DAYS)
+
+    def progress(self, today: date | None = None) -> float:
+        today = today or timezone.localdate()
+        total = (self.end - self.start).days
+        return max(0.0, min(1.0, (today - self.start).days / total)) if total else 1.0
+
+
+class BuyerRole(models.TextChoices):
+    ECONOMIC = "economic", "Economic buyer"
+    TECHNICAL = "technical", "Technical buyer"
+    USAGE = "usage", "Usage buyer"
+    EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
+    CHAMPION = "champion", "Champion"
+    OTHER = "other", "Other"
+
+
+class Contact(TenantOwned):
+    """A person at the customer, with the part they play in buying and how well we know them."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    buyer_role = models.CharField(max_length=20, choices=BuyerRole.choices, default=BuyerRole.OTHER)
+    influence = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    relationship_strength = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    last_interaction = models.DateField(null=True, blank=True)
+    opted_out = models.BooleanField(default=False, help_text="Asked not to receive surveys or mailings.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account", "email"], condition=~Q(email=""), name="contact_unique_email_per_account"
+            ),
+            models.CheckConstraint(condition=Q(influence__gte=1, influence__lte=5), name="contact_influence_range"),
+            models.CheckConstraint(
+                condition=Q(relationship_strength__gte=1, relationship_strength__lte=5),
+                name="contact_relationship_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class TeamRole(models.TextChoices):
+    EXECUTIVE_PARTNER = "executive_partner", "Executive Partner"
+    ACCOUNT_MANAGER = "account_manager", "Sales / Account Manager"
+    SALES_ENGINEER = "sales_engineer", "Sales Engineer"
+    PROFESSIONAL_SERVICES = "professional_services", "Professional Services"
+    CUSTOMER_SERVICE_MANAGER = "customer_service_manager", "Customer Service Manager"
+    TECHNICAL_LEAD = "technical_lead", "Technical Lead"
+
+
+# What each role owns and the deliverable it is measured by (our words for DOMAIN.md section 2).
+TEAM_ROLE_GUIDE: dict[str, tuple[str, str]] = {
+    TeamRole.EXECUTIVE_PARTNER: (
+        "Removes obstacles for the team and knows the team and the customer by first name.",
+        "Company vision shared with the customer; the customer's confidence",
+    ),
+    TeamRole.ACCOUNT_MANAGER: ("Owns the overall relationship.", "The account plan"),
+    TeamRole.SALES_ENGINEER: (
+        "The technical arm of business development.",
+        "Configuration diagram of the customer's solution",
+    ),
+    TeamRole.PROFESSIONAL_SERVICES: (
+        "Brings the solution into production, often as needed.",
+        "The solution running in production",
+    ),
+    TeamRole.CUSTOMER_SERVICE_MANAGER: (
+        "Owns the customer's entire service experience.",
+        "Operations Review Report: what we have done lately, and what to fix before it hurts",
+    ),
+    TeamRole.TECHNICAL_LEAD: (
+        "Keeps the configuration operationally sound; nothing changes without their notice or approval.",
+        "Operate / maintain / support document, with the configuration diagram",
+    ),
+}
+
+
+class TeamAssignment(TenantOwned):
+    """A person of the supplier holding one role on the account team (several roles, several people)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_assignments")
+    role = models.CharField(max_length=30, choices=TeamRole.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["role", "user__full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "user", "role"], name="teamassignment_unique"),
+        ]
+
+
+class Deliverable(TenantOwned):
+    """The key deliverable of one team role on one account, and when it was last reviewed."""
+
+    class Status(models.TextChoices):
+        MISSING = "missing", "Missing"
+        IN_PROGRESS = "in_progress", "In progress"
+        CURRENT = "current", "Current"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deliverables")
+    role = models.CharField(max_length=30, choices=TeamRole.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.MISSING)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_reviewed = models.DateField(null=True, blank=True)
+    link = models.URLField(max_length=500, blank=True)
+    file = models.FileField(upload_to="deliverables/%Y/%m/", blank=True, max_length=300)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["role"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "account", "role"], name="deliverable_unique_role")]
+
+    def is_stale(self, stale_days: int, today: date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.last_reviewed is None or (today - self.last_reviewed).days > stale_days
+
+
+class PlanGoal(TenantOwned):
+    """A goal of the account plan."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plan_goals")
+    title = models.CharField(max_length=300)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlanObjective(TenantOwned):
+    """A measurable objective under a goal; its actions live in the running action register."""
+
+    goal = models.ForeignKey(PlanGoal, on_delete=models.CASCADE, related_name="objectives")
+    title = models.CharField(max_length=300)
+    measure = models.CharField(max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlanReview(TenantOwned):
+    """A reviewed version of the account plan, frozen as it stood then (readable later)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plan_reviews")
+    version = models.PositiveIntegerField()
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True)
+    snapshot = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "account", "version"], name="planreview_unique")]
+
+
+class ActionItem(TenantOwned):
+    """One entry of the account's running action register: it stays until closed, QBR after QBR."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        PLAN = "plan", "Account plan"
+        QBR = "qbr", "QBR"
+        ASSESSMENT = "assessment", "Assessment"
+        SURVEY = "survey", "Survey"
+        INCIDENT = "incident", "Incident"
+        RECURRING_ISSUE = "recurring_issue", "Recurring issue"
+        SCORECARD_ALERT = "scorecard_alert", "Scorecard alert"
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="actions")
+    title = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    source_kind = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    source_id = models.CharField(max_length=40, blank=True)
+    # Makes "add this item" idempotent for automatic sources (one per alert, per recommendation...).
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    objective = models.ForeignKey(
+        PlanObjective, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source_kind", "dedupe_key"], condition=~Q(dedupe_key=""), name="actionitem_dedupe"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "owner", "status"], name="action_owner_status_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.is_open and self.due is not None and self.due < (today or timezone.localdate())
+
+
+class ActionItemEvent(TenantOwned):
+    """One change to an action item: who, when, which fields from what to what."""
+
+    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class Incident(TenantOwned):
+    """A service incident at the account (entered, imported, or posted by the ticketing system)."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        CRITICAL = "critical", "Critical"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="incidents")
+    category = models.ForeignKey(IncidentCategory, on_delete=models.PROTECT, related_name="incidents")
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    opened_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    summary = models.CharField(max_length=500)
+    external_ref = models.CharField(max_length=100, blank=True, help_text="The ticket number in your service desk.")
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account", "external_ref"], condition=~Q(external_ref=""), name="incident_unique_ref"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("opened_at")),
+                name="incident_resolved_after_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class RecurringIssue(TenantOwned):
+    """The same kind of incident keeps coming back at one account: one named owner until it is closed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recurring_issues")
+    category = models.ForeignKey(IncidentCategory, on_delete=models.PROTECT, related_name="recurring_issues")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    incidents = models.ManyToManyField(
+        Incident, through="RecurringIssueIncident", related_name="recurring_issues", blank=True
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    root_cause = models.TextField(blank=True)
+    # A fix that needs the customer's decision (e.g. an upgrade) and who at the customer may approve it.
+    decision_needed = models.TextField(blank=True)
+    decision_contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account", "category"], condition=Q(status="open"), name="recurringissue_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recurring {self.category}"
+
+
+class RecurringIssueIncident(TenantOwned):
+    """An incident counted in a recurring issue (a tenant-owned link table, under row-level security too)."""
+
+    recurring_issue = models.ForeignKey(RecurringIssue, on_delete=models.CASCADE, related_name="links")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "recurring_issue", "incident"], name="recurringlink_unique"),
+        ]
+
+
+def money(value: Decimal | None, currency: str) -> str:
+    return "" if value is None else f"{currency} {value:,.0f}"
+
+
+class ImportBatch(TenantOwned):
+    """An uploaded CSV waiting for review: every row is checked, then all are saved or none."""
+
+    class Kind(models.TextChoices):
+        ACCOUNTS = "accounts", "Accounts"
+        CONTACTS = "contacts", "Contacts"
+        INCIDENTS = "incidents", "Incidents"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    filename = models.CharField(max_length=200, blank=True)
+    rows = models.JSONField(default=list)
+    errors = models.JSONField(default=list, help_text="[[row number, [messages]], ...] from the last check.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,600 @@
+"""Domain operations on strategic accounts. One function per use case; views, API and tasks call these.
+
+Every other app adds to an account's running action register through
+``action_item_add`` (idempotent by ``dedupe_key`` for automatic sources).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    ActionItem,
+    ActionItemEvent,
+    Contact,
+    Contract,
+    CriterionAnswer,
+    Deliverable,
+    Incident,
+    IncidentCategory,
+    PlanGoal,
+    PlanObjective,
+    PlanReview,
+    RecurringIssue,
+    RecurringIssueIncident,
+    SelectionCriterion,
+    TeamAssignment,
+    TeamRole,
+    Tier,
+    TierChange,
+)
+from sam.models import Membership, Tenant, User
+from sam.outbox import email_enqueue
+from sam.tenancy.context import current_tenant
+
+# --- the program's defaults --------------------------------------------------
+
+DEFAULT_TIERS = [("Strategic", True), ("Key", False), ("Developing", False)]
+DEFAULT_CRITERIA = [
+    ("Has this customer inspired a new product or service of ours?", 2),
+    ("Has this customer helped us raise the level of our offerings?", 2),
+    ("Has this customer opened a new market for us?", 2),
+    ("Do we move this customer's own strategic metrics?", 3),
+    ("Is the return from this relationship more than linear (referrals, co-development, scale)?", 2),
+    ("Does the customer see us as strategic too (a two-way relationship)?", 3),
+    ("Are our cultures compatible?", 1),
+    ("Will we commit top talent, time and money to this customer for the long term?", 3),
+    ("Do we keep the promises we make to this customer (delivered vs made)?", 2),
+]
+DEFAULT_INCIDENT_CATEGORIES = [
+    "Outage",
+    "Performance",
+    "Configuration change",
+    "Billing",
+    "Access and security",
+    "Data quality",
+    "Other",
+]
+
+
+def program_defaults_ensure() -> None:
+    """Tiers, selection criteria and incident categories for the current tenant (idempotent)."""
+    for order, (name, strategic) in enumerate(DEFAULT_TIERS):
+        Tier.objects.get_or_create(name=name, defaults={"order": order, "strategic": strategic})
+    if not SelectionCriterion.objects.exists():
+        SelectionCriterion.objects.bulk_create(
+            SelectionCriterion(question=q, weight=w, order=i, tenant_id=_tenant().pk)
+            for i, (q, w) in enumerate(DEFAULT_CRITERIA)
+        )
+    for name in DEFAULT_INCIDENT_CATEGORIES:
+        IncidentCategory.objects.get_or_create(name=name)
+
+
+def _tenant() -> Tenant:
+    tenant = current_tenant()
+    assert tenant is not None, "a tenant context is required"
+    return tenant
+
+
+# --- members ------------------------------------------------------------------
+
+
+def member_or_error(user_id: Any, field: str = "owner") -> User:
+    """A user of the current tenant, or a field error that says 'not found' (ids leak nothing)."""
+    membership = Membership.objects.select_related("user").filter(user_id=user_id).first() if user_id else None
+    if membership is None:
+        raise ValidationError({field: "No such member of this workspace."})
+    return membership.user
+
+
+# --- accounts -------------------------------------------------------------------
+
+
+def strategic_count(*, exclude: Account | None = None) -> int:
+    qs = Account.objects.alive().filter(tier__strategic=True)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.count()
+
+
+def portfolio_cap_warning(tier: Tier, *, account: Account | None = None) -> str:
+    """The warning shown when a strategic tier goes past the tenant's portfolio size guidance."""
+    if not tier.strategic:
+        return ""
+    cap = _tenant().portfolio_cap
+    count = strategic_count(exclude=account) + 1
+    if cap and count > cap:
+        return (
+            f"This makes {count} strategic accounts, above your program's guidance of {cap}. "
+            "Start small: every strategic account needs real commitment, and removing accounts later breaks it."
+        )
+    return ""
+
+
+ACCOUNT_FIELDS = ("name", "industry", "tier", "status", "owner", "annual_revenue", "currency", "parent", "notes")
+
+
+def _check_parent(account: Account | None, parent: Account | None) -> None:
+    node = parent
+    while node is not None:
+        if account is not None and node.pk == account.pk:
+            raise ValidationError({"parent": "An account cannot be its own parent or ancestor."})
+        node = node.parent
+
+
+@transaction.atomic
+def account_create(*, data: dict[str, Any], acting_user: User | None) -> tuple[Account, str]:
+    """Create an account with an empty deliverable per team role. Returns it and any portfolio warning."""
+    _check_parent(None, data.get("parent"))
+    warning = portfolio_cap_warning(data["tier"])
+    account = Account(**{k: v for k, v in data.items() if k in ACCOUNT_FIELDS})
+    account.full_clean(exclude=["tenant", "strategic_score"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": "An account with this name exists already."}) from exc
+    Deliverable.objects.bulk_create(
+        Deliverable(account=account, role=role, tenant_id=account.tenant_id) for role in TeamRole.values
+    )
+    if account.owner_id:
+        TeamAssignment.objects.get_or_create(account=account, user_id=account.owner_id, role=TeamRole.ACCOUNT_MANAGER)
+    TierChange.objects.create(account=account, from_tier=None, to_tier=account.tier, changed_by=acting_user)
+    return account, warning
+
+
+@transaction.atomic
+def account_update(
+    *, account: Account, data: dict[str, Any], acting_user: User | None, tier_reason: str = ""
+) -> tuple[Account, str]:
+    """Change an account. Leaving a strategic tier needs a reason, which is kept."""
+    locked = Account.objects.select_for_update().select_related("tier").get(pk=account.pk)
+    old_tier = locked.tier
+    new_tier = data.get("tier", old_tier)
+    warning = ""
+    if new_tier != old_tier:
+        if old_tier.strategic and not new_tier.strategic and not tier_reason.strip():
+            raise ValidationError(
+                {"tier_reason": "Say why this account leaves the strategic tier; the reason is kept with its history."}
+            )
+        warning = portfolio_cap_warning(new_tier, account=locked) if not old_tier.strategic else ""
+    _check_parent(locked, data.get("parent", locked.parent))
+    for key, value in data.items():
+        if key in ACCOUNT_FIELDS:
+            setattr(locked, key, value)
+    locked.full_clean(exclude=["tenant", "strategic_score"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": "An account with this name exists already."}) from exc
+    if new_tier != old_tier:
+        TierChange.objects.create(
+            account=locked, from_tier=old_tier, to_tier=new_tier, reason=tier_reason.strip(), changed_by=acting_user
+        )
+    if locked.owner_id:
+        TeamAssignment.objects.get_or_create(account=locked, user_id=locked.owner_id, role=TeamRole.ACCOUNT_MANAGER)
+    return locked, warning
+
+
+@transaction.atomic
+def account_delete(*, account: Account, acting_user: User | None, reason: str = "") -> None:
+    """Soft delete: the account leaves every list, its history stays in the database."""
+    Account.objects.filter(pk=account.pk).update(deleted_at=timezone.now())
+    from sam.services import audit_record
+
+    audit_record(actor=acting_user, action="account.delete", obj=account, name=account.name, reason=reason)
+
+
+def strategic_score_compute(account: Account) -> Decimal | None:
+    """Weighted share of the best possible answers over the active criteria (0-100)."""
+    answers = CriterionAnswer.objects.filter(account=account, criterion__active=True).select_related("criterion")
+    total_weight = sum(a.criterion.weight for a in answers)
+    if not total_weight:
+        return None
+    achieved = sum(a.criterion.weight * a.score for a in answers)
+    return (Decimal(achieved) * 100 / (Decimal(total_weight) * 5)).quantize(Decimal("0.1"))
+
+
+@transaction.atomic
+def criteria_answers_save(*, account: Account, answers: dict[int, tuple[int, str]]) -> Account:
+    """Save scores (0-5) and justifications per criterion id, then recompute the strategic score."""
+    criteria = {c.pk: c for c in SelectionCriterion.objects.filter(pk__in=list(answers), active=True)}
+    for criterion_id, (score, justification) in answers.items():
+        if criterion_id not in criteria:
+            raise ValidationError({"criterion": "No such selection criterion."})
+        if not 0 <= int(score) <= 5:
+            raise ValidationError({"score": "Scores go from 0 (not at all) to 5 (fully)."})
+        CriterionAnswer.objects.update_or_create(
+            account=account,
+            criterion=criteria[criterion_id],
+            defaults={"score": int(score), "justification": justification.strip()[:500]},
+        )
+    account.strategic_score = strategic_score_compute(account)
+    Account.objects.filter(pk=account.pk).update(strategic_score=account.strategic_score)
+    return account
+
+
+def account_rollup(account: Account) -> dict[str, Any]:
+    """A parent account's own figures plus its children's."""
+    children = Account.objects.alive().filter(parent=account)
+    revenue = children.aggregate(total=Sum("annual_revenue"))["total"] or Decimal(0)
+    return {
+        "children": list(children.select_related("tier", "owner")),
+        "revenue_total": (account.annual_revenue or Decimal(0)) + revenue,
+        "open_actions": ActionItem.objects.filter(
+            account__in=[account, *children], status__in=ActionItem.OPEN_STATUSES
+        ).count(),
+        "open_recurring": RecurringIssue.objects.filter(
+            account__in=[account, *children], status=RecurringIssue.Status.OPEN
+        ).count(),
+    }
+
+
+# --- contracts and contacts --------------------------------------------------------
+
+
+def _saved(obj: Any, *, unique_message: dict[str, str]) -> Any:
+    obj.full_clean(exclude=["tenant"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise ValidationError(unique_message) from exc
+    return obj
+
+
+def contract_save(*, account: Account, data: dict[str, Any], contract: Contract | None = None) -> Contract:
+    contract = contract or Contract(account=account)
+    for key, value in data.items():
+        setattr(contract, key, value)
+    if contract.start and contract.end and contract.end <= contract.start:
+        raise ValidationError({"end": "The end date must be after the start date."})
+    return _saved(contract, unique_message={"end": "The end date must be after the start date."})
+
+
+def contact_save(*, account: Account, data: dict[str, Any], contact: Contact | None = None) -> Contact:
+    contact = contact or Contact(account=account)
+    for key, value in data.items():
+        setattr(contact, key, value)
+    email = (contact.email or "").strip().lower()
+    if email and Contact.objects.filter(account=account, email=email).exclude(pk=contact.pk).exists():
+        raise ValidationError({"email": "Another contact of this account has this email."})
+    return _saved(contact, unique_message={"email": "Another contact of this account has this email."})
+
+
+# --- team and deliverables -----------------------------------------------------------
+
+
+def team_assign(*, account: Account, user_id: Any, role: str) -> TeamAssignment:
+    user = member_or_error(user_id, "user")
+    if role not in TeamRole.values:
+        raise ValidationError({"role": "Choose one of the six team roles."})
+    assignment, _ = TeamAssignment.objects.get_or_create(account=account, user=user, role=role)
+    Deliverable.objects.filter(account=account, role=role, owner__isnull=True).update(owner=user)
+    return assignment
+
+
+def team_unassign(*, assignment: TeamAssignment) -> None:
+    assignment.delete()
+
+
+def deliverable_update(*, deliverable: Deliverable, data: dict[str, Any]) -> Deliverable:
+    if data.get("owner") is not None:
+        member_or_error(data["owner"].pk)
+    for key, value in data.items():
+        setattr(deliverable, key, value)
+    deliverable.full_clean(exclude=["tenant"], validate_constraints=False)
+    deliverable.save()
+    return deliverable
+
+
+def team_completeness(account: Account, *, stale_days: int, today: date | None = None) -> dict[str, Any]:
+    """Which team roles nobody holds, and which deliverables have not been reviewed lately."""
+    held = set(TeamAssignment.objects.filter(account=account).values_list("role", flat=True))
+    deliverables = list(Deliverable.objects.filter(account=account))
+    return {
+        "missing_roles": [TeamRole(r) for r in TeamRole.values if r not in held],
+        "stale_deliverables": [d for d in deliverables if d.is_stale(stale_days, today)],
+    }
+
+
+# --- the account plan --------------------------------------------------------------------
+
+
+def plan_snapshot(account: Account) -> list[dict[str, Any]]:
+    goals = PlanGoal.objects.filter(account=account).prefetch_related("objectives__actions__owner")
+    return [
+        {
+            "goal": goal.title,
+            "objectives": [
+                {
+                    "title": objective.title,
+                    "measure": objective.measure,
+                    "actions": [
+                        {
+                            "title": action.title,
+                            "owner": action.owner.display_name if action.owner else "",
+                            "due": action.due.isoformat() if action.due else "",
+                            "status": action.get_status_display(),
+                        }
+                        for action in objective.actions.all()
+                    ],
+                }
+                for objective in goal.objectives.all()
+            ],
+        }
+        for goal in goals
+    ]
+
+
+@transaction.atomic
+def plan_review_record(*, account: Account, acting_user: User | None, note: str = "") -> PlanReview:
+    """Mark the plan reviewed now, keeping this version readable."""
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    last = PlanReview.objects.filter(account=account).order_by("-version").first()
+    return PlanReview.objects.create(
+        account=account,
+        version=(last.version + 1) if last else 1,
+        reviewed_by=acting_user,
+        note=note.strip(),
+        snapshot=plan_snapshot(account),
+    )
+
+
+def plan_is_stale(account: Account, *, stale_days: int, now: datetime | None = None) -> bool:
+    last = PlanReview.objects.filter(account=account).order_by("-version").first()
+    now = now or timezone.now()
+    return last is None or (now - last.reviewed_at).days > stale_days
+
+
+def goal_add(*, account: Account, title: str) -> PlanGoal:
+    order = PlanGoal.objects.filter(account=account).count()
+    return _saved(PlanGoal(account=account, title=title.strip(), order=order), unique_message={})
+
+
+def objective_add(*, goal: PlanGoal, title: str, measure: str = "") -> PlanObjective:
+    order = PlanObjective.objects.filter(goal=goal).count()
+    return _saved(
+        PlanObjective(goal=goal, title=title.strip(), measure=measure.strip(), order=order), unique_message={}
+    )
+
+
+# --- the running action register ------------------------------------------------------------
+
+TRACKED_FIELDS = ("title", "detail", "owner_id", "due", "status")
+
+
+def action_item_add(
+    *,
+    account: Account,
+    title: str,
+    owner: User | None = None,
+    due: date | None = None,
+    detail: str = "",
+    source_kind: str = ActionItem.Source.MANUAL,
+    source_id: Any = "",
+    dedupe_key: str = "",
+    objective: PlanObjective | None = None,
+    acting_user: User | None = None,
+) -> tuple[ActionItem, bool]:
+    """THE way to add to an account's running action register, for every app.
+
+    With a ``dedupe_key`` the call is idempotent: the same key of the same
+    source adds one item however often it runs. The owner must be a member
+    of the tenant. Returns the item and whether it was created now.
+    """
+    if owner is not None:
+        member_or_error(owner.pk)
+    if not title.strip():
+        raise ValidationError({"title": "An action needs a title."})
+    if objective is not None and objective.goal.account_id != account.pk:
+        raise ValidationError({"objective": "No such objective in this account's plan."})
+    if dedupe_key:
+        existing = ActionItem.objects.filter(source_kind=source_kind, dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing, False
+    item = ActionItem(
+        account=account,
+        title=title.strip()[:300],
+        detail=detail,
+        owner=owner,
+        due=due,
+        source_kind=source_kind,
+        source_id=str(source_id or ""),
+        dedupe_key=dedupe_key,
+        objective=objective,
+        created_by=acting_user,
+    )
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:
+        if not dedupe_key:
+            raise
+        return ActionItem.objects.get(source_kind=source_kind, dedupe_key=dedupe_key), False
+    ActionItemEvent.objects.create(item=item, actor=acting_user, changes={"created": [None, item.title]})
+    return item, True
+
+
+@transaction.atomic
+def action_item_update(*, item: ActionItem, data: dict[str, Any], acting_user: User | None) -> ActionItem:
+    """Change an item and record what changed; closing stamps closed_at, reopening clears it."""
+    locked = ActionItem.objects.select_for_update().get(pk=item.pk)
+    if "owner" in data and data["owner"] is not None:
+        member_or_error(data["owner"].pk)
+    before = {f: getattr(locked, f) for f in TRACKED_FIELDS}
+    for key, value in data.items():
+        setattr(locked, key, value)
+    if not (locked.title or "").strip():
+        raise ValidationError({"title": "An action needs a title."})
+    if locked.status in ActionItem.OPEN_STATUSES:
+        locked.closed_at = None
+    elif before["status"] in ActionItem.OPEN_STATUSES:
+        locked.closed_at = timezone.now()
+    locked.full_clean(exclude=["tenant"], validate_constraints=False)
+    locked.save()
+    changes = {
+        f: [_plain(before[f]), _plain(getattr(locked, f))] for f in TRACKED_FIELDS if before[f] != getattr(locked, f)
+    }
+    if changes:
+        ActionItemEvent.objects.create(item=locked, actor=acting_user, changes=changes)
+    return locked
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# --- incidents and recurring issues ---------------------------------------------------------
+
+
+def incident_record(*, account: Account, data: dict[str, Any], now: datetime | None = None) -> Incident:
+    """Record an incident (by hand, CSV or API), then look for a recurrence."""
+    incident = Incident(account=account, **data)
+    if incident.resolved_at and incident.opened_at and incident.resolved_at < incident.opened_at:
+        raise ValidationError({"resolved_at": "An incident cannot be resolved before it was opened."})
+    _saved(incident, unique_message={"external_ref": "An incident with this ticket reference exists already."})
+    recurring_issue_check(account=account, category=incident.category, now=now)
+    return incident
+
+
+def recurring_issue_owner(account: Account) -> User | None:
+    """The Customer Service Manager owns the whole service experience; else the account owner."""
+    csm = (
+        TeamAssignment.objects.filter(account=account, role=TeamRole.CUSTOMER_SERVICE_MANAGER)
+        .select_related("user")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return csm.user if csm else account.owner
+
+
+def recurring_issue_check(
+    *, account: Account, category: IncidentCategory, now: datetime | None = None
+) -> RecurringIssue | None:
+    """Open one recurring issue when N incidents of one category fall within M days.
+
+    Exactly one open issue per account and category (a partial unique index
+    enforces it), one action item and one email to its owner, however often
+    this runs or how many workers run it at once.
+    """
+    tenant = _tenant()
+    now = now or timezone.now()
+    window_start = now - timedelta(days=tenant.recurrence_window_days)
+    recent = list(
+        Incident.objects.filter(account=account, category=category, opened_at__gte=window_start, opened_at__lte=now)
+        .order_by("opened_at")
+        .values_list("pk", flat=True)
+    )
+    open_issue = RecurringIssue.objects.filter(account=account, category=category, status="open").first()
+    if open_issue is not None:
+        known = set(
+            RecurringIssueIncident.objects.filter(recurring_issue=open_issue).values_list("incident_id", flat=True)
+        )
+        RecurringIssueIncident.objects.bulk_create(
+            RecurringIssueIncident(recurring_issue=open_issue, incident_id=i, tenant_id=tenant.pk)
+            for i in recent
+            if i not in known
+        )
+        return open_issue
+    if len(recent) < tenant.recurrence_threshold:
+        return None
+    owner = recurring_issue_owner(account)
+    try:
+        with transaction.atomic():
+            issue = RecurringIssue.objects.create(account=account, category=category, owner=owner, opened_at=now)
+    except IntegrityError:  # another worker opened it a moment ago
+        return RecurringIssue.objects.filter(account=account, category=category, status="open").first()
+    RecurringIssueIncident.objects.bulk_create(
+        RecurringIssueIncident(recurring_issue=issue, incident_id=i, tenant_id=tenant.pk) for i in recent
+    )
+    title = f"Own the recurring {category.name.lower()} incidents at {account.name}"
+    action_item_add(
+        account=account,
+        title=title,
+        owner=owner,
+        due=(now + timedelta(days=14)).date(),
+        detail=(
+            f"{len(recent)} {category.name.lower()} incidents in {tenant.recurrence_window_days} days. "
+            "Find the root cause, decide the fix, and name who at the customer must approve it."
+        ),
+        source_kind=ActionItem.Source.RECURRING_ISSUE,
+        source_id=issue.pk,
+        dedupe_key=f"recurring-issue:{issue.pk}",
+    )
+    if owner is not None:
+        url = reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=incidents"
+        from django.conf import settings
+
+        context = {
+            "issue": issue,
+            "account": account,
+            "count": len(recent),
+            "tenant": tenant,
+            "owner": owner,
+            "url": settings.SITE_URL + url,
+        }
+        email_enqueue(
+            key=f"recurring-issue:{issue.pk}",
+            to=[owner.email],
+            subject=f"You own a recurring issue at {account.name}: {category.name}",
+            text=render_to_string("emails/recurring_issue.txt", context),
+        )
+    return issue
+
+
+@transaction.atomic
+def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], acting_user: User | None) -> RecurringIssue:
+    """Name the owner, the decision needed and the customer contact who can approve it; close with a root cause."""
+    locked = RecurringIssue.objects.select_for_update().get(pk=issue.pk)
+    if "owner" in data and data["owner"] is not None:
+        member_or_error(data["owner"].pk)
+    contact = data.get("decision_contact")
+    if contact is not None and contact.account_id != locked.account_id:
+        raise ValidationError({"decision_contact": "Choose a contact of this account."})
+    closing = data.get("status") == RecurringIssue.Status.CLOSED and locked.status == RecurringIssue.Status.OPEN
+    for key, value in data.items():
+        setattr(locked, key, value)
+    if closing:
+        if not (locked.root_cause or "").strip():
+            raise ValidationError({"root_cause": "Closing a recurring issue needs its root cause."})
+        locked.closed_at = timezone.now()
+    if locked.status == RecurringIssue.Status.OPEN:
+        locked.closed_at = None
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:
+        raise ValidationError({"status": "This account already has an open recurring issue of this category."}) from exc
+    return locked
+
+
+def recurring_issues_sweep(*, now: datetime | None = None) -> int:
+    """The periodic check for the current tenant: every account and category with recent incidents."""
+    tenant = _tenant()
+    now = now or timezone.now()
+    since = now - timedelta(days=tenant.recurrence_window_days)
+    pairs = (
+        Incident.objects.filter(opened_at__gte=since, opened_at__lte=now, account__deleted_at__isnull=True)
+        .values_list("account_id", "category_id")
+        .distinct()
+    )
+    opened = 0
+    accounts = {a.pk: a for a in Account.objects.filter(pk__in={p[0] for p in pairs})}
+    categories = {c.pk: c for c in IncidentCategory.objects.filter(pk__in={p[1] for p in pairs})}
+    for account_id, category_id in pairs:
+        before = RecurringIssue.objects.filter(account_id=account_id, category_id=category_id, status="open").exists()
+        issue = recurring_issue_check(account=accounts[account_id], category=categories[category_id], now=now)
+        opened += int(issue is not None and not before)
+    return opened

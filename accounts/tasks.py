@@ -1,0 +1,19 @@
+"""Periodic jobs of the accounts app: thin wrappers over services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts.services import recurring_issues_sweep
+from sam.tasks import active_tenants
+from sam.tenancy.context import tenant_context
+
+
+@shared_task(name="accounts.tasks.recurring_issues_sweep_all")
+def recurring_issues_sweep_all() -> int:
+    """Open recurring issues the incident-time check may have missed (imports, clock skew). Idempotent."""
+    opened = 0
+    for tenant in active_tenants():
+        with tenant_context(tenant):
+            opened += recurring_issues_sweep()
+    return opened

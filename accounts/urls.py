@@ -1,0 +1,37 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("accounts/", views.portfolio, name="portfolio"),
+    path("accounts/new/", views.account_create, name="account_create"),
+    path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
+    path("accounts/<int:account_id>/edit/", views.account_edit, name="account_edit"),
+    path("accounts/<int:account_id>/delete/", views.account_delete, name="account_delete"),
+    path("accounts/<int:account_id>/criteria/", views.account_criteria, name="account_criteria"),
+    path("accounts/<int:account_id>/contracts/add/", views.contract_add, name="contract_add"),
+    path("accounts/<int:account_id>/contracts/<int:contract_id>/", views.contract_edit, name="contract_edit"),
+    path("accounts/<int:account_id>/contacts/add/", views.contact_add, name="contact_add"),
+    path("accounts/<int:account_id>/contacts/<int:contact_id>/", views.contact_edit, name="contact_edit"),
+    path("accounts/<int:account_id>/team/add/", views.team_add, name="team_add"),
+    path("accounts/<int:account_id>/team/<int:assignment_id>/remove/", views.team_remove, name="team_remove"),
+    path(
+        "accounts/<int:account_id>/deliverables/<int:deliverable_id>/",
+        views.deliverable_edit,
+        name="deliverable_edit",
+    ),
+    path("accounts/<int:account_id>/plan/goals/add/", views.goal_add, name="goal_add"),
+    path(
+        "accounts/<int:account_id>/plan/goals/<int:goal_id>/objectives/add/", views.objective_add, name="objective_add"
+    ),
+    path("accounts/<int:account_id>/plan/review/", views.plan_review, name="plan_review"),
+    path("accounts/<int:account_id>/plan/versions/<int:review_id>/", views.plan_version, name="plan_version"),
+    path("accounts/<int:account_id>/actions/add/", views.action_add, name="action_add"),
+    path("accounts/<int:account_id>/actions/<int:action_id>/", views.action_edit, name="action_edit"),
+    path("accounts/<int:account_id>/incidents/add/", views.incident_add, name="incident_add"),
+    path("accounts/<int:account_id>/recurring/<int:issue_id>/", views.recurring_edit, name="recurring_edit"),
+    path("my-actions/", views.my_actions, name="my_actions"),
+    path("import/<slug:kind>/", views.import_upload, name="import_upload"),
+    path("import/batches/<int:batch_id>/", views.import_preview, name="import_preview"),
+    path("admin/program/", views.program_settings, name="program_settings"),
+]

@@ -1,0 +1,775 @@
+"""Pages of the accounts app: portfolio, account tabs, forms, My actions, CSV import, program settings.
+
+Views are thin: parse, check the allow table (on the account), call a
+service, render. Every object is looked up inside the current tenant and
+its account, so another tenant's id is simply not found (404).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Model, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import imports, selectors, services
+from accounts.forms import (
+    AccountForm,
+    ActionItemForm,
+    ContactForm,
+    ContractForm,
+    CriteriaForm,
+    CsvUploadForm,
+    DeliverableForm,
+    GoalForm,
+    IncidentForm,
+    ObjectiveForm,
+    PlanReviewForm,
+    ProgramSettingsForm,
+    RecurringIssueForm,
+    TeamAssignForm,
+    member_choices,
+)
+from accounts.models import (
+    RENEWAL_WINDOW_DAYS,
+    TEAM_ROLE_GUIDE,
+    Account,
+    ActionItem,
+    Contact,
+    Contract,
+    Deliverable,
+    ImportBatch,
+    Incident,
+    IncidentCategory,
+    PlanGoal,
+    PlanObjective,
+    PlanReview,
+    RecurringIssue,
+    SelectionCriterion,
+    TeamAssignment,
+    TeamRole,
+    Tier,
+)
+from sam.permissions import can, require, tenant_view
+
+TABS = [
+    ("overview", "Overview"),
+    ("team", "Team"),
+    ("contacts", "Contacts"),
+    ("plan", "Plan"),
+    ("actions", "Actions"),
+    ("incidents", "Incidents"),
+    ("contracts", "Contracts"),
+]
+PAGE_SIZE = 25
+
+
+def _account(account_id: int) -> Account:
+    account = Account.objects.alive().select_related("tier", "owner", "parent").filter(pk=account_id).first()
+    if account is None:
+        raise Http404("No such account.")
+    return account
+
+
+def _child(model: type[Model], account: Account, pk: int, **path: Any) -> Any:
+    lookup = path or {"account": account}
+    obj = model.objects.filter(pk=pk, **lookup).first()  # type: ignore[attr-defined]
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def _tab_url(request: HttpRequest, account: Account, tab: str) -> str:
+    return reverse("account_detail", args=[request.tenant.slug, account.pk]) + f"?tab={tab}"
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+# --- portfolio -------------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+def portfolio(request: HttpRequest) -> HttpResponse:
+    """Strategic accounts ranked by strategic score, revenue beside it, with the team's flags."""
+    params = request.GET
+    filters = {k: params.get(k, "").strip()[:100] for k in ("q", "tier", "owner", "flag", "sort")}
+    qs = selectors.portfolio(
+        stale_days=request.tenant.review_stale_days,
+        search=filters["q"],
+        tier=filters["tier"],
+        owner=filters["owner"],
+        flag=filters["flag"],
+        sort=filters["sort"] or "score",
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
+    base = {k: v for k, v in filters.items() if v and k != "sort"}
+    context = {
+        "page": page,
+        "filters": filters,
+        "tiers": Tier.objects.all(),
+        "owners": member_choices(),
+        "flags": selectors.FLAGS,
+        "sort_links": {key: "?" + urlencode({**base, "sort": key}) for key in selectors.SORTS},
+        "page_query": urlencode({k: v for k, v in filters.items() if v}),
+        "strategic_count": services.strategic_count(),
+        "cap": request.tenant.portfolio_cap,
+        "can_create": can(request, "account.create"),
+        "active_nav": "accounts",
+        "renewal_limit": timezone.localdate() + timedelta(days=RENEWAL_WINDOW_DAYS),
+        "roles_total": len(TeamRole.values),
+    }
+    template = (
+        "accounts/portfolio.html#results" if request.htmx and not request.htmx.boosted else "accounts/portfolio.html"
+    )
+    return render(request, template, context)
+
+
+@tenant_view("account.create")
+@require_http_methods(["GET", "POST"])
+def account_create(request: HttpRequest) -> HttpResponse:
+    form = AccountForm(request.POST or None, initial={"owner": request.user.pk, "currency": "USD"})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "tier_reason"}
+        try:
+            account, warning = services.account_create(data=data, acting_user=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if warning:
+                messages.warning(request, warning)
+            messages.success(request, f"{account.name} was added.")
+            return redirect("account_detail", request.tenant.slug, account.pk)
+    return render(
+        request,
+        "accounts/account_form.html",
+        {"form": form, "title": "New account", "active_nav": "accounts"},
+        status=400 if form.errors else 200,
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit", account)
+    form = AccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "tier_reason"}
+        try:
+            account, warning = services.account_update(
+                account=account, data=data, acting_user=request.user, tier_reason=form.cleaned_data["tier_reason"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if warning:
+                messages.warning(request, warning)
+            messages.success(request, "Saved.")
+            return redirect("account_detail", request.tenant.slug, account.pk)
+    context = {"form": form, "title": f"Edit {account.name}", "account": account, "active_nav": "accounts"}
+    return render(request, "accounts/account_form.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.delete", account)
+    if request.method == "POST":
+        services.account_delete(account=account, acting_user=request.user, reason=request.POST.get("reason", "")[:2000])
+        messages.success(request, f"{account.name} was removed from the portfolio. Its history is kept.")
+        return redirect("portfolio", request.tenant.slug)
+    return render(request, "accounts/account_delete.html", {"account": account, "active_nav": "accounts"})
+
+
+# --- the account page and its tabs ---------------------------------------------------------
+
+
+@tenant_view("account.view")
+def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    tab = request.GET.get("tab", "overview")
+    if tab not in dict(TABS):
+        tab = "overview"
+    context = _detail_context(request, account, tab)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"accounts/account_detail.html#tab_{tab}", context)
+    return render(request, "accounts/account_detail.html", context)
+
+
+def _detail_context(request: HttpRequest, account: Account, tab: str) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "account": account,
+        "tab": tab,
+        "tabs": TABS,
+        "active_nav": "accounts",
+        "can_edit": can(request, "account.edit", account),
+        "can_work": can(request, "account.edit_team_work", account),
+        "can_delete": can(request, "account.delete", account),
+        "today": timezone.localdate(),
+    }
+    context.update(TAB_CONTEXT[tab](request, account))
+    return context
+
+
+def _overview(request: HttpRequest, account: Account) -> dict[str, Any]:
+    stale_days = request.tenant.review_stale_days
+    criteria = list(SelectionCriterion.objects.filter(active=True))
+    answers = {a.criterion_id: a for a in account.criterion_answers.all()}
+    return {
+        "rollup": services.account_rollup(account),
+        "completeness": services.team_completeness(account, stale_days=stale_days),
+        "plan_stale": services.plan_is_stale(account, stale_days=stale_days),
+        "criteria_form": CriteriaForm(criteria=criteria, answers=answers),
+        "tier_changes": account.tier_changes.select_related("from_tier", "to_tier", "changed_by")[:10],
+        "open_recurring": account.recurring_issues.filter(status="open").select_related("category", "owner"),
+        "renewals": [c for c in account.contracts.all() if c.renewal_due()],
+    }
+
+
+def _team(request: HttpRequest, account: Account) -> dict[str, Any]:
+    assignments = list(TeamAssignment.objects.filter(account=account).select_related("user"))
+    deliverables = {d.role: d for d in Deliverable.objects.filter(account=account).select_related("owner")}
+    stale_days = request.tenant.review_stale_days
+    roles = [
+        {
+            "value": value,
+            "label": label,
+            "owns": TEAM_ROLE_GUIDE[value][0],
+            "deliverable_name": TEAM_ROLE_GUIDE[value][1],
+            "people": [a for a in assignments if a.role == value],
+            "deliverable": deliverables.get(value),
+            "stale": deliverables[value].is_stale(stale_days) if value in deliverables else True,
+        }
+        for value, label in TeamRole.choices
+    ]
+    return {"roles": roles, "assign_form": TeamAssignForm(), "stale_days": stale_days}
+
+
+def _contacts(request: HttpRequest, account: Account) -> dict[str, Any]:
+    return {
+        "contacts": Contact.objects.filter(account=account).order_by("name"),
+        "stakeholders": selectors.stakeholder_map(account),
+        "contact_form": ContactForm(),
+    }
+
+
+def _plan(request: HttpRequest, account: Account) -> dict[str, Any]:
+    goals = PlanGoal.objects.filter(account=account).prefetch_related(
+        Prefetch(
+            "objectives",
+            queryset=PlanObjective.objects.prefetch_related(
+                Prefetch("actions", queryset=ActionItem.objects.select_related("owner"))
+            ),
+        )
+    )
+    return {
+        "goals": goals,
+        "goal_form": GoalForm(),
+        "objective_form": ObjectiveForm(),
+        "reviews": PlanReview.objects.filter(account=account).select_related("reviewed_by")[:20],
+        "plan_stale": services.plan_is_stale(account, stale_days=request.tenant.review_stale_days),
+        "review_form": PlanReviewForm(),
+        "action_form": ActionItemForm(account=account),
+    }
+
+
+def _actions(request: HttpRequest, account: Account) -> dict[str, Any]:
+    show = request.GET.get("show", "open")
+    items = ActionItem.objects.filter(account=account).select_related("owner")
+    if show != "all":
+        items = items.filter(status__in=ActionItem.OPEN_STATUSES)
+    return {"items": items.order_by("due", "pk"), "show": show, "action_form": ActionItemForm(account=account)}
+
+
+def _incidents(request: HttpRequest, account: Account) -> dict[str, Any]:
+    return {
+        "incidents": Incident.objects.filter(account=account).select_related("category")[:200],
+        "recurring": RecurringIssue.objects.filter(account=account).select_related(
+            "category", "owner", "decision_contact"
+        ),
+        "incident_form": IncidentForm(initial={"opened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
+    }
+
+
+def _contracts(request: HttpRequest, account: Account) -> dict[str, Any]:
+    return {"contracts": Contract.objects.filter(account=account), "contract_form": ContractForm()}
+
+
+TAB_CONTEXT = {
+    "overview": _overview,
+    "team": _team,
+    "contacts": _contacts,
+    "plan": _plan,
+    "actions": _actions,
+    "incidents": _incidents,
+    "contracts": _contracts,
+}
+
+
+def _tab_with_form(request: HttpRequest, account: Account, tab: str, form_name: str, form: Any) -> HttpResponse:
+    """Re-show a tab with the form that failed, its errors next to the fields."""
+    context = _detail_context(request, account, tab)
+    context[form_name] = form
+    template = f"accounts/account_detail.html#tab_{tab}" if request.htmx else "accounts/account_detail.html"
+    # 422 lets htmx swap the tab in with the errors (see htmx-config in base.html).
+    return render(request, template, context, status=422 if request.htmx else 400)
+
+
+def _done(request: HttpRequest, account: Account, tab: str, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if request.htmx:
+        return account_detail_tab(request, account, tab)
+    return redirect(_tab_url(request, account, tab))
+
+
+def account_detail_tab(request: HttpRequest, account: Account, tab: str) -> HttpResponse:
+    context = _detail_context(request, account, tab)
+    return render(request, f"accounts/account_detail.html#tab_{tab}", context)
+
+
+# --- overview: strategic selection --------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_POST
+def account_criteria(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit", account)
+    criteria = list(SelectionCriterion.objects.filter(active=True))
+    form = CriteriaForm(request.POST, criteria=criteria, answers={})
+    if not form.is_valid():
+        return _tab_with_form(request, account, "overview", "criteria_form", form)
+    services.criteria_answers_save(account=account, answers=form.answers())
+    return _done(request, account, "overview", "Strategic score updated.")
+
+
+# --- contracts and contacts ------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_POST
+def contract_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit", account)
+    form = ContractForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contract_save(account=account, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, "contracts", "Contract added.")
+    return _tab_with_form(request, account, "contracts", "contract_form", form)
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HttpRequest, account_id: int, contract_id: int) -> HttpResponse:
+    account = _account(account_id)
+    contract = _child(Contract, account, contract_id)
+    require(request, "account.edit", account)
+    form = ContractForm(request.POST or None, instance=contract)
+    if request.method == "POST":
+        if "delete" in request.POST:
+            contract.delete()
+            return _done(request, account, "contracts", "Contract removed.")
+        if form.is_valid():
+            try:
+                services.contract_save(account=account, data=form.cleaned_data, contract=contract)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                return _done(request, account, "contracts", "Contract saved.")
+    return _edit_page(request, account, form, f"Contract: {contract.title}", "contracts")
+
+
+@tenant_view("account.view")
+@require_POST
+def contact_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit", account)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_save(account=account, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, "contacts", "Contact added.")
+    return _tab_with_form(request, account, "contacts", "contact_form", form)
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, account_id: int, contact_id: int) -> HttpResponse:
+    account = _account(account_id)
+    contact = _child(Contact, account, contact_id)
+    require(request, "account.edit", account)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST":
+        if "delete" in request.POST:
+            contact.delete()
+            return _done(request, account, "contacts", "Contact removed.")
+        if form.is_valid():
+            try:
+                services.contact_save(account=account, data=form.cleaned_data, contact=contact)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                return _done(request, account, "contacts", "Contact saved.")
+    return _edit_page(request, account, form, f"Contact: {contact.name}", "contacts")
+
+
+def _edit_page(request: HttpRequest, account: Account, form: Any, title: str, tab: str, **extra: Any) -> HttpResponse:
+    context = {"account": account, "form": form, "title": title, "tab": tab, "active_nav": "accounts", **extra}
+    return render(request, "accounts/child_form.html", context, status=400 if form.errors else 200)
+
+
+# --- team and deliverables ------------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_POST
+def team_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit", account)
+    form = TeamAssignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.team_assign(account=account, user_id=form.cleaned_data["user"].pk, role=form.cleaned_data["role"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, "team", "Team updated.")
+    return _tab_with_form(request, account, "team", "assign_form", form)
+
+
+@tenant_view("account.view")
+@require_POST
+def team_remove(request: HttpRequest, account_id: int, assignment_id: int) -> HttpResponse:
+    account = _account(account_id)
+    assignment = _child(TeamAssignment, account, assignment_id)
+    require(request, "account.edit", account)
+    services.team_unassign(assignment=assignment)
+    return _done(request, account, "team", "Team updated.")
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def deliverable_edit(request: HttpRequest, account_id: int, deliverable_id: int) -> HttpResponse:
+    account = _account(account_id)
+    deliverable = _child(Deliverable, account, deliverable_id)
+    # Admins and the owning account manager edit every deliverable; team
+    # members edit their own (the ones they are named owner of).
+    if not (
+        can(request, "account.edit", account)
+        or (can(request, "account.edit_team_work", account) and deliverable.owner_id == request.user.pk)
+    ):
+        require(request, "account.edit", account)
+    form = DeliverableForm(request.POST or None, request.FILES or None, instance=deliverable)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.deliverable_update(deliverable=deliverable, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, "team", "Deliverable saved.")
+    title = f"Deliverable: {deliverable.get_role_display()}"
+    return _edit_page(request, account, form, title, "team", multipart=True)
+
+
+# --- the account plan ---------------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_POST
+def goal_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit_team_work", account)
+    form = GoalForm(request.POST)
+    if form.is_valid():
+        services.goal_add(account=account, title=form.cleaned_data["title"])
+        return _done(request, account, "plan", "Goal added.")
+    return _tab_with_form(request, account, "plan", "goal_form", form)
+
+
+@tenant_view("account.view")
+@require_POST
+def objective_add(request: HttpRequest, account_id: int, goal_id: int) -> HttpResponse:
+    account = _account(account_id)
+    goal = _child(PlanGoal, account, goal_id)
+    require(request, "account.edit_team_work", account)
+    form = ObjectiveForm(request.POST)
+    if form.is_valid():
+        services.objective_add(goal=goal, title=form.cleaned_data["title"], measure=form.cleaned_data["measure"])
+        return _done(request, account, "plan", "Objective added.")
+    return _tab_with_form(request, account, "plan", "objective_form", form)
+
+
+@tenant_view("account.view")
+@require_POST
+def plan_review(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit_team_work", account)
+    form = PlanReviewForm(request.POST)
+    if form.is_valid():
+        review = services.plan_review_record(account=account, acting_user=request.user, note=form.cleaned_data["note"])
+        return _done(request, account, "plan", f"Plan reviewed: version {review.version} is kept.")
+    return _tab_with_form(request, account, "plan", "review_form", form)
+
+
+@tenant_view("account.view")
+def plan_version(request: HttpRequest, account_id: int, review_id: int) -> HttpResponse:
+    account = _account(account_id)
+    review = _child(PlanReview, account, review_id)
+    return render(
+        request, "accounts/plan_version.html", {"account": account, "review": review, "active_nav": "accounts"}
+    )
+
+
+# --- the running action register ------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_POST
+def action_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit_team_work", account)
+    form = ActionItemForm(request.POST, account=account)
+    tab = "plan" if request.POST.get("from") == "plan" else "actions"
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            item, _ = services.action_item_add(
+                account=account,
+                title=data["title"],
+                owner=data["owner"],
+                due=data["due"],
+                detail=data["detail"],
+                objective=data["objective"],
+                source_kind=ActionItem.Source.PLAN if data["objective"] else ActionItem.Source.MANUAL,
+                source_id=data["objective"].pk if data["objective"] else "",
+                acting_user=request.user,
+            )
+            if data["status"] and data["status"] != item.status:
+                services.action_item_update(item=item, data={"status": data["status"]}, acting_user=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, tab, "Action added to the register.")
+    return _tab_with_form(request, account, tab, "action_form", form)
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def action_edit(request: HttpRequest, account_id: int, action_id: int) -> HttpResponse:
+    account = _account(account_id)
+    item = _child(ActionItem, account, action_id)
+    require(request, "account.edit_team_work", account)
+    form = ActionItemForm(request.POST or None, instance=item, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_item_update(item=item, data=form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if request.POST.get("next") == "my_actions":
+                messages.success(request, "Action updated.")
+                return redirect("my_actions", request.tenant.slug)
+            return _done(request, account, "actions", "Action updated.")
+    events = item.events.select_related("actor")
+    return _edit_page(request, account, form, f"Action: {item.title}", "actions", events=events, item=item)
+
+
+@tenant_view("account.view")
+def my_actions(request: HttpRequest) -> HttpResponse:
+    items = list(selectors.my_open_actions(request.user))
+    today = timezone.localdate()
+    return render(
+        request,
+        "accounts/my_actions.html",
+        {
+            "items": items,
+            "today": today,
+            "active_nav": "my_actions",
+            "overdue": sum(i.is_overdue(today) for i in items),
+        },
+    )
+
+
+# --- incidents and recurring issues -----------------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_POST
+def incident_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit_team_work", account)
+    form = IncidentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incident_record(account=account, data=form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, "incidents", "Incident recorded.")
+    return _tab_with_form(request, account, "incidents", "incident_form", form)
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def recurring_edit(request: HttpRequest, account_id: int, issue_id: int) -> HttpResponse:
+    account = _account(account_id)
+    issue = _child(RecurringIssue, account, issue_id)
+    require(request, "account.edit_team_work", account)
+    form = RecurringIssueForm(request.POST or None, instance=issue)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.recurring_issue_update(issue=issue, data=form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, "incidents", "Recurring issue saved.")
+    incidents = issue.incidents.select_related("category").order_by("-opened_at")
+    title = f"Recurring issue: {issue.category.name}"
+    return _edit_page(request, account, form, title, "incidents", incidents=incidents)
+
+
+# --- CSV import ---------------------------------------------------------------------------------------
+
+IMPORT_EXAMPLES = {
+    "accounts": "name,tier,industry,status,owner_email,annual_revenue,currency,parent\n"
+    "Globex Corporation,Strategic,Manufacturing,active,am@example.com,12500000,USD,",
+    "contacts": "account,name,title,email,phone,buyer_role,influence,relationship_strength,last_interaction,opted_out\n"
+    "Globex Corporation,Hank Scorpio,CEO,hank@globex.example,,economic,5,3,2026-10-01,no",
+    "incidents": "account,category,severity,opened_at,resolved_at,summary,external_ref\n"
+    "Globex Corporation,Outage,high,2026-11-02 09:15,2026-11-02 11:40,Portal down in prime hours,INC-1042",
+}
+
+
+@tenant_view("account.import")
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in ImportBatch.Kind.values:
+        raise Http404
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = imports.batch_create(kind=kind, raw=upload.read(), filename=upload.name, acting_user=request.user)
+        except imports.CsvError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("import_preview", request.tenant.slug, batch.pk)
+    context = {
+        "form": form,
+        "kind": kind,
+        "kind_label": ImportBatch.Kind(kind).label,
+        "example": IMPORT_EXAMPLES[kind],
+        "columns": imports.COLUMNS[kind],
+        "active_nav": "accounts",
+    }
+    return render(request, "accounts/import_upload.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("account.import")
+@require_http_methods(["GET", "POST"])
+def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = ImportBatch.objects.filter(pk=batch_id, created_by=request.user).first()
+    if batch is None:
+        raise Http404
+    if request.method == "POST" and batch.committed_at is None:
+        errors = imports.batch_commit(batch=batch, acting_user=request.user)
+        if not errors:
+            messages.success(request, f"Imported {len(batch.rows)} {batch.get_kind_display().lower()}.")
+            return redirect("portfolio", request.tenant.slug)
+        messages.error(request, "Nothing was saved: some rows no longer pass the checks.")
+    errors = dict(batch.errors)
+    rows = [(number, row, errors.get(number, [])) for number, row in enumerate(batch.rows, start=2)]
+    columns = list(batch.rows[0].keys()) if batch.rows else []
+    context = {"batch": batch, "rows": rows, "columns": columns, "error_count": len(errors), "active_nav": "accounts"}
+    return render(request, "accounts/import_preview.html", context, status=400 if errors else 200)
+
+
+# --- program settings (admins) ---------------------------------------------------------------------
+
+
+@tenant_view("tenant.manage_settings")
+@require_http_methods(["GET", "POST"])
+def program_settings(request: HttpRequest) -> HttpResponse:
+    tenant = request.tenant
+    form = ProgramSettingsForm(request.POST or None, instance=tenant, prefix="program")
+    if request.method == "POST":
+        action = request.POST.get("action", "settings")
+        if action == "settings" and form.is_valid():
+            form.save()
+            messages.success(request, "Program settings saved.")
+            return redirect("program_settings", tenant.slug)
+        if action in ("tier", "criterion", "category"):
+            try:
+                _program_list_change(request, action)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, "Saved.")
+            return redirect("program_settings", tenant.slug)
+    context = {
+        "form": form,
+        "tiers": Tier.objects.all(),
+        "criteria": SelectionCriterion.objects.all(),
+        "categories": IncidentCategory.objects.all(),
+        "active_nav": "admin",
+        "strategic_count": services.strategic_count(),
+    }
+    return render(request, "accounts/program_settings.html", context, status=400 if form.errors else 200)
+
+
+def _program_list_change(request: HttpRequest, kind: str) -> None:
+    post = request.POST
+    if kind == "tier":
+        name = post.get("name", "").strip()[:60]
+        if not name:
+            raise ValidationError("A tier needs a name.")
+        services._saved(
+            Tier(name=name, order=Tier.objects.count(), strategic=post.get("strategic") == "on"),
+            unique_message={"name": "A tier with this name exists already."},
+        )
+    elif kind == "criterion":
+        if post.get("id"):
+            criterion = SelectionCriterion.objects.filter(pk=post["id"] if post["id"].isdigit() else 0).first()
+            if criterion is None:
+                raise Http404
+            criterion.active = not criterion.active
+            criterion.save(update_fields=["active"])
+            return
+        question = post.get("question", "").strip()[:300]
+        weight = post.get("weight", "")
+        if not question or not weight.isdigit() or not 1 <= int(weight) <= 10:
+            raise ValidationError("A criterion needs a question and a weight from 1 to 10.")
+        services._saved(
+            SelectionCriterion(question=question, weight=int(weight), order=SelectionCriterion.objects.count()),
+            unique_message={},
+        )
+    else:
+        name = post.get("name", "").strip()[:80]
+        if not name:
+            raise ValidationError("A category needs a name.")
+        services._saved(IncidentCategory(name=name), unique_message={"name": "This category exists already."})
