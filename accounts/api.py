@@ -83,6 +83,11 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
     def get_warning(self, obj: Account) -> str:
         return str(self.context.get("warning", ""))
 
+    def validate_annual_revenue(self, value: Any) -> Any:
+        if value is not None and value < 0:
+            raise serializers.ValidationError("Revenue cannot be negative.")
+        return value
+
     def validate_currency(self, value: str) -> str:
         if len(value) != 3 or not value.isalpha():
             raise serializers.ValidationError("Use a three-letter currency code, e.g. EUR.")

@@ -11,13 +11,16 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from accounts import api, permissions
+        from accounts.demo import seed_accounts
         from sam.api.registry import register as register_api
+        from sam.demo import register_seeder
         from sam.models import Tenant
         from sam.navigation import register
 
         register("accounts", "Accounts", "portfolio", order=10, icon="building-skyscraper")
         register("my_actions", "My actions", "my_actions", order=11, icon="clipboard-check")
         permissions.register()
+        register_seeder(seed_accounts)
         for prefix, viewset, basename in api.ROUTES:
             register_api(prefix, viewset, basename=basename)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="accounts-tenant-defaults")

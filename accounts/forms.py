@@ -64,7 +64,7 @@ class AccountForm(StyledFormMixin, forms.ModelForm):
         self.fields["owner"] = MemberChoiceField(
             queryset=member_choices(), required=False, label="Account manager (owner)"
         )
-        self.fields["owner"].widget.attrs["class"] = "form-select"
+        self.style_fields()
         parents = Account.objects.alive()
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
@@ -145,7 +145,7 @@ class DeliverableForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=False)
-        self.fields["owner"].widget.attrs["class"] = "form-select"
+        self.style_fields()
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data.get("file")
@@ -186,7 +186,7 @@ class ActionItemForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=False)
-        self.fields["owner"].widget.attrs["class"] = "form-select"
+        self.style_fields()
         self.fields["objective"].queryset = PlanObjective.objects.filter(goal__account=account)
         self.fields["objective"].required = False
         self.fields["objective"].label = "Plan objective (optional)"
@@ -235,7 +235,7 @@ class RecurringIssueForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=True, label="Owner (one person)")
-        self.fields["owner"].widget.attrs["class"] = "form-select"
+        self.style_fields()
         self.fields["decision_contact"].queryset = Contact.objects.filter(account=self.instance.account)
         self.fields["decision_contact"].required = False
 
@@ -261,6 +261,7 @@ class CriteriaForm(StyledFormMixin, forms.Form):
             self.fields[f"why_{criterion.pk}"] = forms.CharField(
                 label="Why", required=False, max_length=500, initial=answer.justification if answer else ""
             )
+        self.style_fields()
 
     def rows(self) -> list[tuple[Any, Any, Any]]:
         return [(c, self[f"score_{c.pk}"], self[f"why_{c.pk}"]) for c in self.criteria]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -35,6 +36,14 @@ PEOPLE = {
 MULTI = ("pat@partner.example", "Pat Partner", {"northwind": Role.ACCOUNT_MANAGER, "contoso": Role.VIEWER})
 
 
+# Apps add their demo data here at start-up (no upward imports): fn(tenant), run inside its context.
+_seeders: list[Callable[[Tenant], None]] = []
+
+
+def register_seeder(seeder: Callable[[Tenant], None]) -> None:
+    _seeders.append(seeder)
+
+
 def demo_logins() -> list[tuple[str, str, str]]:
     rows = []
     for t in TENANTS:
@@ -63,4 +72,6 @@ def seed_demo() -> list[Tenant]:
                 Membership.objects.get_or_create(user=user, defaults={"role": role})
             multi = _user(MULTI[0], MULTI[1])
             Membership.objects.get_or_create(user=multi, defaults={"role": MULTI[2][spec.slug]})
+            for seeder in _seeders:
+                seeder(tenant)
     return tenants

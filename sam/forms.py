@@ -18,12 +18,18 @@ class StyledFormMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.style_fields()
+
+    def style_fields(self) -> None:
+        """Give every widget its Bootstrap class (call again after adding fields)."""
         for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             base = "form-select" if isinstance(widget, forms.Select) else "form-control"
             if isinstance(widget, forms.CheckboxInput):
                 base = "form-check-input"
-            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + base).strip()
+            classes = widget.attrs.get("class", "").split()
+            if base not in classes:
+                widget.attrs["class"] = " ".join([*classes, base])
 
     def full_clean(self) -> None:
         super().full_clean()  # type: ignore[misc]

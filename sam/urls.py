@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sam import views
+from sam.dashboard import views as dashboard_views
 from sam.forms import PasswordResetForm, SetPasswordForm
 
 auth_patterns = [
@@ -25,7 +26,7 @@ auth_patterns = [
 ]
 
 tenant_patterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard_views.dashboard, name="dashboard"),
     path("admin/members/", views.members, name="members"),
     path("admin/members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("admin/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),

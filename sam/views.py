@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sam import selectors, services
 from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm
 from sam.models import ApiToken, Membership
-from sam.permissions import can, tenant_view
+from sam.permissions import tenant_view
 from sam.roles import Role
 
 
@@ -42,12 +42,6 @@ def home(request: HttpRequest) -> HttpResponse:
 def tenant_switch(request: HttpRequest) -> HttpResponse:
     memberships = selectors.memberships_of_user(request.user)
     return render(request, "sam/tenant_switch.html", {"memberships": memberships})
-
-
-@tenant_view("tenant.view")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    context = {"active_nav": "dashboard", "can_manage_members": can(request, "tenant.manage_members")}
-    return render(request, "sam/dashboard.html", context)
 
 
 @tenant_view("tenant.manage_members")

@@ -99,12 +99,23 @@ def test_members_page_query_count_is_constant(tenant_a, client_for, django_asser
 
 
 def test_dashboard_query_count(tenant_a, client_for, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.accounts.conftest import make_account
+
     client = client_for(tenant_a.admin)
+    assert b"No strategic accounts yet" in client.get(url("dashboard")).content
+    make_account(tenant_a, "First")
     client.get(url("dashboard"))
-    with django_assert_max_num_queries(10):
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(url("dashboard"))
+    assert b"Top accounts by strategic score" in response.content
+    for n in range(40):
+        make_account(tenant_a, f"Account {n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url("dashboard"))
     assert b"Alpha Supplies" in response.content
-    assert b"No strategic accounts yet" in response.content
 
 
 def test_tokens_page_create_shows_secret_once(tenant_a, client_for):

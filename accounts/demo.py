@@ -1,0 +1,212 @@
+"""Demo portfolio: about a dozen realistic accounts per demo tenant (development only, idempotent)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Account, BuyerRole, Deliverable, IncidentCategory, TeamRole, Tier
+from sam.models import Membership, Tenant, User
+
+ACCOUNTS = [
+    # name, industry, tier, revenue (M), status, parent
+    ("Globex Logistics", "Logistics", "Strategic", 18.5, "active", None),
+    ("Initech Financial", "Financial services", "Strategic", 12.0, "active", None),
+    ("Umbrella Health", "Healthcare", "Strategic", 9.4, "at_risk", None),
+    ("Stark Manufacturing", "Manufacturing", "Strategic", 22.1, "active", None),
+    ("Wayne Retail Group", "Retail", "Key", 7.8, "active", None),
+    ("Acme Energy", "Energy", "Strategic", 15.2, "active", None),
+    ("Soylent Foods", "Food and beverage", "Key", 4.1, "onboarding", None),
+    ("Cyberdyne Systems", "Technology", "Strategic", 11.7, "active", None),
+    ("Tyrell Biotech", "Life sciences", "Developing", 2.3, "active", None),
+    ("Hooli Media", "Media", "Key", 5.6, "active", None),
+    ("Massive Dynamic", "Conglomerate", "Strategic", 26.0, "active", None),
+    ("Massive Dynamic Europe", "Conglomerate", "Strategic", 8.9, "active", "Massive Dynamic"),
+]
+FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kara", "Liam", "Mia", "Noah"]
+LAST = ["Okafor", "Petrov", "Quinn", "Rossi", "Silva", "Tanaka", "Usman", "Varga", "Weber", "Xu", "Young", "Zimmer"]
+TITLES = {
+    BuyerRole.ECONOMIC: "CFO",
+    BuyerRole.TECHNICAL: "Head of IT Operations",
+    BuyerRole.USAGE: "Operations Manager",
+    BuyerRole.EXECUTIVE_SPONSOR: "COO",
+    BuyerRole.CHAMPION: "Service Owner",
+}
+GOALS = [
+    ("Become the customer's preferred operations partner", "Cut unplanned downtime in prime hours", "Outage minutes"),
+    ("Grow share of wallet in cloud services", "Win the data-platform migration", "Signed SOW"),
+    ("Make doing business with us easier", "One monthly service report instead of four", "Report adopted"),
+]
+
+
+def seed_accounts(tenant: Tenant) -> None:
+    """Inside tenant_context(tenant): create the demo portfolio unless it exists."""
+    services.program_defaults_ensure()
+    if Account.objects.exists():
+        return
+    rng = random.Random(tenant.slug)
+    today = timezone.localdate()
+    members = {m.role: m.user for m in Membership.objects.select_related("user")}
+    people = list(User.objects.filter(pk__in=Membership.objects.values("user_id")).order_by("email"))
+    am = members.get("account_manager") or people[0]
+    tiers = {t.name: t for t in Tier.objects.all()}
+    categories = list(IncidentCategory.objects.all())
+    by_name: dict[str, Account] = {}
+    accounts = ACCOUNTS if tenant.slug == "northwind" else ACCOUNTS[:5]
+    for index, (name, industry, tier, revenue, status, parent) in enumerate(accounts):
+        owner = am if index % 3 else (members.get("admin") or am)
+        account, _ = services.account_create(
+            data={
+                "name": name,
+                "industry": industry,
+                "tier": tiers[tier],
+                "status": status,
+                "owner": owner,
+                "annual_revenue": Decimal(str(revenue)) * 1_000_000,
+                "currency": "USD" if index % 4 else "EUR",
+                "parent": by_name.get(parent) if parent else None,
+            },
+            acting_user=owner,
+        )
+        by_name[name] = account
+        _criteria(account, rng)
+        _contract(account, index, today)
+        _contacts(account, rng, index)
+        _team(account, people, members, index, rng, today)
+        _plan(account, rng, today, owner, index)
+        _incidents(account, categories, rng, index)
+
+
+def _criteria(account: Account, rng: random.Random) -> None:
+    from accounts.models import SelectionCriterion
+
+    answers = {
+        c.pk: (rng.randint(1, 5), "Seen in the last business review.")
+        for c in SelectionCriterion.objects.filter(active=True)
+    }
+    services.criteria_answers_save(account=account, answers=answers)
+
+
+def _contract(account: Account, index: int, today: date) -> None:
+    # Some at their mid-point, some renewing within 180 days, some fresh.
+    years = 5 if index % 2 else 3
+    start = today - timedelta(days=[900, 400, 1000, 200, 950, 120, 60, 700, 30, 500, 880, 300][index % 12])
+    end = start + timedelta(days=365 * years)
+    if index in (2, 4):
+        end = today + timedelta(days=90 + index * 10)
+    services.contract_save(
+        account=account,
+        data={
+            "title": f"Managed services agreement {start.year}",
+            "start": start,
+            "end": end,
+            "value": (account.annual_revenue or Decimal(0)) * years,
+            "currency": account.currency,
+            "renewal_terms": "Renews for two years unless either side gives 90 days' notice.",
+        },
+    )
+
+
+def _contacts(account: Account, rng: random.Random, index: int) -> None:
+    roles = list(TITLES)
+    if index % 4 == 1:
+        roles.remove(BuyerRole.TECHNICAL)  # an uncovered buyer role to show on the map
+    domain = account.name.lower().split()[0] + ".example"
+    for n, role in enumerate(roles):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        services.contact_save(
+            account=account,
+            data={
+                "name": f"{first} {last}",
+                "title": TITLES[role],
+                "email": f"{first}.{last}.{n}@{domain}".lower(),
+                "buyer_role": role,
+                "influence": rng.randint(2, 5),
+                "relationship_strength": 2 if (index + n) % 5 == 0 else rng.randint(3, 5),
+                "last_interaction": timezone.localdate() - timedelta(days=rng.randint(3, 120)),
+            },
+        )
+
+
+def _team(
+    account: Account, people: list[User], members: dict[str, User], index: int, rng: random.Random, today: date
+) -> None:
+    roles = list(TeamRole.values)
+    if index % 3 == 2:
+        roles = roles[:4]  # missing Customer Service Manager and Technical Lead
+    for n, role in enumerate(roles):
+        user = members.get("member") if role == TeamRole.CUSTOMER_SERVICE_MANAGER else people[(index + n) % len(people)]
+        services.team_assign(account=account, user_id=(user or people[0]).pk, role=role)
+    for n, deliverable in enumerate(Deliverable.objects.filter(account=account)):
+        if deliverable.role in roles:
+            stale = (index + n) % 4 == 0
+            deliverable.status = Deliverable.Status.CURRENT if not stale else Deliverable.Status.IN_PROGRESS
+            deliverable.last_reviewed = today - timedelta(days=150 if stale else rng.randint(5, 60))
+            deliverable.link = f"https://docs.example/{account.pk}/{deliverable.role}"
+            deliverable.save()
+
+
+def _plan(account: Account, rng: random.Random, today: date, owner: User, index: int) -> None:
+    goal_title, objective_title, measure = GOALS[index % len(GOALS)]
+    goal = services.goal_add(account=account, title=goal_title)
+    objective = services.objective_add(goal=goal, title=objective_title, measure=measure)
+    for n, (title, days) in enumerate([("Agree the target with the customer", -10), ("Run the pilot", 25)]):
+        item, _ = services.action_item_add(
+            account=account,
+            title=title,
+            owner=owner,
+            due=today + timedelta(days=days + index),
+            objective=objective,
+            source_kind="plan",
+            source_id=objective.pk,
+            acting_user=owner,
+        )
+        if n == 0 and index % 2:
+            services.action_item_update(item=item, data={"status": "done"}, acting_user=owner)
+    if index % 3 != 1:
+        review = services.plan_review_record(account=account, acting_user=owner, note="Quarterly plan review.")
+        if index % 3 == 2:  # an old review: the plan is stale
+            review.reviewed_at = timezone.now() - timedelta(days=120)
+            review.save(update_fields=["reviewed_at"])
+    services.action_item_add(
+        account=account,
+        title="Send the updated escalation matrix",
+        owner=owner,
+        due=today - timedelta(days=rng.randint(1, 20)) if index % 2 == 0 else today + timedelta(days=14),
+        acting_user=owner,
+    )
+
+
+def _incidents(account: Account, categories: list[IncidentCategory], rng: random.Random, index: int) -> None:
+    now = timezone.now()
+    outage = next(c for c in categories if c.name == "Outage")
+    count = 3 if index == 2 else rng.randint(0, 2)  # Umbrella Health: three outages in a month
+    for n in range(count):
+        opened = now - timedelta(days=4 + n * 8, hours=rng.randint(0, 12))
+        services.incident_record(
+            account=account,
+            data={
+                "category": outage if index == 2 else rng.choice(categories),
+                "severity": "high" if index == 2 else rng.choice(["low", "medium", "high"]),
+                "opened_at": opened,
+                "resolved_at": opened + timedelta(hours=rng.randint(1, 8)),
+                "summary": "Portal unavailable during business hours" if index == 2 else "Service request escalated",
+                "external_ref": f"INC-{account.pk}{n:03d}",
+            },
+        )
+    # An older resolved one, for history.
+    old = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=200), time(10)))
+    services.incident_record(
+        account=account,
+        data={
+            "category": rng.choice(categories),
+            "severity": "low",
+            "opened_at": old,
+            "resolved_at": old + timedelta(hours=3),
+            "summary": "Password reset request backlog",
+        },
+    )

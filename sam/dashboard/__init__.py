@@ -1,0 +1,1 @@
+"""The dashboard: reads every app (it sits above them in the layering)."""
