@@ -20,17 +20,21 @@ from accounts import services
 from accounts.models import (
     Account,
     ActionItem,
+    ActionItemEvent,
     Contact,
     Contract,
+    CriterionAnswer,
     Deliverable,
     Incident,
     IncidentCategory,
     PlanGoal,
     PlanObjective,
+    PlanReview,
     RecurringIssue,
     SelectionCriterion,
     TeamAssignment,
     Tier,
+    TierChange,
 )
 from sam.models import Membership, User
 from sam.roles import allowed
@@ -165,15 +169,23 @@ class PlanObjectiveSerializer(serializers.ModelSerializer[PlanObjective]):
         fields = ["id", "goal", "title", "measure", "order"]
 
 
+class ActionItemEventSerializer(serializers.ModelSerializer[ActionItemEvent]):
+    class Meta:
+        model = ActionItemEvent
+        fields = ["at", "actor", "changes"]
+        read_only_fields = fields
+
+
 class ActionItemSerializer(ChildSerializer):
     owner = MemberField(required=False, allow_null=True)
+    history = ActionItemEventSerializer(source="events", many=True, read_only=True)
     objective = ScopedRelatedField(PlanObjective, required=False, allow_null=True)
     overdue = serializers.SerializerMethodField()
 
     class Meta:
         model = ActionItem
         fields = ["id", "account", "title", "detail", "owner", "due", "status", "source_kind", "source_id",
-                  "objective", "created_at", "updated_at", "closed_at", "overdue"]  # fmt: skip
+                  "objective", "created_at", "updated_at", "closed_at", "overdue", "history"]  # fmt: skip
         read_only_fields = ["source_kind", "source_id", "created_at", "updated_at", "closed_at"]
 
     def get_overdue(self, obj: ActionItem) -> bool:
@@ -329,11 +341,14 @@ class AccountViewSet(AccountChildViewSet):
     def perform_destroy(self, instance: Account) -> None:
         services.account_delete(account=instance, acting_user=self.request.user)
 
-    @extend_schema(request=CriteriaAnswersSerializer(many=True), responses=AccountSerializer)
-    @action(detail=True, methods=["put"], url_path="criteria")
+    @extend_schema(request=CriteriaAnswersSerializer(many=True), responses=CriteriaAnswersSerializer(many=True))
+    @action(detail=True, methods=["get", "put"], url_path="criteria")
     def criteria(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
-        """Score the account against the selection criteria (0-5 each, with a justification)."""
+        """The account's answers to the selection criteria (GET), or new scores (PUT: 0-5 each, with a why)."""
         account = self.get_object()
+        if request.method == "GET":
+            answers = CriterionAnswer.objects.filter(account=account).order_by("criterion__order", "criterion_id")
+            return Response(CriteriaAnswersSerializer(answers, many=True).data)
         self.require(account)
         answers = CriteriaAnswersSerializer(data=request.data, many=True)
         answers.is_valid(raise_exception=True)
@@ -422,7 +437,7 @@ class ActionItemViewSet(AccountChildViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
-        qs = super().get_queryset()
+        qs = super().get_queryset().prefetch_related("events")
         params = self.request.query_params
         if params.get("status") in ActionItem.Status.values:
             qs = qs.filter(status=params["status"])
@@ -470,6 +485,42 @@ class RecurringIssueViewSet(AccountChildViewSet):
 
     def update_object(self, instance: RecurringIssue, data: dict[str, Any]) -> RecurringIssue:
         return services.recurring_issue_update(issue=instance, data=data, acting_user=self.request.user)
+
+
+class PlanReviewSerializer(ChildSerializer):
+    class Meta:
+        model = PlanReview
+        fields = ["id", "account", "version", "reviewed_at", "reviewed_by", "note", "snapshot"]
+        read_only_fields = ["version", "reviewed_at", "reviewed_by", "snapshot"]
+
+
+class PlanReviewViewSet(AccountChildViewSet):
+    """Reviewed versions of account plans. POST marks an account's plan reviewed now and keeps this version."""
+
+    serializer_class = PlanReviewSerializer
+    queryset = PlanReview.unscoped.none()
+    write_action = "account.edit_team_work"
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create_object(self, data: dict[str, Any]) -> PlanReview:
+        return services.plan_review_record(
+            account=data["account"], acting_user=self.request.user, note=data.get("note", "")
+        )
+
+
+class TierChangeSerializer(serializers.ModelSerializer[TierChange]):
+    class Meta:
+        model = TierChange
+        fields = ["id", "account", "from_tier", "to_tier", "reason", "changed_by", "changed_at"]
+        read_only_fields = fields
+
+
+class TierChangeViewSet(AccountChildViewSet):
+    """Moves of accounts between tiers, with the reasons kept (read only)."""
+
+    serializer_class = TierChangeSerializer
+    queryset = TierChange.unscoped.none()
+    http_method_names = ["get", "head", "options"]
 
 
 class TierSerializer(serializers.ModelSerializer[Tier]):
@@ -555,6 +606,8 @@ ROUTES = [
     ("action-items", ActionItemViewSet, "actionitem"),
     ("incidents", IncidentViewSet, "incident"),
     ("recurring-issues", RecurringIssueViewSet, "recurringissue"),
+    ("plan-reviews", PlanReviewViewSet, "planreview"),
+    ("tier-changes", TierChangeViewSet, "tierchange"),
     ("tiers", TierViewSet, "tier"),
     ("selection-criteria", SelectionCriterionViewSet, "selectioncriterion"),
     ("incident-categories", IncidentCategoryViewSet, "incidentcategory"),

@@ -409,6 +409,11 @@ class ActionItem(TenantOwned):
     def is_overdue(self, today: date | None = None) -> bool:
         return self.is_open and self.due is not None and self.due < (today or timezone.localdate())
 
+    def source_url(self, tenant_slug: str) -> str | None:
+        from accounts.sources import source_url
+
+        return source_url(self, tenant_slug)
+
 
 class ActionItemEvent(TenantOwned):
     """One change to an action item: who, when, which fields from what to what."""

@@ -20,6 +20,11 @@ urlpatterns = [
         views.deliverable_edit,
         name="deliverable_edit",
     ),
+    path(
+        "accounts/<int:account_id>/deliverables/<int:deliverable_id>/file/",
+        views.deliverable_file,
+        name="deliverable_file",
+    ),
     path("accounts/<int:account_id>/plan/goals/add/", views.goal_add, name="goal_add"),
     path(
         "accounts/<int:account_id>/plan/goals/<int:goal_id>/objectives/add/", views.objective_add, name="objective_add"

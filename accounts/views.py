@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -389,6 +389,8 @@ def contract_edit(request: HttpRequest, account_id: int, contract_id: int) -> Ht
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST":
         if "delete" in request.POST:
+            if "confirm" not in request.POST:
+                return _confirm_delete(request, account, f"the contract “{contract.title}”", "contracts")
             contract.delete()
             return _done(request, account, "contracts", "Contract removed.")
         if form.is_valid():
@@ -426,6 +428,8 @@ def contact_edit(request: HttpRequest, account_id: int, contact_id: int) -> Http
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST":
         if "delete" in request.POST:
+            if "confirm" not in request.POST:
+                return _confirm_delete(request, account, f"the contact {contact.name}", "contacts")
             contact.delete()
             return _done(request, account, "contacts", "Contact removed.")
         if form.is_valid():
@@ -436,6 +440,11 @@ def contact_edit(request: HttpRequest, account_id: int, contact_id: int) -> Http
             else:
                 return _done(request, account, "contacts", "Contact saved.")
     return _edit_page(request, account, form, f"Contact: {contact.name}", "contacts")
+
+
+def _confirm_delete(request: HttpRequest, account: Account, what: str, tab: str) -> HttpResponse:
+    context = {"account": account, "what": what, "tab": tab, "active_nav": "accounts"}
+    return render(request, "accounts/confirm_delete.html", context)
 
 
 def _edit_page(request: HttpRequest, account: Account, form: Any, title: str, tab: str, **extra: Any) -> HttpResponse:
@@ -494,6 +503,18 @@ def deliverable_edit(request: HttpRequest, account_id: int, deliverable_id: int)
             return _done(request, account, "team", "Deliverable saved.")
     title = f"Deliverable: {deliverable.get_role_display()}"
     return _edit_page(request, account, form, title, "team", multipart=True)
+
+
+@tenant_view("account.view")
+def deliverable_file(request: HttpRequest, account_id: int, deliverable_id: int) -> HttpResponse:
+    """The uploaded file of a deliverable, only through this tenant-scoped view (never a public path)."""
+    account = _account(account_id)
+    deliverable = _child(Deliverable, account, deliverable_id)
+    if not deliverable.file:
+        raise Http404
+    handle = deliverable.file.open("rb")
+    name = deliverable.file.name.rsplit("/", 1)[-1]
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 # --- the account plan ---------------------------------------------------------------------------

@@ -76,3 +76,11 @@ def nav_link(entry: Any, tenant: Any, active_key: str | None) -> SafeString:
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     """``mapping|get_item:key`` for keys that are not identifiers."""
     return mapping.get(key, "")
+
+
+@register.simple_tag(takes_context=True)
+def source_link(context: dict[str, Any], item: Any) -> SafeString:
+    """An action item's source, linked to its object when the source app knows where it is."""
+    label = item.get_source_kind_display()
+    url = item.source_url(context["request"].tenant.slug)
+    return format_html('<a href="{}">{}</a>', url, label) if url else format_html("{}", label)

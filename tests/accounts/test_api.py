@@ -227,3 +227,19 @@ def test_program_lists_admin_only(tenant_a):
     with tenant_a.ctx():
         assert Tier.objects.filter(name="Platinum", strategic=True).exists()
         assert Account.objects.count() == 0
+
+
+def test_plan_reviews_history_and_tier_changes(tenant_a, account_a):
+    client = api(tenant_a)
+    response = post(client, "/api/v1/plan-reviews/", {"account": account_a.pk, "note": "Q4 review", "version": 99})
+    assert response.status_code == 201 and response.json()["version"] == 1
+    assert client.get(f"/api/v1/plan-reviews/?account={account_a.pk}").json()["count"] == 1
+    item = post(client, "/api/v1/action-items/", {"account": account_a.pk, "title": "Call"}).json()
+    patch(client, f"/api/v1/action-items/{item['id']}/", {"status": "done"})
+    history = client.get(f"/api/v1/action-items/{item['id']}/").json()["history"]
+    assert [h["changes"] for h in history] == [{"created": [None, "Call"]}, {"status": ["open", "done"]}]
+    changes = client.get(f"/api/v1/tier-changes/?account={account_a.pk}").json()
+    assert changes["count"] == 1
+    assert client.post("/api/v1/tier-changes/", {}, content_type="application/json").status_code == 405
+    answers = client.get(f"/api/v1/accounts/{account_a.pk}/criteria/")
+    assert answers.status_code == 200 and answers.json() == []

@@ -524,3 +524,38 @@ def test_team_assignment_from_the_page(tenant_a, account_a, client_for):
     client.post(url("team_remove", account_a.pk, assignment.pk))
     with tenant_a.ctx():
         assert not TeamAssignment.objects.filter(user=member).exists()
+
+
+def test_deliverable_file_upload_and_scoped_download(tenant_a, tenant_b, account_a, client_for):
+    with tenant_a.ctx():
+        deliverable = Deliverable.objects.get(account=account_a, role="technical_lead")
+    client = client_for(tenant_a.admin)
+    file = SimpleUploadedFile("runbook.txt", b"operate, maintain, support", content_type="text/plain")
+    data = {"status": "current", "owner": "", "last_reviewed": "", "link": "", "note": "", "file": file}
+    assert client.post(url("deliverable_edit", account_a.pk, deliverable.pk), data).status_code == 302
+    response = client.get(url("deliverable_file", account_a.pk, deliverable.pk))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"operate, maintain, support"
+    assert client_for(tenant_b.admin).get(url("deliverable_file", account_a.pk, deliverable.pk)).status_code == 404
+
+
+def test_contact_delete_asks_first(tenant_a, account_a, client_for):
+    with tenant_a.ctx():
+        contact = services.contact_save(account=account_a, data={"name": "Hank"})
+    client = client_for(tenant_a.admin)
+    response = client.post(url("contact_edit", account_a.pk, contact.pk), {"delete": "1"})
+    assert response.status_code == 200 and b"Delete the contact Hank?" in response.content
+    with tenant_a.ctx():
+        assert Contact.objects.exists()
+    client.post(url("contact_edit", account_a.pk, contact.pk), {"delete": "1", "confirm": "1"})
+    with tenant_a.ctx():
+        assert not Contact.objects.exists()
+
+
+def test_action_source_links_to_its_object(tenant_a, account_a, client_for):
+    with tenant_a.ctx():
+        cat = IncidentCategory.objects.get(name="Outage")
+        for _ in range(3):
+            services.incident_record(account=account_a, data={"category": cat, "summary": "Down"})
+        issue = RecurringIssue.objects.get()
+    body = client_for(tenant_a.admin).get(url("account_detail", account_a.pk) + "?tab=actions").content.decode()
+    assert f'href="{url("recurring_edit", account_a.pk, issue.pk)}">Recurring issue</a>' in body
