@@ -369,15 +369,15 @@ def account_criteria(request: HttpRequest, account_id: int) -> HttpResponse:
 def contract_add(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
-    form = ContractForm(request.POST)
-    if form.is_valid():
-        try:
-            services.contract_save(account=account, data=form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _done(request, account, "contracts", "Contract added.")
-    return _tab_with_form(request, account, "contracts", "contract_form", form)
+    return _submit(
+        request,
+        account,
+        ContractForm(request.POST),
+        tab="contracts",
+        form_name="contract_form",
+        save=lambda data: services.contract_save(account=account, data=data),
+        message="Contract added.",
+    )
 
 
 @tenant_view("account.view")
@@ -386,21 +386,15 @@ def contract_edit(request: HttpRequest, account_id: int, contract_id: int) -> Ht
     account = _account(account_id)
     contract = _child(Contract, account, contract_id)
     require(request, "account.edit", account)
-    form = ContractForm(request.POST or None, instance=contract)
-    if request.method == "POST":
-        if "delete" in request.POST:
-            if "confirm" not in request.POST:
-                return _confirm_delete(request, account, f"the contract “{contract.title}”", "contracts")
-            contract.delete()
-            return _done(request, account, "contracts", "Contract removed.")
-        if form.is_valid():
-            try:
-                services.contract_save(account=account, data=form.cleaned_data, contract=contract)
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                return _done(request, account, "contracts", "Contract saved.")
-    return _edit_page(request, account, form, f"Contract: {contract.title}", "contracts")
+    return _edit_or_delete(
+        request,
+        account,
+        contract,
+        ContractForm(request.POST or None, instance=contract),
+        what=f"the contract “{contract.title}”",
+        tab="contracts",
+        save=lambda data: services.contract_save(account=account, data=data, contract=contract),
+    )
 
 
 @tenant_view("account.view")
@@ -408,15 +402,15 @@ def contract_edit(request: HttpRequest, account_id: int, contract_id: int) -> Ht
 def contact_add(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
-    form = ContactForm(request.POST)
-    if form.is_valid():
-        try:
-            services.contact_save(account=account, data=form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _done(request, account, "contacts", "Contact added.")
-    return _tab_with_form(request, account, "contacts", "contact_form", form)
+    return _submit(
+        request,
+        account,
+        ContactForm(request.POST),
+        tab="contacts",
+        form_name="contact_form",
+        save=lambda data: services.contact_save(account=account, data=data),
+        message="Contact added.",
+    )
 
 
 @tenant_view("account.view")
@@ -425,21 +419,49 @@ def contact_edit(request: HttpRequest, account_id: int, contact_id: int) -> Http
     account = _account(account_id)
     contact = _child(Contact, account, contact_id)
     require(request, "account.edit", account)
-    form = ContactForm(request.POST or None, instance=contact)
+    return _edit_or_delete(
+        request,
+        account,
+        contact,
+        ContactForm(request.POST or None, instance=contact),
+        what=f"the contact {contact.name}",
+        tab="contacts",
+        save=lambda data: services.contact_save(account=account, data=data, contact=contact),
+    )
+
+
+def _submit(
+    request: HttpRequest, account: Account, form: Any, *, tab: str, form_name: str, save: Any, message: str
+) -> HttpResponse:
+    """Validate a tab's form, save it through a service, then show the tab (errors next to the fields)."""
+    if form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _done(request, account, tab, message)
+    return _tab_with_form(request, account, tab, form_name, form)
+
+
+def _edit_or_delete(
+    request: HttpRequest, account: Account, obj: Any, form: Any, *, what: str, tab: str, save: Any
+) -> HttpResponse:
+    """The edit page of a contract or contact: save, or delete after a confirmation."""
     if request.method == "POST":
         if "delete" in request.POST:
             if "confirm" not in request.POST:
-                return _confirm_delete(request, account, f"the contact {contact.name}", "contacts")
-            contact.delete()
-            return _done(request, account, "contacts", "Contact removed.")
+                return _confirm_delete(request, account, what, tab)
+            obj.delete()
+            return _done(request, account, tab, f"Deleted {what}.")
         if form.is_valid():
             try:
-                services.contact_save(account=account, data=form.cleaned_data, contact=contact)
+                save(form.cleaned_data)
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
-                return _done(request, account, "contacts", "Contact saved.")
-    return _edit_page(request, account, form, f"Contact: {contact.name}", "contacts")
+                return _done(request, account, tab, "Saved.")
+    return _edit_page(request, account, form, what[0].upper() + what[1:], tab)
 
 
 def _confirm_delete(request: HttpRequest, account: Account, what: str, tab: str) -> HttpResponse:
@@ -460,15 +482,15 @@ def _edit_page(request: HttpRequest, account: Account, form: Any, title: str, ta
 def team_add(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
-    form = TeamAssignForm(request.POST)
-    if form.is_valid():
-        try:
-            services.team_assign(account=account, user_id=form.cleaned_data["user"].pk, role=form.cleaned_data["role"])
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _done(request, account, "team", "Team updated.")
-    return _tab_with_form(request, account, "team", "assign_form", form)
+    return _submit(
+        request,
+        account,
+        TeamAssignForm(request.POST),
+        tab="team",
+        form_name="assign_form",
+        save=lambda data: services.team_assign(account=account, user_id=data["user"].pk, role=data["role"]),
+        message="Team updated.",
+    )
 
 
 @tenant_view("account.view")
@@ -644,15 +666,15 @@ def my_actions(request: HttpRequest) -> HttpResponse:
 def incident_add(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
-    form = IncidentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incident_record(account=account, data=form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _done(request, account, "incidents", "Incident recorded.")
-    return _tab_with_form(request, account, "incidents", "incident_form", form)
+    return _submit(
+        request,
+        account,
+        IncidentForm(request.POST),
+        tab="incidents",
+        form_name="incident_form",
+        save=lambda data: services.incident_record(account=account, data=data),
+        message="Incident recorded.",
+    )
 
 
 @tenant_view("account.view")
