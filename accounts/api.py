@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -148,11 +148,25 @@ class TeamAssignmentSerializer(ChildSerializer):
 
 class DeliverableSerializer(serializers.ModelSerializer[Deliverable]):
     owner = MemberField(required=False, allow_null=True)
+    file = serializers.FileField(required=False, allow_null=True, write_only=True, max_length=300)
+    file_url = serializers.SerializerMethodField(help_text="Download of the uploaded file (same authentication).")
 
     class Meta:
         model = Deliverable
-        fields = ["id", "account", "role", "status", "owner", "last_reviewed", "link", "note"]
+        fields = ["id", "account", "role", "status", "owner", "last_reviewed", "link", "note", "file", "file_url"]
         read_only_fields = ["account", "role"]
+
+    def get_file_url(self, obj: Deliverable) -> str | None:
+        if not obj.file:
+            return None
+        from django.urls import reverse
+
+        return reverse("deliverable-file", args=[obj.pk])
+
+    def validate_file(self, value: Any) -> Any:
+        if value is not None and value.size > 20 * 1024 * 1024:
+            raise serializers.ValidationError("Files up to 20 MB; link larger documents instead.")
+        return value
 
 
 class PlanGoalSerializer(ChildSerializer):
@@ -209,7 +223,7 @@ class IncidentSerializer(ChildSerializer):
 
 
 class RecurringIssueSerializer(serializers.ModelSerializer[RecurringIssue]):
-    owner = MemberField(required=False, allow_null=True)
+    owner = MemberField(required=False)
     decision_contact = ScopedRelatedField(Contact, required=False, allow_null=True)
     incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
@@ -218,6 +232,41 @@ class RecurringIssueSerializer(serializers.ModelSerializer[RecurringIssue]):
         fields = ["id", "account", "category", "owner", "status", "opened_at", "closed_at", "root_cause",
                   "decision_needed", "decision_contact", "incidents"]  # fmt: skip
         read_only_fields = ["account", "category", "opened_at", "closed_at"]
+
+
+def apply_filters(qs: Any, spec: dict[str, tuple[str, str]], params: Any) -> Any:
+    """Filter a list by the declared query parameters; a malformed value is a 400, never ignored."""
+    from django.utils.dateparse import parse_date
+
+    for name, (lookup, kind) in spec.items():
+        value = params.get(name)
+        if value in (None, ""):
+            continue
+        if kind == "id":
+            if not value.isdigit():
+                raise exceptions.ValidationError({name: "Give an id (a whole number)."})
+            qs = qs.filter(**{lookup: int(value)})
+        elif kind == "date":
+            day = parse_date(value) if len(value) == 10 else None
+            if day is None:
+                raise exceptions.ValidationError({name: "Give a date as YYYY-MM-DD."})
+            qs = qs.filter(**{lookup: day})
+        else:
+            qs = qs.filter(**{lookup: value[:100]})
+    return qs
+
+
+def document_filters(viewset: Any) -> Any:
+    """Describe a viewset's declared filters in the OpenAPI schema."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter, extend_schema_view
+
+    types = {"id": OpenApiTypes.INT, "date": OpenApiTypes.DATE, "choice": OpenApiTypes.STR, "text": OpenApiTypes.STR}
+    parameters = [
+        OpenApiParameter(name, types[kind], description=f"Filter by {lookup.replace('__', ' ')}")
+        for name, (lookup, kind) in viewset.filters.items()
+    ]
+    return extend_schema_view(list=extend_schema(parameters=parameters))(viewset)
 
 
 # --- viewsets ----------------------------------------------------------------------------
@@ -230,29 +279,27 @@ class AccountChildViewSet(viewsets.ModelViewSet):
     select: tuple[str, ...] = ("account",)
     account_path = "account"
 
+    # query parameter -> (lookup, kind: "id" | "choice" | "date" | "text")
+    filters: dict[str, tuple[str, str]] = {"account": ("account", "id")}
+
     def get_queryset(self) -> Any:
         model = self.get_serializer_class().Meta.model
         if getattr(self, "swagger_fake_view", False):
             return model.unscoped.none()
         qs = model.objects.filter(**{f"{self.account_path}__deleted_at__isnull": True}).select_related(*self.select)
-        account = self.request.query_params.get("account")
-        if account:
-            if not account.isdigit():
-                raise exceptions.ValidationError({"account": "Give an account id."})
-            qs = qs.filter(**{self.account_path: int(account)})
-        return qs.order_by("pk")
+        return apply_filters(qs, self.filters, self.request.query_params).order_by("pk")
 
     @property
     def action_map_permissions(self) -> dict[str, str]:
         write = self.write_action
         return {"list": "account.view", "retrieve": "account.view", "create": write, "update": write,
-                "partial_update": write, "destroy": write, "criteria": write}  # fmt: skip
+                "partial_update": write, "destroy": write, "criteria": write, "file": "account.view"}  # fmt: skip
 
     def account_of(self, obj: Any) -> Account:
         return obj.account
 
     def check_object_permissions(self, request: Request, obj: Any) -> None:
-        if self.action in ("retrieve", "list"):
+        if request.method in permissions.SAFE_METHODS:
             return super().check_object_permissions(request, obj)
         self.require(self.account_of(obj))
         return None
@@ -265,9 +312,6 @@ class AccountChildViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: Any) -> None:
         self.require(serializer.validated_data["account"])
         serializer.instance = self.run(lambda: self.create_object(serializer.validated_data))
-
-    def perform_update(self, serializer: Any) -> None:
-        serializer.instance = self.run(lambda: self.update_object(serializer.instance, serializer.validated_data))
 
     def run(self, fn: Any) -> Any:
         try:
@@ -284,6 +328,15 @@ class AccountChildViewSet(viewsets.ModelViewSet):
             setattr(instance, key, value)
         return services._saved(instance, unique_message={})
 
+    def perform_update(self, serializer: Any) -> None:
+        # A row stays on its account (or goal): moving it would skip the
+        # permission check on the destination.
+        for field in ("account", "goal"):
+            new = serializer.validated_data.get(field)
+            if new is not None and getattr(serializer.instance, f"{field}_id", None) != new.pk:
+                raise serializers.ValidationError({field: f"This stays on its {field}; create a new one instead."})
+        serializer.instance = self.run(lambda: self.update_object(serializer.instance, serializer.validated_data))
+
 
 class AccountViewSet(AccountChildViewSet):
     """Strategic accounts. DELETE removes an account from every list (its history is kept)."""
@@ -292,18 +345,23 @@ class AccountViewSet(AccountChildViewSet):
     queryset = Account.unscoped.none()
     select = ("tier", "owner", "parent")
 
+    filters = {
+        "tier": ("tier_id", "id"),
+        "owner": ("owner_id", "id"),
+        "parent": ("parent_id", "id"),
+        "status": ("status", "choice"),
+        "search": ("name__icontains", "text"),
+    }
+
     def get_queryset(self) -> Any:
+        from django.db.models import F
+
         if getattr(self, "swagger_fake_view", False):
             return Account.unscoped.none()
-        qs = Account.objects.alive().select_related(*self.select)
-        params = self.request.query_params
-        if params.get("tier"):
-            qs = qs.filter(tier__name__iexact=params["tier"])
-        if params.get("owner", "").isdigit():
-            qs = qs.filter(owner_id=int(params["owner"]))
-        if params.get("search"):
-            qs = qs.filter(name__icontains=params["search"][:100])
-        return qs.order_by("-strategic_score", "name")
+        qs = apply_filters(
+            Account.objects.alive().select_related(*self.select), self.filters, self.request.query_params
+        )
+        return qs.order_by(F("strategic_score").desc(nulls_last=True), "name")
 
     @property
     def action_map_permissions(self) -> dict[str, str]:
@@ -338,8 +396,19 @@ class AccountViewSet(AccountChildViewSet):
         serializer.instance = account
         serializer.context["warning"] = warning
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "reason", str, description="Why the account leaves the portfolio (required for strategic accounts)."
+            )
+        ]
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance: Account) -> None:
-        services.account_delete(account=instance, acting_user=self.request.user)
+        reason = self.request.query_params.get("reason", "")[:2000]
+        self.run(lambda: services.account_delete(account=instance, acting_user=self.request.user, reason=reason))
 
     @extend_schema(request=CriteriaAnswersSerializer(many=True), responses=CriteriaAnswersSerializer(many=True))
     @action(detail=True, methods=["get", "put"], url_path="criteria")
@@ -372,6 +441,7 @@ class ContractViewSet(AccountChildViewSet):
 class ContactViewSet(AccountChildViewSet):
     serializer_class = ContactSerializer
     queryset = Contact.unscoped.none()
+    filters = {"account": ("account", "id"), "buyer_role": ("buyer_role", "choice"), "email": ("email__iexact", "text")}
 
     def create_object(self, data: dict[str, Any]) -> Contact:
         return services.contact_save(account=data.pop("account"), data=data)
@@ -397,12 +467,44 @@ class TeamAssignmentViewSet(AccountChildViewSet):
 
 
 class DeliverableViewSet(AccountChildViewSet):
+    """Key deliverables of the team roles. Admins and the owning account manager edit all of them;
+    team members edit the ones they own. Upload a file with multipart/form-data; ``file: null`` removes it."""
+
     serializer_class = DeliverableSerializer
     queryset = Deliverable.unscoped.none()
     write_action = "account.edit_team_work"
     http_method_names = ["get", "put", "patch", "head", "options"]
+    filters = {"account": ("account", "id"), "role": ("role", "choice"), "status": ("status", "choice")}
+
+    def check_object_permissions(self, request: Request, obj: Deliverable) -> None:
+        if request.method in permissions.SAFE_METHODS:
+            return super().check_object_permissions(request, obj)
+        membership = request._request.membership
+        if allowed(membership.role, "account.edit", user=request.user, obj=obj.account):
+            return None
+        own = obj.owner_id == request.user.pk
+        if own and allowed(membership.role, "account.edit_team_work", user=request.user, obj=obj.account):
+            owner = request.data.get("owner", obj.owner_id)
+            if str(owner) != str(obj.owner_id):
+                raise exceptions.PermissionDenied("Only the account's owner or an admin reassigns a deliverable.")
+            return None
+        raise exceptions.PermissionDenied("You may update the deliverables you own on your accounts.")
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path="file")
+    def file(self, request: Request, pk: str | None = None, **kwargs: Any) -> Any:
+        """The uploaded file of this deliverable."""
+        from django.http import FileResponse, Http404
+
+        deliverable = self.get_object()
+        if not deliverable.file:
+            raise Http404
+        name = deliverable.file.name.rsplit("/", 1)[-1]
+        return FileResponse(deliverable.file.open("rb"), as_attachment=True, filename=name)
 
     def update_object(self, instance: Deliverable, data: dict[str, Any]) -> Deliverable:
+        if "file" in data and data["file"] is None:
+            data = {**data, "file": False}
         return services.deliverable_update(deliverable=instance, data=data)
 
 
@@ -418,6 +520,7 @@ class PlanObjectiveViewSet(AccountChildViewSet):
     write_action = "account.edit_team_work"
     select = ("goal__account",)
     account_path = "goal__account"
+    filters = {"account": ("goal__account", "id"), "goal": ("goal_id", "id")}
 
     def account_of(self, obj: PlanObjective) -> Account:
         return obj.goal.account
@@ -436,14 +539,16 @@ class ActionItemViewSet(AccountChildViewSet):
     select = ("account", "owner")
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
+    filters = {
+        "account": ("account", "id"),
+        "status": ("status", "choice"),
+        "owner": ("owner_id", "id"),
+        "source_kind": ("source_kind", "choice"),
+        "due_before": ("due__lte", "date"),
+    }
+
     def get_queryset(self) -> Any:
-        qs = super().get_queryset().prefetch_related("events")
-        params = self.request.query_params
-        if params.get("status") in ActionItem.Status.values:
-            qs = qs.filter(status=params["status"])
-        if params.get("owner", "").isdigit():
-            qs = qs.filter(owner_id=int(params["owner"]))
-        return qs
+        return super().get_queryset().prefetch_related("events")
 
     def create_object(self, data: dict[str, Any]) -> ActionItem:
         item, _ = services.action_item_add(
@@ -457,8 +562,6 @@ class ActionItemViewSet(AccountChildViewSet):
         return item
 
     def update_object(self, instance: ActionItem, data: dict[str, Any]) -> ActionItem:
-        if "account" in data and data["account"].pk != instance.account_id:
-            raise DjangoValidationError({"account": "An action stays on its account."})
         data.pop("account", None)
         return services.action_item_update(item=instance, data=data, acting_user=self.request.user)
 
@@ -468,6 +571,13 @@ class IncidentViewSet(AccountChildViewSet):
     queryset = Incident.unscoped.none()
     write_action = "account.edit_team_work"
     select = ("account", "category")
+    filters = {
+        "account": ("account", "id"),
+        "category": ("category_id", "id"),
+        "severity": ("severity", "choice"),
+        "opened_after": ("opened_at__date__gte", "date"),
+        "opened_before": ("opened_at__date__lte", "date"),
+    }
 
     def create_object(self, data: dict[str, Any]) -> Incident:
         return services.incident_record(account=data.pop("account"), data=data)
@@ -479,6 +589,7 @@ class RecurringIssueViewSet(AccountChildViewSet):
     write_action = "account.edit_team_work"
     select = ("account", "category", "owner")
     http_method_names = ["get", "put", "patch", "head", "options"]
+    filters = {"account": ("account", "id"), "status": ("status", "choice"), "category": ("category_id", "id")}
 
     def get_queryset(self) -> Any:
         return super().get_queryset().prefetch_related("incidents")
@@ -572,10 +683,15 @@ class ProgramListViewSet(
             raise _django_errors(exc) from exc
 
     def perform_update(self, serializer: Any) -> None:
-        for key, value in serializer.validated_data.items():
-            setattr(serializer.instance, key, value)
+        data = dict(serializer.validated_data)
         try:
+            if isinstance(serializer.instance, Tier) and "strategic" in data:
+                services.tier_change_strategic(tier=serializer.instance, strategic=data.pop("strategic"))
+            for key, value in data.items():
+                setattr(serializer.instance, key, value)
             services._saved(serializer.instance, unique_message={"name": "This name exists already."})
+            if isinstance(serializer.instance, SelectionCriterion):
+                services.strategic_scores_recompute()
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
 
@@ -594,6 +710,13 @@ class IncidentCategoryViewSet(ProgramListViewSet):
     serializer_class = IncidentCategorySerializer
     queryset = IncidentCategory.unscoped.none()
 
+
+for _viewset in (
+    AccountViewSet, ContractViewSet, ContactViewSet, TeamAssignmentViewSet, DeliverableViewSet, PlanGoalViewSet,
+    PlanObjectiveViewSet, ActionItemViewSet, IncidentViewSet, RecurringIssueViewSet, PlanReviewViewSet,
+    TierChangeViewSet,
+):  # fmt: skip
+    document_filters(_viewset)
 
 ROUTES = [
     ("accounts", AccountViewSet, "account"),

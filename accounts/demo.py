@@ -50,15 +50,23 @@ def seed_accounts(tenant: Tenant) -> None:
         return
     rng = random.Random(tenant.slug)
     today = timezone.localdate()
-    members = {m.role: m.user for m in Membership.objects.select_related("user")}
-    people = list(User.objects.filter(pk__in=Membership.objects.values("user_id")).order_by("email"))
-    am = members.get("account_manager") or people[0]
+    # The tenant's own demo people by role (the partner in both tenants is extra).
+    members: dict[str, User] = {}
+    for m in Membership.objects.select_related("user").order_by("user__email"):
+        if m.user.email.endswith(f".{tenant.slug}.example") or m.user.email.split("@")[-1].startswith(tenant.slug):
+            members.setdefault(m.role, m.user)
+    people = [members[r] for r in ("account_manager", "member", "admin", "executive") if r in members]
+    if not people:
+        return
+    am = members.get("account_manager", people[0])
+    partner = Membership.objects.select_related("user").filter(user__email="pat@partner.example").first()
+    second_am = partner.user if partner and partner.role == "account_manager" else am
     tiers = {t.name: t for t in Tier.objects.all()}
     categories = list(IncidentCategory.objects.all())
     by_name: dict[str, Account] = {}
     accounts = ACCOUNTS if tenant.slug == "northwind" else ACCOUNTS[:5]
     for index, (name, industry, tier, revenue, status, parent) in enumerate(accounts):
-        owner = am if index % 3 else (members.get("admin") or am)
+        owner = (am, am, second_am, members.get("admin", am))[index % 4]
         account, _ = services.account_create(
             data={
                 "name": name,
@@ -138,9 +146,16 @@ def _team(
     roles = list(TeamRole.values)
     if index % 3 == 2:
         roles = roles[:4]  # missing Customer Service Manager and Technical Lead
+    by_role = {
+        TeamRole.EXECUTIVE_PARTNER: members.get("executive") or people[0],
+        TeamRole.CUSTOMER_SERVICE_MANAGER: members.get("member") or people[0],
+        TeamRole.TECHNICAL_LEAD: members.get("member") or people[0],
+    }
     for n, role in enumerate(roles):
-        user = members.get("member") if role == TeamRole.CUSTOMER_SERVICE_MANAGER else people[(index + n) % len(people)]
-        services.team_assign(account=account, user_id=(user or people[0]).pk, role=role)
+        user = by_role.get(role) or (
+            account.owner if role == TeamRole.ACCOUNT_MANAGER else people[(index + n) % len(people)]
+        )
+        services.team_assign(account=account, user_id=user.pk, role=role)
     for n, deliverable in enumerate(Deliverable.objects.filter(account=account)):
         if deliverable.role in roles:
             stale = (index + n) % 4 == 0
@@ -172,13 +187,22 @@ def _plan(account: Account, rng: random.Random, today: date, owner: User, index:
         if index % 3 == 2:  # an old review: the plan is stale
             review.reviewed_at = timezone.now() - timedelta(days=120)
             review.save(update_fields=["reviewed_at"])
+    helper = members_of_team(account)
     services.action_item_add(
         account=account,
         title="Send the updated escalation matrix",
-        owner=owner,
+        owner=helper or owner,
         due=today - timedelta(days=rng.randint(1, 20)) if index % 2 == 0 else today + timedelta(days=14),
         acting_user=owner,
     )
+
+
+def members_of_team(account: Account) -> User | None:
+    """The account's Customer Service Manager, if any (they get the service follow-ups)."""
+    from accounts.models import TeamAssignment
+
+    csm = TeamAssignment.objects.filter(account=account, role=TeamRole.CUSTOMER_SERVICE_MANAGER).first()
+    return csm.user if csm else None
 
 
 def _incidents(account: Account, categories: list[IncidentCategory], rng: random.Random, index: int) -> None:

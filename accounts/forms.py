@@ -62,7 +62,11 @@ class AccountForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["tier"].queryset = Tier.objects.all()
         self.fields["owner"] = MemberChoiceField(
-            queryset=member_choices(), required=False, label="Account manager (owner)"
+            queryset=User.objects.filter(
+                pk__in=Membership.objects.filter(role__in=("admin", "account_manager")).values("user_id")
+            ).order_by("full_name", "email"),
+            required=False,
+            label="Account manager (owner)",
         )
         self.style_fields()
         parents = Account.objects.alive()
@@ -102,6 +106,11 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
             self.add_error("end", "The end date must be after the start date.")
         if data.get("value") is not None and data["value"] < 0:
             self.add_error("value", "The value cannot be negative.")
+        currency = (data.get("currency") or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            self.add_error("currency", "Use a three-letter currency code, e.g. EUR.")
+        else:
+            data["currency"] = currency
         return data
 
     def _post_clean(self) -> None:
@@ -259,19 +268,24 @@ class CriteriaForm(StyledFormMixin, forms.Form):
                 initial=answer.score if answer else "",
             )
             self.fields[f"why_{criterion.pk}"] = forms.CharField(
-                label="Why", required=False, max_length=500, initial=answer.justification if answer else ""
+                label="Why",
+                required=False,
+                max_length=500,
+                initial=answer.justification if answer else "",
+                widget=forms.Textarea(attrs={"rows": 1, "class": "why"}),
             )
         self.style_fields()
 
     def rows(self) -> list[tuple[Any, Any, Any]]:
         return [(c, self[f"score_{c.pk}"], self[f"why_{c.pk}"]) for c in self.criteria]
 
-    def answers(self) -> dict[int, tuple[int, str]]:
-        result = {}
+    def answers(self) -> dict[int, tuple[int | None, str]]:
+        """Every criterion of the form; a blank score (None) clears that answer."""
+        result: dict[int, tuple[int | None, str]] = {}
         for criterion in self.criteria:
             score = self.cleaned_data.get(f"score_{criterion.pk}")
-            if score not in (None, ""):
-                result[criterion.pk] = (int(score), self.cleaned_data.get(f"why_{criterion.pk}", ""))
+            why = self.cleaned_data.get(f"why_{criterion.pk}", "")
+            result[criterion.pk] = (None if score in (None, "") else int(score), why)
         return result
 
 

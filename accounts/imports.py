@@ -75,9 +75,9 @@ def parse_csv(raw: bytes, kind: str) -> list[dict[str, str]]:
 
 def batch_create(*, kind: str, raw: bytes, filename: str, acting_user: User) -> ImportBatch:
     rows = parse_csv(raw, kind)
-    batch = ImportBatch.objects.create(kind=kind, filename=filename[:200], rows=rows, created_by=acting_user)
+    batch = ImportBatch(kind=kind, filename=filename[:200], rows=rows, created_by=acting_user)
     batch.errors = run(batch, acting_user=acting_user, commit=False)
-    batch.save(update_fields=["errors"])
+    batch.save()
     return batch
 
 
@@ -87,11 +87,15 @@ def batch_commit(*, batch: ImportBatch, acting_user: User) -> list[list[Any]]:
     batch.errors = errors
     if not errors:
         batch.committed_at = timezone.now()
-    batch.save(update_fields=["errors", "committed_at"])
+    batch.save(update_fields=["errors", "committed_at", "warning"])
     return errors
 
 
 def run(batch: ImportBatch, *, acting_user: User, commit: bool) -> list[list[Any]]:
+    """Every row through its service in one transaction; rolled back unless committing a clean file.
+
+    The last warning (e.g. the portfolio cap) is kept on the batch for the preview.
+    """
     importer = {"accounts": _account_row, "contacts": _contact_row, "incidents": _incident_row}[batch.kind]
     errors: list[list[Any]] = []
     with transaction.atomic():
@@ -102,6 +106,7 @@ def run(batch: ImportBatch, *, acting_user: User, commit: bool) -> list[list[Any
                     importer(row, lookups, acting_user)
             except ValidationError as exc:
                 errors.append([number, _messages(exc)])
+        batch.warning = lookups.warnings[-1] if lookups.warnings else ""
         if errors or not commit:
             transaction.set_rollback(True)
     return errors
@@ -120,6 +125,7 @@ class _Lookups:
         self.tiers = {t.name.lower(): t for t in Tier.objects.all()}
         self.categories = {c.name.lower(): c for c in IncidentCategory.objects.filter(active=True)}
         self.members = {m.user.email.lower(): m.user for m in Membership.objects.select_related("user")}
+        self.warnings: list[str] = []
 
     def account(self, name: str, field: str = "account") -> Account:
         found = Account.objects.alive().filter(name__iexact=name).first() if name else None
@@ -142,6 +148,8 @@ def _decimal(value: str, field: str) -> Decimal | None:
         number = Decimal(value.replace(",", ""))
     except InvalidOperation as exc:
         raise ValidationError({field: f"{value!r} is not a number."}) from exc
+    if not number.is_finite() or abs(number) >= Decimal("1e14"):
+        raise ValidationError({field: f"{value!r} is not a usable amount."})
     if number < 0:
         raise ValidationError({field: "Cannot be negative."})
     return number
@@ -158,7 +166,10 @@ def _int(value: str, field: str, low: int, high: int, default: int) -> int:
 def _date(value: str, field: str) -> Any:
     if not value:
         return None
-    parsed = parse_date(value)
+    try:
+        parsed = parse_date(value)
+    except ValueError:  # well formed but impossible, e.g. 2026-13-01
+        parsed = None
     if parsed is None:
         raise ValidationError({field: f"{value!r} is not a date (use YYYY-MM-DD)."})
     return parsed
@@ -169,13 +180,25 @@ def _datetime(value: str, field: str, *, required: bool = False) -> datetime | N
         if required:
             raise ValidationError({field: "Required."})
         return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        parsed = datetime(day.year, day.month, day.day) if day else None
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            day = parse_date(value)
+            parsed = datetime(day.year, day.month, day.day) if day else None
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30 10:00
+        parsed = None
     if parsed is None:
         raise ValidationError({field: f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM)."})
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _text(row: dict[str, str], field: str, limit: int, *, required: bool = False) -> str:
+    value = row.get(field, "")
+    if required and not value:
+        raise ValidationError({field: "Required."})
+    if len(value) > limit:
+        raise ValidationError({field: f"Too long: {len(value)} characters, at most {limit}."})
+    return value
 
 
 def _account_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> None:
@@ -191,8 +214,8 @@ def _account_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> N
     if len(currency) != 3 or not currency.isalpha():
         raise ValidationError({"currency": "Use a three-letter currency code."})
     data = {
-        "name": row["name"][:200],
-        "industry": row.get("industry", "")[:120],
+        "name": _text(row, "name", 200, required=True),
+        "industry": _text(row, "industry", 120),
         "tier": tier,
         "status": _choice(row.get("status", ""), Account.Status.values, "status", "active"),
         "owner": owner,
@@ -200,9 +223,9 @@ def _account_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> N
         "currency": currency,
         "parent": lookups.account(row["parent"], "parent") if row.get("parent") else None,
     }
-    if not data["name"]:
-        raise ValidationError({"name": "Required."})
-    services.account_create(data=data, acting_user=acting_user)
+    _, warning = services.account_create(data=data, acting_user=acting_user)
+    if warning:
+        lookups.warnings.append(warning)
 
 
 def _contact_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> None:
@@ -215,13 +238,11 @@ def _contact_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> N
             validate_email(email)
         except ValidationError as exc:
             raise ValidationError({"email": "Not an email address."}) from exc
-    if not row.get("name"):
-        raise ValidationError({"name": "Required."})
     data = {
-        "name": row["name"][:200],
-        "title": row.get("title", "")[:200],
-        "email": email,
-        "phone": row.get("phone", "")[:40],
+        "name": _text(row, "name", 200, required=True),
+        "title": _text(row, "title", 200),
+        "email": _text(row, "email", 254),
+        "phone": _text(row, "phone", 40),
         "buyer_role": _choice(row.get("buyer_role", ""), BuyerRole.values, "buyer_role", "other"),
         "influence": _int(row.get("influence", ""), "influence", 1, 5, 3),
         "relationship_strength": _int(row.get("relationship_strength", ""), "relationship_strength", 1, 5, 3),
@@ -236,14 +257,12 @@ def _incident_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> 
     category = lookups.categories.get(row.get("category", "").lower())
     if category is None:
         raise ValidationError({"category": f"No incident category named {row.get('category')!r}."})
-    if not row.get("summary"):
-        raise ValidationError({"summary": "Required."})
     data = {
         "category": category,
         "severity": _choice(row.get("severity", ""), Incident.Severity.values, "severity", "medium"),
         "opened_at": _datetime(row.get("opened_at", ""), "opened_at", required=True),
         "resolved_at": _datetime(row.get("resolved_at", ""), "resolved_at"),
-        "summary": row["summary"][:500],
-        "external_ref": row.get("external_ref", "")[:100],
+        "summary": _text(row, "summary", 500, required=True),
+        "external_ref": _text(row, "external_ref", 100),
     }
     services.incident_record(account=account, data=data)

@@ -523,6 +523,7 @@ class ImportBatch(TenantOwned):
     filename = models.CharField(max_length=200, blank=True)
     rows = models.JSONField(default=list)
     errors = models.JSONField(default=list, help_text="[[row number, [messages]], ...] from the last check.")
+    warning = models.TextField(blank=True, help_text="A warning from the last check, e.g. the portfolio cap.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     committed_at = models.DateTimeField(null=True, blank=True)

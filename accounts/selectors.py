@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,21 +22,22 @@ from accounts.models import (
     TeamRole,
 )
 
-SORTS = {
-    "score": ("-strategic_score", "name"),
-    "-score": ("strategic_score", "name"),
+SORTS: dict[str, tuple[Any, ...]] = {
+    # Unscored accounts and unknown revenue go last whichever way the list is sorted.
+    "score": (F("strategic_score").desc(nulls_last=True), "name"),
+    "-score": (F("strategic_score").asc(nulls_last=True), "name"),
     "name": ("name",),
     "-name": ("-name",),
-    "revenue": ("-annual_revenue", "name"),
-    "-revenue": ("annual_revenue", "name"),
+    "revenue": (F("annual_revenue").desc(nulls_last=True), "name"),
+    "-revenue": (F("annual_revenue").asc(nulls_last=True), "name"),
     "tier": ("tier__order", "name"),
     "-tier": ("-tier__order", "name"),
     "owner": ("owner__full_name", "name"),
     "-owner": ("-owner__full_name", "name"),
     "actions": ("-open_actions", "name"),
     "-actions": ("open_actions", "name"),
-    "renewal": ("next_renewal", "name"),
-    "-renewal": ("-next_renewal", "name"),
+    "renewal": (F("next_renewal").asc(nulls_last=True), "name"),
+    "-renewal": (F("next_renewal").desc(nulls_last=True), "name"),
 }
 FLAGS = {
     "missing_roles": "Team roles missing",
@@ -99,7 +100,7 @@ def portfolio(
             children_revenue=Coalesce(
                 Subquery(
                     Account.objects.alive()
-                    .filter(parent=here)
+                    .filter(parent=here, currency=OuterRef("currency"))
                     .values("parent")
                     .annotate(s=Sum("annual_revenue"))
                     .values("s")[:1],

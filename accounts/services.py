@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -100,6 +99,18 @@ def member_or_error(user_id: Any, field: str = "owner") -> User:
 # --- accounts -------------------------------------------------------------------
 
 
+OWNER_ROLES = ("admin", "account_manager")
+
+
+def account_owner_or_error(user: User | None) -> User | None:
+    """An account's owner is one of the tenant's account managers (or an admin)."""
+    if user is None:
+        return None
+    if not Membership.objects.filter(user_id=user.pk, role__in=OWNER_ROLES).exists():
+        raise ValidationError({"owner": "The owner must be an account manager (or an admin) of this workspace."})
+    return user
+
+
 def strategic_count(*, exclude: Account | None = None) -> int:
     qs = Account.objects.alive().filter(tier__strategic=True)
     if exclude is not None:
@@ -136,6 +147,7 @@ def _check_parent(account: Account | None, parent: Account | None) -> None:
 def account_create(*, data: dict[str, Any], acting_user: User | None) -> tuple[Account, str]:
     """Create an account with an empty deliverable per team role. Returns it and any portfolio warning."""
     _check_parent(None, data.get("parent"))
+    account_owner_or_error(data.get("owner"))
     warning = portfolio_cap_warning(data["tier"])
     account = Account(**{k: v for k, v in data.items() if k in ACCOUNT_FIELDS})
     account.full_clean(exclude=["tenant", "strategic_score"], validate_constraints=False)
@@ -169,6 +181,8 @@ def account_update(
             )
         warning = portfolio_cap_warning(new_tier, account=locked) if not old_tier.strategic else ""
     _check_parent(locked, data.get("parent", locked.parent))
+    if "owner" in data and data["owner"] is not None and data["owner"].pk != locked.owner_id:
+        account_owner_or_error(data["owner"])
     for key, value in data.items():
         if key in ACCOUNT_FIELDS:
             setattr(locked, key, value)
@@ -189,8 +203,20 @@ def account_update(
 
 @transaction.atomic
 def account_delete(*, account: Account, acting_user: User | None, reason: str = "") -> None:
-    """Soft delete: the account leaves every list, its history stays in the database."""
+    """Soft delete: the account leaves every list, its history stays in the database.
+
+    A strategic account leaving the program needs a reason, kept with its history.
+    """
+    if account.tier.strategic and not reason.strip():
+        raise ValidationError({"reason": "Say why this strategic account leaves the program; the reason is kept."})
     Account.objects.filter(pk=account.pk).update(deleted_at=timezone.now())
+    TierChange.objects.create(
+        account=account,
+        from_tier=account.tier,
+        to_tier=None,
+        reason=f"Removed: {reason.strip()}",
+        changed_by=acting_user,
+    )
     from sam.services import audit_record
 
     audit_record(actor=acting_user, action="account.delete", obj=account, name=account.name, reason=reason)
@@ -206,13 +232,36 @@ def strategic_score_compute(account: Account) -> Decimal | None:
     return (Decimal(achieved) * 100 / (Decimal(total_weight) * 5)).quantize(Decimal("0.1"))
 
 
+def strategic_scores_recompute() -> int:
+    """After the criteria themselves change (weight, retired): every account's stored score again."""
+    accounts = list(Account.objects.all())
+    for account in accounts:
+        account.strategic_score = strategic_score_compute(account)
+    Account.objects.bulk_update(accounts, ["strategic_score"])
+    return len(accounts)
+
+
+def tier_change_strategic(*, tier: Tier, strategic: bool) -> Tier:
+    """Mark a tier strategic or not; a tier that holds accounts cannot silently leave the program."""
+    if tier.strategic and not strategic and Account.objects.alive().filter(tier=tier).exists():
+        raise ValidationError(
+            {"strategic": "Accounts are in this tier: move them to another tier first (each move keeps its reason)."}
+        )
+    tier.strategic = strategic
+    tier.save(update_fields=["strategic"])
+    return tier
+
+
 @transaction.atomic
-def criteria_answers_save(*, account: Account, answers: dict[int, tuple[int, str]]) -> Account:
+def criteria_answers_save(*, account: Account, answers: dict[int, tuple[int | None, str]]) -> Account:
     """Save scores (0-5) and justifications per criterion id, then recompute the strategic score."""
     criteria = {c.pk: c for c in SelectionCriterion.objects.filter(pk__in=list(answers), active=True)}
     for criterion_id, (score, justification) in answers.items():
         if criterion_id not in criteria:
             raise ValidationError({"criterion": "No such selection criterion."})
+        if score is None:  # cleared: the criterion is no longer scored for this account
+            CriterionAnswer.objects.filter(account=account, criterion=criteria[criterion_id]).delete()
+            continue
         if not 0 <= int(score) <= 5:
             raise ValidationError({"score": "Scores go from 0 (not at all) to 5 (fully)."})
         CriterionAnswer.objects.update_or_create(
@@ -225,23 +274,52 @@ def criteria_answers_save(*, account: Account, answers: dict[int, tuple[int, str
     return account
 
 
+def account_descendants(account: Account) -> list[Account]:
+    """Every live account below this one (children, their children, ...)."""
+    found: list[Account] = []
+    frontier = [account.pk]
+    seen = {account.pk}
+    while frontier:
+        level = list(Account.objects.alive().filter(parent_id__in=frontier).select_related("tier", "owner"))
+        level = [a for a in level if a.pk not in seen]
+        seen.update(a.pk for a in level)
+        found += level
+        frontier = [a.pk for a in level]
+    return found
+
+
 def account_rollup(account: Account) -> dict[str, Any]:
-    """A parent account's own figures plus its children's."""
-    children = Account.objects.alive().filter(parent=account)
-    revenue = children.aggregate(total=Sum("annual_revenue"))["total"] or Decimal(0)
+    """A parent account's figures with everything below it: revenue per currency, counts, accounts at risk."""
+    family = [account, *account_descendants(account)]
+    revenue: dict[str, Decimal] = {}
+    for member in family:
+        if member.annual_revenue is not None:
+            revenue[member.currency] = revenue.get(member.currency, Decimal(0)) + member.annual_revenue
+    today = timezone.localdate()
+    open_actions = ActionItem.objects.filter(account__in=family, status__in=ActionItem.OPEN_STATUSES)
     return {
-        "children": list(children.select_related("tier", "owner")),
-        "revenue_total": (account.annual_revenue or Decimal(0)) + revenue,
-        "open_actions": ActionItem.objects.filter(
-            account__in=[account, *children], status__in=ActionItem.OPEN_STATUSES
-        ).count(),
-        "open_recurring": RecurringIssue.objects.filter(
-            account__in=[account, *children], status=RecurringIssue.Status.OPEN
+        "children": [a for a in family[1:] if a.parent_id == account.pk],
+        "descendants": family[1:],
+        "revenue_by_currency": sorted(revenue.items()),
+        "open_actions": open_actions.count(),
+        "overdue_actions": open_actions.filter(due__lt=today).count(),
+        "open_recurring": RecurringIssue.objects.filter(account__in=family, status=RecurringIssue.Status.OPEN).count(),
+        "at_risk": sum(1 for a in family if a.status == Account.Status.AT_RISK),
+        "contacts": Contact.objects.filter(account__in=family).count(),
+        "incidents_90d": Incident.objects.filter(
+            account__in=family, opened_at__gte=timezone.now() - timedelta(days=90)
         ).count(),
     }
 
 
 # --- contracts and contacts --------------------------------------------------------
+
+
+def currency_or_error(value: str, field: str = "currency") -> str:
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationError({field: "Use a three-letter currency code, e.g. EUR."})
+    return code
 
 
 def _saved(obj: Any, *, unique_message: dict[str, str]) -> Any:
@@ -260,7 +338,10 @@ def contract_save(*, account: Account, data: dict[str, Any], contract: Contract 
         setattr(contract, key, value)
     if contract.start and contract.end and contract.end <= contract.start:
         raise ValidationError({"end": "The end date must be after the start date."})
-    return _saved(contract, unique_message={"end": "The end date must be after the start date."})
+    if contract.value is not None and contract.value < 0:
+        raise ValidationError({"value": "The value cannot be negative."})
+    contract.currency = currency_or_error(contract.currency)
+    return _saved(contract, unique_message={"title": "This contract could not be saved."})
 
 
 def contact_save(*, account: Account, data: dict[str, Any], contact: Contact | None = None) -> Contact:
@@ -292,6 +373,9 @@ def team_unassign(*, assignment: TeamAssignment) -> None:
 def deliverable_update(*, deliverable: Deliverable, data: dict[str, Any]) -> Deliverable:
     if data.get("owner") is not None:
         member_or_error(data["owner"].pk)
+    if data.get("file") is False:  # "clear" ticked on the form
+        deliverable.file.delete(save=False)
+        data = {**data, "file": ""}
     for key, value in data.items():
         setattr(deliverable, key, value)
     deliverable.full_clean(exclude=["tenant"], validate_constraints=False)
@@ -372,7 +456,7 @@ def objective_add(*, goal: PlanGoal, title: str, measure: str = "") -> PlanObjec
 
 # --- the running action register ------------------------------------------------------------
 
-TRACKED_FIELDS = ("title", "detail", "owner_id", "due", "status")
+TRACKED_FIELDS = ("title", "detail", "owner_id", "due", "status", "objective_id")
 
 
 def action_item_add(
@@ -433,6 +517,11 @@ def action_item_update(*, item: ActionItem, data: dict[str, Any], acting_user: U
     locked = ActionItem.objects.select_for_update().get(pk=item.pk)
     if "owner" in data and data["owner"] is not None:
         member_or_error(data["owner"].pk)
+    if "account" in data and data["account"].pk != locked.account_id:
+        raise ValidationError({"account": "An action stays on its account."})
+    objective = data.get("objective")
+    if objective is not None and objective.goal.account_id != locked.account_id:
+        raise ValidationError({"objective": "No such objective in this account's plan."})
     before = {f: getattr(locked, f) for f in TRACKED_FIELDS}
     for key, value in data.items():
         setattr(locked, key, value)
@@ -469,6 +558,19 @@ def incident_record(*, account: Account, data: dict[str, Any], now: datetime | N
     return incident
 
 
+def incident_update(*, incident: Incident, data: dict[str, Any]) -> Incident:
+    """Correct an incident or record its resolution; a changed category is checked for recurrence."""
+    old_category = incident.category_id
+    for key, value in data.items():
+        setattr(incident, key, value)
+    if incident.resolved_at and incident.resolved_at < incident.opened_at:
+        raise ValidationError({"resolved_at": "An incident cannot be resolved before it was opened."})
+    _saved(incident, unique_message={"external_ref": "An incident with this ticket reference exists already."})
+    if incident.category_id != old_category:
+        recurring_issue_check(account=incident.account, category=incident.category)
+    return incident
+
+
 def recurring_issue_owner(account: Account) -> User | None:
     """The Customer Service Manager owns the whole service experience; else the account owner."""
     csm = (
@@ -492,8 +594,14 @@ def recurring_issue_check(
     tenant = _tenant()
     now = now or timezone.now()
     window_start = now - timedelta(days=tenant.recurrence_window_days)
+    # Incidents already explained by a closed issue (its root cause is known)
+    # do not count again: a new pattern needs new incidents.
+    explained = RecurringIssueIncident.objects.filter(
+        recurring_issue__account=account, recurring_issue__status=RecurringIssue.Status.CLOSED
+    ).values("incident_id")
     recent = list(
         Incident.objects.filter(account=account, category=category, opened_at__gte=window_start, opened_at__lte=now)
+        .exclude(pk__in=explained)
         .order_by("opened_at")
         .values_list("pk", flat=True)
     )
@@ -534,35 +642,26 @@ def recurring_issue_check(
         dedupe_key=f"recurring-issue:{issue.pk}",
     )
     if owner is not None:
-        url = reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=incidents"
-        from django.conf import settings
-
-        context = {
-            "issue": issue,
-            "account": account,
-            "count": len(recent),
-            "tenant": tenant,
-            "owner": owner,
-            "url": settings.SITE_URL + url,
-        }
-        email_enqueue(
-            key=f"recurring-issue:{issue.pk}",
-            to=[owner.email],
-            subject=f"You own a recurring issue at {account.name}: {category.name}",
-            text=render_to_string("emails/recurring_issue.txt", context),
-        )
+        _recurring_issue_email(issue, count=len(recent), owner=owner)
     return issue
 
 
 @transaction.atomic
 def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], acting_user: User | None) -> RecurringIssue:
-    """Name the owner, the decision needed and the customer contact who can approve it; close with a root cause."""
-    locked = RecurringIssue.objects.select_for_update().get(pk=issue.pk)
-    if "owner" in data and data["owner"] is not None:
+    """Name the owner, the decision needed and the customer contact who can approve it; close with a root cause.
+
+    The issue's action item follows: same owner, and done when the issue closes.
+    A new owner is told once.
+    """
+    locked = RecurringIssue.objects.select_for_update().select_related("account", "category").get(pk=issue.pk)
+    if "owner" in data:
+        if data["owner"] is None:
+            raise ValidationError({"owner": "A recurring issue needs one named owner."})
         member_or_error(data["owner"].pk)
     contact = data.get("decision_contact")
     if contact is not None and contact.account_id != locked.account_id:
         raise ValidationError({"decision_contact": "Choose a contact of this account."})
+    old_owner_id = locked.owner_id
     closing = data.get("status") == RecurringIssue.Status.CLOSED and locked.status == RecurringIssue.Status.OPEN
     for key, value in data.items():
         setattr(locked, key, value)
@@ -577,7 +676,37 @@ def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], actin
             locked.save()
     except IntegrityError as exc:
         raise ValidationError({"status": "This account already has an open recurring issue of this category."}) from exc
+    item = ActionItem.objects.filter(
+        source_kind=ActionItem.Source.RECURRING_ISSUE, dedupe_key=f"recurring-issue:{locked.pk}"
+    ).first()
+    if item is not None:
+        changes: dict[str, Any] = {}
+        if item.owner_id != locked.owner_id:
+            changes["owner"] = locked.owner
+        if closing and item.is_open:
+            changes["status"] = ActionItem.Status.DONE
+        if changes:
+            action_item_update(item=item, data=changes, acting_user=acting_user)
+    if locked.owner_id and locked.owner_id != old_owner_id:
+        _recurring_issue_email(locked, count=locked.incidents.count(), owner=locked.owner)
     return locked
+
+
+def _recurring_issue_email(issue: RecurringIssue, *, count: int, owner: User) -> None:
+    """Tell the owner, once per owner of this issue."""
+    from django.conf import settings
+
+    tenant = _tenant()
+    account = issue.account
+    url = reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=incidents"
+    context = {"issue": issue, "account": account, "count": count, "tenant": tenant, "owner": owner,
+               "url": settings.SITE_URL + url}  # fmt: skip
+    email_enqueue(
+        key=f"recurring-issue:{issue.pk}:owner:{owner.pk}",
+        to=[owner.email],
+        subject=f"You own a recurring issue at {account.name}: {issue.category.name}",
+        text=render_to_string("emails/recurring_issue.txt", context),
+    )
 
 
 def recurring_issues_sweep(*, now: datetime | None = None) -> int:

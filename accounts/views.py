@@ -192,11 +192,19 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
 def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.delete", account)
+    error = ""
     if request.method == "POST":
-        services.account_delete(account=account, acting_user=request.user, reason=request.POST.get("reason", "")[:2000])
-        messages.success(request, f"{account.name} was removed from the portfolio. Its history is kept.")
-        return redirect("portfolio", request.tenant.slug)
-    return render(request, "accounts/account_delete.html", {"account": account, "active_nav": "accounts"})
+        try:
+            services.account_delete(
+                account=account, acting_user=request.user, reason=request.POST.get("reason", "")[:2000]
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"{account.name} was removed from the portfolio. Its history is kept.")
+            return redirect("portfolio", request.tenant.slug)
+    context = {"account": account, "active_nav": "accounts", "error": error}
+    return render(request, "accounts/account_delete.html", context, status=400 if error else 200)
 
 
 # --- the account page and its tabs ---------------------------------------------------------
@@ -461,7 +469,7 @@ def _edit_or_delete(
                 _apply_errors(form, exc)
             else:
                 return _done(request, account, tab, "Saved.")
-    return _edit_page(request, account, form, what[0].upper() + what[1:], tab)
+    return _edit_page(request, account, form, what[0].upper() + what[1:], tab, deletable=True)
 
 
 def _confirm_delete(request: HttpRequest, account: Account, what: str, tab: str) -> HttpResponse:
@@ -679,6 +687,64 @@ def incident_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
+def incident_edit(request: HttpRequest, account_id: int, incident_id: int) -> HttpResponse:
+    """Correct an incident or mark it resolved."""
+    account = _account(account_id)
+    incident = _child(Incident, account, incident_id)
+    require(request, "account.edit_team_work", account)
+    return _edit_or_delete(
+        request,
+        account,
+        incident,
+        IncidentForm(request.POST or None, instance=incident),
+        what=f"the incident “{incident.summary}”",
+        tab="incidents",
+        save=lambda data: services.incident_update(incident=incident, data=data),
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def goal_edit(request: HttpRequest, account_id: int, goal_id: int) -> HttpResponse:
+    account = _account(account_id)
+    goal = _child(PlanGoal, account, goal_id)
+    require(request, "account.edit_team_work", account)
+    return _edit_or_delete(
+        request,
+        account,
+        goal,
+        GoalForm(request.POST or None, instance=goal),
+        what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
+        tab="plan",
+        save=lambda data: services._saved(_assign(goal, data), unique_message={}),
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def objective_edit(request: HttpRequest, account_id: int, objective_id: int) -> HttpResponse:
+    account = _account(account_id)
+    objective = _child(PlanObjective, account, objective_id, goal__account=account)
+    require(request, "account.edit_team_work", account)
+    return _edit_or_delete(
+        request,
+        account,
+        objective,
+        ObjectiveForm(request.POST or None, instance=objective),
+        what=f"the objective “{objective.title}” (its actions stay in the register)",
+        tab="plan",
+        save=lambda data: services._saved(_assign(objective, data), unique_message={}),
+    )
+
+
+def _assign(obj: Any, data: dict[str, Any]) -> Any:
+    for key, value in data.items():
+        setattr(obj, key, value)
+    return obj
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
 def recurring_edit(request: HttpRequest, account_id: int, issue_id: int) -> HttpResponse:
     account = _account(account_id)
     issue = _child(RecurringIssue, account, issue_id)
@@ -787,7 +853,18 @@ def program_settings(request: HttpRequest) -> HttpResponse:
 
 def _program_list_change(request: HttpRequest, kind: str) -> None:
     post = request.POST
+    pk = int(post["id"]) if post.get("id", "").isdigit() else None
     if kind == "tier":
+        if pk is not None:
+            tier = Tier.objects.filter(pk=pk).first()
+            if tier is None:
+                raise Http404
+            name = post.get("name", "").strip()[:60]
+            if name and name != tier.name:
+                tier.name = name
+                services._saved(tier, unique_message={"name": "A tier with this name exists already."})
+            services.tier_change_strategic(tier=tier, strategic=post.get("strategic") == "on")
+            return
         name = post.get("name", "").strip()[:60]
         if not name:
             raise ValidationError("A tier needs a name.")
@@ -796,12 +873,19 @@ def _program_list_change(request: HttpRequest, kind: str) -> None:
             unique_message={"name": "A tier with this name exists already."},
         )
     elif kind == "criterion":
-        if post.get("id"):
-            criterion = SelectionCriterion.objects.filter(pk=post["id"] if post["id"].isdigit() else 0).first()
+        if pk is not None:
+            criterion = SelectionCriterion.objects.filter(pk=pk).first()
             if criterion is None:
                 raise Http404
-            criterion.active = not criterion.active
-            criterion.save(update_fields=["active"])
+            weight = post.get("weight", "")
+            if weight:
+                if not weight.isdigit() or not 1 <= int(weight) <= 10:
+                    raise ValidationError("A weight goes from 1 to 10.")
+                criterion.weight = int(weight)
+            else:
+                criterion.active = not criterion.active
+            criterion.save(update_fields=["weight", "active"])
+            services.strategic_scores_recompute()
             return
         question = post.get("question", "").strip()[:300]
         weight = post.get("weight", "")
@@ -812,6 +896,13 @@ def _program_list_change(request: HttpRequest, kind: str) -> None:
             unique_message={},
         )
     else:
+        if pk is not None:
+            category = IncidentCategory.objects.filter(pk=pk).first()
+            if category is None:
+                raise Http404
+            category.active = not category.active
+            category.save(update_fields=["active"])
+            return
         name = post.get("name", "").strip()[:80]
         if not name:
             raise ValidationError("A category needs a name.")

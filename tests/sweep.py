@@ -56,6 +56,8 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "review_id": acc.PlanReview,
     "action_id": acc.ActionItem,
     "issue_id": acc.RecurringIssue,
+    "incident_id": acc.Incident,
+    "objective_id": acc.PlanObjective,
     "batch_id": acc.ImportBatch,
 }
 
@@ -86,7 +88,7 @@ def _account() -> acc.Account:
     existing = acc.Account.objects.filter(name=f"{MARKER} account").first()
     if existing is not None:
         return existing
-    owner = _membership().user
+    owner = MembershipFactory(user=UserFactory(full_name=f"{MARKER} manager"), role=Role.ACCOUNT_MANAGER).user
     account, _ = account_services.account_create(
         data={"name": f"{MARKER} account", "tier": acc.Tier.objects.get(name="Strategic"), "owner": owner},
         acting_user=owner,
