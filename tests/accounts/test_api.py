@@ -243,3 +243,37 @@ def test_plan_reviews_history_and_tier_changes(tenant_a, account_a):
     assert client.post("/api/v1/tier-changes/", {}, content_type="application/json").status_code == 405
     answers = client.get(f"/api/v1/accounts/{account_a.pk}/criteria/")
     assert answers.status_code == 200 and answers.json() == []
+
+
+# role -> which API writes pass on an account (same rules as the pages)
+API_EXPECTED = {
+    Role.ADMIN: {"account", "contact", "action", "goal", "incident"},
+    Role.ACCOUNT_MANAGER: {"account", "contact", "action", "goal", "incident"},  # the owner
+    Role.MEMBER: {"action", "goal", "incident"},  # on the team
+    Role.EXECUTIVE: set(),
+    Role.VIEWER: set(),
+}
+
+
+@pytest.mark.parametrize("role", list(API_EXPECTED))
+def test_api_write_matrix(tenant_a, account_a, role):
+    with tenant_a.ctx():
+        services.team_assign(account=account_a, user_id=tenant_a.users[Role.MEMBER].pk, role="technical_lead")
+        outage = IncidentCategory.objects.get(name="Outage")
+    client = api(tenant_a, role)
+    writes = {
+        "account": lambda: patch(client, f"/api/v1/accounts/{account_a.pk}/", {"notes": "x"}),
+        "contact": lambda: post(client, "/api/v1/contacts/", {"account": account_a.pk, "name": "x"}),
+        "action": lambda: post(client, "/api/v1/action-items/", {"account": account_a.pk, "title": "x"}),
+        "goal": lambda: post(client, "/api/v1/plan-goals/", {"account": account_a.pk, "title": "x"}),
+        "incident": lambda: post(
+            client, "/api/v1/incidents/", {"account": account_a.pk, "category": outage.pk, "summary": "x"}
+        ),
+    }
+    passed = set()
+    for name, call in writes.items():
+        response = call()
+        assert response.status_code in (200, 201, 403), (role, name, response.content)
+        if response.status_code != 403:
+            passed.add(name)
+    assert passed == API_EXPECTED[role]

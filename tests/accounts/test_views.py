@@ -180,11 +180,13 @@ def test_other_tenants_ids_in_form_fields_are_rejected(tenant_a, tenant_b, clien
     )
     assert response.status_code == 400
     assert {"tier", "parent"} <= set(response.context["form"].errors)
+    with tenant_a.ctx():
+        a_tier = Tier.objects.get(name="Key")
     response = client.post(
         url("account_create"),
-        {"name": "X", "tier": Tier.unscoped.none() and 0, "owner": tenant_b.admin.pk, "currency": "USD"},
+        {"name": "X", "tier": a_tier.pk, "owner": tenant_b.admin.pk, "currency": "USD", "status": "active"},
     )
-    assert "owner" in response.context["form"].errors
+    assert response.status_code == 400 and "owner" in response.context["form"].errors
     with tenant_a.ctx():
         assert not Account.objects.exists()
 
@@ -238,6 +240,9 @@ def _writes(account):
         ),
         "goal": (url("goal_add", account.pk), {"title": "Grow"}),
         "action": (url("action_add", account.pk), {"title": "Call", "status": "open"}),
+        "criteria": (url("account_criteria", account.pk), {}),
+        "team": (url("team_add", account.pk), {"user": account.owner_id, "role": "sales_engineer"}),
+        "review": (url("plan_review", account.pk), {"note": "ok"}),
         "incident": (
             url("incident_add", account.pk),
             {
@@ -251,12 +256,14 @@ def _writes(account):
 
 
 # role -> writes allowed (admin and the owning AM: all; team members: the team's work)
+EVERYTHING = {"edit", "contract", "contact", "goal", "action", "incident", "criteria", "team", "review"}
+TEAM_WORK = {"goal", "action", "incident", "review"}
 EXPECTED = {
-    "admin": {"edit", "contract", "contact", "goal", "action", "incident"},
-    "owner": {"edit", "contract", "contact", "goal", "action", "incident"},
-    "other_am_on_team": {"goal", "action", "incident"},
+    "admin": EVERYTHING,
+    "owner": EVERYTHING,
+    "other_am_on_team": TEAM_WORK,
     "other_am": set(),
-    "member_on_team": {"goal", "action", "incident"},
+    "member_on_team": TEAM_WORK,
     "member": set(),
     "executive": set(),
     "viewer": set(),
