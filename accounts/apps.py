@@ -20,6 +20,9 @@ class AccountsConfig(AppConfig):
         register("accounts", "Accounts", "portfolio", order=10, icon="building-skyscraper")
         register("my_actions", "My actions", "my_actions", order=11, icon="clipboard-check")
         permissions.register()
+        from accounts import reports
+
+        reports.register()
         register_seeder(seed_accounts)
         for prefix, viewset, basename in api.ROUTES:
             register_api(prefix, viewset, basename=basename)

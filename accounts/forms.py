@@ -313,3 +313,25 @@ class CsvUploadForm(StyledFormMixin, forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError("The file is larger than 5 MB.")
         return upload
+
+
+class OperationsReviewForm(StyledFormMixin, forms.Form):
+    start = forms.DateField(widget=DATE, label="Period from")
+    end = forms.DateField(widget=DATE, label="to")
+    summary = forms.CharField(
+        required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What the customer should take away: the period in a few sentences.",
+    )  # fmt: skip
+    recommendations = forms.CharField(
+        required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What to fix or decide before it hurts, and who decides.",
+    )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end"):
+            if data["end"] < data["start"]:
+                self.add_error("end", "The period must end after it starts.")
+            elif (data["end"] - data["start"]).days > 730:
+                self.add_error("start", "A report covers at most two years.")
+        return data

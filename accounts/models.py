@@ -530,3 +530,16 @@ class ImportBatch(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class OperationsReviewNarrative(TenantOwned):
+    """The Customer Service Manager's own words for the account's Operations Review Report."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    summary = models.TextField(blank=True, max_length=10000)
+    recommendations = models.TextField(blank=True, max_length=10000)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "account"], name="opsreview_one_per_account")]

@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/recurring/<int:issue_id>/", views.recurring_edit, name="recurring_edit"),
     path("accounts/<int:account_id>/plan/goals/<int:goal_id>/", views.goal_edit, name="goal_edit"),
     path("accounts/<int:account_id>/plan/objectives/<int:objective_id>/", views.objective_edit, name="objective_edit"),
+    path("accounts/<int:account_id>/operations-review/", views.operations_review, name="operations_review"),
     path("my-actions/", views.my_actions, name="my_actions"),
     path("import/<slug:kind>/", views.import_upload, name="import_upload"),
     path("import/batches/<int:batch_id>/", views.import_preview, name="import_preview"),

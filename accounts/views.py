@@ -33,6 +33,7 @@ from accounts.forms import (
     GoalForm,
     IncidentForm,
     ObjectiveForm,
+    OperationsReviewForm,
     PlanReviewForm,
     ProgramSettingsForm,
     RecurringIssueForm,
@@ -760,6 +761,71 @@ def recurring_edit(request: HttpRequest, account_id: int, issue_id: int) -> Http
     incidents = issue.incidents.select_related("category").order_by("-opened_at")
     title = f"Recurring issue: {issue.category.name}"
     return _edit_page(request, account, form, title, "incidents", incidents=incidents)
+
+
+# --- Operations Review Report ---------------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def operations_review(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Edit the narrative, preview the report as HTML, render PDF versions and watch them become ready."""
+    from accounts import reports
+    from sam.documents.services import document_request, documents_of
+
+    account = _account(account_id)
+    start, end = reports.default_period()
+    narrative = reports.narrative_of(account)
+    initial = {"start": start, "end": end, "summary": narrative.summary, "recommendations": narrative.recommendations}
+    can_write = can(request, "account.edit_team_work", account)
+    can_request = can(request, "report.request")
+    form = OperationsReviewForm(request.POST or None, initial=initial)
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    if request.method == "POST":
+        if not (can_write or can_request):
+            require(request, "account.edit_team_work", account)
+        if form.is_valid():
+            data = form.cleaned_data
+            params = {"start": data["start"].isoformat(), "end": data["end"].isoformat()}
+            if can_write:
+                reports.narrative_save(
+                    account=account,
+                    summary=data["summary"],
+                    recommendations=data["recommendations"],
+                    acting_user=request.user,
+                )
+            if request.POST.get("action") == "render":
+                require(request, "report.request")
+                _, created = document_request(
+                    kind=reports.KIND, subject=account, params=params, acting_user=request.user
+                )
+                messages.success(
+                    request,
+                    "The PDF is being made; this page shows when it is ready."
+                    if created
+                    else "That report is already being made.",
+                )
+            else:
+                messages.success(request, "Saved.")
+            query = urlencode(params)
+            return redirect(reverse("operations_review", args=[request.tenant.slug, account.pk]) + "?" + query)
+    elif request.GET.get("start") and request.GET.get("end"):
+        params = {"start": request.GET["start"][:10], "end": request.GET["end"][:10]}
+        form = OperationsReviewForm(initial={**initial, **params})
+    from django.template.loader import render_to_string
+
+    preview = reports.operations_review_context(account, params)
+    context = {
+        "account": account,
+        "form": form,
+        # the very body the PDF prints
+        "preview_html": render_to_string("accounts/reports/_operations_review_body.html", preview),
+        "documents": documents_of(account, reports.KIND)[:20],
+        "can_write": can_write,
+        "can_request": can_request,
+        "active_nav": "accounts",
+    }
+    return render(request, "accounts/operations_review.html", context, status=400 if form.errors else 200)
 
 
 # --- CSV import ---------------------------------------------------------------------------------------

@@ -221,3 +221,53 @@ class AuditEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}#{self.object_id}"
+
+
+class Document(TenantOwned):
+    """A rendered report (PDF) about one subject: each render is a new version; older ones stay downloadable."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=60)
+    subject_type = models.CharField(max_length=60, help_text="app_label.model of what the document is about")
+    subject_id = models.PositiveBigIntegerField()
+    version = models.PositiveIntegerField()
+    params = models.JSONField(default=dict, blank=True, help_text="e.g. the period the report covers")
+    title = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to="documents/%Y/%m/", blank=True, max_length=300)
+    checksum = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "subject_type", "subject_id", "version"], name="document_unique_version"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "subject_type", "subject_id"], name="document_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RENDERING)
+
+    @property
+    def render_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds(), 1)
+        return None

@@ -131,6 +131,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "sam.tasks.send_outbound_email": {"queue": "email", "routing_key": "email"},
     "sam.tasks.send_platform_email": {"queue": "email", "routing_key": "email"},
+    "sam.documents.render_document": {"queue": "reports", "routing_key": "reports"},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -144,6 +145,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sam.outbox.flush": {"task": "sam.tasks.outbox_flush", "schedule": timedelta(minutes=1)},
     "sam.outbox.prune": {"task": "sam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=17)},
+    "sam.documents.stale": {"task": "sam.documents.sweep_stale", "schedule": timedelta(minutes=5)},
     "accounts.recurring_issues": {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),
@@ -290,6 +292,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO", required=False) or "INFO"},
     "loggers": {
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Django's own console handler would print request errors a second time.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

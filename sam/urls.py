@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from sam import views
 from sam.dashboard import views as dashboard_views
+from sam.documents import views as document_views
 from sam.forms import PasswordResetForm, SetPasswordForm
 
 auth_patterns = [
@@ -32,6 +33,9 @@ tenant_patterns = [
     path("admin/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("documents/<int:document_id>/", document_views.document_status, name="document_status"),
+    path("documents/<int:document_id>/download/", document_views.document_download, name="document_download"),
+    path("documents/<int:document_id>/preview/", document_views.document_preview, name="document_preview"),
 ]
 
 urlpatterns = [

@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 import accounts.models as acc
 from accounts import services as account_services
-from sam.models import ApiToken, AuditEvent, Membership, OutboundEmail
+from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
 from sam.tenancy.models import TenantOwned
@@ -59,6 +59,7 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "incident_id": acc.Incident,
     "objective_id": acc.PlanObjective,
     "batch_id": acc.ImportBatch,
+    "document_id": Document,
 }
 
 # Kwargs that are not object ids, with the value to use.
@@ -116,6 +117,17 @@ def _recurring() -> acc.RecurringIssue:
     return issue
 
 
+def _document() -> Document:
+    from django.core.files.base import ContentFile
+
+    document = Document.objects.create(
+        kind="operations_review", subject_type="accounts.account", subject_id=_account().pk, version=1,
+        title=f"{MARKER} report", status="ready",
+    )  # fmt: skip
+    document.file.save("alpha.pdf", ContentFile(b"%PDF-1.4 " + MARKER.encode()), save=True)
+    return document
+
+
 def _goal() -> acc.PlanGoal:
     return account_services.goal_add(account=_account(), title=f"{MARKER} goal")
 
@@ -156,6 +168,10 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
         recurring_issue=_recurring(), incident=_incident()
     )[0],
     acc.ImportBatch: lambda: acc.ImportBatch.objects.create(kind="accounts", rows=[{"name": MARKER}]),
+    acc.OperationsReviewNarrative: lambda: acc.OperationsReviewNarrative.objects.get_or_create(
+        account=_account(), defaults={"summary": MARKER}
+    )[0],
+    Document: _document,
 }
 
 

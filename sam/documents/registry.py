@@ -1,0 +1,35 @@
+"""Kinds of document, registered by the apps at start-up (no upward imports)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    key: str
+    label: str
+    subject_model: type[models.Model]
+    template: str  # the print layout; it includes the same partial the HTML preview shows
+    context: Callable[[Any, dict[str, Any]], dict[str, Any]]  # (subject, params) -> template context
+    title: Callable[[Any, dict[str, Any]], str]
+    page_url: Callable[[Any, str], str]  # (subject, tenant slug) -> the page where it is requested
+
+
+_kinds: dict[str, DocumentKind] = {}
+
+
+def register(kind: DocumentKind) -> None:
+    _kinds[kind.key] = kind
+
+
+def get(key: str) -> DocumentKind:
+    return _kinds[key]
+
+
+def subject_label(model: type[models.Model]) -> str:
+    return model._meta.label_lower

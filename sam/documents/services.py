@@ -1,0 +1,151 @@
+"""Requesting and rendering documents. Views, API and tasks call these."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from sam.documents import registry
+from sam.documents.pdf import html_to_pdf
+from sam.models import Document, User
+from sam.tenancy.context import current_tenant
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=10)  # a render (or a queued task) this old is presumed lost
+MAX_ATTEMPTS = 3
+
+
+def document_request(
+    *, kind: str, subject: Any, params: dict[str, Any] | None = None, acting_user: User | None
+) -> tuple[Document, bool]:
+    """Ask for a new version of a document; rendered by a worker after commit.
+
+    While one is queued or rendering for the same subject and parameters,
+    that one is returned and nothing new is queued.
+    """
+    spec = registry.get(kind)
+    params = params or {}
+    subject_type = registry.subject_label(spec.subject_model)
+    with transaction.atomic():
+        pending = (
+            Document.objects.select_for_update()
+            .filter(kind=kind, subject_type=subject_type, subject_id=subject.pk, params=params)
+            .filter(status__in=(Document.Status.QUEUED, Document.Status.RENDERING))
+            .first()
+        )
+        if pending is not None:
+            return pending, False
+        for _ in range(3):  # two requests at once: the unique version makes one of them retry
+            last = Document.objects.filter(kind=kind, subject_type=subject_type, subject_id=subject.pk).aggregate(
+                v=Max("version")
+            )["v"]
+            try:
+                with transaction.atomic():
+                    document = Document.objects.create(
+                        kind=kind,
+                        subject_type=subject_type,
+                        subject_id=subject.pk,
+                        version=(last or 0) + 1,
+                        params=params,
+                        title=spec.title(subject, params),
+                        requested_by=acting_user,
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise RuntimeError("Could not allocate a document version.")
+        from sam.documents.tasks import render_document
+
+        render_document.delay_on_commit(document.tenant_id, document.pk)
+    return document, True
+
+
+def document_html(document: Document) -> str:
+    """The print HTML of a document, from its registered kind (also used by the preview and tests)."""
+    spec = registry.get(document.kind)
+    subject = spec.subject_model.objects.get(pk=document.subject_id)  # type: ignore[attr-defined]
+    context = spec.context(subject, document.params)
+    context.update({"document": document, "tenant": current_tenant(), "generated_at": timezone.now()})
+    return render_to_string(spec.template, context)
+
+
+def document_claim(document_id: int) -> Document | None:
+    """Mark a queued (or stale) document as rendering, committed; None if someone else has it or it is done."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = (
+            Document.objects.filter(pk=document_id)
+            .filter(
+                Q(status=Document.Status.QUEUED) | Q(status=Document.Status.RENDERING, started_at__lt=now - STALE_AFTER)
+            )
+            .update(status=Document.Status.RENDERING, started_at=now, attempts=F("attempts") + 1, error="")
+        )
+        if not claimed:
+            return None
+        return Document.objects.get(pk=document_id)
+
+
+def document_render(document: Document) -> Document:
+    """Render and store the PDF; record a readable failure instead of raising for anything but transient errors."""
+    if document.attempts > MAX_ATTEMPTS:
+        return document_fail(document, "Rendering stopped several times in a row; ask again later.")
+    html = document_html(document)
+    pdf, pages, refused = html_to_pdf(html)
+    if refused:
+        log.warning("document %s: refused %d external resources", document.pk, len(refused))
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        name = f"{locked.kind}-{locked.subject_id}-v{locked.version}.pdf"
+        locked.file.save(name, ContentFile(pdf), save=False)
+        locked.checksum = hashlib.sha256(pdf).hexdigest()
+        locked.size = len(pdf)
+        locked.pages = pages
+        locked.status = Document.Status.READY
+        locked.finished_at = timezone.now()
+        locked.save()
+    return locked
+
+
+def document_fail(document: Document, message: str) -> Document:
+    Document.objects.filter(pk=document.pk).update(
+        status=Document.Status.FAILED, error=message[:2000], finished_at=timezone.now()
+    )
+    document.refresh_from_db()
+    return document
+
+
+def documents_sweep_stale(*, now: Any = None) -> list[int]:
+    """Documents whose render or task was lost (worker killed): back in the queue, or failed after retries.
+
+    Returns the ids to enqueue again (the caller enqueues after commit).
+    """
+    now = now or timezone.now()
+    stale = Document.objects.filter(
+        Q(status=Document.Status.RENDERING, started_at__lt=now - STALE_AFTER)
+        | Q(status=Document.Status.QUEUED, requested_at__lt=now - STALE_AFTER)
+    )
+    again: list[int] = []
+    for document in stale.select_for_update(skip_locked=True):
+        if document.attempts >= MAX_ATTEMPTS:
+            document_fail(document, "Rendering stopped several times in a row; ask again later.")
+        else:
+            Document.objects.filter(pk=document.pk).update(status=Document.Status.QUEUED, requested_at=now)
+            again.append(document.pk)
+    return again
+
+
+def documents_of(subject: Any, kind: str) -> Any:
+    spec = registry.get(kind)
+    return Document.objects.filter(
+        kind=kind, subject_type=registry.subject_label(spec.subject_model), subject_id=subject.pk
+    ).select_related("requested_by")

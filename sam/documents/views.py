@@ -1,0 +1,45 @@
+"""Document pages shared by every report: live status (htmx polling), download, inline preview."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from sam.models import Document
+from sam.permissions import tenant_view
+
+
+def _document(document_id: int) -> Document:
+    document = Document.objects.filter(pk=document_id).select_related("requested_by").first()
+    if document is None:
+        raise Http404
+    return document
+
+
+@tenant_view("report.view")
+def document_status(request: HttpRequest, document_id: int) -> HttpResponse:
+    """One document's row; while it is queued or rendering the row asks again every two seconds."""
+    return render(request, "documents/_document_row.html", {"d": _document(document_id)})
+
+
+@tenant_view("report.view")
+def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
+    return _file(_document(document_id), inline=False)
+
+
+@tenant_view("report.view")
+def document_preview(request: HttpRequest, document_id: int) -> HttpResponse:
+    """The PDF shown inside our own page (the only place it may be framed)."""
+    response = _file(_document(document_id), inline=True)
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    return response
+
+
+def _file(document: Document, *, inline: bool) -> HttpResponse:
+    if document.status != Document.Status.READY or not document.file:
+        raise Http404("This document is not ready.")
+    filename = f"{document.title[:80]} v{document.version}.pdf".replace("/", "-")
+    return FileResponse(
+        document.file.open("rb"), as_attachment=not inline, filename=filename, content_type="application/pdf"
+    )

@@ -1,0 +1,298 @@
+"""The PDF pipeline: versions, rendering, failures, stale renders, safety, downloads; and the Operations Review."""
+
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from accounts import reports, services
+from accounts.models import ActionItem, IncidentCategory
+from sam.documents import services as documents
+from sam.documents.pdf import html_to_pdf
+from sam.documents.tasks import documents_sweep_stale_all, render_document
+from sam.models import Document
+from sam.roles import Role
+from tests.accounts.conftest import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(document: Document) -> str:
+    with document.file.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def request_and_render(world, account, params=None, *, capture):
+    with world.ctx(), capture(execute=False) as callbacks:
+        document, created = documents.document_request(
+            kind=reports.KIND, subject=account, params=params or {}, acting_user=world.admin
+        )
+    assert created and len(callbacks) == 1
+    assert render_document.apply(args=[world.tenant.pk, document.pk]).result == "ready"
+    with world.ctx():
+        document.refresh_from_db()
+    return document
+
+
+def test_operations_review_renders_with_its_content(tenant_a, account_a, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    with tenant_a.ctx():
+        cat = IncidentCategory.objects.get(name="Outage")
+        for n in range(3):
+            services.incident_record(
+                account=account_a,
+                data={"category": cat, "summary": f"Portal down {n}", "opened_at": now - timedelta(days=5 + n),
+                      "resolved_at": now - timedelta(days=5 + n) + timedelta(hours=2), "external_ref": f"INC-{n}"},
+            )  # fmt: skip
+        item, _ = services.action_item_add(account=account_a, title="Patch the load balancer")
+        services.action_item_update(item=item, data={"status": "done"}, acting_user=None)
+        services.action_item_add(account=account_a, title="Late thing", due=timezone.localdate() - timedelta(days=3))
+        reports.narrative_save(
+            account=account_a, summary="A calm quarter <script>x</script>", recommendations="Upgrade storage",
+            acting_user=None,
+        )  # fmt: skip
+    document = request_and_render(tenant_a, account_a, capture=django_capture_on_commit_callbacks)
+    assert document.status == "ready" and document.pages >= 1 and len(document.checksum) == 64
+    text = pdf_text(document)
+    for expected in ("Operations Review: Globex", "Alpha Supplies", "A calm quarter <script>x</script>",
+                     "Portal down 1", "INC-2", "Patch the load balancer", "Late thing", "Upgrade storage",
+                     "Page 1 of", "Outage"):  # fmt: skip
+        assert expected in text, expected
+
+
+def test_pdf_pages_become_png(tenant_a, account_a, django_capture_on_commit_callbacks, tmp_path):
+    document = request_and_render(tenant_a, account_a, capture=django_capture_on_commit_callbacks)
+    pdf = tmp_path / "report.pdf"
+    with document.file.open("rb") as handle:
+        pdf.write_bytes(handle.read())
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True, timeout=60)
+    assert len(list(tmp_path.glob("page-*.png"))) == document.pages
+
+
+def test_same_request_while_queued_renders_once_then_versions(tenant_a, account_a, django_capture_on_commit_callbacks):
+    with tenant_a.ctx(), django_capture_on_commit_callbacks() as callbacks:
+        first, created1 = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+        second, created2 = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+    assert (first.pk, created1, created2) == (second.pk, True, False)
+    assert len(callbacks) == 1
+    render_document.apply(args=[tenant_a.tenant.pk, first.pk])
+    with tenant_a.ctx():
+        third, created3 = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+    assert created3 and third.version == 2
+    # A second delivery of the same task renders nothing twice.
+    assert render_document.apply(args=[tenant_a.tenant.pk, first.pk]).result == "not-mine"
+
+
+def test_failure_is_readable_and_not_retried(tenant_a, account_a, monkeypatch):
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+
+    def broken(document):
+        raise ValueError("bad data in the template")
+
+    monkeypatch.setattr(documents, "document_html", broken)
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "failed"
+    with tenant_a.ctx():
+        document.refresh_from_db()
+    assert document.status == "failed" and "bad data in the template" in document.error and not document.file
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "not-mine"
+
+
+def test_stale_render_is_requeued_then_given_up(tenant_a, account_a, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr(render_document, "delay_on_commit", lambda t, d: enqueued.append(d))
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+        # A worker claimed it and was killed mid-render.
+        documents.document_claim(document.pk)
+        Document.objects.filter(pk=document.pk).update(started_at=timezone.now() - timedelta(minutes=30))
+    enqueued.clear()  # (the request itself enqueued one)
+    assert documents_sweep_stale_all() == 1 and enqueued == [document.pk]
+    with tenant_a.ctx():
+        assert Document.objects.get(pk=document.pk).status == "queued"
+        Document.objects.filter(pk=document.pk).update(
+            status="rendering", attempts=3, started_at=timezone.now() - timedelta(minutes=30)
+        )
+    documents_sweep_stale_all()
+    with tenant_a.ctx():
+        stuck = Document.objects.get(pk=document.pk)
+    assert stuck.status == "failed" and "several times" in stuck.error
+
+
+def test_redelivered_task_renders_a_stale_claim(tenant_a, account_a):
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+        documents.document_claim(document.pk)
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "not-mine"  # still fresh
+    with tenant_a.ctx():
+        Document.objects.filter(pk=document.pk).update(started_at=timezone.now() - timedelta(minutes=30))
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
+
+
+class Listener:
+    """A local HTTP server that records every connection (none may come)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.hits += 1
+            conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n")
+            conn.close()
+
+    def close(self) -> None:
+        self.stop = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+def test_rendering_fetches_nothing_but_static_files():
+    listener = Listener()
+    try:
+        evil = f"""<html><head>
+          <link rel="stylesheet" href="http://127.0.0.1:{listener.port}/x.css">
+          <style>@import url("http://127.0.0.1:{listener.port}/imported.css");
+                 body {{ background: url("file:///etc/passwd"); }}</style>
+          <link rel="attachment" href="file:///etc/passwd">
+          <link rel="attachment" href="http://127.0.0.1:{listener.port}/redirects-to-passwd">
+        </head><body>
+          <img src="http://127.0.0.1:{listener.port}/pixel.png">
+          <img src="/static/../../etc/passwd">
+          <a rel="attachment" href="/etc/passwd">x</a>
+          <img src="/static/img/logo.svg"><p>Hello</p>
+        </body></html>"""
+        pdf, pages, refused = html_to_pdf(evil)
+    finally:
+        listener.close()
+    assert listener.hits == 0
+    reader = PdfReader(io.BytesIO(pdf))
+    assert pages == 1 and "Hello" in reader.pages[0].extract_text()
+    assert reader.attachments == {}
+    assert b"root:" not in pdf
+    assert any("127.0.0.1" in url for url in refused) and any("passwd" in url for url in refused)
+
+
+def test_user_text_is_escaped_in_the_report(tenant_a, account_a, django_capture_on_commit_callbacks):
+    listener = Listener()
+    try:
+        with tenant_a.ctx():
+            reports.narrative_save(
+                account=account_a,
+                summary=f'<img src="http://127.0.0.1:{listener.port}/p.png"><link rel=attachment href=file:///etc/passwd>',
+                recommendations=f'<style>@import "http://127.0.0.1:{listener.port}/a.css";</style>',
+                acting_user=None,
+            )
+        document = request_and_render(tenant_a, account_a, capture=django_capture_on_commit_callbacks)
+    finally:
+        listener.close()
+    assert listener.hits == 0
+    assert "<link rel=attachment href=file:///etc/passwd>" in pdf_text(document)  # shown as text
+
+
+def test_download_preview_and_status_are_tenant_scoped(
+    tenant_a, tenant_b, account_a, client_for, django_capture_on_commit_callbacks
+):
+    document = request_and_render(tenant_a, account_a, capture=django_capture_on_commit_callbacks)
+    client = client_for(tenant_a.users[Role.VIEWER])
+    download = client.get(reverse("document_download", args=["alpha", document.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    preview = client.get(reverse("document_preview", args=["alpha", document.pk]))
+    assert preview.status_code == 200 and preview["Content-Disposition"].startswith("inline")
+    assert preview["X-Frame-Options"] == "SAMEORIGIN"
+    row = client.get(reverse("document_status", args=["alpha", document.pk])).content.decode()
+    assert "ready" in row and "hx-trigger" not in row
+    outsider = client_for(tenant_b.admin)
+    for name in ("document_download", "document_preview", "document_status"):
+        assert outsider.get(reverse(name, args=["bravo", document.pk])).status_code == 404
+    assert not Path(document.file.path).is_relative_to(Path(__file__).parents[2] / "static")
+
+
+def test_in_progress_row_polls(tenant_a, account_a, client_for):
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+    row = client_for(tenant_a.admin).get(reverse("document_status", args=["alpha", document.pk])).content.decode()
+    assert 'hx-trigger="every 2s"' in row and "queued" in row
+    response = client_for(tenant_a.admin).get(reverse("document_download", args=["alpha", document.pk]))
+    assert response.status_code == 404  # not ready yet
+
+
+def test_operations_review_page(tenant_a, account_a, client_for, django_capture_on_commit_callbacks):
+    path = reverse("operations_review", args=["alpha", account_a.pk])
+    member = tenant_a.users[Role.MEMBER]
+    with tenant_a.ctx():
+        services.team_assign(account=account_a, user_id=member.pk, role="customer_service_manager")
+    client = client_for(member)
+    assert b"No PDF made yet" in client.get(path).content
+    data = {"start": "2026-08-01", "end": "2026-10-31", "summary": "Stable quarter", "recommendations": "",
+            "action": "save"}  # fmt: skip
+    assert client.post(path, data).status_code == 302
+    assert b"Stable quarter" in client.get(path).content  # the preview shows it
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(path, {**data, "action": "render"})
+    assert response.status_code == 302 and len(callbacks) == 1
+    with tenant_a.ctx():
+        document = Document.objects.get()
+    assert document.params == {"start": "2026-08-01", "end": "2026-10-31"}
+    bad = client.post(path, {**data, "end": "2026-01-01"})
+    assert bad.status_code == 400 and b"must end after it starts" in bad.content
+    viewer = client_for(tenant_a.users[Role.VIEWER])
+    assert viewer.get(path).status_code == 200
+    assert viewer.post(path, {**data, "action": "render"}).status_code == 403
+
+
+def test_report_data_gathering_query_count_is_constant(tenant_a, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small, large = make_account(tenant_a, "Small"), make_account(tenant_a, "Large")
+    now = timezone.now()
+
+    def fill(account, count):
+        today = timezone.localdate()
+        with tenant_a.ctx():
+            cat = IncidentCategory.objects.get(name="Outage")
+            term = {"title": "MSA", "start": today - timedelta(days=700), "end": today + timedelta(days=100)}
+            services.contract_save(account=account, data=term)
+            for n in range(count):
+                opened = now - timedelta(days=3, hours=n)
+                resolved = {"category": cat, "summary": f"i{n}", "opened_at": opened,
+                            "resolved_at": opened + timedelta(hours=1)}  # fmt: skip
+                services.incident_record(account=account, data=resolved)
+                aging = {"category": cat, "summary": f"open{n}", "opened_at": now - timedelta(days=30)}
+                services.incident_record(account=account, data=aging)
+                item, _ = services.action_item_add(account=account, title=f"a{n}", due=today - timedelta(days=1))
+                if n % 2:
+                    services.action_item_update(item=item, data={"status": ActionItem.Status.DONE}, acting_user=None)
+
+    fill(small, 1)
+    fill(large, 40)
+    with tenant_a.ctx():
+        with CaptureQueriesContext(connection) as few:
+            reports.operations_review_context(small, {})
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            context = reports.operations_review_context(large, {})
+    assert len(context["resolved"]) == 40 and len(context["overdue"]) == 20
