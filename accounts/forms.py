@@ -335,3 +335,19 @@ class OperationsReviewForm(StyledFormMixin, forms.Form):
             elif (data["end"] - data["start"]).days > 730:
                 self.add_error("start", "A report covers at most two years.")
         return data
+
+
+class LogoForm(StyledFormMixin, forms.Form):
+    logo = forms.FileField(label="Logo for reports", help_text="PNG, JPEG or SVG, up to 256 KB.")
+
+    def clean_logo(self) -> Any:
+        from sam.documents.logos import MAX_LOGO_BYTES, logo_type
+
+        upload = self.cleaned_data["logo"]
+        if upload.size > MAX_LOGO_BYTES:
+            raise forms.ValidationError("The logo is larger than 256 KB.")
+        head = upload.read(4096)
+        upload.seek(0)
+        if not logo_type(head):
+            raise forms.ValidationError("Use a PNG, JPEG or SVG image.")
+        return upload

@@ -32,6 +32,7 @@ from accounts.forms import (
     DeliverableForm,
     GoalForm,
     IncidentForm,
+    LogoForm,
     ObjectiveForm,
     OperationsReviewForm,
     PlanReviewForm,
@@ -898,6 +899,18 @@ def program_settings(request: HttpRequest) -> HttpResponse:
             form.save()
             messages.success(request, "Program settings saved.")
             return redirect("program_settings", tenant.slug)
+        if action == "logo":
+            logo_form = LogoForm(request.POST, request.FILES)
+            if logo_form.is_valid():
+                if tenant.logo:
+                    tenant.logo.delete(save=False)
+                tenant.logo.save(
+                    f"tenant-{tenant.pk}-{logo_form.cleaned_data['logo'].name[-40:]}", logo_form.cleaned_data["logo"]
+                )
+                messages.success(request, "Logo saved: it appears on every report.")
+                return redirect("program_settings", tenant.slug)
+            messages.error(request, " ".join(logo_form.errors.get("logo", ["Choose an image."])))
+            return redirect("program_settings", tenant.slug)
         if action in ("tier", "criterion", "category"):
             try:
                 _program_list_change(request, action)
@@ -913,6 +926,8 @@ def program_settings(request: HttpRequest) -> HttpResponse:
         "categories": IncidentCategory.objects.all(),
         "active_nav": "admin",
         "strategic_count": services.strategic_count(),
+        "logo_form": LogoForm(),
+        "logo_data": tenant.logo_data_uri(),
     }
     return render(request, "accounts/program_settings.html", context, status=400 if form.errors else 200)
 

@@ -45,12 +45,29 @@ class Tenant(models.Model):
     review_stale_days = models.PositiveSmallIntegerField(
         default=90, help_text="Deliverables and account plans not reviewed for this long are flagged."
     )
+    logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def logo_data_uri(self) -> str:
+        """The logo inlined for reports (the PDF renderer fetches no files)."""
+        if not self.logo:
+            return ""
+        import base64
+
+        from sam.documents.logos import logo_type
+
+        try:
+            with self.logo.open("rb") as handle:
+                data = handle.read()
+        except OSError:
+            return ""
+        kind = logo_type(data)
+        return f"data:{kind};base64,{base64.b64encode(data).decode()}" if kind else ""
 
     @property
     def portfolio_cap(self) -> int:

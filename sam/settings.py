@@ -236,8 +236,26 @@ STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(BASE_DIR / "var" / "media"), required=False))
 MEDIA_URL = "/media-not-served/"
+# Uploaded files and rendered documents: local files by default; S3-compatible
+# storage (AWS, MinIO, Ceph...) with FILE_STORAGE=s3 and the AWS_* variables.
+FILE_STORAGE = env.string("FILE_STORAGE", "local", required=False) or "local"
+_default_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if FILE_STORAGE == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.string("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.string("AWS_S3_ENDPOINT_URL", "", required=False) or None,
+            "region_name": env.string("AWS_S3_REGION_NAME", "", required=False) or None,
+            "access_key": env.string("AWS_ACCESS_KEY_ID", "", required=False) or None,
+            "secret_key": env.string("AWS_SECRET_ACCESS_KEY", "", required=False) or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
