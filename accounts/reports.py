@@ -140,6 +140,7 @@ def operations_review_context(account: Account, params: dict[str, Any]) -> dict[
         "narrative": narrative_of(account),
         "by_category": [{**row, "avg_hours": _hours(row["avg"])} for row in by_category],
         "resolved": [(i, _hours(i.took)) for i in resolved_list],
+        "resolved_total": sum(row["count"] for row in by_category),
         "done_actions": done_actions,
         "deliverables": deliverables,
         "recurring_closed": [r for r in recurring if r.status == RecurringIssue.Status.CLOSED],

@@ -258,6 +258,8 @@ class Document(TenantOwned):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The Celery task id rendering it: a redelivery of that same task (worker killed) takes over at once.
+    render_token = models.CharField(max_length=64, blank=True)
     requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -79,16 +79,29 @@ def document_html(document: Document) -> str:
     return render_to_string(spec.template, context)
 
 
-def document_claim(document_id: int) -> Document | None:
-    """Mark a queued (or stale) document as rendering, committed; None if someone else has it or it is done."""
+def document_claim(document_id: int, *, token: str = "") -> Document | None:
+    """Mark a document as rendering (committed) for the task with this token; None if it is not ours.
+
+    Ours: queued, or rendering by this very task (a redelivery after its
+    worker was killed), or rendering so long that its worker must be gone.
+    """
     now = timezone.now()
+    mine = Q(status=Document.Status.RENDERING, render_token=token) if token else Q(pk__in=[])
     with transaction.atomic():
         claimed = (
             Document.objects.filter(pk=document_id)
             .filter(
-                Q(status=Document.Status.QUEUED) | Q(status=Document.Status.RENDERING, started_at__lt=now - STALE_AFTER)
+                Q(status=Document.Status.QUEUED)
+                | Q(status=Document.Status.RENDERING, started_at__lt=now - STALE_AFTER)
+                | mine
             )
-            .update(status=Document.Status.RENDERING, started_at=now, attempts=F("attempts") + 1, error="")
+            .update(
+                status=Document.Status.RENDERING,
+                started_at=now,
+                attempts=F("attempts") + 1,
+                error="",
+                render_token=token,
+            )
         )
         if not claimed:
             return None

@@ -34,7 +34,7 @@ def render_document(self: DjangoTask, tenant_id: int, document_id: int) -> str:
         return "no-tenant"
     # Short transactions: the page sees "rendering" while the PDF is made.
     with tenant_context(tenant):
-        document = services.document_claim(document_id)
+        document = services.document_claim(document_id, token=self.request.id or "")
     if document is None:
         return "not-mine"
     try:

@@ -129,6 +129,16 @@ def test_stale_render_is_requeued_then_given_up(tenant_a, account_a, monkeypatch
     assert stuck.status == "failed" and "several times" in stuck.error
 
 
+def test_a_redelivery_of_the_same_task_takes_over_at_once(tenant_a, account_a):
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+        documents.document_claim(document.pk, token="task-1")  # the first delivery, then its worker died
+    other = render_document.apply(args=[tenant_a.tenant.pk, document.pk], task_id="task-2")
+    assert other.result == "not-mine"  # another task may not steal a fresh claim
+    again = render_document.apply(args=[tenant_a.tenant.pk, document.pk], task_id="task-1")
+    assert again.result == "ready"
+
+
 def test_redelivered_task_renders_a_stale_claim(tenant_a, account_a):
     with tenant_a.ctx():
         document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
@@ -296,3 +306,47 @@ def test_report_data_gathering_query_count_is_constant(tenant_a, django_assert_m
         with django_assert_max_num_queries(len(few.captured_queries)):
             context = reports.operations_review_context(large, {})
     assert len(context["resolved"]) == 40 and len(context["overdue"]) == 20
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_render_then_the_redelivered_task_finishes(tenant_a):
+    """SIGKILL a real worker while it renders: the stale-render sweep (tick) puts it back, a worker renders it.
+
+    (A redelivery of the same task takes over the claim at once; see the in-process test above.)"""
+    import os
+    import signal
+
+    from accounts.models import Incident
+    from tests.worker import celery_worker, wait_for
+
+    account = make_account(tenant_a, "Big")
+    now = timezone.now()
+    with tenant_a.ctx():
+        cat = IncidentCategory.objects.get(name="Outage")
+        Incident.objects.bulk_create(
+            Incident(account=account, category=cat, summary=f"Request {n}", tenant_id=tenant_a.tenant.pk,
+                     opened_at=now - timedelta(days=2, minutes=n), resolved_at=now - timedelta(days=1, minutes=n))
+            for n in range(700)
+        )  # fmt: skip
+
+    def status():
+        with tenant_a.ctx():
+            return Document.objects.values_list("status", "attempts").get()
+
+    with celery_worker(queues="reports") as worker:
+        with tenant_a.ctx():
+            documents.document_request(kind=reports.KIND, subject=account, acting_user=None)
+        assert wait_for(lambda: status()[0] == "rendering", timeout=30)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert status()[0] == "rendering"  # the killed render left it claimed
+    with tenant_a.ctx():  # ten minutes later, nobody has finished it
+        Document.objects.update(started_at=timezone.now() - timedelta(minutes=11))
+    with celery_worker(queues="reports"):
+        assert documents_sweep_stale_all() == 1
+        assert wait_for(lambda: status()[0] == "ready", timeout=90), status()
+    assert status() == ("ready", 2)
+    with tenant_a.ctx():
+        assert Document.objects.count() == 1
+        assert Document.objects.get().pages > 5
