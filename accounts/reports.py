@@ -28,9 +28,11 @@ from sam.charts import Bar, bar_chart
 from sam.documents import registry
 
 KIND = "operations_review"
+LIST_LIMIT = 300  # rows per table; a longer list says how many more there are
 AGING_DAYS = 7
 MILESTONE_DAYS = 90
 RENEWAL_DAYS = 180
+MAX_PERIOD_DAYS = 730
 
 
 def default_period(today: date | None = None) -> tuple[date, date]:
@@ -40,9 +42,12 @@ def default_period(today: date | None = None) -> tuple[date, date]:
 
 def period_of(params: dict[str, Any]) -> tuple[date, date]:
     """The report's period from its parameters (ISO dates), else the last 90 days."""
-    start = parse_date(str(params.get("start", ""))) if params.get("start") else None
-    end = parse_date(str(params.get("end", ""))) if params.get("end") else None
-    if start is None or end is None or end < start:
+    try:
+        start = parse_date(str(params.get("start", ""))[:10]) if params.get("start") else None
+        end = parse_date(str(params.get("end", ""))[:10]) if params.get("end") else None
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        return default_period()
+    if start is None or end is None or end < start or (end - start).days > MAX_PERIOD_DAYS:
         return default_period()
     return start, end
 
@@ -98,11 +103,8 @@ def operations_review_context(account: Account, params: dict[str, Any]) -> dict[
         .annotate(incident_count=Count("links"))
         .order_by("status", "-opened_at")
     )
-    overdue = list(
-        ActionItem.objects.filter(account=account, status__in=ActionItem.OPEN_STATUSES, due__lt=today)
-        .select_related("owner")
-        .order_by("due")[:300]
-    )
+    overdue_qs = ActionItem.objects.filter(account=account, status__in=ActionItem.OPEN_STATUSES, due__lt=today)
+    overdue = list(overdue_qs.select_related("owner").order_by("due")[:LIST_LIMIT])
     aging = list(
         Incident.objects.filter(
             account=account, resolved_at__isnull=True, opened_at__lt=now - timedelta(days=AGING_DAYS)
@@ -146,6 +148,7 @@ def operations_review_context(account: Account, params: dict[str, Any]) -> dict[
         "recurring_closed": [r for r in recurring if r.status == RecurringIssue.Status.CLOSED],
         "recurring_open": open_recurring,
         "overdue": overdue,
+        "overdue_total": overdue_qs.count() if len(overdue) == LIST_LIMIT else len(overdue),
         "aging": aging,
         "milestones": sorted(milestones, key=lambda m: m["when"]),
         "renewal_risk": risk_reasons,

@@ -810,9 +810,16 @@ def operations_review(request: HttpRequest, account_id: int) -> HttpResponse:
                 messages.success(request, "Saved.")
             query = urlencode(params)
             return redirect(reverse("operations_review", args=[request.tenant.slug, account.pk]) + "?" + query)
-    elif request.GET.get("start") and request.GET.get("end"):
-        params = {"start": request.GET["start"][:10], "end": request.GET["end"][:10]}
-        form = OperationsReviewForm(initial={**initial, **params})
+    elif request.GET.get("start") or request.GET.get("end"):
+        period = OperationsReviewForm(
+            {**initial, "start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
+        )
+        if period.is_valid():
+            params = {"start": period.cleaned_data["start"].isoformat(), "end": period.cleaned_data["end"].isoformat()}
+            form = OperationsReviewForm(initial={**initial, **params})
+        else:
+            form = period  # show why the period was not used
+            form.fields["summary"].initial = initial["summary"]
     from django.template.loader import render_to_string
 
     preview = reports.operations_review_context(account, params)

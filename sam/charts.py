@@ -22,16 +22,24 @@ class Bar:
     note: str = ""  # shown after the value, e.g. "avg 3.2 h to resolve"
 
 
+def _value_text(bar: Bar, unit: str) -> str:
+    return f"{bar.value:g}{unit}" + (f" · {bar.note}" if bar.note else "")
+
+
 def bar_chart(title: str, bars: Sequence[Bar], *, unit: str = "", width: int = 560) -> SafeString:
     """Horizontal bars with their labels and values written out."""
     row, label_w, pad = 26, 170, 8
     height = max(1, len(bars)) * row + 2 * pad
     top = max((b.value for b in bars), default=0) or 1
-    plot_w = width - label_w - 150
+    # Room for the longest value text (about 7 px a character at 12 px), then the bars get the rest.
+    value_w = max((len(_value_text(b, unit)) for b in bars), default=0) * 7 + 12
+    plot_w = max(120, width - label_w - value_w)
+    width = label_w + plot_w + value_w
+    chart_id = f"chart-{abs(hash((title, tuple(bars)))) % 10**8}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sam-chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" aria-labelledby="chart-title">',
-        f"<title>{escape(title)}</title>",
+        f'width="{width}" height="{height}" aria-labelledby="{chart_id}">',
+        f'<title id="{chart_id}">{escape(title)}</title>',
         "<desc>"
         + escape("; ".join(f"{b.label}: {b.value:g}{unit} {b.note}".strip() for b in bars) or "no data")
         + "</desc>",
@@ -44,10 +52,10 @@ def bar_chart(title: str, bars: Sequence[Bar], *, unit: str = "", width: int = 5
         colour = PALETTE[i % len(PALETTE)]
         parts += [
             f'<text x="{label_w - 6}" y="{y + 16}" font-size="12" text-anchor="end" fill="#1d273b">'
-            f"{escape(bar.label[:28])}</text>",
+            f"{escape(bar.label if len(bar.label) <= 26 else bar.label[:25] + '…')}</text>",
             f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="{row - 10}" rx="3" fill="{colour}"/>',
             f'<text x="{label_w + length + 6:.1f}" y="{y + 16}" font-size="12" fill="#1d273b">'
-            f"{bar.value:g}{escape(unit)}{(' · ' + escape(bar.note)) if bar.note else ''}</text>",
+            f"{escape(_value_text(bar, unit))}</text>",
         ]
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (every text piece above is escaped)

@@ -262,6 +262,7 @@ class Document(TenantOwned):
     render_token = models.CharField(max_length=64, blank=True)
     requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now, help_text="When it last entered the render queue.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to="documents/%Y/%m/", blank=True, max_length=300)
@@ -284,6 +285,11 @@ class Document(TenantOwned):
     @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RENDERING)
+
+    @property
+    def period_label(self) -> str:
+        start, end = self.params.get("start"), self.params.get("end")
+        return f"{start} to {end}" if start and end else ""
 
     @property
     def render_seconds(self) -> float | None:

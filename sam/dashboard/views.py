@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import RENEWAL_WINDOW_DAYS, Account, ActionItem, Contract, RecurringIssue, TeamRole
 from accounts.selectors import portfolio
+from sam.charts import Bar, bar_chart
 from sam.permissions import can, tenant_view
 
 
@@ -24,7 +25,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         mine_overdue=Count("pk", filter=Q(owner=request.user, due__lt=today)),
     )
     ranked = list(portfolio(stale_days=request.tenant.review_stale_days, today=today)[:100])
+    busiest = sorted((a for a in ranked if a.open_actions), key=lambda a: (-a.open_actions, a.name))[:8]
     context = {
+        "actions_chart": bar_chart(
+            "Open actions by account",
+            [Bar(a.name, a.open_actions, f"{a.overdue_actions} overdue" if a.overdue_actions else "") for a in busiest],
+        ),
         "active_nav": "dashboard",
         "can_manage_members": can(request, "tenant.manage_members"),
         "account_count": len(ranked),

@@ -11,7 +11,9 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -34,13 +36,27 @@ class StaticOnlyFetcher(URLFetcher):
             return super().fetch(url, headers)
         if url.startswith(STATIC_PREFIX):
             relative = url[len(STATIC_PREFIX) :].split("?", 1)[0].split("#", 1)[0]
-            found = finders.find(relative) if relative and ".." not in relative else None
-            if found:
-                path = Path(found)
+            path = static_file(relative)
+            if path is not None:
                 content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
         self.refused.append(url[:200])
         raise FetchRefused(f"Only the product's own static files may be used in a document: {url[:200]}")
+
+
+def static_file(relative: str) -> Path | None:
+    """A file of the project's static files: collected (hashed names in production) or found in the sources."""
+    if not relative or relative.startswith("/") or ".." in relative.split("/") or "\\" in relative:
+        return None
+    root = Path(settings.STATIC_ROOT).resolve()
+    collected = (root / relative).resolve()
+    if collected.is_relative_to(root) and collected.is_file():
+        return collected
+    try:
+        found = finders.find(relative)
+    except SuspiciousFileOperation:
+        return None
+    return Path(found) if found else None
 
 
 def html_to_pdf(html: str) -> tuple[bytes, int, list[str]]:

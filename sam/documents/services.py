@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -20,7 +20,9 @@ from sam.tenancy.context import current_tenant
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=10)  # a render (or a queued task) this old is presumed lost
+# A render is cut off after 150 s (the task's time limit); one older than this has lost its worker.
+STALE_AFTER = timedelta(minutes=3)
+QUEUED_TOO_LONG = timedelta(minutes=10)  # a queued document whose task never arrived
 MAX_ATTEMPTS = 3
 
 
@@ -29,17 +31,23 @@ def document_request(
 ) -> tuple[Document, bool]:
     """Ask for a new version of a document; rendered by a worker after commit.
 
-    While one is queued or rendering for the same subject and parameters,
-    that one is returned and nothing new is queued.
+    While one is still queued for the same subject and parameters, that one
+    is returned and nothing new is queued (it will pick up the latest data
+    when it renders). Requests at the same moment are serialised by a
+    transaction-level advisory lock on the subject.
     """
     spec = registry.get(kind)
     params = params or {}
     subject_type = registry.subject_label(spec.subject_model)
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"document:{subject.tenant_id}:{kind}:{subject_type}:{subject.pk}"],
+            )
         pending = (
-            Document.objects.select_for_update()
-            .filter(kind=kind, subject_type=subject_type, subject_id=subject.pk, params=params)
-            .filter(status__in=(Document.Status.QUEUED, Document.Status.RENDERING))
+            Document.objects.filter(kind=kind, subject_type=subject_type, subject_id=subject.pk, params=params)
+            .filter(status=Document.Status.QUEUED)
             .first()
         )
         if pending is not None:
@@ -108,14 +116,16 @@ def document_claim(document_id: int, *, token: str = "") -> Document | None:
         return Document.objects.get(pk=document_id)
 
 
-def document_render(document: Document) -> Document:
-    """Render and store the PDF; record a readable failure instead of raising for anything but transient errors."""
+def document_prepare(document: Document) -> str | None:
+    """The HTML to render, or None when the document has been tried too often (then it is failed)."""
     if document.attempts > MAX_ATTEMPTS:
-        return document_fail(document, "Rendering stopped several times in a row; ask again later.")
-    html = document_html(document)
-    pdf, pages, refused = html_to_pdf(html)
-    if refused:
-        log.warning("document %s: refused %d external resources", document.pk, len(refused))
+        document_fail(document, "Rendering stopped several times in a row; ask again later.")
+        return None
+    return document_html(document)
+
+
+def document_store(document: Document, pdf: bytes, pages: int) -> Document:
+    """Save the rendered PDF as this version's file and mark it ready."""
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         name = f"{locked.kind}-{locked.subject_id}-v{locked.version}.pdf"
@@ -127,6 +137,17 @@ def document_render(document: Document) -> Document:
         locked.finished_at = timezone.now()
         locked.save()
     return locked
+
+
+def document_render(document: Document) -> Document:
+    """Prepare, render and store in one go (in-process callers; the task splits the steps)."""
+    html = document_prepare(document)
+    if html is None:
+        return Document.objects.get(pk=document.pk)
+    pdf, pages, refused = html_to_pdf(html)
+    if refused:
+        log.warning("document %s: refused %d external resources", document.pk, len(refused))
+    return document_store(document, pdf, pages)
 
 
 def document_fail(document: Document, message: str) -> Document:
@@ -145,14 +166,14 @@ def documents_sweep_stale(*, now: Any = None) -> list[int]:
     now = now or timezone.now()
     stale = Document.objects.filter(
         Q(status=Document.Status.RENDERING, started_at__lt=now - STALE_AFTER)
-        | Q(status=Document.Status.QUEUED, requested_at__lt=now - STALE_AFTER)
+        | Q(status=Document.Status.QUEUED, queued_at__lt=now - QUEUED_TOO_LONG)
     )
     again: list[int] = []
     for document in stale.select_for_update(skip_locked=True):
         if document.attempts >= MAX_ATTEMPTS:
             document_fail(document, "Rendering stopped several times in a row; ask again later.")
         else:
-            Document.objects.filter(pk=document.pk).update(status=Document.Status.QUEUED, requested_at=now)
+            Document.objects.filter(pk=document.pk).update(status=Document.Status.QUEUED, queued_at=now)
             again.append(document.pk)
     return again
 

@@ -7,14 +7,18 @@ import logging
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError
 
 from sam.documents import services
+from sam.documents.pdf import html_to_pdf
+from sam.documents.services import MAX_ATTEMPTS
 from sam.models import Document, Tenant
 from sam.tasks import active_tenants
 from sam.tenancy.context import tenant_context
 
 log = logging.getLogger(__name__)
-TRANSIENT = (OSError, ConnectionError)  # storage hiccups: worth a retry
+# Worth another try: the database or the file storage was briefly out of reach.
+TRANSIENT = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
 
 
 @shared_task(
@@ -26,7 +30,7 @@ TRANSIENT = (OSError, ConnectionError)  # storage hiccups: worth a retry
     reject_on_worker_lost=True,
     soft_time_limit=120,
     time_limit=150,
-    max_retries=3,
+    max_retries=MAX_ATTEMPTS - 1,  # with the first try, at most MAX_ATTEMPTS renders
 )
 def render_document(self: DjangoTask, tenant_id: int, document_id: int) -> str:
     tenant = Tenant.objects.filter(pk=tenant_id, active=True).first()
@@ -39,12 +43,24 @@ def render_document(self: DjangoTask, tenant_id: int, document_id: int) -> str:
         return "not-mine"
     try:
         with tenant_context(tenant):
-            services.document_render(document)
+            html = services.document_prepare(document)
+        if html is None:
+            return "failed"
+        # WeasyPrint runs with no transaction open: it may take a while.
+        pdf, pages, refused = html_to_pdf(html)
+        if refused:
+            log.warning("document %s: refused %d external resources", document_id, len(refused))
+        with tenant_context(tenant):
+            services.document_store(document, pdf, pages)
     except SoftTimeLimitExceeded:
         with tenant_context(tenant):
             services.document_fail(document, "The report took too long to render.")
         return "failed"
     except TRANSIENT as exc:
+        if self.request.retries >= self.max_retries:
+            with tenant_context(tenant):
+                services.document_fail(document, f"The report could not be stored: {type(exc).__name__}: {exc}")
+            return "failed"
         with tenant_context(tenant):
             Document.objects.filter(pk=document.pk).update(status=Document.Status.QUEUED)
         raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc

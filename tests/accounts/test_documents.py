@@ -220,6 +220,8 @@ def test_user_text_is_escaped_in_the_report(tenant_a, account_a, django_capture_
         listener.close()
     assert listener.hits == 0
     assert "<link rel=attachment href=file:///etc/passwd>" in pdf_text(document)  # shown as text
+    with document.file.open("rb") as handle:
+        assert PdfReader(io.BytesIO(handle.read())).attachments == {}
 
 
 def test_download_preview_and_status_are_tenant_scoped(
@@ -310,7 +312,7 @@ def test_report_data_gathering_query_count_is_constant(tenant_a, django_assert_m
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_worker_killed_mid_render_then_the_redelivered_task_finishes(tenant_a):
+def test_worker_killed_mid_render_is_recovered_by_the_stale_sweep(tenant_a):
     """SIGKILL a real worker while it renders: the stale-render sweep (tick) puts it back, a worker renders it.
 
     (A redelivery of the same task takes over the claim at once; see the in-process test above.)"""
@@ -341,8 +343,8 @@ def test_worker_killed_mid_render_then_the_redelivered_task_finishes(tenant_a):
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     assert status()[0] == "rendering"  # the killed render left it claimed
-    with tenant_a.ctx():  # ten minutes later, nobody has finished it
-        Document.objects.update(started_at=timezone.now() - timedelta(minutes=11))
+    with tenant_a.ctx():  # minutes later, nobody has finished it
+        Document.objects.update(started_at=timezone.now() - timedelta(minutes=4))
     with celery_worker(queues="reports"):
         assert documents_sweep_stale_all() == 1
         assert wait_for(lambda: status()[0] == "ready", timeout=90), status()
@@ -350,3 +352,119 @@ def test_worker_killed_mid_render_then_the_redelivered_task_finishes(tenant_a):
     with tenant_a.ctx():
         assert Document.objects.count() == 1
         assert Document.objects.get().pages > 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_make_one_version(tenant_a):
+    import threading
+
+    from django.db import connection as main_connection
+
+    account = make_account(tenant_a, "Busy")
+    results, barrier = [], threading.Barrier(4)
+
+    def ask():
+        from django.db import connection
+
+        try:
+            barrier.wait(timeout=10)
+            with tenant_a.ctx():
+                results.append(documents.document_request(kind=reports.KIND, subject=account, acting_user=None)[0].pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    main_connection.close()
+    assert len(results) == 4 and len(set(results)) == 1
+    with tenant_a.ctx():
+        assert Document.objects.count() == 1
+
+
+def test_static_files_resolve_in_production_layout(tmp_path, settings):
+    from sam.documents.pdf import static_file
+
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "print.0123abcd.css").write_text("body{}")
+    settings.STATIC_ROOT = tmp_path
+    assert static_file("css/print.0123abcd.css") == (tmp_path / "css" / "print.0123abcd.css").resolve()
+    assert static_file("css/print.css") is not None  # the source file, through the finders
+    for bad in ("/etc/passwd", "../../etc/passwd", "css/../../../etc/passwd", "", "css\\\\..\\\\x"):
+        assert static_file(bad) is None
+
+
+def test_transient_error_is_retried_others_are_not(tenant_a, account_a, monkeypatch):
+    from sam.documents import tasks
+
+    calls = []
+
+    def down(html):
+        calls.append("down")
+        raise ConnectionError("storage unreachable")
+
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+    monkeypatch.setattr(tasks, "html_to_pdf", down)
+    # Run eagerly, Celery performs the retries inline: 3 tries in all, then a readable failure.
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "failed"
+    assert len(calls) == 3
+    with tenant_a.ctx():
+        assert "ConnectionError: storage unreachable" in Document.objects.get(pk=document.pk).error
+
+    def denied(html):
+        calls.append("denied")
+        raise PermissionError("read-only file system")
+
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+    monkeypatch.setattr(tasks, "html_to_pdf", denied)
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "failed"
+    assert calls.count("denied") == 1  # not transient: no retry
+    with tenant_a.ctx():
+        assert "read-only file system" in Document.objects.get(pk=document.pk).error
+
+
+def test_letter_paper_and_tenant_logo(tenant_a, account_a, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from sam.models import Tenant
+
+    tenant = Tenant.objects.get(pk=tenant_a.tenant.pk)
+    tenant.paper_size = "Letter"
+    tenant.logo.save("logo.svg", ContentFile(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'))
+    tenant_a.tenant.refresh_from_db()
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+        html = documents.document_html(document)
+    assert "data:image/svg+xml;base64," in html
+    render_document.apply(args=[tenant_a.tenant.pk, document.pk])
+    with tenant_a.ctx():
+        document.refresh_from_db()
+    with document.file.open("rb") as handle:
+        box = PdfReader(io.BytesIO(handle.read())).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+def test_chart_leaves_room_for_its_labels():
+    import re as regex
+
+    from sam.charts import Bar, bar_chart
+
+    svg = str(bar_chart("t", [Bar("Outage", 22, "avg 5.0 h to resolve"), Bar("x" * 40, 3)]))
+    width = int(regex.search(r'viewBox="0 0 (\d+)', svg).group(1))
+    for x, text in regex.findall(r'<text x="([\d.]+)" y="[\d.]+" font-size="12" fill="#1d273b">([^<]+)<', svg):
+        assert float(x) + len(text) * 7 <= width + 1, text
+    assert "xxxxxxxxxxxxxxxxxxxxxxxxx…" in svg
+    assert regex.search(r'aria-labelledby="(chart-\d+)".*<title id="\1">', svg)
+
+
+def test_impossible_period_in_the_address_is_refused(tenant_a, account_a, client_for):
+    path = reverse("operations_review", args=["alpha", account_a.pk])
+    client = client_for(tenant_a.admin)
+    assert client.get(path + "?start=2026-02-30&end=2026-03-01").status_code == 400
+    assert client.get(path + "?start=1900-01-01&end=2999-12-31").status_code == 400
+    ok = client.get(path + "?start=2026-01-01&end=2026-03-31")
+    assert ok.status_code == 200 and b"1 Jan 2026 to 31 Mar 2026" in ok.content
