@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,21 @@ class ScorecardsConfig(AppConfig):
     verbose_name = "Account scorecards"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from sam.models import Tenant
         from sam.navigation import register
+        from scorecards import sources  # noqa: F401  (registers the computed metric sources)
 
         register("scorecards", "Scorecards", None, order=20, icon="chart-bar")
+        post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="scorecards-tenant-defaults")
+
+
+def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A new tenant starts with the default scorecard template (examples in every area)."""
+    if created:
+        from sam.tenancy.context import tenant_context
+        from scorecards.services import template_defaults_ensure
+
+        with tenant_context(instance):
+            template_defaults_ensure()

@@ -66,3 +66,11 @@ def client_for() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+def account_a(tenant_a: TenantWorld):
+    """A strategic account of tenant A owned by its account manager."""
+    from tests.accounts.conftest import make_account
+
+    return make_account(tenant_a)

@@ -19,11 +19,13 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 
 import accounts.models as acc
+import scorecards.models as sc
 from accounts import services as account_services
 from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
 from sam.tenancy.models import TenantOwned
+from scorecards import services as scorecard_services
 from tests.factories import ApiTokenFactory, MembershipFactory, UserFactory
 
 # Routes that take no tenant and no object ids: auth pages, landing, docs,
@@ -132,6 +134,21 @@ def _goal() -> acc.PlanGoal:
     return account_services.goal_add(account=_account(), title=f"{MARKER} goal")
 
 
+def _scorecard() -> sc.Scorecard:
+    from django.utils import timezone
+
+    return scorecard_services.scorecard_for(
+        account=_account(), period=scorecard_services.period_for(timezone.localdate())
+    )
+
+
+def _metric_value() -> sc.MetricValue:
+    card = _scorecard()
+    metric = card.version.metrics.first()
+    value, _ = sc.MetricValue.objects.get_or_create(scorecard=card, metric=metric, defaults={"comment": MARKER})
+    return value
+
+
 # Model -> maker of one object in the current tenant (inside tenant_context).
 MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     Membership: _membership,
@@ -172,6 +189,14 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
         account=_account(), defaults={"summary": MARKER}
     )[0],
     Document: _document,
+    sc.ScorecardTemplate: lambda: sc.ScorecardTemplate.objects.get_or_create(name=f"{MARKER} template")[0],
+    sc.TemplateVersion: lambda: scorecard_services.current_version(scorecard_services.template_defaults_ensure()),
+    sc.MetricDefinition: lambda: _scorecard().version.metrics.first(),
+    sc.Period: lambda: sc.Period.objects.get_or_create(
+        label="ALPHA-1", defaults={"start": date(2020, 1, 1), "end": date(2020, 3, 31)}
+    )[0],
+    sc.Scorecard: _scorecard,
+    sc.MetricValue: _metric_value,
 }
 
 

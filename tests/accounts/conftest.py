@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import pytest
-
 from accounts import services
 from accounts.models import Account, Tier
 from sam.roles import Role
@@ -14,8 +12,3 @@ def make_account(world, name="Globex", tier="Strategic", owner_role=Role.ACCOUNT
             data={"name": name, "tier": Tier.objects.get(name=tier), "owner": owner, **extra}, acting_user=owner
         )
     return account
-
-
-@pytest.fixture
-def account_a(tenant_a) -> Account:
-    return make_account(tenant_a)

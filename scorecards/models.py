@@ -1,0 +1,151 @@
+"""Account scorecards: admin-configured templates of five areas, one scorecard per account and period."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from sam.tenancy.models import TenantOwned
+
+
+class Area(models.TextChoices):
+    FINANCIAL = "financial", "Financial success"
+    EXECUTION = "execution", "Execution"
+    CUSTOMER_INSIGHT = "customer_insight", "Customer insight"
+    COMPETITIVE_POSITION = "competitive_position", "Competitive position"
+    INVOLVEMENT = "involvement", "Involvement"
+
+
+class ScorecardTemplate(TenantOwned):
+    """What a tenant measures its strategic accounts by. Changes that scorecards already use make a new version."""
+
+    name = models.CharField(max_length=120)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="scorecardtemplate_unique_name"),
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(is_default=True), name="scorecardtemplate_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateVersion(TenantOwned):
+    """One version of a template: its area weights and metrics. Once a scorecard uses it, it never changes."""
+
+    template = models.ForeignKey(ScorecardTemplate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    area_weights = models.JSONField(default=dict, help_text="area -> weight; normalised when computing")
+    created_at = models.DateTimeField(default=timezone.now)
+    in_use = models.BooleanField(default=False, help_text="A scorecard uses it: further changes make a new version.")
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "template", "number"], name="templateversion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.template} v{self.number}"
+
+
+class MetricDefinition(TenantOwned):
+    """One measure of a template version: target, thresholds, weight within its area, where the value comes from."""
+
+    class Unit(models.TextChoices):
+        NUMBER = "number", "Number"
+        PERCENT = "percent", "%"
+        MONEY = "money", "Money"
+        DAYS = "days", "Days"
+        SCORE = "score", "Score"
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", "Internal"
+        JOINT = "joint", "Joint (shared with the customer)"
+
+    version = models.ForeignKey(TemplateVersion, on_delete=models.CASCADE, related_name="metrics")
+    # The same key across versions marks the same measure, so trends compare like with like.
+    key = models.SlugField(max_length=60)
+    area = models.CharField(max_length=24, choices=Area.choices)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.NUMBER)
+    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+    amber = models.DecimalField(max_digits=14, decimal_places=2, help_text="Amber from here to the target.")
+    red = models.DecimalField(max_digits=14, decimal_places=2, help_text="Scores zero at or beyond this value.")
+    weight = models.DecimalField(max_digits=6, decimal_places=2, default=1)
+    source = models.CharField(max_length=40, default="manual", help_text="manual, or a registered computed source")
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL)
+    order = models.PositiveSmallIntegerField(default=0)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["version", "area", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "version", "key"], name="metricdefinition_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Period(TenantOwned):
+    """A reporting period of the tenant's calendar (a quarter by default), closed when final."""
+
+    label = models.CharField(max_length=20)
+    start = models.DateField()
+    end = models.DateField()
+    closed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "label"], name="period_unique_label"),
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="period_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Scorecard(TenantOwned):
+    """One account's scorecard for one period, on the template version it was started with."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="scorecards")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="scorecards")
+    version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="scorecards")
+    # Derived and stored for speed, with what they came from in MetricValue rows.
+    health = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    area_scores = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account", "-period__start"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "account", "period"], name="scorecard_unique_period")]
+
+
+class MetricValue(TenantOwned):
+    """The value of one metric on one scorecard, with its comment and evidence; computed ones say from what."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="values")
+    metric = models.ForeignKey(MetricDefinition, on_delete=models.PROTECT, related_name="values")
+    value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    comment = models.CharField(max_length=500, blank=True)
+    evidence = models.URLField(max_length=500, blank=True)
+    computed_from = models.CharField(max_length=300, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "scorecard", "metric"], name="metricvalue_unique")]

@@ -1,0 +1,188 @@
+"""Scorecard operations: the default template, periods, values, computing health."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from sam.models import User
+from scorecards import scoring, sources
+from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
+
+# key, area, name, unit, direction, target, amber, red, weight, source, visibility
+DEFAULT_METRICS = [
+    ("revenue", "financial", "Contract revenue per year", "money", "higher", 1_000_000, 800_000, 400_000, 2,
+     "contract_revenue", "internal"),
+    ("growth", "financial", "Revenue growth", "percent", "higher", 10, 3, -5, 1, "manual", "internal"),
+    ("on_time", "execution", "Actions closed on time", "percent", "higher", 90, 75, 50, 2, "actions_on_time", "joint"),
+    ("incidents", "execution", "Incidents in the period", "number", "lower", 2, 5, 12, 1, "incidents", "joint"),
+    ("recurring", "execution", "Open recurring issues", "number", "lower", 0, 1, 3, 1, "recurring_open", "internal"),
+    ("satisfaction", "customer_insight", "Service satisfaction", "score", "higher", 4.5, 4, 3, 2, "manual", "joint"),
+    ("nps", "customer_insight", "Net Promoter Score", "score", "higher", 40, 10, -20, 2, "manual", "joint"),
+    ("share_of_wallet", "competitive_position", "Share of wallet", "percent", "higher", 60, 40, 20, 2, "manual",
+     "internal"),
+    ("suppliers", "competitive_position", "Competing suppliers", "number", "lower", 1, 3, 5, 1, "manual", "internal"),
+    ("events", "involvement", "Joint events and councils attended", "number", "higher", 3, 1, 0, 1, "manual",
+     "joint"),
+    ("reference", "involvement", "Willing to be a reference (0-5)", "score", "higher", 4, 3, 1, 1, "manual",
+     "internal"),
+]  # fmt: skip
+DEFAULT_AREA_WEIGHTS = {"financial": 25, "execution": 25, "customer_insight": 20, "competitive_position": 15,
+                        "involvement": 15}  # fmt: skip
+
+
+def template_defaults_ensure() -> ScorecardTemplate:
+    """The tenant's default template with example metrics in every area (idempotent)."""
+    template = ScorecardTemplate.objects.filter(is_default=True).first()
+    if template is not None:
+        return template
+    with transaction.atomic():
+        template = ScorecardTemplate.objects.create(name="Strategic account scorecard", is_default=True)
+        version = TemplateVersion.objects.create(template=template, number=1, area_weights=DEFAULT_AREA_WEIGHTS)
+        for order, row in enumerate(DEFAULT_METRICS):
+            key, area, name, unit, direction, target, amber, red, weight, source, visibility = row
+            MetricDefinition.objects.create(
+                version=version, key=key, area=area, name=name, unit=unit, direction=direction,
+                target=Decimal(str(target)), amber=Decimal(str(amber)), red=Decimal(str(red)),
+                weight=Decimal(str(weight)), source=source, visibility=visibility, order=order,
+            )  # fmt: skip
+    return template
+
+
+def current_version(template: ScorecardTemplate) -> TemplateVersion:
+    return TemplateVersion.objects.filter(template=template).order_by("-number").first()  # type: ignore[return-value]
+
+
+def quarter_of(day: date) -> tuple[str, date, date]:
+    quarter = (day.month - 1) // 3
+    start = date(day.year, quarter * 3 + 1, 1)
+    end = date(day.year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1)
+    return f"{day.year}-Q{quarter + 1}", start, end - timedelta(days=1)
+
+
+def period_for(day: date) -> Period:
+    """The quarter containing ``day`` (made on first use)."""
+    label, start, end = quarter_of(day)
+    period, _ = Period.objects.get_or_create(label=label, defaults={"start": start, "end": end})
+    return period
+
+
+def scorecard_for(*, account: Any, period: Period) -> Scorecard:
+    """The account's scorecard for a period, on the default template's current version (idempotent)."""
+    existing = Scorecard.objects.filter(account=account, period=period).select_related("version").first()
+    if existing is not None:
+        return existing
+    version = current_version(template_defaults_ensure())
+    try:
+        with transaction.atomic():
+            scorecard = Scorecard.objects.create(account=account, period=period, version=version)
+    except IntegrityError:
+        return Scorecard.objects.get(account=account, period=period)
+    if not version.in_use:
+        TemplateVersion.objects.filter(pk=version.pk).update(in_use=True)
+        version.in_use = True
+    return scorecard
+
+
+def value_set(
+    *,
+    scorecard: Scorecard,
+    metric: MetricDefinition,
+    value: Any,
+    acting_user: User | None,
+    comment: str = "",
+    evidence: str = "",
+    is_admin: bool = False,
+) -> MetricValue:
+    """Enter one value. Numbers only, in range for the unit; a closed period needs an admin and is recorded."""
+    if metric.version_id != scorecard.version_id:
+        raise ValidationError({"metric": "This metric is not on this scorecard."})
+    if scorecard.period.closed:
+        if not is_admin:
+            raise PermissionDenied("This period is closed; an admin can still correct it.")
+        from sam.services import audit_record
+
+        audit_record(actor=acting_user, action="scorecard.closed_edit", obj=scorecard, metric=metric.key,
+                     value=str(value))  # fmt: skip
+    number = _number(value, metric)
+    mv, _ = MetricValue.objects.update_or_create(
+        scorecard=scorecard,
+        metric=metric,
+        defaults={
+            "value": number,
+            "comment": comment[:500],
+            "evidence": evidence[:500],
+            "updated_by": acting_user,
+            "computed_from": "",
+        },
+    )
+    scorecard_compute(scorecard)
+    return mv
+
+
+def _number(value: Any, metric: MetricDefinition) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    unit = metric.get_unit_display()
+    try:
+        number = Decimal(str(value).replace(",", "").strip().rstrip("%"))
+    except InvalidOperation as exc:
+        raise ValidationError({"value": f"Enter a number ({unit})."}) from exc
+    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+        raise ValidationError({"value": f"Enter a usable number ({unit})."})
+    if metric.unit == MetricDefinition.Unit.PERCENT and not Decimal(-1000) <= number <= Decimal(1000):
+        raise ValidationError({"value": "A percentage between -1000 and 1000."})
+    if metric.unit in (MetricDefinition.Unit.DAYS,) and number < 0:
+        raise ValidationError({"value": "Days cannot be negative."})
+    return number.quantize(Decimal("0.01"))
+
+
+def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:
+    return [
+        scoring.MetricSpec(
+            m.key,
+            m.area,
+            float(m.target),
+            float(m.amber),
+            float(m.red),
+            float(m.weight),
+            m.direction == MetricDefinition.Direction.HIGHER,
+        )
+        for m in version.metrics.filter(retired=False)
+    ]
+
+
+def scorecard_fill_computed(scorecard: Scorecard) -> int:
+    """Values of computed metrics from their sources (a source without data leaves the value empty)."""
+    filled = 0
+    for metric in scorecard.version.metrics.filter(retired=False).exclude(source="manual"):
+        source = sources.get(metric.source)
+        if source is None:
+            continue
+        value, origin = source.fn(scorecard.account, scorecard.period)
+        MetricValue.objects.update_or_create(
+            scorecard=scorecard, metric=metric, defaults={"value": value, "computed_from": origin[:300]}
+        )
+        filled += 1
+    return filled
+
+
+def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
+    """Health and area scores from the stored values (stored back on the scorecard)."""
+    version = scorecard.version
+    values = {
+        mv.metric.key: (float(mv.value) if mv.value is not None else None)
+        for mv in MetricValue.objects.filter(scorecard=scorecard).select_related("metric")
+    }
+    result = scoring.health(specs_of(version), values, {k: float(v) for k, v in version.area_weights.items()})
+    Scorecard.objects.filter(pk=scorecard.pk).update(
+        health=scoring.as_decimal(result.overall),
+        area_scores={area: round(score, 1) for area, score in result.areas.items()},
+        computed_at=timezone.now(),
+    )
+    return result

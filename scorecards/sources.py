@@ -1,0 +1,85 @@
+"""Computed metric sources: a registry that apps fill at start-up (voc adds NPS, qbr adds QBRs held...).
+
+A source is ``fn(account, period) -> (value or None, "what it came from")``;
+None means "no data" and is shown as such, never as zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+SourceFn = Callable[[Any, Any], tuple[Decimal | None, str]]
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    label: str
+    fn: SourceFn
+
+
+_sources: dict[str, Source] = {}
+
+
+def register(key: str, label: str, fn: SourceFn) -> None:
+    _sources[key] = Source(key, label, fn)
+
+
+def get(key: str) -> Source | None:
+    return _sources.get(key)
+
+
+def choices() -> list[tuple[str, str]]:
+    return [("manual", "Entered by hand"), *sorted((s.key, s.label) for s in _sources.values())]
+
+
+# --- sources fed by the accounts app ------------------------------------------------------------
+
+
+def _actions_closed_on_time(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    from accounts.models import ActionItem
+
+    closed = ActionItem.objects.filter(
+        account=account, status=ActionItem.Status.DONE, closed_at__date__gte=period.start,
+        closed_at__date__lte=period.end, due__isnull=False,
+    )  # fmt: skip
+    total = closed.count()
+    if not total:
+        return None, "no action with a due date was closed in the period"
+    on_time = sum(1 for c in closed.only("closed_at", "due") if c.closed_at.date() <= c.due)
+    return Decimal(on_time * 100) / total, f"{on_time} of {total} actions closed by their due date"
+
+
+def _incidents(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    from accounts.models import Incident
+
+    count = Incident.objects.filter(
+        account=account, opened_at__date__gte=period.start, opened_at__date__lte=period.end
+    ).count()
+    return Decimal(count), f"{count} incidents opened in the period"
+
+
+def _open_recurring(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    from accounts.models import RecurringIssue
+
+    count = RecurringIssue.objects.filter(account=account, status="open").count()
+    return Decimal(count), f"{count} recurring issues open"
+
+
+def _contract_revenue(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    from accounts.models import Contract
+
+    live = list(Contract.objects.filter(account=account, start__lte=period.end, end__gte=period.start))
+    if not live:
+        return None, "no contract covers the period"
+    yearly = sum((c.value or Decimal(0)) * Decimal(365) / Decimal(max(1, (c.end - c.start).days)) for c in live)
+    return Decimal(yearly).quantize(Decimal("1")), f"{len(live)} contract(s), value per year"
+
+
+register("actions_on_time", "Actions closed on time (%)", _actions_closed_on_time)
+register("incidents", "Incidents opened", _incidents)
+register("recurring_open", "Open recurring issues", _open_recurring)
+register("contract_revenue", "Contract revenue per year", _contract_revenue)

@@ -1,0 +1,92 @@
+"""Scorecard services: the default template, periods, values with their checks, computed sources, health."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from accounts import services as account_services
+from sam.models import AuditEvent
+from scorecards import services
+from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate
+from tests.accounts.conftest import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_tenant_has_a_default_template_in_every_area(tenant_a):
+    with tenant_a.ctx():
+        template = ScorecardTemplate.objects.get(is_default=True)
+        version = services.current_version(template)
+        areas = set(version.metrics.values_list("area", flat=True))
+    assert areas == {"financial", "execution", "customer_insight", "competitive_position", "involvement"}
+    assert sum(version.area_weights.values()) == 100
+
+
+def test_quarters():
+    assert services.quarter_of(date(2026, 11, 27)) == ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
+    assert services.quarter_of(date(2026, 2, 1)) == ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31))
+
+
+def test_one_scorecard_per_account_and_period(tenant_a, account_a):
+    with tenant_a.ctx():
+        period = services.period_for(date(2026, 11, 1))
+        first = services.scorecard_for(account=account_a, period=period)
+        again = services.scorecard_for(account=account_a, period=period)
+        assert first.pk == again.pk and Scorecard.objects.count() == 1
+        assert first.version.in_use
+
+
+def test_values_compute_health_and_bad_values_are_refused(tenant_a, account_a):
+    with tenant_a.ctx():
+        card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
+        growth = card.version.metrics.get(key="growth")
+        nps = card.version.metrics.get(key="nps")
+        services.value_set(scorecard=card, metric=growth, value="10", acting_user=None)
+        card.refresh_from_db()
+        assert card.health == 100 and card.area_scores == {"financial": 100.0}
+        services.value_set(scorecard=card, metric=nps, value="-20", acting_user=None)
+        card.refresh_from_db()
+        assert card.area_scores["customer_insight"] == 0.0
+        assert 0 < card.health < 100
+        for bad in ("lots", "1e400", "NaN"):
+            with pytest.raises(ValidationError):
+                services.value_set(scorecard=card, metric=growth, value=bad, acting_user=None)
+        assert MetricValue.objects.get(metric=growth).value == 10
+
+
+def test_closed_period_needs_an_admin_and_is_recorded(tenant_a, account_a):
+    with tenant_a.ctx():
+        card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
+        Period.objects.filter(pk=card.period_id).update(closed=True)
+        card.refresh_from_db()
+        metric = card.version.metrics.get(key="growth")
+        with pytest.raises(PermissionDenied):
+            services.value_set(scorecard=card, metric=metric, value=5, acting_user=tenant_a.admin)
+        services.value_set(scorecard=card, metric=metric, value=5, acting_user=tenant_a.admin, is_admin=True)
+        assert AuditEvent.objects.filter(action="scorecard.closed_edit").count() == 1
+
+
+def test_computed_sources_fill_themselves_and_say_where_from(tenant_a, account_a):
+    today = timezone.localdate()
+    with tenant_a.ctx():
+        item, _ = account_services.action_item_add(account=account_a, title="x", due=today + timedelta(days=1))
+        account_services.action_item_update(item=item, data={"status": "done"}, acting_user=None)
+        card = services.scorecard_for(account=account_a, period=services.period_for(today))
+        services.scorecard_fill_computed(card)
+        on_time = MetricValue.objects.get(scorecard=card, metric__key="on_time")
+        revenue = MetricValue.objects.get(scorecard=card, metric__key="revenue")
+    assert on_time.value == 100 and on_time.computed_from == "1 of 1 actions closed by their due date"
+    assert revenue.value is None and revenue.computed_from == "no contract covers the period"  # no data, not zero
+
+
+def test_metric_from_another_version_is_refused(tenant_a, tenant_b):
+    account = make_account(tenant_a, "Other")
+    with tenant_a.ctx():
+        card = services.scorecard_for(account=account, period=services.period_for(timezone.localdate()))
+        stray = MetricDefinition.objects.exclude(version=card.version).first()
+        assert stray is None  # one version only; a metric of another tenant is simply not visible
+        assert MetricDefinition.objects.filter(version=card.version).count() == len(services.DEFAULT_METRICS)
