@@ -59,3 +59,50 @@ def bar_chart(title: str, bars: Sequence[Bar], *, unit: str = "", width: int = 5
         ]
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (every text piece above is escaped)
+
+
+def line_chart(
+    title: str, points: Sequence[tuple[str, float | None]], *, top: float = 100, width: int = 560
+) -> SafeString:
+    """A line over labelled points (e.g. periods), values written above the dots; None is a gap."""
+    height, pad_x, pad_top, pad_bottom = 150, 36, 22, 24
+    count = max(1, len(points))
+    step = (width - 2 * pad_x) / max(1, count - 1)
+    chart_id = f"chart-{abs(hash((title, tuple(points)))) % 10**8}"
+
+    def y(value: float) -> float:
+        return pad_top + (1 - max(0.0, min(top, value)) / top) * (height - pad_top - pad_bottom)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sam-chart" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-labelledby="{chart_id}">',
+        f'<title id="{chart_id}">{escape(title)}</title>',
+        "<desc>"
+        + escape("; ".join(f"{label}: {'no data' if v is None else f'{v:g}'}" for label, v in points) or "no data")
+        + "</desc>",
+        f'<line x1="{pad_x}" y1="{y(0):.1f}" x2="{width - pad_x}" y2="{y(0):.1f}" stroke="#dce1e7"/>',
+    ]
+    segment: list[str] = []
+    for i, (label, value) in enumerate(points):
+        x = pad_x + i * step
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" fill="#49566c">'
+            f"{escape(label)}</text>"
+        )
+        if value is None:
+            if len(segment) > 1:
+                parts.append(
+                    f'<polyline points="{" ".join(segment)}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>'
+                )
+            segment = []
+            continue
+        segment.append(f"{x:.1f},{y(value):.1f}")
+        parts += [
+            f'<circle cx="{x:.1f}" cy="{y(value):.1f}" r="3.5" fill="{PALETTE[0]}"/>',
+            f'<text x="{x:.1f}" y="{y(value) - 8:.1f}" font-size="11" text-anchor="middle" fill="#1d273b">'
+            f"{value:g}</text>",
+        ]
+    if len(segment) > 1:
+        parts.append(f'<polyline points="{" ".join(segment)}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308  (every text piece above is escaped)

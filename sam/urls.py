@@ -45,6 +45,7 @@ urlpatterns = [
     path("tenants/", views.tenant_switch, name="tenant_switch"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("t/<slug:tenant_slug>/", include("accounts.urls")),
+    path("t/<slug:tenant_slug>/", include("scorecards.urls")),
     path("api/v1/", include("sam.api.urls")),
     path("platform/", admin.site.urls),
 ]

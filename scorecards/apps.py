@@ -14,7 +14,7 @@ class ScorecardsConfig(AppConfig):
         from sam.navigation import register
         from scorecards import sources  # noqa: F401  (registers the computed metric sources)
 
-        register("scorecards", "Scorecards", None, order=20, icon="chart-bar")
+        register("scorecards", "Scorecards", "heatmap", order=20, icon="chart-bar")
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="scorecards-tenant-defaults")
 
 

@@ -62,6 +62,8 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "objective_id": acc.PlanObjective,
     "batch_id": acc.ImportBatch,
     "document_id": Document,
+    "scorecard_id": sc.Scorecard,
+    "metric_id": sc.MetricDefinition,
 }
 
 # Kwargs that are not object ids, with the value to use.

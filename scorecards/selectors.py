@@ -1,0 +1,126 @@
+"""Reads for the scorecard pages: one account's card with its explanation and trend, and the portfolio heatmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from sam.charts import line_chart
+from scorecards import scoring, services
+from scorecards.models import Area, MetricValue, Period, Scorecard
+
+TREND_PERIODS = 8
+
+
+def _values(scorecard: Scorecard) -> dict[str, float | None]:
+    return {
+        key: (float(value) if value is not None else None)
+        for key, value in MetricValue.objects.filter(scorecard=scorecard).values_list("metric__key", "value")
+    }
+
+
+def _health(scorecard: Scorecard, specs: list[scoring.MetricSpec] | None = None) -> scoring.Health:
+    specs = specs if specs is not None else services.specs_of(scorecard.version)
+    weights = {k: float(v) for k, v in scorecard.version.area_weights.items()}
+    return scoring.health(specs, _values(scorecard), weights)
+
+
+def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
+    """Everything the scorecard page shows, in a fixed number of queries."""
+    metrics = list(scorecard.version.metrics.filter(retired=False))
+    values = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard)}
+    specs = services.specs_of(scorecard.version)
+    spec_by_key = {s.key: s for s in specs}
+    now = _health(scorecard, specs)
+    areas = []
+    for area, label in Area.choices:
+        rows = []
+        for metric in (m for m in metrics if m.area == area):
+            mv = values.get(metric.pk)
+            value = float(mv.value) if mv is not None and mv.value is not None else None
+            spec = spec_by_key[metric.key]
+            rows.append(
+                {
+                    "metric": metric,
+                    "value": mv,
+                    "status": scoring.metric_status(spec, value) if value is not None else "nodata",
+                    "score": round(scoring.metric_score(spec, value), 1) if value is not None else None,
+                }
+            )
+        areas.append({"key": area, "label": label, "score": _round(now.areas.get(area)), "rows": rows})
+    previous = (
+        Scorecard.objects.filter(account=scorecard.account, period__start__lt=scorecard.period.start)
+        .select_related("period", "version")
+        .order_by("-period__start")
+        .first()
+    )
+    explanation = None
+    if previous is not None:
+        # Compare like with like: the metrics (by key) both versions have.
+        before_specs = [s for s in services.specs_of(previous.version) if s.key in spec_by_key]
+        before = _health(previous, before_specs)
+        names = {m.key: m.name for m in metrics}
+        comparable = previous.version_id == scorecard.version_id
+        effects = [(names.get(k, k), round(e, 1)) for k, e in scoring.explain(now, before) if abs(e) >= 0.05]
+        explanation = {
+            "previous": previous,
+            "before": _round(before.overall),
+            "change": _round((now.overall or 0) - (before.overall or 0)) if now.overall is not None else None,
+            "effects": effects[:6],
+            "comparable": comparable,
+        }
+    history = list(
+        Scorecard.objects.filter(account=scorecard.account, period__start__lte=scorecard.period.start)
+        .select_related("period")
+        .order_by("-period__start")[:TREND_PERIODS]
+    )[::-1]
+    trend = line_chart(
+        "Health over the last periods",
+        [(s.period.label, float(s.health) if s.health is not None else None) for s in history],
+    )
+    return {"scorecard": scorecard, "areas": areas, "health": _round(now.overall), "explanation": explanation,
+            "trend": trend}  # fmt: skip
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def band(score: float | None) -> str:
+    if score is None:
+        return "nodata"
+    return "green" if score >= 75 else "amber" if score >= 50 else "red"
+
+
+def heatmap(*, period: Period, accounts: QuerySet[Any], sort: str = "health") -> list[dict[str, Any]]:
+    """Accounts x areas for one period: the stored area scores and health, two queries in all."""
+    cards = {
+        s.account_id: s for s in Scorecard.objects.filter(period=period, account__in=accounts).only(
+            "account_id", "health", "area_scores", "pk"
+        )
+    }  # fmt: skip
+    rows = []
+    for account in accounts:
+        card = cards.get(account.pk)
+        scores = card.area_scores if card else {}
+        health = float(card.health) if card and card.health is not None else None
+        rows.append(
+            {
+                "account": account,
+                "health": health,
+                "band": band(health),
+                "cells": [(area, scores.get(area), band(scores.get(area))) for area, _ in Area.choices],
+            }
+        )
+    key = sort.lstrip("-")
+    reverse = not sort.startswith("-")
+
+    def sort_key(row: dict[str, Any]) -> tuple[bool, Any]:
+        if key == "name":
+            return (False, row["account"].name.lower())
+        value = row["health"] if key == "health" else {a: s for a, s, _ in row["cells"]}.get(key)
+        return (value is None, -(value or 0) if reverse else (value or 0))
+
+    rows.sort(key=sort_key)
+    return rows

@@ -1,0 +1,106 @@
+"""Scorecard pages: the grid with inline editing, the explanation, and the heatmap."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import services as account_services
+from sam.roles import Role
+from scorecards import services
+from scorecards.models import MetricValue, Period, Scorecard
+from tests.accounts.conftest import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args):
+    return reverse(name, args=["alpha", *args])
+
+
+def card_and_metric(world, account, key="growth"):
+    with world.ctx():
+        card = services.scorecard_for(account=account, period=services.period_for(timezone.localdate()))
+        return card, card.version.metrics.get(key=key)
+
+
+def test_team_member_fills_a_value_inline(tenant_a, account_a, client_for):
+    member = tenant_a.users[Role.MEMBER]
+    with tenant_a.ctx():
+        account_services.team_assign(account=account_a, user_id=member.pk, role="customer_service_manager")
+    card, growth = card_and_metric(tenant_a, account_a)
+    client = client_for(member)
+    page = client.get(url("account_scorecard", account_a.pk))
+    assert page.status_code == 200 and b"Revenue growth" in page.content
+    response = client.post(url("scorecard_value", card.pk, growth.pk), {"value": "7", "comment": "Q4 estimate"},
+                           HTTP_HX_REQUEST="true")  # fmt: skip
+    assert response.status_code == 200 and response.content.lstrip().startswith(b'<div id="card"')
+    with tenant_a.ctx():
+        assert MetricValue.objects.get(metric=growth).value == 7
+        assert Scorecard.objects.get(pk=card.pk).health is not None
+    bad = client.post(url("scorecard_value", card.pk, growth.pk), {"value": "seven"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 422 and b"Enter a number (%)." in bad.content and b'aria-invalid="true"' in bad.content
+
+
+def test_readers_and_outsiders_cannot_write(tenant_a, account_a, client_for):
+    card, growth = card_and_metric(tenant_a, account_a)
+    for role in (Role.VIEWER, Role.EXECUTIVE, Role.MEMBER):  # the member is not on this team
+        response = client_for(tenant_a.users[role]).post(url("scorecard_value", card.pk, growth.pk), {"value": "1"})
+        assert response.status_code == 403
+    with tenant_a.ctx():
+        assert not MetricValue.objects.filter(metric=growth).exists()
+
+
+def test_closed_period_only_admins_edit(tenant_a, account_a, client_for):
+    card, growth = card_and_metric(tenant_a, account_a)
+    with tenant_a.ctx():
+        Period.objects.filter(pk=card.period_id).update(closed=True)
+    owner = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    assert owner.post(url("scorecard_value", card.pk, growth.pk), {"value": "1"}).status_code == 403
+    assert (
+        client_for(tenant_a.admin).post(url("scorecard_value", card.pk, growth.pk), {"value": "1"}).status_code == 200
+    )
+
+
+def test_explanation_names_the_metrics_that_moved(tenant_a, account_a, client_for):
+    today = timezone.localdate()
+    with tenant_a.ctx():
+        before = services.scorecard_for(account=account_a, period=services.period_for(today - timedelta(days=92)))
+        now = services.scorecard_for(account=account_a, period=services.period_for(today))
+        nps = now.version.metrics.get(key="nps")
+        services.value_set(scorecard=before, metric=nps, value=40, acting_user=None)
+        services.value_set(scorecard=now, metric=nps, value=-20, acting_user=None)
+    body = client_for(tenant_a.admin).get(url("account_scorecard", account_a.pk)).content.decode()
+    assert "Why it moved" in body and "Net Promoter Score" in body and "▼" in body
+
+
+def test_heatmap_colour_and_text_sorted_and_constant_queries(tenant_a, client_for, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(tenant_a.admin)
+    today = timezone.localdate()
+
+    def scored(name, value):
+        account = make_account(tenant_a, name)
+        card, growth = card_and_metric(tenant_a, account)
+        with tenant_a.ctx():
+            services.value_set(scorecard=card, metric=growth, value=value, acting_user=None)
+
+    scored("Healthy", 10)
+    scored("Sick", -5)
+    client.get(url("heatmap"))
+    with CaptureQueriesContext(connection) as few:
+        body = client.get(url("heatmap")).content.decode()
+    assert body.index("Healthy") < body.index("Sick")
+    assert "cell-red" in body and "red</span>" in body  # colour and its band in words
+    for n in range(30):
+        scored(f"Account {n}", n)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert (
+            client.get(url("heatmap"), {"sort": "financial", "period": services.quarter_of(today)[0]}).status_code
+            == 200
+        )
