@@ -37,6 +37,10 @@ def _tab(tab: str) -> SourceLink:
 register_source("plan", _tab("plan"))
 register_source("incident", _tab("incidents"))
 register_source(
+    "scorecard_alert",
+    lambda item, slug: reverse("account_scorecard", args=[slug, item.account_id]),
+)
+register_source(
     "recurring_issue",
     lambda item, slug: reverse("recurring_edit", args=[slug, item.account_id, int(item.source_id)]),
 )

@@ -146,6 +146,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sam.outbox.flush": {"task": "sam.tasks.outbox_flush", "schedule": timedelta(minutes=1)},
     "sam.outbox.prune": {"task": "sam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=17)},
     "sam.documents.stale": {"task": "sam.documents.sweep_stale", "schedule": timedelta(minutes=1)},
+    "scorecards.alerts": {"task": "scorecards.tasks.alerts_sweep_all", "schedule": timedelta(minutes=30)},
     "accounts.recurring_issues": {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from sam.models import User
 from scorecards import scoring, sources
-from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
+from scorecards.models import (
+    Area,
+    MetricDefinition,
+    MetricValue,
+    Period,
+    Scorecard,
+    ScorecardTemplate,
+    TemplateVersion,
+)
 
 # key, area, name, unit, direction, target, amber, red, weight, source, visibility
 DEFAULT_METRICS = [
@@ -122,6 +130,8 @@ def value_set(
         },
     )
     scorecard_compute(scorecard)
+    scorecard.refresh_from_db()
+    scorecard_alerts(scorecard)
     return mv
 
 
@@ -186,3 +196,79 @@ def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
         computed_at=timezone.now(),
     )
     return result
+
+
+BANDS = ("red", "amber", "green")
+
+
+def _band(score: float | None) -> str | None:
+    if score is None:
+        return None
+    return "green" if score >= 75 else "amber" if score >= 50 else "red"
+
+
+def scorecard_alerts(scorecard: Scorecard) -> list[str]:
+    """Health entering red, or an area dropping two bands since the previous period: one action and one email
+    to the account owner per alert, however often this runs (dedupe keys)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from accounts.models import ActionItem
+    from accounts.services import action_item_add
+    from sam.outbox import email_enqueue
+    from sam.tenancy.context import current_tenant
+
+    account = scorecard.account
+    previous = (
+        Scorecard.objects.filter(account=account, period__start__lt=scorecard.period.start)
+        .order_by("-period__start")
+        .first()
+    )
+    alerts: list[tuple[str, str]] = []
+    now_health = float(scorecard.health) if scorecard.health is not None else None
+    before_health = float(previous.health) if previous and previous.health is not None else None
+    if _band(now_health) == "red" and _band(before_health) != "red":
+        alerts.append((f"health-red:{scorecard.pk}", f"Health of {account.name} is red ({now_health:g}/100)"))
+    if previous is not None:
+        for area, score in (scorecard.area_scores or {}).items():
+            old = (previous.area_scores or {}).get(area)
+            if old is None or score is None:
+                continue
+            if BANDS.index(_band(old) or "red") - BANDS.index(_band(score) or "red") >= 2:
+                label = dict(Area.choices).get(area, area)
+                alerts.append((f"area-drop:{scorecard.pk}:{area}", f"{label} at {account.name} fell from green to red"))
+    raised = []
+    tenant = current_tenant()
+    for key, title in alerts:
+        _, created = action_item_add(
+            account=account,
+            title=title,
+            owner=account.owner,
+            due=timezone.localdate() + timedelta(days=14),
+            detail=f"Scorecard {scorecard.period.label}: find out why and agree a plan for the metrics below target.",
+            source_kind=ActionItem.Source.SCORECARD_ALERT,
+            source_id=scorecard.pk,
+            dedupe_key=key,
+        )
+        if created and account.owner is not None and tenant is not None:
+            link = settings.SITE_URL + reverse("account_scorecard", args=[tenant.slug, account.pk])
+            email_enqueue(
+                key=f"scorecard-alert:{key}",
+                to=[account.owner.email],
+                subject=title,
+                text=f"{title}.\n\nSee why on the scorecard: {link}?period={scorecard.period.label}\n",
+            )
+        raised.append(key)
+    return raised
+
+
+def alerts_sweep() -> int:
+    """The periodic check for the current tenant: the latest scorecard of every account."""
+    count = 0
+    latest: dict[int, Scorecard] = {}
+    for card in Scorecard.objects.select_related("account", "period", "account__owner").order_by("-period__start"):
+        latest.setdefault(card.account_id, card)
+    for card in latest.values():
+        if card.account.deleted_at is None:
+            count += len(scorecard_alerts(card))
+    return count

@@ -90,3 +90,23 @@ def test_metric_from_another_version_is_refused(tenant_a, tenant_b):
         stray = MetricDefinition.objects.exclude(version=card.version).first()
         assert stray is None  # one version only; a metric of another tenant is simply not visible
         assert MetricDefinition.objects.filter(version=card.version).count() == len(services.DEFAULT_METRICS)
+
+
+def test_red_health_and_two_band_drops_alert_once(tenant_a, account_a):
+    from accounts.models import ActionItem
+    from sam.models import OutboundEmail
+
+    today = timezone.localdate()
+    with tenant_a.ctx():
+        before = services.scorecard_for(account=account_a, period=services.period_for(today - timedelta(days=92)))
+        now = services.scorecard_for(account=account_a, period=services.period_for(today))
+        growth = now.version.metrics.get(key="growth")
+        services.value_set(scorecard=before, metric=growth, value=10, acting_user=None)  # green
+        services.value_set(scorecard=now, metric=growth, value=-10, acting_user=None)  # red: both alerts
+        for _ in range(3):
+            services.alerts_sweep()
+            services.value_set(scorecard=now, metric=growth, value=-8, acting_user=None)
+        alerts = ActionItem.objects.filter(source_kind="scorecard_alert")
+        assert sorted(a.dedupe_key.split(":")[0] for a in alerts) == ["area-drop", "health-red"]
+        assert all(a.owner == account_a.owner for a in alerts)
+        assert OutboundEmail.objects.filter(idempotency_key__startswith="scorecard-alert:").count() == 2
