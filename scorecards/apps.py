@@ -15,6 +15,10 @@ class ScorecardsConfig(AppConfig):
         from scorecards import sources  # noqa: F401  (registers the computed metric sources)
 
         register("scorecards", "Scorecards", "heatmap", order=20, icon="chart-bar")
+        from sam.demo import register_seeder
+        from scorecards.demo import seed_scorecards
+
+        register_seeder(seed_scorecards)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="scorecards-tenant-defaults")
 
 

@@ -1,0 +1,42 @@
+"""Demo scorecards: eight quarters of plausible values with real trends; a few accounts turning red."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import Account
+from sam.models import Tenant
+from scorecards import services
+from scorecards.models import MetricValue, Scorecard
+
+# account name -> drift per quarter (positive improves, negative worsens)
+DRIFT = {"Umbrella Health": -0.14, "Wayne Retail Group": -0.1, "Stark Manufacturing": 0.06, "Tyrell Biotech": 0.08}
+
+
+def seed_scorecards(tenant: Tenant) -> None:
+    services.template_defaults_ensure()
+    rng = random.Random(f"scorecards-{tenant.slug}")
+    today = timezone.localdate()
+    periods = [services.period_for(today - timedelta(days=91 * n)) for n in range(7, -1, -1)]
+    if Scorecard.objects.filter(period__start__lt=periods[-1].start).exists():
+        return  # the history is there already
+    for account in Account.objects.alive().order_by("name"):
+        drift = DRIFT.get(account.name, rng.uniform(-0.03, 0.05))
+        level = rng.uniform(0.45, 0.85) - drift * 4  # where it started two years ago
+        for index, period in enumerate(periods):
+            card = services.scorecard_for(account=account, period=period)
+            services.scorecard_fill_computed(card)
+            quality = max(0.0, min(1.0, level + drift * index + rng.uniform(-0.06, 0.06)))
+            for metric in card.version.metrics.filter(source="manual"):
+                red, target = float(metric.red), float(metric.target)
+                value = red + (target - red) * (quality + rng.uniform(-0.15, 0.12))
+                MetricValue.objects.update_or_create(
+                    scorecard=card, metric=metric, defaults={"value": Decimal(str(round(value, 1)))}
+                )
+            services.scorecard_compute(card)
+        latest = Scorecard.objects.get(account=account, period=periods[-1])
+        services.scorecard_alerts(latest)
