@@ -154,7 +154,17 @@ def operations_review_context(account: Account, params: dict[str, Any]) -> dict[
         "renewal_risk": risk_reasons,
         "chart": chart,
         "today": today,
+        "extra_sections": [section for fn in _extra_sections if (section := fn(account, start, end))],
     }
+
+
+# Sections other apps add to the report (e.g. scorecards: execution metrics), filled at start-up.
+_extra_sections: list[Any] = []
+
+
+def register_section(fn: Any) -> None:
+    """``fn(account, start, end) -> dict | None`` adds {"title", "headers", "rows"} to the report."""
+    _extra_sections.append(fn)
 
 
 def register() -> None:

@@ -19,6 +19,10 @@ class ScorecardsConfig(AppConfig):
         from scorecards.demo import seed_scorecards
 
         register_seeder(seed_scorecards)
+        from accounts.reports import register_section
+        from scorecards.reports import execution_section
+
+        register_section(execution_section)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="scorecards-tenant-defaults")
 
 

@@ -110,3 +110,15 @@ def test_red_health_and_two_band_drops_alert_once(tenant_a, account_a):
         assert sorted(a.dedupe_key.split(":")[0] for a in alerts) == ["area-drop", "health-red"]
         assert all(a.owner == account_a.owner for a in alerts)
         assert OutboundEmail.objects.filter(idempotency_key__startswith="scorecard-alert:").count() == 2
+
+
+def test_execution_metrics_join_the_operations_review(tenant_a, account_a):
+    from accounts import reports
+
+    with tenant_a.ctx():
+        card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
+        services.scorecard_fill_computed(card)
+        context = reports.operations_review_context(account_a, {})
+    section = next(s for s in context["extra_sections"] if s["title"].startswith("Execution metrics"))
+    assert [row[0] for row in section["rows"]] == ["Actions closed on time", "Incidents in the period",
+                                                    "Open recurring issues"]  # fmt: skip
