@@ -23,6 +23,11 @@ class ScorecardsConfig(AppConfig):
         from scorecards.reports import execution_section
 
         register_section(execution_section)
+        from sam.api.registry import register as register_api
+        from scorecards import api
+
+        for prefix, viewset, basename in api.ROUTES:
+            register_api(prefix, viewset, basename=basename)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="scorecards-tenant-defaults")
 
 

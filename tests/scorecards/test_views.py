@@ -104,3 +104,28 @@ def test_heatmap_colour_and_text_sorted_and_constant_queries(tenant_a, client_fo
             client.get(url("heatmap"), {"sort": "financial", "period": services.quarter_of(today)[0]}).status_code
             == 200
         )
+
+
+def test_api_scorecards_and_values(tenant_a, tenant_b, account_a):
+    from django.test import Client
+
+    from sam.services import token_create
+
+    card, growth = card_and_metric(tenant_a, account_a)
+    with tenant_a.ctx():
+        _, token = token_create(membership=tenant_a.memberships[Role.ACCOUNT_MANAGER], name="t", expires_in_days=None)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    response = client.post("/api/v1/metric-values/", {"scorecard": card.pk, "metric": growth.pk, "value": "5"},
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 201, response.content
+    cards = client.get(f"/api/v1/scorecards/?account={account_a.pk}").json()["results"]
+    assert cards[0]["health"] is not None and "financial" in cards[0]["area_scores"]
+    bad = client.post("/api/v1/metric-values/", {"scorecard": card.pk, "metric": growth.pk, "value": "many"},
+                      content_type="application/json")  # fmt: skip
+    assert bad.status_code == 400 and "value" in bad.json()
+    templates = client.get("/api/v1/scorecard-templates/").json()["results"]
+    assert len(templates[0]["versions"][0]["metrics"]) == len(services.DEFAULT_METRICS)
+    b_card, b_metric = card_and_metric(tenant_b, make_account(tenant_b, "Bravo Corp"))
+    other = client.post("/api/v1/metric-values/", {"scorecard": b_card.pk, "metric": b_metric.pk, "value": "1"},
+                        content_type="application/json")  # fmt: skip
+    assert other.status_code == 400 and "does not exist" in str(other.json())

@@ -1,0 +1,148 @@
+"""Scorecards API: templates (read), periods (read), scorecards with computed health (read), values (write)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, mixins, serializers, viewsets
+
+from accounts.api import ScopedRelatedField, apply_filters, document_filters
+from sam.roles import allowed
+from scorecards import services
+from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
+
+
+class MetricDefinitionSerializer(serializers.ModelSerializer[MetricDefinition]):
+    class Meta:
+        model = MetricDefinition
+        fields = ["id", "key", "area", "name", "description", "unit", "direction", "target", "amber", "red",
+                  "weight", "source", "visibility", "retired"]  # fmt: skip
+        read_only_fields = fields
+
+
+class TemplateVersionSerializer(serializers.ModelSerializer[TemplateVersion]):
+    metrics = MetricDefinitionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TemplateVersion
+        fields = ["id", "number", "area_weights", "in_use", "created_at", "metrics"]
+        read_only_fields = fields
+
+
+class TemplateSerializer(serializers.ModelSerializer[ScorecardTemplate]):
+    versions = TemplateVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ScorecardTemplate
+        fields = ["id", "name", "is_default", "versions"]
+        read_only_fields = fields
+
+
+class PeriodSerializer(serializers.ModelSerializer[Period]):
+    class Meta:
+        model = Period
+        fields = ["id", "label", "start", "end", "closed"]
+        read_only_fields = fields
+
+
+class ScorecardSerializer(serializers.ModelSerializer[Scorecard]):
+    period = serializers.SlugRelatedField(slug_field="label", read_only=True)
+
+    class Meta:
+        model = Scorecard
+        fields = ["id", "account", "period", "version", "health", "area_scores", "computed_at"]
+        read_only_fields = fields
+
+
+class MetricValueSerializer(serializers.ModelSerializer[MetricValue]):
+    scorecard = ScopedRelatedField(Scorecard)
+    metric = ScopedRelatedField(MetricDefinition)
+    value = serializers.CharField(max_length=40, allow_blank=True, allow_null=True)
+
+    class Meta:
+        model = MetricValue
+        fields = ["id", "scorecard", "metric", "value", "comment", "evidence", "computed_from", "updated_at"]
+        read_only_fields = ["computed_from", "updated_at"]
+        validators: list[Any] = []
+
+
+class ReadOnlyTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    required_action = "account.view"
+    filters: dict[str, tuple[str, str]] = {}
+    select: tuple[str, ...] = ()
+
+    def get_queryset(self) -> Any:
+        model = self.get_serializer_class().Meta.model
+        if getattr(self, "swagger_fake_view", False):
+            return model.unscoped.none()
+        qs = model.objects.all().select_related(*self.select)
+        return apply_filters(qs, self.filters, self.request.query_params).order_by("pk")
+
+
+class ScorecardTemplateViewSet(ReadOnlyTenantViewSet):
+    serializer_class = TemplateSerializer
+    queryset = ScorecardTemplate.unscoped.none()
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("versions__metrics")
+
+
+class PeriodViewSet(ReadOnlyTenantViewSet):
+    serializer_class = PeriodSerializer
+    queryset = Period.unscoped.none()
+
+
+class ScorecardViewSet(ReadOnlyTenantViewSet):
+    """Scorecards with their stored health (0-100) and area scores."""
+
+    serializer_class = ScorecardSerializer
+    queryset = Scorecard.unscoped.none()
+    select = ("period",)
+    filters = {"account": ("account_id", "id"), "period": ("period__label", "text")}
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(account__deleted_at__isnull=True)
+
+
+class MetricValueViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
+    """Values of scorecard metrics. POST sets one value (creating or replacing it); health is recomputed."""
+
+    serializer_class = MetricValueSerializer
+    queryset = MetricValue.unscoped.none()
+    select = ("metric", "scorecard")
+    filters = {"scorecard": ("scorecard_id", "id")}
+    action_map_permissions = {"list": "account.view", "retrieve": "account.view", "create": "account.view"}
+
+    def perform_create(self, serializer: MetricValueSerializer) -> None:
+        data = serializer.validated_data
+        scorecard = Scorecard.objects.select_related("account", "period", "version").get(pk=data["scorecard"].pk)
+        membership = self.request._request.membership
+        if not allowed(membership.role, "account.edit_team_work", user=self.request.user, obj=scorecard.account):
+            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
+        try:
+            serializer.instance = services.value_set(
+                scorecard=scorecard,
+                metric=data["metric"],
+                value=data.get("value"),
+                comment=data.get("comment", ""),
+                evidence=data.get("evidence", ""),
+                acting_user=self.request.user,
+                is_admin=allowed(membership.role, "tenant.manage_settings", user=self.request.user),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+
+
+for _viewset in (ScorecardViewSet, MetricValueViewSet):
+    document_filters(_viewset)
+
+ROUTES = [
+    ("scorecard-templates", ScorecardTemplateViewSet, "scorecardtemplate"),
+    ("periods", PeriodViewSet, "period"),
+    ("scorecards", ScorecardViewSet, "scorecard"),
+    ("metric-values", MetricValueViewSet, "metricvalue"),
+]
