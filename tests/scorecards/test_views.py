@@ -129,3 +129,62 @@ def test_api_scorecards_and_values(tenant_a, tenant_b, account_a):
     other = client.post("/api/v1/metric-values/", {"scorecard": b_card.pk, "metric": b_metric.pk, "value": "1"},
                         content_type="application/json")  # fmt: skip
     assert other.status_code == 400 and "does not exist" in str(other.json())
+
+
+def test_scorecard_page_queries_do_not_grow_with_metrics(
+    tenant_a, account_a, client_for, django_assert_max_num_queries
+):
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scorecards.models import MetricDefinition
+
+    card, _ = card_and_metric(tenant_a, account_a)
+    client = client_for(tenant_a.admin)
+    path = url("account_scorecard", account_a.pk)
+    client.get(path)
+    with CaptureQueriesContext(connection) as few:
+        client.get(path)
+    with tenant_a.ctx():
+        for n in range(30):  # 41 metrics in all
+            metric = MetricDefinition.objects.create(
+                version=card.version, key=f"extra{n}", area=("financial", "involvement")[n % 2], name=f"Extra {n}",
+                target=Decimal(10), amber=Decimal(5), red=Decimal(0),
+            )  # fmt: skip
+            services.value_set(scorecard=card, metric=metric, value=n % 11, acting_user=None)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(path)
+    assert b"Extra 29" in response.content
+
+
+def test_heatmap_with_100_accounts_and_8_periods(tenant_a, client_for, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Tier
+
+    client = client_for(tenant_a.admin)
+    today = timezone.localdate()
+    with tenant_a.ctx():
+        periods = [services.period_for(today - timedelta(days=91 * n)) for n in range(8)]
+        tier = Tier.objects.get(name="Key")
+
+    def add(count, start):
+        with tenant_a.ctx():
+            for n in range(start, start + count):
+                account, _ = account_services.account_create(data={"name": f"A{n:03}", "tier": tier}, acting_user=None)
+                version = services.current_version(services.template_defaults_ensure())
+                for period in periods:
+                    scores = {"health": n % 100, "area_scores": {"financial": n % 100}}
+                    Scorecard.objects.create(account=account, period=period, version=version, **scores)
+
+    add(5, 0)
+    client.get(url("heatmap"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(url("heatmap"))
+    add(95, 5)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(url("heatmap")).content.decode()
+    assert body.count("cell-") >= 100 * 6
