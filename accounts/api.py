@@ -36,6 +36,7 @@ from accounts.models import (
     Tier,
     TierChange,
 )
+from sam.api.exceptions import django_errors
 from sam.models import Membership, User
 from sam.roles import allowed
 
@@ -63,10 +64,6 @@ class MemberField(serializers.PrimaryKeyRelatedField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", User.objects.none())
         super().__init__(**kwargs)
-
-
-def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
 
 class AccountSerializer(serializers.ModelSerializer[Account]):
@@ -317,7 +314,7 @@ class AccountChildViewSet(viewsets.ModelViewSet):
         try:
             return fn()
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from exc
+            raise django_errors(exc) from exc
 
     def create_object(self, data: dict[str, Any]) -> Any:
         model = self.get_serializer_class().Meta.model
@@ -680,7 +677,7 @@ class ProgramListViewSet(
                 serializer.Meta.model(**serializer.validated_data), unique_message={"name": "This name exists already."}
             )
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from exc
+            raise django_errors(exc) from exc
 
     def perform_update(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
@@ -693,7 +690,7 @@ class ProgramListViewSet(
             if isinstance(serializer.instance, SelectionCriterion):
                 services.strategic_scores_recompute()
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from exc
+            raise django_errors(exc) from exc
 
 
 class TierViewSet(ProgramListViewSet):

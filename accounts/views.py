@@ -61,6 +61,7 @@ from accounts.models import (
     TeamRole,
     Tier,
 )
+from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
 
 TABS = [
@@ -92,16 +93,6 @@ def _child(model: type[Model], account: Account, pk: int, **path: Any) -> Any:
 
 def _tab_url(request: HttpRequest, account: Account, tab: str) -> str:
     return reverse("account_detail", args=[request.tenant.slug, account.pk]) + f"?tab={tab}"
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 # --- portfolio -------------------------------------------------------------------------
@@ -152,7 +143,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
         try:
             account, warning = services.account_create(data=data, acting_user=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if warning:
                 messages.warning(request, warning)
@@ -179,7 +170,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
                 account=account, data=data, acting_user=request.user, tier_reason=form.cleaned_data["tier_reason"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if warning:
                 messages.warning(request, warning)
@@ -448,7 +439,7 @@ def _submit(
         try:
             save(form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return _done(request, account, tab, message)
     return _tab_with_form(request, account, tab, form_name, form)
@@ -468,7 +459,7 @@ def _edit_or_delete(
             try:
                 save(form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 return _done(request, account, tab, "Saved.")
     return _edit_page(request, account, form, what[0].upper() + what[1:], tab, deletable=True)
@@ -530,7 +521,7 @@ def deliverable_edit(request: HttpRequest, account_id: int, deliverable_id: int)
         try:
             services.deliverable_update(deliverable=deliverable, data=form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return _done(request, account, "team", "Deliverable saved.")
     title = f"Deliverable: {deliverable.get_role_display()}"
@@ -625,7 +616,7 @@ def action_add(request: HttpRequest, account_id: int) -> HttpResponse:
             if data["status"] and data["status"] != item.status:
                 services.action_item_update(item=item, data={"status": data["status"]}, acting_user=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return _done(request, account, tab, "Action added to the register.")
     return _tab_with_form(request, account, tab, "action_form", form)
@@ -642,7 +633,7 @@ def action_edit(request: HttpRequest, account_id: int, action_id: int) -> HttpRe
         try:
             services.action_item_update(item=item, data=form.cleaned_data, acting_user=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if request.POST.get("next") == "my_actions":
                 messages.success(request, "Action updated.")
@@ -756,7 +747,7 @@ def recurring_edit(request: HttpRequest, account_id: int, issue_id: int) -> Http
         try:
             services.recurring_issue_update(issue=issue, data=form.cleaned_data, acting_user=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return _done(request, account, "incidents", "Recurring issue saved.")
     incidents = issue.incidents.select_related("category").order_by("-opened_at")

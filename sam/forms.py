@@ -99,3 +99,14 @@ class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
 
 class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
     pass
+
+
+def apply_errors(form: forms.Form, exc: Any) -> None:
+    """A service's ValidationError on the form: next to its field when there is one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)

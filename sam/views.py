@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sam import selectors, services
-from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm
+from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm, apply_errors
 from sam.models import ApiToken, Membership
 from sam.permissions import tenant_view
 from sam.roles import Role
@@ -54,9 +54,7 @@ def members(request: HttpRequest) -> HttpResponse:
                 acting_user=request.user, site_url=settings.SITE_URL, **form.cleaned_data
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{membership.user.email} was added as {membership.get_role_display()}.")
             return redirect("members", request.tenant.slug)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, mixins, serializers, viewsets
 
 from accounts.api import ScopedRelatedField, apply_filters, document_filters
+from sam.api.exceptions import django_errors
 from sam.roles import allowed
 from scorecards import services
 from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
@@ -132,7 +133,7 @@ class MetricValueViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
                 is_admin=allowed(membership.role, "tenant.manage_settings", user=self.request.user),
             )
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+            raise django_errors(exc) from exc
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
 

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sam import selectors, services
+from sam.api.exceptions import django_errors
 from sam.models import ApiToken, Membership, Tenant
 from sam.roles import Role
 
@@ -80,7 +81,7 @@ class MembershipViewSet(
                 acting_user=self.request.user,
             )
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+            raise django_errors(exc) from exc
 
 
 class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):

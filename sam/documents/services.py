@@ -14,7 +14,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from sam.documents import registry
-from sam.documents.pdf import html_to_pdf
 from sam.models import Document, User
 from sam.tenancy.context import current_tenant
 
@@ -137,17 +136,6 @@ def document_store(document: Document, pdf: bytes, pages: int) -> Document:
         locked.finished_at = timezone.now()
         locked.save()
     return locked
-
-
-def document_render(document: Document) -> Document:
-    """Prepare, render and store in one go (in-process callers; the task splits the steps)."""
-    html = document_prepare(document)
-    if html is None:
-        return Document.objects.get(pk=document.pk)
-    pdf, pages, refused = html_to_pdf(html)
-    if refused:
-        log.warning("document %s: refused %d external resources", document.pk, len(refused))
-    return document_store(document, pdf, pages)
 
 
 def document_fail(document: Document, message: str) -> Document:
