@@ -293,7 +293,7 @@ class ProgramSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["portfolio_band", "portfolio_custom_cap", "recurrence_threshold", "recurrence_window_days",
-                  "review_stale_days", "paper_size"]  # fmt: skip
+                  "review_stale_days", "scorecard_period", "paper_size"]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -30,6 +30,11 @@ class Tenant(models.Model):
 
     BAND_CAPS: ClassVar[dict[str, int]] = {"small": 5, "mid": 25, "large": 100}
 
+    class ScorecardPeriod(models.TextChoices):
+        QUARTER = "quarter", "Quarter"
+        MONTH = "month", "Month"
+        HALF = "half", "Half-year"
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     active = models.BooleanField(default=True)
@@ -44,6 +49,12 @@ class Tenant(models.Model):
     recurrence_window_days = models.PositiveSmallIntegerField(default=30, help_text="...within this many days.")
     review_stale_days = models.PositiveSmallIntegerField(
         default=90, help_text="Deliverables and account plans not reviewed for this long are flagged."
+    )
+    scorecard_period = models.CharField(
+        max_length=8,
+        choices=ScorecardPeriod.choices,
+        default=ScorecardPeriod.QUARTER,
+        help_text="How long one scorecard period is. Changing it starts new periods; existing scorecards keep theirs.",
     )
     logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
 

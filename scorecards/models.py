@@ -102,6 +102,7 @@ class Period(TenantOwned):
     """A reporting period of the tenant's calendar (a quarter by default), closed when final."""
 
     label = models.CharField(max_length=20)
+    length = models.CharField(max_length=8, default="quarter", help_text="quarter, month or half (the tenant's choice)")
     start = models.DateField()
     end = models.DateField()
     closed = models.BooleanField(default=False)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from sam.charts import line_chart
 from scorecards import scoring, services
-from scorecards.models import Area, MetricValue, Period, Scorecard
+from scorecards.models import Area, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
 
 TREND_PERIODS = 8
 
@@ -124,3 +124,68 @@ def heatmap(*, period: Period, accounts: QuerySet[Any], sort: str = "health") ->
 
     rows.sort(key=sort_key)
     return rows
+
+
+# --- template admin ---------------------------------------------------------------------------------
+
+
+def template_rows() -> list[dict[str, Any]]:
+    """Each template with its newest version, metric count and how many scorecards use it (3 queries)."""
+    versions = list(
+        TemplateVersion.objects.annotate(
+            live_metrics=Count("metrics", filter=Q(metrics__retired=False), distinct=True),
+            cards=Count("scorecards", distinct=True),
+        ).order_by("template_id", "-number")
+    )
+    newest: dict[int, TemplateVersion] = {}
+    cards: dict[int, int] = {}
+    for version in versions:
+        newest.setdefault(version.template_id, version)
+        cards[version.template_id] = cards.get(version.template_id, 0) + version.cards
+    rows = []
+    for template in ScorecardTemplate.objects.order_by("-is_default", "name"):
+        version = newest.get(template.pk)
+        if version is not None:
+            rows.append({"template": template, "version": version, "metrics": version.live_metrics,
+                         "scorecards": cards.get(template.pk, 0)})  # fmt: skip
+    return rows
+
+
+def template_view(template: ScorecardTemplate) -> dict[str, Any]:
+    """The current version's metrics by area with whether each has values, the weights and the history."""
+    from scorecards import sources, templating
+
+    versions = list(
+        TemplateVersion.objects.filter(template=template).annotate(cards=Count("scorecards")).order_by("-number")
+    )
+    version = versions[0]
+    metrics = list(version.metrics.all())
+    used = set(
+        MetricValue.objects.filter(metric__version__template=template, value__isnull=False)
+        .values_list("metric__key", flat=True)
+        .distinct()
+    )
+    labels = dict(sources.choices())
+    weights = templating.weights_note(version.area_weights)
+    areas = [
+        {
+            "key": area,
+            "label": label,
+            "weight": version.area_weights.get(area, 0),
+            "share": weights["shares"][area],
+            "metrics": [
+                {"metric": m, "in_use": m.key in used, "source": labels.get(m.source, m.source)}
+                for m in metrics
+                if m.area == area
+            ],
+        }
+        for area, label in Area.choices
+    ]
+    return {
+        "template": template,
+        "version": version,
+        "editing_makes_version": version.in_use or version.cards > 0,
+        "areas": areas,
+        "weights": weights,
+        "versions": versions,
+    }

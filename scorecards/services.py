@@ -67,17 +67,54 @@ def current_version(template: ScorecardTemplate) -> TemplateVersion:
 
 
 def quarter_of(day: date) -> tuple[str, date, date]:
-    quarter = (day.month - 1) // 3
-    start = date(day.year, quarter * 3 + 1, 1)
-    end = date(day.year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1)
-    return f"{day.year}-Q{quarter + 1}", start, end - timedelta(days=1)
+    return period_bounds(day, "quarter")
 
 
-def period_for(day: date) -> Period:
-    """The quarter containing ``day`` (made on first use)."""
-    label, start, end = quarter_of(day)
-    period, _ = Period.objects.get_or_create(label=label, defaults={"start": start, "end": end})
+def period_bounds(day: date, length: str) -> tuple[str, date, date]:
+    """Label, first and last day of the month, quarter or half-year containing ``day``."""
+    months = {"month": 1, "quarter": 3, "half": 6}[length]
+    index = (day.month - 1) // months
+    start = date(day.year, index * months + 1, 1)
+    next_month = index * months + months + 1
+    end = date(day.year + (next_month > 12), (next_month - 1) % 12 + 1, 1) - timedelta(days=1)
+    label = {"month": f"{day.year}-{day.month:02d}", "quarter": f"{day.year}-Q{index + 1}",
+             "half": f"{day.year}-H{index + 1}"}[length]  # fmt: skip
+    return label, start, end
+
+
+def period_length() -> str:
+    """The current tenant's period length (quarter by default)."""
+    from sam.tenancy.context import current_tenant
+
+    tenant = current_tenant()
+    return getattr(tenant, "scorecard_period", "") or "quarter"
+
+
+def period_for(day: date, length: str | None = None) -> Period:
+    """The period of the tenant's length containing ``day`` (made on first use)."""
+    length = length or period_length()
+    label, start, end = period_bounds(day, length)
+    period, _ = Period.objects.get_or_create(label=label, defaults={"start": start, "end": end, "length": length})
     return period
+
+
+def recent_periods(count: int = 8, *, today: date | None = None) -> list[Period]:
+    """The last ``count`` periods of the tenant's length up to today, oldest first (made on first use)."""
+    length = period_length()
+    day = today or timezone.localdate()
+    wanted = []
+    for _ in range(count):
+        label, start, _end = period_bounds(day, length)
+        wanted.append(label)
+        day = start - timedelta(days=1)
+    existing = {p.label: p for p in Period.objects.filter(label__in=wanted)}
+    day = today or timezone.localdate()
+    periods = []
+    for label in wanted:
+        period = existing.get(label) or period_for(day, length)
+        periods.append(period)
+        day = period.start - timedelta(days=1)
+    return periods[::-1]
 
 
 def scorecard_for(*, account: Any, period: Period) -> Scorecard:
@@ -118,13 +155,25 @@ def value_set(
         audit_record(actor=acting_user, action="scorecard.closed_edit", obj=scorecard, metric=metric.key,
                      value=str(value))  # fmt: skip
     number = _number(value, metric)
+    evidence = evidence.strip()
+    if evidence:
+        from django.core.validators import URLValidator
+
+        try:
+            URLValidator(schemes=["http", "https"])(evidence)
+        except ValidationError as exc:
+            raise ValidationError({"evidence": "The evidence must be a web link (https://...)."}) from exc
+        if len(evidence) > 500:
+            raise ValidationError({"evidence": "The evidence link is longer than 500 characters."})
+    if len(comment) > 500:
+        raise ValidationError({"comment": "The comment is longer than 500 characters."})
     mv, _ = MetricValue.objects.update_or_create(
         scorecard=scorecard,
         metric=metric,
         defaults={
             "value": number,
-            "comment": comment[:500],
-            "evidence": evidence[:500],
+            "comment": comment,
+            "evidence": evidence,
             "updated_by": acting_user,
             "computed_from": "",
         },

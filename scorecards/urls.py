@@ -6,4 +6,12 @@ urlpatterns = [
     path("scorecards/", views.heatmap, name="heatmap"),
     path("accounts/<int:account_id>/scorecard/", views.account_scorecard, name="account_scorecard"),
     path("scorecards/<int:scorecard_id>/values/<int:metric_id>/", views.value_save, name="scorecard_value"),
+    path("admin/scorecard-templates/", views.template_list, name="scorecard_templates"),
+    path("admin/scorecard-templates/<int:template_id>/", views.template_detail, name="scorecard_template"),
+    path("admin/scorecard-templates/<int:template_id>/metrics/new/", views.metric_edit, name="scorecard_metric_add"),
+    path(
+        "admin/scorecard-templates/<int:template_id>/metrics/<int:metric_id>/",
+        views.metric_edit,
+        name="scorecard_metric_edit",
+    ),
 ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import member_choices
 from accounts.models import Account, Tier
+from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
-from scorecards import selectors, services
-from scorecards.models import Area, MetricDefinition, Period, Scorecard
+from scorecards import selectors, services, templating
+from scorecards.forms import MetricForm, TemplateForm
+from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardTemplate
 
 
 def _period(label: str | None) -> Period:
@@ -25,15 +28,10 @@ def _period(label: str | None) -> Period:
 
 
 def _recent_periods() -> list[Period]:
-    today = timezone.localdate()
-    for months_back in range(0, 24, 3):  # make sure the last eight quarters exist
-        day = today.replace(day=1)
-        year, month = day.year, day.month - months_back
-        while month <= 0:
-            month += 12
-            year -= 1
-        services.period_for(day.replace(year=year, month=month))
-    return list(Period.objects.order_by("-start")[:12])
+    """The last eight periods (made on first use) and any older ones with scorecards, newest first."""
+    recent = services.recent_periods(8)
+    older = Period.objects.filter(start__lt=recent[0].start).order_by("-start")[:8]
+    return [*recent[::-1], *older]
 
 
 @tenant_view("account.view")
@@ -83,8 +81,8 @@ def value_save(request: HttpRequest, scorecard_id: int, metric_id: int) -> HttpR
             scorecard=scorecard,
             metric=metric,
             value=request.POST.get("value", "").strip()[:40],
-            comment=request.POST.get("comment", "").strip()[:500],
-            evidence=request.POST.get("evidence", "").strip()[:500],
+            comment=request.POST.get("comment", "").strip()[:2000],
+            evidence=request.POST.get("evidence", "").strip()[:2000],
             acting_user=request.user,
             is_admin=can(request, "tenant.manage_settings"),
         )
@@ -124,3 +122,110 @@ def heatmap(request: HttpRequest) -> HttpResponse:
         "active_nav": "scorecards",
     }
     return render(request, "scorecards/heatmap.html", context)
+
+
+# --- template admin ---------------------------------------------------------------------------------
+
+
+def _template(template_id: int) -> ScorecardTemplate:
+    template = ScorecardTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        raise Http404
+    return template
+
+
+@tenant_view("tenant.manage_templates")
+@require_http_methods(["GET", "POST"])
+def template_list(request: HttpRequest) -> HttpResponse:
+    services.template_defaults_ensure()
+    form = TemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = templating.template_create(name=form.cleaned_data["name"], acting_user=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Template “{template.name}” created as a copy of the default.")
+            return redirect("scorecard_template", request.tenant.slug, template.pk)
+    context = {"rows": selectors.template_rows(), "form": form, "active_nav": "admin"}
+    return render(request, "scorecards/template_list.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("tenant.manage_templates")
+@require_http_methods(["GET", "POST"])
+def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
+    """The current version's metrics by area, the area weights, retire/restore/delete, the version history."""
+    template = _template(template_id)
+    weights_errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        key = request.POST.get("key", "")[:60]
+        try:
+            if action == "default":
+                templating.template_make_default(template=template, acting_user=request.user)
+                messages.success(request, f"New scorecards now start on “{template.name}”.")
+            elif action == "weights":
+                templating.weights_set(template=template, data=request.POST, acting_user=request.user)
+                messages.success(request, "Area weights saved.")
+            elif action in ("retire", "restore"):
+                templating.metric_retire(template=template, key=key, retired=action == "retire",
+                                         acting_user=request.user)  # fmt: skip
+                messages.success(request, "Metric retired." if action == "retire" else "Metric in use again.")
+            elif action == "delete":
+                templating.metric_delete(template=template, key=key, acting_user=request.user)
+                messages.success(request, "Metric deleted.")
+            else:
+                return HttpResponse("Unknown action.", status=400)
+        except ValidationError as exc:
+            if action == "weights":
+                weights_errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            else:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("scorecard_template", request.tenant.slug, template.pk)
+        else:
+            return redirect("scorecard_template", request.tenant.slug, template.pk)
+    context = {
+        **selectors.template_view(template),
+        "weights_errors": weights_errors,
+        "posted_weights": request.POST if weights_errors else None,
+        "active_nav": "admin",
+    }
+    return render(request, "scorecards/template_detail.html", context, status=400 if weights_errors else 200)
+
+
+@tenant_view("tenant.manage_templates")
+@require_http_methods(["GET", "POST"])
+def metric_edit(request: HttpRequest, template_id: int, metric_id: int | None = None) -> HttpResponse:
+    """Add a metric, or change one of the current version (a new version when scorecards use it)."""
+    template = _template(template_id)
+    version = services.current_version(template)
+    metric = None
+    if metric_id is not None:
+        metric = MetricDefinition.objects.filter(pk=metric_id, version=version).first()
+        if metric is None:
+            raise Http404
+    initial = MetricForm.initial_of(metric) if metric else {"area": request.GET.get("area", "financial")}
+    form = MetricForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if metric is None:
+                templating.metric_add(template=template, data=form.cleaned_data, acting_user=request.user)
+            else:
+                templating.metric_update(template=template, key=metric.key, data=form.cleaned_data,
+                                         acting_user=request.user)  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            new_version = services.current_version(template)
+            note = f" Scorecards in use keep version {version.number}; new ones use version {new_version.number}."
+            messages.success(request, "Metric saved." + (note if new_version.pk != version.pk else ""))
+            return redirect("scorecard_template", request.tenant.slug, template.pk)
+    context = {
+        "template": template,
+        "version": version,
+        "metric": metric,
+        "form": form,
+        "in_use": bool(version.in_use or version.scorecards.exists()),
+        "active_nav": "admin",
+    }
+    return render(request, "scorecards/metric_form.html", context, status=400 if form.errors else 200)

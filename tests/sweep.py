@@ -64,6 +64,7 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "document_id": Document,
     "scorecard_id": sc.Scorecard,
     "metric_id": sc.MetricDefinition,
+    "template_id": sc.ScorecardTemplate,
 }
 
 # Kwargs that are not object ids, with the value to use.

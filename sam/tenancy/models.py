@@ -21,6 +21,17 @@ class TenantManager(models.Manager[_M]):
     def get_queryset(self) -> models.QuerySet[_M]:
         return super().get_queryset().filter(tenant_id=current_tenant_id())
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[_M]:
+        """Rows without a tenant get the current one, as ``save()`` gives them; another tenant's are refused."""
+        tenant_id = current_tenant_id()
+        rows = list(objs)
+        for row in rows:
+            if row.tenant_id is None:
+                row.tenant_id = tenant_id
+            elif row.tenant_id != tenant_id:
+                raise ValueError("Refusing to save a row of another tenant than the active one.")
+        return super().bulk_create(rows, *args, **kwargs)
+
 
 class TenantOwned(models.Model):
     """A row that belongs to exactly one tenant.

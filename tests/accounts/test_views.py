@@ -509,11 +509,12 @@ def test_program_settings(tenant_a, client_for):
     client = client_for(tenant_a.admin)
     data = {"program-portfolio_band": "custom", "program-portfolio_custom_cap": "", "program-recurrence_threshold": 3,
             "program-recurrence_window_days": 30, "program-review_stale_days": 90, "program-paper_size": "A4",
+            "program-scorecard_period": "month",
             "action": "settings"}  # fmt: skip
     assert client.post(url("program_settings"), data).status_code == 400
     assert client.post(url("program_settings"), {**data, "program-portfolio_custom_cap": 8}).status_code == 302
     tenant_a.tenant.refresh_from_db()
-    assert tenant_a.tenant.portfolio_cap == 8
+    assert tenant_a.tenant.portfolio_cap == 8 and tenant_a.tenant.scorecard_period == "month"
     client.post(url("program_settings"), {"action": "category", "name": "Network"})
     with tenant_a.ctx():
         assert IncidentCategory.objects.filter(name="Network").exists()

@@ -122,3 +122,19 @@ def test_execution_metrics_join_the_operations_review(tenant_a, account_a):
     section = next(s for s in context["extra_sections"] if s["title"].startswith("Execution metrics"))
     assert [row[0] for row in section["rows"]] == ["Actions closed on time", "Incidents in the period",
                                                     "Open recurring issues"]  # fmt: skip
+
+
+def test_period_lengths_the_tenant_can_choose(tenant_a):
+    assert services.period_bounds(date(2026, 11, 27), "month") == ("2026-11", date(2026, 11, 1), date(2026, 11, 30))
+    assert services.period_bounds(date(2026, 12, 31), "month") == ("2026-12", date(2026, 12, 1), date(2026, 12, 31))
+    assert services.period_bounds(date(2026, 2, 10), "month")[2] == date(2026, 2, 28)
+    assert services.period_bounds(date(2026, 7, 1), "half") == ("2026-H2", date(2026, 7, 1), date(2026, 12, 31))
+    assert services.period_bounds(date(2026, 6, 30), "half") == ("2026-H1", date(2026, 1, 1), date(2026, 6, 30))
+    tenant_a.tenant.scorecard_period = "month"
+    tenant_a.tenant.save()
+    with tenant_a.ctx():
+        periods = services.recent_periods(8, today=date(2026, 2, 15))
+        assert [p.label for p in periods] == ["2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12",
+                                              "2026-01", "2026-02"]  # fmt: skip
+        assert {p.length for p in periods} == {"month"}
+        assert services.period_for(date(2026, 2, 3)).pk == periods[-1].pk

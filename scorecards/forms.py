@@ -1,0 +1,43 @@
+"""Forms of the scorecard template admin (the checks themselves live in scorecards.templating)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from sam.forms import StyledFormMixin
+from scorecards import sources
+from scorecards.models import Area, MetricDefinition
+
+
+class MetricForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    area = forms.ChoiceField(choices=Area.choices)
+    unit = forms.ChoiceField(choices=MetricDefinition.Unit.choices)
+    direction = forms.ChoiceField(choices=MetricDefinition.Direction.choices)
+    target = forms.CharField(max_length=20, help_text="Green at or beyond this value.")
+    amber = forms.CharField(max_length=20, help_text="Amber from here up to the target; red beyond it.")
+    red = forms.CharField(max_length=20, help_text="The metric scores zero at or beyond this value.")
+    weight = forms.CharField(max_length=10, initial="1", help_text="Weight within its area (normalised).")
+    source = forms.ChoiceField(choices=[])
+    visibility = forms.ChoiceField(choices=MetricDefinition.Visibility.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = sources.choices()
+        self.fields["source"].help_text = "Entered by hand, or filled from the product's own data."
+        for name in ("target", "amber", "red", "weight"):
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
+
+    @classmethod
+    def initial_of(cls, metric: MetricDefinition) -> dict[str, Any]:
+        values = {name: getattr(metric, name) for name in cls.base_fields}
+        for name in ("target", "amber", "red", "weight"):
+            values[name] = f"{values[name].normalize():f}"
+        return values
+
+
+class TemplateForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=120, label="New template", help_text="Starts as a copy of the default template.")
