@@ -6,6 +6,7 @@ and shows its numbers as text, so colour is never the only carrier.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,17 +62,47 @@ def bar_chart(title: str, bars: Sequence[Bar], *, unit: str = "", width: int = 5
     return mark_safe("".join(parts))  # noqa: S308  (every text piece above is escaped)
 
 
+def compact(value: float) -> str:
+    """A short label for a value: 1.2M, 45k, 12.5."""
+    size = abs(value)
+    if size >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if size >= 10_000:
+        return f"{value / 1_000:.3g}k"
+    return f"{round(value, 1):g}"
+
+
 def line_chart(
-    title: str, points: Sequence[tuple[str, float | None]], *, top: float = 100, width: int = 560
+    title: str,
+    points: Sequence[tuple[str, float | None]],
+    *,
+    top: float | None = 100,
+    bottom: float | None = 0,
+    width: int = 560,
+    reference: tuple[str, float] | None = None,
 ) -> SafeString:
-    """A line over labelled points (e.g. periods), values written above the dots; None is a gap."""
+    """A line over labelled points (e.g. periods), values written above the dots; None is a gap.
+
+    ``top``/``bottom`` None scale to the data (and the reference line, e.g. a target, drawn dashed).
+    """
     height, pad_x, pad_top, pad_bottom = 150, 36, 22, 24
     count = max(1, len(points))
     step = (width - 2 * pad_x) / max(1, count - 1)
-    chart_id = f"chart-{abs(hash((title, tuple(points)))) % 10**8}"
+    chart_id = f"chart-{abs(hash((title, tuple(points), reference))) % 10**8}"
+    known = [v for _, v in points if v is not None] + ([reference[1]] if reference else [])
+    if top is None:
+        top = max([*known, 0.0]) or 1.0
+        top += abs(top) * 0.1
+    if bottom is None:
+        bottom = min([*known, 0.0])
+        bottom -= abs(bottom) * 0.1
+    if top <= bottom:
+        top = bottom + 1
+    low, high = bottom, top
 
     def y(value: float) -> float:
-        return pad_top + (1 - max(0.0, min(top, value)) / top) * (height - pad_top - pad_bottom)
+        fraction = (max(low, min(high, value)) - low) / (high - low)
+        return pad_top + (1 - fraction) * (height - pad_top - pad_bottom)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sam-chart" role="img" viewBox="0 0 {width} {height}" '
@@ -80,15 +111,27 @@ def line_chart(
         "<desc>"
         + escape("; ".join(f"{label}: {'no data' if v is None else f'{v:g}'}" for label, v in points) or "no data")
         + "</desc>",
-        f'<line x1="{pad_x}" y1="{y(0):.1f}" x2="{width - pad_x}" y2="{y(0):.1f}" stroke="#dce1e7"/>',
+        f'<line x1="{pad_x}" y1="{y(low):.1f}" x2="{width - pad_x}" y2="{y(low):.1f}" stroke="#dce1e7"/>',
     ]
+    if reference is not None:
+        ref_y = y(reference[1])
+        parts += [
+            f'<line x1="{pad_x}" y1="{ref_y:.1f}" x2="{width - pad_x}" y2="{ref_y:.1f}" stroke="#2f7d32" '
+            'stroke-dasharray="4 3"/>',
+            f'<text x="{width - pad_x}" y="{ref_y - 4:.1f}" font-size="10" text-anchor="end" fill="#2f7d32">'
+            f"{escape(reference[0])}</text>",
+        ]
     segment: list[str] = []
+    # Thin the axis labels when they would overlap (every other one, or fewer, and always the last).
+    label_w = max((len(label) for label, _ in points), default=1) * 6.5 + 4
+    stride = max(1, math.ceil(label_w / step)) if count > 1 else 1
     for i, (label, value) in enumerate(points):
         x = pad_x + i * step
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" fill="#49566c">'
-            f"{escape(label)}</text>"
-        )
+        if (count - 1 - i) % stride == 0:
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" fill="#49566c">'
+                f"{escape(label)}</text>"
+            )
         if value is None:
             if len(segment) > 1:
                 parts.append(
@@ -100,7 +143,7 @@ def line_chart(
         parts += [
             f'<circle cx="{x:.1f}" cy="{y(value):.1f}" r="3.5" fill="{PALETTE[0]}"/>',
             f'<text x="{x:.1f}" y="{y(value) - 8:.1f}" font-size="11" text-anchor="middle" fill="#1d273b">'
-            f"{value:g}</text>",
+            f"{compact(value)}</text>",
         ]
     if len(segment) > 1:
         parts.append(f'<polyline points="{" ".join(segment)}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')

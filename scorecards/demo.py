@@ -34,8 +34,10 @@ def seed_scorecards(tenant: Tenant) -> None:
             for metric in card.version.metrics.filter(source="manual"):
                 red, target = float(metric.red), float(metric.target)
                 value = red + (target - red) * (quality + rng.uniform(-0.15, 0.12))
+                whole = metric.unit == "number" or (metric.unit == "score" and abs(target - red) > 10)
+                rounded = round(max(value, 0) if metric.unit == "number" else value, 0 if whole else 1)
                 MetricValue.objects.update_or_create(
-                    scorecard=card, metric=metric, defaults={"value": Decimal(str(round(value, 1)))}
+                    scorecard=card, metric=metric, defaults={"value": Decimal(str(rounded))}
                 )
             services.scorecard_compute(card)
         latest = Scorecard.objects.get(account=account, period=periods[-1])

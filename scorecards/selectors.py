@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from sam.charts import line_chart
+from sam.charts import compact, line_chart
 from scorecards import scoring, services
-from scorecards.models import Area, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
+from scorecards.models import Area, MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
 
 TREND_PERIODS = 8
 
@@ -70,17 +70,14 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
             "effects": effects[:6],
             "comparable": comparable,
         }
-    history = list(
-        Scorecard.objects.filter(account=scorecard.account, period__start__lte=scorecard.period.start)
-        .select_related("period")
-        .order_by("-period__start")[:TREND_PERIODS]
-    )[::-1]
-    trend = line_chart(
-        "Health over the last periods",
-        [(s.period.label, float(s.health) if s.health is not None else None) for s in history],
-    )
+    moves = trends(scorecard, charts=False)
+    arrows = {row["metric"].key: row["arrow"] for row in moves["metrics"]}
+    for area in areas:
+        for row in area["rows"]:
+            row["arrow"] = arrows.get(row["metric"].key)
+    trend = line_chart("Health over the last periods", moves["overall"])
     return {"scorecard": scorecard, "areas": areas, "health": _round(now.overall), "explanation": explanation,
-            "trend": trend}  # fmt: skip
+            "trend": trend, "comparable_note": moves["comparable_note"]}  # fmt: skip
 
 
 def _round(value: float | None) -> float | None:
@@ -188,4 +185,113 @@ def template_view(template: ScorecardTemplate) -> dict[str, Any]:
         "areas": areas,
         "weights": weights,
         "versions": versions,
+    }
+
+
+# --- trends -----------------------------------------------------------------------------------------
+
+
+def _arrow(before: float | None, now: float | None, higher_is_better: bool = True) -> dict[str, Any] | None:
+    """The move between the last two periods: direction, size, and whether it is for the better."""
+    if before is None or now is None:
+        return None
+    change = now - before
+    if abs(change) < 0.05:
+        return {"symbol": "▬", "text": "no change", "tone": "secondary", "change": 0.0}
+    better = (change > 0) == higher_is_better
+    return {
+        "symbol": "▲" if change > 0 else "▼",
+        "text": f"{'up' if change > 0 else 'down'} {compact(abs(change))}, {'better' if better else 'worse'}",
+        "tone": "success" if better else "danger",
+        "change": round(change, 1),
+    }
+
+
+def trends(scorecard: Scorecard, *, periods: int = TREND_PERIODS, charts: bool = True) -> dict[str, Any]:
+    """Overall, per-area and per-metric series over the account's last scorecards up to this one.
+
+    Scorecards on another template version are compared on the metrics both versions share (by key):
+    their area and overall scores are recomputed from those metrics only, and the result says so.
+    Four queries, however many metrics and periods.
+    """
+    history = list(
+        Scorecard.objects.filter(account_id=scorecard.account_id, period__start__lte=scorecard.period.start)
+        .select_related("period", "version")
+        .order_by("-period__start")[:periods]
+    )[::-1]
+    version_ids = {card.version_id for card in history} | {scorecard.version_id}
+    definitions = list(MetricDefinition.objects.filter(version_id__in=version_ids, retired=False))
+    current = [m for m in definitions if m.version_id == scorecard.version_id]
+    current_keys = {m.key for m in current}
+    values: dict[int, dict[str, float | None]] = {card.pk: {} for card in history}
+    for card_id, key, value in MetricValue.objects.filter(scorecard__in=[c.pk for c in history]).values_list(
+        "scorecard_id", "metric__key", "value"
+    ):
+        values[card_id][key] = float(value) if value is not None else None
+    specs_by_version: dict[int, list[scoring.MetricSpec]] = {}
+    for m in definitions:
+        specs_by_version.setdefault(m.version_id, []).append(services.spec_of(m))
+    overall: list[tuple[str, float | None]] = []
+    area_series: dict[str, list[tuple[str, float | None]]] = {area: [] for area in Area.values}
+    changed_versions = []
+    for card in history:
+        specs = [s for s in specs_by_version.get(card.version_id, []) if s.key in current_keys]
+        if card.version_id != scorecard.version_id:
+            missing = current_keys - {s.key for s in specs}
+            changed_versions.append((card.period.label, card.version.number, sorted(missing)))
+        weights = {k: float(v) for k, v in card.version.area_weights.items()}
+        result = scoring.health(specs, values[card.pk], weights)
+        overall.append((card.period.label, _round(result.overall)))
+        for area in Area.values:
+            area_series[area].append((card.period.label, _round(result.areas.get(area))))
+    names = {m.key: m.name for m in current}
+    note = ""
+    if changed_versions:
+        labels = ", ".join(label for label, _, _ in changed_versions)
+        missing = sorted({names.get(k, k) for _, _, keys in changed_versions for k in keys})
+        note = (
+            f"The template changed over these periods ({labels} used an earlier version): area and overall "
+            "scores compare only the metrics both versions share"
+            + (f"; not on the earlier version: {', '.join(missing)}." if missing else ".")
+        )
+
+    def last_two(series: list[tuple[str, float | None]]) -> tuple[float | None, float | None]:
+        known = [v for _, v in series]
+        return (known[-2] if len(known) > 1 else None), (known[-1] if known else None)
+
+    def chart(title: str, series: list[tuple[str, float | None]], **kwargs: Any) -> Any:
+        return line_chart(title, series, **kwargs) if charts else None
+
+    areas = []
+    for area, label in Area.choices:
+        series = area_series[area]
+        areas.append({"key": area, "label": label, "series": series, "arrow": _arrow(*last_two(series)),
+                      "chart": chart(f"{label} score over the last periods", series, width=420)})  # fmt: skip
+    metrics = []
+    for m in sorted(current, key=lambda m: (Area.values.index(m.area), m.order, m.pk)):
+        series = [(card.period.label, values[card.pk].get(m.key)) for card in history]
+        higher = m.direction == MetricDefinition.Direction.HIGHER
+        metrics.append(
+            {
+                "metric": m,
+                "series": series,
+                "last": series[-1][1] if series else None,
+                "arrow": _arrow(*last_two(series), higher_is_better=higher),
+                "chart": chart(
+                    f"{m.name} over the last periods",
+                    series,
+                    top=None,
+                    bottom=None,
+                    width=420,
+                    reference=("target", float(m.target)),
+                ),
+            }
+        )
+    return {
+        "overall": overall,
+        "overall_arrow": _arrow(*last_two(overall)),
+        "overall_chart": chart("Health over the last periods", overall),
+        "areas": areas,
+        "metrics": metrics,
+        "comparable_note": note,
     }

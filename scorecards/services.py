@@ -201,19 +201,13 @@ def _number(value: Any, metric: MetricDefinition) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
+def spec_of(m: MetricDefinition) -> scoring.MetricSpec:
+    higher = m.direction == MetricDefinition.Direction.HIGHER
+    return scoring.MetricSpec(m.key, m.area, float(m.target), float(m.amber), float(m.red), float(m.weight), higher)
+
+
 def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:
-    return [
-        scoring.MetricSpec(
-            m.key,
-            m.area,
-            float(m.target),
-            float(m.amber),
-            float(m.red),
-            float(m.weight),
-            m.direction == MetricDefinition.Direction.HIGHER,
-        )
-        for m in version.metrics.filter(retired=False)
-    ]
+    return [spec_of(m) for m in version.metrics.filter(retired=False)]
 
 
 def scorecard_fill_computed(scorecard: Scorecard) -> int:

@@ -48,6 +48,17 @@ def account_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "scorecards/scorecard.html", _context(request, scorecard))
 
 
+@tenant_view("account.view")
+def scorecard_trends(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Overall, area and metric trends over the last eight periods, with arrows."""
+    account = Account.objects.alive().filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    scorecard = services.scorecard_for(account=account, period=_period(request.GET.get("period")))
+    context = {"account": account, "scorecard": scorecard, **selectors.trends(scorecard), "active_nav": "scorecards"}
+    return render(request, "scorecards/trends.html", context)
+
+
 def _context(request: HttpRequest, scorecard: Scorecard, **extra: object) -> dict[str, object]:
     can_edit = can(request, "account.edit_team_work", scorecard.account) and (
         not scorecard.period.closed or can(request, "tenant.manage_settings")
