@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+STATUS_COLOURS = {"green": "#2fb344", "amber": "#f59f00", "red": "#d63939"}
 PALETTE = ("#066fd1", "#2fb344", "#f76707", "#d63939", "#ae3ec9", "#0ca678", "#4263eb", "#f59f00")
 
 
@@ -21,17 +22,20 @@ class Bar:
     label: str
     value: float
     note: str = ""  # shown after the value, e.g. "avg 3.2 h to resolve"
+    colour: str = ""  # a fixed colour (e.g. a status); the palette's next one otherwise
 
 
 def _value_text(bar: Bar, unit: str) -> str:
     return f"{bar.value:g}{unit}" + (f" · {bar.note}" if bar.note else "")
 
 
-def bar_chart(title: str, bars: Sequence[Bar], *, unit: str = "", width: int = 560) -> SafeString:
+def bar_chart(
+    title: str, bars: Sequence[Bar], *, unit: str = "", width: int = 560, top: float | None = None
+) -> SafeString:
     """Horizontal bars with their labels and values written out."""
     row, label_w, pad = 26, 170, 8
     height = max(1, len(bars)) * row + 2 * pad
-    top = max((b.value for b in bars), default=0) or 1
+    top = top or max((b.value for b in bars), default=0) or 1
     # Room for the longest value text (about 7 px a character at 12 px), then the bars get the rest.
     value_w = max((len(_value_text(b, unit)) for b in bars), default=0) * 7 + 12
     plot_w = max(120, width - label_w - value_w)
@@ -50,7 +54,7 @@ def bar_chart(title: str, bars: Sequence[Bar], *, unit: str = "", width: int = 5
     for i, bar in enumerate(bars):
         y = pad + i * row
         length = max(1.0, plot_w * bar.value / top) if bar.value else 0
-        colour = PALETTE[i % len(PALETTE)]
+        colour = bar.colour or PALETTE[i % len(PALETTE)]
         parts += [
             f'<text x="{label_w - 6}" y="{y + 16}" font-size="12" text-anchor="end" fill="#1d273b">'
             f"{escape(bar.label if len(bar.label) <= 26 else bar.label[:25] + '…')}</text>",

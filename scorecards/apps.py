@@ -23,6 +23,9 @@ class ScorecardsConfig(AppConfig):
         from scorecards.reports import execution_section
 
         register_section(execution_section)
+        from scorecards.reports import register_joint
+
+        register_joint()
         from sam.api.registry import register as register_api
         from scorecards import api
 

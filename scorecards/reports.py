@@ -37,3 +37,65 @@ def execution_section(account: Any, start: date, end: date) -> dict[str, Any] | 
         "rows": rows,
         "empty": "No execution metric recorded.",
     }
+
+
+# --- the joint account scorecard ("report card") -----------------------------------------------------
+
+JOINT_KIND = "joint_scorecard"
+
+
+def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The metrics shared with the customer: agreed target, value, status, move since last period.
+
+    A fixed number of queries (the trends read included); the joint score is health over joint metrics only.
+    """
+    from sam.charts import STATUS_COLOURS, Bar, bar_chart
+    from scorecards import selectors
+
+    scorecard = Scorecard.objects.select_related("account", "account__owner", "period", "version").get(pk=scorecard.pk)
+    metrics = [m for m in scorecard.version.metrics.filter(retired=False) if m.visibility == "joint"]
+    values = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard)}
+    moves = {row["metric"].key: row for row in selectors.trends(scorecard, periods=4, charts=False)["metrics"]}
+    specs = [services.spec_of(m) for m in metrics]
+    numbers = {m.key: float(values[m.pk].value) for m in metrics if m.pk in values and values[m.pk].value is not None}
+    joint = scoring.health(specs, numbers, dict.fromkeys(scoring.AREAS, 1.0))
+    rows, bars = [], []
+    for m, spec in zip(metrics, specs, strict=True):
+        mv = values.get(m.pk)
+        value = numbers.get(m.key)
+        status = scoring.metric_status(spec, value) if value is not None else "nodata"
+        history = moves.get(m.key, {}).get("series", [])
+        rows.append({"metric": m, "value": mv, "number": value, "status": status,
+                     "arrow": moves.get(m.key, {}).get("arrow"), "history": history})  # fmt: skip
+        if value is not None:
+            bars.append(Bar(m.name, round(scoring.metric_score(spec, value), 1), status, STATUS_COLOURS[status]))
+    periods = [label for label, _ in rows[0]["history"]] if rows else []
+    return {
+        "account": scorecard.account,
+        "scorecard": scorecard,
+        "period": scorecard.period,
+        "rows": rows,
+        "history_periods": periods,
+        "joint_score": None if joint.overall is None else round(joint.overall, 1),
+        "chart": bar_chart("Joint metrics: score against target (0-100)", bars, top=100) if bars else "",
+    }
+
+
+def register_joint() -> None:
+    from django.urls import reverse
+
+    from sam.documents import registry
+
+    registry.register(
+        registry.DocumentKind(
+            key=JOINT_KIND,
+            label="Joint account scorecard",
+            subject_model=Scorecard,
+            template="scorecards/joint_print.html",
+            context=joint_context,
+            title=lambda card, params: f"Joint account scorecard: {card.account.name}, {card.period.label}",
+            page_url=lambda card, slug: (
+                reverse("joint_scorecard", args=[slug, card.account_id]) + f"?period={card.period.label}"
+            ),
+        )
+    )

@@ -6,6 +6,7 @@ urlpatterns = [
     path("scorecards/", views.heatmap, name="heatmap"),
     path("accounts/<int:account_id>/scorecard/", views.account_scorecard, name="account_scorecard"),
     path("accounts/<int:account_id>/scorecard/trends/", views.scorecard_trends, name="scorecard_trends"),
+    path("accounts/<int:account_id>/scorecard/joint/", views.joint_scorecard, name="joint_scorecard"),
     path("scorecards/<int:scorecard_id>/values/<int:metric_id>/", views.value_save, name="scorecard_value"),
     path("admin/scorecard-templates/", views.template_list, name="scorecard_templates"),
     path("admin/scorecard-templates/<int:template_id>/", views.template_detail, name="scorecard_template"),

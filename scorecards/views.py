@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -57,6 +58,47 @@ def scorecard_trends(request: HttpRequest, account_id: int) -> HttpResponse:
     scorecard = services.scorecard_for(account=account, period=_period(request.GET.get("period")))
     context = {"account": account, "scorecard": scorecard, **selectors.trends(scorecard), "active_nav": "scorecards"}
     return render(request, "scorecards/trends.html", context)
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The joint metrics with their agreed targets, previewed as the PDF prints them; POST makes a PDF version."""
+    from django.template.loader import render_to_string
+
+    from sam.documents.services import document_request, documents_of
+    from scorecards import reports
+
+    account = Account.objects.alive().filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    scorecard = services.scorecard_for(account=account, period=_period(request.GET.get("period")))
+    if not scorecard.period.closed:
+        services.scorecard_fill_computed(scorecard)
+        services.scorecard_compute(scorecard)
+    if request.method == "POST":
+        require(request, "report.request")
+        _, created = document_request(kind=reports.JOINT_KIND, subject=scorecard, params={}, acting_user=request.user)
+        messages.success(
+            request,
+            "The PDF is being made; this page shows when it is ready."
+            if created
+            else "That PDF is already being made.",
+        )
+        return redirect(
+            reverse("joint_scorecard", args=[request.tenant.slug, account.pk]) + f"?period={scorecard.period.label}"
+        )
+    preview = reports.joint_context(scorecard)
+    context = {
+        "account": account,
+        "period": scorecard.period,
+        "periods": _recent_periods(),
+        "preview_html": render_to_string("scorecards/_joint_body.html", preview),
+        "documents": documents_of(scorecard, reports.JOINT_KIND)[:20],
+        "can_request": can(request, "report.request"),
+        "active_nav": "scorecards",
+    }
+    return render(request, "scorecards/joint.html", context)
 
 
 def _context(request: HttpRequest, scorecard: Scorecard, **extra: object) -> dict[str, object]:

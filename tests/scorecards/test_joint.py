@@ -1,0 +1,116 @@
+"""The joint account scorecard: joint metrics only, agreed targets, as a page and a PDF version."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from sam.documents.tasks import render_document
+from sam.models import Document
+from sam.roles import Role
+from scorecards import reports, services, templating
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args):
+    return reverse(name, args=["alpha", *args])
+
+
+def filled(world, account):
+    today = timezone.localdate()
+    with world.ctx():
+        before = services.scorecard_for(account=account, period=services.period_for(today - timedelta(days=92)))
+        card = services.scorecard_for(account=account, period=services.period_for(today))
+        for target, values in ((before, {"satisfaction": "4.6", "nps": "30"}),
+                               (card, {"satisfaction": "3.8", "nps": "45", "share_of_wallet": "55"})):  # fmt: skip
+            for key, value in values.items():
+                services.value_set(scorecard=target, metric=target.version.metrics.get(key=key), value=value,
+                                   comment="Survey <b>wave</b>" if key == "nps" else "", acting_user=None)  # fmt: skip
+    return card
+
+
+def test_joint_context_has_only_joint_metrics(tenant_a, account_a):
+    card = filled(tenant_a, account_a)
+    with tenant_a.ctx():
+        context = reports.joint_context(card)
+    keys = [row["metric"].key for row in context["rows"]]
+    assert "share_of_wallet" not in keys and "growth" not in keys  # internal metrics stay internal
+    assert {"satisfaction", "nps", "on_time", "incidents", "events"} <= set(keys)
+    rows = {row["metric"].key: row for row in context["rows"]}
+    assert rows["nps"]["status"] == "green" and rows["satisfaction"]["status"] == "red"
+    assert rows["events"]["status"] == "nodata" and rows["events"]["number"] is None
+    assert rows["satisfaction"]["arrow"]["tone"] == "danger"
+    assert 0 <= context["joint_score"] <= 100
+
+
+def test_joint_pdf_renders_through_the_documents_pipeline(tenant_a, account_a, client_for,
+                                                          django_capture_on_commit_callbacks):  # fmt: skip
+    card = filled(tenant_a, account_a)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    page = client.get(url("joint_scorecard", account_a.pk))
+    assert page.status_code == 200 and b"Net Promoter Score" in page.content and b"Share of wallet" not in page.content
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(url("joint_scorecard", account_a.pk))
+    assert response.status_code == 302
+    with tenant_a.ctx():
+        document = Document.objects.get(kind=reports.JOINT_KIND)
+        assert document.subject_id == card.pk
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
+    with tenant_a.ctx():
+        document.refresh_from_db()
+        with document.file.open("rb") as handle:
+            text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
+    assert f"Joint account scorecard: {account_a.name}" in text
+
+    for expected in ("Net Promoter Score", "AGREED TARGET", "Survey <b>wave</b>", "no data", "Page 1 of"):
+        assert expected in text, expected
+    assert "Share of wallet" not in text
+    listed = client.get(url("joint_scorecard", account_a.pk))
+    assert reverse("document_download", args=["alpha", document.pk]).encode() in listed.content
+
+
+def test_viewer_sees_but_cannot_request(tenant_a, account_a, client_for):
+    client = client_for(tenant_a.users[Role.VIEWER])
+    assert client.get(url("joint_scorecard", account_a.pk)).status_code == 200
+    assert client.post(url("joint_scorecard", account_a.pk)).status_code == 403
+    with tenant_a.ctx():
+        assert not Document.objects.exists()
+
+
+def test_no_joint_metrics_says_how_to_get_some(tenant_a, account_a, client_for):
+    with tenant_a.ctx():
+        template = services.template_defaults_ensure()
+        for metric in services.current_version(template).metrics.filter(visibility="joint"):
+            data = {f: getattr(metric, f) for f in templating.EDITABLE_FIELDS}
+            templating.metric_update(template=template, key=metric.key, data={**data, "visibility": "internal"},
+                                     acting_user=None)  # fmt: skip
+    page = client_for(tenant_a.admin).get(url("joint_scorecard", account_a.pk))
+    assert b"No measure of this scorecard is shared" in page.content
+
+
+def test_joint_context_query_count_is_constant(tenant_a, account_a, django_assert_max_num_queries):
+    from decimal import Decimal
+
+    from scorecards.models import MetricDefinition
+
+    card = filled(tenant_a, account_a)
+    with tenant_a.ctx(), CaptureQueriesContext(connection) as few:
+        reports.joint_context(card)
+    with tenant_a.ctx():
+        for n in range(30):
+            metric = MetricDefinition.objects.create(
+                version=card.version, key=f"j{n}", area="involvement", name=f"Joint {n}", visibility="joint",
+                target=Decimal(10), amber=Decimal(5), red=Decimal(0),
+            )  # fmt: skip
+            services.value_set(scorecard=card, metric=metric, value=n % 11, acting_user=None)
+    with tenant_a.ctx(), django_assert_max_num_queries(len(few.captured_queries)):
+        context = reports.joint_context(card)
+    assert len(context["rows"]) >= 35
