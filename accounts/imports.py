@@ -43,6 +43,22 @@ COLUMNS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
+# Kinds other apps add (e.g. scorecard values), filled at start-up: kind -> row importer.
+IMPORTERS: dict[str, Any] = {}
+EXAMPLES: dict[str, str] = {}
+DONE_URLS: dict[str, str] = {}
+
+
+def register_kind(
+    kind: str, *, required: list[str], optional: list[str], importer: Any, example: str, done_url: str
+) -> None:
+    """``importer(row, lookups, acting_user)`` raises ValidationError for a bad row."""
+    COLUMNS[kind] = (required, optional)
+    IMPORTERS[kind] = importer
+    EXAMPLES[kind] = example
+    DONE_URLS[kind] = done_url
+
+
 class CsvError(Exception):
     """The file as a whole cannot be read."""
 
@@ -96,16 +112,20 @@ def run(batch: ImportBatch, *, acting_user: User, commit: bool) -> list[list[Any
 
     The last warning (e.g. the portfolio cap) is kept on the batch for the preview.
     """
-    importer = {"accounts": _account_row, "contacts": _contact_row, "incidents": _incident_row}[batch.kind]
+    importer = {"accounts": _account_row, "contacts": _contact_row, "incidents": _incident_row, **IMPORTERS}[batch.kind]
     errors: list[list[Any]] = []
     with transaction.atomic():
         lookups = _Lookups()
         for number, row in enumerate(batch.rows, start=2):  # row 1 is the header
+            lookups.row_number = number
             try:
                 with transaction.atomic():
                     importer(row, lookups, acting_user)
             except ValidationError as exc:
                 errors.append([number, _messages(exc)])
+        if not errors:
+            for finish in lookups.finishers:  # work done once for the whole file, e.g. recomputing
+                finish()
         batch.warning = lookups.warnings[-1] if lookups.warnings else ""
         if errors or not commit:
             transaction.set_rollback(True)
@@ -126,6 +146,10 @@ class _Lookups:
         self.categories = {c.name.lower(): c for c in IncidentCategory.objects.filter(active=True)}
         self.members = {m.user.email.lower(): m.user for m in Membership.objects.select_related("user")}
         self.warnings: list[str] = []
+        self.finishers: list[Any] = []
+        self.seen: dict[Any, int] = {}  # for importers that refuse the same thing twice in one file
+        self.row_number = 0
+        self.cache: dict[str, Any] = {}  # free for importers to keep their own lookups
 
     def account(self, name: str, field: str = "account") -> Account:
         found = Account.objects.alive().filter(name__iexact=name).first() if name else None

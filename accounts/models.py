@@ -518,6 +518,7 @@ class ImportBatch(TenantOwned):
         ACCOUNTS = "accounts", "Accounts"
         CONTACTS = "contacts", "Contacts"
         INCIDENTS = "incidents", "Incidents"
+        SCORECARD = "scorecard", "Scorecard values"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     filename = models.CharField(max_length=200, blank=True)

@@ -857,7 +857,7 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
         "form": form,
         "kind": kind,
         "kind_label": ImportBatch.Kind(kind).label,
-        "example": IMPORT_EXAMPLES[kind],
+        "example": IMPORT_EXAMPLES.get(kind) or imports.EXAMPLES[kind],
         "columns": imports.COLUMNS[kind],
         "active_nav": "accounts",
     }
@@ -874,7 +874,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
         errors = imports.batch_commit(batch=batch, acting_user=request.user)
         if not errors:
             messages.success(request, f"Imported {len(batch.rows)} {batch.get_kind_display().lower()}.")
-            return redirect("portfolio", request.tenant.slug)
+            return redirect(imports.DONE_URLS.get(batch.kind, "portfolio"), request.tenant.slug)
         messages.error(request, "Nothing was saved: some rows no longer pass the checks.")
     errors = dict(batch.errors)
     rows = [(number, row, errors.get(number, [])) for number, row in enumerate(batch.rows, start=2)]

@@ -26,6 +26,9 @@ class ScorecardsConfig(AppConfig):
         from scorecards.reports import register_joint
 
         register_joint()
+        from scorecards import imports
+
+        imports.register()
         from sam.api.registry import register as register_api
         from scorecards import api
 

@@ -90,6 +90,20 @@ def band(score: float | None) -> str:
     return "green" if score >= 75 else "amber" if score >= 50 else "red"
 
 
+def heatmap_columns(sort: str) -> list[dict[str, str]]:
+    """Each sortable column: the sort its link asks for (the other way round when it is the current one)."""
+    columns = []
+    for key, label in [("name", "Account"), ("health", "Health"), *Area.choices]:
+        current = sort.lstrip("-") == key
+        descending = (sort == key) != (key == "name")  # numbers start high-first, names A to Z
+        columns.append({
+            "key": key, "label": label,
+            "next": ("-" + key if sort == key else key),
+            "aria": ("descending" if descending else "ascending") if current else "none",
+        })  # fmt: skip
+    return columns
+
+
 def heatmap(*, period: Period, accounts: QuerySet[Any], sort: str = "health") -> list[dict[str, Any]]:
     """Accounts x areas for one period: the stored area scores and health, two queries in all."""
     cards = {
@@ -112,10 +126,11 @@ def heatmap(*, period: Period, accounts: QuerySet[Any], sort: str = "health") ->
         )
     key = sort.lstrip("-")
     reverse = not sort.startswith("-")
+    if key == "name":  # names A to Z, "-name" Z to A
+        rows.sort(key=lambda row: row["account"].name.lower(), reverse=not reverse)
+        return rows
 
     def sort_key(row: dict[str, Any]) -> tuple[bool, Any]:
-        if key == "name":
-            return (False, row["account"].name.lower())
         value = row["health"] if key == "health" else {a: s for a, s, _ in row["cells"]}.get(key)
         return (value is None, -(value or 0) if reverse else (value or 0))
 

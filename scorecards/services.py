@@ -143,6 +143,7 @@ def value_set(
     comment: str = "",
     evidence: str = "",
     is_admin: bool = False,
+    recompute: bool = True,
 ) -> MetricValue:
     """Enter one value. Numbers only, in range for the unit; a closed period needs an admin and is recorded."""
     if metric.version_id != scorecard.version_id:
@@ -178,9 +179,10 @@ def value_set(
             "computed_from": "",
         },
     )
-    scorecard_compute(scorecard)
-    scorecard.refresh_from_db()
-    scorecard_alerts(scorecard)
+    if recompute:
+        scorecard_compute(scorecard)
+        scorecard.refresh_from_db()
+        scorecard_alerts(scorecard)
     return mv
 
 

@@ -172,6 +172,9 @@ def heatmap(request: HttpRequest) -> HttpResponse:
         "tiers": Tier.objects.all(),
         "owners": member_choices(),
         "filters": {"tier": tier, "owner": owner, "sort": sort},
+        "columns": selectors.heatmap_columns(sort),
+        "can_import": can(request, "account.import"),
+        "can_templates": can(request, "tenant.manage_templates"),
         "active_nav": "scorecards",
     }
     return render(request, "scorecards/heatmap.html", context)

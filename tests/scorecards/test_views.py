@@ -188,3 +188,27 @@ def test_heatmap_with_100_accounts_and_8_periods(tenant_a, client_for, django_as
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = client.get(url("heatmap")).content.decode()
     assert body.count("cell-") >= 100 * 6
+
+
+def test_heatmap_sorts_both_ways_by_any_column(tenant_a, client_for):
+    today = timezone.localdate()
+    with tenant_a.ctx():
+        period = services.period_for(today)
+    for name, health in (("Bravo", 80), ("Alpha", 40), ("Charlie", 60)):
+        account = make_account(tenant_a, name)
+        with tenant_a.ctx():
+            card = services.scorecard_for(account=account, period=period)
+            Scorecard.objects.filter(pk=card.pk).update(health=health, area_scores={"execution": 100 - health})
+    client = client_for(tenant_a.admin)
+
+    def order(sort):
+        body = client.get(url("heatmap"), {"sort": sort}).content.decode()
+        return sorted(("Alpha", "Bravo", "Charlie"), key=lambda n: body.index(f">{n}<")), body
+
+    assert order("health")[0] == ["Bravo", "Charlie", "Alpha"]
+    assert order("-health")[0] == ["Alpha", "Charlie", "Bravo"]
+    assert order("name")[0] == ["Alpha", "Bravo", "Charlie"]
+    assert order("-name")[0] == ["Charlie", "Bravo", "Alpha"]
+    names, body = order("execution")
+    assert names == ["Alpha", "Charlie", "Bravo"]
+    assert 'aria-sort="descending"' in body and "sort=-execution" in body  # the link turns it round
