@@ -81,6 +81,8 @@ IN_PROCESS: list[tuple[str, Callable[[], None], str | None]] = []
 # In-process goals: name -> the most the scenario may cost as a multiple of its baseline's p50.
 GOAL_RATIO: dict[str, float] = {"Operations Review, 10 pages: data + template + render": 1.5}
 CLEANUP: list[Callable[[], None]] = []
+# HTTP goals: name -> (baseline name, the least throughput the scenario must keep as a fraction of the baseline's).
+GOAL_THROUGHPUT: dict[str, tuple[str, float]] = {}
 
 BARE_REPORT_HTML = (
     "<html><head><style>@page { size: A4; margin: 2cm } td, th { border-bottom: 1px solid #ccc; padding: 4px }"
@@ -252,6 +254,9 @@ def add_ratios(results: list[Result]) -> None:
         if r.goal_added_ms:
             name, limit = r.goal_added_ms
             r.goal_met = r.ratios[name]["p50_added_ms"] <= limit
+        if r.name in GOAL_THROUGHPUT:
+            name, least = GOAL_THROUGHPUT[r.name]
+            r.goal_met = r.ratios[name]["throughput"] >= least
         if r.name in GOAL_RATIO and r.baselines:
             r.goal_met = r.ratios[r.baselines[0]]["p50"] <= GOAL_RATIO[r.name]
 
@@ -275,7 +280,10 @@ def main() -> None:
         results += [run_in_process(name, fn, base, repeat=5) for name, fn, base in IN_PROCESS]
     finally:
         for cleanup in CLEANUP:
-            cleanup()
+            try:
+                cleanup()
+            except Exception as exc:  # a failed cleanup must not lose the results
+                print(f"cleanup {cleanup.__module__}.{cleanup.__name__} failed: {exc!r}", file=sys.stderr)
     add_ratios(results)
 
     print(f"\n{'scenario':<40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'err':>4}")
@@ -290,6 +298,10 @@ def main() -> None:
             name, limit = r.goal_added_ms
             verdict = "met" if r.goal_met else "MISSED"
             print(f"{'':<6}goal: at most +{limit} ms p50 over {name}: {verdict}")
+        if r.name in GOAL_THROUGHPUT:
+            name, least = GOAL_THROUGHPUT[r.name]
+            verdict = "met" if r.goal_met else "MISSED"
+            print(f"{'':<6}goal: at least {least:.0%} of the throughput of {name}: {verdict}")
         if r.name in GOAL_RATIO:
             verdict = "met" if r.goal_met else "MISSED"
             print(f"{'':<6}goal: at most x{GOAL_RATIO[r.name]} the bare render: {verdict}")

@@ -70,6 +70,9 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
             "effects": effects[:6],
             "comparable": comparable,
         }
+    editable = [row for area in areas for row in area["rows"] if row["metric"].source == "manual"]
+    for row, following in zip(editable, [*editable[1:], None], strict=True):
+        row["next_pk"] = following["metric"].pk if following else None
     moves = trends(scorecard, charts=False)
     arrows = {row["metric"].key: row["arrow"] for row in moves["metrics"]}
     for area in areas:

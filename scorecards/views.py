@@ -144,7 +144,8 @@ def value_save(request: HttpRequest, scorecard_id: int, metric_id: int) -> HttpR
     except PermissionDenied:
         raise
     scorecard.refresh_from_db()
-    context = _context(request, scorecard, error_metric=metric.pk if error else None, error=error)
+    context = _context(request, scorecard, error_metric=metric.pk if error else None, error=error,
+                       error_value=request.POST.get("value", "")[:40])  # fmt: skip
     template = "scorecards/scorecard.html#card" if request.htmx else "scorecards/scorecard.html"
     return render(request, template, context, status=422 if error and request.htmx else 400 if error else 200)
 
