@@ -29,6 +29,9 @@ class ScorecardsConfig(AppConfig):
         from scorecards import imports
 
         imports.register()
+        from scorecards import cache
+
+        cache.connect()
         from sam.api.registry import register as register_api
         from scorecards import api
 

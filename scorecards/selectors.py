@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.safestring import SafeString, mark_safe
 
 from sam.charts import compact, line_chart
 from scorecards import scoring, services
@@ -108,29 +111,36 @@ def heatmap_columns(sort: str) -> list[dict[str, str]]:
 
 
 def heatmap(*, period: Period, accounts: QuerySet[Any], sort: str = "health") -> list[dict[str, Any]]:
-    """Accounts x areas for one period: the stored area scores and health, two queries in all."""
+    """Accounts x areas for one period: the stored area scores and health, in two plain queries.
+
+    Rows are plain dicts (id, name, tier, health, band, cells) so the page renders them fast.
+    """
+    found = list(accounts.values_list("pk", "name", "tier__name"))
     cards = {
-        s.account_id: s for s in Scorecard.objects.filter(period=period, account__in=accounts).only(
-            "account_id", "health", "area_scores", "pk"
-        )
-    }  # fmt: skip
+        account_id: (health, scores)
+        for account_id, health, scores in Scorecard.objects.filter(period=period)
+        .order_by()  # no ordering: the default one joins accounts and periods
+        .values_list("account_id", "health", "area_scores")
+    }
     rows = []
-    for account in accounts:
-        card = cards.get(account.pk)
-        scores = card.area_scores if card else {}
-        health = float(card.health) if card and card.health is not None else None
+    for pk, name, tier_name in found:
+        raw_health, scores = cards.get(pk, (None, None))
+        scores = scores or {}
+        health = float(raw_health) if raw_health is not None else None
         rows.append(
             {
-                "account": account,
+                "id": pk,
+                "name": name,
+                "tier": tier_name,
                 "health": health,
                 "band": band(health),
-                "cells": [(area, scores.get(area), band(scores.get(area))) for area, _ in Area.choices],
+                "cells": [(area, scores.get(area), band(scores.get(area))) for area in Area.values],
             }
         )
     key = sort.lstrip("-")
     reverse = not sort.startswith("-")
     if key == "name":  # names A to Z, "-name" Z to A
-        rows.sort(key=lambda row: row["account"].name.lower(), reverse=not reverse)
+        rows.sort(key=lambda row: row["name"].lower(), reverse=not reverse)
         return rows
 
     def sort_key(row: dict[str, Any]) -> tuple[bool, Any]:
@@ -139,6 +149,35 @@ def heatmap(*, period: Period, accounts: QuerySet[Any], sort: str = "health") ->
 
     rows.sort(key=sort_key)
     return rows
+
+
+def heatmap_body(rows: list[dict[str, Any]], *, link: str, period_label: str) -> SafeString:
+    """The heatmap's table rows as HTML, built here because a template takes ten times longer for 700 cells.
+
+    ``link`` is the scorecard URL with ``0`` for the account id. Names are escaped; the rest are numbers
+    and fixed band words.
+    """
+    query = escape("?period=" + quote(period_label))
+    head, tail = (escape(part) for part in link.split("/0/", 1))
+    parts = []
+    for row in rows:
+        health = row["health"]
+        cells = (
+            f'<td class="cell-{row["band"]}"><strong>{health:g}</strong> {row["band"]}</td>'
+            if health is not None
+            else '<td class="cell-nodata">no data</td>'
+        )
+        for _area, score, tone in row["cells"]:
+            cells += (
+                f'<td class="cell-{tone}">{score:g} <span class="small">{tone}</span></td>'
+                if score is not None
+                else '<td class="cell-nodata"><span class="small">no data</span></td>'
+            )
+        parts.append(
+            f'<tr><td><a href="{head}/{row["id"]}/{tail}{query}">{escape(row["name"])}</a>'
+            f'<div class="small text-secondary">{escape(row["tier"] or "")}</div></td>{cells}</tr>'
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308  (names escaped above; everything else is ours)
 
 
 # --- template admin ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sam.models import User
@@ -98,23 +99,26 @@ def period_for(day: date, length: str | None = None) -> Period:
     return period
 
 
-def recent_periods(count: int = 8, *, today: date | None = None) -> list[Period]:
-    """The last ``count`` periods of the tenant's length up to today, oldest first (made on first use)."""
+def recent_periods(count: int = 8, *, today: date | None = None, older: int = 0) -> list[Period]:
+    """The last ``count`` periods of the tenant's length up to today, oldest first (made on first use).
+
+    ``older`` adds up to that many earlier periods (of any length) in front. One query when they all exist.
+    """
     length = period_length()
     day = today or timezone.localdate()
     wanted = []
     for _ in range(count):
         label, start, _end = period_bounds(day, length)
-        wanted.append(label)
+        wanted.append((label, day))
         day = start - timedelta(days=1)
-    existing = {p.label: p for p in Period.objects.filter(label__in=wanted)}
-    day = today or timezone.localdate()
-    periods = []
-    for label in wanted:
-        period = existing.get(label) or period_for(day, length)
-        periods.append(period)
-        day = period.start - timedelta(days=1)
-    return periods[::-1]
+    oldest_start = period_bounds(wanted[-1][1], length)[1]
+    known = list(Period.objects.filter(Q(label__in=[w[0] for w in wanted]) | Q(start__lt=oldest_start))
+                 .order_by("-start")[: count + older])  # fmt: skip
+    existing = {p.label: p for p in known}
+    recent = [existing.get(label) or period_for(within, length) for label, within in wanted]
+    labels = {p.label for p in recent}
+    earlier = [p for p in known if p.label not in labels and p.start < oldest_start][:older]
+    return [*earlier[::-1], *recent[::-1]]
 
 
 def scorecard_for(*, account: Any, period: Period) -> Scorecard:
@@ -240,6 +244,9 @@ def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
         area_scores={area: round(score, 1) for area, score in result.areas.items()},
         computed_at=timezone.now(),
     )
+    from scorecards import cache
+
+    cache.bump(scorecard.tenant_id)  # the heatmap shows health and area scores
     return result
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import member_choices
@@ -29,10 +32,8 @@ def _period(label: str | None) -> Period:
 
 
 def _recent_periods() -> list[Period]:
-    """The last eight periods (made on first use) and any older ones with scorecards, newest first."""
-    recent = services.recent_periods(8)
-    older = Period.objects.filter(start__lt=recent[0].start).order_by("-start")[:8]
-    return [*recent[::-1], *older]
+    """The last eight periods (made on first use) and up to eight older ones with scorecards, newest first."""
+    return services.recent_periods(8, older=8)[::-1]
 
 
 @tenant_view("account.view")
@@ -152,33 +153,61 @@ def value_save(request: HttpRequest, scorecard_id: int, metric_id: int) -> HttpR
 
 @tenant_view("account.view")
 def heatmap(request: HttpRequest) -> HttpResponse:
-    """Accounts x areas for a period: colour and the number, sortable, filtered by tier and owner."""
-    periods = _recent_periods()
-    period = _period(request.GET.get("period"))
-    accounts = Account.objects.alive().select_related("tier", "owner").order_by("name")
+    """Accounts x areas for a period: colour and the number, sortable, filtered by tier and owner.
+
+    The filters and table are cached per tenant, data version, day and query (scorecards.cache).
+    """
+    from django.template.loader import render_to_string
+
+    from scorecards import cache
+
+    label = request.GET.get("period", "")[:20]
     tier, owner = request.GET.get("tier", ""), request.GET.get("owner", "")
-    if tier.isdigit():
-        accounts = accounts.filter(tier_id=int(tier))
-    if owner.isdigit():
-        accounts = accounts.filter(owner_id=int(owner))
+    tier, owner = (tier if tier.isdigit() else ""), (owner if owner.isdigit() else "")
     sort = request.GET.get("sort", "health")
     if sort.lstrip("-") not in {"health", "name", *Area.values}:
         sort = "health"
-    rows = selectors.heatmap(period=period, accounts=accounts[:200], sort=sort)
+    tenant = request.tenant
+    key = "scorecards:heatmap:" + ":".join(
+        [str(tenant.pk), tenant.slug, cache.stamps(tenant.pk), timezone.localdate().isoformat(),
+         label.encode().hex(), tier, owner, sort]
+    )  # fmt: skip
+    content = cache.get(key)
+    if content is None:
+        content = render_to_string("scorecards/_heatmap_content.html", _heatmap_context(request, label, tier, owner,
+                                                                                        sort))  # fmt: skip
+        cache.put(key, content)
     context = {
-        "rows": rows,
-        "period": period,
-        "periods": periods,
-        "areas": Area.choices,
-        "tiers": Tier.objects.all(),
-        "owners": member_choices(),
-        "filters": {"tier": tier, "owner": owner, "sort": sort},
-        "columns": selectors.heatmap_columns(sort),
+        "content": mark_safe(content),  # noqa: S308  (our own template's output, cached)
         "can_import": can(request, "account.import"),
         "can_templates": can(request, "tenant.manage_templates"),
         "active_nav": "scorecards",
     }
     return render(request, "scorecards/heatmap.html", context)
+
+
+def _heatmap_context(request: HttpRequest, label: str, tier: str, owner: str, sort: str) -> dict[str, Any]:
+    periods = _recent_periods()
+    period = next((p for p in periods if p.label == label), None) if label else periods[0]
+    if period is None:
+        period = _period(label)
+    accounts = Account.objects.alive().order_by("name")
+    if tier:
+        accounts = accounts.filter(tier_id=int(tier))
+    if owner:
+        accounts = accounts.filter(owner_id=int(owner))
+    rows = selectors.heatmap(period=period, accounts=accounts[:200], sort=sort)
+    link = reverse("account_scorecard", args=[request.tenant.slug, 0])
+    return {
+        "rows": rows,
+        "body": selectors.heatmap_body(rows, link=link, period_label=period.label),
+        "period": period,
+        "periods": periods,
+        "tiers": Tier.objects.all(),
+        "owners": member_choices(),
+        "filters": {"tier": tier, "owner": owner, "sort": sort},
+        "columns": selectors.heatmap_columns(sort),
+    }
 
 
 # --- template admin ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from sam.roles import Role
+from scorecards import cache as heatmap_cache
 from scorecards import services
 from scorecards.models import MetricValue, Period, Scorecard
 from tests.accounts.conftest import make_account
@@ -93,6 +94,7 @@ def test_heatmap_colour_and_text_sorted_and_constant_queries(tenant_a, client_fo
     scored("Healthy", 10)
     scored("Sick", -5)
     client.get(url("heatmap"))
+    scored("Fresh", 5)  # changes the data: the next page is rendered afresh, not from the cache
     with CaptureQueriesContext(connection) as few:
         body = client.get(url("heatmap")).content.decode()
     assert body.index("Healthy") < body.index("Sick")
@@ -182,6 +184,7 @@ def test_heatmap_with_100_accounts_and_8_periods(tenant_a, client_for, django_as
 
     add(5, 0)
     client.get(url("heatmap"))
+    heatmap_cache.bump(tenant_a.tenant.pk)  # measure a fresh render, not the cached one
     with CaptureQueriesContext(connection) as few:
         client.get(url("heatmap"))
     add(95, 5)
@@ -212,3 +215,19 @@ def test_heatmap_sorts_both_ways_by_any_column(tenant_a, client_for):
     names, body = order("execution")
     assert names == ["Alpha", "Charlie", "Bravo"]
     assert 'aria-sort="descending"' in body and "sort=-execution" in body  # the link turns it round
+
+
+def test_heatmap_cache_follows_the_data_and_stays_in_its_tenant(tenant_a, tenant_b, client_for):
+    client = client_for(tenant_a.admin)
+    account = make_account(tenant_a, "Cached Co")
+    first = client.get(url("heatmap")).content.decode()
+    assert "Cached Co" in first and "Cached Co" in client.get(url("heatmap")).content.decode()
+    card, growth = card_and_metric(tenant_a, account)
+    with tenant_a.ctx():
+        services.value_set(scorecard=card, metric=growth, value="10", acting_user=None)
+    assert "<strong>100</strong> green" in client.get(url("heatmap")).content.decode()
+    with tenant_a.ctx():
+        account_services.account_update(account=account, data={"name": "Renamed Co"}, acting_user=None)
+    assert "Renamed Co" in client.get(url("heatmap")).content.decode()
+    other = client_for(tenant_b.admin).get(reverse("heatmap", args=["bravo"])).content.decode()
+    assert "Renamed Co" not in other and "Cached Co" not in other
