@@ -121,6 +121,25 @@ def recent_periods(count: int = 8, *, today: date | None = None, older: int = 0)
     return [*earlier[::-1], *recent[::-1]]
 
 
+def period_close(*, period: Period, closed: bool, acting_user: User | None) -> Period:
+    """Lock a period (computed values are taken one last time, then frozen), or open it again. Audited."""
+    from sam.services import audit_record
+
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.closed == closed:
+            return locked
+        if closed:
+            for card in Scorecard.objects.filter(period=locked).select_related("account", "period", "version"):
+                scorecard_fill_computed(card)
+                scorecard_compute(card)
+        locked.closed = closed
+        locked.save(update_fields=["closed"])
+        audit_record(actor=acting_user, action="scorecard.period_close" if closed else "scorecard.period_reopen",
+                     obj=locked, label=locked.label)  # fmt: skip
+    return locked
+
+
 def scorecard_for(*, account: Any, period: Period) -> Scorecard:
     """The account's scorecard for a period, on the default template's current version (idempotent)."""
     existing = Scorecard.objects.filter(account=account, period=period).select_related("version").first()

@@ -233,8 +233,22 @@ def template_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Template “{template.name}” created as a copy of the default.")
             return redirect("scorecard_template", request.tenant.slug, template.pk)
-    context = {"rows": selectors.template_rows(), "form": form, "active_nav": "admin"}
+    periods = services.recent_periods(8, older=4)[::-1]
+    context = {"rows": selectors.template_rows(), "form": form, "periods": periods, "active_nav": "admin"}
     return render(request, "scorecards/template_list.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def period_close(request: HttpRequest, period_id: int) -> HttpResponse:
+    """Close a period (its scorecards are locked; admins can still correct them, recorded) or open it again."""
+    period = Period.objects.filter(pk=period_id).first()
+    if period is None:
+        raise Http404
+    closed = request.POST.get("closed") == "1"
+    services.period_close(period=period, closed=closed, acting_user=request.user)
+    messages.success(request, f"{period.label} is {'closed' if closed else 'open again'}.")
+    return redirect("scorecard_templates", request.tenant.slug)
 
 
 @tenant_view("tenant.manage_templates")

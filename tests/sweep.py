@@ -65,6 +65,7 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "scorecard_id": sc.Scorecard,
     "metric_id": sc.MetricDefinition,
     "template_id": sc.ScorecardTemplate,
+    "period_id": sc.Period,
 }
 
 # Kwargs that are not object ids, with the value to use.

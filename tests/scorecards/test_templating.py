@@ -201,6 +201,7 @@ def test_template_pages_query_counts_are_constant(tenant_a, client_for, django_a
             templating.metric_add(template=template, data={**GOOD, "name": f"Extra {n}"}, acting_user=None)
     with django_assert_max_num_queries(12):
         assert client.get(url("scorecard_template", template.pk)).status_code == 200
+    client.get(url("scorecard_templates"))  # the first visit makes the recent periods
     with django_assert_max_num_queries(10):
         assert client.get(url("scorecard_templates")).status_code == 200
 
@@ -211,3 +212,40 @@ def test_scorecard_of_old_version_stays_when_default_changes(tenant_a, account_a
         templating.template_make_default(template=templating.template_create(name="B", acting_user=None),
                                          acting_user=None)  # fmt: skip
         assert Scorecard.objects.get(pk=card.pk).version_id == card.version_id
+
+
+def test_admin_closes_a_period_then_only_admins_correct_it(tenant_a, account_a, client_for):
+    from django.core.exceptions import PermissionDenied
+
+    from accounts import services as account_services
+
+    with tenant_a.ctx():
+        period = services.period_for(timezone.localdate() - timedelta(days=100))
+        card = services.scorecard_for(account=account_a, period=period)
+        account_services.action_item_add(account=account_a, title="Late one", due=period.start)
+    admin = client_for(tenant_a.users[Role.ADMIN])
+    assert (
+        client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+        .post(url("scorecard_period_close", period.pk), {"closed": "1"})
+        .status_code
+        == 403
+    )
+    response = admin.post(url("scorecard_period_close", period.pk), {"closed": "1"}, follow=True)
+    assert f"{period.label} is closed".encode() in response.content
+    with tenant_a.ctx():
+        period.refresh_from_db()
+        assert period.closed
+        assert AuditEvent.objects.filter(action="scorecard.period_close").exists()
+        incidents = card.version.metrics.get(key="incidents")
+        assert card.values.get(metric=incidents).computed_from  # computed values were taken before locking
+        nps = card.version.metrics.get(key="nps")
+        card = Scorecard.objects.select_related("period").get(pk=card.pk)
+        with pytest.raises(PermissionDenied):
+            services.value_set(scorecard=card, metric=nps, value="10", acting_user=None)
+        services.value_set(scorecard=card, metric=nps, value="10", acting_user=None, is_admin=True)
+        assert AuditEvent.objects.filter(action="scorecard.closed_edit").exists()
+    admin.post(url("scorecard_period_close", period.pk), {"closed": "0"})
+    with tenant_a.ctx():
+        period.refresh_from_db()
+        assert not period.closed
+    assert b"Open again" not in admin.get(url("scorecard_templates")).content
