@@ -2,8 +2,8 @@
 
 It runs inside the accounts CSV import (preview with per-row errors, then all
 rows or none). Each row goes through the same value service as the grid;
-health, area scores and alerts are worked out once per scorecard at the end,
-so a half-imported file never raises an alert.
+health and area scores are worked out once per scorecard at the end. Alerts
+come from the periodic check, as for values entered in the grid.
 """
 
 from __future__ import annotations
@@ -93,8 +93,6 @@ def value_row(row: dict[str, str], lookups: Any, acting_user: User) -> None:
 def _recompute(scorecard_ids: set[int]) -> None:
     for scorecard in Scorecard.objects.filter(pk__in=scorecard_ids).select_related("account", "period", "version"):
         services.scorecard_compute(scorecard)
-        scorecard.refresh_from_db()
-        services.scorecard_alerts(scorecard)
 
 
 def register() -> None:

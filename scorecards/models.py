@@ -85,6 +85,9 @@ class MetricDefinition(TenantOwned):
     amber = models.DecimalField(max_digits=14, decimal_places=2, help_text="Amber from here to the target.")
     red = models.DecimalField(max_digits=14, decimal_places=2, help_text="Scores zero at or beyond this value.")
     weight = models.DecimalField(max_digits=6, decimal_places=2, default=1)
+    # The values that make sense (e.g. 0 to 10 for a 0-10 score); empty means the unit's own limits.
+    min_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     source = models.CharField(max_length=40, default="manual", help_text="manual, or a registered computed source")
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL)
     order = models.PositiveSmallIntegerField(default=0)

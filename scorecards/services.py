@@ -41,6 +41,9 @@ DEFAULT_METRICS = [
     ("reference", "involvement", "Willing to be a reference (0-5)", "score", "higher", 4, 3, 1, 1, "manual",
      "internal"),
 ]  # fmt: skip
+# key -> (lowest, highest) value that makes sense
+DEFAULT_RANGES = {"satisfaction": (1, 5), "nps": (-100, 100), "reference": (0, 5), "on_time": (0, 100),
+                  "share_of_wallet": (0, 100)}  # fmt: skip
 DEFAULT_AREA_WEIGHTS = {"financial": 25, "execution": 25, "customer_insight": 20, "competitive_position": 15,
                         "involvement": 15}  # fmt: skip
 
@@ -59,8 +62,26 @@ def template_defaults_ensure() -> ScorecardTemplate:
                 version=version, key=key, area=area, name=name, unit=unit, direction=direction,
                 target=Decimal(str(target)), amber=Decimal(str(amber)), red=Decimal(str(red)),
                 weight=Decimal(str(weight)), source=source, visibility=visibility, order=order,
+                min_value=_bound(key, 0), max_value=_bound(key, 1),
             )  # fmt: skip
     return template
+
+
+def _bound(key: str, index: int) -> Decimal | None:
+    bounds = DEFAULT_RANGES.get(key)
+    return Decimal(bounds[index]) if bounds else None
+
+
+def value_range(metric: MetricDefinition) -> tuple[Decimal | None, Decimal | None]:
+    """The lowest and highest value a metric accepts: its own range, else its unit's limits."""
+    unit_limits = {
+        "percent": (Decimal(-1000), Decimal(1000)),
+        "days": (Decimal(0), None),
+        "number": (Decimal(0), None),
+    }.get(metric.unit, (None, None))
+    low = metric.min_value if metric.min_value is not None else unit_limits[0]
+    high = metric.max_value if metric.max_value is not None else unit_limits[1]
+    return low, high
 
 
 def current_version(template: ScorecardTemplate) -> TemplateVersion:
@@ -171,6 +192,8 @@ def value_set(
     """Enter one value. Numbers only, in range for the unit; a closed period needs an admin and is recorded."""
     if metric.version_id != scorecard.version_id:
         raise ValidationError({"metric": "This metric is not on this scorecard."})
+    if metric.source != "manual":
+        raise ValidationError({"value": f"{metric.name} is computed from the product's data, not entered by hand."})
     if scorecard.period.closed:
         if not is_admin:
             raise PermissionDenied("This period is closed; an admin can still correct it.")
@@ -204,8 +227,6 @@ def value_set(
     )
     if recompute:
         scorecard_compute(scorecard)
-        scorecard.refresh_from_db()
-        scorecard_alerts(scorecard)
     return mv
 
 
@@ -219,10 +240,17 @@ def _number(value: Any, metric: MetricDefinition) -> Decimal | None:
         raise ValidationError({"value": f"Enter a number ({unit})."}) from exc
     if not number.is_finite() or abs(number) >= Decimal("1e12"):
         raise ValidationError({"value": f"Enter a usable number ({unit})."})
-    if metric.unit == MetricDefinition.Unit.PERCENT and not Decimal(-1000) <= number <= Decimal(1000):
-        raise ValidationError({"value": "A percentage between -1000 and 1000."})
-    if metric.unit in (MetricDefinition.Unit.DAYS,) and number < 0:
-        raise ValidationError({"value": "Days cannot be negative."})
+    low, high = value_range(metric)
+    if (low is not None and number < low) or (high is not None and number > high):
+
+        def show(bound: Decimal) -> str:
+            return f"{bound.normalize():f}"
+
+        if low is not None and high is not None:
+            expected = f"from {show(low)} to {show(high)}"
+        else:
+            expected = f"of at least {show(low)}" if low is not None else f"of at most {show(high)}"  # type: ignore[arg-type]
+        raise ValidationError({"value": f"Enter a value {expected} ({unit})."})
     return number.quantize(Decimal("0.01"))
 
 
@@ -334,10 +362,27 @@ def scorecard_alerts(scorecard: Scorecard) -> list[str]:
 
 
 def alerts_sweep() -> int:
-    """The periodic check for the current tenant: the latest scorecard of every account."""
+    """The periodic check for the current tenant (every 30 minutes by default).
+
+    Every live account's scorecard for the current period is made if missing and its computed metrics
+    and health brought up to date, so the heatmap and the alerts follow the product's data without anyone
+    opening a page; then the latest scorecard of each account is checked for alerts.
+    """
+    from accounts.models import Account
+
+    period = period_for(timezone.localdate())
+    for account in Account.objects.alive().select_related("owner"):
+        card = scorecard_for(account=account, period=period)
+        if not period.closed:
+            scorecard_fill_computed(card)
+            scorecard_compute(card)
     count = 0
     latest: dict[int, Scorecard] = {}
-    for card in Scorecard.objects.select_related("account", "period", "account__owner").order_by("-period__start"):
+    for card in (
+        Scorecard.objects.filter(health__isnull=False)
+        .select_related("account", "period", "account__owner")
+        .order_by("-period__start")
+    ):
         latest.setdefault(card.account_id, card)
     for card in latest.values():
         if card.account.deleted_at is None:

@@ -22,7 +22,7 @@ from scorecards.models import Area, MetricDefinition, MetricValue, Scorecard, Sc
 from scorecards.services import current_version, template_defaults_ensure
 
 EDITABLE_FIELDS = ("name", "description", "area", "unit", "direction", "target", "amber", "red", "weight", "source",
-                   "visibility")  # fmt: skip
+                   "visibility", "min_value", "max_value")  # fmt: skip
 
 
 def _audit(user: User | None, action: str, template: ScorecardTemplate, **data: Any) -> None:
@@ -104,6 +104,17 @@ def metric_clean(data: dict[str, Any]) -> dict[str, Any]:
             clean[field] = _decimal(data.get(field), field)
         except ValidationError as exc:
             errors[field] = exc.message_dict[field][0]
+    for field in ("min_value", "max_value"):
+        if data.get(field) in (None, ""):
+            clean[field] = None
+            continue
+        try:
+            clean[field] = _decimal(data.get(field), field)
+        except ValidationError as exc:
+            errors[field] = exc.message_dict[field][0]
+    if clean.get("min_value") is not None and clean.get("max_value") is not None:
+        if clean["min_value"] >= clean["max_value"]:
+            errors["max_value"] = "The highest value must be above the lowest."
     try:
         clean["weight"] = _decimal(data.get("weight", 1) or 1, "weight", low=Decimal("0.01"), high=Decimal(100))
     except ValidationError as exc:
@@ -118,6 +129,10 @@ def metric_clean(data: dict[str, Any]) -> dict[str, Any]:
             errors["red"] = "The red threshold must differ from the target."
         if clean["unit"] == "percent" and any(abs(v) > 1000 for v in (target, amber, red)):
             errors["target"] = "Percentages between -1000 and 1000."
+        low, high = clean.get("min_value"), clean.get("max_value")
+        outside = [v for v in (target, amber, red) if (low is not None and v < low) or (high is not None and v > high)]
+        if outside and "max_value" not in errors:
+            errors["target"] = "The target and thresholds must lie within the range of values."
     if errors:
         raise ValidationError(errors)
     return clean

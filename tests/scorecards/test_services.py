@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -103,6 +104,9 @@ def test_red_health_and_two_band_drops_alert_once(tenant_a, account_a):
         growth = now.version.metrics.get(key="growth")
         services.value_set(scorecard=before, metric=growth, value=10, acting_user=None)  # green
         services.value_set(scorecard=now, metric=growth, value=-10, acting_user=None)  # red: both alerts
+        for key, low in (("nps", -20), ("satisfaction", 3), ("share_of_wallet", 20), ("events", 0)):
+            services.value_set(scorecard=now, metric=now.version.metrics.get(key=key), value=low, acting_user=None)
+        assert not ActionItem.objects.filter(source_kind="scorecard_alert").exists()  # the check raises them
         for _ in range(3):
             services.alerts_sweep()
             services.value_set(scorecard=now, metric=growth, value=-8, acting_user=None)
@@ -138,3 +142,21 @@ def test_period_lengths_the_tenant_can_choose(tenant_a):
                                               "2026-01", "2026-02"]  # fmt: skip
         assert {p.length for p in periods} == {"month"}
         assert services.period_for(date(2026, 2, 3)).pk == periods[-1].pk
+
+
+def test_values_outside_the_metric_range_or_on_computed_metrics_are_refused(tenant_a, account_a):
+    with tenant_a.ctx():
+        card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
+        metrics = {m.key: m for m in card.version.metrics.all()}
+        for key, value, message in (
+            ("nps", "500", "from -100 to 100 (Score)"),
+            ("satisfaction", "-7", "from 1 to 5 (Score)"),
+            ("reference", "12", "from 0 to 5"),
+            ("suppliers", "-3", "of at least 0 (Number)"),
+            ("growth", "5000", "from -1000 to 1000 (%)"),
+            ("incidents", "4", "computed from the product's data"),
+        ):
+            with pytest.raises(ValidationError, match=re.escape(message)):
+                services.value_set(scorecard=card, metric=metrics[key], value=value, acting_user=None)
+        assert not MetricValue.objects.filter(scorecard=card, metric__source="manual").exists()
+        services.value_set(scorecard=card, metric=metrics["nps"], value="-100", acting_user=None)  # the edge is fine

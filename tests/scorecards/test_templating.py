@@ -102,6 +102,9 @@ def test_a_metric_with_values_cannot_be_deleted_only_retired(tenant_a, account_a
         ({"weight": "0"}, "weight"),
         ({"weight": "1e400"}, "weight"),
         ({"unit": "percent", "target": "5000", "amber": "10", "red": "0"}, "target"),
+        ({"min_value": "5", "max_value": "1"}, "max_value"),
+        ({"max_value": "4"}, "target"),  # the target 6 lies above the highest value
+        ({"min_value": "x"}, "min_value"),
     ],
 )
 def test_bad_metrics_are_refused_with_the_field(tenant_a, change, field):
