@@ -112,9 +112,9 @@ def metric_clean(data: dict[str, Any]) -> dict[str, Any]:
             clean[field] = _decimal(data.get(field), field)
         except ValidationError as exc:
             errors[field] = exc.message_dict[field][0]
-    if clean.get("min_value") is not None and clean.get("max_value") is not None:
-        if clean["min_value"] >= clean["max_value"]:
-            errors["max_value"] = "The highest value must be above the lowest."
+    low, high = clean.get("min_value"), clean.get("max_value")
+    if low is not None and high is not None and low >= high:
+        errors["max_value"] = "The highest value must be above the lowest."
     try:
         clean["weight"] = _decimal(data.get("weight", 1) or 1, "weight", low=Decimal("0.01"), high=Decimal(100))
     except ValidationError as exc:
