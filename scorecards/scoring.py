@@ -11,6 +11,11 @@
 - The explanation of a change in health gives each metric its effect in
   points: its share of the health now minus its share before. The effects
   add up to the change exactly.
+- ``explain_change`` compares like with like: the metrics with data in both
+  periods are weighed the same way on both sides, so a metric's effect has
+  the sign of its own move; what metrics gaining or losing data did to the
+  weights of the others is one separate line. Together they still add up to
+  the change exactly.
 """
 
 from __future__ import annotations
@@ -99,6 +104,51 @@ def explain(now: Health, before: Health) -> list[tuple[str, float]]:
     keys = set(now.shares) | set(before.shares)
     effects = [(key, now.shares.get(key, 0.0) - before.shares.get(key, 0.0)) for key in keys]
     return sorted(effects, key=lambda item: (-abs(item[1]), item[0]))
+
+
+@dataclass(frozen=True)
+class Change:
+    before: float
+    now: float
+    effects: list[tuple[str, float]]  # metric key -> points, biggest first (metrics with data in both periods)
+    coverage: float  # points from metrics that gained or lost data (the weights of the rest shifted)
+    gained: list[str]
+    lost: list[str]
+
+    @property
+    def total(self) -> float:
+        return self.now - self.before
+
+
+def explain_change(
+    specs_now: Iterable[MetricSpec],
+    values_now: Mapping[str, float | None],
+    weights_now: Mapping[str, float],
+    specs_before: Iterable[MetricSpec],
+    values_before: Mapping[str, float | None],
+    weights_before: Mapping[str, float],
+) -> Change | None:
+    """Why health moved between two scorecards (None when either has no health)."""
+    specs_now, specs_before = list(specs_now), list(specs_before)
+    now = health(specs_now, values_now, weights_now)
+    before = health(specs_before, values_before, weights_before)
+    if now.overall is None or before.overall is None:
+        return None
+    has_now = {s.key for s in specs_now if values_now.get(s.key) is not None}
+    has_before = {s.key for s in specs_before if values_before.get(s.key) is not None}
+    common = has_now & has_before
+    now_c = health([s for s in specs_now if s.key in common], values_now, weights_now)
+    before_c = health([s for s in specs_before if s.key in common], values_before, weights_before)
+    effects = explain(now_c, before_c) if now_c.overall is not None and before_c.overall is not None else []
+    like_for_like = sum(effect for _, effect in effects)
+    return Change(
+        before=before.overall,
+        now=now.overall,
+        effects=effects,
+        coverage=(now.overall - before.overall) - like_for_like,
+        gained=sorted(has_now - has_before),
+        lost=sorted(has_before - has_now),
+    )
 
 
 def as_decimal(value: float | None) -> Decimal | None:

@@ -51,7 +51,8 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
                     "score": round(scoring.metric_score(spec, value), 1) if value is not None else None,
                 }
             )
-        areas.append({"key": area, "label": label, "score": _round(now.areas.get(area)), "rows": rows})
+        score = _round(now.areas.get(area))
+        areas.append({"key": area, "label": label, "score": score, "band": band(score), "rows": rows})
     previous = (
         Scorecard.objects.filter(account=scorecard.account, period__start__lt=scorecard.period.start)
         .select_related("period", "version")
@@ -60,19 +61,7 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
     )
     explanation = None
     if previous is not None:
-        # Compare like with like: the metrics (by key) both versions have.
-        before_specs = [s for s in services.specs_of(previous.version) if s.key in spec_by_key]
-        before = _health(previous, before_specs)
-        names = {m.key: m.name for m in metrics}
-        comparable = previous.version_id == scorecard.version_id
-        effects = [(names.get(k, k), round(e, 1)) for k, e in scoring.explain(now, before) if abs(e) >= 0.05]
-        explanation = {
-            "previous": previous,
-            "before": _round(before.overall),
-            "change": _round((now.overall or 0) - (before.overall or 0)) if now.overall is not None else None,
-            "effects": effects[:6],
-            "comparable": comparable,
-        }
+        explanation = _explanation(scorecard, previous, metrics, specs, now)
     editable = [row for area in areas for row in area["rows"] if row["metric"].source == "manual"]
     for row, following in zip(editable, [*editable[1:], None], strict=True):
         row["next_pk"] = following["metric"].pk if following else None
@@ -83,7 +72,68 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
             row["arrow"] = arrows.get(row["metric"].key)
     trend = line_chart("Health over the last periods", moves["overall"])
     return {"scorecard": scorecard, "areas": areas, "health": _round(now.overall), "explanation": explanation,
+            "health_band": band(now.overall),
             "trend": trend, "comparable_note": moves["comparable_note"]}  # fmt: skip
+
+
+EXPLAINED_ROWS = 6
+
+
+def _explanation(
+    scorecard: Scorecard,
+    previous: Scorecard,
+    metrics: list[Any],
+    specs: list[scoring.MetricSpec],
+    now: scoring.Health,
+) -> dict[str, Any]:
+    """Why health moved since the previous scorecard: metric effects in points, with before -> now values.
+
+    Like with like (scoring.explain_change); the rows shown, "other metrics" and the line for metrics that
+    gained or lost data add up to the change shown.
+    """
+    keys = {s.key for s in specs}
+    before_specs = [s for s in services.specs_of(previous.version) if s.key in keys]  # shared metrics only
+    values_now, values_before = _values(scorecard), _values(previous)
+    weights_before = {k: float(v) for k, v in previous.version.area_weights.items()}
+    weights_now = {k: float(v) for k, v in scorecard.version.area_weights.items()}
+    change = scoring.explain_change(specs, values_now, weights_now, before_specs, values_before, weights_before)
+    before = scoring.health(before_specs, values_before, weights_before)
+    names = {m.key: m.name for m in metrics}
+    units = {m.key: m.unit for m in metrics}
+    result: dict[str, Any] = {
+        "previous": previous,
+        "before": _round(before.overall),
+        "change": None,
+        "comparable": previous.version_id == scorecard.version_id,
+    }
+    if change is None:
+        return result
+    rows = [
+        {
+            "name": names.get(key, key),
+            "effect": round(effect, 1),
+            "from": values_before.get(key),
+            "to": values_now.get(key),
+            "percent": units.get(key) == "percent",
+        }
+        for key, effect in change.effects
+        if abs(effect) >= 0.05
+    ]
+    shown = rows[:EXPLAINED_ROWS]
+    others = sum(effect for _, effect in change.effects) - sum(r["effect"] for r in shown)
+    # Rounded pieces that add up to the rounded change shown.
+    total = round(change.now, 1) - round(change.before, 1)
+    coverage = round(total - sum(r["effect"] for r in shown) - round(others, 1), 1)
+    result.update(
+        change=round(total, 1),
+        effects=shown,
+        others=round(others, 1) if abs(others) >= 0.05 else 0.0,
+        others_count=len(rows) - len(shown),
+        coverage=coverage if abs(coverage) >= 0.05 else 0.0,
+        gained=[names.get(k, k) for k in change.gained],
+        lost=[names.get(k, k) for k in change.lost],
+    )
+    return result
 
 
 def _round(value: float | None) -> float | None:

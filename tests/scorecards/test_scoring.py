@@ -7,7 +7,16 @@ import math
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scorecards.scoring import AREAS, Health, MetricSpec, explain, health, metric_score, metric_status
+from scorecards.scoring import (
+    AREAS,
+    Health,
+    MetricSpec,
+    explain,
+    explain_change,
+    health,
+    metric_score,
+    metric_status,
+)
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 weights = st.floats(min_value=0.01, max_value=100, allow_nan=False)
@@ -90,3 +99,50 @@ def test_status_and_score_both_directions():
     days = MetricSpec("days", "execution", target=2, amber=4, red=10, higher_is_better=False)
     assert [metric_status(days, v) for v in (1, 3, 7)] == ["green", "amber", "red"]
     assert metric_score(days, 6) == 50.0 and metric_score(days, 12) == 0 and metric_score(days, 1) == 100
+
+
+@settings(max_examples=300)
+@given(scorecard(), scorecard())
+def test_like_for_like_explanation_adds_up_and_follows_each_metric(now_case, before_case):
+    specs, values_now, area_weights = now_case
+    _, values_before, _ = before_case
+    before_values = {s.key: values_before.get(s.key) for s in specs}
+    change = explain_change(specs, values_now, area_weights, specs, before_values, area_weights)
+    now, before = health(specs, values_now, area_weights), health(specs, before_values, area_weights)
+    if now.overall is None or before.overall is None:
+        assert change is None
+        return
+    assert change is not None
+    total = sum(effect for _, effect in change.effects) + change.coverage
+    assert math.isclose(total, now.overall - before.overall, abs_tol=1e-6)
+    by_key = {s.key: s for s in specs}
+    for key, effect in change.effects:  # the sign of a metric's effect is the sign of its own move
+        moved = metric_score(by_key[key], values_now[key]) - metric_score(by_key[key], before_values[key])
+        assert effect * moved >= -1e-9
+    if not change.gained and not change.lost:
+        assert math.isclose(change.coverage, 0, abs_tol=1e-6)
+
+
+@settings(max_examples=200)
+@given(scorecard(), st.data())
+def test_moving_one_metric_toward_its_target_never_lowers_health(case, data):
+    specs, values, area_weights = case
+    known = [s for s in specs if values.get(s.key) is not None]
+    assume(known)
+    metric = data.draw(st.sampled_from(known))
+    step = data.draw(st.floats(min_value=0, max_value=1))
+    closer = dict(values)
+    closer[metric.key] = values[metric.key] + (metric.target - values[metric.key]) * step
+    assert health(specs, closer, area_weights).overall >= health(specs, values, area_weights).overall - 1e-9
+
+
+def test_a_metric_gaining_data_is_one_line_not_a_drop_of_the_others():
+    growth = MetricSpec("growth", "financial", target=10, amber=3, red=-5)
+    revenue = MetricSpec("revenue", "financial", target=100, amber=80, red=40)
+    weights = {"financial": 1}
+    change = explain_change([growth, revenue], {"growth": 6, "revenue": 45}, weights, [growth, revenue],
+                            {"growth": 2, "revenue": None}, weights)  # fmt: skip
+    assert change is not None and change.gained == ["revenue"]
+    assert dict(change.effects)["growth"] > 0  # growth improved: its effect is positive
+    assert change.coverage < 0  # the new, poor revenue figure pulls health down: said on its own line
+    assert math.isclose(sum(e for _, e in change.effects) + change.coverage, change.total)

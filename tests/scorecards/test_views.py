@@ -231,3 +231,26 @@ def test_heatmap_cache_follows_the_data_and_stays_in_its_tenant(tenant_a, tenant
     assert "Renamed Co" in client.get(url("heatmap")).content.decode()
     other = client_for(tenant_b.admin).get(reverse("heatmap", args=["bravo"])).content.decode()
     assert "Renamed Co" not in other and "Cached Co" not in other
+
+
+def test_explanation_on_the_page_adds_up_like_for_like(tenant_a, account_a):
+    from scorecards import selectors
+
+    today = timezone.localdate()
+    with tenant_a.ctx():
+        before = services.scorecard_for(account=account_a, period=services.period_for(today - timedelta(days=92)))
+        now = services.scorecard_for(account=account_a, period=services.period_for(today))
+        metrics = {m.key: m for m in now.version.metrics.all()}
+        for key, value in {"growth": "2", "nps": "30", "satisfaction": "4.6", "events": "1", "reference": "2",
+                           "suppliers": "2", "share_of_wallet": "45"}.items():  # fmt: skip
+            services.value_set(scorecard=before, metric=metrics[key], value=value, acting_user=None)
+        for key, value in {"growth": "6", "nps": "10", "satisfaction": "4.0", "events": "3", "reference": "4",
+                           "suppliers": "3", "share_of_wallet": "40"}.items():  # fmt: skip
+            services.value_set(scorecard=now, metric=metrics[key], value=value, acting_user=None)
+        explanation = selectors.scorecard_view(now)["explanation"]
+    effects = {row["name"]: row for row in explanation["effects"]}
+    assert len(explanation["effects"]) == 6 and explanation["others"] != 0 and explanation["others_count"] == 1
+    assert effects["Revenue growth"]["effect"] > 0 and effects["Revenue growth"]["from"] == 2.0
+    assert effects["Net Promoter Score"]["effect"] < 0
+    total = sum(r["effect"] for r in explanation["effects"]) + explanation["others"] + explanation["coverage"]
+    assert round(total, 1) == explanation["change"]
