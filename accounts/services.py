@@ -209,7 +209,8 @@ def account_delete(*, account: Account, acting_user: User | None, reason: str = 
     """
     if account.tier.strategic and not reason.strip():
         raise ValidationError({"reason": "Say why this strategic account leaves the program; the reason is kept."})
-    Account.objects.filter(pk=account.pk).update(deleted_at=timezone.now())
+    account.deleted_at = timezone.now()
+    account.save(update_fields=["deleted_at"])  # save, not update(): listeners (e.g. cached views) hear of it
     TierChange.objects.create(
         account=account,
         from_tier=account.tier,

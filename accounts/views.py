@@ -878,7 +878,9 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
         messages.error(request, "Nothing was saved: some rows no longer pass the checks.")
     errors = dict(batch.errors)
     rows = [(number, row, errors.get(number, [])) for number, row in enumerate(batch.rows, start=2)]
-    columns = list(batch.rows[0].keys()) if batch.rows else []
+    # jsonb keeps no key order: show the columns in the order the kind declares them
+    required, optional = imports.COLUMNS[batch.kind]
+    columns = [c for c in required + optional if batch.rows and c in batch.rows[0]]
     context = {"batch": batch, "rows": rows, "columns": columns, "error_count": len(errors), "active_nav": "accounts"}
     return render(request, "accounts/import_preview.html", context, status=400 if errors else 200)
 

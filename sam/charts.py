@@ -113,7 +113,7 @@ def line_chart(
         f'width="{width}" height="{height}" aria-labelledby="{chart_id}">',
         f'<title id="{chart_id}">{escape(title)}</title>',
         "<desc>"
-        + escape("; ".join(f"{label}: {'no data' if v is None else f'{v:g}'}" for label, v in points) or "no data")
+        + escape("; ".join(f"{label}: {'no data' if v is None else compact(v)}" for label, v in points) or "no data")
         + "</desc>",
         f'<line x1="{pad_x}" y1="{y(low):.1f}" x2="{width - pad_x}" y2="{y(low):.1f}" stroke="#dce1e7"/>',
     ]

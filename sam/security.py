@@ -18,7 +18,11 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            # PostgreSQL cannot store or compare text with NUL: refuse it before any view tries.
+            response = HttpResponse("The address contains a NUL character.", status=400, content_type="text/plain")
+        else:
+            response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -6,9 +6,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.response import Response
 
 from accounts.api import ScopedRelatedField, apply_filters, document_filters
+from accounts.models import Account
 from sam.api.exceptions import django_errors
 from sam.roles import allowed
 from scorecards import services
@@ -95,8 +98,17 @@ class PeriodViewSet(ReadOnlyTenantViewSet):
     queryset = Period.unscoped.none()
 
 
-class ScorecardViewSet(ReadOnlyTenantViewSet):
-    """Scorecards with their stored health (0-100) and area scores."""
+class ScorecardStartSerializer(serializers.Serializer[Any]):
+    account = ScopedRelatedField(Account)
+    period = serializers.CharField(max_length=20, help_text="A period label, e.g. 2026-Q3 (made if it is new).")
+
+
+class ScorecardViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
+    """Scorecards with their stored health (0-100) and area scores.
+
+    POST {account, period} starts the account's scorecard for that period (or returns the existing one),
+    on the default template's newest version; then POST values to /metric-values/.
+    """
 
     serializer_class = ScorecardSerializer
     queryset = Scorecard.unscoped.none()
@@ -105,6 +117,30 @@ class ScorecardViewSet(ReadOnlyTenantViewSet):
 
     def get_queryset(self) -> Any:
         return super().get_queryset().filter(account__deleted_at__isnull=True)
+
+    def get_serializer_class(self) -> Any:
+        return ScorecardStartSerializer if self.action == "create" else ScorecardSerializer
+
+    @extend_schema(request=ScorecardStartSerializer, responses={201: ScorecardSerializer, 200: ScorecardSerializer})
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        from scorecards.imports import _period
+
+        start = ScorecardStartSerializer(data=request.data)
+        start.is_valid(raise_exception=True)
+        account = start.validated_data["account"]
+        if account.deleted_at is not None:
+            raise exceptions.ValidationError({"account": ["This account was deleted."]})
+        membership = request._request.membership
+        if not allowed(membership.role, "account.edit_team_work", user=request.user, obj=account):
+            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
+        try:
+            period = _period(start.validated_data["period"])
+        except DjangoValidationError as exc:
+            raise django_errors(exc) from exc
+        existed = Scorecard.objects.filter(account=account, period=period).exists()
+        scorecard = services.scorecard_for(account=account, period=period)
+        body = ScorecardSerializer(Scorecard.objects.select_related("period").get(pk=scorecard.pk)).data
+        return Response(body, status=200 if existed else 201)
 
 
 class MetricValueViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
@@ -115,6 +151,9 @@ class MetricValueViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
     select = ("metric", "scorecard")
     filters = {"scorecard": ("scorecard_id", "id")}
     action_map_permissions = {"list": "account.view", "retrieve": "account.view", "create": "account.view"}
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(scorecard__account__deleted_at__isnull=True)
 
     def perform_create(self, serializer: MetricValueSerializer) -> None:
         data = serializer.validated_data

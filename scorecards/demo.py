@@ -14,7 +14,8 @@ from scorecards import services
 from scorecards.models import MetricValue, Scorecard
 
 # account name -> drift per quarter (positive improves, negative worsens)
-DRIFT = {"Umbrella Health": -0.14, "Wayne Retail Group": -0.1, "Stark Manufacturing": 0.06, "Tyrell Biotech": 0.08}
+DRIFT = {"Umbrella Health": -0.14, "Wayne Retail Group": -0.13, "Cyberdyne Systems": -0.12, "Stark Manufacturing": 0.06,
+         "Tyrell Biotech": 0.08}  # fmt: skip
 
 
 def seed_scorecards(tenant: Tenant) -> None:

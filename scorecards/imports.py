@@ -9,9 +9,11 @@ come from the periodic check, as for values entered in the grid.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from sam.models import Membership, User
 from sam.roles import allowed
@@ -21,28 +23,35 @@ from scorecards.models import MetricDefinition, Period, Scorecard
 PERIOD = re.compile(r"^(\d{4})-(?:Q([1-4])|H([12])|(0[1-9]|1[0-2]))$")
 EXAMPLE = (
     "account,period,metric,value,comment,evidence\n"
-    "Globex Corporation,2026-Q3,share_of_wallet,45,Procurement estimate,https://intranet.example/wallet\n"
-    "Globex Corporation,2026-Q3,Net Promoter Score,32,,"
+    "Globex Logistics,2026-Q3,share_of_wallet,45,Procurement estimate,https://intranet.example/wallet\n"
+    "Globex Logistics,2026-Q3,Net Promoter Score,32,,"
 )
 
 
 def _period(label: str) -> Period:
-    """An existing period by label, or one of the tenant's kind from a well-formed label."""
-    from datetime import date
-
+    """An existing period by label, or one of the tenant's length from a well-formed label; never a future one."""
     label = label.strip().upper()
     existing = Period.objects.filter(label=label).first()
-    if existing is not None:
-        return existing
-    match = PERIOD.match(label)
-    if match is None:
-        raise ValidationError({"period": f"{label!r} is not a period: use 2026-Q3, 2026-H2 or 2026-07."})
-    year, quarter, half, month = match.groups()
-    if quarter:
-        return services.period_for(date(int(year), int(quarter) * 3 - 2, 1), "quarter")
-    if half:
-        return services.period_for(date(int(year), int(half) * 6 - 5, 1), "half")
-    return services.period_for(date(int(year), int(month), 1), "month")
+    if existing is None:
+        length = services.period_length()
+        example = {"quarter": "2026-Q3", "half": "2026-H2", "month": "2026-07"}[length]
+        match = PERIOD.match(label)
+        if match is None:
+            raise ValidationError({"period": f"{label!r} is not a period: use the form {example}."})
+        year, quarter, half, month = match.groups()
+        given = "quarter" if quarter else "half" if half else "month"
+        if given != length:
+            raise ValidationError({"period": f"Scorecard periods here are {length}s: use the form {example}."})
+        if not 2000 <= int(year) <= 2100:
+            raise ValidationError({"period": f"{label!r}: use a year from 2000 to 2100."})
+        first_month = int(quarter) * 3 - 2 if quarter else int(half) * 6 - 5 if half else int(month)
+        start = date(int(year), first_month, 1)
+        if start > timezone.localdate():
+            raise ValidationError({"period": f"{label} has not started yet."})
+        return services.period_for(start, length)
+    if existing.start > timezone.localdate():
+        raise ValidationError({"period": f"{label} has not started yet."})
+    return existing
 
 
 def value_row(row: dict[str, str], lookups: Any, acting_user: User) -> None:

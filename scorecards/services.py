@@ -212,6 +212,8 @@ def value_set(
             raise ValidationError({"evidence": "The evidence must be a web link (https://...)."}) from exc
         if len(evidence) > 500:
             raise ValidationError({"evidence": "The evidence link is longer than 500 characters."})
+    if "\x00" in comment or "\x00" in evidence:
+        raise ValidationError({"comment": "The text contains a NUL character."})
     if len(comment) > 500:
         raise ValidationError({"comment": "The comment is longer than 500 characters."})
     mv, _ = MetricValue.objects.update_or_create(
@@ -286,14 +288,14 @@ def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
         for mv in MetricValue.objects.filter(scorecard=scorecard).select_related("metric")
     }
     result = scoring.health(specs_of(version), values, {k: float(v) for k, v in version.area_weights.items()})
-    Scorecard.objects.filter(pk=scorecard.pk).update(
-        health=scoring.as_decimal(result.overall),
-        area_scores={area: round(score, 1) for area, score in result.areas.items()},
-        computed_at=timezone.now(),
-    )
-    from scorecards import cache
+    health = scoring.as_decimal(result.overall)
+    area_scores = {area: round(score, 1) for area, score in result.areas.items()}
+    stored = Scorecard.objects.filter(pk=scorecard.pk).values_list("health", "area_scores").first()
+    Scorecard.objects.filter(pk=scorecard.pk).update(health=health, area_scores=area_scores, computed_at=timezone.now())
+    if stored != (health, area_scores):
+        from scorecards import cache
 
-    cache.bump(scorecard.tenant_id)  # the heatmap shows health and area scores
+        cache.bump(scorecard.tenant_id)  # the heatmap shows health and area scores
     return result
 
 

@@ -63,10 +63,17 @@ def _incidents(account: Any, period: Any) -> tuple[Decimal | None, str]:
 
 
 def _open_recurring(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    from django.db.models import Q
+
     from accounts.models import RecurringIssue
 
-    count = RecurringIssue.objects.filter(account=account, status="open").count()
-    return Decimal(count), f"{count} recurring issues open"
+    # Open at the end of the period: opened by then, and not closed before it ended.
+    count = (
+        RecurringIssue.objects.filter(account=account, opened_at__date__lte=period.end)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__date__gt=period.end))
+        .count()
+    )
+    return Decimal(count), f"{count} recurring issues open at the end of the period"
 
 
 def _contract_revenue(account: Any, period: Any) -> tuple[Decimal | None, str]:

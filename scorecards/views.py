@@ -196,7 +196,7 @@ def _heatmap_context(request: HttpRequest, label: str, tier: str, owner: str, so
         accounts = accounts.filter(tier_id=int(tier))
     if owner:
         accounts = accounts.filter(owner_id=int(owner))
-    rows = selectors.heatmap(period=period, accounts=accounts[:200], sort=sort)
+    rows = selectors.heatmap(period=period, accounts=accounts, sort=sort)
     link = reverse("account_scorecard", args=[request.tenant.slug, 0])
     return {
         "rows": rows,

@@ -211,3 +211,12 @@ def test_security_headers(tenant_a, client_for):
     html = response.content.decode()
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
     assert "<script>" not in html  # no inline scripts under the CSP
+
+
+@pytest.mark.parametrize(
+    "path", ["/t/alpha/scorecards/?period=%00", "/t/alpha/accounts/?q=a%00b", "/api/v1/periods/?x=%00"]
+)
+def test_nul_in_the_address_is_a_clear_400(tenant_a, client_for, path):
+    response = client_for(tenant_a.admin).get(path)
+    assert response.status_code == 400 and b"NUL" in response.content
+    assert "default-src 'self'" in response["Content-Security-Policy"]

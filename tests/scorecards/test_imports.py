@@ -69,14 +69,19 @@ def test_bad_rows_save_nothing_and_each_says_why(tenant_a, tenant_b, account_a, 
         f"{name},2026-Q3,share_of_wallet,50,,\n"  # twice
         f"{name},2026-Q3,growth,5,,javascript:alert(1)\n"  # not a web link
         f"{name},2026-Q3,growth,,,\n"  # empty value
+        f"{name},0000-Q1,nps,10,,\n"  # no such year
+        f"{name},2026-07,nps,10,,\n"  # a month, in a quarterly tenant
+        f"{name},2099-Q1,nps,10,,\n"  # not started yet
+        f"{name},2026-Q3,satisfaction,99,,\n"  # out of range
     )
     response = upload(client, text)
     preview = client.get(response["Location"])
     body = preview.content.decode()
-    assert preview.status_code == 400 and "8 of 9 rows have problems" in body
+    assert preview.status_code == 400 and "12 of 13 rows have problems" in body
     for expected in ("No account named &#x27;Bravo Only&#x27;", "is not a period", "is not a metric of this scorecard",
                      "Enter a number", "is computed", "Row 2 already gives this value", "must be a web link",
-                     "Required"):  # fmt: skip
+                     "Required", "use a year from 2000 to 2100", "periods here are quarters",
+                     "has not started yet", "from 1 to 5"):  # fmt: skip
         assert expected in body, expected
     client.post(response["Location"])
     with tenant_a.ctx():

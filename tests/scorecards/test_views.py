@@ -131,6 +131,42 @@ def test_api_scorecards_and_values(tenant_a, tenant_b, account_a):
     other = client.post("/api/v1/metric-values/", {"scorecard": b_card.pk, "metric": b_metric.pk, "value": "1"},
                         content_type="application/json")  # fmt: skip
     assert other.status_code == 400 and "does not exist" in str(other.json())
+    with tenant_a.ctx():
+        incidents = card.version.metrics.get(key="incidents")
+    computed = client.post("/api/v1/metric-values/", {"scorecard": card.pk, "metric": incidents.pk, "value": "1"},
+                           content_type="application/json")  # fmt: skip
+    assert computed.status_code == 400 and "computed" in str(computed.json())
+
+
+def test_api_starts_a_scorecard_for_a_period(tenant_a, tenant_b, account_a):
+    from django.test import Client
+
+    from sam.services import token_create
+
+    with tenant_a.ctx():
+        _, token = token_create(membership=tenant_a.memberships[Role.ACCOUNT_MANAGER], name="t", expires_in_days=None)
+        _, viewer = token_create(membership=tenant_a.memberships[Role.VIEWER], name="v", expires_in_days=None)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+    def start(body, who=client):
+        return who.post("/api/v1/scorecards/", body, content_type="application/json")
+
+    made = start({"account": account_a.pk, "period": "2025-Q2"})
+    assert made.status_code == 201 and made.json()["period"] == "2025-Q2" and made.json()["health"] is None
+    again = start({"account": account_a.pk, "period": "2025-q2"})
+    assert again.status_code == 200 and again.json()["id"] == made.json()["id"]
+    assert start({"account": account_a.pk, "period": "someday"}).status_code == 400
+    assert start({"account": account_a.pk, "period": "2099-Q1"}).status_code == 400
+    assert start({"account": "x", "period": "2025-Q2"}).status_code == 400
+    assert start({"period": "2025-Q2"}).status_code == 400
+    bravo = make_account(tenant_b, "Bravo Corp")
+    assert start({"account": bravo.pk, "period": "2025-Q2"}).status_code == 400
+    assert (
+        start({"account": account_a.pk, "period": "2025-Q3"}, Client(HTTP_AUTHORIZATION=f"Token {viewer}")).status_code
+        == 403
+    )
+    with tenant_a.ctx():
+        assert Scorecard.objects.filter(account=account_a).count() == 1
 
 
 def test_scorecard_page_queries_do_not_grow_with_metrics(
