@@ -266,18 +266,36 @@ def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:
 
 
 def scorecard_fill_computed(scorecard: Scorecard) -> int:
-    """Values of computed metrics from their sources (a source without data leaves the value empty)."""
-    filled = 0
-    for metric in scorecard.version.metrics.filter(retired=False).exclude(source="manual"):
+    """Values of computed metrics from their sources (a source without data leaves the value empty).
+
+    Each source runs once however many metrics use it; the values are written in two statements at most.
+    """
+    metrics = list(scorecard.version.metrics.filter(retired=False).exclude(source="manual"))
+    if not metrics:
+        return 0
+    existing = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard, metric__in=metrics)}
+    results: dict[str, tuple[Decimal | None, str]] = {}
+    changed, new = [], []
+    for metric in metrics:
         source = sources.get(metric.source)
         if source is None:
             continue
-        value, origin = source.fn(scorecard.account, scorecard.period)
-        MetricValue.objects.update_or_create(
-            scorecard=scorecard, metric=metric, defaults={"value": value, "computed_from": origin[:300]}
-        )
-        filled += 1
-    return filled
+        if metric.source not in results:
+            results[metric.source] = source.fn(scorecard.account, scorecard.period)
+        value, origin = results[metric.source]
+        value = None if value is None else Decimal(value).quantize(Decimal("0.01"))
+        origin = origin[:300]
+        mv = existing.get(metric.pk)
+        if mv is None:
+            new.append(MetricValue(scorecard=scorecard, metric=metric, value=value, computed_from=origin))
+        elif mv.value != value or mv.computed_from != origin:
+            mv.value, mv.computed_from, mv.updated_at = value, origin, timezone.now()
+            changed.append(mv)
+    if new:
+        MetricValue.objects.bulk_create(new, ignore_conflicts=True)
+    if changed:
+        MetricValue.objects.bulk_update(changed, ["value", "computed_from", "updated_at"])
+    return len(results)
 
 
 def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
