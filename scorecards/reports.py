@@ -20,16 +20,14 @@ def execution_section(account: Any, start: date, end: date) -> dict[str, Any] | 
     if card is None:
         return None
     specs = {s.key: s for s in services.specs_of(card.version)}
+    values = {mv.metric_id: mv.value for mv in MetricValue.objects.filter(scorecard=card)}
     rows = []
-    for mv in (
-        MetricValue.objects.filter(scorecard=card, metric__area=Area.EXECUTION, metric__retired=False)
-        .select_related("metric")
-        .order_by("metric__order")
-    ):
-        metric = mv.metric
-        status = scoring.metric_status(specs[metric.key], float(mv.value)) if mv.value is not None else "no data"
-        value = f"{mv.value:g}" if mv.value is not None else "no data"
-        target = ("≤ " if metric.direction == "lower" else "≥ ") + f"{metric.target:g}"
+    for metric in card.version.metrics.filter(area=Area.EXECUTION, retired=False).order_by("order", "pk"):
+        number = values.get(metric.pk)
+        percent = "%" if metric.unit == "percent" else ""
+        status = scoring.metric_status(specs[metric.key], float(number)) if number is not None else "no data"
+        value = f"{number.normalize():f}{percent}" if number is not None else "no data"
+        target = ("≤ " if metric.direction == "lower" else "≥ ") + f"{metric.target.normalize():f}{percent}"
         rows.append([metric.name, target, value, status])
     return {
         "title": f"Execution metrics ({card.period.label})",

@@ -178,6 +178,48 @@ def scorecard_for(*, account: Any, period: Period) -> Scorecard:
     return scorecard
 
 
+def newest_version_for(scorecard: Scorecard) -> TemplateVersion | None:
+    """The default template's newest version, when the scorecard is on an older one (else None)."""
+    newest = current_version(template_defaults_ensure())
+    return None if newest.pk == scorecard.version_id else newest
+
+
+def scorecard_upgrade(*, scorecard: Scorecard, acting_user: User | None) -> Scorecard:
+    """Move an open period's scorecard to the default template's newest version.
+
+    Values carry over by metric key; values of metrics the new version no longer has (or has retired) are
+    dropped, and said so in the audit record. A closed period keeps its version.
+    """
+    from sam.services import audit_record
+
+    if scorecard.period.closed:
+        raise ValidationError("This period is closed: its scorecard keeps the version it was filled on.")
+    newest = newest_version_for(scorecard)
+    if newest is None:
+        return scorecard
+    with transaction.atomic():
+        card = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+        targets = {m.key: m for m in newest.metrics.filter(retired=False)}
+        dropped = []
+        for mv in MetricValue.objects.filter(scorecard=card).select_related("metric"):
+            metric = targets.get(mv.metric.key)
+            if metric is None:
+                dropped.append(mv.metric.key)
+                mv.delete()
+            else:
+                MetricValue.objects.filter(pk=mv.pk).update(metric=metric)
+        old_number = card.version.number
+        card.version = newest
+        card.save(update_fields=["version"])
+        if not newest.in_use:
+            TemplateVersion.objects.filter(pk=newest.pk).update(in_use=True)
+        audit_record(actor=acting_user, action="scorecard.upgrade", obj=card, from_version=old_number,
+                     to_version=newest.number, dropped=dropped)  # fmt: skip
+    scorecard_fill_computed(card)
+    scorecard_compute(card)
+    return card
+
+
 def value_set(
     *,
     scorecard: Scorecard,

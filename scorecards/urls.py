@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/scorecard/", views.account_scorecard, name="account_scorecard"),
     path("accounts/<int:account_id>/scorecard/trends/", views.scorecard_trends, name="scorecard_trends"),
     path("accounts/<int:account_id>/scorecard/joint/", views.joint_scorecard, name="joint_scorecard"),
+    path("scorecards/<int:scorecard_id>/upgrade/", views.scorecard_upgrade, name="scorecard_upgrade"),
     path("scorecards/<int:scorecard_id>/values/<int:metric_id>/", views.value_save, name="scorecard_value"),
     path("admin/scorecard-periods/<int:period_id>/close/", views.period_close, name="scorecard_period_close"),
     path("admin/scorecard-templates/", views.template_list, name="scorecard_templates"),

@@ -106,14 +106,40 @@ def _context(request: HttpRequest, scorecard: Scorecard, **extra: object) -> dic
     can_edit = can(request, "account.edit_team_work", scorecard.account) and (
         not scorecard.period.closed or can(request, "tenant.manage_settings")
     )
+    newest = services.newest_version_for(scorecard) if can_edit and not scorecard.period.closed else None
     return {
         **selectors.scorecard_view(scorecard),
+        "newest_version": newest,
         "account": scorecard.account,
         "periods": _recent_periods(),
         "can_edit": can_edit,
         "active_nav": "scorecards",
         **extra,
     }
+
+
+@tenant_view("account.view")
+@require_POST
+def scorecard_upgrade(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """Move this period's scorecard to the newest template version (values carried over by metric)."""
+    scorecard = (
+        Scorecard.objects.filter(pk=scorecard_id, account__deleted_at__isnull=True)
+        .select_related("account", "period", "version")
+        .first()
+    )
+    if scorecard is None:
+        raise Http404
+    require(request, "account.edit_team_work", scorecard.account)
+    try:
+        card = services.scorecard_upgrade(scorecard=scorecard, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"This scorecard now uses version {card.version.number} of the template.")
+    return redirect(
+        reverse("account_scorecard", args=[request.tenant.slug, scorecard.account_id])
+        + f"?period={scorecard.period.label}"
+    )
 
 
 @tenant_view("account.view")

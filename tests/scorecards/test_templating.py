@@ -252,3 +252,27 @@ def test_admin_closes_a_period_then_only_admins_correct_it(tenant_a, account_a, 
         period.refresh_from_db()
         assert not period.closed
     assert b"Open again" not in admin.get(url("scorecard_templates")).content
+
+
+def test_an_open_scorecard_moves_to_the_newest_version_keeping_its_values(tenant_a, account_a, client_for):
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    with tenant_a.ctx():
+        template = default_template()
+        card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
+        v1 = card.version
+        for key, value in (("growth", "6"), ("events", "2")):
+            services.value_set(scorecard=card, metric=v1.metrics.get(key=key), value=value, acting_user=None)
+        templating.metric_add(template=template, data=GOOD, acting_user=None)
+        templating.metric_retire(template=template, key="events", retired=True, acting_user=None)
+    page = am.get(url("account_scorecard", account_a.pk))
+    assert b"Use version 2" in page.content and b"On-site visits" not in page.content
+    moved = am.post(url("scorecard_upgrade", card.pk), follow=True)
+    assert b"now uses version 2" in moved.content and b"On-site visits" in moved.content
+    with tenant_a.ctx():
+        card.refresh_from_db()
+        assert card.version.number == 2
+        values = dict(card.values.values_list("metric__key", "value"))
+        assert values["growth"] == 6 and "events" not in values
+        assert all(mv.metric.version_id == card.version_id for mv in card.values.select_related("metric"))
+        assert AuditEvent.objects.get(action="scorecard.upgrade").data["dropped"] == ["events"]
+    assert client_for(tenant_a.users[Role.VIEWER]).post(url("scorecard_upgrade", card.pk)).status_code == 403
