@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Account
 from sam.models import Tenant
 from scorecards import services
-from scorecards.models import MetricValue, Scorecard
+from scorecards.models import AgreedTarget, MetricValue, Scorecard
 
 # account name -> drift per quarter (positive improves, negative worsens)
 DRIFT = {"Umbrella Health": -0.14, "Wayne Retail Group": -0.13, "Cyberdyne Systems": -0.12, "Stark Manufacturing": 0.06,
@@ -43,3 +43,10 @@ def seed_scorecards(tenant: Tenant) -> None:
             services.scorecard_compute(card)
         latest = Scorecard.objects.get(account=account, period=periods[-1])
         services.scorecard_alerts(latest)
+        if account.name in DRIFT:  # a target agreed with the customer at the last QBR, for the joint scorecard
+            contact = account.contacts.order_by("-influence", "name").first()
+            AgreedTarget.objects.get_or_create(
+                account=account, key="satisfaction",
+                defaults={"target": Decimal("4.2"), "agreed_with": contact.name if contact else "",
+                          "agreed_on": periods[-2].end},
+            )  # fmt: skip

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from scorecards import scoring, services
-from scorecards.models import Area, MetricValue, Scorecard
+from scorecards.models import AgreedTarget, Area, MetricValue, Scorecard
 
 
 def execution_section(account: Any, start: date, end: date) -> dict[str, Any] | None:
@@ -54,7 +54,8 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
     metrics = [m for m in scorecard.version.metrics.filter(retired=False) if m.visibility == "joint"]
     values = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard)}
     moves = {row["metric"].key: row for row in selectors.trends(scorecard, periods=4, charts=False)["metrics"]}
-    specs = [services.spec_of(m) for m in metrics]
+    agreed = {a.key: a for a in AgreedTarget.objects.filter(account_id=scorecard.account_id)}
+    specs = [services.agreed_spec(m, agreed[m.key].target if m.key in agreed else None) for m in metrics]
     numbers = {m.key: float(values[m.pk].value) for m in metrics if m.pk in values and values[m.pk].value is not None}
     joint = scoring.health(specs, numbers, dict.fromkeys(scoring.AREAS, 1.0))
     rows, bars = [], []
@@ -63,8 +64,9 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
         value = numbers.get(m.key)
         status = scoring.metric_status(spec, value) if value is not None else "nodata"
         history = moves.get(m.key, {}).get("series", [])
-        rows.append({"metric": m, "value": mv, "number": value, "status": status,
-                     "arrow": moves.get(m.key, {}).get("arrow"), "history": history})  # fmt: skip
+        rows.append({"metric": m, "value": mv, "number": value, "status": status, "target": spec.target,
+                     "agreed": agreed.get(m.key), "arrow": moves.get(m.key, {}).get("arrow"),
+                     "history": history})  # fmt: skip
         if value is not None:
             bars.append(Bar(m.name, round(scoring.metric_score(spec, value), 1), status, STATUS_COLOURS[status]))
     periods = [label for label, _ in rows[0]["history"]] if rows else []

@@ -14,6 +14,7 @@ from django.utils import timezone
 from sam.models import User
 from scorecards import scoring, sources
 from scorecards.models import (
+    AgreedTarget,
     Area,
     MetricDefinition,
     MetricValue,
@@ -218,6 +219,47 @@ def scorecard_upgrade(*, scorecard: Scorecard, acting_user: User | None) -> Scor
     scorecard_fill_computed(card)
     scorecard_compute(card)
     return card
+
+
+def agreed_target_set(
+    *,
+    account: Any,
+    metric: MetricDefinition,
+    target: Any,
+    agreed_with: str = "",
+    agreed_on: Any = None,
+    acting_user: User | None,
+) -> AgreedTarget | None:
+    """Record the target agreed with the customer for a joint metric of this account; empty removes it."""
+    if metric.visibility != MetricDefinition.Visibility.JOINT:
+        raise ValidationError({"key": f"{metric.name} is internal: only joint metrics have agreed targets."})
+    if target in (None, ""):
+        AgreedTarget.objects.filter(account=account, key=metric.key).delete()
+        return None
+    try:
+        number = _number(target, metric)
+    except ValidationError as exc:
+        raise ValidationError({"target": exc.message_dict["value"]}) from exc
+    agreed_with = (agreed_with or "").strip()
+    if len(agreed_with) > 200 or "\x00" in agreed_with:
+        raise ValidationError({"agreed_with": "At most 200 characters."})
+    if agreed_on is not None and agreed_on > timezone.localdate():
+        raise ValidationError({"agreed_on": "The date it was agreed cannot be in the future."})
+    agreed, _ = AgreedTarget.objects.update_or_create(
+        account=account, key=metric.key,
+        defaults={"target": number, "agreed_with": agreed_with, "agreed_on": agreed_on, "updated_by": acting_user},
+    )  # fmt: skip
+    return agreed
+
+
+def agreed_spec(metric: MetricDefinition, agreed: Decimal | None) -> scoring.MetricSpec:
+    """The metric's spec measured against an agreed target: amber and red move with it, bands keep their width."""
+    spec = spec_of(metric)
+    if agreed is None:
+        return spec
+    shift = float(agreed) - spec.target
+    return scoring.MetricSpec(spec.key, spec.area, spec.target + shift, spec.amber + shift, spec.red + shift,
+                              spec.weight, spec.higher_is_better)  # fmt: skip
 
 
 def value_set(

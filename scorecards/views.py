@@ -77,7 +77,32 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
     if not scorecard.period.closed:
         services.scorecard_fill_computed(scorecard)
         services.scorecard_compute(scorecard)
-    if request.method == "POST":
+    back = reverse("joint_scorecard", args=[request.tenant.slug, account.pk]) + f"?period={scorecard.period.label}"
+    target_errors: dict[str, str] = {}
+    if request.method == "POST" and request.POST.get("action") == "target":
+        require(request, "account.edit_team_work", account)
+        key = request.POST.get("key", "")[:60]
+        metric = scorecard.version.metrics.filter(key=key, retired=False).first()
+        if metric is None:
+            raise Http404
+        agreed_on = None
+        raw_date = request.POST.get("agreed_on", "").strip()[:20]
+        try:
+            if raw_date:
+                from datetime import date
+
+                agreed_on = date.fromisoformat(raw_date)
+            services.agreed_target_set(account=account, metric=metric, target=request.POST.get("target", "")[:40],
+                                       agreed_with=request.POST.get("agreed_with", "")[:300], agreed_on=agreed_on,
+                                       acting_user=request.user)  # fmt: skip
+        except ValueError:
+            target_errors[key] = "Give the date as YYYY-MM-DD."
+        except ValidationError as exc:
+            target_errors[key] = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Agreed target of {metric.name} saved.")
+            return redirect(back)
+    elif request.method == "POST":
         require(request, "report.request")
         _, created = document_request(kind=reports.JOINT_KIND, subject=scorecard, params={}, acting_user=request.user)
         messages.success(
@@ -86,9 +111,7 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
             if created
             else "That PDF is already being made.",
         )
-        return redirect(
-            reverse("joint_scorecard", args=[request.tenant.slug, account.pk]) + f"?period={scorecard.period.label}"
-        )
+        return redirect(back)
     preview = reports.joint_context(scorecard)
     context = {
         "account": account,
@@ -97,9 +120,15 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
         "preview_html": render_to_string("scorecards/_joint_body.html", preview),
         "documents": documents_of(scorecard, reports.JOINT_KIND)[:20],
         "can_request": can(request, "report.request"),
+        "can_agree": can(request, "account.edit_team_work", account),
+        "joint_rows": preview["rows"],
+        "target_errors": target_errors,
+        "stray_errors": [
+            msg for key, msg in target_errors.items() if key not in {r["metric"].key for r in preview["rows"]}
+        ],
         "active_nav": "scorecards",
     }
-    return render(request, "scorecards/joint.html", context)
+    return render(request, "scorecards/joint.html", context, status=400 if target_errors else 200)
 
 
 def _context(request: HttpRequest, scorecard: Scorecard, **extra: object) -> dict[str, object]:

@@ -199,6 +199,9 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     sc.Period: lambda: sc.Period.objects.get_or_create(
         label="ALPHA-1", defaults={"start": date(2020, 1, 1), "end": date(2020, 3, 31)}
     )[0],
+    sc.AgreedTarget: lambda: sc.AgreedTarget.objects.get_or_create(
+        account=_account(), key="nps", defaults={"target": 30, "agreed_with": MARKER}
+    )[0],
     sc.Scorecard: _scorecard,
     sc.MetricValue: _metric_value,
 }

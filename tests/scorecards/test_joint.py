@@ -114,3 +114,50 @@ def test_joint_context_query_count_is_constant(tenant_a, account_a, django_asser
     with tenant_a.ctx(), django_assert_max_num_queries(few.final_queries - few.initial_queries):
         context = reports.joint_context(card)
     assert len(context["rows"]) >= 35
+
+
+def test_agreed_targets_set_the_joint_measure_and_print(tenant_a, account_a, client_for,
+                                                        django_capture_on_commit_callbacks):  # fmt: skip
+    from sam.models import Document
+    from scorecards.models import AgreedTarget
+
+    card = filled(tenant_a, account_a)  # NPS 45 now: green against the standard 40
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    path = url("joint_scorecard", account_a.pk)
+    bad = [
+        ({"key": "nps", "target": "lots"}, b"Enter a number"),
+        ({"key": "nps", "target": "500"}, b"from -100 to 100"),
+        ({"key": "nps", "target": "50", "agreed_on": "2999-01-01"}, b"cannot be in the future"),
+        ({"key": "nps", "target": "50", "agreed_on": "yesterday"}, b"YYYY-MM-DD"),
+        ({"key": "share_of_wallet", "target": "50"}, b"only joint metrics"),
+    ]
+    for data, message in bad:
+        response = client.post(path, {"action": "target", **data})
+        assert response.status_code == 400 and message in response.content, data
+    assert client.post(path, {"action": "target", "key": "nope", "target": "1"}).status_code == 404
+    with tenant_a.ctx():
+        assert not AgreedTarget.objects.exists()
+    saved = client.post(path, {"action": "target", "key": "nps", "target": "50", "agreed_with": "Dana (CIO)",
+                               "agreed_on": "2026-10-02"}, follow=True)  # fmt: skip
+    assert b"Agreed target of Net Promoter Score saved" in saved.content
+    with tenant_a.ctx():
+        context = reports.joint_context(card)
+        nps = next(r for r in context["rows"] if r["metric"].key == "nps")
+        assert nps["target"] == 50 and nps["status"] == "amber"  # 45 against the agreed 50
+        internal = services.spec_of(card.version.metrics.get(key="nps"))
+        assert internal.target == 40  # the internal scorecard keeps the standard
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(path)
+    with tenant_a.ctx():
+        document = Document.objects.get(kind=reports.JOINT_KIND)
+    render_document.apply(args=[tenant_a.tenant.pk, document.pk])
+    with tenant_a.ctx():
+        document.refresh_from_db()
+        with document.file.open("rb") as handle:
+            text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
+    assert "≥ 50" in text and "Dana (CIO)" in text and "standard" in text
+    client.post(path, {"action": "target", "key": "nps", "target": ""})
+    with tenant_a.ctx():
+        assert not AgreedTarget.objects.exists()
+    assert client_for(tenant_a.users[Role.VIEWER]).post(path, {"action": "target", "key": "nps",
+                                                               "target": "1"}).status_code == 403  # fmt: skip
