@@ -216,9 +216,10 @@ def run_http(scenario: Scenario, cookie: str) -> Result:
 def run_in_process(name: str, fn: Callable[[], None], baseline: str | None, repeat: int = 20) -> Result:
     baselines = (baseline,) if baseline else ()
     fn()  # warm up
-    latencies = []
+    latencies: list[float] = []
     started = time.perf_counter()
-    for _ in range(repeat):
+    # At least ``repeat`` runs, and more (up to 500) until a second has passed: fast work gets a real sample.
+    while len(latencies) < repeat or (time.perf_counter() - started < 1.0 and len(latencies) < 500):
         t0 = time.perf_counter()
         fn()
         latencies.append(time.perf_counter() - t0)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from bench.run import CLEANUP, DEMO_USER, GOAL_THROUGHPUT, SCENARIOS, Scenario
+from bench.run import CLEANUP, DEMO_USER, GOAL_THROUGHPUT, IN_PROCESS, SCENARIOS, Scenario
 
 SLUG = "bench-heatmap"
 NAME = "portfolio heatmap, 100 accounts x 8 periods x 20 metrics"
@@ -78,3 +78,32 @@ prepare()
 CLEANUP.append(_drop)
 SCENARIOS.append(Scenario(NAME, f"/t/{SLUG}/scorecards/", baselines=("bare template, 100 rows",), needs_login=True))
 GOAL_THROUGHPUT[NAME] = ("bare template, 100 rows", 0.4)
+
+
+def _bare_rows() -> None:
+    from django.template.loader import render_to_string
+
+    from bench.views import ROWS_100
+
+    render_to_string("bench/rows.html", {"rows": ROWS_100})
+
+
+def _heatmap_uncached() -> None:
+    """The heatmap's filters and table computed and rendered afresh (what a request after a change pays)."""
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    from sam.models import Tenant
+    from sam.tenancy.context import tenant_context
+    from scorecards.views import _heatmap_context
+
+    tenant = Tenant.objects.get(slug=SLUG)
+    request = RequestFactory().get(f"/t/{SLUG}/scorecards/")
+    request.tenant = tenant
+    with tenant_context(tenant):
+        render_to_string("scorecards/_heatmap_content.html", _heatmap_context(request, "", "", "", "health"))
+
+
+IN_PROCESS.append(("bare template, 100 rows (in process)", _bare_rows, None))
+IN_PROCESS.append(("heatmap filters and table, uncached (in process)", _heatmap_uncached,
+                   "bare template, 100 rows (in process)"))  # fmt: skip
