@@ -22,7 +22,7 @@ class MetricDefinitionSerializer(serializers.ModelSerializer[MetricDefinition]):
     class Meta:
         model = MetricDefinition
         fields = ["id", "key", "area", "name", "description", "unit", "direction", "target", "amber", "red",
-                  "weight", "source", "visibility", "retired"]  # fmt: skip
+                  "min_value", "max_value", "weight", "source", "visibility", "retired"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -158,6 +158,8 @@ class MetricValueViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
     def perform_create(self, serializer: MetricValueSerializer) -> None:
         data = serializer.validated_data
         scorecard = Scorecard.objects.select_related("account", "period", "version").get(pk=data["scorecard"].pk)
+        if scorecard.account.deleted_at is not None:
+            raise exceptions.ValidationError({"scorecard": ["This scorecard's account was deleted."]})
         membership = self.request._request.membership
         if not allowed(membership.role, "account.edit_team_work", user=self.request.user, obj=scorecard.account):
             raise exceptions.PermissionDenied("Your role does not allow this on this account.")

@@ -5,7 +5,9 @@
 - Its status: green at or beyond the target, amber at or beyond the amber
   threshold, red otherwise.
 - An area's score is the weighted mean of its metrics that have data; the
-  overall health the weighted mean of the areas that have data. Metrics and
+  overall health the weighted mean of the areas that have data. Health needs
+  at least one value entered by people when the template has such metrics:
+  computed metrics alone (a period just begun) give area scores, not health. Metrics and
   areas without data are left out (never counted as zero), and the weights
   of the rest are normalised, so any positive weights work.
 - The explanation of a change in health gives each metric its effect in
@@ -36,6 +38,7 @@ class MetricSpec:
     red: float
     weight: float = 1.0
     higher_is_better: bool = True
+    entered: bool = True  # entered by people (False: computed from the product's data)
 
 
 def metric_score(spec: MetricSpec, value: float) -> float:
@@ -82,6 +85,10 @@ def health(
         total = sum(s.weight for s, _ in members)
         areas[area] = min(100.0, max(0.0, sum(s.weight * score for s, score in members) / total))
     present = {a: float(area_weights.get(a, 0)) for a in areas if float(area_weights.get(a, 0)) > 0}
+    entered = [s for s in specs if s.entered]
+    if entered and not any(values.get(s.key) is not None for s in entered):
+        # Computed metrics alone (a period just begun) would make a health nobody has looked at yet.
+        return Health(None, areas, {}, {})
     if not present:
         return Health(None, areas, {}, {})
     area_total = sum(present.values())

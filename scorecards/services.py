@@ -180,13 +180,13 @@ def scorecard_for(*, account: Any, period: Period) -> Scorecard:
 
 
 def newest_version_for(scorecard: Scorecard) -> TemplateVersion | None:
-    """The default template's newest version, when the scorecard is on an older one (else None)."""
-    newest = current_version(template_defaults_ensure())
+    """Its template's newest version, when the scorecard is on an older one (else None)."""
+    newest = current_version(scorecard.version.template)
     return None if newest.pk == scorecard.version_id else newest
 
 
 def scorecard_upgrade(*, scorecard: Scorecard, acting_user: User | None) -> Scorecard:
-    """Move an open period's scorecard to the default template's newest version.
+    """Move an open period's scorecard to its template's newest version.
 
     Values carry over by metric key; values of metrics the new version no longer has (or has retired) are
     dropped, and said so in the audit record. A closed period keeps its version.
@@ -259,7 +259,7 @@ def agreed_spec(metric: MetricDefinition, agreed: Decimal | None) -> scoring.Met
         return spec
     shift = float(agreed) - spec.target
     return scoring.MetricSpec(spec.key, spec.area, spec.target + shift, spec.amber + shift, spec.red + shift,
-                              spec.weight, spec.higher_is_better)  # fmt: skip
+                              spec.weight, spec.higher_is_better, spec.entered)  # fmt: skip
 
 
 def value_set(
@@ -278,13 +278,8 @@ def value_set(
         raise ValidationError({"metric": "This metric is not on this scorecard."})
     if metric.source != "manual":
         raise ValidationError({"value": f"{metric.name} is computed from the product's data, not entered by hand."})
-    if scorecard.period.closed:
-        if not is_admin:
-            raise PermissionDenied("This period is closed; an admin can still correct it.")
-        from sam.services import audit_record
-
-        audit_record(actor=acting_user, action="scorecard.closed_edit", obj=scorecard, metric=metric.key,
-                     value=str(value))  # fmt: skip
+    if scorecard.period.closed and not is_admin:
+        raise PermissionDenied("This period is closed; an admin can still correct it.")
     number = _number(value, metric)
     evidence = evidence.strip()
     if evidence:
@@ -300,6 +295,13 @@ def value_set(
         raise ValidationError({"comment": "The text contains a NUL character."})
     if len(comment) > 500:
         raise ValidationError({"comment": "The comment is longer than 500 characters."})
+    if scorecard.period.closed:  # an admin's correction, recorded with what it replaced
+        from sam.services import audit_record
+
+        old = MetricValue.objects.filter(scorecard=scorecard, metric=metric).values_list("value", flat=True).first()
+        audit_record(actor=acting_user, action="scorecard.closed_edit", obj=scorecard, metric=metric.key,
+                     period=scorecard.period.label, old=None if old is None else str(old),
+                     new=None if number is None else str(number))  # fmt: skip
     mv, _ = MetricValue.objects.update_or_create(
         scorecard=scorecard,
         metric=metric,
@@ -342,7 +344,8 @@ def _number(value: Any, metric: MetricDefinition) -> Decimal | None:
 
 def spec_of(m: MetricDefinition) -> scoring.MetricSpec:
     higher = m.direction == MetricDefinition.Direction.HIGHER
-    return scoring.MetricSpec(m.key, m.area, float(m.target), float(m.amber), float(m.red), float(m.weight), higher)
+    return scoring.MetricSpec(m.key, m.area, float(m.target), float(m.amber), float(m.red), float(m.weight), higher,
+                              entered=m.source == "manual")  # fmt: skip
 
 
 def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:

@@ -68,7 +68,11 @@ def test_closed_period_needs_an_admin_and_is_recorded(tenant_a, account_a):
         with pytest.raises(PermissionDenied):
             services.value_set(scorecard=card, metric=metric, value=5, acting_user=tenant_a.admin)
         services.value_set(scorecard=card, metric=metric, value=5, acting_user=tenant_a.admin, is_admin=True)
-        assert AuditEvent.objects.filter(action="scorecard.closed_edit").count() == 1
+        with pytest.raises(ValidationError):  # a refused correction is not recorded as one
+            services.value_set(scorecard=card, metric=metric, value="abc", acting_user=tenant_a.admin, is_admin=True)
+        services.value_set(scorecard=card, metric=metric, value=7, acting_user=tenant_a.admin, is_admin=True)
+        events = list(AuditEvent.objects.filter(action="scorecard.closed_edit").order_by("pk"))
+        assert [(e.data["old"], e.data["new"]) for e in events] == [(None, "5.00"), ("5.00", "7.00")]
 
 
 def test_computed_sources_fill_themselves_and_say_where_from(tenant_a, account_a):
@@ -160,3 +164,17 @@ def test_values_outside_the_metric_range_or_on_computed_metrics_are_refused(tena
                 services.value_set(scorecard=card, metric=metrics[key], value=value, acting_user=None)
         assert not MetricValue.objects.filter(scorecard=card, metric__source="manual").exists()
         services.value_set(scorecard=card, metric=metrics["nps"], value="-100", acting_user=None)  # the edge is fine
+
+
+def test_computed_metrics_alone_give_area_scores_but_no_health(tenant_a, account_a):
+    from scorecards import selectors
+
+    with tenant_a.ctx():
+        services.alerts_sweep()  # makes the current period's scorecard and fills its computed metrics
+        card = Scorecard.objects.get(account=account_a)
+        assert card.health is None and card.area_scores.get("execution") == 100.0  # no incidents, no issues
+        view = selectors.scorecard_view(card)
+        assert view["health"] is None
+        services.value_set(scorecard=card, metric=card.version.metrics.get(key="nps"), value="-20", acting_user=None)
+        card.refresh_from_db()
+        assert card.health is not None and card.health < 100

@@ -137,6 +137,14 @@ def test_api_scorecards_and_values(tenant_a, tenant_b, account_a):
     computed = client.post("/api/v1/metric-values/", {"scorecard": card.pk, "metric": incidents.pk, "value": "1"},
                            content_type="application/json")  # fmt: skip
     assert computed.status_code == 400 and "computed" in str(computed.json())
+    metrics = client.get("/api/v1/scorecard-templates/").json()["results"][0]["versions"][0]["metrics"]
+    assert next(m for m in metrics if m["key"] == "nps")["min_value"] == "-100.00"
+    with tenant_a.ctx():
+        account_services.account_delete(account=account_a, acting_user=None, reason="lost")
+    gone = client.post("/api/v1/metric-values/", {"scorecard": card.pk, "metric": growth.pk, "value": "7"},
+                       content_type="application/json")  # fmt: skip
+    assert gone.status_code == 400 and "deleted" in str(gone.json())
+    assert client.get("/api/v1/metric-values/").json()["results"] == []
 
 
 def test_api_starts_a_scorecard_for_a_period(tenant_a, tenant_b, account_a):
