@@ -156,18 +156,23 @@ class MetricValue(TenantOwned):
 
 
 class AgreedTarget(TenantOwned):
-    """A target agreed with the customer for one joint metric of one account (by metric key, so it outlives
-    template versions). The joint scorecard measures against it; the internal scorecard keeps the standard."""
+    """A target agreed with the customer on a day for one joint metric of one account (by metric key, so it
+    outlives template versions). It holds for periods ending on or after that day, until the next agreement;
+    an empty target goes back to the standard one. The joint scorecard measures against it; the internal
+    scorecard keeps the standard."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="agreed_targets")
     key = models.SlugField(max_length=60)
-    target = models.DecimalField(max_digits=14, decimal_places=2)
+    target = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     agreed_with = models.CharField(max_length=200, blank=True, help_text="Who agreed it on the customer's side.")
-    agreed_on = models.DateField(null=True, blank=True)
+    agreed_on = models.DateField(default=timezone.localdate)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "account", "key"], name="agreedtarget_unique")]
+        ordering = ["account", "key", "agreed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "key", "agreed_on"], name="agreedtarget_unique_day")
+        ]

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from scorecards import scoring, services
-from scorecards.models import AgreedTarget, Area, MetricValue, Scorecard
+from scorecards.models import Area, MetricValue, Scorecard
 
 
 def execution_section(account: Any, start: date, end: date) -> dict[str, Any] | None:
@@ -54,7 +54,7 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
     metrics = [m for m in scorecard.version.metrics.filter(retired=False) if m.visibility == "joint"]
     values = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard)}
     moves = {row["metric"].key: row for row in selectors.trends(scorecard, periods=4, charts=False)["metrics"]}
-    agreed = {a.key: a for a in AgreedTarget.objects.filter(account_id=scorecard.account_id)}
+    agreed = {k: a for k, a in services.agreed_targets_for(scorecard.account, scorecard.period).items() if a.target}
     specs = [services.agreed_spec(m, agreed[m.key].target if m.key in agreed else None) for m in metrics]
     numbers = {m.key: float(values[m.pk].value) for m in metrics if m.pk in values and values[m.pk].value is not None}
     joint = scoring.health(specs, numbers, dict.fromkeys(scoring.AREAS, 1.0))

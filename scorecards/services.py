@@ -229,13 +229,15 @@ def agreed_target_set(
     agreed_with: str = "",
     agreed_on: Any = None,
     acting_user: User | None,
-) -> AgreedTarget | None:
-    """Record the target agreed with the customer for a joint metric of this account; empty removes it."""
+) -> AgreedTarget:
+    """Record a target agreed with the customer on a day for a joint metric (empty: back to the standard).
+
+    It holds from the period that day falls in; earlier periods keep what was agreed before. Audited.
+    """
+    from sam.services import audit_record
+
     if metric.visibility != MetricDefinition.Visibility.JOINT:
         raise ValidationError({"key": f"{metric.name} is internal: only joint metrics have agreed targets."})
-    if target in (None, ""):
-        AgreedTarget.objects.filter(account=account, key=metric.key).delete()
-        return None
     try:
         number = _number(target, metric)
     except ValidationError as exc:
@@ -243,13 +245,25 @@ def agreed_target_set(
     agreed_with = (agreed_with or "").strip()
     if len(agreed_with) > 200 or "\x00" in agreed_with:
         raise ValidationError({"agreed_with": "At most 200 characters."})
-    if agreed_on is not None and agreed_on > timezone.localdate():
+    agreed_on = agreed_on or timezone.localdate()
+    if agreed_on > timezone.localdate():
         raise ValidationError({"agreed_on": "The date it was agreed cannot be in the future."})
     agreed, _ = AgreedTarget.objects.update_or_create(
-        account=account, key=metric.key,
-        defaults={"target": number, "agreed_with": agreed_with, "agreed_on": agreed_on, "updated_by": acting_user},
+        account=account, key=metric.key, agreed_on=agreed_on,
+        defaults={"target": number, "agreed_with": agreed_with, "updated_by": acting_user},
     )  # fmt: skip
+    audit_record(actor=acting_user, action="scorecard.agreed_target", obj=account, metric=metric.key,
+                 target=None if number is None else str(number), agreed_on=agreed_on.isoformat(),
+                 agreed_with=agreed_with)  # fmt: skip
     return agreed
+
+
+def agreed_targets_for(account: Any, period: Period) -> dict[str, AgreedTarget]:
+    """Per metric key, the agreement in force for a period: the latest one made by the period's end."""
+    found: dict[str, AgreedTarget] = {}
+    for agreed in AgreedTarget.objects.filter(account=account, agreed_on__lte=period.end).order_by("agreed_on"):
+        found[agreed.key] = agreed
+    return found
 
 
 def agreed_spec(metric: MetricDefinition, agreed: Decimal | None) -> scoring.MetricSpec:

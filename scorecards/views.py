@@ -81,6 +81,8 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
     target_errors: dict[str, str] = {}
     if request.method == "POST" and request.POST.get("action") == "target":
         require(request, "account.edit_team_work", account)
+        if scorecard.period.closed:
+            raise PermissionDenied("This period is closed: record the agreement on an open period.")
         key = request.POST.get("key", "")[:60]
         metric = scorecard.version.metrics.filter(key=key, retired=False).first()
         if metric is None:
@@ -120,7 +122,8 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
         "preview_html": render_to_string("scorecards/_joint_body.html", preview),
         "documents": documents_of(scorecard, reports.JOINT_KIND)[:20],
         "can_request": can(request, "report.request"),
-        "can_agree": can(request, "account.edit_team_work", account),
+        "can_agree": can(request, "account.edit_team_work", account) and not scorecard.period.closed,
+        "today": timezone.localdate(),
         "joint_rows": preview["rows"],
         "target_errors": target_errors,
         "stray_errors": [

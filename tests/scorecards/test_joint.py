@@ -13,9 +13,10 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from sam.documents.tasks import render_document
-from sam.models import Document
+from sam.models import AuditEvent, Document
 from sam.roles import Role
 from scorecards import reports, services, templating
+from scorecards.models import Scorecard
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,7 @@ def test_agreed_targets_set_the_joint_measure_and_print(tenant_a, account_a, cli
     with tenant_a.ctx():
         assert not AgreedTarget.objects.exists()
     saved = client.post(path, {"action": "target", "key": "nps", "target": "50", "agreed_with": "Dana (CIO)",
-                               "agreed_on": "2026-10-02"}, follow=True)  # fmt: skip
+                               "agreed_on": card.period.start.isoformat()}, follow=True)  # fmt: skip
     assert b"Agreed target of Net Promoter Score saved" in saved.content
     with tenant_a.ctx():
         context = reports.joint_context(card)
@@ -156,8 +157,13 @@ def test_agreed_targets_set_the_joint_measure_and_print(tenant_a, account_a, cli
         with document.file.open("rb") as handle:
             text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
     assert "≥ 50" in text and "Dana (CIO)" in text and "standard" in text
-    client.post(path, {"action": "target", "key": "nps", "target": ""})
-    with tenant_a.ctx():
-        assert not AgreedTarget.objects.exists()
+    with tenant_a.ctx():  # agreed on this quarter's first day: the quarter before keeps the standard target
+        earlier = Scorecard.objects.exclude(pk=card.pk).get(account=account_a)
+        assert next(r for r in reports.joint_context(earlier)["rows"] if r["metric"].key == "nps")["target"] == 40
+        assert AuditEvent.objects.filter(action="scorecard.agreed_target").count() == 1
+    client.post(path, {"action": "target", "key": "nps", "target": "", "agreed_on": timezone.localdate().isoformat()})
+    with tenant_a.ctx():  # a later, empty agreement: back to the standard from then on
+        assert AgreedTarget.objects.count() == (1 if timezone.localdate() == card.period.start else 2)
+        assert next(r for r in reports.joint_context(card)["rows"] if r["metric"].key == "nps")["target"] == 40
     assert client_for(tenant_a.users[Role.VIEWER]).post(path, {"action": "target", "key": "nps",
                                                                "target": "1"}).status_code == 403  # fmt: skip
