@@ -120,16 +120,26 @@ def _explanation(
         if abs(effect) >= 0.05
     ]
     shown = rows[:EXPLAINED_ROWS]
-    others = sum(effect for _, effect in change.effects) - sum(r["effect"] for r in shown)
-    # Rounded pieces that add up to the rounded change shown.
-    total = round(change.now, 1) - round(change.before, 1)
-    coverage = round(total - sum(r["effect"] for r in shown) - round(others, 1), 1)
+    hidden = [effect for key, effect in change.effects][len(shown) :]
+    others = round(sum(hidden), 1) if len(rows) > len(shown) else 0.0
+    coverage = round(change.coverage, 1) if (change.gained or change.lost) else 0.0
+    # Rounded pieces that add up to the rounded change shown: what rounding leaves goes to the last line.
+    total = round(round(change.now, 1) - round(change.before, 1), 1)
+    residue = round(total - sum(r["effect"] for r in shown) - others - coverage, 1)
+    if residue:
+        if change.gained or change.lost:
+            coverage = round(coverage + residue, 1)
+        elif len(rows) > len(shown):
+            others = round(others + residue, 1)
+        elif shown:
+            shown[-1]["effect"] = round(shown[-1]["effect"] + residue, 1)
     result.update(
-        change=round(total, 1),
+        change=total,
         effects=shown,
-        others=round(others, 1) if abs(others) >= 0.05 else 0.0,
+        others=others,
         others_count=len(rows) - len(shown),
-        coverage=coverage if abs(coverage) >= 0.05 else 0.0,
+        coverage=coverage,
+        show_coverage=bool(change.gained or change.lost),
         gained=[names.get(k, k) for k in change.gained],
         lost=[names.get(k, k) for k in change.lost],
     )
