@@ -70,23 +70,31 @@ def test_admin_adds_a_metric_and_an_account_manager_fills_a_quarter(live_server,
     sign_in(page, live_server.url, "am@northwind.example")
     page.goto(f"{live_server.url}/t/northwind/accounts/{account.pk}/scorecard/")
     expect(page.get_by_role("cell", name="Executive sponsor meetings joint")).to_be_visible()
+
+    def saved():  # wait for the save's answer before the next step
+        return page.expect_response(lambda r: "/values/" in r.url and r.request.method == "POST")
+
     growth = page.get_by_label("Value of Revenue growth (%)")
     growth.fill("2")
-    growth.press("Enter")  # saves, then focus moves to the next value
+    with saved():
+        growth.press("Enter")  # saves, then focus moves to the next value
     nxt = page.locator("input.value-input").nth(1)
     expect(nxt).to_be_focused()
     page.keyboard.type("abc")
-    page.keyboard.press("Enter")
+    with saved():
+        page.keyboard.press("Enter")
     expect(page.get_by_text("Enter a number")).to_be_visible()
     expect(page.locator("[aria-invalid=true]")).to_be_focused()
     page.keyboard.press("Control+A")
     page.keyboard.type("3.9")  # service satisfaction
-    page.keyboard.press("Enter")
+    with saved():
+        page.keyboard.press("Enter")
     for label, value in (("Net Promoter Score (Score)", "-5"), ("Share of wallet (%)", "30"),
                          ("Executive sponsor meetings (Number)", "1")):  # fmt: skip
         field = page.get_by_label(f"Value of {label}")
         field.fill(value)
-        field.press("Enter")
+        with saved():
+            field.press("Enter")
         expect(page.get_by_label(f"Value of {label}")).to_have_value(value)
     expect(page.get_by_text("Overall health")).to_be_visible()
     why = page.locator(".card", has=page.get_by_role("heading", name="Why it moved"))
