@@ -147,6 +147,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sam.outbox.prune": {"task": "sam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=17)},
     "sam.documents.stale": {"task": "sam.documents.sweep_stale", "schedule": timedelta(minutes=1)},
     "scorecards.alerts": {"task": "scorecards.tasks.alerts_sweep_all", "schedule": timedelta(minutes=30)},
+    "qbr.schedule": {"task": "qbr.tasks.schedule_all", "schedule": timedelta(minutes=60)},
+    "qbr.reminders": {"task": "qbr.tasks.reminders_all", "schedule": timedelta(minutes=15)},
     "accounts.recurring_issues": {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),

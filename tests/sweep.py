@@ -19,6 +19,7 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 
 import accounts.models as acc
+import qbr.models as qb
 import scorecards.models as sc
 from accounts import services as account_services
 from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail
@@ -146,6 +147,13 @@ def _scorecard() -> sc.Scorecard:
     )
 
 
+def _qbr() -> qb.Qbr:
+    return qb.Qbr.objects.get_or_create(
+        account=_account(), period_start=date(2030, 1, 1),
+        defaults={"period_label": "2030-Q1", "period_end": date(2030, 3, 31), "location": MARKER},
+    )[0]  # fmt: skip
+
+
 def _metric_value() -> sc.MetricValue:
     card = _scorecard()
     metric = card.version.metrics.first()
@@ -201,6 +209,14 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     )[0],
     sc.AgreedTarget: lambda: sc.AgreedTarget.objects.get_or_create(
         account=_account(), key="nps", defaults={"target": 30, "agreed_with": MARKER}
+    )[0],
+    qb.QbrSettings: lambda: qb.QbrSettings.objects.get_or_create()[0],
+    qb.Cadence: lambda: qb.Cadence.objects.get_or_create(
+        account=_account(), defaults={"paused_until": date(2030, 1, 1), "pause_reason": MARKER}
+    )[0],
+    qb.Qbr: _qbr,
+    qb.Milestone: lambda: qb.Milestone.objects.get_or_create(
+        qbr=_qbr(), kind="invite", defaults={"due": date(2030, 1, 1)}
     )[0],
     sc.Scorecard: _scorecard,
     sc.MetricValue: _metric_value,

@@ -1,0 +1,111 @@
+"""Quarterly business reviews: cadences, the QBRs the scheduler keeps, and their milestones."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from sam.tenancy.models import TenantOwned
+
+
+class Interval(models.IntegerChoices):
+    MONTHLY = 1, "Every month"
+    QUARTERLY = 3, "Every quarter"
+    HALF_YEARLY = 6, "Every half-year"
+    YEARLY = 12, "Every year"
+
+
+class QbrSettings(TenantOwned):
+    """The tenant's QBR program: default cadence and the milestone timeline around each meeting."""
+
+    interval_months = models.PositiveSmallIntegerField(choices=Interval.choices, default=Interval.QUARTERLY)
+    invite_days_before = models.PositiveSmallIntegerField(
+        default=30, help_text="Date fixed and invitations sent this many days before."
+    )
+    agenda_days_before = models.PositiveSmallIntegerField(
+        default=14, help_text="Agenda agreed with the customer this many days before."
+    )
+    preread_days_before = models.PositiveSmallIntegerField(
+        default=7, help_text="Joint scorecard and pre-read sent this many days before."
+    )
+    minutes_days_after = models.PositiveSmallIntegerField(default=2, help_text="Minutes sent this many days after.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="qbrsettings_one_per_tenant")]
+
+
+class Cadence(TenantOwned):
+    """An account's own cadence: another interval than the tenant's, or a pause with a reason and an end."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="cadences")
+    interval_months = models.PositiveSmallIntegerField(
+        choices=Interval.choices, null=True, blank=True, help_text="Empty: the tenant's default."
+    )
+    paused_until = models.DateField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account"], name="cadence_one_per_account"),
+            models.CheckConstraint(
+                condition=Q(paused_until__isnull=True) | ~Q(pause_reason=""), name="cadence_pause_has_reason"
+            ),
+        ]
+
+
+class Qbr(TenantOwned):
+    """One review meeting of an account for one period of its cadence (one per account and period)."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        AGENDA_AGREED = "agenda_agreed", "Agenda agreed"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="qbrs")
+    period_label = models.CharField(max_length=20)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=60, default="UTC")
+    location = models.CharField(max_length=300, blank=True, help_text="A room, an address or a call link.")
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.PLANNED)
+    held_at = models.DateTimeField(null=True, blank=True)
+    no_minutes_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["period_start", "account"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "period_start"], name="qbr_one_per_period"),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="qbr_period_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"QBR {self.period_label}"
+
+    @property
+    def open(self) -> bool:
+        return self.status in (self.Status.PLANNED, self.Status.AGENDA_AGREED)
+
+
+class Milestone(TenantOwned):
+    """A step of the timeline around a QBR; its owner is reminded once when it falls due and is not done."""
+
+    class Kind(models.TextChoices):
+        INVITE = "invite", "Date fixed and invitations sent"
+        AGENDA = "agenda", "Agenda agreed with the customer"
+        PREREAD = "preread", "Joint scorecard and pre-read sent"
+        MINUTES = "minutes", "Minutes sent"
+
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "qbr", "kind"], name="milestone_one_per_kind")]

@@ -1,0 +1,153 @@
+"""Keeping the cadence: QBRs and milestones made once per account and period, reminders sent once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Account
+from qbr import services
+from qbr.models import Cadence, Milestone, Qbr
+from sam.models import OutboundEmail
+from tests.accounts.conftest import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_periods_of_each_cadence():
+    assert services.period_of(date(2026, 11, 27), 3) == services.CadencePeriod(
+        "2026-Q4", date(2026, 10, 1), date(2026, 12, 31)
+    )
+    assert services.period_of(date(2026, 2, 10), 1) == services.CadencePeriod(
+        "2026-02", date(2026, 2, 1), date(2026, 2, 28)
+    )
+    assert services.period_of(date(2026, 7, 1), 6).label == "2026-H2"
+    assert services.period_of(date(2026, 7, 1), 12) == services.CadencePeriod("2026", date(2026, 1, 1),
+                                                                              date(2026, 12, 31))  # fmt: skip
+
+
+def test_schedule_makes_the_current_and_next_qbr_with_their_milestones_once(tenant_a):
+    strategic = make_account(tenant_a, "Strategic Co")
+    make_account(tenant_a, "Key Co", tier="Key")  # not strategic: no QBRs
+    inactive = make_account(tenant_a, "Sleepy Co")
+    with tenant_a.ctx():
+        Account.objects.filter(pk=inactive.pk).update(status=Account.Status.INACTIVE)
+        assert services.schedule(today=date(2026, 11, 27)) == 2
+        assert services.schedule(today=date(2026, 11, 27)) == 0
+        qbrs = list(Qbr.objects.order_by("period_start"))
+        assert [(q.account_id, q.period_label) for q in qbrs] == [(strategic.pk, "2026-Q4"), (strategic.pk, "2027-Q1")]
+        first = qbrs[0]
+        dues = dict(Milestone.objects.filter(qbr=first).values_list("kind", "due"))
+        middle = date(2026, 11, 15)  # no date fixed yet: the middle of the quarter
+        assert dues == {"invite": middle - timedelta(days=30), "agenda": middle - timedelta(days=14),
+                        "preread": middle - timedelta(days=7), "minutes": middle + timedelta(days=2)}  # fmt: skip
+        assert Milestone.objects.count() == 8
+
+
+def test_catch_up_after_a_quarter_without_ticks(tenant_a):
+    make_account(tenant_a, "Strategic Co")
+    with tenant_a.ctx():
+        services.schedule(today=date(2026, 1, 5))  # Q1 and Q2
+        services.schedule(today=date(2026, 7, 10))  # nothing ran in Q2: Q3 and Q4 now, Q2 left as it was
+        services.schedule(today=date(2026, 7, 10))
+        labels = list(Qbr.objects.order_by("period_start").values_list("period_label", flat=True))
+        assert labels == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+        assert Milestone.objects.count() == 16
+
+
+def test_cadence_per_account_and_pause(tenant_a):
+    monthly = make_account(tenant_a, "Monthly Co")
+    paused = make_account(tenant_a, "Paused Co")
+    with tenant_a.ctx():
+        Cadence.objects.create(account=monthly, interval_months=1)
+        Cadence.objects.create(account=paused, paused_until=date(2027, 3, 1), pause_reason="Merger integration")
+        services.schedule(today=date(2026, 11, 27))
+        assert list(Qbr.objects.values_list("account_id", "period_label").order_by("period_start")) == [
+            (monthly.pk, "2026-11"), (monthly.pk, "2026-12")
+        ]  # fmt: skip
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Cadence.objects.filter(account=monthly).update(paused_until=date(2027, 1, 1), pause_reason="")
+        services.schedule(today=date(2027, 3, 2))  # the pause is over
+        assert Qbr.objects.filter(account=paused, period_label="2027-Q1").exists()
+
+
+def test_reminders_once_per_milestone_and_never_for_cancelled_or_held(tenant_a):
+    account = make_account(tenant_a, "Strategic Co")
+    other = make_account(tenant_a, "Cancelled Co")
+    with tenant_a.ctx():
+        services.schedule(today=date(2026, 10, 2))
+        Qbr.objects.filter(account=other).update(status=Qbr.Status.CANCELLED)
+        done = Milestone.objects.get(qbr__account=account, qbr__period_label="2026-Q4", kind="invite")
+        done.done_at = timezone.now()
+        done.save()
+        sent = services.reminders_send(today=date(2026, 11, 10))  # agenda (Nov 1) and pre-read (Nov 8) are due
+        assert sent == 2
+        assert services.reminders_send(today=date(2026, 11, 10)) == 0
+        emails = OutboundEmail.objects.filter(idempotency_key__startswith="qbr-milestone:")
+        assert emails.count() == 2 and all(account.owner.email in e.to for e in emails)
+        assert {e.subject.split(": ", 1)[1] for e in emails} == {"agenda agreed with the customer",
+                                                                 "joint scorecard and pre-read sent"}  # fmt: skip
+        Qbr.objects.filter(account=account, period_label="2026-Q4").update(status=Qbr.Status.HELD)
+        assert services.reminders_send(today=date(2026, 11, 30)) == 0  # minutes due, but the QBR is held
+
+
+def test_moving_the_date_moves_open_milestones_and_reminds_again(tenant_a):
+    account = make_account(tenant_a, "Strategic Co")
+    with tenant_a.ctx():
+        services.schedule(today=date(2026, 10, 2))
+        assert services.reminders_send(today=date(2026, 11, 1)) == 2  # invite (Oct 16) and agenda (Nov 1)
+        qbr = Qbr.objects.get(account=account, period_label="2026-Q4")
+        qbr.scheduled_at = timezone.make_aware(timezone.datetime(2026, 12, 10, 14, 0))
+        qbr.save()
+        services.milestones_reschedule(qbr)
+        assert Milestone.objects.get(qbr=qbr, kind="agenda").due == date(2026, 11, 26)
+        assert services.reminders_send(today=date(2026, 11, 26)) == 2  # invite and agenda again, on their new dates
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_once_make_one_qbr_per_period_and_one_milestone_per_kind(tenant_a):
+    from django.db import connection as main_connection
+
+    for n in range(5):
+        make_account(tenant_a, f"Strategic {n}")
+    errors, barrier = [], threading.Barrier(3)
+
+    def run():
+        from django.db import connection
+
+        try:
+            barrier.wait(timeout=10)
+            with tenant_a.ctx():
+                services.schedule(today=date(2026, 11, 27))
+                services.reminders_send(today=date(2026, 11, 27))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    main_connection.close()
+    assert not errors, errors
+    with tenant_a.ctx():
+        assert Qbr.objects.count() == 10
+        assert Milestone.objects.count() == 40
+        due = Milestone.objects.filter(due__lte=date(2026, 11, 27)).count()
+        assert OutboundEmail.objects.filter(idempotency_key__startswith="qbr-milestone:").count() == due
+
+
+def test_deleted_accounts_get_no_qbrs_or_reminders(tenant_a):
+    account = make_account(tenant_a, "Gone Co")
+    with tenant_a.ctx():
+        services.schedule(today=date(2026, 10, 2))
+        account_services.account_delete(account=account, acting_user=None, reason="Left the program")
+        assert services.reminders_send(today=date(2026, 12, 30)) == 0
+        assert services.schedule(today=date(2027, 1, 5)) == 0
