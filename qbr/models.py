@@ -74,6 +74,19 @@ class Qbr(TenantOwned):
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.PLANNED)
     held_at = models.DateTimeField(null=True, blank=True)
     no_minutes_reason = models.CharField(max_length=300, blank=True)
+
+    class AgendaStatus(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROPOSED = "proposed", "Proposed to the customer"
+        AGREED = "agreed", "Agreed with the customer"
+
+    agenda_status = models.CharField(max_length=8, choices=AgendaStatus.choices, default=AgendaStatus.DRAFT)
+    agenda_agreed_on = models.DateField(null=True, blank=True)
+    preread_notes = models.TextField(blank=True)
+    scorecard_snapshot = models.ForeignKey(
+        "sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The joint scorecard PDF of the period, as sent with the pre-read.",
+    )  # fmt: skip
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -109,3 +122,66 @@ class Milestone(TenantOwned):
     class Meta:
         ordering = ["due"]
         constraints = [models.UniqueConstraint(fields=["tenant", "qbr", "kind"], name="milestone_one_per_kind")]
+
+
+class AgendaTemplate(TenantOwned):
+    """A reusable agenda (tenant admins); the default one ships with the typical items of a QBR."""
+
+    name = models.CharField(max_length=120)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="agendatemplate_unique_name"),
+            models.UniqueConstraint(fields=["tenant"], condition=Q(is_default=True), name="agendatemplate_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgendaTemplateItem(TenantOwned):
+    template = models.ForeignKey(AgendaTemplate, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    minutes = models.PositiveSmallIntegerField(default=10, help_text="Time box")
+
+    class Meta:
+        ordering = ["template", "order", "pk"]
+
+
+class AgendaItem(TenantOwned):
+    """One item of a QBR's agenda: owner and time box before the meeting, notes and decisions after it."""
+
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="agenda_items")
+    order = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    minutes = models.PositiveSmallIntegerField(default=10, help_text="Time box")
+    notes = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["qbr", "order", "pk"]
+
+
+class Participant(TenantOwned):
+    """Someone invited to a QBR: a contact of the account, or a member of the tenant."""
+
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="participants")
+    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")  # fmt: skip
+    user = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    attended = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(contact__isnull=False) & Q(user__isnull=True))
+                | (Q(contact__isnull=True) & Q(user__isnull=False)),
+                name="participant_contact_or_user",
+            ),
+            models.UniqueConstraint(fields=["tenant", "qbr", "contact"], name="participant_unique_contact"),
+            models.UniqueConstraint(fields=["tenant", "qbr", "user"], name="participant_unique_user"),
+        ]

@@ -183,3 +183,296 @@ def reminders_send(today: date | None = None) -> int:
             sent += created
         Milestone.objects.filter(pk=milestone.pk).update(reminded_at=timezone.now())
     return sent
+
+
+# --- the meeting: date, participants, agenda, minutes -------------------------------------------------
+
+DEFAULT_AGENDA = [
+    ("Current challenges and company happenings (mergers, relocations, management changes, budgets)", 15),
+    ("Accolades from both sides", 5),
+    ("Product roadmap and new technology", 15),
+    ("Ideas to make doing business easier", 10),
+    ("Report card review: plans for the metrics below target", 20),
+    ("Other improvement opportunities", 10),
+    ("Feature topic or guest speaker", 15),
+    ("Review of old and new action items", 15),
+]
+
+
+def agenda_template_default() -> Any:
+    """The tenant's default agenda template with the typical QBR items (made on first use)."""
+    from qbr.models import AgendaTemplate, AgendaTemplateItem
+
+    template = AgendaTemplate.objects.filter(is_default=True).first()
+    if template is not None:
+        return template
+    with transaction.atomic():
+        template = AgendaTemplate.objects.create(name="Quarterly business review", is_default=True)
+        AgendaTemplateItem.objects.bulk_create(
+            [AgendaTemplateItem(template=template, order=n, title=title, minutes=minutes)
+             for n, (title, minutes) in enumerate(DEFAULT_AGENDA)]
+        )  # fmt: skip
+    return template
+
+
+def _editable(qbr: Qbr) -> None:
+    from django.core.exceptions import ValidationError
+
+    if not qbr.open:
+        raise ValidationError(f"This QBR is {qbr.get_status_display().lower()}: it cannot change any more.")
+
+
+def date_warnings(qbr: Qbr, when: Any) -> list[str]:
+    """What deserves a second look about a date: outside the QBR's period, or in the past."""
+    warnings = []
+    day = timezone.localtime(when).date()
+    if not qbr.period_start <= day <= qbr.period_end:
+        warnings.append(f"{day:%d %b %Y} is outside the QBR's period ({qbr.period_label}).")
+    if when < timezone.now():
+        warnings.append(f"{day:%d %b %Y} is in the past.")
+    return warnings
+
+
+def qbr_schedule_set(
+    *, qbr: Qbr, when: Any, tz: str, location: str, confirmed: bool = False, acting_user: Any = None
+) -> list[str]:
+    """Fix the date, time zone and place. A date outside the period or in the past needs ``confirmed``:
+    without it nothing changes and the warnings come back."""
+    import zoneinfo
+
+    from django.core.exceptions import ValidationError
+
+    _editable(qbr)
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError({"timezone": "Not a time zone (e.g. Europe/Berlin)."}) from exc
+    if len(location) > 300:
+        raise ValidationError({"location": "At most 300 characters."})
+    warnings = date_warnings(qbr, when) if when is not None else []
+    if warnings and not confirmed:
+        return warnings
+    qbr.scheduled_at, qbr.timezone, qbr.location = when, tz, location.strip()
+    qbr.save(update_fields=["scheduled_at", "timezone", "location"])
+    milestones_reschedule(qbr)
+    return []
+
+
+def milestone_done(*, qbr: Qbr, kind: str, done: bool = True) -> None:
+    Milestone.objects.filter(qbr=qbr, kind=kind).update(done_at=timezone.now() if done else None)
+
+
+def participant_add(*, qbr: Qbr, contact_id: int | None = None, user_id: int | None = None) -> Any:
+    """Invite a contact of the account or a member of the tenant (nobody else)."""
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import Contact
+    from qbr.models import Participant
+    from sam.models import Membership
+
+    _editable(qbr)
+    if (contact_id is None) == (user_id is None):
+        raise ValidationError("Choose one contact or one colleague.")
+    if contact_id is not None:
+        if not Contact.objects.filter(pk=contact_id, account=qbr.account).exists():
+            raise ValidationError({"contact": "Not a contact of this account."})
+        found, _ = Participant.objects.get_or_create(qbr=qbr, contact_id=contact_id)
+    else:
+        if not Membership.objects.filter(user_id=user_id).exists():
+            raise ValidationError({"user": "Not a member of this workspace."})
+        found, _ = Participant.objects.get_or_create(qbr=qbr, user_id=user_id)
+    return found
+
+
+def right_people(qbr: Qbr) -> list[str]:
+    """The gaps in who is invited: the three buyers, and an executive from each side (DOMAIN section 4)."""
+    from accounts.models import BuyerRole, TeamAssignment, TeamRole
+    from qbr.models import Participant
+    from sam.models import Membership
+    from sam.roles import Role
+
+    people = list(Participant.objects.filter(qbr=qbr).select_related("contact"))
+    roles = {p.contact.buyer_role for p in people if p.contact is not None}
+    user_ids = {p.user_id for p in people if p.user_id is not None}
+    gaps = [
+        f"No {label.lower()} is invited."
+        for role, label in ((BuyerRole.ECONOMIC, "Economic buyer"), (BuyerRole.TECHNICAL, "Technical buyer"),
+                            (BuyerRole.USAGE, "Usage buyer"))
+        if role not in roles
+    ]  # fmt: skip
+    if BuyerRole.EXECUTIVE_SPONSOR not in roles and BuyerRole.ECONOMIC not in roles:
+        gaps.append("No executive from the customer's side (an executive sponsor or the economic buyer).")
+    our_executives = set(
+        Membership.objects.filter(user_id__in=user_ids, role=Role.EXECUTIVE).values_list("user_id", flat=True)
+    ) | set(
+        TeamAssignment.objects.filter(account=qbr.account, user_id__in=user_ids, role=TeamRole.EXECUTIVE_PARTNER)
+        .values_list("user_id", flat=True)
+    )  # fmt: skip
+    if not our_executives:
+        gaps.append("No executive from our side (an executive, or the account's executive partner).")
+    return gaps
+
+
+def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
+    """Start the agenda from a template (only while it is empty)."""
+    from django.core.exceptions import ValidationError
+
+    from qbr.models import AgendaItem
+
+    _editable(qbr)
+    if AgendaItem.objects.filter(qbr=qbr).exists():
+        raise ValidationError("The agenda has items already.")
+    items = [AgendaItem(qbr=qbr, order=i.order, title=i.title, minutes=i.minutes, owner=qbr.account.owner)
+             for i in template.items.all()]  # fmt: skip
+    AgendaItem.objects.bulk_create(items)
+    return len(items)
+
+
+def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any:
+    from django.core.exceptions import ValidationError
+
+    from qbr.models import AgendaItem
+    from sam.models import Membership
+
+    _editable(qbr)
+    title = str(data.get("title") or "").strip()
+    if not title or len(title) > 200:
+        raise ValidationError({"title": "A title of 1 to 200 characters."})
+    minutes = data.get("minutes") or 10
+    if not str(minutes).isdigit() or not 1 <= int(minutes) <= 480:
+        raise ValidationError({"minutes": "A time box of 1 to 480 minutes."})
+    owner_id = data.get("owner") or None
+    if owner_id is not None and not Membership.objects.filter(user_id=owner_id).exists():
+        raise ValidationError({"owner": "Not a member of this workspace."})
+    if item is None:
+        last = AgendaItem.objects.filter(qbr=qbr).order_by("-order").values_list("order", flat=True).first()
+        item = AgendaItem(qbr=qbr, order=(last + 1) if last is not None else 0)
+    item.title, item.minutes, item.owner_id = title, int(minutes), owner_id
+    item.save()
+    _agenda_changed(qbr)
+    return item
+
+
+def agenda_item_move(*, qbr: Qbr, item: Any, up: bool) -> None:
+    """Swap an item with its neighbour (orders renumbered 0..n so the list stays tidy)."""
+    from qbr.models import AgendaItem
+
+    _editable(qbr)
+    items = list(AgendaItem.objects.filter(qbr=qbr).order_by("order", "pk"))
+    index = next(i for i, it in enumerate(items) if it.pk == item.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    for order, it in enumerate(items):
+        if it.order != order:
+            AgendaItem.objects.filter(pk=it.pk).update(order=order)
+    _agenda_changed(qbr)
+
+
+def agenda_item_delete(*, qbr: Qbr, item: Any) -> None:
+    _editable(qbr)
+    item.delete()
+    _agenda_changed(qbr)
+
+
+def _agenda_changed(qbr: Qbr) -> None:
+    """An agreed agenda that changes goes back to draft: the customer has not seen this one."""
+    if qbr.agenda_status == Qbr.AgendaStatus.AGREED:
+        qbr.agenda_status, qbr.agenda_agreed_on = Qbr.AgendaStatus.DRAFT, None
+        qbr.status = Qbr.Status.PLANNED
+        qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status"])
+        milestone_done(qbr=qbr, kind=Milestone.Kind.AGENDA, done=False)
+
+
+def agenda_status_set(*, qbr: Qbr, status: str, agreed_on: Any = None) -> None:
+    """draft -> proposed to the customer -> agreed (with the day). An empty agenda cannot be agreed."""
+    from django.core.exceptions import ValidationError
+
+    from qbr.models import AgendaItem
+
+    _editable(qbr)
+    if status not in Qbr.AgendaStatus.values:
+        raise ValidationError({"agenda_status": "Unknown agenda status."})
+    if status == Qbr.AgendaStatus.AGREED:
+        if not AgendaItem.objects.filter(qbr=qbr).exists():
+            raise ValidationError("An empty agenda cannot be agreed: add its items first.")
+        agreed_on = agreed_on or timezone.localdate()
+        if agreed_on > timezone.localdate():
+            raise ValidationError({"agreed_on": "The day it was agreed cannot be in the future."})
+        qbr.agenda_agreed_on, qbr.status = agreed_on, Qbr.Status.AGENDA_AGREED
+        milestone_done(qbr=qbr, kind=Milestone.Kind.AGENDA)
+    else:
+        qbr.agenda_agreed_on, qbr.status = None, Qbr.Status.PLANNED
+        milestone_done(qbr=qbr, kind=Milestone.Kind.AGENDA, done=False)
+    qbr.agenda_status = status
+    qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status"])
+
+
+def minutes_save(*, qbr: Qbr, item: Any, notes: str, decisions: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if qbr.status == Qbr.Status.CANCELLED:
+        raise ValidationError("This QBR was cancelled.")
+    if len(notes) > 20000 or len(decisions) > 20000:
+        raise ValidationError("At most 20,000 characters each.")
+    item.notes, item.decisions = notes.strip(), decisions.strip()
+    item.save(update_fields=["notes", "decisions"])
+
+
+def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: Any) -> Any:
+    """A new item in the account's running register, from this QBR: it carries forward until closed."""
+    from accounts.models import ActionItem
+    from accounts.services import action_item_add
+
+    item, _ = action_item_add(account=qbr.account, title=title, owner=owner, due=due,
+                              source_kind=ActionItem.Source.QBR, source_id=qbr.pk,
+                              acting_user=acting_user)  # fmt: skip
+    return item
+
+
+def open_register(qbr: Qbr) -> Any:
+    """Every open item of the account's register, whatever it came from, oldest due first."""
+    from django.db.models import F
+
+    from accounts.models import ActionItem
+
+    return (
+        ActionItem.objects.filter(
+            account=qbr.account, status__in=[ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS]
+        )
+        .select_related("owner")
+        .order_by(F("due").asc(nulls_last=True), "pk")
+    )
+
+
+def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) -> None:
+    """Mark the QBR held: it needs minutes (notes on an item) or a reason why there are none."""
+    from django.core.exceptions import ValidationError
+
+    from qbr.models import AgendaItem
+    from sam.services import audit_record
+
+    _editable(qbr)
+    has_minutes = AgendaItem.objects.filter(qbr=qbr).exclude(notes="").exists()
+    reason = no_minutes_reason.strip()
+    if not has_minutes and not reason:
+        raise ValidationError("Write the minutes, or say why there are none, before marking the QBR held.")
+    if len(reason) > 300:
+        raise ValidationError({"no_minutes_reason": "At most 300 characters."})
+    qbr.status, qbr.held_at, qbr.no_minutes_reason = Qbr.Status.HELD, timezone.now(), reason
+    qbr.save(update_fields=["status", "held_at", "no_minutes_reason"])
+    milestone_done(qbr=qbr, kind=Milestone.Kind.INVITE)
+    audit_record(actor=acting_user, action="qbr.held", obj=qbr, no_minutes_reason=reason)
+
+
+def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
+    from django.core.exceptions import ValidationError
+
+    from sam.services import audit_record
+
+    _editable(qbr)
+    if not reason.strip() or len(reason) > 300:
+        raise ValidationError({"reason": "Say why, in at most 300 characters."})
+    qbr.status = Qbr.Status.CANCELLED
+    qbr.save(update_fields=["status"])
+    audit_record(actor=acting_user, action="qbr.cancelled", obj=qbr, reason=reason.strip())

@@ -218,6 +218,12 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     qb.Milestone: lambda: qb.Milestone.objects.get_or_create(
         qbr=_qbr(), kind="invite", defaults={"due": date(2030, 1, 1)}
     )[0],
+    qb.AgendaTemplate: lambda: qb.AgendaTemplate.objects.get_or_create(name=f"{MARKER} agenda")[0],
+    qb.AgendaTemplateItem: lambda: qb.AgendaTemplateItem.objects.get_or_create(
+        template=qb.AgendaTemplate.objects.get_or_create(name=f"{MARKER} agenda")[0], title=MARKER
+    )[0],
+    qb.AgendaItem: lambda: qb.AgendaItem.objects.get_or_create(qbr=_qbr(), title=MARKER)[0],
+    qb.Participant: lambda: qb.Participant.objects.get_or_create(qbr=_qbr(), user=_membership().user)[0],
     sc.Scorecard: _scorecard,
     sc.MetricValue: _metric_value,
 }
