@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,15 @@ class QbrConfig(AppConfig):
     verbose_name = "Quarterly business reviews"
 
     def ready(self) -> None:
+        from accounts.sources import register_source
         from sam.navigation import register
 
-        register("qbrs", "QBRs", None, order=30, icon="calendar-event")
+        register("qbrs", "QBRs", "qbr_list", order=30, icon="calendar-event")
+        register_source("qbr", _qbr_link)
+
+
+def _qbr_link(item: Any, slug: str) -> str | None:
+    from django.urls import reverse
+
+    source = str(item.source_id)
+    return reverse("qbr_detail", args=[slug, int(source)]) if source.isdigit() else None

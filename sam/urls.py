@@ -46,6 +46,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
     path("t/<slug:tenant_slug>/", include("accounts.urls")),
     path("t/<slug:tenant_slug>/", include("scorecards.urls")),
+    path("t/<slug:tenant_slug>/", include("qbr.urls")),
     path("api/v1/", include("sam.api.urls")),
     path("platform/", admin.site.urls),
 ]

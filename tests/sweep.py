@@ -66,6 +66,7 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "scorecard_id": sc.Scorecard,
     "metric_id": sc.MetricDefinition,
     "template_id": sc.ScorecardTemplate,
+    "qbr_id": qb.Qbr,
     "period_id": sc.Period,
 }
 

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from qbr import views
+
+urlpatterns = [
+    path("qbrs/", views.qbr_list, name="qbr_list"),
+    path("qbrs/<int:qbr_id>/", views.qbr_detail, name="qbr_detail"),
+]

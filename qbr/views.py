@@ -1,0 +1,228 @@
+"""QBR pages: the list (upcoming, overdue, held) and one QBR (date, people, agenda, minutes, register)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import member_choices
+from accounts.models import Contact
+from qbr import services
+from qbr.models import AgendaItem, Milestone, Participant, Qbr
+from sam.permissions import can, require, tenant_view
+
+
+@tenant_view("account.view")
+def qbr_list(request: HttpRequest) -> HttpResponse:
+    """Upcoming, overdue and held QBRs across the portfolio, filtered by owner."""
+    today = timezone.localdate()
+    qbrs = (
+        Qbr.objects.filter(account__deleted_at__isnull=True)
+        .select_related("account", "account__owner")
+        .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("due")))
+    )
+    owner = request.GET.get("owner", "")
+    if owner.isdigit():
+        qbrs = qbrs.filter(account__owner_id=int(owner))
+    open_statuses = [Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED]
+    rows = []
+    for qbr in qbrs.order_by("period_start", "account__name"):
+        late = [m for m in qbr.milestones.all() if m.done_at is None and m.due < today]
+        rows.append({"qbr": qbr, "late": late, "overdue": qbr.status in open_statuses and
+                     (qbr.period_end < today or bool(late))})  # fmt: skip
+    upcoming = [r for r in rows if r["qbr"].status in open_statuses and not r["overdue"]]
+    overdue = [r for r in rows if r["overdue"]]
+    held = sorted((r for r in rows if r["qbr"].status == Qbr.Status.HELD),
+                  key=lambda r: r["qbr"].held_at or timezone.now(), reverse=True)[:50]  # fmt: skip
+    context = {
+        "upcoming": upcoming,
+        "overdue": overdue,
+        "held": held,
+        "owners": member_choices(),
+        "owner": owner,
+        "today": today,
+        "active_nav": "qbrs",
+    }
+    return render(request, "qbr/list.html", context)
+
+
+def _qbr(qbr_id: int) -> Qbr:
+    qbr = Qbr.objects.filter(pk=qbr_id, account__deleted_at__isnull=True).select_related("account").first()
+    if qbr is None:
+        raise Http404
+    return qbr
+
+
+def _when(day: str, time: str, tz: str) -> datetime | None:
+    """A local date and time in the given zone, or None when no day is given."""
+    import zoneinfo
+
+    if not day:
+        return None
+    try:
+        naive = datetime.combine(date.fromisoformat(day[:10]), datetime.strptime(time[:5] or "10:00", "%H:%M").time())
+        zone = zoneinfo.ZoneInfo(tz)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError) as exc:
+        raise ValidationError("Give the date as YYYY-MM-DD, the time as HH:MM and a known time zone.") from exc
+    return naive.replace(tzinfo=zone)
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
+    qbr = _qbr(qbr_id)
+    can_edit = can(request, "account.edit_team_work", qbr.account)
+    warnings: list[str] = []
+    failed = False
+    if request.method == "POST":
+        require(request, "account.edit_team_work", qbr.account)
+        try:
+            done, warnings = _act(request, qbr)
+        except ValidationError as exc:
+            failed = True
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if done:
+                messages.success(request, done)
+                return redirect("qbr_detail", request.tenant.slug, qbr.pk)
+    qbr.refresh_from_db()
+    items = list(AgendaItem.objects.filter(qbr=qbr).select_related("owner"))
+    people = list(Participant.objects.filter(qbr=qbr).select_related("contact", "user"))
+    invited_contacts = {p.contact_id for p in people if p.contact_id}
+    invited_users = {p.user_id for p in people if p.user_id}
+    context = {
+        "qbr": qbr,
+        "account": qbr.account,
+        "can_edit": can_edit and qbr.open,
+        "can_minutes": can_edit and qbr.status != Qbr.Status.CANCELLED,
+        "items": items,
+        "agenda_minutes": sum(i.minutes for i in items),
+        "people": people,
+        "gaps": services.right_people(qbr),
+        "milestones": list(Milestone.objects.filter(qbr=qbr)),
+        "register": list(services.open_register(qbr)),
+        "contacts": [
+            c for c in Contact.objects.filter(account=qbr.account).order_by("name") if c.pk not in invited_contacts
+        ],
+        "members": [u for u in member_choices() if u.pk not in invited_users],
+        "owners": member_choices(),
+        "date_warnings": warnings,
+        "posted": request.POST if warnings else None,
+        "local": timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone)) if qbr.scheduled_at else None,
+        "today": timezone.localdate(),
+        "active_nav": "qbrs",
+    }
+    return render(request, "qbr/detail.html", context, status=400 if failed else 200)
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _item(qbr: Qbr, raw: str) -> AgendaItem:
+    item = AgendaItem.objects.filter(qbr=qbr, pk=int(raw) if raw.isdigit() else 0).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
+    """One change from the QBR page; returns the message to show (and date warnings needing a confirmation)."""
+    post = request.POST
+    action = post.get("action", "")
+    if action == "schedule":
+        tz = post.get("timezone", "UTC").strip()[:60] or "UTC"
+        when = _when(post.get("day", ""), post.get("time", ""), tz)
+        confirmed = post.get("confirm") == "1"
+        location = post.get("location", "")[:400]
+        warnings = services.qbr_schedule_set(qbr=qbr, when=when, tz=tz, location=location, confirmed=confirmed)
+        return ("" if warnings else "Date and place saved; the milestones follow the date."), warnings
+    if action == "participant":
+        contact, user = post.get("contact", ""), post.get("user", "")
+        services.participant_add(qbr=qbr, contact_id=int(contact) if contact.isdigit() else None,
+                                 user_id=int(user) if user.isdigit() else None)  # fmt: skip
+        return "Invited.", []
+    if action == "participant_remove":
+        services._editable(qbr)
+        Participant.objects.filter(qbr=qbr, pk=int(post.get("id", "0") or 0)).delete()
+        return "Removed from the invitation.", []
+    if action == "agenda_template":
+        services.agenda_from_template(qbr=qbr, template=services.agenda_template_default())
+        return "The agenda starts from the template: change it as you need.", []
+    if action == "item_add":
+        services.agenda_item_save(qbr=qbr, data=post)
+        return "Item added.", []
+    if action == "item_edit":
+        services.agenda_item_save(qbr=qbr, data=post, item=_item(qbr, post.get("id", "")))
+        return "Item saved.", []
+    if action in ("item_up", "item_down"):
+        services.agenda_item_move(qbr=qbr, item=_item(qbr, post.get("id", "")), up=action == "item_up")
+        return "Agenda reordered.", []
+    if action == "item_delete":
+        services.agenda_item_delete(qbr=qbr, item=_item(qbr, post.get("id", "")))
+        return "Item removed.", []
+    if action == "agenda_status":
+        agreed_on = None
+        if post.get("agreed_on"):
+            try:
+                agreed_on = date.fromisoformat(post["agreed_on"][:10])
+            except ValueError as exc:
+                raise ValidationError("Give the day it was agreed as YYYY-MM-DD.") from exc
+        services.agenda_status_set(qbr=qbr, status=post.get("status", ""), agreed_on=agreed_on)
+        return f"Agenda: {qbr.get_agenda_status_display().lower()}.", []
+    if action == "minutes":
+        services.minutes_save(qbr=qbr, item=_item(qbr, post.get("id", "")), notes=post.get("notes", ""),
+                              decisions=post.get("decisions", ""))  # fmt: skip
+        return "Minutes saved.", []
+    if action == "action_add":
+        from sam.models import Membership
+
+        owner_id = post.get("owner", "")
+        owner = (
+            Membership.objects.filter(user_id=int(owner_id)).select_related("user").first()
+            if owner_id.isdigit()
+            else None
+        )
+        due = None
+        if post.get("due"):
+            try:
+                due = date.fromisoformat(post["due"][:10])
+            except ValueError as exc:
+                raise ValidationError("Give the due date as YYYY-MM-DD.") from exc
+        services.qbr_action_add(qbr=qbr, title=post.get("title", "")[:300], owner=owner.user if owner else None,
+                                due=due, acting_user=request.user)  # fmt: skip
+        return "Action added to the account's register: it stays there, QBR after QBR, until closed.", []
+    if action == "milestone":
+        kind = post.get("kind", "")
+        if kind not in Milestone.Kind.values:
+            raise ValidationError("Unknown milestone.")
+        services.milestone_done(qbr=qbr, kind=kind, done=post.get("done") == "1")
+        return "Milestone updated.", []
+    if action == "preread":
+        notes = post.get("preread_notes", "")
+        if len(notes) > 20000:
+            raise ValidationError("At most 20,000 characters.")
+        services._editable(qbr)
+        qbr.preread_notes = notes.strip()
+        qbr.save(update_fields=["preread_notes"])
+        return "Pre-read notes saved.", []
+    if action == "held":
+        services.qbr_held(qbr=qbr, no_minutes_reason=post.get("no_minutes_reason", "")[:400], acting_user=request.user)
+        return "The QBR is held. Open actions carry into the next one.", []
+    if action == "cancel":
+        services.qbr_cancel(qbr=qbr, reason=post.get("reason", "")[:400], acting_user=request.user)
+        return "The QBR is cancelled; no more reminders for it.", []
+    raise ValidationError("Unknown action.")

@@ -1,0 +1,125 @@
+"""QBR pages: the list, and one QBR planned, agreed, held, with bad input refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import ActionItem, Contact
+from qbr import services
+from qbr.models import AgendaItem, Qbr
+from sam.roles import Role
+from tests.accounts.conftest import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args):
+    return reverse(name, args=["alpha", *args])
+
+
+def planned(world, account):
+    with world.ctx():
+        services.schedule()
+        return Qbr.objects.filter(account=account).order_by("period_start").first()
+
+
+def test_plan_agree_hold_from_the_page(tenant_a, account_a, client_for):
+    qbr = planned(tenant_a, account_a)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    page = url("qbr_detail", qbr.pk)
+    assert client.get(page).status_code == 200
+    past = (timezone.localdate() - timedelta(days=3)).isoformat()
+    warned = client.post(page, {"action": "schedule", "day": past, "time": "10:00", "timezone": "Europe/Berlin",
+                                "location": "https://meet.example/qbr"})  # fmt: skip
+    assert warned.status_code == 200 and b"in the past" in warned.content and b"Yes, use this date" in warned.content
+    with tenant_a.ctx():
+        assert Qbr.objects.get(pk=qbr.pk).scheduled_at is None
+    day = (qbr.period_end - timedelta(days=3)).isoformat()
+    if qbr.period_end - timedelta(days=3) < timezone.localdate():
+        day = timezone.localdate().isoformat()
+    client.post(page, {"action": "schedule", "day": day, "time": "14:30", "timezone": "Europe/Berlin",
+                       "location": "Room 4", "confirm": "1"})  # fmt: skip
+    with tenant_a.ctx():
+        assert Qbr.objects.get(pk=qbr.pk).scheduled_at is not None
+        economic = Contact.objects.create(account=account_a, name="Erin Economic", buyer_role="economic")
+    assert client.post(page, {"action": "participant", "contact": economic.pk}).status_code == 302
+    body = client.get(page).content.decode()
+    assert "Erin Economic" in body and "No technical buyer is invited." in body
+    empty = client.post(page, {"action": "agenda_status", "status": "agreed"})
+    assert empty.status_code == 400 and b"empty agenda" in empty.content
+    client.post(page, {"action": "agenda_template"})
+    client.post(page, {"action": "agenda_status", "status": "agreed"})
+    with tenant_a.ctx():
+        assert Qbr.objects.get(pk=qbr.pk).status == "agenda_agreed"
+        item = AgendaItem.objects.filter(qbr=qbr).first()
+    client.post(page, {"action": "minutes", "id": item.pk, "notes": "Budget frozen", "decisions": "Pilot first"})
+    client.post(page, {"action": "action_add", "title": "Send the pilot plan",
+                       "owner": tenant_a.users[Role.ACCOUNT_MANAGER].pk, "due": "2030-01-31"})  # fmt: skip
+    held = client.post(page, {"action": "held"}, follow=True)
+    assert b"The QBR is held" in held.content
+    with tenant_a.ctx():
+        assert Qbr.objects.get(pk=qbr.pk).status == "held"
+        action = ActionItem.objects.get(title="Send the pilot plan")
+        assert action.source_kind == "qbr" and action.source_id == str(qbr.pk)
+        following = Qbr.objects.filter(account=account_a).exclude(pk=qbr.pk).first()
+    assert b"Send the pilot plan" in client.get(url("qbr_detail", following.pk)).content  # carried forward
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "explode"},
+        {"action": "participant", "contact": "abc"},
+        {"action": "schedule", "day": "2026-13-45", "time": "10:00", "timezone": "UTC"},
+        {"action": "schedule", "day": "2026-12-01", "time": "10:00", "timezone": "Nowhere/City"},
+        {"action": "item_add", "title": "", "minutes": "10"},
+        {"action": "item_add", "title": "x" * 300, "minutes": "10"},
+        {"action": "action_add", "title": "Due when?", "due": "soon"},
+        {"action": "held"},
+        {"action": "cancel", "reason": ""},
+    ],
+)
+def test_bad_input_is_a_400_and_changes_nothing(tenant_a, account_a, client_for, data):
+    qbr = planned(tenant_a, account_a)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    response = client.post(url("qbr_detail", qbr.pk), data)
+    assert response.status_code == 400
+    with tenant_a.ctx():
+        fresh = Qbr.objects.get(pk=qbr.pk)
+        assert fresh.status == "planned" and fresh.scheduled_at is None
+        assert not AgendaItem.objects.exists() and not ActionItem.objects.filter(source_kind="qbr").exists()
+
+
+def test_viewers_read_but_do_not_change(tenant_a, account_a, client_for):
+    qbr = planned(tenant_a, account_a)
+    viewer = client_for(tenant_a.users[Role.VIEWER])
+    assert viewer.get(url("qbr_detail", qbr.pk)).status_code == 200
+    assert viewer.post(url("qbr_detail", qbr.pk), {"action": "agenda_template"}).status_code == 403
+
+
+def test_list_shows_upcoming_and_overdue_with_constant_queries(tenant_a, client_for, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(tenant_a.admin)
+    make_account(tenant_a, "First Co")
+    with tenant_a.ctx():
+        services.schedule()
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as few:
+        body = client.get(url("qbr_list")).content.decode()
+    assert "First Co" in body and "Upcoming" in body
+    for n in range(20):
+        make_account(tenant_a, f"Co {n}")
+    with tenant_a.ctx():
+        services.schedule()
+        ended = timezone.localdate() - timedelta(days=1)
+        first = Qbr.objects.filter(account__name="Co 3").order_by("period_start").first()
+        Qbr.objects.filter(pk=first.pk).update(period_start=ended - timedelta(days=80), period_end=ended)
+    with django_assert_max_num_queries(few.final_queries - few.initial_queries):
+        body = client.get(url("qbr_list")).content.decode()
+    assert "period over" in body and "Co 19" in body
