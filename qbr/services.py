@@ -9,10 +9,11 @@ idempotency key in the outbox.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from qbr.models import Cadence, Interval, Milestone, Qbr, QbrSettings
@@ -114,16 +115,22 @@ def eligible_accounts(today: date | None = None) -> list[tuple[Any, int]]:
     return found
 
 
-def qbr_ensure(account: Any, period: CadencePeriod, program: QbrSettings) -> tuple[Qbr, bool]:
+def qbr_ensure(
+    account: Any, period: CadencePeriod, program: QbrSettings, *, today: date | None = None
+) -> tuple[Qbr, bool]:
     """The account's QBR for a period, with its milestones (made once, however many run this at once)."""
     existing = Qbr.objects.filter(account=account, period_start=period.start).first()
     created = False
     if existing is None:
+        made_at = timezone.now()
+        if today is not None and today != timezone.localdate():  # a scheduler run for another day
+            made_at = timezone.make_aware(datetime.combine(today, time(6, 0)))
         try:
             with transaction.atomic():
                 existing = Qbr.objects.create(
-                    account=account, period_label=period.label, period_start=period.start, period_end=period.end
-                )
+                    account=account, period_label=period.label, period_start=period.start, period_end=period.end,
+                    created_at=made_at,
+                )  # fmt: skip
                 created = True
         except IntegrityError:  # another run made it first
             existing = Qbr.objects.get(account=account, period_start=period.start)
@@ -145,14 +152,17 @@ def schedule(today: date | None = None) -> int:
         current = period_of(today, months)
         following = period_of(current.end + timedelta(days=1), months)
         for period in (current, following):
-            _, created = qbr_ensure(account, period, program)
+            _, created = qbr_ensure(account, period, program, today=today)
             made += created
     return made
 
 
 def reminders_send(today: date | None = None) -> int:
     """One email to the account owner for each milestone that has fallen due, is not done and belongs to a
-    QBR still planned. The outbox key makes a second send (a redelivered task) a no-op."""
+    QBR still planned. The outbox key makes a second send (a redelivered task) a no-op.
+
+    Milestones already past when their QBR was made (a program just started) are shown as late, not mailed.
+    """
     from django.conf import settings as django_settings
 
     from sam.outbox import email_enqueue
@@ -162,7 +172,7 @@ def reminders_send(today: date | None = None) -> int:
     due = (
         Milestone.objects.filter(due__lte=today, done_at__isnull=True, reminded_at__isnull=True)
         .filter(qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED])
-        .filter(qbr__account__deleted_at__isnull=True)
+        .filter(qbr__account__deleted_at__isnull=True, due__gte=TruncDate("qbr__created_at"))
         .select_related("qbr", "qbr__account", "qbr__account__owner")
         .order_by("due", "pk")
     )
