@@ -13,6 +13,10 @@ class QbrConfig(AppConfig):
 
         register("qbrs", "QBRs", "qbr_list", order=30, icon="calendar-event")
         register_source("qbr", _qbr_link)
+        from qbr.demo import seed_qbrs
+        from sam.demo import register_seeder
+
+        register_seeder(seed_qbrs)
 
 
 def _qbr_link(item: Any, slug: str) -> str | None:

@@ -486,3 +486,51 @@ def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
     qbr.status = Qbr.Status.CANCELLED
     qbr.save(update_fields=["status"])
     audit_record(actor=acting_user, action="qbr.cancelled", obj=qbr, reason=reason.strip())
+
+
+# --- cadence compliance -----------------------------------------------------------------------------
+
+
+def compliance(today: date | None = None, *, owner_id: int | None = None) -> dict[str, Any]:
+    """Per account and across the portfolio: QBRs held within their period over the last 4 periods, the
+    current QBR's status and its late milestones. Three queries, however many accounts."""
+    today = today or timezone.localdate()
+    accounts = eligible_accounts(today)
+    if owner_id is not None:
+        accounts = [(a, m) for a, m in accounts if a.owner_id == owner_id]
+    earliest = min((period_of(today, m).start - timedelta(days=31 * m * 4) for _, m in accounts), default=today)
+    qbrs: dict[tuple[int, date], Qbr] = {
+        (q.account_id, q.period_start): q
+        for q in Qbr.objects.filter(account__in=[a for a, _ in accounts], period_start__gte=earliest)
+    }
+    late: dict[int, int] = {}
+    for qbr_id in Milestone.objects.filter(
+        qbr__in=[q.pk for q in qbrs.values()], done_at__isnull=True, due__lt=today,
+        qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED],
+    ).values_list("qbr_id", flat=True):  # fmt: skip
+        late[qbr_id] = late.get(qbr_id, 0) + 1
+    rows, held_total, due_total = [], 0, 0
+    for account, months in accounts:
+        current = period_of(today, months)
+        past, day = [], current.start - timedelta(days=1)
+        for _ in range(4):
+            period = period_of(day, months)
+            past.insert(0, period)
+            day = period.start - timedelta(days=1)
+        record = []
+        for period in past:
+            qbr = qbrs.get((account.pk, period.start))
+            on_time = bool(
+                qbr and qbr.status == Qbr.Status.HELD and qbr.held_at
+                and period.start <= timezone.localtime(qbr.held_at).date() <= period.end
+            )  # fmt: skip
+            record.append({"label": period.label, "held": on_time, "qbr": qbr})
+        held = sum(r["held"] for r in record)
+        held_total += held
+        due_total += len(record)
+        now = qbrs.get((account.pk, current.start))
+        rows.append({"account": account, "record": record, "held": held, "periods": len(record), "current": now,
+                     "late": late.get(now.pk, 0) if now else 0})  # fmt: skip
+    rows.sort(key=lambda r: (r["held"], -r["late"], r["account"].name))
+    return {"rows": rows, "held": held_total, "due": due_total,
+            "rate": round(100 * held_total / due_total) if due_total else None}  # fmt: skip

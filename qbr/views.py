@@ -43,6 +43,7 @@ def qbr_list(request: HttpRequest) -> HttpResponse:
     held = sorted((r for r in rows if r["qbr"].status == Qbr.Status.HELD),
                   key=lambda r: r["qbr"].held_at or timezone.now(), reverse=True)[:50]  # fmt: skip
     context = {
+        "compliance": services.compliance(today, owner_id=int(owner) if owner.isdigit() else None),
         "upcoming": upcoming,
         "overdue": overdue,
         "held": held,

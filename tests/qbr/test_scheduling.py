@@ -154,3 +154,29 @@ def test_deleted_accounts_get_no_qbrs_or_reminders(tenant_a):
         account_services.account_delete(account=account, acting_user=None, reason="Left the program")
         assert services.reminders_send(today=date(2026, 12, 30)) == 0
         assert services.schedule(today=date(2027, 1, 5)) == 0
+
+
+def test_compliance_counts_qbrs_held_within_their_period(tenant_a):
+    kept = make_account(tenant_a, "Kept Co")
+    slipped = make_account(tenant_a, "Slipped Co")
+    with tenant_a.ctx():
+        for day in (date(2025, 11, 1), date(2026, 2, 1), date(2026, 5, 1), date(2026, 8, 1), date(2026, 11, 1)):
+            services.schedule(today=day)
+        for qbr in Qbr.objects.filter(period_start__lt=date(2026, 10, 1)):
+            held_on = qbr.period_start + timedelta(days=20)
+            if qbr.account_id == slipped.pk and qbr.period_label in ("2026-Q2", "2026-Q3"):
+                held_on = qbr.period_end + timedelta(days=10)  # held, but late: the cadence slipped
+            if qbr.account_id == slipped.pk and qbr.period_label == "2025-Q4":
+                continue  # never held
+            Qbr.objects.filter(pk=qbr.pk).update(
+                status=Qbr.Status.HELD,
+                held_at=timezone.make_aware(timezone.datetime.combine(held_on, timezone.datetime.min.time())),
+            )
+        result = services.compliance(today=date(2026, 11, 27))
+    rows = {r["account"].name: r for r in result["rows"]}
+    assert [r["label"] for r in rows["Kept Co"]["record"]] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
+    assert rows["Kept Co"]["held"] == 4 and rows["Slipped Co"]["held"] == 1
+    assert result["held"] == 5 and result["due"] == 8 and result["rate"] == 62
+    assert result["rows"][0]["account"].name == "Slipped Co"  # the worst first
+    assert rows["Kept Co"]["current"].period_label == "2026-Q4" and rows["Kept Co"]["late"] >= 1
+    assert kept.pk in {r["account"].pk for r in result["rows"]}

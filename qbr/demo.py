@@ -1,0 +1,83 @@
+"""Demo QBRs: a year of history per strategic account, most held with minutes, a few slipped."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from accounts.models import ActionItem, Contact
+from qbr import services
+from qbr.models import AgendaItem, Participant, Qbr
+from sam.models import Tenant
+
+# accounts whose QBRs slip: the last two quarters were not held
+SLIPPING = {"Umbrella Health", "Wayne Retail Group"}
+
+
+def seed_qbrs(tenant: Tenant) -> None:
+    if Qbr.objects.exists():
+        return
+    rng = random.Random(f"qbr-{tenant.slug}")
+    program = services.settings_for_tenant()
+    template = services.agenda_template_default()
+    today = timezone.localdate()
+    current = services.period_of(today, 3)
+    periods, day = [], current.start - timedelta(days=1)
+    for _ in range(4):
+        period = services.period_of(day, 3)
+        periods.insert(0, period)
+        day = period.start - timedelta(days=1)
+    for account, months in services.eligible_accounts(today):
+        if months != 3:
+            continue
+        contacts = list(Contact.objects.filter(account=account).order_by("-influence")[:3])
+        for index, period in enumerate(periods):
+            qbr, _ = services.qbr_ensure(account, period, program, today=period.start)
+            slipped = account.name in SLIPPING and index >= 2
+            if slipped:
+                if index == 2:
+                    qbr.status = Qbr.Status.CANCELLED
+                    qbr.save(update_fields=["status"])
+                continue  # the last one just never happened: it shows as overdue
+            held_on = period.start + timedelta(days=rng.randint(30, 70))
+            qbr.scheduled_at = timezone.make_aware(datetime.combine(held_on, time(14, 0)))
+            qbr.location = "Customer HQ" if index % 2 else "Video call"
+            qbr.save(update_fields=["scheduled_at", "location"])
+            services.milestones_reschedule(qbr)
+            services.agenda_from_template(qbr=qbr, template=template)
+            for contact in contacts:
+                Participant.objects.get_or_create(qbr=qbr, contact=contact)
+            if account.owner_id:
+                Participant.objects.get_or_create(qbr=qbr, user_id=account.owner_id)
+            qbr.agenda_status, qbr.agenda_agreed_on = Qbr.AgendaStatus.AGREED, held_on - timedelta(days=15)
+            first = AgendaItem.objects.filter(qbr=qbr).first()
+            if first is not None:
+                first.notes = f"{account.name}: budgets for {period.label} confirmed; one reorganisation announced."
+                first.decisions = "Keep the monthly service review."
+                first.save(update_fields=["notes", "decisions"])
+            action = services.qbr_action_add(
+                qbr=qbr, title=f"Follow up on the {period.label} review", owner=account.owner,
+                due=held_on + timedelta(days=30), acting_user=None,
+            )  # fmt: skip
+            if index < 3 or rng.random() < 0.5:  # older ones were closed; the latest may still be open
+                ActionItem.objects.filter(pk=action.pk).update(
+                    status=ActionItem.Status.DONE,
+                    closed_at=timezone.make_aware(datetime.combine(held_on + timedelta(days=20), time(12, 0))),
+                )
+            qbr.status, qbr.held_at = Qbr.Status.HELD, qbr.scheduled_at
+            qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status", "held_at"])
+            qbr.milestones.update(done_at=qbr.scheduled_at)
+    services.schedule(today)  # this quarter's and the next one's
+    for qbr in Qbr.objects.filter(period_start=current.start).select_related("account"):
+        if qbr.account.name in SLIPPING or rng.random() < 0.3:
+            continue  # not planned yet: the reminders and the overdue list say so
+        day = min(current.end, today + timedelta(days=rng.randint(5, 25)))
+        qbr.scheduled_at = timezone.make_aware(datetime.combine(day, time(10, 0)))
+        qbr.location = "Video call"
+        qbr.save(update_fields=["scheduled_at", "location"])
+        services.milestones_reschedule(qbr)
+        services.milestone_done(qbr=qbr, kind="invite")
+        if rng.random() < 0.5:
+            services.agenda_from_template(qbr=qbr, template=template)
