@@ -17,6 +17,11 @@ class QbrConfig(AppConfig):
         from sam.demo import register_seeder
 
         register_seeder(seed_qbrs)
+        from qbr import api
+        from sam.api.registry import register as register_api
+
+        for prefix, viewset, basename in api.ROUTES:
+            register_api(prefix, viewset, basename=basename)
 
 
 def _qbr_link(item: Any, slug: str) -> str | None:

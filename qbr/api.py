@@ -1,0 +1,270 @@
+"""QBR API: cadences, QBRs (with agenda status, held and cancelled), agenda items with minutes, participants.
+
+Every write goes through the same services as the pages. The running register is read at /action-items/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import AccountChildViewSet, MemberField, ScopedRelatedField
+from accounts.models import Account, Contact
+from qbr import services
+from qbr.models import AgendaItem, Cadence, Interval, Participant, Qbr
+
+
+class CadenceSerializer(serializers.ModelSerializer[Cadence]):
+    account = ScopedRelatedField(Account)
+    interval_months = serializers.ChoiceField(choices=Interval.choices, allow_null=True, required=False)
+
+    class Meta:
+        model = Cadence
+        fields = ["id", "account", "interval_months", "paused_until", "pause_reason", "updated_at"]
+        read_only_fields = ["updated_at"]
+        validators: list[Any] = []
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        paused = data.get("paused_until", getattr(self.instance, "paused_until", None))
+        reason = data.get("pause_reason", getattr(self.instance, "pause_reason", ""))
+        if paused is not None and not (reason or "").strip():
+            raise serializers.ValidationError({"pause_reason": ["A pause needs a reason."]})
+        return data
+
+
+class CadenceViewSet(AccountChildViewSet):
+    """An account's own cadence (interval, or a pause with a reason and an end). One per account."""
+
+    serializer_class = CadenceSerializer
+    queryset = Cadence.unscoped.none()
+    write_action = "account.edit"
+
+    def create_object(self, data: dict[str, Any]) -> Any:
+        if Cadence.objects.filter(account=data["account"]).exists():
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"account": "This account has a cadence already: change it instead."})
+        return Cadence.objects.create(**data)
+
+
+class QbrSerializer(serializers.ModelSerializer[Qbr]):
+    confirm = serializers.BooleanField(write_only=True, required=False, help_text="Use a date outside the period "
+                                       "or in the past anyway.")  # fmt: skip
+    milestones = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Qbr
+        fields = ["id", "account", "period_label", "period_start", "period_end", "scheduled_at", "timezone",
+                  "location", "status", "agenda_status", "agenda_agreed_on", "preread_notes", "held_at",
+                  "no_minutes_reason", "milestones", "confirm"]  # fmt: skip
+        read_only_fields = ["account", "period_label", "period_start", "period_end", "status", "agenda_status",
+                            "agenda_agreed_on", "held_at", "no_minutes_reason", "milestones"]  # fmt: skip
+
+    def get_milestones(self, qbr: Qbr) -> list[dict[str, Any]]:
+        return [{"kind": m.kind, "due": m.due, "done_at": m.done_at} for m in qbr.milestones.all()]
+
+
+class QbrViewSet(AccountChildViewSet):
+    """QBRs are made by the scheduler. PATCH sets the date, time zone, place and pre-read notes; actions move the
+    agenda status and mark the QBR held or cancelled."""
+
+    serializer_class = QbrSerializer
+    queryset = Qbr.unscoped.none()
+    write_action = "account.edit_team_work"
+    http_method_names = ["get", "patch", "post", "head", "options"]
+    filters = {"account": ("account", "id"), "status": ("status", "choice"), "period": ("period_label", "text")}
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("milestones")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed("POST", detail="QBRs are made by the scheduler, one per period.")
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed("DELETE", detail="Cancel a QBR instead (POST .../cancel/).")
+
+    def update_object(self, instance: Qbr, data: dict[str, Any]) -> Any:
+        from django.core.exceptions import ValidationError
+
+        if "preread_notes" in data:
+            services._editable(instance)
+            if len(data["preread_notes"]) > 20000:
+                raise ValidationError({"preread_notes": "At most 20,000 characters."})
+            instance.preread_notes = data["preread_notes"]
+            instance.save(update_fields=["preread_notes"])
+        if {"scheduled_at", "timezone", "location"} & set(data):
+            warnings = services.qbr_schedule_set(
+                qbr=instance, when=data.get("scheduled_at", instance.scheduled_at),
+                tz=data.get("timezone", instance.timezone), location=data.get("location", instance.location),
+                confirmed=bool(data.get("confirm")),
+            )  # fmt: skip
+            if warnings:
+                raise ValidationError({"scheduled_at": [*warnings, "Send confirm: true to use it anyway."]})
+        return instance
+
+    def _change(self, request: Request, fn: Any) -> Response:
+        qbr = self.get_object()
+        self.require(qbr.account)
+        self.run(lambda: fn(qbr, request.data))
+        qbr.refresh_from_db()
+        return Response(QbrSerializer(qbr).data)
+
+    @extend_schema(request=None, responses=QbrSerializer)
+    @action(detail=True, methods=["post"], url_path="agenda-status")
+    def agenda_status(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"status": "draft" | "proposed" | "agreed", "agreed_on": "YYYY-MM-DD"?}"""
+
+        def change(qbr: Qbr, data: Any) -> None:
+            agreed_on = serializers.DateField(required=False, allow_null=True).to_internal_value(
+                data["agreed_on"]) if data.get("agreed_on") else None  # fmt: skip
+            services.agenda_status_set(qbr=qbr, status=str(data.get("status", "")), agreed_on=agreed_on)
+
+        return self._change(request, change)
+
+    @extend_schema(request=None, responses=QbrSerializer)
+    @action(detail=True, methods=["post"])
+    def held(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"no_minutes_reason": "..."} when there are no minutes."""
+        return self._change(
+            request,
+            lambda qbr, data: services.qbr_held(
+                qbr=qbr, no_minutes_reason=str(data.get("no_minutes_reason", ""))[:400], acting_user=request.user
+            ),
+        )
+
+    @extend_schema(request=None, responses=QbrSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"reason": "..."}"""
+        return self._change(
+            request,
+            lambda qbr, data: services.qbr_cancel(
+                qbr=qbr, reason=str(data.get("reason", ""))[:400], acting_user=request.user
+            ),
+        )
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        return {**super().action_map_permissions, "agenda_status": "account.view", "held": "account.view",
+                "cancel": "account.view"}  # fmt: skip
+
+
+class AgendaItemSerializer(serializers.ModelSerializer[AgendaItem]):
+    qbr = ScopedRelatedField(Qbr)
+    owner = MemberField(required=False, allow_null=True)
+
+    class Meta:
+        model = AgendaItem
+        fields = ["id", "qbr", "order", "title", "owner", "minutes", "notes", "decisions"]
+        read_only_fields = ["order"]
+
+
+class AgendaItemViewSet(AccountChildViewSet):
+    """A QBR's agenda, in order; notes and decisions are the minutes. Writes follow the QBR's state."""
+
+    serializer_class = AgendaItemSerializer
+    queryset = AgendaItem.unscoped.none()
+    account_path = "qbr__account"
+    write_action = "account.edit_team_work"
+    select = ("qbr", "qbr__account", "owner")
+    filters = {"qbr": ("qbr", "id")}
+
+    def account_of(self, obj: Any) -> Account:
+        return obj.qbr.account
+
+    def perform_create(self, serializer: Any) -> None:
+        qbr = serializer.validated_data["qbr"]
+        self.require(qbr.account)
+        serializer.instance = self.run(lambda: self._save(qbr, serializer.validated_data, None))
+
+    def update_object(self, instance: AgendaItem, data: dict[str, Any]) -> Any:
+        if "qbr" in data and data["qbr"].pk != instance.qbr_id:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"qbr": "An item stays on its QBR."})
+        return self._save(instance.qbr, data, instance)
+
+    def _save(self, qbr: Qbr, data: dict[str, Any], item: AgendaItem | None) -> Any:
+        planning = {k: v for k, v in data.items() if k in ("title", "minutes", "owner")}
+        if item is None or planning:
+            merged = {"title": getattr(item, "title", ""), "minutes": getattr(item, "minutes", 10),
+                      "owner": getattr(item, "owner_id", None)}  # fmt: skip
+            merged.update({k: (v.pk if k == "owner" and v is not None else v) for k, v in planning.items()})
+            item = services.agenda_item_save(qbr=qbr, data=merged, item=item)
+        if "notes" in data or "decisions" in data:
+            services.minutes_save(qbr=qbr, item=item, notes=data.get("notes", item.notes),
+                                  decisions=data.get("decisions", item.decisions))  # fmt: skip
+        return item
+
+    def perform_destroy(self, instance: AgendaItem) -> None:
+        self.require(instance.qbr.account)
+        self.run(lambda: services.agenda_item_delete(qbr=instance.qbr, item=instance))
+
+
+class ParticipantSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    qbr = ScopedRelatedField(Qbr)
+    contact = ScopedRelatedField(Contact, required=False, allow_null=True)
+    user = serializers.IntegerField(required=False, allow_null=True, source="user_id")
+    attended = serializers.BooleanField(required=False, allow_null=True)
+
+
+class ParticipantViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+                         viewsets.GenericViewSet):  # fmt: skip
+    """Who is invited: a contact of the account or a member of the workspace."""
+
+    serializer_class = ParticipantSerializer
+    queryset = Participant.unscoped.none()
+    required_action = "account.view"
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Participant.unscoped.none()
+        qs = Participant.objects.filter(qbr__account__deleted_at__isnull=True).select_related("qbr__account")
+        qbr = self.request.query_params.get("qbr", "")
+        if qbr:
+            if not qbr.isdigit():
+                raise exceptions.ValidationError({"qbr": ["Give a QBR id."]})
+            qs = qs.filter(qbr_id=int(qbr))
+        return qs.order_by("pk")
+
+    def _require(self, account: Account) -> None:
+        from sam.roles import allowed
+
+        membership = self.request._request.membership
+        if not allowed(membership.role, "account.edit_team_work", user=self.request.user, obj=account):
+            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
+
+    def perform_create(self, serializer: Any) -> None:
+        from django.core.exceptions import ValidationError
+
+        from sam.api.exceptions import django_errors
+
+        data = serializer.validated_data
+        self._require(data["qbr"].account)
+        contact = data.get("contact")
+        try:
+            serializer.instance = services.participant_add(
+                qbr=data["qbr"], contact_id=contact.pk if contact else None, user_id=data.get("user_id")
+            )
+        except ValidationError as exc:
+            raise django_errors(exc) from exc
+
+    def perform_destroy(self, instance: Any) -> None:
+        self._require(instance.qbr.account)
+        if not instance.qbr.open:
+            raise exceptions.ValidationError({"qbr": ["This QBR cannot change any more."]})
+        instance.delete()
+
+
+ROUTES = [
+    ("cadences", CadenceViewSet, "cadence"),
+    ("qbrs", QbrViewSet, "qbr"),
+    ("agenda-items", AgendaItemViewSet, "agendaitem"),
+    ("participants", ParticipantViewSet, "participant"),
+]

@@ -1,0 +1,88 @@
+"""QBR API: cadences, QBRs, agenda items with minutes, participants; bad input and other tenants refused."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import Contact
+from qbr import services
+from qbr.models import AgendaItem, Cadence, Qbr
+from sam.roles import Role
+from sam.services import token_create
+from tests.accounts.conftest import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def api(world, role=Role.ACCOUNT_MANAGER):
+    with world.ctx():
+        _, token = token_create(membership=world.memberships[role], name="t", expires_in_days=None)
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def post(client, path, data):
+    return client.post(path, data, content_type="application/json")
+
+
+def patch(client, path, data):
+    return client.patch(path, data, content_type="application/json")
+
+
+def test_a_qbr_through_the_api(tenant_a, tenant_b, account_a):
+    with tenant_a.ctx():
+        services.schedule()
+        qbr = Qbr.objects.filter(account=account_a).order_by("period_start").first()
+        economic = Contact.objects.create(account=account_a, name="Erin", buyer_role="economic")
+    client = api(tenant_a)
+    listed = client.get(f"/api/v1/qbrs/?account={account_a.pk}").json()["results"]
+    assert len(listed) == 2 and len(listed[0]["milestones"]) == 4
+    assert post(client, "/api/v1/qbrs/", {"account": account_a.pk}).status_code == 405
+    when = f"{qbr.period_end.isoformat()}T23:00:00+01:00"
+    moved = patch(client, f"/api/v1/qbrs/{qbr.pk}/", {"scheduled_at": "2001-01-01T10:00:00Z", "timezone": "UTC"})
+    assert moved.status_code == 400 and "confirm" in str(moved.json())
+    ok = patch(client, f"/api/v1/qbrs/{qbr.pk}/", {"scheduled_at": when, "timezone": "Europe/Paris",
+                                                    "location": "Room 1", "confirm": True})  # fmt: skip
+    assert ok.status_code == 200 and ok.json()["location"] == "Room 1"
+    assert post(client, f"/api/v1/qbrs/{qbr.pk}/agenda-status/", {"status": "agreed"}).status_code == 400
+    item = post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "Roadmap", "minutes": 20})
+    assert item.status_code == 201, item.content
+    assert post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "", "minutes": 20}).status_code == 400
+    assert post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "x", "minutes": "lots"}).status_code == 400
+    assert post(client, "/api/v1/participants/", {"qbr": qbr.pk, "contact": economic.pk}).status_code == 201
+    bravo = make_account(tenant_b, "Bravo Co")
+    with tenant_b.ctx():
+        stranger = Contact.objects.create(account=bravo, name="Stranger", buyer_role="usage")
+    assert post(client, "/api/v1/participants/", {"qbr": qbr.pk, "contact": stranger.pk}).status_code == 400
+    assert post(client, "/api/v1/participants/", {"qbr": qbr.pk, "user": tenant_b.admin.pk}).status_code == 400
+    agreed = post(client, f"/api/v1/qbrs/{qbr.pk}/agenda-status/", {"status": "agreed"})
+    assert agreed.status_code == 200 and agreed.json()["status"] == "agenda_agreed"
+    minutes = patch(client, f"/api/v1/agenda-items/{item.json()['id']}/", {"notes": "Roadmap shared"})
+    assert minutes.status_code == 200 and minutes.json()["notes"] == "Roadmap shared"
+    held = post(client, f"/api/v1/qbrs/{qbr.pk}/held/", {})
+    assert held.status_code == 200 and held.json()["status"] == "held"
+    after = post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "Too late", "minutes": 5})
+    assert after.status_code == 400
+    with tenant_a.ctx():
+        assert AgendaItem.objects.filter(qbr=qbr).count() == 1
+    other = api(tenant_b)
+    assert other.get(f"/api/v1/qbrs/{qbr.pk}/").status_code == 404
+    assert patch(other, f"/api/v1/qbrs/{qbr.pk}/", {"location": "x"}).status_code == 404
+
+
+def test_cadences_and_permissions(tenant_a, account_a):
+    client = api(tenant_a, Role.ACCOUNT_MANAGER)
+    no_reason = post(client, "/api/v1/cadences/", {"account": account_a.pk, "paused_until": "2027-03-01"})
+    assert no_reason.status_code == 400 and "pause_reason" in no_reason.json()
+    made = post(client, "/api/v1/cadences/", {"account": account_a.pk, "interval_months": 1})
+    assert made.status_code == 201
+    assert post(client, "/api/v1/cadences/", {"account": account_a.pk, "interval_months": 3}).status_code == 400
+    assert post(client, "/api/v1/cadences/", {"account": account_a.pk, "interval_months": 5}).status_code == 400
+    with tenant_a.ctx():
+        assert Cadence.objects.get().interval_months == 1
+        services.schedule()
+        qbr = Qbr.objects.first()
+    viewer = api(tenant_a, Role.VIEWER)
+    assert viewer.get("/api/v1/qbrs/").status_code == 200
+    assert patch(viewer, f"/api/v1/qbrs/{qbr.pk}/", {"location": "x"}).status_code == 403
+    assert post(viewer, f"/api/v1/qbrs/{qbr.pk}/cancel/", {"reason": "no"}).status_code == 403
