@@ -534,3 +534,57 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
     rows.sort(key=lambda r: (r["held"], -r["late"], r["account"].name))
     return {"rows": rows, "held": held_total, "due": due_total,
             "rate": round(100 * held_total / due_total) if due_total else None}  # fmt: skip
+
+
+def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_reason: str, acting_user: Any) -> Any:
+    """An account's own cadence: another interval (None: the tenant's), or a pause that needs a reason."""
+    from django.core.exceptions import ValidationError
+
+    from sam.services import audit_record
+
+    if interval_months not in (None, "") and int(interval_months) not in Interval.values:
+        raise ValidationError({"interval_months": "Choose monthly, quarterly, half-yearly or yearly."})
+    reason = (pause_reason or "").strip()
+    if paused_until is not None and not reason:
+        raise ValidationError({"pause_reason": "A pause needs a reason."})
+    if paused_until is not None and paused_until <= timezone.localdate():
+        raise ValidationError({"paused_until": "A pause ends in the future."})
+    if len(reason) > 300:
+        raise ValidationError({"pause_reason": "At most 300 characters."})
+    cadence, _ = Cadence.objects.update_or_create(
+        account=account,
+        defaults={"interval_months": int(interval_months) if interval_months not in (None, "") else None,
+                  "paused_until": paused_until, "pause_reason": reason if paused_until else ""},
+    )  # fmt: skip
+    audit_record(actor=acting_user, action="qbr.cadence", obj=account, interval=cadence.interval_months,
+                 paused_until=paused_until.isoformat() if paused_until else None, reason=reason)  # fmt: skip
+    return cadence
+
+
+def program_set(*, data: dict[str, Any]) -> QbrSettings:
+    """The tenant's default cadence and milestone timeline (days before and after the meeting)."""
+    from django.core.exceptions import ValidationError
+
+    program = settings_for_tenant()
+    errors = {}
+    interval = str(data.get("interval_months", program.interval_months))
+    if not interval.isdigit() or int(interval) not in Interval.values:
+        errors["interval_months"] = "Choose monthly, quarterly, half-yearly or yearly."
+    values = {}
+    for field in ("invite_days_before", "agenda_days_before", "preread_days_before", "minutes_days_after"):
+        raw = str(data.get(field, getattr(program, field)))
+        if not raw.isdigit() or not 0 <= int(raw) <= 180:
+            errors[field] = "A whole number of days from 0 to 180."
+        else:
+            values[field] = int(raw)
+    if not errors and not values["invite_days_before"] >= values["agenda_days_before"] >= values["preread_days_before"]:
+        errors["agenda_days_before"] = "Invitations come first, then the agenda, then the pre-read."
+    if errors:
+        raise ValidationError(errors)
+    program.interval_months = int(interval)
+    for field, value in values.items():
+        setattr(program, field, value)
+    program.save()
+    for qbr in Qbr.objects.filter(status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED]):
+        milestones_reschedule(qbr)
+    return program

@@ -5,4 +5,5 @@ from qbr import views
 urlpatterns = [
     path("qbrs/", views.qbr_list, name="qbr_list"),
     path("qbrs/<int:qbr_id>/", views.qbr_detail, name="qbr_detail"),
+    path("admin/qbr-program/", views.program, name="qbr_program"),
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import member_choices
 from accounts.models import Contact
 from qbr import services
-from qbr.models import AgendaItem, Milestone, Participant, Qbr
+from qbr.models import AgendaItem, Cadence, Interval, Milestone, Participant, Qbr
 from sam.permissions import can, require, tenant_view
 
 
@@ -50,6 +50,7 @@ def qbr_list(request: HttpRequest) -> HttpResponse:
         "owners": member_choices(),
         "owner": owner,
         "today": today,
+        "can_program": can(request, "tenant.manage_settings"),
         "active_nav": "qbrs",
     }
     return render(request, "qbr/list.html", context)
@@ -109,6 +110,8 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         "people": people,
         "gaps": services.right_people(qbr),
         "milestones": list(Milestone.objects.filter(qbr=qbr)),
+        "cadence": Cadence.objects.filter(account=qbr.account).first(),
+        "intervals": Interval.choices,
         "register": list(services.open_register(qbr)),
         "contacts": [
             c for c in Contact.objects.filter(account=qbr.account).order_by("name") if c.pk not in invited_contacts
@@ -220,6 +223,17 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         qbr.preread_notes = notes.strip()
         qbr.save(update_fields=["preread_notes"])
         return "Pre-read notes saved.", []
+    if action == "cadence":
+        paused = None
+        if post.get("paused_until"):
+            try:
+                paused = date.fromisoformat(post["paused_until"][:10])
+            except ValueError as exc:
+                raise ValidationError("Give the end of the pause as YYYY-MM-DD.") from exc
+        services.cadence_set(account=qbr.account, interval_months=post.get("interval_months", ""),
+                             paused_until=paused, pause_reason=post.get("pause_reason", "")[:400],
+                             acting_user=request.user)  # fmt: skip
+        return "Cadence saved.", []
     if action == "held":
         services.qbr_held(qbr=qbr, no_minutes_reason=post.get("no_minutes_reason", "")[:400], acting_user=request.user)
         return "The QBR is held. Open actions carry into the next one.", []
@@ -227,3 +241,26 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         services.qbr_cancel(qbr=qbr, reason=post.get("reason", "")[:400], acting_user=request.user)
         return "The QBR is cancelled; no more reminders for it.", []
     raise ValidationError("Unknown action.")
+
+
+@tenant_view("tenant.manage_settings")
+@require_http_methods(["GET", "POST"])
+def program(request: HttpRequest) -> HttpResponse:
+    """The tenant's QBR program: default cadence and the milestone timeline."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.program_set(data=request.POST)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, "QBR program saved; open QBRs' milestones follow the new timeline.")
+            return redirect("qbr_program", request.tenant.slug)
+    context = {
+        "program": services.settings_for_tenant(),
+        "intervals": Interval.choices,
+        "errors": errors,
+        "posted": request.POST if errors else None,
+        "active_nav": "admin",
+    }
+    return render(request, "qbr/program.html", context, status=400 if errors else 200)

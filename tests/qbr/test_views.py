@@ -123,3 +123,27 @@ def test_list_shows_upcoming_and_overdue_with_constant_queries(tenant_a, client_
     with django_assert_max_num_queries(few.final_queries - few.initial_queries):
         body = client.get(url("qbr_list")).content.decode()
     assert "period over" in body and "Co 19" in body
+
+
+def test_cadence_and_program_settings(tenant_a, account_a, client_for):
+    qbr = planned(tenant_a, account_a)
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    page = url("qbr_detail", qbr.pk)
+    later = (timezone.localdate() + timedelta(days=60)).isoformat()
+    refused = am.post(page, {"action": "cadence", "interval_months": "", "paused_until": later})
+    assert refused.status_code == 400 and b"A pause needs a reason" in refused.content
+    am.post(page, {"action": "cadence", "interval_months": "1", "paused_until": later, "pause_reason": "Merger"})
+    assert b"Paused until" in am.get(page).content
+    admin = client_for(tenant_a.admin)
+    assert am.get(url("qbr_program")).status_code == 403
+    bad = admin.post(url("qbr_program"), {"interval_months": "3", "invite_days_before": "5",
+                                          "agenda_days_before": "14", "preread_days_before": "7",
+                                          "minutes_days_after": "2"})  # fmt: skip
+    assert bad.status_code == 400 and b"Invitations come first" in bad.content
+    good = admin.post(url("qbr_program"), {"interval_months": "3", "invite_days_before": "45",
+                                           "agenda_days_before": "21", "preread_days_before": "7",
+                                           "minutes_days_after": "3"})  # fmt: skip
+    assert good.status_code == 302
+    with tenant_a.ctx():
+        due = qbr.milestones.get(kind="invite").due
+        assert due == services.target_date(Qbr.objects.get(pk=qbr.pk)) - timedelta(days=45)
