@@ -17,7 +17,9 @@ class QbrConfig(AppConfig):
         from sam.demo import register_seeder
 
         register_seeder(seed_qbrs)
-        from qbr import api
+        from qbr import api, reports
+
+        reports.register()
         from sam.api.registry import register as register_api
 
         for prefix, viewset, basename in api.ROUTES:

@@ -122,6 +122,8 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         "posted": request.POST if warnings else None,
         "local": timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone)) if qbr.scheduled_at else None,
         "today": timezone.localdate(),
+        "documents": _documents(qbr),
+        "can_request": can(request, "report.request"),
         "active_nav": "qbrs",
     }
     return render(request, "qbr/detail.html", context, status=400 if failed else 200)
@@ -234,6 +236,31 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
                              paused_until=paused, pause_reason=post.get("pause_reason", "")[:400],
                              acting_user=request.user)  # fmt: skip
         return "Cadence saved.", []
+    if action in ("make_pack", "make_minutes"):
+        from qbr import reports
+        from sam.documents.services import document_request
+
+        require(request, "report.request")
+        kind = reports.PACK if action == "make_pack" else reports.MINUTES
+        _, created = document_request(kind=kind, subject=qbr, params={}, acting_user=request.user)
+        return ("The PDF is being made; this page shows when it is ready." if created
+                else "That PDF is already being made."), []  # fmt: skip
+    if action == "send":
+        from qbr import reports
+        from sam.models import Document
+
+        raw = post.get("document", "")
+        document = Document.objects.filter(pk=int(raw) if raw.isdigit() else 0, subject_id=qbr.pk,
+                                           kind__in=[reports.PACK, reports.MINUTES]).first()  # fmt: skip
+        if document is None:
+            raise Http404
+        sent = reports.document_send(qbr=qbr, document=document)
+        return ("Sent to the participants." if sent else "This version was sent already."), []
+    if action == "invite":
+        from qbr import reports
+
+        sent = reports.invitation_send(qbr=qbr)
+        return ("Invitation sent with a calendar file." if sent else "That invitation was sent already."), []
     if action == "held":
         services.qbr_held(qbr=qbr, no_minutes_reason=post.get("no_minutes_reason", "")[:400], acting_user=request.user)
         return "The QBR is held. Open actions carry into the next one.", []
@@ -264,3 +291,11 @@ def program(request: HttpRequest) -> HttpResponse:
         "active_nav": "admin",
     }
     return render(request, "qbr/program.html", context, status=400 if errors else 200)
+
+
+def _documents(qbr: Qbr) -> list[Any]:
+    from qbr import reports
+    from sam.documents.services import documents_of
+
+    return sorted([*documents_of(qbr, reports.PACK)[:10], *documents_of(qbr, reports.MINUTES)[:10]],
+                  key=lambda d: d.pk, reverse=True)  # fmt: skip

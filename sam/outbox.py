@@ -106,7 +106,28 @@ def _message(email: EmailMessageBase) -> EmailMultiAlternatives:
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
+    for attachment in getattr(email, "attachments", None) or []:
+        _attach(message, attachment)
     return message
+
+
+def _attach(message: EmailMultiAlternatives, attachment: dict[str, Any]) -> None:
+    """``{"document": id}`` attaches a ready PDF of the tenant; ``{"filename", "content_type", "content"}``
+    attaches text made when the email was queued (e.g. a calendar invitation). A missing document fails the
+    send, which is retried like any other failure."""
+    if "document" in attachment:
+        from django.utils.text import slugify
+
+        from sam.models import Document
+
+        document = Document.objects.filter(pk=attachment["document"], status=Document.Status.READY).first()
+        if document is None or not document.file:
+            raise RuntimeError(f"Document {attachment['document']} is not ready to attach.")
+        with document.file.open("rb") as handle:
+            name = f"{slugify(document.title)[:80] or 'document'}-v{document.version}.pdf"
+            message.attach(name, handle.read(), "application/pdf")
+    else:
+        message.attach(str(attachment["filename"]), str(attachment["content"]), str(attachment["content_type"]))
 
 
 def email_send(*, email_id: int, platform: bool = False) -> tuple[str, int]:

@@ -1,0 +1,146 @@
+"""QBR documents: the pack (agenda, participants, joint scorecard, open actions) and the minutes, as PDFs
+through the documents pipeline; sending them to the participants; the calendar invitation."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from qbr import services
+from qbr.models import AgendaItem, Milestone, Participant, Qbr
+
+PACK, MINUTES = "qbr_pack", "qbr_minutes"
+
+
+def _base(qbr: Qbr) -> dict[str, Any]:
+    qbr = Qbr.objects.select_related("account", "account__owner").get(pk=qbr.pk)
+    local = timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone)) if qbr.scheduled_at else None
+    return {
+        "qbr": qbr,
+        "account": qbr.account,
+        "local": local,
+        "items": list(AgendaItem.objects.filter(qbr=qbr).select_related("owner")),
+        "people": list(Participant.objects.filter(qbr=qbr).select_related("contact", "user")),
+        "register": list(services.open_register(qbr)),
+    }
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Agenda, participants, the joint scorecard of the period and the open actions."""
+    from scorecards import reports as scorecard_reports
+    from scorecards import services as scorecard_services
+
+    context = _base(qbr)
+    period = scorecard_services.period_for(services.target_date(context["qbr"]))
+    card = scorecard_services.scorecard_for(account=context["account"], period=period)
+    context["joint"] = scorecard_reports.joint_context(card)
+    return context
+
+
+def minutes_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _base(qbr)
+
+
+def register() -> None:
+    from sam.documents import registry
+
+    def page(qbr: Qbr, slug: str) -> str:
+        return reverse("qbr_detail", args=[slug, qbr.pk])
+
+    registry.register(registry.DocumentKind(
+        key=PACK, label="QBR pack", subject_model=Qbr, template="qbr/pack_print.html", context=pack_context,
+        title=lambda qbr, params: f"QBR pack: {qbr.account.name}, {qbr.period_label}", page_url=page,
+    ))  # fmt: skip
+    registry.register(registry.DocumentKind(
+        key=MINUTES, label="QBR minutes", subject_model=Qbr, template="qbr/minutes_print.html",
+        context=minutes_context, title=lambda qbr, params: f"QBR minutes: {qbr.account.name}, {qbr.period_label}",
+        page_url=page,
+    ))  # fmt: skip
+
+
+def participant_emails(qbr: Qbr) -> list[str]:
+    people = Participant.objects.filter(qbr=qbr).select_related("contact", "user")
+    found = {(p.contact.email if p.contact else p.user.email).strip().lower() for p in people}
+    return sorted(e for e in found if e)
+
+
+def document_send(*, qbr: Qbr, document: Any) -> bool:
+    """Email a ready version to the participants, once per version (the outbox key)."""
+    from sam.outbox import email_enqueue
+
+    if document.status != "ready" or document.subject_id != qbr.pk or document.kind not in (PACK, MINUTES):
+        raise ValidationError("Only a ready version of this QBR's pack or minutes can be sent.")
+    to = participant_emails(qbr)
+    if not to:
+        raise ValidationError("Nobody invited has an email address.")
+    what = "pack" if document.kind == PACK else "minutes"
+    _, created = email_enqueue(
+        key=f"qbr-document:{document.pk}",
+        to=to,
+        subject=f"{qbr.account.name}: QBR {qbr.period_label} {what}",
+        text=f"Please find the {what} of our {qbr.period_label} business review attached.\n",
+        attachments=[{"document": document.pk}],
+    )
+    if created and document.kind == PACK:
+        services.milestone_done(qbr=qbr, kind=Milestone.Kind.PREREAD)
+    if created and document.kind == MINUTES:
+        services.milestone_done(qbr=qbr, kind=Milestone.Kind.MINUTES)
+    return created
+
+
+def ics(qbr: Qbr) -> str:
+    """A calendar invitation (iCalendar, METHOD:REQUEST) for the QBR's date; the same UID across changes."""
+    if qbr.scheduled_at is None:
+        raise ValidationError("Fix the date before sending the invitation.")
+    minutes = sum(AgendaItem.objects.filter(qbr=qbr).values_list("minutes", flat=True)) or 90
+    start = qbr.scheduled_at.astimezone(UTC)
+    end = start + timedelta(minutes=minutes)
+    host = settings.SITE_URL.split("//")[-1].split("/")[0] or "sam"
+
+    def text(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SAM//QBR//EN", "METHOD:REQUEST", "BEGIN:VEVENT",
+        f"UID:qbr-{qbr.pk}@{host}", f"SEQUENCE:{int(timezone.now().timestamp()) // 60}",
+        f"DTSTAMP:{timezone.now().astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{end:%Y%m%dT%H%M%SZ}",
+        f"SUMMARY:{text(f'Business review {qbr.period_label}: {qbr.account.name}')}",
+        f"LOCATION:{text(qbr.location)}", "END:VEVENT", "END:VCALENDAR",
+    ]  # fmt: skip
+    return "\r\n".join(lines) + "\r\n"
+
+
+def invitation_send(*, qbr: Qbr) -> bool:
+    """The invitation with its .ics to every participant, once per date (a new date sends a new one)."""
+    from sam.outbox import email_enqueue
+
+    to = participant_emails(qbr)
+    if not to:
+        raise ValidationError("Invite people first: nobody has an email address yet.")
+    calendar = ics(qbr)
+    local = timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone))
+    _, created = email_enqueue(
+        key=f"qbr-invite:{qbr.pk}:{qbr.scheduled_at.isoformat()}:{qbr.location}",  # type: ignore[union-attr]
+        to=to,
+        subject=f"Business review {qbr.period_label}: {qbr.account.name}, {local:%d %b %Y %H:%M} ({qbr.timezone})",
+        text=f"You are invited to our {qbr.period_label} business review on {local:%A %d %B %Y, %H:%M} "
+        f"({qbr.timezone}){', ' + qbr.location if qbr.location else ''}.\n",
+        attachments=[{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST", "content": calendar}],
+    )
+    services.milestone_done(qbr=qbr, kind=Milestone.Kind.INVITE)
+    return created

@@ -1,0 +1,104 @@
+"""QBR pack and minutes as PDFs, sent to participants once per version; the invitation with its .ics."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from accounts.models import Contact
+from qbr import reports, services
+from qbr.models import Milestone, Qbr
+from sam.documents.tasks import render_document
+from sam.models import Document, OutboundEmail
+from sam.outbox import email_send
+from sam.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args):
+    return reverse(name, args=["alpha", *args])
+
+
+def prepared(world, account):
+    with world.ctx():
+        services.schedule()
+        qbr = Qbr.objects.filter(account=account).order_by("period_start").first()
+        services.agenda_from_template(qbr=qbr, template=services.agenda_template_default())
+        erin = Contact.objects.create(account=account, name="Erin Economic", email="erin@globex.example",
+                                      buyer_role="economic")  # fmt: skip
+        services.participant_add(qbr=qbr, contact_id=erin.pk)
+        services.participant_add(qbr=qbr, user_id=world.users[Role.ACCOUNT_MANAGER].pk)
+        services.qbr_action_add(qbr=qbr, title="Share the outage root cause", owner=None, due=None, acting_user=None)
+    return qbr
+
+
+def pdf_text(world, document):
+    with world.ctx():
+        document.refresh_from_db()
+        with document.file.open("rb") as handle:
+            return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
+
+
+def test_pack_and_minutes_render_and_go_to_participants_once(tenant_a, account_a, client_for,
+                                                             django_capture_on_commit_callbacks, settings):  # fmt: skip
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    qbr = prepared(tenant_a, account_a)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    page = url("qbr_detail", qbr.pk)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(page, {"action": "make_pack"})
+        client.post(page, {"action": "make_minutes"})
+    with tenant_a.ctx():
+        pack = Document.objects.get(kind=reports.PACK)
+        minutes = Document.objects.get(kind=reports.MINUTES)
+    for document in (pack, minutes):
+        assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
+    text = pdf_text(tenant_a, pack)
+    for expected in ("Business review", "Accolades from both sides", "Erin Economic", "Joint scorecard",
+                     "Net Promoter Score", "Share the outage root cause"):  # fmt: skip
+        assert expected in text, expected
+    assert "Share the outage root cause" in pdf_text(tenant_a, minutes)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client.post(page, {"action": "send", "document": pack.pk}).status_code == 302
+        client.post(page, {"action": "send", "document": pack.pk})  # the same version again: nothing new
+    with tenant_a.ctx():
+        emails = list(OutboundEmail.objects.filter(idempotency_key__startswith="qbr-document:"))
+        assert len(emails) == 1 and sorted(emails[0].to) == sorted(
+            ["erin@globex.example", tenant_a.users[Role.ACCOUNT_MANAGER].email]
+        )
+        assert Milestone.objects.get(qbr=qbr, kind="preread").done_at is not None
+        assert email_send(email_id=emails[0].pk)[0] == "sent"
+    assert mail.outbox[-1].attachments[0][0].endswith(".pdf") and mail.outbox[-1].attachments[0][1].startswith(b"%PDF")
+    other = client.post(page, {"action": "send", "document": 999999})
+    assert other.status_code == 404
+
+
+def test_invitation_carries_a_calendar_file_once_per_date(tenant_a, account_a, client_for,
+                                                         django_capture_on_commit_callbacks, settings):  # fmt: skip
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    qbr = prepared(tenant_a, account_a)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    page = url("qbr_detail", qbr.pk)
+    refused = client.post(page, {"action": "invite"})
+    assert refused.status_code == 400 and b"Fix the date" in refused.content
+    with tenant_a.ctx():
+        when = timezone.now() + timedelta(days=10)
+        services.qbr_schedule_set(qbr=qbr, when=when, tz="Europe/Berlin", location="Room 4, Main St", confirmed=True)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(page, {"action": "invite"})
+        client.post(page, {"action": "invite"})
+    with tenant_a.ctx():
+        email = OutboundEmail.objects.get(idempotency_key__startswith="qbr-invite:")
+        assert Milestone.objects.get(qbr=qbr, kind="invite").done_at is not None
+        email_send(email_id=email.pk)
+    name, content, mime = mail.outbox[-1].attachments[0]
+    assert name == "invite.ics" and mime.startswith("text/calendar")
+    assert "BEGIN:VEVENT" in content and f"UID:qbr-{qbr.pk}@" in content and "Room 4\\, Main St" in content
+    assert f"DTSTART:{when.astimezone(UTC):%Y%m%dT%H%M%SZ}" in content
