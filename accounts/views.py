@@ -61,6 +61,7 @@ from accounts.models import (
     TeamRole,
     Tier,
 )
+from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
 
@@ -225,6 +226,7 @@ def _detail_context(request: HttpRequest, account: Account, tab: str) -> dict[st
         "can_work": can(request, "account.edit_team_work", account),
         "can_delete": can(request, "account.delete", account),
         "today": timezone.localdate(),
+        "facts": account_facts(account, request.tenant.slug),
     }
     context.update(TAB_CONTEXT[tab](request, account))
     return context

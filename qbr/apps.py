@@ -20,6 +20,11 @@ class QbrConfig(AppConfig):
         from qbr import api, reports
 
         reports.register()
+        from qbr.services import account_fact, dashboard_tile
+        from sam.facts import register_account_fact, register_dashboard_tile
+
+        register_account_fact(account_fact)
+        register_dashboard_tile(dashboard_tile)
         from sam.api.registry import register as register_api
 
         for prefix, viewset, basename in api.ROUTES:

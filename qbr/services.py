@@ -520,10 +520,7 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
         record = []
         for period in past:
             qbr = qbrs.get((account.pk, period.start))
-            on_time = bool(
-                qbr and qbr.status == Qbr.Status.HELD and qbr.held_at
-                and period.start <= timezone.localtime(qbr.held_at).date() <= period.end
-            )  # fmt: skip
+            on_time = qbr is not None and held_in_period(qbr)
             record.append({"label": period.label, "held": on_time, "qbr": qbr})
         held = sum(r["held"] for r in record)
         held_total += held
@@ -588,3 +585,44 @@ def program_set(*, data: dict[str, Any]) -> QbrSettings:
     for qbr in Qbr.objects.filter(status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED]):
         milestones_reschedule(qbr)
     return program
+
+
+def held_in_period(qbr: Qbr) -> bool:
+    if qbr.status != Qbr.Status.HELD or qbr.held_at is None:
+        return False
+    return qbr.period_start <= timezone.localtime(qbr.held_at).date() <= qbr.period_end
+
+
+def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
+    """For the account page: QBRs held in their period over the last four, and this period's QBR."""
+    from django.urls import reverse
+
+    today = timezone.localdate()
+    qbrs = list(Qbr.objects.filter(account=account, period_start__lte=today).order_by("-period_start")[:5])
+    if not qbrs:
+        return None
+    current, past = (qbrs[0], qbrs[1:]) if qbrs[0].period_end >= today else (None, qbrs[:4])
+    held = sum(1 for q in past if held_in_period(q))
+    value = f"{held} of {len(past)} held on time" if past else "no earlier QBR"
+    if current is not None:
+        value += f"; {current.period_label} {current.get_status_display().lower()}"
+    target = current or qbrs[0]
+    return {"label": "QBRs", "value": value, "url": reverse("qbr_detail", args=[slug, target.pk]),
+            "tone": "danger" if past and held < len(past) / 2 else ""}  # fmt: skip
+
+
+def dashboard_tile(request: Any) -> dict[str, Any] | None:
+    """For the dashboard: the share of QBRs held in their period, and how many are overdue."""
+    from django.urls import reverse
+
+    result = compliance()
+    if result["rate"] is None:
+        return None
+    today = timezone.localdate()
+    overdue = Qbr.objects.filter(
+        status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], period_end__lt=today,
+        account__deleted_at__isnull=True,
+    ).count()  # fmt: skip
+    url = reverse("qbr_list", args=[request.tenant.slug])
+    tone = "danger" if result["rate"] < 75 else ""
+    return {"value": f"{result['rate']}%", "label": f"QBRs held on time; {overdue} overdue", "url": url, "tone": tone}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import RENEWAL_WINDOW_DAYS, Account, ActionItem, Contract, RecurringIssue, TeamRole
 from accounts.selectors import portfolio
 from sam.charts import Bar, bar_chart
+from sam.facts import dashboard_tiles
 from sam.permissions import can, tenant_view
 
 
@@ -43,5 +44,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ).count(),
         "totals": totals,
         "has_accounts": accounts.exists(),
+        "tiles": dashboard_tiles(request),
     }
     return render(request, "sam/dashboard.html", context)

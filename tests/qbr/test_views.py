@@ -147,3 +147,22 @@ def test_cadence_and_program_settings(tenant_a, account_a, client_for):
     with tenant_a.ctx():
         due = qbr.milestones.get(kind="invite").due
         assert due == services.target_date(Qbr.objects.get(pk=qbr.pk)) - timedelta(days=45)
+
+
+def test_account_page_and_dashboard_show_the_cadence(tenant_a, account_a, client_for):
+    from datetime import date
+
+    with tenant_a.ctx():
+        for day in (date(2026, 2, 1), date(2026, 5, 1), date(2026, 8, 1), date(2026, 11, 1)):
+            services.schedule(today=day)
+        held = Qbr.objects.get(account=account_a, period_label="2026-Q3")
+        Qbr.objects.filter(pk=held.pk).update(status=Qbr.Status.HELD, held_at=timezone.make_aware(
+            timezone.datetime(2026, 8, 20, 10, 0)))  # fmt: skip
+    client = client_for(tenant_a.admin)
+    page = client.get(reverse("account_detail", args=["alpha", account_a.pk])).content.decode()
+    today = timezone.localdate()
+    if date(2026, 10, 1) <= today <= date(2026, 12, 31):
+        assert "1 of 3 held on time; 2026-Q4 planned" in page
+    assert "QBRs" in page
+    dashboard = client.get(reverse("dashboard", args=["alpha"])).content.decode()
+    assert "QBRs held on time" in dashboard
