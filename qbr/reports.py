@@ -144,3 +144,18 @@ def invitation_send(*, qbr: Qbr) -> bool:
     )
     services.milestone_done(qbr=qbr, kind=Milestone.Kind.INVITE)
     return created
+
+
+def snapshot_attach(*, qbr: Qbr, acting_user: Any) -> Any:
+    """A PDF version of the period's joint scorecard, kept on the QBR as it stood (the snapshot)."""
+    from sam.documents.services import document_request
+    from scorecards import reports as scorecard_reports
+    from scorecards import services as scorecard_services
+
+    period = scorecard_services.period_for(services.target_date(qbr))
+    card = scorecard_services.scorecard_for(account=qbr.account, period=period)
+    document, _ = document_request(kind=scorecard_reports.JOINT_KIND, subject=card, params={},
+                                   acting_user=acting_user)  # fmt: skip
+    qbr.scorecard_snapshot = document
+    qbr.save(update_fields=["scorecard_snapshot"])
+    return document

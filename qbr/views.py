@@ -123,6 +123,7 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         "local": timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone)) if qbr.scheduled_at else None,
         "today": timezone.localdate(),
         "documents": _documents(qbr),
+        "snapshot": qbr.scorecard_snapshot,
         "can_request": can(request, "report.request"),
         "active_nav": "qbrs",
     }
@@ -245,6 +246,12 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         _, created = document_request(kind=kind, subject=qbr, params={}, acting_user=request.user)
         return ("The PDF is being made; this page shows when it is ready." if created
                 else "That PDF is already being made."), []  # fmt: skip
+    if action == "snapshot":
+        from qbr import reports
+
+        require(request, "report.request")
+        reports.snapshot_attach(qbr=qbr, acting_user=request.user)
+        return "The joint scorecard of the period is being made as a PDF and attached to this QBR.", []
     if action == "send":
         from qbr import reports
         from sam.models import Document

@@ -102,3 +102,22 @@ def test_invitation_carries_a_calendar_file_once_per_date(tenant_a, account_a, c
     assert name == "invite.ics" and mime.startswith("text/calendar")
     assert "BEGIN:VEVENT" in content and f"UID:qbr-{qbr.pk}@" in content and "Room 4\\, Main St" in content
     assert f"DTSTART:{when.astimezone(UTC):%Y%m%dT%H%M%SZ}" in content
+
+
+def test_joint_scorecard_snapshot_is_attached(tenant_a, account_a, client_for, django_capture_on_commit_callbacks):
+    from scorecards.reports import JOINT_KIND
+
+    qbr = prepared(tenant_a, account_a)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(url("qbr_detail", qbr.pk), {"action": "snapshot"})
+    with tenant_a.ctx():
+        qbr.refresh_from_db()
+        snapshot = qbr.scorecard_snapshot
+        assert snapshot is not None and snapshot.kind == JOINT_KIND
+    assert render_document.apply(args=[tenant_a.tenant.pk, snapshot.pk]).result == "ready"
+    assert "Joint account scorecard" in pdf_text(tenant_a, snapshot)
+    page = client.get(url("qbr_detail", qbr.pk)).content.decode()
+    assert "Attached: joint scorecard, version 1" in page
+    viewer = client_for(tenant_a.users[Role.VIEWER])
+    assert viewer.post(url("qbr_detail", qbr.pk), {"action": "snapshot"}).status_code == 403
