@@ -49,7 +49,20 @@ class CadenceViewSet(AccountChildViewSet):
             from django.core.exceptions import ValidationError
 
             raise ValidationError({"account": "This account has a cadence already: change it instead."})
-        return Cadence.objects.create(**data)
+        return self._set(data["account"], data, None)
+
+    def update_object(self, instance: Cadence, data: dict[str, Any]) -> Any:
+        return self._set(instance.account, data, instance)
+
+    def _set(self, account: Account, data: dict[str, Any], current: Cadence | None) -> Any:
+        """The same checks and audit record as the page (a pause ends in the future, and has a reason)."""
+
+        def pick(field: str, default: Any) -> Any:
+            return data[field] if field in data else getattr(current, field, default)
+
+        return services.cadence_set(account=account, interval_months=pick("interval_months", None),
+                                    paused_until=pick("paused_until", None), pause_reason=pick("pause_reason", ""),
+                                    acting_user=self.request.user)  # fmt: skip
 
 
 class QbrSerializer(serializers.ModelSerializer[Qbr]):
@@ -133,7 +146,7 @@ class QbrViewSet(AccountChildViewSet):
         return self._change(
             request,
             lambda qbr, data: services.qbr_held(
-                qbr=qbr, no_minutes_reason=str(data.get("no_minutes_reason", ""))[:400], acting_user=request.user
+                qbr=qbr, no_minutes_reason=data.get("no_minutes_reason", ""), acting_user=request.user
             ),
         )
 
@@ -143,9 +156,7 @@ class QbrViewSet(AccountChildViewSet):
         """Body: {"reason": "..."}"""
         return self._change(
             request,
-            lambda qbr, data: services.qbr_cancel(
-                qbr=qbr, reason=str(data.get("reason", ""))[:400], acting_user=request.user
-            ),
+            lambda qbr, data: services.qbr_cancel(qbr=qbr, reason=data.get("reason", ""), acting_user=request.user),
         )
 
     @property
@@ -190,6 +201,12 @@ class AgendaItemViewSet(AccountChildViewSet):
         return self._save(instance.qbr, data, instance)
 
     def _save(self, qbr: Qbr, data: dict[str, Any], item: AgendaItem | None) -> Any:
+        from django.db import transaction
+
+        with transaction.atomic():  # all of it or nothing (an item is not left behind by bad minutes)
+            return self._save_all(qbr, data, item)
+
+    def _save_all(self, qbr: Qbr, data: dict[str, Any], item: AgendaItem | None) -> Any:
         planning = {k: v for k, v in data.items() if k in ("title", "minutes", "owner")}
         if item is None or planning:
             merged = {"title": getattr(item, "title", ""), "minutes": getattr(item, "minutes", 10),

@@ -13,7 +13,7 @@ from qbr.models import AgendaItem, Participant, Qbr
 from sam.models import Tenant
 
 # accounts whose QBRs slip: the last two quarters were not held
-SLIPPING = {"Umbrella Health", "Wayne Retail Group"}
+SLIPPING = {"Umbrella Health", "Cyberdyne Systems"}
 
 
 def seed_qbrs(tenant: Tenant) -> None:
@@ -69,7 +69,9 @@ def seed_qbrs(tenant: Tenant) -> None:
             qbr.status, qbr.held_at = Qbr.Status.HELD, qbr.scheduled_at
             qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status", "held_at"])
             qbr.milestones.update(done_at=qbr.scheduled_at)
-    services.schedule(today)  # this quarter's and the next one's
+    for account, months in services.eligible_accounts(today):  # this quarter's, made when it began
+        services.qbr_ensure(account, services.period_of(today, months), program, today=current.start)
+    services.schedule(today)  # and the next one's
     for qbr in Qbr.objects.filter(period_start=current.start).select_related("account"):
         if qbr.account.name in SLIPPING or rng.random() < 0.3:
             continue  # not planned yet: the reminders and the overdue list say so

@@ -73,9 +73,7 @@ def register() -> None:
 
 
 def participant_emails(qbr: Qbr) -> list[str]:
-    people = Participant.objects.filter(qbr=qbr).select_related("contact", "user")
-    found = {(p.contact.email if p.contact else p.user.email).strip().lower() for p in people}
-    return sorted(e for e in found if e)
+    return sorted(email for _, email in participant_people(qbr))
 
 
 def document_send(*, qbr: Qbr, document: Any) -> bool:
@@ -114,15 +112,46 @@ def ics(qbr: Qbr) -> str:
     def text(value: str) -> str:
         return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
+    method = "CANCEL" if qbr.status == Qbr.Status.CANCELLED else "REQUEST"
+    owner = qbr.account.owner
+    people = [f"ATTENDEE;CN={text(name)};RSVP=TRUE:mailto:{email}" for name, email in participant_people(qbr)]
     lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SAM//QBR//EN", "METHOD:REQUEST", "BEGIN:VEVENT",
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SAM//QBR//EN", f"METHOD:{method}", "BEGIN:VEVENT",
+        *([f"ORGANIZER;CN={text(owner.display_name)}:mailto:{owner.email}"] if owner and owner.email else []),
+        *people, *(["STATUS:CANCELLED"] if method == "CANCEL" else []),
         f"UID:qbr-{qbr.pk}@{host}", f"SEQUENCE:{int(timezone.now().timestamp()) // 60}",
         f"DTSTAMP:{timezone.now().astimezone(UTC):%Y%m%dT%H%M%SZ}",
         f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{end:%Y%m%dT%H%M%SZ}",
         f"SUMMARY:{text(f'Business review {qbr.period_label}: {qbr.account.name}')}",
         f"LOCATION:{text(qbr.location)}", "END:VEVENT", "END:VCALENDAR",
     ]  # fmt: skip
-    return "\r\n".join(lines) + "\r\n"
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 line folding: at most 75 octets a line, continued lines start with a space."""
+    raw = line.encode()
+    if len(raw) <= 75:
+        return line
+    parts, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > (75 if not parts else 74):
+            parts.append(current.decode())
+            current = b""
+        current += encoded
+    parts.append(current.decode())
+    return "\r\n ".join(parts)
+
+
+def participant_people(qbr: Qbr) -> list[tuple[str, str]]:
+    people = Participant.objects.filter(qbr=qbr).select_related("contact", "user")
+    found = {}
+    for p in people:
+        name, email = (p.contact.name, p.contact.email) if p.contact else (p.user.display_name, p.user.email)
+        if email and email.strip():
+            found[email.strip().lower()] = name
+    return sorted((name, email) for email, name in found.items())
 
 
 def invitation_send(*, qbr: Qbr) -> bool:
@@ -134,8 +163,13 @@ def invitation_send(*, qbr: Qbr) -> bool:
         raise ValidationError("Invite people first: nobody has an email address yet.")
     calendar = ics(qbr)
     local = timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone))
+    import hashlib
+
+    services._editable(qbr)
+    # Once per date, place and list of people: someone invited later gets the next one.
+    stamp = hashlib.sha256(f"{qbr.scheduled_at.isoformat()}|{qbr.location}|{','.join(to)}".encode()).hexdigest()  # type: ignore[union-attr]
     _, created = email_enqueue(
-        key=f"qbr-invite:{qbr.pk}:{qbr.scheduled_at.isoformat()}:{qbr.location}",  # type: ignore[union-attr]
+        key=f"qbr-invite:{qbr.pk}:{stamp[:32]}",
         to=to,
         subject=f"Business review {qbr.period_label}: {qbr.account.name}, {local:%d %b %Y %H:%M} ({qbr.timezone})",
         text=f"You are invited to our {qbr.period_label} business review on {local:%A %d %B %Y, %H:%M} "
@@ -159,3 +193,20 @@ def snapshot_attach(*, qbr: Qbr, acting_user: Any) -> Any:
     qbr.scorecard_snapshot = document
     qbr.save(update_fields=["scorecard_snapshot"])
     return document
+
+
+def cancellation_send(*, qbr: Qbr) -> bool:
+    """When a QBR with a date is cancelled, the participants' calendars hear of it (METHOD:CANCEL)."""
+    from sam.outbox import email_enqueue
+
+    to = participant_emails(qbr)
+    if qbr.scheduled_at is None or not to:
+        return False
+    _, created = email_enqueue(
+        key=f"qbr-cancel:{qbr.pk}",
+        to=to,
+        subject=f"Cancelled: business review {qbr.period_label}, {qbr.account.name}",
+        text=f"Our {qbr.period_label} business review is cancelled. We will propose a new date.\n",
+        attachments=[{"filename": "cancel.ics", "content_type": "text/calendar; method=CANCEL", "content": ics(qbr)}],
+    )
+    return created

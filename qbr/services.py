@@ -140,10 +140,10 @@ def qbr_ensure(
 
 
 def schedule(today: date | None = None) -> int:
-    """Make sure each eligible account has its QBR for the current period and the next one.
+    """Make sure each eligible account has its QBR for the current period and the next one (and the previous
+    one, when the account has older QBRs: a whole period of missed ticks still leaves its record).
 
-    Returns how many QBRs were made. Missed ticks need no catching up beyond this: the current and next
-    periods are always derived from today, and what exists is left as it is.
+    Returns how many QBRs were made; what exists is left as it is.
     """
     today = today or timezone.localdate()
     program = settings_for_tenant()
@@ -151,17 +151,23 @@ def schedule(today: date | None = None) -> int:
     for account, months in eligible_accounts(today):
         current = period_of(today, months)
         following = period_of(current.end + timedelta(days=1), months)
-        for period in (current, following):
+        previous = period_of(current.start - timedelta(days=1), months)
+        periods = [current, following]
+        if Qbr.objects.filter(account=account, period_start__lt=previous.start).exists():
+            periods.insert(0, previous)  # ticks were missed for a whole period: it still gets its (overdue) QBR
+        for period in periods:
             _, created = qbr_ensure(account, period, program, today=today)
             made += created
     return made
 
 
 def reminders_send(today: date | None = None) -> int:
-    """One email to the account owner for each milestone that has fallen due, is not done and belongs to a
-    QBR still planned. The outbox key makes a second send (a redelivered task) a no-op.
+    """One email to the account owner for each milestone that has fallen due and is not done: for QBRs still
+    planned within their period, and for the minutes of a held QBR (for two weeks). Accounts paused, not
+    strategic or inactive get none. The outbox key makes a second send (a redelivered task) a no-op.
 
-    Milestones already past when their QBR was made (a program just started) are shown as late, not mailed.
+    Milestones already past when their QBR was made (a program just started) are shown as late, not mailed;
+    QBRs whose period is over show as overdue in the list instead of mailing about a meeting that never was.
     """
     from django.conf import settings as django_settings
 
@@ -169,10 +175,15 @@ def reminders_send(today: date | None = None) -> int:
 
     today = today or timezone.localdate()
     sent = 0
+    from django.db.models import Q
+
+    planning = Q(qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], qbr__period_end__gte=today)
+    minutes = Q(kind=Milestone.Kind.MINUTES, qbr__status=Qbr.Status.HELD, due__gte=today - timedelta(days=14))
+    eligible = {account.pk for account, _ in eligible_accounts(today)}
     due = (
         Milestone.objects.filter(due__lte=today, done_at__isnull=True, reminded_at__isnull=True)
-        .filter(qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED])
-        .filter(qbr__account__deleted_at__isnull=True, due__gte=TruncDate("qbr__created_at"))
+        .filter(planning | minutes)
+        .filter(qbr__account__in=eligible, due__gte=TruncDate("qbr__created_at"))
         .select_related("qbr", "qbr__account", "qbr__account__owner")
         .order_by("due", "pk")
     )
@@ -219,9 +230,11 @@ def agenda_template_default() -> Any:
     with transaction.atomic():
         template = AgendaTemplate.objects.create(name="Quarterly business review", is_default=True)
         AgendaTemplateItem.objects.bulk_create(
-            [AgendaTemplateItem(template=template, order=n, title=title, minutes=minutes)
-             for n, (title, minutes) in enumerate(DEFAULT_AGENDA)]
-        )  # fmt: skip
+            [
+                AgendaTemplateItem(template=template, order=n, title=title, minutes=minutes)
+                for n, (title, minutes) in enumerate(DEFAULT_AGENDA)
+            ]
+        )
     return template
 
 
@@ -232,10 +245,19 @@ def _editable(qbr: Qbr) -> None:
         raise ValidationError(f"This QBR is {qbr.get_status_display().lower()}: it cannot change any more.")
 
 
+def _zone_of(name: str) -> Any:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
 def date_warnings(qbr: Qbr, when: Any) -> list[str]:
     """What deserves a second look about a date: outside the QBR's period, or in the past."""
     warnings = []
-    day = timezone.localtime(when).date()
+    day = timezone.localtime(when, _zone_of(qbr.timezone)).date()
     if not qbr.period_start <= day <= qbr.period_end:
         warnings.append(f"{day:%d %b %Y} is outside the QBR's period ({qbr.period_label}).")
     if when < timezone.now():
@@ -259,6 +281,7 @@ def qbr_schedule_set(
         raise ValidationError({"timezone": "Not a time zone (e.g. Europe/Berlin)."}) from exc
     if len(location) > 300:
         raise ValidationError({"location": "At most 300 characters."})
+    qbr.timezone = tz
     warnings = date_warnings(qbr, when) if when is not None else []
     if warnings and not confirmed:
         return warnings
@@ -348,7 +371,8 @@ def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any
     title = str(data.get("title") or "").strip()
     if not title or len(title) > 200:
         raise ValidationError({"title": "A title of 1 to 200 characters."})
-    minutes = data.get("minutes") or 10
+    minutes = data.get("minutes")
+    minutes = 10 if minutes in (None, "") else minutes
     if not str(minutes).isdigit() or not 1 <= int(minutes) <= 480:
         raise ValidationError({"minutes": "A time box of 1 to 480 minutes."})
     owner_id = data.get("owner") or None
@@ -431,9 +455,15 @@ def minutes_save(*, qbr: Qbr, item: Any, notes: str, decisions: str) -> None:
 
 def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: Any) -> Any:
     """A new item in the account's running register, from this QBR: it carries forward until closed."""
+    from django.core.exceptions import ValidationError
+
     from accounts.models import ActionItem
     from accounts.services import action_item_add
 
+    if qbr.status == Qbr.Status.CANCELLED:
+        raise ValidationError("This QBR was cancelled.")
+    if len(title) > 300:
+        raise ValidationError({"title": "At most 300 characters."})
     item, _ = action_item_add(account=qbr.account, title=title, owner=owner, due=due,
                               source_kind=ActionItem.Source.QBR, source_id=qbr.pk,
                               acting_user=acting_user)  # fmt: skip
@@ -463,15 +493,22 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
     from sam.services import audit_record
 
     _editable(qbr)
+    if not isinstance(no_minutes_reason, str):
+        raise ValidationError({"no_minutes_reason": "Give the reason as text."})
+    now = timezone.now()
+    if timezone.localdate() < qbr.period_start:
+        raise ValidationError(f"The {qbr.period_label} period has not started: this QBR cannot have been held yet.")
+    if qbr.scheduled_at is not None and qbr.scheduled_at > now:
+        raise ValidationError("The meeting is still to come: mark it held after it took place.")
     has_minutes = AgendaItem.objects.filter(qbr=qbr).exclude(notes="").exists()
     reason = no_minutes_reason.strip()
     if not has_minutes and not reason:
         raise ValidationError("Write the minutes, or say why there are none, before marking the QBR held.")
     if len(reason) > 300:
         raise ValidationError({"no_minutes_reason": "At most 300 characters."})
-    qbr.status, qbr.held_at, qbr.no_minutes_reason = Qbr.Status.HELD, timezone.now(), reason
+    held_at = qbr.scheduled_at if qbr.scheduled_at is not None else now
+    qbr.status, qbr.held_at, qbr.no_minutes_reason = Qbr.Status.HELD, held_at, reason
     qbr.save(update_fields=["status", "held_at", "no_minutes_reason"])
-    milestone_done(qbr=qbr, kind=Milestone.Kind.INVITE)
     audit_record(actor=acting_user, action="qbr.held", obj=qbr, no_minutes_reason=reason)
 
 
@@ -481,11 +518,14 @@ def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
     from sam.services import audit_record
 
     _editable(qbr)
-    if not reason.strip() or len(reason) > 300:
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 300:
         raise ValidationError({"reason": "Say why, in at most 300 characters."})
     qbr.status = Qbr.Status.CANCELLED
     qbr.save(update_fields=["status"])
     audit_record(actor=acting_user, action="qbr.cancelled", obj=qbr, reason=reason.strip())
+    from qbr import reports
+
+    reports.cancellation_send(qbr=qbr)
 
 
 # --- cadence compliance -----------------------------------------------------------------------------
@@ -548,11 +588,23 @@ def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_
         raise ValidationError({"paused_until": "A pause ends in the future."})
     if len(reason) > 300:
         raise ValidationError({"pause_reason": "At most 300 characters."})
+    before = Cadence.objects.filter(account=account).values_list("interval_months", flat=True).first()
     cadence, _ = Cadence.objects.update_or_create(
         account=account,
         defaults={"interval_months": int(interval_months) if interval_months not in (None, "") else None,
                   "paused_until": paused_until, "pause_reason": reason if paused_until else ""},
     )  # fmt: skip
+    if before != cadence.interval_months:  # open QBRs of the old cadence that have not happened give way
+        program = settings_for_tenant()
+        months = cadence.interval_months or program.interval_months
+        for qbr in Qbr.objects.filter(account=account, status=Qbr.Status.PLANNED, scheduled_at__isnull=True,
+                                      period_end__gte=timezone.localdate()):  # fmt: skip
+            if (
+                period_of(qbr.period_start, months).start != qbr.period_start
+                or period_of(qbr.period_start, months).end != qbr.period_end
+            ):
+                qbr.status = Qbr.Status.CANCELLED
+                qbr.save(update_fields=["status"])
     audit_record(actor=acting_user, action="qbr.cadence", obj=account, interval=cadence.interval_months,
                  paused_until=paused_until.isoformat() if paused_until else None, reason=reason)  # fmt: skip
     return cadence
@@ -604,11 +656,15 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     current, past = (qbrs[0], qbrs[1:]) if qbrs[0].period_end >= today else (None, qbrs[:4])
     held = sum(1 for q in past if held_in_period(q))
     value = f"{held} of {len(past)} held on time" if past else "no earlier QBR"
+    late = 0
     if current is not None:
         value += f"; {current.period_label} {current.get_status_display().lower()}"
+        if current.open:
+            late = Milestone.objects.filter(qbr=current, done_at__isnull=True, due__lt=today).count()
+            value += f", {late} milestone{'s' if late != 1 else ''} late" if late else ""
     target = current or qbrs[0]
     return {"label": "QBRs", "value": value, "url": reverse("qbr_detail", args=[slug, target.pk]),
-            "tone": "danger" if past and held < len(past) / 2 else ""}  # fmt: skip
+            "tone": "danger" if late or (past and held < len(past) / 2) else ""}  # fmt: skip
 
 
 def dashboard_tile(request: Any) -> dict[str, Any] | None:
@@ -619,10 +675,14 @@ def dashboard_tile(request: Any) -> dict[str, Any] | None:
     if result["rate"] is None:
         return None
     today = timezone.localdate()
-    overdue = Qbr.objects.filter(
-        status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], period_end__lt=today,
-        account__deleted_at__isnull=True,
-    ).count()  # fmt: skip
+    from django.db.models import Exists, OuterRef, Q
+
+    late = Milestone.objects.filter(qbr=OuterRef("pk"), done_at__isnull=True, due__lt=today)
+    overdue = (
+        Qbr.objects.filter(status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], account__deleted_at__isnull=True)
+        .filter(Q(period_end__lt=today) | Exists(late))
+        .count()
+    )
     url = reverse("qbr_list", args=[request.tenant.slug])
     tone = "danger" if result["rate"] < 75 else ""
     return {"value": f"{result['rate']}%", "label": f"QBRs held on time; {overdue} overdue", "url": url, "tone": tone}

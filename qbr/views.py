@@ -209,13 +209,14 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
                 due = date.fromisoformat(post["due"][:10])
             except ValueError as exc:
                 raise ValidationError("Give the due date as YYYY-MM-DD.") from exc
-        services.qbr_action_add(qbr=qbr, title=post.get("title", "")[:300], owner=owner.user if owner else None,
+        services.qbr_action_add(qbr=qbr, title=post.get("title", "")[:400], owner=owner.user if owner else None,
                                 due=due, acting_user=request.user)  # fmt: skip
         return "Action added to the account's register: it stays there, QBR after QBR, until closed.", []
     if action == "milestone":
         kind = post.get("kind", "")
         if kind not in Milestone.Kind.values:
             raise ValidationError("Unknown milestone.")
+        services._editable(qbr)
         services.milestone_done(qbr=qbr, kind=kind, done=post.get("done") == "1")
         return "Milestone updated.", []
     if action == "preread":

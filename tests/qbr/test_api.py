@@ -38,7 +38,12 @@ def test_a_qbr_through_the_api(tenant_a, tenant_b, account_a):
     listed = client.get(f"/api/v1/qbrs/?account={account_a.pk}").json()["results"]
     assert len(listed) == 2 and len(listed[0]["milestones"]) == 4
     assert post(client, "/api/v1/qbrs/", {"account": account_a.pk}).status_code == 405
-    when = f"{qbr.period_end.isoformat()}T23:00:00+01:00"
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = max(qbr.period_start, timezone.localdate() - timedelta(days=1))
+    when = f"{day.isoformat()}T00:30:00+00:00"  # the meeting took place
     moved = patch(client, f"/api/v1/qbrs/{qbr.pk}/", {"scheduled_at": "2001-01-01T10:00:00Z", "timezone": "UTC"})
     assert moved.status_code == 400 and "confirm" in str(moved.json())
     ok = patch(client, f"/api/v1/qbrs/{qbr.pk}/", {"scheduled_at": when, "timezone": "Europe/Paris",
@@ -59,6 +64,7 @@ def test_a_qbr_through_the_api(tenant_a, tenant_b, account_a):
     assert agreed.status_code == 200 and agreed.json()["status"] == "agenda_agreed"
     minutes = patch(client, f"/api/v1/agenda-items/{item.json()['id']}/", {"notes": "Roadmap shared"})
     assert minutes.status_code == 200 and minutes.json()["notes"] == "Roadmap shared"
+    assert post(client, f"/api/v1/qbrs/{qbr.pk}/held/", {"no_minutes_reason": ["a", "b"]}).status_code == 400
     held = post(client, f"/api/v1/qbrs/{qbr.pk}/held/", {})
     assert held.status_code == 200 and held.json()["status"] == "held"
     after = post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "Too late", "minutes": 5})
@@ -86,3 +92,18 @@ def test_cadences_and_permissions(tenant_a, account_a):
     assert viewer.get("/api/v1/qbrs/").status_code == 200
     assert patch(viewer, f"/api/v1/qbrs/{qbr.pk}/", {"location": "x"}).status_code == 403
     assert post(viewer, f"/api/v1/qbrs/{qbr.pk}/cancel/", {"reason": "no"}).status_code == 403
+
+
+def test_api_cadence_checks_match_the_page_and_bad_minutes_leave_no_item(tenant_a, account_a):
+    client = api(tenant_a)
+    past = post(client, "/api/v1/cadences/", {"account": account_a.pk, "paused_until": "2020-01-01",
+                                              "pause_reason": "old"})  # fmt: skip
+    assert past.status_code == 400 and "paused_until" in past.json()
+    with tenant_a.ctx():
+        services.schedule()
+        qbr = Qbr.objects.order_by("period_start").first()
+    too_long = post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "Roadmap", "notes": "x" * 20001})
+    assert too_long.status_code == 400
+    assert post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "Zero", "minutes": 0}).status_code == 400
+    with tenant_a.ctx():
+        assert not AgendaItem.objects.exists()

@@ -121,3 +121,24 @@ def test_joint_scorecard_snapshot_is_attached(tenant_a, account_a, client_for, d
     assert "Attached: joint scorecard, version 1" in page
     viewer = client_for(tenant_a.users[Role.VIEWER])
     assert viewer.post(url("qbr_detail", qbr.pk), {"action": "snapshot"}).status_code == 403
+
+
+def test_invitation_again_for_people_added_later_and_a_cancellation_for_the_calendars(
+    tenant_a, account_a, django_capture_on_commit_callbacks
+):
+    qbr = prepared(tenant_a, account_a)
+    with tenant_a.ctx():
+        services.qbr_schedule_set(qbr=qbr, when=timezone.now() + timedelta(days=9), tz="UTC",
+                                  location="x" * 300, confirmed=True)  # fmt: skip
+        assert reports.invitation_send(qbr=qbr) is True
+        assert reports.invitation_send(qbr=qbr) is False
+        late = Contact.objects.create(account=account_a, name="Lou Late", email="lou@globex.example",
+                                      buyer_role="usage")  # fmt: skip
+        services.participant_add(qbr=qbr, contact_id=late.pk)
+        assert reports.invitation_send(qbr=qbr) is True  # someone new: a new invitation
+        calendar = reports.ics(qbr)
+        assert "ATTENDEE;CN=Lou Late;RSVP=TRUE:mailto:lou@globex.example" in calendar
+        assert all(len(line.encode()) <= 75 for line in calendar.split("\r\n"))
+        services.qbr_cancel(qbr=qbr, reason="Customer reorganisation")
+        cancel = OutboundEmail.objects.get(idempotency_key=f"qbr-cancel:{qbr.pk}")
+        assert "METHOD:CANCEL" in cancel.attachments[0]["content"] and "lou@globex.example" in cancel.to

@@ -94,7 +94,11 @@ def test_reminders_once_per_milestone_and_never_for_cancelled_or_held(tenant_a):
         assert {e.subject.split(": ", 1)[1] for e in emails} == {"agenda agreed with the customer",
                                                                  "joint scorecard and pre-read sent"}  # fmt: skip
         Qbr.objects.filter(account=account, period_label="2026-Q4").update(status=Qbr.Status.HELD)
-        assert services.reminders_send(today=date(2026, 11, 30)) == 0  # minutes due, but the QBR is held
+        assert services.reminders_send(today=date(2026, 11, 30)) == 1  # held: only the minutes are still due
+        assert OutboundEmail.objects.filter(subject__endswith="minutes sent").count() == 1
+        Qbr.objects.filter(account=other).update(status=Qbr.Status.PLANNED)  # paused accounts get none either
+        Cadence.objects.create(account=other, paused_until=date(2027, 6, 1), pause_reason="Reorganisation")
+        assert services.reminders_send(today=date(2026, 11, 30)) == 0
 
 
 def test_moving_the_date_moves_open_milestones_and_reminds_again(tenant_a):
