@@ -686,3 +686,58 @@ def dashboard_tile(request: Any) -> dict[str, Any] | None:
     url = reverse("qbr_list", args=[request.tenant.slug])
     tone = "danger" if result["rate"] < 75 else ""
     return {"value": f"{result['rate']}%", "label": f"QBRs held on time; {overdue} overdue", "url": url, "tone": tone}
+
+
+# --- agenda templates (tenant admins) -----------------------------------------------------------------
+
+
+def agenda_template_create(*, name: str) -> Any:
+    from django.core.exceptions import ValidationError
+
+    from qbr.models import AgendaTemplate
+
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError({"name": "A name of 1 to 120 characters."})
+    if AgendaTemplate.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": "A template with this name exists already."})
+    return AgendaTemplate.objects.create(name=name)
+
+
+def agenda_template_item_save(*, template: Any, data: dict[str, Any], item: Any = None) -> Any:
+    from django.core.exceptions import ValidationError
+
+    from qbr.models import AgendaTemplateItem
+
+    title = str(data.get("title") or "").strip()
+    if not title or len(title) > 200:
+        raise ValidationError({"title": "A title of 1 to 200 characters."})
+    minutes = data.get("minutes")
+    minutes = 10 if minutes in (None, "") else minutes
+    if not str(minutes).isdigit() or not 1 <= int(minutes) <= 480:
+        raise ValidationError({"minutes": "A time box of 1 to 480 minutes."})
+    if item is None:
+        last = template.items.order_by("-order").values_list("order", flat=True).first()
+        item = AgendaTemplateItem(template=template, order=(last + 1) if last is not None else 0)
+    item.title, item.minutes = title, int(minutes)
+    item.save()
+    return item
+
+
+def agenda_template_item_move(*, template: Any, item: Any, up: bool) -> None:
+    items = list(template.items.order_by("order", "pk"))
+    index = next(i for i, it in enumerate(items) if it.pk == item.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    for order, it in enumerate(items):
+        if it.order != order:
+            type(it).objects.filter(pk=it.pk).update(order=order)
+
+
+def agenda_template_make_default(*, template: Any) -> None:
+    from qbr.models import AgendaTemplate
+
+    with transaction.atomic():
+        AgendaTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
+        AgendaTemplate.objects.filter(pk=template.pk).update(is_default=True)

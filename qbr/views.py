@@ -124,6 +124,7 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         "today": timezone.localdate(),
         "documents": _documents(qbr),
         "snapshot": qbr.scorecard_snapshot,
+        "agenda_templates": _agenda_templates(),
         "can_request": can(request, "report.request"),
         "active_nav": "qbrs",
     }
@@ -167,7 +168,15 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         Participant.objects.filter(qbr=qbr, pk=int(post.get("id", "0") or 0)).delete()
         return "Removed from the invitation.", []
     if action == "agenda_template":
-        services.agenda_from_template(qbr=qbr, template=services.agenda_template_default())
+        from qbr.models import AgendaTemplate
+
+        raw = post.get("template", "")
+        template = (
+            AgendaTemplate.objects.filter(pk=int(raw)).first() if raw.isdigit() else services.agenda_template_default()
+        )
+        if template is None:
+            raise Http404
+        services.agenda_from_template(qbr=qbr, template=template)
         return "The agenda starts from the template: change it as you need.", []
     if action == "item_add":
         services.agenda_item_save(qbr=qbr, data=post)
@@ -307,3 +316,64 @@ def _documents(qbr: Qbr) -> list[Any]:
 
     return sorted([*documents_of(qbr, reports.PACK)[:10], *documents_of(qbr, reports.MINUTES)[:10]],
                   key=lambda d: d.pk, reverse=True)  # fmt: skip
+
+
+def _agenda_templates() -> list[Any]:
+    from qbr.models import AgendaTemplate
+
+    services.agenda_template_default()
+    return list(AgendaTemplate.objects.order_by("-is_default", "name"))
+
+
+@tenant_view("tenant.manage_templates")
+@require_http_methods(["GET", "POST"])
+def agenda_templates(request: HttpRequest) -> HttpResponse:
+    """Agenda templates (admins): items in order with their time boxes; one is the default."""
+    from qbr.models import AgendaTemplate, AgendaTemplateItem
+
+    failed = False
+    if request.method == "POST":
+        post = request.POST
+        action = post.get("action", "")
+        try:
+            if action == "create":
+                template = services.agenda_template_create(name=post.get("name", "")[:200])
+                messages.success(request, f"Template “{template.name}” created: add its items.")
+            else:
+                raw = post.get("template", "")
+                template = AgendaTemplate.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+                if template is None:
+                    raise Http404
+                raw_item = post.get("item", "")
+                item = (
+                    AgendaTemplateItem.objects.filter(template=template, pk=int(raw_item)).first()
+                    if raw_item.isdigit()
+                    else None
+                )
+                if action in ("item_edit", "item_up", "item_down", "item_delete") and item is None:
+                    raise Http404
+                if action == "item_add":
+                    services.agenda_template_item_save(template=template, data=post)
+                elif action == "item_edit":
+                    services.agenda_template_item_save(template=template, data=post, item=item)
+                elif action in ("item_up", "item_down"):
+                    services.agenda_template_item_move(template=template, item=item, up=action == "item_up")
+                elif action == "item_delete":
+                    item.delete()  # type: ignore[union-attr]
+                elif action == "default":
+                    services.agenda_template_make_default(template=template)
+                else:
+                    raise ValidationError("Unknown action.")
+                messages.success(request, "Saved.")
+        except ValidationError as exc:
+            failed = True
+            messages.error(request, " ".join(exc.messages))
+        else:
+            return redirect("qbr_agenda_templates", request.tenant.slug)
+    templates = _agenda_templates()
+    items = {t.pk: [] for t in templates}
+    for item in AgendaTemplateItem.objects.filter(template__in=templates).order_by("order", "pk"):
+        items[item.template_id].append(item)
+    rows = [{"template": t, "items": items[t.pk], "minutes": sum(i.minutes for i in items[t.pk])} for t in templates]
+    return render(request, "qbr/agenda_templates.html", {"rows": rows, "active_nav": "admin"},
+                  status=400 if failed else 200)  # fmt: skip

@@ -164,3 +164,29 @@ def test_account_page_and_dashboard_show_the_cadence(tenant_a, account_a, client
     assert "QBRs" in page
     dashboard = client.get(reverse("dashboard", args=["alpha"])).content.decode()
     assert "QBRs held on time" in dashboard
+
+
+def test_admins_shape_agenda_templates_and_a_qbr_starts_from_one(tenant_a, account_a, client_for):
+    from qbr.models import AgendaTemplate
+
+    admin = client_for(tenant_a.admin)
+    page = url("qbr_agenda_templates")
+    assert admin.get(page).status_code == 200  # the default one is there
+    assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).get(page).status_code == 403
+    assert admin.post(page, {"action": "create", "name": ""}).status_code == 400
+    admin.post(page, {"action": "create", "name": "Executive QBR"})
+    with tenant_a.ctx():
+        template = AgendaTemplate.objects.get(name="Executive QBR")
+    for title in ("Strategy", "Scorecard"):
+        admin.post(page, {"action": "item_add", "template": template.pk, "title": title, "minutes": "20"})
+    assert admin.post(page, {"action": "item_add", "template": template.pk, "title": "x",
+                             "minutes": "0"}).status_code == 400  # fmt: skip
+    with tenant_a.ctx():
+        second = template.items.get(title="Scorecard")
+    admin.post(page, {"action": "item_up", "template": template.pk, "item": second.pk})
+    assert admin.post(page, {"action": "item_up", "template": template.pk, "item": 999999}).status_code == 404
+    qbr = planned(tenant_a, account_a)
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    am.post(url("qbr_detail", qbr.pk), {"action": "agenda_template", "template": template.pk})
+    with tenant_a.ctx():
+        assert list(AgendaItem.objects.filter(qbr=qbr).values_list("title", flat=True)) == ["Scorecard", "Strategy"]
