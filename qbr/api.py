@@ -159,10 +159,50 @@ class QbrViewSet(AccountChildViewSet):
             lambda qbr, data: services.qbr_cancel(qbr=qbr, reason=data.get("reason", ""), acting_user=request.user),
         )
 
+    @extend_schema(request=None, responses=QbrSerializer)
+    @action(detail=True, methods=["post"], url_path="agenda-from-template")
+    def agenda_from_template(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"template": id} (the default template when left out); only while the agenda is empty."""
+        from qbr.models import AgendaTemplate
+
+        def change(qbr: Qbr, data: Any) -> None:
+            raw = data.get("template")
+            if raw in (None, ""):
+                template = services.agenda_template_default()
+            else:
+                template = AgendaTemplate.objects.filter(pk=raw if isinstance(raw, int) else -1).first()
+                if template is None:
+                    raise exceptions.ValidationError({"template": ["No such agenda template."]})
+            services.agenda_from_template(qbr=qbr, template=template)
+
+        return self._change(request, change)
+
+    @extend_schema(request=None, responses={201: None})
+    @action(detail=True, methods=["post"])
+    def actions(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """A new item in the account's register from this QBR. Body: {"title", "owner"?: user id, "due"?}"""
+        from accounts.api import ActionItemSerializer
+
+        qbr = self.get_object()
+        self.require(qbr.account)
+        body = _ActionSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        item = self.run(lambda: services.qbr_action_add(qbr=qbr, title=data["title"], owner=data.get("owner"),
+                                                        due=data.get("due"), acting_user=request.user))  # fmt: skip
+        return Response(ActionItemSerializer(item, context=self.get_serializer_context()).data, status=201)
+
     @property
     def action_map_permissions(self) -> dict[str, str]:
         return {**super().action_map_permissions, "agenda_status": "account.view", "held": "account.view",
-                "cancel": "account.view"}  # fmt: skip
+                "cancel": "account.view", "agenda_from_template": "account.view",
+                "actions": "account.view"}  # fmt: skip
+
+
+class _ActionSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=300)
+    owner = MemberField(required=False, allow_null=True)
+    due = serializers.DateField(required=False, allow_null=True)
 
 
 class AgendaItemSerializer(serializers.ModelSerializer[AgendaItem]):
@@ -222,6 +262,23 @@ class AgendaItemViewSet(AccountChildViewSet):
         self.require(instance.qbr.account)
         self.run(lambda: services.agenda_item_delete(qbr=instance.qbr, item=instance))
 
+    @extend_schema(request=None, responses=AgendaItemSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"direction": "up" | "down"}: swap with the neighbouring item."""
+        item = self.get_object()
+        self.require(item.qbr.account)
+        direction = request.data.get("direction")
+        if direction not in ("up", "down"):
+            raise exceptions.ValidationError({"direction": ['"up" or "down".']})
+        self.run(lambda: services.agenda_item_move(qbr=item.qbr, item=item, up=direction == "up"))
+        item.refresh_from_db()
+        return Response(AgendaItemSerializer(item, context=self.get_serializer_context()).data)
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        return {**super().action_map_permissions, "move": "account.view"}
+
 
 class ParticipantSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
@@ -232,7 +289,7 @@ class ParticipantSerializer(serializers.Serializer[Any]):
 
 
 class ParticipantViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                         viewsets.GenericViewSet):  # fmt: skip
+                         mixins.UpdateModelMixin, viewsets.GenericViewSet):  # fmt: skip
     """Who is invited: a contact of the account or a member of the workspace."""
 
     serializer_class = ParticipantSerializer
@@ -271,6 +328,18 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.
             )
         except ValidationError as exc:
             raise django_errors(exc) from exc
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_update(self, serializer: Any) -> None:
+        """Only ``attended`` changes (after the meeting); who it is stays."""
+        instance = serializer.instance
+        self._require(instance.qbr.account)
+        data = serializer.validated_data
+        if set(data) - {"attended", "qbr"} or ("qbr" in data and data["qbr"].pk != instance.qbr_id):
+            raise exceptions.ValidationError({"attended": ["Only attendance changes; invite someone else instead."]})
+        instance.attended = data.get("attended")
+        instance.save(update_fields=["attended"])
 
     def perform_destroy(self, instance: Any) -> None:
         self._require(instance.qbr.account)

@@ -107,3 +107,29 @@ def test_api_cadence_checks_match_the_page_and_bad_minutes_leave_no_item(tenant_
     assert post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "Zero", "minutes": 0}).status_code == 400
     with tenant_a.ctx():
         assert not AgendaItem.objects.exists()
+
+
+def test_api_agenda_from_template_reorder_attendance_and_actions(tenant_a, account_a):
+    with tenant_a.ctx():
+        services.schedule()
+        qbr = Qbr.objects.order_by("period_start").first()
+        erin = Contact.objects.create(account=account_a, name="Erin", buyer_role="economic")
+    client = api(tenant_a)
+    assert post(client, f"/api/v1/qbrs/{qbr.pk}/agenda-from-template/", {"template": 999999}).status_code == 400
+    started = post(client, f"/api/v1/qbrs/{qbr.pk}/agenda-from-template/", {})
+    assert started.status_code == 200
+    items = client.get(f"/api/v1/agenda-items/?qbr={qbr.pk}").json()["results"]
+    assert len(items) == len(services.DEFAULT_AGENDA)
+    moved = post(client, f"/api/v1/agenda-items/{items[1]['id']}/move/", {"direction": "up"})
+    assert moved.status_code == 200 and moved.json()["order"] == 0
+    assert post(client, f"/api/v1/agenda-items/{items[1]['id']}/move/", {"direction": "sideways"}).status_code == 400
+    person = post(client, "/api/v1/participants/", {"qbr": qbr.pk, "contact": erin.pk}).json()
+    attended = patch(client, f"/api/v1/participants/{person['id']}/", {"attended": True})
+    assert attended.status_code == 200 and attended.json()["attended"] is True
+    assert patch(client, f"/api/v1/participants/{person['id']}/", {"user": 1}).status_code == 400
+    made = post(client, f"/api/v1/qbrs/{qbr.pk}/actions/", {"title": "Send the plan", "due": "2030-01-01"})
+    assert made.status_code == 201 and made.json()["source_kind"] == "qbr"
+    assert post(client, f"/api/v1/qbrs/{qbr.pk}/actions/", {"title": ""}).status_code == 400
+    assert post(client, f"/api/v1/qbrs/{qbr.pk}/actions/", {"title": "x", "due": "soon"}).status_code == 400
+    register = client.get(f"/api/v1/action-items/?account={account_a.pk}").json()["results"]
+    assert any(a["title"] == "Send the plan" for a in register)
