@@ -50,6 +50,10 @@ def test_pack_and_minutes_render_and_go_to_participants_once(tenant_a, account_a
                                                              django_capture_on_commit_callbacks, settings):  # fmt: skip
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     qbr = prepared(tenant_a, account_a)
+    with tenant_a.ctx():
+        first = qbr.agenda_items.first()
+        services.minutes_save(qbr=qbr, item=first, notes="Budget talks moved to March",
+                              decisions="Pilot in the Berlin plant")  # fmt: skip
     client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     page = url("qbr_detail", qbr.pk)
     with django_capture_on_commit_callbacks(execute=False):
@@ -64,7 +68,9 @@ def test_pack_and_minutes_render_and_go_to_participants_once(tenant_a, account_a
     for expected in ("Business review", "Accolades from both sides", "Erin Economic", "Joint scorecard",
                      "Net Promoter Score", "Share the outage root cause"):  # fmt: skip
         assert expected in text, expected
-    assert "Share the outage root cause" in pdf_text(tenant_a, minutes)
+    minutes_text = pdf_text(tenant_a, minutes)
+    assert "Share the outage root cause" in minutes_text and "Budget talks moved to March" in minutes_text
+    assert "Decided:" in minutes_text and "Pilot in the Berlin plant" in minutes_text
     with django_capture_on_commit_callbacks(execute=False):
         assert client.post(page, {"action": "send", "document": pack.pk}).status_code == 302
         client.post(page, {"action": "send", "document": pack.pk})  # the same version again: nothing new

@@ -66,7 +66,11 @@ def test_participants_must_belong_and_the_right_people_are_checked(tenant_a, ten
                         "No executive from our side (an executive, or the account's executive partner)."]  # fmt: skip
         services.participant_add(qbr=qbr, user_id=tenant_a.users[Role.EXECUTIVE].pk)
         assert services.right_people(qbr) == ["No usage buyer is invited."]
-        assert Participant.objects.filter(qbr=qbr).count() == 3
+        Participant.objects.filter(qbr=qbr, contact=economic).delete()  # without the economic buyer:
+        assert "No executive from the customer's side (an executive sponsor or the economic buyer)." in (
+            services.right_people(qbr)
+        )
+        assert Participant.objects.filter(qbr=qbr).count() == 2  # technical buyer and our executive
 
 
 def test_agenda_from_the_default_template_reordered_and_agreed(tenant_a, account_a):
