@@ -42,7 +42,8 @@ class CadenceViewSet(AccountChildViewSet):
 
     serializer_class = CadenceSerializer
     queryset = Cadence.unscoped.none()
-    write_action = "account.edit"
+    write_action = "account.edit_team_work"  # as on the QBR page
+    http_method_names = ["get", "post", "patch", "head", "options"]  # back to the default: PATCH nulls
 
     def create_object(self, data: dict[str, Any]) -> Any:
         if Cadence.objects.filter(account=data["account"]).exists():
@@ -170,7 +171,8 @@ class QbrViewSet(AccountChildViewSet):
             if raw in (None, ""):
                 template = services.agenda_template_default()
             else:
-                template = AgendaTemplate.objects.filter(pk=raw if isinstance(raw, int) else -1).first()
+                template_id = raw if isinstance(raw, int) else int(raw) if str(raw).isdigit() else -1
+                template = AgendaTemplate.objects.filter(pk=template_id).first()
                 if template is None:
                     raise exceptions.ValidationError({"template": ["No such agenda template."]})
             services.agenda_from_template(qbr=qbr, template=template)

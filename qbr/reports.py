@@ -114,12 +114,16 @@ def ics(qbr: Qbr) -> str:
 
     method = "CANCEL" if qbr.status == Qbr.Status.CANCELLED else "REQUEST"
     owner = qbr.account.owner
-    people = [f"ATTENDEE;CN={text(name)};RSVP=TRUE:mailto:{email}" for name, email in participant_people(qbr)]
+
+    def cn(name: str) -> str:  # a quoted parameter value: no double quotes or control characters inside
+        return '"' + "".join(ch for ch in name if ch != '"' and ch >= " ") + '"'
+
+    people = [f"ATTENDEE;CN={cn(name)};RSVP=TRUE:mailto:{email}" for name, email in participant_people(qbr)]
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SAM//QBR//EN", f"METHOD:{method}", "BEGIN:VEVENT",
-        *([f"ORGANIZER;CN={text(owner.display_name)}:mailto:{owner.email}"] if owner and owner.email else []),
+        *([f"ORGANIZER;CN={cn(owner.display_name)}:mailto:{owner.email}"] if owner and owner.email else []),
         *people, *(["STATUS:CANCELLED"] if method == "CANCEL" else []),
-        f"UID:qbr-{qbr.pk}@{host}", f"SEQUENCE:{int(timezone.now().timestamp()) // 60}",
+        f"UID:qbr-{qbr.pk}@{host}", f"SEQUENCE:{int(timezone.now().timestamp())}",
         f"DTSTAMP:{timezone.now().astimezone(UTC):%Y%m%dT%H%M%SZ}",
         f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{end:%Y%m%dT%H%M%SZ}",
         f"SUMMARY:{text(f'Business review {qbr.period_label}: {qbr.account.name}')}",

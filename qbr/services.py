@@ -148,17 +148,29 @@ def schedule(today: date | None = None) -> int:
     today = today or timezone.localdate()
     program = settings_for_tenant()
     made = 0
+    paused = dict(Cadence.objects.filter(paused_until__isnull=False).values_list("account_id", "paused_until"))
     for account, months in eligible_accounts(today):
         current = period_of(today, months)
         following = period_of(current.end + timedelta(days=1), months)
         previous = period_of(current.start - timedelta(days=1), months)
         periods = [current, following]
-        if Qbr.objects.filter(account=account, period_start__lt=previous.start).exists():
+        paused_until = paused.get(account.pk)
+        was_paused = paused_until is not None and paused_until >= previous.start
+        if not was_paused and Qbr.objects.filter(account=account, period_start__lt=previous.start).exists():
             periods.insert(0, previous)  # ticks were missed for a whole period: it still gets its (overdue) QBR
         for period in periods:
             _, created = qbr_ensure(account, period, program, today=today)
             made += created
     return made
+
+
+def _qbr_path(qbr: Qbr) -> str:
+    from django.urls import reverse
+
+    from sam.tenancy.context import current_tenant
+
+    tenant = current_tenant()
+    return reverse("qbr_detail", args=[tenant.slug, qbr.pk]) if tenant is not None else ""
 
 
 def reminders_send(today: date | None = None) -> int:
@@ -177,7 +189,9 @@ def reminders_send(today: date | None = None) -> int:
     sent = 0
     from django.db.models import Q
 
-    planning = Q(qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], qbr__period_end__gte=today)
+    planning = Q(qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], qbr__period_end__gte=today) & ~Q(
+        kind=Milestone.Kind.MINUTES
+    )  # minutes are due after a meeting that took place: held QBRs only
     minutes = Q(kind=Milestone.Kind.MINUTES, qbr__status=Qbr.Status.HELD, due__gte=today - timedelta(days=14))
     eligible = {account.pk for account, _ in eligible_accounts(today)}
     due = (
@@ -198,7 +212,7 @@ def reminders_send(today: date | None = None) -> int:
                 text=(
                     f"{milestone.get_kind_display()} was due on {milestone.due:%d %b %Y} for the "
                     f"{qbr.period_label} QBR with {qbr.account.name}, and is not done yet.\n\n"
-                    f"{django_settings.SITE_URL}\n"
+                    f"{django_settings.SITE_URL}{_qbr_path(qbr)}\n"
                 ),
             )
             sent += created
@@ -355,6 +369,8 @@ def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
     _editable(qbr)
     if AgendaItem.objects.filter(qbr=qbr).exists():
         raise ValidationError("The agenda has items already.")
+    if not template.items.exists():
+        raise ValidationError("This template has no items yet.")
     items = [AgendaItem(qbr=qbr, order=i.order, title=i.title, minutes=i.minutes, owner=qbr.account.owner)
              for i in template.items.all()]  # fmt: skip
     AgendaItem.objects.bulk_create(items)
@@ -509,6 +525,10 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
     held_at = qbr.scheduled_at if qbr.scheduled_at is not None else now
     qbr.status, qbr.held_at, qbr.no_minutes_reason = Qbr.Status.HELD, held_at, reason
     qbr.save(update_fields=["status", "held_at", "no_minutes_reason"])
+    minutes_due = timezone.localtime(held_at).date() + timedelta(days=settings_for_tenant().minutes_days_after)
+    Milestone.objects.filter(qbr=qbr, kind=Milestone.Kind.MINUTES, done_at__isnull=True).update(
+        due=minutes_due, reminded_at=None
+    )
     audit_record(actor=acting_user, action="qbr.held", obj=qbr, no_minutes_reason=reason)
 
 
@@ -543,6 +563,7 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
         (q.account_id, q.period_start): q
         for q in Qbr.objects.filter(account__in=[a for a, _ in accounts], period_start__gte=earliest)
     }
+    paused = dict(Cadence.objects.filter(paused_until__isnull=False).values_list("account_id", "paused_until"))
     late: dict[int, int] = {}
     for qbr_id in Milestone.objects.filter(
         qbr__in=[q.pk for q in qbrs.values()], done_at__isnull=True, due__lt=today,
@@ -558,8 +579,11 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
             past.insert(0, period)
             day = period.start - timedelta(days=1)
         record = []
+        pause_end = paused.get(account.pk)
         for period in past:
             qbr = qbrs.get((account.pk, period.start))
+            if qbr is None and pause_end is not None and period.start <= pause_end:
+                continue  # paused then: not a missed QBR
             on_time = qbr is not None and held_in_period(qbr)
             record.append({"label": period.label, "held": on_time, "qbr": qbr})
         held = sum(r["held"] for r in record)
@@ -573,13 +597,42 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
             "rate": round(100 * held_total / due_total) if due_total else None}  # fmt: skip
 
 
+def _untouched(qbr: Qbr) -> bool:
+    """Made by the scheduler and never worked on: no date, agenda, participants, documents or actions."""
+    from accounts.models import ActionItem
+    from qbr.models import AgendaItem, Participant
+
+    return (
+        qbr.status == Qbr.Status.PLANNED and qbr.scheduled_at is None and not qbr.preread_notes
+        and qbr.scorecard_snapshot_id is None
+        and not AgendaItem.objects.filter(qbr=qbr).exists() and not Participant.objects.filter(qbr=qbr).exists()
+        and not ActionItem.objects.filter(source_kind=ActionItem.Source.QBR, source_id=str(qbr.pk)).exists()
+        and not Milestone.objects.filter(qbr=qbr, done_at__isnull=False).exists()
+    )  # fmt: skip
+
+
+def _clear_open(account: Any, keep: Any) -> None:
+    """Open QBRs that no longer fit (another cadence, a pause): untouched ones go, worked-on ones are cancelled."""
+    for qbr in Qbr.objects.filter(account=account, status=Qbr.Status.PLANNED, scheduled_at__isnull=True,
+                                  period_end__gte=timezone.localdate()):  # fmt: skip
+        if keep(qbr):
+            continue
+        if _untouched(qbr):
+            qbr.delete()
+        else:
+            qbr.status = Qbr.Status.CANCELLED
+            qbr.save(update_fields=["status"])
+
+
 def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_reason: str, acting_user: Any) -> Any:
     """An account's own cadence: another interval (None: the tenant's), or a pause that needs a reason."""
     from django.core.exceptions import ValidationError
 
     from sam.services import audit_record
 
-    if interval_months not in (None, "") and int(interval_months) not in Interval.values:
+    if interval_months not in (None, "") and (
+        not str(interval_months).isdigit() or int(interval_months) not in Interval.values
+    ):
         raise ValidationError({"interval_months": "Choose monthly, quarterly, half-yearly or yearly."})
     reason = (pause_reason or "").strip()
     if paused_until is not None and not reason:
@@ -594,17 +647,16 @@ def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_
         defaults={"interval_months": int(interval_months) if interval_months not in (None, "") else None,
                   "paused_until": paused_until, "pause_reason": reason if paused_until else ""},
     )  # fmt: skip
-    if before != cadence.interval_months:  # open QBRs of the old cadence that have not happened give way
-        program = settings_for_tenant()
-        months = cadence.interval_months or program.interval_months
-        for qbr in Qbr.objects.filter(account=account, status=Qbr.Status.PLANNED, scheduled_at__isnull=True,
-                                      period_end__gte=timezone.localdate()):  # fmt: skip
-            if (
-                period_of(qbr.period_start, months).start != qbr.period_start
-                or period_of(qbr.period_start, months).end != qbr.period_end
-            ):
-                qbr.status = Qbr.Status.CANCELLED
-                qbr.save(update_fields=["status"])
+    program = settings_for_tenant()
+    months = cadence.interval_months or program.interval_months
+
+    def fits(qbr: Qbr) -> bool:
+        period = period_of(qbr.period_start, months)
+        paused = cadence.paused_until is not None and qbr.period_start <= cadence.paused_until
+        return period.start == qbr.period_start and period.end == qbr.period_end and not paused
+
+    if before != cadence.interval_months or cadence.paused_until is not None:
+        _clear_open(account, keep=fits)
     audit_record(actor=acting_user, action="qbr.cadence", obj=account, interval=cadence.interval_months,
                  paused_until=paused_until.isoformat() if paused_until else None, reason=reason)  # fmt: skip
     return cadence
@@ -662,6 +714,10 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
         if current.open:
             late = Milestone.objects.filter(qbr=current, done_at__isnull=True, due__lt=today).count()
             value += f", {late} milestone{'s' if late != 1 else ''} late" if late else ""
+    overdue = [q for q in past if q.open]
+    if overdue:
+        value += f"; {overdue[0].period_label} overdue"
+        late += 1
     target = current or qbrs[0]
     return {"label": "QBRs", "value": value, "url": reverse("qbr_detail", args=[slug, target.pk]),
             "tone": "danger" if late or (past and held < len(past) / 2) else ""}  # fmt: skip

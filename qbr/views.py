@@ -94,6 +94,8 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         else:
             if done:
                 messages.success(request, done)
+                if not Qbr.objects.filter(pk=qbr.pk).exists():  # e.g. a pause removed this untouched QBR
+                    return redirect("qbr_list", request.tenant.slug)
                 return redirect("qbr_detail", request.tenant.slug, qbr.pk)
     qbr.refresh_from_db()
     items = list(AgendaItem.objects.filter(qbr=qbr).select_related("owner"))
@@ -165,7 +167,8 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         return "Invited.", []
     if action == "participant_remove":
         services._editable(qbr)
-        Participant.objects.filter(qbr=qbr, pk=int(post.get("id", "0") or 0)).delete()
+        raw = post.get("id", "")
+        Participant.objects.filter(qbr=qbr, pk=int(raw) if raw.isdigit() else 0).delete()
         return "Removed from the invitation.", []
     if action == "agenda_template":
         from qbr.models import AgendaTemplate
@@ -246,7 +249,7 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         services.cadence_set(account=qbr.account, interval_months=post.get("interval_months", ""),
                              paused_until=paused, pause_reason=post.get("pause_reason", "")[:400],
                              acting_user=request.user)  # fmt: skip
-        return "Cadence saved.", []
+        return "Cadence saved. QBRs planned by the scheduler that no longer fit it were removed.", []
     if action in ("make_pack", "make_minutes"):
         from qbr import reports
         from sam.documents.services import document_request

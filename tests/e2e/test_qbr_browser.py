@@ -41,7 +41,7 @@ def test_plan_agree_minutes_and_carry_forward(live_server, page, artifacts):
     page.get_by_label(f"Contact of {account.name}").select_option(str(contact.pk))
     page.get_by_role("button", name="Invite").first.click()
     expect(page.get_by_text("The right people?")).to_be_visible()
-    page.get_by_role("button", name="Start from the standard agenda").click()
+    page.get_by_role("button", name="Start from this template").click()
     page.get_by_role("button", name="Move Accolades from both sides up").click()
     expect(page.locator("ol.list-group > li").first).to_contain_text("Accolades from both sides")
     page.get_by_role("button", name="Agreed with the customer", exact=True).click()

@@ -143,7 +143,7 @@ def test_invitation_again_for_people_added_later_and_a_cancellation_for_the_cale
         services.participant_add(qbr=qbr, contact_id=late.pk)
         assert reports.invitation_send(qbr=qbr) is True  # someone new: a new invitation
         calendar = reports.ics(qbr)
-        assert "ATTENDEE;CN=Lou Late;RSVP=TRUE:mailto:lou@globex.example" in calendar
+        assert 'ATTENDEE;CN="Lou Late";RSVP=TRUE:mailto:lou@globex.example' in calendar
         assert all(len(line.encode()) <= 75 for line in calendar.split("\r\n"))
         services.qbr_cancel(qbr=qbr, reason="Customer reorganisation")
         cancel = OutboundEmail.objects.get(idempotency_key=f"qbr-cancel:{qbr.pk}")

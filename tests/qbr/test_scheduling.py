@@ -184,3 +184,63 @@ def test_compliance_counts_qbrs_held_within_their_period(tenant_a):
     assert result["rows"][0]["account"].name == "Slipped Co"  # the worst first
     assert rows["Kept Co"]["current"].period_label == "2026-Q4" and rows["Kept Co"]["late"] >= 1
     assert kept.pk in {r["account"].pk for r in result["rows"]}
+
+
+def test_a_whole_period_of_missed_ticks_still_gets_its_qbr(tenant_a):
+    account = make_account(tenant_a, "Strategic Co")
+    with tenant_a.ctx():
+        services.schedule(today=date(2026, 1, 5))  # Q1 and Q2
+        services.schedule(today=date(2026, 10, 10))  # Q3 never ticked: made now (overdue), with Q4 and 2027-Q1
+        labels = list(
+            Qbr.objects.filter(account=account).order_by("period_start").values_list("period_label", flat=True)
+        )
+        assert labels == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1"]
+        assert (
+            services.reminders_send(today=date(2026, 10, 10)) == 0
+            or not OutboundEmail.objects.filter(subject__contains="2026-Q3").exists()
+        )  # the past period's QBR shows as overdue; nobody is mailed about it
+
+
+def test_changing_the_cadence_replaces_the_scheduler_made_qbrs(tenant_a):
+    account = make_account(tenant_a, "Strategic Co")
+    with tenant_a.ctx():
+        services.schedule(today=timezone.localdate())
+        services.cadence_set(account=account, interval_months=1, paused_until=None, pause_reason="", acting_user=None)
+        assert not Qbr.objects.filter(account=account).exists()  # untouched quarterly ones are gone
+        services.schedule(today=timezone.localdate())
+        assert Qbr.objects.filter(account=account).count() == 2
+        assert all((q.period_end - q.period_start).days < 31 for q in Qbr.objects.filter(account=account))
+        services.cadence_set(account=account, interval_months=None, paused_until=None, pause_reason="",
+                             acting_user=None)  # fmt: skip
+        services.schedule(today=timezone.localdate())
+        assert Qbr.objects.filter(account=account, status="planned").count() == 2
+        assert all((q.period_end - q.period_start).days > 80 for q in Qbr.objects.filter(account=account))
+
+
+def test_minutes_are_reminded_after_the_meeting_not_before(tenant_a):
+    account = make_account(tenant_a, "Strategic Co")
+    with tenant_a.ctx():
+        services.schedule(today=date(2026, 10, 2))
+        qbr = Qbr.objects.get(account=account, period_label="2026-Q4")
+        services.reminders_send(today=date(2026, 11, 20))  # the invite, agenda and pre-read of the planned QBR
+        assert not OutboundEmail.objects.filter(subject__endswith="minutes sent").exists()
+        qbr.scheduled_at = timezone.now() - timedelta(days=1)
+        qbr.save()
+        services.agenda_item_save(qbr=qbr, data={"title": "Review", "minutes": "30"})
+        services.minutes_save(qbr=qbr, item=qbr.agenda_items.first(), notes="Done", decisions="")
+        services.qbr_held(qbr=qbr)
+        due = Milestone.objects.get(qbr=qbr, kind="minutes").due
+        assert due == timezone.localdate() - timedelta(days=1) + timedelta(days=2)  # follows the real meeting day
+
+
+def test_held_is_refused_before_the_meeting_took_place(tenant_a):
+    from django.core.exceptions import ValidationError
+
+    account = make_account(tenant_a, "Strategic Co")
+    with tenant_a.ctx():
+        services.schedule()
+        qbr = Qbr.objects.filter(account=account).order_by("period_start").first()
+        qbr.scheduled_at = timezone.now() + timedelta(hours=3)
+        qbr.save()
+        with pytest.raises(ValidationError, match="still to come"):
+            services.qbr_held(qbr=qbr, no_minutes_reason="Call only")

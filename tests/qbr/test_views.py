@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
 from qbr import services
-from qbr.models import AgendaItem, Qbr
+from qbr.models import AgendaItem, Cadence, Qbr
 from sam.roles import Role
 from tests.accounts.conftest import make_account
 
@@ -130,8 +130,15 @@ def test_cadence_and_program_settings(tenant_a, account_a, client_for):
     later = (timezone.localdate() + timedelta(days=60)).isoformat()
     refused = am.post(page, {"action": "cadence", "interval_months": "", "paused_until": later})
     assert refused.status_code == 400 and b"A pause needs a reason" in refused.content
-    am.post(page, {"action": "cadence", "interval_months": "", "paused_until": later, "pause_reason": "Merger"})
-    assert b"Paused until" in am.get(page).content
+    assert am.post(page, {"action": "cadence", "interval_months": "abc"}).status_code == 400
+    paused = am.post(page, {"action": "cadence", "interval_months": "", "paused_until": later,
+                            "pause_reason": "Merger"}, follow=True)  # fmt: skip
+    assert b"Cadence saved" in paused.content  # the untouched QBR inside the pause is gone: back to the list
+    with tenant_a.ctx():
+        assert not Qbr.objects.filter(pk=qbr.pk).exists()
+        assert Cadence.objects.get(account=account_a).pause_reason == "Merger"
+        Cadence.objects.filter(account=account_a).delete()
+    qbr = planned(tenant_a, account_a)
     admin = client_for(tenant_a.admin)
     assert am.get(url("qbr_program")).status_code == 403
     bad = admin.post(url("qbr_program"), {"interval_months": "3", "invite_days_before": "5",
