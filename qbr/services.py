@@ -377,13 +377,10 @@ def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
     return len(items)
 
 
-def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any:
+def _item_fields(data: dict[str, Any]) -> tuple[str, int]:
+    """An agenda item's title (1 to 200 characters) and time box (1 to 480 minutes, 10 when left out)."""
     from django.core.exceptions import ValidationError
 
-    from qbr.models import AgendaItem
-    from sam.models import Membership
-
-    _editable(qbr)
     title = str(data.get("title") or "").strip()
     if not title or len(title) > 200:
         raise ValidationError({"title": "A title of 1 to 200 characters."})
@@ -391,13 +388,24 @@ def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any
     minutes = 10 if minutes in (None, "") else minutes
     if not str(minutes).isdigit() or not 1 <= int(minutes) <= 480:
         raise ValidationError({"minutes": "A time box of 1 to 480 minutes."})
+    return title, int(minutes)
+
+
+def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any:
+    from django.core.exceptions import ValidationError
+
+    from qbr.models import AgendaItem
+    from sam.models import Membership
+
+    _editable(qbr)
+    title, minutes = _item_fields(data)
     owner_id = data.get("owner") or None
     if owner_id is not None and not Membership.objects.filter(user_id=owner_id).exists():
         raise ValidationError({"owner": "Not a member of this workspace."})
     if item is None:
         last = AgendaItem.objects.filter(qbr=qbr).order_by("-order").values_list("order", flat=True).first()
         item = AgendaItem(qbr=qbr, order=(last + 1) if last is not None else 0)
-    item.title, item.minutes, item.owner_id = title, int(minutes), owner_id
+    item.title, item.minutes, item.owner_id = title, minutes, owner_id
     item.save()
     _agenda_changed(qbr)
     return item
@@ -761,21 +769,14 @@ def agenda_template_create(*, name: str) -> Any:
 
 
 def agenda_template_item_save(*, template: Any, data: dict[str, Any], item: Any = None) -> Any:
-    from django.core.exceptions import ValidationError
 
     from qbr.models import AgendaTemplateItem
 
-    title = str(data.get("title") or "").strip()
-    if not title or len(title) > 200:
-        raise ValidationError({"title": "A title of 1 to 200 characters."})
-    minutes = data.get("minutes")
-    minutes = 10 if minutes in (None, "") else minutes
-    if not str(minutes).isdigit() or not 1 <= int(minutes) <= 480:
-        raise ValidationError({"minutes": "A time box of 1 to 480 minutes."})
+    title, minutes = _item_fields(data)
     if item is None:
         last = template.items.order_by("-order").values_list("order", flat=True).first()
         item = AgendaTemplateItem(template=template, order=(last + 1) if last is not None else 0)
-    item.title, item.minutes = title, int(minutes)
+    item.title, item.minutes = title, minutes
     item.save()
     return item
 
