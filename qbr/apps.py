@@ -24,6 +24,10 @@ class QbrConfig(AppConfig):
         from sam.facts import register_account_fact, register_dashboard_tile
 
         register_account_fact(account_fact)
+        from qbr.services import qbrs_on_time_source
+        from scorecards.sources import register as register_metric_source
+
+        register_metric_source("qbrs_on_time", "QBRs held on time (%)", qbrs_on_time_source)
         register_dashboard_tile(dashboard_tile)
         from sam.api.registry import register as register_api
 

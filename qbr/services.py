@@ -798,3 +798,15 @@ def agenda_template_make_default(*, template: Any) -> None:
     with transaction.atomic():
         AgendaTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
         AgendaTemplate.objects.filter(pk=template.pk).update(is_default=True)
+
+
+def qbrs_on_time_source(account: Any, period: Any) -> tuple[Any, str]:
+    """Scorecard source: the share of the account's QBRs due in the period that were held within it."""
+    from decimal import Decimal
+
+    due = [q for q in Qbr.objects.filter(account=account, period_start__gte=period.start, period_end__lte=period.end)
+           if q.period_end < timezone.localdate() or q.status == Qbr.Status.HELD]  # fmt: skip
+    if not due:
+        return None, "no QBR was due in the period"
+    held = sum(1 for q in due if held_in_period(q))
+    return Decimal(held * 100) / len(due), f"{held} of {len(due)} QBRs held within their period"

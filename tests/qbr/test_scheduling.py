@@ -244,3 +244,21 @@ def test_held_is_refused_before_the_meeting_took_place(tenant_a):
         qbr.save()
         with pytest.raises(ValidationError, match="still to come"):
             services.qbr_held(qbr=qbr, no_minutes_reason="Call only")
+
+
+def test_scorecard_source_qbrs_held_on_time(tenant_a):
+    from scorecards import sources
+    from scorecards.models import Period
+
+    account = make_account(tenant_a, "Strategic Co")
+    with tenant_a.ctx():
+        services.schedule(today=date(2026, 1, 5))
+        qbr = Qbr.objects.get(account=account, period_label="2026-Q1")
+        Qbr.objects.filter(pk=qbr.pk).update(status=Qbr.Status.HELD, held_at=timezone.make_aware(
+            timezone.datetime(2026, 2, 10, 10, 0)))  # fmt: skip
+        q1 = Period(label="2026-Q1", start=date(2026, 1, 1), end=date(2026, 3, 31))
+        q2 = Period(label="2026-Q2", start=date(2026, 4, 1), end=date(2026, 6, 30))
+        source = sources.get("qbrs_on_time")
+        assert source.fn(account, q1)[0] == 100
+        value, origin = source.fn(account, q2)
+        assert (value == 0 and "0 of 1" in origin) or value is None  # Q2 ended unheld (or is still to come)
