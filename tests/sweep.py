@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 import accounts.models as acc
 import qbr.models as qb
 import scorecards.models as sc
+import voc.models as vc
 from accounts import services as account_services
 from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail
 from sam.roles import Role
@@ -155,6 +156,21 @@ def _qbr() -> qb.Qbr:
     )[0]  # fmt: skip
 
 
+def _survey_version() -> vc.SurveyVersion:
+    template = vc.SurveyTemplate.objects.get_or_create(name=f"{MARKER} survey")[0]
+    return vc.SurveyVersion.objects.get_or_create(template=template, number=1)[0]
+
+
+def _campaign() -> vc.Campaign:
+    return vc.Campaign.objects.get_or_create(name=f"{MARKER} campaign", defaults={"version": _survey_version()})[0]
+
+
+def _invitation() -> vc.Invitation:
+    contact = acc.Contact.objects.get_or_create(account=_account(), name=f"{MARKER} contact")[0]
+    return vc.Invitation.objects.get_or_create(campaign=_campaign(), contact=contact,
+                                               defaults={"token_hash": "0" * 64})[0]  # fmt: skip
+
+
 def _metric_value() -> sc.MetricValue:
     card = _scorecard()
     metric = card.version.metrics.first()
@@ -225,6 +241,12 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     )[0],
     qb.AgendaItem: lambda: qb.AgendaItem.objects.get_or_create(qbr=_qbr(), title=MARKER)[0],
     qb.Participant: lambda: qb.Participant.objects.get_or_create(qbr=_qbr(), user=_membership().user)[0],
+    vc.SurveyTemplate: lambda: vc.SurveyTemplate.objects.get_or_create(name=f"{MARKER} survey")[0],
+    vc.SurveyVersion: lambda: _survey_version(),
+    vc.Question: lambda: vc.Question.objects.get_or_create(version=_survey_version(), text=MARKER, kind="text")[0],
+    vc.Campaign: lambda: _campaign(),
+    vc.Invitation: lambda: _invitation(),
+    vc.Response: lambda: vc.Response.objects.get_or_create(invitation=_invitation(), defaults={"comment": MARKER})[0],
     sc.Scorecard: _scorecard,
     sc.MetricValue: _metric_value,
 }

@@ -1,0 +1,133 @@
+"""Voice of the customer: survey templates (versioned), campaigns, invitations with single-use tokens,
+responses."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from sam.tenancy.models import TenantOwned
+
+
+class SurveyTemplate(TenantOwned):
+    name = models.CharField(max_length=120)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="surveytemplate_unique_name"),
+            models.UniqueConstraint(fields=["tenant"], condition=Q(is_default=True), name="surveytemplate_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyVersion(TenantOwned):
+    """One version of a survey; once a campaign uses it, changes make a new version."""
+
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    in_use = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "template", "number"], name="surveyversion_unique")]
+
+
+class Question(TenantOwned):
+    class Kind(models.TextChoices):
+        NPS = "nps", "NPS (0-10)"
+        RATING = "rating", "Rating (1-5)"
+        SINGLE = "single", "Single choice"
+        MULTIPLE = "multiple", "Multiple choice"
+        TEXT = "text", "Free text"
+
+    class Role(models.TextChoices):
+        NPS = "nps", "Net Promoter Score"
+        ATTITUDE = "attitude", "Attitude (satisfaction)"
+        INTENT = "intent", "Behaviour (intent to continue)"
+        OTHER = "other", "Other"
+
+    version = models.ForeignKey(SurveyVersion, on_delete=models.CASCADE, related_name="questions")
+    order = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.OTHER)
+    text = models.CharField(max_length=300)
+    help_text = models.CharField(max_length=300, blank=True)
+    required = models.BooleanField(default=True)
+    choices = models.JSONField(default=list, blank=True, help_text="The options of a choice question.")
+
+    class Meta:
+        ordering = ["version", "order", "pk"]
+
+
+class Campaign(TenantOwned):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        CLOSED = "closed", "Closed"
+
+    name = models.CharField(max_length=200)
+    version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="campaigns")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    send_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    reminder_after_days = models.PositiveSmallIntegerField(default=7)
+    reminder_max = models.PositiveSmallIntegerField(default=2)
+    created_by = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(TenantOwned):
+    """One contact asked in one campaign. The link's token is stored only as its SHA-256 hash."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        OPENED = "opened", "Opened"
+        COMPLETED = "completed", "Completed"
+        BOUNCED = "bounced", "Bounced"
+        OPTED_OUT = "opted_out", "Opted out"
+        REVOKED = "revoked", "Revoked"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
+    contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "campaign", "contact"], name="invitation_one_per_contact"),
+            models.UniqueConstraint(fields=["tenant", "token_hash"], name="invitation_unique_token"),
+        ]
+
+
+class Response(TenantOwned):
+    """The answers of one invitation (one per invitation: a database constraint)."""
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="responses")
+    answers = models.JSONField(default=dict, help_text="question id -> answer")
+    nps = models.PositiveSmallIntegerField(null=True, blank=True)
+    attitude = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    intent = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "invitation"], name="response_one_per_invitation")]

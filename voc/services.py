@@ -1,0 +1,147 @@
+"""Surveys: the default relationship survey, invitation tokens, and taking a response exactly once.
+
+A token is ``<tenant id>.<secret>``: the secret has 192 random bits, and only the SHA-256 of the whole token
+is stored. The tenant part lets the public page enter the right tenant before looking the invitation up;
+a wrong tenant simply finds nothing. Every failure looks the same to the visitor (``TokenInvalid``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion
+
+MAX_TEXT = 5000
+
+DEFAULT_QUESTIONS = [
+    # kind, role, text, help, required, choices
+    ("nps", "nps", "How likely are you to recommend us to a colleague?", "0 = not at all likely, 10 = extremely "
+     "likely", True, []),
+    ("rating", "attitude", "How satisfied are you with working with us?", "1 = very dissatisfied, 5 = very "
+     "satisfied", True, []),
+    ("rating", "intent", "How likely are you to continue working with us when the contract ends?", "1 = very "
+     "unlikely, 5 = very likely", True, []),
+    ("text", "other", "What should we do better, or keep doing?", "", False, []),
+]  # fmt: skip
+
+
+class TokenInvalid(Exception):
+    """Unknown, tampered, expired, used, revoked or another tenant's: the visitor learns nothing more."""
+
+
+def survey_defaults_ensure() -> SurveyTemplate:
+    """The tenant's default relationship survey (idempotent)."""
+    template = SurveyTemplate.objects.filter(is_default=True).first()
+    if template is not None:
+        return template
+    with transaction.atomic():
+        template = SurveyTemplate.objects.create(name="Relationship survey", is_default=True)
+        version = SurveyVersion.objects.create(template=template, number=1)
+        Question.objects.bulk_create(
+            [Question(version=version, order=n, kind=kind, role=role, text=text, help_text=help_text,
+                      required=required, choices=choices)
+             for n, (kind, role, text, help_text, required, choices) in enumerate(DEFAULT_QUESTIONS)]
+        )  # fmt: skip
+    return template
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_new(tenant_id: int) -> tuple[str, str]:
+    """A fresh token and its hash (only the hash is kept)."""
+    token = f"{tenant_id}.{secrets.token_urlsafe(24)}"
+    return token, token_hash(token)
+
+
+def tenant_of_token(token: str) -> int | None:
+    head, _, secret = (token or "").partition(".")
+    if not head.isdigit() or len(secret) < 32 or len(token) > 200:
+        return None
+    return int(head)
+
+
+def invitation_for(token: str, *, lock: bool = False) -> Invitation:
+    """The live invitation of a token, in the current tenant; anything else is ``TokenInvalid``."""
+    qs = Invitation.objects.select_related("campaign", "contact", "contact__account")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    invitation = qs.filter(token_hash=token_hash(token)).first()
+    if invitation is None or invitation.status in (
+        Invitation.Status.COMPLETED, Invitation.Status.REVOKED, Invitation.Status.OPTED_OUT
+    ):  # fmt: skip
+        raise TokenInvalid
+    closes = invitation.campaign.closes_at
+    if (closes is not None and closes <= timezone.now()) or invitation.campaign.status == Campaign.Status.CLOSED:
+        raise TokenInvalid
+    return invitation
+
+
+def _answer(question: Question, raw: Any) -> Any:
+    """One answer checked against its question (None when left out)."""
+    if raw in (None, "", []):
+        if question.required:
+            raise ValidationError({str(question.pk): "Please answer this question."})
+        return None
+    if question.kind == Question.Kind.NPS or question.kind == Question.Kind.RATING:
+        low, high = (0, 10) if question.kind == Question.Kind.NPS else (1, 5)
+        if not str(raw).strip().isdigit() or not low <= int(raw) <= high:
+            raise ValidationError({str(question.pk): f"Choose a number from {low} to {high}."})
+        return int(raw)
+    if question.kind == Question.Kind.SINGLE:
+        if raw not in question.choices:
+            raise ValidationError({str(question.pk): "Choose one of the options."})
+        return raw
+    if question.kind == Question.Kind.MULTIPLE:
+        values = raw if isinstance(raw, list) else [raw]
+        if not all(v in question.choices for v in values):
+            raise ValidationError({str(question.pk): "Choose among the options."})
+        return values
+    text = str(raw).strip()
+    if len(text) > MAX_TEXT:
+        raise ValidationError({str(question.pk): f"At most {MAX_TEXT} characters."})
+    return text
+
+
+def response_submit(*, token: str, answers: dict[str, Any]) -> Response:
+    """Take the answers of one invitation exactly once: the invitation row is locked, the response is unique
+    per invitation, and the token is spent in the same transaction. Two tabs at once: one response."""
+    with transaction.atomic():
+        invitation = invitation_for(token, lock=True)
+        questions = list(Question.objects.filter(version_id=invitation.campaign.version_id))
+        errors: dict[str, str] = {}
+        clean: dict[str, Any] = {}
+        for question in questions:
+            try:
+                clean[str(question.pk)] = _answer(question, answers.get(str(question.pk)))
+            except ValidationError as exc:
+                errors.update({k: v[0] for k, v in exc.message_dict.items()})
+        if errors:
+            raise ValidationError(errors)
+        by_role = {q.role: clean.get(str(q.pk)) for q in questions if q.role != Question.Role.OTHER}
+        comment = "\n\n".join(str(clean[str(q.pk)]) for q in questions
+                              if q.kind == Question.Kind.TEXT and clean.get(str(q.pk)))  # fmt: skip
+        try:
+            with transaction.atomic():
+                response = Response.objects.create(
+                    invitation=invitation, answers=clean, nps=by_role.get("nps"),
+                    attitude=_decimal(by_role.get("attitude")), intent=_decimal(by_role.get("intent")),
+                    comment=comment,
+                )  # fmt: skip
+        except IntegrityError as exc:  # a response exists already: the token is spent
+            raise TokenInvalid from exc
+        invitation.status, invitation.completed_at = Invitation.Status.COMPLETED, timezone.now()
+        invitation.save(update_fields=["status", "completed_at"])
+    return response
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
