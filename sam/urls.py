@@ -8,6 +8,7 @@ from sam import views
 from sam.dashboard import views as dashboard_views
 from sam.documents import views as document_views
 from sam.forms import PasswordResetForm, SetPasswordForm
+from voc import public as voc_public
 
 auth_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -41,6 +42,9 @@ tenant_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("s/", voc_public.survey_form, name="survey_form"),
+    path("s/unsubscribe/", voc_public.survey_unsubscribe, name="survey_unsubscribe"),
+    path("s/<str:token>/", voc_public.survey_start, name="survey_start"),
     path("auth/", include(auth_patterns)),
     path("tenants/", views.tenant_switch, name="tenant_switch"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),

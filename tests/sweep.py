@@ -44,6 +44,9 @@ PUBLIC_ROUTES = {
     "tenant_switch",
     "api-schema",
     "api-docs",
+    "survey_start",  # the public survey pages: a token, never an id
+    "survey_form",
+    "survey_unsubscribe",
 }
 PUBLIC_PREFIXES = ("platform/",)
 

@@ -1,0 +1,72 @@
+"""The public survey page: the token leaves the address at once, every bad token looks the same, answers are
+checked with a summary, one response only, unsubscribe, rate limit, and no token in the logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Contact
+from tests.voc.test_tokens import invite
+from voc.models import Invitation, Question, Response
+
+pytestmark = pytest.mark.django_db
+
+
+def test_answer_once_through_the_public_page(tenant_a, account_a, caplog):
+    caplog.set_level(logging.DEBUG)
+    token, invitation, answers = invite(tenant_a, account_a)
+    browser = Client()
+    start = browser.get(reverse("survey_start", args=[token]))
+    assert start.status_code == 302 and start["Location"] == reverse("survey_form")  # the token leaves the URL
+    assert start["Referrer-Policy"] == "no-referrer"
+    page = browser.get(reverse("survey_form"))
+    assert page.status_code == 200 and b"Dear Erin" in page.content and token.encode() not in page.content
+    with tenant_a.ctx():
+        assert Invitation.objects.get(pk=invitation.pk).status == "opened"
+        nps = str(Question.objects.get(version=invitation.campaign.version, kind="nps").pk)
+    missing = browser.post(reverse("survey_form"), {**answers, nps: ""})
+    assert missing.status_code == 400 and b"Some answers need a look" in missing.content
+    bad = browser.post(reverse("survey_form"), {**answers, nps: "11"})
+    assert bad.status_code == 400 and b"from 0 to 10" in bad.content
+    done = browser.post(reverse("survey_form"), answers)
+    assert done.status_code == 200 and b"Thank you" in done.content
+    again = Client().get(reverse("survey_start", args=[token]))  # replayed after completion
+    assert again.status_code == 200 and b"cannot be used" in again.content
+    with tenant_a.ctx():
+        assert Response.objects.count() == 1
+    assert token not in caplog.text and token.split(".")[1] not in caplog.text
+
+
+@pytest.mark.parametrize("token", ["nonsense", "1.short", "999999.abcdefghijklmnopqrstuvwxyz0123456789"])
+def test_bad_tokens_get_the_same_page(token):
+    response = Client().get(reverse("survey_start", args=[token]))
+    assert response.status_code == 200 and b"This survey link cannot be used" in response.content
+
+
+def test_the_form_without_a_session_is_the_same_page():
+    assert b"cannot be used" in Client().get(reverse("survey_form")).content
+
+
+def test_unsubscribe_opts_the_contact_out(tenant_a, account_a):
+    token, invitation, _ = invite(tenant_a, account_a)
+    browser = Client()
+    browser.get(reverse("survey_start", args=[token]))
+    assert b"will not receive" in browser.post(reverse("survey_unsubscribe")).content
+    with tenant_a.ctx():
+        assert Contact.objects.get(pk=invitation.contact_id).opted_out
+        assert Invitation.objects.get(pk=invitation.pk).status == "opted_out"
+
+
+def test_the_token_endpoint_is_rate_limited(settings):
+    from django.core.cache import cache
+
+    settings.SURVEY_RATE_LIMIT = 3
+    cache.delete("ratelimit:survey:203.0.113.9")  # a fresh window, whatever ran before
+    browser = Client(REMOTE_ADDR="203.0.113.9")
+    codes = [browser.get(reverse("survey_start", args=["1.guessguessguessguessguessguessguess"])).status_code
+             for _ in range(5)]  # fmt: skip
+    assert codes[:3] == [200, 200, 200] and codes[-1] == 429
