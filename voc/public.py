@@ -24,8 +24,10 @@ from voc.models import Invitation, Question
 SESSION_KEY = "voc_token"
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
+def _private(response: HttpResponse, referrer: str = "same-origin") -> HttpResponse:
+    """No caching or indexing. The pages past the first carry no token, so they keep same-origin (a form
+    POST under no-referrer would send ``Origin: null`` and fail the CSRF check)."""
+    response["Referrer-Policy"] = referrer
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -48,22 +50,22 @@ def _limited(request: HttpRequest) -> bool:
 def survey_start(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: check the token, keep it in the session, and leave this address at once."""
     if _limited(request):
-        return _private(render(request, "voc/public_sorry.html", {"busy": True}, status=429))
+        return _private(render(request, "voc/public_sorry.html", {"busy": True}, status=429), "no-referrer")
     tenant = _tenant(token)
     if tenant is None:
-        return _sorry(request)
+        return _private(render(request, "voc/public_sorry.html", {}), "no-referrer")
     with tenant_context(tenant):
         try:
             invitation = services.invitation_for(token)
         except services.TokenInvalid:
-            return _sorry(request)
+            return _private(render(request, "voc/public_sorry.html", {"brand": None}), "no-referrer")
         if invitation.opened_at is None:
             Invitation.objects.filter(pk=invitation.pk).update(
                 opened_at=timezone.now(),
                 status=Invitation.Status.OPENED if invitation.status == Invitation.Status.SENT else invitation.status,
             )
     request.session[SESSION_KEY] = token
-    return _private(redirect("survey_form"))
+    return _private(redirect("survey_form"), referrer="no-referrer")  # this address holds the token
 
 
 @require_http_methods(["GET", "POST"])

@@ -25,6 +25,7 @@ def test_answer_once_through_the_public_page(tenant_a, account_a, caplog):
     assert start["Referrer-Policy"] == "no-referrer"
     page = browser.get(reverse("survey_form"))
     assert page.status_code == 200 and b"Dear Erin" in page.content and token.encode() not in page.content
+    assert page["Referrer-Policy"] == "same-origin"  # no token here; no-referrer would break the form's CSRF check
     with tenant_a.ctx():
         assert Invitation.objects.get(pk=invitation.pk).status == "opened"
         nps = str(Question.objects.get(version=invitation.campaign.version, kind="nps").pk)
