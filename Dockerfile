@@ -12,4 +12,4 @@ RUN pip install --no-cache-dir pip==26.3 \
  && mkdir -p /app/var/media && chown -R sam:sam /app/var
 USER sam
 EXPOSE 8000
-CMD ["gunicorn", "sam.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "sam.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

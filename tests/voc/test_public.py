@@ -71,3 +71,19 @@ def test_the_token_endpoint_is_rate_limited(settings):
     codes = [browser.get(reverse("survey_start", args=["1.guessguessguessguessguessguessguess"])).status_code
              for _ in range(5)]  # fmt: skip
     assert codes[:3] == [200, 200, 200] and codes[-1] == 429
+
+
+def test_log_lines_never_show_a_survey_token():
+    import logging as std_logging
+
+    from sam.logfilters import RedactSurveyTokens, redact
+
+    assert redact('"GET /s/12.AbCdEf_123-xyz/ HTTP/1.1" 302') == '"GET /s/[token]/ HTTP/1.1" 302'
+    assert redact("POST /s/unsubscribe/") == "POST /s/unsubscribe/"
+    record = std_logging.LogRecord("django.server", std_logging.INFO, __file__, 1, '"%s" %s',
+                                   ("GET /s/7.secretsecretsecret/ HTTP/1.1", 302), None)  # fmt: skip
+    RedactSurveyTokens().filter(record)
+    assert "secret" not in record.getMessage() and "/s/[token]/" in record.getMessage()
+    from django.conf import settings
+
+    assert "redact_tokens" in settings.LOGGING["handlers"]["console"]["filters"]
