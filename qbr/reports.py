@@ -19,7 +19,7 @@ PACK, MINUTES = "qbr_pack", "qbr_minutes"
 
 def _base(qbr: Qbr) -> dict[str, Any]:
     qbr = Qbr.objects.select_related("account", "account__owner").get(pk=qbr.pk)
-    local = timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone)) if qbr.scheduled_at else None
+    local = timezone.localtime(qbr.scheduled_at, services.zone_of(qbr.timezone)) if qbr.scheduled_at else None
     return {
         "qbr": qbr,
         "account": qbr.account,
@@ -28,15 +28,6 @@ def _base(qbr: Qbr) -> dict[str, Any]:
         "people": list(Participant.objects.filter(qbr=qbr).select_related("contact", "user")),
         "register": list(services.open_register(qbr)),
     }
-
-
-def _zone(name: str) -> Any:
-    import zoneinfo
-
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -166,7 +157,7 @@ def invitation_send(*, qbr: Qbr) -> bool:
     if not to:
         raise ValidationError("Invite people first: nobody has an email address yet.")
     calendar = ics(qbr)
-    local = timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone))
+    local = timezone.localtime(qbr.scheduled_at, services.zone_of(qbr.timezone))
     import hashlib
 
     services._editable(qbr)

@@ -40,17 +40,9 @@ class CadencePeriod:
 
 def period_of(day: date, months: int) -> CadencePeriod:
     """The period of an ``months``-long cadence that contains ``day`` (calendar aligned)."""
-    index = (day.month - 1) // months
-    start = date(day.year, index * months + 1, 1)
-    following = index * months + months + 1
-    end = date(day.year + (following > 12), (following - 1) % 12 + 1, 1) - timedelta(days=1)
-    label = {
-        1: f"{day.year}-{start.month:02d}",
-        3: f"{day.year}-Q{index + 1}",
-        6: f"{day.year}-H{index + 1}",
-        12: f"{day.year}",
-    }.get(months, f"{day.year}-P{index + 1}")
-    return CadencePeriod(label, start, end)
+    from sam.periods import calendar_period
+
+    return CadencePeriod(*calendar_period(day, months))
 
 
 def target_date(qbr: Qbr) -> date:
@@ -259,7 +251,7 @@ def _editable(qbr: Qbr) -> None:
         raise ValidationError(f"This QBR is {qbr.get_status_display().lower()}: it cannot change any more.")
 
 
-def _zone_of(name: str) -> Any:
+def zone_of(name: str) -> Any:
     import zoneinfo
 
     try:
@@ -271,7 +263,7 @@ def _zone_of(name: str) -> Any:
 def date_warnings(qbr: Qbr, when: Any) -> list[str]:
     """What deserves a second look about a date: outside the QBR's period, or in the past."""
     warnings = []
-    day = timezone.localtime(when, _zone_of(qbr.timezone)).date()
+    day = timezone.localtime(when, zone_of(qbr.timezone)).date()
     if not qbr.period_start <= day <= qbr.period_end:
         warnings.append(f"{day:%d %b %Y} is outside the QBR's period ({qbr.period_label}).")
     if when < timezone.now():

@@ -122,7 +122,7 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         "owners": member_choices(),
         "date_warnings": warnings,
         "posted": request.POST if warnings else None,
-        "local": timezone.localtime(qbr.scheduled_at, _zone(qbr.timezone)) if qbr.scheduled_at else None,
+        "local": timezone.localtime(qbr.scheduled_at, services.zone_of(qbr.timezone)) if qbr.scheduled_at else None,
         "today": timezone.localdate(),
         "documents": _documents(qbr),
         "snapshot": qbr.scorecard_snapshot,
@@ -131,15 +131,6 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         "active_nav": "qbrs",
     }
     return render(request, "qbr/detail.html", context, status=400 if failed else 200)
-
-
-def _zone(name: str) -> Any:
-    import zoneinfo
-
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def _item(qbr: Qbr, raw: str) -> AgendaItem:

@@ -158,5 +158,12 @@ def explain_change(
     )
 
 
+def band(score: float | None) -> str | None:
+    """The band of a score out of 100: green from 75, amber from 50, red below (None without a score)."""
+    if score is None:
+        return None
+    return "green" if score >= 75 else "amber" if score >= 50 else "red"
+
+
 def as_decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 1)))

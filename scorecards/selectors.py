@@ -151,9 +151,7 @@ def _round(value: float | None) -> float | None:
 
 
 def band(score: float | None) -> str:
-    if score is None:
-        return "nodata"
-    return "green" if score >= 75 else "amber" if score >= 50 else "red"
+    return scoring.band(score) or "nodata"
 
 
 def heatmap_columns(sort: str) -> list[dict[str, str]]:

@@ -95,14 +95,9 @@ def quarter_of(day: date) -> tuple[str, date, date]:
 
 def period_bounds(day: date, length: str) -> tuple[str, date, date]:
     """Label, first and last day of the month, quarter or half-year containing ``day``."""
-    months = {"month": 1, "quarter": 3, "half": 6}[length]
-    index = (day.month - 1) // months
-    start = date(day.year, index * months + 1, 1)
-    next_month = index * months + months + 1
-    end = date(day.year + (next_month > 12), (next_month - 1) % 12 + 1, 1) - timedelta(days=1)
-    label = {"month": f"{day.year}-{day.month:02d}", "quarter": f"{day.year}-Q{index + 1}",
-             "half": f"{day.year}-H{index + 1}"}[length]  # fmt: skip
-    return label, start, end
+    from sam.periods import calendar_period
+
+    return calendar_period(day, {"month": 1, "quarter": 3, "half": 6}[length])
 
 
 def period_length() -> str:
@@ -421,12 +416,6 @@ def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
 BANDS = ("red", "amber", "green")
 
 
-def _band(score: float | None) -> str | None:
-    if score is None:
-        return None
-    return "green" if score >= 75 else "amber" if score >= 50 else "red"
-
-
 def scorecard_alerts(scorecard: Scorecard) -> list[str]:
     """Health entering red, or an area dropping two bands since the previous period: one action and one email
     to the account owner per alert, however often this runs (dedupe keys)."""
@@ -447,14 +436,14 @@ def scorecard_alerts(scorecard: Scorecard) -> list[str]:
     alerts: list[tuple[str, str]] = []
     now_health = float(scorecard.health) if scorecard.health is not None else None
     before_health = float(previous.health) if previous and previous.health is not None else None
-    if _band(now_health) == "red" and _band(before_health) != "red":
+    if scoring.band(now_health) == "red" and scoring.band(before_health) != "red":
         alerts.append((f"health-red:{scorecard.pk}", f"Health of {account.name} is red ({now_health:g}/100)"))
     if previous is not None:
         for area, score in (scorecard.area_scores or {}).items():
             old = (previous.area_scores or {}).get(area)
             if old is None or score is None:
                 continue
-            if BANDS.index(_band(old) or "red") - BANDS.index(_band(score) or "red") >= 2:
+            if BANDS.index(scoring.band(old) or "red") - BANDS.index(scoring.band(score) or "red") >= 2:
                 label = dict(Area.choices).get(area, area)
                 alerts.append((f"area-drop:{scorecard.pk}:{area}", f"{label} at {account.name} fell from green to red"))
     raised = []

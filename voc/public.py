@@ -33,8 +33,8 @@ def _private(response: HttpResponse, referrer: str = "same-origin") -> HttpRespo
     return response
 
 
-def _sorry(request: HttpRequest, tenant: Tenant | None = None) -> HttpResponse:
-    return _private(render(request, "voc/public_sorry.html", {"brand": tenant}))
+def _sorry(request: HttpRequest, tenant: Tenant | None = None, *, referrer: str = "same-origin") -> HttpResponse:
+    return _private(render(request, "voc/public_sorry.html", {"brand": tenant}), referrer)
 
 
 def _tenant(token: str) -> Tenant | None:
@@ -53,12 +53,12 @@ def survey_start(request: HttpRequest, token: str) -> HttpResponse:
         return _private(render(request, "voc/public_sorry.html", {"busy": True}, status=429), "no-referrer")
     tenant = _tenant(token)
     if tenant is None:
-        return _private(render(request, "voc/public_sorry.html", {}), "no-referrer")
+        return _sorry(request, referrer="no-referrer")
     with tenant_context(tenant):
         try:
             invitation = services.invitation_for(token)
         except services.TokenInvalid:
-            return _private(render(request, "voc/public_sorry.html", {"brand": None}), "no-referrer")
+            return _sorry(request, referrer="no-referrer")
         if invitation.opened_at is None:
             Invitation.objects.filter(pk=invitation.pk).update(
                 opened_at=timezone.now(),
