@@ -61,6 +61,7 @@ from accounts.models import (
     TeamRole,
     Tier,
 )
+from accounts.tabs import extra_tab, extra_tabs
 from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
@@ -208,19 +209,27 @@ def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     tab = request.GET.get("tab", "overview")
-    if tab not in dict(TABS):
+    if tab not in dict(_tabs()):
         tab = "overview"
     context = _detail_context(request, account, tab)
     if request.htmx and not request.htmx.boosted:
-        return render(request, f"accounts/account_detail.html#tab_{tab}", context)
+        return render(request, _tab_partial(tab), context)
     return render(request, "accounts/account_detail.html", context)
+
+
+def _tabs() -> list[tuple[str, str]]:
+    return TABS + [(t.key, t.label) for t in extra_tabs()]
+
+
+def _tab_partial(tab: str) -> str:
+    return f"accounts/account_detail.html#tab_{'extra' if extra_tab(tab) else tab}"
 
 
 def _detail_context(request: HttpRequest, account: Account, tab: str) -> dict[str, Any]:
     context: dict[str, Any] = {
         "account": account,
         "tab": tab,
-        "tabs": TABS,
+        "tabs": _tabs(),
         "active_nav": "accounts",
         "can_edit": can(request, "account.edit", account),
         "can_work": can(request, "account.edit_team_work", account),
@@ -228,7 +237,11 @@ def _detail_context(request: HttpRequest, account: Account, tab: str) -> dict[st
         "today": timezone.localdate(),
         "facts": account_facts(account, request.tenant.slug),
     }
-    context.update(TAB_CONTEXT[tab](request, account))
+    extra = extra_tab(tab)
+    if extra is not None:
+        context.update(extra.context(request, account), extra_template=extra.template)
+    else:
+        context.update(TAB_CONTEXT[tab](request, account))
     return context
 
 
@@ -331,7 +344,7 @@ def _tab_with_form(request: HttpRequest, account: Account, tab: str, form_name: 
     """Re-show a tab with the form that failed, its errors next to the fields."""
     context = _detail_context(request, account, tab)
     context[form_name] = form
-    template = f"accounts/account_detail.html#tab_{tab}" if request.htmx else "accounts/account_detail.html"
+    template = _tab_partial(tab) if request.htmx else "accounts/account_detail.html"
     # 422 lets htmx swap the tab in with the errors (see htmx-config in base.html).
     return render(request, template, context, status=422 if request.htmx else 400)
 
@@ -345,7 +358,7 @@ def _done(request: HttpRequest, account: Account, tab: str, message: str) -> Htt
 
 def account_detail_tab(request: HttpRequest, account: Account, tab: str) -> HttpResponse:
     context = _detail_context(request, account, tab)
-    return render(request, f"accounts/account_detail.html#tab_{tab}", context)
+    return render(request, _tab_partial(tab), context)
 
 
 # --- overview: strategic selection --------------------------------------------------------

@@ -11,11 +11,19 @@ outcome in that same transaction. Delivery is at least once: a worker
 killed after the relay accepted a message but before its transaction
 committed sends it again on redelivery. The Message-ID is derived from the
 row, so receivers can drop such a duplicate.
+
+Hooks, by idempotency-key prefix (``register_hook``): ``expand`` fills in at
+send time what must not rest in the outbox (a survey link: only its hash is
+stored); ``bounced`` hears of the relay refusing the recipient for good
+(a 5xx), and such a message is not retried.
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +45,42 @@ BACKOFF_CAP = 6 * 60 * 60
 # up only after this long (its task was lost).
 FLUSH_GRACE = timedelta(minutes=2)
 Status = EmailMessageBase.Status
+
+
+class Withdrawn(Exception):
+    """Raised by an ``expand`` hook: this message must not go out any more (e.g. its survey link was revoked)."""
+
+
+@dataclass(frozen=True)
+class Hook:
+    expand: Callable[[Any, str, str], tuple[str, str]] | None = None
+    bounced: Callable[[Any, str], None] | None = None
+
+
+_HOOKS: dict[str, Hook] = {}
+
+
+def register_hook(
+    prefix: str,
+    *,
+    expand: Callable[[Any, str, str], tuple[str, str]] | None = None,
+    bounced: Callable[[Any, str], None] | None = None,
+) -> None:
+    """Hooks for the tenant emails whose idempotency key starts with ``prefix``."""
+    _HOOKS[prefix] = Hook(expand, bounced)
+
+
+def _hook(email: EmailMessageBase) -> Hook | None:
+    if getattr(email, "tenant_id", None) is None:
+        return None
+    return next((hook for prefix, hook in _HOOKS.items() if email.idempotency_key.startswith(prefix)), None)
+
+
+def _refused_for_good(exc: Exception) -> bool:
+    """The relay refused every recipient with a permanent (5xx) code: retrying cannot help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        return all(int(code) >= 500 for code, _ in exc.recipients.values())
+    return False
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -97,15 +141,19 @@ def platform_email_enqueue(*, key: str, to: list[str], subject: str, text: str, 
 
 def _message(email: EmailMessageBase) -> EmailMultiAlternatives:
     scope = getattr(email, "tenant_id", None) or "platform"
+    text, html = email.body_text, email.body_html
+    hook = _hook(email)
+    if hook is not None and hook.expand is not None:
+        text, html = hook.expand(email, text, html)
     message = EmailMultiAlternatives(
         subject=email.subject,
-        body=email.body_text,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=email.to,
         headers={"Message-ID": f"<{scope}.{email.pk}@sam.outbox>", "X-SAM-Key": email.idempotency_key},
     )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     for attachment in getattr(email, "attachments", None) or []:
         _attach(message, attachment)
     return message
@@ -146,9 +194,19 @@ def email_send(*, email_id: int, platform: bool = False) -> tuple[str, int]:
         email.attempts += 1
         try:
             _message(email).send(fail_silently=False)
+        except Withdrawn as exc:
+            email.status, email.last_error = Status.FAILED, f"Withdrawn: {exc}"[:2000]
+            email.save(update_fields=["attempts", "last_error", "status"])
+            return email.status, email.attempts
         except Exception as exc:  # the relay is outside: every failure is worth a retry
             email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            hook = _hook(email)
+            if _refused_for_good(exc):
+                email.status = Status.FAILED
+                log.warning("email %s refused for good by the relay", email.pk)
+                if hook is not None and hook.bounced is not None:
+                    hook.bounced(email, email.last_error)
+            elif email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 email.status = Status.FAILED
                 log.error("email %s failed for good after %s attempts", email.pk, email.attempts)
             else:

@@ -54,6 +54,9 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     # reports
     "report.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
     "report.request": {A: ANY, E: ANY, M: ANY, T: ANY},
+    # voice of the customer: results, and running survey campaigns
+    "survey.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
+    "survey.run": {A: ANY, M: ANY},
     # executive views
     "dashboard.portfolio": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
 }

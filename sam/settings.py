@@ -149,6 +149,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "scorecards.alerts": {"task": "scorecards.tasks.alerts_sweep_all", "schedule": timedelta(minutes=30)},
     "qbr.schedule": {"task": "qbr.tasks.schedule_all", "schedule": timedelta(minutes=60)},
     "qbr.reminders": {"task": "qbr.tasks.reminders_all", "schedule": timedelta(minutes=15)},
+    "voc.campaigns": {"task": "voc.tasks.campaigns_tick", "schedule": timedelta(minutes=1)},
     "accounts.recurring_issues": {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),
@@ -296,6 +297,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MemberRoleEnum": "sam.roles.Role",
         "TeamRoleEnum": "accounts.models.TeamRole",
+        "BuyerRoleEnum": "accounts.models.BuyerRole",
     },
 }
 

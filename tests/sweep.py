@@ -72,6 +72,7 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "template_id": sc.ScorecardTemplate,
     "qbr_id": qb.Qbr,
     "period_id": sc.Period,
+    "campaign_id": vc.Campaign,
 }
 
 # Kwargs that are not object ids, with the value to use.
@@ -248,6 +249,7 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     vc.SurveyVersion: lambda: _survey_version(),
     vc.Question: lambda: vc.Question.objects.get_or_create(version=_survey_version(), text=MARKER, kind="text")[0],
     vc.Campaign: lambda: _campaign(),
+    vc.VocSettings: lambda: vc.VocSettings.objects.get_or_create()[0],
     vc.Invitation: lambda: _invitation(),
     vc.Response: lambda: vc.Response.objects.get_or_create(invitation=_invitation(), defaults={"comment": MARKER})[0],
     sc.Scorecard: _scorecard,

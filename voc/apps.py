@@ -8,12 +8,40 @@ class VocConfig(AppConfig):
     def ready(self) -> None:
         from sam.navigation import register
 
-        register("surveys", "Surveys", None, order=50, icon="message-circle")
+        register("surveys", "Surveys", "voc_campaigns", order=50, icon="message-circle")
+        from accounts.sources import register_source
+        from accounts.tabs import register_tab
+        from sam.demo import register_seeder
+        from sam.facts import register_account_fact
+        from scorecards.sources import register as register_metric_source
+        from voc import api, campaigns, results
+        from voc.demo import seed_surveys
+        from voc.views import account_tab_context
+
+        campaigns.register()
+        register_source("survey", _campaign_link)
+        register_tab("voc", "Voice of the customer", account_tab_context, "voc/_account_tab.html")
+        register_account_fact(results.account_fact)
+        register_metric_source("voc_nps", "Net Promoter Score (surveys)", results.nps_source)
+        register_metric_source("voc_satisfaction", "Satisfaction 1-5 (surveys)", results.satisfaction_source)
+        register_metric_source("voc_response_rate", "Survey response rate (%)", results.response_rate_source)
+        register_seeder(seed_surveys)
+        from sam.api.registry import register as register_api
+
+        for prefix, viewset, basename in api.ROUTES:
+            register_api(prefix, viewset, basename=basename)
         from django.db.models.signals import post_save
 
         from sam.models import Tenant
 
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="voc-tenant-defaults")
+
+
+def _campaign_link(item: object, slug: str) -> str | None:
+    from django.urls import reverse
+
+    source = str(getattr(item, "source_id", ""))
+    return reverse("voc_campaign", args=[slug, int(source)]) if source.isdigit() else None
 
 
 def _tenant_defaults(sender: type, instance: object, created: bool, **kwargs: object) -> None:

@@ -3,11 +3,44 @@ responses."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from sam.tenancy.models import TenantOwned
+
+
+class VocSettings(TenantOwned):
+    """The tenant's survey program: anonymity, and where the loyalty axes count as high."""
+
+    anonymous = models.BooleanField(
+        default=False, help_text="Hide contacts' names in results and show an account's results only from K answers."
+    )
+    anonymity_threshold = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(50)],
+        help_text="K: the fewest answers an account needs before its results are shown.",
+    )
+    attitude_cutoff = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        default=Decimal("4.0"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Satisfaction (1-5) at or above this is high.",
+    )
+    intent_cutoff = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        default=Decimal("4.0"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Intent to continue (1-5) at or above this is high.",
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="vocsettings_one_per_tenant")]
 
 
 class SurveyTemplate(TenantOwned):
@@ -79,6 +112,9 @@ class Campaign(TenantOwned):
     closes_at = models.DateTimeField(null=True, blank=True)
     reminder_after_days = models.PositiveSmallIntegerField(default=7)
     reminder_max = models.PositiveSmallIntegerField(default=2)
+    audience = models.JSONField(default=dict, blank=True, help_text="The filters the recipients were picked with.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -104,12 +140,17 @@ class Invitation(TenantOwned):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
     contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="invitations")
     token_hash = models.CharField(max_length=64)
+    token_salt = models.CharField(
+        max_length=32, blank=True, help_text="Random; with the server's key it gives the link."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [
@@ -128,6 +169,9 @@ class Response(TenantOwned):
     intent = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     comment = models.TextField(blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
+    follow_up = models.ForeignKey(
+        "accounts.ActionItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "invitation"], name="response_one_per_invitation")]

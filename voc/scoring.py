@@ -41,6 +41,18 @@ class Nps:
     def share(self, part: int) -> float | None:
         return round(part * 100 / self.responses, 1) if self.responses else None
 
+    @property
+    def promoter_share(self) -> float | None:
+        return self.share(self.promoters)
+
+    @property
+    def passive_share(self) -> float | None:
+        return self.share(self.passives)
+
+    @property
+    def detractor_share(self) -> float | None:
+        return self.share(self.detractors)
+
 
 def nps(scores: Iterable[int]) -> Nps:
     counts = {PROMOTER: 0, PASSIVE: 0, DETRACTOR: 0}

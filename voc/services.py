@@ -1,12 +1,16 @@
 """Surveys: the default relationship survey, invitation tokens, and taking a response exactly once.
 
-A token is ``<tenant id>.<secret>``: the secret has 192 random bits, and only the SHA-256 of the whole token
-is stored. The tenant part lets the public page enter the right tenant before looking the invitation up;
-a wrong tenant simply finds nothing. Every failure looks the same to the visitor (``TokenInvalid``).
+A token is ``<tenant id>.<secret>``. The secret is the HMAC-SHA256, under the server's secret key, of the
+tenant and a salt of 128 random bits kept on the invitation: unguessable without the key, and the same for
+the first email and its reminders. Only the SHA-256 of the whole token is stored; the outbox holds a
+placeholder and the link is filled in as the email leaves. The tenant part lets the public page enter the
+right tenant before looking the invitation up; a wrong tenant simply finds nothing. Every failure looks the
+same to the visitor (``TokenInvalid``).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from decimal import Decimal
@@ -15,8 +19,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion
+from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion, VocSettings
+from voc.scoring import DETRACTOR, nps_category
 
 MAX_TEXT = 5000
 
@@ -56,10 +62,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_new(tenant_id: int) -> tuple[str, str]:
-    """A fresh token and its hash (only the hash is kept)."""
-    token = f"{tenant_id}.{secrets.token_urlsafe(24)}"
-    return token, token_hash(token)
+def token_of(tenant_id: int, salt: str) -> str:
+    mac = salted_hmac("sam.voc.invitation", f"{tenant_id}:{salt}", algorithm="sha256").digest()
+    return f"{tenant_id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def token_salt_new(tenant_id: int) -> tuple[str, str]:
+    """A fresh salt (128 random bits) and the hash of the token it gives (only these two are kept)."""
+    salt = secrets.token_hex(16)
+    return salt, token_hash(token_of(tenant_id, salt))
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The invitation's link token, made again from its salt (nothing stores it)."""
+    return token_of(invitation.tenant_id, invitation.token_salt)
 
 
 def tenant_of_token(token: str) -> int | None:
@@ -75,9 +91,7 @@ def invitation_for(token: str, *, lock: bool = False) -> Invitation:
     if lock:
         qs = qs.select_for_update(of=("self",))
     invitation = qs.filter(token_hash=token_hash(token)).first()
-    if invitation is None or invitation.status in (
-        Invitation.Status.COMPLETED, Invitation.Status.REVOKED, Invitation.Status.OPTED_OUT
-    ):  # fmt: skip
+    if invitation is None or invitation.status not in (Invitation.Status.SENT, Invitation.Status.OPENED):
         raise TokenInvalid
     closes = invitation.campaign.closes_at
     if (closes is not None and closes <= timezone.now()) or invitation.campaign.status == Campaign.Status.CLOSED:
@@ -140,7 +154,47 @@ def response_submit(*, token: str, answers: dict[str, Any]) -> Response:
             raise TokenInvalid from exc
         invitation.status, invitation.completed_at = Invitation.Status.COMPLETED, timezone.now()
         invitation.save(update_fields=["status", "completed_at"])
+        if response.nps is not None and nps_category(response.nps) == DETRACTOR:
+            detractor_follow_up(response)
     return response
+
+
+def settings_get() -> VocSettings:
+    return VocSettings.objects.get_or_create()[0]
+
+
+def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
+    """One action item for the account owner with the comment, and one email: the action's dedupe key and the
+    email's idempotency key are the response, so a second run adds nothing."""
+    from datetime import timedelta
+
+    from django.conf import settings as django_settings
+    from django.urls import reverse
+
+    from accounts.models import ActionItem
+    from accounts.services import action_item_add
+    from sam.outbox import email_enqueue
+    from sam.tenancy.context import current_tenant
+
+    invitation = response.invitation
+    account, campaign = invitation.contact.account, invitation.campaign
+    who = "A contact" if settings_get().anonymous else invitation.contact.name
+    title = f"Follow up a detractor: {who} at {account.name} scored {response.nps}/10"
+    detail = f"Survey: {campaign.name}\n" + (f"Their comment: {response.comment}" if response.comment
+                                               else "No comment was left.")  # fmt: skip
+    item, created = action_item_add(
+        account=account, title=title, owner=account.owner, due=timezone.localdate() + timedelta(days=7),
+        detail=detail, source_kind=ActionItem.Source.SURVEY, source_id=campaign.pk,
+        dedupe_key=f"voc-detractor-{response.pk}",
+    )  # fmt: skip
+    Response.objects.filter(pk=response.pk).update(follow_up=item)
+    if notify and created and account.owner is not None and account.owner.email:
+        tenant = current_tenant()
+        link = django_settings.SITE_URL + reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=actions"
+        email_enqueue(
+            key=f"voc-detractor-{response.pk}", to=[account.owner.email], subject=f"{title} [{tenant.name}]",
+            text=f"{title}.\n\n{detail}\n\nThe follow-up is on the account's actions, due in a week:\n{link}\n",
+        )  # fmt: skip
 
 
 def _decimal(value: Any) -> Decimal | None:

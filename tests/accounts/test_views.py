@@ -110,7 +110,7 @@ def test_portfolio_query_count_is_constant(tenant_a, client_for, django_assert_m
     assert few.final_queries - few.initial_queries <= 14
 
 
-@pytest.mark.parametrize("tab", ["overview", "team", "contacts", "plan", "actions", "incidents", "contracts"])
+@pytest.mark.parametrize("tab", ["overview", "team", "contacts", "plan", "actions", "incidents", "contracts", "voc"])
 def test_account_tabs_query_count_is_constant(tenant_a, client_for, django_assert_max_num_queries, tab):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -27,6 +27,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "report.view": dict.fromkeys(EVERYONE, "any"),
     "report.request": {A: "any", E: "any", M: "any", T: "any"},
     "dashboard.portfolio": dict.fromkeys(EVERYONE, "any"),
+    "survey.view": dict.fromkeys(EVERYONE, "any"),
+    "survey.run": {A: "any", M: "any"},
 }
 
 

@@ -1,0 +1,32 @@
+"""Tabs other apps add to the account page (no upward imports): key, label, a context function and the
+template of the tab's body. The context function is ``fn(request, account) -> dict`` with a constant number
+of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    context: Callable[[Any, Any], dict[str, Any]]
+    template: str
+
+
+_tabs: dict[str, Tab] = {}
+
+
+def register_tab(key: str, label: str, context: Callable[[Any, Any], dict[str, Any]], template: str) -> None:
+    _tabs[key] = Tab(key, label, context, template)
+
+
+def extra_tabs() -> list[Tab]:
+    return list(_tabs.values())
+
+
+def extra_tab(key: str) -> Tab | None:
+    return _tabs.get(key)

@@ -1,0 +1,181 @@
+"""Survey API: campaigns (create, schedule, close), their invitations' status, and results.
+
+Writes go through the same services as the pages. Links are never returned: only the contact can open one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import ScopedRelatedField, django_errors
+from accounts.models import Account, BuyerRole, Tier
+from scorecards.api import ReadOnlyTenantViewSet
+from voc import campaigns, results
+from voc.models import Campaign, Invitation, SurveyTemplate
+
+
+class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+    template = serializers.CharField(source="version.template.name", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "template", "version", "status", "send_at", "closes_at", "sent_at", "closed_at",
+                  "reminder_after_days", "reminder_max", "audience", "progress", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_progress(self, campaign: Campaign) -> dict[str, Any]:
+        counts = self.context.get("counts", {}).get(campaign.pk)
+        if counts is None:
+            counts = results.campaign_counts([campaign]).get(campaign.pk, {})
+        data = results.progress(counts)
+        return {"invited": data["total"], "answered": data["answered"], "response_rate": data["rate"],
+                "by_status": {value: n for value, _, n in data["by_status"]}}  # fmt: skip
+
+
+class CampaignCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    template = ScopedRelatedField(SurveyTemplate, required=False, help_text="Default: the default survey.")
+    tiers = serializers.ListField(child=ScopedRelatedField(Tier), required=False, max_length=100)
+    buyer_roles = serializers.ListField(child=serializers.ChoiceField(choices=BuyerRole.choices), required=False,
+                                        max_length=20)  # fmt: skip
+    accounts = serializers.ListField(child=ScopedRelatedField(Account), required=False, max_length=1000)
+    send_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    reminder_after_days = serializers.IntegerField(min_value=1, max_value=60, default=7)
+    reminder_max = serializers.IntegerField(min_value=0, max_value=5, default=2)
+    schedule = serializers.BooleanField(default=False, help_text="Schedule at once (otherwise a draft).")
+
+
+class InvitationSerializer(serializers.ModelSerializer[Invitation]):
+    account = serializers.IntegerField(source="contact.account_id", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "campaign", "contact", "account", "status", "sent_at", "opened_at", "completed_at",
+                  "reminders_sent", "bounced_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+def _rollup(rollup: results.Rollup, segment: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"invited": rollup.invited, "answered": rollup.answered,
+                            "response_rate": rollup.response_rate, "hidden": rollup.hidden}  # fmt: skip
+    if not rollup.hidden:
+        nps = rollup.nps
+        body.update(nps=nps.score, promoters=nps.promoter_share, passives=nps.passive_share,
+                    detractors=nps.detractor_share, satisfaction=rollup.satisfaction, segment=segment)  # fmt: skip
+    return body
+
+
+class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
+    """Survey campaigns. POST makes a draft with one invitation per recipient (contacts without email and
+    opted-out contacts are left out and listed); ``schedule: true`` schedules it at once."""
+
+    serializer_class = CampaignSerializer
+    queryset = Campaign.unscoped.none()
+    select = ("version__template",)
+    filters = {"status": ("status", "choice")}
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        reads = dict.fromkeys(("list", "retrieve", "invitations", "results"), "survey.view")
+        return {**reads, **dict.fromkeys(("create", "schedule", "close"), "survey.run")}
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if self.action == "list":
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+            context["counts"] = results.campaign_counts(list(page))
+        return context
+
+    def _run(self, fn: Any) -> Any:
+        from django.core.exceptions import ValidationError
+
+        try:
+            return fn()
+        except ValidationError as exc:
+            raise django_errors(exc) from exc
+
+    @extend_schema(request=CampaignCreateSerializer, responses={201: CampaignSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data_in = CampaignCreateSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        template = data.get("template") or SurveyTemplate.objects.filter(is_default=True).first()
+        if template is None:
+            raise exceptions.ValidationError({"template": ["Choose a survey."]})
+        audience = campaigns.Audience(
+            tiers=sorted({t.pk for t in data.get("tiers", [])}), buyer_roles=sorted(set(data.get("buyer_roles", []))),
+            accounts=sorted({a.pk for a in data.get("accounts", []) if a.deleted_at is None}),
+        )  # fmt: skip
+
+        def make() -> Campaign:
+            from django.db import transaction
+
+            from voc.views import _remember_skipped
+
+            with transaction.atomic():
+                campaign, preview = campaigns.campaign_create(
+                    name=data["name"], template=template, audience=audience, send_at=data["send_at"],
+                    closes_at=data["closes_at"], reminder_after_days=data["reminder_after_days"],
+                    reminder_max=data["reminder_max"], acting_user=request.user,
+                )  # fmt: skip
+                _remember_skipped(campaign, preview)
+                if data["schedule"]:
+                    campaigns.campaign_schedule(campaign=campaign, acting_user=request.user)
+            return campaign
+
+        campaign = self._run(make)
+        body = CampaignSerializer(Campaign.objects.select_related("version__template").get(pk=campaign.pk)).data
+        return Response(body, status=201)
+
+    @extend_schema(request=None, responses=InvitationSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def invitations(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Each invitation's status: queued, sent, opened, completed, bounced, opted out or revoked."""
+        campaign = self.get_object()
+        rows = Invitation.objects.filter(campaign=campaign).select_related("contact").order_by("pk")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(InvitationSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=None)
+    @action(detail=True, methods=["get"])
+    def results(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """NPS, shares of promoters / passives / detractors, response rate and loyalty segment, overall and per
+        account. Under anonymity a group with fewer than K answers says ``hidden: true`` and nothing more."""
+        data = results.campaign_results(self.get_object())
+        return Response({
+            "anonymous": data["config"].anonymous,
+            "overall": _rollup(data["overall"], data["overall_segment"]),
+            "accounts": [{"account": row["account"].pk, **_rollup(row["rollup"], row["segment"])}
+                         for row in data["accounts"]],
+        })  # fmt: skip
+
+    def _change(self, fn: Any) -> Response:
+        campaign = self.get_object()
+        self._run(lambda: fn(campaign=campaign, acting_user=self.request.user))
+        return Response(
+            CampaignSerializer(Campaign.objects.select_related("version__template").get(pk=campaign.pk)).data
+        )
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """A draft with recipients goes out at its send date."""
+        return self._change(campaigns.campaign_schedule)
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Stop taking answers now."""
+        return self._change(campaigns.campaign_close)
+
+
+ROUTES = [("survey-campaigns", CampaignViewSet, "survey-campaign")]

@@ -1,0 +1,286 @@
+"""Survey results: campaign progress, per account and per contact, trends, and what feeds the scorecard.
+
+Everything is derived from the invitations and responses on read, with a fixed number of queries per page.
+Anonymity (a tenant setting): names are hidden, and an account's (or a campaign's) results are shown only
+from K answers; below that the page says how many more are needed, never the numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from voc import scoring
+from voc.models import Campaign, Invitation, Response, VocSettings
+from voc.services import settings_get
+
+ANSWERED = Invitation.Status.COMPLETED
+# Invitations that reached someone: the base of the response rate.
+DELIVERED = (Invitation.Status.SENT, Invitation.Status.OPENED, Invitation.Status.COMPLETED)
+
+
+@dataclass
+class Rollup:
+    """One group of invitations (a campaign, an account in a campaign, an account over time)."""
+
+    invited: int = 0
+    delivered: int = 0
+    answered: int = 0
+    scores: list[int] = field(default_factory=list)
+    pairs: list[tuple[float | None, float | None]] = field(default_factory=list)
+    attitudes: list[float] = field(default_factory=list)
+    hidden: bool = False  # anonymity: fewer than K answers
+    needed: int = 0
+
+    @property
+    def nps(self) -> scoring.Nps:
+        return scoring.nps(self.scores)
+
+    @property
+    def response_rate(self) -> float | None:
+        return round(self.answered * 100 / self.delivered, 1) if self.delivered else None
+
+    @property
+    def satisfaction(self) -> float | None:
+        return round(sum(self.attitudes) / len(self.attitudes), 2) if self.attitudes else None
+
+    def segment(self, config: VocSettings) -> str | None:
+        return scoring.account_segment(self.pairs, attitude_cutoff=float(config.attitude_cutoff),
+                                       intent_cutoff=float(config.intent_cutoff))  # fmt: skip
+
+    def add(self, invitation: Invitation, response: Response | None) -> None:
+        self.invited += 1
+        if invitation.status in DELIVERED:
+            self.delivered += 1
+        if response is not None:
+            self.answered += 1
+            if response.nps is not None:
+                self.scores.append(response.nps)
+            attitude = float(response.attitude) if response.attitude is not None else None
+            intent = float(response.intent) if response.intent is not None else None
+            self.pairs.append((attitude, intent))
+            if attitude is not None:
+                self.attitudes.append(attitude)
+
+    def apply_anonymity(self, config: VocSettings) -> Rollup:
+        if config.anonymous and self.answered < config.anonymity_threshold:
+            self.hidden, self.needed = True, config.anonymity_threshold - self.answered
+        return self
+
+
+def _responses(invitations: list[Invitation]) -> dict[int, Response]:
+    ids = [i.pk for i in invitations if i.status == ANSWERED]
+    return {r.invitation_id: r for r in Response.objects.filter(invitation_id__in=ids)} if ids else {}
+
+
+def segment_of(response: Response | None, config: VocSettings) -> str | None:
+    if response is None or response.attitude is None or response.intent is None:
+        return None
+    return scoring.segment(
+        float(response.attitude), float(response.intent),
+        attitude_cutoff=float(config.attitude_cutoff), intent_cutoff=float(config.intent_cutoff),
+    )  # fmt: skip
+
+
+# --- a campaign ---------------------------------------------------------------------------------------
+
+
+def campaign_counts(campaigns: list[Campaign]) -> dict[int, dict[str, int]]:
+    """Invitations per status of each campaign, in one query."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (Invitation.objects.filter(campaign__in=campaigns).values("campaign_id", "status")
+            .annotate(n=Count("pk")).order_by())  # fmt: skip
+    for row in rows:
+        counts[row["campaign_id"]][row["status"]] = row["n"]
+    return counts
+
+
+def progress(counts: dict[str, int]) -> dict[str, Any]:
+    total = sum(counts.values())
+    delivered = sum(counts.get(s, 0) for s in DELIVERED)
+    answered = counts.get(ANSWERED, 0)
+    return {
+        "total": total,
+        "by_status": [(value, label, counts.get(value, 0)) for value, label in Invitation.Status.choices],
+        "answered": answered,
+        "delivered": delivered,
+        "rate": round(answered * 100 / delivered, 1) if delivered else None,
+        "percent": round(answered * 100 / total) if total else 0,
+    }
+
+
+def campaign_results(campaign: Campaign) -> dict[str, Any]:
+    """A campaign's progress, its overall results and one row per account (three queries)."""
+    config = settings_get()
+    invitations = list(campaign.invitations.select_related("contact", "contact__account").order_by(
+        "contact__account__name", "contact__name"))  # fmt: skip
+    responses = _responses(invitations)
+    overall = Rollup()
+    accounts: dict[int, dict[str, Any]] = {}
+    for invitation in invitations:
+        response = responses.get(invitation.pk)
+        overall.add(invitation, response)
+        account = invitation.contact.account
+        row = accounts.setdefault(account.pk, {"account": account, "rollup": Rollup()})
+        row["rollup"].add(invitation, response)
+    for row in accounts.values():
+        row["rollup"].apply_anonymity(config)
+        row["segment"] = None if row["rollup"].hidden else row["rollup"].segment(config)
+    overall.apply_anonymity(config)
+    counts: dict[str, int] = defaultdict(int)
+    for invitation in invitations:
+        counts[invitation.status] += 1
+    comments = [] if overall.hidden else sorted(
+        ((r, r.invitation) for r in responses.values() if r.comment), key=lambda pair: pair[0].submitted_at,
+        reverse=True)  # fmt: skip
+    return {
+        "config": config,
+        "progress": progress(counts),
+        "overall": overall,
+        "overall_segment": None if overall.hidden else overall.segment(config),
+        "accounts": list(accounts.values()),
+        "invitations": [(i, responses.get(i.pk)) for i in invitations],
+        "comments": comments,
+    }
+
+
+# --- an account ---------------------------------------------------------------------------------------
+
+
+def account_results(account: Any) -> dict[str, Any]:
+    """An account over every campaign that asked it: the trend, the latest results, its contacts and their
+    answers, the comments (three queries)."""
+    config = settings_get()
+    invitations = list(
+        Invitation.objects.filter(contact__account=account).exclude(campaign__status=Campaign.Status.DRAFT)
+        .select_related("campaign", "contact").order_by("campaign__send_at", "campaign_id", "contact__name")
+    )  # fmt: skip
+    responses = _responses(invitations)
+    by_campaign: dict[int, dict[str, Any]] = {}
+    contacts: dict[int, dict[str, Any]] = {}
+    for invitation in invitations:
+        response = responses.get(invitation.pk)
+        row = by_campaign.setdefault(invitation.campaign_id, {"campaign": invitation.campaign, "rollup": Rollup()})
+        row["rollup"].add(invitation, response)
+        person = contacts.setdefault(invitation.contact_id, {"contact": invitation.contact, "history": []})
+        person["history"].append((invitation, response, segment_of(response, config)))
+    trend = list(by_campaign.values())
+    for row in trend:
+        row["rollup"].apply_anonymity(config)
+        row["segment"] = None if row["rollup"].hidden else row["rollup"].segment(config)
+    latest = next((row for row in reversed(trend) if row["rollup"].answered), None)
+    people = []
+    for person in contacts.values():
+        answered = [(i, r, s) for i, r, s in person["history"] if r is not None]
+        person["latest"] = answered[-1] if answered else None
+        people.append(person)
+    comments = [] if config.anonymous and (latest is None or latest["rollup"].hidden) else sorted(
+        ((r, i) for i, r in ((i, responses.get(i.pk)) for i in invitations) if r is not None and r.comment),
+        key=lambda pair: pair[0].submitted_at, reverse=True)  # fmt: skip
+    return {"config": config, "trend": trend, "latest": latest, "contacts": people, "comments": comments}
+
+
+def account_trend_chart(trend: list[dict[str, Any]]) -> Any:
+    """NPS over the campaigns that asked the account (the shared SVG chart helper)."""
+    from sam.charts import line_chart
+
+    points = [(_label(row["campaign"]), None if row["rollup"].hidden else row["rollup"].nps.score)
+              for row in trend]  # fmt: skip
+    if not any(value is not None for _, value in points):
+        return ""
+    return line_chart("NPS by campaign", points, top=100, bottom=-100, reference=("0", 0))
+
+
+def _label(campaign: Campaign) -> str:
+    when = campaign.sent_at or campaign.send_at
+    return when.strftime("%b %Y") if when else campaign.name[:12]
+
+
+def contact_history(contact: Any) -> dict[str, Any]:
+    config = settings_get()
+    invitations = list(Invitation.objects.filter(contact=contact).select_related("campaign")
+                       .order_by("-campaign__send_at", "-pk"))  # fmt: skip
+    responses = _responses(invitations)
+    history = [(i, responses.get(i.pk), segment_of(responses.get(i.pk), config)) for i in invitations]
+    return {"config": config, "history": history}
+
+
+# --- feeds the scorecard and the account page ------------------------------------------------------------------
+
+
+def _period_rollup(account: Any, period: Any) -> Rollup:
+    """The account's invitations of the campaigns sent within the period."""
+    start = timezone.make_aware(datetime.combine(period.start, time.min))
+    end = timezone.make_aware(datetime.combine(period.end, time.max))
+    invitations = list(Invitation.objects.filter(contact__account=account, campaign__sent_at__range=(start, end)))
+    responses = _responses(invitations)
+    rollup = Rollup()
+    for invitation in invitations:
+        rollup.add(invitation, responses.get(invitation.pk))
+    return rollup.apply_anonymity(settings_get())
+
+
+def nps_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    rollup = _period_rollup(account, period)
+    if rollup.hidden:
+        return None, f"fewer than {rollup.answered + rollup.needed} survey answers (anonymity)"
+    score = rollup.nps.score
+    if score is None:
+        return None, "no survey answer in the period"
+    return Decimal(str(score)), f"NPS of {len(rollup.scores)} survey answers"
+
+
+def satisfaction_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    rollup = _period_rollup(account, period)
+    if rollup.hidden or rollup.satisfaction is None:
+        return None, "no satisfaction answer in the period" if not rollup.hidden else "too few answers (anonymity)"
+    return Decimal(str(rollup.satisfaction)), f"mean satisfaction (1-5) of {len(rollup.attitudes)} answers"
+
+
+def response_rate_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    rollup = _period_rollup(account, period)
+    if rollup.response_rate is None:
+        return None, "no survey sent in the period"
+    return Decimal(str(rollup.response_rate)), f"{rollup.answered} of {rollup.delivered} invitations answered"
+
+
+def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
+    """For the account page: the latest NPS and loyalty segment."""
+    from django.urls import reverse
+
+    config = settings_get()
+    last = (Invitation.objects.filter(contact__account=account, status=ANSWERED)
+            .order_by("-campaign__sent_at").values_list("campaign_id", flat=True).first())  # fmt: skip
+    if last is None:
+        return None
+    invitations = list(Invitation.objects.filter(contact__account=account, campaign_id=last))
+    responses = _responses(invitations)
+    rollup = Rollup()
+    for invitation in invitations:
+        rollup.add(invitation, responses.get(invitation.pk))
+    rollup.apply_anonymity(config)
+    url = reverse("account_detail", args=[slug, account.pk]) + "?tab=voc"
+    if rollup.hidden:
+        return {"label": "NPS", "value": "hidden (too few answers)", "url": url, "tone": ""}
+    score = rollup.nps.score
+    segment = rollup.segment(config)
+    value = f"{score:+.0f}" if score is not None else "n/a"
+    if segment:
+        value += f" · {scoring.SEGMENT_LABELS[segment].lower()}"
+    return {"label": "NPS", "value": value, "url": url,
+            "tone": "danger" if (score is not None and score < 0) or segment == scoring.HIGH_RISK else ""}  # fmt: skip
+
+
+def portfolio_nps(since: date) -> scoring.Nps:
+    scores = Response.objects.filter(submitted_at__date__gte=since, nps__isnull=False).values_list("nps", flat=True)
+    return scoring.nps(scores)
+
+
+def open_campaigns() -> int:
+    return Campaign.objects.filter(Q(status=Campaign.Status.SCHEDULED) | Q(status=Campaign.Status.SENDING)).count()
