@@ -81,6 +81,8 @@ IN_PROCESS: list[tuple[str, Callable[[], None], str | None]] = []
 # In-process goals: name -> the most the scenario may cost as a multiple of its baseline's p50.
 GOAL_RATIO: dict[str, float] = {"Operations Review, 10 pages: data + template + render": 1.5}
 CLEANUP: list[Callable[[], None]] = []
+# HTTP runs that are not plain GETs (e.g. form POSTs): called while the server is up, each returns its results.
+HTTP_CUSTOM: list[Callable[[], list[Result]]] = []
 # HTTP goals: name -> (baseline name, the least throughput the scenario must keep as a fraction of the baseline's).
 GOAL_THROUGHPUT: dict[str, tuple[str, float]] = {}
 
@@ -274,6 +276,8 @@ def main() -> None:
     try:
         cookie = login()
         results = [run_http(s, cookie) for s in SCENARIOS]
+        for custom in HTTP_CUSTOM:
+            results += custom()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

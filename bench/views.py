@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework import serializers
@@ -48,3 +49,20 @@ class Drf50(APIView):
 
     def get(self, request: Request) -> Response:
         return Response({"count": 50, "results": RowSerializer(ROWS_100[:50], many=True).data})
+
+
+class BareAnswerForm(forms.Form):
+    """The same four answers as the default survey, validated by a plain Django form."""
+
+    nps = forms.IntegerField(min_value=0, max_value=10)
+    satisfaction = forms.IntegerField(min_value=1, max_value=5)
+    intent = forms.IntegerField(min_value=1, max_value=5)
+    comment = forms.CharField(max_length=5000, required=False)
+
+
+def bare_form(request: HttpRequest) -> HttpResponse:
+    """The baseline of survey answers: a CSRF-checked form POST, validated, answered with a small page."""
+    form = BareAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return render(request, "bench/thanks.html", {"data": form.cleaned_data})
+    return render(request, "bench/form.html", {"form": form}, status=400 if form.errors else 200)

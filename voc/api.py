@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -108,9 +108,9 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         data_in = CampaignCreateSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        template = data.get("template") or SurveyTemplate.objects.filter(is_default=True).first()
-        if template is None:
-            raise exceptions.ValidationError({"template": ["Choose a survey."]})
+        from voc.services import survey_defaults_ensure
+
+        template = data.get("template") or survey_defaults_ensure()
         audience = campaigns.Audience(
             tiers=sorted({t.pk for t in data.get("tiers", [])}), buyer_roles=sorted(set(data.get("buyer_roles", []))),
             accounts=sorted({a.pk for a in data.get("accounts", []) if a.deleted_at is None}),

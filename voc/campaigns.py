@@ -192,7 +192,7 @@ def campaign_schedule(*, campaign: Campaign, acting_user: User | None) -> Campai
     from voc.tasks import campaigns_tick
 
     if campaign.send_at is not None and campaign.send_at <= timezone.now():  # "now": do not wait for beat
-        transaction.on_commit(lambda: campaigns_tick.delay())
+        campaigns_tick.delay_on_commit()
     return campaign
 
 
@@ -219,9 +219,13 @@ def campaign_delete(*, campaign: Campaign, acting_user: User | None) -> None:
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, acting_user: User | None) -> Invitation:
     """The link stops working at once; an email not yet sent is withdrawn."""
-    if invitation.status == Invitation.Status.COMPLETED:
+    revoked = (
+        Invitation.objects.exclude(status=Invitation.Status.COMPLETED)
+        .filter(pk=invitation.pk)
+        .update(status=Invitation.Status.REVOKED)
+    )
+    if not revoked:
         raise ValidationError("This contact has answered already; the answer is kept.")
-    Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.REVOKED)
     audit_record(
         actor=acting_user, action="voc.invitation_revoke", obj=invitation.campaign, contact=invitation.contact_id
     )
@@ -232,18 +236,18 @@ def invitation_revoke(*, invitation: Invitation, acting_user: User | None) -> In
 # --- sending ------------------------------------------------------------------------------------------
 
 
-def _email(invitation: Invitation, tenant: Tenant, *, reminder: int) -> tuple[str, str, str]:
+def _email(invitation: Invitation, tenant: Tenant, *, reminder: int, logo: str) -> tuple[str, str, str]:
     context = {"invitation": invitation, "contact": invitation.contact, "tenant": tenant, "reminder": reminder,
                "link": LINK_PLACEHOLDER, "closes_at": invitation.campaign.closes_at}  # fmt: skip
     subject = (f"Reminder: {tenant.name} would value your view" if reminder
                else f"{tenant.name} would value your view: two minutes")  # fmt: skip
     text = render_to_string("voc/email_invitation.txt", context)
-    html = render_to_string("voc/email_invitation.html", {**context, "logo": tenant.logo_data_uri()})
+    html = render_to_string("voc/email_invitation.html", {**context, "logo": logo})
     return subject, text, html
 
 
-def _send(invitation: Invitation, tenant: Tenant, *, reminder: int) -> None:
-    subject, text, html = _email(invitation, tenant, reminder=reminder)
+def _send(invitation: Invitation, tenant: Tenant, *, reminder: int, logo: str) -> None:
+    subject, text, html = _email(invitation, tenant, reminder=reminder, logo=logo)
     email_enqueue(key=f"{KEY_PREFIX}{invitation.pk}-{reminder}", to=[invitation.contact.email], subject=subject,
                   text=text, html=html)  # fmt: skip
 
@@ -252,6 +256,7 @@ def invitations_send(*, now: datetime | None = None) -> int:
     """Send the first email of every campaign whose send date came. Returns how many went out."""
     now = now or timezone.now()
     tenant = current_tenant()
+    logo = ""
     sent = 0
     for campaign_id in Campaign.objects.filter(status=Campaign.Status.SCHEDULED, send_at__lte=now).values_list(
         "pk", flat=True
@@ -264,14 +269,17 @@ def invitations_send(*, now: datetime | None = None) -> int:
             )
             if campaign is None:  # another tick has it
                 continue
+            logo = logo or tenant.logo_data_uri()
             queued = list(
-                campaign.invitations.filter(status=Invitation.Status.QUEUED).select_related("contact", "campaign")
+                campaign.invitations.filter(status=Invitation.Status.QUEUED).select_related(
+                    "contact", "contact__account", "campaign"
+                )
             )
             opted_out = [i.pk for i in queued if i.contact.opted_out or not i.contact.email]
             Invitation.objects.filter(pk__in=opted_out).update(status=Invitation.Status.OPTED_OUT)
             for invitation in queued:
                 if invitation.pk not in opted_out:
-                    _send(invitation, tenant, reminder=0)
+                    _send(invitation, tenant, reminder=0, logo=logo)
                     sent += 1
             Invitation.objects.filter(campaign=campaign, status=Invitation.Status.QUEUED).update(
                 status=Invitation.Status.SENT, sent_at=now
@@ -286,6 +294,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
     ``reminder_max`` times. Each reminder is claimed by a conditional update, so it goes out once."""
     now = now or timezone.now()
     tenant = current_tenant()
+    logo = ""
     sent = 0
     due = (
         Invitation.objects.filter(
@@ -294,7 +303,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
             reminders_sent__lt=F("campaign__reminder_max"),
         )
         .filter(Q(campaign__closes_at__isnull=True) | Q(campaign__closes_at__gt=now))
-        .select_related("contact", "campaign")
+        .select_related("contact", "contact__account", "campaign")
     )
     for invitation in due:
         last = invitation.last_reminded_at or invitation.sent_at
@@ -307,7 +316,8 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 reminders_sent=invitation.reminders_sent + 1, last_reminded_at=now
             )
             if claimed:
-                _send(invitation, tenant, reminder=invitation.reminders_sent + 1)
+                logo = logo or tenant.logo_data_uri()
+                _send(invitation, tenant, reminder=invitation.reminders_sent + 1, logo=logo)
                 sent += 1
     return sent
 
@@ -350,8 +360,8 @@ def expand_link(email: Any, text: str, html: str) -> tuple[str, str]:
 
 def mark_bounced(email: Any, reason: str) -> None:
     invitation = _invitation_of(email)
-    if invitation is not None and invitation.status != Invitation.Status.COMPLETED:
-        Invitation.objects.filter(pk=invitation.pk).update(
+    if invitation is not None:
+        Invitation.objects.filter(pk=invitation.pk).exclude(status=Invitation.Status.COMPLETED).update(
             status=Invitation.Status.BOUNCED, bounced_at=timezone.now(), bounce_reason=reason[:300]
         )
 

@@ -59,11 +59,12 @@ def survey_start(request: HttpRequest, token: str) -> HttpResponse:
             invitation = services.invitation_for(token)
         except services.TokenInvalid:
             return _sorry(request, referrer="no-referrer")
-        if invitation.opened_at is None:
-            Invitation.objects.filter(pk=invitation.pk).update(
-                opened_at=timezone.now(),
-                status=Invitation.Status.OPENED if invitation.status == Invitation.Status.SENT else invitation.status,
+        if invitation.opened_at is None:  # conditional updates: never undo a revoke or an answer made meanwhile
+            now = timezone.now()
+            Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
+                status=Invitation.Status.OPENED, opened_at=now
             )
+            Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now)
     request.session[SESSION_KEY] = token
     return _private(redirect("survey_form"), referrer="no-referrer")  # this address holds the token
 
@@ -78,19 +79,12 @@ def survey_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and _limited(request):
         return _private(render(request, "voc/public_sorry.html", {"busy": True}, status=429))
     with tenant_context(tenant):
-        try:
-            invitation = services.invitation_for(token)
-        except services.TokenInvalid:
-            request.session.pop(SESSION_KEY, None)
-            return _sorry(request, tenant)
-        questions = list(Question.objects.filter(version_id=invitation.campaign.version_id))
         errors: dict[str, str] = {}
         posted: dict[str, Any] = {}
-        if request.method == "POST":
-            posted = {str(q.pk): (request.POST.getlist(str(q.pk)) if q.kind == Question.Kind.MULTIPLE
-                                  else request.POST.get(str(q.pk), "")) for q in questions}  # fmt: skip
+        if request.method == "POST":  # the common path: one locked lookup, the answers taken, the token spent
+            posted = dict(request.POST.lists())
             try:
-                services.response_submit(token=token, answers=posted)
+                services.response_submit(token=token, answers=posted, form=True)
             except services.TokenInvalid:
                 request.session.pop(SESSION_KEY, None)
                 return _sorry(request, tenant)
@@ -99,6 +93,13 @@ def survey_form(request: HttpRequest) -> HttpResponse:
             else:
                 request.session.pop(SESSION_KEY, None)
                 return _private(render(request, "voc/public_thanks.html", {"brand": tenant}))
+        try:
+            invitation = services.invitation_for(token)
+        except services.TokenInvalid:
+            request.session.pop(SESSION_KEY, None)
+            return _sorry(request, tenant)
+        questions = list(Question.objects.filter(version_id=invitation.campaign.version_id))
+        posted = {str(q.pk): services.form_value(q, posted.get(str(q.pk), [])) for q in questions}
         context = {
             "brand": tenant,
             "logo": tenant.logo_data_uri(),
@@ -125,6 +126,6 @@ def survey_unsubscribe(request: HttpRequest) -> HttpResponse:
         from accounts.models import Contact
 
         Contact.objects.filter(pk=invitation.contact_id).update(opted_out=True)
-        Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.OPTED_OUT)
+        Invitation.objects.filter(pk=invitation.pk, status__in=services.OPEN).update(status=Invitation.Status.OPTED_OUT)
     request.session.pop(SESSION_KEY, None)
     return _private(render(request, "voc/public_thanks.html", {"brand": tenant, "unsubscribed": True}))

@@ -136,9 +136,14 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
     counts: dict[str, int] = defaultdict(int)
     for invitation in invitations:
         counts[invitation.status] += 1
-    comments = [] if overall.hidden else sorted(
-        ((r, r.invitation) for r in responses.values() if r.comment), key=lambda pair: pair[0].submitted_at,
-        reverse=True)  # fmt: skip
+    # Under anonymity a comment shows only when its account's group is large enough.
+    shown = {pk for pk, row in accounts.items() if not row["rollup"].hidden}
+    by_id = {i.pk: i for i in invitations}
+    comments = sorted(
+        ((r, by_id[r.invitation_id]) for r in responses.values()
+         if r.comment and by_id[r.invitation_id].contact.account_id in shown),
+        key=lambda pair: pair[0].submitted_at, reverse=True,
+    )  # fmt: skip
     return {
         "config": config,
         "progress": progress(counts),
@@ -180,9 +185,12 @@ def account_results(account: Any) -> dict[str, Any]:
         answered = [(i, r, s) for i, r, s in person["history"] if r is not None]
         person["latest"] = answered[-1] if answered else None
         people.append(person)
-    comments = [] if config.anonymous and (latest is None or latest["rollup"].hidden) else sorted(
-        ((r, i) for i, r in ((i, responses.get(i.pk)) for i in invitations) if r is not None and r.comment),
-        key=lambda pair: pair[0].submitted_at, reverse=True)  # fmt: skip
+    shown = {row["campaign"].pk for row in trend if not row["rollup"].hidden}  # anonymity: K answers per campaign
+    comments = sorted(
+        ((r, i) for i, r in ((i, responses.get(i.pk)) for i in invitations)
+         if r is not None and r.comment and i.campaign_id in shown),
+        key=lambda pair: pair[0].submitted_at, reverse=True,
+    )  # fmt: skip
     return {"config": config, "trend": trend, "latest": latest, "contacts": people, "comments": comments}
 
 

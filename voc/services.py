@@ -38,6 +38,10 @@ DEFAULT_QUESTIONS = [
 ]  # fmt: skip
 
 
+# The invitations whose link takes an answer.
+OPEN = (Invitation.Status.SENT, Invitation.Status.OPENED)
+
+
 class TokenInvalid(Exception):
     """Unknown, tampered, expired, used, revoked or another tenant's: the visitor learns nothing more."""
 
@@ -91,7 +95,7 @@ def invitation_for(token: str, *, lock: bool = False) -> Invitation:
     if lock:
         qs = qs.select_for_update(of=("self",))
     invitation = qs.filter(token_hash=token_hash(token)).first()
-    if invitation is None or invitation.status not in (Invitation.Status.SENT, Invitation.Status.OPENED):
+    if invitation is None or invitation.status not in OPEN:
         raise TokenInvalid
     closes = invitation.campaign.closes_at
     if (closes is not None and closes <= timezone.now()) or invitation.campaign.status == Campaign.Status.CLOSED:
@@ -107,9 +111,10 @@ def _answer(question: Question, raw: Any) -> Any:
         return None
     if question.kind == Question.Kind.NPS or question.kind == Question.Kind.RATING:
         low, high = (0, 10) if question.kind == Question.Kind.NPS else (1, 5)
-        if not str(raw).strip().isdigit() or not low <= int(raw) <= high:
+        text = str(raw).strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 2) or not low <= int(text) <= high:
             raise ValidationError({str(question.pk): f"Choose a number from {low} to {high}."})
-        return int(raw)
+        return int(text)
     if question.kind == Question.Kind.SINGLE:
         if raw not in question.choices:
             raise ValidationError({str(question.pk): "Choose one of the options."})
@@ -125,7 +130,14 @@ def _answer(question: Question, raw: Any) -> Any:
     return text
 
 
-def response_submit(*, token: str, answers: dict[str, Any]) -> Response:
+def form_value(question: Question, values: list[str]) -> Any:
+    """A question's answer from a form's list of values: all of them for multiple choice, else the last."""
+    if question.kind == Question.Kind.MULTIPLE:
+        return values
+    return values[-1] if values else ""
+
+
+def response_submit(*, token: str, answers: dict[str, Any], form: bool = False) -> Response:
     """Take the answers of one invitation exactly once: the invitation row is locked, the response is unique
     per invitation, and the token is spent in the same transaction. Two tabs at once: one response."""
     with transaction.atomic():
@@ -134,8 +146,11 @@ def response_submit(*, token: str, answers: dict[str, Any]) -> Response:
         errors: dict[str, str] = {}
         clean: dict[str, Any] = {}
         for question in questions:
+            raw = answers.get(str(question.pk))
+            if form:  # a form POST gives every field as a list
+                raw = form_value(question, raw or [])
             try:
-                clean[str(question.pk)] = _answer(question, answers.get(str(question.pk)))
+                clean[str(question.pk)] = _answer(question, raw)
             except ValidationError as exc:
                 errors.update({k: v[0] for k, v in exc.message_dict.items()})
         if errors:
@@ -182,17 +197,20 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     title = f"Follow up a detractor: {who} at {account.name} scored {response.nps}/10"
     detail = f"Survey: {campaign.name}\n" + (f"Their comment: {response.comment}" if response.comment
                                                else "No comment was left.")  # fmt: skip
+    from sam.models import Membership
+
+    owner = account.owner if account.owner_id and Membership.objects.filter(user_id=account.owner_id).exists() else None
     item, created = action_item_add(
-        account=account, title=title, owner=account.owner, due=timezone.localdate() + timedelta(days=7),
+        account=account, title=title, owner=owner, due=timezone.localdate() + timedelta(days=7),
         detail=detail, source_kind=ActionItem.Source.SURVEY, source_id=campaign.pk,
         dedupe_key=f"voc-detractor-{response.pk}",
     )  # fmt: skip
     Response.objects.filter(pk=response.pk).update(follow_up=item)
-    if notify and created and account.owner is not None and account.owner.email:
+    if notify and created and owner is not None and owner.email:
         tenant = current_tenant()
         link = django_settings.SITE_URL + reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=actions"
         email_enqueue(
-            key=f"voc-detractor-{response.pk}", to=[account.owner.email], subject=f"{title} [{tenant.name}]",
+            key=f"voc-detractor-{response.pk}", to=[owner.email], subject=f"{title} [{tenant.name}]",
             text=f"{title}.\n\n{detail}\n\nThe follow-up is on the account's actions, due in a week:\n{link}\n",
         )  # fmt: skip
 

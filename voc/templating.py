@@ -91,7 +91,10 @@ def _same_in(version: SurveyVersion, question: Question) -> Question:
     """The question in ``version`` (the copy made for a change, or itself)."""
     if question.version_id == version.pk:
         return question
-    return version.questions.get(order=question.order, text=question.text)
+    same = version.questions.filter(order=question.order, text=question.text).first()
+    if same is None:
+        raise ValidationError("This question is from an earlier version of the survey; change the newest one.")
+    return same
 
 
 @transaction.atomic

@@ -44,6 +44,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @tenant_view("survey.run")
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: HttpRequest) -> HttpResponse:
+    services.survey_defaults_ensure()  # a tenant made before surveys existed gets its default survey here
     form = CampaignForm(request.POST or None)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -169,6 +170,7 @@ def contact_history(request: HttpRequest, contact_id: int) -> HttpResponse:
 def program(request: HttpRequest) -> HttpResponse:
     """Survey settings (anonymity, loyalty cut-offs) and the survey templates with their questions."""
     config = services.settings_get()
+    services.survey_defaults_ensure()
     settings_form = VocSettingsForm(instance=config)
     question_form: QuestionForm | None = None
     failed_on: str | None = None

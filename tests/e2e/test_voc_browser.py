@@ -53,7 +53,7 @@ def test_campaign_email_answer_and_results(live_server, browser, page, artifacts
     message = next(m for m in mail.outbox if m.to == [contact.email])
     assert f"Dear {contact.name}" in message.body
     link = re.search(r"https?://\S+/s/\S+/", message.body).group(0)
-    path = link[link.index("/s/"):]
+    path = link[link.index("/s/") :]
     page.reload()
     expect(page.locator("#progress")).to_contain_text("Sent:")
 

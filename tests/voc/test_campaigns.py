@@ -375,3 +375,59 @@ def test_account_fact_and_trend_across_campaigns(tenant_a, account_a):
         assert [row["rollup"].nps.score for row in tab["trend"]] == [-100.0, 100.0]
         assert results.account_fact(account_a, "x")["value"].startswith("+100")
         assert "NPS by campaign" in str(results.account_trend_chart(tab["trend"]))
+
+
+def test_a_detractor_whose_account_owner_left_still_answers(tenant_a, account_a):
+    """The follow-up goes unassigned; the customer's answer is never lost."""
+    people(tenant_a, account_a)
+    campaign, _ = draft(tenant_a)
+    with tenant_a.ctx():
+        from sam.models import Membership
+
+        Membership.objects.filter(user=account_a.owner).delete()
+        campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
+        campaigns.invitations_send()
+        ann = Invitation.objects.get(contact__name="Ann Econ")
+        services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign, nps="1"))
+        assert Response.objects.count() == 1
+        assert ActionItem.objects.get(source_kind="survey").owner_id is None
+
+
+@pytest.mark.parametrize("bad", ["²", "11", "-1", "7.5", "٣", "x" * 50])
+def test_odd_scores_are_refused_not_crashed(tenant_a, account_a, bad):
+    people(tenant_a, account_a)
+    campaign, _ = draft(tenant_a)
+    with tenant_a.ctx():
+        campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
+        campaigns.invitations_send()
+        ann = Invitation.objects.get(contact__name="Ann Econ")
+        with pytest.raises(ValidationError):
+            services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign, nps=bad))
+        assert not Response.objects.exists()
+
+
+def test_revoking_never_undoes_an_answer(tenant_a, account_a):
+    campaign = answered(tenant_a, account_a, [9])
+    with tenant_a.ctx():
+        stale = Invitation.objects.get(campaign=campaign)
+        stale.status = "sent"  # a copy read before the answer came in
+        with pytest.raises(ValidationError, match="answered already"):
+            campaigns.invitation_revoke(invitation=stale, acting_user=tenant_a.admin)
+        assert Invitation.objects.get(pk=stale.pk).status == "completed"
+
+
+def test_anonymity_shows_comments_only_of_accounts_with_k_answers(tenant_a, account_a):
+    campaign = answered(tenant_a, account_a, [10, 2, 5])
+    small = make_account(tenant_a, name="Small")
+    with tenant_a.ctx():
+        contact = Contact.objects.create(account=small, name="Solo", email="solo@example.test")
+        salt, digest = services.token_salt_new(tenant_a.tenant.pk)
+        invitation = Invitation.objects.create(campaign=campaign, contact=contact, status="sent", token_salt=salt,
+                                               token_hash=digest)  # fmt: skip
+        services.response_submit(token=services.invitation_token(invitation),
+                                 answers=answers_for(campaign, nps="0", text="Only I would say this"))  # fmt: skip
+        VocSettings.objects.update_or_create(defaults={"anonymous": True, "anonymity_threshold": 3})
+        data = results.campaign_results(campaign)
+        accounts = {c.invitation.contact.account.name for c, _ in data["comments"]}
+        assert accounts == {account_a.name}  # the lone answer's comment stays hidden
+        assert results.account_results(small)["comments"] == []

@@ -30,7 +30,8 @@ def url(world, name, *args):
 def form(**change):
     now = timezone.localtime()
     data = {"name": "Spring pulse", "send_at": (now + timedelta(hours=1)).strftime(LOCAL),
-            "closes_at": (now + timedelta(days=14)).strftime(LOCAL), "reminder_after_days": "7", "reminder_max": "2"}  # fmt: skip
+            "closes_at": (now + timedelta(days=14)).strftime(LOCAL), "reminder_after_days": "7",
+            "reminder_max": "2"}  # fmt: skip
     data.update(change)
     return data
 
