@@ -119,15 +119,12 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         def make() -> Campaign:
             from django.db import transaction
 
-            from voc.views import _remember_skipped
-
             with transaction.atomic():
-                campaign, preview = campaigns.campaign_create(
+                campaign, _preview = campaigns.campaign_create(
                     name=data["name"], template=template, audience=audience, send_at=data["send_at"],
                     closes_at=data["closes_at"], reminder_after_days=data["reminder_after_days"],
                     reminder_max=data["reminder_max"], acting_user=request.user,
                 )  # fmt: skip
-                _remember_skipped(campaign, preview)
                 if data["schedule"]:
                     campaigns.campaign_schedule(campaign=campaign, acting_user=request.user)
             return campaign

@@ -136,6 +136,16 @@ def _check_reminders(after_days: Any, most: Any) -> tuple[int, int]:
     return after_days, most
 
 
+def _left_out(preview: AudiencePreview) -> dict[str, list[dict[str, Any]]]:
+    """The contacts a campaign leaves out stay listed on it (they may get an email address later)."""
+
+    def rows(contacts: list[Contact]) -> list[dict[str, Any]]:
+        return [{"contact": c.pk, "name": c.name, "account": c.account.name, "account_id": c.account_id}
+                for c in contacts]  # fmt: skip
+
+    return {"no_email": rows(preview.no_email), "opted_out": rows(preview.opted_out)}
+
+
 @transaction.atomic
 def campaign_create(
     *,
@@ -159,7 +169,7 @@ def campaign_create(
     preview = audience_preview(audience)
     campaign = Campaign.objects.create(
         name=name, version=version, send_at=send_at, closes_at=closes_at, reminder_after_days=after_days,
-        reminder_max=most, audience=audience.as_json(), created_by=acting_user,
+        reminder_max=most, audience={**audience.as_json(), **_left_out(preview)}, created_by=acting_user,
     )  # fmt: skip
     if not version.in_use:
         SurveyVersion.objects.filter(pk=version.pk).update(in_use=True)

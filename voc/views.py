@@ -59,7 +59,6 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            _remember_skipped(campaign, preview)
             messages.success(request, f"Draft saved with {len(preview.recipients)} recipients. Check it, then "
                                       "schedule it.")  # fmt: skip
             return redirect("voc_campaign", request.tenant.slug, campaign.pk)
@@ -85,18 +84,6 @@ def campaign_audience(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return render(request, "voc/_audience.html", {"error": " ".join(exc.messages)}, status=400)
     return render(request, "voc/_audience.html", {"preview": campaign_services.audience_preview(audience)})
-
-
-def _remember_skipped(campaign: Campaign, preview: campaign_services.AudiencePreview) -> None:
-    """The contacts left out stay visible on the campaign (they may get an email address later)."""
-
-    def rows(contacts: list[Contact]) -> list[dict[str, Any]]:
-        return [{"contact": c.pk, "name": c.name, "account": c.account.name, "account_id": c.account_id}
-                for c in contacts]  # fmt: skip
-
-    Campaign.objects.filter(pk=campaign.pk).update(
-        audience={**campaign.audience, "no_email": rows(preview.no_email), "opted_out": rows(preview.opted_out)}
-    )
 
 
 @tenant_view("survey.view")
