@@ -100,9 +100,9 @@ def _criteria(account: Account, rng: random.Random) -> None:
 
 
 def _contract(account: Account, index: int, today: date) -> None:
-    # Some at their mid-point, some renewing within 180 days, some fresh.
+    # Some at their mid-point (Cyberdyne and Hooli), some renewing within 180 days, some fresh.
     years = 5 if index % 2 else 3
-    start = today - timedelta(days=[900, 400, 1000, 200, 950, 120, 60, 700, 30, 500, 880, 300][index % 12])
+    start = today - timedelta(days=[900, 400, 1000, 200, 950, 120, 60, 800, 30, 950, 880, 300][index % 12])
     end = start + timedelta(days=365 * years)
     if index in (2, 4):
         end = today + timedelta(days=90 + index * 10)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,33 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Assessments"
 
     def ready(self) -> None:
+        from accounts.sources import register_source
+        from accounts.tabs import register_tab
+        from assessments import api, reports, services
+        from assessments.demo import seed_assessments
+        from assessments.views import account_tab_context
+        from sam.api.registry import register as register_api
+        from sam.demo import register_seeder
+        from sam.facts import register_account_fact
         from sam.navigation import register
 
-        register("assessments", "Assessments", None, order=40, icon="clipboard-check")
+        register("assessments", "Assessments", "assessment_list", order=40, icon="clipboard-check")
+        reports.register()
+        register_source("assessment", _assessment_link)
+        register_tab("assessments", "Assessments", account_tab_context, "assessments/_account_tab.html")
+        register_account_fact(services.account_fact)
+        register_seeder(seed_assessments)
+        for prefix, viewset, basename in api.ROUTES:
+            register_api(prefix, viewset, basename=basename)
+
+
+def _assessment_link(item: Any, slug: str) -> str | None:
+    """An action from an accepted recommendation links to its assessment; a mid-contract prompt to starting one."""
+    from django.urls import reverse
+
+    source = str(item.source_id)
+    if source.isdigit():
+        return reverse("assessment_detail", args=[slug, int(source)])
+    if source.startswith("contract-") and source[9:].isdigit():
+        return reverse("assessment_new", args=[slug, item.account_id]) + f"?contract={source[9:]}"
+    return None

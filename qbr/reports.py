@@ -27,7 +27,21 @@ def _base(qbr: Qbr) -> dict[str, Any]:
         "items": list(AgendaItem.objects.filter(qbr=qbr).select_related("owner")),
         "people": list(Participant.objects.filter(qbr=qbr).select_related("contact", "user")),
         "register": list(services.open_register(qbr)),
+        "action_plan": _assessment_actions(qbr),
     }
+
+
+def _assessment_actions(qbr: Qbr) -> list[Any]:
+    """The actions of accepted assessment recommendations, open or closed, for their quarterly review."""
+    from django.db.models import F
+
+    from accounts.models import ActionItem
+
+    return list(
+        ActionItem.objects.filter(account=qbr.account, source_kind=ActionItem.Source.ASSESSMENT,
+                                  dedupe_key__startswith="recommendation:")
+        .select_related("owner").order_by(F("due").asc(nulls_last=True), "pk")
+    )  # fmt: skip
 
 
 def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -151,5 +152,72 @@ def line_chart(
         ]
     if len(segment) > 1:
         parts.append(f'<polyline points="{" ".join(segment)}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308  (every text piece above is escaped)
+
+
+@dataclass(frozen=True)
+class Span:
+    label: str
+    start: date
+    end: date
+    note: str = ""  # written after the dates, e.g. "accepted"
+    colour: str = ""
+
+
+def timeline_chart(title: str, spans: Sequence[Span], *, width: int = 640, today: date | None = None) -> SafeString:
+    """A plan on a calendar: one bar per row from its start to its end (the dates in its tooltip and the text
+    alternative), month ticks on top and a dashed line for today when it falls inside."""
+    row, label_w, pad, axis = 26, 190, 8, 18
+    height = axis + max(1, len(spans)) * row + 2 * pad
+    chart_id = f"chart-{abs(hash((title, tuple(spans)))) % 10**8}"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sam-chart" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-labelledby="{chart_id}">',
+        f'<title id="{chart_id}">{escape(title)}</title>',
+        "<desc>"
+        + escape("; ".join(f"{s.label}: {s.start:%d %b %Y} to {s.end:%d %b %Y} {s.note}".strip() for s in spans)
+                 or "nothing planned")
+        + "</desc>",
+    ]  # fmt: skip
+    if not spans:
+        parts += [f'<text x="{pad}" y="{pad + 14}" font-size="12" fill="#49566c">Nothing planned yet.</text>', "</svg>"]
+        return mark_safe("".join(parts))  # noqa: S308
+    first = min(s.start for s in spans).replace(day=1)
+    last = max(s.end for s in spans)
+    total = max(1, (last - first).days + 1)
+    plot_w = width - label_w - pad
+
+    def x(day: date) -> float:
+        return label_w + plot_w * (day - first).days / total
+
+    month = first
+    months = []
+    while month <= last:
+        months.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    stride = max(1, math.ceil(len(months) * 44 / plot_w))
+    for i, month in enumerate(months):
+        parts.append(
+            f'<line x1="{x(month):.1f}" y1="{axis}" x2="{x(month):.1f}" y2="{height - pad}" stroke="#eef1f4"/>'
+        )
+        if i % stride == 0:
+            parts.append(f'<text x="{x(month) + 2:.1f}" y="{axis - 5}" font-size="10" fill="#49566c">'
+                         f"{month:%b %y}</text>")  # fmt: skip
+    for i, span in enumerate(spans):
+        y = axis + pad + i * row
+        left, right = x(span.start), max(x(span.start) + 3, x(span.end + timedelta(days=1)))
+        colour = span.colour or PALETTE[i % len(PALETTE)]
+        label = span.label if len(span.label) <= 30 else span.label[:29] + "…"
+        parts += [
+            f'<text x="{label_w - 6}" y="{y + 16}" font-size="11" text-anchor="end" fill="#1d273b">'
+            f"{escape(label)}</text>",
+            f'<rect x="{left:.1f}" y="{y + 5}" width="{right - left:.1f}" height="{row - 12}" rx="3" fill="{colour}">'
+            f"<title>{escape(f'{span.label}: {span.start:%d %b %Y} to {span.end:%d %b %Y} {span.note}'.strip())}"
+            "</title></rect>",
+        ]
+    if today is not None and first <= today <= last:
+        parts.append(f'<line x1="{x(today):.1f}" y1="{axis}" x2="{x(today):.1f}" y2="{height - pad}" '
+                     'stroke="#d63939" stroke-dasharray="3 3"/>')  # fmt: skip
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (every text piece above is escaped)

@@ -150,6 +150,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "qbr.schedule": {"task": "qbr.tasks.schedule_all", "schedule": timedelta(minutes=60)},
     "qbr.reminders": {"task": "qbr.tasks.reminders_all", "schedule": timedelta(minutes=15)},
     "voc.campaigns": {"task": "voc.tasks.campaigns_tick", "schedule": timedelta(minutes=1)},
+    "assessments.prompts": {"task": "assessments.tasks.prompts_all", "schedule": timedelta(minutes=60)},
     "accounts.recurring_issues": {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),

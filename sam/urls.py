@@ -52,6 +52,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("scorecards.urls")),
     path("t/<slug:tenant_slug>/", include("qbr.urls")),
     path("t/<slug:tenant_slug>/", include("voc.urls")),
+    path("t/<slug:tenant_slug>/", include("assessments.urls")),
     path("api/v1/", include("sam.api.urls")),
     path("platform/", admin.site.urls),
 ]

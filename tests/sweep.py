@@ -19,6 +19,7 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 
 import accounts.models as acc
+import assessments.models as asm
 import qbr.models as qb
 import scorecards.models as sc
 import voc.models as vc
@@ -73,6 +74,9 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "qbr_id": qb.Qbr,
     "period_id": sc.Period,
     "campaign_id": vc.Campaign,
+    "assessment_id": asm.Assessment,
+    "selfassessment_id": asm.SelfAssessment,
+    "round_id": asm.SelfAssessmentRound,
 }
 
 # Kwargs that are not object ids, with the value to use.
@@ -182,6 +186,45 @@ def _metric_value() -> sc.MetricValue:
     return value
 
 
+def _any_contact() -> acc.Contact:
+    return acc.Contact.objects.get_or_create(account=_account(), name=f"{MARKER} contact")[0]
+
+
+def _assessment() -> asm.Assessment:
+    return asm.Assessment.objects.get_or_create(account=_account(), title=f"{MARKER} assessment")[0]
+
+
+def _step() -> asm.JourneyStep:
+    return asm.JourneyStep.objects.get_or_create(assessment=_assessment(), name=f"{MARKER} step")[0]
+
+
+def _finding() -> asm.Finding:
+    return asm.Finding.objects.get_or_create(assessment=_assessment(), kind="W", text=MARKER)[0]
+
+
+def _recommendation() -> asm.Recommendation:
+    return asm.Recommendation.objects.get_or_create(
+        assessment=_assessment(), title=f"{MARKER} recommendation",
+        defaults={"start": date(2030, 1, 1), "end": date(2030, 6, 30)},
+    )[0]  # fmt: skip
+
+
+def _round() -> asm.SelfAssessmentRound:
+    return asm.SelfAssessmentRound.objects.get_or_create(title=f"{MARKER} round")[0]
+
+
+def _self_assessment() -> asm.SelfAssessment:
+    """The marker answers, by the tenant's first admin (the sweep's own user sees their own results)."""
+    from assessments import fourrs
+
+    answers = dict.fromkeys(fourrs.KEYS, 2)
+    user = Membership.objects.filter(role=Role.ADMIN).order_by("pk").first().user  # type: ignore[union-attr]
+    return asm.SelfAssessment.objects.get_or_create(
+        round=_round(), respondent=user,
+        defaults={"answers": answers, **fourrs.score(answers)},
+    )[0]  # fmt: skip
+
+
 # Model -> maker of one object in the current tenant (inside tenant_context).
 MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     Membership: _membership,
@@ -254,6 +297,24 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     vc.Response: lambda: vc.Response.objects.get_or_create(invitation=_invitation(), defaults={"comment": MARKER})[0],
     sc.Scorecard: _scorecard,
     sc.MetricValue: _metric_value,
+    asm.AssessmentSettings: lambda: asm.AssessmentSettings.objects.get_or_create()[0],
+    asm.Assessment: _assessment,
+    asm.TeamMember: lambda: asm.TeamMember.objects.get_or_create(
+        assessment=_assessment(), user=_membership().user, defaults={"expertise": MARKER}
+    )[0],
+    asm.Interview: lambda: asm.Interview.objects.get_or_create(
+        assessment=_assessment(), contact=_any_contact(), defaults={"notes": {"contract": MARKER}}
+    )[0],
+    asm.JourneyStep: _step,
+    asm.Finding: _finding,
+    asm.FindingStep: lambda: asm.FindingStep.objects.get_or_create(finding=_finding(), step=_step())[0],
+    asm.Recommendation: _recommendation,
+    asm.Payback: lambda: asm.Payback.objects.get_or_create(
+        recommendation=_recommendation(), beneficiary="us", category="efficiency", defaults={"note": MARKER}
+    )[0],
+    asm.SelfAssessmentRound: _round,
+    asm.RoundInvitation: lambda: asm.RoundInvitation.objects.get_or_create(round=_round(), user=_membership().user)[0],
+    asm.SelfAssessment: _self_assessment,
 }
 
 

@@ -18,6 +18,8 @@ class DocumentKind:
     context: Callable[[Any, dict[str, Any]], dict[str, Any]]  # (subject, params) -> template context
     title: Callable[[Any, dict[str, Any]], str]
     page_url: Callable[[Any, str], str]  # (subject, tenant slug) -> the page where it is requested
+    # (request, subject) -> whether this member may see it, for documents narrower than "report.view"
+    viewer: Callable[[Any, Any], bool] | None = None
 
 
 _kinds: dict[str, DocumentKind] = {}

@@ -9,28 +9,36 @@ from sam.models import Document
 from sam.permissions import tenant_view
 
 
-def _document(document_id: int) -> Document:
+def _document(request: HttpRequest, document_id: int) -> Document:
+    """The document, when this member may see it (a kind with its own viewer rule decides; 404 otherwise)."""
+    from sam.documents import registry
+
     document = Document.objects.filter(pk=document_id).select_related("requested_by").first()
     if document is None:
         raise Http404
+    spec = registry.get(document.kind)
+    if spec.viewer is not None:
+        subject = spec.subject_model.objects.filter(pk=document.subject_id).first()  # type: ignore[attr-defined]
+        if subject is None or not spec.viewer(request, subject):
+            raise Http404
     return document
 
 
 @tenant_view("report.view")
 def document_status(request: HttpRequest, document_id: int) -> HttpResponse:
     """One document's row; while it is queued or rendering the row asks again every two seconds."""
-    return render(request, "documents/_document_row.html", {"d": _document(document_id)})
+    return render(request, "documents/_document_row.html", {"d": _document(request, document_id)})
 
 
 @tenant_view("report.view")
 def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
-    return _file(_document(document_id), inline=False)
+    return _file(_document(request, document_id), inline=False)
 
 
 @tenant_view("report.view")
 def document_preview(request: HttpRequest, document_id: int) -> HttpResponse:
     """The PDF shown inside our own page (the only place it may be framed)."""
-    response = _file(_document(document_id), inline=True)
+    response = _file(_document(request, document_id), inline=True)
     response["X-Frame-Options"] = "SAMEORIGIN"
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
     return response

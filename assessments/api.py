@@ -1,0 +1,324 @@
+"""Assessments API: assessments (with their workflow), journey steps, findings, recommendations (with payback and
+acceptance); 4 R's rounds with their rollup and one's own results (read).
+
+Every write goes through the same services as the pages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import AccountChildViewSet, ScopedRelatedField
+from accounts.models import Account, Contract
+from assessments import selfassess, services
+from assessments.models import (
+    Assessment,
+    Finding,
+    JourneyStep,
+    Payback,
+    Recommendation,
+    SelfAssessment,
+    SelfAssessmentRound,
+    TeamMember,
+)
+from scorecards.api import ReadOnlyTenantViewSet
+
+
+class TeamMemberSerializer(serializers.ModelSerializer[TeamMember]):
+    class Meta:
+        model = TeamMember
+        fields = ["user", "kind", "expertise"]
+
+
+class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
+    account = ScopedRelatedField(Account)
+    contract = ScopedRelatedField(Contract, required=False, allow_null=True)
+    team = TeamMemberSerializer(many=True, read_only=True)
+    midpoint = serializers.SerializerMethodField()
+    totals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "account", "contract", "title", "summary", "status", "started_on", "shared_on", "team",
+                  "midpoint", "totals", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["status", "started_on", "shared_on", "created_at", "updated_at"]
+
+    def get_midpoint(self, obj: Assessment) -> dict[str, Any]:
+        info = services.midpoint(obj.contract)
+        return {"known": info["known"], "text": info["text"], "date": info.get("midpoint"),
+                "progress": info.get("progress")}  # fmt: skip
+
+    def get_totals(self, obj: Assessment) -> dict[str, Any]:
+        return _figures(services.totals(obj)["all"])
+
+
+def _figures(f: services.Figures) -> dict[str, Any]:
+    """Amounts as decimal strings (like every money field of the API), with the sums that made them."""
+
+    def text(value: Any) -> str | None:
+        return None if value is None else f"{value:.2f}" if isinstance(value, Decimal) else str(value)
+
+    return {
+        "cost_hours": text(f.cost_hours), "cost_money": text(f.cost_money), "cost_total": text(f.cost_total),
+        "payback_to_customer": text(f.to_customer), "payback_to_us": text(f.to_us),
+        "payback_total": text(f.payback_total), "unknown_amounts": f.unknown_amounts,
+        "payback_months": None if f.payback_months is None else str(f.payback_months),
+        "first_year_return_pct": None if f.first_year_return is None else str(f.first_year_return),
+        "arithmetic": [f.cost_text, f.payback_text, f.months_text, f.return_text],
+    }  # fmt: skip
+
+
+class AssessmentViewSet(AccountChildViewSet):
+    """Mid-contract assessments. POST .../transition/ {"status"} moves the workflow: draft -> in_review ->
+    shared -> action_plan (in_review may go back to draft)."""
+
+    serializer_class = AssessmentSerializer
+    queryset = Assessment.unscoped.none()
+    write_action = "account.edit_team_work"
+    select = ("account", "contract")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filters = {"account": ("account", "id"), "status": ("status", "choice")}
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("team")
+
+    def create_object(self, data: dict[str, Any]) -> Any:
+        return services.assessment_create(account=data["account"], data=data, acting_user=self.request.user)
+
+    def update_object(self, instance: Assessment, data: dict[str, Any]) -> Any:
+        if "contract" in data:
+            raise exceptions.ValidationError({"contract": ["The contract of an assessment does not change."]})
+        return services.assessment_update(assessment=instance, data=data)
+
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"status": "in_review" | "draft" | "shared" | "action_plan"}"""
+        assessment = self.get_object()
+        self.require(assessment.account)
+        self.run(lambda: services.transition(assessment=assessment, to=request.data.get("status", ""),
+                                             acting_user=request.user))  # fmt: skip
+        return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        return {**super().action_map_permissions, "transition": "account.view"}
+
+
+class _InAssessment(AccountChildViewSet):
+    """Rows of an assessment: written by the account's team while the assessment is a draft or in review."""
+
+    account_path = "assessment__account"
+    write_action = "account.edit_team_work"
+    select = ("assessment", "assessment__account")
+    filters = {"assessment": ("assessment", "id")}
+
+    def account_of(self, obj: Any) -> Account:
+        return obj.assessment.account
+
+    def perform_create(self, serializer: Any) -> None:
+        assessment = serializer.validated_data["assessment"]
+        self.require(assessment.account)
+        serializer.instance = self.run(lambda: self.save(assessment, serializer.validated_data, None))
+
+    def perform_update(self, serializer: Any) -> None:
+        new = serializer.validated_data.get("assessment")
+        if new is not None and new.pk != serializer.instance.assessment_id:
+            raise serializers.ValidationError({"assessment": "This stays on its assessment."})
+        instance = serializer.instance
+        serializer.instance = self.run(lambda: self.save(instance.assessment, serializer.validated_data, instance))
+
+    def perform_destroy(self, instance: Any) -> None:
+        self.run(lambda: (services._editable(instance.assessment), instance.delete()))
+
+    def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
+        raise NotImplementedError
+
+
+class JourneyStepSerializer(serializers.ModelSerializer[JourneyStep]):
+    assessment = ScopedRelatedField(Assessment)
+
+    class Meta:
+        model = JourneyStep
+        fields = ["id", "assessment", "order", "name", "touchpoint", "moment_of_truth", "rating"]
+        read_only_fields = ["order"]
+
+
+class JourneyStepViewSet(_InAssessment):
+    """The customer's journey, in order (new steps go last)."""
+
+    serializer_class = JourneyStepSerializer
+    queryset = JourneyStep.unscoped.none()
+
+    def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
+        if instance is not None:
+            data = {"name": instance.name, "touchpoint": instance.touchpoint, "rating": instance.rating,
+                    "moment_of_truth": instance.moment_of_truth, **data}  # fmt: skip
+        return services.step_save(assessment=assessment, data=data, step=instance)
+
+
+class FindingSerializer(serializers.ModelSerializer[Finding]):
+    assessment = ScopedRelatedField(Assessment)
+    steps = ScopedRelatedField(JourneyStep, many=True, required=False)
+
+    class Meta:
+        model = Finding
+        fields = ["id", "assessment", "kind", "text", "steps", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class FindingViewSet(_InAssessment):
+    """Strengths (S), opportunities (O) and weaknesses (W), each linked to journey steps of its assessment."""
+
+    serializer_class = FindingSerializer
+    queryset = Finding.unscoped.none()
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("steps")
+
+    def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
+        if instance is not None:
+            data = {"kind": instance.kind, "text": instance.text,
+                    "steps": list(instance.steps.values_list("pk", flat=True)), **data}  # fmt: skip
+        return services.finding_save(assessment=assessment, data=data, finding=instance)
+
+
+class PaybackSerializer(serializers.ModelSerializer[Payback]):
+    class Meta:
+        model = Payback
+        fields = ["beneficiary", "category", "amount", "note"]
+
+
+class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
+    assessment = ScopedRelatedField(Assessment)
+    finding = ScopedRelatedField(Finding, required=False, allow_null=True)
+    paybacks = PaybackSerializer(many=True, required=False)
+    figures = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recommendation
+        fields = ["id", "assessment", "finding", "title", "steps", "obstacles", "start", "end", "cost_hours",
+                  "cost_money", "priority", "paybacks", "status", "accepted_at", "figures"]  # fmt: skip
+        read_only_fields = ["status", "accepted_at"]
+        extra_kwargs = {"cost_hours": {"min_value": 0}, "cost_money": {"min_value": 0}}
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        start = data.get("start", getattr(self.instance, "start", None))
+        end = data.get("end", getattr(self.instance, "end", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"end": ["The end cannot be before the start."]})
+        return data
+
+    def get_figures(self, obj: Recommendation) -> dict[str, Any]:
+        config = services.settings_get()
+        return _figures(services.figures([obj], config.hourly_rate, config.currency))
+
+
+class RecommendationViewSet(_InAssessment):
+    """Costed recommendations. ``paybacks`` (when sent) replaces the list. POST .../accept/ puts its steps in the
+    account's register (once); POST .../decline/ sets it aside."""
+
+    serializer_class = RecommendationSerializer
+    queryset = Recommendation.unscoped.none()
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("paybacks")
+
+    def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
+        data = dict(data)
+        if "paybacks" in data:
+            data["paybacks"] = [dict(p) for p in data["paybacks"]]
+        return services.recommendation_save(assessment=assessment, data=data, recommendation=instance)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        from accounts.api import ActionItemSerializer
+
+        rec = self.get_object()
+        self.require(rec.assessment.account)
+        items = self.run(lambda: services.recommendation_accept(recommendation=rec, acting_user=request.user))
+        return Response({"actions": ActionItemSerializer(items, many=True, context=self.get_serializer_context()).data})
+
+    @extend_schema(request=None, responses=RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        rec = self.get_object()
+        self.require(rec.assessment.account)
+        self.run(lambda: services.recommendation_decline(recommendation=rec, acting_user=request.user))
+        return Response(self.get_serializer(self.get_queryset().get(pk=rec.pk)).data)
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        return {**super().action_map_permissions, "accept": "account.view", "decline": "account.view"}
+
+
+class RoundSerializer(serializers.ModelSerializer[SelfAssessmentRound]):
+    is_open = serializers.SerializerMethodField()
+    rollup = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SelfAssessmentRound
+        fields = ["id", "title", "scope", "account", "opens_on", "closes_on", "closed_at", "is_open", "rollup"]
+
+    def get_is_open(self, obj: SelfAssessmentRound) -> bool:
+        return obj.is_open()
+
+    def get_rollup(self, obj: SelfAssessmentRound) -> dict[str, Any]:
+        return _rollup(selfassess.round_rollup(obj))
+
+
+def _rollup(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "respondents": result["respondents"],
+        "total": result["total"],
+        "max_total": result["max_total"],
+        "band": result["band"]["key"] if result["band"] else None,
+        "per_r": {r["key"]: {"average": r["average"], "max": r["max"]} for r in result["rs"]},
+        "per_statement": {i["key"]: i["average"] for i in result["items"]},
+        "weakest": [{"statement": i["key"], "average": i["average"], "practice": i["statement"].practice}
+                    for i in result["weakest"]],
+    }  # fmt: skip
+
+
+class RoundViewSet(ReadOnlyTenantViewSet):
+    """4 R's rounds with their rollup: averages per statement and per R across respondents, never answers."""
+
+    serializer_class = RoundSerializer
+    queryset = SelfAssessmentRound.unscoped.none()
+    required_action = "selfassessment.view"
+
+
+class SelfAssessmentSerializer(serializers.ModelSerializer[SelfAssessment]):
+    class Meta:
+        model = SelfAssessment
+        fields = ["id", "round", "scope", "account", "answers", "resolution", "retention", "revenue",
+                  "relationships", "total", "band", "taken_at"]  # fmt: skip
+
+
+class SelfAssessmentViewSet(ReadOnlyTenantViewSet):
+    """Your own 4 R's results (subtotals per R, total out of 75, band); nobody else's."""
+
+    serializer_class = SelfAssessmentSerializer
+    queryset = SelfAssessment.unscoped.none()
+    required_action = "selfassessment.take"
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(respondent=self.request.user)
+
+
+ROUTES = [
+    ("assessments", AssessmentViewSet, "assessment"),
+    ("journey-steps", JourneyStepViewSet, "journeystep"),
+    ("findings", FindingViewSet, "finding"),
+    ("recommendations", RecommendationViewSet, "recommendation"),
+    ("self-assessment-rounds", RoundViewSet, "selfassessmentround"),
+    ("self-assessments", SelfAssessmentViewSet, "selfassessment"),
+]

@@ -1,0 +1,151 @@
+"""Demo assessments: Hooli Media mid-contract with a finished assessment (its action plan in the register),
+Cyberdyne Systems due for the mid-contract prompt, and two 4 R's rounds a year apart."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from assessments import fourrs, selfassess, services
+from assessments.models import Assessment, RoundInvitation, SelfAssessment, SelfAssessmentRound
+from sam.models import Membership, Tenant
+from sam.roles import Role
+
+STEPS = [  # (name, touchpoint, moment of truth, rating)
+    ("Ordering a new service", "Service catalogue and account manager", False, 4),
+    ("Onboarding and hand-over", "Project manager", True, 3),
+    ("Raising an incident", "Service desk", True, 2),
+    ("Monthly service report", "Customer service manager", False, 2),
+    ("Invoice and billing queries", "Finance team", False, 4),
+    ("Quarterly business review", "Account team and executives", True, 5),
+]
+FINDINGS = [  # (kind, text, step indexes)
+    ("S", "The quarterly reviews are valued: their CIO calls them the best hour of the quarter.", [5]),
+    ("S", "Ordering is easy: the catalogue and the account manager answer within a day.", [0]),
+    ("O", "Four separate monthly reports could become one report that their board reads.", [3]),
+    ("W", "Priority incidents bounce between our desks; two took over a day to reach the right team.", [2]),
+    ("W", "Hand-over from projects to operations loses what was promised during onboarding.", [1]),
+]
+RECS = [  # (title, steps, obstacles, start offset, days, hours, money, priority, paybacks, accepted)
+    ("One route for priority incidents",
+     "Name an incident owner per shift\nPublish the escalation chart to the customer\nReview every P1 in the QBR",
+     "Desk rotas in two countries", -60, 120, 80, 6000, 1,
+     [("customer", "risk_mitigation", 40000), ("customer", "efficiency", 12000), ("us", "cost_reduction", 9000)],
+     True),
+    ("One monthly service report",
+     "Agree the content with their operations director\nBuild the combined report\nRetire the four old reports",
+     "Two report owners on our side", -30, 90, 60, 2500, 2,
+     [("customer", "better_decisions", None), ("customer", "efficiency", 8000), ("us", "efficiency", 6000)], True),
+    ("Hand-over checklist for new services",
+     "Write the checklist with the project office\nPilot it on the next roll-out",
+     "", 30, 60, 24, 0, 3, [("customer", "risk_mitigation", None), ("us", "cost_reduction", 3000)], False),
+]  # fmt: skip
+
+
+def seed_assessments(tenant: Tenant) -> None:
+    if Assessment.objects.exists() or SelfAssessmentRound.objects.exists():
+        return
+    hooli = Account.objects.alive().filter(name="Hooli Media").first()
+    if hooli is not None:
+        _finished(hooli)
+    _rounds(random.Random(f"fourrs-{tenant.slug}"))
+    services.prompts_send()
+
+
+def _finished(account: Account) -> None:
+    today = timezone.localdate()
+    owner = account.owner
+    assessment = services.assessment_create(
+        account=account, acting_user=owner,
+        data={"title": "Mid-contract assessment", "summary": (
+            "Hooli Media values the quarterly reviews and the ease of ordering. Priority incidents and the monthly "
+            "reporting fall short of what was promised; fixing both is worth more to them than any new service.")},
+    )  # fmt: skip
+    Assessment.objects.filter(pk=assessment.pk).update(started_on=today - timedelta(days=75))
+    expert = (
+        Membership.objects.filter(role__in=[Role.ADMIN, Role.EXECUTIVE])
+        .exclude(user_id__in=assessment.team.values("user_id")).select_related("user").first()
+    )  # fmt: skip
+    if expert is not None:
+        services.expert_add(assessment=assessment, user_id=expert.user_id, expertise="Service operations",
+                            acting_user=owner)  # fmt: skip
+    for n, contact in enumerate(Contact.objects.filter(account=account).order_by("pk")[:2]):
+        services.interview_save(assessment=assessment, data={
+            "contact": str(contact.pk), "held_on": today - timedelta(days=60 - n * 7), "interviewer": owner.pk,
+            "notes": {"contract": "Fits; they would add a service credit for priority incidents.",
+                      "reports": "Four monthly reports; nobody reads all four.",
+                      "people": "The account manager is responsive; the service desk less so.",
+                      "wants": "Incidents that reach the right team at once.",
+                      "changes": "Moving to a product-led organisation next year.",
+                      "future": "One team, one report, no surprises."},
+        })  # fmt: skip
+    steps = [services.step_save(assessment=assessment, data={"name": name, "touchpoint": where,
+                                                             "moment_of_truth": truth, "rating": rating})
+             for name, where, truth, rating in STEPS]  # fmt: skip
+    findings = [services.finding_save(assessment=assessment, data={"kind": kind, "text": text,
+                                                                   "steps": [steps[i].pk for i in linked]})
+                for kind, text, linked in FINDINGS]  # fmt: skip
+    recs = []
+    for title, lines, obstacles, offset, days, hours, cash, priority, paybacks, accepted in RECS:
+        start = today + timedelta(days=offset)
+        rec = services.recommendation_save(assessment=assessment, data={
+            "title": title, "steps": lines, "obstacles": obstacles, "start": start,
+            "end": start + timedelta(days=days), "cost_hours": hours, "cost_money": cash, "priority": priority,
+            "finding": findings[3 if priority == 1 else 2 if priority == 2 else 4].pk,
+            "paybacks": [{"beneficiary": b, "category": c, "amount": a} for b, c, a in paybacks],
+        })  # fmt: skip
+        recs.append((rec, accepted))
+    services.transition(assessment=assessment, to="in_review", acting_user=owner)
+    services.transition(assessment=assessment, to="shared", acting_user=owner)
+    Assessment.objects.filter(pk=assessment.pk).update(shared_on=today - timedelta(days=40))
+    for rec, accepted in recs:
+        if accepted:
+            services.recommendation_accept(recommendation=rec, acting_user=owner)
+    services.transition(assessment=assessment, to="action_plan", acting_user=owner)
+    assessment.refresh_from_db()
+
+
+def _rounds(rng: random.Random) -> None:
+    """Last year's round (closed) and this year's (open, the account manager still to answer); a year of work
+    lifted the weak Revenue items."""
+    people = list(
+        Membership.objects.filter(role__in=[Role.ADMIN, Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.MEMBER])
+        .select_related("user").order_by("user__email")
+    )  # fmt: skip
+    admin = next((m.user for m in people if m.role == Role.ADMIN), None)
+    if not people or admin is None:
+        return
+    today = timezone.localdate()
+    for year_ago, title in ((True, f"4 R's review {today.year - 1}"), (False, f"4 R's review {today.year}")):
+        opened = today - timedelta(days=380 if year_ago else 10)
+        closes = opened + timedelta(days=21 if year_ago else 30)
+        round = SelfAssessmentRound.objects.create(title=title, opens_on=opened, closes_on=closes, created_by=admin)
+        RoundInvitation.objects.bulk_create([RoundInvitation(round=round, user=m.user) for m in people])
+        for m in people:
+            if not year_ago and m.role == Role.ACCOUNT_MANAGER and m.user.email.startswith("am@"):
+                continue  # waiting for this answer
+            answers = {}
+            for s in fourrs.STATEMENTS:
+                base = 3 if s.r == "revenue" else 4
+                if year_ago and s.r == "revenue":
+                    base = 2
+                answers[s.key] = max(1, min(5, base + rng.choice((-1, 0, 0, 1))))
+            item = selfassess.submit(respondent=m.user, answers=answers, round=round) if not year_ago else None
+            if year_ago:
+                result = fourrs.score(answers)
+                item = SelfAssessment.objects.create(
+                    round=round,
+                    respondent=m.user,
+                    answers=answers,
+                    **{k: result[k] for k in ("resolution", "retention", "revenue", "relationships", "total", "band")},
+                )
+            taken = timezone.make_aware(datetime.combine(opened + timedelta(days=rng.randint(1, 9)), time(10, 0)))
+            SelfAssessment.objects.filter(pk=item.pk).update(taken_at=taken)
+        if year_ago:
+            selfassess.round_close(round=round)
+            SelfAssessmentRound.objects.filter(pk=round.pk).update(
+                closed_at=timezone.make_aware(datetime.combine(opened + timedelta(days=21), time(18, 0)))
+            )

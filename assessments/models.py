@@ -1,0 +1,323 @@
+"""Mid-contract account assessments (team, interviews, journey map, findings, costed recommendations) and the
+4 R's self-assessment of the strategic account program (rounds and answers)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from sam.tenancy.models import TenantOwned
+
+
+class AssessmentSettings(TenantOwned):
+    """When the mid-contract prompt fires, and what an hour of the team's time costs in the payback arithmetic."""
+
+    window_start_pct = models.PositiveSmallIntegerField(
+        default=40, validators=[MaxValueValidator(100)], help_text="Prompt from this share of the contract's term..."
+    )
+    window_end_pct = models.PositiveSmallIntegerField(
+        default=60, validators=[MaxValueValidator(100)], help_text="...until this share."
+    )
+    hourly_rate = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("100.00"),
+        help_text="What one hour of the team's work costs, to put hours and money in one total.",
+    )  # fmt: skip
+    currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="assessmentsettings_one_per_tenant"),
+            models.CheckConstraint(
+                condition=Q(window_start_pct__lt=models.F("window_end_pct")), name="assessmentsettings_window_order"
+            ),
+            models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="assessmentsettings_rate_positive"),
+        ]
+
+
+class Assessment(TenantOwned):
+    """One mid-contract assessment of an account: draft -> in review -> shared with the customer -> action plan."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        SHARED = "shared", "Shared with the customer"
+        ACTION_PLAN = "action_plan", "Action plan"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="assessments")
+    contract = models.ForeignKey(
+        "accounts.Contract", null=True, blank=True, on_delete=models.SET_NULL, related_name="assessments"
+    )
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    started_on = models.DateField(default=timezone.localdate)
+    shared_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_on", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TeamMember(TenantOwned):
+    """Someone on the assessment team: from the account team, or a subject-matter expert from elsewhere."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT_TEAM = "account_team", "Account team"
+        EXPERT = "expert", "Subject-matter expert"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ACCOUNT_TEAM)
+    expertise = models.CharField(max_length=120, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "assessment", "user"], name="assessment_team_once")]
+
+
+class Interview(TenantOwned):
+    """A conversation with one contact of the account, with notes per guide topic."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="interviews")
+    contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="+")
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    held_on = models.DateField(default=timezone.localdate)
+    notes = models.JSONField(default=dict, blank=True, help_text="topic key -> notes")
+
+    class Meta:
+        ordering = ["held_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "assessment", "contact"], name="interview_once_per_contact")
+        ]
+
+
+class JourneyStep(TenantOwned):
+    """One step of the customer's journey with us, in order: its touchpoint, whether it is a moment of truth."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    touchpoint = models.CharField(max_length=200, blank=True)
+    moment_of_truth = models.BooleanField(default=False)
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="How well we do at this step, 1 (poorly) to 5 (very well).",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="journeystep_rating_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Finding(TenantOwned):
+    class Kind(models.TextChoices):
+        STRENGTH = "S", "Strength"
+        OPPORTUNITY = "O", "Opportunity"
+        WEAKNESS = "W", "Weakness"
+
+    PLURALS: ClassVar[dict[str, str]] = {"S": "Strengths", "O": "Opportunities", "W": "Weaknesses"}
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    text = models.TextField()
+    steps = models.ManyToManyField(JourneyStep, blank=True, related_name="findings", through="FindingStep")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "pk"]
+
+
+class FindingStep(TenantOwned):
+    """A journey step a finding is about (a tenant-owned link table, under row-level security too)."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "finding", "step"], name="findingstep_unique")]
+
+
+class Recommendation(TenantOwned):
+    """What we propose, its steps and obstacles, its timeframe, cost and payback; accepted, it enters the
+    account's action register."""
+
+    class Priority(models.IntegerChoices):
+        HIGH = 1, "High"
+        MEDIUM = 2, "Medium"
+        LOW = 3, "Low"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="recommendations")
+    finding = models.ForeignKey(Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=200)
+    steps = models.TextField(blank=True, help_text="One step a line; each becomes an action when accepted.")
+    obstacles = models.TextField(blank=True)
+    start = models.DateField()
+    end = models.DateField()
+    cost_hours = models.DecimalField(max_digits=10, decimal_places=1, default=Decimal("0"))
+    cost_money = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["priority", "start", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="recommendation_end_after_start"),
+            models.CheckConstraint(condition=Q(cost_hours__gte=0), name="recommendation_hours_positive"),
+            models.CheckConstraint(condition=Q(cost_money__gte=0), name="recommendation_money_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def step_lines(self) -> list[str]:
+        return [line.strip(" -*\t") for line in self.steps.splitlines() if line.strip(" -*\t")]
+
+
+class Payback(TenantOwned):
+    """A yearly benefit of a recommendation: to the customer or to us, in one category, with an amount when known."""
+
+    class Beneficiary(models.TextChoices):
+        CUSTOMER = "customer", "The customer"
+        US = "us", "Us"
+
+    class Category(models.TextChoices):
+        COST_REDUCTION = "cost_reduction", "Cost reduction"
+        EFFICIENCY = "efficiency", "Efficiency"
+        BETTER_DECISIONS = "better_decisions", "Better decisions"
+        RISK_MITIGATION = "risk_mitigation", "Risk mitigation"
+
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="paybacks")
+    beneficiary = models.CharField(max_length=8, choices=Beneficiary.choices)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="A year's worth; empty when not known."
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["beneficiary", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "recommendation", "beneficiary", "category"],
+                                    name="payback_once_per_category"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="payback_positive"),
+        ]  # fmt: skip
+
+
+# --- the 4 R's self-assessment -------------------------------------------------------------------------
+
+
+class Scope(models.TextChoices):
+    ORGANISATION = "organisation", "The organisation"
+    ACCOUNT_TEAM = "account_team", "One account team"
+
+
+class SelfAssessmentRound(TenantOwned):
+    """A round run by an admin: invited people answer about the organisation (or one account team) until it
+    closes; the round's rollup averages their answers."""
+
+    title = models.CharField(max_length=200)
+    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ORGANISATION)
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")  # fmt: skip
+    opens_on = models.DateField(default=timezone.localdate)
+    closes_on = models.DateField(null=True, blank=True, help_text="The round closes itself after this day.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opens_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope="organisation", account__isnull=True)
+                | Q(scope="account_team", account__isnull=False),
+                name="round_scope_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_open(self, today: object = None) -> bool:
+        today = today or timezone.localdate()
+        return self.closed_at is None and (self.closes_on is None or self.closes_on >= today)  # type: ignore[operator]
+
+
+class RoundInvitation(TenantOwned):
+    round = models.ForeignKey(SelfAssessmentRound, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "round", "user"], name="round_invite_once")]
+
+
+class SelfAssessment(TenantOwned):
+    """One person's 15 answers (1-5), in a round or on their own, with the derived subtotals, total and band."""
+
+    class Band(models.TextChoices):
+        EXCELLENT = "excellent", "Excellent"
+        GOOD = "good", "Good: target the weak areas"
+        CONCERN = "concern", "Concern: rethink the strategy"
+        HELP = "help", "Call for help now"
+
+    round = models.ForeignKey(SelfAssessmentRound, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="answers")  # fmt: skip
+    respondent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ORGANISATION)
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")  # fmt: skip
+    answers = models.JSONField(help_text="statement key -> rating 1..5")
+    resolution = models.PositiveSmallIntegerField()
+    retention = models.PositiveSmallIntegerField()
+    revenue = models.PositiveSmallIntegerField()
+    relationships = models.PositiveSmallIntegerField()
+    total = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=10, choices=Band.choices)
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "round", "respondent"], condition=Q(round__isnull=False),
+                                    name="selfassessment_once_per_round"),
+            models.CheckConstraint(condition=Q(total__gte=15, total__lte=75), name="selfassessment_total_range"),
+            models.CheckConstraint(
+                condition=Q(scope="organisation", account__isnull=True)
+                | Q(scope="account_team", account__isnull=False),
+                name="selfassessment_scope_account",
+            ),
+        ]  # fmt: skip

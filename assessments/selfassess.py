@@ -1,0 +1,141 @@
+"""The 4 R's self-assessment in the workspace: taking it (alone or in a round), rounds run by admins, rollups."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assessments import fourrs
+from assessments.models import RoundInvitation, Scope, SelfAssessment, SelfAssessmentRound
+
+
+def _scope_account(scope: Any, account: Any) -> tuple[str, Any]:
+    from accounts.models import Account
+
+    if scope not in Scope.values:
+        raise ValidationError({"scope": "About the organisation, or about one account team."})
+    if scope == Scope.ORGANISATION:
+        return scope, None
+    account_id = getattr(account, "pk", account)
+    found = (
+        Account.objects.alive().filter(pk=int(account_id)).first()
+        if account_id is not None and not isinstance(account_id, bool) and str(account_id).isdigit()
+        else None
+    )
+    if found is None:
+        raise ValidationError({"account": "Choose the account whose team this is about."})
+    return scope, found
+
+
+def submit(*, respondent: Any, answers: Any, round: SelfAssessmentRound | None = None,
+           scope: str = Scope.ORGANISATION, account: Any = None) -> SelfAssessment:  # fmt: skip
+    """Store one complete set of 15 ratings with its subtotals, total and band. In a round: only while it is
+    open, only for those invited, once per person."""
+    if not isinstance(answers, dict):
+        raise ValidationError({"answers": "A rating for each statement."})
+    values, errors = fourrs.clean(answers)
+    if errors:
+        raise ValidationError(errors)
+    if round is not None:
+        if not round.is_open():
+            raise ValidationError("This round is closed.")
+        if not RoundInvitation.objects.filter(round=round, user=respondent).exists():
+            raise ValidationError("You are not invited to this round.")
+        scope, account = round.scope, round.account
+    else:
+        scope, account = _scope_account(scope, account)
+    result = fourrs.score(values)
+    try:
+        with transaction.atomic():
+            return SelfAssessment.objects.create(
+                round=round, respondent=respondent, scope=scope, account=account, answers=values,
+                resolution=result["resolution"], retention=result["retention"], revenue=result["revenue"],
+                relationships=result["relationships"], total=result["total"], band=result["band"],
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise ValidationError("You have answered this round already.") from exc
+
+
+def round_create(*, data: dict[str, Any], acting_user: Any) -> SelfAssessmentRound:
+    title = data.get("title") or ""
+    if not isinstance(title, str) or not title.strip() or len(title.strip()) > 200:
+        raise ValidationError({"title": "A title of 1 to 200 characters."})
+    scope, account = _scope_account(data.get("scope") or Scope.ORGANISATION, data.get("account"))
+    closes_on = data.get("closes_on")
+    if closes_on in (None, ""):
+        closes_on = None
+    elif not isinstance(closes_on, date):
+        try:
+            closes_on = date.fromisoformat(str(closes_on)[:10])
+        except ValueError as exc:
+            raise ValidationError({"closes_on": "A date as YYYY-MM-DD."}) from exc
+    if closes_on is not None and closes_on < timezone.localdate():
+        raise ValidationError({"closes_on": "A round closes today or later."})
+    return SelfAssessmentRound.objects.create(title=title.strip(), scope=scope, account=account, closes_on=closes_on,
+                                              created_by=acting_user)  # fmt: skip
+
+
+def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user: Any) -> int:
+    """Invite members to answer (one email each, ever); returns how many were newly invited."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from sam.models import Membership, User
+    from sam.outbox import email_enqueue
+    from sam.tenancy.context import current_tenant
+
+    if not round.is_open():
+        raise ValidationError("This round is closed.")
+    ids = {int(v) for v in user_ids if not isinstance(v, bool) and str(v).isdigit()}
+    if not ids or len(ids) != len(user_ids):
+        raise ValidationError({"users": "Choose members of this workspace."})
+    members = set(Membership.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
+    if members != ids:
+        raise ValidationError({"users": "No such member of this workspace."})
+    already = set(RoundInvitation.objects.filter(round=round).values_list("user_id", flat=True))
+    new = sorted(ids - already)
+    RoundInvitation.objects.bulk_create([RoundInvitation(round=round, user_id=i) for i in new], ignore_conflicts=True)
+    tenant = current_tenant()
+    url = settings.SITE_URL + reverse("fourrs_take", args=[tenant.slug]) + f"?round={round.pk}" if tenant else ""
+    about = "the organisation" if round.scope == Scope.ORGANISATION else f"the {round.account.name} account team"
+    for user in User.objects.filter(pk__in=new):
+        if user.email:
+            email_enqueue(
+                key=f"fourrs-invite:{round.pk}:{user.pk}",
+                to=[user.email],
+                subject=f"The 4 R's self-assessment: {round.title}",
+                text=(
+                    f"{acting_user.display_name if acting_user else 'An admin'} asks you to rate 15 statements about "
+                    f"how {about} handles its key accounts (about five minutes)"
+                    f"{', by ' + format(round.closes_on, '%d %b %Y') if round.closes_on else ''}.\n\n{url}\n"
+                ),
+            )
+    return len(new)
+
+
+def round_close(*, round: SelfAssessmentRound) -> None:
+    if round.closed_at is None:
+        round.closed_at = timezone.now()
+        round.save(update_fields=["closed_at"])
+
+
+def round_rollup(round: SelfAssessmentRound) -> dict[str, Any]:
+    return fourrs.rollup(SelfAssessment.objects.filter(round=round).values_list("answers", flat=True))
+
+
+def round_people(round: SelfAssessmentRound) -> list[dict[str, Any]]:
+    """Who is invited and whether they answered (never what they answered)."""
+    answered = dict(SelfAssessment.objects.filter(round=round).values_list("respondent_id", "taken_at"))
+    return [
+        {"user": inv.user, "answered_at": answered.get(inv.user_id)}
+        for inv in RoundInvitation.objects.filter(round=round).select_related("user").order_by("user__full_name")
+    ]
+
+
+def result_of(item: SelfAssessment) -> dict[str, Any]:
+    """One person's answers seen as a rollup of one (the same page and PDF as a round's)."""
+    return fourrs.rollup([item.answers])

@@ -1,0 +1,792 @@
+"""Mid-contract assessments: the prompt, the team, interviews, the journey map, findings, costed
+recommendations with their payback arithmetic, the workflow, and accepted recommendations in the register.
+
+Every write from the pages and the API goes through here; each raises ValidationError with a message the
+person can act on, and changes nothing when it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assessments.models import (
+    Assessment,
+    AssessmentSettings,
+    Finding,
+    Interview,
+    JourneyStep,
+    Payback,
+    Recommendation,
+    TeamMember,
+)
+
+# The interview guide (DOMAIN section 5): topic key -> (label, the question to open it with).
+TOPICS = (
+    ("contract", "The contract", "Does the contract still fit what you need from us?"),
+    ("tools", "Tools we offer", "Which of our tools do you use, and which get in the way?"),
+    ("reports", "Reports we offer", "Which reports do you read, and what do you do with them?"),
+    ("metrics", "Metrics", "Which measures do you use to judge us, and which do you need?"),
+    ("people", "Working with our people", "How is it to work with our people, at each level?"),
+    ("processes", "Working with our processes", "Where do our processes help you, and where do they slow you?"),
+    ("wants", "What you want most", "What do you want most from us?"),
+    ("missing", "What is missing", "Do you get all you need from us? What is missing?"),
+    ("changes", "How your business is changing", "How is your business changing, and what does it mean for us?"),
+    ("future", "The ideal future", "If we worked together ideally in three years, what would it look like?"),
+)
+TOPIC_KEYS = tuple(key for key, _, _ in TOPICS)
+NOTE_MAX = 5000
+TEXT_MAX = 5000
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Assessment.Status.DRAFT: (Assessment.Status.IN_REVIEW,),
+    Assessment.Status.IN_REVIEW: (Assessment.Status.DRAFT, Assessment.Status.SHARED),
+    Assessment.Status.SHARED: (Assessment.Status.ACTION_PLAN,),
+    Assessment.Status.ACTION_PLAN: (),
+}
+EDITABLE = (Assessment.Status.DRAFT, Assessment.Status.IN_REVIEW)
+
+
+def settings_get() -> AssessmentSettings:
+    found = AssessmentSettings.objects.first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return AssessmentSettings.objects.create()
+    except IntegrityError:
+        return AssessmentSettings.objects.get()
+
+
+def settings_set(*, data: dict[str, Any]) -> AssessmentSettings:
+    config = settings_get()
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for field in ("window_start_pct", "window_end_pct"):
+        raw = str(data.get(field, getattr(config, field))).strip()
+        if not raw.isdigit() or not 0 <= int(raw) <= 100:
+            errors[field] = "A whole percentage from 0 to 100."
+        else:
+            values[field] = int(raw)
+    if not errors and values["window_start_pct"] >= values["window_end_pct"]:
+        errors["window_end_pct"] = "The window ends after it starts."
+    rate = _decimal(data.get("hourly_rate", config.hourly_rate), "hourly_rate", errors, places=2, top=Decimal(10**7))
+    currency = str(data.get("currency", config.currency) or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        errors["currency"] = "A three-letter currency code, e.g. EUR."
+    if errors:
+        raise ValidationError(errors)
+    for field, value in values.items():
+        setattr(config, field, value)
+    config.hourly_rate, config.currency = rate, currency
+    config.save()
+    return config
+
+
+def _decimal(raw: Any, field: str, errors: dict[str, str], *, places: int, top: Decimal,
+             allow_empty: bool = False) -> Any:  # fmt: skip
+    """A non-negative amount below ``top``; an error per field otherwise (None when empty is allowed)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if allow_empty:
+            return None
+        raw = "0"
+    if isinstance(raw, bool):
+        errors[field] = "A number."
+        return None
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        errors[field] = "A number."
+        return None
+    if not value.is_finite():
+        errors[field] = "A number."
+        return None
+    if value < 0:
+        errors[field] = "Cannot be negative."
+        return None
+    if value >= top:
+        errors[field] = "Too large."
+        return None
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+# --- contracts and the mid-point ------------------------------------------------------------------------
+
+
+def current_contract(account: Any, today: date | None = None) -> Any:
+    """The contract running today, else the latest one to end (None when the account has none)."""
+    from accounts.models import Contract
+
+    today = today or timezone.localdate()
+    contracts = list(Contract.objects.filter(account=account).order_by("-end", "-pk"))
+    running = [c for c in contracts if c.start <= today <= c.end]
+    return running[0] if running else (contracts[0] if contracts else None)
+
+
+def midpoint(contract: Any, today: date | None = None) -> dict[str, Any]:
+    """Where a contract stands: its mid-point, how far through the term today is, and the prompt window."""
+    if contract is None:
+        return {"known": False, "text": "The mid-point is unknown: this account has no contract on record."}
+    config = settings_get()
+    today = today or timezone.localdate()
+    term = (contract.end - contract.start).days
+    opens = contract.start + timedelta(days=term * config.window_start_pct // 100)
+    closes = contract.start + timedelta(days=term * config.window_end_pct // 100)
+    progress = round(100 * contract.progress(today))
+    return {
+        "known": True, "contract": contract, "midpoint": contract.midpoint, "progress": progress,
+        "window_opens": opens, "window_closes": closes, "in_window": opens <= today <= closes,
+        "text": f"{contract.title}: {progress}% through its term; mid-point {contract.midpoint:%d %b %Y}.",
+    }  # fmt: skip
+
+
+# --- assessments and their team -------------------------------------------------------------------------
+
+
+def _editable(assessment: Assessment) -> None:
+    if assessment.status not in EDITABLE:
+        raise ValidationError(
+            f"This assessment is {assessment.get_status_display().lower()}: its content is final. "
+            "Only recommendations can be accepted or declined now."
+        )
+
+
+def _text(data: dict[str, Any], field: str, *, required: bool = False, limit: int = TEXT_MAX) -> str:
+    raw = data.get(field, "")
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        raise ValidationError({field: "Give this as text."})
+    value = raw.strip()
+    if required and not value:
+        raise ValidationError({field: "This is required."})
+    if len(value) > limit:
+        raise ValidationError({field: f"At most {limit:,} characters."})
+    return value
+
+
+def account_team_users(account: Any) -> list[Any]:
+    """The account's owner and its team members who are still members of the workspace."""
+    from accounts.models import TeamAssignment
+    from sam.models import Membership, User
+
+    ids = set(TeamAssignment.objects.filter(account=account).values_list("user_id", flat=True))
+    if account.owner_id:
+        ids.add(account.owner_id)
+    members = set(Membership.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
+    return list(User.objects.filter(pk__in=members).order_by("full_name", "email"))
+
+
+@transaction.atomic
+def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -> Assessment:
+    """A new draft assessment of the account, with the account team on its team. Without a contract chosen it
+    takes the running one; an account without any contract is allowed (the mid-point is then unknown)."""
+    from accounts.models import Contract
+    from sam.services import audit_record
+
+    title = _text(data, "title", required=True, limit=200)
+    contract = data.get("contract")
+    if contract not in (None, ""):
+        contract_id = contract.pk if hasattr(contract, "pk") else contract
+        if not str(contract_id).isdigit():
+            raise ValidationError({"contract": "No such contract of this account."})
+        contract = Contract.objects.filter(pk=int(contract_id), account=account).first()
+        if contract is None:
+            raise ValidationError({"contract": "No such contract of this account."})
+    else:
+        contract = current_contract(account)
+    summary = _text(data, "summary")
+    assessment = Assessment.objects.create(account=account, contract=contract, title=title, summary=summary,
+                                           created_by=acting_user)  # fmt: skip
+    TeamMember.objects.bulk_create(
+        [TeamMember(assessment=assessment, user=user) for user in account_team_users(account)], ignore_conflicts=True
+    )
+    audit_record(actor=acting_user, action="assessment.created", obj=assessment, account=account.pk)
+    return assessment
+
+
+def assessment_update(*, assessment: Assessment, data: dict[str, Any]) -> Assessment:
+    _editable(assessment)
+    if "title" in data:
+        assessment.title = _text(data, "title", required=True, limit=200)
+    if "summary" in data:
+        assessment.summary = _text(data, "summary", limit=20000)
+    assessment.save(update_fields=["title", "summary", "updated_at"])
+    return assessment
+
+
+def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", acting_user: Any) -> TeamMember:
+    """Invite a colleague from outside the account team as a subject-matter expert (emailed once)."""
+    from accounts.services import member_or_error
+    from sam.outbox import email_enqueue
+
+    _editable(assessment)
+    user = member_or_error(user_id, "user")
+    expertise = _text({"expertise": expertise}, "expertise", limit=120)
+    if TeamMember.objects.filter(assessment=assessment, user=user).exists():
+        raise ValidationError({"user": f"{user.display_name} is on the team already."})
+    member = TeamMember.objects.create(assessment=assessment, user=user, kind=TeamMember.Kind.EXPERT,
+                                       expertise=expertise)  # fmt: skip
+    if user.email:
+        from django.conf import settings
+
+        email_enqueue(
+            key=f"assessment-expert:{assessment.pk}:{user.pk}",
+            to=[user.email],
+            subject=f"You are on the assessment team for {assessment.account.name}",
+            text=(
+                f"{acting_user.display_name if acting_user else 'A colleague'} asked you to join the mid-contract "
+                f"assessment “{assessment.title}” of {assessment.account.name}"
+                f"{' for your expertise in ' + expertise if expertise else ''}.\n\n"
+                f"{settings.SITE_URL}{_path(assessment)}\n"
+            ),
+        )
+    return member
+
+
+def team_remove(*, assessment: Assessment, member: TeamMember) -> None:
+    _editable(assessment)
+    member.delete()
+
+
+def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[str, Any]:
+    """Who served on this account's earlier assessments, and the colleagues who have not yet (first in line)."""
+    from accounts.forms import member_choices
+
+    earlier = list(
+        Assessment.objects.filter(account=account).exclude(pk=getattr(assessment, "pk", None))
+        .order_by("-started_on", "-pk").prefetch_related("team__user")
+    )  # fmt: skip
+    served: dict[int, int] = {}
+    for old in earlier:
+        for member in old.team.all():
+            if member.kind == TeamMember.Kind.EXPERT:
+                served[member.user_id] = served.get(member.user_id, 0) + 1
+    on_team = set(assessment.team.values_list("user_id", flat=True)) if assessment is not None else set()
+    account_team = {u.pk for u in account_team_users(account)}
+    candidates = [u for u in member_choices() if u.pk not in on_team and u.pk not in account_team]
+    candidates.sort(key=lambda u: (served.get(u.pk, 0), u.full_name or u.email))
+    return {
+        "earlier": [{"assessment": old, "experts": [m for m in old.team.all() if m.kind == TeamMember.Kind.EXPERT]}
+                    for old in earlier],
+        "candidates": [{"user": u, "served": served.get(u.pk, 0)} for u in candidates],
+    }  # fmt: skip
+
+
+# --- interviews -----------------------------------------------------------------------------------------
+
+
+def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: Interview | None = None) -> Interview:
+    """A contact's interview: who, when, by whom, and the notes per guide topic (unknown topics refused)."""
+    from accounts.models import Contact
+    from accounts.services import member_or_error
+
+    _editable(assessment)
+    if interview is None:
+        raw = data.get("contact")
+        contact = (
+            Contact.objects.filter(pk=int(raw), account=assessment.account).first() if str(raw).isdigit() else None
+        )
+        if contact is None:
+            raise ValidationError({"contact": "Choose a contact of this account."})
+        if Interview.objects.filter(assessment=assessment, contact=contact).exists():
+            raise ValidationError({"contact": f"{contact.name} has an interview already: add to its notes."})
+        interview = Interview(assessment=assessment, contact=contact)
+    held_on = data.get("held_on") or interview.held_on or timezone.localdate()
+    if isinstance(held_on, str):
+        try:
+            held_on = date.fromisoformat(held_on[:10])
+        except ValueError as exc:
+            raise ValidationError({"held_on": "A date as YYYY-MM-DD."}) from exc
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": "An interview is logged after it took place."})
+    interviewer = data.get("interviewer")
+    if interviewer not in (None, ""):
+        interview.interviewer = member_or_error(getattr(interviewer, "pk", interviewer), "interviewer")
+    notes = data.get("notes", {})
+    if not isinstance(notes, dict):
+        raise ValidationError({"notes": "Notes per topic."})
+    unknown = set(notes) - set(TOPIC_KEYS)
+    if unknown:
+        raise ValidationError({"notes": f"Unknown topics: {', '.join(sorted(unknown)[:5])}."})
+    cleaned = dict(interview.notes or {})
+    for key, value in notes.items():
+        if not isinstance(value, str):
+            raise ValidationError({"notes": "Give each topic's notes as text."})
+        if len(value) > NOTE_MAX:
+            raise ValidationError({"notes": f"At most {NOTE_MAX:,} characters a topic."})
+        if value.strip():
+            cleaned[key] = value.strip()
+        else:
+            cleaned.pop(key, None)
+    interview.held_on, interview.notes = held_on, cleaned
+    interview.save()
+    return interview
+
+
+# --- the journey map and findings -----------------------------------------------------------------------
+
+
+def step_save(*, assessment: Assessment, data: dict[str, Any], step: JourneyStep | None = None) -> JourneyStep:
+    _editable(assessment)
+    name = _text(data, "name", required=True, limit=200)
+    touchpoint = _text(data, "touchpoint", limit=200)
+    rating = data.get("rating")
+    if rating in (None, ""):
+        rating = None
+    elif isinstance(rating, bool) or not str(rating).strip().isdigit() or not 1 <= int(rating) <= 5:
+        raise ValidationError({"rating": "A rating from 1 to 5, or none."})
+    else:
+        rating = int(rating)
+    truth = data.get("moment_of_truth")
+    truth = truth in (True, "1", "on", "true", "True")
+    if step is None:
+        last = JourneyStep.objects.filter(assessment=assessment).order_by("-order").values_list("order", flat=True)
+        top = last.first()
+        step = JourneyStep(assessment=assessment, order=(top + 1) if top is not None else 0)
+    step.name, step.touchpoint, step.rating, step.moment_of_truth = name, touchpoint, rating, truth
+    step.save()
+    return step
+
+
+def step_move(*, assessment: Assessment, step: JourneyStep, up: bool) -> None:
+    _editable(assessment)
+    steps = list(JourneyStep.objects.filter(assessment=assessment).order_by("order", "pk"))
+    index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(steps):
+        steps[index], steps[other] = steps[other], steps[index]
+    for order, s in enumerate(steps):
+        if s.order != order:
+            JourneyStep.objects.filter(pk=s.pk).update(order=order)
+
+
+def step_delete(*, assessment: Assessment, step: JourneyStep) -> None:
+    _editable(assessment)
+    step.delete()
+
+
+def _step_ids(assessment: Assessment, raw: Any) -> list[int]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list | tuple):
+        raw = [raw]
+    ids = []
+    for value in raw:
+        value = getattr(value, "pk", value)
+        if isinstance(value, bool) or not str(value).isdigit():
+            raise ValidationError({"steps": "No such step of this journey map."})
+        ids.append(int(value))
+    found = set(JourneyStep.objects.filter(assessment=assessment, pk__in=ids).values_list("pk", flat=True))
+    if found != set(ids):
+        raise ValidationError({"steps": "No such step of this journey map."})
+    return ids
+
+
+@transaction.atomic
+def finding_save(*, assessment: Assessment, data: dict[str, Any], finding: Finding | None = None) -> Finding:
+    """A strength, opportunity or weakness, in words, linked to the journey steps it is about."""
+    _editable(assessment)
+    kind = data.get("kind")
+    if kind not in Finding.Kind.values:
+        raise ValidationError({"kind": "Strength (S), Opportunity (O) or Weakness (W)."})
+    text = _text(data, "text", required=True)
+    steps = _step_ids(assessment, data.get("steps"))
+    finding = finding or Finding(assessment=assessment)
+    finding.kind, finding.text = kind, text
+    finding.save()
+    from assessments.models import FindingStep
+
+    FindingStep.objects.filter(finding=finding).exclude(step_id__in=steps).delete()
+    have = set(FindingStep.objects.filter(finding=finding).values_list("step_id", flat=True))
+    FindingStep.objects.bulk_create([FindingStep(finding=finding, step_id=i) for i in steps if i not in have])
+    return finding
+
+
+def finding_delete(*, assessment: Assessment, finding: Finding) -> None:
+    _editable(assessment)
+    finding.delete()
+
+
+# --- recommendations, their cost and payback ------------------------------------------------------------
+
+
+def _date(raw: Any, field: str) -> date:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw or "")[:10])
+    except ValueError as exc:
+        raise ValidationError({field: "A date as YYYY-MM-DD."}) from exc
+
+
+def _paybacks(raw: Any) -> list[dict[str, Any]]:
+    """[{beneficiary, category, amount?, note?}] with each (beneficiary, category) at most once."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        raise ValidationError({"paybacks": "A list of paybacks."})
+    found, seen = [], set()
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise ValidationError({"paybacks": "Each payback has a beneficiary and a category."})
+        who, what = entry.get("beneficiary"), entry.get("category")
+        if who not in Payback.Beneficiary.values:
+            raise ValidationError({"paybacks": "The beneficiary is the customer or us."})
+        if what not in Payback.Category.values:
+            raise ValidationError({"paybacks": "Cost reduction, efficiency, better decisions or risk mitigation."})
+        if (who, what) in seen:
+            raise ValidationError({"paybacks": "Each beneficiary and category once."})
+        seen.add((who, what))
+        errors: dict[str, str] = {}
+        amount = _decimal(entry.get("amount"), "paybacks", errors, places=2, top=Decimal(10**12), allow_empty=True)
+        if errors:
+            raise ValidationError({"paybacks": f"Amounts: {errors['paybacks'].lower()}"})
+        note = entry.get("note") or ""
+        if not isinstance(note, str) or len(note) > 300:
+            raise ValidationError({"paybacks": "A note of at most 300 characters."})
+        found.append({"beneficiary": who, "category": what, "amount": amount, "note": note.strip()})
+    return found
+
+
+@transaction.atomic
+def recommendation_save(
+    *, assessment: Assessment, data: dict[str, Any], recommendation: Recommendation | None = None
+) -> Recommendation:
+    """Steps, obstacles, timeframe (end not before start), cost in hours and money (never negative), payback
+    per beneficiary and category, priority. ``paybacks`` (when given) replaces the whole list."""
+    _editable(assessment)
+    rec = recommendation or Recommendation(assessment=assessment)
+    if rec.pk is not None and rec.status != Recommendation.Status.PROPOSED:
+        raise ValidationError("An accepted or declined recommendation does not change.")
+    fields = {**({"title": rec.title, "steps": rec.steps, "obstacles": rec.obstacles} if rec.pk else {}), **data}
+    rec.title = _text(fields, "title", required=True, limit=200)
+    rec.steps = _text(fields, "steps")
+    rec.obstacles = _text(fields, "obstacles")
+    errors: dict[str, str] = {}
+    start = data.get("start", rec.start if rec.pk else None)
+    end = data.get("end", rec.end if rec.pk else None)
+    if start in (None, ""):
+        errors["start"] = "When does it start?"
+    if end in (None, ""):
+        errors["end"] = "When does it end?"
+    if errors:
+        raise ValidationError(errors)
+    rec.start, rec.end = _date(start, "start"), _date(end, "end")
+    if rec.end < rec.start:
+        raise ValidationError({"end": "The end cannot be before the start."})
+    hours = _decimal(data.get("cost_hours", rec.cost_hours), "cost_hours", errors, places=1, top=Decimal(10**8))
+    money = _decimal(data.get("cost_money", rec.cost_money), "cost_money", errors, places=2, top=Decimal(10**12))
+    priority = data.get("priority", rec.priority)
+    if isinstance(priority, bool) or str(priority) not in {str(v) for v in Recommendation.Priority.values}:
+        errors["priority"] = "High (1), medium (2) or low (3)."
+    finding = data.get("finding", rec.finding_id)
+    if finding not in (None, ""):
+        finding_id = getattr(finding, "pk", finding)
+        if (
+            isinstance(finding_id, bool)
+            or not str(finding_id).isdigit()
+            or not Finding.objects.filter(pk=int(finding_id), assessment=assessment).exists()
+        ):
+            errors["finding"] = "No such finding of this assessment."
+        else:
+            rec.finding_id = int(finding_id)
+    else:
+        rec.finding_id = None
+    if errors:
+        raise ValidationError(errors)
+    rec.cost_hours, rec.cost_money, rec.priority = hours, money, int(priority)
+    paybacks = _paybacks(data["paybacks"]) if "paybacks" in data else None
+    rec.save()
+    if paybacks is not None:
+        Payback.objects.filter(recommendation=rec).delete()
+        Payback.objects.bulk_create([Payback(recommendation=rec, **p) for p in paybacks])
+    return rec
+
+
+def recommendation_delete(*, assessment: Assessment, recommendation: Recommendation) -> None:
+    _editable(assessment)
+    recommendation.delete()
+
+
+def _spread(start: date, end: date, n: int) -> list[date]:
+    """n due dates spread evenly from start to end, the last one on the end."""
+    days = (end - start).days
+    return [start + timedelta(days=round(days * (i + 1) / n)) for i in range(n)]
+
+
+def recommendation_accept(*, recommendation: Recommendation, acting_user: Any) -> list[Any]:
+    """The customer agreed: each step becomes an action item in the account's register, due along the
+    recommendation's timeline, owned by the account owner. Exactly once, however often it is asked (a key per
+    step); returns the items."""
+    from accounts.models import ActionItem
+    from accounts.services import action_item_add
+    from sam.services import audit_record
+
+    with transaction.atomic():
+        rec = (
+            Recommendation.objects.select_for_update()
+            .select_related("assessment", "assessment__account")
+            .get(pk=recommendation.pk)
+        )
+        assessment = rec.assessment
+        if assessment.status not in (Assessment.Status.SHARED, Assessment.Status.ACTION_PLAN):
+            raise ValidationError("Share the assessment with the customer before accepting its recommendations.")
+        if rec.status == Recommendation.Status.DECLINED:
+            raise ValidationError("This recommendation was declined.")
+        steps = rec.step_lines() or [rec.title]
+        dues = _spread(rec.start, rec.end, len(steps))
+        account = assessment.account
+        owner = account.owner
+        from sam.models import Membership
+
+        if owner is not None and not Membership.objects.filter(user=owner).exists():
+            owner = None
+        items = []
+        for n, (step, due) in enumerate(zip(steps, dues, strict=True), start=1):
+            title = step if step == rec.title else f"{rec.title}: {step}"
+            item, _ = action_item_add(
+                account=account, title=title[:300], owner=owner, due=due,
+                detail=f"Step {n} of {len(steps)} of the recommendation “{rec.title}” ({rec.start:%d %b %Y} to "
+                f"{rec.end:%d %b %Y}) from the assessment “{assessment.title}”.",
+                source_kind=ActionItem.Source.ASSESSMENT, source_id=assessment.pk,
+                dedupe_key=f"recommendation:{rec.pk}:{n}", acting_user=acting_user,
+            )  # fmt: skip
+            items.append(item)
+        if rec.status != Recommendation.Status.ACCEPTED:
+            rec.status, rec.accepted_at, rec.accepted_by = Recommendation.Status.ACCEPTED, timezone.now(), acting_user
+            rec.save(update_fields=["status", "accepted_at", "accepted_by"])
+            audit_record(actor=acting_user, action="assessment.recommendation_accepted", obj=rec, actions=len(items))
+    return items
+
+
+def recommendation_decline(*, recommendation: Recommendation, acting_user: Any) -> None:
+    if recommendation.assessment.status not in (Assessment.Status.SHARED, Assessment.Status.ACTION_PLAN):
+        raise ValidationError("Share the assessment with the customer before deciding on its recommendations.")
+    if recommendation.status == Recommendation.Status.ACCEPTED:
+        raise ValidationError("This recommendation is accepted: its actions are in the register.")
+    recommendation.status = Recommendation.Status.DECLINED
+    recommendation.save(update_fields=["status"])
+
+
+def transition(*, assessment: Assessment, to: str, acting_user: Any) -> Assessment:
+    """draft -> in review -> shared with the customer -> action plan (and back from review to draft)."""
+    from sam.services import audit_record
+
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if to not in Assessment.Status.values:
+            raise ValidationError({"status": "Unknown status."})
+        if to not in TRANSITIONS[locked.status]:
+            names = dict(Assessment.Status.choices)
+            raise ValidationError(
+                {"status": f"An assessment {names[locked.status].lower()} cannot become {names[to].lower()}."}
+            )
+        if to == Assessment.Status.SHARED and not Finding.objects.filter(assessment=locked).exists():
+            raise ValidationError({"status": "Record at least one finding before sharing the assessment."})
+        if (
+            to == Assessment.Status.ACTION_PLAN
+            and not Recommendation.objects.filter(assessment=locked, status=Recommendation.Status.ACCEPTED).exists()
+        ):
+            raise ValidationError({"status": "Accept at least one recommendation to make the action plan."})
+        before = locked.status
+        locked.status = to
+        if to == Assessment.Status.SHARED:
+            locked.shared_on = timezone.localdate()
+        locked.save(update_fields=["status", "shared_on", "updated_at"])
+        audit_record(actor=acting_user, action="assessment.status", obj=locked, before=before, after=to)
+    assessment.status, assessment.shared_on = locked.status, locked.shared_on
+    return assessment
+
+
+# --- the arithmetic -------------------------------------------------------------------------------------
+
+
+def money(value: Decimal | None, currency: str) -> str:
+    if value is None:
+        return "unknown"
+    return f"{currency} {value.quantize(Decimal('1'), rounding=ROUND_HALF_UP):,}"
+
+
+@dataclass
+class Figures:
+    """Cost, yearly payback and what follows from them, each with the sum that made it."""
+
+    cost_hours: Decimal
+    cost_money: Decimal
+    cost_total: Decimal
+    to_customer: Decimal
+    to_us: Decimal
+    payback_total: Decimal
+    unknown_amounts: int
+    payback_months: Decimal | None
+    first_year_return: Decimal | None
+    cost_text: str
+    payback_text: str
+    months_text: str
+    return_text: str
+
+
+def figures(recs: list[Recommendation], rate: Decimal, currency: str) -> Figures:
+    """For one or several recommendations: total cost = money + hours x hourly rate; payback period (months) =
+    total cost / yearly payback x 12; first-year return = (yearly payback - total cost) / total cost."""
+    hours = sum((r.cost_hours for r in recs), Decimal(0))
+    cash = sum((r.cost_money for r in recs), Decimal(0))
+    total = cash + hours * rate
+    paybacks = [p for r in recs for p in r.paybacks.all()]
+    customer = sum((p.amount for p in paybacks if p.amount is not None and p.beneficiary == "customer"), Decimal(0))
+    us = sum((p.amount for p in paybacks if p.amount is not None and p.beneficiary == "us"), Decimal(0))
+    unknown = sum(1 for p in paybacks if p.amount is None)
+    benefit = customer + us
+    months = (total / benefit * 12).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if benefit > 0 else None
+    ret = ((benefit - total) / total * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP) if total > 0 else None
+    hours_text = f"{hours.normalize():f} h × {money(rate, currency)}/h"  # noqa: RUF001
+    cost_text = f"{money(cash, currency)} + {hours_text} = {money(total, currency)}"
+    payback_text = f"{money(customer, currency)} to the customer + {money(us, currency)} to us = " \
+        f"{money(benefit, currency)} a year" + (f" ({unknown} amount{'s' if unknown != 1 else ''} not known)"
+                                               if unknown else "")  # fmt: skip
+    if months is not None:
+        months_text = f"{money(total, currency)} ÷ {money(benefit, currency)} a year × 12 = {months} months"  # noqa: RUF001
+    else:
+        months_text = "No known payback amount: the payback period cannot be worked out."
+    if ret is not None:
+        spent = money(total, currency)
+        return_text = f"({money(benefit, currency)} − {spent}) ÷ {spent} = {ret}%"  # noqa: RUF001
+    else:
+        return_text = "No cost: the return cannot be worked out."
+    return Figures(hours, cash, total, customer, us, benefit, unknown, months, ret, cost_text, payback_text,
+                   months_text, return_text)  # fmt: skip
+
+
+def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> dict[str, Any]:
+    """Per recommendation and for the assessment (declined ones left out), with the arithmetic as text."""
+    config = settings_get()
+    if recs is None:
+        recs = list(Recommendation.objects.filter(assessment=assessment).prefetch_related("paybacks"))
+    counted = [r for r in recs if r.status != Recommendation.Status.DECLINED]
+    accepted = [r for r in recs if r.status == Recommendation.Status.ACCEPTED]
+    return {
+        "rate": config.hourly_rate,
+        "currency": config.currency,
+        "rows": [{"rec": r, "figures": figures([r], config.hourly_rate, config.currency)} for r in recs],
+        "all": figures(counted, config.hourly_rate, config.currency),
+        "accepted": figures(accepted, config.hourly_rate, config.currency) if accepted else None,
+    }
+
+
+# --- the prompt and the links ---------------------------------------------------------------------------
+
+
+def _path(assessment: Assessment) -> str:
+    from django.urls import reverse
+
+    from sam.tenancy.context import current_tenant
+
+    tenant = current_tenant()
+    return reverse("assessment_detail", args=[tenant.slug, assessment.pk]) if tenant is not None else ""
+
+
+def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
+    """Live accounts whose running contract is inside the prompt window and has no assessment yet (none on
+    the contract, none on the account started since the contract began)."""
+    from accounts.models import Account, Contract
+
+    today = today or timezone.localdate()
+    config = settings_get()
+    found = []
+    contracts = (
+        Contract.objects.filter(start__lte=today, end__gte=today, account__deleted_at__isnull=True)
+        .exclude(account__status=Account.Status.INACTIVE)
+        .select_related("account", "account__owner").order_by("end", "pk")
+    )  # fmt: skip
+    assessed = list(Assessment.objects.values_list("account_id", "contract_id", "started_on"))
+    for contract in contracts:
+        term = (contract.end - contract.start).days
+        opens = contract.start + timedelta(days=term * config.window_start_pct // 100)
+        closes = contract.start + timedelta(days=term * config.window_end_pct // 100)
+        if not opens <= today <= closes:
+            continue
+        if any(cid == contract.pk or (aid == contract.account_id and started >= contract.start)
+               for aid, cid, started in assessed):  # fmt: skip
+            continue
+        found.append({"contract": contract, "account": contract.account, "window_closes": closes})
+    return found
+
+
+def prompts_send(today: date | None = None) -> int:
+    """One action item for the owner and one email per contract that passes its mid-point unassessed. Safe to
+    run any number of times (a key per contract in the register and in the outbox)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from accounts.models import ActionItem
+    from accounts.services import action_item_add
+    from sam.models import Membership
+    from sam.outbox import email_enqueue
+    from sam.tenancy.context import current_tenant
+
+    made = 0
+    tenant = current_tenant()
+    members = set(Membership.objects.values_list("user_id", flat=True))
+    for due in due_for_prompt(today):
+        contract, account = due["contract"], due["account"]
+        owner = account.owner if account.owner_id in members else None
+        _, created = action_item_add(
+            account=account, title=f"Mid-contract assessment due: {contract.title}", owner=owner,
+            due=due["window_closes"],
+            detail=f"{contract.title} runs from {contract.start:%d %b %Y} to {contract.end:%d %b %Y}; its mid-point "
+            f"is {contract.midpoint:%d %b %Y}. Interview the customer, map their journey and agree recommendations.",
+            source_kind=ActionItem.Source.ASSESSMENT, source_id=f"contract-{contract.pk}",
+            dedupe_key=f"midcontract:{contract.pk}",
+        )  # fmt: skip
+        made += created
+        if owner is not None and owner.email and tenant is not None:
+            url = reverse("assessment_new", args=[tenant.slug, account.pk]) + f"?contract={contract.pk}"
+            email_enqueue(
+                key=f"assessment-prompt:{contract.pk}",
+                to=[owner.email],
+                subject=f"{account.name}: time for the mid-contract assessment",
+                text=(
+                    f"{contract.title} with {account.name} is past {settings_get().window_start_pct}% of its term "
+                    f"(mid-point {contract.midpoint:%d %b %Y}) and has no assessment yet. Start one by "
+                    f"{due['window_closes']:%d %b %Y}:\n\n{settings.SITE_URL}{url}\n"
+                ),
+            )
+    return made
+
+
+def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
+    """For the account page: the latest assessment and its status, or that one is due."""
+    from django.urls import reverse
+
+    latest = Assessment.objects.filter(account=account).order_by("-started_on", "-pk").first()
+    if latest is not None:
+        return {"label": "Assessment", "value": f"{latest.title}: {latest.get_status_display().lower()}",
+                "url": reverse("assessment_detail", args=[slug, latest.pk]), "tone": ""}  # fmt: skip
+    info = midpoint(current_contract(account))
+    if info["known"] and info["in_window"]:
+        return {"label": "Assessment", "value": "mid-contract assessment due",
+                "url": reverse("assessment_new", args=[slug, account.pk]), "tone": "danger"}  # fmt: skip
+    return None
+
+
+def plan_progress(account: Any) -> list[Any]:
+    """The actions that came from accepted recommendations, for the quarterly review (open ones first)."""
+    from django.db.models import Case, F, IntegerField, Value, When
+
+    from accounts.models import ActionItem
+
+    return list(
+        ActionItem.objects.filter(account=account, source_kind=ActionItem.Source.ASSESSMENT,
+                                  dedupe_key__startswith="recommendation:")
+        .select_related("owner")
+        .annotate(closed=Case(When(status__in=ActionItem.OPEN_STATUSES, then=Value(0)), default=Value(1),
+                              output_field=IntegerField()))
+        .order_by("closed", F("due").asc(nulls_last=True), "pk")
+    )  # fmt: skip

@@ -1,0 +1,542 @@
+"""Assessment pages (list, new, one assessment in tabs, program settings) and the 4 R's pages (take it, one
+result, rounds with their rollup and comparison)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import Account, Contact, Contract
+from assessments import fourrs, reports, selfassess, services
+from assessments.models import (
+    Assessment,
+    Finding,
+    Interview,
+    JourneyStep,
+    Payback,
+    Recommendation,
+    RoundInvitation,
+    Scope,
+    SelfAssessment,
+    SelfAssessmentRound,
+    TeamMember,
+)
+from sam.permissions import can, require, tenant_view
+
+TABS = (("overview", "Overview"), ("interviews", "Interviews"), ("journey", "Journey map and findings"),
+        ("recommendations", "Recommendations"))  # fmt: skip
+
+
+def _int(raw: Any) -> int:
+    return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 12 else 0
+
+
+@tenant_view("account.view")
+def assessment_list(request: HttpRequest) -> HttpResponse:
+    """Every assessment with its status, and the accounts whose contract is at its mid-point without one."""
+    rows = list(
+        Assessment.objects.filter(account__deleted_at__isnull=True)
+        .select_related("account", "contract")
+        .annotate(findings_n=Count("findings", distinct=True),
+                  recs_n=Count("recommendations", distinct=True),
+                  accepted_n=Count("recommendations", filter=Q(recommendations__status="accepted"), distinct=True))
+        .order_by("-started_on", "-pk")[:200]
+    )  # fmt: skip
+    status = request.GET.get("status", "")
+    if status in Assessment.Status.values:
+        rows = [r for r in rows if r.status == status]
+    context = {
+        "rows": rows,
+        "due": services.due_for_prompt(),
+        "statuses": Assessment.Status.choices,
+        "status": status,
+        "config": services.settings_get(),
+        "can_settings": can(request, "tenant.manage_settings"),
+        "active_nav": "assessments",
+    }
+    return render(request, "assessments/list.html", context)
+
+
+def _account(account_id: int) -> Account:
+    account = Account.objects.alive().filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    return account
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def assessment_new(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit_team_work", account)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            assessment = services.assessment_create(
+                account=account, acting_user=request.user,
+                data={"title": request.POST.get("title", "")[:400], "contract": request.POST.get("contract", ""),
+                      "summary": request.POST.get("summary", "")[:30000]},
+            )  # fmt: skip
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        else:
+            messages.success(request, "Assessment started. The account team is on it; invite experts from elsewhere.")
+            return redirect("assessment_detail", request.tenant.slug, assessment.pk)
+    contracts = list(Contract.objects.filter(account=account).order_by("-end"))
+    chosen = request.POST.get("contract") if request.method == "POST" else request.GET.get("contract", "")
+    current = services.current_contract(account)
+    context = {
+        "account": account,
+        "contracts": contracts,
+        "chosen": _int(chosen) or (current.pk if current else 0),
+        "mid": services.midpoint(current),
+        "errors": errors,
+        "posted": request.POST if errors else None,
+        "default_title": f"Mid-contract assessment {timezone.localdate():%b %Y}",
+        "active_nav": "assessments",
+    }
+    return render(request, "assessments/new.html", context, status=400 if errors else 200)
+
+
+def _assessment(assessment_id: int) -> Assessment:
+    found = (
+        Assessment.objects.filter(pk=assessment_id, account__deleted_at__isnull=True)
+        .select_related("account", "account__owner", "contract").first()
+    )  # fmt: skip
+    if found is None:
+        raise Http404
+    return found
+
+
+def _can_edit(request: HttpRequest, assessment: Assessment) -> bool:
+    """The account's team (and admins), or someone on this assessment's team with a working role."""
+    if can(request, "account.edit_team_work", assessment.account):
+        return True
+    on_team = TeamMember.objects.filter(assessment=assessment, user=request.user).exists()
+    return on_team and can(request, "report.request")  # every role but viewers
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _assessment(assessment_id)
+    tab = request.GET.get("tab", "overview")
+    if tab not in dict(TABS):
+        tab = "overview"
+    can_edit = _can_edit(request, assessment)
+    can_decide = can(request, "account.edit_team_work", assessment.account)
+    failed = False
+    if request.method == "POST":
+        if not can_edit:
+            require(request, "account.edit_team_work", assessment.account)
+        try:
+            done, tab = _act(request, assessment, tab, can_decide)
+        except ValidationError as exc:
+            failed = True
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, done)
+            return redirect(f"{request.path}?tab={tab}")
+    assessment.refresh_from_db()
+    context: dict[str, Any] = {
+        "assessment": assessment,
+        "account": assessment.account,
+        "tab": tab,
+        "tabs": TABS,
+        "can_edit": can_edit and assessment.status in services.EDITABLE,
+        "can_decide": can_decide,
+        "next_statuses": [(s, Assessment.Status(s).label) for s in services.TRANSITIONS[assessment.status]],
+        "flow": Assessment.Status.choices,
+        "mid": services.midpoint(assessment.contract),
+        "active_nav": "assessments",
+    }
+    context.update(_tab_context(request, assessment, tab))
+    return render(request, "assessments/detail.html", context, status=400 if failed else 200)
+
+
+def _tab_context(request: HttpRequest, assessment: Assessment, tab: str) -> dict[str, Any]:
+    """What each tab shows: a fixed number of queries however much the assessment holds."""
+    if tab == "overview":
+        from sam.documents.services import documents_of
+
+        return {
+            "team": list(TeamMember.objects.filter(assessment=assessment).select_related("user")),
+            "rotation": services.expert_rotation(assessment.account, assessment),
+            "counts": {
+                "interviews": Interview.objects.filter(assessment=assessment).count(),
+                "steps": JourneyStep.objects.filter(assessment=assessment).count(),
+                "findings": Finding.objects.filter(assessment=assessment).count(),
+                "recommendations": Recommendation.objects.filter(assessment=assessment).count(),
+            },
+            "documents": list(documents_of(assessment, reports.REPORT)[:10]),
+            "can_request": can(request, "report.request"),
+        }
+    if tab == "interviews":
+        interviews = list(Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer"))
+        taken = {i.contact_id for i in interviews}
+        from accounts.forms import member_choices
+
+        return {
+            "interviews": [{"interview": i, "topics": _topics(i)} for i in interviews],
+            "topics": services.TOPICS,
+            "contacts": [c for c in Contact.objects.filter(account=assessment.account).order_by("name")
+                         if c.pk not in taken],
+            "members": list(member_choices()),
+            "today": timezone.localdate(),
+        }  # fmt: skip
+    if tab == "journey":
+        steps = list(JourneyStep.objects.filter(assessment=assessment).prefetch_related("findings"))
+        findings = list(Finding.objects.filter(assessment=assessment).prefetch_related("steps"))
+        return {
+            "steps": steps,
+            "groups": [{"kind": k, "label": Finding.PLURALS[k], "findings": [f for f in findings if f.kind == k]}
+                       for k in Finding.Kind.values],
+            "kinds": Finding.Kind.choices,
+        }  # fmt: skip
+    paybacks = Prefetch("paybacks", queryset=Payback.objects.order_by("beneficiary", "category"))
+    recs = list(
+        Recommendation.objects.filter(assessment=assessment).select_related("finding").prefetch_related(paybacks)
+    )
+    return {
+        "recs": recs,
+        "grids": {r.pk: _grid(r) for r in recs},
+        "blank_grid": _grid(None),
+        "totals": services.totals(assessment, recs),
+        "findings": list(Finding.objects.filter(assessment=assessment)),
+        "priorities": Recommendation.Priority.choices,
+        "beneficiaries": Payback.Beneficiary.choices,
+        "categories": Payback.Category.choices,
+        "progress": services.plan_progress(assessment.account) if assessment.status == "action_plan" else [],
+        "timeline": reports.timeline(recs),
+    }
+
+
+def _grid(rec: Recommendation | None) -> list[dict[str, Any]]:
+    """The payback form: a row per beneficiary, a cell per category with the amount and note known so far."""
+    known = {(p.beneficiary, p.category): p for p in rec.paybacks.all()} if rec is not None else {}
+    return [
+        {"who": who, "label": label, "cells": [
+            {"what": what, "label": what_label, "payback": known.get((who, what))}
+            for what, what_label in Payback.Category.choices]}
+        for who, label in Payback.Beneficiary.choices
+    ]  # fmt: skip
+
+
+def _topics(interview: Interview) -> list[dict[str, str]]:
+    return [{"key": k, "label": label, "guide": guide, "text": interview.notes.get(k, "")}
+            for k, label, guide in services.TOPICS]  # fmt: skip
+
+
+def _paybacks_from(post: Any) -> list[dict[str, Any]]:
+    """The payback grid of the form: one amount (and note) per beneficiary and category; blank rows left out."""
+    found = []
+    for who, _ in Payback.Beneficiary.choices:
+        for what, _ in Payback.Category.choices:
+            amount = post.get(f"pb-{who}-{what}", "").strip()[:30]
+            note = post.get(f"pbn-{who}-{what}", "").strip()[:400]
+            known = post.get(f"pbk-{who}-{what}") == "1"
+            if amount or note or known:
+                found.append({"beneficiary": who, "category": what, "amount": amount or None, "note": note})
+    return found
+
+
+def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: bool) -> tuple[str, str]:
+    post = request.POST
+    action = post.get("action", "")
+
+    def get(model: Any) -> Any:
+        found = model.objects.filter(assessment=assessment, pk=_int(post.get("id", ""))).first()
+        if found is None:
+            raise Http404
+        return found
+
+    def decide() -> None:
+        if not can_decide:
+            require(request, "account.edit_team_work", assessment.account)
+
+    if action == "status":
+        decide()
+        services.transition(assessment=assessment, to=post.get("status", ""), acting_user=request.user)
+        return f"The assessment is now {assessment.get_status_display().lower()}.", tab
+    if action == "summary":
+        data = {"title": post.get("title", "")[:400], "summary": post.get("summary", "")[:30000]}
+        services.assessment_update(assessment=assessment, data=data)
+        return "Saved.", "overview"
+    if action == "expert":
+        services.expert_add(assessment=assessment, user_id=post.get("user", ""),
+                            expertise=post.get("expertise", "")[:200], acting_user=request.user)  # fmt: skip
+        return "Expert added to the team and told by email.", "overview"
+    if action == "team_remove":
+        services.team_remove(assessment=assessment, member=get(TeamMember))
+        return "Removed from the team.", "overview"
+    if action == "report":
+        from sam.documents.services import document_request
+
+        require(request, "report.request")
+        _, created = document_request(kind=reports.REPORT, subject=assessment, params={}, acting_user=request.user)
+        return ("The PDF is being made; this page shows when it is ready." if created
+                else "That PDF is already being made."), "overview"  # fmt: skip
+    if action in ("interview_add", "interview_edit"):
+        notes = {key: post.get(f"topic-{key}", "")[: services.NOTE_MAX + 1] for key in services.TOPIC_KEYS
+                 if f"topic-{key}" in post}  # fmt: skip
+        data = {"contact": post.get("contact", ""), "held_on": post.get("held_on", ""),
+                "interviewer": post.get("interviewer", ""), "notes": notes}  # fmt: skip
+        interview = get(Interview) if action == "interview_edit" else None
+        services.interview_save(assessment=assessment, data=data, interview=interview)
+        return "Interview notes saved.", "interviews"
+    if action == "interview_delete":
+        services._editable(assessment)
+        get(Interview).delete()
+        return "Interview removed.", "interviews"
+    if action in ("step_add", "step_edit"):
+        services.step_save(assessment=assessment, data={k: post.get(k, "")[:400] for k in
+                                                        ("name", "touchpoint", "rating", "moment_of_truth")},
+                           step=get(JourneyStep) if action == "step_edit" else None)  # fmt: skip
+        return "Journey map saved.", "journey"
+    if action in ("step_up", "step_down"):
+        services.step_move(assessment=assessment, step=get(JourneyStep), up=action == "step_up")
+        return "Journey map reordered.", "journey"
+    if action == "step_delete":
+        services.step_delete(assessment=assessment, step=get(JourneyStep))
+        return "Step removed.", "journey"
+    if action in ("finding_add", "finding_edit"):
+        services.finding_save(assessment=assessment, data={"kind": post.get("kind", ""),
+                                                           "text": post.get("text", "")[:6000],
+                                                           "steps": post.getlist("steps")[:200]},
+                              finding=get(Finding) if action == "finding_edit" else None)  # fmt: skip
+        return "Finding saved.", "journey"
+    if action == "finding_delete":
+        services.finding_delete(assessment=assessment, finding=get(Finding))
+        return "Finding removed.", "journey"
+    if action in ("rec_add", "rec_edit"):
+        data = {k: post.get(k, "")[:6000] for k in ("title", "steps", "obstacles", "start", "end", "cost_hours",
+                                                     "cost_money", "priority", "finding")}  # fmt: skip
+        data["paybacks"] = _paybacks_from(post)
+        services.recommendation_save(assessment=assessment, data=data,
+                                     recommendation=get(Recommendation) if action == "rec_edit" else None)  # fmt: skip
+        return "Recommendation saved.", "recommendations"
+    if action == "rec_delete":
+        services.recommendation_delete(assessment=assessment, recommendation=get(Recommendation))
+        return "Recommendation removed.", "recommendations"
+    if action == "rec_accept":
+        decide()
+        items = services.recommendation_accept(recommendation=get(Recommendation), acting_user=request.user)
+        return (f"Accepted: {len(items)} action{'s' if len(items) != 1 else ''} in {assessment.account.name}'s "
+                "register, due along its timeline."), "recommendations"  # fmt: skip
+    if action == "rec_decline":
+        decide()
+        services.recommendation_decline(recommendation=get(Recommendation), acting_user=request.user)
+        return "Declined.", "recommendations"
+    raise ValidationError("Unknown action.")
+
+
+@tenant_view("tenant.manage_settings")
+@require_http_methods(["GET", "POST"])
+def program(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.settings_set(data={k: request.POST.get(k, "")[:40] for k in
+                                        ("window_start_pct", "window_end_pct", "hourly_rate", "currency")})  # fmt: skip
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, "Assessment settings saved.")
+            return redirect("assessment_program", request.tenant.slug)
+    context = {"config": services.settings_get(), "errors": errors, "posted": request.POST if errors else None,
+               "active_nav": "admin"}  # fmt: skip
+    return render(request, "assessments/program.html", context, status=400 if errors else 200)
+
+
+def account_tab_context(request: HttpRequest, account: Account) -> dict[str, Any]:
+    """The account's assessments, where its contract stands, and the actions its action plans created."""
+    return {
+        "assessments": list(Assessment.objects.filter(account=account).order_by("-started_on", "-pk")),
+        "mid": services.midpoint(services.current_contract(account)),
+        "progress": services.plan_progress(account),
+        "can_start": can(request, "account.edit_team_work", account),
+    }
+
+
+# --- the 4 R's ------------------------------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+def fourrs_home(request: HttpRequest) -> HttpResponse:
+    """My results over time, rounds waiting for my answer, and every round's rollup (with who ran it)."""
+    mine = list(SelfAssessment.objects.filter(respondent=request.user).select_related("round", "account"))
+    answered = {m.round_id for m in mine if m.round_id}
+    invited = set(RoundInvitation.objects.filter(user=request.user).values_list("round_id", flat=True))
+    rounds = list(
+        SelfAssessmentRound.objects.select_related("account")
+        .annotate(invited_n=Count("invitations", distinct=True), answered_n=Count("answers", distinct=True))
+    )  # fmt: skip
+    waiting = [r for r in rounds if r.pk in invited and r.pk not in answered and r.is_open()]
+    from sam.charts import line_chart
+
+    history = sorted(mine, key=lambda m: m.taken_at)
+    chart = line_chart("Your total over time (out of 75)",
+                       [(f"{m.taken_at:%b %y}", float(m.total)) for m in history], top=75, bottom=15,
+                       reference=("excellent from 60", 60)) if len(history) > 1 else None  # fmt: skip
+    context = {
+        "mine": mine,
+        "chart": chart,
+        "waiting": waiting,
+        "rounds": rounds if can(request, "selfassessment.view") else [],
+        "can_take": can(request, "selfassessment.take"),
+        "can_run": can(request, "selfassessment.run"),
+        "accounts": list(Account.objects.alive().order_by("name")) if can(request, "selfassessment.run") else [],
+        "active_nav": "assessments",
+    }
+    return render(request, "assessments/fourrs_home.html", context)
+
+
+@tenant_view("selfassessment.take")
+@require_http_methods(["GET", "POST"])
+def fourrs_take(request: HttpRequest) -> HttpResponse:
+    """The 15 statements, each rated 1 to 5; in a round when ``?round=`` is given, else on one's own."""
+    round_id = _int(request.GET.get("round", "") or request.POST.get("round", ""))
+    round = None
+    if round_id:
+        round = SelfAssessmentRound.objects.filter(pk=round_id).select_related("account").first()
+        if round is None:
+            raise Http404
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        answers = {key: request.POST.get(key, "")[:4] for key in fourrs.KEYS}
+        try:
+            item = selfassess.submit(respondent=request.user, answers=answers, round=round,
+                                     scope=request.POST.get("scope", Scope.ORGANISATION)[:20],
+                                     account=request.POST.get("account", "")[:12] or None)  # fmt: skip
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        else:
+            messages.success(request, f"Thank you: {item.total} of 75, {fourrs.band_info(item.band)['label'].lower()}.")
+            return redirect("fourrs_result", request.tenant.slug, item.pk)
+    already = None
+    if round is not None:
+        already = SelfAssessment.objects.filter(round=round, respondent=request.user).first()
+    context = {
+        "round": round,
+        "already": already,
+        "invited": round is None or RoundInvitation.objects.filter(round=round, user=request.user).exists(),
+        "groups": [{"r": r, "statements": [s for s in fourrs.STATEMENTS if s.r == r.key]} for r in fourrs.RS],
+        "errors": errors,
+        "missing": [s for s in fourrs.STATEMENTS if s.key in errors],
+        "general": [m for key in ("__all__", "scope", "account") for m in errors.get(key, [])],
+        "posted": request.POST if errors else {},
+        "scale": [(1, "Strongly disagree"), (2, "Disagree"), (3, "Neither"), (4, "Agree"), (5, "Strongly agree")],
+        "accounts": list(Account.objects.alive().order_by("name")),
+        "active_nav": "assessments",
+    }
+    return render(request, "assessments/fourrs_take.html", context, status=400 if errors else 200)
+
+
+@tenant_view("selfassessment.take")
+@require_http_methods(["GET", "POST"])
+def fourrs_result(request: HttpRequest, selfassessment_id: int) -> HttpResponse:
+    """One's own result (nobody else's: another person's id is not found)."""
+    item = (
+        SelfAssessment.objects.filter(pk=selfassessment_id, respondent=request.user)
+        .select_related("round", "account").first()
+    )  # fmt: skip
+    if item is None:
+        raise Http404
+    if request.method == "POST":
+        from sam.documents.services import document_request
+
+        require(request, "report.request")
+        _, created = document_request(kind=reports.RESULT, subject=item, params={}, acting_user=request.user)
+        messages.success(request, "The PDF is being made; this page shows when it is ready." if created
+                         else "That PDF is already being made.")  # fmt: skip
+        return redirect("fourrs_result", request.tenant.slug, item.pk)
+    from sam.documents.services import documents_of
+
+    context = {**reports.result_context(item), "documents": list(documents_of(item, reports.RESULT)[:10]),
+               "can_request": can(request, "report.request"), "active_nav": "assessments"}  # fmt: skip
+    return render(request, "assessments/fourrs_result.html", context)
+
+
+@tenant_view("selfassessment.view")
+@require_http_methods(["GET", "POST"])
+def fourrs_round(request: HttpRequest, round_id: int) -> HttpResponse:
+    """A round's rollup (averages only), who answered (admins), inviting and closing, and a comparison with
+    another round."""
+    round = SelfAssessmentRound.objects.filter(pk=round_id).select_related("account").first()
+    if round is None:
+        raise Http404
+    can_run = can(request, "selfassessment.run")
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "pdf":
+                from sam.documents.services import document_request
+
+                require(request, "report.request")
+                _, created = document_request(kind=reports.ROUND, subject=round, params={}, acting_user=request.user)
+                messages.success(request, "The PDF is being made; this page shows when it is ready." if created
+                                 else "That PDF is already being made.")  # fmt: skip
+            else:
+                require(request, "selfassessment.run")
+                if action == "invite":
+                    n = selfassess.round_invite(round=round, user_ids=request.POST.getlist("users")[:500],
+                                                acting_user=request.user)  # fmt: skip
+                    messages.success(request, f"{n} invited by email." if n else "They were invited already.")
+                elif action == "close":
+                    selfassess.round_close(round=round)
+                    messages.success(request, "The round is closed: no more answers.")
+                else:
+                    raise ValidationError("Unknown action.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("fourrs_round", request.tenant.slug, round.pk)
+        return redirect("fourrs_round", request.tenant.slug, round.pk)
+    context = reports.round_context(round)
+    others = list(SelfAssessmentRound.objects.exclude(pk=round.pk).order_by("-opens_on"))
+    compare_id = _int(request.GET.get("compare", ""))
+    comparison = None
+    if compare_id:
+        other = next((o for o in others if o.pk == compare_id), None)
+        if other is None:
+            raise Http404
+        first, second = sorted([other, round], key=lambda r: (r.opens_on, r.pk))
+        delta = fourrs.compare(selfassess.round_rollup(first), selfassess.round_rollup(second))
+        comparison = {"before": first, "after": second, "delta": delta}
+    from accounts.forms import member_choices
+    from sam.documents.services import documents_of
+
+    people = selfassess.round_people(round) if can_run else []
+    invited = {p["user"].pk for p in people}
+    context.update({
+        "others": others, "comparison": comparison, "compare_id": compare_id, "can_run": can_run,
+        "people": people, "members": [u for u in member_choices() if u.pk not in invited] if can_run else [],
+        "open": round.is_open(), "documents": list(documents_of(round, reports.ROUND)[:10]),
+        "can_request": can(request, "report.request"), "active_nav": "assessments",
+        "mine": SelfAssessment.objects.filter(round=round, respondent=request.user).first(),
+        "is_invited": RoundInvitation.objects.filter(round=round, user=request.user).exists(),
+    })  # fmt: skip
+    return render(request, "assessments/fourrs_round.html", context)
+
+
+@tenant_view("selfassessment.run")
+@require_http_methods(["POST"])
+def fourrs_round_new(request: HttpRequest) -> HttpResponse:
+    try:
+        round = selfassess.round_create(
+            data={"title": request.POST.get("title", "")[:400], "scope": request.POST.get("scope", "")[:20],
+                  "account": request.POST.get("account", "")[:12] or None,
+                  "closes_on": request.POST.get("closes_on", "")[:20]},
+            acting_user=request.user,
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("fourrs_home", request.tenant.slug)
+    messages.success(request, "Round opened: invite the people who should answer.")
+    return redirect("fourrs_round", request.tenant.slug, round.pk)

@@ -1,0 +1,110 @@
+"""Assessments API: assessments, journey steps, findings, recommendations with payback and acceptance; 4 R's
+rounds with their rollup and one's own results. Bad input and other tenants' ids refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import ActionItem
+from assessments import fourrs, selfassess
+from assessments.models import Assessment, Recommendation
+from sam.roles import Role
+from tests.assessments.conftest import contract_at
+from tests.qbr.test_api import api, patch, post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_assessment_through_the_api(tenant_a, tenant_b, account_a):
+    contract = contract_at(tenant_a, account_a, progress=0.5)
+    client = api(tenant_a)
+    made = post(client, "/api/v1/assessments/", {"account": account_a.pk, "title": "Mid-contract"})
+    assert made.status_code == 201, made.json()
+    body = made.json()
+    assert body["contract"] == contract.pk and body["status"] == "draft" and body["midpoint"]["known"]
+    assert [m["kind"] for m in body["team"]] == ["account_team"]
+    assessment = body["id"]
+    step = post(client, "/api/v1/journey-steps/", {"assessment": assessment, "name": "Incident", "rating": 2,
+                                                   "moment_of_truth": True}).json()  # fmt: skip
+    finding = post(client, "/api/v1/findings/", {"assessment": assessment, "kind": "W", "text": "Slow",
+                                                 "steps": [step["id"]]})  # fmt: skip
+    assert finding.status_code == 201 and finding.json()["steps"] == [step["id"]]
+    rec = post(client, "/api/v1/recommendations/", {
+        "assessment": assessment, "finding": finding.json()["id"], "title": "One route", "steps": "Owner\nChart",
+        "start": "2030-01-01", "end": "2030-03-02", "cost_hours": "10", "cost_money": "1000", "priority": 1,
+        "paybacks": [{"beneficiary": "customer", "category": "risk_mitigation", "amount": "6000"}],
+    })  # fmt: skip
+    assert rec.status_code == 201, rec.json()
+    figures = rec.json()["figures"]
+    assert figures["cost_total"] == "2000.00" and figures["payback_months"] == "4.0"
+    assert figures["arithmetic"][2].endswith("= 4.0 months")
+    rec_id = rec.json()["id"]
+    assert post(client, f"/api/v1/recommendations/{rec_id}/accept/", {}).status_code == 400  # a draft
+    wrong = post(client, f"/api/v1/assessments/{assessment}/transition/", {"status": "action_plan"})
+    assert wrong.status_code == 400 and "cannot become" in str(wrong.json())
+    for status in ("in_review", "shared"):
+        moved = post(client, f"/api/v1/assessments/{assessment}/transition/", {"status": status})
+        assert moved.status_code == 200 and moved.json()["status"] == status
+    assert patch(client, f"/api/v1/findings/{finding.json()['id']}/", {"text": "Late"}).status_code == 400
+    accepted = post(client, f"/api/v1/recommendations/{rec_id}/accept/", {})
+    assert accepted.status_code == 200 and [a["title"] for a in accepted.json()["actions"]] == [
+        "One route: Owner",
+        "One route: Chart",
+    ]
+    post(client, f"/api/v1/recommendations/{rec_id}/accept/", {})
+    with tenant_a.ctx():
+        assert ActionItem.objects.filter(source_kind="assessment").count() == 2
+    assert post(client, f"/api/v1/assessments/{assessment}/transition/", {"status": "action_plan"}).status_code == 200
+    listed = client.get(f"/api/v1/assessments/?account={account_a.pk}").json()["results"]
+    assert listed[0]["totals"]["payback_months"] == "4.0"
+    # Another tenant sees none of it, and cannot point at it.
+    other = api(tenant_b)
+    assert other.get(f"/api/v1/assessments/{assessment}/").status_code == 404
+    assert other.get(f"/api/v1/recommendations/{rec_id}/").status_code == 404
+    assert post(other, f"/api/v1/recommendations/{rec_id}/accept/", {}).status_code == 404
+    assert post(other, "/api/v1/findings/", {"assessment": assessment, "kind": "S", "text": "x"}).status_code == 400
+
+
+def test_bad_input_is_refused_and_changes_nothing(tenant_a, account_a):
+    client = api(tenant_a)
+    assessment = post(client, "/api/v1/assessments/", {"account": account_a.pk, "title": "Mid"}).json()["id"]
+    good = {"assessment": assessment, "title": "Fix", "start": "2030-01-01", "end": "2030-02-01"}
+    for bad in ({**good, "end": "2029-12-31"}, {**good, "cost_hours": "-1"}, {**good, "cost_money": "-5"},
+                {**good, "cost_money": "abc"}, {**good, "title": "x" * 201}, {**good, "start": "soon"},
+                {**good, "priority": 7}, {**good, "assessment": 999999},
+                {**good, "paybacks": [{"beneficiary": "us", "category": "luck", "amount": "1"}]},
+                {**good, "paybacks": [{"beneficiary": "us", "category": "efficiency", "amount": "-1"}]},
+                {**good, "finding": 999999}):  # fmt: skip
+        response = post(client, "/api/v1/recommendations/", bad)
+        assert response.status_code == 400, (bad, response.json())
+    for bad in ({"account": account_a.pk}, {"account": 999999, "title": "x"}, {"account": "x", "title": "x"},
+                {"account": account_a.pk, "title": "x", "contract": 999999}):  # fmt: skip
+        assert post(client, "/api/v1/assessments/", bad).status_code == 400
+    assert (
+        post(client, "/api/v1/journey-steps/", {"assessment": assessment, "name": "x", "rating": 9}).status_code == 400
+    )
+    assert post(client, "/api/v1/findings/", {"assessment": assessment, "kind": "Q", "text": "x"}).status_code == 400
+    with tenant_a.ctx():
+        assert not Recommendation.objects.exists() and Assessment.objects.count() == 1
+    viewer = api(tenant_a, Role.VIEWER)
+    assert post(viewer, "/api/v1/assessments/", {"account": account_a.pk, "title": "x"}).status_code == 403
+    assert post(viewer, f"/api/v1/assessments/{assessment}/transition/", {"status": "in_review"}).status_code == 403
+
+
+def test_rounds_and_own_results_are_read_only(tenant_a, tenant_b):
+    member, am = tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]
+    with tenant_a.ctx():
+        round = selfassess.round_create(data={"title": "Review"}, acting_user=None)
+        selfassess.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=None)
+        selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+        selfassess.submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
+    client = api(tenant_a, Role.VIEWER)
+    rounds = client.get("/api/v1/self-assessment-rounds/").json()["results"]
+    assert len(rounds) == 1 and rounds[0]["rollup"]["total"] == 45 and rounds[0]["rollup"]["respondents"] == 2
+    assert rounds[0]["rollup"]["per_r"]["revenue"] == {"average": 15, "max": 25}
+    assert rounds[0]["rollup"]["band"] == "concern" and "answers" not in str(rounds[0])
+    assert post(client, "/api/v1/self-assessment-rounds/", {"title": "x"}).status_code == 405
+    mine = api(tenant_a, Role.MEMBER).get("/api/v1/self-assessments/").json()["results"]
+    assert [(m["total"], m["band"], m["revenue"]) for m in mine] == [(30, "help", 10)]
+    assert api(tenant_a, Role.VIEWER).get("/api/v1/self-assessments/").status_code == 403
+    assert api(tenant_b).get(f"/api/v1/self-assessment-rounds/{round.pk}/").status_code == 404

@@ -1,0 +1,260 @@
+"""Assessment and 4 R's pages: flows through the forms, roles, bad input, constant query counts, and PDFs."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pypdf import PdfReader
+
+from accounts.models import ActionItem, Contact
+from assessments import fourrs, reports, selfassess, services
+from assessments.models import Assessment, Finding, JourneyStep, Recommendation, SelfAssessment
+from sam.documents.tasks import render_document
+from sam.models import Document
+from sam.roles import Role
+from tests.accounts.conftest import make_account
+from tests.assessments.conftest import contract_at, shared_assessment
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args):
+    return reverse(name, args=["alpha", *args])
+
+
+def test_an_assessment_through_its_pages(tenant_a, account_a, client_for):
+    contract = contract_at(tenant_a, account_a, progress=0.5)
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    listed = am.get(url("assessment_list"))
+    assert b"Due for a mid-contract assessment" in listed.content and b"Globex" in listed.content
+    new = am.get(url("assessment_new", account_a.pk) + f"?contract={contract.pk}")
+    assert b"50% through its term" in new.content
+    bad = am.post(url("assessment_new", account_a.pk), {"title": "", "contract": contract.pk})
+    assert bad.status_code == 400 and b"This is required." in bad.content
+    assert am.post(url("assessment_new", account_a.pk), {"title": "x", "contract": "999999"}).status_code == 400
+    made = am.post(url("assessment_new", account_a.pk), {"title": "Mid-contract 2026", "contract": contract.pk})
+    with tenant_a.ctx():
+        assessment = Assessment.objects.get()
+        assert assessment.contract == contract
+        erin = Contact.objects.create(account=account_a, name="Erin Economic")
+    page = url("assessment_detail", assessment.pk)
+    assert made.status_code == 302 and made["Location"] == page
+    steps = [("step_add", {"name": "Raise an incident", "touchpoint": "Desk", "rating": "2",
+                           "moment_of_truth": "1"}),
+             ("interview_add", {"contact": erin.pk, "held_on": "2026-01-05", "topic-contract": "Fits",
+                                "topic-wants": "Faster fixes"})]  # fmt: skip
+    for action, data in steps:
+        response = am.post(page, {"action": action, **data})
+        assert response.status_code == 302, response.content[:500]
+    with tenant_a.ctx():
+        step = JourneyStep.objects.get()
+    assert am.post(page, {"action": "finding_add", "kind": "W", "text": "Incidents bounce",
+                          "steps": [step.pk]}).status_code == 302  # fmt: skip
+    with tenant_a.ctx():
+        finding = Finding.objects.get()
+    rec = {"action": "rec_add", "title": "One incident route", "steps": "Name an owner\nPublish the chart",
+           "start": "2030-01-01", "end": "2030-03-02", "cost_hours": "10", "cost_money": "1000", "priority": "1",
+           "finding": finding.pk, "pb-customer-risk_mitigation": "6000", "pbk-us-efficiency": "1"}  # fmt: skip
+    bad = am.post(page + "?tab=recommendations", {**rec, "end": "2029-01-01"})
+    assert bad.status_code == 400 and b"The end cannot be before the start." in bad.content
+    assert am.post(page, {**rec, "cost_money": "-5"}).status_code == 400
+    assert am.post(page, rec).status_code == 302
+    with tenant_a.ctx():
+        made_rec = Recommendation.objects.get()
+        assert {(p.beneficiary, p.category, p.amount) for p in made_rec.paybacks.all()} == {
+            ("customer", "risk_mitigation", 6000),
+            ("us", "efficiency", None),
+        }
+    tab = am.get(page + "?tab=recommendations")
+    assert "× 12 = 4.0 months".encode() in tab.content  # 1000 + 10 h x 100 = 2000; 2000 / 6000 x 12  # noqa: RUF001
+    assert am.post(page, {"action": "rec_accept", "id": made_rec.pk}).status_code == 400  # not shared yet
+    for status in ("in_review", "shared"):
+        assert am.post(page, {"action": "status", "status": status}).status_code == 302
+    assert am.post(page, {"action": "status", "status": "draft"}).status_code == 400  # shared: no way back
+    assert am.post(page, {"action": "step_add", "name": "Late"}).status_code == 400
+    assert am.post(page, {"action": "rec_accept", "id": made_rec.pk}).status_code == 302
+    assert am.post(page, {"action": "rec_accept", "id": made_rec.pk}).status_code == 302  # again: nothing new
+    assert am.post(page, {"action": "status", "status": "action_plan"}).status_code == 302
+    with tenant_a.ctx():
+        assert ActionItem.objects.filter(source_kind="assessment").count() == 2
+    tab = am.get(url("account_detail", account_a.pk) + "?tab=assessments")
+    assert b"Mid-contract 2026" in tab.content and b"Publish the chart" in tab.content
+    assert am.post(page, {"action": "rec_accept", "id": 999999}).status_code == 404
+    assert am.post(page, {"action": "nonsense"}).status_code == 400
+
+
+def test_who_may_change_an_assessment(tenant_a, account_a, client_for):
+    with tenant_a.ctx():
+        assessment = services.assessment_create(account=account_a, data={"title": "Mid"}, acting_user=None)
+    page = url("assessment_detail", assessment.pk)
+    viewer = client_for(tenant_a.users[Role.VIEWER])
+    assert viewer.get(page).status_code == 200
+    assert viewer.post(page, {"action": "step_add", "name": "x"}).status_code == 403
+    executive = client_for(tenant_a.users[Role.EXECUTIVE])
+    assert executive.post(page, {"action": "step_add", "name": "x"}).status_code == 403
+    assert executive.get(url("assessment_new", account_a.pk)).status_code == 403
+    # Invited as an expert, the executive may work on the content, not move the workflow.
+    with tenant_a.ctx():
+        services.expert_add(assessment=assessment, user_id=tenant_a.users[Role.EXECUTIVE].pk, acting_user=None)
+    assert executive.post(page, {"action": "step_add", "name": "Ordering"}).status_code == 302
+    assert executive.post(page, {"action": "status", "status": "in_review"}).status_code == 403
+    member = client_for(tenant_a.users[Role.MEMBER])  # not on this account's team
+    assert member.post(page, {"action": "step_add", "name": "x"}).status_code == 403
+    with tenant_a.ctx():
+        assert JourneyStep.objects.count() == 1
+
+
+def test_settings_page_for_admins(tenant_a, client_for):
+    admin = client_for(tenant_a.admin)
+    page = url("assessment_program")
+    assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).get(page).status_code == 403
+    bad = admin.post(page, {"window_start_pct": "70", "window_end_pct": "30", "hourly_rate": "1", "currency": "EUR"})
+    assert bad.status_code == 400 and b"The window ends after it starts." in bad.content
+    assert admin.post(page, {"window_start_pct": "45", "window_end_pct": "55", "hourly_rate": "80",
+                             "currency": "EUR"}).status_code == 302  # fmt: skip
+    with tenant_a.ctx():
+        assert services.settings_get().window_start_pct == 45
+
+
+def _count(client, path):
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def _grow(world, first, account):
+    """One more of everything the pages list: an assessment with an accepted recommendation on another
+    account and on the first one's, and steps, findings, interviews and recommendations on the first."""
+    _, rec = shared_assessment(world, account)
+    with world.ctx():
+        services.recommendation_accept(recommendation=rec, acting_user=None)
+        services.assessment_create(account=first.account, data={"title": f"Earlier {account.pk}"}, acting_user=None)
+        Recommendation.objects.create(assessment=first, title=f"More {account.pk}", start=date(2030, 1, 1),
+                                      end=date(2030, 2, 1))  # fmt: skip
+        step = JourneyStep.objects.create(assessment=first, name=f"Step {account.pk}", rating=3)
+        finding = Finding.objects.create(assessment=first, kind="O", text=f"More {account.pk}")
+        from assessments.models import FindingStep, Interview, Payback
+
+        FindingStep.objects.create(finding=finding, step=step)
+        Payback.objects.create(recommendation=rec, beneficiary="us", category="efficiency", amount=10)
+        contact = Contact.objects.create(account=first.account, name=f"Contact {account.pk}")
+        Interview.objects.create(assessment=first, contact=contact, notes={"contract": "ok"})
+        selfassess.submit(respondent=world.users[Role.ACCOUNT_MANAGER], answers=dict.fromkeys(fourrs.KEYS, 3))
+
+
+def test_pages_take_a_constant_number_of_queries(tenant_a, client_for):
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    accounts = [make_account(tenant_a, name=f"Account {n}") for n in range(6)]
+    first, _ = shared_assessment(tenant_a, accounts[0])
+    with tenant_a.ctx():
+        first = Assessment.objects.get(pk=first.pk)
+        Assessment.objects.filter(pk=first.pk).update(status="draft")
+    contract_at(tenant_a, accounts[1], progress=0.5)
+    _grow(tenant_a, first, accounts[1])
+    pages = [url("assessment_list"), url("assessment_detail", first.pk)] + [
+        url("assessment_detail", first.pk) + f"?tab={t}" for t in ("interviews", "journey", "recommendations")
+    ] + [url("account_detail", accounts[0].pk) + "?tab=assessments", url("fourrs_home")]  # fmt: skip
+    for p in pages:  # warm up: the signed-in user is cached after the first request
+        am.get(p)
+    before = {p: _count(am, p) for p in pages}
+    for account in accounts[2:]:
+        contract_at(tenant_a, account, progress=0.5)
+        _grow(tenant_a, first, account)
+    after = {p: _count(am, p) for p in pages}
+    assert after == before
+
+
+def test_taking_the_4rs_on_the_page(tenant_a, client_for):
+    member = client_for(tenant_a.users[Role.MEMBER])
+    page = url("fourrs_take")
+    missing = member.post(page, dict.fromkeys(fourrs.KEYS[:13], "3"))
+    assert missing.status_code == 400 and b"Your answers were not saved" in missing.content
+    assert b"2 still need" in missing.content and b'href="#q-rel_measure-1"' in missing.content
+    assert member.post(page, {**dict.fromkeys(fourrs.KEYS, "3"), fourrs.KEYS[0]: "7"}).status_code == 400
+    with tenant_a.ctx():
+        assert not SelfAssessment.objects.exists()
+    done = member.post(page, dict.fromkeys(fourrs.KEYS, "4"))
+    with tenant_a.ctx():
+        item = SelfAssessment.objects.get()
+    assert done["Location"] == url("fourrs_result", item.pk)
+    result = member.get(done["Location"])
+    assert b"60" in result.content and b"Excellent" in result.content and result.content.count(b"<svg") >= 4
+    # Nobody else sees one person's answers.
+    assert client_for(tenant_a.admin).get(done["Location"]).status_code == 404
+    assert client_for(tenant_a.users[Role.VIEWER]).get(page).status_code == 403
+
+
+def test_running_a_round_on_the_page(tenant_a, client_for):
+    admin = client_for(tenant_a.admin)
+    made = admin.post(url("fourrs_round_new"), {"title": "Review 2026", "scope": "organisation"})
+    with tenant_a.ctx():
+        from assessments.models import SelfAssessmentRound
+
+        round = SelfAssessmentRound.objects.get()
+    page = url("fourrs_round", round.pk)
+    assert made["Location"] == page
+    assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).post(page, {"action": "close"}).status_code == 403
+    users = [tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]]
+    admin.post(page, {"action": "invite", "users": [u.pk for u in users]})
+    member = client_for(users[0])
+    assert b"Review 2026" in member.get(url("fourrs_home")).content
+    member.post(url("fourrs_take") + f"?round={round.pk}", {"round": round.pk, **dict.fromkeys(fourrs.KEYS, "2")})
+    shown = admin.get(page)
+    assert (b"1 of 2" in shown.content and b"30.0" in shown.content) or b"30" in shown.content
+    assert b"not yet" in shown.content
+    admin.post(page, {"action": "close"})
+    late = client_for(users[1]).post(url("fourrs_take"), {"round": round.pk, **dict.fromkeys(fourrs.KEYS, "5")})
+    assert late.status_code == 400
+    with tenant_a.ctx():
+        assert SelfAssessment.objects.count() == 1
+    assert admin.get(page + "?compare=999999").status_code == 404
+    assert admin.post(url("fourrs_round_new"), {"title": ""}).status_code == 302  # back, with the error shown
+
+
+def pdf_text(world, document):
+    with world.ctx():
+        document.refresh_from_db()
+        with document.file.open("rb") as handle:
+            return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
+
+
+def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_a, client_for,
+                                                              django_capture_on_commit_callbacks):  # fmt: skip
+    assessment, rec = shared_assessment(tenant_a, account_a)
+    with tenant_a.ctx():
+        services.recommendation_accept(recommendation=rec, acting_user=None)
+        round = selfassess.round_create(data={"title": "Review 2026"}, acting_user=None)
+        selfassess.round_invite(round=round, user_ids=[tenant_a.users[Role.MEMBER].pk], acting_user=None)
+        item = selfassess.submit(respondent=tenant_a.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 2),
+                                 round=round)  # fmt: skip
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    member = client_for(tenant_a.users[Role.MEMBER])
+    with django_capture_on_commit_callbacks(execute=False):
+        am.post(url("assessment_detail", assessment.pk), {"action": "report"})
+        am.post(url("fourrs_round", round.pk), {"action": "pdf"})
+        member.post(url("fourrs_result", item.pk))
+    with tenant_a.ctx():
+        documents = {d.kind: d for d in Document.objects.all()}
+    for document in documents.values():
+        assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
+    text = pdf_text(tenant_a, documents[reports.REPORT])
+    for expected in ("Mid-contract: Globex", "Findings", "Weaknesses", "Incidents bounce", "Journey map",
+                     "Recommendations", "One incident route", "Total cost", "Payback period", "Action plan",
+                     "Name an owner", "Progress of the accepted actions"):  # fmt: skip
+        assert expected.lower() in text.lower(), expected
+    round_text = pdf_text(tenant_a, documents[reports.ROUND])
+    assert "Review 2026" in round_text and "Call for help" in round_text and "Resolution" in round_text
+    assert "Weakest items" in round_text and "Publish one route for problems" in round_text
+    result_text = pdf_text(tenant_a, documents[reports.RESULT])
+    assert "30" in result_text and "best practice" in result_text.lower()
+    # One person's result PDF is theirs alone; the round's is for everyone who sees reports.
+    own = documents[reports.RESULT]
+    assert member.get(reverse("document_download", args=["alpha", own.pk])).status_code == 200
+    assert am.get(reverse("document_download", args=["alpha", own.pk])).status_code == 404
+    assert am.get(reverse("document_download", args=["alpha", documents[reports.ROUND].pk])).status_code == 200
