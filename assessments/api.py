@@ -47,16 +47,19 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
     class Meta:
         model = Assessment
         fields = ["id", "account", "contract", "title", "summary", "status", "started_on", "shared_on", "team",
-                  "midpoint", "totals", "created_at", "updated_at"]  # fmt: skip
-        read_only_fields = ["status", "started_on", "shared_on", "created_at", "updated_at"]
+                  "hourly_rate", "currency", "midpoint", "totals", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["status", "started_on", "shared_on", "hourly_rate", "currency", "created_at",
+                            "updated_at"]  # fmt: skip
 
     def get_midpoint(self, obj: Assessment) -> dict[str, Any]:
-        info = services.midpoint(obj.contract)
+        if "assessment_settings" not in self.context:  # once per response, not per row
+            self.context["assessment_settings"] = services.settings_get()
+        info = services.midpoint(obj.contract, config=self.context["assessment_settings"])
         return {"known": info["known"], "text": info["text"], "date": info.get("midpoint"),
                 "progress": info.get("progress")}  # fmt: skip
 
     def get_totals(self, obj: Assessment) -> dict[str, Any]:
-        return _figures(services.totals(obj)["all"])
+        return _figures(services.totals(obj, list(obj.recommendations.all()))["all"])
 
 
 def _figures(f: services.Figures) -> dict[str, Any]:
@@ -87,7 +90,7 @@ class AssessmentViewSet(AccountChildViewSet):
     filters = {"account": ("account", "id"), "status": ("status", "choice")}
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().prefetch_related("team")
+        return super().get_queryset().prefetch_related("team", "recommendations__paybacks")
 
     def create_object(self, data: dict[str, Any]) -> Any:
         return services.assessment_create(account=data["account"], data=data, acting_user=self.request.user)
@@ -217,8 +220,7 @@ class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
         return data
 
     def get_figures(self, obj: Recommendation) -> dict[str, Any]:
-        config = services.settings_get()
-        return _figures(services.figures([obj], config.hourly_rate, config.currency))
+        return _figures(services.figures([obj], obj.assessment.hourly_rate, obj.assessment.currency))
 
 
 class RecommendationViewSet(_InAssessment):
@@ -229,7 +231,7 @@ class RecommendationViewSet(_InAssessment):
     queryset = Recommendation.unscoped.none()
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().prefetch_related("paybacks")
+        return super().get_queryset().prefetch_related("paybacks")  # the assessment comes with the row
 
     def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
         data = dict(data)
@@ -272,11 +274,16 @@ class RoundSerializer(serializers.ModelSerializer[SelfAssessmentRound]):
         return obj.is_open()
 
     def get_rollup(self, obj: SelfAssessmentRound) -> dict[str, Any]:
-        return _rollup(selfassess.round_rollup(obj))
+        from assessments import fourrs
+
+        return _rollup(selfassess.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
 
 
 def _rollup(result: dict[str, Any]) -> dict[str, Any]:
+    if result["hidden"]:
+        return {"respondents": result["respondents"], "hidden": True, "total": None}
     return {
+        "hidden": False,
         "respondents": result["respondents"],
         "total": result["total"],
         "max_total": result["max_total"],
@@ -294,6 +301,9 @@ class RoundViewSet(ReadOnlyTenantViewSet):
     serializer_class = RoundSerializer
     queryset = SelfAssessmentRound.unscoped.none()
     required_action = "selfassessment.view"
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().prefetch_related("answers")
 
 
 class SelfAssessmentSerializer(serializers.ModelSerializer[SelfAssessment]):

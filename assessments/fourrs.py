@@ -142,10 +142,11 @@ def clean(answers: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, str]]:
         if raw is None or raw == "":
             errors[key] = "Rate this statement."
             continue
-        if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit())):
+        text = raw.strip() if isinstance(raw, str) else None
+        if isinstance(raw, bool) or not (isinstance(raw, int) or (text and text.isascii() and text.isdigit())):
             errors[key] = "A rating from 1 to 5."
             continue
-        value = int(raw)
+        value = raw if isinstance(raw, int) else int(text) if len(text) <= 3 else 0  # type: ignore[arg-type]
         if not 1 <= value <= 5:
             errors[key] = "A rating from 1 to 5."
             continue

@@ -58,6 +58,9 @@ class Assessment(TenantOwned):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     started_on = models.DateField(default=timezone.localdate)
     shared_on = models.DateField(null=True, blank=True)
+    # The cost of an hour and the currency when the assessment started: later settings do not rewrite its sums.
+    hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("100.00"))
+    currency = models.CharField(max_length=3, default="USD")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

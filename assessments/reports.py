@@ -39,7 +39,7 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
         "totals": services.totals(assessment, recs),
         "timeline": timeline(recs),
         "planned": planned,
-        "progress": services.plan_progress(assessment.account),
+        "progress": services.plan_progress(assessment.account, assessment),
     }  # fmt: skip
 
 
@@ -84,12 +84,13 @@ def _tone(average: float | None) -> str:
 def round_context(round: Round, params: dict[str, Any] | None = None) -> dict[str, Any]:
     result = selfassess.round_rollup(round)
     people = selfassess.round_people(round)
-    return {"round": round, "result": result, "charts": charts(result, "average of the answers"),
-            "invited": len(people), "answered": sum(1 for p in people if p["answered_at"])}  # fmt: skip
+    return {"round": round, "result": result, "charts": [] if result["hidden"] else charts(result, "average"),
+            "invited": len(people), "answered": sum(1 for p in people if p["answered_at"]),
+            "min_group": selfassess.MIN_GROUP}  # fmt: skip
 
 
 def result_context(item: SelfAssessment, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = selfassess.result_of(item)
+    result = {**selfassess.result_of(item), "hidden": False}
     return {"item": item, "result": result, "charts": charts(result, "your ratings"),
             "band": fourrs.band_info(item.band)}  # fmt: skip
 

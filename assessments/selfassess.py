@@ -20,12 +20,10 @@ def _scope_account(scope: Any, account: Any) -> tuple[str, Any]:
         raise ValidationError({"scope": "About the organisation, or about one account team."})
     if scope == Scope.ORGANISATION:
         return scope, None
-    account_id = getattr(account, "pk", account)
-    found = (
-        Account.objects.alive().filter(pk=int(account_id)).first()
-        if account_id is not None and not isinstance(account_id, bool) and str(account_id).isdigit()
-        else None
-    )
+    from assessments.services import whole
+
+    account_id = whole(getattr(account, "pk", account))
+    found = Account.objects.alive().filter(pk=account_id).first() if account_id is not None else None
     if found is None:
         raise ValidationError({"account": "Choose the account whose team this is about."})
     return scope, found
@@ -90,12 +88,16 @@ def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user
 
     if not round.is_open():
         raise ValidationError("This round is closed.")
-    ids = {int(v) for v in user_ids if not isinstance(v, bool) and str(v).isdigit()}
-    if not ids or len(ids) != len(user_ids):
+    from assessments.services import whole
+
+    ids = {whole(v) for v in user_ids}
+    if not user_ids or None in ids:
         raise ValidationError({"users": "Choose members of this workspace."})
     members = set(Membership.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
     if members != ids:
         raise ValidationError({"users": "No such member of this workspace."})
+    if set(respondents().filter(pk__in=ids).values_list("pk", flat=True)) != ids:
+        raise ValidationError({"users": "Viewers do not take the self-assessment: invite the others."})
     already = set(RoundInvitation.objects.filter(round=round).values_list("user_id", flat=True))
     new = sorted(ids - already)
     RoundInvitation.objects.bulk_create([RoundInvitation(round=round, user_id=i) for i in new], ignore_conflicts=True)
@@ -117,14 +119,52 @@ def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user
     return len(new)
 
 
+def respondents() -> Any:
+    """The members whose role takes the self-assessment (viewers do not)."""
+    from sam.models import Membership, User
+    from sam.roles import allowed
+
+    roles = [role for role in Membership.objects.values_list("role", flat=True).distinct()
+             if allowed(role, "selfassessment.take")]  # fmt: skip
+    return User.objects.filter(pk__in=Membership.objects.filter(role__in=roles).values("user_id")).order_by(
+        "full_name", "email"
+    )
+
+
 def round_close(*, round: SelfAssessmentRound) -> None:
     if round.closed_at is None:
         round.closed_at = timezone.now()
         round.save(update_fields=["closed_at"])
 
 
+MIN_GROUP = 2  # averages of fewer answers would be one person's
+
+
+def hidden(result: dict[str, Any]) -> dict[str, Any]:
+    """A rollup of fewer than MIN_GROUP answers keeps only its count: alone, it would show one person's ratings."""
+    if result["respondents"] >= MIN_GROUP:
+        return {**result, "hidden": False}
+    return {**fourrs.rollup([]), "respondents": result["respondents"], "hidden": True,
+            "needed": MIN_GROUP - result["respondents"]}  # fmt: skip
+
+
 def round_rollup(round: SelfAssessmentRound) -> dict[str, Any]:
-    return fourrs.rollup(SelfAssessment.objects.filter(round=round).values_list("answers", flat=True))
+    return hidden(fourrs.rollup(SelfAssessment.objects.filter(round=round).values_list("answers", flat=True)))
+
+
+def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = None) -> dict[str, Any]:
+    """The organisation's (or one account team's) picture on a day: each person's latest self-assessment of
+    the year before it, alone or in a round, averaged."""
+    from datetime import datetime, time, timedelta
+
+    end = timezone.make_aware(datetime.combine(day, time.max))
+    found = SelfAssessment.objects.filter(scope=scope, taken_at__lte=end, taken_at__gt=end - timedelta(days=365))
+    if account is not None:
+        found = found.filter(account=account)
+    latest: dict[int, Any] = {}
+    for respondent, answers in found.order_by("taken_at", "pk").values_list("respondent_id", "answers"):
+        latest[respondent] = answers
+    return hidden(fourrs.rollup(latest.values()))
 
 
 def round_people(round: SelfAssessmentRound) -> list[dict[str, Any]]:

@@ -53,6 +53,17 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 EDITABLE = (Assessment.Status.DRAFT, Assessment.Status.IN_REVIEW)
 
 
+def whole(raw: Any) -> int | None:
+    """A whole number given as an int or as ASCII digits (at most 9 of them), else None: "²", "1e3", True and
+    out-of-range ids are not numbers here."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if 0 <= raw < 10**9 else None
+    text = str(raw).strip() if raw is not None else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def settings_get() -> AssessmentSettings:
     found = AssessmentSettings.objects.first()
     if found is not None:
@@ -69,11 +80,11 @@ def settings_set(*, data: dict[str, Any]) -> AssessmentSettings:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     for field in ("window_start_pct", "window_end_pct"):
-        raw = str(data.get(field, getattr(config, field))).strip()
-        if not raw.isdigit() or not 0 <= int(raw) <= 100:
+        value = whole(data.get(field, getattr(config, field)))
+        if value is None or not 0 <= value <= 100:
             errors[field] = "A whole percentage from 0 to 100."
         else:
-            values[field] = int(raw)
+            values[field] = value
     if not errors and values["window_start_pct"] >= values["window_end_pct"]:
         errors["window_end_pct"] = "The window ends after it starts."
     rate = _decimal(data.get("hourly_rate", config.hourly_rate), "hourly_rate", errors, places=2, top=Decimal(10**7))
@@ -129,11 +140,11 @@ def current_contract(account: Any, today: date | None = None) -> Any:
     return running[0] if running else (contracts[0] if contracts else None)
 
 
-def midpoint(contract: Any, today: date | None = None) -> dict[str, Any]:
+def midpoint(contract: Any, today: date | None = None, config: AssessmentSettings | None = None) -> dict[str, Any]:
     """Where a contract stands: its mid-point, how far through the term today is, and the prompt window."""
     if contract is None:
         return {"known": False, "text": "The mid-point is unknown: this account has no contract on record."}
-    config = settings_get()
+    config = config or settings_get()
     today = today or timezone.localdate()
     term = (contract.end - contract.start).days
     opens = contract.start + timedelta(days=term * config.window_start_pct // 100)
@@ -193,21 +204,31 @@ def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -
     title = _text(data, "title", required=True, limit=200)
     contract = data.get("contract")
     if contract not in (None, ""):
-        contract_id = contract.pk if hasattr(contract, "pk") else contract
-        if not str(contract_id).isdigit():
+        contract_id = whole(contract.pk if hasattr(contract, "pk") else contract)
+        if contract_id is None:
             raise ValidationError({"contract": "No such contract of this account."})
-        contract = Contract.objects.filter(pk=int(contract_id), account=account).first()
+        contract = Contract.objects.filter(pk=contract_id, account=account).first()
         if contract is None:
             raise ValidationError({"contract": "No such contract of this account."})
     else:
         contract = current_contract(account)
-    summary = _text(data, "summary")
+    summary = _text(data, "summary", limit=20000)
+    config = settings_get()
     assessment = Assessment.objects.create(account=account, contract=contract, title=title, summary=summary,
-                                           created_by=acting_user)  # fmt: skip
+                                           created_by=acting_user, hourly_rate=config.hourly_rate,
+                                           currency=config.currency)  # fmt: skip
     TeamMember.objects.bulk_create(
         [TeamMember(assessment=assessment, user=user) for user in account_team_users(account)], ignore_conflicts=True
     )
     audit_record(actor=acting_user, action="assessment.created", obj=assessment, account=account.pk)
+    if contract is not None:  # the mid-contract prompt for this contract is answered
+        from accounts.models import ActionItem
+        from accounts.services import action_item_update
+
+        for item in ActionItem.objects.filter(source_kind=ActionItem.Source.ASSESSMENT,
+                                              dedupe_key=f"midcontract:{contract.pk}",
+                                              status__in=ActionItem.OPEN_STATUSES):  # fmt: skip
+            action_item_update(item=item, data={"status": ActionItem.Status.DONE}, acting_user=acting_user)
     return assessment
 
 
@@ -219,6 +240,15 @@ def assessment_update(*, assessment: Assessment, data: dict[str, Any]) -> Assess
         assessment.summary = _text(data, "summary", limit=20000)
     assessment.save(update_fields=["title", "summary", "updated_at"])
     return assessment
+
+
+def assessment_delete(*, assessment: Assessment, acting_user: Any) -> None:
+    """A draft or an assessment in review can go (a mistaken start); once shared with the customer it stays."""
+    from sam.services import audit_record
+
+    _editable(assessment)
+    audit_record(actor=acting_user, action="assessment.deleted", obj=assessment, title=assessment.title)
+    assessment.delete()
 
 
 def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", acting_user: Any) -> TeamMember:
@@ -289,9 +319,11 @@ def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: I
 
     _editable(assessment)
     if interview is None:
-        raw = data.get("contact")
+        contact_id = whole(data.get("contact"))
         contact = (
-            Contact.objects.filter(pk=int(raw), account=assessment.account).first() if str(raw).isdigit() else None
+            Contact.objects.filter(pk=contact_id, account=assessment.account).first()
+            if contact_id is not None
+            else None
         )
         if contact is None:
             raise ValidationError({"contact": "Choose a contact of this account."})
@@ -340,10 +372,10 @@ def step_save(*, assessment: Assessment, data: dict[str, Any], step: JourneyStep
     rating = data.get("rating")
     if rating in (None, ""):
         rating = None
-    elif isinstance(rating, bool) or not str(rating).strip().isdigit() or not 1 <= int(rating) <= 5:
+    elif whole(rating) is None or not 1 <= whole(rating) <= 5:  # type: ignore[operator]
         raise ValidationError({"rating": "A rating from 1 to 5, or none."})
     else:
-        rating = int(rating)
+        rating = whole(rating)
     truth = data.get("moment_of_truth")
     truth = truth in (True, "1", "on", "true", "True")
     if step is None:
@@ -379,10 +411,10 @@ def _step_ids(assessment: Assessment, raw: Any) -> list[int]:
         raw = [raw]
     ids = []
     for value in raw:
-        value = getattr(value, "pk", value)
-        if isinstance(value, bool) or not str(value).isdigit():
+        number = whole(getattr(value, "pk", value))
+        if number is None:
             raise ValidationError({"steps": "No such step of this journey map."})
-        ids.append(int(value))
+        ids.append(number)
     found = set(JourneyStep.objects.filter(assessment=assessment, pk__in=ids).values_list("pk", flat=True))
     if found != set(ids):
         raise ValidationError({"steps": "No such step of this journey map."})
@@ -488,15 +520,11 @@ def recommendation_save(
         errors["priority"] = "High (1), medium (2) or low (3)."
     finding = data.get("finding", rec.finding_id)
     if finding not in (None, ""):
-        finding_id = getattr(finding, "pk", finding)
-        if (
-            isinstance(finding_id, bool)
-            or not str(finding_id).isdigit()
-            or not Finding.objects.filter(pk=int(finding_id), assessment=assessment).exists()
-        ):
+        finding_id = whole(getattr(finding, "pk", finding))
+        if finding_id is None or not Finding.objects.filter(pk=finding_id, assessment=assessment).exists():
             errors["finding"] = "No such finding of this assessment."
         else:
-            rec.finding_id = int(finding_id)
+            rec.finding_id = finding_id
     else:
         rec.finding_id = None
     if errors:
@@ -665,18 +693,19 @@ def figures(recs: list[Recommendation], rate: Decimal, currency: str) -> Figures
 
 
 def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> dict[str, Any]:
-    """Per recommendation and for the assessment (declined ones left out), with the arithmetic as text."""
-    config = settings_get()
+    """Per recommendation and for the assessment (declined ones left out), with the arithmetic as text, at the
+    hourly rate and in the currency the assessment started with."""
+    rate, currency = assessment.hourly_rate, assessment.currency
     if recs is None:
         recs = list(Recommendation.objects.filter(assessment=assessment).prefetch_related("paybacks"))
     counted = [r for r in recs if r.status != Recommendation.Status.DECLINED]
     accepted = [r for r in recs if r.status == Recommendation.Status.ACCEPTED]
     return {
-        "rate": config.hourly_rate,
-        "currency": config.currency,
-        "rows": [{"rec": r, "figures": figures([r], config.hourly_rate, config.currency)} for r in recs],
-        "all": figures(counted, config.hourly_rate, config.currency),
-        "accepted": figures(accepted, config.hourly_rate, config.currency) if accepted else None,
+        "rate": rate,
+        "currency": currency,
+        "rows": [{"rec": r, "figures": figures([r], rate, currency)} for r in recs],
+        "all": figures(counted, rate, currency),
+        "accepted": figures(accepted, rate, currency) if accepted else None,
     }
 
 
@@ -765,26 +794,31 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     """For the account page: the latest assessment and its status, or that one is due."""
     from django.urls import reverse
 
+    contract = current_contract(account)
     latest = Assessment.objects.filter(account=account).order_by("-started_on", "-pk").first()
+    info = midpoint(contract)
+    assessed = latest is not None and (latest.contract_id == contract.pk or latest.started_on >= contract.start) \
+        if contract is not None else latest is not None  # fmt: skip
+    if info["known"] and info["in_window"] and not assessed:
+        return {"label": "Assessment", "value": "mid-contract assessment due",
+                "url": reverse("assessment_new", args=[slug, account.pk]) + f"?contract={contract.pk}",
+                "tone": "danger"}  # fmt: skip
     if latest is not None:
         return {"label": "Assessment", "value": f"{latest.title}: {latest.get_status_display().lower()}",
                 "url": reverse("assessment_detail", args=[slug, latest.pk]), "tone": ""}  # fmt: skip
-    info = midpoint(current_contract(account))
-    if info["known"] and info["in_window"]:
-        return {"label": "Assessment", "value": "mid-contract assessment due",
-                "url": reverse("assessment_new", args=[slug, account.pk]), "tone": "danger"}  # fmt: skip
     return None
 
 
-def plan_progress(account: Any) -> list[Any]:
-    """The actions that came from accepted recommendations, for the quarterly review (open ones first)."""
+def plan_progress(account: Any, assessment: Any = None) -> list[Any]:
+    """The actions that came from accepted recommendations (of one assessment, when given), open ones first."""
     from django.db.models import Case, F, IntegerField, Value, When
 
     from accounts.models import ActionItem
 
     return list(
         ActionItem.objects.filter(account=account, source_kind=ActionItem.Source.ASSESSMENT,
-                                  dedupe_key__startswith="recommendation:")
+                                  dedupe_key__startswith="recommendation:",
+                                  **({"source_id": str(assessment.pk)} if assessment is not None else {}))
         .select_related("owner")
         .annotate(closed=Case(When(status__in=ActionItem.OPEN_STATUSES, then=Value(0)), default=Value(1),
                               output_field=IntegerField()))

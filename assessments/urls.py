@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/assessments/", views.program, name="assessment_program"),
     path("four-rs/", views.fourrs_home, name="fourrs_home"),
     path("four-rs/take/", views.fourrs_take, name="fourrs_take"),
+    path("four-rs/organisation/", views.fourrs_organisation, name="fourrs_organisation"),
     path("four-rs/results/<int:selfassessment_id>/", views.fourrs_result, name="fourrs_result"),
     path("four-rs/rounds/new/", views.fourrs_round_new, name="fourrs_round_new"),
     path("four-rs/rounds/<int:round_id>/", views.fourrs_round, name="fourrs_round"),

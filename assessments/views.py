@@ -35,23 +35,23 @@ TABS = (("overview", "Overview"), ("interviews", "Interviews"), ("journey", "Jou
 
 
 def _int(raw: Any) -> int:
-    return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 12 else 0
+    return services.whole(raw) or 0
 
 
 @tenant_view("account.view")
 def assessment_list(request: HttpRequest) -> HttpResponse:
     """Every assessment with its status, and the accounts whose contract is at its mid-point without one."""
+    status = request.GET.get("status", "")
+    found = Assessment.objects.filter(account__deleted_at__isnull=True)
+    if status in Assessment.Status.values:
+        found = found.filter(status=status)
     rows = list(
-        Assessment.objects.filter(account__deleted_at__isnull=True)
-        .select_related("account", "contract")
+        found.select_related("account", "contract")
         .annotate(findings_n=Count("findings", distinct=True),
                   recs_n=Count("recommendations", distinct=True),
                   accepted_n=Count("recommendations", filter=Q(recommendations__status="accepted"), distinct=True))
         .order_by("-started_on", "-pk")[:200]
     )  # fmt: skip
-    status = request.GET.get("status", "")
-    if status in Assessment.Status.values:
-        rows = [r for r in rows if r.status == status]
     context = {
         "rows": rows,
         "due": services.due_for_prompt(),
@@ -59,6 +59,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "config": services.settings_get(),
         "can_settings": can(request, "tenant.manage_settings"),
+        "can_start": can(request, "account.edit_team_work"),
         "active_nav": "assessments",
     }
     return render(request, "assessments/list.html", context)
@@ -115,6 +116,10 @@ def _assessment(assessment_id: int) -> Assessment:
     return found
 
 
+class _Deleted(Exception):
+    """The assessment is gone: go back to the list."""
+
+
 def _can_edit(request: HttpRequest, assessment: Assessment) -> bool:
     """The account's team (and admins), or someone on this assessment's team with a working role."""
     if can(request, "account.edit_team_work", assessment.account):
@@ -132,15 +137,21 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
         tab = "overview"
     can_edit = _can_edit(request, assessment)
     can_decide = can(request, "account.edit_team_work", assessment.account)
-    failed = False
+    failed = ""
     if request.method == "POST":
-        if not can_edit:
+        action = request.POST.get("action", "")
+        if action == "report":
+            require(request, "report.request")
+        elif not can_edit:
             require(request, "account.edit_team_work", assessment.account)
         try:
             done, tab = _act(request, assessment, tab, can_decide)
+        except _Deleted:
+            messages.success(request, "Assessment deleted.")
+            return redirect("assessment_list", request.tenant.slug)
         except ValidationError as exc:
-            failed = True
-            messages.error(request, " ".join(exc.messages))
+            failed = action or "unknown"
+            messages.error(request, _error_text(exc))
         else:
             messages.success(request, done)
             return redirect(f"{request.path}?tab={tab}")
@@ -158,7 +169,59 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "active_nav": "assessments",
     }
     context.update(_tab_context(request, assessment, tab))
+    if failed:  # the form that failed comes back as it was typed
+        context.update(_drafts(request.POST, failed))
     return render(request, "assessments/detail.html", context, status=400 if failed else 200)
+
+
+FIELD_LABELS = {
+    "title": "Title", "summary": "Summary", "start": "Start", "end": "End", "cost_hours": "Cost in hours",
+    "cost_money": "Cost in money", "priority": "Priority", "finding": "Finding", "paybacks": "Payback",
+    "steps": "Steps", "obstacles": "Obstacles", "name": "Step", "touchpoint": "Touchpoint", "rating": "Rating",
+    "kind": "Kind", "text": "Finding", "contact": "Contact", "held_on": "Held on", "interviewer": "Interviewer",
+    "notes": "Notes", "user": "Colleague", "expertise": "Expertise",
+}  # fmt: skip
+
+
+def _error_text(exc: ValidationError) -> str:
+    """Each message with the field it is about ("End: the end cannot be before the start.")."""
+    if not hasattr(exc, "error_dict"):
+        return " ".join(exc.messages)
+    parts = []
+    for field, errors in exc.message_dict.items():
+        label = FIELD_LABELS.get(field, "")
+        parts += [f"{label}: {m[0].lower()}{m[1:]}" if label else m for m in errors]
+    return " ".join(parts)
+
+
+def _drafts(post: Any, action: str) -> dict[str, Any]:
+    """What was typed into the add form that failed, to show it again."""
+    from types import SimpleNamespace
+
+    found: dict[str, Any] = {"failed": action, "draft": post}
+    if action == "rec_add":
+        found["draft_rec"] = SimpleNamespace(
+            **{k: post.get(k, "") for k in ("title", "steps", "obstacles", "start", "end", "cost_hours",
+                                             "cost_money")},
+            priority=services.whole(post.get("priority")) or 2, finding_id=services.whole(post.get("finding")),
+        )  # fmt: skip
+        grid = _grid(None)
+        for row in grid:
+            for cell in row["cells"]:
+                amount = post.get(f"pb-{row['who']}-{cell['what']}", "")
+                known = post.get(f"pbk-{row['who']}-{cell['what']}") == "1"
+                note = post.get(f"pbn-{row['who']}-{cell['what']}", "")
+                if amount or known or note:
+                    cell["payback"] = SimpleNamespace(amount=amount or None, note=note)
+        found["draft_grid"] = grid
+    if action == "step_add":
+        found["draft_step"] = SimpleNamespace(
+            name=post.get("name", ""), touchpoint=post.get("touchpoint", ""), rating=post.get("rating", ""),
+            moment_of_truth=post.get("moment_of_truth") == "1",
+        )  # fmt: skip
+    if action == "finding_add":
+        found["draft_steps"] = {services.whole(v) for v in post.getlist("steps")}
+    return found
 
 
 def _tab_context(request: HttpRequest, assessment: Assessment, tab: str) -> dict[str, Any]:
@@ -213,7 +276,9 @@ def _tab_context(request: HttpRequest, assessment: Assessment, tab: str) -> dict
         "priorities": Recommendation.Priority.choices,
         "beneficiaries": Payback.Beneficiary.choices,
         "categories": Payback.Category.choices,
-        "progress": services.plan_progress(assessment.account) if assessment.status == "action_plan" else [],
+        "progress": services.plan_progress(assessment.account, assessment)
+        if assessment.status == "action_plan"
+        else [],
         "timeline": reports.timeline(recs),
     }
 
@@ -264,7 +329,11 @@ def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: boo
     if action == "status":
         decide()
         services.transition(assessment=assessment, to=post.get("status", ""), acting_user=request.user)
-        return f"The assessment is now {assessment.get_status_display().lower()}.", tab
+        return f"Moved on: {assessment.get_status_display().lower()}.", tab
+    if action == "delete":
+        decide()
+        services.assessment_delete(assessment=assessment, acting_user=request.user)
+        raise _Deleted
     if action == "summary":
         data = {"title": post.get("title", "")[:400], "summary": post.get("summary", "")[:30000]}
         services.assessment_update(assessment=assessment, data=data)
@@ -377,6 +446,7 @@ def fourrs_home(request: HttpRequest) -> HttpResponse:
     rounds = list(
         SelfAssessmentRound.objects.select_related("account")
         .annotate(invited_n=Count("invitations", distinct=True), answered_n=Count("answers", distinct=True))
+        .order_by("-opens_on", "-pk")
     )  # fmt: skip
     waiting = [r for r in rounds if r.pk in invited and r.pk not in answered and r.is_open()]
     from sam.charts import line_chart
@@ -412,6 +482,13 @@ def fourrs_take(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         answers = {key: request.POST.get(key, "")[:4] for key in fourrs.KEYS}
         try:
+            if round is None and request.POST.get("scope") != Scope.ACCOUNT_TEAM and request.POST.get("account"):
+                raise ValidationError(
+                    {
+                        "account": "To answer about an account's team, choose “One account team”; "
+                        "about the organisation, leave the account empty."
+                    }
+                )
             item = selfassess.submit(respondent=request.user, answers=answers, round=round,
                                      scope=request.POST.get("scope", Scope.ORGANISATION)[:20],
                                      account=request.POST.get("account", "")[:12] or None)  # fmt: skip
@@ -509,14 +586,13 @@ def fourrs_round(request: HttpRequest, round_id: int) -> HttpResponse:
         first, second = sorted([other, round], key=lambda r: (r.opens_on, r.pk))
         delta = fourrs.compare(selfassess.round_rollup(first), selfassess.round_rollup(second))
         comparison = {"before": first, "after": second, "delta": delta}
-    from accounts.forms import member_choices
     from sam.documents.services import documents_of
 
     people = selfassess.round_people(round) if can_run else []
     invited = {p["user"].pk for p in people}
     context.update({
         "others": others, "comparison": comparison, "compare_id": compare_id, "can_run": can_run,
-        "people": people, "members": [u for u in member_choices() if u.pk not in invited] if can_run else [],
+        "people": people, "members": [u for u in selfassess.respondents() if u.pk not in invited] if can_run else [],
         "open": round.is_open(), "documents": list(documents_of(round, reports.ROUND)[:10]),
         "can_request": can(request, "report.request"), "active_nav": "assessments",
         "mine": SelfAssessment.objects.filter(round=round, respondent=request.user).first(),
@@ -540,3 +616,58 @@ def fourrs_round_new(request: HttpRequest) -> HttpResponse:
         return redirect("fourrs_home", request.tenant.slug)
     messages.success(request, "Round opened: invite the people who should answer.")
     return redirect("fourrs_round", request.tenant.slug, round.pk)
+
+
+def _day(raw: str, default: Any) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(raw[:10]) if raw else default
+    except ValueError:
+        return None
+
+
+@tenant_view("selfassessment.view")
+def fourrs_organisation(request: HttpRequest) -> HttpResponse:
+    """The organisation's (or one account team's) 4 R's over time: everyone's latest answers of the year before
+    a day, averaged; two days compared; the last two years quarter by quarter."""
+    from datetime import timedelta
+
+    from sam.charts import line_chart
+
+    today = timezone.localdate()
+    on, before = (
+        _day(request.GET.get("on", ""), today),
+        _day(request.GET.get("before", ""), today - timedelta(days=365)),
+    )
+    errors = []
+    if on is None or before is None:
+        errors.append("Give the days as YYYY-MM-DD.")
+        on, before = today, today - timedelta(days=365)
+    account = None
+    account_id = _int(request.GET.get("account", ""))
+    if account_id:
+        account = Account.objects.alive().filter(pk=account_id).first()
+        if account is None:
+            raise Http404
+    scope = Scope.ACCOUNT_TEAM if account is not None else Scope.ORGANISATION
+    result = selfassess.rollup_as_of(on, scope=scope, account=account)
+    earlier = selfassess.rollup_as_of(before, scope=scope, account=account)
+    points = []
+    for n in range(7, -1, -1):
+        day = today - timedelta(days=91 * n)
+        total = selfassess.rollup_as_of(day, scope=scope, account=account)["total"]
+        points.append((f"{day:%b %y}", total))
+    context = {
+        "result": result,
+        "charts": [] if result["hidden"] else reports.charts(result, "average"),
+        "on": on, "before": before, "errors": errors, "account": account,
+        "accounts": list(Account.objects.alive().order_by("name")),
+        "comparison": fourrs.compare(earlier, result),
+        "earlier": earlier,
+        "history": line_chart("Average total out of 75, quarter by quarter", points, top=75, bottom=15,
+                              reference=("excellent from 60", 60)),
+        "min_group": selfassess.MIN_GROUP,
+        "active_nav": "assessments",
+    }  # fmt: skip
+    return render(request, "assessments/fourrs_organisation.html", context, status=400 if errors else 200)

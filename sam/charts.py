@@ -186,7 +186,7 @@ def timeline_chart(title: str, spans: Sequence[Span], *, width: int = 640, today
     first = min(s.start for s in spans).replace(day=1)
     last = max(s.end for s in spans)
     total = max(1, (last - first).days + 1)
-    plot_w = width - label_w - pad
+    plot_w = width - label_w - pad - 28  # room for the last month's label
 
     def x(day: date) -> float:
         return label_w + plot_w * (day - first).days / total

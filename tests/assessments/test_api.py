@@ -108,3 +108,38 @@ def test_rounds_and_own_results_are_read_only(tenant_a, tenant_b):
     assert [(m["total"], m["band"], m["revenue"]) for m in mine] == [(30, "help", 10)]
     assert api(tenant_a, Role.VIEWER).get("/api/v1/self-assessments/").status_code == 403
     assert api(tenant_b).get(f"/api/v1/self-assessment-rounds/{round.pk}/").status_code == 404
+
+
+def test_lists_take_a_constant_number_of_queries(tenant_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.accounts.conftest import make_account
+    from tests.assessments.conftest import shared_assessment
+
+    client = api(tenant_a, Role.ADMIN)
+    paths = ["/api/v1/assessments/", "/api/v1/recommendations/", "/api/v1/self-assessment-rounds/",
+             "/api/v1/findings/"]  # fmt: skip
+
+    def grow(n):
+        for i in range(n):
+            account = make_account(tenant_a, name=f"Account {n}-{i}")
+            shared_assessment(tenant_a, account)
+            with tenant_a.ctx():
+                round = selfassess.round_create(data={"title": f"R {n}-{i}"}, acting_user=None)
+                selfassess.round_invite(round=round, user_ids=[tenant_a.admin.pk], acting_user=None)
+                selfassess.submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
+
+    def counts():
+        found = {}
+        for path in paths:
+            client.get(path)
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(path).status_code == 200
+            found[path] = len(queries)
+        return found
+
+    grow(1)
+    before = counts()
+    grow(3)
+    assert counts() == before

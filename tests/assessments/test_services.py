@@ -332,3 +332,25 @@ def test_account_fact_says_due_or_shows_the_latest(tenant_a, account_a):
         services.assessment_create(account=account_a, data={"title": "Mid"}, acting_user=None)
         assert services.account_fact(account_a, "alpha")["value"] == "Mid: draft"
         assert TeamMember.objects.count() == 1
+
+
+def test_the_hourly_task_prompts_once_as_time_passes(tenant_a, account_a, monkeypatch,
+                                                     django_capture_on_commit_callbacks):  # fmt: skip
+    """The beat task itself, with the calendar moved on: nothing at 30%, one prompt at 45% however often it
+    runs, nothing more at 70%."""
+    from assessments.tasks import prompts_all
+
+    start = timezone.localdate() - timedelta(days=219)  # 30% of two years
+    contract = contract_at(tenant_a, account_a, progress=0.3)
+    assert contract.start == start
+    real = timezone.localdate
+    for day, expected in ((start + timedelta(days=219), 0), (start + timedelta(days=329), 1),
+                          (start + timedelta(days=330), 0), (start + timedelta(days=511), 0)):  # fmt: skip
+        monkeypatch.setattr(timezone, "localdate", lambda *args, _day=day, **kwargs: _day)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert prompts_all() == expected, day
+            assert prompts_all() == 0
+    monkeypatch.setattr(timezone, "localdate", real)
+    with tenant_a.ctx():
+        assert ActionItem.objects.filter(dedupe_key=f"midcontract:{contract.pk}").count() == 1
+        assert OutboundEmail.objects.filter(idempotency_key=f"assessment-prompt:{contract.pk}").count() == 1
