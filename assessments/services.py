@@ -140,15 +140,20 @@ def current_contract(account: Any, today: date | None = None) -> Any:
     return running[0] if running else (contracts[0] if contracts else None)
 
 
+def window(contract: Any, config: AssessmentSettings) -> tuple[date, date]:
+    """The days between which the contract is due for its mid-contract assessment."""
+    term = (contract.end - contract.start).days
+    return (contract.start + timedelta(days=term * config.window_start_pct // 100),
+            contract.start + timedelta(days=term * config.window_end_pct // 100))  # fmt: skip
+
+
 def midpoint(contract: Any, today: date | None = None, config: AssessmentSettings | None = None) -> dict[str, Any]:
     """Where a contract stands: its mid-point, how far through the term today is, and the prompt window."""
     if contract is None:
         return {"known": False, "text": "The mid-point is unknown: this account has no contract on record."}
     config = config or settings_get()
     today = today or timezone.localdate()
-    term = (contract.end - contract.start).days
-    opens = contract.start + timedelta(days=term * config.window_start_pct // 100)
-    closes = contract.start + timedelta(days=term * config.window_end_pct // 100)
+    opens, closes = window(contract, config)
     progress = round(100 * contract.progress(today))
     return {
         "known": True, "contract": contract, "midpoint": contract.midpoint, "progress": progress,
@@ -388,15 +393,10 @@ def step_save(*, assessment: Assessment, data: dict[str, Any], step: JourneyStep
 
 
 def step_move(*, assessment: Assessment, step: JourneyStep, up: bool) -> None:
+    from sam.services import move_in_list
+
     _editable(assessment)
-    steps = list(JourneyStep.objects.filter(assessment=assessment).order_by("order", "pk"))
-    index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(steps):
-        steps[index], steps[other] = steps[other], steps[index]
-    for order, s in enumerate(steps):
-        if s.order != order:
-            JourneyStep.objects.filter(pk=s.pk).update(order=order)
+    move_in_list(JourneyStep.objects.filter(assessment=assessment), step, up=up)
 
 
 def step_delete(*, assessment: Assessment, step: JourneyStep) -> None:
@@ -736,9 +736,7 @@ def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
     )  # fmt: skip
     assessed = list(Assessment.objects.values_list("account_id", "contract_id", "started_on"))
     for contract in contracts:
-        term = (contract.end - contract.start).days
-        opens = contract.start + timedelta(days=term * config.window_start_pct // 100)
-        closes = contract.start + timedelta(days=term * config.window_end_pct // 100)
+        opens, closes = window(contract, config)
         if not opens <= today <= closes:
             continue
         if any(cid == contract.pk or (aid == contract.account_id and started >= contract.start)

@@ -28,6 +28,7 @@ from assessments.models import (
     SelfAssessmentRound,
     TeamMember,
 )
+from sam.documents.services import requested_text
 from sam.permissions import can, require, tenant_view
 
 TABS = (("overview", "Overview"), ("interviews", "Interviews"), ("journey", "Journey map and findings"),
@@ -350,8 +351,7 @@ def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: boo
 
         require(request, "report.request")
         _, created = document_request(kind=reports.REPORT, subject=assessment, params={}, acting_user=request.user)
-        return ("The PDF is being made; this page shows when it is ready." if created
-                else "That PDF is already being made."), "overview"  # fmt: skip
+        return requested_text(created), "overview"
     if action in ("interview_add", "interview_edit"):
         notes = {key: post.get(f"topic-{key}", "")[: services.NOTE_MAX + 1] for key in services.TOPIC_KEYS
                  if f"topic-{key}" in post}  # fmt: skip
@@ -531,8 +531,7 @@ def fourrs_result(request: HttpRequest, selfassessment_id: int) -> HttpResponse:
 
         require(request, "report.request")
         _, created = document_request(kind=reports.RESULT, subject=item, params={}, acting_user=request.user)
-        messages.success(request, "The PDF is being made; this page shows when it is ready." if created
-                         else "That PDF is already being made.")  # fmt: skip
+        messages.success(request, requested_text(created))
         return redirect("fourrs_result", request.tenant.slug, item.pk)
     from sam.documents.services import documents_of
 
@@ -558,8 +557,7 @@ def fourrs_round(request: HttpRequest, round_id: int) -> HttpResponse:
 
                 require(request, "report.request")
                 _, created = document_request(kind=reports.ROUND, subject=round, params={}, acting_user=request.user)
-                messages.success(request, "The PDF is being made; this page shows when it is ready." if created
-                                 else "That PDF is already being made.")  # fmt: skip
+                messages.success(request, requested_text(created))
             else:
                 require(request, "selfassessment.run")
                 if action == "invite":

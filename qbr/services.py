@@ -406,16 +406,10 @@ def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any
 def agenda_item_move(*, qbr: Qbr, item: Any, up: bool) -> None:
     """Swap an item with its neighbour (orders renumbered 0..n so the list stays tidy)."""
     from qbr.models import AgendaItem
+    from sam.services import move_in_list
 
     _editable(qbr)
-    items = list(AgendaItem.objects.filter(qbr=qbr).order_by("order", "pk"))
-    index = next(i for i, it in enumerate(items) if it.pk == item.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(items):
-        items[index], items[other] = items[other], items[index]
-    for order, it in enumerate(items):
-        if it.order != order:
-            AgendaItem.objects.filter(pk=it.pk).update(order=order)
+    move_in_list(AgendaItem.objects.filter(qbr=qbr), item, up=up)
     _agenda_changed(qbr)
 
 
@@ -774,14 +768,9 @@ def agenda_template_item_save(*, template: Any, data: dict[str, Any], item: Any 
 
 
 def agenda_template_item_move(*, template: Any, item: Any, up: bool) -> None:
-    items = list(template.items.order_by("order", "pk"))
-    index = next(i for i, it in enumerate(items) if it.pk == item.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(items):
-        items[index], items[other] = items[other], items[index]
-    for order, it in enumerate(items):
-        if it.order != order:
-            type(it).objects.filter(pk=it.pk).update(order=order)
+    from sam.services import move_in_list
+
+    move_in_list(template.items.all(), item, up=up)
 
 
 def agenda_template_make_default(*, template: Any) -> None:

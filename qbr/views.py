@@ -248,8 +248,9 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         require(request, "report.request")
         kind = reports.PACK if action == "make_pack" else reports.MINUTES
         _, created = document_request(kind=kind, subject=qbr, params={}, acting_user=request.user)
-        return ("The PDF is being made; this page shows when it is ready." if created
-                else "That PDF is already being made."), []  # fmt: skip
+        from sam.documents.services import requested_text
+
+        return requested_text(created), []
     if action == "snapshot":
         from qbr import reports
 

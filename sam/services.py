@@ -20,6 +20,19 @@ from sam.roles import Role
 from sam.tenancy.context import current_tenant
 
 
+def move_in_list(rows: Any, row: Any, *, up: bool) -> None:
+    """Swap ``row`` with its neighbour in ``rows`` (a queryset of rows with an ``order`` field) and renumber
+    them 0..n, so that ordered lists (agenda items, journey steps...) stay tidy."""
+    items = list(rows.order_by("order", "pk"))
+    index = next(i for i, it in enumerate(items) if it.pk == row.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    for order, it in enumerate(items):
+        if it.order != order:
+            type(it).objects.filter(pk=it.pk).update(order=order)
+
+
 def audit_record(*, actor: User | None, action: str, obj: Any = None, **data: Any) -> AuditEvent:
     return AuditEvent.objects.create(
         actor=actor,

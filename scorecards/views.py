@@ -107,12 +107,9 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
     elif request.method == "POST":
         require(request, "report.request")
         _, created = document_request(kind=reports.JOINT_KIND, subject=scorecard, params={}, acting_user=request.user)
-        messages.success(
-            request,
-            "The PDF is being made; this page shows when it is ready."
-            if created
-            else "That PDF is already being made.",
-        )
+        from sam.documents.services import requested_text
+
+        messages.success(request, requested_text(created))
         return redirect(back)
     preview = reports.joint_context(scorecard)
     context = {

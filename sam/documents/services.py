@@ -77,6 +77,11 @@ def document_request(
     return document, True
 
 
+def requested_text(created: bool) -> str:
+    """What a page says after asking for a PDF."""
+    return "The PDF is being made; this page shows when it is ready." if created else "That PDF is already being made."
+
+
 def document_html(document: Document) -> str:
     """The print HTML of a document, from its registered kind (also used by the preview and tests)."""
     spec = registry.get(document.kind)
