@@ -6,7 +6,8 @@ import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -79,8 +80,18 @@ def _is_ip(value: str) -> bool:
 
 
 def rate_limited(key: str, *, limit: int, window_seconds: int = 60) -> bool:
-    """Count one hit for ``key``; True once more than ``limit`` hits fall in the window."""
+    """Count one hit for ``key``; True once more than ``limit`` hits fall in the window (fixed, from the first
+    hit). On Redis it is one round trip: the count and the window's expiry set together, atomically."""
     bucket = f"ratelimit:{key}"
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        name = backend.make_and_validate_key(bucket)
+        client = backend._cache.get_client(name, write=True)
+        pipe = client.pipeline()  # MULTI ... EXEC
+        pipe.incr(name)
+        pipe.expire(name, window_seconds, nx=True)
+        hits, _ = pipe.execute()
+        return int(hits) > limit
     if cache.add(bucket, 1, timeout=window_seconds):
         return False
     try:

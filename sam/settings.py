@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 from celery.schedules import crontab
 
@@ -107,6 +108,11 @@ _default_db.update(
         "TEST": {"NAME": env.string("TEST_DATABASE_NAME", "test_sam", required=False)},
     }
 )
+# Django's queries bind on the client and are never prepared. The few hot paths that run through
+# ``sam.db.run_together(prepared=True)`` bind on the server and are prepared on first use, once per connection.
+# Off (``false``) for a connection pooler in transaction mode, which cannot keep prepared statements.
+if env.boolean("DB_PREPARED_STATEMENTS", True):
+    _default_db["OPTIONS"] = {**cast(dict[str, object], _default_db.get("OPTIONS", {})), "prepare_threshold": 0}
 DATABASES = {"default": _default_db}
 DB_OWNER = database_from_url(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
 DB_APP_ROLE = str(_default_db["USER"])

@@ -9,13 +9,15 @@ the next request.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
+
+from sam.db import Rows, columns, from_row, run_together
 
 if TYPE_CHECKING:
     from sam.models import Membership, Tenant
@@ -86,54 +88,101 @@ def tenant_context(tenant: Tenant | None, *, user_id: int | None = None) -> Iter
         _state.reset(token)
 
 
-@contextmanager
-def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant | None, Membership | None]]:
-    """Enter the active tenant with this slug and find the user's membership in it, in one round trip.
+def _entering(where: str, params: Sequence[Any], user_id: int | None) -> tuple[str, list[Any]]:
+    """The statement that sets the transaction-local settings to the active tenant matching ``where`` and returns
+    its row; when none matches it sets the tenant to none (so the statements after it see no tenant's rows, even
+    inside another tenant's transaction) and the row's columns are null."""
+    from sam.models import Tenant
 
-    The per-request fast path of the middleware: two statements sent
-    together, the second running after the first has set the tenant, so
-    row-level security applies to the membership lookup as to any other.
-    Yields ``(None, None)`` with nothing entered when no active tenant has
-    the slug, and ``(tenant, None)`` (entered) when the user is no member.
-    """
-    from sam.models import Membership, Tenant
-
-    tenant_fields = Tenant._meta.concrete_fields
-    member_fields = Membership._meta.concrete_fields
-    quote = connection.ops.quote_name
-    # Column names come from the models' own metadata, quoted; values are parameters.
+    # Column names come from the model's own metadata; ``where`` is the caller's constant text naming the
+    # tenant's columns; values are parameters.
     sql = (
-        "SELECT set_config('sam.tenant_id', id::text, true), set_config('sam.user_id', %s, true), "  # noqa: S608
-        + ", ".join(quote(str(f.column)) for f in tenant_fields)
-        + " FROM sam_tenant WHERE slug = %s AND active; "
-        + "SELECT "
-        + ", ".join(quote(str(f.column)) for f in member_fields)
-        + " FROM sam_membership WHERE user_id = %s AND tenant_id = "
-        + "NULLIF(current_setting('sam.tenant_id', true), '')::bigint"
-    )
+        "SELECT set_config('sam.tenant_id', COALESCE(t.id::text, ''), true), "  # noqa: S608
+        "set_config('sam.user_id', %s, true), " + columns(Tenant, "t")
+        + f" FROM (SELECT 1) AS one LEFT JOIN sam_tenant t ON ({where}) AND t.active"
+    )  # fmt: skip
+    return sql, ["" if user_id is None else str(user_id), *params]
+
+
+def _tenant_of(rows: Rows) -> Tenant | None:
+    from sam.models import Tenant
+
+    return from_row(Tenant, rows[0], 2) if rows and rows[0][2] is not None else None
+
+
+@contextmanager
+def tenant_context_fetching(
+    where: str,
+    params: Sequence[Any],
+    then: Sequence[tuple[str, Sequence[Any]]] = (),
+    *,
+    user_id: int | None = None,
+    prepared: bool = False,
+) -> Iterator[tuple[Tenant | None, list[Rows]]]:
+    """Enter the active tenant matching ``where`` and run the ``then`` statements under it, in one round trip
+    (``sam.db.run_together``; ``prepared`` for the hottest paths).
+
+    The statements are sent together, each after the first running once it
+    has set the tenant, so row-level security applies to them as to any
+    other query. Yields the tenant and the rows of each ``then`` statement;
+    ``(None, rows)`` when no active tenant matches (the statements then saw
+    no tenant's rows).
+    """
     previous = _state.get()
     nested = connection.in_atomic_block
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [str(user_id), slug, user_id])
-            tenant_row = cursor.fetchone()
-            cursor.nextset()
-            member_row = cursor.fetchone()
-        if tenant_row is None:
-            yield None, None
+        tenant_rows, *rows = run_together([_entering(where, params, user_id), *then], prepared=prepared)
+        tenant = _tenant_of(tenant_rows)
+        if tenant is None:
+            yield None, rows
+            if nested and not transaction.get_rollback():
+                _apply(previous)
             return
-        tenant = Tenant.from_db("default", [f.attname for f in tenant_fields], list(tenant_row[2:]))
-        membership = None
-        if member_row is not None:
-            membership = Membership.from_db("default", [f.attname for f in member_fields], list(member_row))
-            membership.tenant = tenant
         token = _state.set(_State(tenant_id=tenant.pk, user_id=user_id, tenant=tenant))
         try:
-            yield tenant, membership
+            yield tenant, rows
             if nested and not transaction.get_rollback():
                 _apply(previous)
         finally:
             _state.reset(token)
+
+
+def tenant_run_once(
+    where: str, params: Sequence[Any], then: Sequence[tuple[str, Sequence[Any]]]
+) -> tuple[Tenant | None, list[Rows]]:
+    """Enter the active tenant matching ``where``, run the ``then`` statements under it and commit: one
+    transaction in one round trip, for the hottest writes (``tenant_context_fetching`` without the BEGIN and
+    COMMIT round trips). Outside any transaction the statements go as one pipeline, whose implicit transaction
+    commits as the round trip ends (an error rolls all of it back); inside one they run in a savepoint and the
+    caller's tenant settings come back after. Returns the tenant (None when none matched: the statements then
+    saw no tenant's rows) and each statement's rows."""
+    if connection.in_atomic_block:
+        with tenant_context_fetching(where, params, then, prepared=True) as (tenant, rows):
+            return tenant, rows
+    tenant_rows, *rows = run_together([_entering(where, params, None), *then], prepared=True)
+    return _tenant_of(tenant_rows), rows
+
+
+@contextmanager
+def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant | None, Membership | None]]:
+    """Enter the active tenant with this slug and find the user's membership in it, in one round trip.
+
+    The per-request fast path of the middleware. Yields ``(None, None)``
+    with nothing entered when no active tenant has the slug, and
+    ``(tenant, None)`` (entered) when the user is no member.
+    """
+    from sam.models import Membership
+
+    member_sql = (
+        f"SELECT {columns(Membership)} FROM sam_membership WHERE user_id = %s AND tenant_id = "  # noqa: S608
+        "NULLIF(current_setting('sam.tenant_id', true), '')::bigint"
+    )
+    with tenant_context_fetching("slug = %s", [slug], [(member_sql, [user_id])], user_id=user_id) as (tenant, rows):
+        membership = None
+        if tenant is not None and rows[0]:
+            membership = from_row(Membership, rows[0][0])
+            membership.tenant = tenant
+        yield (tenant, membership) if tenant is not None else (None, None)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sam.auth_backend import forget_user
+from sam.db import columns, from_row
 from sam.models import Membership, Tenant, User
 from sam.tenancy.context import member_context_by_slug, tenant_context
 
@@ -45,17 +46,15 @@ def parse_token_tenant(header: str) -> int | None:
 
 def membership_of(tenant: Tenant, user: User) -> Membership | None:
     """The user's membership in the entered tenant: one small statement, no ORM compile."""
-    fields = Membership._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM sam_membership WHERE tenant_id = %s AND user_id = %s",  # noqa: S608
+            f"SELECT {columns(Membership)} FROM sam_membership WHERE tenant_id = %s AND user_id = %s",  # noqa: S608
             [tenant.pk, user.pk],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    membership = Membership.from_db("default", [f.attname for f in fields], list(row))
+    membership = from_row(Membership, row)
     membership.tenant = tenant
     membership.user = user
     return membership

@@ -220,3 +220,19 @@ def test_nul_in_the_address_is_a_clear_400(tenant_a, client_for, path):
     response = client_for(tenant_a.admin).get(path)
     assert response.status_code == 400 and b"NUL" in response.content
     assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_rate_limit_counts_in_a_fixed_window_that_expires(db):
+    from django.core.cache import caches
+
+    from sam.security import rate_limited
+
+    cache = caches["default"]
+    cache.delete("ratelimit:probe")
+    assert [rate_limited("probe", limit=2, window_seconds=30) for _ in range(3)] == [False, False, True]
+    name = cache.make_and_validate_key("ratelimit:probe")
+    client = cache._cache.get_client(name)
+    assert 0 < client.ttl(name) <= 30  # the window ends, whatever the traffic
+    rate_limited("probe", limit=2, window_seconds=300)
+    assert client.ttl(name) <= 30  # later hits do not stretch it
+    cache.delete("ratelimit:probe")
