@@ -105,6 +105,24 @@ def bare_weasyprint() -> None:
 IN_PROCESS.append(("bare WeasyPrint, 300-row table", bare_weasyprint, None))
 
 
+def vacuum(*tables: str) -> None:
+    """VACUUM ANALYZE tables a scenario filled (as the owner role), so it runs against settled tables and fresh
+    statistics, as it would with autovacuum, whatever earlier runs left behind."""
+    import psycopg
+    from django.conf import settings
+
+    owner = settings.DB_OWNER
+    if not owner:
+        return
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=str(db["NAME"]), user=str(owner["USER"]), password=str(owner["PASSWORD"]) or None,
+        host=str(owner["HOST"]) or None, port=str(owner["PORT"]) or None, autocommit=True,
+    ) as conn:  # fmt: skip
+        for table in tables:
+            conn.execute(f"VACUUM ANALYZE {table}")  # the scenarios' own constant table names
+
+
 def start_server() -> subprocess.Popen[bytes]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "SAM_ENV": "development", "DEBUG": "false"}
     proc = subprocess.Popen(
@@ -116,7 +134,9 @@ def start_server() -> subprocess.Popen[bytes]:
             "--bind",
             f"{HOST}:{PORT}",
             "--workers",
-            "2",
+            os.environ.get("BENCH_WORKERS", "2"),
+            "--threads",
+            os.environ.get("BENCH_THREADS", "1"),
             "--log-level",
             "warning",
         ],

@@ -192,6 +192,13 @@ AXES_CLIENT_IP_CALLABLE = "sam.security.axes_client_ip"
 # Login attempts per client address per minute, whatever the username.
 LOGIN_RATE_LIMIT = env.integer("LOGIN_RATE_LIMIT", 20)
 PASSWORD_RESET_RATE_LIMIT = env.integer("PASSWORD_RESET_RATE_LIMIT", 5)
+# Emailed survey links presented per client address per minute.
+SURVEY_RATE_LIMIT = env.integer("SURVEY_RATE_LIMIT", 30)
+# A survey answer's transaction commits without waiting for its WAL flush (PostgreSQL's synchronous_commit off,
+# for that transaction only). A database crash in the next fraction of a second can lose the answer, never half
+# of it: the answer and the spent link go together, so the link works again and reminders still reach the
+# contact. ``false`` waits for every answer's flush.
+SURVEY_ASYNC_COMMIT = env.boolean("SURVEY_ASYNC_COMMIT", True)
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0: the client address is REMOTE_ADDR. Used by the lockout and rate limits.
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)

@@ -340,9 +340,11 @@ def campaigns_close_due(*, now: datetime | None = None) -> int:
 
 
 def campaigns_tick(*, now: datetime | None = None) -> dict[str, int]:
-    """One pass of the current tenant's campaigns (beat runs it every minute)."""
+    """One pass of the current tenant's campaigns (beat runs it every minute), and the follow-ups of detractors'
+    answers taken since the last pass."""
     closed = campaigns_close_due(now=now)
-    return {"sent": invitations_send(now=now), "reminded": reminders_send(now=now), "closed": closed}
+    return {"sent": invitations_send(now=now), "reminded": reminders_send(now=now), "closed": closed,
+            "followed_up": services.follow_ups_due(now=now)}  # fmt: skip
 
 
 # --- outbox hooks -----------------------------------------------------------------------------------------

@@ -175,3 +175,8 @@ class Response(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "invitation"], name="response_one_per_invitation")]
+        # Detractors' answers still waiting for their follow-up (the minute tick looks for them).
+        indexes = [
+            models.Index(fields=["tenant", "submitted_at"], condition=Q(follow_up__isnull=True, nps__lte=6),
+                         name="response_follow_up_due"),
+        ]  # fmt: skip

@@ -1,4 +1,8 @@
-"""The public survey pages: no login, the token moved out of the address into the session at once.
+"""The public survey pages: no login, the token moved out of the address at once.
+
+The emailed link ``/s/<token>/`` keeps the token in a signed, HttpOnly, SameSite=Lax cookie limited to the
+survey pages (``/s/``) and redirects: the token then never reaches a Referer header or the browser's history,
+and the server keeps nothing of it but its hash. Answering or unsubscribing removes the cookie.
 
 Every refusal (unknown, tampered, expired, used, revoked, another tenant's) is the same friendly page,
 with status 200 so nothing about the token reaches the request log.
@@ -17,11 +21,12 @@ from django.views.decorators.http import require_http_methods
 
 from sam.models import Tenant
 from sam.security import client_address, rate_limited
-from sam.tenancy.context import tenant_context
 from voc import services
-from voc.models import Invitation, Question
+from voc.models import Invitation
 
-SESSION_KEY = "voc_token"
+# "token" in the name: error reports redact the value, as they do every such cookie.
+COOKIE, SALT, PATH = "sam_survey_token", "sam.voc.survey", "/s/"
+COOKIE_AGE = 60 * 60 * 24 * 30  # the campaign's close date ends the link sooner
 
 
 def _private(response: HttpResponse, referrer: str = "same-origin") -> HttpResponse:
@@ -34,75 +39,81 @@ def _private(response: HttpResponse, referrer: str = "same-origin") -> HttpRespo
 
 
 def _sorry(request: HttpRequest, tenant: Tenant | None = None, *, referrer: str = "same-origin") -> HttpResponse:
-    return _private(render(request, "voc/public_sorry.html", {"brand": tenant}), referrer)
+    return _forget(_private(render(request, "voc/public_sorry.html", {"brand": tenant}), referrer))
 
 
-def _tenant(token: str) -> Tenant | None:
-    tenant_id = services.tenant_of_token(token)
-    return Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+def _busy(request: HttpRequest) -> HttpResponse:
+    return _private(render(request, "voc/public_sorry.html", {"busy": True}, status=429), "no-referrer")
+
+
+def _cookie(request: HttpRequest) -> tuple[str, int | None]:
+    """The token and the survey version its page shows, from the signed cookie (``("", None)`` without one)."""
+    value = str(request.get_signed_cookie(COOKIE, default="", salt=SALT, max_age=COOKIE_AGE))
+    token, _, version = value.partition(":")
+    return token, int(version) if version.isdigit() else None
+
+
+def _keep(response: HttpResponse, token: str, version_id: int) -> HttpResponse:
+    response.set_signed_cookie(COOKIE, f"{token}:{version_id}", salt=SALT, max_age=COOKIE_AGE, path=PATH,
+                               httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)  # fmt: skip
+    return response
+
+
+def _forget(response: HttpResponse) -> HttpResponse:
+    response.delete_cookie(COOKIE, path=PATH, samesite="Lax")
+    return response
 
 
 def _limited(request: HttpRequest) -> bool:
-    return rate_limited(f"survey:{client_address(request)}", limit=getattr(settings, "SURVEY_RATE_LIMIT", 30))
+    """The limit on presenting tokens. Only the emailed link takes one; the pages after it take the signed cookie,
+    which only that link gives, so guessing tokens goes through this limit."""
+    return rate_limited(f"survey:{client_address(request)}", limit=settings.SURVEY_RATE_LIMIT)
 
 
 @require_http_methods(["GET"])
 def survey_start(request: HttpRequest, token: str) -> HttpResponse:
-    """The emailed link: check the token, keep it in the session, and leave this address at once."""
+    """The emailed link: check the token, keep it in the survey cookie, and leave this address at once."""
     if _limited(request):
-        return _private(render(request, "voc/public_sorry.html", {"busy": True}, status=429), "no-referrer")
-    tenant = _tenant(token)
-    if tenant is None:
-        return _sorry(request, referrer="no-referrer")
-    with tenant_context(tenant):
-        try:
-            invitation = services.invitation_for(token)
-        except services.TokenInvalid:
-            return _sorry(request, referrer="no-referrer")
+        return _busy(request)
+    with services.token_context(token) as (_, invitation, _):
+        if invitation is None:
+            return _sorry(request, referrer="no-referrer")  # no branding: the address may be a guess
         if invitation.opened_at is None:  # conditional updates: never undo a revoke or an answer made meanwhile
             now = timezone.now()
             Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
                 status=Invitation.Status.OPENED, opened_at=now
             )
             Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now)
-    request.session[SESSION_KEY] = token
-    return _private(redirect("survey_form"), referrer="no-referrer")  # this address holds the token
+    # This address holds the token: leave it at once.
+    return _keep(_private(redirect("survey_form"), referrer="no-referrer"), token, invitation.campaign.version_id)
 
 
 @require_http_methods(["GET", "POST"])
 def survey_form(request: HttpRequest) -> HttpResponse:
-    """The questions; on POST the answers are taken once and the token is spent."""
-    token = request.session.get(SESSION_KEY, "")
-    tenant = _tenant(token)
-    if tenant is None:
+    """The questions; on POST the answers are taken once and the token is spent (``services.answer_by_token``:
+    the hot path is one round trip and a commit)."""
+    token, version_id = _cookie(request)
+    if services.tenant_of_token(token) is None:  # no cookie, or one we did not sign: nothing is looked up
         return _sorry(request)
-    if request.method == "POST" and _limited(request):
-        return _private(render(request, "voc/public_sorry.html", {"busy": True}, status=429))
-    with tenant_context(tenant):
-        errors: dict[str, str] = {}
-        posted: dict[str, Any] = {}
-        if request.method == "POST":  # the common path: one locked lookup, the answers taken, the token spent
-            posted = dict(request.POST.lists())
-            try:
-                services.response_submit(token=token, answers=posted, form=True)
-            except services.TokenInvalid:
-                request.session.pop(SESSION_KEY, None)
-                return _sorry(request, tenant)
-            except ValidationError as exc:
-                errors = {k: v[0] for k, v in exc.message_dict.items()}
-            else:
-                request.session.pop(SESSION_KEY, None)
-                return _private(render(request, "voc/public_thanks.html", {"brand": tenant}))
+    errors: dict[str, str] = {}
+    posted: dict[str, Any] = {}
+    if request.method == "POST":
+        posted = dict(request.POST.lists())
         try:
-            invitation = services.invitation_for(token)
-        except services.TokenInvalid:
-            request.session.pop(SESSION_KEY, None)
+            tenant = services.answer_by_token(token, version_id, posted, form=True)
+        except services.TokenInvalid as exc:
+            return _sorry(request, exc.tenant)
+        except ValidationError as exc:
+            errors = {k: v[0] for k, v in exc.message_dict.items()}
+        else:
+            return _forget(_private(render(request, "voc/public_thanks.html", {"brand": tenant})))
+    with services.token_context(token) as (tenant, invitation, questions):
+        if invitation is None:
             return _sorry(request, tenant)
-        questions = list(Question.objects.filter(version_id=invitation.campaign.version_id))
         posted = {str(q.pk): services.form_value(q, posted.get(str(q.pk), [])) for q in questions}
         context = {
             "brand": tenant,
-            "logo": tenant.logo_data_uri(),
+            "logo": tenant.logo_data_uri() if tenant else None,
             "contact": invitation.contact,
             "questions": [(q, errors.get(str(q.pk)), posted.get(str(q.pk), "")) for q in questions],
             "errors": errors,
@@ -114,18 +125,11 @@ def survey_form(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def survey_unsubscribe(request: HttpRequest) -> HttpResponse:
     """No more surveys for this contact: the invitation ends and the contact is opted out."""
-    token = request.session.get(SESSION_KEY, "")
-    tenant = _tenant(token)
-    if tenant is None:
-        return _sorry(request)
-    with tenant_context(tenant):
-        try:
-            invitation = services.invitation_for(token)
-        except services.TokenInvalid:
+    with services.token_context(_cookie(request)[0], lock=True) as (tenant, invitation, _):
+        if invitation is None:
             return _sorry(request, tenant)
         from accounts.models import Contact
 
         Contact.objects.filter(pk=invitation.contact_id).update(opted_out=True)
         Invitation.objects.filter(pk=invitation.pk, status__in=services.OPEN).update(status=Invitation.Status.OPTED_OUT)
-    request.session.pop(SESSION_KEY, None)
-    return _private(render(request, "voc/public_thanks.html", {"brand": tenant, "unsubscribed": True}))
+    return _forget(_private(render(request, "voc/public_thanks.html", {"brand": tenant, "unsubscribed": True})))

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 PROMOTER, PASSIVE, DETRACTOR = "promoter", "passive", "detractor"
 TRULY_LOYAL, ACCESSIBLE, TRAPPED, HIGH_RISK = "truly_loyal", "accessible", "trapped", "high_risk"
+DETRACTOR_HIGH = 6  # the highest detractor score
 SEGMENT_LABELS = {TRULY_LOYAL: "Truly loyal", ACCESSIBLE: "Accessible", TRAPPED: "Trapped", HIGH_RISK: "High risk"}
 
 
 def nps_category(score: int) -> str:
     if not 0 <= score <= 10:
         raise ValueError("An NPS answer is a whole number from 0 to 10.")
-    return PROMOTER if score >= 9 else PASSIVE if score >= 7 else DETRACTOR
+    return PROMOTER if score >= 9 else PASSIVE if score > DETRACTOR_HIGH else DETRACTOR
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,31 @@ same to the visitor (``TokenInvalid``).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import json
+import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from sam.db import Rows, columns, from_row, run_together
+from sam.models import Tenant
+from sam.tenancy.context import current_tenant, tenant_context_fetching, tenant_run_once
 from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion, VocSettings
-from voc.scoring import DETRACTOR, nps_category
+from voc.scoring import DETRACTOR_HIGH
 
 MAX_TEXT = 5000
+log = logging.getLogger(__name__)
 
 DEFAULT_QUESTIONS = [
     # kind, role, text, help, required, choices
@@ -43,7 +54,12 @@ OPEN = (Invitation.Status.SENT, Invitation.Status.OPENED)
 
 
 class TokenInvalid(Exception):
-    """Unknown, tampered, expired, used, revoked or another tenant's: the visitor learns nothing more."""
+    """Unknown, tampered, expired, used, revoked or another tenant's: the visitor learns nothing more. ``tenant``
+    is the link's tenant when it is known (for its branding)."""
+
+    def __init__(self, tenant: Tenant | None = None) -> None:
+        super().__init__("this survey link takes no answer")
+        self.tenant = tenant
 
 
 def survey_defaults_ensure() -> SurveyTemplate:
@@ -89,20 +105,6 @@ def tenant_of_token(token: str) -> int | None:
     return int(head)
 
 
-def invitation_for(token: str, *, lock: bool = False) -> Invitation:
-    """The live invitation of a token, in the current tenant; anything else is ``TokenInvalid``."""
-    qs = Invitation.objects.select_related("campaign", "contact", "contact__account")
-    if lock:
-        qs = qs.select_for_update(of=("self",))
-    invitation = qs.filter(token_hash=token_hash(token)).first()
-    if invitation is None or invitation.status not in OPEN:
-        raise TokenInvalid
-    closes = invitation.campaign.closes_at
-    if (closes is not None and closes <= timezone.now()) or invitation.campaign.status == Campaign.Status.CLOSED:
-        raise TokenInvalid
-    return invitation
-
-
 def _answer(question: Question, raw: Any) -> Any:
     """One answer checked against its question (None when left out)."""
     if raw in (None, "", []):
@@ -137,53 +139,229 @@ def form_value(question: Question, values: list[str]) -> Any:
     return values[-1] if values else ""
 
 
-def response_submit(*, token: str, answers: dict[str, Any], form: bool = False) -> Response:
-    """Take the answers of one invitation exactly once: the invitation row is locked, the response is unique
-    per invitation, and the token is spent in the same transaction. Two tabs at once: one response."""
-    with transaction.atomic():
-        invitation = invitation_for(token, lock=True)
-        questions = list(Question.objects.filter(version_id=invitation.campaign.version_id))
-        errors: dict[str, str] = {}
-        clean: dict[str, Any] = {}
-        for question in questions:
-            raw = answers.get(str(question.pk))
-            if form:  # a form POST gives every field as a list
-                raw = form_value(question, raw or [])
-            try:
-                clean[str(question.pk)] = _answer(question, raw)
-            except ValidationError as exc:
-                errors.update({k: v[0] for k, v in exc.message_dict.items()})
-        if errors:
-            raise ValidationError(errors)
-        by_role = {q.role: clean.get(str(q.pk)) for q in questions if q.role != Question.Role.OTHER}
-        comment = "\n\n".join(str(clean[str(q.pk)]) for q in questions
-                              if q.kind == Question.Kind.TEXT and clean.get(str(q.pk)))  # fmt: skip
+TENANT_SQL = "NULLIF(current_setting('sam.tenant_id', true), '')::bigint"
+
+
+@functools.cache
+def _lookup_sql(lock: bool) -> tuple[str, str]:
+    """The live-invitation lookup of a token as two statements (invitation with campaign and whether its survey
+    version is frozen; questions), for one round trip. Row-level security applies; the explicit tenant test also
+    lets the unique index answer."""
+    invitation = (
+        f"SELECT {columns(Invitation, 'i')}, {columns(Campaign, 'c')}, v.in_use FROM voc_invitation i "  # noqa: S608
+        "JOIN voc_campaign c ON c.id = i.campaign_id JOIN voc_surveyversion v ON v.id = c.version_id "
+        f"WHERE i.tenant_id = {TENANT_SQL} AND i.token_hash = %s" + (" FOR UPDATE OF i" if lock else "")
+    )
+    questions = (
+        f"SELECT {columns(Question, 'q')} FROM voc_question q JOIN voc_campaign c ON c.version_id = q.version_id "  # noqa: S608
+        f"JOIN voc_invitation i ON i.campaign_id = c.id WHERE i.tenant_id = {TENANT_SQL} AND i.token_hash = %s "
+        'ORDER BY q."order", q.id'
+    )
+    return invitation, questions
+
+
+def _lookup(token: str, *, lock: bool = False) -> list[tuple[str, list[Any]]]:
+    digest = token_hash(token)
+    invitation, questions = _lookup_sql(lock)
+    return [(invitation, [digest]), (questions, [digest])]
+
+
+# The questions of frozen survey versions (a version a campaign uses never changes), by (tenant, version): the
+# answer POST checks answers with them before it touches the database. Bounded; a miss costs one lookup.
+_QUESTIONS: dict[tuple[int, int], list[Question]] = {}
+_QUESTIONS_MAX = 500
+
+
+def _live(invitation_rows: Rows, question_rows: Rows) -> tuple[Invitation, list[Question]]:
+    """The invitation (with its campaign) and questions from the lookup's rows, if its link still takes an
+    answer; else ``TokenInvalid``."""
+    if not invitation_rows:
+        raise TokenInvalid
+    row = invitation_rows[0]
+    invitation = from_row(Invitation, row)
+    invitation.campaign = from_row(Campaign, row, len(Invitation._meta.concrete_fields))
+    questions = [from_row(Question, q) for q in question_rows]
+    if row[-1]:  # the version is frozen
+        if len(_QUESTIONS) >= _QUESTIONS_MAX:
+            _QUESTIONS.clear()
+        _QUESTIONS[(invitation.tenant_id, invitation.campaign.version_id)] = questions
+    if invitation.status not in OPEN or not _campaign_open(invitation.campaign):
+        raise TokenInvalid
+    return invitation, questions
+
+
+def _campaign_open(campaign: Campaign) -> bool:
+    closes = campaign.closes_at
+    return campaign.status != Campaign.Status.CLOSED and (closes is None or closes > timezone.now())
+
+
+@contextmanager
+def token_context(
+    token: str, *, lock: bool = False
+) -> Iterator[tuple[Tenant | None, Invitation | None, list[Question]]]:
+    """Enter the token's tenant and find its live invitation (locked when asked) and questions, in one round
+    trip: ``(tenant, invitation, questions)``. The tenant is None when the token names no active tenant (nothing
+    entered), the invitation None when the link takes no answer (tenant entered, for its branding)."""
+    tenant_id = tenant_of_token(token)
+    if tenant_id is None:
+        yield None, None, []
+        return
+    with tenant_context_fetching("id = %s", [tenant_id], _lookup(token, lock=lock), prepared=True) as (tenant, rows):
         try:
-            with transaction.atomic():
-                response = Response.objects.create(
-                    invitation=invitation, answers=clean, nps=by_role.get("nps"),
-                    attitude=_decimal(by_role.get("attitude")), intent=_decimal(by_role.get("intent")),
-                    comment=comment,
-                )  # fmt: skip
-        except IntegrityError as exc:  # a response exists already: the token is spent
-            raise TokenInvalid from exc
-        invitation.status, invitation.completed_at = Invitation.Status.COMPLETED, timezone.now()
-        invitation.save(update_fields=["status", "completed_at"])
-        if response.nps is not None and nps_category(response.nps) == DETRACTOR:
-            detractor_follow_up(response)
+            invitation, questions = _live(*rows)
+        except TokenInvalid:
+            yield tenant, None, []
+        else:
+            yield tenant, invitation, questions
+
+
+# Take one invitation's answers, in one statement: the invitation is spent if it is live (link unused, campaign
+# open, the survey version the answers were checked against), and only then the response is inserted (one per
+# invitation: a constraint). A second submit at the same moment waits for the first's row lock, then finds the
+# invitation completed and takes nothing. With SURVEY_ASYNC_COMMIT the transaction the answer is taken in then
+# commits without waiting for its WAL flush; without it, the server's own setting stays.
+_TAKE_SQL = f"""
+WITH spent AS (
+    UPDATE voc_invitation i SET status = %s, completed_at = %s
+    FROM voc_campaign c
+    WHERE c.id = i.campaign_id AND i.tenant_id = {TENANT_SQL} AND i.token_hash = %s AND i.status IN (%s, %s)
+      AND c.version_id = %s AND c.status <> %s AND (c.closes_at IS NULL OR c.closes_at > %s)
+    RETURNING i.id
+)
+INSERT INTO voc_response (tenant_id, invitation_id, answers, nps, attitude, intent, comment, submitted_at)
+SELECT %s::bigint, spent.id, %s::jsonb, %s::smallint, %s::numeric, %s::numeric, %s::text, %s::timestamptz
+FROM spent
+RETURNING id, invitation_id, set_config('synchronous_commit', COALESCE(%s, current_setting('synchronous_commit')), true)
+"""  # noqa: S608 (only constant text is formatted in; values are parameters)
+
+
+def _response_of(tenant_id: int, questions: list[Question], answers: dict[str, Any], form: bool) -> Response:
+    """The (unsaved) response the answers make, each checked against its question; else ``ValidationError``
+    naming every question that needs a look."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for question in questions:
+        raw = answers.get(str(question.pk))
+        if form:  # a form POST gives every field as a list
+            raw = form_value(question, raw or [])
+        try:
+            clean[str(question.pk)] = _answer(question, raw)
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    by_role = {q.role: clean.get(str(q.pk)) for q in questions if q.role != Question.Role.OTHER}
+    comment = "\n\n".join(str(clean[str(q.pk)]) for q in questions
+                          if q.kind == Question.Kind.TEXT and clean.get(str(q.pk)))  # fmt: skip
+    return Response(
+        tenant_id=tenant_id, answers=clean, nps=by_role.get("nps"), attitude=_decimal(by_role.get("attitude")),
+        intent=_decimal(by_role.get("intent")), comment=comment, submitted_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _take(digest: str, version_id: int, response: Response) -> tuple[str, list[Any]]:
+    now = response.submitted_at
+    return _TAKE_SQL, [
+        Invitation.Status.COMPLETED, now, digest, Invitation.Status.SENT, Invitation.Status.OPENED, version_id,
+        Campaign.Status.CLOSED, now, response.tenant_id, json.dumps(response.answers), response.nps,
+        response.attitude, response.intent, response.comment, now, "off" if settings.SURVEY_ASYNC_COMMIT else None,
+    ]  # fmt: skip
+
+
+def _taken(rows: Rows, response: Response) -> bool:
+    if not rows:
+        return False
+    response.pk, response.invitation_id = rows[0][:2]
+    response._state.adding = False
+    return True
+
+
+def _take_live(token: str, invitation: Invitation, questions: list[Question], answers: dict[str, Any],
+               form: bool) -> Response:  # fmt: skip
+    response = _response_of(invitation.tenant_id, questions, answers, form)
+    try:
+        with transaction.atomic():
+            (rows,) = run_together([_take(token_hash(token), invitation.campaign.version_id, response)], prepared=True)
+    except IntegrityError:  # a response exists already: the link is spent
+        rows = []
+    if not _taken(rows, response):
+        raise TokenInvalid(current_tenant())
+    invitation.status, invitation.completed_at = Invitation.Status.COMPLETED, response.submitted_at
+    response.invitation = invitation
     return response
+
+
+def response_submit(*, token: str, answers: dict[str, Any], form: bool = False) -> Response:
+    """Take the answers of one invitation of the current tenant exactly once (see ``_TAKE_SQL``). A detractor's
+    follow-up is made by the minute tick (``follow_ups_due``), off the customer's request."""
+    with transaction.atomic():
+        invitation, questions = _live(*run_together(_lookup(token), prepared=True))
+        return _take_live(token, invitation, questions, answers, form)
+
+
+def answer_by_token(token: str, version_id: int | None, answers: dict[str, Any], *, form: bool = False) -> Tenant:
+    """The public page's answer, outside any tenant: returns the token's tenant once the answers are taken;
+    ``ValidationError`` for answers that need a look, ``TokenInvalid`` (with the tenant when known) for a link
+    that takes no answer.
+
+    The hot path, when the questions of the survey version the page showed (``version_id``) are known here: the
+    answers are checked first, then one round trip enters the tenant, takes them and commits. Otherwise (or when
+    that takes nothing) the invitation is looked up and the answers checked against its own questions."""
+    tenant_id = tenant_of_token(token)
+    if tenant_id is None:
+        raise TokenInvalid
+    questions = _QUESTIONS.get((tenant_id, version_id)) if version_id is not None else None
+    if questions is not None and version_id is not None:
+        response = _response_of(tenant_id, questions, answers, form)
+        try:
+            tenant, (rows,) = tenant_run_once("id = %s", [tenant_id], [_take(token_hash(token), version_id, response)])
+        except IntegrityError:  # a response exists already (nothing was written): the look-up below says so
+            pass
+        else:
+            if tenant is None:
+                raise TokenInvalid
+            if _taken(rows, response):
+                return tenant
+    with token_context(token) as (tenant, invitation, questions):
+        if invitation is None:
+            raise TokenInvalid(tenant)
+        _take_live(token, invitation, questions, answers, form)
+        return cast(Tenant, tenant)
 
 
 def settings_get() -> VocSettings:
     return VocSettings.objects.get_or_create()[0]
 
 
+# The minute tick follows up detractors' answers this recent (an action closed and deleted long ago stays so).
+FOLLOW_UP_DAYS = 30
+
+
+def follow_ups_due(*, now: datetime | None = None) -> int:
+    """Make the follow-ups of detractors' answers that have none yet (the minute tick runs it, so the customer's
+    request stays short). Idempotent, also for two ticks at once: each follow-up's action and email keys are
+    its answer's. Returns how many were made."""
+    since = (now or timezone.now()) - timedelta(days=FOLLOW_UP_DAYS)
+    pending = list(
+        Response.objects.select_related("invitation__campaign", "invitation__contact__account__owner")
+        .filter(follow_up__isnull=True, nps__lte=DETRACTOR_HIGH, submitted_at__gte=since)
+        .order_by("submitted_at")
+    )
+    made = 0
+    for response in pending:
+        try:
+            with transaction.atomic():
+                detractor_follow_up(response)
+        except Exception:  # one answer's trouble must not hold up the others, nor the tick's sending
+            log.exception("the follow-up of survey answer %s failed; the next tick tries again", response.pk)
+        else:
+            made += 1
+    return made
+
+
 def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     """One action item for the account owner with the comment, and one email: the action's dedupe key and the
     email's idempotency key are the response, so a second run adds nothing."""
-    from datetime import timedelta
-
-    from django.conf import settings as django_settings
     from django.urls import reverse
 
     from accounts.models import ActionItem
@@ -208,7 +386,7 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     Response.objects.filter(pk=response.pk).update(follow_up=item)
     if notify and created and owner is not None and owner.email:
         tenant = current_tenant()
-        link = django_settings.SITE_URL + reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=actions"
+        link = settings.SITE_URL + reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=actions"
         email_enqueue(
             key=f"voc-detractor-{response.pk}", to=[owner.email], subject=f"{title} [{tenant.name}]",
             text=f"{title}.\n\n{detail}\n\nThe follow-up is on the account's actions, due in a week:\n{link}\n",

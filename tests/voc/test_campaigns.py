@@ -235,8 +235,9 @@ def test_campaigns_close_at_their_close_date_and_links_stop(tenant_a, account_a)
         assert campaigns.campaigns_tick(now=now + timedelta(days=3))["closed"] == 1
         campaign.refresh_from_db()
         assert campaign.status == "closed" and campaign.closed_at is not None
-        with pytest.raises(services.TokenInvalid):
-            services.invitation_for(services.invitation_token(campaign.invitations.first()))
+        token = services.invitation_token(campaign.invitations.first())
+    with services.token_context(token) as (tenant, invitation, _questions):
+        assert tenant == tenant_a.tenant and invitation is None  # the page and the answer both look it up so
 
 
 def test_a_token_answers_only_its_own_invitation(tenant_a, account_a):
@@ -255,16 +256,25 @@ def test_a_token_answers_only_its_own_invitation(tenant_a, account_a):
         assert services.invitation_token(one) != services.invitation_token(two)
 
 
-def test_a_detractor_makes_one_action_and_one_email_for_the_owner(tenant_a, account_a):
-    people(tenant_a, account_a)
-    campaign, _ = draft(tenant_a)
-    with tenant_a.ctx():
-        campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
+def ann_answers(world, account, nps, text="Keep it up"):
+    """A campaign sent to the account's people, and Ann's answer to it (in the world's tenant, as a tick sees)."""
+    people(world, account)
+    campaign, _ = draft(world)
+    with world.ctx():
+        campaigns.campaign_schedule(campaign=campaign, acting_user=world.admin)
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
-        response = services.response_submit(token=services.invitation_token(ann),
-                                            answers=answers_for(campaign, nps="3", text="Outages again"))  # fmt: skip
-        services.detractor_follow_up(response)  # a second run adds nothing
+        answers = answers_for(campaign, nps=nps, text=text)
+        return campaign, services.response_submit(token=services.invitation_token(ann), answers=answers)
+
+
+def test_a_detractor_makes_one_action_and_one_email_for_the_owner(tenant_a, account_a):
+    campaign, response = ann_answers(tenant_a, account_a, nps="3", text="Outages again")
+    with tenant_a.ctx():
+        assert not ActionItem.objects.filter(source_kind="survey").exists()  # not the customer's request's work
+        assert campaigns.campaigns_tick()["followed_up"] == 1  # the minute tick's
+        assert campaigns.campaigns_tick()["followed_up"] == 0  # and only once, however often it runs
+        services.detractor_follow_up(Response.objects.get(pk=response.pk))  # nor does a second run add anything
         items = list(ActionItem.objects.filter(source_kind="survey"))
         assert len(items) == 1 and items[0].owner_id == account_a.owner_id and "Outages again" in items[0].detail
         assert "Ann Econ" in items[0].title and "3/10" in items[0].title
@@ -273,7 +283,17 @@ def test_a_detractor_makes_one_action_and_one_email_for_the_owner(tenant_a, acco
         assert Response.objects.get(pk=response.pk).follow_up_id == items[0].pk
         ben = Invitation.objects.get(contact__name="Ben Tech")  # a promoter: no follow-up
         services.response_submit(token=services.invitation_token(ben), answers=answers_for(campaign, nps="10"))
+        assert campaigns.campaigns_tick()["followed_up"] == 0
         assert ActionItem.objects.filter(source_kind="survey").count() == 1
+
+
+def test_the_tick_leaves_follow_ups_of_long_ago_alone(tenant_a, account_a):
+    """An answer older than the tick's window (an action closed and deleted long ago) is not followed up again."""
+    ann_answers(tenant_a, account_a, nps="4")
+    with tenant_a.ctx():
+        later = timezone.now() + timedelta(days=services.FOLLOW_UP_DAYS, minutes=1)
+        assert services.follow_ups_due(now=later) == 0
+        assert services.follow_ups_due() == 1
 
 
 def test_under_anonymity_the_detractor_action_names_nobody(tenant_a, account_a):
@@ -285,6 +305,7 @@ def test_under_anonymity_the_detractor_action_names_nobody(tenant_a, account_a):
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
         services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign, nps="2"))
+        services.follow_ups_due()
         assert "Ann" not in ActionItem.objects.get(source_kind="survey").title
 
 
@@ -390,6 +411,7 @@ def test_a_detractor_whose_account_owner_left_still_answers(tenant_a, account_a)
         ann = Invitation.objects.get(contact__name="Ann Econ")
         services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign, nps="1"))
         assert Response.objects.count() == 1
+        assert services.follow_ups_due() == 1
         assert ActionItem.objects.get(source_kind="survey").owner_id is None
 
 

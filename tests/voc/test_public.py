@@ -23,6 +23,9 @@ def test_answer_once_through_the_public_page(tenant_a, account_a, caplog):
     start = browser.get(reverse("survey_start", args=[token]))
     assert start.status_code == 302 and start["Location"] == reverse("survey_form")  # the token leaves the URL
     assert start["Referrer-Policy"] == "no-referrer"
+    cookie = start.cookies["sam_survey_token"]  # into a signed cookie the page's script cannot read, for /s/ only
+    assert cookie["httponly"] and cookie["path"] == "/s/" and cookie["samesite"] == "Lax"
+    assert "sessionid" not in start.cookies  # nothing of it is kept on the server
     page = browser.get(reverse("survey_form"))
     assert page.status_code == 200 and b"Dear Erin" in page.content and token.encode() not in page.content
     assert page["Referrer-Policy"] == "same-origin"  # no token here; no-referrer would break the form's CSRF check
@@ -35,6 +38,9 @@ def test_answer_once_through_the_public_page(tenant_a, account_a, caplog):
     assert bad.status_code == 400 and b"from 0 to 10" in bad.content
     done = browser.post(reverse("survey_form"), answers)
     assert done.status_code == 200 and b"Thank you" in done.content
+    assert (
+        done.cookies["sam_survey_token"].value == "" and done.cookies["sam_survey_token"]["path"] == "/s/"
+    )  # forgotten
     again = Client().get(reverse("survey_start", args=[token]))  # replayed after completion
     assert again.status_code == 200 and b"cannot be used" in again.content
     with tenant_a.ctx():
@@ -48,8 +54,31 @@ def test_bad_tokens_get_the_same_page(token):
     assert response.status_code == 200 and b"This survey link cannot be used" in response.content
 
 
-def test_the_form_without_a_session_is_the_same_page():
+def test_the_form_without_the_cookie_is_the_same_page():
     assert b"cannot be used" in Client().get(reverse("survey_form")).content
+
+
+def test_a_cookie_we_did_not_sign_is_the_same_page(tenant_a, account_a):
+    token, _invitation, answers = invite(tenant_a, account_a)
+    browser = Client()
+    browser.cookies["sam_survey_token"] = f"{token}:1"  # the right token, unsigned
+    assert b"cannot be used" in browser.get(reverse("survey_form")).content
+    assert b"cannot be used" in browser.post(reverse("survey_form"), answers).content
+    with tenant_a.ctx():
+        assert not Response.objects.exists()
+
+
+def test_a_spent_link_shows_the_tenants_refusal_and_forgets_the_cookie(tenant_a, account_a):
+    token, _invitation, answers = invite(tenant_a, account_a)
+    first, second = Client(), Client()
+    for browser in (first, second):
+        browser.get(reverse("survey_start", args=[token]))
+    assert b"Thank you" in first.post(reverse("survey_form"), answers).content
+    late = second.post(reverse("survey_form"), answers)  # the other tab, after the first answered
+    assert b"cannot be used" in late.content and tenant_a.tenant.name.encode() in late.content
+    assert late.cookies["sam_survey_token"].value == ""
+    with tenant_a.ctx():
+        assert Response.objects.count() == 1
 
 
 def test_unsubscribe_opts_the_contact_out(tenant_a, account_a):
@@ -87,3 +116,13 @@ def test_log_lines_never_show_a_survey_token():
     from django.conf import settings
 
     assert "redact_tokens" in settings.LOGGING["handlers"]["console"]["filters"]
+
+
+def test_error_reports_redact_the_survey_cookie(rf):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from voc.public import COOKIE
+
+    request = rf.get("/s/")
+    request.COOKIES[COOKIE] = "7.secretsecretsecretsecretsecretsecret:3:signature"
+    assert "secret" not in str(SafeExceptionReporterFilter().get_safe_cookies(request))
