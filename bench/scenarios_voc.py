@@ -1,8 +1,7 @@
 """Surveys: 1,000 customers answering through the public page at once (a few at a time on loopback), against a
 bare Django form POST in the same run (the two alternate in rounds of 100). Goal: at least 50% of its
-throughput, with zero errors. Detractors' follow-ups are the minute tick's work, not the answer's: the tick
-making 100 of them is measured in process. Then the account rollup (NPS, shares, response rate, segments,
-comments) of an account with 100 answers, in process.
+throughput, with zero errors. Detractors' follow-ups are the minute tick's work, not the answer's. Then the
+account rollup (NPS, shares, response rate, segments, comments) of an account with 100 answers, in process.
 
 The data lives in a tenant of its own ("bench-voc"), deleted afterwards.
 """

@@ -91,7 +91,7 @@ def survey_start(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def survey_form(request: HttpRequest) -> HttpResponse:
     """The questions; on POST the answers are taken once and the token is spent (``services.answer_by_token``:
-    the hot path is one round trip and a commit)."""
+    on the hot path one round trip, its commit included)."""
     token, version_id = _cookie(request)
     if services.tenant_of_token(token) is None:  # no cookie, or one we did not sign: nothing is looked up
         return _sorry(request)

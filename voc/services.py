@@ -367,7 +367,6 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     from accounts.models import ActionItem
     from accounts.services import action_item_add
     from sam.outbox import email_enqueue
-    from sam.tenancy.context import current_tenant
 
     invitation = response.invitation
     account, campaign = invitation.contact.account, invitation.campaign

@@ -168,7 +168,7 @@ def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant 
     """Enter the active tenant with this slug and find the user's membership in it, in one round trip.
 
     The per-request fast path of the middleware. Yields ``(None, None)``
-    with nothing entered when no active tenant has the slug, and
+    with no tenant entered when no active tenant has the slug, and
     ``(tenant, None)`` (entered) when the user is no member.
     """
     from sam.models import Membership
