@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -71,8 +72,14 @@ def test_admin_adds_a_metric_and_an_account_manager_fills_a_quarter(live_server,
     page.goto(f"{live_server.url}/t/northwind/accounts/{account.pk}/scorecard/")
     expect(page.get_by_role("cell", name="Executive sponsor meetings joint")).to_be_visible()
 
-    def saved():  # wait for the save's answer before the next step
-        return page.expect_response(lambda r: "/values/" in r.url and r.request.method == "POST")
+    @contextmanager
+    def saved():
+        """Wait for the save's answer and for htmx to swap the card it returns, before the next step (typing
+        into the card about to be replaced would be lost)."""
+        card = page.locator("#card").element_handle()
+        with page.expect_response(lambda r: "/values/" in r.url and r.request.method == "POST"):
+            yield
+        page.wait_for_function("card => !card.isConnected", arg=card)
 
     growth = page.get_by_label("Value of Revenue growth (%)")
     growth.fill("2")
