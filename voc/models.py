@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sam.tenancy.models import TenantOwned
+from voc.scoring import DETRACTOR_HIGH
 
 
 class VocSettings(TenantOwned):
@@ -177,6 +178,6 @@ class Response(TenantOwned):
         constraints = [models.UniqueConstraint(fields=["tenant", "invitation"], name="response_one_per_invitation")]
         # Detractors' answers still waiting for their follow-up (the minute tick looks for them).
         indexes = [
-            models.Index(fields=["tenant", "submitted_at"], condition=Q(follow_up__isnull=True, nps__lte=6),
-                         name="response_follow_up_due"),
+            models.Index(fields=["tenant", "submitted_at"], name="response_follow_up_due",
+                         condition=Q(follow_up__isnull=True, nps__lte=DETRACTOR_HIGH)),
         ]  # fmt: skip

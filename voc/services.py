@@ -31,6 +31,7 @@ from django.utils.crypto import salted_hmac
 from sam.db import Rows, columns, from_row, run_together
 from sam.models import Tenant
 from sam.tenancy.context import current_tenant, tenant_context_fetching, tenant_run_once
+from sam.tenancy.rls import TENANT_EXPR
 from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion, VocSettings
 from voc.scoring import DETRACTOR_HIGH
 
@@ -139,9 +140,6 @@ def form_value(question: Question, values: list[str]) -> Any:
     return values[-1] if values else ""
 
 
-TENANT_SQL = "NULLIF(current_setting('sam.tenant_id', true), '')::bigint"
-
-
 @functools.cache
 def _lookup_sql(lock: bool) -> tuple[str, str]:
     """The live-invitation lookup of a token as two statements (invitation with campaign and whether its survey
@@ -150,11 +148,11 @@ def _lookup_sql(lock: bool) -> tuple[str, str]:
     invitation = (
         f"SELECT {columns(Invitation, 'i')}, {columns(Campaign, 'c')}, v.in_use FROM voc_invitation i "  # noqa: S608
         "JOIN voc_campaign c ON c.id = i.campaign_id JOIN voc_surveyversion v ON v.id = c.version_id "
-        f"WHERE i.tenant_id = {TENANT_SQL} AND i.token_hash = %s" + (" FOR UPDATE OF i" if lock else "")
+        f"WHERE i.tenant_id = {TENANT_EXPR} AND i.token_hash = %s" + (" FOR UPDATE OF i" if lock else "")
     )
     questions = (
         f"SELECT {columns(Question, 'q')} FROM voc_question q JOIN voc_campaign c ON c.version_id = q.version_id "  # noqa: S608
-        f"JOIN voc_invitation i ON i.campaign_id = c.id WHERE i.tenant_id = {TENANT_SQL} AND i.token_hash = %s "
+        f"JOIN voc_invitation i ON i.campaign_id = c.id WHERE i.tenant_id = {TENANT_EXPR} AND i.token_hash = %s "
         'ORDER BY q."order", q.id'
     )
     return invitation, questions
@@ -224,7 +222,7 @@ _TAKE_SQL = f"""
 WITH spent AS (
     UPDATE voc_invitation i SET status = %s, completed_at = %s
     FROM voc_campaign c
-    WHERE c.id = i.campaign_id AND i.tenant_id = {TENANT_SQL} AND i.token_hash = %s AND i.status IN (%s, %s)
+    WHERE c.id = i.campaign_id AND i.tenant_id = {TENANT_EXPR} AND i.token_hash = %s AND i.status IN (%s, %s)
       AND c.version_id = %s AND c.status <> %s AND (c.closes_at IS NULL OR c.closes_at > %s)
     RETURNING i.id
 )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 
 from sam.db import Rows, columns, from_row, run_together
+from sam.tenancy.rls import TENANT_EXPR
 
 if TYPE_CHECKING:
     from sam.models import Membership, Tenant
@@ -173,10 +174,7 @@ def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant 
     """
     from sam.models import Membership
 
-    member_sql = (
-        f"SELECT {columns(Membership)} FROM sam_membership WHERE user_id = %s AND tenant_id = "  # noqa: S608
-        "NULLIF(current_setting('sam.tenant_id', true), '')::bigint"
-    )
+    member_sql = f"SELECT {columns(Membership)} FROM sam_membership WHERE user_id = %s AND tenant_id = {TENANT_EXPR}"  # noqa: S608
     with tenant_context_fetching("slug = %s", [slug], [(member_sql, [user_id])], user_id=user_id) as (tenant, rows):
         membership = None
         if tenant is not None and rows[0]:
