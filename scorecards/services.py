@@ -32,8 +32,11 @@ DEFAULT_METRICS = [
     ("on_time", "execution", "Actions closed on time", "percent", "higher", 90, 75, 50, 2, "actions_on_time", "joint"),
     ("incidents", "execution", "Incidents in the period", "number", "lower", 2, 5, 12, 1, "incidents", "joint"),
     ("recurring", "execution", "Open recurring issues", "number", "lower", 0, 1, 3, 1, "recurring_open", "internal"),
-    ("satisfaction", "customer_insight", "Service satisfaction", "score", "higher", 4.5, 4, 3, 2, "manual", "joint"),
-    ("nps", "customer_insight", "Net Promoter Score", "score", "higher", 40, 10, -20, 2, "manual", "joint"),
+    ("satisfaction", "customer_insight", "Service satisfaction", "score", "higher", 4.5, 4, 3, 2, "voc_satisfaction",
+     "joint"),
+    ("nps", "customer_insight", "Net Promoter Score", "score", "higher", 40, 10, -20, 2, "voc_nps", "joint"),
+    ("loyalty", "customer_insight", "Truly loyal contacts", "percent", "higher", 60, 40, 20, 1, "voc_loyalty",
+     "internal"),
     ("share_of_wallet", "competitive_position", "Share of wallet", "percent", "higher", 60, 40, 20, 2, "manual",
      "internal"),
     ("suppliers", "competitive_position", "Competing suppliers", "number", "lower", 1, 3, 5, 1, "manual", "internal"),
@@ -41,10 +44,20 @@ DEFAULT_METRICS = [
      "joint"),
     ("reference", "involvement", "Willing to be a reference (0-5)", "score", "higher", 4, 3, 1, 1, "manual",
      "internal"),
+    ("response_rate", "involvement", "Survey response rate", "percent", "higher", 50, 30, 10, 1,
+     "voc_response_rate", "internal"),
 ]  # fmt: skip
 # key -> (lowest, highest) value that makes sense
 DEFAULT_RANGES = {"satisfaction": (1, 5), "nps": (-100, 100), "reference": (0, 5), "on_time": (0, 100),
-                  "share_of_wallet": (0, 100)}  # fmt: skip
+                  "share_of_wallet": (0, 100), "loyalty": (0, 100), "response_rate": (0, 100)}  # fmt: skip
+DEFAULT_DESCRIPTIONS = {
+    "loyalty": "The share of the contacts who answered a survey in the period who are truly loyal: satisfied and "
+    "set to continue, by the cut-offs in the survey settings.",
+    "response_rate": "The share of the survey invitations delivered in the period that were answered.",
+}
+# The default metrics the survey program fills (satisfaction, NPS, loyalty, response rate): templates made
+# before they came from the surveys can take them over (scorecards.templating.survey_switch_plan).
+SURVEY_METRICS = ("satisfaction", "nps", "loyalty", "response_rate")
 DEFAULT_AREA_WEIGHTS = {"financial": 25, "execution": 25, "customer_insight": 20, "competitive_position": 15,
                         "involvement": 15}  # fmt: skip
 
@@ -58,14 +71,20 @@ def template_defaults_ensure() -> ScorecardTemplate:
         template = ScorecardTemplate.objects.create(name="Strategic account scorecard", is_default=True)
         version = TemplateVersion.objects.create(template=template, number=1, area_weights=DEFAULT_AREA_WEIGHTS)
         for order, row in enumerate(DEFAULT_METRICS):
-            key, area, name, unit, direction, target, amber, red, weight, source, visibility = row
-            MetricDefinition.objects.create(
-                version=version, key=key, area=area, name=name, unit=unit, direction=direction,
-                target=Decimal(str(target)), amber=Decimal(str(amber)), red=Decimal(str(red)),
-                weight=Decimal(str(weight)), source=source, visibility=visibility, order=order,
-                min_value=_bound(key, 0), max_value=_bound(key, 1),
-            )  # fmt: skip
+            default_metric(row[0], version=version, order=order).save()
     return template
+
+
+def default_metric(key: str, *, version: TemplateVersion, order: int) -> MetricDefinition:
+    """One metric of the default template as it is defined today, for a version (not saved)."""
+    row = next(row for row in DEFAULT_METRICS if row[0] == key)
+    _, area, name, unit, direction, target, amber, red, weight, source, visibility = row
+    return MetricDefinition(
+        version=version, key=key, area=area, name=name, unit=unit, direction=direction,
+        target=Decimal(str(target)), amber=Decimal(str(amber)), red=Decimal(str(red)), weight=Decimal(str(weight)),
+        source=source, visibility=visibility, order=order, min_value=_bound(key, 0), max_value=_bound(key, 1),
+        description=DEFAULT_DESCRIPTIONS.get(key, ""),
+    )  # fmt: skip
 
 
 def _bound(key: str, index: int) -> Decimal | None:

@@ -9,17 +9,26 @@ only retired (it stays on the old scorecards, and leaves the new version).
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 
-from sam.models import User
+from sam.models import AuditEvent, User
 from scorecards import sources
 from scorecards.models import Area, MetricDefinition, MetricValue, Scorecard, ScorecardTemplate, TemplateVersion
-from scorecards.services import current_version, template_defaults_ensure
+from scorecards.services import (
+    DEFAULT_METRICS,
+    SURVEY_METRICS,
+    current_version,
+    default_metric,
+    template_defaults_ensure,
+)
 
 EDITABLE_FIELDS = ("name", "description", "area", "unit", "direction", "target", "amber", "red", "weight", "source",
                    "visibility", "min_value", "max_value")  # fmt: skip
@@ -269,3 +278,96 @@ def template_make_default(*, template: ScorecardTemplate, acting_user: User | No
     ScorecardTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
     ScorecardTemplate.objects.filter(pk=template.pk).update(is_default=True)
     _audit(acting_user, "scorecard_template.make_default", template)
+
+
+@dataclass
+class SurveySwitch:
+    """What taking the survey results from the VoC program would change in a template's newest version."""
+
+    # key -> survey source, for the metrics entered by hand today
+    switch: dict[str, str] = dataclasses.field(default_factory=dict)
+    # keys of the survey metrics the template lacks (and no admin removed)
+    add: list[str] = dataclasses.field(default_factory=list)
+    # key -> metric name, to say what changes
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def applies(self) -> bool:
+        return bool(self.switch or self.add)
+
+    @property
+    def switched_names(self) -> list[str]:
+        return [self.names[key] for key in self.switch]
+
+    @property
+    def added_names(self) -> list[str]:
+        return [self.names[key] for key in self.add]
+
+
+def survey_switch_plan(template: ScorecardTemplate) -> SurveySwitch:
+    """The survey metrics of the default definition (satisfaction, NPS, loyalty, response rate) against a template.
+
+    A metric of the newest version still entered by hand (same key, not retired) would take its value from the
+    surveys. One the template lacks would be added, unless another metric already takes that survey source or an
+    admin removed it: its key is in an older version, or its deletion in the audit trail. Survey sources that are
+    not registered are left out. One query, two when a metric is missing.
+    """
+    every = list(
+        MetricDefinition.objects.filter(version__template=template).values(
+            "key", "name", "source", "retired", number=F("version__number")
+        )
+    )
+    if not every:
+        return SurveySwitch()
+    newest = max(m["number"] for m in every)
+    metrics = {m["key"]: m for m in every if m["number"] == newest}
+    fed = {m["source"] for m in metrics.values() if not m["retired"]}
+    rows = {row[0]: row for row in DEFAULT_METRICS}
+    plan = SurveySwitch()
+    missing = []
+    for key in SURVEY_METRICS:
+        source = rows[key][9]
+        if sources.get(source) is None:
+            continue
+        metric = metrics.get(key)
+        if metric is None:
+            if source not in fed:
+                missing.append(key)
+        elif metric["source"] == "manual" and not metric["retired"]:
+            plan.switch[key] = source
+            plan.names[key] = metric["name"]
+    if missing:
+        removed = {m["key"] for m in every} | _deleted_keys(template)
+        plan.add = [key for key in missing if key not in removed]
+        plan.names.update({key: rows[key][2] for key in plan.add})
+    return plan
+
+
+def _deleted_keys(template: ScorecardTemplate) -> set[str]:
+    """Keys of the metrics admins deleted from the template (also from a draft, which leaves no older version)."""
+    deletions = AuditEvent.objects.filter(action="scorecard_template.metric_delete", object_type="ScorecardTemplate",
+                                          object_id=str(template.pk))  # fmt: skip
+    return {str(key) for key in deletions.values_list("data__metric", flat=True)}
+
+
+@transaction.atomic
+def survey_switch_apply(*, template: ScorecardTemplate, acting_user: User | None) -> TemplateVersion | None:
+    """Take the survey metrics from the VoC program (see survey_switch_plan); None when there is nothing to change.
+
+    Like any template change it goes into a new version when scorecards use the newest one: scorecards already
+    started keep their version and the values entered by hand. Audited.
+    """
+    ScorecardTemplate.objects.select_for_update().get(pk=template.pk)  # one switch at a time per template
+    plan = survey_switch_plan(template)
+    if not plan.applies:
+        return None
+    version = editable_version(template)
+    for key, source in plan.switch.items():
+        version.metrics.filter(key=key).update(source=source)
+    for key in plan.add:
+        metric = default_metric(key, version=version, order=0)
+        metric.order = max((m.order for m in version.metrics.filter(area=metric.area)), default=-1) + 1
+        metric.save()
+    _audit(acting_user, "scorecard_template.survey_sources", template, version=version.number,
+           switched=list(plan.switch), added=plan.add)  # fmt: skip
+    return version

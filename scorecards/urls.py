@@ -12,6 +12,11 @@ urlpatterns = [
     path("admin/scorecard-periods/<int:period_id>/close/", views.period_close, name="scorecard_period_close"),
     path("admin/scorecard-templates/", views.template_list, name="scorecard_templates"),
     path("admin/scorecard-templates/<int:template_id>/", views.template_detail, name="scorecard_template"),
+    path(
+        "admin/scorecard-templates/<int:template_id>/survey-sources/",
+        views.template_survey_sources,
+        name="scorecard_template_survey_sources",
+    ),
     path("admin/scorecard-templates/<int:template_id>/metrics/new/", views.metric_edit, name="scorecard_metric_add"),
     path(
         "admin/scorecard-templates/<int:template_id>/metrics/<int:metric_id>/",

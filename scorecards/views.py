@@ -278,7 +278,7 @@ def _template(template_id: int) -> ScorecardTemplate:
 @tenant_view("tenant.manage_templates")
 @require_http_methods(["GET", "POST"])
 def template_list(request: HttpRequest) -> HttpResponse:
-    services.template_defaults_ensure()
+    default = services.template_defaults_ensure()
     form = TemplateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -289,8 +289,36 @@ def template_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Template “{template.name}” created as a copy of the default.")
             return redirect("scorecard_template", request.tenant.slug, template.pk)
     periods = services.recent_periods(8, older=4)[::-1]
-    context = {"rows": selectors.template_rows(), "form": form, "periods": periods, "active_nav": "admin"}
+    rows = selectors.template_rows()
+    survey_switch = templating.survey_switch_plan(default)
+    default_version = next((row["version"] for row in rows if row["template"].pk == default.pk), None)
+    context = {
+        "rows": rows,
+        "form": form,
+        "periods": periods,
+        "default_template": default,
+        "survey_switch": survey_switch if survey_switch.applies else None,
+        "switch_makes_version": bool(default_version and (default_version.in_use or default_version.cards)),
+        "active_nav": "admin",
+    }
     return render(request, "scorecards/template_list.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("tenant.manage_templates")
+@require_POST
+def template_survey_sources(request: HttpRequest, template_id: int) -> HttpResponse:
+    """Take satisfaction, NPS, loyalty and response rate from the survey program (once; versioned like any change)."""
+    template = _template(template_id)
+    before = services.current_version(template)
+    version = templating.survey_switch_apply(template=template, acting_user=request.user)
+    if version is None:
+        messages.success(request, f"“{template.name}” already takes its survey results from the VoC program.")
+    else:
+        note = ""
+        if version.pk != before.pk:
+            note = f" Scorecards in use keep version {before.number}; new ones use version {version.number}."
+        messages.success(request, f"“{template.name}” now takes its survey results from the VoC program." + note)
+    return redirect("scorecard_templates", request.tenant.slug)
 
 
 @tenant_view("tenant.manage_settings")

@@ -25,6 +25,7 @@ class VocConfig(AppConfig):
         register_metric_source("voc_nps", "Net Promoter Score (surveys)", results.nps_source)
         register_metric_source("voc_satisfaction", "Satisfaction 1-5 (surveys)", results.satisfaction_source)
         register_metric_source("voc_response_rate", "Survey response rate (%)", results.response_rate_source)
+        register_metric_source("voc_loyalty", "Truly loyal contacts (%, surveys)", results.loyalty_source)
         register_seeder(seed_surveys)
         from sam.api.registry import register as register_api
 

@@ -1,4 +1,5 @@
-"""Demo surveys: two past relationship campaigns, answered the way each account is doing."""
+"""Demo surveys: a relationship survey each quarter of the scorecard history, answered the way each account is
+doing; the scorecards then take their survey metrics from them."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from django.utils import timezone
 
 from accounts.models import Account
 from sam.models import Tenant
+from scorecards import services as scorecard_services
+from scorecards.models import Scorecard
 from voc import services
 from voc.models import Campaign, Invitation, Response
 from voc.scoring import DETRACTOR, nps_category
 
-# The accounts the scorecard demo turns red answer worse, and worse the second time.
+# The accounts the scorecard demo turns red answer worse, and worse each time.
 UNHAPPY = {"Umbrella Health", "Wayne Retail Group", "Cyberdyne Systems"}
+QUARTERS = 8  # as many as the scorecard demo fills
 
 
 def seed_surveys(tenant: Tenant) -> None:
@@ -30,15 +34,25 @@ def seed_surveys(tenant: Tenant) -> None:
     version.save(update_fields=["in_use"])
     questions = list(version.questions.all())
     now = timezone.now()
-    for index, (name, days_ago) in enumerate((("Spring relationship survey", 200), ("Autumn relationship survey", 60))):
-        sent = timezone.make_aware(datetime.combine(now.date() - timedelta(days=days_ago), time(9, 0)))
+    today = timezone.localdate()
+    accounts = list(Account.objects.alive().order_by("name"))
+    moods = {account.pk: rng.uniform(0.55, 0.9) for account in accounts}
+    sends = []
+    for n in range(QUARTERS - 1, -1, -1):  # two weeks into each period, or two days ago in one just begun
+        period = scorecard_services.period_for(today - timedelta(days=91 * n))
+        day = min(period.start + timedelta(days=14), today - timedelta(days=2))
+        if day >= period.start:
+            sends.append((period, timezone.make_aware(datetime.combine(day, time(9, 0)))))
+    for index, (period, sent) in enumerate(sends):
+        latest = index == len(sends) - 1
+        closes = min(sent + timedelta(days=21), now)
         campaign = Campaign.objects.create(
-            name=name, version=version, status=Campaign.Status.CLOSED, send_at=sent, sent_at=sent,
-            closes_at=sent + timedelta(days=21), closed_at=sent + timedelta(days=21), reminder_after_days=7,
-            reminder_max=1, audience={"tiers": [], "buyer_roles": [], "accounts": []}, created_at=sent,
+            name=f"Relationship survey {period.label}", version=version, status=Campaign.Status.CLOSED,
+            send_at=sent, sent_at=sent, closes_at=closes, closed_at=closes, reminder_after_days=7, reminder_max=1,
+            audience={"tiers": [], "buyer_roles": [], "accounts": []}, created_at=sent,
         )  # fmt: skip
-        for account in Account.objects.alive().order_by("name"):
-            mood = (0.35 - 0.15 * index) if account.name in UNHAPPY else rng.uniform(0.55, 0.9)
+        for account in accounts:
+            mood = 0.75 - 0.07 * index if account.name in UNHAPPY else moods[account.pk]
             for contact in account.contacts.exclude(email="").filter(opted_out=False).order_by("name"):
                 salt, digest = services.token_salt_new(tenant.pk)
                 invitation = Invitation.objects.create(
@@ -47,20 +61,34 @@ def seed_surveys(tenant: Tenant) -> None:
                 )  # fmt: skip
                 if rng.random() > 0.75:  # about a quarter never answer
                     continue
-                _answer(invitation, questions, mood + rng.uniform(-0.2, 0.2), sent, rng, latest=index == 1)
+                _answer(invitation, questions, mood + rng.uniform(-0.2, 0.2), sent, closes, rng, latest=latest)
+    _scorecards_take_the_answers()
 
 
-def _answer(invitation: Invitation, questions: list, mood: float, sent: datetime, rng: random.Random, *,
-            latest: bool) -> None:  # fmt: skip
+def _scorecards_take_the_answers() -> None:
+    """The scorecard demo runs first: its open scorecards now fill their survey metrics, and alerts follow."""
+    latest: dict[int, Scorecard] = {}
+    cards = Scorecard.objects.filter(period__closed=False, account__deleted_at__isnull=True)
+    for card in cards.select_related("account", "period", "version").order_by("period__start"):
+        scorecard_services.scorecard_fill_computed(card)
+        scorecard_services.scorecard_compute(card)
+        latest[card.account_id] = card
+    for card in latest.values():
+        card.refresh_from_db()
+        scorecard_services.scorecard_alerts(card)
+
+
+def _answer(invitation: Invitation, questions: list, mood: float, sent: datetime, closes: datetime,
+            rng: random.Random, *, latest: bool) -> None:  # fmt: skip
     mood = max(0.0, min(1.0, mood))
-    nps = round(mood * 10)
+    nps = round(min(1.0, mood + 0.1) * 10)  # customers doing well promote us
     attitude = Decimal(max(1, min(5, round(1 + mood * 4 + rng.uniform(-0.5, 0.5)))))
     intent = Decimal(max(1, min(5, round(1 + (mood + 0.15) * 4 + rng.uniform(-0.7, 0.5)))))
     comment = rng.choice(COMMENTS[nps_category(nps)])
     answers = {}
     for q in questions:
         answers[str(q.pk)] = {"nps": nps, "attitude": int(attitude), "intent": int(intent)}.get(q.role, comment)
-    submitted = sent + timedelta(days=rng.randint(0, 12), hours=rng.randint(1, 8))
+    submitted = min(sent + timedelta(days=rng.randint(0, 12), hours=rng.randint(1, 8)), closes)
     response = Response.objects.create(invitation=invitation, answers=answers, nps=nps, attitude=attitude,
                                        intent=intent, comment=comment, submitted_at=submitted)  # fmt: skip
     Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, opened_at=submitted,

@@ -222,12 +222,16 @@ def contact_history(contact: Any) -> dict[str, Any]:
 # --- feeds the scorecard and the account page ------------------------------------------------------------------
 
 
-def _period_rollup(account: Any, period: Any) -> Rollup:
-    """The account's invitations of the campaigns sent within the period."""
+def _period_invitations(account: Any, period: Any) -> tuple[list[Invitation], dict[int, Response]]:
+    """The account's invitations of the campaigns sent within the period, and their answers."""
     start = timezone.make_aware(datetime.combine(period.start, time.min))
     end = timezone.make_aware(datetime.combine(period.end, time.max))
     invitations = list(Invitation.objects.filter(contact__account=account, campaign__sent_at__range=(start, end)))
-    responses = _responses(invitations)
+    return invitations, _responses(invitations)
+
+
+def _period_rollup(account: Any, period: Any) -> Rollup:
+    invitations, responses = _period_invitations(account, period)
     rollup = Rollup()
     for invitation in invitations:
         rollup.add(invitation, responses.get(invitation.pk))
@@ -256,6 +260,39 @@ def response_rate_source(account: Any, period: Any) -> tuple[Decimal | None, str
     if rollup.response_rate is None:
         return None, "no survey sent in the period"
     return Decimal(str(rollup.response_rate)), f"{rollup.answered} of {rollup.delivered} invitations answered"
+
+
+def loyalty_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
+    """The share of the account's contacts who answered in the period that are truly loyal (%).
+
+    Each contact counts once, with their latest answer on both loyalty axes; truly loyal means satisfaction and
+    intent to continue both at or above the tenant's cut-offs. The explanation also names the account's segment.
+    """
+    config = settings_get()
+    cutoffs = {"attitude_cutoff": float(config.attitude_cutoff), "intent_cutoff": float(config.intent_cutoff)}
+    invitations, responses = _period_invitations(account, period)
+    rollup = Rollup()
+    latest: dict[int, tuple[datetime, float, float]] = {}  # contact -> their latest (when, attitude, intent)
+    for invitation in invitations:
+        response = responses.get(invitation.pk)
+        rollup.add(invitation, response)
+        if response is None or response.attitude is None or response.intent is None:
+            continue
+        kept = latest.get(invitation.contact_id)
+        if kept is None or response.submitted_at > kept[0]:
+            latest[invitation.contact_id] = (response.submitted_at, float(response.attitude), float(response.intent))
+    if rollup.apply_anonymity(config).hidden:
+        return None, f"fewer than {rollup.answered + rollup.needed} survey answers (anonymity)"
+    if not latest:
+        return None, "no survey answer on both satisfaction and intent to continue in the period"
+    pairs = [(attitude, intent) for _, attitude, intent in latest.values()]
+    loyal = sum(1 for attitude, intent in pairs if scoring.segment(attitude, intent, **cutoffs) == scoring.TRULY_LOYAL)
+    segment = scoring.account_segment(pairs, **cutoffs)
+    share = Decimal(str(round(loyal * 100 / len(pairs), 1)))
+    rule = (f"satisfaction at least {cutoffs['attitude_cutoff']:g} and intent to continue at least "
+            f"{cutoffs['intent_cutoff']:g}, out of 5")  # fmt: skip
+    label = scoring.SEGMENT_LABELS.get(segment or "", "not known").lower()
+    return share, f"{loyal} of {len(pairs)} contacts who answered are truly loyal ({rule}); account segment: {label}"
 
 
 def account_fact(account: Any, slug: str) -> dict[str, Any] | None:

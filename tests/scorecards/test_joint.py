@@ -18,7 +18,8 @@ from sam.roles import Role
 from scorecards import reports, services, templating
 from scorecards.models import Scorecard
 
-pytestmark = pytest.mark.django_db
+# NPS and satisfaction entered by hand, as in templates made before the survey program filled them.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("survey_metrics_by_hand")]
 
 
 def url(name, *args):

@@ -41,6 +41,7 @@ def test_one_scorecard_per_account_and_period(tenant_a, account_a):
         assert first.version.in_use
 
 
+@pytest.mark.usefixtures("survey_metrics_by_hand")
 def test_values_compute_health_and_bad_values_are_refused(tenant_a, account_a):
     with tenant_a.ctx():
         card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
@@ -97,6 +98,7 @@ def test_metric_from_another_version_is_refused(tenant_a, tenant_b):
         assert MetricDefinition.objects.filter(version=card.version).count() == len(services.DEFAULT_METRICS)
 
 
+@pytest.mark.usefixtures("survey_metrics_by_hand")
 def test_red_health_and_two_band_drops_alert_once(tenant_a, account_a):
     from accounts.models import ActionItem
     from sam.models import OutboundEmail
@@ -148,6 +150,7 @@ def test_period_lengths_the_tenant_can_choose(tenant_a):
         assert services.period_for(date(2026, 2, 3)).pk == periods[-1].pk
 
 
+@pytest.mark.usefixtures("survey_metrics_by_hand")
 def test_values_outside_the_metric_range_or_on_computed_metrics_are_refused(tenant_a, account_a):
     with tenant_a.ctx():
         card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
@@ -175,6 +178,7 @@ def test_computed_metrics_alone_give_area_scores_but_no_health(tenant_a, account
         assert card.health is None and card.area_scores.get("execution") == 100.0  # no incidents, no issues
         view = selectors.scorecard_view(card)
         assert view["health"] is None
-        services.value_set(scorecard=card, metric=card.version.metrics.get(key="nps"), value="-20", acting_user=None)
+        reference = card.version.metrics.get(key="reference")
+        services.value_set(scorecard=card, metric=reference, value="1", acting_user=None)
         card.refresh_from_db()
         assert card.health is not None and card.health < 100

@@ -46,7 +46,7 @@ def test_a_change_to_a_version_in_use_makes_a_new_one_and_old_scores_stay(tenant
         template = default_template()
         card = services.scorecard_for(account=account_a, period=services.period_for(timezone.localdate()))
         v1 = card.version
-        for key, value in (("growth", "6"), ("nps", "25"), ("share_of_wallet", "45"), ("events", "2")):
+        for key, value in (("growth", "6"), ("reference", "3"), ("share_of_wallet", "45"), ("events", "2")):
             services.value_set(scorecard=card, metric=v1.metrics.get(key=key), value=value, acting_user=None)
         card.refresh_from_db()
         before = (card.health, dict(card.area_scores))
@@ -241,11 +241,11 @@ def test_admin_closes_a_period_then_only_admins_correct_it(tenant_a, account_a, 
         assert AuditEvent.objects.filter(action="scorecard.period_close").exists()
         incidents = card.version.metrics.get(key="incidents")
         assert card.values.get(metric=incidents).computed_from  # computed values were taken before locking
-        nps = card.version.metrics.get(key="nps")
+        reference = card.version.metrics.get(key="reference")
         card = Scorecard.objects.select_related("period").get(pk=card.pk)
         with pytest.raises(PermissionDenied):
-            services.value_set(scorecard=card, metric=nps, value="10", acting_user=None)
-        services.value_set(scorecard=card, metric=nps, value="10", acting_user=None, is_admin=True)
+            services.value_set(scorecard=card, metric=reference, value="4", acting_user=None)
+        services.value_set(scorecard=card, metric=reference, value="4", acting_user=None, is_admin=True)
         assert AuditEvent.objects.filter(action="scorecard.closed_edit").exists()
     admin.post(url("scorecard_period_close", period.pk), {"closed": "0"})
     with tenant_a.ctx():

@@ -31,13 +31,13 @@ def test_arrows_say_better_or_worse_by_direction(tenant_a, account_a):
     with tenant_a.ctx():
         before = services.scorecard_for(account=account_a, period=services.period_for(today - timedelta(days=92)))
         now = services.scorecard_for(account=account_a, period=services.period_for(today))
-        fill(before, growth="2", suppliers="4", nps="10")
-        fill(now, growth="6", suppliers="2", nps="10")
+        fill(before, growth="2", suppliers="4", reference="3")
+        fill(now, growth="6", suppliers="2", reference="3")
         result = selectors.trends(now)
     rows = {row["metric"].key: row for row in result["metrics"]}
     assert rows["growth"]["arrow"]["symbol"] == "▲" and rows["growth"]["arrow"]["tone"] == "success"
     assert rows["suppliers"]["arrow"]["symbol"] == "▼" and "better" in rows["suppliers"]["arrow"]["text"]
-    assert rows["nps"]["arrow"]["text"] == "no change"
+    assert rows["reference"]["arrow"]["text"] == "no change"
     assert rows["events"]["arrow"] is None  # no data: no arrow, never a zero
     assert [label for label, _ in result["overall"]] == [before.period.label, now.period.label]
     assert result["overall_arrow"]["symbol"] == "▲" and result["comparable_note"] == ""

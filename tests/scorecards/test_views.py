@@ -66,6 +66,7 @@ def test_closed_period_only_admins_edit(tenant_a, account_a, client_for):
     )
 
 
+@pytest.mark.usefixtures("survey_metrics_by_hand")
 def test_explanation_names_the_metrics_that_moved(tenant_a, account_a, client_for):
     today = timezone.localdate()
     with tenant_a.ctx():
@@ -290,6 +291,7 @@ def test_heatmap_cache_follows_the_data_and_stays_in_its_tenant(tenant_a, tenant
     assert "Renamed Co" not in other and "Cached Co" not in other
 
 
+@pytest.mark.usefixtures("survey_metrics_by_hand")
 def test_explanation_on_the_page_adds_up_like_for_like(tenant_a, account_a):
     from scorecards import selectors
 

@@ -383,9 +383,64 @@ def test_scorecard_sources_fill_from_the_period_campaigns(tenant_a, account_a):
         assert results.response_rate_source(account_a, period)[0] == Decimal("75.0")
         from scorecards import sources
 
-        assert {"voc_nps", "voc_satisfaction", "voc_response_rate"} <= {key for key, _ in sources.choices()}
+        assert {"voc_nps", "voc_satisfaction", "voc_response_rate", "voc_loyalty"} <= {
+            key for key, _ in sources.choices()
+        }
         earlier = type(period)(start=period.start - timedelta(days=400), end=period.start - timedelta(days=300))
         assert results.nps_source(account_a, earlier) == (None, "no survey answer in the period")
+
+
+def loyalty_answers(world, account, pairs):
+    """A campaign in which the account's contacts answered these (satisfaction, intent to continue); None: no answer.
+    Returns the contacts, in the order of ``pairs``."""
+    campaign = answered(world, account, [None if pair is None else 8 for pair in pairs])
+    with world.ctx():
+        invitations = list(Invitation.objects.filter(campaign=campaign).order_by("contact_id"))
+        for invitation, pair in zip(invitations[-len(pairs) :], pairs, strict=True):
+            if pair is not None:
+                attitude, intent = (Decimal(axis) for axis in pair)
+                Response.objects.filter(invitation=invitation).update(attitude=attitude, intent=intent)
+        return [invitation.contact for invitation in invitations[-len(pairs) :]]
+
+
+def test_loyalty_source_is_the_share_of_truly_loyal_contacts_by_the_tenant_cut_offs(tenant_a, account_a):
+    contacts = loyalty_answers(tenant_a, account_a, [("5", "5"), ("4", "4"), ("4", "2"), ("2", "5"), None])
+    with tenant_a.ctx():
+        period = _period_now()
+        assert results.loyalty_source(account_a, period) == (
+            Decimal("50.0"),
+            "2 of 4 contacts who answered are truly loyal (satisfaction at least 4 and intent to continue at least 4, "
+            "out of 5); account segment: trapped",  # the means: satisfaction 3.75, intent 4
+        )
+        VocSettings.objects.update_or_create(defaults={"intent_cutoff": Decimal("2")})
+        value, why = results.loyalty_source(account_a, period)
+        assert value == Decimal("75.0") and why.startswith("3 of 4 contacts")
+        assert "intent to continue at least 2," in why
+        VocSettings.objects.update_or_create(defaults={"attitude_cutoff": Decimal("3.5")})
+        assert results.loyalty_source(account_a, period)[1].endswith("account segment: truly loyal")
+
+    # A contact asked again in the same period counts once, with the latest answer.
+    second = answered(tenant_a, account_a, [])
+    with tenant_a.ctx():
+        invitation = Invitation.objects.get(campaign=second, contact=contacts[0])
+        services.response_submit(token=services.invitation_token(invitation),
+                                 answers=answers_for(second, nps="2", rating="1"))  # fmt: skip
+        value, why = results.loyalty_source(account_a, period)
+    assert value == Decimal("50.0") and why.startswith("2 of 4 contacts")
+
+
+def test_loyalty_source_without_answers_is_no_data_never_zero(tenant_a, account_a):
+    no_answer = (None, "no survey answer on both satisfaction and intent to continue in the period")
+    with tenant_a.ctx():
+        assert results.loyalty_source(account_a, _period_now()) == no_answer  # no survey at all
+    answered(tenant_a, account_a, [None, None, None])
+    with tenant_a.ctx():
+        assert results.loyalty_source(account_a, _period_now()) == no_answer  # asked, nobody answered
+    loyalty_answers(tenant_a, account_a, [("5", "5"), ("5", "5")])
+    with tenant_a.ctx():
+        VocSettings.objects.update_or_create(defaults={"anonymous": True, "anonymity_threshold": 3})
+        value, why = results.loyalty_source(account_a, _period_now())
+    assert value is None and "anonymity" in why
 
 
 def test_account_fact_and_trend_across_campaigns(tenant_a, account_a):

@@ -1,1 +1,0 @@
-"""The dashboard: reads every app (it sits above them in the layering)."""
