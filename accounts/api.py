@@ -27,6 +27,8 @@ from accounts.models import (
     Deliverable,
     Incident,
     IncidentCategory,
+    LossReason,
+    Outcome,
     PlanGoal,
     PlanObjective,
     PlanReview,
@@ -36,6 +38,7 @@ from accounts.models import (
     Tier,
     TierChange,
 )
+from accounts.permissions import action_item_fields, deliverable_fields
 from sam.api.exceptions import django_errors
 from sam.models import Membership, User
 from sam.roles import allowed
@@ -112,7 +115,10 @@ class ContractSerializer(ChildSerializer):
     class Meta:
         model = Contract
         fields = ["id", "account", "title", "start", "end", "value", "currency", "renewal_terms", "midpoint",
-                  "renewal_due"]  # fmt: skip
+                  "renewal_due", "outcome", "renewed_as", "value_change", "lost_reason", "competitor", "outcome_note",
+                  "outcome_recorded_at"]  # fmt: skip
+        read_only_fields = ["outcome", "renewed_as", "value_change", "lost_reason", "competitor", "outcome_note",
+                            "outcome_recorded_at"]  # fmt: skip
 
     def get_renewal_due(self, obj: Contract) -> bool:
         return obj.renewal_due()
@@ -123,6 +129,16 @@ class ContractSerializer(ChildSerializer):
         if start and end and end <= start:
             raise serializers.ValidationError({"end": "The end date must be after the start date."})
         return attrs
+
+
+class OutcomeSerializer(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    renewed_as = ScopedRelatedField(Contract, required=False, allow_null=True, default=None)
+    value_change = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True,
+                                            default=None)  # fmt: skip
+    lost_reason = ScopedRelatedField(LossReason, required=False, allow_null=True, default=None)
+    competitor = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ContactSerializer(ChildSerializer):
@@ -434,6 +450,25 @@ class ContractViewSet(AccountChildViewSet):
         data.pop("account", None)
         return services.contract_save(account=instance.account, data=data, contract=instance)
 
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        return {**super().action_map_permissions, "outcome": self.write_action}
+
+    @extend_schema(request=OutcomeSerializer, responses=ContractSerializer)
+    @action(detail=True, methods=["post"])
+    def outcome(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Record the renewal outcome, as the account's Contracts tab does (the same rules)."""
+        from accounts import renewals
+
+        contract = self.get_object()
+        self.require(contract.account)
+        body = OutcomeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        saved = self.run(
+            lambda: renewals.contract_outcome_record(contract=contract, acting_user=request.user, **body.validated_data)
+        )
+        return Response(ContractSerializer(saved, context=self.get_serializer_context()).data)
+
 
 class ContactViewSet(AccountChildViewSet):
     serializer_class = ContactSerializer
@@ -463,29 +498,45 @@ class TeamAssignmentViewSet(AccountChildViewSet):
         services.team_unassign(assignment=instance)
 
 
+def refuse_changes(instance: models.Model, data: dict[str, Any], editable: frozenset[str], message: str) -> None:
+    """403 when the body changes a field outside ``editable`` (sending its current value is fine)."""
+    for name, value in data.items():
+        if name in editable:
+            continue
+        current = getattr(instance, instance._meta.get_field(name).attname)
+        if current != (value.pk if isinstance(value, models.Model) else value):
+            raise exceptions.PermissionDenied(message)
+
+
 class DeliverableViewSet(AccountChildViewSet):
-    """Key deliverables of the team roles. Admins and the owning account manager edit all of them;
-    team members edit the ones they own. Upload a file with multipart/form-data; ``file: null`` removes it."""
+    """Key deliverables of the team roles. Admins and the account's owner edit all of them (and reassign
+    them); team members, the Executive Partner included, edit those of the roles they hold or are named
+    for. Upload a file with multipart/form-data; ``file: null`` removes it."""
 
     serializer_class = DeliverableSerializer
     queryset = Deliverable.unscoped.none()
-    write_action = "account.edit_team_work"
+    write_action = "deliverable.edit"
     http_method_names = ["get", "put", "patch", "head", "options"]
     filters = {"account": ("account", "id"), "role": ("role", "choice"), "status": ("status", "choice")}
+
+    def editable(self, obj: Deliverable) -> frozenset[str]:
+        return deliverable_fields(role=self.request._request.membership.role, user=self.request.user, deliverable=obj)
 
     def check_object_permissions(self, request: Request, obj: Deliverable) -> None:
         if request.method in permissions.SAFE_METHODS:
             return super().check_object_permissions(request, obj)
-        membership = request._request.membership
-        if allowed(membership.role, "account.edit", user=request.user, obj=obj.account):
-            return None
-        own = obj.owner_id == request.user.pk
-        if own and allowed(membership.role, "account.edit_team_work", user=request.user, obj=obj.account):
-            owner = request.data.get("owner", obj.owner_id)
-            if str(owner) != str(obj.owner_id):
-                raise exceptions.PermissionDenied("Only the account's owner or an admin reassigns a deliverable.")
-            return None
-        raise exceptions.PermissionDenied("You may update the deliverables you own on your accounts.")
+        if not self.editable(obj):
+            raise exceptions.PermissionDenied("You may update the deliverables of the roles you hold on your accounts.")
+        return None
+
+    def perform_update(self, serializer: Any) -> None:
+        refuse_changes(
+            serializer.instance,
+            serializer.validated_data,
+            self.editable(serializer.instance),
+            "Only the account's owner or an admin reassigns a deliverable.",
+        )
+        super().perform_update(serializer)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"], url_path="file")
@@ -544,8 +595,32 @@ class ActionItemViewSet(AccountChildViewSet):
         "due_before": ("due__lte", "date"),
     }
 
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        # an executive records progress on the actions they own; adding actions is the team's
+        return {**super().action_map_permissions, "update": "action.progress", "partial_update": "action.progress"}
+
     def get_queryset(self) -> Any:
         return super().get_queryset().prefetch_related("events")
+
+    def editable(self, obj: ActionItem) -> frozenset[str]:
+        return action_item_fields(role=self.request._request.membership.role, user=self.request.user, item=obj)
+
+    def check_object_permissions(self, request: Request, obj: ActionItem) -> None:
+        if request.method in permissions.SAFE_METHODS:
+            return super().check_object_permissions(request, obj)
+        if not self.editable(obj):
+            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
+        return None
+
+    def perform_update(self, serializer: Any) -> None:
+        refuse_changes(
+            serializer.instance,
+            serializer.validated_data,
+            self.editable(serializer.instance) | {"account"},  # a move is refused below, as for every row
+            "On an action assigned to you, you may change its status and detail.",
+        )
+        super().perform_update(serializer)
 
     def create_object(self, data: dict[str, Any]) -> ActionItem:
         item, _ = services.action_item_add(
@@ -583,7 +658,7 @@ class IncidentViewSet(AccountChildViewSet):
 class RecurringIssueViewSet(AccountChildViewSet):
     serializer_class = RecurringIssueSerializer
     queryset = RecurringIssue.unscoped.none()
-    write_action = "account.edit_team_work"
+    write_action = "recurring_issue.edit"
     select = ("account", "category", "owner")
     http_method_names = ["get", "put", "patch", "head", "options"]
     filters = {"account": ("account", "id"), "status": ("status", "choice"), "category": ("category_id", "id")}

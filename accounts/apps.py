@@ -23,8 +23,20 @@ class AccountsConfig(AppConfig):
         from accounts import reports
 
         reports.register()
+        from accounts import money
+
+        money.register_imports()
+        from accounts.tabs import register_tab
+        from accounts.views_money import revenue_tab_context
+
+        register_tab("revenue", "Revenue", revenue_tab_context, "accounts/_revenue_tab.html")
         register_seeder(seed_accounts)
-        for prefix, viewset, basename in api.ROUTES:
+        from accounts.demo_money import seed_commercial
+
+        register_seeder(seed_commercial)
+        from accounts import api_money
+
+        for prefix, viewset, basename in api.ROUTES + api_money.ROUTES:
             register_api(prefix, viewset, basename=basename)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="accounts-tenant-defaults")
 

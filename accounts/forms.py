@@ -14,9 +14,11 @@ from accounts.models import (
     Deliverable,
     Incident,
     IncidentCategory,
+    LossReason,
     PlanGoal,
     PlanObjective,
     RecurringIssue,
+    RevenueSource,
     TeamRole,
     Tier,
 )
@@ -351,3 +353,72 @@ class LogoForm(StyledFormMixin, forms.Form):
         if not logo_type(head):
             raise forms.ValidationError("Use a PNG, JPEG or SVG image.")
         return upload
+
+
+# --- renewals, revenue and money --------------------------------------------------------------------------
+
+
+class ContractOutcomeForm(StyledFormMixin, forms.Form):
+    outcome = forms.ChoiceField(choices=Contract.Outcome.choices, label="Outcome")
+    renewed_as = scoped_choice(
+        Contract, required=False, label="Renewed as", help_text="The contract that continues it."
+    )
+    value_change = forms.DecimalField(
+        required=False, max_digits=16, decimal_places=2, label="Value change",
+        help_text="New value minus old value in this contract's currency: above zero for an expansion, below for a "
+        "contraction. Left empty, it is worked out from the new contract's value.",
+    )  # fmt: skip
+    lost_reason = scoped_choice(LossReason, required=False, label="Why it was lost")
+    competitor = forms.CharField(required=False, max_length=200, label="Lost to (competitor)")
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Note")
+
+    def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        others = Contract.objects.filter(account_id=contract.account_id).exclude(pk=contract.pk)
+        self.fields["renewed_as"].queryset = others  # type: ignore[attr-defined]
+        self.fields["lost_reason"].queryset = LossReason.objects.filter(active=True)  # type: ignore[attr-defined]
+
+
+class RevenueEntryForm(StyledFormMixin, forms.Form):
+    year = forms.IntegerField(min_value=1900, max_value=2200, label="Year")
+    quarter = forms.TypedChoiceField(
+        choices=[(0, "Whole year"), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")], coerce=int, initial=0,
+        label="Period",
+    )  # fmt: skip
+    source = scoped_choice(RevenueSource, label="Revenue source")
+    amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=2, label="Amount")
+    currency = forms.CharField(max_length=3, label="Currency")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = RevenueSource.objects.filter(active=True)  # type: ignore[attr-defined]
+
+
+class ExchangeRateForm(StyledFormMixin, forms.Form):
+    currency = forms.CharField(max_length=3, label="Currency", help_text="Three letters, e.g. EUR.")
+    valid_from = forms.DateField(widget=DATE, label="In force from")
+    rate = forms.DecimalField(max_digits=20, decimal_places=8, label="Rate", help_text="One unit in the base currency.")
+
+
+class PortfolioSettingsForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["base_currency", "retention_target", "monthly_review_email"]
+        labels = {"base_currency": "Base currency", "retention_target": "Retention target (%)",
+                  "monthly_review_email": "Send the monthly portfolio review"}  # fmt: skip
+
+    def clean_base_currency(self) -> str:
+        code = (self.cleaned_data.get("base_currency") or "").strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise forms.ValidationError("Use a three-letter currency code, e.g. EUR.")
+        return code
+
+    def clean_retention_target(self) -> Any:
+        value = self.cleaned_data.get("retention_target")
+        if value is not None and not 0 <= value <= 100:
+            raise forms.ValidationError("Use a percentage from 0 to 100.")
+        return value
+
+
+class ListItemForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=120, label="Name")

@@ -142,8 +142,37 @@ class TierChange(TenantOwned):
         ordering = ["-changed_at"]
 
 
+class LossReason(TenantOwned):
+    """Why a customer did not renew (tenant list, admin-editable)."""
+
+    name = models.CharField(max_length=120)
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="lossreason_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Outcome(models.TextChoices):
+    OPEN = "open", "Still open"
+    RENEWED = "renewed", "Renewed"
+    EXPANDED = "expanded", "Renewed with expansion"
+    CONTRACTED = "contracted", "Renewed with contraction"
+    LOST = "lost", "Lost"
+
+
+RENEWED_OUTCOMES = (Outcome.RENEWED, Outcome.EXPANDED, Outcome.CONTRACTED)
+
+
 class Contract(TenantOwned):
-    """A contract with the account. The mid-point is when an assessment pays off most."""
+    """A contract with the account. The mid-point is when an assessment pays off most; the end is the moment
+    of truth, and its outcome (renewed, expanded, contracted or lost) is what retention is counted from."""
+
+    Outcome = Outcome
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
     title = models.CharField(max_length=200)
@@ -153,13 +182,36 @@ class Contract(TenantOwned):
     currency = models.CharField(max_length=3, default="USD")
     renewal_terms = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The renewal outcome: recorded by the account owner once the contract reaches its end (or earlier, for an
+    # early renewal). Retention and revenue retention are counted from these.
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
+    renewed_as = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renews",
+        help_text="The new contract that continues this one.",
+    )  # fmt: skip
+    value_change = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True,
+        help_text="New value minus old value, in this contract's currency (expansion above zero).",
+    )  # fmt: skip
+    lost_reason = models.ForeignKey("LossReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    competitor = models.CharField(max_length=200, blank=True)
+    outcome_note = models.TextField(blank=True, max_length=2000)
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-end"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="contract_end_after_start"),
             models.CheckConstraint(condition=Q(value__gte=0) | Q(value__isnull=True), name="contract_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(outcome="lost") | Q(lost_reason__isnull=False), name="contract_lost_has_reason"
+            ),
+            models.CheckConstraint(condition=~Q(renewed_as=models.F("pk")), name="contract_not_renewed_as_itself"),
         ]
+        indexes = [models.Index(fields=["tenant", "end"], name="contract_tenant_end_idx")]
 
     def __str__(self) -> str:
         return self.title
@@ -167,6 +219,10 @@ class Contract(TenantOwned):
     @property
     def midpoint(self) -> date:
         return self.start + (self.end - self.start) / 2
+
+    @property
+    def renewed(self) -> bool:
+        return self.outcome in RENEWED_OUTCOMES
 
     def renewal_due(self, today: date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -176,6 +232,74 @@ class Contract(TenantOwned):
         today = today or timezone.localdate()
         total = (self.end - self.start).days
         return max(0.0, min(1.0, (today - self.start).days / total)) if total else 1.0
+
+
+class RevenueSource(TenantOwned):
+    """Where revenue comes from (tenant list, admin-editable): hardware, software, services..."""
+
+    name = models.CharField(max_length=120)
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="revenuesource_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RevenueEntry(TenantOwned):
+    """The revenue one account brought in one year (quarter 0) or one quarter, from one source."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revenue")
+    year = models.PositiveSmallIntegerField(validators=[MinValueValidator(1900), MaxValueValidator(2200)])
+    quarter = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(4)], help_text="0: the year")
+    source = models.ForeignKey(RevenueSource, on_delete=models.PROTECT, related_name="entries")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "-quarter", "source__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "year", "quarter", "source"], name="revenue_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="revenue_not_negative"),
+            models.CheckConstraint(condition=Q(quarter__gte=0, quarter__lte=4), name="revenue_quarter_range"),
+            models.CheckConstraint(condition=Q(year__gte=1900, year__lte=2200), name="revenue_year_range"),
+        ]
+        indexes = [models.Index(fields=["tenant", "year"], name="revenue_tenant_year_idx")]
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-Q{self.quarter}" if self.quarter else str(self.year)
+
+    @property
+    def on(self) -> date:
+        """The value's date for currency conversion: the last day of its period."""
+        if not self.quarter:
+            return date(self.year, 12, 31)
+        month = self.quarter * 3
+        return (date(self.year, month, 28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+class ExchangeRate(TenantOwned):
+    """One unit of ``currency`` is worth ``rate`` units of the tenant's base currency from ``valid_from`` on."""
+
+    currency = models.CharField(max_length=3)
+    valid_from = models.DateField()
+    rate = models.DecimalField(max_digits=20, decimal_places=8)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "currency", "valid_from"], name="exchangerate_unique_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} from {self.valid_from}"
 
 
 class BuyerRole(models.TextChoices):
@@ -365,6 +489,7 @@ class ActionItem(TenantOwned):
         INCIDENT = "incident", "Incident"
         RECURRING_ISSUE = "recurring_issue", "Recurring issue"
         SCORECARD_ALERT = "scorecard_alert", "Scorecard alert"
+        RENEWAL = "renewal", "Renewal"
 
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
@@ -519,6 +644,8 @@ class ImportBatch(TenantOwned):
         CONTACTS = "contacts", "Contacts"
         INCIDENTS = "incidents", "Incidents"
         SCORECARD = "scorecard", "Scorecard values"
+        REVENUE = "revenue", "Revenue"
+        RATES = "rates", "Exchange rates"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     filename = models.CharField(max_length=200, blank=True)

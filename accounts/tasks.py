@@ -17,3 +17,15 @@ def recurring_issues_sweep_all() -> int:
         with tenant_context(tenant):
             opened += recurring_issues_sweep()
     return opened
+
+
+@shared_task(name="accounts.tasks.outcome_prompts_all")
+def outcome_prompts_all() -> int:
+    """Ask owners for the renewal outcome of contracts past their end: once per contract. Idempotent."""
+    from accounts.renewals import outcome_prompts_send
+
+    made = 0
+    for tenant in active_tenants():
+        with tenant_context(tenant):
+            made += outcome_prompts_send()
+    return made

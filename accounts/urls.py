@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_money
 
 urlpatterns = [
     path("accounts/", views.portfolio, name="portfolio"),
@@ -43,4 +43,21 @@ urlpatterns = [
     path("import/<slug:kind>/", views.import_upload, name="import_upload"),
     path("import/batches/<int:batch_id>/", views.import_preview, name="import_preview"),
     path("admin/program/", views.program_settings, name="program_settings"),
+    path(
+        "accounts/<int:account_id>/contracts/<int:contract_id>/outcome/",
+        views_money.contract_outcome,
+        name="contract_outcome",
+    ),
+    path("accounts/<int:account_id>/revenue/add/", views_money.revenue_add, name="revenue_add"),
+    path("accounts/<int:account_id>/revenue/<int:entry_id>/delete/", views_money.revenue_delete, name="revenue_delete"),
+    path("admin/portfolio/", views_money.portfolio_settings, name="portfolio_settings"),
+    path("admin/portfolio/rates/add/", views_money.exchange_rate_add, name="exchange_rate_add"),
+    path("admin/portfolio/rates/<int:rate_id>/delete/", views_money.exchange_rate_delete, name="exchange_rate_delete"),
+    path("admin/portfolio/<slug:kind>/add/", views_money.portfolio_list_add, name="portfolio_list_add"),
+    path("admin/portfolio/reasons/<int:reason_id>/toggle/", views_money.loss_reason_toggle, name="loss_reason_toggle"),
+    path(
+        "admin/portfolio/sources/<int:source_id>/toggle/",
+        views_money.revenue_source_toggle,
+        name="revenue_source_toggle",
+    ),
 ]

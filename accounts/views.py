@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -61,6 +61,7 @@ from accounts.models import (
     TeamRole,
     Tier,
 )
+from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.tabs import extra_tab, extra_tabs
 from sam.facts import account_facts
 from sam.forms import apply_errors
@@ -263,6 +264,8 @@ def _overview(request: HttpRequest, account: Account) -> dict[str, Any]:
 def _team(request: HttpRequest, account: Account) -> dict[str, Any]:
     assignments = list(TeamAssignment.objects.filter(account=account).select_related("user"))
     deliverables = {d.role: d for d in Deliverable.objects.filter(account=account).select_related("owner")}
+    for deliverable in deliverables.values():
+        deliverable.account = account  # the page's account: its team is looked up once
     stale_days = request.tenant.review_stale_days
     roles = [
         {
@@ -273,6 +276,7 @@ def _team(request: HttpRequest, account: Account) -> dict[str, Any]:
             "people": [a for a in assignments if a.role == value],
             "deliverable": deliverables.get(value),
             "stale": deliverables[value].is_stale(stale_days) if value in deliverables else True,
+            "can_update": value in deliverables and bool(_deliverable_fields(request, deliverables[value])),
         }
         for value, label in TeamRole.choices
     ]
@@ -312,7 +316,11 @@ def _actions(request: HttpRequest, account: Account) -> dict[str, Any]:
     items = ActionItem.objects.filter(account=account).select_related("owner")
     if show != "all":
         items = items.filter(status__in=ActionItem.OPEN_STATUSES)
-    return {"items": items.order_by("due", "pk"), "show": show, "action_form": ActionItemForm(account=account)}
+    items = list(items.order_by("due", "pk"))
+    for item in items:
+        item.account = account  # the page's account: its team is looked up once
+    editable = {item.pk for item in items if _action_item_fields(request, item)}
+    return {"items": items, "editable": editable, "show": show, "action_form": ActionItemForm(account=account)}
 
 
 def _incidents(request: HttpRequest, account: Account) -> dict[str, Any]:
@@ -326,7 +334,8 @@ def _incidents(request: HttpRequest, account: Account) -> dict[str, Any]:
 
 
 def _contracts(request: HttpRequest, account: Account) -> dict[str, Any]:
-    return {"contracts": Contract.objects.filter(account=account), "contract_form": ContractForm()}
+    contracts = Contract.objects.filter(account=account).select_related("lost_reason", "renewed_as")
+    return {"contracts": contracts, "contract_form": ContractForm()}
 
 
 TAB_CONTEXT = {
@@ -524,23 +533,39 @@ def team_remove(request: HttpRequest, account_id: int, assignment_id: int) -> Ht
 def deliverable_edit(request: HttpRequest, account_id: int, deliverable_id: int) -> HttpResponse:
     account = _account(account_id)
     deliverable = _child(Deliverable, account, deliverable_id)
-    # Admins and the owning account manager edit every deliverable; team
-    # members edit their own (the ones they are named owner of).
-    if not (
-        can(request, "account.edit", account)
-        or (can(request, "account.edit_team_work", account) and deliverable.owner_id == request.user.pk)
-    ):
-        require(request, "account.edit", account)
-    form = DeliverableForm(request.POST or None, request.FILES or None, instance=deliverable)
+    deliverable.account = account
+    editable = _deliverable_fields(request, deliverable)
+    if not editable:
+        raise PermissionDenied
+    form = _only(DeliverableForm(request.POST or None, request.FILES or None, instance=deliverable), editable)
     if request.method == "POST" and form.is_valid():
         try:
-            services.deliverable_update(deliverable=deliverable, data=form.cleaned_data)
+            services.deliverable_update(deliverable=deliverable, data=_editable_data(form, editable))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             return _done(request, account, "team", "Deliverable saved.")
     title = f"Deliverable: {deliverable.get_role_display()}"
     return _edit_page(request, account, form, title, "team", multipart=True)
+
+
+def _deliverable_fields(request: HttpRequest, deliverable: Deliverable) -> frozenset[str]:
+    return deliverable_fields(role=request.membership.role, user=request.user, deliverable=deliverable)
+
+
+def _action_item_fields(request: HttpRequest, item: ActionItem) -> frozenset[str]:
+    return action_item_fields(role=request.membership.role, user=request.user, item=item)
+
+
+def _only(form: Any, editable: frozenset[str]) -> Any:
+    """Show every field, but let the member change only those they may (the rest keep their saved value)."""
+    for name, field in form.fields.items():
+        field.disabled = name not in editable
+    return form
+
+
+def _editable_data(form: Any, editable: frozenset[str]) -> dict[str, Any]:
+    return {key: value for key, value in form.cleaned_data.items() if key in editable}
 
 
 @tenant_view("account.view")
@@ -642,11 +667,14 @@ def action_add(request: HttpRequest, account_id: int) -> HttpResponse:
 def action_edit(request: HttpRequest, account_id: int, action_id: int) -> HttpResponse:
     account = _account(account_id)
     item = _child(ActionItem, account, action_id)
-    require(request, "account.edit_team_work", account)
-    form = ActionItemForm(request.POST or None, instance=item, account=account)
+    item.account = account
+    editable = _action_item_fields(request, item)
+    if not editable:
+        raise PermissionDenied
+    form = _only(ActionItemForm(request.POST or None, instance=item, account=account), editable)
     if request.method == "POST" and form.is_valid():
         try:
-            services.action_item_update(item=item, data=form.cleaned_data, acting_user=request.user)
+            services.action_item_update(item=item, data=_editable_data(form, editable), acting_user=request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -756,7 +784,7 @@ def _assign(obj: Any, data: dict[str, Any]) -> Any:
 def recurring_edit(request: HttpRequest, account_id: int, issue_id: int) -> HttpResponse:
     account = _account(account_id)
     issue = _child(RecurringIssue, account, issue_id)
-    require(request, "account.edit_team_work", account)
+    require(request, "recurring_issue.edit", account)
     form = RecurringIssueForm(request.POST or None, instance=issue)
     if request.method == "POST" and form.is_valid():
         try:
@@ -859,6 +887,8 @@ IMPORT_EXAMPLES = {
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in ImportBatch.Kind.values:
         raise Http404
+    if kind == ImportBatch.Kind.RATES:
+        require(request, "tenant.manage_settings")
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -885,6 +915,8 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = ImportBatch.objects.filter(pk=batch_id, created_by=request.user).first()
     if batch is None:
         raise Http404
+    if batch.kind == ImportBatch.Kind.RATES:
+        require(request, "tenant.manage_settings")
     if request.method == "POST" and batch.committed_at is None:
         errors = imports.batch_commit(batch=batch, acting_user=request.user)
         if not errors:

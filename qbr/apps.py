@@ -20,15 +20,14 @@ class QbrConfig(AppConfig):
         from qbr import api, reports
 
         reports.register()
-        from qbr.services import account_fact, dashboard_tile
-        from sam.facts import register_account_fact, register_dashboard_tile
+        from qbr.services import account_fact
+        from sam.facts import register_account_fact
 
         register_account_fact(account_fact)
         from qbr.services import qbrs_on_time_source
         from scorecards.sources import register as register_metric_source
 
         register_metric_source("qbrs_on_time", "QBRs held on time (%)", qbrs_on_time_source)
-        register_dashboard_tile(dashboard_tile)
         from sam.api.registry import register as register_api
 
         for prefix, viewset, basename in api.ROUTES:

@@ -717,27 +717,6 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
             "tone": "danger" if late or (past and held < len(past) / 2) else ""}  # fmt: skip
 
 
-def dashboard_tile(request: Any) -> dict[str, Any] | None:
-    """For the dashboard: the share of QBRs held in their period, and how many are overdue."""
-    from django.urls import reverse
-
-    result = compliance()
-    if result["rate"] is None:
-        return None
-    today = timezone.localdate()
-    from django.db.models import Exists, OuterRef, Q
-
-    late = Milestone.objects.filter(qbr=OuterRef("pk"), done_at__isnull=True, due__lt=today)
-    overdue = (
-        Qbr.objects.filter(status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], account__deleted_at__isnull=True)
-        .filter(Q(period_end__lt=today) | Exists(late))
-        .count()
-    )
-    url = reverse("qbr_list", args=[request.tenant.slug])
-    tone = "danger" if result["rate"] < 75 else ""
-    return {"value": f"{result['rate']}%", "label": f"QBRs held on time; {overdue} overdue", "url": url, "tone": tone}
-
-
 # --- agenda templates (tenant admins) -----------------------------------------------------------------
 
 

@@ -12,5 +12,4 @@ class SamConfig(AppConfig):
         from sam.documents import tasks as document_tasks  # noqa: F401  (registers the render task)
         from sam.navigation import register
 
-        register("dashboard", "Dashboard", "dashboard", order=0, icon="home")
         register("admin", "Admin", "members", order=90, icon="settings", action="tenant.manage_members")

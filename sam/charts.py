@@ -27,7 +27,8 @@ class Bar:
 
 
 def _value_text(bar: Bar, unit: str) -> str:
-    return f"{bar.value:g}{unit}" + (f" · {bar.note}" if bar.note else "")
+    number = compact(bar.value) if abs(bar.value) >= 10_000 else f"{bar.value:g}"
+    return f"{number}{unit}" + (f" · {bar.note}" if bar.note else "")
 
 
 def bar_chart(

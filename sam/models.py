@@ -57,9 +57,25 @@ class Tenant(models.Model):
         help_text="How long one scorecard period is. Changing it starts new periods; existing scorecards keep theirs.",
     )
     logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
+    # The executive's view: one currency for every roll-up, the retention goal, the monthly review by email.
+    base_currency = models.CharField(
+        max_length=3, default="USD", help_text="Every portfolio figure is converted into this currency."
+    )
+    retention_target = models.DecimalField(
+        max_digits=5, decimal_places=1, default=95,
+        help_text="The share of targeted accounts to keep at renewal, in percent (95% is realistic).",
+    )  # fmt: skip
+    monthly_review_email = models.BooleanField(
+        default=True, help_text="Email the monthly portfolio review (PDF) to executives and admins."
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(retention_target__gte=0, retention_target__lte=100), name="tenant_retention_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,9 +1,9 @@
 """Roles in a tenant and the one allow table (role x action).
 
 Views, htmx partials and API permissions all ask ``allowed(...)``. An entry
-is either ANY (the role may do it anywhere in the tenant) or TEAM (only on
-objects whose team the user belongs to; apps register how to tell with
-``register_team_check``).
+is ANY (the role may do it anywhere in the tenant), TEAM (only on objects
+whose team the user belongs to) or OWNER (only on objects the user owns);
+apps register how to tell with ``register_object_checks``.
 """
 
 from __future__ import annotations
@@ -49,8 +49,16 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     # everything on the account: details, tier, contracts, contacts, team
     "account.edit": {A: ANY, M: OWNER},
     "account.delete": {A: ANY, M: OWNER},
-    # the team's work: plan, actions, incidents, deliverables
+    # the team's work: plan, actions, incidents
     "account.edit_team_work": {A: ANY, M: TEAM, T: TEAM},
+    # a team role's key deliverable: its owner is the account's owner, or who holds that role on the
+    # account, or who is named for it while on the team (reassigning it is "account.edit")
+    "deliverable.edit": {A: ANY, M: OWNER, T: OWNER, E: OWNER},
+    # escalations: a recurring issue (its owner, the decision needed, the root cause) is the team's,
+    # the Executive Partner's included
+    "recurring_issue.edit": {A: ANY, M: TEAM, T: TEAM, E: TEAM},
+    # progress on an action (its status and detail): the team's; an executive's on the actions they own
+    "action.progress": {A: ANY, M: TEAM, T: TEAM, E: OWNER},
     # reports
     "report.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
     "report.request": {A: ANY, E: ANY, M: ANY, T: ANY},

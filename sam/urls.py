@@ -5,7 +5,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sam import views
-from sam.dashboard import views as dashboard_views
 from sam.documents import views as document_views
 from sam.forms import PasswordResetForm, SetPasswordForm
 from voc import public as voc_public
@@ -28,7 +27,6 @@ auth_patterns = [
 ]
 
 tenant_patterns = [
-    path("", dashboard_views.dashboard, name="dashboard"),
     path("admin/members/", views.members, name="members"),
     path("admin/members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("admin/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
@@ -53,6 +51,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("qbr.urls")),
     path("t/<slug:tenant_slug>/", include("voc.urls")),
     path("t/<slug:tenant_slug>/", include("assessments.urls")),
+    path("t/<slug:tenant_slug>/", include("dashboard.urls")),
     path("api/v1/", include("sam.api.urls")),
     path("platform/", admin.site.urls),
 ]

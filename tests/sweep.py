@@ -24,6 +24,7 @@ import qbr.models as qb
 import scorecards.models as sc
 import voc.models as vc
 from accounts import services as account_services
+from dashboard.models import PortfolioReview
 from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
@@ -77,10 +78,14 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "assessment_id": asm.Assessment,
     "selfassessment_id": asm.SelfAssessment,
     "round_id": asm.SelfAssessmentRound,
+    "entry_id": acc.RevenueEntry,
+    "rate_id": acc.ExchangeRate,
+    "reason_id": acc.LossReason,
+    "source_id": acc.RevenueSource,
 }
 
 # Kwargs that are not object ids, with the value to use.
-PLAIN_KWARGS: dict[str, str] = {"format": "json", "kind": "accounts"}
+PLAIN_KWARGS: dict[str, str] = {"format": "json", "kind": "accounts", "section": "at-risk"}
 
 MARKER = "ALPHA-SECRET"
 
@@ -260,6 +265,19 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     acc.RecurringIssueIncident: lambda: acc.RecurringIssueIncident.objects.get_or_create(
         recurring_issue=_recurring(), incident=_incident()
     )[0],
+    acc.LossReason: lambda: acc.LossReason.objects.get_or_create(name=f"{MARKER} reason")[0],
+    acc.RevenueSource: lambda: acc.RevenueSource.objects.get_or_create(name=f"{MARKER} source")[0],
+    acc.RevenueEntry: lambda: acc.RevenueEntry.objects.get_or_create(
+        account=_account(),
+        year=2026,
+        quarter=0,
+        source=acc.RevenueSource.objects.get_or_create(name=MARKER)[0],
+        defaults={"amount": 1, "currency": "USD"},
+    )[0],
+    acc.ExchangeRate: lambda: acc.ExchangeRate.objects.get_or_create(
+        currency="EUR", valid_from=date(2026, 1, 1), defaults={"rate": 1}
+    )[0],
+    PortfolioReview: lambda: PortfolioReview.objects.get_or_create(month=date(2026, 1, 1))[0],
     acc.ImportBatch: lambda: acc.ImportBatch.objects.create(kind="accounts", rows=[{"name": MARKER}]),
     acc.OperationsReviewNarrative: lambda: acc.OperationsReviewNarrative.objects.get_or_create(
         account=_account(), defaults={"summary": MARKER}

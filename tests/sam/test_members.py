@@ -111,7 +111,7 @@ def test_dashboard_query_count(tenant_a, client_for, django_assert_max_num_queri
     connection.queries_log.clear()  # a request resets the log: start from empty
     with CaptureQueriesContext(connection) as few:
         response = client.get(url("dashboard"))
-    assert b"Top accounts by strategic score" in response.content
+    assert b"Which accounts are at risk" in response.content
     for n in range(40):
         make_account(tenant_a, f"Account {n}")
     with django_assert_max_num_queries(few.final_queries - few.initial_queries):

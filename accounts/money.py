@@ -1,0 +1,324 @@
+"""Money in one currency: the tenant's exchange rates by date and the revenue history by source.
+
+Every roll-up converts with the rate in force on the value's date, says which rates it used, and keeps an
+amount it cannot convert apart (with what it was) instead of summing it silently.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.models import Account, ExchangeRate, LossReason, RevenueEntry, RevenueSource
+from sam.tenancy.context import current_tenant
+
+DEFAULT_REVENUE_SOURCES = ["Hardware", "Software", "Professional services", "Managed services"]
+DEFAULT_LOSS_REASONS = [
+    "Price",
+    "A competitor's offering",
+    "Service quality",
+    "Product fit",
+    "Customer strategy changed",
+    "Merger or acquisition",
+    "Budget cut",
+]
+CENT = Decimal("0.01")
+
+
+def base_currency() -> str:
+    tenant = current_tenant()
+    return tenant.base_currency if tenant is not None else "USD"
+
+
+# --- conversion ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Unconverted:
+    """An amount with no rate in force on its date: shown apart, never summed."""
+
+    what: str
+    amount: Decimal
+    currency: str
+    on: date
+
+
+@dataclass
+class Converter:
+    """Converts amounts into the base currency with the rate in force on each amount's date (one query)."""
+
+    base: str
+    rates: dict[str, list[tuple[date, Decimal]]]
+    used: dict[tuple[str, date], Decimal] = field(default_factory=dict)
+    missing: list[Unconverted] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, base: str | None = None) -> Converter:
+        rates: dict[str, list[tuple[date, Decimal]]] = {}
+        for currency, valid_from, rate in ExchangeRate.objects.order_by("currency", "valid_from").values_list(
+            "currency", "valid_from", "rate"
+        ):
+            rates.setdefault(currency, []).append((valid_from, rate))
+        return cls(base or base_currency(), rates)
+
+    def rate(self, currency: str, on: date) -> tuple[date, Decimal] | None:
+        """The rate in force on ``on``: the latest one dated that day or before."""
+        series = self.rates.get(currency)
+        if not series:
+            return None
+        index = bisect_right(series, on, key=lambda pair: pair[0])
+        return series[index - 1] if index else None
+
+    def convert(self, amount: Decimal | None, currency: str, on: date, *, what: str = "") -> Decimal | None:
+        """The amount in the base currency, or None (recorded in ``missing``) when no rate is in force."""
+        if amount is None:
+            return None
+        if currency == self.base:
+            return amount
+        found = self.rate(currency, on)
+        if found is None:
+            self.missing.append(Unconverted(what, amount, currency, on))
+            return None
+        self.used[(currency, found[0])] = found[1]
+        return (amount * found[1]).quantize(CENT)
+
+    def rates_used(self) -> list[dict[str, Any]]:
+        return [
+            {"currency": currency, "valid_from": valid_from, "rate": rate, "base": self.base}
+            for (currency, valid_from), rate in sorted(self.used.items())
+        ]
+
+    def missing_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"what": m.what, "amount": m.amount, "currency": m.currency, "on": m.on}
+            for m in sorted(self.missing, key=lambda m: (m.currency, m.on, m.what))
+        ]
+
+
+# --- tenant lists (admin-editable), with their defaults -----------------------------------------------------
+
+
+def revenue_sources() -> list[RevenueSource]:
+    """The tenant's revenue sources; a tenant that has none gets the defaults."""
+    sources = list(RevenueSource.objects.all())
+    if not sources:
+        for order, name in enumerate(DEFAULT_REVENUE_SOURCES):
+            RevenueSource.objects.get_or_create(name=name, defaults={"order": order})
+        sources = list(RevenueSource.objects.all())
+    return sources
+
+
+def loss_reasons() -> list[LossReason]:
+    """The tenant's reasons for a lost renewal; a tenant that has none gets the defaults."""
+    reasons = list(LossReason.objects.all())
+    if not reasons:
+        for order, name in enumerate(DEFAULT_LOSS_REASONS):
+            LossReason.objects.get_or_create(name=name, defaults={"order": order})
+        reasons = list(LossReason.objects.all())
+    return reasons
+
+
+def _list_item_save(model: Any, *, name: str, item: Any = None, active: bool = True) -> Any:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "Give it a name."})
+    if len(name) > 120:
+        raise ValidationError({"name": "Use at most 120 characters."})
+    if model.objects.filter(name__iexact=name).exclude(pk=getattr(item, "pk", None)).exists():
+        raise ValidationError({"name": "That name is already on the list."})
+    item = item or model(order=(model.objects.count()))
+    item.name, item.active = name, active
+    item.save()
+    return item
+
+
+def revenue_source_save(*, name: str, source: RevenueSource | None = None, active: bool = True) -> RevenueSource:
+    return _list_item_save(RevenueSource, name=name, item=source, active=active)  # type: ignore[no-any-return]
+
+
+def loss_reason_save(*, name: str, reason: LossReason | None = None, active: bool = True) -> LossReason:
+    return _list_item_save(LossReason, name=name, item=reason, active=active)  # type: ignore[no-any-return]
+
+
+# --- exchange rates -------------------------------------------------------------------------------------------
+
+
+def currency_code(value: Any, field_name: str = "currency") -> str:
+    code = str(value or "").strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValidationError({field_name: "Use a three-letter currency code, e.g. EUR."})
+    return code
+
+
+def positive_decimal(value: Any, field_name: str, *, allow_zero: bool = False) -> Decimal:
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field_name: "Enter a number."}) from exc
+    if not number.is_finite() or abs(number) >= Decimal("1e14"):
+        raise ValidationError({field_name: "Enter a number."})
+    if number < 0 or (number == 0 and not allow_zero):
+        raise ValidationError({field_name: "Must be more than zero." if not allow_zero else "Cannot be negative."})
+    return number
+
+
+def exchange_rate_save(*, currency: Any, valid_from: date | None, rate: Any) -> ExchangeRate:
+    """Set the rate of a currency from a day on (the same day again replaces it)."""
+    code = currency_code(currency)
+    if code == base_currency():
+        raise ValidationError({"currency": f"{code} is the base currency: it needs no rate."})
+    if valid_from is None:
+        raise ValidationError({"valid_from": "Give the day the rate applies from."})
+    value = positive_decimal(rate, "rate")
+    if value.as_tuple().exponent < -8:  # type: ignore[operator]
+        value = value.quantize(Decimal("0.00000001"))
+    if value == 0:
+        raise ValidationError({"rate": "Must be more than zero."})
+    row, _ = ExchangeRate.objects.update_or_create(currency=code, valid_from=valid_from, defaults={"rate": value})
+    return row
+
+
+def exchange_rate_delete(*, rate: ExchangeRate) -> None:
+    rate.delete()
+
+
+# --- revenue history ------------------------------------------------------------------------------------
+
+
+def revenue_entry_save(
+    *,
+    account: Account,
+    year: Any,
+    quarter: Any,
+    source: RevenueSource | None,
+    amount: Any,
+    currency: Any,
+    entry: RevenueEntry | None = None,
+) -> RevenueEntry:
+    """One account's revenue for a year (quarter 0) or a quarter from one source; unique per period and source.
+
+    A year is kept either whole or by quarters for one source, never both (they would count twice).
+    """
+    try:
+        year_n, quarter_n = int(year), int(quarter or 0)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"year": "Give the year as a number, e.g. 2026."}) from exc
+    if not 1900 <= year_n <= 2200:
+        raise ValidationError({"year": "Give a year from 1900 to 2200."})
+    if not 0 <= quarter_n <= 4:
+        raise ValidationError({"quarter": "Choose the whole year or a quarter from 1 to 4."})
+    if source is None or not RevenueSource.objects.filter(pk=source.pk).exists():
+        raise ValidationError({"source": "Choose one of the revenue sources."})
+    value = positive_decimal(amount, "amount", allow_zero=True)
+    code = currency_code(currency)
+    same = RevenueEntry.objects.filter(account=account, year=year_n, source=source).exclude(
+        pk=getattr(entry, "pk", None)
+    )
+    if same.filter(quarter=quarter_n).exists():
+        raise ValidationError({"quarter": "This account already has revenue for that period and source."})
+    if quarter_n and same.filter(quarter=0).exists():
+        raise ValidationError({"quarter": f"{year_n} is already kept as a whole year for this source."})
+    if not quarter_n and same.exclude(quarter=0).exists():
+        raise ValidationError({"quarter": f"{year_n} is already kept by quarter for this source."})
+    entry = entry or RevenueEntry(account=account)
+    entry.year, entry.quarter, entry.source, entry.amount, entry.currency = year_n, quarter_n, source, value, code
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError as exc:
+        raise ValidationError({"quarter": "This account already has revenue for that period and source."}) from exc
+    return entry
+
+
+def revenue_entry_delete(*, entry: RevenueEntry) -> None:
+    entry.delete()
+
+
+def account_revenue(account: Account, *, converter: Converter | None = None) -> dict[str, Any]:
+    """One account's revenue by year and source, in the base currency, with the rates used."""
+    converter = converter or Converter.load()
+    entries = list(RevenueEntry.objects.filter(account=account).select_related("source"))
+    years: dict[int, dict[str, Any]] = {}
+    sources: dict[int, str] = {}
+    for entry in entries:
+        sources[entry.source_id] = entry.source.name
+        value = converter.convert(entry.amount, entry.currency, entry.on, what=f"{account.name} {entry.label}")
+        row = years.setdefault(entry.year, {"year": entry.year, "by_source": {}, "total": Decimal(0)})
+        if value is not None:
+            row["by_source"][entry.source_id] = row["by_source"].get(entry.source_id, Decimal(0)) + value
+            row["total"] += value
+    ordered_sources = sorted(sources.items(), key=lambda pair: pair[1])
+    rows = [
+        {**row, "cells": [row["by_source"].get(pk) for pk, _ in ordered_sources]}
+        for _, row in sorted(years.items(), reverse=True)
+    ]
+    return {
+        "entries": entries,
+        "rows": rows,
+        "sources": [name for _, name in ordered_sources],
+        "base": converter.base,
+        "rates_used": converter.rates_used(),
+        "missing": converter.missing_rows(),
+    }
+
+
+# --- CSV import (the accounts import pipeline: preview, then all rows or none) ---------------------------------
+
+REVENUE_EXAMPLE = (
+    "account,year,quarter,source,amount,currency\n"
+    "Globex Corporation,2025,,Software,1250000,USD\n"
+    "Globex Corporation,2026,1,Managed services,310000,EUR"
+)
+RATES_EXAMPLE = "currency,valid_from,rate\nEUR,2026-01-01,1.0850\nGBP,2026-01-01,1.2700"
+
+
+def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
+    from accounts import imports
+
+    account = lookups.account(row.get("account", ""))
+    sources = lookups.cache.setdefault("revenue_sources", {s.name.lower(): s for s in revenue_sources()})
+    source = sources.get(row.get("source", "").strip().lower())
+    if source is None:
+        raise ValidationError({"source": f"{row.get('source', '')!r} is not one of your revenue sources."})
+    year = imports._int(row.get("year", ""), "year", 1900, 2200, 0)
+    if not year:
+        raise ValidationError({"year": "Required."})
+    quarter = imports._int(row.get("quarter", ""), "quarter", 0, 4, 0)
+    amount = imports._decimal(row.get("amount", ""), "amount")
+    if amount is None:
+        raise ValidationError({"amount": "Required."})
+    code = currency_code(row.get("currency", "") or base_currency())
+    known = lookups.cache.setdefault(
+        "currencies", {base_currency(), *ExchangeRate.objects.values_list("currency", flat=True)}
+    )
+    if code not in known:
+        raise ValidationError({"currency": f"{code} has no exchange rate: add one in the portfolio settings first."})
+    existing = RevenueEntry.objects.filter(account=account, year=year, quarter=quarter, source=source).first()
+    revenue_entry_save(account=account, year=year, quarter=quarter, source=source, amount=amount, currency=code,
+                       entry=existing)  # fmt: skip
+
+
+def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
+    from accounts import imports
+
+    day = imports._date(row.get("valid_from", ""), "valid_from")
+    key = (currency_code(row.get("currency", "")), day)
+    if key in lookups.seen:
+        raise ValidationError({"valid_from": f"The same currency and day as line {lookups.seen[key]}."})
+    lookups.seen[key] = lookups.row_number
+    exchange_rate_save(currency=row.get("currency", ""), valid_from=day, rate=row.get("rate", ""))
+
+
+def register_imports() -> None:
+    from accounts.imports import register_kind
+
+    register_kind("revenue", required=["account", "year", "source", "amount"], optional=["quarter", "currency"],
+                  importer=revenue_row, example=REVENUE_EXAMPLE, done_url="portfolio_settings")  # fmt: skip
+    register_kind("rates", required=["currency", "valid_from", "rate"], optional=[], importer=rate_row,
+                  example=RATES_EXAMPLE, done_url="portfolio_settings")  # fmt: skip

@@ -1,0 +1,195 @@
+"""Pages for renewal outcomes, revenue history and the portfolio's money settings: one small view per action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import money, renewals
+from accounts.forms import ContractOutcomeForm, ExchangeRateForm, ListItemForm, PortfolioSettingsForm, RevenueEntryForm
+from accounts.models import Account, Contract, ExchangeRate, LossReason, RevenueEntry, RevenueSource
+from accounts.views import _account, _child, _done, _tab_url, _tab_with_form
+from sam.forms import apply_errors
+from sam.permissions import can, require, tenant_view
+
+LISTS: dict[str, tuple[type[Any], str]] = {"reason": (LossReason, "loss reason"), "source": (RevenueSource, "source")}
+
+
+# --- renewal outcome of one contract -----------------------------------------------------------------------
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def contract_outcome(request: HttpRequest, account_id: int, contract_id: int) -> HttpResponse:
+    account = _account(account_id)
+    contract: Contract = _child(Contract, account, contract_id)
+    require(request, "account.edit", account)
+    money.loss_reasons()  # a tenant without a list gets the defaults
+    initial = {
+        "outcome": contract.outcome,
+        "renewed_as": contract.renewed_as_id,
+        "value_change": contract.value_change,
+        "lost_reason": contract.lost_reason_id,
+        "competitor": contract.competitor,
+        "note": contract.outcome_note,
+    }
+    form = ContractOutcomeForm(request.POST or None, contract=contract, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            renewals.contract_outcome_record(
+                contract=contract, outcome=data["outcome"], renewed_as=data["renewed_as"],
+                value_change=data["value_change"], lost_reason=data["lost_reason"], competitor=data["competitor"],
+                note=data["note"], acting_user=request.user,
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Outcome of “{contract.title}” recorded.")
+            return redirect(_tab_url(request, account, "contracts"))
+    context = {"account": account, "contract": contract, "form": form, "title": f"Renewal outcome: {contract.title}",
+               "tab": "contracts", "active_nav": "accounts", "today": timezone.localdate()}  # fmt: skip
+    return render(request, "accounts/contract_outcome.html", context, status=400 if form.errors else 200)
+
+
+# --- the account's revenue tab ------------------------------------------------------------------------------
+
+
+def revenue_tab_context(request: HttpRequest, account: Account) -> dict[str, Any]:
+    money.revenue_sources()
+    return {
+        "revenue": money.account_revenue(account),
+        "revenue_form": RevenueEntryForm(initial={"currency": account.currency}),
+        "can_edit_revenue": can(request, "account.edit", account),
+    }
+
+
+@tenant_view("account.view")
+@require_POST
+def revenue_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(account_id)
+    require(request, "account.edit", account)
+    form = RevenueEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            money.revenue_entry_save(account=account, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return _done(request, account, "revenue", "Revenue saved.")
+    return _tab_with_form(request, account, "revenue", "revenue_form", form)
+
+
+@tenant_view("account.view")
+@require_POST
+def revenue_delete(request: HttpRequest, account_id: int, entry_id: int) -> HttpResponse:
+    account = _account(account_id)
+    entry = _child(RevenueEntry, account, entry_id)
+    require(request, "account.edit", account)
+    money.revenue_entry_delete(entry=entry)
+    return _done(request, account, "revenue", f"Removed the {entry.label} revenue from {entry.source.name}.")
+
+
+# --- portfolio money settings (admins) --------------------------------------------------------------------------
+
+
+def _settings_page(request: HttpRequest, **forms: Any) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    context = {
+        "form": forms.get("form") or PortfolioSettingsForm(instance=tenant, prefix="portfolio"),
+        "rate_form": forms.get("rate_form") or ExchangeRateForm(),
+        "list_forms": {kind: forms.get(f"{kind}_form") or ListItemForm(prefix=kind) for kind in LISTS},
+        "reasons": money.loss_reasons(),
+        "sources": money.revenue_sources(),
+        "rates": ExchangeRate.objects.all()[:500],
+        "rate_count": ExchangeRate.objects.count(),
+        "active_nav": "admin",
+    }
+    failed = any(f is not None and f.errors for f in forms.values())
+    return render(request, "accounts/portfolio_settings.html", context, status=400 if failed else 200)
+
+
+@tenant_view("tenant.manage_settings")
+@require_http_methods(["GET", "POST"])
+def portfolio_settings(request: HttpRequest) -> HttpResponse:
+    form = PortfolioSettingsForm(request.POST or None, instance=request.tenant, prefix="portfolio")  # type: ignore[attr-defined]
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Portfolio settings saved.")
+            return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+        return _settings_page(request, form=form)
+    return _settings_page(request)
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def portfolio_list_add(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in LISTS:
+        raise Http404
+    model, label = LISTS[kind]
+    form = ListItemForm(request.POST, prefix=kind)
+    if form.is_valid():
+        try:
+            money._list_item_save(model, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Added the {label} “{form.cleaned_data['name']}”.")
+            return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+    return _settings_page(request, **{f"{kind}_form": form})
+
+
+def _toggle(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+    model, label = LISTS[kind]
+    item = model.objects.filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    money._list_item_save(model, name=item.name, item=item, active=not item.active)
+    messages.success(request, f"The {label} “{item.name}” is {'in use' if item.active else 'retired'}.")
+    return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def loss_reason_toggle(request: HttpRequest, reason_id: int) -> HttpResponse:
+    return _toggle(request, "reason", reason_id)
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def revenue_source_toggle(request: HttpRequest, source_id: int) -> HttpResponse:
+    return _toggle(request, "source", source_id)
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def exchange_rate_add(request: HttpRequest) -> HttpResponse:
+    form = ExchangeRateForm(request.POST)
+    if form.is_valid():
+        try:
+            rate = money.exchange_rate_save(**form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"{rate.currency} is worth {rate.rate} {request.tenant.base_currency} from "  # type: ignore[attr-defined]
+                             f"{rate.valid_from:%d %b %Y}.")  # fmt: skip
+            return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+    return _settings_page(request, rate_form=form)
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def exchange_rate_delete(request: HttpRequest, rate_id: int) -> HttpResponse:
+    rate = ExchangeRate.objects.filter(pk=rate_id).first()
+    if rate is None:
+        raise Http404
+    money.exchange_rate_delete(rate=rate)
+    messages.success(request, f"Removed the {rate.currency} rate of {rate.valid_from:%d %b %Y}.")
+    return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    name = "dashboard"
+    verbose_name = "Executive dashboard"
+
+    def ready(self) -> None:
+        from dashboard import api, reports
+        from sam.api.registry import register as register_api
+        from sam.facts import register_account_fact
+        from sam.navigation import register
+
+        register("dashboard", "Dashboard", "dashboard", order=0, icon="home")
+        reports.register()
+        register_api("dashboard", api.DashboardViewSet, basename="dashboard")
+        from dashboard.views import risk_fact
+
+        register_account_fact(risk_fact)

@@ -1,0 +1,70 @@
+"""The dashboard's filters: read from the URL (page, PDF and API alike), so a view can be bookmarked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from accounts.forms import DATE, MemberChoiceField, member_choices, scoped_choice
+from accounts.models import Account, Tier
+from dashboard.selectors import Filters, _months_back
+from sam.forms import StyledFormMixin
+from sam.models import User
+
+MAX_WINDOW_DAYS = 366 * 10
+WINDOWS = [("3", "Last 3 months"), ("6", "Last 6 months"), ("12", "Last 12 months"), ("24", "Last 2 years"),
+           ("36", "Last 3 years")]  # fmt: skip
+SCOPES = [("mine", "My accounts"), ("all", "Whole portfolio")]
+# Where each role starts: the people who run accounts see theirs first.
+MINE_FIRST = ("account_manager", "member")
+
+
+class FilterForm(StyledFormMixin, forms.Form):
+    scope = forms.ChoiceField(choices=SCOPES, required=False, label="Accounts")
+    window = forms.ChoiceField(choices=[("", "Chosen dates"), *WINDOWS], required=False, label="Period")
+    start = forms.DateField(required=False, widget=DATE, label="From")
+    end = forms.DateField(required=False, widget=DATE, label="To")
+    tier = scoped_choice(Tier, required=False, label="Tier", empty_label="Every tier")
+    owner = MemberChoiceField(queryset=User.objects.none(), required=False, label="Owner", empty_label="Anyone")
+    industry = forms.ChoiceField(required=False, label="Industry")
+
+    def __init__(self, *args: Any, role: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role = role
+        self.fields["tier"].queryset = Tier.objects.all()  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = member_choices()  # type: ignore[attr-defined]
+        industries = sorted(
+            set(Account.objects.alive().exclude(industry="").values_list("industry", flat=True)), key=str.lower
+        )
+        self.fields["industry"].choices = [("", "Every industry"), *((i, i) for i in industries)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end of the period comes before its start.")
+        elif start and end and (end - start).days > MAX_WINDOW_DAYS:
+            self.add_error("start", "Choose a period of at most ten years.")
+        return data
+
+    def filters(self, user: Any) -> Filters:
+        """The filters asked for; with none, the role's starting view over the last 12 months."""
+        data = self.cleaned_data
+        today = timezone.localdate()
+        scope = data.get("scope") or ("mine" if self.role in MINE_FIRST else "all")
+        end = data.get("end") or today
+        if data.get("window"):
+            start = _months_back(end, int(data["window"])) + timedelta(days=1)
+        else:
+            start = data.get("start") or _months_back(end, 12) + timedelta(days=1)
+        return Filters(
+            start=start,
+            end=end,
+            tier_id=data["tier"].pk if data.get("tier") else None,
+            owner_id=data["owner"].pk if data.get("owner") else None,
+            industry=data.get("industry") or "",
+            mine_user_id=user.pk if scope == "mine" else None,
+        )

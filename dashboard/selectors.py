@@ -1,0 +1,629 @@
+"""The executive's portfolio review: every figure of the dashboard, its PDF and its API, from one code path.
+
+``portfolio_review`` reads the whole filtered portfolio in a constant number of queries (one per kind of
+row, however many accounts) and works the figures out in Python. Counts are never capped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from accounts.models import (
+    RENEWAL_WINDOW_DAYS,
+    RENEWED_OUTCOMES,
+    Account,
+    ActionItem,
+    Contract,
+    Incident,
+    Outcome,
+    PlanReview,
+    RecurringIssue,
+    RevenueEntry,
+    TeamAssignment,
+    TeamRole,
+)
+from accounts.money import Converter
+from accounts.selectors import portfolio
+from scorecards.models import Period, Scorecard
+from scorecards.scoring import band
+from voc import scoring as voc_scoring
+
+TREND_PERIODS = 8
+RISK_LIST = 10
+FALLING_POINTS = 10  # health down this much since the period before counts as falling
+SEVERE = ("high", "critical")
+SERIOUS = 2  # the weight of a reason that alone puts an account at risk
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the executive is looking at: a time window and a slice of the portfolio. All of it lives in the URL."""
+
+    start: date
+    end: date
+    tier_id: int | None = None
+    owner_id: int | None = None
+    industry: str = ""
+    mine_user_id: int | None = None  # "my accounts": owned by or on the team of this user
+
+    def query(self, **extra: Any) -> dict[str, str]:
+        """The URL parameters that bring this view back."""
+        params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.tier_id:
+            params["tier"] = str(self.tier_id)
+        if self.owner_id:
+            params["owner"] = str(self.owner_id)
+        if self.industry:
+            params["industry"] = self.industry
+        if self.mine_user_id:
+            params["scope"] = "mine"
+        params.update({k: str(v) for k, v in extra.items() if v not in (None, "")})
+        return params
+
+    def as_params(self) -> dict[str, Any]:
+        """For a stored document request (JSON)."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "tier": self.tier_id,
+            "owner": self.owner_id,
+            "industry": self.industry,
+            "mine": self.mine_user_id,
+        }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Filters:
+        return cls(
+            start=date.fromisoformat(params["start"]),
+            end=date.fromisoformat(params["end"]),
+            tier_id=params.get("tier"),
+            owner_id=params.get("owner"),
+            industry=params.get("industry") or "",
+            mine_user_id=params.get("mine"),
+        )
+
+    @classmethod
+    def default(cls, today: date | None = None, *, mine_user_id: int | None = None) -> Filters:
+        today = today or timezone.localdate()
+        return cls(start=_months_back(today, 12) + timedelta(days=1), end=today, mine_user_id=mine_user_id)
+
+
+def _months_back(day: date, months: int) -> date:
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover
+
+
+def _account_q(filters: Filters, prefix: str = "") -> Q:
+    """The slice of the portfolio, as a filter on accounts (or on rows that point at one, with ``prefix``)."""
+    q = Q()
+    if filters.tier_id:
+        q &= Q(**{f"{prefix}tier_id": filters.tier_id})
+    if filters.owner_id:
+        q &= Q(**{f"{prefix}owner_id": filters.owner_id})
+    if filters.industry:
+        q &= Q(**{f"{prefix}industry__iexact": filters.industry})
+    if filters.mine_user_id:
+        q &= Q(**{f"{prefix}owner_id": filters.mine_user_id}) | Q(**{f"{prefix}team__user_id": filters.mine_user_id})
+    return q
+
+
+@dataclass
+class AccountRow:
+    """One account of the portfolio with everything the tiles say of it."""
+
+    account: Account
+    health: float | None = None
+    health_before: float | None = None
+    health_series: list[float | None] = field(default_factory=list)
+    nps: voc_scoring.Nps | None = None
+    satisfaction: float | None = None
+    segment: str | None = None
+    hidden: bool = False  # fewer answers than the anonymity threshold
+    incidents: int = 0
+    severe_incidents: int = 0
+    reasons: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def band(self) -> str | None:
+        return band(self.health)
+
+    @property
+    def risk_score(self) -> int:
+        return sum(weight for weight, _ in self.reasons)
+
+    @property
+    def at_risk(self) -> bool:
+        """A serious sign, or several mild ones (a stale plan alone is a nudge, not a risk)."""
+        return any(weight >= SERIOUS for weight, _ in self.reasons) or self.risk_score >= SERIOUS + 1
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [text for _, text in sorted(self.reasons, key=lambda r: -r[0])]
+
+
+def portfolio_review(filters: Filters, *, tenant: Any, today: date | None = None) -> dict[str, Any]:
+    """Every tile's figures for the filtered portfolio."""
+    today = today or timezone.localdate()
+    converter = Converter.load(tenant.base_currency)
+    accounts = _accounts(filters, tenant, today)
+    ids = [a.pk for a in accounts]
+    rows = {a.pk: AccountRow(a) for a in accounts}
+    contracts = list(
+        Contract.objects.filter(account_id__in=Account.objects.filter(_account_q(filters)).values("pk"))
+        .select_related("account", "account__tier", "lost_reason")
+        .order_by("account_id", "end", "pk")
+    )
+    periods = list(Period.objects.filter(start__lte=today).order_by("-start")[:TREND_PERIODS])[::-1]
+    health = _health(rows, periods)
+    surveys = _surveys(rows, filters, periods)
+    _incidents(rows, filters)
+    qbrs = _qbr_compliance(rows, today)
+    retention = _retention(contracts, filters, tenant, today, converter)
+    _risks(rows, contracts, tenant, today, qbrs["overdue_ids"])
+    at_risk = sorted((r for r in rows.values() if r.at_risk), key=lambda r: (-r.risk_score, r.account.name))
+    return {
+        "filters": filters,
+        "today": today,
+        "base": converter.base,
+        "account_count": len(rows),
+        "strategic_count": sum(1 for a in accounts if a.tier.strategic),
+        "rows": sorted(rows.values(), key=lambda r: r.account.name.lower()),
+        "retention": retention,
+        "health": health,
+        "at_risk": at_risk,
+        "surveys": surveys,
+        "qbr": qbrs,
+        "actions": _overdue_actions(ids, today),
+        "revenue": _revenue(rows, converter, today),
+        "rates_used": converter.rates_used(),
+        "missing": converter.missing_rows(),
+    }
+
+
+# --- accounts ------------------------------------------------------------------------------------------
+
+
+def _accounts(filters: Filters, tenant: Any, today: date) -> list[Account]:
+    qs = portfolio(stale_days=tenant.review_stale_days, today=today, sort="name").annotate(
+        plan_reviewed_at=Subquery(
+            PlanReview.objects.filter(account=OuterRef("pk")).order_by("-reviewed_at").values("reviewed_at")[:1]
+        )
+    )
+    if filters.mine_user_id or filters.tier_id or filters.owner_id or filters.industry:
+        qs = qs.filter(pk__in=Account.objects.alive().filter(_account_q(filters)).values("pk"))
+    return list(qs)
+
+
+# --- health -------------------------------------------------------------------------------------------------
+
+
+def _health(rows: dict[int, AccountRow], periods: list[Period]) -> dict[str, Any]:
+    by_account: dict[int, dict[int, float]] = defaultdict(dict)
+    for account_id, period_id, value in Scorecard.objects.filter(
+        period__in=periods, account_id__in=list(rows), health__isnull=False
+    ).values_list("account_id", "period_id", "health"):
+        by_account[account_id][period_id] = float(value)
+    trend = []
+    for period in periods:
+        counts = Counter(band(values.get(period.pk)) for values in by_account.values() if period.pk in values)
+        trend.append(
+            {
+                "label": period.label,
+                "green": counts["green"],
+                "amber": counts["amber"],
+                "red": counts["red"],
+                "scored": sum(counts.values()),
+            }
+        )
+    for account_id, row in rows.items():
+        series = [by_account[account_id].get(p.pk) for p in periods]
+        row.health_series = series
+        known = [v for v in series if v is not None]
+        row.health = known[-1] if known else None
+        row.health_before = known[-2] if len(known) > 1 else None
+    now = Counter(row.band or "none" for row in rows.values())
+    return {
+        "now": {"green": now["green"], "amber": now["amber"], "red": now["red"], "none": now["none"]},
+        "trend": trend,
+        "periods": [p.label for p in periods],
+    }
+
+
+# --- voice of the customer -------------------------------------------------------------------------------------
+
+
+def _surveys(rows: dict[int, AccountRow], filters: Filters, periods: list[Period]) -> dict[str, Any]:
+    from voc.models import Response
+    from voc.services import settings_get
+
+    config = settings_get()
+    cut = {"attitude_cutoff": float(config.attitude_cutoff), "intent_cutoff": float(config.intent_cutoff)}
+    since = min([filters.start, *(p.start for p in periods[:1])])
+    answers = list(
+        Response.objects.filter(
+            invitation__contact__account_id__in=list(rows),
+            submitted_at__date__gte=since,
+            submitted_at__date__lte=filters.end,
+        ).values_list("invitation__contact__account_id", "nps", "attitude", "intent", "submitted_at")
+    )
+    in_window: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for answer in answers:
+        if filters.start <= timezone.localdate(answer[4]) <= filters.end:
+            in_window[answer[0]].append(answer)
+    all_scores: list[int] = []
+    for account_id, row in rows.items():
+        mine = in_window.get(account_id, [])
+        if not mine:
+            continue
+        row.hidden = config.anonymous and len(mine) < config.anonymity_threshold
+        scores = [a[1] for a in mine if a[1] is not None]
+        all_scores += scores
+        row.nps = voc_scoring.nps(scores)
+        attitudes = [float(a[2]) for a in mine if a[2] is not None]
+        row.satisfaction = round(sum(attitudes) / len(attitudes), 2) if attitudes else None
+        row.segment = voc_scoring.account_segment(
+            [(float(a[2]) if a[2] is not None else None, float(a[3]) if a[3] is not None else None) for a in mine],
+            **cut,
+        )
+    segments = Counter(row.segment for row in rows.values() if row.segment and not row.hidden)
+    trend = []
+    for period in periods:
+        inside = [a for a in answers if period.start <= timezone.localdate(a[4]) <= period.end]
+        per_account: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for a in inside:
+            per_account[a[0]].append(a)
+        mix = Counter(
+            voc_scoring.account_segment(
+                [(float(a[2]) if a[2] is not None else None, float(a[3]) if a[3] is not None else None) for a in ans],
+                **cut,
+            )
+            for ans in per_account.values()
+        )
+        period_nps = voc_scoring.nps(a[1] for a in inside if a[1] is not None)
+        trend.append(
+            {
+                "label": period.label,
+                "nps": period_nps.score,
+                "answers": period_nps.responses,
+                **{key: mix.get(key, 0) for key in voc_scoring.SEGMENT_LABELS},
+            }
+        )
+    overall = voc_scoring.nps(all_scores)
+    return {
+        "nps": overall,
+        "segments": [
+            {"key": k, "label": label, "accounts": segments.get(k, 0)}
+            for k, label in voc_scoring.SEGMENT_LABELS.items()
+        ],
+        "trend": trend,
+        "answered_accounts": sum(1 for r in rows.values() if r.nps is not None),
+        "anonymous": config.anonymous,
+        "threshold": config.anonymity_threshold,
+    }
+
+
+def _incidents(rows: dict[int, AccountRow], filters: Filters) -> None:
+    for account_id, severity, count in (
+        Incident.objects.filter(
+            account_id__in=list(rows), opened_at__date__gte=filters.start, opened_at__date__lte=filters.end
+        )
+        .values_list("account_id", "severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        rows[account_id].incidents += count
+        if severity in SEVERE:
+            rows[account_id].severe_incidents += count
+
+
+# --- QBRs and actions -------------------------------------------------------------------------------------------
+
+
+def _qbr_compliance(rows: dict[int, AccountRow], today: date) -> dict[str, Any]:
+    from qbr.services import compliance
+
+    result = compliance(today)
+    mine = [r for r in result["rows"] if r["account"].pk in rows]
+    by_owner: dict[Any, dict[str, Any]] = {}
+    overdue: set[int] = set()
+    for r in mine:
+        owner = rows[r["account"].pk].account.owner
+        key = owner.pk if owner else None
+        entry = by_owner.setdefault(key, {"owner": owner, "held": 0, "due": 0, "accounts": 0, "late": 0})
+        entry["held"] += r["held"]
+        entry["due"] += r["periods"]
+        entry["accounts"] += 1
+        last_missed = bool(r["record"]) and not r["record"][-1]["held"]
+        if r["late"] or last_missed:
+            entry["late"] += 1
+            overdue.add(r["account"].pk)
+    owners = sorted(by_owner.values(), key=lambda e: (e["owner"] is None, _name(e["owner"])))
+    for entry in owners:
+        entry["rate"] = round(100 * entry["held"] / entry["due"]) if entry["due"] else None
+    held, due = sum(e["held"] for e in owners), sum(e["due"] for e in owners)
+    return {
+        "owners": owners,
+        "held": held,
+        "due": due,
+        "rate": round(100 * held / due) if due else None,
+        "overdue_ids": overdue,
+        "overdue": len(overdue),
+        "accounts": len(mine),
+    }
+
+
+def _name(user: Any) -> str:
+    return (getattr(user, "full_name", "") or getattr(user, "email", "") or "").lower()
+
+
+def _overdue_actions(ids: list[int], today: date) -> dict[str, Any]:
+    counts = (
+        ActionItem.objects.filter(account_id__in=ids, status__in=ActionItem.OPEN_STATUSES, due__lt=today)
+        .values("owner_id", "owner__full_name", "owner__email")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "owner__full_name")
+    )
+    owners = [
+        {"owner_id": c["owner_id"], "name": c["owner__full_name"] or c["owner__email"] or "Nobody", "overdue": c["n"]}
+        for c in counts
+    ]
+    return {"owners": owners, "total": sum(o["overdue"] for o in owners)}
+
+
+# --- retention --------------------------------------------------------------------------------------------------
+
+
+def decided_on(contract: Contract, today: date) -> date | None:
+    """The day a contract came up for renewal: its end, or the day an early renewal was recorded."""
+    if contract.end <= today:
+        return contract.end
+    if contract.outcome in RENEWED_OUTCOMES and contract.outcome_recorded_at is not None:
+        return timezone.localdate(contract.outcome_recorded_at)
+    return None
+
+
+def _retention(
+    contracts: list[Contract], filters: Filters, tenant: Any, today: date, converter: Converter
+) -> dict[str, Any]:
+    """Targeted accounts kept / targeted accounts whose contracts came up in the window, and revenue retention.
+
+    Targeted: accounts in a strategic tier (or the chosen tier), including ones deleted since. An account's
+    result is the outcome of its last contract to come up in the window; one still open is undecided and left
+    out of the rate (and shown).
+    """
+    came_up = [
+        c
+        for c in contracts
+        if (filters.tier_id or c.account.tier.strategic)
+        and (day := decided_on(c, today)) is not None
+        and filters.start <= day <= filters.end
+    ]
+    last: dict[int, Contract] = {}
+    for contract in came_up:
+        last[contract.account_id] = contract  # ordered by end: the last one wins
+    retained = [c for c in last.values() if c.outcome in RENEWED_OUTCOMES]
+    lost = [c for c in last.values() if c.outcome == Outcome.LOST]
+    undecided = [c for c in last.values() if c.outcome == Outcome.OPEN]
+    decided = len(retained) + len(lost)
+    rate = round(100 * len(retained) / decided, 1) if decided else None
+    base = lost_value = contraction = expansion = Decimal(0)
+    unvalued = 0
+    for contract in came_up:
+        if contract.outcome == Outcome.OPEN:
+            continue
+        what = f"{contract.account.name}: {contract.title}"
+        value = converter.convert(contract.value, contract.currency, contract.end, what=what)
+        if value is None:
+            unvalued += 1
+            continue
+        base += value
+        if contract.outcome == Outcome.LOST:
+            lost_value += value
+            continue
+        change = converter.convert(contract.value_change, contract.currency, contract.end, what=what + " (change)")
+        if change is not None and change > 0:
+            expansion += change
+        elif change is not None and change < 0:
+            contraction += -change
+    grr = round(100 * (base - lost_value - contraction) / base, 1) if base else None
+    nrr = round(100 * (base - lost_value - contraction + expansion) / base, 1) if base else None
+    target = float(tenant.retention_target)
+    reasons = Counter(c.lost_reason.name for c in lost if c.lost_reason)
+    return {
+        "rate": float(rate) if rate is not None else None,
+        "target": target,
+        "met": rate is not None and rate >= target,
+        "came_up": decided,
+        "retained": len(retained),
+        "lost": sorted(lost, key=lambda c: c.end, reverse=True),
+        "lost_count": len(lost),
+        "undecided": sorted(undecided, key=lambda c: c.end),
+        "early": sum(1 for c in last.values() if c.end > today),
+        "reasons": reasons.most_common(),
+        "grr": float(grr) if grr is not None else None,
+        "nrr": float(nrr) if nrr is not None else None,
+        "base": base,
+        "lost_value": lost_value,
+        "contraction": contraction,
+        "expansion": expansion,
+        "unvalued": unvalued,
+        "contracts": sorted(came_up, key=lambda c: (c.end, c.account.name)),
+    }
+
+
+# --- at risk, with the reasons in words -------------------------------------------------------------------------
+
+
+def _risks(
+    rows: dict[int, AccountRow], contracts: list[Contract], tenant: Any, today: date, qbr_overdue: set[int]
+) -> None:
+    from assessments.models import Assessment
+    from assessments.services import settings_get as assessment_settings
+    from assessments.services import window
+
+    config = assessment_settings()
+    by_account: dict[int, list[Contract]] = defaultdict(list)
+    for contract in contracts:
+        by_account[contract.account_id].append(contract)
+    assessed: dict[int, list[tuple[Any, date]]] = defaultdict(list)
+    for account_id, contract_id, started in Assessment.objects.filter(account_id__in=list(rows)).values_list(
+        "account_id", "contract_id", "started_on"
+    ):
+        assessed[account_id].append((contract_id, started))
+    open_recurring: dict[int, list[str]] = defaultdict(list)
+    for account_id, name in RecurringIssue.objects.filter(
+        account_id__in=list(rows), status=RecurringIssue.Status.OPEN
+    ).values_list("account_id", "category__name"):
+        open_recurring[account_id].append(name)
+    held: dict[int, set[str]] = defaultdict(set)
+    for account_id, role in TeamAssignment.objects.filter(account_id__in=list(rows)).values_list("account_id", "role"):
+        held[account_id].add(role)
+    stale_days = tenant.review_stale_days
+    for account_id, row in rows.items():
+        account, reasons = row.account, row.reasons
+        if row.band == "red":
+            reasons.append((3, f"Health is red ({row.health:.0f})"))
+        if (
+            row.health is not None
+            and row.health_before is not None
+            and (
+                row.health_before - row.health >= FALLING_POINTS
+                or _band_rank(row.band) < _band_rank(band(row.health_before))
+            )
+        ):
+            reasons.append((2, f"Health is falling: {row.health_before:.0f} to {row.health:.0f}"))
+        if row.nps is not None and row.nps.detractors and not row.hidden:
+            reasons.append(
+                (
+                    2,
+                    f"{row.nps.detractors} detractor{'s' if row.nps.detractors != 1 else ''} "
+                    f"in {row.nps.responses} survey answer{'s' if row.nps.responses != 1 else ''}",
+                )
+            )
+        if row.segment == voc_scoring.HIGH_RISK and not row.hidden:
+            reasons.append((3, "Loyalty segment: high risk (low satisfaction and low intent to continue)"))
+        if account_id in qbr_overdue:
+            reasons.append((2, "QBR overdue: last period's was not held, or its milestones are late"))
+        for name in open_recurring.get(account_id, []):
+            reasons.append((2, f"Recurring issue open: {name}"))
+        running = [c for c in by_account.get(account_id, []) if c.start <= today <= c.end]
+        upcoming = [
+            c
+            for c in by_account.get(account_id, [])
+            if c.outcome == Outcome.OPEN and today <= c.end <= today + timedelta(days=RENEWAL_WINDOW_DAYS)
+        ]
+        if upcoming and row.band != "green":
+            renewal = upcoming[0]
+            state = f"health {row.band} ({row.health:.0f})" if row.health is not None else "no health score"
+            reasons.append(
+                (3, f"Renewal on {renewal.end:%d %b %Y} (in {(renewal.end - today).days} days) with {state}")
+            )
+        reviewed = getattr(account, "plan_reviewed_at", None)
+        if reviewed is None:
+            reasons.append((1, "Account plan never reviewed"))
+        elif (today - timezone.localdate(reviewed)).days > stale_days:
+            reasons.append((1, f"Account plan not reviewed for {(today - timezone.localdate(reviewed)).days} days"))
+        missing = [label for value, label in TeamRole.choices if value not in held.get(account_id, set())]
+        if missing:
+            reasons.append((1, f"Team incomplete: no {', '.join(missing)}"))
+        if running:
+            contract = running[0]
+            opens, closes = window(contract, config)
+            done = any(cid == contract.pk or started >= contract.start for cid, started in assessed.get(account_id, []))
+            if opens <= today <= closes and not done:
+                reasons.append((1, f"Mid-contract assessment due ({contract.title})"))
+
+
+def _band_rank(value: str | None) -> int:
+    return {"green": 2, "amber": 1, "red": 0}.get(value or "", -1)
+
+
+def account_risk_reasons(account: Account, *, tenant: Any, today: date | None = None) -> list[str]:
+    """The same reasons the dashboard gives, for one account's page."""
+    filters = Filters.default(today)
+    review_rows = portfolio_review_for_accounts([account.pk], filters, tenant=tenant, today=today)
+    return review_rows[0].reason_texts if review_rows and review_rows[0].at_risk else []
+
+
+def portfolio_review_for_accounts(
+    ids: list[int], filters: Filters, *, tenant: Any, today: date | None = None
+) -> list[AccountRow]:
+    today = today or timezone.localdate()
+    accounts = list(
+        portfolio(stale_days=tenant.review_stale_days, today=today, sort="name")
+        .filter(pk__in=ids)
+        .annotate(
+            plan_reviewed_at=Subquery(
+                PlanReview.objects.filter(account=OuterRef("pk")).order_by("-reviewed_at").values("reviewed_at")[:1]
+            )
+        )
+    )
+    rows = {a.pk: AccountRow(a) for a in accounts}
+    contracts = list(Contract.objects.filter(account_id__in=ids).select_related("account").order_by("end", "pk"))
+    periods = list(Period.objects.filter(start__lte=today).order_by("-start")[:TREND_PERIODS])[::-1]
+    _health(rows, periods)
+    _surveys(rows, filters, periods)
+    qbrs = _qbr_compliance(rows, today)
+    _risks(rows, contracts, tenant, today, qbrs["overdue_ids"])
+    return list(rows.values())
+
+
+# --- revenue by year and source --------------------------------------------------------------------------------
+
+REVENUE_YEARS = 5
+DRILLS = {"source": "Source", "tier": "Tier", "account": "Account"}
+
+
+def _revenue(rows: dict[int, AccountRow], converter: Converter, today: date) -> dict[str, Any]:
+    entries = RevenueEntry.objects.filter(
+        account_id__in=list(rows), year__gt=today.year - REVENUE_YEARS, year__lte=today.year
+    ).values_list("account_id", "year", "quarter", "source__name", "amount", "currency")
+    years: dict[int, Decimal] = defaultdict(Decimal)
+    cells: dict[str, dict[tuple[str, int], Decimal]] = {drill: defaultdict(Decimal) for drill in DRILLS}
+    for account_id, year, quarter, source, amount, currency in entries:
+        account = rows[account_id].account
+        entry = RevenueEntry(year=year, quarter=quarter)
+        value = converter.convert(amount, currency, entry.on, what=f"{account.name} {entry.label} {source}")
+        if value is None:
+            continue
+        years[year] += value
+        cells["source"][(source, year)] += value
+        cells["tier"][(account.tier.name, year)] += value
+        cells["account"][(account.name, year)] += value
+    ordered_years = sorted(years)
+    tables = {}
+    for drill, values in cells.items():
+        names = sorted({name for name, _ in values}, key=lambda n: -sum(values[(n, y)] for y in ordered_years))
+        tables[drill] = [
+            {
+                "name": name,
+                "cells": [values.get((name, y), Decimal(0)) for y in ordered_years],
+                "total": sum((values.get((name, y), Decimal(0)) for y in ordered_years), Decimal(0)),
+            }
+            for name in names
+        ]
+    growth = None
+    if len(ordered_years) >= 2 and years[ordered_years[-2]]:
+        growth = round(float(100 * (years[ordered_years[-1]] - years[ordered_years[-2]]) / years[ordered_years[-2]]), 1)
+    return {
+        "years": ordered_years,
+        "totals": [years[y] for y in ordered_years],
+        "tables": tables,
+        "by_year": [{"year": y, "total": years[y]} for y in ordered_years],
+        "growth": growth,
+        "total": sum(years.values(), Decimal(0)),
+    }

@@ -1,0 +1,139 @@
+"""The executive's pages: the portfolio dashboard, the list behind each tile, and the review PDFs."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Account, ActionItem
+from dashboard import reports
+from dashboard.forms import FilterForm
+from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review
+from sam.permissions import can, require, tenant_view
+from voc.scoring import SEGMENT_LABELS
+
+SECTIONS = {
+    "retention": "Retention",
+    "health": "Health",
+    "at-risk": "Accounts at risk",
+    "customers": "Customer loyalty and quality",
+    "qbrs": "QBRs and actions by owner",
+    "revenue": "Revenue by year and source",
+}
+
+
+def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
+    """The filters in the URL; bad ones leave the form with its errors and the role's default view."""
+    role = request.membership.role  # type: ignore[attr-defined]
+    form = FilterForm(request.GET, role=role)
+    if form.is_valid():
+        filters = form.filters(request.user)
+        # Shown back with what is in force, so the bar always says what the page shows.
+        shown = FilterForm(role=role, initial={
+            "scope": "mine" if filters.mine_user_id else "all", "window": form.cleaned_data.get("window") or "",
+            "start": filters.start, "end": filters.end, "tier": filters.tier_id, "owner": filters.owner_id,
+            "industry": filters.industry,
+        })  # fmt: skip
+        return shown, filters
+    fallback = FilterForm({}, role=role)
+    fallback.is_valid()
+    return form, fallback.filters(request.user)
+
+
+def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[str, Any]:
+    review = portfolio_review(filters, tenant=request.tenant)  # type: ignore[attr-defined]
+    slug = request.tenant.slug  # type: ignore[attr-defined]
+    query = urlencode(filters.query())
+    other_scope = urlencode({**filters.query(), "scope": "all" if filters.mine_user_id else "mine"})
+    return {
+        "review": review,
+        "charts": reports.review_charts(review),
+        "filter_form": form,
+        "query": query,
+        "links": {
+            key.replace("-", "_"): reverse("dashboard_section", args=[slug, key]) + "?" + query for key in SECTIONS
+        },
+        "scope_link": reverse("dashboard", args=[slug]) + "?" + other_scope,
+        "segments": SEGMENT_LABELS,
+        "drills": DRILLS,
+        "active_nav": "dashboard",
+        "can_request": can(request, "report.request"),
+        "can_manage": can(request, "tenant.manage_settings"),
+    }
+
+
+@tenant_view("dashboard.portfolio")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The portfolio at a glance: retention, risk and its reasons, health, loyalty, QBRs, revenue."""
+    form, filters = _filters(request)
+    context = _context(request, form, filters)
+    today = timezone.localdate()
+    mine = ActionItem.objects.filter(owner=request.user, status__in=ActionItem.OPEN_STATUSES,
+                                     account__deleted_at__isnull=True)  # fmt: skip
+    context.update(
+        my_actions=mine.count(),
+        my_overdue=mine.filter(due__lt=today).count(),
+        has_accounts=bool(context["review"]["account_count"]) or Account.objects.alive().exists(),
+    )
+    return render(request, "dashboard/dashboard.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("dashboard.portfolio")
+def dashboard_section(request: HttpRequest, section: str) -> HttpResponse:
+    """The whole list behind one tile, with the same filters."""
+    if section not in SECTIONS:
+        raise Http404
+    form, filters = _filters(request)
+    context = _context(request, form, filters)
+    drill = request.GET.get("by", "source")
+    context.update(section=section, section_title=SECTIONS[section], drill=drill if drill in DRILLS else "source")
+    return render(request, "dashboard/section.html", context, status=400 if form.errors else 200)
+
+
+@tenant_view("dashboard.portfolio")
+@require_POST
+def review_request(request: HttpRequest) -> HttpResponse:
+    """Make the PDF of the portfolio review for the filters on screen."""
+    from sam.documents.services import document_request, requested_text
+
+    require(request, "report.request")
+    _, filters = _filters(request)
+    subject = reports.review_for_month(timezone.localdate())
+    _, created = document_request(kind=reports.KIND, subject=subject, params=filters.as_params(),
+                                  acting_user=request.user)  # fmt: skip
+    messages.success(request, requested_text(created))
+    return redirect("dashboard_reviews", request.tenant.slug)  # type: ignore[attr-defined]
+
+
+@tenant_view("dashboard.portfolio")
+def reviews(request: HttpRequest) -> HttpResponse:
+    """The portfolio review PDFs: the monthly ones and those made on demand."""
+    from sam.documents import registry
+    from sam.models import Document
+
+    documents = (
+        Document.objects.filter(kind=reports.KIND, subject_type=registry.subject_label(reports.PortfolioReview))
+        .select_related("requested_by")
+        .order_by("-requested_at", "-pk")[:100]
+    )
+    return render(request, "dashboard/reviews.html", {"documents": documents, "active_nav": "dashboard"})
+
+
+def risk_fact(account: Any, slug: str) -> dict[str, Any] | None:
+    """For the account page: the reasons the dashboard gives for this account being at risk."""
+    from sam.tenancy.context import current_tenant
+
+    tenant = current_tenant()
+    reasons = account_risk_reasons(account, tenant=tenant) if tenant is not None else []
+    if not reasons:
+        return None
+    return {"label": "At risk", "value": f"{len(reasons)} reason{'s' if len(reasons) != 1 else ''}",
+            "url": reverse("dashboard_section", args=[slug, "at-risk"]) + "?scope=all", "tone": "danger",
+            "reasons": reasons}  # fmt: skip
