@@ -54,7 +54,8 @@ class ExchangeRateSerializer(serializers.ModelSerializer[ExchangeRate]):
 
     class Meta:
         model = ExchangeRate
-        fields = ["id", "currency", "valid_from", "rate"]
+        fields = ["id", "base", "currency", "valid_from", "rate"]
+        read_only_fields = ["base"]
 
 
 class ExchangeRateViewSet(
@@ -70,7 +71,9 @@ class ExchangeRateViewSet(
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return ExchangeRate.unscoped.none()
-        return ExchangeRate.objects.order_by("currency", "-valid_from")
+        return ExchangeRate.objects.filter(base=self.request._request.tenant.base_currency).order_by(  # type: ignore[attr-defined]
+            "currency", "-valid_from"
+        )
 
     def perform_create(self, serializer: Any) -> None:
         try:

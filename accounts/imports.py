@@ -68,6 +68,8 @@ def parse_csv(raw: bytes, kind: str) -> list[dict[str, str]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CsvError("The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload again.") from exc
+    if "\x00" in text:
+        raise CsvError("The file contains NUL characters: it is not a CSV text file.")
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise CsvError("The file is empty.")

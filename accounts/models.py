@@ -272,20 +272,29 @@ class RevenueEntry(TenantOwned):
 
     @property
     def label(self) -> str:
-        return f"{self.year}-Q{self.quarter}" if self.quarter else str(self.year)
+        return revenue_period_label(self.year, self.quarter)
 
     @property
     def on(self) -> date:
         """The value's date for currency conversion: the last day of its period."""
-        if not self.quarter:
-            return date(self.year, 12, 31)
-        month = self.quarter * 3
-        return (date(self.year, month, 28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return revenue_period_end(self.year, self.quarter)
+
+
+def revenue_period_label(year: int, quarter: int) -> str:
+    return f"{year}-Q{quarter}" if quarter else str(year)
+
+
+def revenue_period_end(year: int, quarter: int) -> date:
+    if not quarter:
+        return date(year, 12, 31)
+    return (date(year, quarter * 3, 28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 class ExchangeRate(TenantOwned):
-    """One unit of ``currency`` is worth ``rate`` units of the tenant's base currency from ``valid_from`` on."""
+    """One unit of ``currency`` is worth ``rate`` units of ``base`` from ``valid_from`` on. Only rates into the
+    tenant's base currency of the day are used; others wait (a base currency switched back finds them again)."""
 
+    base = models.CharField(max_length=3)
     currency = models.CharField(max_length=3)
     valid_from = models.DateField()
     rate = models.DecimalField(max_digits=20, decimal_places=8)
@@ -294,12 +303,14 @@ class ExchangeRate(TenantOwned):
     class Meta:
         ordering = ["currency", "-valid_from"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "currency", "valid_from"], name="exchangerate_unique_day"),
+            models.UniqueConstraint(
+                fields=["tenant", "base", "currency", "valid_from"], name="exchangerate_unique_day"
+            ),
             models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.currency} {self.rate} from {self.valid_from}"
+        return f"1 {self.currency} = {self.rate} {self.base} from {self.valid_from}"
 
 
 class BuyerRole(models.TextChoices):

@@ -61,11 +61,14 @@ class Converter:
     @classmethod
     def load(cls, base: str | None = None) -> Converter:
         rates: dict[str, list[tuple[date, Decimal]]] = {}
-        for currency, valid_from, rate in ExchangeRate.objects.order_by("currency", "valid_from").values_list(
-            "currency", "valid_from", "rate"
+        base = base or base_currency()
+        for currency, valid_from, rate in (
+            ExchangeRate.objects.filter(base=base)
+            .order_by("currency", "valid_from")
+            .values_list("currency", "valid_from", "rate")
         ):
             rates.setdefault(currency, []).append((valid_from, rate))
-        return cls(base or base_currency(), rates)
+        return cls(base, rates)
 
     def rate(self, currency: str, on: date) -> tuple[date, Decimal] | None:
         """The rate in force on ``on``: the latest one dated that day or before."""
@@ -180,7 +183,9 @@ def exchange_rate_save(*, currency: Any, valid_from: date | None, rate: Any) -> 
         value = value.quantize(Decimal("0.00000001"))
     if value == 0:
         raise ValidationError({"rate": "Must be more than zero."})
-    row, _ = ExchangeRate.objects.update_or_create(currency=code, valid_from=valid_from, defaults={"rate": value})
+    row, _ = ExchangeRate.objects.update_or_create(
+        base=base_currency(), currency=code, valid_from=valid_from, defaults={"rate": value}
+    )
     return row
 
 
@@ -282,6 +287,7 @@ def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
     from accounts import imports
 
     account = lookups.account(row.get("account", ""))
+    _may_edit(account, acting_user, lookups)
     sources = lookups.cache.setdefault("revenue_sources", {s.name.lower(): s for s in revenue_sources()})
     source = sources.get(row.get("source", "").strip().lower())
     if source is None:
@@ -294,14 +300,28 @@ def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
     if amount is None:
         raise ValidationError({"amount": "Required."})
     code = currency_code(row.get("currency", "") or base_currency())
-    known = lookups.cache.setdefault(
-        "currencies", {base_currency(), *ExchangeRate.objects.values_list("currency", flat=True)}
-    )
+    known = lookups.cache.setdefault("currencies", {base_currency(), *Converter.load().rates})
     if code not in known:
         raise ValidationError({"currency": f"{code} has no exchange rate: add one in the portfolio settings first."})
+    key = (account.pk, year, quarter, source.pk)
+    if key in lookups.seen:
+        raise ValidationError({"quarter": f"The same account, period and source as line {lookups.seen[key]}."})
+    lookups.seen[key] = lookups.row_number
     existing = RevenueEntry.objects.filter(account=account, year=year, quarter=quarter, source=source).first()
     revenue_entry_save(account=account, year=year, quarter=quarter, source=source, amount=amount, currency=code,
                        entry=existing)  # fmt: skip
+
+
+def _may_edit(account: Account, user: Any, lookups: Any) -> None:
+    """The same rule as the revenue form and API: editing the account's details (``account.edit``)."""
+    from sam.models import Membership
+    from sam.roles import allowed
+
+    role = lookups.cache.get("role")
+    if role is None:
+        role = lookups.cache["role"] = Membership.objects.filter(user_id=user.pk).values_list("role", flat=True).first()
+    if not allowed(role, "account.edit", user=user, obj=account):
+        raise ValidationError({"account": f"You may not change the revenue of {account.name}."})
 
 
 def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:

@@ -5,7 +5,7 @@ Retention (targeted accounts kept at renewal) and revenue retention are counted 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -84,7 +84,11 @@ def contract_outcome_record(
     contract.lost_reason = lost_reason
     contract.competitor = " ".join((competitor or "").split())[:200]
     contract.outcome_note = (note or "").strip()[:2000]
-    contract.outcome_recorded_at = None if outcome == Outcome.OPEN else timezone.now()
+    # The first record's day stays (an early renewal counts on that day), however often it is corrected.
+    was_recorded = contract.outcome != Outcome.OPEN and contract.outcome_recorded_at is not None
+    contract.outcome_recorded_at = (
+        None if outcome == Outcome.OPEN else contract.outcome_recorded_at if was_recorded else timezone.now()
+    )
     contract.outcome_recorded_by = None if outcome == Outcome.OPEN else acting_user
     contract.save()
     if outcome != Outcome.OPEN:
@@ -97,11 +101,19 @@ def contract_outcome_record(
     return contract
 
 
+PROMPT_DAYS = 365  # contracts that ended longer ago are not chased (history from before outcomes were kept)
+
+
 def outcomes_due(today: date | None = None) -> Any:
-    """Contracts past their end whose outcome nobody has recorded, on live accounts."""
+    """Contracts that ended within the last year and whose outcome nobody has recorded, on live accounts."""
     today = today or timezone.localdate()
     return (
-        Contract.objects.filter(outcome=Outcome.OPEN, end__lt=today, account__deleted_at__isnull=True)
+        Contract.objects.filter(
+            outcome=Outcome.OPEN,
+            end__lt=today,
+            end__gte=today - timedelta(days=PROMPT_DAYS),
+            account__deleted_at__isnull=True,
+        )
         .exclude(account__status=Account.Status.INACTIVE)
         .select_related("account", "account__owner")
     )

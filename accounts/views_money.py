@@ -107,8 +107,9 @@ def _settings_page(request: HttpRequest, **forms: Any) -> HttpResponse:
         "list_forms": {kind: forms.get(f"{kind}_form") or ListItemForm(prefix=kind) for kind in LISTS},
         "reasons": money.loss_reasons(),
         "sources": money.revenue_sources(),
-        "rates": ExchangeRate.objects.all()[:500],
-        "rate_count": ExchangeRate.objects.count(),
+        "rates": ExchangeRate.objects.filter(base=tenant.base_currency)[:500],
+        "rate_count": ExchangeRate.objects.filter(base=tenant.base_currency).count(),
+        "other_bases": ExchangeRate.objects.exclude(base=tenant.base_currency).count(),
         "active_nav": "admin",
     }
     failed = any(f is not None and f.errors for f in forms.values())

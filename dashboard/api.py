@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dashboard.forms import FilterForm
-from dashboard.selectors import AccountRow, portfolio_review
+from dashboard.selectors import AccountRow, portfolio_review_cached
 
 
 def _number(value: Any) -> Any:
@@ -140,6 +140,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("tier", int, description="Only accounts of this tier (id)."),
     OpenApiParameter("owner", int, description="Only accounts owned by this user (id)."),
     OpenApiParameter("industry", str, description="Only accounts of this industry."),
+    OpenApiParameter("fresh", str, enum=["1"], description="Compute now instead of using figures up to 5 minutes old."),
 ]
 
 
@@ -158,7 +159,10 @@ class DashboardViewSet(viewsets.ViewSet):
             "with risk_reasons in words); surveys (nps, answers, promoter/passive/detractor shares, segments, trend); "
             "qbr_compliance (rate, held, due, overdue_accounts, owners); overdue_actions (total, owners); revenue "
             "(years, totals, growth, by source/tier/account); accounts_detail; rates_used; unconverted (amounts "
-            "with no rate in force, never summed)."
+            "with no rate in force, never summed); as_of (when the figures were computed, at most 5 minutes ago)."
+        )), 400: OpenApiResponse(response=OpenApiTypes.OBJECT, description=(
+            "A filter is not valid: each such parameter with its messages, e.g. {\"start\": [{\"message\": "
+            "\"Enter a valid date.\", \"code\": \"invalid\"}]}."
         ))},
     )  # fmt: skip
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -166,8 +170,12 @@ class DashboardViewSet(viewsets.ViewSet):
         form = FilterForm(request.query_params, role=django_request.membership.role)  # type: ignore[attr-defined]
         if not form.is_valid():
             raise ValidationError(form.errors.get_json_data())
-        review = portfolio_review(form.filters(request.user), tenant=django_request.tenant)  # type: ignore[attr-defined]
-        return Response(review_json(review))
+        review, as_of = portfolio_review_cached(
+            form.filters(request.user),
+            tenant=django_request.tenant,
+            fresh=request.query_params.get("fresh") == "1",  # type: ignore[attr-defined]
+        )
+        return Response({**review_json(review), "as_of": as_of})
 
 
 __all__ = ["DashboardViewSet", "review_json", "serializers"]

@@ -17,3 +17,6 @@ class DashboardConfig(AppConfig):
         from dashboard.views import risk_fact
 
         register_account_fact(risk_fact)
+        from dashboard import cache
+
+        cache.connect()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -15,6 +15,7 @@ from sam.forms import StyledFormMixin
 from sam.models import User
 
 MAX_WINDOW_DAYS = 366 * 10
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
 WINDOWS = [("3", "Last 3 months"), ("6", "Last 6 months"), ("12", "Last 12 months"), ("24", "Last 2 years"),
            ("36", "Last 3 years")]  # fmt: skip
 SCOPES = [("mine", "My accounts"), ("all", "Whole portfolio")]
@@ -43,10 +44,16 @@ class FilterForm(StyledFormMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            self.add_error("end", "The end of the period comes before its start.")
-        elif start and end and (end - start).days > MAX_WINDOW_DAYS:
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not EARLIEST <= day <= LATEST:
+                self.add_error(name, f"Choose a day from {EARLIEST:%Y} to {LATEST:%Y}.")
+        if self.errors:
+            return data
+        start, end = data.get("start"), data.get("end") or timezone.localdate()
+        if start and end < start:
+            self.add_error("end" if data.get("end") else "start", "The end of the period comes before its start.")
+        elif start and (end - start).days > MAX_WINDOW_DAYS:
             self.add_error("start", "Choose a period of at most ten years.")
         return data
 
@@ -63,6 +70,8 @@ class FilterForm(StyledFormMixin, forms.Form):
         return Filters(
             start=start,
             end=end,
+            window=int(data["window"]) if data.get("window") else None,
+            end_given=bool(data.get("end")),
             tier_id=data["tier"].pk if data.get("tier") else None,
             owner_id=data["owner"].pk if data.get("owner") else None,
             industry=data.get("industry") or "",

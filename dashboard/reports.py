@@ -45,7 +45,11 @@ def review_context(subject: PortfolioReview, params: dict[str, Any]) -> dict[str
     tenant = current_tenant()
     filters = Filters.from_params(params) if params.get("start") else Filters.default(_month_end(subject.month))
     review = portfolio_review(filters, tenant=tenant, today=min(filters.end, timezone.localdate()))
-    return {"review": review, "charts": review_charts(review), "subject": subject, "tenant": tenant}
+    from dashboard.selectors import DRILLS
+    from voc.scoring import SEGMENT_LABELS
+
+    return {"review": review, "charts": review_charts(review), "subject": subject, "tenant": tenant,
+            "segments": SEGMENT_LABELS, "drills": DRILLS}  # fmt: skip
 
 
 def _month_end(month: date) -> date:

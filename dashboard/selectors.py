@@ -6,6 +6,7 @@ row, however many accounts) and works the figures out in Python. Counts are neve
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import (
@@ -28,6 +30,8 @@ from accounts.models import (
     RevenueEntry,
     TeamAssignment,
     TeamRole,
+    revenue_period_end,
+    revenue_period_label,
 )
 from accounts.money import Converter
 from accounts.selectors import portfolio
@@ -39,7 +43,10 @@ TREND_PERIODS = 8
 RISK_LIST = 10
 FALLING_POINTS = 10  # health down this much since the period before counts as falling
 SEVERE = ("high", "critical")
-SERIOUS = 2  # the weight of a reason that alone puts an account at risk
+# A reason of weight 3 alone puts an account at risk; lighter ones do when they add up to 5 (a missed QBR, no
+# reviewed plan and an incomplete team, say). Lighter signs alone keep the account on the watch list.
+SERIOUS = 3
+AT_RISK_SCORE = 5
 
 
 @dataclass(frozen=True)
@@ -52,18 +59,22 @@ class Filters:
     owner_id: int | None = None
     industry: str = ""
     mine_user_id: int | None = None  # "my accounts": owned by or on the team of this user
+    window: int | None = None  # "the last N months": links keep it relative, not pinned to today's dates
+    end_given: bool = True
 
     def query(self, **extra: Any) -> dict[str, str]:
-        """The URL parameters that bring this view back."""
-        params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        """The URL parameters that bring this view back, for whoever opens the link (the scope is explicit)."""
+        if self.window:
+            params = {"window": str(self.window), **({"end": self.end.isoformat()} if self.end_given else {})}
+        else:
+            params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        params["scope"] = "mine" if self.mine_user_id else "all"
         if self.tier_id:
             params["tier"] = str(self.tier_id)
         if self.owner_id:
             params["owner"] = str(self.owner_id)
         if self.industry:
             params["industry"] = self.industry
-        if self.mine_user_id:
-            params["scope"] = "mine"
         params.update({k: str(v) for k, v in extra.items() if v not in (None, "")})
         return params
 
@@ -148,7 +159,7 @@ class AccountRow:
     @property
     def at_risk(self) -> bool:
         """A serious sign, or several mild ones (a stale plan alone is a nudge, not a risk)."""
-        return any(weight >= SERIOUS for weight, _ in self.reasons) or self.risk_score >= SERIOUS + 1
+        return any(weight >= SERIOUS for weight, _ in self.reasons) or self.risk_score >= AT_RISK_SCORE
 
     @property
     def reason_texts(self) -> list[str]:
@@ -174,7 +185,8 @@ def portfolio_review(filters: Filters, *, tenant: Any, today: date | None = None
     qbrs = _qbr_compliance(rows, today)
     retention = _retention(contracts, filters, tenant, today, converter)
     _risks(rows, contracts, tenant, today, qbrs["overdue_ids"])
-    at_risk = sorted((r for r in rows.values() if r.at_risk), key=lambda r: (-r.risk_score, r.account.name))
+    ranked = sorted((r for r in rows.values() if r.reasons), key=lambda r: (-r.risk_score, r.account.name))
+    at_risk = [r for r in ranked if r.at_risk]
     return {
         "filters": filters,
         "today": today,
@@ -185,6 +197,7 @@ def portfolio_review(filters: Filters, *, tenant: Any, today: date | None = None
         "retention": retention,
         "health": health,
         "at_risk": at_risk,
+        "watch": [r for r in ranked if not r.at_risk],
         "surveys": surveys,
         "qbr": qbrs,
         "actions": _overdue_actions(ids, today),
@@ -203,6 +216,7 @@ def _accounts(filters: Filters, tenant: Any, today: date) -> list[Account]:
             PlanReview.objects.filter(account=OuterRef("pk")).order_by("-reviewed_at").values("reviewed_at")[:1]
         )
     )
+    qs = qs.exclude(status=Account.Status.INACTIVE)  # lost or dormant: counted in retention, not watched
     if filters.mine_user_id or filters.tier_id or filters.owner_id or filters.industry:
         qs = qs.filter(pk__in=Account.objects.alive().filter(_account_q(filters)).values("pk"))
     return list(qs)
@@ -246,63 +260,69 @@ def _health(rows: dict[int, AccountRow], periods: list[Period]) -> dict[str, Any
 # --- voice of the customer -------------------------------------------------------------------------------------
 
 
+def _pairs(answers: list[tuple[Any, ...]]) -> list[tuple[float | None, float | None]]:
+    return [(a[2], a[3]) for a in answers]
+
+
 def _surveys(rows: dict[int, AccountRow], filters: Filters, periods: list[Period]) -> dict[str, Any]:
+    """NPS, shares and loyalty segments in the window, per account and over the periods (one query).
+
+    With the anonymity setting on, a group with fewer answers than the threshold shows no figures: an account's
+    row, the portfolio (say, filtered down to one account) and a period alike.
+    """
     from voc.models import Response
     from voc.services import settings_get
 
     config = settings_get()
     cut = {"attitude_cutoff": float(config.attitude_cutoff), "intent_cutoff": float(config.intent_cutoff)}
+    hide_under = config.anonymity_threshold if config.anonymous else 0
     since = min([filters.start, *(p.start for p in periods[:1])])
-    answers = list(
-        Response.objects.filter(
-            invitation__contact__account_id__in=list(rows),
-            submitted_at__date__gte=since,
+    answers = [
+        (account_id, score, float(attitude) if attitude is not None else None,
+         float(intent) if intent is not None else None, day)
+        for account_id, score, attitude, intent, day in Response.objects.filter(
+            invitation__contact__account_id__in=list(rows), submitted_at__date__gte=since,
             submitted_at__date__lte=filters.end,
-        ).values_list("invitation__contact__account_id", "nps", "attitude", "intent", "submitted_at")
-    )
+        )
+        .annotate(day=TruncDate("submitted_at"))
+        .values_list("invitation__contact__account_id", "nps", "attitude", "intent", "day")
+    ]  # fmt: skip
     in_window: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    starts = [p.start for p in periods]
+    by_period: list[list[tuple[Any, ...]]] = [[] for _ in periods]
     for answer in answers:
-        if filters.start <= timezone.localdate(answer[4]) <= filters.end:
+        day = answer[4]
+        if filters.start <= day <= filters.end:
             in_window[answer[0]].append(answer)
+        index = bisect_right(starts, day) - 1
+        if index >= 0 and day <= periods[index].end:
+            by_period[index].append(answer)
     all_scores: list[int] = []
-    for account_id, row in rows.items():
-        mine = in_window.get(account_id, [])
-        if not mine:
-            continue
-        row.hidden = config.anonymous and len(mine) < config.anonymity_threshold
+    for account_id, mine in in_window.items():
+        row = rows[account_id]
+        row.hidden = len(mine) < hide_under
         scores = [a[1] for a in mine if a[1] is not None]
         all_scores += scores
         row.nps = voc_scoring.nps(scores)
-        attitudes = [float(a[2]) for a in mine if a[2] is not None]
+        attitudes = [a[2] for a in mine if a[2] is not None]
         row.satisfaction = round(sum(attitudes) / len(attitudes), 2) if attitudes else None
-        row.segment = voc_scoring.account_segment(
-            [(float(a[2]) if a[2] is not None else None, float(a[3]) if a[3] is not None else None) for a in mine],
-            **cut,
-        )
+        row.segment = voc_scoring.account_segment(_pairs(mine), **cut)
     segments = Counter(row.segment for row in rows.values() if row.segment and not row.hidden)
     trend = []
-    for period in periods:
-        inside = [a for a in answers if period.start <= timezone.localdate(a[4]) <= period.end]
+    for period, inside in zip(periods, by_period, strict=True):
         per_account: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for a in inside:
             per_account[a[0]].append(a)
-        mix = Counter(
-            voc_scoring.account_segment(
-                [(float(a[2]) if a[2] is not None else None, float(a[3]) if a[3] is not None else None) for a in ans],
-                **cut,
-            )
-            for ans in per_account.values()
-        )
+        mix = Counter(voc_scoring.account_segment(_pairs(ans), **cut) for ans in per_account.values()
+                      if len(ans) >= hide_under)  # fmt: skip
         period_nps = voc_scoring.nps(a[1] for a in inside if a[1] is not None)
-        trend.append(
-            {
-                "label": period.label,
-                "nps": period_nps.score,
-                "answers": period_nps.responses,
-                **{key: mix.get(key, 0) for key in voc_scoring.SEGMENT_LABELS},
-            }
-        )
+        shown = period_nps.responses >= hide_under
+        trend.append({"label": period.label, "nps": period_nps.score if shown else None,
+                      "answers": period_nps.responses,
+                      **{key: mix.get(key, 0) for key in voc_scoring.SEGMENT_LABELS}})  # fmt: skip
     overall = voc_scoring.nps(all_scores)
+    if overall.responses < hide_under:
+        overall = voc_scoring.nps([])
     return {
         "nps": overall,
         "segments": [
@@ -388,12 +408,12 @@ def _overdue_actions(ids: list[int], today: date) -> dict[str, Any]:
 
 
 def decided_on(contract: Contract, today: date) -> date | None:
-    """The day a contract came up for renewal: its end, or the day an early renewal was recorded."""
-    if contract.end <= today:
-        return contract.end
-    if contract.outcome in RENEWED_OUTCOMES and contract.outcome_recorded_at is not None:
-        return timezone.localdate(contract.outcome_recorded_at)
-    return None
+    """The day a contract came up for renewal: its end, or, for an early renewal, the day it was recorded (for
+    good: a window's figures do not move when the contract's end passes later)."""
+    recorded = timezone.localdate(contract.outcome_recorded_at) if contract.outcome_recorded_at else None
+    if contract.outcome in RENEWED_OUTCOMES and recorded is not None and recorded < contract.end:
+        return recorded
+    return contract.end if contract.end <= today else None
 
 
 def _retention(
@@ -507,13 +527,11 @@ def _risks(
         ):
             reasons.append((2, f"Health is falling: {row.health_before:.0f} to {row.health:.0f}"))
         if row.nps is not None and row.nps.detractors and not row.hidden:
-            reasons.append(
-                (
-                    2,
-                    f"{row.nps.detractors} detractor{'s' if row.nps.detractors != 1 else ''} "
-                    f"in {row.nps.responses} survey answer{'s' if row.nps.responses != 1 else ''}",
-                )
-            )
+            share = row.nps.detractors / row.nps.responses
+            weight = 3 if share >= 0.5 else 2 if share >= 0.2 else 1
+            plural = "s" if row.nps.detractors != 1 else ""
+            answers = f"{row.nps.responses} survey answer{'s' if row.nps.responses != 1 else ''}"
+            reasons.append((weight, f"{row.nps.detractors} detractor{plural} in {answers}"))
         if row.segment == voc_scoring.HIGH_RISK and not row.hidden:
             reasons.append((3, "Loyalty segment: high risk (low satisfaction and low intent to continue)"))
         if account_id in qbr_overdue:
@@ -548,38 +566,25 @@ def _risks(
                 reasons.append((1, f"Mid-contract assessment due ({contract.title})"))
 
 
+def portfolio_review_cached(filters: Filters, *, tenant: Any, fresh: bool = False) -> tuple[dict[str, Any], Any]:
+    """``portfolio_review`` through the dashboard cache (see dashboard/cache.py), with when it was computed."""
+    import json
+
+    from dashboard import cache
+
+    what = json.dumps(filters.as_params(), sort_keys=True)
+    return cache.cached(tenant.pk, what, lambda: portfolio_review(filters, tenant=tenant), fresh=fresh)  # type: ignore[no-any-return]
+
+
 def _band_rank(value: str | None) -> int:
     return {"green": 2, "amber": 1, "red": 0}.get(value or "", -1)
 
 
-def account_risk_reasons(account: Account, *, tenant: Any, today: date | None = None) -> list[str]:
-    """The same reasons the dashboard gives, for one account's page."""
-    filters = Filters.default(today)
-    review_rows = portfolio_review_for_accounts([account.pk], filters, tenant=tenant, today=today)
-    return review_rows[0].reason_texts if review_rows and review_rows[0].at_risk else []
-
-
-def portfolio_review_for_accounts(
-    ids: list[int], filters: Filters, *, tenant: Any, today: date | None = None
-) -> list[AccountRow]:
-    today = today or timezone.localdate()
-    accounts = list(
-        portfolio(stale_days=tenant.review_stale_days, today=today, sort="name")
-        .filter(pk__in=ids)
-        .annotate(
-            plan_reviewed_at=Subquery(
-                PlanReview.objects.filter(account=OuterRef("pk")).order_by("-reviewed_at").values("reviewed_at")[:1]
-            )
-        )
-    )
-    rows = {a.pk: AccountRow(a) for a in accounts}
-    contracts = list(Contract.objects.filter(account_id__in=ids).select_related("account").order_by("end", "pk"))
-    periods = list(Period.objects.filter(start__lte=today).order_by("-start")[:TREND_PERIODS])[::-1]
-    _health(rows, periods)
-    _surveys(rows, filters, periods)
-    qbrs = _qbr_compliance(rows, today)
-    _risks(rows, contracts, tenant, today, qbrs["overdue_ids"])
-    return list(rows.values())
+def account_risk_reasons(account: Account, *, tenant: Any) -> list[str]:
+    """The reasons the dashboard's default view of the whole portfolio gives for this account being at risk."""
+    review, _ = portfolio_review_cached(Filters.default(), tenant=tenant)
+    row = next((r for r in review["at_risk"] if r.account.pk == account.pk), None)
+    return row.reason_texts if row is not None else []
 
 
 # --- revenue by year and source --------------------------------------------------------------------------------
@@ -596,8 +601,8 @@ def _revenue(rows: dict[int, AccountRow], converter: Converter, today: date) -> 
     cells: dict[str, dict[tuple[str, int], Decimal]] = {drill: defaultdict(Decimal) for drill in DRILLS}
     for account_id, year, quarter, source, amount, currency in entries:
         account = rows[account_id].account
-        entry = RevenueEntry(year=year, quarter=quarter)
-        value = converter.convert(amount, currency, entry.on, what=f"{account.name} {entry.label} {source}")
+        on, label = revenue_period_end(year, quarter), revenue_period_label(year, quarter)
+        value = converter.convert(amount, currency, on, what=f"{account.name} {label} {source}")
         if value is None:
             continue
         years[year] += value

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Account, ActionItem
 from dashboard import reports
 from dashboard.forms import FilterForm
-from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review
+from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review_cached
 from sam.permissions import can, require, tenant_view
 from voc.scoring import SEGMENT_LABELS
 
@@ -48,7 +48,8 @@ def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
 
 
 def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[str, Any]:
-    review = portfolio_review(filters, tenant=request.tenant)  # type: ignore[attr-defined]
+    fresh = request.GET.get("fresh") == "1"
+    review, as_of = portfolio_review_cached(filters, tenant=request.tenant, fresh=fresh)  # type: ignore[attr-defined]
     slug = request.tenant.slug  # type: ignore[attr-defined]
     query = urlencode(filters.query())
     other_scope = urlencode({**filters.query(), "scope": "all" if filters.mine_user_id else "mine"})
@@ -61,6 +62,8 @@ def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[s
             key.replace("-", "_"): reverse("dashboard_section", args=[slug, key]) + "?" + query for key in SECTIONS
         },
         "scope_link": reverse("dashboard", args=[slug]) + "?" + other_scope,
+        "as_of": as_of,
+        "fresh_link": "?" + urlencode({**filters.query(), "fresh": "1"}),
         "segments": SEGMENT_LABELS,
         "drills": DRILLS,
         "active_nav": "dashboard",
@@ -104,7 +107,12 @@ def review_request(request: HttpRequest) -> HttpResponse:
     from sam.documents.services import document_request, requested_text
 
     require(request, "report.request")
-    _, filters = _filters(request)
+    form, filters = _filters(request)
+    if form.errors:
+        messages.error(request, "The PDF was not made: the filters are not valid.")
+        context = _context(request, form, filters)
+        return render(request, "dashboard/section.html", {**context, "section": "at-risk",
+                      "section_title": SECTIONS["at-risk"], "drill": "source"}, status=400)  # fmt: skip
     subject = reports.review_for_month(timezone.localdate())
     _, created = document_request(kind=reports.KIND, subject=subject, params=filters.as_params(),
                                   acting_user=request.user)  # fmt: skip

@@ -275,7 +275,7 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
         defaults={"amount": 1, "currency": "USD"},
     )[0],
     acc.ExchangeRate: lambda: acc.ExchangeRate.objects.get_or_create(
-        currency="EUR", valid_from=date(2026, 1, 1), defaults={"rate": 1}
+        base="USD", currency="EUR", valid_from=date(2026, 1, 1), defaults={"rate": 1}
     )[0],
     PortfolioReview: lambda: PortfolioReview.objects.get_or_create(month=date(2026, 1, 1))[0],
     acc.ImportBatch: lambda: acc.ImportBatch.objects.create(kind="accounts", rows=[{"name": MARKER}]),

@@ -14,6 +14,7 @@ from accounts import money, renewals, services
 from accounts.models import ActionItem, Contract, ExchangeRate, ImportBatch, Outcome, RevenueEntry
 from sam.models import OutboundEmail
 from sam.roles import Role
+from tests.accounts.conftest import make_account
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 12, 2)
@@ -256,3 +257,46 @@ def test_revenue_rates_and_outcomes_by_api(tenant_a, tenant_b, account_a):
     )
     assert lost.status_code == 200 and lost.json()["outcome"] == "lost" and lost.json()["competitor"] == "Rival"
     assert am.get(f"/api/v1/contracts/{ended.pk}/").json()["lost_reason"] == reason.pk
+
+
+def test_switching_the_base_currency_never_applies_old_rates(tenant_a):
+    with tenant_a.ctx():
+        money.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.27")
+        tenant_a.tenant.base_currency = "EUR"
+        tenant_a.tenant.save()
+        converter = money.Converter.load()
+        assert converter.base == "EUR"
+        assert converter.convert(Decimal(100), "GBP", date(2026, 6, 1), what="x") is None  # shown apart
+        money.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.17")
+        assert money.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("117.00")
+        tenant_a.tenant.base_currency = "USD"
+        tenant_a.tenant.save()
+        assert money.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("127.00")
+
+
+def test_csv_revenue_follows_the_edit_rule_and_refuses_repeats_and_nul(tenant_a, client_for):
+    mine = make_account(tenant_a, "Mine")
+    theirs = make_account(tenant_a, "Theirs", owner_role=Role.ADMIN)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    upload = reverse("import_upload", args=["alpha", "revenue"])
+    raw = (f"account,year,source,amount\n{mine.name},2025,Software,1\n{theirs.name},2025,Software,1\n"
+           f"{mine.name},2025,software,2\n").encode()  # fmt: skip
+    client.post(upload, {"file": SimpleUploadedFile("r.csv", raw)})
+    with tenant_a.ctx():
+        errors = dict(ImportBatch.objects.get().errors)
+    assert sorted(errors) == [3, 4]
+    assert "may not change the revenue of Theirs" in errors[3][0] and "line 2" in errors[4][0]
+    response = client.post(upload, {"file": SimpleUploadedFile("n.csv", b"account,year\x00,source,amount\n")})
+    assert response.status_code == 400 and b"NUL" in response.content
+
+
+def test_old_history_is_not_chased_and_an_early_renewal_keeps_its_day(tenant_a, account_a):
+    with tenant_a.ctx():
+        deal(account_a, end=TODAY - timedelta(days=400), title="Long ago")
+        assert renewals.outcome_prompts_send(TODAY) == 0
+        running = deal(account_a, end=TODAY + timedelta(days=60), title="Running")
+        first = renewals.contract_outcome_record(contract=running, outcome=Outcome.RENEWED, acting_user=None,
+                                                 today=TODAY)  # fmt: skip
+        again = renewals.contract_outcome_record(contract=running, outcome=Outcome.EXPANDED,
+                                                 value_change=Decimal(10), acting_user=None, today=TODAY)  # fmt: skip
+        assert again.outcome_recorded_at == first.outcome_recorded_at

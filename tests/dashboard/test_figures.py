@@ -61,22 +61,40 @@ def test_health_now_and_over_periods(tenant_a, world):
 
 def test_at_risk_ranked_with_reasons_in_words(tenant_a, world):
     review = review_of(tenant_a)
-    ranked = [(row.account.name, row.reason_texts) for row in review["at_risk"]]
-    assert [name for name, _ in ranked] == ["Birch", "Alder"]
-    birch = ranked[0][1]
-    assert "Health is red (40)" in birch
+    assert [row.account.name for row in review["at_risk"]] == ["Birch"]
+    birch = review["at_risk"][0].reason_texts
+    assert birch[:2] == ["Health is red (40)", "1 detractor in 1 survey answer"]  # weight 3 each, in their order
     assert "Health is falling: 78 to 40" in birch
-    assert "1 detractor in 1 survey answer" in birch
     assert any(text.startswith("Loyalty segment: high risk") for text in birch)
-    alder = ranked[1][1]
-    assert alder[0].startswith("QBR overdue")
-    assert "Account plan never reviewed" in alder
+    # Alder's missed QBR, unreviewed plan and incomplete team add up to 4: on the watch list, not at risk.
+    watch = {row.account.name: row.reason_texts for row in review["watch"]}
+    assert watch["Alder"][0].startswith("QBR overdue")
+    assert "Account plan never reviewed" in watch["Alder"]
     assert (
         "Team incomplete: no Executive Partner, Sales Engineer, Professional Services, Customer Service Manager, "
-        "Technical Lead" in alder
+        "Technical Lead" in watch["Alder"]
     )  # the owner holds the account manager's role
-    # Cedar only lacks a reviewed plan and a team: a nudge, not a risk.
-    assert "Cedar" not in [name for name, _ in ranked]
+    assert set(watch) == {"Alder", "Cedar", "Dogwood", "Fir", "Elm"}
+
+
+def test_one_detractor_among_many_is_a_mild_sign(tenant_a, world):
+    from tests.dashboard.conftest import answer
+
+    with tenant_a.ctx():
+        for n in range(5):
+            answer(world["Birch"], nps=9, attitude="5", intent="5", when=TODAY - timedelta(days=9), name=f"P{n}")
+    birch = next(r for r in review_of(tenant_a)["rows"] if r.account.name == "Birch")
+    assert (1, "1 detractor in 6 survey answers") in birch.reasons
+
+
+def test_a_lost_inactive_account_leaves_the_watched_portfolio_not_retention(tenant_a, world):
+    with tenant_a.ctx():
+        from accounts.models import Account
+
+        Account.objects.filter(name="Cedar").update(status="inactive")
+    review = review_of(tenant_a)
+    assert "Cedar" not in [row.account.name for row in review["rows"]]
+    assert review["retention"]["lost_count"] == 1 and review["retention"]["came_up"] == 4
 
 
 def test_surveys_nps_shares_and_segments(tenant_a, world):

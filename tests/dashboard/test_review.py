@@ -44,6 +44,10 @@ def test_the_pdf_holds_every_tiles_figure(tenant_a, world, client_for):
     h = review["health"]["now"]
     assert f"{h['green']} green {h['amber']} amber {h['red']} red" in text
     assert f"NPS {review['surveys']['nps'].score:.0f} from 2 answers" in text
+    assert "50% promoters, 0% passives, 50% detractors" in text
+    assert "Truly loyal 1 · Accessible 0 · Trapped 0 · High risk 1" in text
+    assert "Alder 100 1 0 0 Truly loyal 5.0 3 1" in text  # per account: NPS, shares, segment, satisfaction, incidents
+    assert "SOFTWARE 320,000 120,000 440,000" in text.upper() and "STRATEGIC 370,000 120,000 490,000" in text.upper()
     assert f"{review['qbr']['rate']}% of QBRs held" in text
     assert f"{review['actions']['total']} overdue actions" in text
     for year in review["revenue"]["by_year"]:
