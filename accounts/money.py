@@ -107,24 +107,24 @@ class Converter:
 # --- tenant lists (admin-editable), with their defaults -----------------------------------------------------
 
 
+def _with_defaults(model: Any, names: list[str]) -> list[Any]:
+    """The tenant's list; a tenant that has none gets the defaults."""
+    items = list(model.objects.all())
+    if not items:
+        for order, name in enumerate(names):
+            model.objects.get_or_create(name=name, defaults={"order": order})
+        items = list(model.objects.all())
+    return items
+
+
 def revenue_sources() -> list[RevenueSource]:
-    """The tenant's revenue sources; a tenant that has none gets the defaults."""
-    sources = list(RevenueSource.objects.all())
-    if not sources:
-        for order, name in enumerate(DEFAULT_REVENUE_SOURCES):
-            RevenueSource.objects.get_or_create(name=name, defaults={"order": order})
-        sources = list(RevenueSource.objects.all())
-    return sources
+    """The tenant's revenue sources (hardware, software, services... by default)."""
+    return _with_defaults(RevenueSource, DEFAULT_REVENUE_SOURCES)
 
 
 def loss_reasons() -> list[LossReason]:
-    """The tenant's reasons for a lost renewal; a tenant that has none gets the defaults."""
-    reasons = list(LossReason.objects.all())
-    if not reasons:
-        for order, name in enumerate(DEFAULT_LOSS_REASONS):
-            LossReason.objects.get_or_create(name=name, defaults={"order": order})
-        reasons = list(LossReason.objects.all())
-    return reasons
+    """The tenant's reasons for a lost renewal."""
+    return _with_defaults(LossReason, DEFAULT_LOSS_REASONS)
 
 
 def _list_item_save(model: Any, *, name: str, item: Any = None, active: bool = True) -> Any:

@@ -23,6 +23,11 @@ SCOPES = [("mine", "My accounts"), ("all", "Whole portfolio")]
 MINE_FIRST = ("account_manager", "member")
 
 
+def _industries() -> list[tuple[str, str]]:
+    names = set(Account.objects.alive().exclude(industry="").values_list("industry", flat=True))
+    return [("", "Every industry"), *((name, name) for name in sorted(names, key=str.lower))]
+
+
 class FilterForm(StyledFormMixin, forms.Form):
     scope = forms.ChoiceField(choices=SCOPES, required=False, label="Accounts")
     window = forms.ChoiceField(choices=[("", "Chosen dates"), *WINDOWS], required=False, label="Period")
@@ -37,10 +42,7 @@ class FilterForm(StyledFormMixin, forms.Form):
         self.role = role
         self.fields["tier"].queryset = Tier.objects.all()  # type: ignore[attr-defined]
         self.fields["owner"].queryset = member_choices()  # type: ignore[attr-defined]
-        industries = sorted(
-            set(Account.objects.alive().exclude(industry="").values_list("industry", flat=True)), key=str.lower
-        )
-        self.fields["industry"].choices = [("", "Every industry"), *((i, i) for i in industries)]  # type: ignore[attr-defined]
+        self.fields["industry"].choices = _industries  # type: ignore[attr-defined]  (read only when needed)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

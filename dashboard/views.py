@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, ActionItem
@@ -34,20 +38,25 @@ def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
     role = request.membership.role  # type: ignore[attr-defined]
     form = FilterForm(request.GET, role=role)
     if form.is_valid():
-        filters = form.filters(request.user)
-        # Shown back with what is in force, so the bar always says what the page shows.
-        shown = FilterForm(role=role, initial={
-            "scope": "mine" if filters.mine_user_id else "all", "window": form.cleaned_data.get("window") or "",
-            "start": filters.start, "end": filters.end, "tier": filters.tier_id, "owner": filters.owner_id,
-            "industry": filters.industry,
-        })  # fmt: skip
-        return shown, filters
+        return form, form.filters(request.user)
     fallback = FilterForm({}, role=role)
     fallback.is_valid()
     return form, fallback.filters(request.user)
 
 
+def _shown(form: FilterForm, filters: Filters) -> FilterForm:
+    """The filter bar as it applies: what is in force, so the bar always says what the page shows."""
+    if form.errors:
+        return form
+    return FilterForm(role=form.role, initial={
+        "scope": "mine" if filters.mine_user_id else "all", "window": filters.window or "",
+        "start": filters.start, "end": filters.end, "tier": filters.tier_id, "owner": filters.owner_id,
+        "industry": filters.industry,
+    })  # fmt: skip
+
+
 def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[str, Any]:
+    """Everything the figures' templates show (computed only when the rendered figures are not cached)."""
     fresh = request.GET.get("fresh") == "1"
     review, as_of = portfolio_review_cached(filters, tenant=request.tenant, fresh=fresh)  # type: ignore[attr-defined]
     slug = request.tenant.slug  # type: ignore[attr-defined]
@@ -56,7 +65,7 @@ def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[s
     return {
         "review": review,
         "charts": reports.review_charts(review),
-        "filter_form": form,
+        "filter_form": _shown(form, filters),
         "query": query,
         "links": {
             key.replace("-", "_"): reverse("dashboard_section", args=[slug, key]) + "?" + query for key in SECTIONS
@@ -66,6 +75,29 @@ def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[s
         "fresh_link": "?" + urlencode({**filters.query(), "fresh": "1"}),
         "segments": SEGMENT_LABELS,
         "drills": DRILLS,
+        "has_accounts": bool(review["account_count"]) or Account.objects.alive().exists(),
+    }
+
+
+def _body(request: HttpRequest, form: FilterForm, filters: Filters, template: str, **extra: Any) -> SafeString:
+    """The figures rendered, cached like the figures themselves (they hold nothing of the user or the request);
+    a form with errors is rendered afresh."""
+    from dashboard import cache
+
+    def render() -> str:
+        return render_to_string(template, {**_context(request, form, filters), **extra}, request=request)
+
+    if form.errors:
+        return mark_safe(render())  # noqa: S308  (our own template's output)
+    what = json.dumps({**filters.as_params(), "template": template, **extra}, sort_keys=True)
+    fresh = request.GET.get("fresh") == "1"
+    html, _ = cache.cached(request.tenant.pk, what, render, fresh=fresh)  # type: ignore[attr-defined]
+    return mark_safe(html)  # noqa: S308
+
+
+def _page(request: HttpRequest, filters: Filters) -> dict[str, Any]:
+    return {
+        "query": urlencode(filters.query()),
         "active_nav": "dashboard",
         "can_request": can(request, "report.request"),
         "can_manage": can(request, "tenant.manage_settings"),
@@ -76,15 +108,15 @@ def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[s
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The portfolio at a glance: retention, risk and its reasons, health, loyalty, QBRs, revenue."""
     form, filters = _filters(request)
-    context = _context(request, form, filters)
-    today = timezone.localdate()
-    mine = ActionItem.objects.filter(owner=request.user, status__in=ActionItem.OPEN_STATUSES,
-                                     account__deleted_at__isnull=True)  # fmt: skip
-    context.update(
-        my_actions=mine.count(),
-        my_overdue=mine.filter(due__lt=today).count(),
-        has_accounts=bool(context["review"]["account_count"]) or Account.objects.alive().exists(),
-    )
+    mine = ActionItem.objects.filter(
+        owner=request.user, status__in=ActionItem.OPEN_STATUSES, account__deleted_at__isnull=True
+    ).aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due__lt=timezone.localdate())))
+    context = {
+        **_page(request, filters),
+        "body": _body(request, form, filters, "dashboard/_home_body.html"),
+        "my_actions": mine["open"],
+        "my_overdue": mine["overdue"],
+    }
     return render(request, "dashboard/dashboard.html", context, status=400 if form.errors else 200)
 
 
@@ -94,9 +126,10 @@ def dashboard_section(request: HttpRequest, section: str) -> HttpResponse:
     if section not in SECTIONS:
         raise Http404
     form, filters = _filters(request)
-    context = _context(request, form, filters)
     drill = request.GET.get("by", "source")
-    context.update(section=section, section_title=SECTIONS[section], drill=drill if drill in DRILLS else "source")
+    extra = {"section": section, "section_title": SECTIONS[section], "drill": drill if drill in DRILLS else "source"}
+    context = {**_page(request, filters), **extra,
+               "body": _body(request, form, filters, "dashboard/_section_body.html", **extra)}  # fmt: skip
     return render(request, "dashboard/section.html", context, status=400 if form.errors else 200)
 
 
@@ -110,9 +143,10 @@ def review_request(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     if form.errors:
         messages.error(request, "The PDF was not made: the filters are not valid.")
-        context = _context(request, form, filters)
-        return render(request, "dashboard/section.html", {**context, "section": "at-risk",
-                      "section_title": SECTIONS["at-risk"], "drill": "source"}, status=400)  # fmt: skip
+        extra = {"section": "at-risk", "section_title": SECTIONS["at-risk"], "drill": "source"}
+        context = {**_page(request, filters), **extra,
+                   "body": _body(request, form, filters, "dashboard/_section_body.html", **extra)}  # fmt: skip
+        return render(request, "dashboard/section.html", context, status=400)
     subject = reports.review_for_month(timezone.localdate())
     _, created = document_request(kind=reports.KIND, subject=subject, params=filters.as_params(),
                                   acting_user=request.user)  # fmt: skip
