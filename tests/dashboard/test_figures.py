@@ -184,3 +184,14 @@ def test_counts_are_never_capped(tenant_a):
     for n in range(105):
         make_account(tenant_a, f"Account {n:03}")
     assert review_of(tenant_a)["account_count"] == 105
+
+
+def test_an_outcome_not_recorded_is_listed_and_left_out(tenant_a, world):
+    from tests.dashboard.conftest import contract
+
+    with tenant_a.ctx():
+        contract(world["Alder"], start=TODAY - timedelta(days=400), end=TODAY - timedelta(days=10), value="5000",
+                 title="Alder side deal")  # fmt: skip
+    r = review_of(tenant_a)["retention"]
+    assert (r["retained"], r["came_up"], r["rate"]) == (2, 3, 66.7)
+    assert [c.title for c in r["undecided"]] == ["Alder side deal"]
