@@ -7,44 +7,37 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install services migrate demo run test lint fmt bench vendor system-deps clean-db typecheck
+.PHONY: install migrate demo run test lint fmt bench vendor system-deps clean-db typecheck check-fresh
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet pip==26.3
-	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,local]'
 	@touch $@
 
 ## install: create .venv and install the pinned dependencies (safe to run again)
 install: $(VENV)/.installed
 
-## services: check PostgreSQL and Redis; create the roles and the database
-services: install
-	@$(PY) scripts/prepare_services.py
+# PostgreSQL and Redis: the ones named by DATABASE_URL / REDIS_URL, else the local ones, else embedded
+# servers from the installed wheels with their data under var/ (sam/localstack.py).
+STACK := $(PY) -m sam.localstack
 
-migrate: services
-	@$(PY) manage.py migrate --no-input -v 0
+migrate: install
+	@$(STACK) exec -- $(PY) manage.py migrate --no-input -v 0
 
-demo: migrate
-	@$(PY) manage.py seed_demo --quiet-logins
+demo: install
+	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo'
 
 ## run: web + Celery worker + Celery beat under one process manager
-run: demo
+run: install
 	@mkdir -p var
-	@echo ""
-	@echo "  SAM is starting at $(SITE_URL)/"
-	@$(PY) manage.py seed_demo | sed -n '2,$$p'
-	@echo "  Emails appear in this console (dev). Stop with Ctrl-C."
-	@echo ""
-	@HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	@$(STACK) run --host $(HOST) --port $(PORT)
 
 ## test: linters, migration check and the whole suite against real PostgreSQL and Redis
 test: install
 	@bash scripts/system_deps.sh
-	@$(PY) scripts/prepare_services.py
 	@$(MAKE) --no-print-directory lint typecheck
-	@SAM_ENV=test $(PY) manage.py makemigrations --check --dry-run -v 1
-	@SAM_ENV=test $(PY) -m pytest
+	@$(STACK) test
 
 lint: install
 	@$(VENV)/bin/ruff check .
@@ -57,9 +50,17 @@ fmt: install
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
+## clean-db: remove the embedded PostgreSQL and Redis data under var/ (asks first; YES=1 to skip the question)
+clean-db: install
+	@$(STACK) clean $(if $(YES),--yes,)
+
+## check-fresh: clone into a temporary folder, `make run` there on embedded servers, log in, stop, check nothing is left
+check-fresh: install
+	@$(PY) scripts/check_fresh.py
+
 ## bench: benchmarks against a real gunicorn on loopback (results in bench/results/latest.json)
-bench: demo
-	@$(PY) bench/run.py
+bench: install
+	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --quiet-logins && $(PY) bench/run.py'
 
 ## vendor: refresh the pinned front-end files in static/vendor (needs npm)
 vendor:

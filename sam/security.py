@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -86,12 +87,7 @@ def rate_limited(key: str, *, limit: int, window_seconds: int = 60) -> bool:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         name = backend.make_and_validate_key(bucket)
-        client = backend._cache.get_client(name, write=True)
-        pipe = client.pipeline()  # MULTI ... EXEC
-        pipe.incr(name)
-        pipe.expire(name, window_seconds, nx=True)
-        hits, _ = pipe.execute()
-        return int(hits) > limit
+        return count_hit(backend._cache.get_client(name, write=True), name, window_seconds) > limit
     if cache.add(bucket, 1, timeout=window_seconds):
         return False
     try:
@@ -100,3 +96,15 @@ def rate_limited(key: str, *, limit: int, window_seconds: int = 60) -> bool:
         cache.add(bucket, 1, timeout=window_seconds)
         return False
     return hits > limit
+
+
+def count_hit(client: Any, name: str, window_seconds: int) -> int:
+    """Count one hit in the fixed window that starts at the first hit; answers the hits so far.
+
+    One round trip (MULTI ... EXEC): SET NX starts the window with its expiry when the key is new, INCR counts
+    and keeps that expiry. Works on every Redis from 2.6 (no EXPIRE ... NX, which needs 7)."""
+    pipe = client.pipeline()
+    pipe.set(name, 0, ex=window_seconds, nx=True)
+    pipe.incr(name)
+    _, hits = pipe.execute()
+    return int(hits)

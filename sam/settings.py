@@ -25,7 +25,14 @@ if SAM_ENV not in {"development", "test", "production"}:
     raise RuntimeError(f"SAM_ENV must be development, test or production, got {SAM_ENV!r}.")
 PRODUCTION = SAM_ENV == "production"
 TESTING = SAM_ENV == "test"
+if not PRODUCTION:
+    # The addresses of this checkout's embedded PostgreSQL and Redis while `make run` or `make test` keeps them
+    # up (sam/localstack.py), so a manage.py command run by hand finds them too.
+    load_dotenv(BASE_DIR / "var" / "services.env")
 env = Env(production=PRODUCTION)
+# Where PostgreSQL and Redis run in development and tests, when DATABASE_URL / REDIS_URL do not say.
+_POSTGRES_ADDRESS = env.string("SAM_POSTGRES_ADDRESS", "127.0.0.1:5432", required=False)
+_REDIS_ADDRESS = env.string("SAM_REDIS_ADDRESS", "127.0.0.1:6379", required=False)
 
 DEBUG = env.boolean("DEBUG", default=SAM_ENV == "development")
 SECRET_KEY = env.string("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
@@ -94,11 +101,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 # The app connects as a role that neither owns the tables nor bypasses
 # row-level security; `manage.py migrate` switches to the owner role.
-DATABASE_URL = env.string("DATABASE_URL", "postgres://sam_app@127.0.0.1:5432/sam")
+DATABASE_URL = env.string("DATABASE_URL", f"postgres://sam_app@{_POSTGRES_ADDRESS}/sam")
 # Only `manage.py migrate` uses the owner role; the web, worker and beat
 # processes of a production deployment need not (and should not) know it.
 DATABASE_OWNER_URL = env.string(
-    "DATABASE_OWNER_URL", "" if PRODUCTION else "postgres://sam_owner@127.0.0.1:5432/sam", required=False
+    "DATABASE_OWNER_URL", "" if PRODUCTION else f"postgres://sam_owner@{_POSTGRES_ADDRESS}/sam", required=False
 )
 _default_db = database_from_url(DATABASE_URL)
 _default_db.update(
@@ -120,7 +127,7 @@ DB_APP_ROLE = str(_default_db["USER"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------
-REDIS_URL = env.string("REDIS_URL", "redis://127.0.0.1:6379/0" if not TESTING else "redis://127.0.0.1:6379/15")
+REDIS_URL = env.string("REDIS_URL", f"redis://{_REDIS_ADDRESS}/{15 if TESTING else 0}")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
