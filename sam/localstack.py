@@ -708,6 +708,9 @@ def _test(args: argparse.Namespace) -> int:
             _say(line)
         env["SAM_ENV"] = "test"
         _manage(env, "makemigrations", "--check", "--dry-run", "-v", "1")
+        if env.get("DJANGO_SETTINGS_MODULE") in (None, "sam.settings"):
+            # Importing this package set the development default (sam/celery.py); the suite's is in pyproject.toml.
+            env["DJANGO_SETTINGS_MODULE"] = "sam.settings_test"
         return _child([PY, "-m", "pytest", *args.pytest_args], env)
     finally:
         stack.down()
@@ -771,6 +774,9 @@ def main(argv: list[str] | None = None) -> int:
     clean = sub.add_parser("clean", help="remove the embedded servers' data")
     clean.add_argument("--yes", action="store_true")
     args = parser.parse_args(argv)
+    from sam.env import load_dotenv
+
+    load_dotenv(ROOT / ".env")  # as the settings do: a DATABASE_URL there names the server too
     try:
         return {"run": _run, "test": _test, "exec": _exec, "clean": _clean}[args.action](args)
     except StackError as exc:

@@ -185,6 +185,12 @@ def main() -> int:
         process, first = start(clone, env, folder / "run-1.log", ports["web"], FIRST_START_TIMEOUT)
         landed = log_in(ports["web"])
         print(f"  Login page after {first:.0f} s; demo login reached {landed}", flush=True)
+        again = subprocess.run(
+            ["make", "run", f"PORT={free_port()}"], cwd=clone, env=env, capture_output=True, text=True, timeout=300
+        )
+        if again.returncode == 0 or "already running from this checkout" not in again.stderr:
+            raise Failed(f"A second `make run` in the same checkout did not refuse:\n{again.stdout}{again.stderr}")
+        print("  A second `make run` in the same checkout: " + again.stderr.strip().lstrip("✗ "), flush=True)
         stop(process)
         check_stopped(clone, ports)
         print("  Stopped with Ctrl-C: no process of the clone left, no port left open", flush=True)

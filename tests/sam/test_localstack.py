@@ -242,3 +242,9 @@ def test_a_stale_pid_file_is_not_taken_for_a_running_server(tmp_path):
     server.data.mkdir(parents=True)
     server.pid_file.write_text(f"{os.getpid()}\n")  # a live pid, but not a redis-server
     assert server.running_pid() is None
+
+
+def test_the_suite_runs_under_its_own_settings():
+    """`make test` runs pytest through the launcher, whose import sets the development default."""
+    assert settings.SETTINGS_MODULE == "sam.settings_test"
+    assert "sam-test-media" in str(settings.MEDIA_ROOT)
