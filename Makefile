@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install migrate demo run test lint fmt bench vendor system-deps clean-db typecheck check-fresh
+.PHONY: install migrate demo run test test-explore lint fmt bench vendor system-deps clean-db typecheck check-fresh
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: install
 	@bash scripts/system_deps.sh
 	@$(MAKE) --no-print-directory lint typecheck
 	@$(STACK) test
+
+## test-explore: the property tests with new random examples (hypothesis; make test replays fixed ones)
+test-explore: install
+	@HYPOTHESIS_PROFILE=explore $(STACK) test tests/scorecards/test_scoring.py tests/voc/test_scoring.py -q
 
 lint: install
 	@$(VENV)/bin/ruff check .

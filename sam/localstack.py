@@ -216,15 +216,19 @@ class EmbeddedServer:
             pid = int(first)
         except (OSError, ValueError):
             return None
-        return pid if _pid_alive(pid, str(self.binary.name)) else None
+        if not _pid_alive(pid, str(self.binary)):
+            return None  # a reused pid: some other program, even another PostgreSQL or Redis
+        if self.kind == "postgres" and not _pid_alive(pid, str(self.data)):
+            return None
+        return pid
 
     def running_port(self) -> int | None:
         """The port the running server listens on (PostgreSQL's pid file; Redis's title, "redis-server host:port")."""
         try:
             if self.kind == "postgres":
                 return int(self.pid_file.read_text().splitlines()[3])
-            title = Path(f"/proc/{self.running_pid()}/cmdline").read_bytes().replace(b"\0", b" ").split()
-            return int(title[1].rpartition(b":")[2])
+            title = Path(f"/proc/{self.running_pid()}/cmdline").read_bytes().replace(b"\0", b" ").strip()
+            return int(title.rpartition(b":")[2])
         except (OSError, ValueError, IndexError):
             return None
 
@@ -261,7 +265,7 @@ class EmbeddedServer:
                 "--appendonly",
                 "yes",
                 "--appendfsync",
-                "everysec",
+                "always",
                 "--save",
                 "",
                 "--daemonize",
@@ -314,7 +318,19 @@ class EmbeddedServer:
         initdb = self.binary.parent / "initdb"
         with self.log.open("ab") as log:
             done = subprocess.run(
-                [str(initdb), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"],
+                [
+                    str(initdb),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--locale-provider=builtin",
+                    "--builtin-locale=C.UTF-8",
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -473,6 +489,7 @@ class Stack:
         self.var = var or ROOT / "var"
         self.choices: list[Choice] = []
         self._share: IO[str] | None = None
+        self.admin_url = ""  # the embedded server's superuser URL, for prepare() only
 
     @property
     def services_env(self) -> Path:
@@ -484,6 +501,8 @@ class Stack:
         # Wait while another command of this checkout stops the servers, then say we use them.
         self._share = (self.var / "services.lock").open("a+")
         fcntl.flock(self._share, fcntl.LOCK_SH)
+        starting = (self.var / "start.lock").open("a+")
+        fcntl.flock(starting, fcntl.LOCK_EX)  # two commands starting at once: the second waits, then finds them up
         try:
             self.choices = [choose("postgres", self.environ, self.var), choose("redis", self.environ, self.var)]
             for choice in self.choices:
@@ -498,6 +517,8 @@ class Stack:
         except BaseException:
             self.down()
             raise
+        finally:
+            starting.close()
         env = dict(self.environ)
         lines = []
         for choice in self.choices:
@@ -507,7 +528,7 @@ class Stack:
                 lines.append(f"{name}={choice.address}")
         postgres = self.choices[0]
         if postgres.origin == "embedded" and postgres.server is not None:
-            env["POSTGRES_ADMIN_URL"] = postgres.server.admin_url()
+            self.admin_url = postgres.server.admin_url()
         if lines:
             self.services_env.write_text(
                 "# Written while embedded servers of this checkout run (sam/localstack.py).\n" + "\n".join(lines) + "\n"
@@ -569,7 +590,7 @@ class Stack:
 # --- Roles and database ------------------------------------------------------------------------------
 
 
-def prepare(env: Mapping[str, str]) -> str:
+def prepare(env: Mapping[str, str], admin_url: str = "") -> str:
     """Create the owner and app roles and the database (idempotent); answers the server's version.
 
     The owner runs migrations, owns the tables and may create the test database; the app role reads and
@@ -583,7 +604,9 @@ def prepare(env: Mapping[str, str]) -> str:
     app_url = urlparse(env.get("DATABASE_URL") or f"postgres://sam_app@{address}/sam")
     owner_url = urlparse(env.get("DATABASE_OWNER_URL") or f"postgres://sam_owner@{address}/sam")
     admin_url = (
-        env.get("POSTGRES_ADMIN_URL") or f"postgres://postgres@{app_url.hostname}:{app_url.port or 5432}/postgres"
+        admin_url
+        or env.get("POSTGRES_ADMIN_URL")
+        or f"postgres://postgres@{app_url.hostname}:{app_url.port or 5432}/postgres"
     )
     admin = urlparse(admin_url)
     try:
@@ -679,7 +702,7 @@ def _run(args: argparse.Namespace) -> int:
     stack = Stack(var=args.var)
     try:
         env = stack.up()
-        version = prepare(env)
+        version = prepare(env, stack.admin_url)
         _say()
         for line in stack.describe(version):
             _say(line)
@@ -704,7 +727,7 @@ def _test(args: argparse.Namespace) -> int:
     stack = Stack(var=args.var)
     try:
         env = stack.up()
-        for line in stack.describe(prepare(env)):
+        for line in stack.describe(prepare(env, stack.admin_url)):
             _say(line)
         env["SAM_ENV"] = "test"
         _manage(env, "makemigrations", "--check", "--dry-run", "-v", "1")
@@ -717,13 +740,13 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _exec(args: argparse.Namespace) -> int:
-    command = [part for part in args.command if part != "--"]
+    command = args.command[1:] if args.command[:1] == ["--"] else list(args.command)
     if not command:
         raise StackError("exec needs a command: python -m sam.localstack exec -- CMD ...")
     stack = Stack(var=args.var)
     try:
         env = stack.up()
-        prepare(env)
+        prepare(env, stack.admin_url)
         return _child(command, env)
     finally:
         stack.down()
@@ -749,7 +772,7 @@ def _clean(args: argparse.Namespace) -> int:
                 "yes",
             }:
                 _say("Kept.")
-                return 1
+                return 0
         for path in homes:
             server = EmbeddedServer(path.name, path, 0)
             if server.running_pid() is not None:
@@ -775,6 +798,12 @@ def main(argv: list[str] | None = None) -> int:
     clean.add_argument("--yes", action="store_true")
     args = parser.parse_args(argv)
     from sam.env import load_dotenv
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # unwinds through `finally: stack.down()`
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
 
     load_dotenv(ROOT / ".env")  # as the settings do: a DATABASE_URL there names the server too
     try:

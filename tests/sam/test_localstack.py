@@ -126,6 +126,10 @@ def test_nothing_listening_starts_embedded_servers_with_roles_and_row_level_secu
         app.execute("SET app.tenant = '1'")
         assert app.execute("SELECT body FROM note").fetchall() == [("mine",)]
     assert prepare(env) == version  # idempotent
+    assert "POSTGRES_ADMIN_URL" not in env  # the superuser URL never reaches the app's processes
+    with psycopg.connect(f"postgres://sam_app@{address}/sam") as app:
+        # Case mapping as on a system cluster (icontains, iexact on accented names).
+        assert app.execute("SELECT upper('émile'), 'Émile' ILIKE 'émile'").fetchone() == ("ÉMILE", True)
 
 
 def test_redis_62_counts_a_rate_limit_window_in_one_round_trip(stack):
@@ -248,3 +252,45 @@ def test_the_suite_runs_under_its_own_settings():
     """`make test` runs pytest through the launcher, whose import sets the development default."""
     assert settings.SETTINGS_MODULE == "sam.settings_test"
     assert "sam-test-media" in str(settings.MEDIA_ROOT)
+
+
+def test_a_reused_pid_running_another_program_is_not_taken_for_the_server(tmp_path):
+    import subprocess
+    import sys
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "postgres", "redis-server"])
+    try:
+        for kind in ("postgres", "redis"):
+            server = EmbeddedServer(kind, tmp_path / kind, free_port())
+            server.data.mkdir(parents=True)
+            server.pid_file.write_text(f"{other.pid}\n{server.data}\n0\n{server.port}\n")
+            assert server.running_pid() is None
+            server.stop()  # nothing of ours runs: the other program is left alone
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_two_commands_starting_at_once_share_one_server(tmp_path):
+    env = fresh_env()
+    stacks = [Stack(env, var=tmp_path / "var") for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def start(stack: Stack) -> None:
+        try:
+            stack.up()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(stack,)) for stack in stacks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert sum(choice.started for stack in stacks for choice in stack.choices) == 2  # one of each
+    finally:
+        for stack in stacks:
+            stack.down()
