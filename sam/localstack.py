@@ -34,7 +34,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -118,18 +118,23 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def _exists_without_proc(pid: int) -> bool:
+    """Where there is no /proc: only Linux has one, so a missing entry there means gone."""
+    if sys.platform.startswith("linux"):
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def _pid_alive(pid: int, needle: str) -> bool:
     """True when process ``pid`` runs and its command line contains ``needle`` (a reused pid is not ours)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        if sys.platform.startswith("linux"):
-            return False
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return False
-        return True
+        return _exists_without_proc(pid)
     return needle.encode() in cmdline
 
 
@@ -140,13 +145,7 @@ def _exited(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
     except (OSError, IndexError):
-        if sys.platform.startswith("linux"):
-            return True
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return True
-        return False
+        return not _exists_without_proc(pid)
     # A killed process empties its command line before it closes its files: only Z or X mean done.
     return state in {"Z", "X"}
 
@@ -470,17 +469,6 @@ def choose(kind: str, environ: Mapping[str, str], var: Path) -> Choice:
 # --- The stack ---------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _locked(path: Path, how: int) -> Iterator[IO[str]]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
-    try:
-        fcntl.flock(handle, how)
-        yield handle
-    finally:
-        handle.close()
-
-
 class Stack:
     """The servers one command needs, started when missing and stopped by the last command that used them."""
 
@@ -758,7 +746,7 @@ def _clean(args: argparse.Namespace) -> int:
     if not homes:
         _say("No embedded data to remove.")
         return 0
-    with _locked(var / "services.lock", fcntl.LOCK_SH) as handle:
+    with (var / "services.lock").open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
