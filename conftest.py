@@ -20,10 +20,13 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment: None, django_db_blocker: object) -> Iterator[None]:
+def django_db_setup(
+    django_test_environment: None, django_db_modify_db_settings: None, django_db_blocker: object
+) -> Iterator[None]:
     from django.test.utils import setup_databases, teardown_databases
 
     from sam.management.commands.migrate import restore_role, use_owner_role
+    from tests.demo_db import DemoDatabases
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         saved = use_owner_role()
@@ -31,8 +34,10 @@ def django_db_setup(django_test_environment: None, django_db_blocker: object) ->
             db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=False)
         finally:
             restore_role(saved)
+        demo = DemoDatabases.start()
     yield
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        demo.drop_all()
         saved = use_owner_role()
         try:
             teardown_databases(db_cfg, verbosity=0)

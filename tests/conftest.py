@@ -12,6 +12,7 @@ from django.test import Client
 from sam.models import Membership, Tenant, User
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
+from tests.demo_db import DemoDatabases
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 
@@ -74,3 +75,14 @@ def account_a(tenant_a: TenantWorld):
     from tests.accounts.conftest import make_account
 
     return make_account(tenant_a)
+
+
+@pytest.fixture
+def demo(transactional_db: None, django_db_setup: None) -> Iterator[list[Tenant]]:
+    """The demo tenants (sam.demo), in a fresh copy of a database seeded once per session (tests/demo_db.py)."""
+    databases = DemoDatabases.current()
+    tenants = databases.enter()
+    try:
+        yield tenants
+    finally:
+        databases.leave()

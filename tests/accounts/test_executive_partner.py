@@ -170,13 +170,11 @@ def test_viewer_is_still_refused(tenant_a, account_a, executive_on_team, client_
     assert note_of(tenant_a, deliverable) == ""
 
 
-def test_demo_executive_updates_the_executive_partner_deliverable(db, client_for):
+def test_demo_executive_updates_the_executive_partner_deliverable(demo, client_for):
     from accounts.models import TeamAssignment
-    from sam.demo import seed_demo
     from sam.models import Tenant, User
     from sam.tenancy.context import tenant_context
 
-    seed_demo()
     tenant = Tenant.objects.get(slug="northwind")
     executive = User.objects.get(email="exec@northwind.example")
     with tenant_context(tenant):

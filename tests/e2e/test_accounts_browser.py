@@ -7,13 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from sam.demo import DEMO_PASSWORD, seed_demo
+from sam.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-def test_account_team_contact_action_my_actions(live_server, page, artifacts):
-    seed_demo()
+def test_account_team_contact_action_my_actions(demo, live_server, page, artifacts):
     base = live_server.url
     page.goto(base + "/auth/login/")
     page.get_by_label("Email").fill("am@northwind.example")

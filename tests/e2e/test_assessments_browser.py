@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assessments import fourrs
-from sam.demo import DEMO_PASSWORD, seed_demo
+from sam.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -37,8 +37,7 @@ def answer_round(browser, base, email, title, rating):
     context.close()
 
 
-def test_a_round_with_two_people_and_its_rollup(live_server, browser, page, artifacts):
-    seed_demo()
+def test_a_round_with_two_people_and_its_rollup(demo, live_server, browser, page, artifacts):
     base = live_server.url
     sign_in(page, base, "admin@northwind.example")
     page.goto(base + "/t/northwind/assessments/")
@@ -78,8 +77,7 @@ def test_a_round_with_two_people_and_its_rollup(live_server, browser, page, arti
     page.screenshot(path=str(artifacts / "fourrs-round.png"), full_page=True)
 
 
-def test_assess_accept_and_see_the_action_on_the_account(live_server, page, artifacts):
-    seed_demo()
+def test_assess_accept_and_see_the_action_on_the_account(demo, live_server, page, artifacts):
     base = live_server.url
     sign_in(page, base, "am@northwind.example")
     page.get_by_role("link", name="Accounts").first.click()

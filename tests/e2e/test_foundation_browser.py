@@ -6,13 +6,12 @@ import re
 
 import pytest
 
-from sam.demo import DEMO_PASSWORD, seed_demo
+from sam.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-def test_login_navigation_switch_logout(live_server, page, artifacts):
-    seed_demo()
+def test_login_navigation_switch_logout(demo, live_server, page, artifacts):
     base = live_server.url
 
     page.goto(base + "/")
@@ -62,8 +61,7 @@ def test_login_navigation_switch_logout(live_server, page, artifacts):
     page.wait_for_url(re.compile(r"/t/contoso/$"))
 
 
-def test_admin_sees_admin_section_and_keyboard_skip_link(live_server, page):
-    seed_demo()
+def test_admin_sees_admin_section_and_keyboard_skip_link(demo, live_server, page):
     page.goto(live_server.url + "/auth/login/")
     page.get_by_label("Email").fill("admin@northwind.example")
     page.get_by_label("Password").fill(DEMO_PASSWORD)

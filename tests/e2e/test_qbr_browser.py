@@ -11,15 +11,14 @@ from playwright.sync_api import expect
 from accounts.models import Account, Contact
 from qbr import services
 from qbr.models import Qbr
-from sam.demo import DEMO_PASSWORD, seed_demo
+from sam.demo import DEMO_PASSWORD
 from sam.models import Tenant
 from sam.tenancy.context import tenant_context
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-def test_plan_agree_minutes_and_carry_forward(live_server, page, artifacts):
-    seed_demo()
+def test_plan_agree_minutes_and_carry_forward(demo, live_server, page, artifacts):
     tenant = Tenant.objects.get(slug="northwind")
     with tenant_context(tenant):
         account = Account.objects.get(name="Globex Logistics")

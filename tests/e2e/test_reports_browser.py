@@ -9,14 +9,13 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from sam.demo import DEMO_PASSWORD, seed_demo
+from sam.demo import DEMO_PASSWORD
 from tests.worker import celery_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.worker]
 
 
-def test_operations_review_end_to_end(live_server, page, artifacts):
-    seed_demo()
+def test_operations_review_end_to_end(demo, live_server, page, artifacts):
     with celery_worker(queues="reports"):
         page.goto(live_server.url + "/auth/login/")
         page.get_by_label("Email").fill("admin@northwind.example")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from accounts import services as account_services
 from accounts.models import Tier
-from sam.demo import DEMO_PASSWORD, seed_demo
+from sam.demo import DEMO_PASSWORD
 from sam.models import Tenant, User
 from sam.tenancy.context import tenant_context
 from scorecards import services
@@ -31,8 +31,7 @@ def sign_in(page, base, email):
     page.wait_for_url(re.compile(r"/t/northwind/$"))
 
 
-def test_admin_adds_a_metric_and_an_account_manager_fills_a_quarter(live_server, browser, artifacts):
-    seed_demo()
+def test_admin_adds_a_metric_and_an_account_manager_fills_a_quarter(demo, live_server, browser, artifacts):
     with tenant_context(Tenant.objects.get(slug="northwind")):  # entered by hand here, as before the survey program
         template = services.template_defaults_ensure()
         services.current_version(template).metrics.filter(key__in=["nps", "satisfaction"]).update(source="manual")
@@ -119,8 +118,7 @@ def test_admin_adds_a_metric_and_an_account_manager_fills_a_quarter(live_server,
 
 
 @pytest.mark.worker
-def test_executive_goes_from_heatmap_to_a_red_account_and_its_joint_scorecard(live_server, page, artifacts):
-    seed_demo()
+def test_executive_goes_from_heatmap_to_a_red_account_and_its_joint_scorecard(demo, live_server, page, artifacts):
     with celery_worker(queues="reports"):
         sign_in(page, live_server.url, "exec@northwind.example")
         page.get_by_role("link", name="Scorecards").first.click()

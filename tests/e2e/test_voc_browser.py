@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Account
-from sam.demo import DEMO_PASSWORD, seed_demo
+from sam.demo import DEMO_PASSWORD
 from sam.models import OutboundEmail, Tenant
 from sam.outbox import email_send
 from sam.tenancy.context import tenant_context
@@ -22,8 +22,7 @@ from voc.tasks import campaigns_tick
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-def test_campaign_email_answer_and_results(live_server, browser, page, artifacts):
-    seed_demo()
+def test_campaign_email_answer_and_results(demo, live_server, browser, page, artifacts):
     tenant = Tenant.objects.get(slug="northwind")
     with tenant_context(tenant):
         account = Account.objects.get(name="Acme Energy")

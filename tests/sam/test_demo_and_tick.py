@@ -14,13 +14,28 @@ from sam.tenancy.context import tenant_context
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_twice_is_the_same(db):
+def test_seed_demo_twice_is_the_same(demo):
+    # `demo` is a copy of a database the demo was seeded into once; the command seeds it again.
+    from accounts.models import Account
+    from scorecards.models import Scorecard
+    from voc.models import Response
+
+    def rows() -> list[tuple[int, int, int]]:
+        found = []
+        for tenant in Tenant.objects.order_by("slug"):
+            with tenant_context(tenant):
+                found.append((Account.objects.count(), Scorecard.objects.count(), Response.objects.count()))
+        return found
+
+    counts = (Tenant.objects.count(), User.objects.count())
+    before = rows()
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "admin@northwind.example" in out.getvalue()
-    counts = (Tenant.objects.count(), User.objects.count())
-    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
     assert (Tenant.objects.count(), User.objects.count()) == counts == (2, 11)
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
+    assert (Tenant.objects.count(), User.objects.count()) == counts
+    assert rows() == before and all(all(before_row) for before_row in before)
     for tenant in Tenant.objects.all():
         with tenant_context(tenant):
             roles = sorted(Membership.objects.values_list("role", flat=True))
