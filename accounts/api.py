@@ -39,34 +39,16 @@ from accounts.models import (
     TierChange,
 )
 from accounts.permissions import action_item_fields, deliverable_fields
-from sam.api.exceptions import django_errors
-from sam.models import Membership, User
+from sam.api.toolkit import (
+    AccountChildViewSet,
+    MemberField,
+    ScopedRelatedField,
+    apply_filters,
+    django_errors,
+    document_filters,
+)
 from sam.roles import allowed
-
-
-class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
-    """A foreign key chosen by id among the current tenant's rows only (resolved per request)."""
-
-    def __init__(self, model: type[models.Model], *, scope: str = "objects", **kwargs: Any) -> None:
-        self.model = model
-        self.scope = scope
-        kwargs.setdefault("queryset", model.unscoped.none())  # type: ignore[attr-defined]
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> Any:
-        qs = getattr(self.model, self.scope).all()
-        return qs.filter(deleted_at__isnull=True) if self.model is Account else qs
-
-
-class MemberField(serializers.PrimaryKeyRelatedField):
-    """A user chosen by id among the members of the current tenant."""
-
-    def get_queryset(self) -> Any:
-        return User.objects.filter(pk__in=Membership.objects.values("user_id"))
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("queryset", User.objects.none())
-        super().__init__(**kwargs)
+from sam.services import row_save
 
 
 class AccountSerializer(serializers.ModelSerializer[Account]):
@@ -247,108 +229,7 @@ class RecurringIssueSerializer(serializers.ModelSerializer[RecurringIssue]):
         read_only_fields = ["account", "category", "opened_at", "closed_at"]
 
 
-def apply_filters(qs: Any, spec: dict[str, tuple[str, str]], params: Any) -> Any:
-    """Filter a list by the declared query parameters; a malformed value is a 400, never ignored."""
-    from django.utils.dateparse import parse_date
-
-    for name, (lookup, kind) in spec.items():
-        value = params.get(name)
-        if value in (None, ""):
-            continue
-        if kind == "id":
-            if not value.isdigit():
-                raise exceptions.ValidationError({name: "Give an id (a whole number)."})
-            qs = qs.filter(**{lookup: int(value)})
-        elif kind == "date":
-            day = parse_date(value) if len(value) == 10 else None
-            if day is None:
-                raise exceptions.ValidationError({name: "Give a date as YYYY-MM-DD."})
-            qs = qs.filter(**{lookup: day})
-        else:
-            qs = qs.filter(**{lookup: value[:100]})
-    return qs
-
-
-def document_filters(viewset: Any) -> Any:
-    """Describe a viewset's declared filters in the OpenAPI schema."""
-    from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiParameter, extend_schema_view
-
-    types = {"id": OpenApiTypes.INT, "date": OpenApiTypes.DATE, "choice": OpenApiTypes.STR, "text": OpenApiTypes.STR}
-    parameters = [
-        OpenApiParameter(name, types[kind], description=f"Filter by {lookup.replace('__', ' ')}")
-        for name, (lookup, kind) in viewset.filters.items()
-    ]
-    return extend_schema_view(list=extend_schema(parameters=parameters))(viewset)
-
-
 # --- viewsets ----------------------------------------------------------------------------
-
-
-class AccountChildViewSet(viewsets.ModelViewSet):
-    """Rows that belong to an account: scoped to live accounts, writes allowed by the account's team/owner."""
-
-    write_action = "account.edit"
-    select: tuple[str, ...] = ("account",)
-    account_path = "account"
-
-    # query parameter -> (lookup, kind: "id" | "choice" | "date" | "text")
-    filters: dict[str, tuple[str, str]] = {"account": ("account", "id")}
-
-    def get_queryset(self) -> Any:
-        model = self.get_serializer_class().Meta.model
-        if getattr(self, "swagger_fake_view", False):
-            return model.unscoped.none()
-        qs = model.objects.filter(**{f"{self.account_path}__deleted_at__isnull": True}).select_related(*self.select)
-        return apply_filters(qs, self.filters, self.request.query_params).order_by("pk")
-
-    @property
-    def action_map_permissions(self) -> dict[str, str]:
-        write = self.write_action
-        return {"list": "account.view", "retrieve": "account.view", "create": write, "update": write,
-                "partial_update": write, "destroy": write, "criteria": write, "file": "account.view"}  # fmt: skip
-
-    def account_of(self, obj: Any) -> Account:
-        return obj.account
-
-    def check_object_permissions(self, request: Request, obj: Any) -> None:
-        if request.method in permissions.SAFE_METHODS:
-            return super().check_object_permissions(request, obj)
-        self.require(self.account_of(obj))
-        return None
-
-    def require(self, account: Account) -> None:
-        membership = self.request._request.membership
-        if not allowed(membership.role, self.write_action, user=self.request.user, obj=account):
-            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
-
-    def perform_create(self, serializer: Any) -> None:
-        self.require(serializer.validated_data["account"])
-        serializer.instance = self.run(lambda: self.create_object(serializer.validated_data))
-
-    def run(self, fn: Any) -> Any:
-        try:
-            return fn()
-        except DjangoValidationError as exc:
-            raise django_errors(exc) from exc
-
-    def create_object(self, data: dict[str, Any]) -> Any:
-        model = self.get_serializer_class().Meta.model
-        return services._saved(model(**data), unique_message={})
-
-    def update_object(self, instance: Any, data: dict[str, Any]) -> Any:
-        for key, value in data.items():
-            setattr(instance, key, value)
-        return services._saved(instance, unique_message={})
-
-    def perform_update(self, serializer: Any) -> None:
-        # A row stays on its account (or goal): moving it would skip the
-        # permission check on the destination.
-        for field in ("account", "goal"):
-            new = serializer.validated_data.get(field)
-            if new is not None and getattr(serializer.instance, f"{field}_id", None) != new.pk:
-                raise serializers.ValidationError({field: f"This stays on its {field}; create a new one instead."})
-        serializer.instance = self.run(lambda: self.update_object(serializer.instance, serializer.validated_data))
 
 
 class AccountViewSet(AccountChildViewSet):
@@ -748,7 +629,7 @@ class ProgramListViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         try:
-            serializer.instance = services._saved(
+            serializer.instance = row_save(
                 serializer.Meta.model(**serializer.validated_data), unique_message={"name": "This name exists already."}
             )
         except DjangoValidationError as exc:
@@ -761,7 +642,7 @@ class ProgramListViewSet(
                 services.tier_change_strategic(tier=serializer.instance, strategic=data.pop("strategic"))
             for key, value in data.items():
                 setattr(serializer.instance, key, value)
-            services._saved(serializer.instance, unique_message={"name": "This name exists already."})
+            row_save(serializer.instance, unique_message={"name": "This name exists already."})
             if isinstance(serializer.instance, SelectionCriterion):
                 services.strategic_scores_recompute()
         except DjangoValidationError as exc:

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, viewsets
 
 from accounts import money
-from accounts.api import AccountChildViewSet, ChildSerializer, ScopedRelatedField
+from accounts.api import ChildSerializer
 from accounts.models import ExchangeRate, RevenueEntry, RevenueSource
-from sam.api.exceptions import django_errors
+from sam.api.toolkit import AccountChildViewSet, ScopedRelatedField, django_errors
 
 
 class RevenueEntrySerializer(ChildSerializer):

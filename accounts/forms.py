@@ -22,26 +22,9 @@ from accounts.models import (
     TeamRole,
     Tier,
 )
-from sam.forms import StyledFormMixin
+from sam.forms import DATE, DATETIME, MemberChoiceField, StyledFormMixin, scoped_choice
 from sam.models import Membership, Tenant, User
-
-DATE = forms.DateInput(attrs={"type": "date"})
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def scoped_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
-    """A choice of the tenant's rows; the real queryset is set per request in the form's __init__
-    (a form class is built at import time, when no tenant is active)."""
-    return forms.ModelChoiceField(queryset=model.unscoped.none(), **kwargs)
-
-
-def member_choices() -> Any:
-    return User.objects.filter(pk__in=Membership.objects.values("user_id")).order_by("full_name", "email")
-
-
-class MemberChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
+from sam.selectors import member_choices
 
 
 class AccountForm(StyledFormMixin, forms.ModelForm):

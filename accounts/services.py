@@ -39,6 +39,7 @@ from accounts.models import (
 )
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
+from sam.services import row_save
 from sam.tenancy.context import current_tenant
 
 # --- the program's defaults --------------------------------------------------
@@ -323,16 +324,6 @@ def currency_or_error(value: str, field: str = "currency") -> str:
     return code
 
 
-def _saved(obj: Any, *, unique_message: dict[str, str]) -> Any:
-    obj.full_clean(exclude=["tenant"], validate_constraints=False)
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as exc:
-        raise ValidationError(unique_message) from exc
-    return obj
-
-
 def contract_save(*, account: Account, data: dict[str, Any], contract: Contract | None = None) -> Contract:
     contract = contract or Contract(account=account)
     for key, value in data.items():
@@ -342,7 +333,7 @@ def contract_save(*, account: Account, data: dict[str, Any], contract: Contract 
     if contract.value is not None and contract.value < 0:
         raise ValidationError({"value": "The value cannot be negative."})
     contract.currency = currency_or_error(contract.currency)
-    return _saved(contract, unique_message={"title": "This contract could not be saved."})
+    return row_save(contract, unique_message={"title": "This contract could not be saved."})
 
 
 def contact_save(*, account: Account, data: dict[str, Any], contact: Contact | None = None) -> Contact:
@@ -352,7 +343,7 @@ def contact_save(*, account: Account, data: dict[str, Any], contact: Contact | N
     email = (contact.email or "").strip().lower()
     if email and Contact.objects.filter(account=account, email=email).exclude(pk=contact.pk).exists():
         raise ValidationError({"email": "Another contact of this account has this email."})
-    return _saved(contact, unique_message={"email": "Another contact of this account has this email."})
+    return row_save(contact, unique_message={"email": "Another contact of this account has this email."})
 
 
 # --- team and deliverables -----------------------------------------------------------
@@ -445,12 +436,12 @@ def plan_is_stale(account: Account, *, stale_days: int, now: datetime | None = N
 
 def goal_add(*, account: Account, title: str) -> PlanGoal:
     order = PlanGoal.objects.filter(account=account).count()
-    return _saved(PlanGoal(account=account, title=title.strip(), order=order), unique_message={})
+    return row_save(PlanGoal(account=account, title=title.strip(), order=order), unique_message={})
 
 
 def objective_add(*, goal: PlanGoal, title: str, measure: str = "") -> PlanObjective:
     order = PlanObjective.objects.filter(goal=goal).count()
-    return _saved(
+    return row_save(
         PlanObjective(goal=goal, title=title.strip(), measure=measure.strip(), order=order), unique_message={}
     )
 
@@ -554,7 +545,7 @@ def incident_record(*, account: Account, data: dict[str, Any], now: datetime | N
     incident = Incident(account=account, **data)
     if incident.resolved_at and incident.opened_at and incident.resolved_at < incident.opened_at:
         raise ValidationError({"resolved_at": "An incident cannot be resolved before it was opened."})
-    _saved(incident, unique_message={"external_ref": "An incident with this ticket reference exists already."})
+    row_save(incident, unique_message={"external_ref": "An incident with this ticket reference exists already."})
     recurring_issue_check(account=account, category=incident.category, now=now)
     return incident
 
@@ -566,7 +557,7 @@ def incident_update(*, incident: Incident, data: dict[str, Any]) -> Incident:
         setattr(incident, key, value)
     if incident.resolved_at and incident.resolved_at < incident.opened_at:
         raise ValidationError({"resolved_at": "An incident cannot be resolved before it was opened."})
-    _saved(incident, unique_message={"external_ref": "An incident with this ticket reference exists already."})
+    row_save(incident, unique_message={"external_ref": "An incident with this ticket reference exists already."})
     if incident.category_id != old_category:
         recurring_issue_check(account=incident.account, category=incident.category)
     return incident

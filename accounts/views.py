@@ -39,7 +39,6 @@ from accounts.forms import (
     ProgramSettingsForm,
     RecurringIssueForm,
     TeamAssignForm,
-    member_choices,
 )
 from accounts.models import (
     RENEWAL_WINDOW_DAYS,
@@ -66,6 +65,8 @@ from accounts.tabs import extra_tab, extra_tabs
 from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
+from sam.selectors import member_choices
+from sam.services import row_save
 
 TABS = [
     ("overview", "Overview"),
@@ -752,7 +753,7 @@ def goal_edit(request: HttpRequest, account_id: int, goal_id: int) -> HttpRespon
         GoalForm(request.POST or None, instance=goal),
         what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
         tab="plan",
-        save=lambda data: services._saved(_assign(goal, data), unique_message={}),
+        save=lambda data: row_save(_assign(goal, data), unique_message={}),
     )
 
 
@@ -769,7 +770,7 @@ def objective_edit(request: HttpRequest, account_id: int, objective_id: int) -> 
         ObjectiveForm(request.POST or None, instance=objective),
         what=f"the objective “{objective.title}” (its actions stay in the register)",
         tab="plan",
-        save=lambda data: services._saved(_assign(objective, data), unique_message={}),
+        save=lambda data: row_save(_assign(objective, data), unique_message={}),
     )
 
 
@@ -990,13 +991,13 @@ def _program_list_change(request: HttpRequest, kind: str) -> None:
             name = post.get("name", "").strip()[:60]
             if name and name != tier.name:
                 tier.name = name
-                services._saved(tier, unique_message={"name": "A tier with this name exists already."})
+                row_save(tier, unique_message={"name": "A tier with this name exists already."})
             services.tier_change_strategic(tier=tier, strategic=post.get("strategic") == "on")
             return
         name = post.get("name", "").strip()[:60]
         if not name:
             raise ValidationError("A tier needs a name.")
-        services._saved(
+        row_save(
             Tier(name=name, order=Tier.objects.count(), strategic=post.get("strategic") == "on"),
             unique_message={"name": "A tier with this name exists already."},
         )
@@ -1019,7 +1020,7 @@ def _program_list_change(request: HttpRequest, kind: str) -> None:
         weight = post.get("weight", "")
         if not question or not weight.isdigit() or not 1 <= int(weight) <= 10:
             raise ValidationError("A criterion needs a question and a weight from 1 to 10.")
-        services._saved(
+        row_save(
             SelectionCriterion(question=question, weight=int(weight), order=SelectionCriterion.objects.count()),
             unique_message={},
         )
@@ -1034,4 +1035,4 @@ def _program_list_change(request: HttpRequest, kind: str) -> None:
         name = post.get("name", "").strip()[:80]
         if not name:
             raise ValidationError("A category needs a name.")
-        services._saved(IncidentCategory(name=name), unique_message={"name": "This category exists already."})
+        row_save(IncidentCategory(name=name), unique_message={"name": "This category exists already."})

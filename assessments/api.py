@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import AccountChildViewSet, ScopedRelatedField
+from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contract
 from assessments import selfassess, services
 from assessments.models import (
@@ -28,7 +28,7 @@ from assessments.models import (
     SelfAssessmentRound,
     TeamMember,
 )
-from scorecards.api import ReadOnlyTenantViewSet
+from sam.api.toolkit import AccountChildViewSet, ReadOnlyTenantViewSet, ScopedRelatedField
 
 
 class TeamMemberSerializer(serializers.ModelSerializer[TeamMember]):
@@ -242,7 +242,6 @@ class RecommendationViewSet(_InAssessment):
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
-        from accounts.api import ActionItemSerializer
 
         rec = self.get_object()
         self.require(rec.assessment.account)

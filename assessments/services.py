@@ -292,7 +292,7 @@ def team_remove(*, assessment: Assessment, member: TeamMember) -> None:
 
 def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[str, Any]:
     """Who served on this account's earlier assessments, and the colleagues who have not yet (first in line)."""
-    from accounts.forms import member_choices
+    from sam.selectors import member_choices
 
     earlier = list(
         Assessment.objects.filter(account=account).exclude(pk=getattr(assessment, "pk", None))

@@ -245,7 +245,7 @@ def _tab_context(request: HttpRequest, assessment: Assessment, tab: str) -> dict
     if tab == "interviews":
         interviews = list(Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer"))
         taken = {i.contact_id for i in interviews}
-        from accounts.forms import member_choices
+        from sam.selectors import member_choices
 
         return {
             "interviews": [{"interview": i, "topics": _topics(i)} for i in interviews],

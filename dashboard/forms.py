@@ -8,11 +8,11 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from accounts.forms import DATE, MemberChoiceField, member_choices, scoped_choice
 from accounts.models import Account, Tier
 from dashboard.selectors import Filters, _months_back
-from sam.forms import StyledFormMixin
+from sam.forms import DATE, MemberChoiceField, StyledFormMixin, scoped_choice
 from sam.models import User
+from sam.selectors import member_choices
 
 MAX_WINDOW_DAYS = 366 * 10
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)

@@ -13,10 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import AccountChildViewSet, MemberField, ScopedRelatedField
+from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contact
 from qbr import services
 from qbr.models import AgendaItem, Cadence, Interval, Participant, Qbr
+from sam.api.toolkit import AccountChildViewSet, MemberField, ScopedRelatedField
 
 
 class CadenceSerializer(serializers.ModelSerializer[Cadence]):
@@ -183,7 +184,6 @@ class QbrViewSet(AccountChildViewSet):
     @action(detail=True, methods=["post"])
     def actions(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         """A new item in the account's register from this QBR. Body: {"title", "owner"?: user id, "due"?}"""
-        from accounts.api import ActionItemSerializer
 
         qbr = self.get_object()
         self.require(qbr.account)
@@ -319,7 +319,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.
     def perform_create(self, serializer: Any) -> None:
         from django.core.exceptions import ValidationError
 
-        from sam.api.exceptions import django_errors
+        from sam.api.toolkit import django_errors
 
         data = serializer.validated_data
         self._require(data["qbr"].account)

@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import member_choices
 from accounts.models import Contact
 from qbr import services
 from qbr.models import AgendaItem, Cadence, Interval, Milestone, Participant, Qbr
 from sam.permissions import can, require, tenant_view
+from sam.selectors import member_choices
 
 
 @tenant_view("account.view")

@@ -12,6 +12,22 @@ from sam.models import User
 from sam.outbox import platform_email_enqueue
 from sam.roles import Role
 
+DATE = forms.DateInput(attrs={"type": "date"})
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def scoped_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
+    """A choice of the tenant's rows; the real queryset is set per request in the form's __init__
+    (a form class is built at import time, when no tenant is active)."""
+    return forms.ModelChoiceField(queryset=model.unscoped.none(), **kwargs)
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    """A member of the current tenant, shown by name and email (queryset: ``sam.selectors.member_choices()``)."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
+
 
 class StyledFormMixin:
     """Bootstrap classes on every widget, and error state for screen readers and eyes."""

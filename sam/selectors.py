@@ -26,3 +26,8 @@ def tenant_members() -> QuerySet[Membership]:
 
 def tokens_of_membership(membership: Membership) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(membership=membership).order_by("-created_at")
+
+
+def member_choices() -> QuerySet[User]:
+    """The users who are members of the current tenant, by name: the choices of every "who" field."""
+    return User.objects.filter(pk__in=Membership.objects.values("user_id")).order_by("full_name", "email")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,17 @@ from sam.models import ApiToken, AuditEvent, Membership, User, hash_token_secret
 from sam.outbox import email_enqueue
 from sam.roles import Role
 from sam.tenancy.context import current_tenant
+
+
+def row_save(obj: Any, *, unique_message: dict[str, str]) -> Any:
+    """Validate a row by its model's own rules and save it; a unique constraint hit is the given field error."""
+    obj.full_clean(exclude=["tenant"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise ValidationError(unique_message) from exc
+    return obj
 
 
 def move_in_list(rows: Any, row: Any, *, up: bool) -> None:

@@ -7,12 +7,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers
 from rest_framework.response import Response
 
-from accounts.api import ScopedRelatedField, apply_filters, document_filters
 from accounts.models import Account
-from sam.api.exceptions import django_errors
+from sam.api.toolkit import ReadOnlyTenantViewSet, ScopedRelatedField, django_errors, document_filters
 from sam.roles import allowed
 from scorecards import services
 from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
@@ -70,19 +69,6 @@ class MetricValueSerializer(serializers.ModelSerializer[MetricValue]):
         fields = ["id", "scorecard", "metric", "value", "comment", "evidence", "computed_from", "updated_at"]
         read_only_fields = ["computed_from", "updated_at"]
         validators: list[Any] = []
-
-
-class ReadOnlyTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    required_action = "account.view"
-    filters: dict[str, tuple[str, str]] = {}
-    select: tuple[str, ...] = ()
-
-    def get_queryset(self) -> Any:
-        model = self.get_serializer_class().Meta.model
-        if getattr(self, "swagger_fake_view", False):
-            return model.unscoped.none()
-        qs = model.objects.all().select_related(*self.select)
-        return apply_filters(qs, self.filters, self.request.query_params).order_by("pk")
 
 
 class ScorecardTemplateViewSet(ReadOnlyTenantViewSet):

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import member_choices
 from accounts.models import Account, Tier
 from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
+from sam.selectors import member_choices
 from scorecards import selectors, services, templating
 from scorecards.forms import MetricForm, TemplateForm
 from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardTemplate

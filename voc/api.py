@@ -13,9 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import ScopedRelatedField, django_errors
 from accounts.models import Account, BuyerRole, Tier
-from scorecards.api import ReadOnlyTenantViewSet
+from sam.api.toolkit import ReadOnlyTenantViewSet, ScopedRelatedField, django_errors
 from voc import campaigns, results
 from voc.models import Campaign, Invitation, SurveyTemplate
 

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sam import selectors, services
-from sam.api.exceptions import django_errors
+from sam.api.toolkit import django_errors
 from sam.models import ApiToken, Membership, Tenant
 from sam.roles import Role
 
