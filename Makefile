@@ -46,6 +46,7 @@ test-explore: install
 lint: install
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache > /dev/null || $(VENV)/bin/lint-imports --no-cache
 
 typecheck: install
 	@$(VENV)/bin/mypy

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import RENEWED_OUTCOMES, Account, ActionItem, Contract, LossReason, Outcome
@@ -22,6 +21,7 @@ from sam.models import User
 from sam.outbox import email_enqueue
 from sam.services import audit_record
 from sam.tenancy.context import current_tenant
+from sam.tenancy.urls import tenant_reverse
 
 PROMPT_KEY = "outcome:{pk}"
 
@@ -129,7 +129,7 @@ def outcome_prompts_send(today: date | None = None) -> int:
     made = 0
     for contract in outcomes_due(today):
         account, owner = contract.account, contract.account.owner
-        url = reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=contracts"
+        url = tenant_reverse("account_detail", account.pk, tenant=tenant) + "?tab=contracts"
         with transaction.atomic():
             _, created = action_item_add(
                 account=account,

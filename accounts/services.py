@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import (
@@ -41,6 +40,7 @@ from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
 from sam.services import row_save
 from sam.tenancy.context import current_tenant
+from sam.tenancy.urls import tenant_reverse
 
 # --- the program's defaults --------------------------------------------------
 
@@ -690,7 +690,7 @@ def _recurring_issue_email(issue: RecurringIssue, *, count: int, owner: User) ->
 
     tenant = _tenant()
     account = issue.account
-    url = reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=incidents"
+    url = tenant_reverse("account_detail", account.pk, tenant=tenant) + "?tab=incidents"
     context = {"issue": issue, "account": account, "count": count, "tenant": tenant, "owner": owner,
                "url": settings.SITE_URL + url}  # fmt: skip
     email_enqueue(

@@ -5,18 +5,13 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.services import recurring_issues_sweep
-from sam.tasks import active_tenants
-from sam.tenancy.context import tenant_context
+from sam.tasks_base import for_each_tenant
 
 
 @shared_task(name="accounts.tasks.recurring_issues_sweep_all")
 def recurring_issues_sweep_all() -> int:
     """Open recurring issues the incident-time check may have missed (imports, clock skew). Idempotent."""
-    opened = 0
-    for tenant in active_tenants():
-        with tenant_context(tenant):
-            opened += recurring_issues_sweep()
-    return opened
+    return sum(for_each_tenant(lambda tenant: recurring_issues_sweep()))
 
 
 @shared_task(name="accounts.tasks.outcome_prompts_all")
@@ -24,8 +19,4 @@ def outcome_prompts_all() -> int:
     """Ask owners for the renewal outcome of contracts past their end: once per contract. Idempotent."""
     from accounts.renewals import outcome_prompts_send
 
-    made = 0
-    for tenant in active_tenants():
-        with tenant_context(tenant):
-            made += outcome_prompts_send()
-    return made
+    return sum(for_each_tenant(lambda tenant: outcome_prompts_send()))

@@ -17,7 +17,6 @@ from django.core.paginator import Paginator
 from django.db.models import Model, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -67,6 +66,7 @@ from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.services import row_save
+from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 TABS = [
     ("overview", "Overview"),
@@ -96,7 +96,7 @@ def _child(model: type[Model], account: Account, pk: int, **path: Any) -> Any:
 
 
 def _tab_url(request: HttpRequest, account: Account, tab: str) -> str:
-    return reverse("account_detail", args=[request.tenant.slug, account.pk]) + f"?tab={tab}"
+    return tenant_reverse("account_detail", account.pk) + f"?tab={tab}"
 
 
 # --- portfolio -------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
             if warning:
                 messages.warning(request, warning)
             messages.success(request, f"{account.name} was added.")
-            return redirect("account_detail", request.tenant.slug, account.pk)
+            return tenant_redirect("account_detail", account.pk)
     return render(
         request,
         "accounts/account_form.html",
@@ -179,7 +179,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
             if warning:
                 messages.warning(request, warning)
             messages.success(request, "Saved.")
-            return redirect("account_detail", request.tenant.slug, account.pk)
+            return tenant_redirect("account_detail", account.pk)
     context = {"form": form, "title": f"Edit {account.name}", "account": account, "active_nav": "accounts"}
     return render(request, "accounts/account_form.html", context, status=400 if form.errors else 200)
 
@@ -199,7 +199,7 @@ def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
             error = " ".join(exc.messages)
         else:
             messages.success(request, f"{account.name} was removed from the portfolio. Its history is kept.")
-            return redirect("portfolio", request.tenant.slug)
+            return tenant_redirect("portfolio")
     context = {"account": account, "active_nav": "accounts", "error": error}
     return render(request, "accounts/account_delete.html", context, status=400 if error else 200)
 
@@ -681,7 +681,7 @@ def action_edit(request: HttpRequest, account_id: int, action_id: int) -> HttpRe
         else:
             if request.POST.get("next") == "my_actions":
                 messages.success(request, "Action updated.")
-                return redirect("my_actions", request.tenant.slug)
+                return tenant_redirect("my_actions")
             return _done(request, account, "actions", "Action updated.")
     events = item.events.select_related("actor")
     return _edit_page(request, account, form, f"Action: {item.title}", "actions", events=events, item=item)
@@ -844,7 +844,7 @@ def operations_review(request: HttpRequest, account_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Saved.")
             query = urlencode(params)
-            return redirect(reverse("operations_review", args=[request.tenant.slug, account.pk]) + "?" + query)
+            return redirect(tenant_reverse("operations_review", account.pk) + "?" + query)
     elif request.GET.get("start") or request.GET.get("end"):
         period = OperationsReviewForm(
             {**initial, "start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
@@ -898,7 +898,7 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
         except imports.CsvError as exc:
             form.add_error("file", str(exc))
         else:
-            return redirect("import_preview", request.tenant.slug, batch.pk)
+            return tenant_redirect("import_preview", batch.pk)
     context = {
         "form": form,
         "kind": kind,
@@ -922,7 +922,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
         errors = imports.batch_commit(batch=batch, acting_user=request.user)
         if not errors:
             messages.success(request, f"Imported {len(batch.rows)} {batch.get_kind_display().lower()}.")
-            return redirect(imports.DONE_URLS.get(batch.kind, "portfolio"), request.tenant.slug)
+            return tenant_redirect(imports.DONE_URLS.get(batch.kind, "portfolio"))
         messages.error(request, "Nothing was saved: some rows no longer pass the checks.")
     errors = dict(batch.errors)
     rows = [(number, row, errors.get(number, [])) for number, row in enumerate(batch.rows, start=2)]
@@ -946,7 +946,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
         if action == "settings" and form.is_valid():
             form.save()
             messages.success(request, "Program settings saved.")
-            return redirect("program_settings", tenant.slug)
+            return tenant_redirect("program_settings")
         if action == "logo":
             logo_form = LogoForm(request.POST, request.FILES)
             if logo_form.is_valid():
@@ -956,9 +956,9 @@ def program_settings(request: HttpRequest) -> HttpResponse:
                     f"tenant-{tenant.pk}-{logo_form.cleaned_data['logo'].name[-40:]}", logo_form.cleaned_data["logo"]
                 )
                 messages.success(request, "Logo saved: it appears on every report.")
-                return redirect("program_settings", tenant.slug)
+                return tenant_redirect("program_settings")
             messages.error(request, " ".join(logo_form.errors.get("logo", ["Choose an image."])))
-            return redirect("program_settings", tenant.slug)
+            return tenant_redirect("program_settings")
         if action in ("tier", "criterion", "category"):
             try:
                 _program_list_change(request, action)
@@ -966,7 +966,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
                 messages.error(request, " ".join(exc.messages))
             else:
                 messages.success(request, "Saved.")
-            return redirect("program_settings", tenant.slug)
+            return tenant_redirect("program_settings")
     context = {
         "form": form,
         "tiers": Tier.objects.all(),

@@ -17,6 +17,7 @@ from accounts.models import Account, Contract, ExchangeRate, LossReason, Revenue
 from accounts.views import _account, _child, _done, _tab_url, _tab_with_form
 from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
+from sam.tenancy.urls import tenant_redirect
 
 LISTS: dict[str, tuple[type[Any], str]] = {"reason": (LossReason, "loss reason"), "source": (RevenueSource, "source")}
 
@@ -124,7 +125,7 @@ def portfolio_settings(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             form.save()
             messages.success(request, "Portfolio settings saved.")
-            return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+            return tenant_redirect("portfolio_settings")
         return _settings_page(request, form=form)
     return _settings_page(request)
 
@@ -143,7 +144,7 @@ def portfolio_list_add(request: HttpRequest, kind: str) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, f"Added the {label} “{form.cleaned_data['name']}”.")
-            return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+            return tenant_redirect("portfolio_settings")
     return _settings_page(request, **{f"{kind}_form": form})
 
 
@@ -154,7 +155,7 @@ def _toggle(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
         raise Http404
     money._list_item_save(model, name=item.name, item=item, active=not item.active)
     messages.success(request, f"The {label} “{item.name}” is {'in use' if item.active else 'retired'}.")
-    return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+    return tenant_redirect("portfolio_settings")
 
 
 @tenant_view("tenant.manage_settings")
@@ -181,7 +182,7 @@ def exchange_rate_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{rate.currency} is worth {rate.rate} {request.tenant.base_currency} from "  # type: ignore[attr-defined]
                              f"{rate.valid_from:%d %b %Y}.")  # fmt: skip
-            return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+            return tenant_redirect("portfolio_settings")
     return _settings_page(request, rate_form=form)
 
 
@@ -193,4 +194,4 @@ def exchange_rate_delete(request: HttpRequest, rate_id: int) -> HttpResponse:
         raise Http404
     money.exchange_rate_delete(rate=rate)
     messages.success(request, f"Removed the {rate.currency} rate of {rate.valid_from:%d %b %Y}.")
-    return redirect("portfolio_settings", request.tenant.slug)  # type: ignore[attr-defined]
+    return tenant_redirect("portfolio_settings")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessments import fourrs
 from assessments.models import RoundInvitation, Scope, SelfAssessment, SelfAssessmentRound
+from sam.tenancy.urls import tenant_reverse
 
 
 def _scope_account(scope: Any, account: Any) -> tuple[str, Any]:
@@ -80,7 +81,6 @@ def round_create(*, data: dict[str, Any], acting_user: Any) -> SelfAssessmentRou
 def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user: Any) -> int:
     """Invite members to answer (one email each, ever); returns how many were newly invited."""
     from django.conf import settings
-    from django.urls import reverse
 
     from sam.models import Membership, User
     from sam.outbox import email_enqueue
@@ -102,7 +102,7 @@ def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user
     new = sorted(ids - already)
     RoundInvitation.objects.bulk_create([RoundInvitation(round=round, user_id=i) for i in new], ignore_conflicts=True)
     tenant = current_tenant()
-    url = settings.SITE_URL + reverse("fourrs_take", args=[tenant.slug]) + f"?round={round.pk}" if tenant else ""
+    url = settings.SITE_URL + tenant_reverse("fourrs_take", tenant=tenant) + f"?round={round.pk}" if tenant else ""
     about = "the organisation" if round.scope == Scope.ORGANISATION else f"the {round.account.name} account team"
     for user in User.objects.filter(pk__in=new):
         if user.email:

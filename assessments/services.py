@@ -26,6 +26,7 @@ from assessments.models import (
     Recommendation,
     TeamMember,
 )
+from sam.tenancy.urls import tenant_reverse
 
 # The interview guide (DOMAIN section 5): topic key -> (label, the question to open it with).
 TOPICS = (
@@ -713,12 +714,11 @@ def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> 
 
 
 def _path(assessment: Assessment) -> str:
-    from django.urls import reverse
 
     from sam.tenancy.context import current_tenant
 
     tenant = current_tenant()
-    return reverse("assessment_detail", args=[tenant.slug, assessment.pk]) if tenant is not None else ""
+    return tenant_reverse("assessment_detail", assessment.pk, tenant=tenant) if tenant is not None else ""
 
 
 def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
@@ -750,7 +750,6 @@ def prompts_send(today: date | None = None) -> int:
     """One action item for the owner and one email per contract that passes its mid-point unassessed. Safe to
     run any number of times (a key per contract in the register and in the outbox)."""
     from django.conf import settings
-    from django.urls import reverse
 
     from accounts.models import ActionItem
     from accounts.services import action_item_add
@@ -774,7 +773,7 @@ def prompts_send(today: date | None = None) -> int:
         )  # fmt: skip
         made += created
         if owner is not None and owner.email and tenant is not None:
-            url = reverse("assessment_new", args=[tenant.slug, account.pk]) + f"?contract={contract.pk}"
+            url = tenant_reverse("assessment_new", account.pk, tenant=tenant) + f"?contract={contract.pk}"
             email_enqueue(
                 key=f"assessment-prompt:{contract.pk}",
                 to=[owner.email],

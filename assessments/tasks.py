@@ -5,15 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from assessments import services
-from sam.tasks import active_tenants
-from sam.tenancy.context import tenant_context
+from sam.tasks_base import for_each_tenant
 
 
 @shared_task(name="assessments.tasks.prompts_all")
 def prompts_all() -> int:
     """Prompt the owners of accounts whose contract passes its mid-point without an assessment (once each)."""
-    made = 0
-    for tenant in active_tenants():
-        with tenant_context(tenant):
-            made += services.prompts_send()
-    return made
+    return sum(for_each_tenant(lambda tenant: services.prompts_send()))

@@ -30,6 +30,7 @@ from assessments.models import (
 )
 from sam.documents.services import requested_text
 from sam.permissions import can, require, tenant_view
+from sam.tenancy.urls import tenant_redirect
 
 TABS = (("overview", "Overview"), ("interviews", "Interviews"), ("journey", "Journey map and findings"),
         ("recommendations", "Recommendations"))  # fmt: skip
@@ -90,7 +91,7 @@ def assessment_new(request: HttpRequest, account_id: int) -> HttpResponse:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         else:
             messages.success(request, "Assessment started. The account team is on it; invite experts from elsewhere.")
-            return redirect("assessment_detail", request.tenant.slug, assessment.pk)
+            return tenant_redirect("assessment_detail", assessment.pk)
     contracts = list(Contract.objects.filter(account=account).order_by("-end"))
     chosen = request.POST.get("contract") if request.method == "POST" else request.GET.get("contract", "")
     current = services.current_contract(account)
@@ -149,7 +150,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
             done, tab = _act(request, assessment, tab, can_decide)
         except _Deleted:
             messages.success(request, "Assessment deleted.")
-            return redirect("assessment_list", request.tenant.slug)
+            return tenant_redirect("assessment_list")
         except ValidationError as exc:
             failed = action or "unknown"
             messages.error(request, _error_text(exc))
@@ -418,7 +419,7 @@ def program(request: HttpRequest) -> HttpResponse:
             errors = exc.message_dict
         else:
             messages.success(request, "Assessment settings saved.")
-            return redirect("assessment_program", request.tenant.slug)
+            return tenant_redirect("assessment_program")
     context = {"config": services.settings_get(), "errors": errors, "posted": request.POST if errors else None,
                "active_nav": "admin"}  # fmt: skip
     return render(request, "assessments/program.html", context, status=400 if errors else 200)
@@ -496,7 +497,7 @@ def fourrs_take(request: HttpRequest) -> HttpResponse:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         else:
             messages.success(request, f"Thank you: {item.total} of 75, {fourrs.band_info(item.band)['label'].lower()}.")
-            return redirect("fourrs_result", request.tenant.slug, item.pk)
+            return tenant_redirect("fourrs_result", item.pk)
     already = None
     if round is not None:
         already = SelfAssessment.objects.filter(round=round, respondent=request.user).first()
@@ -532,7 +533,7 @@ def fourrs_result(request: HttpRequest, selfassessment_id: int) -> HttpResponse:
         require(request, "report.request")
         _, created = document_request(kind=reports.RESULT, subject=item, params={}, acting_user=request.user)
         messages.success(request, requested_text(created))
-        return redirect("fourrs_result", request.tenant.slug, item.pk)
+        return tenant_redirect("fourrs_result", item.pk)
     from sam.documents.services import documents_of
 
     context = {**reports.result_context(item), "documents": list(documents_of(item, reports.RESULT)[:10]),
@@ -571,8 +572,8 @@ def fourrs_round(request: HttpRequest, round_id: int) -> HttpResponse:
                     raise ValidationError("Unknown action.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect("fourrs_round", request.tenant.slug, round.pk)
-        return redirect("fourrs_round", request.tenant.slug, round.pk)
+            return tenant_redirect("fourrs_round", round.pk)
+        return tenant_redirect("fourrs_round", round.pk)
     context = reports.round_context(round)
     others = list(SelfAssessmentRound.objects.exclude(pk=round.pk).order_by("-opens_on"))
     compare_id = _int(request.GET.get("compare", ""))
@@ -611,9 +612,9 @@ def fourrs_round_new(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("fourrs_home", request.tenant.slug)
+        return tenant_redirect("fourrs_home")
     messages.success(request, "Round opened: invite the people who should answer.")
-    return redirect("fourrs_round", request.tenant.slug, round.pk)
+    return tenant_redirect("fourrs_round", round.pk)
 
 
 def _day(raw: str, default: Any) -> Any:

@@ -17,6 +17,7 @@ from dashboard.selectors import Filters, portfolio_review
 from sam.charts import Bar, bar_chart, line_chart
 from sam.documents import registry
 from sam.tenancy.context import current_tenant
+from sam.tenancy.urls import tenant_reverse
 
 KIND = "portfolio_review"
 
@@ -104,7 +105,7 @@ def monthly_review_send(today: date | None = None) -> int:
         if not to:
             return 0
         document, _ = document_request(kind=KIND, subject=review, params={}, acting_user=None)
-        url = settings.SITE_URL + reverse("dashboard", args=[tenant.slug])
+        url = settings.SITE_URL + tenant_reverse("dashboard", tenant=tenant)
         email_enqueue(
             key=f"portfolio-review:{month:%Y-%m}",
             to=to,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from sam.tasks import active_tenants
-from sam.tenancy.context import tenant_context
+from sam.tasks_base import for_each_tenant
 
 
 @shared_task(name="dashboard.tasks.monthly_review_all")
@@ -13,8 +12,4 @@ def monthly_review_all() -> int:
     """The month's portfolio review to executives, once per tenant and month however often it runs."""
     from dashboard.reports import monthly_review_send
 
-    sent = 0
-    for tenant in active_tenants():
-        with tenant_context(tenant):
-            sent += monthly_review_send()
-    return sent
+    return sum(for_each_tenant(lambda tenant: monthly_review_send()))

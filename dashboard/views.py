@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from dashboard import reports
 from dashboard.forms import FilterForm
 from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review_cached
 from sam.permissions import can, require, tenant_view
+from sam.tenancy.urls import tenant_redirect
 from voc.scoring import SEGMENT_LABELS
 
 SECTIONS = {
@@ -151,7 +152,7 @@ def review_request(request: HttpRequest) -> HttpResponse:
     _, created = document_request(kind=reports.KIND, subject=subject, params=filters.as_params(),
                                   acting_user=request.user)  # fmt: skip
     messages.success(request, requested_text(created))
-    return redirect("dashboard_reviews", request.tenant.slug)  # type: ignore[attr-defined]
+    return tenant_redirect("dashboard_reviews")
 
 
 @tenant_view("dashboard.portfolio")

@@ -3,15 +3,14 @@ through the documents pipeline; sending them to the participants; the calendar i
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from qbr import services
+from qbr.calendar import ics, participant_emails, zone_of
 from qbr.models import AgendaItem, Milestone, Participant, Qbr
 
 PACK, MINUTES = "qbr_pack", "qbr_minutes"
@@ -19,7 +18,7 @@ PACK, MINUTES = "qbr_pack", "qbr_minutes"
 
 def _base(qbr: Qbr) -> dict[str, Any]:
     qbr = Qbr.objects.select_related("account", "account__owner").get(pk=qbr.pk)
-    local = timezone.localtime(qbr.scheduled_at, services.zone_of(qbr.timezone)) if qbr.scheduled_at else None
+    local = timezone.localtime(qbr.scheduled_at, zone_of(qbr.timezone)) if qbr.scheduled_at else None
     return {
         "qbr": qbr,
         "account": qbr.account,
@@ -77,10 +76,6 @@ def register() -> None:
     ))  # fmt: skip
 
 
-def participant_emails(qbr: Qbr) -> list[str]:
-    return sorted(email for _, email in participant_people(qbr))
-
-
 def document_send(*, qbr: Qbr, document: Any) -> bool:
     """Email a ready version to the participants, once per version (the outbox key)."""
     from sam.outbox import email_enqueue
@@ -105,64 +100,6 @@ def document_send(*, qbr: Qbr, document: Any) -> bool:
     return created
 
 
-def ics(qbr: Qbr) -> str:
-    """A calendar invitation (iCalendar, METHOD:REQUEST) for the QBR's date; the same UID across changes."""
-    if qbr.scheduled_at is None:
-        raise ValidationError("Fix the date before sending the invitation.")
-    minutes = sum(AgendaItem.objects.filter(qbr=qbr).values_list("minutes", flat=True)) or 90
-    start = qbr.scheduled_at.astimezone(UTC)
-    end = start + timedelta(minutes=minutes)
-    host = settings.SITE_URL.split("//")[-1].split("/")[0] or "sam"
-
-    def text(value: str) -> str:
-        return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-    method = "CANCEL" if qbr.status == Qbr.Status.CANCELLED else "REQUEST"
-    owner = qbr.account.owner
-
-    def cn(name: str) -> str:  # a quoted parameter value: no double quotes or control characters inside
-        return '"' + "".join(ch for ch in name if ch != '"' and ch >= " ") + '"'
-
-    people = [f"ATTENDEE;CN={cn(name)};RSVP=TRUE:mailto:{email}" for name, email in participant_people(qbr)]
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SAM//QBR//EN", f"METHOD:{method}", "BEGIN:VEVENT",
-        *([f"ORGANIZER;CN={cn(owner.display_name)}:mailto:{owner.email}"] if owner and owner.email else []),
-        *people, *(["STATUS:CANCELLED"] if method == "CANCEL" else []),
-        f"UID:qbr-{qbr.pk}@{host}", f"SEQUENCE:{int(timezone.now().timestamp())}",
-        f"DTSTAMP:{timezone.now().astimezone(UTC):%Y%m%dT%H%M%SZ}",
-        f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{end:%Y%m%dT%H%M%SZ}",
-        f"SUMMARY:{text(f'Business review {qbr.period_label}: {qbr.account.name}')}",
-        f"LOCATION:{text(qbr.location)}", "END:VEVENT", "END:VCALENDAR",
-    ]  # fmt: skip
-    return "".join(_fold(line) + "\r\n" for line in lines)
-
-
-def _fold(line: str) -> str:
-    """RFC 5545 line folding: at most 75 octets a line, continued lines start with a space."""
-    raw = line.encode()
-    if len(raw) <= 75:
-        return line
-    parts, current = [], b""
-    for char in line:
-        encoded = char.encode()
-        if len(current) + len(encoded) > (75 if not parts else 74):
-            parts.append(current.decode())
-            current = b""
-        current += encoded
-    parts.append(current.decode())
-    return "\r\n ".join(parts)
-
-
-def participant_people(qbr: Qbr) -> list[tuple[str, str]]:
-    people = Participant.objects.filter(qbr=qbr).select_related("contact", "user")
-    found = {}
-    for p in people:
-        name, email = (p.contact.name, p.contact.email) if p.contact else (p.user.display_name, p.user.email)
-        if email and email.strip():
-            found[email.strip().lower()] = name
-    return sorted((name, email) for email, name in found.items())
-
-
 def invitation_send(*, qbr: Qbr) -> bool:
     """The invitation with its .ics to every participant, once per date (a new date sends a new one)."""
     from sam.outbox import email_enqueue
@@ -171,7 +108,7 @@ def invitation_send(*, qbr: Qbr) -> bool:
     if not to:
         raise ValidationError("Invite people first: nobody has an email address yet.")
     calendar = ics(qbr)
-    local = timezone.localtime(qbr.scheduled_at, services.zone_of(qbr.timezone))
+    local = timezone.localtime(qbr.scheduled_at, zone_of(qbr.timezone))
     import hashlib
 
     services._editable(qbr)
@@ -202,20 +139,3 @@ def snapshot_attach(*, qbr: Qbr, acting_user: Any) -> Any:
     qbr.scorecard_snapshot = document
     qbr.save(update_fields=["scorecard_snapshot"])
     return document
-
-
-def cancellation_send(*, qbr: Qbr) -> bool:
-    """When a QBR with a date is cancelled, the participants' calendars hear of it (METHOD:CANCEL)."""
-    from sam.outbox import email_enqueue
-
-    to = participant_emails(qbr)
-    if qbr.scheduled_at is None or not to:
-        return False
-    _, created = email_enqueue(
-        key=f"qbr-cancel:{qbr.pk}",
-        to=to,
-        subject=f"Cancelled: business review {qbr.period_label}, {qbr.account.name}",
-        text=f"Our {qbr.period_label} business review is cancelled. We will propose a new date.\n",
-        attachments=[{"filename": "cancel.ics", "content_type": "text/calendar; method=CANCEL", "content": ics(qbr)}],
-    )
-    return created

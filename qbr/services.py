@@ -16,7 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from qbr import calendar
 from qbr.models import Cadence, Interval, Milestone, Qbr, QbrSettings
+from sam.tenancy.urls import tenant_reverse
 
 
 def settings_for_tenant() -> QbrSettings:
@@ -157,12 +159,11 @@ def schedule(today: date | None = None) -> int:
 
 
 def _qbr_path(qbr: Qbr) -> str:
-    from django.urls import reverse
 
     from sam.tenancy.context import current_tenant
 
     tenant = current_tenant()
-    return reverse("qbr_detail", args=[tenant.slug, qbr.pk]) if tenant is not None else ""
+    return tenant_reverse("qbr_detail", qbr.pk, tenant=tenant) if tenant is not None else ""
 
 
 def reminders_send(today: date | None = None) -> int:
@@ -251,19 +252,10 @@ def _editable(qbr: Qbr) -> None:
         raise ValidationError(f"This QBR is {qbr.get_status_display().lower()}: it cannot change any more.")
 
 
-def zone_of(name: str) -> Any:
-    import zoneinfo
-
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def date_warnings(qbr: Qbr, when: Any) -> list[str]:
     """What deserves a second look about a date: outside the QBR's period, or in the past."""
     warnings = []
-    day = timezone.localtime(when, zone_of(qbr.timezone)).date()
+    day = timezone.localtime(when, calendar.zone_of(qbr.timezone)).date()
     if not qbr.period_start <= day <= qbr.period_end:
         warnings.append(f"{day:%d %b %Y} is outside the QBR's period ({qbr.period_label}).")
     if when < timezone.now():
@@ -537,9 +529,8 @@ def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
     qbr.status = Qbr.Status.CANCELLED
     qbr.save(update_fields=["status"])
     audit_record(actor=acting_user, action="qbr.cancelled", obj=qbr, reason=reason.strip())
-    from qbr import reports
 
-    reports.cancellation_send(qbr=qbr)
+    calendar.cancellation_send(qbr=qbr)
 
 
 # --- cadence compliance -----------------------------------------------------------------------------

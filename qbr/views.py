@@ -9,15 +9,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Contact
-from qbr import services
+from qbr import calendar, services
 from qbr.models import AgendaItem, Cadence, Interval, Milestone, Participant, Qbr
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
+from sam.tenancy.urls import tenant_redirect
 
 
 @tenant_view("account.view")
@@ -95,8 +96,8 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
             if done:
                 messages.success(request, done)
                 if not Qbr.objects.filter(pk=qbr.pk).exists():  # e.g. a pause removed this untouched QBR
-                    return redirect("qbr_list", request.tenant.slug)
-                return redirect("qbr_detail", request.tenant.slug, qbr.pk)
+                    return tenant_redirect("qbr_list")
+                return tenant_redirect("qbr_detail", qbr.pk)
     qbr.refresh_from_db()
     items = list(AgendaItem.objects.filter(qbr=qbr).select_related("owner"))
     people = list(Participant.objects.filter(qbr=qbr).select_related("contact", "user"))
@@ -122,7 +123,7 @@ def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
         "owners": member_choices(),
         "date_warnings": warnings,
         "posted": request.POST if warnings else None,
-        "local": timezone.localtime(qbr.scheduled_at, services.zone_of(qbr.timezone)) if qbr.scheduled_at else None,
+        "local": timezone.localtime(qbr.scheduled_at, calendar.zone_of(qbr.timezone)) if qbr.scheduled_at else None,
         "today": timezone.localdate(),
         "documents": _documents(qbr),
         "snapshot": qbr.scorecard_snapshot,
@@ -294,7 +295,7 @@ def program(request: HttpRequest) -> HttpResponse:
             errors = exc.message_dict
         else:
             messages.success(request, "QBR program saved; open QBRs' milestones follow the new timeline.")
-            return redirect("qbr_program", request.tenant.slug)
+            return tenant_redirect("qbr_program")
     context = {
         "program": services.settings_for_tenant(),
         "intervals": Interval.choices,
@@ -364,7 +365,7 @@ def agenda_templates(request: HttpRequest) -> HttpResponse:
             failed = True
             messages.error(request, " ".join(exc.messages))
         else:
-            return redirect("qbr_agenda_templates", request.tenant.slug)
+            return tenant_redirect("qbr_agenda_templates")
     templates = _agenda_templates()
     items = {t.pk: [] for t in templates}
     for item in AgendaTemplateItem.objects.filter(template__in=templates).order_by("order", "pk"):

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sam.models import EmailMessageBase, OutboundEmail, PlatformEmail
+from sam.tasks_base import task_on_commit
 from sam.tenancy.context import current_tenant_id
 
 log = logging.getLogger(__name__)
@@ -116,26 +117,22 @@ def email_enqueue(
     Returns the row and whether it was created now (False: the key was
     already there and nothing new will be sent).
     """
-    from sam.tasks import send_outbound_email
-
     defaults = _defaults(to, subject, text, html, attachments)
     with transaction.atomic():
         email, created = OutboundEmail.objects.get_or_create(idempotency_key=key, defaults=defaults)
         if created:
-            send_outbound_email.delay_on_commit(current_tenant_id(), email.pk)
+            task_on_commit("sam.tasks.send_outbound_email", current_tenant_id(), email.pk)
     return email, created
 
 
 def platform_email_enqueue(*, key: str, to: list[str], subject: str, text: str, html: str = "") -> PlatformEmail:
     """An email outside any tenant (e.g. password reset), through the same outbox."""
-    from sam.tasks import send_platform_email
-
     with transaction.atomic():
         email, created = PlatformEmail.objects.get_or_create(
             idempotency_key=key, defaults=_defaults(to, subject, text, html, None)
         )
         if created:
-            send_platform_email.delay_on_commit(email.pk)
+            task_on_commit("sam.tasks.send_platform_email", email.pk)
     return email
 
 

@@ -18,6 +18,7 @@ from sam.models import ApiToken, AuditEvent, Membership, User, hash_token_secret
 from sam.outbox import email_enqueue
 from sam.roles import Role
 from sam.tenancy.context import current_tenant
+from sam.tenancy.urls import tenant_reverse
 
 
 def row_save(obj: Any, *, unique_message: dict[str, str]) -> Any:
@@ -80,7 +81,9 @@ def membership_add(*, email: str, full_name: str, role: str, acting_user: User, 
     # Whoever has no password yet (new, or invited before and never finished)
     # gets a link to set one; the others a link to the workspace.
     needs_password = not user.has_usable_password()
-    link = password_setup_url(user, site_url) if needs_password else site_url + reverse("dashboard", args=[tenant.slug])
+    link = (
+        password_setup_url(user, site_url) if needs_password else site_url + tenant_reverse("dashboard", tenant=tenant)
+    )
     context = {"tenant": tenant, "user": user, "link": link, "new_user": needs_password, "inviter": acting_user}
     email_enqueue(
         key=f"membership-added:{membership.pk}",

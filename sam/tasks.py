@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from sam.models import OutboundEmail, PlatformEmail, Tenant
 from sam.outbox import backoff_seconds, email_send, outbox_due_ids
-from sam.tasks_base import TenantTask
-from sam.tenancy.context import current_tenant_id, tenant_context
+from sam.tasks_base import TenantTask, for_each_tenant
+from sam.tenancy.context import current_tenant_id
 
 OUTBOX_KEEP_DAYS = 180
 
@@ -42,20 +42,17 @@ def send_platform_email(email_id: int) -> str:
     return status
 
 
-def active_tenants() -> list[Tenant]:
-    """Tenants the periodic jobs work for (Tenant is a platform table)."""
-    return list(Tenant.objects.filter(active=True).order_by("pk"))
-
-
 @shared_task(name="sam.tasks.outbox_flush")
 def outbox_flush() -> int:
     """Dispatch every message that is due: new ones whose task was lost, and retries."""
-    count = 0
-    for tenant in active_tenants():
-        with tenant_context(tenant):
-            for email_id in outbox_due_ids():
-                send_outbound_email.delay_on_commit(tenant.pk, email_id)
-                count += 1
+
+    def flush(tenant: Tenant) -> int:
+        due = outbox_due_ids()
+        for email_id in due:
+            send_outbound_email.delay_on_commit(tenant.pk, email_id)
+        return len(due)
+
+    count = sum(for_each_tenant(flush))
     for email_id in outbox_due_ids(platform=True):
         send_platform_email.delay_on_commit(email_id)
         count += 1
@@ -67,7 +64,6 @@ def outbox_prune() -> int:
     """Forget sent messages after half a year."""
     cutoff = timezone.now() - timedelta(days=OUTBOX_KEEP_DAYS)
     deleted = PlatformEmail.objects.filter(status="sent", sent_at__lt=cutoff).delete()[0]
-    for tenant in active_tenants():
-        with tenant_context(tenant):
-            deleted += OutboundEmail.objects.filter(status="sent", sent_at__lt=cutoff).delete()[0]
-    return deleted
+    return deleted + sum(
+        for_each_tenant(lambda tenant: OutboundEmail.objects.filter(status="sent", sent_at__lt=cutoff).delete()[0])
+    )

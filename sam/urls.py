@@ -1,4 +1,7 @@
-"""The whole URL map. Tenant pages live under /t/<tenant_slug>/, the API under /api/v1/."""
+"""The whole URL map. Tenant pages live under /t/<tenant_slug>/, the API under /api/v1/.
+
+The apps' URL modules are included by name: the core never imports the apps built on it.
+"""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -7,7 +10,6 @@ from django.urls import include, path
 from sam import views
 from sam.documents import views as document_views
 from sam.forms import PasswordResetForm, SetPasswordForm
-from voc import public as voc_public
 
 auth_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -40,9 +42,7 @@ tenant_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("s/", voc_public.survey_form, name="survey_form"),
-    path("s/unsubscribe/", voc_public.survey_unsubscribe, name="survey_unsubscribe"),
-    path("s/<str:token>/", voc_public.survey_start, name="survey_start"),
+    path("s/", include("voc.public_urls")),
     path("auth/", include(auth_patterns)),
     path("tenants/", views.tenant_switch, name="tenant_switch"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),

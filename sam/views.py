@@ -17,6 +17,7 @@ from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm,
 from sam.models import ApiToken, Membership
 from sam.permissions import tenant_view
 from sam.roles import Role
+from sam.tenancy.urls import tenant_redirect
 
 
 class LoginView(auth_views.LoginView):
@@ -57,7 +58,7 @@ def members(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, f"{membership.user.email} was added as {membership.get_role_display()}.")
-            return redirect("members", request.tenant.slug)
+            return tenant_redirect("members")
     status = 400 if form.errors else 200
     context = {
         "form": form,
@@ -100,7 +101,7 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
-    return redirect("members", request.tenant.slug)
+    return tenant_redirect("members")
 
 
 @tenant_view("tenant.manage_members")
@@ -113,7 +114,7 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{membership.user.email} no longer has access to this workspace.")
-    return redirect("members", request.tenant.slug)
+    return tenant_redirect("members")
 
 
 @tenant_view("token.manage_own")
@@ -146,7 +147,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         raise Http404
     services.token_revoke(token=token, acting_user=request.user)
     messages.success(request, f"Token “{token.name}” was revoked.")
-    return redirect("tokens", request.tenant.slug)
+    return tenant_redirect("tokens")
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

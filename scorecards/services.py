@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sam.models import User
+from sam.tenancy.urls import tenant_reverse
 from scorecards import scoring, sources
 from scorecards.models import (
     AgreedTarget,
@@ -439,7 +440,6 @@ def scorecard_alerts(scorecard: Scorecard) -> list[str]:
     """Health entering red, or an area dropping two bands since the previous period: one action and one email
     to the account owner per alert, however often this runs (dedupe keys)."""
     from django.conf import settings
-    from django.urls import reverse
 
     from accounts.models import ActionItem
     from accounts.services import action_item_add
@@ -479,7 +479,7 @@ def scorecard_alerts(scorecard: Scorecard) -> list[str]:
             dedupe_key=key,
         )
         if created and account.owner is not None and tenant is not None:
-            link = settings.SITE_URL + reverse("account_scorecard", args=[tenant.slug, account.pk])
+            link = settings.SITE_URL + tenant_reverse("account_scorecard", account.pk, tenant=tenant)
             email_enqueue(
                 key=f"scorecard-alert:{key}",
                 to=[account.owner.email],

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from sam.tasks import active_tenants
-from sam.tenancy.context import tenant_context
+from sam.tasks_base import for_each_tenant
 from scorecards.services import alerts_sweep
 
 
 @shared_task(name="scorecards.tasks.alerts_sweep_all")
 def alerts_sweep_all() -> int:
-    count = 0
-    for tenant in active_tenants():
-        with tenant_context(tenant):
-            count += alerts_sweep()
-    return count
+    return sum(for_each_tenant(lambda tenant: alerts_sweep()))

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,6 +16,7 @@ from accounts.models import Account, Tier
 from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
+from sam.tenancy.urls import tenant_redirect, tenant_reverse
 from scorecards import selectors, services, templating
 from scorecards.forms import MetricForm, TemplateForm
 from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardTemplate
@@ -77,7 +77,7 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
     if not scorecard.period.closed:
         services.scorecard_fill_computed(scorecard)
         services.scorecard_compute(scorecard)
-    back = reverse("joint_scorecard", args=[request.tenant.slug, account.pk]) + f"?period={scorecard.period.label}"
+    back = tenant_reverse("joint_scorecard", account.pk) + f"?period={scorecard.period.label}"
     target_errors: dict[str, str] = {}
     if request.method == "POST" and request.POST.get("action") == "target":
         require(request, "account.edit_team_work", account)
@@ -165,10 +165,7 @@ def scorecard_upgrade(request: HttpRequest, scorecard_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"This scorecard now uses version {card.version.number} of the template.")
-    return redirect(
-        reverse("account_scorecard", args=[request.tenant.slug, scorecard.account_id])
-        + f"?period={scorecard.period.label}"
-    )
+    return redirect(tenant_reverse("account_scorecard", scorecard.account_id) + f"?period={scorecard.period.label}")
 
 
 @tenant_view("account.view")
@@ -252,7 +249,7 @@ def _heatmap_context(request: HttpRequest, label: str, tier: str, owner: str, so
     if owner:
         accounts = accounts.filter(owner_id=int(owner))
     rows = selectors.heatmap(period=period, accounts=accounts, sort=sort)
-    link = reverse("account_scorecard", args=[request.tenant.slug, 0])
+    link = tenant_reverse("account_scorecard", 0)
     return {
         "rows": rows,
         "body": selectors.heatmap_body(rows, link=link, period_label=period.label),
@@ -287,7 +284,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, f"Template “{template.name}” created as a copy of the default.")
-            return redirect("scorecard_template", request.tenant.slug, template.pk)
+            return tenant_redirect("scorecard_template", template.pk)
     periods = services.recent_periods(8, older=4)[::-1]
     rows = selectors.template_rows()
     survey_switch = templating.survey_switch_plan(default)
@@ -318,7 +315,7 @@ def template_survey_sources(request: HttpRequest, template_id: int) -> HttpRespo
         if version.pk != before.pk:
             note = f" Scorecards in use keep version {before.number}; new ones use version {version.number}."
         messages.success(request, f"“{template.name}” now takes its survey results from the VoC program." + note)
-    return redirect("scorecard_templates", request.tenant.slug)
+    return tenant_redirect("scorecard_templates")
 
 
 @tenant_view("tenant.manage_settings")
@@ -331,7 +328,7 @@ def period_close(request: HttpRequest, period_id: int) -> HttpResponse:
     closed = request.POST.get("closed") == "1"
     services.period_close(period=period, closed=closed, acting_user=request.user)
     messages.success(request, f"{period.label} is {'closed' if closed else 'open again'}.")
-    return redirect("scorecard_templates", request.tenant.slug)
+    return tenant_redirect("scorecard_templates")
 
 
 @tenant_view("tenant.manage_templates")
@@ -364,9 +361,9 @@ def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
                 weights_errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             else:
                 messages.error(request, " ".join(exc.messages))
-                return redirect("scorecard_template", request.tenant.slug, template.pk)
+                return tenant_redirect("scorecard_template", template.pk)
         else:
-            return redirect("scorecard_template", request.tenant.slug, template.pk)
+            return tenant_redirect("scorecard_template", template.pk)
     context = {
         **selectors.template_view(template),
         "weights_errors": weights_errors,
@@ -402,7 +399,7 @@ def metric_edit(request: HttpRequest, template_id: int, metric_id: int | None = 
             new_version = services.current_version(template)
             note = f" Scorecards in use keep version {version.number}; new ones use version {new_version.number}."
             messages.success(request, "Metric saved." + (note if new_version.pk != version.pk else ""))
-            return redirect("scorecard_template", request.tenant.slug, template.pk)
+            return tenant_redirect("scorecard_template", template.pk)
     context = {
         "template": template,
         "version": version,

@@ -27,6 +27,7 @@ from accounts.models import Account, BuyerRole, Contact
 from sam.models import Tenant, User
 from sam.outbox import Withdrawn, email_enqueue, register_hook
 from sam.services import audit_record
+from sam.tasks_base import task_on_commit
 from sam.tenancy.context import current_tenant
 from voc import services
 from voc.models import Campaign, Invitation, SurveyTemplate, SurveyVersion
@@ -199,10 +200,8 @@ def campaign_schedule(*, campaign: Campaign, acting_user: User | None) -> Campai
     campaign.status = Campaign.Status.SCHEDULED
     campaign.save(update_fields=["status"])
     audit_record(actor=acting_user, action="voc.campaign_schedule", obj=campaign, send_at=str(campaign.send_at))
-    from voc.tasks import campaigns_tick
-
     if campaign.send_at is not None and campaign.send_at <= timezone.now():  # "now": do not wait for beat
-        campaigns_tick.delay_on_commit()
+        task_on_commit("voc.tasks.campaigns_tick")
     return campaign
 
 

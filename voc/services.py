@@ -32,6 +32,7 @@ from sam.db import Rows, columns, from_row, run_together
 from sam.models import Tenant
 from sam.tenancy.context import current_tenant, tenant_context_fetching, tenant_run_once
 from sam.tenancy.rls import TENANT_EXPR
+from sam.tenancy.urls import tenant_reverse
 from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion, VocSettings
 from voc.scoring import DETRACTOR_HIGH
 
@@ -360,7 +361,6 @@ def follow_ups_due(*, now: datetime | None = None) -> int:
 def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     """One action item for the account owner with the comment, and one email: the action's dedupe key and the
     email's idempotency key are the response, so a second run adds nothing."""
-    from django.urls import reverse
 
     from accounts.models import ActionItem
     from accounts.services import action_item_add
@@ -383,7 +383,7 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     Response.objects.filter(pk=response.pk).update(follow_up=item)
     if notify and created and owner is not None and owner.email:
         tenant = current_tenant()
-        link = settings.SITE_URL + reverse("account_detail", args=[tenant.slug, account.pk]) + "?tab=actions"
+        link = settings.SITE_URL + tenant_reverse("account_detail", account.pk, tenant=tenant) + "?tab=actions"
         email_enqueue(
             key=f"voc-detractor-{response.pk}", to=[owner.email], subject=f"{title} [{tenant.name}]",
             text=f"{title}.\n\n{detail}\n\nThe follow-up is on the account's actions, due in a week:\n{link}\n",

@@ -8,12 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account, Contact
 from sam.forms import apply_errors
 from sam.permissions import can, require, tenant_view
+from sam.tenancy.urls import tenant_redirect
 from voc import campaigns as campaign_services
 from voc import results, services, templating
 from voc.forms import CampaignForm, QuestionForm, VocSettingsForm
@@ -61,7 +62,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Draft saved with {len(preview.recipients)} recipients. Check it, then "
                                       "schedule it.")  # fmt: skip
-            return redirect("voc_campaign", request.tenant.slug, campaign.pk)
+            return tenant_redirect("voc_campaign", campaign.pk)
     if form.is_bound and form.is_valid():
         preview = campaign_services.audience_preview(campaign_services.audience_clean(form.audience_data()))
     elif not form.is_bound:
@@ -101,8 +102,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         else:
             messages.success(request, done)
             if not Campaign.objects.filter(pk=campaign.pk).exists():
-                return redirect("voc_campaigns", request.tenant.slug)
-            return redirect("voc_campaign", request.tenant.slug, campaign.pk)
+                return tenant_redirect("voc_campaigns")
+            return tenant_redirect("voc_campaign", campaign.pk)
         campaign = _campaign(campaign_id)
     context = {**results.campaign_results(campaign), "campaign": campaign, "can_run": can(request, "survey.run"),
                "segments": SEGMENT_LABELS, "active_nav": "surveys"}  # fmt: skip
@@ -184,7 +185,7 @@ def program(request: HttpRequest) -> HttpResponse:
                 messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, done)
-            return redirect("voc_program", request.tenant.slug)
+            return tenant_redirect("voc_program")
     templates = list(SurveyTemplate.objects.all())
     newest = {t.pk: templating.newest(t) for t in templates}
     questions: dict[int, list[Question]] = {}

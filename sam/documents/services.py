@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from sam.documents import registry
 from sam.models import Document, User
+from sam.tasks_base import task_on_commit
 from sam.tenancy.context import current_tenant
 
 log = logging.getLogger(__name__)
@@ -71,9 +72,7 @@ def document_request(
                 continue
         else:
             raise RuntimeError("Could not allocate a document version.")
-        from sam.documents.tasks import render_document
-
-        render_document.delay_on_commit(document.tenant_id, document.pk)
+        task_on_commit("sam.documents.render_document", document.tenant_id, document.pk)
     return document, True
 
 

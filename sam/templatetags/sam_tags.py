@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from sam.selectors import memberships_of_user
+from sam.tenancy.urls import tenant_reverse
 
 register = template.Library()
 
@@ -37,8 +38,7 @@ def icon(name: str) -> SafeString:
 @register.simple_tag(takes_context=True)
 def turl(context: dict[str, Any], name: str, *args: Any) -> str:
     """``{% url %}`` for a page inside the current tenant."""
-    tenant = context["request"].tenant
-    return reverse(name, args=[tenant.slug, *args])
+    return tenant_reverse(name, *args, tenant=context["request"].tenant)
 
 
 @register.simple_tag(takes_context=True)

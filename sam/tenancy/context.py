@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import connection, transaction
 
 from sam.db import Rows, columns, from_row, run_together
@@ -22,6 +23,12 @@ from sam.tenancy.rls import TENANT_EXPR
 
 if TYPE_CHECKING:
     from sam.models import Membership, Tenant
+
+
+def _model(name: str) -> Any:
+    """A model of the core, looked up when used: ``sam.models`` imports this module (through the tenant-owned
+    base), so this module does not import it back."""
+    return apps.get_model("sam", name)
 
 
 class NoTenantActive(RuntimeError):
@@ -89,12 +96,23 @@ def tenant_context(tenant: Tenant | None, *, user_id: int | None = None) -> Iter
         _state.reset(token)
 
 
+@contextmanager
+def tenant_chosen(tenant: Tenant) -> Iterator[Tenant]:
+    """Make ``tenant`` the current one without opening a transaction, for work that commits in steps (a long
+    render): each step runs in ``tenant_context(current_tenant())``. Outside a step, PostgreSQL has no tenant
+    setting, so row-level security shows no tenant's rows and refuses every write."""
+    token = _state.set(_State(tenant_id=tenant.pk, user_id=None, tenant=tenant))
+    try:
+        yield tenant
+    finally:
+        _state.reset(token)
+
+
 def _entering(where: str, params: Sequence[Any], user_id: int | None) -> tuple[str, list[Any]]:
     """The statement that sets the transaction-local settings to the active tenant matching ``where`` and returns
     its row; when none matches it sets the tenant to none (so the statements after it see no tenant's rows, even
     inside another tenant's transaction) and the row's columns are null."""
-    from sam.models import Tenant
-
+    Tenant = _model("Tenant")
     # Column names come from the model's own metadata; ``where`` is the caller's constant text naming the
     # tenant's columns; values are parameters.
     sql = (
@@ -106,8 +124,7 @@ def _entering(where: str, params: Sequence[Any], user_id: int | None) -> tuple[s
 
 
 def _tenant_of(rows: Rows) -> Tenant | None:
-    from sam.models import Tenant
-
+    Tenant = _model("Tenant")
     return from_row(Tenant, rows[0], 2) if rows and rows[0][2] is not None else None
 
 
@@ -164,6 +181,33 @@ def tenant_run_once(
     return _tenant_of(tenant_rows), rows
 
 
+def _member_statement(user_id: int) -> tuple[str, list[Any]]:
+    """The user's membership in the tenant the transaction has entered: the one statement that finds it."""
+    Membership = _model("Membership")
+    sql = f"SELECT {columns(Membership)} FROM sam_membership WHERE user_id = %s AND tenant_id = {TENANT_EXPR}"  # noqa: S608
+    return sql, [user_id]
+
+
+def _membership_of(rows: Rows, tenant: Tenant) -> Membership | None:
+    Membership = _model("Membership")
+    if not rows:
+        return None
+    membership = from_row(Membership, rows[0])
+    membership.tenant = tenant
+    return membership
+
+
+def current_membership(user_id: int) -> Membership | None:
+    """The user's membership in the current tenant (entered with ``tenant_context``), or None."""
+    tenant = current_tenant()
+    if tenant is None:
+        return None
+    sql, params = _member_statement(user_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _membership_of(cursor.fetchall(), tenant)
+
+
 @contextmanager
 def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant | None, Membership | None]]:
     """Enter the active tenant with this slug and find the user's membership in it, in one round trip.
@@ -172,14 +216,11 @@ def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant 
     with no tenant entered when no active tenant has the slug, and
     ``(tenant, None)`` (entered) when the user is no member.
     """
-    from sam.models import Membership
-
-    member_sql = f"SELECT {columns(Membership)} FROM sam_membership WHERE user_id = %s AND tenant_id = {TENANT_EXPR}"  # noqa: S608
-    with tenant_context_fetching("slug = %s", [slug], [(member_sql, [user_id])], user_id=user_id) as (tenant, rows):
-        membership = None
-        if tenant is not None and rows[0]:
-            membership = from_row(Membership, rows[0][0])
-            membership.tenant = tenant
+    with tenant_context_fetching("slug = %s", [slug], [_member_statement(user_id)], user_id=user_id) as (
+        tenant,
+        rows,
+    ):
+        membership = _membership_of(rows[0], tenant) if tenant is not None else None
         yield (tenant, membership) if tenant is not None else (None, None)
 
 

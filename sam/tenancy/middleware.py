@@ -19,13 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sam.auth_backend import forget_user
-from sam.db import columns, from_row
-from sam.models import Membership, Tenant, User
-from sam.tenancy.context import member_context_by_slug, tenant_context
+from sam.models import Tenant, User
+from sam.tenancy.context import current_membership, member_context_by_slug, tenant_context
 
 TENANT_PREFIX = "/t/"
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,60}")
@@ -42,22 +41,6 @@ def parse_token_tenant(header: str) -> int | None:
     if len(parts) != 3 or parts[0] != "sam" or not parts[1].isdigit() or not parts[2]:
         return None
     return int(parts[1])
-
-
-def membership_of(tenant: Tenant, user: User) -> Membership | None:
-    """The user's membership in the entered tenant: one small statement, no ORM compile."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns(Membership)} FROM sam_membership WHERE tenant_id = %s AND user_id = %s",  # noqa: S608
-            [tenant.pk, user.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    membership = from_row(Membership, row)
-    membership.tenant = tenant
-    membership.user = user
-    return membership
 
 
 class TenantMiddleware:
@@ -136,10 +119,11 @@ class TenantMiddleware:
         user_id = user.pk if user is not None else None
         with tenant_context(tenant, user_id=user_id):
             if tenant is not None and resolve_membership and user is not None:
-                membership = membership_of(tenant, user)
+                membership = current_membership(user.pk)
                 if membership is None:
                     tenant = None
                 else:
+                    membership.user = user
                     request.membership = membership  # type: ignore[attr-defined]
             if tenant is not None:
                 request.tenant = tenant  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from accounts.models import Contact
 from qbr import reports, services
+from qbr.calendar import ics
 from qbr.models import Milestone, Qbr
 from sam.documents.tasks import render_document
 from sam.models import Document, OutboundEmail
@@ -142,7 +143,7 @@ def test_invitation_again_for_people_added_later_and_a_cancellation_for_the_cale
                                       buyer_role="usage")  # fmt: skip
         services.participant_add(qbr=qbr, contact_id=late.pk)
         assert reports.invitation_send(qbr=qbr) is True  # someone new: a new invitation
-        calendar = reports.ics(qbr)
+        calendar = ics(qbr)
         assert 'ATTENDEE;CN="Lou Late";RSVP=TRUE:mailto:lou@globex.example' in calendar
         assert all(len(line.encode()) <= 75 for line in calendar.split("\r\n"))
         services.qbr_cancel(qbr=qbr, reason="Customer reorganisation")
