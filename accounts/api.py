@@ -61,9 +61,22 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
     class Meta:
         model = Account
         fields = [
-            "id", "name", "industry", "tier", "status", "owner", "annual_revenue", "currency", "parent", "notes",
-            "strategic_score", "created_at", "updated_at", "tier_reason", "warning",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "industry",
+            "tier",
+            "status",
+            "owner",
+            "annual_revenue",
+            "currency",
+            "parent",
+            "notes",
+            "strategic_score",
+            "created_at",
+            "updated_at",
+            "tier_reason",
+            "warning",
+        ]
         read_only_fields = ["strategic_score", "created_at", "updated_at"]
 
     def get_warning(self, obj: Account) -> str:
@@ -96,11 +109,34 @@ class ContractSerializer(ChildSerializer):
 
     class Meta:
         model = Contract
-        fields = ["id", "account", "title", "start", "end", "value", "currency", "renewal_terms", "midpoint",
-                  "renewal_due", "outcome", "renewed_as", "value_change", "lost_reason", "competitor", "outcome_note",
-                  "outcome_recorded_at"]  # fmt: skip
-        read_only_fields = ["outcome", "renewed_as", "value_change", "lost_reason", "competitor", "outcome_note",
-                            "outcome_recorded_at"]  # fmt: skip
+        fields = [
+            "id",
+            "account",
+            "title",
+            "start",
+            "end",
+            "value",
+            "currency",
+            "renewal_terms",
+            "midpoint",
+            "renewal_due",
+            "outcome",
+            "renewed_as",
+            "value_change",
+            "lost_reason",
+            "competitor",
+            "outcome_note",
+            "outcome_recorded_at",
+        ]
+        read_only_fields = [
+            "outcome",
+            "renewed_as",
+            "value_change",
+            "lost_reason",
+            "competitor",
+            "outcome_note",
+            "outcome_recorded_at",
+        ]
 
     def get_renewal_due(self, obj: Contract) -> bool:
         return obj.renewal_due()
@@ -116,8 +152,9 @@ class ContractSerializer(ChildSerializer):
 class OutcomeSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     renewed_as = ScopedRelatedField(Contract, required=False, allow_null=True, default=None)
-    value_change = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True,
-                                            default=None)  # fmt: skip
+    value_change = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True, default=None
+    )
     lost_reason = ScopedRelatedField(LossReason, required=False, allow_null=True, default=None)
     competitor = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -126,8 +163,19 @@ class OutcomeSerializer(serializers.Serializer[Any]):
 class ContactSerializer(ChildSerializer):
     class Meta:
         model = Contact
-        fields = ["id", "account", "name", "title", "email", "phone", "buyer_role", "influence",
-                  "relationship_strength", "last_interaction", "opted_out"]  # fmt: skip
+        fields = [
+            "id",
+            "account",
+            "name",
+            "title",
+            "email",
+            "phone",
+            "buyer_role",
+            "influence",
+            "relationship_strength",
+            "last_interaction",
+            "opted_out",
+        ]
         validators: list[Any] = []  # the service reports duplicate emails per account
 
 
@@ -193,8 +241,23 @@ class ActionItemSerializer(ChildSerializer):
 
     class Meta:
         model = ActionItem
-        fields = ["id", "account", "title", "detail", "owner", "due", "status", "source_kind", "source_id",
-                  "objective", "created_at", "updated_at", "closed_at", "overdue", "history"]  # fmt: skip
+        fields = [
+            "id",
+            "account",
+            "title",
+            "detail",
+            "owner",
+            "due",
+            "status",
+            "source_kind",
+            "source_id",
+            "objective",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "overdue",
+            "history",
+        ]
         read_only_fields = ["source_kind", "source_id", "created_at", "updated_at", "closed_at"]
 
     def get_overdue(self, obj: ActionItem) -> bool:
@@ -224,8 +287,19 @@ class RecurringIssueSerializer(serializers.ModelSerializer[RecurringIssue]):
 
     class Meta:
         model = RecurringIssue
-        fields = ["id", "account", "category", "owner", "status", "opened_at", "closed_at", "root_cause",
-                  "decision_needed", "decision_contact", "incidents"]  # fmt: skip
+        fields = [
+            "id",
+            "account",
+            "category",
+            "owner",
+            "status",
+            "opened_at",
+            "closed_at",
+            "root_cause",
+            "decision_needed",
+            "decision_contact",
+            "incidents",
+        ]
         read_only_fields = ["account", "category", "opened_at", "closed_at"]
 
 
@@ -259,9 +333,15 @@ class AccountViewSet(AccountChildViewSet):
 
     @property
     def action_map_permissions(self) -> dict[str, str]:
-        return {"list": "account.view", "retrieve": "account.view", "create": "account.create",
-                "update": "account.edit", "partial_update": "account.edit", "destroy": "account.delete",
-                "criteria": "account.edit"}  # fmt: skip
+        return {
+            "list": "account.view",
+            "retrieve": "account.view",
+            "create": "account.create",
+            "update": "account.edit",
+            "partial_update": "account.edit",
+            "destroy": "account.delete",
+            "criteria": "account.edit",
+        }
 
     def account_of(self, obj: Any) -> Account:
         return obj
@@ -384,7 +464,8 @@ def refuse_changes(instance: models.Model, data: dict[str, Any], editable: froze
     for name, value in data.items():
         if name in editable:
             continue
-        current = getattr(instance, instance._meta.get_field(name).attname)
+        field = instance._meta.get_field(name)
+        current = getattr(instance, field.attname if isinstance(field, models.Field) else name)
         if current != (value.pk if isinstance(value, models.Model) else value):
             raise exceptions.PermissionDenied(message)
 
@@ -505,9 +586,14 @@ class ActionItemViewSet(AccountChildViewSet):
 
     def create_object(self, data: dict[str, Any]) -> ActionItem:
         item, _ = services.action_item_add(
-            account=data["account"], title=data["title"], owner=data.get("owner"), due=data.get("due"),
-            detail=data.get("detail", ""), objective=data.get("objective"), acting_user=self.request.user,
-        )  # fmt: skip
+            account=data["account"],
+            title=data["title"],
+            owner=data.get("owner"),
+            due=data.get("due"),
+            detail=data.get("detail", ""),
+            objective=data.get("objective"),
+            acting_user=self.request.user,
+        )
         if data.get("status") and data["status"] != item.status:
             item = services.action_item_update(
                 item=item, data={"status": data["status"]}, acting_user=self.request.user
@@ -608,9 +694,12 @@ class IncidentCategorySerializer(serializers.ModelSerializer[IncidentCategory]):
 
 
 class ProgramListViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
-):  # fmt: skip
+):
     """Tenant lists of the program (admins edit them). Unused entries are retired, not deleted."""
 
     action_map_permissions = {
@@ -665,10 +754,19 @@ class IncidentCategoryViewSet(ProgramListViewSet):
 
 
 for _viewset in (
-    AccountViewSet, ContractViewSet, ContactViewSet, TeamAssignmentViewSet, DeliverableViewSet, PlanGoalViewSet,
-    PlanObjectiveViewSet, ActionItemViewSet, IncidentViewSet, RecurringIssueViewSet, PlanReviewViewSet,
+    AccountViewSet,
+    ContractViewSet,
+    ContactViewSet,
+    TeamAssignmentViewSet,
+    DeliverableViewSet,
+    PlanGoalViewSet,
+    PlanObjectiveViewSet,
+    ActionItemViewSet,
+    IncidentViewSet,
+    RecurringIssueViewSet,
+    PlanReviewViewSet,
     TierChangeViewSet,
-):  # fmt: skip
+):
     document_filters(_viewset)
 
 ROUTES = [

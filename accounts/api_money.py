@@ -65,13 +65,16 @@ class ExchangeRateViewSet(
 
     serializer_class = ExchangeRateSerializer
     queryset = ExchangeRate.unscoped.none()
-    action_map_permissions = {"list": "report.view", "create": "tenant.manage_settings",
-                              "destroy": "tenant.manage_settings"}  # fmt: skip
+    action_map_permissions = {
+        "list": "report.view",
+        "create": "tenant.manage_settings",
+        "destroy": "tenant.manage_settings",
+    }
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return ExchangeRate.unscoped.none()
-        return ExchangeRate.objects.filter(base=self.request._request.tenant.base_currency).order_by(  # type: ignore[attr-defined]
+        return ExchangeRate.objects.filter(base=self.request._request.tenant.base_currency).order_by(
             "currency", "-valid_from"
         )
 

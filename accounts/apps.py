@@ -10,7 +10,12 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from accounts import api, permissions, sources  # noqa: F401  (sources registers built-in links)
+        from accounts import (  # noqa: F401  (sources registers built-in links)
+            api,
+            permissions,
+            sources,
+            tasks,
+        )
         from accounts.demo import seed_accounts
         from sam.api.registry import register as register_api
         from sam.demo import register_seeder

@@ -92,7 +92,7 @@ def seed_accounts(tenant: Tenant) -> None:
 def _criteria(account: Account, rng: random.Random) -> None:
     from accounts.models import SelectionCriterion
 
-    answers = {
+    answers: dict[int, tuple[int | None, str]] = {
         c.pk: (rng.randint(1, 5), "Seen in the last business review.")
         for c in SelectionCriterion.objects.filter(active=True)
     }
@@ -146,7 +146,7 @@ def _team(
     roles = list(TeamRole.values)
     if index % 3 == 2:
         roles = roles[:4]  # missing Customer Service Manager and Technical Lead
-    by_role = {
+    by_role: dict[str, User] = {
         TeamRole.EXECUTIVE_PARTNER: members.get("executive") or people[0],
         TeamRole.CUSTOMER_SERVICE_MANAGER: members.get("member") or people[0],
         TeamRole.TECHNICAL_LEAD: members.get("member") or people[0],
@@ -155,6 +155,7 @@ def _team(
         user = by_role.get(role) or (
             account.owner if role == TeamRole.ACCOUNT_MANAGER else people[(index + n) % len(people)]
         )
+        assert user is not None  # every demo account has an owner
         services.team_assign(account=account, user_id=user.pk, role=role)
     for n, deliverable in enumerate(Deliverable.objects.filter(account=account)):
         if deliverable.role in roles:

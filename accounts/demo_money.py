@@ -12,10 +12,20 @@ from accounts import money, renewals, services
 from accounts.models import Account, Contract, Outcome, RevenueEntry, Tier
 from sam.models import Tenant
 
-RATES = [("EUR", "2023-01-01", "1.07"), ("EUR", "2024-01-01", "1.09"), ("EUR", "2025-01-01", "1.04"),
-         ("EUR", "2026-01-01", "1.08"), ("GBP", "2024-01-01", "1.26"), ("GBP", "2026-01-01", "1.27")]  # fmt: skip
-SPLIT = {"Hardware": Decimal("0.15"), "Software": Decimal("0.25"), "Professional services": Decimal("0.2"),
-         "Managed services": Decimal("0.4")}  # fmt: skip
+RATES = [
+    ("EUR", "2023-01-01", "1.07"),
+    ("EUR", "2024-01-01", "1.09"),
+    ("EUR", "2025-01-01", "1.04"),
+    ("EUR", "2026-01-01", "1.08"),
+    ("GBP", "2024-01-01", "1.26"),
+    ("GBP", "2026-01-01", "1.27"),
+]
+SPLIT = {
+    "Hardware": Decimal("0.15"),
+    "Software": Decimal("0.25"),
+    "Professional services": Decimal("0.2"),
+    "Managed services": Decimal("0.4"),
+}
 LOST = [
     # name, industry, months since the contract ended, reason, competitor
     ("Oscorp Aerospace", "Aerospace", 5, "Price", "Lumon Systems"),
@@ -42,36 +52,65 @@ def seed_commercial(tenant: Tenant) -> None:
         earlier_value = ((current.value or Decimal(0)) * Decimal("0.9")).quantize(Decimal(1))
         earlier = services.contract_save(
             account=account,
-            data={"title": f"Managed services agreement {current.start.year - 2}",
-                  "start": current.start - timedelta(days=730), "end": current.start - timedelta(days=1),
-                  "value": earlier_value, "currency": current.currency,
-                  "renewal_terms": ""},
-        )  # fmt: skip
+            data={
+                "title": f"Managed services agreement {current.start.year - 2}",
+                "start": current.start - timedelta(days=730),
+                "end": current.start - timedelta(days=1),
+                "value": earlier_value,
+                "currency": current.currency,
+                "renewal_terms": "",
+            },
+        )
         outcome = (Outcome.EXPANDED, Outcome.RENEWED, Outcome.CONTRACTED)[index % 3]
         change = {
             Outcome.EXPANDED: (current.value or Decimal(0)) * Decimal("0.1"),
             Outcome.CONTRACTED: -(current.value or Decimal(0)) * Decimal("0.05"),
         }.get(outcome)
-        change = change.quantize(Decimal(1)) if change is not None else None  # fmt: skip
+        change = change.quantize(Decimal(1)) if change is not None else None
         if earlier.end < today:
-            renewals.contract_outcome_record(contract=earlier, outcome=outcome, renewed_as=current,
-                                             value_change=change, acting_user=owner, today=today)  # fmt: skip
+            renewals.contract_outcome_record(
+                contract=earlier,
+                outcome=outcome,
+                renewed_as=current,
+                value_change=change,
+                acting_user=owner,
+                today=today,
+            )
     # Two accounts lost at renewal, with their reasons (and one competitor).
     strategic = Tier.objects.filter(strategic=True).first()
     for name, industry, months, reason, competitor in LOST[: 2 if tenant.slug == "northwind" else 1]:
         account, _ = services.account_create(
-            data={"name": name, "industry": industry, "tier": strategic, "status": Account.Status.INACTIVE,
-                  "owner": owner, "annual_revenue": Decimal("4200000"), "currency": "USD"},
+            data={
+                "name": name,
+                "industry": industry,
+                "tier": strategic,
+                "status": Account.Status.INACTIVE,
+                "owner": owner,
+                "annual_revenue": Decimal("4200000"),
+                "currency": "USD",
+            },
             acting_user=owner,
-        )  # fmt: skip
+        )
         end = today - timedelta(days=30 * months)
         contract = services.contract_save(
             account=account,
-            data={"title": f"Services agreement {end.year - 3}", "start": end - timedelta(days=3 * 365),
-                  "end": end, "value": Decimal("12600000"), "currency": "USD", "renewal_terms": ""},
-        )  # fmt: skip
-        renewals.contract_outcome_record(contract=contract, outcome=Outcome.LOST, lost_reason=reasons[reason],
-                                         competitor=competitor, acting_user=owner, today=today)  # fmt: skip
+            data={
+                "title": f"Services agreement {end.year - 3}",
+                "start": end - timedelta(days=3 * 365),
+                "end": end,
+                "value": Decimal("12600000"),
+                "currency": "USD",
+                "renewal_terms": "",
+            },
+        )
+        renewals.contract_outcome_record(
+            contract=contract,
+            outcome=Outcome.LOST,
+            lost_reason=reasons[reason],
+            competitor=competitor,
+            acting_user=owner,
+            today=today,
+        )
     # Three years of revenue by source, in each account's currency; one account kept by quarter this year.
     for index, account in enumerate(Account.objects.alive().order_by("pk")):
         yearly = account.annual_revenue or Decimal(0)
@@ -81,13 +120,23 @@ def seed_commercial(tenant: Tenant) -> None:
             if index == 0 and back == 0:
                 for quarter in range(1, (today.month - 1) // 3 + 2):
                     for name, share in SPLIT.items():
-                        money.revenue_entry_save(account=account, year=year, quarter=quarter, source=sources[name],
-                                                 amount=(yearly * share * scale / 4).quantize(Decimal(1)),
-                                                 currency=account.currency)  # fmt: skip
+                        money.revenue_entry_save(
+                            account=account,
+                            year=year,
+                            quarter=quarter,
+                            source=sources[name],
+                            amount=(yearly * share * scale / 4).quantize(Decimal(1)),
+                            currency=account.currency,
+                        )
                 continue
             for name, share in SPLIT.items():
                 if name == "Hardware" and index % 2:
                     continue
-                money.revenue_entry_save(account=account, year=year, quarter=0, source=sources[name],
-                                         amount=(yearly * share * scale).quantize(Decimal(1)),
-                                         currency=account.currency)  # fmt: skip
+                money.revenue_entry_save(
+                    account=account,
+                    year=year,
+                    quarter=0,
+                    source=sources[name],
+                    amount=(yearly * share * scale).quantize(Decimal(1)),
+                    currency=account.currency,
+                )

@@ -22,7 +22,7 @@ from accounts.models import (
     TeamRole,
     Tier,
 )
-from sam.forms import DATE, DATETIME, MemberChoiceField, StyledFormMixin, scoped_choice
+from sam.forms import DATE, DATETIME, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
 from sam.models import Membership, Tenant, User
 from sam.selectors import member_choices
 
@@ -45,7 +45,7 @@ class AccountForm(StyledFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tier"].queryset = Tier.objects.all()
+        model_choice(self, "tier").queryset = Tier.objects.all()
         self.fields["owner"] = MemberChoiceField(
             queryset=User.objects.filter(
                 pk__in=Membership.objects.filter(role__in=("admin", "account_manager")).values("user_id")
@@ -57,8 +57,7 @@ class AccountForm(StyledFormMixin, forms.ModelForm):
         parents = Account.objects.alive()
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
-        self.fields["annual_revenue"].min_value = 0
+        model_choice(self, "parent").queryset = parents
         self.fields["annual_revenue"].widget.attrs["min"] = "0"
 
     def clean_currency(self) -> str:
@@ -86,7 +85,7 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
         widgets = {"start": DATE, "end": DATE, "renewal_terms": forms.Textarea(attrs={"rows": 2})}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", "The end date must be after the start date.")
         if data.get("value") is not None and data["value"] < 0:
@@ -105,8 +104,17 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
 class ContactForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["name", "title", "email", "phone", "buyer_role", "influence", "relationship_strength",
-                  "last_interaction", "opted_out"]  # fmt: skip
+        fields = [
+            "name",
+            "title",
+            "email",
+            "phone",
+            "buyer_role",
+            "influence",
+            "relationship_strength",
+            "last_interaction",
+            "opted_out",
+        ]
         widgets = {"last_interaction": DATE}
         help_texts = {"influence": "1 (little) to 5 (decisive)", "relationship_strength": "1 (cold) to 5 (trusted)"}
 
@@ -125,7 +133,7 @@ class TeamAssignForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = member_choices()
+        model_choice(self, "user").queryset = member_choices()
 
 
 class DeliverableForm(StyledFormMixin, forms.ModelForm):
@@ -181,7 +189,7 @@ class ActionItemForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=False)
         self.style_fields()
-        self.fields["objective"].queryset = PlanObjective.objects.filter(goal__account=account)
+        model_choice(self, "objective").queryset = PlanObjective.objects.filter(goal__account=account)
         self.fields["objective"].required = False
         self.fields["objective"].label = "Plan objective (optional)"
 
@@ -199,10 +207,10 @@ class IncidentForm(StyledFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = IncidentCategory.objects.filter(active=True)
+        model_choice(self, "category").queryset = IncidentCategory.objects.filter(active=True)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("opened_at") and data.get("resolved_at") and data["resolved_at"] < data["opened_at"]:
             self.add_error("resolved_at", "An incident cannot be resolved before it was opened.")
         return data
@@ -230,7 +238,7 @@ class RecurringIssueForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=True, label="Owner (one person)")
         self.style_fields()
-        self.fields["decision_contact"].queryset = Contact.objects.filter(account=self.instance.account)
+        model_choice(self, "decision_contact").queryset = Contact.objects.filter(account=self.instance.account)
         self.fields["decision_contact"].required = False
 
     def _post_clean(self) -> None:
@@ -277,11 +285,18 @@ class CriteriaForm(StyledFormMixin, forms.Form):
 class ProgramSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["portfolio_band", "portfolio_custom_cap", "recurrence_threshold", "recurrence_window_days",
-                  "review_stale_days", "scorecard_period", "paper_size"]  # fmt: skip
+        fields = [
+            "portfolio_band",
+            "portfolio_custom_cap",
+            "recurrence_threshold",
+            "recurrence_window_days",
+            "review_stale_days",
+            "scorecard_period",
+            "paper_size",
+        ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("portfolio_band") == Tenant.PortfolioBand.CUSTOM and not data.get("portfolio_custom_cap"):
             self.add_error("portfolio_custom_cap", "Give the cap for a custom portfolio size.")
         for name in ("recurrence_threshold", "recurrence_window_days", "review_stale_days"):
@@ -304,16 +319,20 @@ class OperationsReviewForm(StyledFormMixin, forms.Form):
     start = forms.DateField(widget=DATE, label="Period from")
     end = forms.DateField(widget=DATE, label="to")
     summary = forms.CharField(
-        required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What the customer should take away: the period in a few sentences.",
-    )  # fmt: skip
+    )
     recommendations = forms.CharField(
-        required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What to fix or decide before it hurts, and who decides.",
-    )  # fmt: skip
+    )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("start") and data.get("end"):
             if data["end"] < data["start"]:
                 self.add_error("end", "The period must end after it starts.")
@@ -347,10 +366,13 @@ class ContractOutcomeForm(StyledFormMixin, forms.Form):
         Contract, required=False, label="Renewed as", help_text="The contract that continues it."
     )
     value_change = forms.DecimalField(
-        required=False, max_digits=16, decimal_places=2, label="Value change",
+        required=False,
+        max_digits=16,
+        decimal_places=2,
+        label="Value change",
         help_text="New value minus old value in this contract's currency: above zero for an expansion, below for a "
         "contraction. Left empty, it is worked out from the new contract's value.",
-    )  # fmt: skip
+    )
     lost_reason = scoped_choice(LossReason, required=False, label="Why it was lost")
     competitor = forms.CharField(required=False, max_length=200, label="Lost to (competitor)")
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Note")
@@ -358,23 +380,25 @@ class ContractOutcomeForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, contract: Contract, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         others = Contract.objects.filter(account_id=contract.account_id).exclude(pk=contract.pk)
-        self.fields["renewed_as"].queryset = others  # type: ignore[attr-defined]
-        self.fields["lost_reason"].queryset = LossReason.objects.filter(active=True)  # type: ignore[attr-defined]
+        model_choice(self, "renewed_as").queryset = others
+        model_choice(self, "lost_reason").queryset = LossReason.objects.filter(active=True)
 
 
 class RevenueEntryForm(StyledFormMixin, forms.Form):
     year = forms.IntegerField(min_value=1900, max_value=2200, label="Year")
     quarter = forms.TypedChoiceField(
-        choices=[(0, "Whole year"), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")], coerce=int, initial=0,
+        choices=[(0, "Whole year"), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")],
+        coerce=int,
+        initial=0,
         label="Period",
-    )  # fmt: skip
+    )
     source = scoped_choice(RevenueSource, label="Revenue source")
     amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=2, label="Amount")
     currency = forms.CharField(max_length=3, label="Currency")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = RevenueSource.objects.filter(active=True)  # type: ignore[attr-defined]
+        model_choice(self, "source").queryset = RevenueSource.objects.filter(active=True)
 
 
 class ExchangeRateForm(StyledFormMixin, forms.Form):
@@ -387,8 +411,11 @@ class PortfolioSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["base_currency", "retention_target", "monthly_review_email"]
-        labels = {"base_currency": "Base currency", "retention_target": "Retention target (%)",
-                  "monthly_review_email": "Send the monthly portfolio review"}  # fmt: skip
+        labels = {
+            "base_currency": "Base currency",
+            "retention_target": "Retention target (%)",
+            "monthly_review_email": "Send the monthly portfolio review",
+        }
 
     def clean_base_currency(self) -> str:
         code = (self.cleaned_data.get("base_currency") or "").strip().upper()

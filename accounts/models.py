@@ -186,13 +186,20 @@ class Contract(TenantOwned):
     # early renewal). Retention and revenue retention are counted from these.
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
     renewed_as = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renews",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renews",
         help_text="The new contract that continues this one.",
-    )  # fmt: skip
+    )
     value_change = models.DecimalField(
-        max_digits=16, decimal_places=2, null=True, blank=True,
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="New value minus old value, in this contract's currency (expansion above zero).",
-    )  # fmt: skip
+    )
     lost_reason = models.ForeignKey("LossReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     competitor = models.CharField(max_length=200, blank=True)
     outcome_note = models.TextField(blank=True, max_length=2000)
@@ -357,7 +364,7 @@ class Contact(TenantOwned):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.email = self.email.strip().lower()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
 
 class TeamRole(models.TextChoices):

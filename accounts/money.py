@@ -142,11 +142,11 @@ def _list_item_save(model: Any, *, name: str, item: Any = None, active: bool = T
 
 
 def revenue_source_save(*, name: str, source: RevenueSource | None = None, active: bool = True) -> RevenueSource:
-    return _list_item_save(RevenueSource, name=name, item=source, active=active)  # type: ignore[no-any-return]
+    return _list_item_save(RevenueSource, name=name, item=source, active=active)
 
 
 def loss_reason_save(*, name: str, reason: LossReason | None = None, active: bool = True) -> LossReason:
-    return _list_item_save(LossReason, name=name, item=reason, active=active)  # type: ignore[no-any-return]
+    return _list_item_save(LossReason, name=name, item=reason, active=active)
 
 
 # --- exchange rates -------------------------------------------------------------------------------------------
@@ -308,8 +308,9 @@ def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
         raise ValidationError({"quarter": f"The same account, period and source as line {lookups.seen[key]}."})
     lookups.seen[key] = lookups.row_number
     existing = RevenueEntry.objects.filter(account=account, year=year, quarter=quarter, source=source).first()
-    revenue_entry_save(account=account, year=year, quarter=quarter, source=source, amount=amount, currency=code,
-                       entry=existing)  # fmt: skip
+    revenue_entry_save(
+        account=account, year=year, quarter=quarter, source=source, amount=amount, currency=code, entry=existing
+    )
 
 
 def _may_edit(account: Account, user: Any, lookups: Any) -> None:
@@ -338,7 +339,19 @@ def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
 def register_imports() -> None:
     from accounts.imports import register_kind
 
-    register_kind("revenue", required=["account", "year", "source", "amount"], optional=["quarter", "currency"],
-                  importer=revenue_row, example=REVENUE_EXAMPLE, done_url="portfolio_settings")  # fmt: skip
-    register_kind("rates", required=["currency", "valid_from", "rate"], optional=[], importer=rate_row,
-                  example=RATES_EXAMPLE, done_url="portfolio_settings")  # fmt: skip
+    register_kind(
+        "revenue",
+        required=["account", "year", "source", "amount"],
+        optional=["quarter", "currency"],
+        importer=revenue_row,
+        example=REVENUE_EXAMPLE,
+        done_url="portfolio_settings",
+    )
+    register_kind(
+        "rates",
+        required=["currency", "valid_from", "rate"],
+        optional=[],
+        importer=rate_row,
+        example=RATES_EXAMPLE,
+        done_url="portfolio_settings",
+    )

@@ -93,11 +93,18 @@ def contract_outcome_record(
     contract.save()
     if outcome != Outcome.OPEN:
         ActionItem.objects.filter(
-            source_kind=ActionItem.Source.RENEWAL, dedupe_key=PROMPT_KEY.format(pk=contract.pk),
+            source_kind=ActionItem.Source.RENEWAL,
+            dedupe_key=PROMPT_KEY.format(pk=contract.pk),
             status__in=ActionItem.OPEN_STATUSES,
-        ).update(status=ActionItem.Status.DONE, closed_at=timezone.now())  # fmt: skip
-    audit_record(actor=acting_user, action="contract.outcome", obj=contract, outcome=outcome,
-                 lost_reason=lost_reason.name if lost_reason else "", competitor=contract.competitor)  # fmt: skip
+        ).update(status=ActionItem.Status.DONE, closed_at=timezone.now())
+    audit_record(
+        actor=acting_user,
+        action="contract.outcome",
+        obj=contract,
+        outcome=outcome,
+        lost_reason=lost_reason.name if lost_reason else "",
+        competitor=contract.competitor,
+    )
     return contract
 
 

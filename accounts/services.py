@@ -691,8 +691,14 @@ def _recurring_issue_email(issue: RecurringIssue, *, count: int, owner: User) ->
     tenant = _tenant()
     account = issue.account
     url = tenant_reverse("account_detail", account.pk, tenant=tenant) + "?tab=incidents"
-    context = {"issue": issue, "account": account, "count": count, "tenant": tenant, "owner": owner,
-               "url": settings.SITE_URL + url}  # fmt: skip
+    context = {
+        "issue": issue,
+        "account": account,
+        "count": count,
+        "tenant": tenant,
+        "owner": owner,
+        "url": settings.SITE_URL + url,
+    }
     email_enqueue(
         key=f"recurring-issue:{issue.pk}:owner:{owner.pk}",
         to=[owner.email],

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model, Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -63,6 +63,7 @@ from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.tabs import extra_tab, extra_tabs
 from sam.facts import account_facts
 from sam.forms import apply_errors
+from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.services import row_save
@@ -95,7 +96,7 @@ def _child(model: type[Model], account: Account, pk: int, **path: Any) -> Any:
     return obj
 
 
-def _tab_url(request: HttpRequest, account: Account, tab: str) -> str:
+def _tab_url(request: TenantRequest, account: Account, tab: str) -> str:
     return tenant_reverse("account_detail", account.pk) + f"?tab={tab}"
 
 
@@ -103,7 +104,7 @@ def _tab_url(request: HttpRequest, account: Account, tab: str) -> str:
 
 
 @tenant_view("account.view")
-def portfolio(request: HttpRequest) -> HttpResponse:
+def portfolio(request: TenantRequest) -> HttpResponse:
     """Strategic accounts ranked by strategic score, revenue beside it, with the team's flags."""
     params = request.GET
     filters = {k: params.get(k, "").strip()[:100] for k in ("q", "tier", "owner", "flag", "sort")}
@@ -140,7 +141,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("account.create")
 @require_http_methods(["GET", "POST"])
-def account_create(request: HttpRequest) -> HttpResponse:
+def account_create(request: TenantRequest) -> HttpResponse:
     form = AccountForm(request.POST or None, initial={"owner": request.user.pk, "currency": "USD"})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "tier_reason"}
@@ -163,7 +164,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_edit(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
     form = AccountForm(request.POST or None, instance=account)
@@ -186,7 +187,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_delete(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.delete", account)
     error = ""
@@ -208,7 +209,7 @@ def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @tenant_view("account.view")
-def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_detail(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     tab = request.GET.get("tab", "overview")
     if tab not in dict(_tabs()):
@@ -227,7 +228,7 @@ def _tab_partial(tab: str) -> str:
     return f"accounts/account_detail.html#tab_{'extra' if extra_tab(tab) else tab}"
 
 
-def _detail_context(request: HttpRequest, account: Account, tab: str) -> dict[str, Any]:
+def _detail_context(request: TenantRequest, account: Account, tab: str) -> dict[str, Any]:
     context: dict[str, Any] = {
         "account": account,
         "tab": tab,
@@ -247,7 +248,7 @@ def _detail_context(request: HttpRequest, account: Account, tab: str) -> dict[st
     return context
 
 
-def _overview(request: HttpRequest, account: Account) -> dict[str, Any]:
+def _overview(request: TenantRequest, account: Account) -> dict[str, Any]:
     stale_days = request.tenant.review_stale_days
     criteria = list(SelectionCriterion.objects.filter(active=True))
     answers = {a.criterion_id: a for a in account.criterion_answers.all()}
@@ -262,7 +263,7 @@ def _overview(request: HttpRequest, account: Account) -> dict[str, Any]:
     }
 
 
-def _team(request: HttpRequest, account: Account) -> dict[str, Any]:
+def _team(request: TenantRequest, account: Account) -> dict[str, Any]:
     assignments = list(TeamAssignment.objects.filter(account=account).select_related("user"))
     deliverables = {d.role: d for d in Deliverable.objects.filter(account=account).select_related("owner")}
     for deliverable in deliverables.values():
@@ -284,7 +285,7 @@ def _team(request: HttpRequest, account: Account) -> dict[str, Any]:
     return {"roles": roles, "assign_form": TeamAssignForm(), "stale_days": stale_days}
 
 
-def _contacts(request: HttpRequest, account: Account) -> dict[str, Any]:
+def _contacts(request: TenantRequest, account: Account) -> dict[str, Any]:
     return {
         "contacts": Contact.objects.filter(account=account).order_by("name"),
         "stakeholders": selectors.stakeholder_map(account),
@@ -292,7 +293,7 @@ def _contacts(request: HttpRequest, account: Account) -> dict[str, Any]:
     }
 
 
-def _plan(request: HttpRequest, account: Account) -> dict[str, Any]:
+def _plan(request: TenantRequest, account: Account) -> dict[str, Any]:
     goals = PlanGoal.objects.filter(account=account).prefetch_related(
         Prefetch(
             "objectives",
@@ -312,19 +313,19 @@ def _plan(request: HttpRequest, account: Account) -> dict[str, Any]:
     }
 
 
-def _actions(request: HttpRequest, account: Account) -> dict[str, Any]:
+def _actions(request: TenantRequest, account: Account) -> dict[str, Any]:
     show = request.GET.get("show", "open")
-    items = ActionItem.objects.filter(account=account).select_related("owner")
+    found = ActionItem.objects.filter(account=account).select_related("owner")
     if show != "all":
-        items = items.filter(status__in=ActionItem.OPEN_STATUSES)
-    items = list(items.order_by("due", "pk"))
+        found = found.filter(status__in=ActionItem.OPEN_STATUSES)
+    items = list(found.order_by("due", "pk"))
     for item in items:
         item.account = account  # the page's account: its team is looked up once
     editable = {item.pk for item in items if _action_item_fields(request, item)}
     return {"items": items, "editable": editable, "show": show, "action_form": ActionItemForm(account=account)}
 
 
-def _incidents(request: HttpRequest, account: Account) -> dict[str, Any]:
+def _incidents(request: TenantRequest, account: Account) -> dict[str, Any]:
     return {
         "incidents": Incident.objects.filter(account=account).select_related("category")[:200],
         "recurring": RecurringIssue.objects.filter(account=account).select_related(
@@ -334,7 +335,7 @@ def _incidents(request: HttpRequest, account: Account) -> dict[str, Any]:
     }
 
 
-def _contracts(request: HttpRequest, account: Account) -> dict[str, Any]:
+def _contracts(request: TenantRequest, account: Account) -> dict[str, Any]:
     contracts = Contract.objects.filter(account=account).select_related("lost_reason", "renewed_as")
     return {"contracts": contracts, "contract_form": ContractForm()}
 
@@ -350,7 +351,7 @@ TAB_CONTEXT = {
 }
 
 
-def _tab_with_form(request: HttpRequest, account: Account, tab: str, form_name: str, form: Any) -> HttpResponse:
+def _tab_with_form(request: TenantRequest, account: Account, tab: str, form_name: str, form: Any) -> HttpResponse:
     """Re-show a tab with the form that failed, its errors next to the fields."""
     context = _detail_context(request, account, tab)
     context[form_name] = form
@@ -359,14 +360,14 @@ def _tab_with_form(request: HttpRequest, account: Account, tab: str, form_name: 
     return render(request, template, context, status=422 if request.htmx else 400)
 
 
-def _done(request: HttpRequest, account: Account, tab: str, message: str) -> HttpResponse:
+def _done(request: TenantRequest, account: Account, tab: str, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
         return account_detail_tab(request, account, tab)
     return redirect(_tab_url(request, account, tab))
 
 
-def account_detail_tab(request: HttpRequest, account: Account, tab: str) -> HttpResponse:
+def account_detail_tab(request: TenantRequest, account: Account, tab: str) -> HttpResponse:
     context = _detail_context(request, account, tab)
     return render(request, _tab_partial(tab), context)
 
@@ -376,7 +377,7 @@ def account_detail_tab(request: HttpRequest, account: Account, tab: str) -> Http
 
 @tenant_view("account.view")
 @require_POST
-def account_criteria(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_criteria(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
     criteria = list(SelectionCriterion.objects.filter(active=True))
@@ -392,7 +393,7 @@ def account_criteria(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_POST
-def contract_add(request: HttpRequest, account_id: int) -> HttpResponse:
+def contract_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
     return _submit(
@@ -408,7 +409,7 @@ def contract_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def contract_edit(request: HttpRequest, account_id: int, contract_id: int) -> HttpResponse:
+def contract_edit(request: TenantRequest, account_id: int, contract_id: int) -> HttpResponse:
     account = _account(account_id)
     contract = _child(Contract, account, contract_id)
     require(request, "account.edit", account)
@@ -425,7 +426,7 @@ def contract_edit(request: HttpRequest, account_id: int, contract_id: int) -> Ht
 
 @tenant_view("account.view")
 @require_POST
-def contact_add(request: HttpRequest, account_id: int) -> HttpResponse:
+def contact_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
     return _submit(
@@ -441,7 +442,7 @@ def contact_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def contact_edit(request: HttpRequest, account_id: int, contact_id: int) -> HttpResponse:
+def contact_edit(request: TenantRequest, account_id: int, contact_id: int) -> HttpResponse:
     account = _account(account_id)
     contact = _child(Contact, account, contact_id)
     require(request, "account.edit", account)
@@ -457,7 +458,7 @@ def contact_edit(request: HttpRequest, account_id: int, contact_id: int) -> Http
 
 
 def _submit(
-    request: HttpRequest, account: Account, form: Any, *, tab: str, form_name: str, save: Any, message: str
+    request: TenantRequest, account: Account, form: Any, *, tab: str, form_name: str, save: Any, message: str
 ) -> HttpResponse:
     """Validate a tab's form, save it through a service, then show the tab (errors next to the fields)."""
     if form.is_valid():
@@ -471,7 +472,7 @@ def _submit(
 
 
 def _edit_or_delete(
-    request: HttpRequest, account: Account, obj: Any, form: Any, *, what: str, tab: str, save: Any
+    request: TenantRequest, account: Account, obj: Any, form: Any, *, what: str, tab: str, save: Any
 ) -> HttpResponse:
     """The edit page of a contract or contact: save, or delete after a confirmation."""
     if request.method == "POST":
@@ -490,12 +491,12 @@ def _edit_or_delete(
     return _edit_page(request, account, form, what[0].upper() + what[1:], tab, deletable=True)
 
 
-def _confirm_delete(request: HttpRequest, account: Account, what: str, tab: str) -> HttpResponse:
+def _confirm_delete(request: TenantRequest, account: Account, what: str, tab: str) -> HttpResponse:
     context = {"account": account, "what": what, "tab": tab, "active_nav": "accounts"}
     return render(request, "accounts/confirm_delete.html", context)
 
 
-def _edit_page(request: HttpRequest, account: Account, form: Any, title: str, tab: str, **extra: Any) -> HttpResponse:
+def _edit_page(request: TenantRequest, account: Account, form: Any, title: str, tab: str, **extra: Any) -> HttpResponse:
     context = {"account": account, "form": form, "title": title, "tab": tab, "active_nav": "accounts", **extra}
     return render(request, "accounts/child_form.html", context, status=400 if form.errors else 200)
 
@@ -505,7 +506,7 @@ def _edit_page(request: HttpRequest, account: Account, form: Any, title: str, ta
 
 @tenant_view("account.view")
 @require_POST
-def team_add(request: HttpRequest, account_id: int) -> HttpResponse:
+def team_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
     return _submit(
@@ -521,7 +522,7 @@ def team_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_POST
-def team_remove(request: HttpRequest, account_id: int, assignment_id: int) -> HttpResponse:
+def team_remove(request: TenantRequest, account_id: int, assignment_id: int) -> HttpResponse:
     account = _account(account_id)
     assignment = _child(TeamAssignment, account, assignment_id)
     require(request, "account.edit", account)
@@ -531,7 +532,7 @@ def team_remove(request: HttpRequest, account_id: int, assignment_id: int) -> Ht
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def deliverable_edit(request: HttpRequest, account_id: int, deliverable_id: int) -> HttpResponse:
+def deliverable_edit(request: TenantRequest, account_id: int, deliverable_id: int) -> HttpResponse:
     account = _account(account_id)
     deliverable = _child(Deliverable, account, deliverable_id)
     deliverable.account = account
@@ -550,11 +551,11 @@ def deliverable_edit(request: HttpRequest, account_id: int, deliverable_id: int)
     return _edit_page(request, account, form, title, "team", multipart=True)
 
 
-def _deliverable_fields(request: HttpRequest, deliverable: Deliverable) -> frozenset[str]:
+def _deliverable_fields(request: TenantRequest, deliverable: Deliverable) -> frozenset[str]:
     return deliverable_fields(role=request.membership.role, user=request.user, deliverable=deliverable)
 
 
-def _action_item_fields(request: HttpRequest, item: ActionItem) -> frozenset[str]:
+def _action_item_fields(request: TenantRequest, item: ActionItem) -> frozenset[str]:
     return action_item_fields(role=request.membership.role, user=request.user, item=item)
 
 
@@ -570,7 +571,7 @@ def _editable_data(form: Any, editable: frozenset[str]) -> dict[str, Any]:
 
 
 @tenant_view("account.view")
-def deliverable_file(request: HttpRequest, account_id: int, deliverable_id: int) -> HttpResponse:
+def deliverable_file(request: TenantRequest, account_id: int, deliverable_id: int) -> FileResponse:
     """The uploaded file of a deliverable, only through this tenant-scoped view (never a public path)."""
     account = _account(account_id)
     deliverable = _child(Deliverable, account, deliverable_id)
@@ -586,7 +587,7 @@ def deliverable_file(request: HttpRequest, account_id: int, deliverable_id: int)
 
 @tenant_view("account.view")
 @require_POST
-def goal_add(request: HttpRequest, account_id: int) -> HttpResponse:
+def goal_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
     form = GoalForm(request.POST)
@@ -598,7 +599,7 @@ def goal_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_POST
-def objective_add(request: HttpRequest, account_id: int, goal_id: int) -> HttpResponse:
+def objective_add(request: TenantRequest, account_id: int, goal_id: int) -> HttpResponse:
     account = _account(account_id)
     goal = _child(PlanGoal, account, goal_id)
     require(request, "account.edit_team_work", account)
@@ -611,7 +612,7 @@ def objective_add(request: HttpRequest, account_id: int, goal_id: int) -> HttpRe
 
 @tenant_view("account.view")
 @require_POST
-def plan_review(request: HttpRequest, account_id: int) -> HttpResponse:
+def plan_review(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
     form = PlanReviewForm(request.POST)
@@ -622,7 +623,7 @@ def plan_review(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @tenant_view("account.view")
-def plan_version(request: HttpRequest, account_id: int, review_id: int) -> HttpResponse:
+def plan_version(request: TenantRequest, account_id: int, review_id: int) -> HttpResponse:
     account = _account(account_id)
     review = _child(PlanReview, account, review_id)
     return render(
@@ -635,7 +636,7 @@ def plan_version(request: HttpRequest, account_id: int, review_id: int) -> HttpR
 
 @tenant_view("account.view")
 @require_POST
-def action_add(request: HttpRequest, account_id: int) -> HttpResponse:
+def action_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
     form = ActionItemForm(request.POST, account=account)
@@ -665,7 +666,7 @@ def action_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def action_edit(request: HttpRequest, account_id: int, action_id: int) -> HttpResponse:
+def action_edit(request: TenantRequest, account_id: int, action_id: int) -> HttpResponse:
     account = _account(account_id)
     item = _child(ActionItem, account, action_id)
     item.account = account
@@ -688,7 +689,7 @@ def action_edit(request: HttpRequest, account_id: int, action_id: int) -> HttpRe
 
 
 @tenant_view("account.view")
-def my_actions(request: HttpRequest) -> HttpResponse:
+def my_actions(request: TenantRequest) -> HttpResponse:
     items = list(selectors.my_open_actions(request.user))
     today = timezone.localdate()
     return render(
@@ -708,7 +709,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_POST
-def incident_add(request: HttpRequest, account_id: int) -> HttpResponse:
+def incident_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
     return _submit(
@@ -724,7 +725,7 @@ def incident_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def incident_edit(request: HttpRequest, account_id: int, incident_id: int) -> HttpResponse:
+def incident_edit(request: TenantRequest, account_id: int, incident_id: int) -> HttpResponse:
     """Correct an incident or mark it resolved."""
     account = _account(account_id)
     incident = _child(Incident, account, incident_id)
@@ -742,7 +743,7 @@ def incident_edit(request: HttpRequest, account_id: int, incident_id: int) -> Ht
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def goal_edit(request: HttpRequest, account_id: int, goal_id: int) -> HttpResponse:
+def goal_edit(request: TenantRequest, account_id: int, goal_id: int) -> HttpResponse:
     account = _account(account_id)
     goal = _child(PlanGoal, account, goal_id)
     require(request, "account.edit_team_work", account)
@@ -759,7 +760,7 @@ def goal_edit(request: HttpRequest, account_id: int, goal_id: int) -> HttpRespon
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def objective_edit(request: HttpRequest, account_id: int, objective_id: int) -> HttpResponse:
+def objective_edit(request: TenantRequest, account_id: int, objective_id: int) -> HttpResponse:
     account = _account(account_id)
     objective = _child(PlanObjective, account, objective_id, goal__account=account)
     require(request, "account.edit_team_work", account)
@@ -782,7 +783,7 @@ def _assign(obj: Any, data: dict[str, Any]) -> Any:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def recurring_edit(request: HttpRequest, account_id: int, issue_id: int) -> HttpResponse:
+def recurring_edit(request: TenantRequest, account_id: int, issue_id: int) -> HttpResponse:
     account = _account(account_id)
     issue = _child(RecurringIssue, account, issue_id)
     require(request, "recurring_issue.edit", account)
@@ -804,7 +805,7 @@ def recurring_edit(request: HttpRequest, account_id: int, issue_id: int) -> Http
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def operations_review(request: HttpRequest, account_id: int) -> HttpResponse:
+def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
     """Edit the narrative, preview the report as HTML, render PDF versions and watch them become ready."""
     from accounts import reports
     from sam.documents.services import document_request, documents_of
@@ -885,7 +886,7 @@ IMPORT_EXAMPLES = {
 
 @tenant_view("account.import")
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+def import_upload(request: TenantRequest, kind: str) -> HttpResponse:
     if kind not in ImportBatch.Kind.values:
         raise Http404
     if kind == ImportBatch.Kind.RATES:
@@ -912,7 +913,7 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
 
 @tenant_view("account.import")
 @require_http_methods(["GET", "POST"])
-def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+def import_preview(request: TenantRequest, batch_id: int) -> HttpResponse:
     batch = ImportBatch.objects.filter(pk=batch_id, created_by=request.user).first()
     if batch is None:
         raise Http404
@@ -924,13 +925,19 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             messages.success(request, f"Imported {len(batch.rows)} {batch.get_kind_display().lower()}.")
             return tenant_redirect(imports.DONE_URLS.get(batch.kind, "portfolio"))
         messages.error(request, "Nothing was saved: some rows no longer pass the checks.")
-    errors = dict(batch.errors)
-    rows = [(number, row, errors.get(number, [])) for number, row in enumerate(batch.rows, start=2)]
+    row_errors = dict(batch.errors)
+    rows = [(number, row, row_errors.get(number, [])) for number, row in enumerate(batch.rows, start=2)]
     # jsonb keeps no key order: show the columns in the order the kind declares them
     required, optional = imports.COLUMNS[batch.kind]
     columns = [c for c in required + optional if batch.rows and c in batch.rows[0]]
-    context = {"batch": batch, "rows": rows, "columns": columns, "error_count": len(errors), "active_nav": "accounts"}
-    return render(request, "accounts/import_preview.html", context, status=400 if errors else 200)
+    context = {
+        "batch": batch,
+        "rows": rows,
+        "columns": columns,
+        "error_count": len(row_errors),
+        "active_nav": "accounts",
+    }
+    return render(request, "accounts/import_preview.html", context, status=400 if row_errors else 200)
 
 
 # --- program settings (admins) ---------------------------------------------------------------------
@@ -938,7 +945,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @tenant_view("tenant.manage_settings")
 @require_http_methods(["GET", "POST"])
-def program_settings(request: HttpRequest) -> HttpResponse:
+def program_settings(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
     form = ProgramSettingsForm(request.POST or None, instance=tenant, prefix="program")
     if request.method == "POST":
@@ -957,7 +964,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, "Logo saved: it appears on every report.")
                 return tenant_redirect("program_settings")
-            messages.error(request, " ".join(logo_form.errors.get("logo", ["Choose an image."])))
+            messages.error(request, " ".join(str(e) for e in logo_form.errors.get("logo", ["Choose an image."])))
             return tenant_redirect("program_settings")
         if action in ("tier", "criterion", "category"):
             try:
@@ -980,7 +987,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/program_settings.html", context, status=400 if form.errors else 200)
 
 
-def _program_list_change(request: HttpRequest, kind: str) -> None:
+def _program_list_change(request: TenantRequest, kind: str) -> None:
     post = request.POST
     pk = int(post["id"]) if post.get("id", "").isdigit() else None
     if kind == "tier":

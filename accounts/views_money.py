@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,6 +16,7 @@ from accounts.forms import ContractOutcomeForm, ExchangeRateForm, ListItemForm, 
 from accounts.models import Account, Contract, ExchangeRate, LossReason, RevenueEntry, RevenueSource
 from accounts.views import _account, _child, _done, _tab_url, _tab_with_form
 from sam.forms import apply_errors
+from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.urls import tenant_redirect
 
@@ -27,7 +28,7 @@ LISTS: dict[str, tuple[type[Any], str]] = {"reason": (LossReason, "loss reason")
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def contract_outcome(request: HttpRequest, account_id: int, contract_id: int) -> HttpResponse:
+def contract_outcome(request: TenantRequest, account_id: int, contract_id: int) -> HttpResponse:
     account = _account(account_id)
     contract: Contract = _child(Contract, account, contract_id)
     require(request, "account.edit", account)
@@ -45,24 +46,36 @@ def contract_outcome(request: HttpRequest, account_id: int, contract_id: int) ->
         data = form.cleaned_data
         try:
             renewals.contract_outcome_record(
-                contract=contract, outcome=data["outcome"], renewed_as=data["renewed_as"],
-                value_change=data["value_change"], lost_reason=data["lost_reason"], competitor=data["competitor"],
-                note=data["note"], acting_user=request.user,
-            )  # fmt: skip
+                contract=contract,
+                outcome=data["outcome"],
+                renewed_as=data["renewed_as"],
+                value_change=data["value_change"],
+                lost_reason=data["lost_reason"],
+                competitor=data["competitor"],
+                note=data["note"],
+                acting_user=request.user,
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, f"Outcome of “{contract.title}” recorded.")
             return redirect(_tab_url(request, account, "contracts"))
-    context = {"account": account, "contract": contract, "form": form, "title": f"Renewal outcome: {contract.title}",
-               "tab": "contracts", "active_nav": "accounts", "today": timezone.localdate()}  # fmt: skip
+    context = {
+        "account": account,
+        "contract": contract,
+        "form": form,
+        "title": f"Renewal outcome: {contract.title}",
+        "tab": "contracts",
+        "active_nav": "accounts",
+        "today": timezone.localdate(),
+    }
     return render(request, "accounts/contract_outcome.html", context, status=400 if form.errors else 200)
 
 
 # --- the account's revenue tab ------------------------------------------------------------------------------
 
 
-def revenue_tab_context(request: HttpRequest, account: Account) -> dict[str, Any]:
+def revenue_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
     money.revenue_sources()
     return {
         "revenue": money.account_revenue(account),
@@ -73,7 +86,7 @@ def revenue_tab_context(request: HttpRequest, account: Account) -> dict[str, Any
 
 @tenant_view("account.view")
 @require_POST
-def revenue_add(request: HttpRequest, account_id: int) -> HttpResponse:
+def revenue_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit", account)
     form = RevenueEntryForm(request.POST)
@@ -89,7 +102,7 @@ def revenue_add(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_POST
-def revenue_delete(request: HttpRequest, account_id: int, entry_id: int) -> HttpResponse:
+def revenue_delete(request: TenantRequest, account_id: int, entry_id: int) -> HttpResponse:
     account = _account(account_id)
     entry = _child(RevenueEntry, account, entry_id)
     require(request, "account.edit", account)
@@ -100,8 +113,8 @@ def revenue_delete(request: HttpRequest, account_id: int, entry_id: int) -> Http
 # --- portfolio money settings (admins) --------------------------------------------------------------------------
 
 
-def _settings_page(request: HttpRequest, **forms: Any) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+def _settings_page(request: TenantRequest, **forms: Any) -> HttpResponse:
+    tenant = request.tenant
     context = {
         "form": forms.get("form") or PortfolioSettingsForm(instance=tenant, prefix="portfolio"),
         "rate_form": forms.get("rate_form") or ExchangeRateForm(),
@@ -119,8 +132,8 @@ def _settings_page(request: HttpRequest, **forms: Any) -> HttpResponse:
 
 @tenant_view("tenant.manage_settings")
 @require_http_methods(["GET", "POST"])
-def portfolio_settings(request: HttpRequest) -> HttpResponse:
-    form = PortfolioSettingsForm(request.POST or None, instance=request.tenant, prefix="portfolio")  # type: ignore[attr-defined]
+def portfolio_settings(request: TenantRequest) -> HttpResponse:
+    form = PortfolioSettingsForm(request.POST or None, instance=request.tenant, prefix="portfolio")
     if request.method == "POST":
         if form.is_valid():
             form.save()
@@ -132,7 +145,7 @@ def portfolio_settings(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("tenant.manage_settings")
 @require_POST
-def portfolio_list_add(request: HttpRequest, kind: str) -> HttpResponse:
+def portfolio_list_add(request: TenantRequest, kind: str) -> HttpResponse:
     if kind not in LISTS:
         raise Http404
     model, label = LISTS[kind]
@@ -148,7 +161,7 @@ def portfolio_list_add(request: HttpRequest, kind: str) -> HttpResponse:
     return _settings_page(request, **{f"{kind}_form": form})
 
 
-def _toggle(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
+def _toggle(request: TenantRequest, kind: str, item_id: int) -> HttpResponse:
     model, label = LISTS[kind]
     item = model.objects.filter(pk=item_id).first()
     if item is None:
@@ -160,19 +173,19 @@ def _toggle(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
 
 @tenant_view("tenant.manage_settings")
 @require_POST
-def loss_reason_toggle(request: HttpRequest, reason_id: int) -> HttpResponse:
+def loss_reason_toggle(request: TenantRequest, reason_id: int) -> HttpResponse:
     return _toggle(request, "reason", reason_id)
 
 
 @tenant_view("tenant.manage_settings")
 @require_POST
-def revenue_source_toggle(request: HttpRequest, source_id: int) -> HttpResponse:
+def revenue_source_toggle(request: TenantRequest, source_id: int) -> HttpResponse:
     return _toggle(request, "source", source_id)
 
 
 @tenant_view("tenant.manage_settings")
 @require_POST
-def exchange_rate_add(request: HttpRequest) -> HttpResponse:
+def exchange_rate_add(request: TenantRequest) -> HttpResponse:
     form = ExchangeRateForm(request.POST)
     if form.is_valid():
         try:
@@ -180,15 +193,17 @@ def exchange_rate_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{rate.currency} is worth {rate.rate} {request.tenant.base_currency} from "  # type: ignore[attr-defined]
-                             f"{rate.valid_from:%d %b %Y}.")  # fmt: skip
+            messages.success(
+                request,
+                f"{rate.currency} is worth {rate.rate} {request.tenant.base_currency} from {rate.valid_from:%d %b %Y}.",
+            )
             return tenant_redirect("portfolio_settings")
     return _settings_page(request, rate_form=form)
 
 
 @tenant_view("tenant.manage_settings")
 @require_POST
-def exchange_rate_delete(request: HttpRequest, rate_id: int) -> HttpResponse:
+def exchange_rate_delete(request: TenantRequest, rate_id: int) -> HttpResponse:
     rate = ExchangeRate.objects.filter(pk=rate_id).first()
     if rate is None:
         raise Http404

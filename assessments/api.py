@@ -46,17 +46,35 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
 
     class Meta:
         model = Assessment
-        fields = ["id", "account", "contract", "title", "summary", "status", "started_on", "shared_on", "team",
-                  "hourly_rate", "currency", "midpoint", "totals", "created_at", "updated_at"]  # fmt: skip
-        read_only_fields = ["status", "started_on", "shared_on", "hourly_rate", "currency", "created_at",
-                            "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "account",
+            "contract",
+            "title",
+            "summary",
+            "status",
+            "started_on",
+            "shared_on",
+            "team",
+            "hourly_rate",
+            "currency",
+            "midpoint",
+            "totals",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "started_on", "shared_on", "hourly_rate", "currency", "created_at", "updated_at"]
 
     def get_midpoint(self, obj: Assessment) -> dict[str, Any]:
         if "assessment_settings" not in self.context:  # once per response, not per row
             self.context["assessment_settings"] = services.settings_get()
         info = services.midpoint(obj.contract, config=self.context["assessment_settings"])
-        return {"known": info["known"], "text": info["text"], "date": info.get("midpoint"),
-                "progress": info.get("progress")}  # fmt: skip
+        return {
+            "known": info["known"],
+            "text": info["text"],
+            "date": info.get("midpoint"),
+            "progress": info.get("progress"),
+        }
 
     def get_totals(self, obj: Assessment) -> dict[str, Any]:
         return _figures(services.totals(obj, list(obj.recommendations.all()))["all"])
@@ -69,13 +87,17 @@ def _figures(f: services.Figures) -> dict[str, Any]:
         return None if value is None else f"{value:.2f}" if isinstance(value, Decimal) else str(value)
 
     return {
-        "cost_hours": text(f.cost_hours), "cost_money": text(f.cost_money), "cost_total": text(f.cost_total),
-        "payback_to_customer": text(f.to_customer), "payback_to_us": text(f.to_us),
-        "payback_total": text(f.payback_total), "unknown_amounts": f.unknown_amounts,
+        "cost_hours": text(f.cost_hours),
+        "cost_money": text(f.cost_money),
+        "cost_total": text(f.cost_total),
+        "payback_to_customer": text(f.to_customer),
+        "payback_to_us": text(f.to_us),
+        "payback_total": text(f.payback_total),
+        "unknown_amounts": f.unknown_amounts,
         "payback_months": None if f.payback_months is None else str(f.payback_months),
         "first_year_return_pct": None if f.first_year_return is None else str(f.first_year_return),
         "arithmetic": [f.cost_text, f.payback_text, f.months_text, f.return_text],
-    }  # fmt: skip
+    }
 
 
 class AssessmentViewSet(AccountChildViewSet):
@@ -106,8 +128,11 @@ class AssessmentViewSet(AccountChildViewSet):
         """Body: {"status": "in_review" | "draft" | "shared" | "action_plan"}"""
         assessment = self.get_object()
         self.require(assessment.account)
-        self.run(lambda: services.transition(assessment=assessment, to=request.data.get("status", ""),
-                                             acting_user=request.user))  # fmt: skip
+        self.run(
+            lambda: services.transition(
+                assessment=assessment, to=request.data.get("status", ""), acting_user=request.user
+            )
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
 
     @property
@@ -139,7 +164,11 @@ class _InAssessment(AccountChildViewSet):
         serializer.instance = self.run(lambda: self.save(instance.assessment, serializer.validated_data, instance))
 
     def perform_destroy(self, instance: Any) -> None:
-        self.run(lambda: (services._editable(instance.assessment), instance.delete()))
+        def remove() -> None:
+            services.assessment_check_editable(instance.assessment)
+            instance.delete()
+
+        self.run(remove)
 
     def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
         raise NotImplementedError
@@ -162,8 +191,13 @@ class JourneyStepViewSet(_InAssessment):
 
     def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
         if instance is not None:
-            data = {"name": instance.name, "touchpoint": instance.touchpoint, "rating": instance.rating,
-                    "moment_of_truth": instance.moment_of_truth, **data}  # fmt: skip
+            data = {
+                "name": instance.name,
+                "touchpoint": instance.touchpoint,
+                "rating": instance.rating,
+                "moment_of_truth": instance.moment_of_truth,
+                **data,
+            }
         return services.step_save(assessment=assessment, data=data, step=instance)
 
 
@@ -188,8 +222,12 @@ class FindingViewSet(_InAssessment):
 
     def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
         if instance is not None:
-            data = {"kind": instance.kind, "text": instance.text,
-                    "steps": list(instance.steps.values_list("pk", flat=True)), **data}  # fmt: skip
+            data = {
+                "kind": instance.kind,
+                "text": instance.text,
+                "steps": list(instance.steps.values_list("pk", flat=True)),
+                **data,
+            }
         return services.finding_save(assessment=assessment, data=data, finding=instance)
 
 
@@ -207,8 +245,23 @@ class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
 
     class Meta:
         model = Recommendation
-        fields = ["id", "assessment", "finding", "title", "steps", "obstacles", "start", "end", "cost_hours",
-                  "cost_money", "priority", "paybacks", "status", "accepted_at", "figures"]  # fmt: skip
+        fields = [
+            "id",
+            "assessment",
+            "finding",
+            "title",
+            "steps",
+            "obstacles",
+            "start",
+            "end",
+            "cost_hours",
+            "cost_money",
+            "priority",
+            "paybacks",
+            "status",
+            "accepted_at",
+            "figures",
+        ]
         read_only_fields = ["status", "accepted_at"]
         extra_kwargs = {"cost_hours": {"min_value": 0}, "cost_money": {"min_value": 0}}
 
@@ -289,9 +342,11 @@ def _rollup(result: dict[str, Any]) -> dict[str, Any]:
         "band": result["band"]["key"] if result["band"] else None,
         "per_r": {r["key"]: {"average": r["average"], "max": r["max"]} for r in result["rs"]},
         "per_statement": {i["key"]: i["average"] for i in result["items"]},
-        "weakest": [{"statement": i["key"], "average": i["average"], "practice": i["statement"].practice}
-                    for i in result["weakest"]],
-    }  # fmt: skip
+        "weakest": [
+            {"statement": i["key"], "average": i["average"], "practice": i["statement"].practice}
+            for i in result["weakest"]
+        ],
+    }
 
 
 class RoundViewSet(ReadOnlyTenantViewSet):
@@ -308,8 +363,20 @@ class RoundViewSet(ReadOnlyTenantViewSet):
 class SelfAssessmentSerializer(serializers.ModelSerializer[SelfAssessment]):
     class Meta:
         model = SelfAssessment
-        fields = ["id", "round", "scope", "account", "answers", "resolution", "retention", "revenue",
-                  "relationships", "total", "band", "taken_at"]  # fmt: skip
+        fields = [
+            "id",
+            "round",
+            "scope",
+            "account",
+            "answers",
+            "resolution",
+            "retention",
+            "revenue",
+            "relationships",
+            "total",
+            "band",
+            "taken_at",
+        ]
 
 
 class SelfAssessmentViewSet(ReadOnlyTenantViewSet):

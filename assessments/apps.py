@@ -10,7 +10,12 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.sources import register_source
         from accounts.tabs import register_tab
-        from assessments import api, reports, services
+        from assessments import (
+            api,
+            reports,
+            services,
+            tasks,  # noqa: F401  (registers its Celery tasks: services publish them by name)
+        )
         from assessments.demo import seed_assessments
         from assessments.views import account_tab_context
         from sam.api.registry import register as register_api

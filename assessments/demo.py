@@ -29,7 +29,11 @@ FINDINGS = [  # (kind, text, step indexes)
     ("W", "Priority incidents bounce between our desks; two took over a day to reach the right team.", [2]),
     ("W", "Hand-over from projects to operations loses what was promised during onboarding.", [1]),
 ]
-RECS = [  # (title, steps, obstacles, start offset, days, hours, money, priority, paybacks, accepted)
+# A table: one row per line reads better than one field per line.
+# fmt: off
+# (title, steps, obstacles, start offset, days, hours, money, priority, paybacks, accepted)
+Rec = tuple[str, str, str, int, int, int, int, int, list[tuple[str, str, int | None]], bool]
+RECS: list[Rec] = [
     ("One route for priority incidents",
      "Name an incident owner per shift\nPublish the escalation chart to the customer\nReview every P1 in the QBR",
      "Desk rotas in two countries", -60, 120, 80, 6000, 1,
@@ -42,7 +46,8 @@ RECS = [  # (title, steps, obstacles, start offset, days, hours, money, priority
     ("Hand-over checklist for new services",
      "Write the checklist with the project office\nPilot it on the next roll-out",
      "", 30, 60, 24, 0, 3, [("customer", "risk_mitigation", None), ("us", "cost_reduction", 3000)], False),
-]  # fmt: skip
+]
+# fmt: on
 
 
 def seed_assessments(tenant: Tenant) -> None:
@@ -58,45 +63,76 @@ def seed_assessments(tenant: Tenant) -> None:
 def _finished(account: Account) -> None:
     today = timezone.localdate()
     owner = account.owner
+    assert owner is not None  # every demo account has an owner
     assessment = services.assessment_create(
-        account=account, acting_user=owner,
-        data={"title": "Mid-contract assessment", "summary": (
-            "Hooli Media values the quarterly reviews and the ease of ordering. Priority incidents and the monthly "
-            "reporting fall short of what was promised; fixing both is worth more to them than any new service.")},
-    )  # fmt: skip
+        account=account,
+        acting_user=owner,
+        data={
+            "title": "Mid-contract assessment",
+            "summary": (
+                "Hooli Media values the quarterly reviews and the ease of ordering. Priority incidents and the monthly "
+                "reporting fall short of what was promised; fixing both is worth more to them than any new service."
+            ),
+        },
+    )
     Assessment.objects.filter(pk=assessment.pk).update(started_on=today - timedelta(days=75))
     expert = (
         Membership.objects.filter(role__in=[Role.ADMIN, Role.EXECUTIVE])
-        .exclude(user_id__in=assessment.team.values("user_id")).select_related("user").first()
-    )  # fmt: skip
+        .exclude(user_id__in=assessment.team.values("user_id"))
+        .select_related("user")
+        .first()
+    )
     if expert is not None:
-        services.expert_add(assessment=assessment, user_id=expert.user_id, expertise="Service operations",
-                            acting_user=owner)  # fmt: skip
+        services.expert_add(
+            assessment=assessment, user_id=expert.user_id, expertise="Service operations", acting_user=owner
+        )
     for n, contact in enumerate(Contact.objects.filter(account=account).order_by("pk")[:2]):
-        services.interview_save(assessment=assessment, data={
-            "contact": str(contact.pk), "held_on": today - timedelta(days=60 - n * 7), "interviewer": owner.pk,
-            "notes": {"contract": "Fits; they would add a service credit for priority incidents.",
-                      "reports": "Four monthly reports; nobody reads all four.",
-                      "people": "The account manager is responsive; the service desk less so.",
-                      "wants": "Incidents that reach the right team at once.",
-                      "changes": "Moving to a product-led organisation next year.",
-                      "future": "One team, one report, no surprises."},
-        })  # fmt: skip
-    steps = [services.step_save(assessment=assessment, data={"name": name, "touchpoint": where,
-                                                             "moment_of_truth": truth, "rating": rating})
-             for name, where, truth, rating in STEPS]  # fmt: skip
-    findings = [services.finding_save(assessment=assessment, data={"kind": kind, "text": text,
-                                                                   "steps": [steps[i].pk for i in linked]})
-                for kind, text, linked in FINDINGS]  # fmt: skip
+        services.interview_save(
+            assessment=assessment,
+            data={
+                "contact": str(contact.pk),
+                "held_on": today - timedelta(days=60 - n * 7),
+                "interviewer": owner.pk,
+                "notes": {
+                    "contract": "Fits; they would add a service credit for priority incidents.",
+                    "reports": "Four monthly reports; nobody reads all four.",
+                    "people": "The account manager is responsive; the service desk less so.",
+                    "wants": "Incidents that reach the right team at once.",
+                    "changes": "Moving to a product-led organisation next year.",
+                    "future": "One team, one report, no surprises.",
+                },
+            },
+        )
+    steps = [
+        services.step_save(
+            assessment=assessment, data={"name": name, "touchpoint": where, "moment_of_truth": truth, "rating": rating}
+        )
+        for name, where, truth, rating in STEPS
+    ]
+    findings = [
+        services.finding_save(
+            assessment=assessment, data={"kind": kind, "text": text, "steps": [steps[i].pk for i in linked]}
+        )
+        for kind, text, linked in FINDINGS
+    ]
     recs = []
     for title, lines, obstacles, offset, days, hours, cash, priority, paybacks, accepted in RECS:
         start = today + timedelta(days=offset)
-        rec = services.recommendation_save(assessment=assessment, data={
-            "title": title, "steps": lines, "obstacles": obstacles, "start": start,
-            "end": start + timedelta(days=days), "cost_hours": hours, "cost_money": cash, "priority": priority,
-            "finding": findings[3 if priority == 1 else 2 if priority == 2 else 4].pk,
-            "paybacks": [{"beneficiary": b, "category": c, "amount": a} for b, c, a in paybacks],
-        })  # fmt: skip
+        rec = services.recommendation_save(
+            assessment=assessment,
+            data={
+                "title": title,
+                "steps": lines,
+                "obstacles": obstacles,
+                "start": start,
+                "end": start + timedelta(days=days),
+                "cost_hours": hours,
+                "cost_money": cash,
+                "priority": priority,
+                "finding": findings[3 if priority == 1 else 2 if priority == 2 else 4].pk,
+                "paybacks": [{"beneficiary": b, "category": c, "amount": a} for b, c, a in paybacks],
+            },
+        )
         recs.append((rec, accepted))
     services.transition(assessment=assessment, to="in_review", acting_user=owner)
     services.transition(assessment=assessment, to="shared", acting_user=owner)
@@ -113,8 +149,9 @@ def _rounds(rng: random.Random) -> None:
     lifted the weak Revenue items."""
     people = list(
         Membership.objects.filter(role__in=[Role.ADMIN, Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.MEMBER])
-        .select_related("user").order_by("user__email")
-    )  # fmt: skip
+        .select_related("user")
+        .order_by("user__email")
+    )
     admin = next((m.user for m in people if m.role == Role.ADMIN), None)
     if not people or admin is None:
         return
@@ -143,6 +180,7 @@ def _rounds(rng: random.Random) -> None:
                     **{k: result[k] for k in ("resolution", "retention", "revenue", "relationships", "total", "band")},
                 )
             taken = timezone.make_aware(datetime.combine(opened + timedelta(days=rng.randint(1, 9)), time(10, 0)))
+            assert item is not None
             SelfAssessment.objects.filter(pk=item.pk).update(taken_at=taken)
         if year_ago:
             selfassess.round_close(round=round)

@@ -36,6 +36,8 @@ RS = (
 )
 R_LABELS = {r.key: r.label for r in RS}
 
+# A table: one row per line reads better than one field per line.
+# fmt: off
 STATEMENTS = (
     Statement("res_process", "resolution",
               "Our customers have a simple, quick way to get a problem solved, and someone clearly owns each one.",
@@ -106,7 +108,8 @@ STATEMENTS = (
               "Run relationship-skills training (listening, executive conversations) for everyone who meets key "
               "accounts.",
               short="Relationship training"),
-)  # fmt: skip
+)
+# fmt: on
 BY_KEY = {s.key: s for s in STATEMENTS}
 KEYS = tuple(s.key for s in STATEMENTS)
 MAXIMA = {r.key: 5 * sum(1 for s in STATEMENTS if s.r == r.key) for r in RS}
@@ -173,15 +176,21 @@ def rollup(answer_sets: Iterable[Mapping[str, int]]) -> dict[str, Any]:
     of the average total and the weakest statements (average under 3, or the three lowest) with their practice."""
     sets = list(answer_sets)
     n = len(sets)
-    items = []
+    items: list[dict[str, Any]] = []
     for s in STATEMENTS:
         avg = _avg([a[s.key] for a in sets])
         items.append({"statement": s, "key": s.key, "r": s.r, "average": avg})
     per_r = {}
     for r in RS:
         subs = [sum(a[s.key] for s in STATEMENTS if s.r == r.key) for a in sets]
-        per_r[r.key] = {"key": r.key, "label": r.label, "question": r.question, "average": _avg(subs),
-                        "max": MAXIMA[r.key], "items": [i for i in items if i["r"] == r.key]}  # fmt: skip
+        per_r[r.key] = {
+            "key": r.key,
+            "label": r.label,
+            "question": r.question,
+            "average": _avg(subs),
+            "max": MAXIMA[r.key],
+            "items": [i for i in items if i["r"] == r.key],
+        }
     total = _avg([sum(a[k] for k in KEYS) for a in sets])
     rated = sorted((i for i in items if i["average"] is not None), key=lambda i: (i["average"], KEYS.index(i["key"])))
     weakest = [i for i in rated if i["average"] < 3] or rated[:3]
@@ -204,14 +213,23 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
     return {
         "items": [
-            {"statement": x["statement"], "before": x["average"], "after": y["average"],
-             "delta": delta(x["average"], y["average"])}
+            {
+                "statement": x["statement"],
+                "before": x["average"],
+                "after": y["average"],
+                "delta": delta(x["average"], y["average"]),
+            }
             for x, y in zip(before["items"], after["items"], strict=True)
         ],
         "rs": [
-            {"label": x["label"], "max": x["max"], "before": x["average"], "after": y["average"],
-             "delta": delta(x["average"], y["average"])}
+            {
+                "label": x["label"],
+                "max": x["max"],
+                "before": x["average"],
+                "after": y["average"],
+                "delta": delta(x["average"], y["average"]),
+            }
             for x, y in zip(before["rs"], after["rs"], strict=True)
         ],
         "total": {"before": before["total"], "after": after["total"], "delta": delta(before["total"], after["total"])},
-    }  # fmt: skip
+    }

@@ -25,9 +25,11 @@ class AssessmentSettings(TenantOwned):
         default=60, validators=[MaxValueValidator(100)], help_text="...until this share."
     )
     hourly_rate = models.DecimalField(
-        max_digits=10, decimal_places=2, default=Decimal("100.00"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("100.00"),
         help_text="What one hour of the team's work costs, to put hours and money in one total.",
-    )  # fmt: skip
+    )
     currency = models.CharField(max_length=3, default="USD")
 
     class Meta:
@@ -119,9 +121,11 @@ class JourneyStep(TenantOwned):
     touchpoint = models.CharField(max_length=200, blank=True)
     moment_of_truth = models.BooleanField(default=False)
     rating = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text="How well we do at this step, 1 (poorly) to 5 (very well).",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["order", "pk"]
@@ -232,10 +236,11 @@ class Payback(TenantOwned):
     class Meta:
         ordering = ["beneficiary", "category"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "recommendation", "beneficiary", "category"],
-                                    name="payback_once_per_category"),
+            models.UniqueConstraint(
+                fields=["tenant", "recommendation", "beneficiary", "category"], name="payback_once_per_category"
+            ),
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="payback_positive"),
-        ]  # fmt: skip
+        ]
 
 
 # --- the 4 R's self-assessment -------------------------------------------------------------------------
@@ -252,8 +257,7 @@ class SelfAssessmentRound(TenantOwned):
 
     title = models.CharField(max_length=200)
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ORGANISATION)
-    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="+")  # fmt: skip
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     opens_on = models.DateField(default=timezone.localdate)
     closes_on = models.DateField(null=True, blank=True, help_text="The round closes itself after this day.")
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -297,12 +301,12 @@ class SelfAssessment(TenantOwned):
         CONCERN = "concern", "Concern: rethink the strategy"
         HELP = "help", "Call for help now"
 
-    round = models.ForeignKey(SelfAssessmentRound, null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="answers")  # fmt: skip
+    round = models.ForeignKey(
+        SelfAssessmentRound, null=True, blank=True, on_delete=models.CASCADE, related_name="answers"
+    )
     respondent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ORGANISATION)
-    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="+")  # fmt: skip
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     answers = models.JSONField(help_text="statement key -> rating 1..5")
     resolution = models.PositiveSmallIntegerField()
     retention = models.PositiveSmallIntegerField()
@@ -315,12 +319,15 @@ class SelfAssessment(TenantOwned):
     class Meta:
         ordering = ["-taken_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "round", "respondent"], condition=Q(round__isnull=False),
-                                    name="selfassessment_once_per_round"),
+            models.UniqueConstraint(
+                fields=["tenant", "round", "respondent"],
+                condition=Q(round__isnull=False),
+                name="selfassessment_once_per_round",
+            ),
             models.CheckConstraint(condition=Q(total__gte=15, total__lte=75), name="selfassessment_total_range"),
             models.CheckConstraint(
                 condition=Q(scope="organisation", account__isnull=True)
                 | Q(scope="account_team", account__isnull=False),
                 name="selfassessment_scope_account",
             ),
-        ]  # fmt: skip
+        ]

@@ -21,18 +21,23 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
     assessment = Assessment.objects.select_related("account", "contract", "account__owner").get(pk=assessment.pk)
     steps = list(JourneyStep.objects.filter(assessment=assessment).prefetch_related("findings"))
     findings = list(Finding.objects.filter(assessment=assessment).prefetch_related("steps"))
-    recs = list(Recommendation.objects.filter(assessment=assessment).prefetch_related("paybacks")
-                .select_related("finding"))  # fmt: skip
-    groups = [{"kind": kind, "label": Finding.PLURALS[kind], "findings": [f for f in findings if f.kind == kind]}
-              for kind, label in Finding.Kind.choices]  # fmt: skip
+    recs = list(
+        Recommendation.objects.filter(assessment=assessment).prefetch_related("paybacks").select_related("finding")
+    )
+    groups = [
+        {"kind": kind, "label": Finding.PLURALS[kind], "findings": [f for f in findings if f.kind == kind]}
+        for kind, label in Finding.Kind.choices
+    ]
     planned = [r for r in recs if r.status != Recommendation.Status.DECLINED]
     return {
         "assessment": assessment,
         "account": assessment.account,
         "mid": services.midpoint(assessment.contract),
         "team": list(assessment.team.select_related("user")),
-        "interviews": [{"interview": i, "notes": _notes(i)} for i in
-                       Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer")],
+        "interviews": [
+            {"interview": i, "notes": _notes(i)}
+            for i in Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer")
+        ],
         "steps": steps,
         "groups": groups,
         "recs": recs,
@@ -40,7 +45,7 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
         "timeline": timeline(recs),
         "planned": planned,
         "progress": services.plan_progress(assessment.account, assessment),
-    }  # fmt: skip
+    }
 
 
 def timeline(recs: list[Recommendation]) -> Any:
@@ -52,15 +57,26 @@ def timeline(recs: list[Recommendation]) -> Any:
         return None
     return timeline_chart(
         "Action plan timeline",
-        [Span(r.title, r.start, r.end, r.get_status_display().lower(),
-              "#2fb344" if r.status == Recommendation.Status.ACCEPTED else "#8a97ab") for r in planned],
+        [
+            Span(
+                r.title,
+                r.start,
+                r.end,
+                r.get_status_display().lower(),
+                "#2fb344" if r.status == Recommendation.Status.ACCEPTED else "#8a97ab",
+            )
+            for r in planned
+        ],
         today=timezone.localdate(),
-    )  # fmt: skip
+    )
 
 
 def _notes(interview: Interview) -> list[dict[str, str]]:
-    return [{"key": key, "label": label, "text": interview.notes[key]} for key, label, _ in services.TOPICS
-            if interview.notes.get(key)]  # fmt: skip
+    return [
+        {"key": key, "label": label, "text": interview.notes[key]}
+        for key, label, _ in services.TOPICS
+        if interview.notes.get(key)
+    ]
 
 
 def charts(result: dict[str, Any], who: str) -> list[Any]:
@@ -84,35 +100,62 @@ def _tone(average: float | None) -> str:
 def round_context(round: Round, params: dict[str, Any] | None = None) -> dict[str, Any]:
     result = selfassess.round_rollup(round)
     people = selfassess.round_people(round)
-    return {"round": round, "result": result, "charts": [] if result["hidden"] else charts(result, "average"),
-            "invited": len(people), "answered": sum(1 for p in people if p["answered_at"]),
-            "min_group": selfassess.MIN_GROUP}  # fmt: skip
+    return {
+        "round": round,
+        "result": result,
+        "charts": [] if result["hidden"] else charts(result, "average"),
+        "invited": len(people),
+        "answered": sum(1 for p in people if p["answered_at"]),
+        "min_group": selfassess.MIN_GROUP,
+    }
 
 
 def result_context(item: SelfAssessment, params: dict[str, Any] | None = None) -> dict[str, Any]:
     result = {**selfassess.result_of(item), "hidden": False}
-    return {"item": item, "result": result, "charts": charts(result, "your ratings"),
-            "band": fourrs.band_info(item.band)}  # fmt: skip
+    return {
+        "item": item,
+        "result": result,
+        "charts": charts(result, "your ratings"),
+        "band": fourrs.band_info(item.band),
+    }
 
 
 def register() -> None:
     from sam.documents import registry
     from sam.permissions import can
 
-    registry.register(registry.DocumentKind(
-        key=REPORT, label="Assessment report", subject_model=Assessment, template="assessments/report_print.html",
-        context=report_context, title=lambda a, params: f"Assessment: {a.account.name}, {a.title}",
-        page_url=lambda a, slug: reverse("assessment_detail", args=[slug, a.pk]),
-    ))  # fmt: skip
-    registry.register(registry.DocumentKind(
-        key=ROUND, label="4 R's round results", subject_model=Round, template="assessments/round_print.html",
-        context=round_context, title=lambda r, params: f"4 R's self-assessment: {r.title}",
-        page_url=lambda r, slug: reverse("fourrs_round", args=[slug, r.pk]),
-        viewer=lambda request, r: can(request, "selfassessment.view"),
-    ))  # fmt: skip
-    registry.register(registry.DocumentKind(
-        key=RESULT, label="4 R's result", subject_model=SelfAssessment, template="assessments/result_print.html",
-        context=result_context, title=lambda s, params: f"4 R's self-assessment of {s.taken_at:%d %b %Y}",
-        page_url=lambda s, slug: reverse("fourrs_result", args=[slug, s.pk]),
-        viewer=lambda request, s: s.respondent_id == request.user.pk,
-    ))  # fmt: skip
+    registry.register(
+        registry.DocumentKind(
+            key=REPORT,
+            label="Assessment report",
+            subject_model=Assessment,
+            template="assessments/report_print.html",
+            context=report_context,
+            title=lambda a, params: f"Assessment: {a.account.name}, {a.title}",
+            page_url=lambda a, slug: reverse("assessment_detail", args=[slug, a.pk]),
+        )
+    )
+    registry.register(
+        registry.DocumentKind(
+            key=ROUND,
+            label="4 R's round results",
+            subject_model=Round,
+            template="assessments/round_print.html",
+            context=round_context,
+            title=lambda r, params: f"4 R's self-assessment: {r.title}",
+            page_url=lambda r, slug: reverse("fourrs_round", args=[slug, r.pk]),
+            viewer=lambda request, r: can(request, "selfassessment.view"),
+        )
+    )
+    registry.register(
+        registry.DocumentKind(
+            key=RESULT,
+            label="4 R's result",
+            subject_model=SelfAssessment,
+            template="assessments/result_print.html",
+            context=result_context,
+            title=lambda s, params: f"4 R's self-assessment of {s.taken_at:%d %b %Y}",
+            page_url=lambda s, slug: reverse("fourrs_result", args=[slug, s.pk]),
+            viewer=lambda request, s: s.respondent_id == request.user.pk,
+        )
+    )

@@ -30,8 +30,14 @@ def _scope_account(scope: Any, account: Any) -> tuple[str, Any]:
     return scope, found
 
 
-def submit(*, respondent: Any, answers: Any, round: SelfAssessmentRound | None = None,
-           scope: str = Scope.ORGANISATION, account: Any = None) -> SelfAssessment:  # fmt: skip
+def submit(
+    *,
+    respondent: Any,
+    answers: Any,
+    round: SelfAssessmentRound | None = None,
+    scope: str = Scope.ORGANISATION,
+    account: Any = None,
+) -> SelfAssessment:
     """Store one complete set of 15 ratings with its subtotals, total and band. In a round: only while it is
     open, only for those invited, once per person."""
     if not isinstance(answers, dict):
@@ -51,10 +57,18 @@ def submit(*, respondent: Any, answers: Any, round: SelfAssessmentRound | None =
     try:
         with transaction.atomic():
             return SelfAssessment.objects.create(
-                round=round, respondent=respondent, scope=scope, account=account, answers=values,
-                resolution=result["resolution"], retention=result["retention"], revenue=result["revenue"],
-                relationships=result["relationships"], total=result["total"], band=result["band"],
-            )  # fmt: skip
+                round=round,
+                respondent=respondent,
+                scope=scope,
+                account=account,
+                answers=values,
+                resolution=result["resolution"],
+                retention=result["retention"],
+                revenue=result["revenue"],
+                relationships=result["relationships"],
+                total=result["total"],
+                band=result["band"],
+            )
     except IntegrityError as exc:
         raise ValidationError("You have answered this round already.") from exc
 
@@ -74,8 +88,9 @@ def round_create(*, data: dict[str, Any], acting_user: Any) -> SelfAssessmentRou
             raise ValidationError({"closes_on": "A date as YYYY-MM-DD."}) from exc
     if closes_on is not None and closes_on < timezone.localdate():
         raise ValidationError({"closes_on": "A round closes today or later."})
-    return SelfAssessmentRound.objects.create(title=title.strip(), scope=scope, account=account, closes_on=closes_on,
-                                              created_by=acting_user)  # fmt: skip
+    return SelfAssessmentRound.objects.create(
+        title=title.strip(), scope=scope, account=account, closes_on=closes_on, created_by=acting_user
+    )
 
 
 def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user: Any) -> int:
@@ -90,9 +105,10 @@ def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user
         raise ValidationError("This round is closed.")
     from assessments.services import whole
 
-    ids = {whole(v) for v in user_ids}
-    if not user_ids or None in ids:
+    given = {whole(v) for v in user_ids}
+    if not user_ids or None in given:
         raise ValidationError({"users": "Choose members of this workspace."})
+    ids = {i for i in given if i is not None}
     members = set(Membership.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
     if members != ids:
         raise ValidationError({"users": "No such member of this workspace."})
@@ -103,7 +119,11 @@ def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user
     RoundInvitation.objects.bulk_create([RoundInvitation(round=round, user_id=i) for i in new], ignore_conflicts=True)
     tenant = current_tenant()
     url = settings.SITE_URL + tenant_reverse("fourrs_take", tenant=tenant) + f"?round={round.pk}" if tenant else ""
-    about = "the organisation" if round.scope == Scope.ORGANISATION else f"the {round.account.name} account team"
+    about = (
+        "the organisation"
+        if round.scope == Scope.ORGANISATION
+        else f"the {getattr(round.account, 'name', '')} account team"
+    )
     for user in User.objects.filter(pk__in=new):
         if user.email:
             email_enqueue(
@@ -124,8 +144,11 @@ def respondents() -> Any:
     from sam.models import Membership, User
     from sam.roles import allowed
 
-    roles = [role for role in Membership.objects.values_list("role", flat=True).distinct()
-             if allowed(role, "selfassessment.take")]  # fmt: skip
+    roles = [
+        role
+        for role in Membership.objects.values_list("role", flat=True).distinct()
+        if allowed(role, "selfassessment.take")
+    ]
     return User.objects.filter(pk__in=Membership.objects.filter(role__in=roles).values("user_id")).order_by(
         "full_name", "email"
     )
@@ -144,8 +167,12 @@ def hidden(result: dict[str, Any]) -> dict[str, Any]:
     """A rollup of fewer than MIN_GROUP answers keeps only its count: alone, it would show one person's ratings."""
     if result["respondents"] >= MIN_GROUP:
         return {**result, "hidden": False}
-    return {**fourrs.rollup([]), "respondents": result["respondents"], "hidden": True,
-            "needed": MIN_GROUP - result["respondents"]}  # fmt: skip
+    return {
+        **fourrs.rollup([]),
+        "respondents": result["respondents"],
+        "hidden": True,
+        "needed": MIN_GROUP - result["respondents"],
+    }
 
 
 def round_rollup(round: SelfAssessmentRound) -> dict[str, Any]:

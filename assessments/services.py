@@ -101,8 +101,9 @@ def settings_set(*, data: dict[str, Any]) -> AssessmentSettings:
     return config
 
 
-def _decimal(raw: Any, field: str, errors: dict[str, str], *, places: int, top: Decimal,
-             allow_empty: bool = False) -> Any:  # fmt: skip
+def _decimal(
+    raw: Any, field: str, errors: dict[str, str], *, places: int, top: Decimal, allow_empty: bool = False
+) -> Any:
     """A non-negative amount below ``top``; an error per field otherwise (None when empty is allowed)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if allow_empty:
@@ -144,8 +145,10 @@ def current_contract(account: Any, today: date | None = None) -> Any:
 def window(contract: Any, config: AssessmentSettings) -> tuple[date, date]:
     """The days between which the contract is due for its mid-contract assessment."""
     term = (contract.end - contract.start).days
-    return (contract.start + timedelta(days=term * config.window_start_pct // 100),
-            contract.start + timedelta(days=term * config.window_end_pct // 100))  # fmt: skip
+    return (
+        contract.start + timedelta(days=term * config.window_start_pct // 100),
+        contract.start + timedelta(days=term * config.window_end_pct // 100),
+    )
 
 
 def midpoint(contract: Any, today: date | None = None, config: AssessmentSettings | None = None) -> dict[str, Any]:
@@ -157,16 +160,21 @@ def midpoint(contract: Any, today: date | None = None, config: AssessmentSetting
     opens, closes = window(contract, config)
     progress = round(100 * contract.progress(today))
     return {
-        "known": True, "contract": contract, "midpoint": contract.midpoint, "progress": progress,
-        "window_opens": opens, "window_closes": closes, "in_window": opens <= today <= closes,
+        "known": True,
+        "contract": contract,
+        "midpoint": contract.midpoint,
+        "progress": progress,
+        "window_opens": opens,
+        "window_closes": closes,
+        "in_window": opens <= today <= closes,
         "text": f"{contract.title}: {progress}% through its term; mid-point {contract.midpoint:%d %b %Y}.",
-    }  # fmt: skip
+    }
 
 
 # --- assessments and their team -------------------------------------------------------------------------
 
 
-def _editable(assessment: Assessment) -> None:
+def assessment_check_editable(assessment: Assessment) -> None:
     if assessment.status not in EDITABLE:
         raise ValidationError(
             f"This assessment is {assessment.get_status_display().lower()}: its content is final. "
@@ -220,9 +228,15 @@ def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -
         contract = current_contract(account)
     summary = _text(data, "summary", limit=20000)
     config = settings_get()
-    assessment = Assessment.objects.create(account=account, contract=contract, title=title, summary=summary,
-                                           created_by=acting_user, hourly_rate=config.hourly_rate,
-                                           currency=config.currency)  # fmt: skip
+    assessment = Assessment.objects.create(
+        account=account,
+        contract=contract,
+        title=title,
+        summary=summary,
+        created_by=acting_user,
+        hourly_rate=config.hourly_rate,
+        currency=config.currency,
+    )
     TeamMember.objects.bulk_create(
         [TeamMember(assessment=assessment, user=user) for user in account_team_users(account)], ignore_conflicts=True
     )
@@ -231,15 +245,17 @@ def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -
         from accounts.models import ActionItem
         from accounts.services import action_item_update
 
-        for item in ActionItem.objects.filter(source_kind=ActionItem.Source.ASSESSMENT,
-                                              dedupe_key=f"midcontract:{contract.pk}",
-                                              status__in=ActionItem.OPEN_STATUSES):  # fmt: skip
+        for item in ActionItem.objects.filter(
+            source_kind=ActionItem.Source.ASSESSMENT,
+            dedupe_key=f"midcontract:{contract.pk}",
+            status__in=ActionItem.OPEN_STATUSES,
+        ):
             action_item_update(item=item, data={"status": ActionItem.Status.DONE}, acting_user=acting_user)
     return assessment
 
 
 def assessment_update(*, assessment: Assessment, data: dict[str, Any]) -> Assessment:
-    _editable(assessment)
+    assessment_check_editable(assessment)
     if "title" in data:
         assessment.title = _text(data, "title", required=True, limit=200)
     if "summary" in data:
@@ -252,7 +268,7 @@ def assessment_delete(*, assessment: Assessment, acting_user: Any) -> None:
     """A draft or an assessment in review can go (a mistaken start); once shared with the customer it stays."""
     from sam.services import audit_record
 
-    _editable(assessment)
+    assessment_check_editable(assessment)
     audit_record(actor=acting_user, action="assessment.deleted", obj=assessment, title=assessment.title)
     assessment.delete()
 
@@ -262,13 +278,14 @@ def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", act
     from accounts.services import member_or_error
     from sam.outbox import email_enqueue
 
-    _editable(assessment)
+    assessment_check_editable(assessment)
     user = member_or_error(user_id, "user")
     expertise = _text({"expertise": expertise}, "expertise", limit=120)
     if TeamMember.objects.filter(assessment=assessment, user=user).exists():
         raise ValidationError({"user": f"{user.display_name} is on the team already."})
-    member = TeamMember.objects.create(assessment=assessment, user=user, kind=TeamMember.Kind.EXPERT,
-                                       expertise=expertise)  # fmt: skip
+    member = TeamMember.objects.create(
+        assessment=assessment, user=user, kind=TeamMember.Kind.EXPERT, expertise=expertise
+    )
     if user.email:
         from django.conf import settings
 
@@ -287,7 +304,7 @@ def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", act
 
 
 def team_remove(*, assessment: Assessment, member: TeamMember) -> None:
-    _editable(assessment)
+    assessment_check_editable(assessment)
     member.delete()
 
 
@@ -296,9 +313,11 @@ def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[
     from sam.selectors import member_choices
 
     earlier = list(
-        Assessment.objects.filter(account=account).exclude(pk=getattr(assessment, "pk", None))
-        .order_by("-started_on", "-pk").prefetch_related("team__user")
-    )  # fmt: skip
+        Assessment.objects.filter(account=account)
+        .exclude(pk=getattr(assessment, "pk", None))
+        .order_by("-started_on", "-pk")
+        .prefetch_related("team__user")
+    )
     served: dict[int, int] = {}
     for old in earlier:
         for member in old.team.all():
@@ -309,10 +328,12 @@ def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[
     candidates = [u for u in member_choices() if u.pk not in on_team and u.pk not in account_team]
     candidates.sort(key=lambda u: (served.get(u.pk, 0), u.full_name or u.email))
     return {
-        "earlier": [{"assessment": old, "experts": [m for m in old.team.all() if m.kind == TeamMember.Kind.EXPERT]}
-                    for old in earlier],
+        "earlier": [
+            {"assessment": old, "experts": [m for m in old.team.all() if m.kind == TeamMember.Kind.EXPERT]}
+            for old in earlier
+        ],
         "candidates": [{"user": u, "served": served.get(u.pk, 0)} for u in candidates],
-    }  # fmt: skip
+    }
 
 
 # --- interviews -----------------------------------------------------------------------------------------
@@ -323,7 +344,7 @@ def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: I
     from accounts.models import Contact
     from accounts.services import member_or_error
 
-    _editable(assessment)
+    assessment_check_editable(assessment)
     if interview is None:
         contact_id = whole(data.get("contact"))
         contact = (
@@ -372,7 +393,7 @@ def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: I
 
 
 def step_save(*, assessment: Assessment, data: dict[str, Any], step: JourneyStep | None = None) -> JourneyStep:
-    _editable(assessment)
+    assessment_check_editable(assessment)
     name = _text(data, "name", required=True, limit=200)
     touchpoint = _text(data, "touchpoint", limit=200)
     rating = data.get("rating")
@@ -396,12 +417,12 @@ def step_save(*, assessment: Assessment, data: dict[str, Any], step: JourneyStep
 def step_move(*, assessment: Assessment, step: JourneyStep, up: bool) -> None:
     from sam.services import move_in_list
 
-    _editable(assessment)
+    assessment_check_editable(assessment)
     move_in_list(JourneyStep.objects.filter(assessment=assessment), step, up=up)
 
 
 def step_delete(*, assessment: Assessment, step: JourneyStep) -> None:
-    _editable(assessment)
+    assessment_check_editable(assessment)
     step.delete()
 
 
@@ -425,7 +446,7 @@ def _step_ids(assessment: Assessment, raw: Any) -> list[int]:
 @transaction.atomic
 def finding_save(*, assessment: Assessment, data: dict[str, Any], finding: Finding | None = None) -> Finding:
     """A strength, opportunity or weakness, in words, linked to the journey steps it is about."""
-    _editable(assessment)
+    assessment_check_editable(assessment)
     kind = data.get("kind")
     if kind not in Finding.Kind.values:
         raise ValidationError({"kind": "Strength (S), Opportunity (O) or Weakness (W)."})
@@ -443,7 +464,7 @@ def finding_save(*, assessment: Assessment, data: dict[str, Any], finding: Findi
 
 
 def finding_delete(*, assessment: Assessment, finding: Finding) -> None:
-    _editable(assessment)
+    assessment_check_editable(assessment)
     finding.delete()
 
 
@@ -494,7 +515,7 @@ def recommendation_save(
 ) -> Recommendation:
     """Steps, obstacles, timeframe (end not before start), cost in hours and money (never negative), payback
     per beneficiary and category, priority. ``paybacks`` (when given) replaces the whole list."""
-    _editable(assessment)
+    assessment_check_editable(assessment)
     rec = recommendation or Recommendation(assessment=assessment)
     if rec.pk is not None and rec.status != Recommendation.Status.PROPOSED:
         raise ValidationError("An accepted or declined recommendation does not change.")
@@ -540,7 +561,7 @@ def recommendation_save(
 
 
 def recommendation_delete(*, assessment: Assessment, recommendation: Recommendation) -> None:
-    _editable(assessment)
+    assessment_check_editable(assessment)
     recommendation.delete()
 
 
@@ -581,12 +602,17 @@ def recommendation_accept(*, recommendation: Recommendation, acting_user: Any) -
         for n, (step, due) in enumerate(zip(steps, dues, strict=True), start=1):
             title = step if step == rec.title else f"{rec.title}: {step}"
             item, _ = action_item_add(
-                account=account, title=title[:300], owner=owner, due=due,
+                account=account,
+                title=title[:300],
+                owner=owner,
+                due=due,
                 detail=f"Step {n} of {len(steps)} of the recommendation “{rec.title}” ({rec.start:%d %b %Y} to "
                 f"{rec.end:%d %b %Y}) from the assessment “{assessment.title}”.",
-                source_kind=ActionItem.Source.ASSESSMENT, source_id=assessment.pk,
-                dedupe_key=f"recommendation:{rec.pk}:{n}", acting_user=acting_user,
-            )  # fmt: skip
+                source_kind=ActionItem.Source.ASSESSMENT,
+                source_id=assessment.pk,
+                dedupe_key=f"recommendation:{rec.pk}:{n}",
+                acting_user=acting_user,
+            )
             items.append(item)
         if rec.status != Recommendation.Status.ACCEPTED:
             rec.status, rec.accepted_at, rec.accepted_by = Recommendation.Status.ACCEPTED, timezone.now(), acting_user
@@ -677,9 +703,11 @@ def figures(recs: list[Recommendation], rate: Decimal, currency: str) -> Figures
     ret = ((benefit - total) / total * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP) if total > 0 else None
     hours_text = f"{hours.normalize():f} h × {money(rate, currency)}/h"  # noqa: RUF001
     cost_text = f"{money(cash, currency)} + {hours_text} = {money(total, currency)}"
-    payback_text = f"{money(customer, currency)} to the customer + {money(us, currency)} to us = " \
-        f"{money(benefit, currency)} a year" + (f" ({unknown} amount{'s' if unknown != 1 else ''} not known)"
-                                               if unknown else "")  # fmt: skip
+    payback_text = (
+        f"{money(customer, currency)} to the customer + {money(us, currency)} to us = "
+        f"{money(benefit, currency)} a year"
+        + (f" ({unknown} amount{'s' if unknown != 1 else ''} not known)" if unknown else "")
+    )
     if months is not None:
         months_text = f"{money(total, currency)} ÷ {money(benefit, currency)} a year × 12 = {months} months"  # noqa: RUF001
     else:
@@ -689,8 +717,21 @@ def figures(recs: list[Recommendation], rate: Decimal, currency: str) -> Figures
         return_text = f"({money(benefit, currency)} − {spent}) ÷ {spent} = {ret}%"  # noqa: RUF001
     else:
         return_text = "No cost: the return cannot be worked out."
-    return Figures(hours, cash, total, customer, us, benefit, unknown, months, ret, cost_text, payback_text,
-                   months_text, return_text)  # fmt: skip
+    return Figures(
+        hours,
+        cash,
+        total,
+        customer,
+        us,
+        benefit,
+        unknown,
+        months,
+        ret,
+        cost_text,
+        payback_text,
+        months_text,
+        return_text,
+    )
 
 
 def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> dict[str, Any]:
@@ -732,15 +773,18 @@ def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
     contracts = (
         Contract.objects.filter(start__lte=today, end__gte=today, account__deleted_at__isnull=True)
         .exclude(account__status=Account.Status.INACTIVE)
-        .select_related("account", "account__owner").order_by("end", "pk")
-    )  # fmt: skip
+        .select_related("account", "account__owner")
+        .order_by("end", "pk")
+    )
     assessed = list(Assessment.objects.values_list("account_id", "contract_id", "started_on"))
     for contract in contracts:
         opens, closes = window(contract, config)
         if not opens <= today <= closes:
             continue
-        if any(cid == contract.pk or (aid == contract.account_id and started >= contract.start)
-               for aid, cid, started in assessed):  # fmt: skip
+        if any(
+            cid == contract.pk or (aid == contract.account_id and started >= contract.start)
+            for aid, cid, started in assessed
+        ):
             continue
         found.append({"contract": contract, "account": contract.account, "window_closes": closes})
     return found
@@ -764,13 +808,16 @@ def prompts_send(today: date | None = None) -> int:
         contract, account = due["contract"], due["account"]
         owner = account.owner if account.owner_id in members else None
         _, created = action_item_add(
-            account=account, title=f"Mid-contract assessment due: {contract.title}", owner=owner,
+            account=account,
+            title=f"Mid-contract assessment due: {contract.title}",
+            owner=owner,
             due=due["window_closes"],
             detail=f"{contract.title} runs from {contract.start:%d %b %Y} to {contract.end:%d %b %Y}; its mid-point "
             f"is {contract.midpoint:%d %b %Y}. Interview the customer, map their journey and agree recommendations.",
-            source_kind=ActionItem.Source.ASSESSMENT, source_id=f"contract-{contract.pk}",
+            source_kind=ActionItem.Source.ASSESSMENT,
+            source_id=f"contract-{contract.pk}",
             dedupe_key=f"midcontract:{contract.pk}",
-        )  # fmt: skip
+        )
         made += created
         if owner is not None and owner.email and tenant is not None:
             url = tenant_reverse("assessment_new", account.pk, tenant=tenant) + f"?contract={contract.pk}"
@@ -794,15 +841,25 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     contract = current_contract(account)
     latest = Assessment.objects.filter(account=account).order_by("-started_on", "-pk").first()
     info = midpoint(contract)
-    assessed = latest is not None and (latest.contract_id == contract.pk or latest.started_on >= contract.start) \
-        if contract is not None else latest is not None  # fmt: skip
+    assessed = (
+        latest is not None and (latest.contract_id == contract.pk or latest.started_on >= contract.start)
+        if contract is not None
+        else latest is not None
+    )
     if info["known"] and info["in_window"] and not assessed:
-        return {"label": "Assessment", "value": "mid-contract assessment due",
-                "url": reverse("assessment_new", args=[slug, account.pk]) + f"?contract={contract.pk}",
-                "tone": "danger"}  # fmt: skip
+        return {
+            "label": "Assessment",
+            "value": "mid-contract assessment due",
+            "url": reverse("assessment_new", args=[slug, account.pk]) + f"?contract={contract.pk}",
+            "tone": "danger",
+        }
     if latest is not None:
-        return {"label": "Assessment", "value": f"{latest.title}: {latest.get_status_display().lower()}",
-                "url": reverse("assessment_detail", args=[slug, latest.pk]), "tone": ""}  # fmt: skip
+        return {
+            "label": "Assessment",
+            "value": f"{latest.title}: {latest.get_status_display().lower()}",
+            "url": reverse("assessment_detail", args=[slug, latest.pk]),
+            "tone": "",
+        }
     return None
 
 
@@ -813,11 +870,17 @@ def plan_progress(account: Any, assessment: Any = None) -> list[Any]:
     from accounts.models import ActionItem
 
     return list(
-        ActionItem.objects.filter(account=account, source_kind=ActionItem.Source.ASSESSMENT,
-                                  dedupe_key__startswith="recommendation:",
-                                  **({"source_id": str(assessment.pk)} if assessment is not None else {}))
+        ActionItem.objects.filter(
+            account=account,
+            source_kind=ActionItem.Source.ASSESSMENT,
+            dedupe_key__startswith="recommendation:",
+            **({"source_id": str(assessment.pk)} if assessment is not None else {}),
+        )
         .select_related("owner")
-        .annotate(closed=Case(When(status__in=ActionItem.OPEN_STATUSES, then=Value(0)), default=Value(1),
-                              output_field=IntegerField()))
+        .annotate(
+            closed=Case(
+                When(status__in=ActionItem.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
         .order_by("closed", F("due").asc(nulls_last=True), "pk")
-    )  # fmt: skip
+    )

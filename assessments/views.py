@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -29,11 +29,16 @@ from assessments.models import (
     TeamMember,
 )
 from sam.documents.services import requested_text
+from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.urls import tenant_redirect
 
-TABS = (("overview", "Overview"), ("interviews", "Interviews"), ("journey", "Journey map and findings"),
-        ("recommendations", "Recommendations"))  # fmt: skip
+TABS = (
+    ("overview", "Overview"),
+    ("interviews", "Interviews"),
+    ("journey", "Journey map and findings"),
+    ("recommendations", "Recommendations"),
+)
 
 
 def _int(raw: Any) -> int:
@@ -41,7 +46,7 @@ def _int(raw: Any) -> int:
 
 
 @tenant_view("account.view")
-def assessment_list(request: HttpRequest) -> HttpResponse:
+def assessment_list(request: TenantRequest) -> HttpResponse:
     """Every assessment with its status, and the accounts whose contract is at its mid-point without one."""
     status = request.GET.get("status", "")
     found = Assessment.objects.filter(account__deleted_at__isnull=True)
@@ -49,11 +54,13 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
         found = found.filter(status=status)
     rows = list(
         found.select_related("account", "contract")
-        .annotate(findings_n=Count("findings", distinct=True),
-                  recs_n=Count("recommendations", distinct=True),
-                  accepted_n=Count("recommendations", filter=Q(recommendations__status="accepted"), distinct=True))
+        .annotate(
+            findings_n=Count("findings", distinct=True),
+            recs_n=Count("recommendations", distinct=True),
+            accepted_n=Count("recommendations", filter=Q(recommendations__status="accepted"), distinct=True),
+        )
         .order_by("-started_on", "-pk")[:200]
-    )  # fmt: skip
+    )
     context = {
         "rows": rows,
         "due": services.due_for_prompt(),
@@ -76,17 +83,21 @@ def _account(account_id: int) -> Account:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def assessment_new(request: HttpRequest, account_id: int) -> HttpResponse:
+def assessment_new(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
             assessment = services.assessment_create(
-                account=account, acting_user=request.user,
-                data={"title": request.POST.get("title", "")[:400], "contract": request.POST.get("contract", ""),
-                      "summary": request.POST.get("summary", "")[:30000]},
-            )  # fmt: skip
+                account=account,
+                acting_user=request.user,
+                data={
+                    "title": request.POST.get("title", "")[:400],
+                    "contract": request.POST.get("contract", ""),
+                    "summary": request.POST.get("summary", "")[:30000],
+                },
+            )
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         else:
@@ -111,8 +122,9 @@ def assessment_new(request: HttpRequest, account_id: int) -> HttpResponse:
 def _assessment(assessment_id: int) -> Assessment:
     found = (
         Assessment.objects.filter(pk=assessment_id, account__deleted_at__isnull=True)
-        .select_related("account", "account__owner", "contract").first()
-    )  # fmt: skip
+        .select_related("account", "account__owner", "contract")
+        .first()
+    )
     if found is None:
         raise Http404
     return found
@@ -122,7 +134,7 @@ class _Deleted(Exception):
     """The assessment is gone: go back to the list."""
 
 
-def _can_edit(request: HttpRequest, assessment: Assessment) -> bool:
+def _can_edit(request: TenantRequest, assessment: Assessment) -> bool:
     """The account's team (and admins), or someone on this assessment's team with a working role."""
     if can(request, "account.edit_team_work", assessment.account):
         return True
@@ -132,7 +144,7 @@ def _can_edit(request: HttpRequest, assessment: Assessment) -> bool:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
+def assessment_detail(request: TenantRequest, assessment_id: int) -> HttpResponse:
     assessment = _assessment(assessment_id)
     tab = request.GET.get("tab", "overview")
     if tab not in dict(TABS):
@@ -176,13 +188,16 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
     return render(request, "assessments/detail.html", context, status=400 if failed else 200)
 
 
+# A table: one row per line reads better than one field per line.
+# fmt: off
 FIELD_LABELS = {
     "title": "Title", "summary": "Summary", "start": "Start", "end": "End", "cost_hours": "Cost in hours",
     "cost_money": "Cost in money", "priority": "Priority", "finding": "Finding", "paybacks": "Payback",
     "steps": "Steps", "obstacles": "Obstacles", "name": "Step", "touchpoint": "Touchpoint", "rating": "Rating",
     "kind": "Kind", "text": "Finding", "contact": "Contact", "held_on": "Held on", "interviewer": "Interviewer",
     "notes": "Notes", "user": "Colleague", "expertise": "Expertise",
-}  # fmt: skip
+}
+# fmt: on
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -203,10 +218,10 @@ def _drafts(post: Any, action: str) -> dict[str, Any]:
     found: dict[str, Any] = {"failed": action, "draft": post}
     if action == "rec_add":
         found["draft_rec"] = SimpleNamespace(
-            **{k: post.get(k, "") for k in ("title", "steps", "obstacles", "start", "end", "cost_hours",
-                                             "cost_money")},
-            priority=services.whole(post.get("priority")) or 2, finding_id=services.whole(post.get("finding")),
-        )  # fmt: skip
+            **{k: post.get(k, "") for k in ("title", "steps", "obstacles", "start", "end", "cost_hours", "cost_money")},
+            priority=services.whole(post.get("priority")) or 2,
+            finding_id=services.whole(post.get("finding")),
+        )
         grid = _grid(None)
         for row in grid:
             for cell in row["cells"]:
@@ -218,15 +233,17 @@ def _drafts(post: Any, action: str) -> dict[str, Any]:
         found["draft_grid"] = grid
     if action == "step_add":
         found["draft_step"] = SimpleNamespace(
-            name=post.get("name", ""), touchpoint=post.get("touchpoint", ""), rating=post.get("rating", ""),
+            name=post.get("name", ""),
+            touchpoint=post.get("touchpoint", ""),
+            rating=post.get("rating", ""),
             moment_of_truth=post.get("moment_of_truth") == "1",
-        )  # fmt: skip
+        )
     if action == "finding_add":
         found["draft_steps"] = {services.whole(v) for v in post.getlist("steps")}
     return found
 
 
-def _tab_context(request: HttpRequest, assessment: Assessment, tab: str) -> dict[str, Any]:
+def _tab_context(request: TenantRequest, assessment: Assessment, tab: str) -> dict[str, Any]:
     """What each tab shows: a fixed number of queries however much the assessment holds."""
     if tab == "overview":
         from sam.documents.services import documents_of
@@ -251,20 +268,23 @@ def _tab_context(request: HttpRequest, assessment: Assessment, tab: str) -> dict
         return {
             "interviews": [{"interview": i, "topics": _topics(i)} for i in interviews],
             "topics": services.TOPICS,
-            "contacts": [c for c in Contact.objects.filter(account=assessment.account).order_by("name")
-                         if c.pk not in taken],
+            "contacts": [
+                c for c in Contact.objects.filter(account=assessment.account).order_by("name") if c.pk not in taken
+            ],
             "members": list(member_choices()),
             "today": timezone.localdate(),
-        }  # fmt: skip
+        }
     if tab == "journey":
         steps = list(JourneyStep.objects.filter(assessment=assessment).prefetch_related("findings"))
         findings = list(Finding.objects.filter(assessment=assessment).prefetch_related("steps"))
         return {
             "steps": steps,
-            "groups": [{"kind": k, "label": Finding.PLURALS[k], "findings": [f for f in findings if f.kind == k]}
-                       for k in Finding.Kind.values],
+            "groups": [
+                {"kind": k, "label": Finding.PLURALS[k], "findings": [f for f in findings if f.kind == k]}
+                for k in Finding.Kind.values
+            ],
             "kinds": Finding.Kind.choices,
-        }  # fmt: skip
+        }
     paybacks = Prefetch("paybacks", queryset=Payback.objects.order_by("beneficiary", "category"))
     recs = list(
         Recommendation.objects.filter(assessment=assessment).select_related("finding").prefetch_related(paybacks)
@@ -289,16 +309,23 @@ def _grid(rec: Recommendation | None) -> list[dict[str, Any]]:
     """The payback form: a row per beneficiary, a cell per category with the amount and note known so far."""
     known = {(p.beneficiary, p.category): p for p in rec.paybacks.all()} if rec is not None else {}
     return [
-        {"who": who, "label": label, "cells": [
-            {"what": what, "label": what_label, "payback": known.get((who, what))}
-            for what, what_label in Payback.Category.choices]}
+        {
+            "who": who,
+            "label": label,
+            "cells": [
+                {"what": what, "label": what_label, "payback": known.get((who, what))}
+                for what, what_label in Payback.Category.choices
+            ],
+        }
         for who, label in Payback.Beneficiary.choices
-    ]  # fmt: skip
+    ]
 
 
 def _topics(interview: Interview) -> list[dict[str, str]]:
-    return [{"key": k, "label": label, "guide": guide, "text": interview.notes.get(k, "")}
-            for k, label, guide in services.TOPICS]  # fmt: skip
+    return [
+        {"key": k, "label": label, "guide": guide, "text": interview.notes.get(k, "")}
+        for k, label, guide in services.TOPICS
+    ]
 
 
 def _paybacks_from(post: Any) -> list[dict[str, Any]]:
@@ -314,7 +341,7 @@ def _paybacks_from(post: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: bool) -> tuple[str, str]:
+def _act(request: TenantRequest, assessment: Assessment, tab: str, can_decide: bool) -> tuple[str, str]:
     post = request.POST
     action = post.get("action", "")
 
@@ -337,12 +364,16 @@ def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: boo
         services.assessment_delete(assessment=assessment, acting_user=request.user)
         raise _Deleted
     if action == "summary":
-        data = {"title": post.get("title", "")[:400], "summary": post.get("summary", "")[:30000]}
+        data: dict[str, Any] = {"title": post.get("title", "")[:400], "summary": post.get("summary", "")[:30000]}
         services.assessment_update(assessment=assessment, data=data)
         return "Saved.", "overview"
     if action == "expert":
-        services.expert_add(assessment=assessment, user_id=post.get("user", ""),
-                            expertise=post.get("expertise", "")[:200], acting_user=request.user)  # fmt: skip
+        services.expert_add(
+            assessment=assessment,
+            user_id=post.get("user", ""),
+            expertise=post.get("expertise", "")[:200],
+            acting_user=request.user,
+        )
         return "Expert added to the team and told by email.", "overview"
     if action == "team_remove":
         services.team_remove(assessment=assessment, member=get(TeamMember))
@@ -354,21 +385,30 @@ def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: boo
         _, created = document_request(kind=reports.REPORT, subject=assessment, params={}, acting_user=request.user)
         return requested_text(created), "overview"
     if action in ("interview_add", "interview_edit"):
-        notes = {key: post.get(f"topic-{key}", "")[: services.NOTE_MAX + 1] for key in services.TOPIC_KEYS
-                 if f"topic-{key}" in post}  # fmt: skip
-        data = {"contact": post.get("contact", ""), "held_on": post.get("held_on", ""),
-                "interviewer": post.get("interviewer", ""), "notes": notes}  # fmt: skip
+        notes: dict[str, Any] = {
+            key: post.get(f"topic-{key}", "")[: services.NOTE_MAX + 1]
+            for key in services.TOPIC_KEYS
+            if f"topic-{key}" in post
+        }
+        data = {
+            "contact": post.get("contact", ""),
+            "held_on": post.get("held_on", ""),
+            "interviewer": post.get("interviewer", ""),
+            "notes": notes,
+        }
         interview = get(Interview) if action == "interview_edit" else None
         services.interview_save(assessment=assessment, data=data, interview=interview)
         return "Interview notes saved.", "interviews"
     if action == "interview_delete":
-        services._editable(assessment)
+        services.assessment_check_editable(assessment)
         get(Interview).delete()
         return "Interview removed.", "interviews"
     if action in ("step_add", "step_edit"):
-        services.step_save(assessment=assessment, data={k: post.get(k, "")[:400] for k in
-                                                        ("name", "touchpoint", "rating", "moment_of_truth")},
-                           step=get(JourneyStep) if action == "step_edit" else None)  # fmt: skip
+        services.step_save(
+            assessment=assessment,
+            data={k: post.get(k, "")[:400] for k in ("name", "touchpoint", "rating", "moment_of_truth")},
+            step=get(JourneyStep) if action == "step_edit" else None,
+        )
         return "Journey map saved.", "journey"
     if action in ("step_up", "step_down"):
         services.step_move(assessment=assessment, step=get(JourneyStep), up=action == "step_up")
@@ -377,20 +417,28 @@ def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: boo
         services.step_delete(assessment=assessment, step=get(JourneyStep))
         return "Step removed.", "journey"
     if action in ("finding_add", "finding_edit"):
-        services.finding_save(assessment=assessment, data={"kind": post.get("kind", ""),
-                                                           "text": post.get("text", "")[:6000],
-                                                           "steps": post.getlist("steps")[:200]},
-                              finding=get(Finding) if action == "finding_edit" else None)  # fmt: skip
+        services.finding_save(
+            assessment=assessment,
+            data={
+                "kind": post.get("kind", ""),
+                "text": post.get("text", "")[:6000],
+                "steps": post.getlist("steps")[:200],
+            },
+            finding=get(Finding) if action == "finding_edit" else None,
+        )
         return "Finding saved.", "journey"
     if action == "finding_delete":
         services.finding_delete(assessment=assessment, finding=get(Finding))
         return "Finding removed.", "journey"
     if action in ("rec_add", "rec_edit"):
-        data = {k: post.get(k, "")[:6000] for k in ("title", "steps", "obstacles", "start", "end", "cost_hours",
-                                                     "cost_money", "priority", "finding")}  # fmt: skip
+        data = {
+            k: post.get(k, "")[:6000]
+            for k in ("title", "steps", "obstacles", "start", "end", "cost_hours", "cost_money", "priority", "finding")
+        }
         data["paybacks"] = _paybacks_from(post)
-        services.recommendation_save(assessment=assessment, data=data,
-                                     recommendation=get(Recommendation) if action == "rec_edit" else None)  # fmt: skip
+        services.recommendation_save(
+            assessment=assessment, data=data, recommendation=get(Recommendation) if action == "rec_edit" else None
+        )
         return "Recommendation saved.", "recommendations"
     if action == "rec_delete":
         services.recommendation_delete(assessment=assessment, recommendation=get(Recommendation))
@@ -398,8 +446,10 @@ def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: boo
     if action == "rec_accept":
         decide()
         items = services.recommendation_accept(recommendation=get(Recommendation), acting_user=request.user)
-        return (f"Accepted: {len(items)} action{'s' if len(items) != 1 else ''} in {assessment.account.name}'s "
-                "register, due along its timeline."), "recommendations"  # fmt: skip
+        return (
+            f"Accepted: {len(items)} action{'s' if len(items) != 1 else ''} in {assessment.account.name}'s "
+            "register, due along its timeline."
+        ), "recommendations"
     if action == "rec_decline":
         decide()
         services.recommendation_decline(recommendation=get(Recommendation), acting_user=request.user)
@@ -409,23 +459,31 @@ def _act(request: HttpRequest, assessment: Assessment, tab: str, can_decide: boo
 
 @tenant_view("tenant.manage_settings")
 @require_http_methods(["GET", "POST"])
-def program(request: HttpRequest) -> HttpResponse:
+def program(request: TenantRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            services.settings_set(data={k: request.POST.get(k, "")[:40] for k in
-                                        ("window_start_pct", "window_end_pct", "hourly_rate", "currency")})  # fmt: skip
+            services.settings_set(
+                data={
+                    k: request.POST.get(k, "")[:40]
+                    for k in ("window_start_pct", "window_end_pct", "hourly_rate", "currency")
+                }
+            )
         except ValidationError as exc:
             errors = exc.message_dict
         else:
             messages.success(request, "Assessment settings saved.")
             return tenant_redirect("assessment_program")
-    context = {"config": services.settings_get(), "errors": errors, "posted": request.POST if errors else None,
-               "active_nav": "admin"}  # fmt: skip
+    context = {
+        "config": services.settings_get(),
+        "errors": errors,
+        "posted": request.POST if errors else None,
+        "active_nav": "admin",
+    }
     return render(request, "assessments/program.html", context, status=400 if errors else 200)
 
 
-def account_tab_context(request: HttpRequest, account: Account) -> dict[str, Any]:
+def account_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
     """The account's assessments, where its contract stands, and the actions its action plans created."""
     return {
         "assessments": list(Assessment.objects.filter(account=account).order_by("-started_on", "-pk")),
@@ -439,7 +497,7 @@ def account_tab_context(request: HttpRequest, account: Account) -> dict[str, Any
 
 
 @tenant_view("account.view")
-def fourrs_home(request: HttpRequest) -> HttpResponse:
+def fourrs_home(request: TenantRequest) -> HttpResponse:
     """My results over time, rounds waiting for my answer, and every round's rollup (with who ran it)."""
     mine = list(SelfAssessment.objects.filter(respondent=request.user).select_related("round", "account"))
     answered = {m.round_id for m in mine if m.round_id}
@@ -448,14 +506,22 @@ def fourrs_home(request: HttpRequest) -> HttpResponse:
         SelfAssessmentRound.objects.select_related("account")
         .annotate(invited_n=Count("invitations", distinct=True), answered_n=Count("answers", distinct=True))
         .order_by("-opens_on", "-pk")
-    )  # fmt: skip
+    )
     waiting = [r for r in rounds if r.pk in invited and r.pk not in answered and r.is_open()]
     from sam.charts import line_chart
 
     history = sorted(mine, key=lambda m: m.taken_at)
-    chart = line_chart("Your total over time (out of 75)",
-                       [(f"{m.taken_at:%b %y}", float(m.total)) for m in history], top=75, bottom=15,
-                       reference=("excellent from 60", 60)) if len(history) > 1 else None  # fmt: skip
+    chart = (
+        line_chart(
+            "Your total over time (out of 75)",
+            [(f"{m.taken_at:%b %y}", float(m.total)) for m in history],
+            top=75,
+            bottom=15,
+            reference=("excellent from 60", 60),
+        )
+        if len(history) > 1
+        else None
+    )
     context = {
         "mine": mine,
         "chart": chart,
@@ -471,7 +537,7 @@ def fourrs_home(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("selfassessment.take")
 @require_http_methods(["GET", "POST"])
-def fourrs_take(request: HttpRequest) -> HttpResponse:
+def fourrs_take(request: TenantRequest) -> HttpResponse:
     """The 15 statements, each rated 1 to 5; in a round when ``?round=`` is given, else on one's own."""
     round_id = _int(request.GET.get("round", "") or request.POST.get("round", ""))
     round = None
@@ -490,9 +556,13 @@ def fourrs_take(request: HttpRequest) -> HttpResponse:
                         "about the organisation, leave the account empty."
                     }
                 )
-            item = selfassess.submit(respondent=request.user, answers=answers, round=round,
-                                     scope=request.POST.get("scope", Scope.ORGANISATION)[:20],
-                                     account=request.POST.get("account", "")[:12] or None)  # fmt: skip
+            item = selfassess.submit(
+                respondent=request.user,
+                answers=answers,
+                round=round,
+                scope=request.POST.get("scope", Scope.ORGANISATION)[:20],
+                account=request.POST.get("account", "")[:12] or None,
+            )
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         else:
@@ -519,12 +589,13 @@ def fourrs_take(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("selfassessment.take")
 @require_http_methods(["GET", "POST"])
-def fourrs_result(request: HttpRequest, selfassessment_id: int) -> HttpResponse:
+def fourrs_result(request: TenantRequest, selfassessment_id: int) -> HttpResponse:
     """One's own result (nobody else's: another person's id is not found)."""
     item = (
         SelfAssessment.objects.filter(pk=selfassessment_id, respondent=request.user)
-        .select_related("round", "account").first()
-    )  # fmt: skip
+        .select_related("round", "account")
+        .first()
+    )
     if item is None:
         raise Http404
     if request.method == "POST":
@@ -536,14 +607,18 @@ def fourrs_result(request: HttpRequest, selfassessment_id: int) -> HttpResponse:
         return tenant_redirect("fourrs_result", item.pk)
     from sam.documents.services import documents_of
 
-    context = {**reports.result_context(item), "documents": list(documents_of(item, reports.RESULT)[:10]),
-               "can_request": can(request, "report.request"), "active_nav": "assessments"}  # fmt: skip
+    context = {
+        **reports.result_context(item),
+        "documents": list(documents_of(item, reports.RESULT)[:10]),
+        "can_request": can(request, "report.request"),
+        "active_nav": "assessments",
+    }
     return render(request, "assessments/fourrs_result.html", context)
 
 
 @tenant_view("selfassessment.view")
 @require_http_methods(["GET", "POST"])
-def fourrs_round(request: HttpRequest, round_id: int) -> HttpResponse:
+def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
     """A round's rollup (averages only), who answered (admins), inviting and closing, and a comparison with
     another round."""
     round = SelfAssessmentRound.objects.filter(pk=round_id).select_related("account").first()
@@ -562,8 +637,9 @@ def fourrs_round(request: HttpRequest, round_id: int) -> HttpResponse:
             else:
                 require(request, "selfassessment.run")
                 if action == "invite":
-                    n = selfassess.round_invite(round=round, user_ids=request.POST.getlist("users")[:500],
-                                                acting_user=request.user)  # fmt: skip
+                    n = selfassess.round_invite(
+                        round=round, user_ids=request.POST.getlist("users")[:500], acting_user=request.user
+                    )
                     messages.success(request, f"{n} invited by email." if n else "They were invited already.")
                 elif action == "close":
                     selfassess.round_close(round=round)
@@ -589,27 +665,38 @@ def fourrs_round(request: HttpRequest, round_id: int) -> HttpResponse:
 
     people = selfassess.round_people(round) if can_run else []
     invited = {p["user"].pk for p in people}
-    context.update({
-        "others": others, "comparison": comparison, "compare_id": compare_id, "can_run": can_run,
-        "people": people, "members": [u for u in selfassess.respondents() if u.pk not in invited] if can_run else [],
-        "open": round.is_open(), "documents": list(documents_of(round, reports.ROUND)[:10]),
-        "can_request": can(request, "report.request"), "active_nav": "assessments",
-        "mine": SelfAssessment.objects.filter(round=round, respondent=request.user).first(),
-        "is_invited": RoundInvitation.objects.filter(round=round, user=request.user).exists(),
-    })  # fmt: skip
+    context.update(
+        {
+            "others": others,
+            "comparison": comparison,
+            "compare_id": compare_id,
+            "can_run": can_run,
+            "people": people,
+            "members": [u for u in selfassess.respondents() if u.pk not in invited] if can_run else [],
+            "open": round.is_open(),
+            "documents": list(documents_of(round, reports.ROUND)[:10]),
+            "can_request": can(request, "report.request"),
+            "active_nav": "assessments",
+            "mine": SelfAssessment.objects.filter(round=round, respondent=request.user).first(),
+            "is_invited": RoundInvitation.objects.filter(round=round, user=request.user).exists(),
+        }
+    )
     return render(request, "assessments/fourrs_round.html", context)
 
 
 @tenant_view("selfassessment.run")
 @require_http_methods(["POST"])
-def fourrs_round_new(request: HttpRequest) -> HttpResponse:
+def fourrs_round_new(request: TenantRequest) -> HttpResponse:
     try:
         round = selfassess.round_create(
-            data={"title": request.POST.get("title", "")[:400], "scope": request.POST.get("scope", "")[:20],
-                  "account": request.POST.get("account", "")[:12] or None,
-                  "closes_on": request.POST.get("closes_on", "")[:20]},
+            data={
+                "title": request.POST.get("title", "")[:400],
+                "scope": request.POST.get("scope", "")[:20],
+                "account": request.POST.get("account", "")[:12] or None,
+                "closes_on": request.POST.get("closes_on", "")[:20],
+            },
             acting_user=request.user,
-        )  # fmt: skip
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return tenant_redirect("fourrs_home")
@@ -627,7 +714,7 @@ def _day(raw: str, default: Any) -> Any:
 
 
 @tenant_view("selfassessment.view")
-def fourrs_organisation(request: HttpRequest) -> HttpResponse:
+def fourrs_organisation(request: TenantRequest) -> HttpResponse:
     """The organisation's (or one account team's) 4 R's over time: everyone's latest answers of the year before
     a day, averaged; two days compared; the last two years quarter by quarter."""
     from datetime import timedelta
@@ -660,13 +747,21 @@ def fourrs_organisation(request: HttpRequest) -> HttpResponse:
     context = {
         "result": result,
         "charts": [] if result["hidden"] else reports.charts(result, "average"),
-        "on": on, "before": before, "errors": errors, "account": account,
+        "on": on,
+        "before": before,
+        "errors": errors,
+        "account": account,
         "accounts": list(Account.objects.alive().order_by("name")),
         "comparison": fourrs.compare(earlier, result),
         "earlier": earlier,
-        "history": line_chart("Average total out of 75, quarter by quarter", points, top=75, bottom=15,
-                              reference=("excellent from 60", 60)),
+        "history": line_chart(
+            "Average total out of 75, quarter by quarter",
+            points,
+            top=75,
+            bottom=15,
+            reference=("excellent from 60", 60),
+        ),
         "min_group": selfassess.MIN_GROUP,
         "active_nav": "assessments",
-    }  # fmt: skip
+    }
     return render(request, "assessments/fourrs_organisation.html", context, status=400 if errors else 200)

@@ -152,28 +152,38 @@ class DashboardViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=FILTER_PARAMETERS,
         summary="The portfolio dashboard's figures, with the page's filters",
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description=(
-            "filters, base_currency, accounts, strategic_accounts; retention (rate, target, met, came_up, retained, "
-            "lost, undecided, gross_revenue_retention, net_revenue_retention, values, lost_accounts with reason and "
-            "competitor, reasons); health (now: green/amber/red/none; trend per period); at_risk (ranked accounts "
-            "with risk_reasons in words); surveys (nps, answers, promoter/passive/detractor shares, segments, trend); "
-            "qbr_compliance (rate, held, due, overdue_accounts, owners); overdue_actions (total, owners); revenue "
-            "(years, totals, growth, by source/tier/account); accounts_detail; rates_used; unconverted (amounts "
-            "with no rate in force, never summed); as_of (when the figures were computed, at most 5 minutes ago)."
-        )), 400: OpenApiResponse(response=OpenApiTypes.OBJECT, description=(
-            "A filter is not valid: each such parameter with its messages, e.g. {\"start\": [{\"message\": "
-            "\"Enter a valid date.\", \"code\": \"invalid\"}]}."
-        ))},
-    )  # fmt: skip
+        responses={
+            200: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description=(
+                    "filters, base_currency, accounts, strategic_accounts; retention (rate, target, met, came_up, "
+                    "retained, lost, undecided, gross_revenue_retention, net_revenue_retention, values, "
+                    "lost_accounts with reason and competitor, reasons); health (now: green/amber/red/none; trend "
+                    "per period); at_risk (ranked accounts with risk_reasons in words); surveys (nps, answers, "
+                    "promoter/passive/detractor shares, segments, trend); qbr_compliance (rate, held, due, "
+                    "overdue_accounts, owners); overdue_actions (total, owners); revenue (years, totals, growth, by "
+                    "source/tier/account); accounts_detail; rates_used; unconverted (amounts with no rate in force, "
+                    "never summed); as_of (when the figures were computed, at most 5 minutes ago)."
+                ),
+            ),
+            400: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description=(
+                    'A filter is not valid: each such parameter with its messages, e.g. {"start": [{"message": '
+                    '"Enter a valid date.", "code": "invalid"}]}.'
+                ),
+            ),
+        },
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         django_request = request._request
-        form = FilterForm(request.query_params, role=django_request.membership.role)  # type: ignore[attr-defined]
+        form = FilterForm(request.query_params, role=django_request.membership.role)
         if not form.is_valid():
             raise ValidationError(form.errors.get_json_data())
         review, as_of = portfolio_review_cached(
             form.filters(request.user),
             tenant=django_request.tenant,
-            fresh=request.query_params.get("fresh") == "1",  # type: ignore[attr-defined]
+            fresh=request.query_params.get("fresh") == "1",
         )
         return Response({**review_json(review), "as_of": as_of})
 

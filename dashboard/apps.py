@@ -6,7 +6,11 @@ class DashboardConfig(AppConfig):
     verbose_name = "Executive dashboard"
 
     def ready(self) -> None:
-        from dashboard import api, reports
+        from dashboard import (
+            api,
+            reports,
+            tasks,  # noqa: F401  (registers its Celery tasks: services publish them by name)
+        )
         from sam.api.registry import register as register_api
         from sam.facts import register_account_fact
         from sam.navigation import register

@@ -22,7 +22,7 @@ import math
 import multiprocessing
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,18 +37,56 @@ from sam.tenancy.rls import TENANT_EXPR
 
 CENT = Decimal("0.01")
 INDUSTRIES = ["Manufacturing", "Healthcare", "Financial services", "Retail", "Energy", "Logistics"]
-NAMES = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Hooli",
-         "Wonka", "Gringotts", "Aperture", "Massive", "Vehement", "Monarch", "Oceanic", "Dharma", "Virtucon",
-         "Nakatomi"]  # fmt: skip
+NAMES = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Wonka",
+    "Gringotts",
+    "Aperture",
+    "Massive",
+    "Vehement",
+    "Monarch",
+    "Oceanic",
+    "Dharma",
+    "Virtucon",
+    "Nakatomi",
+]
 KINDS = ["Industries", "Holdings", "Systems", "Group", "Labs"]
-ACTIONS = ["Send the revised service plan", "Agree the upgrade window", "Review the open invoices",
-           "Prepare the executive briefing", "Follow up on the survey comments", "Confirm the QBR agenda",
-           "Close the escalation with the customer", "Share the roadmap under NDA"]  # fmt: skip
-INCIDENTS = ["Service unavailable", "Slow response times", "Failed configuration change", "Invoice disputed",
-             "Login problems", "Report figures wrong", "Backup job failed", "Certificate expired"]  # fmt: skip
-COMMENTS = ["Reliable deliveries; invoices are sometimes late.", "The account team knows our business.",
-            "Escalations take too long.", "Great support during the migration.",
-            "Pricing is hard to follow."]  # fmt: skip
+ACTIONS = [
+    "Send the revised service plan",
+    "Agree the upgrade window",
+    "Review the open invoices",
+    "Prepare the executive briefing",
+    "Follow up on the survey comments",
+    "Confirm the QBR agenda",
+    "Close the escalation with the customer",
+    "Share the roadmap under NDA",
+]
+INCIDENTS = [
+    "Service unavailable",
+    "Slow response times",
+    "Failed configuration change",
+    "Invoice disputed",
+    "Login problems",
+    "Report figures wrong",
+    "Backup job failed",
+    "Certificate expired",
+]
+COMMENTS = [
+    "Reliable deliveries; invoices are sometimes late.",
+    "The account team knows our business.",
+    "Escalations take too long.",
+    "Great support during the migration.",
+    "Pricing is hard to follow.",
+]
 SEVERITIES = (("low", 40), ("medium", 35), ("high", 18), ("critical", 7))
 OUTCOMES = (("renewed", 45), ("expanded", 25), ("contracted", 15), ("lost", 15))
 EUR_RATES = ("1.07", "1.09", "1.04", "1.08", "1.11", "1.06")
@@ -85,8 +123,14 @@ def _default(field: models.Field, now: datetime) -> Any:
     return field.get_default()
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column
+    return field.column
+
+
 def insert_rows(
-    model: type[models.Model], rows: dict[str, Sequence[Any]], *, returning: Sequence[str] = ()
+    model: type[models.Model], rows: Mapping[str, Sequence[Any]], *, returning: Sequence[str] = ()
 ) -> list[tuple[Any, ...]]:
     """Insert rows of a tenant-owned model into the current tenant, in one statement.
 
@@ -104,10 +148,15 @@ def insert_rows(
     unknown = set(rows) - {f.attname for f in fields}
     if unknown:
         raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
-    names, selected, select_params, arrays, array_params = ["tenant_id"], [TENANT_EXPR], [], [], []
+    names: list[str] = ["tenant_id"]
+    selected: list[str] = [TENANT_EXPR]
+    select_params: list[Any] = []
+    arrays: list[str] = []
+    array_params: list[Any] = []
     for field in fields:
         db_type = field.db_type(connection)
         is_json = isinstance(field, models.JSONField)
+        assert field.column
         names.append(quote(field.column))
         if field.attname in rows:
             values = list(rows[field.attname])
@@ -135,7 +184,7 @@ def insert_rows(
         f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS u({aliases})"
     )
     if returning:
-        sql += " RETURNING " + ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+        sql += " RETURNING " + ", ".join(quote(_column(model, name)) for name in returning)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*select_params, *array_params])
         return cursor.fetchall() if returning else []
@@ -183,8 +232,11 @@ def seed_tenant(index: int, *, prefix: str, staff: Staff, sizes: Sizes, today: d
     rng = random.Random(index)
     today = today or timezone.localdate()
     with transaction.atomic():
-        tenant = Tenant.objects.create(slug=slug_of(prefix, index), name=f"{prefix.title()} workspace {index:03}",
-                                       portfolio_band=Tenant.PortfolioBand.LARGE)  # fmt: skip
+        tenant = Tenant.objects.create(
+            slug=slug_of(prefix, index),
+            name=f"{prefix.title()} workspace {index:03}",
+            portfolio_band=Tenant.PortfolioBand.LARGE,
+        )
         with tenant_context(tenant):
             with connection.cursor() as cursor:
                 # Not waiting for the disk at commit: a tenant lost in a crash is simply made again.
@@ -240,26 +292,45 @@ class _Seeder:
         strategic = next(t for t in tiers.values() if t.strategic)
         others = [t for t in tiers.values() if not t.strategic] or [strategic]
         rng, count = self.rng, self.sizes.accounts
-        keys = ("name", "industry", "tier_id", "status", "owner_id", "annual_revenue", "currency", "strategic_score",
-                "created_at")  # fmt: skip
+        keys = (
+            "name",
+            "industry",
+            "tier_id",
+            "status",
+            "owner_id",
+            "annual_revenue",
+            "currency",
+            "strategic_score",
+            "created_at",
+        )
         cols: dict[str, list[Any]] = {k: [] for k in keys}
         self.account_info: list[dict[str, Any]] = []
         for n in range(count):
             tier = strategic if n % 10 < 7 else others[n % len(others)]
             revenue = rng.uniform(0.5, 20) * 1_000_000
-            info = {"n": n, "tier": tier, "owner": self.staff.managers[n % len(self.staff.managers)],
-                    "currency": "EUR" if n % 5 == 0 else "USD", "revenue": revenue,
-                    "quality": rng.betavariate(5, 1.8), "trend": rng.uniform(-0.05, 0.05)}  # fmt: skip
+            info = {
+                "n": n,
+                "tier": tier,
+                "owner": self.staff.managers[n % len(self.staff.managers)],
+                "currency": "EUR" if n % 5 == 0 else "USD",
+                "revenue": revenue,
+                "quality": rng.betavariate(5, 1.8),
+                "trend": rng.uniform(-0.05, 0.05),
+            }
             info["lost"] = _pick(rng, OUTCOMES) == "lost"
             self.account_info.append(info)
             cols["name"].append(f"{NAMES[n % len(NAMES)]} {KINDS[n // len(NAMES) % len(KINDS)]} {n:03}")
             cols["industry"].append(INDUSTRIES[n % len(INDUSTRIES)])
             cols["tier_id"].append(tier.pk)
             cols["status"].append(
-                Account.Status.INACTIVE if info["lost"] else
-                Account.Status.ONBOARDING if n % 23 == 5 else
-                Account.Status.AT_RISK if info["quality"] < 0.3 else Account.Status.ACTIVE
-            )  # fmt: skip
+                Account.Status.INACTIVE
+                if info["lost"]
+                else Account.Status.ONBOARDING
+                if n % 23 == 5
+                else Account.Status.AT_RISK
+                if info["quality"] < 0.3
+                else Account.Status.ACTIVE
+            )
             cols["owner_id"].append(info["owner"].pk)
             cols["annual_revenue"].append(_money(revenue))
             cols["currency"].append(info["currency"])
@@ -273,16 +344,26 @@ class _Seeder:
         from accounts.models import Contract, ExchangeRate
 
         years = range(self.today.year - 5, self.today.year + 1)
-        insert_rows(ExchangeRate, {"currency": ["EUR"] * len(years), "valid_from": [date(y, 1, 1) for y in years],
-                                   "rate": [Decimal(EUR_RATES[y % len(EUR_RATES)]) for y in years]})  # fmt: skip
+        insert_rows(
+            ExchangeRate,
+            {
+                "currency": ["EUR"] * len(years),
+                "valid_from": [date(y, 1, 1) for y in years],
+                "rate": [Decimal(EUR_RATES[y % len(EUR_RATES)]) for y in years],
+            },
+        )
         rng, today = self.rng, self.today
         running: dict[str, list[Any]] = {k: [] for k in ("account_id", "title", "start", "end", "value", "currency")}
         for info in self.account_info:
             ended_on = today - timedelta(days=rng.randint(5, 720))
             value = info["revenue"] * 3 * rng.uniform(0.6, 1.0)
             outcome = "lost" if info["lost"] else _pick(rng, OUTCOMES[:3])
-            change = {"expanded": value * rng.uniform(0.05, 0.25), "contracted": -value * rng.uniform(0.05, 0.2),
-                      "renewed": 0.0, "lost": None}[outcome]  # fmt: skip
+            change = {
+                "expanded": value * rng.uniform(0.05, 0.25),
+                "contracted": -value * rng.uniform(0.05, 0.2),
+                "renewed": 0.0,
+                "lost": None,
+            }[outcome]
             info.update(ended_on=ended_on, value=value, outcome=outcome, change=change)
             if outcome == "lost":
                 continue
@@ -295,9 +376,25 @@ class _Seeder:
             running["value"].append(_money(value + change))
             running["currency"].append(info["currency"])
         running_ids = dict(insert_rows(Contract, running, returning=["account_id", "id"]))
-        ended: dict[str, list[Any]] = {k: [] for k in (
-            "account_id", "title", "start", "end", "value", "currency", "outcome", "renewed_as_id", "value_change",
-            "lost_reason_id", "competitor", "outcome_recorded_at", "outcome_recorded_by_id", "created_at")}  # fmt: skip
+        ended: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "account_id",
+                "title",
+                "start",
+                "end",
+                "value",
+                "currency",
+                "outcome",
+                "renewed_as_id",
+                "value_change",
+                "lost_reason_id",
+                "competitor",
+                "outcome_recorded_at",
+                "outcome_recorded_by_id",
+                "created_at",
+            )
+        }
         for info in self.account_info:
             end = info["ended_on"]
             start = end - timedelta(days=1095)
@@ -332,13 +429,21 @@ class _Seeder:
         metrics = list(version.metrics.filter(retired=False).order_by("order", "pk"))
         extra = self.sizes.metrics - len(metrics)
         if extra > 0:
-            MetricDefinition.objects.bulk_create([
-                MetricDefinition(version=version, key=f"extra_{n}",
-                                 area=("execution", "involvement", "financial", "competitive_position")[n % 4],
-                                 name=f"Extra measure {n}", target=Decimal(10), amber=Decimal(6), red=Decimal(0),
-                                 order=50 + n)
-                for n in range(extra)
-            ])  # fmt: skip
+            MetricDefinition.objects.bulk_create(
+                [
+                    MetricDefinition(
+                        version=version,
+                        key=f"extra_{n}",
+                        area=("execution", "involvement", "financial", "competitive_position")[n % 4],
+                        name=f"Extra measure {n}",
+                        target=Decimal(10),
+                        amber=Decimal(6),
+                        red=Decimal(0),
+                        order=50 + n,
+                    )
+                    for n in range(extra)
+                ]
+            )
             metrics = list(version.metrics.filter(retired=False).order_by("order", "pk"))
         metrics = metrics[: self.sizes.metrics]
         TemplateVersion.objects.filter(pk=version.pk).update(in_use=True)
@@ -347,8 +452,9 @@ class _Seeder:
         periods = self.periods_ensure()
         self.periods = periods
         rng = self.rng
-        cards: dict[str, list[Any]] = {k: [] for k in ("account_id", "period_id", "version_id", "health",
-                                                        "area_scores", "computed_at")}  # fmt: skip
+        cards: dict[str, list[Any]] = {
+            k: [] for k in ("account_id", "period_id", "version_id", "health", "area_scores", "computed_at")
+        }
         values: list[list[Decimal]] = []
         last = len(periods) - 1
         for info in self.account_info:
@@ -376,11 +482,14 @@ class _Seeder:
                 cards["computed_at"].append(self.now)
         card_ids = insert_rows(Scorecard, cards, returning=["id"])
         per = len(metrics)
-        insert_rows(MetricValue, {
-            "scorecard_id": [pk for (pk,) in card_ids for _ in range(per)],
-            "metric_id": [m.pk for _ in card_ids for m in metrics],
-            "value": [v for row in values for v in row],
-        })  # fmt: skip
+        insert_rows(
+            MetricValue,
+            {
+                "scorecard_id": [pk for (pk,) in card_ids for _ in range(per)],
+                "metric_id": [m.pk for _ in card_ids for m in metrics],
+                "value": [v for row in values for v in row],
+            },
+        )
 
     def periods_ensure(self) -> list[Any]:
         """The last ``periods`` periods of the tenant's length up to today, oldest first (as ``period_for`` makes
@@ -395,8 +504,15 @@ class _Seeder:
             day = start - timedelta(days=1)
         known = {p.label for p in Period.objects.filter(label__in=list(wanted))}
         missing = [(label, bounds) for label, bounds in wanted.items() if label not in known]
-        insert_rows(Period, {"label": [label for label, _ in missing], "length": [length] * len(missing),
-                             "start": [b[0] for _, b in missing], "end": [b[1] for _, b in missing]})  # fmt: skip
+        insert_rows(
+            Period,
+            {
+                "label": [label for label, _ in missing],
+                "length": [length] * len(missing),
+                "start": [b[0] for _, b in missing],
+                "end": [b[1] for _, b in missing],
+            },
+        )
         return list(Period.objects.filter(label__in=list(wanted)).order_by("start"))
 
     # voice of the customer ---------------------------------------------------------------------------------
@@ -407,8 +523,18 @@ class _Seeder:
         from voc.services import survey_defaults_ensure
 
         rng, sizes = self.rng, self.sizes
-        contacts: dict[str, list[Any]] = {k: [] for k in ("account_id", "name", "email", "buyer_role", "influence",
-                                                           "relationship_strength", "last_interaction")}  # fmt: skip
+        contacts: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "account_id",
+                "name",
+                "email",
+                "buyer_role",
+                "influence",
+                "relationship_strength",
+                "last_interaction",
+            )
+        }
         roles = list(BuyerRole.values)
         for info in self.account_info:
             for k in range(sizes.contacts_per_account):
@@ -422,6 +548,7 @@ class _Seeder:
         contact_rows = insert_rows(Contact, contacts, returning=["id", "account_id"])
         quality = {info["id"]: info["quality"] for info in self.account_info}
         version = survey_defaults_ensure().versions.order_by("-number").first()
+        assert version is not None  # the default survey has a version
         version.in_use = True
         version.save(update_fields=["in_use"])
         questions = {q.role: q.pk for q in Question.objects.filter(version=version)}
@@ -430,15 +557,21 @@ class _Seeder:
         campaigns = max(1, min(8, sizes.periods))
         per_campaign = min(len(contact_rows), math.ceil(sizes.responses / campaigns))
         left = sizes.responses
-        invitations: dict[str, list[Any]] = {k: [] for k in ("campaign_id", "contact_id", "token_hash", "status",
-                                                              "sent_at", "completed_at")}  # fmt: skip
+        invitations: dict[str, list[Any]] = {
+            k: [] for k in ("campaign_id", "contact_id", "token_hash", "status", "sent_at", "completed_at")
+        }
         answered: list[tuple[int, datetime, float]] = []
         for c in range(campaigns):
             sent = self.now - timedelta(days=45 + 91 * c)
-            campaign = Campaign.objects.create(name=f"Relationship pulse {timezone.localdate(sent):%Y-%m}",
-                                               version=version, status=Campaign.Status.CLOSED, send_at=sent,
-                                               sent_at=sent, closes_at=sent + timedelta(days=14),
-                                               closed_at=sent + timedelta(days=14))  # fmt: skip
+            campaign = Campaign.objects.create(
+                name=f"Relationship pulse {timezone.localdate(sent):%Y-%m}",
+                version=version,
+                status=Campaign.Status.CLOSED,
+                send_at=sent,
+                sent_at=sent,
+                closes_at=sent + timedelta(days=14),
+                closed_at=sent + timedelta(days=14),
+            )
             chosen = set(rng.sample(range(len(contact_rows)), min(per_campaign, left)))
             left -= len(chosen)
             for i, (contact_id, account_id) in enumerate(contact_rows):
@@ -453,15 +586,19 @@ class _Seeder:
                 if done:
                     answered.append((len(invitations["campaign_id"]) - 1, submitted, quality[account_id]))
         invitation_ids = insert_rows(Invitation, invitations, returning=["id"])
-        responses: dict[str, list[Any]] = {k: [] for k in ("invitation_id", "answers", "nps", "attitude", "intent",
-                                                            "comment", "submitted_at")}  # fmt: skip
+        responses: dict[str, list[Any]] = {
+            k: [] for k in ("invitation_id", "answers", "nps", "attitude", "intent", "comment", "submitted_at")
+        }
         for row, submitted, q in answered:
             nps = max(0, min(10, round(rng.gauss(4 + 6 * q, 1.4))))
             attitude = max(1, min(5, round(rng.gauss(1.5 + 3.5 * q, 0.8))))
             intent = max(1, min(5, round(rng.gauss(1.5 + 3.5 * q, 0.9))))
             comment = rng.choice(COMMENTS) if rng.random() < 0.3 else ""
-            answers = {str(questions.get("nps")): nps, str(questions.get("attitude")): attitude,
-                       str(questions.get("intent")): intent}  # fmt: skip
+            answers: dict[str, Any] = {
+                str(questions.get("nps")): nps,
+                str(questions.get("attitude")): attitude,
+                str(questions.get("intent")): intent,
+            }
             if text_question and comment:
                 answers[str(text_question)] = comment
             responses["invitation_id"].append(invitation_ids[row][0])
@@ -484,8 +621,10 @@ class _Seeder:
         weights = [0.3 + (1 - info["quality"]) * 2 for info in self.account_info]
         ids = [info["id"] for info in self.account_info]
         count = self.sizes.incidents
-        cols: dict[str, list[Any]] = {k: [] for k in ("account_id", "category_id", "severity", "opened_at",
-                                                       "resolved_at", "summary", "external_ref")}  # fmt: skip
+        cols: dict[str, list[Any]] = {
+            k: []
+            for k in ("account_id", "category_id", "severity", "opened_at", "resolved_at", "summary", "external_ref")
+        }
         for n, account_id in enumerate(rng.choices(ids, weights=weights, k=count)):
             opened = self.now - timedelta(seconds=rng.randint(3600, 730 * 86400))
             open_still = opened > self.now - timedelta(days=5) and rng.random() < 0.5
@@ -498,20 +637,24 @@ class _Seeder:
             cols["external_ref"].append(f"INC-{n:06}")
         insert_rows(Incident, cols)
         worst = sorted(self.account_info, key=lambda i: i["quality"])[: max(1, len(self.account_info) // 20)]
-        insert_rows(RecurringIssue, {
-            "account_id": [i["id"] for i in worst],
-            "category_id": [categories[n % len(categories)] for n in range(len(worst))],
-            "owner_id": [i["owner"].pk for i in worst],
-            "status": [RecurringIssue.Status.OPEN] * len(worst),
-            "opened_at": [self.now - timedelta(days=rng.randint(3, 60)) for _ in worst],
-        })  # fmt: skip
+        insert_rows(
+            RecurringIssue,
+            {
+                "account_id": [i["id"] for i in worst],
+                "category_id": [categories[n % len(categories)] for n in range(len(worst))],
+                "owner_id": [i["owner"].pk for i in worst],
+                "status": [RecurringIssue.Status.OPEN] * len(worst),
+                "opened_at": [self.now - timedelta(days=rng.randint(3, 60)) for _ in worst],
+            },
+        )
 
     def revenue(self) -> None:
         from accounts.models import RevenueEntry
 
         split = [0.15, 0.25, 0.2, 0.4]
-        cols: dict[str, list[Any]] = {k: [] for k in ("account_id", "year", "quarter", "source_id", "amount",
-                                                       "currency")}  # fmt: skip
+        cols: dict[str, list[Any]] = {
+            k: [] for k in ("account_id", "year", "quarter", "source_id", "amount", "currency")
+        }
         for info in self.account_info:
             for back in range(self.sizes.revenue_years):
                 scale = 1 - 0.08 * back + self.rng.uniform(-0.05, 0.05)
@@ -536,8 +679,10 @@ class _Seeder:
             period = period_of(day, 3)
             quarters.append(period)
             day = period.start - timedelta(days=1)
-        cols: dict[str, list[Any]] = {k: [] for k in ("account_id", "period_label", "period_start", "period_end",
-                                                       "scheduled_at", "status", "held_at")}  # fmt: skip
+        cols: dict[str, list[Any]] = {
+            k: []
+            for k in ("account_id", "period_label", "period_start", "period_end", "scheduled_at", "status", "held_at")
+        }
         current_rows = []
         for info in self.account_info:
             if not info["tier"].strategic or info["lost"]:
@@ -565,8 +710,12 @@ class _Seeder:
                 cols["held_at"].append(held)
         ids = insert_rows(Qbr, cols, returning=["id"])
         milestones: dict[str, list[Any]] = {k: [] for k in ("qbr_id", "kind", "due", "done_at")}
-        offsets = {Milestone.Kind.INVITE: -30, Milestone.Kind.AGENDA: -14, Milestone.Kind.PREREAD: -7,
-                   Milestone.Kind.MINUTES: 2}  # fmt: skip
+        offsets = {
+            Milestone.Kind.INVITE: -30,
+            Milestone.Kind.AGENDA: -14,
+            Milestone.Kind.PREREAD: -7,
+            Milestone.Kind.MINUTES: 2,
+        }
         for row in current_rows:
             held_on = timezone.localdate(cols["scheduled_at"][row])
             for kind, offset in offsets.items():
@@ -586,8 +735,9 @@ class _Seeder:
         others = [r for r in TeamRole.values if r != TeamRole.ACCOUNT_MANAGER]
         team: dict[str, list[Any]] = {"account_id": [], "user_id": [], "role": []}
         reviews: dict[str, list[Any]] = {k: [] for k in ("account_id", "version", "reviewed_at", "reviewed_by_id")}
-        assessments: dict[str, list[Any]] = {k: [] for k in ("account_id", "contract_id", "title", "status",
-                                                              "started_on", "currency", "created_by_id")}  # fmt: skip
+        assessments: dict[str, list[Any]] = {
+            k: [] for k in ("account_id", "contract_id", "title", "status", "started_on", "currency", "created_by_id")
+        }
         for info in self.account_info:
             team["account_id"].append(info["id"])
             team["user_id"].append(info["owner"].pk)
@@ -619,12 +769,19 @@ class _Seeder:
 
         rng = self.rng
         people = [*self.staff.managers, *self.staff.members, self.staff.executive]
-        cols: dict[str, list[Any]] = {k: [] for k in ("account_id", "title", "owner_id", "due", "status",
-                                                       "created_at", "closed_at")}  # fmt: skip
+        cols: dict[str, list[Any]] = {
+            k: [] for k in ("account_id", "title", "owner_id", "due", "status", "created_at", "closed_at")
+        }
         for info in self.account_info:
             for _ in range(rng.randint(0, 4)):
-                status = rng.choice((ActionItem.Status.OPEN, ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS,
-                                     ActionItem.Status.DONE))  # fmt: skip
+                status = rng.choice(
+                    (
+                        ActionItem.Status.OPEN,
+                        ActionItem.Status.OPEN,
+                        ActionItem.Status.IN_PROGRESS,
+                        ActionItem.Status.DONE,
+                    )
+                )
                 created = self.now - timedelta(days=rng.randint(10, 120))
                 cols["account_id"].append(info["id"])
                 cols["title"].append(rng.choice(ACTIONS))
@@ -663,9 +820,13 @@ def vacuum_analyze() -> bool:
         return False
     db = settings.DATABASES["default"]
     with psycopg.connect(
-        dbname=str(db["NAME"]), user=str(owner["USER"]), password=str(owner["PASSWORD"]) or None,
-        host=str(owner["HOST"]) or None, port=str(owner["PORT"]) or None, autocommit=True,
-    ) as conn:  # fmt: skip
+        dbname=str(db["NAME"]),
+        user=str(owner["USER"]),
+        password=str(owner["PASSWORD"]) or None,
+        host=str(owner["HOST"]) or None,
+        port=str(owner["PORT"]) or None,
+        autocommit=True,
+    ) as conn:
         for table in tables():
             conn.execute(f'VACUUM ANALYZE "{table}"')  # names from the models' metadata
     return True

@@ -82,11 +82,32 @@ def connect() -> None:
     from voc.models import Invitation, Response, VocSettings
 
     models = (
-        acc.Account, acc.Tier, acc.Contract, acc.LossReason, acc.RevenueEntry, acc.RevenueSource, acc.ExchangeRate,
-        acc.ActionItem, acc.Incident, acc.RecurringIssue, acc.PlanReview, acc.TeamAssignment, acc.Contact,
-        Assessment, AssessmentSettings, Qbr, Milestone, Cadence, QbrSettings, Membership, Period, Scorecard,
-        Invitation, Response, VocSettings,
-    )  # fmt: skip
+        acc.Account,
+        acc.Tier,
+        acc.Contract,
+        acc.LossReason,
+        acc.RevenueEntry,
+        acc.RevenueSource,
+        acc.ExchangeRate,
+        acc.ActionItem,
+        acc.Incident,
+        acc.RecurringIssue,
+        acc.PlanReview,
+        acc.TeamAssignment,
+        acc.Contact,
+        Assessment,
+        AssessmentSettings,
+        Qbr,
+        Milestone,
+        Cadence,
+        QbrSettings,
+        Membership,
+        Period,
+        Scorecard,
+        Invitation,
+        Response,
+        VocSettings,
+    )
     for model in models:
         post_save.connect(_on_row, sender=model, dispatch_uid=f"dashboard-stamp-save-{model.__name__}")
         post_delete.connect(_on_row, sender=model, dispatch_uid=f"dashboard-stamp-delete-{model.__name__}")

@@ -10,14 +10,19 @@ from django.utils import timezone
 
 from accounts.models import Account, Tier
 from dashboard.selectors import Filters, _months_back
-from sam.forms import DATE, MemberChoiceField, StyledFormMixin, scoped_choice
+from sam.forms import DATE, MemberChoiceField, StyledFormMixin, choice, model_choice, scoped_choice
 from sam.models import User
 from sam.selectors import member_choices
 
 MAX_WINDOW_DAYS = 366 * 10
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
-WINDOWS = [("3", "Last 3 months"), ("6", "Last 6 months"), ("12", "Last 12 months"), ("24", "Last 2 years"),
-           ("36", "Last 3 years")]  # fmt: skip
+WINDOWS = [
+    ("3", "Last 3 months"),
+    ("6", "Last 6 months"),
+    ("12", "Last 12 months"),
+    ("24", "Last 2 years"),
+    ("36", "Last 3 years"),
+]
 SCOPES = [("mine", "My accounts"), ("all", "Whole portfolio")]
 # Where each role starts: the people who run accounts see theirs first.
 MINE_FIRST = ("account_manager", "member")
@@ -40,12 +45,12 @@ class FilterForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, role: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.role = role
-        self.fields["tier"].queryset = Tier.objects.all()  # type: ignore[attr-defined]
-        self.fields["owner"].queryset = member_choices()  # type: ignore[attr-defined]
-        self.fields["industry"].choices = _industries  # type: ignore[attr-defined]  (read only when needed)
+        model_choice(self, "tier").queryset = Tier.objects.all()
+        model_choice(self, "owner").queryset = member_choices()
+        choice(self, "industry").choices = _industries  # a callable: read only when the form is shown
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         for name in ("start", "end"):
             day = data.get(name)
             if day is not None and not EARLIEST <= day <= LATEST:

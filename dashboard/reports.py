@@ -49,8 +49,14 @@ def review_context(subject: PortfolioReview, params: dict[str, Any]) -> dict[str
     from dashboard.selectors import DRILLS
     from voc.scoring import SEGMENT_LABELS
 
-    return {"review": review, "charts": review_charts(review), "subject": subject, "tenant": tenant,
-            "segments": SEGMENT_LABELS, "drills": DRILLS}  # fmt: skip
+    return {
+        "review": review,
+        "charts": review_charts(review),
+        "subject": subject,
+        "tenant": tenant,
+        "segments": SEGMENT_LABELS,
+        "drills": DRILLS,
+    }
 
 
 def _month_end(month: date) -> date:
@@ -99,9 +105,12 @@ def monthly_review_send(today: date | None = None) -> int:
         if review.emailed_at is not None:
             return 0
         to = sorted(
-            {m.user.email for m in Membership.objects.select_related("user").filter(role__in=["executive", "admin"])
-             if m.user.email and m.user.is_active}
-        )  # fmt: skip
+            {
+                m.user.email
+                for m in Membership.objects.select_related("user").filter(role__in=["executive", "admin"])
+                if m.user.email and m.user.is_active
+            }
+        )
         if not to:
             return 0
         document, _ = document_request(kind=KIND, subject=review, params={}, acting_user=None)

@@ -278,15 +278,21 @@ def _surveys(rows: dict[int, AccountRow], filters: Filters, periods: list[Period
     hide_under = config.anonymity_threshold if config.anonymous else 0
     since = min([filters.start, *(p.start for p in periods[:1])])
     answers = [
-        (account_id, score, float(attitude) if attitude is not None else None,
-         float(intent) if intent is not None else None, day)
+        (
+            account_id,
+            score,
+            float(attitude) if attitude is not None else None,
+            float(intent) if intent is not None else None,
+            day,
+        )
         for account_id, score, attitude, intent, day in Response.objects.filter(
-            invitation__contact__account_id__in=list(rows), submitted_at__date__gte=since,
+            invitation__contact__account_id__in=list(rows),
+            submitted_at__date__gte=since,
             submitted_at__date__lte=filters.end,
         )
         .annotate(day=TruncDate("submitted_at"))
         .values_list("invitation__contact__account_id", "nps", "attitude", "intent", "day")
-    ]  # fmt: skip
+    ]
     in_window: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     starts = [p.start for p in periods]
     by_period: list[list[tuple[Any, ...]]] = [[] for _ in periods]
@@ -313,13 +319,19 @@ def _surveys(rows: dict[int, AccountRow], filters: Filters, periods: list[Period
         per_account: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for a in inside:
             per_account[a[0]].append(a)
-        mix = Counter(voc_scoring.account_segment(_pairs(ans), **cut) for ans in per_account.values()
-                      if len(ans) >= hide_under)  # fmt: skip
+        mix = Counter(
+            voc_scoring.account_segment(_pairs(ans), **cut) for ans in per_account.values() if len(ans) >= hide_under
+        )
         period_nps = voc_scoring.nps(a[1] for a in inside if a[1] is not None)
         shown = period_nps.responses >= hide_under
-        trend.append({"label": period.label, "nps": period_nps.score if shown else None,
-                      "answers": period_nps.responses,
-                      **{key: mix.get(key, 0) for key in voc_scoring.SEGMENT_LABELS}})  # fmt: skip
+        trend.append(
+            {
+                "label": period.label,
+                "nps": period_nps.score if shown else None,
+                "answers": period_nps.responses,
+                **{key: mix.get(key, 0) for key in voc_scoring.SEGMENT_LABELS},
+            }
+        )
     overall = voc_scoring.nps(all_scores)
     if overall.responses < hide_under:
         overall = voc_scoring.nps([])
@@ -573,7 +585,7 @@ def portfolio_review_cached(filters: Filters, *, tenant: Any, fresh: bool = Fals
     from dashboard import cache
 
     what = json.dumps(filters.as_params(), sort_keys=True)
-    return cache.cached(tenant.pk, what, lambda: portfolio_review(filters, tenant=tenant), fresh=fresh)  # type: ignore[no-any-return]
+    return cache.cached(tenant.pk, what, lambda: portfolio_review(filters, tenant=tenant), fresh=fresh)
 
 
 def _band_rank(value: str | None) -> int:

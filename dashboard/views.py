@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,6 +20,7 @@ from accounts.models import Account, ActionItem
 from dashboard import reports
 from dashboard.forms import FilterForm
 from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review_cached
+from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.urls import tenant_redirect
 from voc.scoring import SEGMENT_LABELS
@@ -34,9 +35,9 @@ SECTIONS = {
 }
 
 
-def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
+def _filters(request: TenantRequest) -> tuple[FilterForm, Filters]:
     """The filters in the URL; bad ones leave the form with its errors and the role's default view."""
-    role = request.membership.role  # type: ignore[attr-defined]
+    role = request.membership.role
     form = FilterForm(request.GET, role=role)
     if form.is_valid():
         return form, form.filters(request.user)
@@ -49,18 +50,25 @@ def _shown(form: FilterForm, filters: Filters) -> FilterForm:
     """The filter bar as it applies: what is in force, so the bar always says what the page shows."""
     if form.errors:
         return form
-    return FilterForm(role=form.role, initial={
-        "scope": "mine" if filters.mine_user_id else "all", "window": filters.window or "",
-        "start": filters.start, "end": filters.end, "tier": filters.tier_id, "owner": filters.owner_id,
-        "industry": filters.industry,
-    })  # fmt: skip
+    return FilterForm(
+        role=form.role,
+        initial={
+            "scope": "mine" if filters.mine_user_id else "all",
+            "window": filters.window or "",
+            "start": filters.start,
+            "end": filters.end,
+            "tier": filters.tier_id,
+            "owner": filters.owner_id,
+            "industry": filters.industry,
+        },
+    )
 
 
-def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[str, Any]:
+def _context(request: TenantRequest, form: FilterForm, filters: Filters) -> dict[str, Any]:
     """Everything the figures' templates show (computed only when the rendered figures are not cached)."""
     fresh = request.GET.get("fresh") == "1"
-    review, as_of = portfolio_review_cached(filters, tenant=request.tenant, fresh=fresh)  # type: ignore[attr-defined]
-    slug = request.tenant.slug  # type: ignore[attr-defined]
+    review, as_of = portfolio_review_cached(filters, tenant=request.tenant, fresh=fresh)
+    slug = request.tenant.slug
     query = urlencode(filters.query())
     other_scope = urlencode({**filters.query(), "scope": "all" if filters.mine_user_id else "mine"})
     return {
@@ -80,7 +88,7 @@ def _context(request: HttpRequest, form: FilterForm, filters: Filters) -> dict[s
     }
 
 
-def _body(request: HttpRequest, form: FilterForm, filters: Filters, template: str, **extra: Any) -> SafeString:
+def _body(request: TenantRequest, form: FilterForm, filters: Filters, template: str, **extra: Any) -> SafeString:
     """The figures rendered, cached like the figures themselves (they hold nothing of the user or the request);
     a form with errors is rendered afresh."""
     from dashboard import cache
@@ -92,11 +100,11 @@ def _body(request: HttpRequest, form: FilterForm, filters: Filters, template: st
         return mark_safe(render())  # noqa: S308  (our own template's output)
     what = json.dumps({**filters.as_params(), "template": template, **extra}, sort_keys=True)
     fresh = request.GET.get("fresh") == "1"
-    html, _ = cache.cached(request.tenant.pk, what, render, fresh=fresh)  # type: ignore[attr-defined]
+    html, _ = cache.cached(request.tenant.pk, what, render, fresh=fresh)
     return mark_safe(html)  # noqa: S308
 
 
-def _page(request: HttpRequest, filters: Filters) -> dict[str, Any]:
+def _page(request: TenantRequest, filters: Filters) -> dict[str, Any]:
     return {
         "query": urlencode(filters.query()),
         "active_nav": "dashboard",
@@ -106,7 +114,7 @@ def _page(request: HttpRequest, filters: Filters) -> dict[str, Any]:
 
 
 @tenant_view("dashboard.portfolio")
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: TenantRequest) -> HttpResponse:
     """The portfolio at a glance: retention, risk and its reasons, health, loyalty, QBRs, revenue."""
     form, filters = _filters(request)
     mine = ActionItem.objects.filter(
@@ -122,21 +130,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view("dashboard.portfolio")
-def dashboard_section(request: HttpRequest, section: str) -> HttpResponse:
+def dashboard_section(request: TenantRequest, section: str) -> HttpResponse:
     """The whole list behind one tile, with the same filters."""
     if section not in SECTIONS:
         raise Http404
     form, filters = _filters(request)
     drill = request.GET.get("by", "source")
     extra = {"section": section, "section_title": SECTIONS[section], "drill": drill if drill in DRILLS else "source"}
-    context = {**_page(request, filters), **extra,
-               "body": _body(request, form, filters, "dashboard/_section_body.html", **extra)}  # fmt: skip
+    context = {
+        **_page(request, filters),
+        **extra,
+        "body": _body(request, form, filters, "dashboard/_section_body.html", **extra),
+    }
     return render(request, "dashboard/section.html", context, status=400 if form.errors else 200)
 
 
 @tenant_view("dashboard.portfolio")
 @require_POST
-def review_request(request: HttpRequest) -> HttpResponse:
+def review_request(request: TenantRequest) -> HttpResponse:
     """Make the PDF of the portfolio review for the filters on screen."""
     from sam.documents.services import document_request, requested_text
 
@@ -145,18 +156,22 @@ def review_request(request: HttpRequest) -> HttpResponse:
     if form.errors:
         messages.error(request, "The PDF was not made: the filters are not valid.")
         extra = {"section": "at-risk", "section_title": SECTIONS["at-risk"], "drill": "source"}
-        context = {**_page(request, filters), **extra,
-                   "body": _body(request, form, filters, "dashboard/_section_body.html", **extra)}  # fmt: skip
+        context = {
+            **_page(request, filters),
+            **extra,
+            "body": _body(request, form, filters, "dashboard/_section_body.html", **extra),
+        }
         return render(request, "dashboard/section.html", context, status=400)
     subject = reports.review_for_month(timezone.localdate())
-    _, created = document_request(kind=reports.KIND, subject=subject, params=filters.as_params(),
-                                  acting_user=request.user)  # fmt: skip
+    _, created = document_request(
+        kind=reports.KIND, subject=subject, params=filters.as_params(), acting_user=request.user
+    )
     messages.success(request, requested_text(created))
     return tenant_redirect("dashboard_reviews")
 
 
 @tenant_view("dashboard.portfolio")
-def reviews(request: HttpRequest) -> HttpResponse:
+def reviews(request: TenantRequest) -> HttpResponse:
     """The portfolio review PDFs: the monthly ones and those made on demand."""
     from sam.documents import registry
     from sam.models import Document
@@ -177,6 +192,10 @@ def risk_fact(account: Any, slug: str) -> dict[str, Any] | None:
     reasons = account_risk_reasons(account, tenant=tenant) if tenant is not None else []
     if not reasons:
         return None
-    return {"label": "At risk", "value": f"{len(reasons)} reason{'s' if len(reasons) != 1 else ''}",
-            "url": reverse("dashboard_section", args=[slug, "at-risk"]) + "?scope=all", "tone": "danger",
-            "reasons": reasons}  # fmt: skip
+    return {
+        "label": "At risk",
+        "value": f"{len(reasons)} reason{'s' if len(reasons) != 1 else ''}",
+        "url": reverse("dashboard_section", args=[slug, "at-risk"]) + "?scope=all",
+        "tone": "danger",
+        "reasons": reasons,
+    }

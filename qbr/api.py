@@ -62,23 +62,53 @@ class CadenceViewSet(AccountChildViewSet):
         def pick(field: str, default: Any) -> Any:
             return data[field] if field in data else getattr(current, field, default)
 
-        return services.cadence_set(account=account, interval_months=pick("interval_months", None),
-                                    paused_until=pick("paused_until", None), pause_reason=pick("pause_reason", ""),
-                                    acting_user=self.request.user)  # fmt: skip
+        return services.cadence_set(
+            account=account,
+            interval_months=pick("interval_months", None),
+            paused_until=pick("paused_until", None),
+            pause_reason=pick("pause_reason", ""),
+            acting_user=self.request.user,
+        )
 
 
 class QbrSerializer(serializers.ModelSerializer[Qbr]):
-    confirm = serializers.BooleanField(write_only=True, required=False, help_text="Use a date outside the period "
-                                       "or in the past anyway.")  # fmt: skip
+    confirm = serializers.BooleanField(
+        write_only=True, required=False, help_text="Use a date outside the period or in the past anyway."
+    )
     milestones = serializers.SerializerMethodField()
 
     class Meta:
         model = Qbr
-        fields = ["id", "account", "period_label", "period_start", "period_end", "scheduled_at", "timezone",
-                  "location", "status", "agenda_status", "agenda_agreed_on", "preread_notes", "held_at",
-                  "no_minutes_reason", "milestones", "confirm"]  # fmt: skip
-        read_only_fields = ["account", "period_label", "period_start", "period_end", "status", "agenda_status",
-                            "agenda_agreed_on", "held_at", "no_minutes_reason", "milestones"]  # fmt: skip
+        fields = [
+            "id",
+            "account",
+            "period_label",
+            "period_start",
+            "period_end",
+            "scheduled_at",
+            "timezone",
+            "location",
+            "status",
+            "agenda_status",
+            "agenda_agreed_on",
+            "preread_notes",
+            "held_at",
+            "no_minutes_reason",
+            "milestones",
+            "confirm",
+        ]
+        read_only_fields = [
+            "account",
+            "period_label",
+            "period_start",
+            "period_end",
+            "status",
+            "agenda_status",
+            "agenda_agreed_on",
+            "held_at",
+            "no_minutes_reason",
+            "milestones",
+        ]
 
     def get_milestones(self, qbr: Qbr) -> list[dict[str, Any]]:
         return [{"kind": m.kind, "due": m.due, "done_at": m.done_at} for m in qbr.milestones.all()]
@@ -107,17 +137,19 @@ class QbrViewSet(AccountChildViewSet):
         from django.core.exceptions import ValidationError
 
         if "preread_notes" in data:
-            services._editable(instance)
+            services.qbr_check_editable(instance)
             if len(data["preread_notes"]) > 20000:
                 raise ValidationError({"preread_notes": "At most 20,000 characters."})
             instance.preread_notes = data["preread_notes"]
             instance.save(update_fields=["preread_notes"])
         if {"scheduled_at", "timezone", "location"} & set(data):
             warnings = services.qbr_schedule_set(
-                qbr=instance, when=data.get("scheduled_at", instance.scheduled_at),
-                tz=data.get("timezone", instance.timezone), location=data.get("location", instance.location),
+                qbr=instance,
+                when=data.get("scheduled_at", instance.scheduled_at),
+                tz=data.get("timezone", instance.timezone),
+                location=data.get("location", instance.location),
                 confirmed=bool(data.get("confirm")),
-            )  # fmt: skip
+            )
             if warnings:
                 raise ValidationError({"scheduled_at": [*warnings, "Send confirm: true to use it anyway."]})
         return instance
@@ -135,8 +167,11 @@ class QbrViewSet(AccountChildViewSet):
         """Body: {"status": "draft" | "proposed" | "agreed", "agreed_on": "YYYY-MM-DD"?}"""
 
         def change(qbr: Qbr, data: Any) -> None:
-            agreed_on = serializers.DateField(required=False, allow_null=True).to_internal_value(
-                data["agreed_on"]) if data.get("agreed_on") else None  # fmt: skip
+            agreed_on = (
+                serializers.DateField(required=False, allow_null=True).to_internal_value(data["agreed_on"])
+                if data.get("agreed_on")
+                else None
+            )
             services.agenda_status_set(qbr=qbr, status=str(data.get("status", "")), agreed_on=agreed_on)
 
         return self._change(request, change)
@@ -190,15 +225,23 @@ class QbrViewSet(AccountChildViewSet):
         body = _ActionSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        item = self.run(lambda: services.qbr_action_add(qbr=qbr, title=data["title"], owner=data.get("owner"),
-                                                        due=data.get("due"), acting_user=request.user))  # fmt: skip
+        item = self.run(
+            lambda: services.qbr_action_add(
+                qbr=qbr, title=data["title"], owner=data.get("owner"), due=data.get("due"), acting_user=request.user
+            )
+        )
         return Response(ActionItemSerializer(item, context=self.get_serializer_context()).data, status=201)
 
     @property
     def action_map_permissions(self) -> dict[str, str]:
-        return {**super().action_map_permissions, "agenda_status": "account.view", "held": "account.view",
-                "cancel": "account.view", "agenda_from_template": "account.view",
-                "actions": "account.view"}  # fmt: skip
+        return {
+            **super().action_map_permissions,
+            "agenda_status": "account.view",
+            "held": "account.view",
+            "cancel": "account.view",
+            "agenda_from_template": "account.view",
+            "actions": "account.view",
+        }
 
 
 class _ActionSerializer(serializers.Serializer[Any]):
@@ -251,13 +294,17 @@ class AgendaItemViewSet(AccountChildViewSet):
     def _save_all(self, qbr: Qbr, data: dict[str, Any], item: AgendaItem | None) -> Any:
         planning = {k: v for k, v in data.items() if k in ("title", "minutes", "owner")}
         if item is None or planning:
-            merged = {"title": getattr(item, "title", ""), "minutes": getattr(item, "minutes", 10),
-                      "owner": getattr(item, "owner_id", None)}  # fmt: skip
+            merged = {
+                "title": getattr(item, "title", ""),
+                "minutes": getattr(item, "minutes", 10),
+                "owner": getattr(item, "owner_id", None),
+            }
             merged.update({k: (v.pk if k == "owner" and v is not None else v) for k, v in planning.items()})
             item = services.agenda_item_save(qbr=qbr, data=merged, item=item)
         if "notes" in data or "decisions" in data:
-            services.minutes_save(qbr=qbr, item=item, notes=data.get("notes", item.notes),
-                                  decisions=data.get("decisions", item.decisions))  # fmt: skip
+            services.minutes_save(
+                qbr=qbr, item=item, notes=data.get("notes", item.notes), decisions=data.get("decisions", item.decisions)
+            )
         return item
 
     def perform_destroy(self, instance: AgendaItem) -> None:
@@ -290,8 +337,13 @@ class ParticipantSerializer(serializers.Serializer[Any]):
     attended = serializers.BooleanField(required=False, allow_null=True)
 
 
-class ParticipantViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                         mixins.UpdateModelMixin, viewsets.GenericViewSet):  # fmt: skip
+class ParticipantViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Who is invited: a contact of the account or a member of the workspace."""
 
     serializer_class = ParticipantSerializer

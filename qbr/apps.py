@@ -9,6 +9,7 @@ class QbrConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.sources import register_source
+        from qbr import tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
         from sam.navigation import register
 
         register("qbrs", "QBRs", "qbr_list", order=30, icon="calendar-event")

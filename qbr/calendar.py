@@ -42,15 +42,24 @@ def ics(qbr: Qbr) -> str:
 
     people = [f"ATTENDEE;CN={cn(name)};RSVP=TRUE:mailto:{email}" for name, email in participant_people(qbr)]
     lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//SAM//QBR//EN", f"METHOD:{method}", "BEGIN:VEVENT",
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//SAM//QBR//EN",
+        f"METHOD:{method}",
+        "BEGIN:VEVENT",
         *([f"ORGANIZER;CN={cn(owner.display_name)}:mailto:{owner.email}"] if owner and owner.email else []),
-        *people, *(["STATUS:CANCELLED"] if method == "CANCEL" else []),
-        f"UID:qbr-{qbr.pk}@{host}", f"SEQUENCE:{int(timezone.now().timestamp())}",
+        *people,
+        *(["STATUS:CANCELLED"] if method == "CANCEL" else []),
+        f"UID:qbr-{qbr.pk}@{host}",
+        f"SEQUENCE:{int(timezone.now().timestamp())}",
         f"DTSTAMP:{timezone.now().astimezone(UTC):%Y%m%dT%H%M%SZ}",
-        f"DTSTART:{start:%Y%m%dT%H%M%SZ}", f"DTEND:{end:%Y%m%dT%H%M%SZ}",
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+        f"DTEND:{end:%Y%m%dT%H%M%SZ}",
         f"SUMMARY:{text(f'Business review {qbr.period_label}: {qbr.account.name}')}",
-        f"LOCATION:{text(qbr.location)}", "END:VEVENT", "END:VCALENDAR",
-    ]  # fmt: skip
+        f"LOCATION:{text(qbr.location)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
@@ -59,7 +68,8 @@ def _fold(line: str) -> str:
     raw = line.encode()
     if len(raw) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         if len(current) + len(encoded) > (75 if not parts else 74):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -24,7 +25,8 @@ def seed_qbrs(tenant: Tenant) -> None:
     template = services.agenda_template_default()
     today = timezone.localdate()
     current = services.period_of(today, 3)
-    periods, day = [], current.start - timedelta(days=1)
+    periods: list[Any] = []
+    day = current.start - timedelta(days=1)
     for _ in range(4):
         period = services.period_of(day, 3)
         periods.insert(0, period)
@@ -58,9 +60,12 @@ def seed_qbrs(tenant: Tenant) -> None:
                 first.decisions = "Keep the monthly service review."
                 first.save(update_fields=["notes", "decisions"])
             action = services.qbr_action_add(
-                qbr=qbr, title=f"Follow up on the {period.label} review", owner=account.owner,
-                due=held_on + timedelta(days=30), acting_user=None,
-            )  # fmt: skip
+                qbr=qbr,
+                title=f"Follow up on the {period.label} review",
+                owner=account.owner,
+                due=held_on + timedelta(days=30),
+                acting_user=None,
+            )
             if index < 3 or rng.random() < 0.5:  # older ones were closed; the latest may still be open
                 ActionItem.objects.filter(pk=action.pk).update(
                     status=ActionItem.Status.DONE,

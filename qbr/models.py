@@ -84,9 +84,13 @@ class Qbr(TenantOwned):
     agenda_agreed_on = models.DateField(null=True, blank=True)
     preread_notes = models.TextField(blank=True)
     scorecard_snapshot = models.ForeignKey(
-        "sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "sam.Document",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The joint scorecard PDF of the period, as sent with the pre-read.",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -170,8 +174,7 @@ class Participant(TenantOwned):
     """Someone invited to a QBR: a contact of the account, or a member of the tenant."""
 
     qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="participants")
-    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="+")  # fmt: skip
+    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     attended = models.BooleanField(null=True, blank=True)
 

@@ -37,10 +37,12 @@ def _assessment_actions(qbr: Qbr) -> list[Any]:
     from accounts.models import ActionItem
 
     return list(
-        ActionItem.objects.filter(account=qbr.account, source_kind=ActionItem.Source.ASSESSMENT,
-                                  dedupe_key__startswith="recommendation:")
-        .select_related("owner").order_by(F("due").asc(nulls_last=True), "pk")
-    )  # fmt: skip
+        ActionItem.objects.filter(
+            account=qbr.account, source_kind=ActionItem.Source.ASSESSMENT, dedupe_key__startswith="recommendation:"
+        )
+        .select_related("owner")
+        .order_by(F("due").asc(nulls_last=True), "pk")
+    )
 
 
 def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -65,15 +67,28 @@ def register() -> None:
     def page(qbr: Qbr, slug: str) -> str:
         return reverse("qbr_detail", args=[slug, qbr.pk])
 
-    registry.register(registry.DocumentKind(
-        key=PACK, label="QBR pack", subject_model=Qbr, template="qbr/pack_print.html", context=pack_context,
-        title=lambda qbr, params: f"QBR pack: {qbr.account.name}, {qbr.period_label}", page_url=page,
-    ))  # fmt: skip
-    registry.register(registry.DocumentKind(
-        key=MINUTES, label="QBR minutes", subject_model=Qbr, template="qbr/minutes_print.html",
-        context=minutes_context, title=lambda qbr, params: f"QBR minutes: {qbr.account.name}, {qbr.period_label}",
-        page_url=page,
-    ))  # fmt: skip
+    registry.register(
+        registry.DocumentKind(
+            key=PACK,
+            label="QBR pack",
+            subject_model=Qbr,
+            template="qbr/pack_print.html",
+            context=pack_context,
+            title=lambda qbr, params: f"QBR pack: {qbr.account.name}, {qbr.period_label}",
+            page_url=page,
+        )
+    )
+    registry.register(
+        registry.DocumentKind(
+            key=MINUTES,
+            label="QBR minutes",
+            subject_model=Qbr,
+            template="qbr/minutes_print.html",
+            context=minutes_context,
+            title=lambda qbr, params: f"QBR minutes: {qbr.account.name}, {qbr.period_label}",
+            page_url=page,
+        )
+    )
 
 
 def document_send(*, qbr: Qbr, document: Any) -> bool:
@@ -111,7 +126,7 @@ def invitation_send(*, qbr: Qbr) -> bool:
     local = timezone.localtime(qbr.scheduled_at, zone_of(qbr.timezone))
     import hashlib
 
-    services._editable(qbr)
+    services.qbr_check_editable(qbr)
     # Once per date, place and list of people: someone invited later gets the next one.
     stamp = hashlib.sha256(f"{qbr.scheduled_at.isoformat()}|{qbr.location}|{','.join(to)}".encode()).hexdigest()  # type: ignore[union-attr]
     _, created = email_enqueue(
@@ -134,8 +149,7 @@ def snapshot_attach(*, qbr: Qbr, acting_user: Any) -> Any:
 
     period = scorecard_services.period_for(services.target_date(qbr))
     card = scorecard_services.scorecard_for(account=qbr.account, period=period)
-    document, _ = document_request(kind=scorecard_reports.JOINT_KIND, subject=card, params={},
-                                   acting_user=acting_user)  # fmt: skip
+    document, _ = document_request(kind=scorecard_reports.JOINT_KIND, subject=card, params={}, acting_user=acting_user)
     qbr.scorecard_snapshot = document
     qbr.save(update_fields=["scorecard_snapshot"])
     return document

@@ -68,9 +68,10 @@ def milestones_ensure(qbr: Qbr, program: QbrSettings) -> int:
     """Every milestone of the timeline exists for this QBR (made once; a concurrent run makes nothing twice)."""
     existing = set(Milestone.objects.filter(qbr=qbr).values_list("kind", flat=True))
     missing = [
-        Milestone(qbr=qbr, kind=kind, due=due) for kind, due in milestone_dues(qbr, program).items()
+        Milestone(qbr=qbr, kind=kind, due=due)
+        for kind, due in milestone_dues(qbr, program).items()
         if kind not in existing
-    ]  # fmt: skip
+    ]
     if missing:
         Milestone.objects.bulk_create(missing, ignore_conflicts=True)
     return len(missing)
@@ -122,9 +123,12 @@ def qbr_ensure(
         try:
             with transaction.atomic():
                 existing = Qbr.objects.create(
-                    account=account, period_label=period.label, period_start=period.start, period_end=period.end,
+                    account=account,
+                    period_label=period.label,
+                    period_start=period.start,
+                    period_end=period.end,
                     created_at=made_at,
-                )  # fmt: skip
+                )
                 created = True
         except IntegrityError:  # another run made it first
             existing = Qbr.objects.get(account=account, period_start=period.start)
@@ -245,7 +249,7 @@ def agenda_template_default() -> Any:
     return template
 
 
-def _editable(qbr: Qbr) -> None:
+def qbr_check_editable(qbr: Qbr) -> None:
     from django.core.exceptions import ValidationError
 
     if not qbr.open:
@@ -272,7 +276,7 @@ def qbr_schedule_set(
 
     from django.core.exceptions import ValidationError
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -301,7 +305,7 @@ def participant_add(*, qbr: Qbr, contact_id: int | None = None, user_id: int | N
     from qbr.models import Participant
     from sam.models import Membership
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     if (contact_id is None) == (user_id is None):
         raise ValidationError("Choose one contact or one colleague.")
     if contact_id is not None:
@@ -327,18 +331,22 @@ def right_people(qbr: Qbr) -> list[str]:
     user_ids = {p.user_id for p in people if p.user_id is not None}
     gaps = [
         f"No {label.lower()} is invited."
-        for role, label in ((BuyerRole.ECONOMIC, "Economic buyer"), (BuyerRole.TECHNICAL, "Technical buyer"),
-                            (BuyerRole.USAGE, "Usage buyer"))
+        for role, label in (
+            (BuyerRole.ECONOMIC, "Economic buyer"),
+            (BuyerRole.TECHNICAL, "Technical buyer"),
+            (BuyerRole.USAGE, "Usage buyer"),
+        )
         if role not in roles
-    ]  # fmt: skip
+    ]
     if BuyerRole.EXECUTIVE_SPONSOR not in roles and BuyerRole.ECONOMIC not in roles:
         gaps.append("No executive from the customer's side (an executive sponsor or the economic buyer).")
     our_executives = set(
         Membership.objects.filter(user_id__in=user_ids, role=Role.EXECUTIVE).values_list("user_id", flat=True)
     ) | set(
-        TeamAssignment.objects.filter(account=qbr.account, user_id__in=user_ids, role=TeamRole.EXECUTIVE_PARTNER)
-        .values_list("user_id", flat=True)
-    )  # fmt: skip
+        TeamAssignment.objects.filter(
+            account=qbr.account, user_id__in=user_ids, role=TeamRole.EXECUTIVE_PARTNER
+        ).values_list("user_id", flat=True)
+    )
     if not our_executives:
         gaps.append("No executive from our side (an executive, or the account's executive partner).")
     return gaps
@@ -350,13 +358,15 @@ def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
 
     from qbr.models import AgendaItem
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     if AgendaItem.objects.filter(qbr=qbr).exists():
         raise ValidationError("The agenda has items already.")
     if not template.items.exists():
         raise ValidationError("This template has no items yet.")
-    items = [AgendaItem(qbr=qbr, order=i.order, title=i.title, minutes=i.minutes, owner=qbr.account.owner)
-             for i in template.items.all()]  # fmt: skip
+    items = [
+        AgendaItem(qbr=qbr, order=i.order, title=i.title, minutes=i.minutes, owner=qbr.account.owner)
+        for i in template.items.all()
+    ]
     AgendaItem.objects.bulk_create(items)
     return len(items)
 
@@ -381,7 +391,7 @@ def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any
     from qbr.models import AgendaItem
     from sam.models import Membership
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     title, minutes = _item_fields(data)
     owner_id = data.get("owner") or None
     if owner_id is not None and not Membership.objects.filter(user_id=owner_id).exists():
@@ -400,13 +410,13 @@ def agenda_item_move(*, qbr: Qbr, item: Any, up: bool) -> None:
     from qbr.models import AgendaItem
     from sam.services import move_in_list
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     move_in_list(AgendaItem.objects.filter(qbr=qbr), item, up=up)
     _agenda_changed(qbr)
 
 
 def agenda_item_delete(*, qbr: Qbr, item: Any) -> None:
-    _editable(qbr)
+    qbr_check_editable(qbr)
     item.delete()
     _agenda_changed(qbr)
 
@@ -426,7 +436,7 @@ def agenda_status_set(*, qbr: Qbr, status: str, agreed_on: Any = None) -> None:
 
     from qbr.models import AgendaItem
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     if status not in Qbr.AgendaStatus.values:
         raise ValidationError({"agenda_status": "Unknown agenda status."})
     if status == Qbr.AgendaStatus.AGREED:
@@ -466,9 +476,15 @@ def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: A
         raise ValidationError("This QBR was cancelled.")
     if len(title) > 300:
         raise ValidationError({"title": "At most 300 characters."})
-    item, _ = action_item_add(account=qbr.account, title=title, owner=owner, due=due,
-                              source_kind=ActionItem.Source.QBR, source_id=qbr.pk,
-                              acting_user=acting_user)  # fmt: skip
+    item, _ = action_item_add(
+        account=qbr.account,
+        title=title,
+        owner=owner,
+        due=due,
+        source_kind=ActionItem.Source.QBR,
+        source_id=qbr.pk,
+        acting_user=acting_user,
+    )
     return item
 
 
@@ -494,7 +510,7 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
     from qbr.models import AgendaItem
     from sam.services import audit_record
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     if not isinstance(no_minutes_reason, str):
         raise ValidationError({"no_minutes_reason": "Give the reason as text."})
     now = timezone.now()
@@ -523,7 +539,7 @@ def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
 
     from sam.services import audit_record
 
-    _editable(qbr)
+    qbr_check_editable(qbr)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 300:
         raise ValidationError({"reason": "Say why, in at most 300 characters."})
     qbr.status = Qbr.Status.CANCELLED
@@ -551,14 +567,17 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
     paused = dict(Cadence.objects.filter(paused_until__isnull=False).values_list("account_id", "paused_until"))
     late: dict[int, int] = {}
     for qbr_id in Milestone.objects.filter(
-        qbr__in=[q.pk for q in qbrs.values()], done_at__isnull=True, due__lt=today,
+        qbr__in=[q.pk for q in qbrs.values()],
+        done_at__isnull=True,
+        due__lt=today,
         qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED],
-    ).values_list("qbr_id", flat=True):  # fmt: skip
+    ).values_list("qbr_id", flat=True):
         late[qbr_id] = late.get(qbr_id, 0) + 1
     rows, held_total, due_total = [], 0, 0
     for account, months in accounts:
         current = period_of(today, months)
-        past, day = [], current.start - timedelta(days=1)
+        past: list[Any] = []
+        day = current.start - timedelta(days=1)
         for _ in range(4):
             period = period_of(day, months)
             past.insert(0, period)
@@ -575,11 +594,23 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
         held_total += held
         due_total += len(record)
         now = qbrs.get((account.pk, current.start))
-        rows.append({"account": account, "record": record, "held": held, "periods": len(record), "current": now,
-                     "late": late.get(now.pk, 0) if now else 0})  # fmt: skip
+        rows.append(
+            {
+                "account": account,
+                "record": record,
+                "held": held,
+                "periods": len(record),
+                "current": now,
+                "late": late.get(now.pk, 0) if now else 0,
+            }
+        )
     rows.sort(key=lambda r: (r["held"], -r["late"], r["account"].name))
-    return {"rows": rows, "held": held_total, "due": due_total,
-            "rate": round(100 * held_total / due_total) if due_total else None}  # fmt: skip
+    return {
+        "rows": rows,
+        "held": held_total,
+        "due": due_total,
+        "rate": round(100 * held_total / due_total) if due_total else None,
+    }
 
 
 def _untouched(qbr: Qbr) -> bool:
@@ -588,18 +619,22 @@ def _untouched(qbr: Qbr) -> bool:
     from qbr.models import AgendaItem, Participant
 
     return (
-        qbr.status == Qbr.Status.PLANNED and qbr.scheduled_at is None and not qbr.preread_notes
+        qbr.status == Qbr.Status.PLANNED
+        and qbr.scheduled_at is None
+        and not qbr.preread_notes
         and qbr.scorecard_snapshot_id is None
-        and not AgendaItem.objects.filter(qbr=qbr).exists() and not Participant.objects.filter(qbr=qbr).exists()
+        and not AgendaItem.objects.filter(qbr=qbr).exists()
+        and not Participant.objects.filter(qbr=qbr).exists()
         and not ActionItem.objects.filter(source_kind=ActionItem.Source.QBR, source_id=str(qbr.pk)).exists()
         and not Milestone.objects.filter(qbr=qbr, done_at__isnull=False).exists()
-    )  # fmt: skip
+    )
 
 
 def _clear_open(account: Any, keep: Any) -> None:
     """Open QBRs that no longer fit (another cadence, a pause): untouched ones go, worked-on ones are cancelled."""
-    for qbr in Qbr.objects.filter(account=account, status=Qbr.Status.PLANNED, scheduled_at__isnull=True,
-                                  period_end__gte=timezone.localdate()):  # fmt: skip
+    for qbr in Qbr.objects.filter(
+        account=account, status=Qbr.Status.PLANNED, scheduled_at__isnull=True, period_end__gte=timezone.localdate()
+    ):
         if keep(qbr):
             continue
         if _untouched(qbr):
@@ -629,9 +664,12 @@ def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_
     before = Cadence.objects.filter(account=account).values_list("interval_months", flat=True).first()
     cadence, _ = Cadence.objects.update_or_create(
         account=account,
-        defaults={"interval_months": int(interval_months) if interval_months not in (None, "") else None,
-                  "paused_until": paused_until, "pause_reason": reason if paused_until else ""},
-    )  # fmt: skip
+        defaults={
+            "interval_months": int(interval_months) if interval_months not in (None, "") else None,
+            "paused_until": paused_until,
+            "pause_reason": reason if paused_until else "",
+        },
+    )
     program = settings_for_tenant()
     months = cadence.interval_months or program.interval_months
 
@@ -642,8 +680,14 @@ def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_
 
     if before != cadence.interval_months or cadence.paused_until is not None:
         _clear_open(account, keep=fits)
-    audit_record(actor=acting_user, action="qbr.cadence", obj=account, interval=cadence.interval_months,
-                 paused_until=paused_until.isoformat() if paused_until else None, reason=reason)  # fmt: skip
+    audit_record(
+        actor=acting_user,
+        action="qbr.cadence",
+        obj=account,
+        interval=cadence.interval_months,
+        paused_until=paused_until.isoformat() if paused_until else None,
+        reason=reason,
+    )
     return cadence
 
 
@@ -704,8 +748,12 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
         value += f"; {overdue[0].period_label} overdue"
         late += 1
     target = current or qbrs[0]
-    return {"label": "QBRs", "value": value, "url": reverse("qbr_detail", args=[slug, target.pk]),
-            "tone": "danger" if late or (past and held < len(past) / 2) else ""}  # fmt: skip
+    return {
+        "label": "QBRs",
+        "value": value,
+        "url": reverse("qbr_detail", args=[slug, target.pk]),
+        "tone": "danger" if late or (past and held < len(past) / 2) else "",
+    }
 
 
 # --- agenda templates (tenant admins) -----------------------------------------------------------------
@@ -755,8 +803,11 @@ def qbrs_on_time_source(account: Any, period: Any) -> tuple[Any, str]:
     """Scorecard source: the share of the account's QBRs due in the period that were held within it."""
     from decimal import Decimal
 
-    due = [q for q in Qbr.objects.filter(account=account, period_start__gte=period.start, period_end__lte=period.end)
-           if q.period_end < timezone.localdate() or q.status == Qbr.Status.HELD]  # fmt: skip
+    due = [
+        q
+        for q in Qbr.objects.filter(account=account, period_start__gte=period.start, period_end__lte=period.end)
+        if q.period_end < timezone.localdate() or q.status == Qbr.Status.HELD
+    ]
     if not due:
         return None, "no QBR was due in the period"
     held = sum(1 for q in due if held_in_period(q))

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -16,13 +16,14 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Contact
 from qbr import calendar, services
 from qbr.models import AgendaItem, Cadence, Interval, Milestone, Participant, Qbr
+from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect
 
 
 @tenant_view("account.view")
-def qbr_list(request: HttpRequest) -> HttpResponse:
+def qbr_list(request: TenantRequest) -> HttpResponse:
     """Upcoming, overdue and held QBRs across the portfolio, filtered by owner."""
     today = timezone.localdate()
     qbrs = (
@@ -37,12 +38,20 @@ def qbr_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for qbr in qbrs.order_by("period_start", "account__name"):
         late = [m for m in qbr.milestones.all() if m.done_at is None and m.due < today]
-        rows.append({"qbr": qbr, "late": late, "overdue": qbr.status in open_statuses and
-                     (qbr.period_end < today or bool(late))})  # fmt: skip
+        rows.append(
+            {
+                "qbr": qbr,
+                "late": late,
+                "overdue": qbr.status in open_statuses and (qbr.period_end < today or bool(late)),
+            }
+        )
     upcoming = [r for r in rows if r["qbr"].status in open_statuses and not r["overdue"]]
     overdue = [r for r in rows if r["overdue"]]
-    held = sorted((r for r in rows if r["qbr"].status == Qbr.Status.HELD),
-                  key=lambda r: r["qbr"].held_at or timezone.now(), reverse=True)[:50]  # fmt: skip
+    held = sorted(
+        (r for r in rows if r["qbr"].status == Qbr.Status.HELD),
+        key=lambda r: r["qbr"].held_at or timezone.now(),
+        reverse=True,
+    )[:50]
     context = {
         "compliance": services.compliance(today, owner_id=int(owner) if owner.isdigit() else None),
         "upcoming": upcoming,
@@ -80,7 +89,7 @@ def _when(day: str, time: str, tz: str) -> datetime | None:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def qbr_detail(request: HttpRequest, qbr_id: int) -> HttpResponse:
+def qbr_detail(request: TenantRequest, qbr_id: int) -> HttpResponse:
     qbr = _qbr(qbr_id)
     can_edit = can(request, "account.edit_team_work", qbr.account)
     warnings: list[str] = []
@@ -141,7 +150,7 @@ def _item(qbr: Qbr, raw: str) -> AgendaItem:
     return item
 
 
-def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
+def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
     """One change from the QBR page; returns the message to show (and date warnings needing a confirmation)."""
     post = request.POST
     action = post.get("action", "")
@@ -154,11 +163,14 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         return ("" if warnings else "Date and place saved; the milestones follow the date."), warnings
     if action == "participant":
         contact, user = post.get("contact", ""), post.get("user", "")
-        services.participant_add(qbr=qbr, contact_id=int(contact) if contact.isdigit() else None,
-                                 user_id=int(user) if user.isdigit() else None)  # fmt: skip
+        services.participant_add(
+            qbr=qbr,
+            contact_id=int(contact) if contact.isdigit() else None,
+            user_id=int(user) if user.isdigit() else None,
+        )
         return "Invited.", []
     if action == "participant_remove":
-        services._editable(qbr)
+        services.qbr_check_editable(qbr)
         raw = post.get("id", "")
         Participant.objects.filter(qbr=qbr, pk=int(raw) if raw.isdigit() else 0).delete()
         return "Removed from the invitation.", []
@@ -195,8 +207,12 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         services.agenda_status_set(qbr=qbr, status=post.get("status", ""), agreed_on=agreed_on)
         return f"Agenda: {qbr.get_agenda_status_display().lower()}.", []
     if action == "minutes":
-        services.minutes_save(qbr=qbr, item=_item(qbr, post.get("id", "")), notes=post.get("notes", ""),
-                              decisions=post.get("decisions", ""))  # fmt: skip
+        services.minutes_save(
+            qbr=qbr,
+            item=_item(qbr, post.get("id", "")),
+            notes=post.get("notes", ""),
+            decisions=post.get("decisions", ""),
+        )
         return "Minutes saved.", []
     if action == "action_add":
         from sam.models import Membership
@@ -213,21 +229,26 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
                 due = date.fromisoformat(post["due"][:10])
             except ValueError as exc:
                 raise ValidationError("Give the due date as YYYY-MM-DD.") from exc
-        services.qbr_action_add(qbr=qbr, title=post.get("title", "")[:400], owner=owner.user if owner else None,
-                                due=due, acting_user=request.user)  # fmt: skip
+        services.qbr_action_add(
+            qbr=qbr,
+            title=post.get("title", "")[:400],
+            owner=owner.user if owner else None,
+            due=due,
+            acting_user=request.user,
+        )
         return "Action added to the account's register: it stays there, QBR after QBR, until closed.", []
     if action == "milestone":
         kind = post.get("kind", "")
         if kind not in Milestone.Kind.values:
             raise ValidationError("Unknown milestone.")
-        services._editable(qbr)
+        services.qbr_check_editable(qbr)
         services.milestone_done(qbr=qbr, kind=kind, done=post.get("done") == "1")
         return "Milestone updated.", []
     if action == "preread":
         notes = post.get("preread_notes", "")
         if len(notes) > 20000:
             raise ValidationError("At most 20,000 characters.")
-        services._editable(qbr)
+        services.qbr_check_editable(qbr)
         qbr.preread_notes = notes.strip()
         qbr.save(update_fields=["preread_notes"])
         return "Pre-read notes saved.", []
@@ -238,9 +259,13 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
                 paused = date.fromisoformat(post["paused_until"][:10])
             except ValueError as exc:
                 raise ValidationError("Give the end of the pause as YYYY-MM-DD.") from exc
-        services.cadence_set(account=qbr.account, interval_months=post.get("interval_months", ""),
-                             paused_until=paused, pause_reason=post.get("pause_reason", "")[:400],
-                             acting_user=request.user)  # fmt: skip
+        services.cadence_set(
+            account=qbr.account,
+            interval_months=post.get("interval_months", ""),
+            paused_until=paused,
+            pause_reason=post.get("pause_reason", "")[:400],
+            acting_user=request.user,
+        )
         return "Cadence saved. QBRs planned by the scheduler that no longer fit it were removed.", []
     if action in ("make_pack", "make_minutes"):
         from qbr import reports
@@ -263,8 +288,9 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
         from sam.models import Document
 
         raw = post.get("document", "")
-        document = Document.objects.filter(pk=int(raw) if raw.isdigit() else 0, subject_id=qbr.pk,
-                                           kind__in=[reports.PACK, reports.MINUTES]).first()  # fmt: skip
+        document = Document.objects.filter(
+            pk=int(raw) if raw.isdigit() else 0, subject_id=qbr.pk, kind__in=[reports.PACK, reports.MINUTES]
+        ).first()
         if document is None:
             raise Http404
         sent = reports.document_send(qbr=qbr, document=document)
@@ -285,7 +311,7 @@ def _act(request: HttpRequest, qbr: Qbr) -> tuple[str, list[str]]:
 
 @tenant_view("tenant.manage_settings")
 @require_http_methods(["GET", "POST"])
-def program(request: HttpRequest) -> HttpResponse:
+def program(request: TenantRequest) -> HttpResponse:
     """The tenant's QBR program: default cadence and the milestone timeline."""
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -310,8 +336,11 @@ def _documents(qbr: Qbr) -> list[Any]:
     from qbr import reports
     from sam.documents.services import documents_of
 
-    return sorted([*documents_of(qbr, reports.PACK)[:10], *documents_of(qbr, reports.MINUTES)[:10]],
-                  key=lambda d: d.pk, reverse=True)  # fmt: skip
+    return sorted(
+        [*documents_of(qbr, reports.PACK)[:10], *documents_of(qbr, reports.MINUTES)[:10]],
+        key=lambda d: d.pk,
+        reverse=True,
+    )
 
 
 def _agenda_templates() -> list[Any]:
@@ -323,7 +352,7 @@ def _agenda_templates() -> list[Any]:
 
 @tenant_view("tenant.manage_templates")
 @require_http_methods(["GET", "POST"])
-def agenda_templates(request: HttpRequest) -> HttpResponse:
+def agenda_templates(request: TenantRequest) -> HttpResponse:
     """Agenda templates (admins): items in order with their time boxes; one is the default."""
     from qbr.models import AgendaTemplate, AgendaTemplateItem
 
@@ -367,9 +396,10 @@ def agenda_templates(request: HttpRequest) -> HttpResponse:
         else:
             return tenant_redirect("qbr_agenda_templates")
     templates = _agenda_templates()
-    items = {t.pk: [] for t in templates}
+    items: dict[int, list[AgendaTemplateItem]] = {t.pk: [] for t in templates}
     for item in AgendaTemplateItem.objects.filter(template__in=templates).order_by("order", "pk"):
         items[item.template_id].append(item)
     rows = [{"template": t, "items": items[t.pk], "minutes": sum(i.minutes for i in items[t.pk])} for t in templates]
-    return render(request, "qbr/agenda_templates.html", {"rows": rows, "active_nav": "admin"},
-                  status=400 if failed else 200)  # fmt: skip
+    return render(
+        request, "qbr/agenda_templates.html", {"rows": rows, "active_nav": "admin"}, status=400 if failed else 200
+    )

@@ -7,6 +7,7 @@ admin with `manage.py create_tenant`, and that admin manages the rest.
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from sam.models import PlatformEmail, Tenant, User
 
@@ -42,5 +43,5 @@ class PlatformEmailAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in PlatformEmail._meta.fields]
     exclude = ("body_text", "body_html")  # reset links are secrets
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

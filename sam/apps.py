@@ -8,6 +8,7 @@ class SamConfig(AppConfig):
 
     def ready(self) -> None:
         from sam import auth_backend, checks, signals  # noqa: F401  (registers checks and handlers)
+        from sam import tasks as core_tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
         from sam.api import schema  # noqa: F401  (OpenAPI auth descriptions)
         from sam.documents import tasks as document_tasks  # noqa: F401  (registers the render task)
         from sam.navigation import register

@@ -177,10 +177,12 @@ def timeline_chart(title: str, spans: Sequence[Span], *, width: int = 640, today
         f'width="{width}" height="{height}" aria-labelledby="{chart_id}">',
         f'<title id="{chart_id}">{escape(title)}</title>',
         "<desc>"
-        + escape("; ".join(f"{s.label}: {s.start:%d %b %Y} to {s.end:%d %b %Y} {s.note}".strip() for s in spans)
-                 or "nothing planned")
+        + escape(
+            "; ".join(f"{s.label}: {s.start:%d %b %Y} to {s.end:%d %b %Y} {s.note}".strip() for s in spans)
+            or "nothing planned"
+        )
         + "</desc>",
-    ]  # fmt: skip
+    ]
     if not spans:
         parts += [f'<text x="{pad}" y="{pad + 14}" font-size="12" fill="#49566c">Nothing planned yet.</text>', "</svg>"]
         return mark_safe("".join(parts))  # noqa: S308
@@ -203,8 +205,9 @@ def timeline_chart(title: str, spans: Sequence[Span], *, width: int = 640, today
             f'<line x1="{x(month):.1f}" y1="{axis}" x2="{x(month):.1f}" y2="{height - pad}" stroke="#eef1f4"/>'
         )
         if i % stride == 0:
-            parts.append(f'<text x="{x(month) + 2:.1f}" y="{axis - 5}" font-size="10" fill="#49566c">'
-                         f"{month:%b %y}</text>")  # fmt: skip
+            parts.append(
+                f'<text x="{x(month) + 2:.1f}" y="{axis - 5}" font-size="10" fill="#49566c">{month:%b %y}</text>'
+            )
     for i, span in enumerate(spans):
         y = axis + pad + i * row
         left, right = x(span.start), max(x(span.start) + 3, x(span.end + timedelta(days=1)))
@@ -218,7 +221,9 @@ def timeline_chart(title: str, spans: Sequence[Span], *, width: int = 640, today
             "</title></rect>",
         ]
     if today is not None and first <= today <= last:
-        parts.append(f'<line x1="{x(today):.1f}" y1="{axis}" x2="{x(today):.1f}" y2="{height - pad}" '
-                     'stroke="#d63939" stroke-dasharray="3 3"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{x(today):.1f}" y1="{axis}" x2="{x(today):.1f}" y2="{height - pad}" '
+            'stroke="#d63939" stroke-dasharray="3 3"/>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (every text piece above is escaped)

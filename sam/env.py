@@ -23,7 +23,7 @@ class Env:
     def string(self, name: str, dev_default: str | None = None, *, required: bool = True) -> str:
         value = os.environ.get(name)
         if value not in (None, ""):
-            return value  # type: ignore[return-value]
+            return value
         if self.production and required:
             raise MissingSetting(
                 f"Missing required setting: the environment variable {name} must be set in production "
@@ -42,7 +42,7 @@ class Env:
         if value in (None, ""):
             return default
         try:
-            return int(value)  # type: ignore[arg-type]
+            return int(value)
         except ValueError as exc:
             raise MissingSetting(f"The environment variable {name} must be a whole number, got {value!r}.") from exc
 

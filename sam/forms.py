@@ -22,6 +22,20 @@ def scoped_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=model.unscoped.none(), **kwargs)
 
 
+def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """A form's model-choice field, to set its choices per request (``form.fields`` holds plain fields)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
+def choice(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """A form's choice field, to set its choices per request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     """A member of the current tenant, shown by name and email (queryset: ``sam.selectors.member_choices()``)."""
 
@@ -33,7 +47,7 @@ class StyledFormMixin:
     """Bootstrap classes on every widget, and error state for screen readers and eyes."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         self.style_fields()
 
     def style_fields(self) -> None:
@@ -117,7 +131,7 @@ class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
     pass
 
 
-def apply_errors(form: forms.Form, exc: Any) -> None:
+def apply_errors(form: forms.BaseForm, exc: Any) -> None:
     """A service's ValidationError on the form: next to its field when there is one."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():

@@ -62,9 +62,11 @@ class Tenant(models.Model):
         max_length=3, default="USD", help_text="Every portfolio figure is converted into this currency."
     )
     retention_target = models.DecimalField(
-        max_digits=5, decimal_places=1, default=95,
+        max_digits=5,
+        decimal_places=1,
+        default=95,
         help_text="The share of targeted accounts to keep at renewal, in percent (95% is realistic).",
-    )  # fmt: skip
+    )
     monthly_review_email = models.BooleanField(
         default=True, help_text="Email the monthly portfolio review (PDF) to executives and admins."
     )
@@ -130,7 +132,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     last_tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sam import selectors, services
 from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm, apply_errors
+from sam.http import AuthedRequest, TenantRequest
 from sam.models import ApiToken, Membership
 from sam.permissions import tenant_view
 from sam.roles import Role
@@ -27,11 +28,11 @@ class LoginView(auth_views.LoginView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """After login: the last used tenant, else the only one, else the switcher."""
     memberships = selectors.memberships_of_user(request.user)
     by_id = {m.tenant_id: m for m in memberships}
-    last = by_id.get(request.user.last_tenant_id)
+    last = by_id.get(request.user.last_tenant_id or 0)
     if last is not None:
         return redirect("dashboard", last.tenant.slug)
     if len(memberships) == 1:
@@ -40,14 +41,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tenant_switch(request: HttpRequest) -> HttpResponse:
+def tenant_switch(request: AuthedRequest) -> HttpResponse:
     memberships = selectors.memberships_of_user(request.user)
     return render(request, "sam/tenant_switch.html", {"memberships": memberships})
 
 
 @tenant_view("tenant.manage_members")
 @require_http_methods(["GET", "POST"])
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: TenantRequest) -> HttpResponse:
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -78,7 +79,7 @@ def _membership_or_404(membership_id: int) -> Membership:
 
 @tenant_view("tenant.manage_members")
 @require_POST
-def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+def member_role(request: TenantRequest, membership_id: int) -> HttpResponse:
     """Change one member's role. With htmx, answers with the updated table row only."""
     membership = _membership_or_404(membership_id)
     form = MemberRoleForm(request.POST)
@@ -106,7 +107,7 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @tenant_view("tenant.manage_members")
 @require_POST
-def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+def member_remove(request: TenantRequest, membership_id: int) -> HttpResponse:
     membership = _membership_or_404(membership_id)
     try:
         services.membership_remove(membership=membership, acting_user=request.user)
@@ -119,7 +120,7 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @tenant_view("token.manage_own")
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: TenantRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
@@ -141,7 +142,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("token.manage_own")
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: TenantRequest, token_id: int) -> HttpResponse:
     token = ApiToken.objects.filter(pk=token_id, membership=request.membership).first()
     if token is None:
         raise Http404

@@ -20,8 +20,24 @@ from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, 
 class MetricDefinitionSerializer(serializers.ModelSerializer[MetricDefinition]):
     class Meta:
         model = MetricDefinition
-        fields = ["id", "key", "area", "name", "description", "unit", "direction", "target", "amber", "red",
-                  "min_value", "max_value", "weight", "source", "visibility", "retired"]  # fmt: skip
+        fields = [
+            "id",
+            "key",
+            "area",
+            "name",
+            "description",
+            "unit",
+            "direction",
+            "target",
+            "amber",
+            "red",
+            "min_value",
+            "max_value",
+            "weight",
+            "source",
+            "visibility",
+            "retired",
+        ]
         read_only_fields = fields
 
 

@@ -12,7 +12,10 @@ class ScorecardsConfig(AppConfig):
 
         from sam.models import Tenant
         from sam.navigation import register
-        from scorecards import sources  # noqa: F401  (registers the computed metric sources)
+        from scorecards import (
+            sources,  # noqa: F401  (registers the computed metric sources)
+            tasks,  # noqa: F401  (registers its Celery tasks: services publish them by name)
+        )
 
         register("scorecards", "Scorecards", "heatmap", order=20, icon="chart-bar")
         from sam.demo import register_seeder

@@ -15,8 +15,13 @@ from scorecards import services
 from scorecards.models import AgreedTarget, MetricValue, Scorecard
 
 # account name -> drift per quarter (positive improves, negative worsens)
-DRIFT = {"Umbrella Health": -0.14, "Wayne Retail Group": -0.17, "Cyberdyne Systems": -0.17, "Stark Manufacturing": 0.06,
-         "Tyrell Biotech": 0.08}  # fmt: skip
+DRIFT = {
+    "Umbrella Health": -0.14,
+    "Wayne Retail Group": -0.17,
+    "Cyberdyne Systems": -0.17,
+    "Stark Manufacturing": 0.06,
+    "Tyrell Biotech": 0.08,
+}
 
 
 def seed_scorecards(tenant: Tenant) -> None:
@@ -49,10 +54,14 @@ def seed_scorecards(tenant: Tenant) -> None:
         if account.name in DRIFT:  # a target agreed with the customer at the last QBR, for the joint scorecard
             contact = account.contacts.order_by("-influence", "name").first()
             AgreedTarget.objects.get_or_create(
-                account=account, key="satisfaction",
-                defaults={"target": Decimal("4.2"), "agreed_with": contact.name if contact else "",
-                          "agreed_on": periods[-2].end},
-            )  # fmt: skip
+                account=account,
+                key="satisfaction",
+                defaults={
+                    "target": Decimal("4.2"),
+                    "agreed_with": contact.name if contact else "",
+                    "agreed_on": periods[-2].end,
+                },
+            )
 
 
 def _closed_actions(account: Account, period: Any, quality: float, rng: random.Random) -> None:
@@ -65,8 +74,11 @@ def _closed_actions(account: Account, period: Any, quality: float, rng: random.R
         if closed > today:
             continue
         ActionItem.objects.create(
-            account=account, title=f"Follow-up {n + 1} from the {period.label} review", due=due,
-            status=ActionItem.Status.DONE, owner=account.owner,
+            account=account,
+            title=f"Follow-up {n + 1} from the {period.label} review",
+            due=due,
+            status=ActionItem.Status.DONE,
+            owner=account.owner,
             closed_at=timezone.make_aware(datetime.combine(closed, time(15, 0))),
             created_at=timezone.make_aware(datetime.combine(period.start, time(9, 0))),
-        )  # fmt: skip
+        )

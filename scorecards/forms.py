@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from sam.forms import StyledFormMixin
+from sam.forms import StyledFormMixin, choice
 from scorecards import sources
 from scorecards.models import Area, MetricDefinition
 
@@ -21,16 +21,24 @@ class MetricForm(StyledFormMixin, forms.Form):
     amber = forms.CharField(max_length=20, help_text="Amber from here up to the target; red beyond it.")
     red = forms.CharField(max_length=20, help_text="The metric scores zero at or beyond this value.")
     weight = forms.CharField(max_length=10, initial="1", help_text="Weight within its area (normalised).")
-    min_value = forms.CharField(max_length=20, required=False, label="Lowest value",
-                                help_text="Optional: values below are refused (e.g. -100 for NPS).")  # fmt: skip
-    max_value = forms.CharField(max_length=20, required=False, label="Highest value",
-                                help_text="Optional: values above are refused (e.g. 5 on a 1-5 scale).")  # fmt: skip
+    min_value = forms.CharField(
+        max_length=20,
+        required=False,
+        label="Lowest value",
+        help_text="Optional: values below are refused (e.g. -100 for NPS).",
+    )
+    max_value = forms.CharField(
+        max_length=20,
+        required=False,
+        label="Highest value",
+        help_text="Optional: values above are refused (e.g. 5 on a 1-5 scale).",
+    )
     source = forms.ChoiceField(choices=[])
     visibility = forms.ChoiceField(choices=MetricDefinition.Visibility.choices)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = sources.choices()
+        choice(self, "source").choices = sources.choices()
         self.fields["source"].help_text = "Entered by hand, or filled from the product's own data."
         for name in ("target", "amber", "red", "weight", "min_value", "max_value"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"

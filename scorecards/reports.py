@@ -64,9 +64,18 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
         value = numbers.get(m.key)
         status = scoring.metric_status(spec, value) if value is not None else "nodata"
         history = moves.get(m.key, {}).get("series", [])
-        rows.append({"metric": m, "value": mv, "number": value, "status": status, "target": spec.target,
-                     "agreed": agreed.get(m.key), "arrow": moves.get(m.key, {}).get("arrow"),
-                     "history": history})  # fmt: skip
+        rows.append(
+            {
+                "metric": m,
+                "value": mv,
+                "number": value,
+                "status": status,
+                "target": spec.target,
+                "agreed": agreed.get(m.key),
+                "arrow": moves.get(m.key, {}).get("arrow"),
+                "history": history,
+            }
+        )
         if value is not None:
             bars.append(Bar(m.name, round(scoring.metric_score(spec, value), 1), status, STATUS_COLOURS[status]))
     periods = [label for label, _ in rows[0]["history"]] if rows else []

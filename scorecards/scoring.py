@@ -75,7 +75,7 @@ def health(
 ) -> Health:
     """Area scores and overall health (0..100, None without any data) from the metrics that have data."""
     specs = list(specs)
-    scored = [(s, float(values[s.key])) for s in specs if values.get(s.key) is not None]
+    scored = [(s, float(value)) for s in specs if (value := values.get(s.key)) is not None]
     areas: dict[str, float] = {}
     area_members: dict[str, list[tuple[MetricSpec, float]]] = {}
     for spec, value in scored:

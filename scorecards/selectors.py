@@ -36,9 +36,9 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
     specs = services.specs_of(scorecard.version)
     spec_by_key = {s.key: s for s in specs}
     now = _health(scorecard, specs)
-    areas = []
+    areas: list[dict[str, Any]] = []
     for area, label in Area.choices:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for metric in (m for m in metrics if m.area == area):
             mv = values.get(metric.pk)
             value = float(mv.value) if mv is not None and mv.value is not None else None
@@ -66,14 +66,20 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
     for row, following in zip(editable, [*editable[1:], None], strict=True):
         row["next_pk"] = following["metric"].pk if following else None
     moves = trends(scorecard, charts=False)
-    arrows = {row["metric"].key: row["arrow"] for row in moves["metrics"]}
-    for area in areas:
-        for row in area["rows"]:
+    arrows = {line["metric"].key: line["arrow"] for line in moves["metrics"]}
+    for block in areas:
+        for row in block["rows"]:
             row["arrow"] = arrows.get(row["metric"].key)
     trend = line_chart("Health over the last periods", moves["overall"])
-    return {"scorecard": scorecard, "areas": areas, "health": _round(now.overall), "explanation": explanation,
-            "health_band": band(now.overall),
-            "trend": trend, "comparable_note": moves["comparable_note"]}  # fmt: skip
+    return {
+        "scorecard": scorecard,
+        "areas": areas,
+        "health": _round(now.overall),
+        "explanation": explanation,
+        "health_band": band(now.overall),
+        "trend": trend,
+        "comparable_note": moves["comparable_note"],
+    }
 
 
 EXPLAINED_ROWS = 6
@@ -160,11 +166,14 @@ def heatmap_columns(sort: str) -> list[dict[str, str]]:
     for key, label in [("name", "Account"), ("health", "Health"), *Area.choices]:
         current = sort.lstrip("-") == key
         descending = (sort == key) != (key == "name")  # numbers start high-first, names A to Z
-        columns.append({
-            "key": key, "label": label,
-            "next": ("-" + key if sort == key else key),
-            "aria": ("descending" if descending else "ascending") if current else "none",
-        })  # fmt: skip
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "next": ("-" + key if sort == key else key),
+                "aria": ("descending" if descending else "ascending") if current else "none",
+            }
+        )
     return columns
 
 
@@ -258,8 +267,14 @@ def template_rows() -> list[dict[str, Any]]:
     for template in ScorecardTemplate.objects.order_by("-is_default", "name"):
         version = newest.get(template.pk)
         if version is not None:
-            rows.append({"template": template, "version": version, "metrics": version.live_metrics,
-                         "scorecards": cards.get(template.pk, 0)})  # fmt: skip
+            rows.append(
+                {
+                    "template": template,
+                    "version": version,
+                    "metrics": version.live_metrics,  # type: ignore[attr-defined]  # annotated above
+                    "scorecards": cards.get(template.pk, 0),
+                }
+            )
     return rows
 
 
@@ -363,11 +378,11 @@ def trends(scorecard: Scorecard, *, periods: int = TREND_PERIODS, charts: bool =
     note = ""
     if changed_versions:
         labels = ", ".join(label for label, _, _ in changed_versions)
-        missing = sorted({names.get(k, k) for _, _, keys in changed_versions for k in keys})
+        gone = sorted({names.get(k, k) for _, _, keys in changed_versions for k in keys})
         note = (
             f"The template changed over these periods ({labels} used an earlier version): area and overall "
             "scores compare only the metrics both versions share"
-            + (f"; not on the earlier version: {', '.join(missing)}." if missing else ".")
+            + (f"; not on the earlier version: {', '.join(gone)}." if gone else ".")
         )
 
     def last_two(series: list[tuple[str, float | None]]) -> tuple[float | None, float | None]:
@@ -380,8 +395,15 @@ def trends(scorecard: Scorecard, *, periods: int = TREND_PERIODS, charts: bool =
     areas = []
     for area, label in Area.choices:
         series = area_series[area]
-        areas.append({"key": area, "label": label, "series": series, "arrow": _arrow(*last_two(series)),
-                      "chart": chart(f"{label} score over the last periods", series, width=420)})  # fmt: skip
+        areas.append(
+            {
+                "key": area,
+                "label": label,
+                "series": series,
+                "arrow": _arrow(*last_two(series)),
+                "chart": chart(f"{label} score over the last periods", series, width=420),
+            }
+        )
     metrics = []
     for m in sorted(current, key=lambda m: (Area.values.index(m.area), m.order, m.pk)):
         series = [(card.period.label, values[card.pk].get(m.key)) for card in history]

@@ -26,6 +26,8 @@ from scorecards.models import (
 )
 
 # key, area, name, unit, direction, target, amber, red, weight, source, visibility
+# A table: one row per line reads better than one field per line.
+# fmt: off
 DEFAULT_METRICS = [
     ("revenue", "financial", "Contract revenue per year", "money", "higher", 1_000_000, 800_000, 400_000, 2,
      "contract_revenue", "internal"),
@@ -47,10 +49,18 @@ DEFAULT_METRICS = [
      "internal"),
     ("response_rate", "involvement", "Survey response rate", "percent", "higher", 50, 30, 10, 1,
      "voc_response_rate", "internal"),
-]  # fmt: skip
+]
+# fmt: on
 # key -> (lowest, highest) value that makes sense
-DEFAULT_RANGES = {"satisfaction": (1, 5), "nps": (-100, 100), "reference": (0, 5), "on_time": (0, 100),
-                  "share_of_wallet": (0, 100), "loyalty": (0, 100), "response_rate": (0, 100)}  # fmt: skip
+DEFAULT_RANGES = {
+    "satisfaction": (1, 5),
+    "nps": (-100, 100),
+    "reference": (0, 5),
+    "on_time": (0, 100),
+    "share_of_wallet": (0, 100),
+    "loyalty": (0, 100),
+    "response_rate": (0, 100),
+}
 DEFAULT_DESCRIPTIONS = {
     "loyalty": "The share of the contacts who answered a survey in the period who are truly loyal: satisfied and "
     "set to continue, by the cut-offs in the survey settings.",
@@ -59,8 +69,13 @@ DEFAULT_DESCRIPTIONS = {
 # The default metrics the survey program fills (satisfaction, NPS, loyalty, response rate): templates made
 # before they came from the surveys can take them over (scorecards.templating.survey_switch_plan).
 SURVEY_METRICS = ("satisfaction", "nps", "loyalty", "response_rate")
-DEFAULT_AREA_WEIGHTS = {"financial": 25, "execution": 25, "customer_insight": 20, "competitive_position": 15,
-                        "involvement": 15}  # fmt: skip
+DEFAULT_AREA_WEIGHTS = {
+    "financial": 25,
+    "execution": 25,
+    "customer_insight": 20,
+    "competitive_position": 15,
+    "involvement": 15,
+}
 
 
 def template_defaults_ensure() -> ScorecardTemplate:
@@ -81,11 +96,23 @@ def default_metric(key: str, *, version: TemplateVersion, order: int) -> MetricD
     row = next(row for row in DEFAULT_METRICS if row[0] == key)
     _, area, name, unit, direction, target, amber, red, weight, source, visibility = row
     return MetricDefinition(
-        version=version, key=key, area=area, name=name, unit=unit, direction=direction,
-        target=Decimal(str(target)), amber=Decimal(str(amber)), red=Decimal(str(red)), weight=Decimal(str(weight)),
-        source=source, visibility=visibility, order=order, min_value=_bound(key, 0), max_value=_bound(key, 1),
+        version=version,
+        key=key,
+        area=area,
+        name=name,
+        unit=unit,
+        direction=direction,
+        target=Decimal(str(target)),
+        amber=Decimal(str(amber)),
+        red=Decimal(str(red)),
+        weight=Decimal(str(weight)),
+        source=source,
+        visibility=visibility,
+        order=order,
+        min_value=_bound(key, 0),
+        max_value=_bound(key, 1),
         description=DEFAULT_DESCRIPTIONS.get(key, ""),
-    )  # fmt: skip
+    )
 
 
 def _bound(key: str, index: int) -> Decimal | None:
@@ -149,8 +176,11 @@ def recent_periods(count: int = 8, *, today: date | None = None, older: int = 0)
         wanted.append((label, day))
         day = start - timedelta(days=1)
     oldest_start = period_bounds(wanted[-1][1], length)[1]
-    known = list(Period.objects.filter(Q(label__in=[w[0] for w in wanted]) | Q(start__lt=oldest_start))
-                 .order_by("-start")[: count + older])  # fmt: skip
+    known = list(
+        Period.objects.filter(Q(label__in=[w[0] for w in wanted]) | Q(start__lt=oldest_start)).order_by("-start")[
+            : count + older
+        ]
+    )
     existing = {p.label: p for p in known}
     recent = [existing.get(label) or period_for(within, length) for label, within in wanted]
     labels = {p.label for p in recent}
@@ -172,8 +202,12 @@ def period_close(*, period: Period, closed: bool, acting_user: User | None) -> P
                 scorecard_compute(card)
         locked.closed = closed
         locked.save(update_fields=["closed"])
-        audit_record(actor=acting_user, action="scorecard.period_close" if closed else "scorecard.period_reopen",
-                     obj=locked, label=locked.label)  # fmt: skip
+        audit_record(
+            actor=acting_user,
+            action="scorecard.period_close" if closed else "scorecard.period_reopen",
+            obj=locked,
+            label=locked.label,
+        )
     return locked
 
 
@@ -229,8 +263,14 @@ def scorecard_upgrade(*, scorecard: Scorecard, acting_user: User | None) -> Scor
         card.save(update_fields=["version"])
         if not newest.in_use:
             TemplateVersion.objects.filter(pk=newest.pk).update(in_use=True)
-        audit_record(actor=acting_user, action="scorecard.upgrade", obj=card, from_version=old_number,
-                     to_version=newest.number, dropped=dropped)  # fmt: skip
+        audit_record(
+            actor=acting_user,
+            action="scorecard.upgrade",
+            obj=card,
+            from_version=old_number,
+            to_version=newest.number,
+            dropped=dropped,
+        )
     scorecard_fill_computed(card)
     scorecard_compute(card)
     return card
@@ -264,12 +304,20 @@ def agreed_target_set(
     if agreed_on > timezone.localdate():
         raise ValidationError({"agreed_on": "The date it was agreed cannot be in the future."})
     agreed, _ = AgreedTarget.objects.update_or_create(
-        account=account, key=metric.key, agreed_on=agreed_on,
+        account=account,
+        key=metric.key,
+        agreed_on=agreed_on,
         defaults={"target": number, "agreed_with": agreed_with, "updated_by": acting_user},
-    )  # fmt: skip
-    audit_record(actor=acting_user, action="scorecard.agreed_target", obj=account, metric=metric.key,
-                 target=None if number is None else str(number), agreed_on=agreed_on.isoformat(),
-                 agreed_with=agreed_with)  # fmt: skip
+    )
+    audit_record(
+        actor=acting_user,
+        action="scorecard.agreed_target",
+        obj=account,
+        metric=metric.key,
+        target=None if number is None else str(number),
+        agreed_on=agreed_on.isoformat(),
+        agreed_with=agreed_with,
+    )
     return agreed
 
 
@@ -287,8 +335,16 @@ def agreed_spec(metric: MetricDefinition, agreed: Decimal | None) -> scoring.Met
     if agreed is None:
         return spec
     shift = float(agreed) - spec.target
-    return scoring.MetricSpec(spec.key, spec.area, spec.target + shift, spec.amber + shift, spec.red + shift,
-                              spec.weight, spec.higher_is_better, spec.entered)  # fmt: skip
+    return scoring.MetricSpec(
+        spec.key,
+        spec.area,
+        spec.target + shift,
+        spec.amber + shift,
+        spec.red + shift,
+        spec.weight,
+        spec.higher_is_better,
+        spec.entered,
+    )
 
 
 def value_set(
@@ -328,9 +384,15 @@ def value_set(
         from sam.services import audit_record
 
         old = MetricValue.objects.filter(scorecard=scorecard, metric=metric).values_list("value", flat=True).first()
-        audit_record(actor=acting_user, action="scorecard.closed_edit", obj=scorecard, metric=metric.key,
-                     period=scorecard.period.label, old=None if old is None else str(old),
-                     new=None if number is None else str(number))  # fmt: skip
+        audit_record(
+            actor=acting_user,
+            action="scorecard.closed_edit",
+            obj=scorecard,
+            metric=metric.key,
+            period=scorecard.period.label,
+            old=None if old is None else str(old),
+            new=None if number is None else str(number),
+        )
     mv, _ = MetricValue.objects.update_or_create(
         scorecard=scorecard,
         metric=metric,
@@ -373,8 +435,16 @@ def _number(value: Any, metric: MetricDefinition) -> Decimal | None:
 
 def spec_of(m: MetricDefinition) -> scoring.MetricSpec:
     higher = m.direction == MetricDefinition.Direction.HIGHER
-    return scoring.MetricSpec(m.key, m.area, float(m.target), float(m.amber), float(m.red), float(m.weight), higher,
-                              entered=m.source == "manual")  # fmt: skip
+    return scoring.MetricSpec(
+        m.key,
+        m.area,
+        float(m.target),
+        float(m.amber),
+        float(m.red),
+        float(m.weight),
+        higher,
+        entered=m.source == "manual",
+    )
 
 
 def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:

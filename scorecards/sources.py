@@ -43,9 +43,12 @@ def _actions_closed_on_time(account: Any, period: Any) -> tuple[Decimal | None, 
     from accounts.models import ActionItem
 
     closed = ActionItem.objects.filter(
-        account=account, status=ActionItem.Status.DONE, closed_at__date__gte=period.start,
-        closed_at__date__lte=period.end, due__isnull=False,
-    )  # fmt: skip
+        account=account,
+        status=ActionItem.Status.DONE,
+        closed_at__date__gte=period.start,
+        closed_at__date__lte=period.end,
+        due__isnull=False,
+    )
     total = closed.count()
     if not total:
         return None, "no action with a due date was closed in the period"

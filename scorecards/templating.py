@@ -30,8 +30,21 @@ from scorecards.services import (
     template_defaults_ensure,
 )
 
-EDITABLE_FIELDS = ("name", "description", "area", "unit", "direction", "target", "amber", "red", "weight", "source",
-                   "visibility", "min_value", "max_value")  # fmt: skip
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "area",
+    "unit",
+    "direction",
+    "target",
+    "amber",
+    "red",
+    "weight",
+    "source",
+    "visibility",
+    "min_value",
+    "max_value",
+)
 
 
 def _audit(user: User | None, action: str, template: ScorecardTemplate, **data: Any) -> None:
@@ -162,8 +175,9 @@ def metric_add(*, template: ScorecardTemplate, data: dict[str, Any], acting_user
     clean = metric_clean(data)
     version = editable_version(template)
     order = max((m.order for m in version.metrics.filter(area=clean["area"])), default=-1) + 1
-    metric = MetricDefinition.objects.create(version=version, key=_key_for(template, clean["name"]), order=order,
-                                             **clean)  # fmt: skip
+    metric = MetricDefinition.objects.create(
+        version=version, key=_key_for(template, clean["name"]), order=order, **clean
+    )
     _audit(acting_user, "scorecard_template.metric_add", template, version=version.number, metric=metric.key)
     return metric
 
@@ -187,8 +201,7 @@ def metric_update(
     for field, value in clean.items():
         setattr(metric, field, value)
     metric.save()
-    _audit(acting_user, "scorecard_template.metric_edit", template, version=version.number, metric=key,
-           changed=changed)  # fmt: skip
+    _audit(acting_user, "scorecard_template.metric_edit", template, version=version.number, metric=key, changed=changed)
     return metric
 
 
@@ -203,8 +216,13 @@ def metric_retire(*, template: ScorecardTemplate, key: str, retired: bool, actin
     metric = _in_version(version, key)
     metric.retired = retired
     metric.save(update_fields=["retired"])
-    _audit(acting_user, "scorecard_template.metric_retire" if retired else "scorecard_template.metric_restore",
-           template, version=version.number, metric=key)  # fmt: skip
+    _audit(
+        acting_user,
+        "scorecard_template.metric_retire" if retired else "scorecard_template.metric_restore",
+        template,
+        version=version.number,
+        metric=key,
+    )
 
 
 @transaction.atomic
@@ -345,8 +363,9 @@ def survey_switch_plan(template: ScorecardTemplate) -> SurveySwitch:
 
 def _deleted_keys(template: ScorecardTemplate) -> set[str]:
     """Keys of the metrics admins deleted from the template (also from a draft, which leaves no older version)."""
-    deletions = AuditEvent.objects.filter(action="scorecard_template.metric_delete", object_type="ScorecardTemplate",
-                                          object_id=str(template.pk))  # fmt: skip
+    deletions = AuditEvent.objects.filter(
+        action="scorecard_template.metric_delete", object_type="ScorecardTemplate", object_id=str(template.pk)
+    )
     return {str(key) for key in deletions.values_list("data__metric", flat=True)}
 
 
@@ -368,6 +387,12 @@ def survey_switch_apply(*, template: ScorecardTemplate, acting_user: User | None
         metric = default_metric(key, version=version, order=0)
         metric.order = max((m.order for m in version.metrics.filter(area=metric.area)), default=-1) + 1
         metric.save()
-    _audit(acting_user, "scorecard_template.survey_sources", template, version=version.number,
-           switched=list(plan.switch), added=plan.add)  # fmt: skip
+    _audit(
+        acting_user,
+        "scorecard_template.survey_sources",
+        template,
+        version=version.number,
+        switched=list(plan.switch),
+        added=plan.add,
+    )
     return version

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account, Tier
 from sam.forms import apply_errors
+from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
@@ -37,7 +38,7 @@ def _recent_periods() -> list[Period]:
 
 
 @tenant_view("account.view")
-def account_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
     account = Account.objects.alive().select_related("tier", "owner").filter(pk=account_id).first()
     if account is None:
         raise Http404
@@ -51,7 +52,7 @@ def account_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @tenant_view("account.view")
-def scorecard_trends(request: HttpRequest, account_id: int) -> HttpResponse:
+def scorecard_trends(request: TenantRequest, account_id: int) -> HttpResponse:
     """Overall, area and metric trends over the last eight periods, with arrows."""
     account = Account.objects.alive().filter(pk=account_id).first()
     if account is None:
@@ -63,7 +64,7 @@ def scorecard_trends(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
-def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
+def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
     """The joint metrics with their agreed targets, previewed as the PDF prints them; POST makes a PDF version."""
     from django.template.loader import render_to_string
 
@@ -94,9 +95,14 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
                 from datetime import date
 
                 agreed_on = date.fromisoformat(raw_date)
-            services.agreed_target_set(account=account, metric=metric, target=request.POST.get("target", "")[:40],
-                                       agreed_with=request.POST.get("agreed_with", "")[:300], agreed_on=agreed_on,
-                                       acting_user=request.user)  # fmt: skip
+            services.agreed_target_set(
+                account=account,
+                metric=metric,
+                target=request.POST.get("target", "")[:40],
+                agreed_with=request.POST.get("agreed_with", "")[:300],
+                agreed_on=agreed_on,
+                acting_user=request.user,
+            )
         except ValueError:
             target_errors[key] = "Give the date as YYYY-MM-DD."
         except ValidationError as exc:
@@ -131,7 +137,7 @@ def joint_scorecard(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "scorecards/joint.html", context, status=400 if target_errors else 200)
 
 
-def _context(request: HttpRequest, scorecard: Scorecard, **extra: object) -> dict[str, object]:
+def _context(request: TenantRequest, scorecard: Scorecard, **extra: object) -> dict[str, object]:
     can_edit = can(request, "account.edit_team_work", scorecard.account) and (
         not scorecard.period.closed or can(request, "tenant.manage_settings")
     )
@@ -149,7 +155,7 @@ def _context(request: HttpRequest, scorecard: Scorecard, **extra: object) -> dic
 
 @tenant_view("account.view")
 @require_POST
-def scorecard_upgrade(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+def scorecard_upgrade(request: TenantRequest, scorecard_id: int) -> HttpResponse:
     """Move this period's scorecard to the newest template version (values carried over by metric)."""
     scorecard = (
         Scorecard.objects.filter(pk=scorecard_id, account__deleted_at__isnull=True)
@@ -170,7 +176,7 @@ def scorecard_upgrade(request: HttpRequest, scorecard_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 @require_POST
-def value_save(request: HttpRequest, scorecard_id: int, metric_id: int) -> HttpResponse:
+def value_save(request: TenantRequest, scorecard_id: int, metric_id: int) -> HttpResponse:
     """Save one value (htmx: answers with the refreshed scorecard; errors next to the value)."""
     scorecard = (
         Scorecard.objects.filter(pk=scorecard_id, account__deleted_at__isnull=True)
@@ -197,14 +203,19 @@ def value_save(request: HttpRequest, scorecard_id: int, metric_id: int) -> HttpR
     except PermissionDenied:
         raise
     scorecard.refresh_from_db()
-    context = _context(request, scorecard, error_metric=metric.pk if error else None, error=error,
-                       error_value=request.POST.get("value", "")[:40])  # fmt: skip
+    context = _context(
+        request,
+        scorecard,
+        error_metric=metric.pk if error else None,
+        error=error,
+        error_value=request.POST.get("value", "")[:40],
+    )
     template = "scorecards/scorecard.html#card" if request.htmx else "scorecards/scorecard.html"
     return render(request, template, context, status=422 if error and request.htmx else 400 if error else 200)
 
 
 @tenant_view("account.view")
-def heatmap(request: HttpRequest) -> HttpResponse:
+def heatmap(request: TenantRequest) -> HttpResponse:
     """Accounts x areas for a period: colour and the number, sortable, filtered by tier and owner.
 
     The filters and table are cached per tenant, data version, day and query (scorecards.cache).
@@ -221,13 +232,22 @@ def heatmap(request: HttpRequest) -> HttpResponse:
         sort = "health"
     tenant = request.tenant
     key = "scorecards:heatmap:" + ":".join(
-        [str(tenant.pk), tenant.slug, cache.stamps(tenant.pk), timezone.localdate().isoformat(),
-         label.encode().hex(), tier, owner, sort]
-    )  # fmt: skip
+        [
+            str(tenant.pk),
+            tenant.slug,
+            cache.stamps(tenant.pk),
+            timezone.localdate().isoformat(),
+            label.encode().hex(),
+            tier,
+            owner,
+            sort,
+        ]
+    )
     content = cache.get(key)
     if content is None:
-        content = render_to_string("scorecards/_heatmap_content.html", _heatmap_context(request, label, tier, owner,
-                                                                                        sort))  # fmt: skip
+        content = render_to_string(
+            "scorecards/_heatmap_content.html", _heatmap_context(request, label, tier, owner, sort)
+        )
         cache.put(key, content)
     context = {
         "content": mark_safe(content),  # noqa: S308  (our own template's output, cached)
@@ -238,7 +258,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
     return render(request, "scorecards/heatmap.html", context)
 
 
-def _heatmap_context(request: HttpRequest, label: str, tier: str, owner: str, sort: str) -> dict[str, Any]:
+def _heatmap_context(request: TenantRequest, label: str, tier: str, owner: str, sort: str) -> dict[str, Any]:
     periods = _recent_periods()
     period = next((p for p in periods if p.label == label), None) if label else periods[0]
     if period is None:
@@ -274,7 +294,7 @@ def _template(template_id: int) -> ScorecardTemplate:
 
 @tenant_view("tenant.manage_templates")
 @require_http_methods(["GET", "POST"])
-def template_list(request: HttpRequest) -> HttpResponse:
+def template_list(request: TenantRequest) -> HttpResponse:
     default = services.template_defaults_ensure()
     form = TemplateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -303,7 +323,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("tenant.manage_templates")
 @require_POST
-def template_survey_sources(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_survey_sources(request: TenantRequest, template_id: int) -> HttpResponse:
     """Take satisfaction, NPS, loyalty and response rate from the survey program (once; versioned like any change)."""
     template = _template(template_id)
     before = services.current_version(template)
@@ -320,7 +340,7 @@ def template_survey_sources(request: HttpRequest, template_id: int) -> HttpRespo
 
 @tenant_view("tenant.manage_settings")
 @require_POST
-def period_close(request: HttpRequest, period_id: int) -> HttpResponse:
+def period_close(request: TenantRequest, period_id: int) -> HttpResponse:
     """Close a period (its scorecards are locked; admins can still correct them, recorded) or open it again."""
     period = Period.objects.filter(pk=period_id).first()
     if period is None:
@@ -333,7 +353,7 @@ def period_close(request: HttpRequest, period_id: int) -> HttpResponse:
 
 @tenant_view("tenant.manage_templates")
 @require_http_methods(["GET", "POST"])
-def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_detail(request: TenantRequest, template_id: int) -> HttpResponse:
     """The current version's metrics by area, the area weights, retire/restore/delete, the version history."""
     template = _template(template_id)
     weights_errors: dict[str, list[str]] = {}
@@ -348,8 +368,9 @@ def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
                 templating.weights_set(template=template, data=request.POST, acting_user=request.user)
                 messages.success(request, "Area weights saved.")
             elif action in ("retire", "restore"):
-                templating.metric_retire(template=template, key=key, retired=action == "retire",
-                                         acting_user=request.user)  # fmt: skip
+                templating.metric_retire(
+                    template=template, key=key, retired=action == "retire", acting_user=request.user
+                )
                 messages.success(request, "Metric retired." if action == "retire" else "Metric in use again.")
             elif action == "delete":
                 templating.metric_delete(template=template, key=key, acting_user=request.user)
@@ -375,7 +396,7 @@ def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @tenant_view("tenant.manage_templates")
 @require_http_methods(["GET", "POST"])
-def metric_edit(request: HttpRequest, template_id: int, metric_id: int | None = None) -> HttpResponse:
+def metric_edit(request: TenantRequest, template_id: int, metric_id: int | None = None) -> HttpResponse:
     """Add a metric, or change one of the current version (a new version when scorecards use it)."""
     template = _template(template_id)
     version = services.current_version(template)
@@ -391,8 +412,9 @@ def metric_edit(request: HttpRequest, template_id: int, metric_id: int | None = 
             if metric is None:
                 templating.metric_add(template=template, data=form.cleaned_data, acting_user=request.user)
             else:
-                templating.metric_update(template=template, key=metric.key, data=form.cleaned_data,
-                                         acting_user=request.user)  # fmt: skip
+                templating.metric_update(
+                    template=template, key=metric.key, data=form.cleaned_data, acting_user=request.user
+                )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

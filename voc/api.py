@@ -26,8 +26,22 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "template", "version", "status", "send_at", "closes_at", "sent_at", "closed_at",
-                  "reminder_after_days", "reminder_max", "audience", "progress", "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "template",
+            "version",
+            "status",
+            "send_at",
+            "closes_at",
+            "sent_at",
+            "closed_at",
+            "reminder_after_days",
+            "reminder_max",
+            "audience",
+            "progress",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_progress(self, campaign: Campaign) -> dict[str, Any]:
@@ -35,16 +49,21 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
         if counts is None:
             counts = results.campaign_counts([campaign]).get(campaign.pk, {})
         data = results.progress(counts)
-        return {"invited": data["total"], "answered": data["answered"], "response_rate": data["rate"],
-                "by_status": {value: n for value, _, n in data["by_status"]}}  # fmt: skip
+        return {
+            "invited": data["total"],
+            "answered": data["answered"],
+            "response_rate": data["rate"],
+            "by_status": {value: n for value, _, n in data["by_status"]},
+        }
 
 
 class CampaignCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     template = ScopedRelatedField(SurveyTemplate, required=False, help_text="Default: the default survey.")
     tiers = serializers.ListField(child=ScopedRelatedField(Tier), required=False, max_length=100)
-    buyer_roles = serializers.ListField(child=serializers.ChoiceField(choices=BuyerRole.choices), required=False,
-                                        max_length=20)  # fmt: skip
+    buyer_roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=BuyerRole.choices), required=False, max_length=20
+    )
     accounts = serializers.ListField(child=ScopedRelatedField(Account), required=False, max_length=1000)
     send_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
@@ -58,18 +77,38 @@ class InvitationSerializer(serializers.ModelSerializer[Invitation]):
 
     class Meta:
         model = Invitation
-        fields = ["id", "campaign", "contact", "account", "status", "sent_at", "opened_at", "completed_at",
-                  "reminders_sent", "bounced_at"]  # fmt: skip
+        fields = [
+            "id",
+            "campaign",
+            "contact",
+            "account",
+            "status",
+            "sent_at",
+            "opened_at",
+            "completed_at",
+            "reminders_sent",
+            "bounced_at",
+        ]
         read_only_fields = fields
 
 
 def _rollup(rollup: results.Rollup, segment: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"invited": rollup.invited, "answered": rollup.answered,
-                            "response_rate": rollup.response_rate, "hidden": rollup.hidden}  # fmt: skip
+    body: dict[str, Any] = {
+        "invited": rollup.invited,
+        "answered": rollup.answered,
+        "response_rate": rollup.response_rate,
+        "hidden": rollup.hidden,
+    }
     if not rollup.hidden:
         nps = rollup.nps
-        body.update(nps=nps.score, promoters=nps.promoter_share, passives=nps.passive_share,
-                    detractors=nps.detractor_share, satisfaction=rollup.satisfaction, segment=segment)  # fmt: skip
+        body.update(
+            nps=nps.score,
+            promoters=nps.promoter_share,
+            passives=nps.passive_share,
+            detractors=nps.detractor_share,
+            satisfaction=rollup.satisfaction,
+            segment=segment,
+        )
     return body
 
 
@@ -111,19 +150,25 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
 
         template = data.get("template") or survey_defaults_ensure()
         audience = campaigns.Audience(
-            tiers=sorted({t.pk for t in data.get("tiers", [])}), buyer_roles=sorted(set(data.get("buyer_roles", []))),
+            tiers=sorted({t.pk for t in data.get("tiers", [])}),
+            buyer_roles=sorted(set(data.get("buyer_roles", []))),
             accounts=sorted({a.pk for a in data.get("accounts", []) if a.deleted_at is None}),
-        )  # fmt: skip
+        )
 
         def make() -> Campaign:
             from django.db import transaction
 
             with transaction.atomic():
                 campaign, _preview = campaigns.campaign_create(
-                    name=data["name"], template=template, audience=audience, send_at=data["send_at"],
-                    closes_at=data["closes_at"], reminder_after_days=data["reminder_after_days"],
-                    reminder_max=data["reminder_max"], acting_user=request.user,
-                )  # fmt: skip
+                    name=data["name"],
+                    template=template,
+                    audience=audience,
+                    send_at=data["send_at"],
+                    closes_at=data["closes_at"],
+                    reminder_after_days=data["reminder_after_days"],
+                    reminder_max=data["reminder_max"],
+                    acting_user=request.user,
+                )
                 if data["schedule"]:
                     campaigns.campaign_schedule(campaign=campaign, acting_user=request.user)
             return campaign
@@ -147,12 +192,15 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         """NPS, shares of promoters / passives / detractors, response rate and loyalty segment, overall and per
         account. Under anonymity a group with fewer than K answers says ``hidden: true`` and nothing more."""
         data = results.campaign_results(self.get_object())
-        return Response({
-            "anonymous": data["config"].anonymous,
-            "overall": _rollup(data["overall"], data["overall_segment"]),
-            "accounts": [{"account": row["account"].pk, **_rollup(row["rollup"], row["segment"])}
-                         for row in data["accounts"]],
-        })  # fmt: skip
+        return Response(
+            {
+                "anonymous": data["config"].anonymous,
+                "overall": _rollup(data["overall"], data["overall_segment"]),
+                "accounts": [
+                    {"account": row["account"].pk, **_rollup(row["rollup"], row["segment"])} for row in data["accounts"]
+                ],
+            }
+        )
 
     def _change(self, fn: Any) -> Response:
         campaign = self.get_object()

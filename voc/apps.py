@@ -7,6 +7,7 @@ class VocConfig(AppConfig):
 
     def ready(self) -> None:
         from sam.navigation import register
+        from voc import tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
 
         register("surveys", "Surveys", "voc_campaigns", order=50, icon="message-circle")
         from accounts.sources import register_source
@@ -48,8 +49,10 @@ def _campaign_link(item: object, slug: str) -> str | None:
 def _tenant_defaults(sender: type, instance: object, created: bool, **kwargs: object) -> None:
     """A new tenant starts with the default relationship survey."""
     if created:
+        from sam.models import Tenant
         from sam.tenancy.context import tenant_context
         from voc.services import survey_defaults_ensure
 
+        assert isinstance(instance, Tenant)
         with tenant_context(instance):
             survey_defaults_ensure()

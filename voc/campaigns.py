@@ -28,7 +28,7 @@ from sam.models import Tenant, User
 from sam.outbox import Withdrawn, email_enqueue, register_hook
 from sam.services import audit_record
 from sam.tasks_base import task_on_commit
-from sam.tenancy.context import current_tenant
+from sam.tenancy.context import required_tenant
 from voc import services
 from voc.models import Campaign, Invitation, SurveyTemplate, SurveyVersion
 
@@ -141,8 +141,9 @@ def _left_out(preview: AudiencePreview) -> dict[str, list[dict[str, Any]]]:
     """The contacts a campaign leaves out stay listed on it (they may get an email address later)."""
 
     def rows(contacts: list[Contact]) -> list[dict[str, Any]]:
-        return [{"contact": c.pk, "name": c.name, "account": c.account.name, "account_id": c.account_id}
-                for c in contacts]  # fmt: skip
+        return [
+            {"contact": c.pk, "name": c.name, "account": c.account.name, "account_id": c.account_id} for c in contacts
+        ]
 
     return {"no_email": rows(preview.no_email), "opted_out": rows(preview.opted_out)}
 
@@ -169,12 +170,18 @@ def campaign_create(
     version = _version_for(template)
     preview = audience_preview(audience)
     campaign = Campaign.objects.create(
-        name=name, version=version, send_at=send_at, closes_at=closes_at, reminder_after_days=after_days,
-        reminder_max=most, audience={**audience.as_json(), **_left_out(preview)}, created_by=acting_user,
-    )  # fmt: skip
+        name=name,
+        version=version,
+        send_at=send_at,
+        closes_at=closes_at,
+        reminder_after_days=after_days,
+        reminder_max=most,
+        audience={**audience.as_json(), **_left_out(preview)},
+        created_by=acting_user,
+    )
     if not version.in_use:
         SurveyVersion.objects.filter(pk=version.pk).update(in_use=True)
-    tenant_id = current_tenant().pk
+    tenant_id = required_tenant().pk
     invitations = []
     for contact in preview.recipients:
         salt, digest = services.token_salt_new(tenant_id)
@@ -246,10 +253,19 @@ def invitation_revoke(*, invitation: Invitation, acting_user: User | None) -> In
 
 
 def _email(invitation: Invitation, tenant: Tenant, *, reminder: int, logo: str) -> tuple[str, str, str]:
-    context = {"invitation": invitation, "contact": invitation.contact, "tenant": tenant, "reminder": reminder,
-               "link": LINK_PLACEHOLDER, "closes_at": invitation.campaign.closes_at}  # fmt: skip
-    subject = (f"Reminder: {tenant.name} would value your view" if reminder
-               else f"{tenant.name} would value your view: two minutes")  # fmt: skip
+    context = {
+        "invitation": invitation,
+        "contact": invitation.contact,
+        "tenant": tenant,
+        "reminder": reminder,
+        "link": LINK_PLACEHOLDER,
+        "closes_at": invitation.campaign.closes_at,
+    }
+    subject = (
+        f"Reminder: {tenant.name} would value your view"
+        if reminder
+        else f"{tenant.name} would value your view: two minutes"
+    )
     text = render_to_string("voc/email_invitation.txt", context)
     html = render_to_string("voc/email_invitation.html", {**context, "logo": logo})
     return subject, text, html
@@ -257,14 +273,19 @@ def _email(invitation: Invitation, tenant: Tenant, *, reminder: int, logo: str) 
 
 def _send(invitation: Invitation, tenant: Tenant, *, reminder: int, logo: str) -> None:
     subject, text, html = _email(invitation, tenant, reminder=reminder, logo=logo)
-    email_enqueue(key=f"{KEY_PREFIX}{invitation.pk}-{reminder}", to=[invitation.contact.email], subject=subject,
-                  text=text, html=html)  # fmt: skip
+    email_enqueue(
+        key=f"{KEY_PREFIX}{invitation.pk}-{reminder}",
+        to=[invitation.contact.email],
+        subject=subject,
+        text=text,
+        html=html,
+    )
 
 
 def invitations_send(*, now: datetime | None = None) -> int:
     """Send the first email of every campaign whose send date came. Returns how many went out."""
     now = now or timezone.now()
-    tenant = current_tenant()
+    tenant = required_tenant()
     logo = ""
     sent = 0
     for campaign_id in Campaign.objects.filter(status=Campaign.Status.SCHEDULED, send_at__lte=now).values_list(
@@ -302,7 +323,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
     """Remind those who have not answered, ``reminder_after_days`` after the last email, at most
     ``reminder_max`` times. Each reminder is claimed by a conditional update, so it goes out once."""
     now = now or timezone.now()
-    tenant = current_tenant()
+    tenant = required_tenant()
     logo = ""
     sent = 0
     due = (
@@ -342,8 +363,12 @@ def campaigns_tick(*, now: datetime | None = None) -> dict[str, int]:
     """One pass of the current tenant's campaigns (beat runs it every minute), and the follow-ups of detractors'
     answers taken since the last pass."""
     closed = campaigns_close_due(now=now)
-    return {"sent": invitations_send(now=now), "reminded": reminders_send(now=now), "closed": closed,
-            "followed_up": services.follow_ups_due(now=now)}  # fmt: skip
+    return {
+        "sent": invitations_send(now=now),
+        "reminded": reminders_send(now=now),
+        "closed": closed,
+        "followed_up": services.follow_ups_due(now=now),
+    }
 
 
 # --- outbox hooks -----------------------------------------------------------------------------------------

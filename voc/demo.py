@@ -47,18 +47,30 @@ def seed_surveys(tenant: Tenant) -> None:
         latest = index == len(sends) - 1
         closes = min(sent + timedelta(days=21), now)
         campaign = Campaign.objects.create(
-            name=f"Relationship survey {period.label}", version=version, status=Campaign.Status.CLOSED,
-            send_at=sent, sent_at=sent, closes_at=closes, closed_at=closes, reminder_after_days=7, reminder_max=1,
-            audience={"tiers": [], "buyer_roles": [], "accounts": []}, created_at=sent,
-        )  # fmt: skip
+            name=f"Relationship survey {period.label}",
+            version=version,
+            status=Campaign.Status.CLOSED,
+            send_at=sent,
+            sent_at=sent,
+            closes_at=closes,
+            closed_at=closes,
+            reminder_after_days=7,
+            reminder_max=1,
+            audience={"tiers": [], "buyer_roles": [], "accounts": []},
+            created_at=sent,
+        )
         for account in accounts:
             mood = 0.75 - 0.07 * index if account.name in UNHAPPY else moods[account.pk]
             for contact in account.contacts.exclude(email="").filter(opted_out=False).order_by("name"):
                 salt, digest = services.token_salt_new(tenant.pk)
                 invitation = Invitation.objects.create(
-                    campaign=campaign, contact=contact, token_salt=salt, token_hash=digest,
-                    status=Invitation.Status.SENT, sent_at=sent,
-                )  # fmt: skip
+                    campaign=campaign,
+                    contact=contact,
+                    token_salt=salt,
+                    token_hash=digest,
+                    status=Invitation.Status.SENT,
+                    sent_at=sent,
+                )
                 if rng.random() > 0.75:  # about a quarter never answer
                     continue
                 _answer(invitation, questions, mood + rng.uniform(-0.2, 0.2), sent, closes, rng, latest=latest)
@@ -78,8 +90,16 @@ def _scorecards_take_the_answers() -> None:
         scorecard_services.scorecard_alerts(card)
 
 
-def _answer(invitation: Invitation, questions: list, mood: float, sent: datetime, closes: datetime,
-            rng: random.Random, *, latest: bool) -> None:  # fmt: skip
+def _answer(
+    invitation: Invitation,
+    questions: list,
+    mood: float,
+    sent: datetime,
+    closes: datetime,
+    rng: random.Random,
+    *,
+    latest: bool,
+) -> None:
     mood = max(0.0, min(1.0, mood))
     nps = round(min(1.0, mood + 0.1) * 10)  # customers doing well promote us
     attitude = Decimal(max(1, min(5, round(1 + mood * 4 + rng.uniform(-0.5, 0.5)))))
@@ -89,14 +109,24 @@ def _answer(invitation: Invitation, questions: list, mood: float, sent: datetime
     for q in questions:
         answers[str(q.pk)] = {"nps": nps, "attitude": int(attitude), "intent": int(intent)}.get(q.role, comment)
     submitted = min(sent + timedelta(days=rng.randint(0, 12), hours=rng.randint(1, 8)), closes)
-    response = Response.objects.create(invitation=invitation, answers=answers, nps=nps, attitude=attitude,
-                                       intent=intent, comment=comment, submitted_at=submitted)  # fmt: skip
-    Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, opened_at=submitted,
-                                                       completed_at=submitted)  # fmt: skip
+    response = Response.objects.create(
+        invitation=invitation,
+        answers=answers,
+        nps=nps,
+        attitude=attitude,
+        intent=intent,
+        comment=comment,
+        submitted_at=submitted,
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status=Invitation.Status.COMPLETED, opened_at=submitted, completed_at=submitted
+    )
     if latest and nps_category(nps) == DETRACTOR:
         services.detractor_follow_up(response, notify=False)
 
 
+# A table: one row per line reads better than one field per line.
+# fmt: off
 COMMENTS = {
     "promoter": ["Proactive team; the QBRs are worth our time.", "Delivery has been reliable all year.",
                  "Our account manager knows our business."],
@@ -104,4 +134,5 @@ COMMENTS = {
                 "Solid product, the onboarding of new sites is slow."],
     "detractor": ["Outages keep repeating and nobody owns the fix.", "We hear from you only at renewal time.",
                   "Support tickets bounce between teams for weeks."],
-}  # fmt: skip
+}
+# fmt: on

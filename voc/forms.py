@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Account, BuyerRole, Tier
-from sam.forms import StyledFormMixin
+from sam.forms import StyledFormMixin, model_choice
 from voc.models import Question, SurveyTemplate, VocSettings
 
 LOCAL = "%Y-%m-%dT%H:%M"
@@ -24,29 +24,37 @@ class CampaignForm(StyledFormMixin, forms.Form):
     name = forms.CharField(max_length=200, help_text="Customers do not see it.")
     template = forms.ModelChoiceField(queryset=SurveyTemplate.unscoped.none(), label="Survey", empty_label=None)
     tiers = forms.ModelMultipleChoiceField(
-        queryset=Tier.unscoped.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Tier.unscoped.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every tier.",
-    )  # fmt: skip
+    )
     buyer_roles = forms.MultipleChoiceField(
-        choices=BuyerRole.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=BuyerRole.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every role.",
-    )  # fmt: skip
+    )
     accounts = forms.ModelMultipleChoiceField(
-        queryset=Account.unscoped.none(), required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
+        queryset=Account.unscoped.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text="None chosen: every account of the tiers above.",
-    )  # fmt: skip
+    )
     send_at = forms.DateTimeField(label="Send on", widget=LocalDateTime(), input_formats=[LOCAL])
-    closes_at = forms.DateTimeField(label="Close on", widget=LocalDateTime(), input_formats=[LOCAL],
-                                    help_text="Links stop working then.")  # fmt: skip
-    reminder_after_days = forms.IntegerField(label="Remind non-responders after (days)", min_value=1, max_value=60,
-                                             initial=7)  # fmt: skip
+    closes_at = forms.DateTimeField(
+        label="Close on", widget=LocalDateTime(), input_formats=[LOCAL], help_text="Links stop working then."
+    )
+    reminder_after_days = forms.IntegerField(
+        label="Remind non-responders after (days)", min_value=1, max_value=60, initial=7
+    )
     reminder_max = forms.IntegerField(label="At most this many reminders", min_value=0, max_value=5, initial=2)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = SurveyTemplate.objects.order_by("-is_default", "name")
-        self.fields["tiers"].queryset = Tier.objects.all()
-        self.fields["accounts"].queryset = Account.objects.alive().order_by("name")
+        model_choice(self, "template").queryset = SurveyTemplate.objects.order_by("-is_default", "name")
+        model_choice(self, "tiers").queryset = Tier.objects.all()
+        model_choice(self, "accounts").queryset = Account.objects.alive().order_by("name")
         for name in ("tiers", "buyer_roles"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
         if not self.is_bound:
@@ -59,18 +67,29 @@ class CampaignForm(StyledFormMixin, forms.Form):
 
     def audience_data(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"tiers": [t.pk for t in data.get("tiers") or []], "buyer_roles": list(data.get("buyer_roles") or []),
-                "accounts": [a.pk for a in data.get("accounts") or []]}  # fmt: skip
+        return {
+            "tiers": [t.pk for t in data.get("tiers") or []],
+            "buyer_roles": list(data.get("buyer_roles") or []),
+            "accounts": [a.pk for a in data.get("accounts") or []],
+        }
 
 
 class QuestionForm(StyledFormMixin, forms.Form):
     text = forms.CharField(max_length=300, label="Question")
     kind = forms.ChoiceField(choices=Question.Kind.choices, label="Type")
-    role = forms.ChoiceField(choices=Question.Role.choices, label="Measures", initial=Question.Role.OTHER,
-                             help_text="NPS and the two loyalty axes feed the results; one question each.")  # fmt: skip
+    role = forms.ChoiceField(
+        choices=Question.Role.choices,
+        label="Measures",
+        initial=Question.Role.OTHER,
+        help_text="NPS and the two loyalty axes feed the results; one question each.",
+    )
     help_text = forms.CharField(max_length=300, required=False, label="Help text")
-    choices = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                              label="Options (choice questions, one a line)", max_length=2000)  # fmt: skip
+    choices = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Options (choice questions, one a line)",
+        max_length=2000,
+    )
     required = forms.BooleanField(required=False, initial=True)
 
 

@@ -178,6 +178,9 @@ class Response(TenantOwned):
         constraints = [models.UniqueConstraint(fields=["tenant", "invitation"], name="response_one_per_invitation")]
         # Detractors' answers still waiting for their follow-up (the minute tick looks for them).
         indexes = [
-            models.Index(fields=["tenant", "submitted_at"], name="response_follow_up_due",
-                         condition=Q(follow_up__isnull=True, nps__lte=DETRACTOR_HIGH)),
-        ]  # fmt: skip
+            models.Index(
+                fields=["tenant", "submitted_at"],
+                name="response_follow_up_due",
+                condition=Q(follow_up__isnull=True, nps__lte=DETRACTOR_HIGH),
+            ),
+        ]

@@ -54,8 +54,16 @@ def _cookie(request: HttpRequest) -> tuple[str, int | None]:
 
 
 def _keep(response: HttpResponse, token: str, version_id: int) -> HttpResponse:
-    response.set_signed_cookie(COOKIE, f"{token}:{version_id}", salt=SALT, max_age=COOKIE_AGE, path=PATH,
-                               httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)  # fmt: skip
+    response.set_signed_cookie(
+        COOKIE,
+        f"{token}:{version_id}",
+        salt=SALT,
+        max_age=COOKIE_AGE,
+        path=PATH,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
     return response
 
 
@@ -100,13 +108,13 @@ def survey_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         posted = dict(request.POST.lists())
         try:
-            tenant = services.answer_by_token(token, version_id, posted, form=True)
+            brand = services.answer_by_token(token, version_id, posted, form=True)
         except services.TokenInvalid as exc:
             return _sorry(request, exc.tenant)
         except ValidationError as exc:
             errors = {k: v[0] for k, v in exc.message_dict.items()}
         else:
-            return _forget(_private(render(request, "voc/public_thanks.html", {"brand": tenant})))
+            return _forget(_private(render(request, "voc/public_thanks.html", {"brand": brand})))
     with services.token_context(token) as (tenant, invitation, questions):
         if invitation is None:
             return _sorry(request, tenant)

@@ -51,8 +51,9 @@ class Rollup:
         return round(sum(self.attitudes) / len(self.attitudes), 2) if self.attitudes else None
 
     def segment(self, config: VocSettings) -> str | None:
-        return scoring.account_segment(self.pairs, attitude_cutoff=float(config.attitude_cutoff),
-                                       intent_cutoff=float(config.intent_cutoff))  # fmt: skip
+        return scoring.account_segment(
+            self.pairs, attitude_cutoff=float(config.attitude_cutoff), intent_cutoff=float(config.intent_cutoff)
+        )
 
     def add(self, invitation: Invitation, response: Response | None) -> None:
         self.invited += 1
@@ -83,9 +84,11 @@ def segment_of(response: Response | None, config: VocSettings) -> str | None:
     if response is None or response.attitude is None or response.intent is None:
         return None
     return scoring.segment(
-        float(response.attitude), float(response.intent),
-        attitude_cutoff=float(config.attitude_cutoff), intent_cutoff=float(config.intent_cutoff),
-    )  # fmt: skip
+        float(response.attitude),
+        float(response.intent),
+        attitude_cutoff=float(config.attitude_cutoff),
+        intent_cutoff=float(config.intent_cutoff),
+    )
 
 
 # --- a campaign ---------------------------------------------------------------------------------------
@@ -94,8 +97,12 @@ def segment_of(response: Response | None, config: VocSettings) -> str | None:
 def campaign_counts(campaigns: list[Campaign]) -> dict[int, dict[str, int]]:
     """Invitations per status of each campaign, in one query."""
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = (Invitation.objects.filter(campaign__in=campaigns).values("campaign_id", "status")
-            .annotate(n=Count("pk")).order_by())  # fmt: skip
+    rows = (
+        Invitation.objects.filter(campaign__in=campaigns)
+        .values("campaign_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     for row in rows:
         counts[row["campaign_id"]][row["status"]] = row["n"]
     return counts
@@ -118,8 +125,11 @@ def progress(counts: dict[str, int]) -> dict[str, Any]:
 def campaign_results(campaign: Campaign) -> dict[str, Any]:
     """A campaign's progress, its overall results and one row per account (three queries)."""
     config = settings_get()
-    invitations = list(campaign.invitations.select_related("contact", "contact__account").order_by(
-        "contact__account__name", "contact__name"))  # fmt: skip
+    invitations = list(
+        campaign.invitations.select_related("contact", "contact__account").order_by(
+            "contact__account__name", "contact__name"
+        )
+    )
     responses = _responses(invitations)
     overall = Rollup()
     accounts: dict[int, dict[str, Any]] = {}
@@ -140,10 +150,14 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
     shown = {pk for pk, row in accounts.items() if not row["rollup"].hidden}
     by_id = {i.pk: i for i in invitations}
     comments = sorted(
-        ((r, by_id[r.invitation_id]) for r in responses.values()
-         if r.comment and by_id[r.invitation_id].contact.account_id in shown),
-        key=lambda pair: pair[0].submitted_at, reverse=True,
-    )  # fmt: skip
+        (
+            (r, by_id[r.invitation_id])
+            for r in responses.values()
+            if r.comment and by_id[r.invitation_id].contact.account_id in shown
+        ),
+        key=lambda pair: pair[0].submitted_at,
+        reverse=True,
+    )
     return {
         "config": config,
         "progress": progress(counts),
@@ -163,9 +177,11 @@ def account_results(account: Any) -> dict[str, Any]:
     answers, the comments (three queries)."""
     config = settings_get()
     invitations = list(
-        Invitation.objects.filter(contact__account=account).exclude(campaign__status=Campaign.Status.DRAFT)
-        .select_related("campaign", "contact").order_by("campaign__send_at", "campaign_id", "contact__name")
-    )  # fmt: skip
+        Invitation.objects.filter(contact__account=account)
+        .exclude(campaign__status=Campaign.Status.DRAFT)
+        .select_related("campaign", "contact")
+        .order_by("campaign__send_at", "campaign_id", "contact__name")
+    )
     responses = _responses(invitations)
     by_campaign: dict[int, dict[str, Any]] = {}
     contacts: dict[int, dict[str, Any]] = {}
@@ -187,10 +203,14 @@ def account_results(account: Any) -> dict[str, Any]:
         people.append(person)
     shown = {row["campaign"].pk for row in trend if not row["rollup"].hidden}  # anonymity: K answers per campaign
     comments = sorted(
-        ((r, i) for i, r in ((i, responses.get(i.pk)) for i in invitations)
-         if r is not None and r.comment and i.campaign_id in shown),
-        key=lambda pair: pair[0].submitted_at, reverse=True,
-    )  # fmt: skip
+        (
+            (r, i)
+            for i, r in ((i, responses.get(i.pk)) for i in invitations)
+            if r is not None and r.comment and i.campaign_id in shown
+        ),
+        key=lambda pair: pair[0].submitted_at,
+        reverse=True,
+    )
     return {"config": config, "trend": trend, "latest": latest, "contacts": people, "comments": comments}
 
 
@@ -198,8 +218,7 @@ def account_trend_chart(trend: list[dict[str, Any]]) -> Any:
     """NPS over the campaigns that asked the account (the shared SVG chart helper)."""
     from sam.charts import line_chart
 
-    points = [(_label(row["campaign"]), None if row["rollup"].hidden else row["rollup"].nps.score)
-              for row in trend]  # fmt: skip
+    points = [(_label(row["campaign"]), None if row["rollup"].hidden else row["rollup"].nps.score) for row in trend]
     if not any(value is not None for _, value in points):
         return ""
     return line_chart("NPS by campaign", points, top=100, bottom=-100, reference=("0", 0))
@@ -212,8 +231,9 @@ def _label(campaign: Campaign) -> str:
 
 def contact_history(contact: Any) -> dict[str, Any]:
     config = settings_get()
-    invitations = list(Invitation.objects.filter(contact=contact).select_related("campaign")
-                       .order_by("-campaign__send_at", "-pk"))  # fmt: skip
+    invitations = list(
+        Invitation.objects.filter(contact=contact).select_related("campaign").order_by("-campaign__send_at", "-pk")
+    )
     responses = _responses(invitations)
     history = [(i, responses.get(i.pk), segment_of(responses.get(i.pk), config)) for i in invitations]
     return {"config": config, "history": history}
@@ -289,8 +309,10 @@ def loyalty_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
     loyal = sum(1 for attitude, intent in pairs if scoring.segment(attitude, intent, **cutoffs) == scoring.TRULY_LOYAL)
     segment = scoring.account_segment(pairs, **cutoffs)
     share = Decimal(str(round(loyal * 100 / len(pairs), 1)))
-    rule = (f"satisfaction at least {cutoffs['attitude_cutoff']:g} and intent to continue at least "
-            f"{cutoffs['intent_cutoff']:g}, out of 5")  # fmt: skip
+    rule = (
+        f"satisfaction at least {cutoffs['attitude_cutoff']:g} and intent to continue at least "
+        f"{cutoffs['intent_cutoff']:g}, out of 5"
+    )
     label = scoring.SEGMENT_LABELS.get(segment or "", "not known").lower()
     return share, f"{loyal} of {len(pairs)} contacts who answered are truly loyal ({rule}); account segment: {label}"
 
@@ -300,8 +322,12 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     from django.urls import reverse
 
     config = settings_get()
-    last = (Invitation.objects.filter(contact__account=account, status=ANSWERED)
-            .order_by("-campaign__sent_at").values_list("campaign_id", flat=True).first())  # fmt: skip
+    last = (
+        Invitation.objects.filter(contact__account=account, status=ANSWERED)
+        .order_by("-campaign__sent_at")
+        .values_list("campaign_id", flat=True)
+        .first()
+    )
     if last is None:
         return None
     invitations = list(Invitation.objects.filter(contact__account=account, campaign_id=last))
@@ -318,8 +344,12 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     value = f"{score:+.0f}" if score is not None else "n/a"
     if segment:
         value += f" · {scoring.SEGMENT_LABELS[segment].lower()}"
-    return {"label": "NPS", "value": value, "url": url,
-            "tone": "danger" if (score is not None and score < 0) or segment == scoring.HIGH_RISK else ""}  # fmt: skip
+    return {
+        "label": "NPS",
+        "value": value,
+        "url": url,
+        "tone": "danger" if (score is not None and score < 0) or segment == scoring.HIGH_RISK else "",
+    }
 
 
 def portfolio_nps(since: date) -> scoring.Nps:

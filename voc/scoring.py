@@ -64,8 +64,9 @@ def nps(scores: Iterable[int]) -> Nps:
     return Nps(total, counts[PROMOTER], counts[PASSIVE], counts[DETRACTOR])
 
 
-def segment(attitude: float | None, intent: float | None, *, attitude_cutoff: float = 4,
-            intent_cutoff: float = 4) -> str | None:  # fmt: skip
+def segment(
+    attitude: float | None, intent: float | None, *, attitude_cutoff: float = 4, intent_cutoff: float = 4
+) -> str | None:
     """The loyalty segment of one answer pair (None without both axes)."""
     if attitude is None or intent is None:
         return None
@@ -79,8 +80,9 @@ def segment(attitude: float | None, intent: float | None, *, attitude_cutoff: fl
     return HIGH_RISK
 
 
-def account_segment(pairs: Iterable[tuple[float | None, float | None]], *, attitude_cutoff: float = 4,
-                    intent_cutoff: float = 4) -> str | None:  # fmt: skip
+def account_segment(
+    pairs: Iterable[tuple[float | None, float | None]], *, attitude_cutoff: float = 4, intent_cutoff: float = 4
+) -> str | None:
     """An account's segment: the segment of the means of its contacts' answers on each axis."""
     attitudes, intents = [], []
     for attitude, intent in pairs:
@@ -89,5 +91,9 @@ def account_segment(pairs: Iterable[tuple[float | None, float | None]], *, attit
             intents.append(intent)
     if not attitudes:
         return None
-    return segment(sum(attitudes) / len(attitudes), sum(intents) / len(intents),
-                   attitude_cutoff=attitude_cutoff, intent_cutoff=intent_cutoff)  # fmt: skip
+    return segment(
+        sum(attitudes) / len(attitudes),
+        sum(intents) / len(intents),
+        attitude_cutoff=attitude_cutoff,
+        intent_cutoff=intent_cutoff,
+    )

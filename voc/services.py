@@ -30,7 +30,7 @@ from django.utils.crypto import salted_hmac
 
 from sam.db import Rows, columns, from_row, run_together
 from sam.models import Tenant
-from sam.tenancy.context import current_tenant, tenant_context_fetching, tenant_run_once
+from sam.tenancy.context import current_tenant, required_tenant, tenant_context_fetching, tenant_run_once
 from sam.tenancy.rls import TENANT_EXPR
 from sam.tenancy.urls import tenant_reverse
 from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion, VocSettings
@@ -39,7 +39,9 @@ from voc.scoring import DETRACTOR_HIGH
 MAX_TEXT = 5000
 log = logging.getLogger(__name__)
 
-DEFAULT_QUESTIONS = [
+# A table: one row per line reads better than one field per line.
+# fmt: off
+DEFAULT_QUESTIONS: list[tuple[str, str, str, str, bool, list[str]]] = [
     # kind, role, text, help, required, choices
     ("nps", "nps", "How likely are you to recommend us to a colleague?", "0 = not at all likely, 10 = extremely "
      "likely", True, []),
@@ -48,7 +50,8 @@ DEFAULT_QUESTIONS = [
     ("rating", "intent", "How likely are you to continue working with us when the contract ends?", "1 = very "
      "unlikely, 5 = very likely", True, []),
     ("text", "other", "What should we do better, or keep doing?", "", False, []),
-]  # fmt: skip
+]
+# fmt: on
 
 
 # The invitations whose link takes an answer.
@@ -73,10 +76,20 @@ def survey_defaults_ensure() -> SurveyTemplate:
         template = SurveyTemplate.objects.create(name="Relationship survey", is_default=True)
         version = SurveyVersion.objects.create(template=template, number=1)
         Question.objects.bulk_create(
-            [Question(version=version, order=n, kind=kind, role=role, text=text, help_text=help_text,
-                      required=required, choices=choices)
-             for n, (kind, role, text, help_text, required, choices) in enumerate(DEFAULT_QUESTIONS)]
-        )  # fmt: skip
+            [
+                Question(
+                    version=version,
+                    order=n,
+                    kind=kind,
+                    role=role,
+                    text=text,
+                    help_text=help_text,
+                    required=required,
+                    choices=choices,
+                )
+                for n, (kind, role, text, help_text, required, choices) in enumerate(DEFAULT_QUESTIONS)
+            ]
+        )
     return template
 
 
@@ -250,21 +263,40 @@ def _response_of(tenant_id: int, questions: list[Question], answers: dict[str, A
     if errors:
         raise ValidationError(errors)
     by_role = {q.role: clean.get(str(q.pk)) for q in questions if q.role != Question.Role.OTHER}
-    comment = "\n\n".join(str(clean[str(q.pk)]) for q in questions
-                          if q.kind == Question.Kind.TEXT and clean.get(str(q.pk)))  # fmt: skip
+    comment = "\n\n".join(
+        str(clean[str(q.pk)]) for q in questions if q.kind == Question.Kind.TEXT and clean.get(str(q.pk))
+    )
     return Response(
-        tenant_id=tenant_id, answers=clean, nps=by_role.get("nps"), attitude=_decimal(by_role.get("attitude")),
-        intent=_decimal(by_role.get("intent")), comment=comment, submitted_at=timezone.now(),
-    )  # fmt: skip
+        tenant_id=tenant_id,
+        answers=clean,
+        nps=by_role.get("nps"),
+        attitude=_decimal(by_role.get("attitude")),
+        intent=_decimal(by_role.get("intent")),
+        comment=comment,
+        submitted_at=timezone.now(),
+    )
 
 
 def _take(digest: str, version_id: int, response: Response) -> tuple[str, list[Any]]:
     now = response.submitted_at
     return _TAKE_SQL, [
-        Invitation.Status.COMPLETED, now, digest, Invitation.Status.SENT, Invitation.Status.OPENED, version_id,
-        Campaign.Status.CLOSED, now, response.tenant_id, json.dumps(response.answers), response.nps,
-        response.attitude, response.intent, response.comment, now, "off" if settings.SURVEY_ASYNC_COMMIT else None,
-    ]  # fmt: skip
+        Invitation.Status.COMPLETED,
+        now,
+        digest,
+        Invitation.Status.SENT,
+        Invitation.Status.OPENED,
+        version_id,
+        Campaign.Status.CLOSED,
+        now,
+        response.tenant_id,
+        json.dumps(response.answers),
+        response.nps,
+        response.attitude,
+        response.intent,
+        response.comment,
+        now,
+        "off" if settings.SURVEY_ASYNC_COMMIT else None,
+    ]
 
 
 def _taken(rows: Rows, response: Response) -> bool:
@@ -275,8 +307,9 @@ def _taken(rows: Rows, response: Response) -> bool:
     return True
 
 
-def _take_live(token: str, invitation: Invitation, questions: list[Question], answers: dict[str, Any],
-               form: bool) -> Response:  # fmt: skip
+def _take_live(
+    token: str, invitation: Invitation, questions: list[Question], answers: dict[str, Any], form: bool
+) -> Response:
     response = _response_of(invitation.tenant_id, questions, answers, form)
     try:
         with transaction.atomic():
@@ -370,24 +403,32 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     account, campaign = invitation.contact.account, invitation.campaign
     who = "A contact" if settings_get().anonymous else invitation.contact.name
     title = f"Follow up a detractor: {who} at {account.name} scored {response.nps}/10"
-    detail = f"Survey: {campaign.name}\n" + (f"Their comment: {response.comment}" if response.comment
-                                               else "No comment was left.")  # fmt: skip
+    detail = f"Survey: {campaign.name}\n" + (
+        f"Their comment: {response.comment}" if response.comment else "No comment was left."
+    )
     from sam.models import Membership
 
     owner = account.owner if account.owner_id and Membership.objects.filter(user_id=account.owner_id).exists() else None
     item, created = action_item_add(
-        account=account, title=title, owner=owner, due=timezone.localdate() + timedelta(days=7),
-        detail=detail, source_kind=ActionItem.Source.SURVEY, source_id=campaign.pk,
+        account=account,
+        title=title,
+        owner=owner,
+        due=timezone.localdate() + timedelta(days=7),
+        detail=detail,
+        source_kind=ActionItem.Source.SURVEY,
+        source_id=campaign.pk,
         dedupe_key=f"voc-detractor-{response.pk}",
-    )  # fmt: skip
+    )
     Response.objects.filter(pk=response.pk).update(follow_up=item)
     if notify and created and owner is not None and owner.email:
-        tenant = current_tenant()
+        tenant = required_tenant()
         link = settings.SITE_URL + tenant_reverse("account_detail", account.pk, tenant=tenant) + "?tab=actions"
         email_enqueue(
-            key=f"voc-detractor-{response.pk}", to=[owner.email], subject=f"{title} [{tenant.name}]",
+            key=f"voc-detractor-{response.pk}",
+            to=[owner.email],
+            subject=f"{title} [{tenant.name}]",
             text=f"{title}.\n\n{detail}\n\nThe follow-up is on the account's actions, due in a week:\n{link}\n",
-        )  # fmt: skip
+        )
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -18,13 +18,17 @@ from voc.models import Question, SurveyTemplate, SurveyVersion
 
 MAX_QUESTIONS = 30
 MAX_CHOICES = 12
-AXIS_ROLES = {Question.Role.NPS: Question.Kind.NPS, Question.Role.ATTITUDE: Question.Kind.RATING,
-              Question.Role.INTENT: Question.Kind.RATING}  # fmt: skip
+AXIS_ROLES: dict[str, str] = {
+    Question.Role.NPS: Question.Kind.NPS,
+    Question.Role.ATTITUDE: Question.Kind.RATING,
+    Question.Role.INTENT: Question.Kind.RATING,
+}
 
 
 def newest(template: SurveyTemplate) -> SurveyVersion:
-    return SurveyVersion.objects.filter(template=template).order_by("-number").first() or \
-        SurveyVersion.objects.create(template=template, number=1)  # fmt: skip
+    return SurveyVersion.objects.filter(template=template).order_by("-number").first() or SurveyVersion.objects.create(
+        template=template, number=1
+    )
 
 
 def editable(template: SurveyTemplate) -> SurveyVersion:
@@ -33,11 +37,21 @@ def editable(template: SurveyTemplate) -> SurveyVersion:
     if not version.in_use:
         return version
     copy = SurveyVersion.objects.create(template=template, number=version.number + 1)
-    Question.objects.bulk_create([
-        Question(version=copy, order=q.order, kind=q.kind, role=q.role, text=q.text, help_text=q.help_text,
-                 required=q.required, choices=q.choices)
-        for q in version.questions.all()
-    ])  # fmt: skip
+    Question.objects.bulk_create(
+        [
+            Question(
+                version=copy,
+                order=q.order,
+                kind=q.kind,
+                role=q.role,
+                text=q.text,
+                help_text=q.help_text,
+                required=q.required,
+                choices=q.choices,
+            )
+            for q in version.questions.all()
+        ]
+    )
     return copy
 
 
@@ -65,12 +79,14 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     else:
         choices = []
     required = data.get("required") in (True, "on", "true", "1", 1)
-    return {"kind": kind, "role": role, "text": text, "help_text": help_text, "choices": choices,
-            "required": required}  # fmt: skip
+    return {"kind": kind, "role": role, "text": text, "help_text": help_text, "choices": choices, "required": required}
 
 
 def _one_per_role(version: SurveyVersion, role: str, keep: int | None = None) -> None:
-    if role != Question.Role.OTHER and version.questions.filter(role=role).exclude(pk=keep).exists():
+    others = version.questions.filter(role=role)
+    if keep is not None:
+        others = others.exclude(pk=keep)
+    if role != Question.Role.OTHER and others.exists():
         raise ValidationError({"role": f"This survey already has its {Question.Role(role).label} question."})
 
 
@@ -106,8 +122,9 @@ def question_update(*, question: Question, data: dict[str, Any], acting_user: Us
     for name, value in clean.items():
         setattr(target, name, value)
     target.save()
-    audit_record(actor=acting_user, action="voc.question_update", obj=template, version=target.version.number,
-                 text=clean["text"])  # fmt: skip
+    audit_record(
+        actor=acting_user, action="voc.question_update", obj=template, version=target.version.number, text=clean["text"]
+    )
     return target
 
 

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account, Contact
 from sam.forms import apply_errors
+from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.urls import tenant_redirect
 from voc import campaigns as campaign_services
@@ -30,7 +31,7 @@ def _campaign(campaign_id: int) -> Campaign:
 
 
 @tenant_view("survey.view")
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: TenantRequest) -> HttpResponse:
     rows = list(Campaign.objects.select_related("version__template").order_by("-created_at")[:200])
     counts = results.campaign_counts(rows)
     context = {
@@ -44,7 +45,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("survey.run")
 @require_http_methods(["GET", "POST"])
-def campaign_new(request: HttpRequest) -> HttpResponse:
+def campaign_new(request: TenantRequest) -> HttpResponse:
     services.survey_defaults_ensure()  # a tenant made before surveys existed gets its default survey here
     form = CampaignForm(request.POST or None)
     preview = None
@@ -53,15 +54,21 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         try:
             audience = campaign_services.audience_clean(form.audience_data())
             campaign, preview = campaign_services.campaign_create(
-                name=data["name"], template=data["template"], audience=audience, send_at=data["send_at"],
-                closes_at=data["closes_at"], reminder_after_days=data["reminder_after_days"],
-                reminder_max=data["reminder_max"], acting_user=request.user,
-            )  # fmt: skip
+                name=data["name"],
+                template=data["template"],
+                audience=audience,
+                send_at=data["send_at"],
+                closes_at=data["closes_at"],
+                reminder_after_days=data["reminder_after_days"],
+                reminder_max=data["reminder_max"],
+                acting_user=request.user,
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Draft saved with {len(preview.recipients)} recipients. Check it, then "
-                                      "schedule it.")  # fmt: skip
+            messages.success(
+                request, f"Draft saved with {len(preview.recipients)} recipients. Check it, then schedule it."
+            )
             return tenant_redirect("voc_campaign", campaign.pk)
     if form.is_bound and form.is_valid():
         preview = campaign_services.audience_preview(campaign_services.audience_clean(form.audience_data()))
@@ -73,15 +80,18 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("survey.run")
 @require_POST
-def campaign_audience(request: HttpRequest) -> HttpResponse:
+def campaign_audience(request: TenantRequest) -> HttpResponse:
     """The recipients the filters give, while the form is filled in (htmx)."""
     form = CampaignForm(request.POST)
     form.is_valid()
     try:
-        audience = campaign_services.audience_clean({
-            "tiers": request.POST.getlist("tiers"), "buyer_roles": request.POST.getlist("buyer_roles"),
-            "accounts": request.POST.getlist("accounts"),
-        })  # fmt: skip
+        audience = campaign_services.audience_clean(
+            {
+                "tiers": request.POST.getlist("tiers"),
+                "buyer_roles": request.POST.getlist("buyer_roles"),
+                "accounts": request.POST.getlist("accounts"),
+            }
+        )
     except ValidationError as exc:
         return render(request, "voc/_audience.html", {"error": " ".join(exc.messages)}, status=400)
     return render(request, "voc/_audience.html", {"preview": campaign_services.audience_preview(audience)})
@@ -89,7 +99,7 @@ def campaign_audience(request: HttpRequest) -> HttpResponse:
 
 @tenant_view("survey.view")
 @require_http_methods(["GET", "POST"])
-def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_detail(request: TenantRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(campaign_id)
     failed = False
     if request.method == "POST":
@@ -105,14 +115,19 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 return tenant_redirect("voc_campaigns")
             return tenant_redirect("voc_campaign", campaign.pk)
         campaign = _campaign(campaign_id)
-    context = {**results.campaign_results(campaign), "campaign": campaign, "can_run": can(request, "survey.run"),
-               "segments": SEGMENT_LABELS, "active_nav": "surveys"}  # fmt: skip
+    context = {
+        **results.campaign_results(campaign),
+        "campaign": campaign,
+        "can_run": can(request, "survey.run"),
+        "segments": SEGMENT_LABELS,
+        "active_nav": "surveys",
+    }
     if request.htmx and request.GET.get("part") == "progress":
         return render(request, "voc/campaign_detail.html#progress", context)
     return render(request, "voc/campaign_detail.html", context, status=400 if failed else 200)
 
 
-def _act(request: HttpRequest, campaign: Campaign) -> str:
+def _act(request: TenantRequest, campaign: Campaign) -> str:
     action = request.POST.get("action", "")
     user = request.user
     if action == "schedule":
@@ -134,19 +149,24 @@ def _act(request: HttpRequest, campaign: Campaign) -> str:
     raise ValidationError("Unknown action.")
 
 
-def account_tab_context(request: HttpRequest, account: Account) -> dict[str, Any]:
+def account_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
     """The account page's Voice of the customer tab."""
     data = results.account_results(account)
     return {**data, "chart": results.account_trend_chart(data["trend"]), "segments": SEGMENT_LABELS}
 
 
 @tenant_view("survey.view")
-def contact_history(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_history(request: TenantRequest, contact_id: int) -> HttpResponse:
     contact = Contact.objects.select_related("account").filter(pk=contact_id, account__deleted_at__isnull=True).first()
     if contact is None:
         raise Http404
-    context = {**results.contact_history(contact), "contact": contact, "account": contact.account,
-               "segments": SEGMENT_LABELS, "active_nav": "accounts"}  # fmt: skip
+    context = {
+        **results.contact_history(contact),
+        "contact": contact,
+        "account": contact.account,
+        "segments": SEGMENT_LABELS,
+        "active_nav": "accounts",
+    }
     return render(request, "voc/contact_history.html", context)
 
 
@@ -155,7 +175,7 @@ def contact_history(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @tenant_view("tenant.manage_templates")
 @require_http_methods(["GET", "POST"])
-def program(request: HttpRequest) -> HttpResponse:
+def program(request: TenantRequest) -> HttpResponse:
     """Survey settings (anonymity, loyalty cut-offs) and the survey templates with their questions."""
     config = services.settings_get()
     services.survey_defaults_ensure()
@@ -212,7 +232,7 @@ def _question_form(template: SurveyTemplate, failed: QuestionForm | None, failed
     return QuestionForm(auto_id=f"t{template.pk}-%s")
 
 
-def _template_act(request: HttpRequest, action: str) -> str:
+def _template_act(request: TenantRequest, action: str) -> str:
     user = request.user
     if action == "create_template":
         template = templating.template_create(name=request.POST.get("name", ""), acting_user=user)
@@ -238,7 +258,7 @@ def _template_act(request: HttpRequest, action: str) -> str:
     raise ValidationError("Unknown action.")
 
 
-def _question_data(request: HttpRequest) -> dict[str, Any]:
+def _question_data(request: TenantRequest) -> dict[str, Any]:
     return {name: request.POST.get(name, "") for name in ("text", "kind", "role", "help_text", "choices", "required")}
 
 

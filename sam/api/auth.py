@@ -44,7 +44,7 @@ class MembershipTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.")
         membership = token.membership
         membership.tenant = tenant
-        request._request.membership = membership  # type: ignore[attr-defined]
+        request._request.membership = membership
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -122,8 +122,16 @@ class AccountChildViewSet(viewsets.ModelViewSet):
     @property
     def action_map_permissions(self) -> dict[str, str]:
         write = self.write_action
-        return {"list": "account.view", "retrieve": "account.view", "create": write, "update": write,
-                "partial_update": write, "destroy": write, "criteria": write, "file": "account.view"}  # fmt: skip
+        return {
+            "list": "account.view",
+            "retrieve": "account.view",
+            "create": write,
+            "update": write,
+            "partial_update": write,
+            "destroy": write,
+            "criteria": write,
+            "file": "account.view",
+        }
 
     def account_of(self, obj: Any) -> Any:
         return obj.account

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 
+from sam.http import TenantRequest
 from sam.models import Document
 from sam.permissions import tenant_view
 
 
-def _document(request: HttpRequest, document_id: int) -> Document:
+def _document(request: TenantRequest, document_id: int) -> Document:
     """The document, when this member may see it (a kind with its own viewer rule decides; 404 otherwise)."""
     from sam.documents import registry
 
@@ -25,18 +26,18 @@ def _document(request: HttpRequest, document_id: int) -> Document:
 
 
 @tenant_view("report.view")
-def document_status(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_status(request: TenantRequest, document_id: int) -> HttpResponse:
     """One document's row; while it is queued or rendering the row asks again every two seconds."""
     return render(request, "documents/_document_row.html", {"d": _document(request, document_id)})
 
 
 @tenant_view("report.view")
-def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_download(request: TenantRequest, document_id: int) -> FileResponse:
     return _file(_document(request, document_id), inline=False)
 
 
 @tenant_view("report.view")
-def document_preview(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_preview(request: TenantRequest, document_id: int) -> FileResponse:
     """The PDF shown inside our own page (the only place it may be framed)."""
     response = _file(_document(request, document_id), inline=True)
     response["X-Frame-Options"] = "SAMEORIGIN"
@@ -44,7 +45,7 @@ def document_preview(request: HttpRequest, document_id: int) -> HttpResponse:
     return response
 
 
-def _file(document: Document, *, inline: bool) -> HttpResponse:
+def _file(document: Document, *, inline: bool) -> FileResponse:
     if document.status != Document.Status.READY or not document.file:
         raise Http404("This document is not ready.")
     filename = f"{document.title[:80]} v{document.version}.pdf".replace("/", "-")

@@ -64,6 +64,14 @@ def current_tenant() -> Tenant | None:
     return state.tenant if state else None
 
 
+def required_tenant() -> Tenant:
+    """The current tenant, where work cannot go on without one (raises ``NoTenantActive``)."""
+    tenant = current_tenant()
+    if tenant is None:
+        raise NoTenantActive("No tenant is active.")
+    return tenant
+
+
 def _apply(state: _State | None) -> None:
     tenant = "" if state is None or state.tenant_id is None else str(state.tenant_id)
     user = "" if state is None or state.user_id is None else str(state.user_id)
@@ -117,9 +125,10 @@ def _entering(where: str, params: Sequence[Any], user_id: int | None) -> tuple[s
     # tenant's columns; values are parameters.
     sql = (
         "SELECT set_config('sam.tenant_id', COALESCE(t.id::text, ''), true), "  # noqa: S608
-        "set_config('sam.user_id', %s, true), " + columns(Tenant, "t")
+        "set_config('sam.user_id', %s, true), "
+        + columns(Tenant, "t")
         + f" FROM (SELECT 1) AS one LEFT JOIN sam_tenant t ON ({where}) AND t.active"
-    )  # fmt: skip
+    )
     return sql, ["" if user_id is None else str(user_id), *params]
 
 

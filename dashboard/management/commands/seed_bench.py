@@ -21,10 +21,17 @@ class Command(BaseCommand):
         parser.add_argument("--tenants", type=int, required=True, help="How many tenants there should be.")
         parser.add_argument("--prefix", default="bench", help="Tenant slugs are <prefix>-000, <prefix>-001...")
         parser.add_argument("--user", default="", help="The email of an existing user to make an admin of each.")
-        parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
-                            help="Tenants made at once, by a process each (default: the CPUs, up to 4).")  # fmt: skip
-        parser.add_argument("--no-vacuum", action="store_true",
-                            help="Leave VACUUM ANALYZE of the tables (as the owner role) to autovacuum.")  # fmt: skip
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=min(4, os.cpu_count() or 1),
+            help="Tenants made at once, by a process each (default: the CPUs, up to 4).",
+        )
+        parser.add_argument(
+            "--no-vacuum",
+            action="store_true",
+            help="Leave VACUUM ANALYZE of the tables (as the owner role) to autovacuum.",
+        )
         parser.add_argument("--trim", action="store_true", help="Also delete the prefix's tenants numbered N and up.")
         sizes = benchdata.Sizes()
         parser.add_argument("--accounts", type=int, default=sizes.accounts, help="Accounts per tenant.")
@@ -50,15 +57,20 @@ class Command(BaseCommand):
             user = User.objects.filter(email=options["user"].strip().lower()).first()
             if user is None:
                 raise CommandError(f"No user with the email {options['user']!r}.")
-        sizes = benchdata.Sizes(accounts=options["accounts"], periods=options["periods"],
-                                metrics=options["metrics"], responses=max(0, options["responses"]),
-                                incidents=max(0, options["incidents"]))  # fmt: skip
+        sizes = benchdata.Sizes(
+            accounts=options["accounts"],
+            periods=options["periods"],
+            metrics=options["metrics"],
+            responses=max(0, options["responses"]),
+            incidents=max(0, options["incidents"]),
+        )
         started = time.monotonic()
         if options["trim"]:
             extra = [t for t in benchdata.numbered(prefix) if int(t.slug.rsplit("-", 1)[1]) >= count]
             benchdata.drop_tenants(extra, say=self.stdout.write)
-        benchdata.seed_tenants(count, prefix=prefix, user=user, sizes=sizes, jobs=max(1, options["jobs"]),
-                               say=self.stdout.write)  # fmt: skip
+        benchdata.seed_tenants(
+            count, prefix=prefix, user=user, sizes=sizes, jobs=max(1, options["jobs"]), say=self.stdout.write
+        )
         if not options["no_vacuum"]:
             if benchdata.vacuum_analyze():
                 self.stdout.write("Tables vacuumed and analyzed.")
