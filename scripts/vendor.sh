@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 HTMX=htmx.org@2.0.9
 TABLER=@tabler/core@1.6.1
 ICONS=@tabler/icons@3.52.0
+# Test only: the accessibility checker the browser tests inject into every page (never served).
+AXE=axe-core@4.14.1
 # The icons the templates use ({% icon "name" %}); add names here.
 ICON_NAMES=(home building-skyscraper chart-bar calendar-event clipboard-check message-circle settings
   logout switch-horizontal user users key alert-triangle check x plus trash menu-2 chevron-right
@@ -14,7 +16,7 @@ ICON_NAMES=(home building-skyscraper chart-bar calendar-event clipboard-check me
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent "$HTMX" "$TABLER" "$ICONS" >/dev/null)
+(cd "$tmp" && npm pack --silent "$HTMX" "$TABLER" "$ICONS" "$AXE" >/dev/null)
 
 out=static/vendor
 rm -rf "$out"
@@ -33,6 +35,14 @@ for name in "${ICON_NAMES[@]}"; do
   cp "$tmp/package/icons/outline/$name.svg" "$out/tabler-icons/"
 done
 cp "$tmp/package/LICENSE" "$out/tabler-icons/"
+
+axe=tests/e2e/vendor/axe-core
+rm -rf "$axe"
+mkdir -p "$axe"
+tar -xzf "$tmp"/axe-core-*.tgz -C "$tmp" package/axe.min.js package/LICENSE
+cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$axe/"
+echo "$AXE" > "$axe/VERSION"
+rm -rf "$tmp/package"
 
 # Source maps are not shipped: drop the references to them.
 for f in "$out"/htmx/*.js "$out"/tabler/*.js "$out"/tabler/*.css; do

@@ -48,3 +48,25 @@
     }
   });
 })();
+
+/* A region that scrolls (a wide table, a long listing) can be scrolled from the keyboard: it takes focus. */
+(function () {
+  "use strict";
+  var SCROLLERS = ".table-responsive, pre, .scroll-60";
+  function focusable(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll(SCROLLERS).forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+      if (scrolls && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0");
+        if (!el.hasAttribute("aria-label") && !el.hasAttribute("role")) {
+          var caption = el.querySelector("caption");
+          el.setAttribute("role", "region");
+          el.setAttribute("aria-label", caption ? caption.textContent.trim() : "Scrollable content");
+        }
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusable(document); });
+  window.addEventListener("resize", function () { focusable(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { focusable(event.detail.elt || document); });
+})();

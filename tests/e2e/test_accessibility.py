@@ -1,0 +1,175 @@
+"""Every page of the demo, as each role and signed out, checked by axe-core in a real Chromium: no serious or
+critical violation (WCAG 2.2 A and AA, the landmark rules, and "label-content-name-mismatch").
+
+The pages are every tenant route of the URL map (tests/sweep.py walks it), with the demo's first object for each
+id, that answers a whole HTML page to the role; fragments, files and redirects are not pages. axe-core is
+vendored by ``make vendor`` into tests/e2e/vendor/ and injected into each page.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from sam.demo import DEMO_PASSWORD
+from sam.models import Tenant, User
+from sam.tenancy.context import tenant_context
+from tests.sweep import PLAIN_KWARGS, all_routes
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+ROLES = {
+    "admin": "admin@northwind.example",
+    "executive": "exec@northwind.example",
+    "account_manager": "am@northwind.example",
+    "member": "member@northwind.example",
+    "viewer": "viewer@northwind.example",
+}
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    },
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+    "resultTypes": ["violations"],
+    "iframes": False,
+}
+FAILING_IMPACTS = {"serious", "critical"}
+# Not pages: a route that only answers POST (405 to a GET), a fragment for htmx, a file or a redirect.
+PAGE = re.compile(rb"<html[\s>]", re.IGNORECASE)
+
+
+def _first(model: type[Any]) -> Any:
+    return model.objects.order_by("pk").first()
+
+
+def tenant_pages(tenant: Tenant) -> list[str]:
+    """The path of every tenant page route, with the demo's first object of each id's model."""
+    paths = []
+    with tenant_context(tenant):
+        for route in all_routes():
+            if route.is_api or not route.is_tenant or route.is_public:
+                continue
+            kwargs: dict[str, Any] = {"tenant_slug": tenant.slug}
+            for name in route.kwargs:
+                if name in PLAIN_KWARGS:
+                    kwargs[name] = PLAIN_KWARGS[name]
+                elif name != "tenant_slug":
+                    model = route.model_for(name)
+                    row = _first(model) if model is not None else None
+                    if row is None:
+                        break
+                    kwargs[name] = row.pk
+            else:
+                paths.append(reverse(route.name, kwargs=kwargs))
+    return sorted(set(paths))
+
+
+def whole_pages(client: Client, paths: list[str]) -> list[str]:
+    pages = []
+    for path in paths:
+        response = client.get(path)
+        html = response.status_code == 200 and "text/html" in response.get("Content-Type", "")
+        if html and PAGE.search(response.content[:2000]):
+            pages.append(path)
+    return pages
+
+
+def axe_context(browser: Any, **options: Any) -> Any:
+    """A browser context whose every page has axe-core loaded (the pages' CSP would refuse it injected later)."""
+    context = browser.new_context(bypass_csp=True, **options)
+    context.add_init_script(path=str(AXE))
+    return context
+
+
+def axe_violations(page: Any, url: str) -> list[str]:
+    page.goto(url)
+    result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    found = []
+    for violation in result["violations"]:
+        if violation["impact"] in FAILING_IMPACTS:
+            targets = ", ".join(str(node["target"][0]) for node in violation["nodes"][:3])
+            found.append(f"{violation['impact']} {violation['id']} on {url}: {targets} ({len(violation['nodes'])})")
+    return found
+
+
+def sign_in(page: Any, base: str, email: str) -> None:
+    page.goto(base + "/auth/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/t/"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_as_each_role_has_no_serious_violation(demo, live_server, browser, role):
+    tenant = next(t for t in demo if t.slug == "northwind")
+    client = Client()
+    client.force_login(User.objects.get(email=ROLES[role]))
+    pages = whole_pages(client, tenant_pages(tenant))
+    assert len(pages) > 20, pages  # the crawl reaches the pages of every app
+    context = axe_context(browser, viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, live_server.url, ROLES[role])
+        problems = [problem for path in pages for problem in axe_violations(page, live_server.url + path)]
+    finally:
+        context.close()
+    assert not problems, f"{len(problems)} serious or critical axe violations as {role}:\n" + "\n".join(problems)
+
+
+def test_the_signed_out_pages_have_no_serious_violation(demo, live_server, browser):
+    from tests.voc.test_tokens import invite
+
+    tenant = next(t for t in demo if t.slug == "northwind")
+    with tenant_context(tenant):
+        from accounts.models import Account
+
+        account = Account.objects.order_by("pk").first()
+
+    class World:  # what tests.voc.test_tokens.invite needs of a test world
+        def __init__(self) -> None:
+            self.tenant = tenant
+
+        def ctx(self) -> Any:
+            return tenant_context(tenant)
+
+    token, _, _ = invite(World(), account)
+    base = live_server.url
+    urls = [
+        base + reverse("login"),
+        base + reverse("password_reset"),
+        base + reverse("password_reset_done"),
+        base + reverse("survey_start", args=[token]),  # lands on the survey form
+        base + reverse("survey_start", args=["not-a-token"]),  # the "link not valid" page
+    ]
+    context = axe_context(browser, viewport={"width": 390, "height": 844})  # a phone, as customers answer
+    try:
+        page = context.new_page()
+        problems = [problem for url in urls for problem in axe_violations(page, url)]
+    finally:
+        context.close()
+    assert not problems, f"{len(problems)} serious or critical axe violations:\n" + "\n".join(problems)
+
+
+def test_the_checker_finds_what_it_must(browser):
+    """axe-core is loaded and reports a serious violation: the crawl above cannot pass by checking nothing."""
+    context = axe_context(browser)
+    try:
+        page = context.new_page()
+        page.set_content(
+            '<html lang="en"><head><title>Check</title></head>'
+            '<body><main><h1>Check</h1><p style="color:#bbb">Faint text</p></main></body></html>'
+        )
+        result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    finally:
+        context.close()
+    serious = [v["id"] for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
+    assert serious == ["color-contrast"]
