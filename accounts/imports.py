@@ -167,7 +167,7 @@ def _choice(value: str, choices: list[str], field: str, default: str) -> str:
     return value
 
 
-def _decimal(value: str, field: str) -> Decimal | None:
+def cell_decimal(value: str, field: str) -> Decimal | None:
     if not value:
         return None
     try:
@@ -181,7 +181,7 @@ def _decimal(value: str, field: str) -> Decimal | None:
     return number
 
 
-def _int(value: str, field: str, low: int, high: int, default: int) -> int:
+def cell_int(value: str, field: str, low: int, high: int, default: int) -> int:
     if not value:
         return default
     if not value.isdigit() or not low <= int(value) <= high:
@@ -189,7 +189,7 @@ def _int(value: str, field: str, low: int, high: int, default: int) -> int:
     return int(value)
 
 
-def _date(value: str, field: str) -> Any:
+def cell_date(value: str, field: str) -> Any:
     if not value:
         return None
     try:
@@ -245,7 +245,7 @@ def _account_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> N
         "tier": tier,
         "status": _choice(row.get("status", ""), Account.Status.values, "status", "active"),
         "owner": owner,
-        "annual_revenue": _decimal(row.get("annual_revenue", ""), "annual_revenue"),
+        "annual_revenue": cell_decimal(row.get("annual_revenue", ""), "annual_revenue"),
         "currency": currency,
         "parent": lookups.account(row["parent"], "parent") if row.get("parent") else None,
     }
@@ -270,9 +270,9 @@ def _contact_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> N
         "email": _text(row, "email", 254),
         "phone": _text(row, "phone", 40),
         "buyer_role": _choice(row.get("buyer_role", ""), BuyerRole.values, "buyer_role", "other"),
-        "influence": _int(row.get("influence", ""), "influence", 1, 5, 3),
-        "relationship_strength": _int(row.get("relationship_strength", ""), "relationship_strength", 1, 5, 3),
-        "last_interaction": _date(row.get("last_interaction", ""), "last_interaction"),
+        "influence": cell_int(row.get("influence", ""), "influence", 1, 5, 3),
+        "relationship_strength": cell_int(row.get("relationship_strength", ""), "relationship_strength", 1, 5, 3),
+        "last_interaction": cell_date(row.get("last_interaction", ""), "last_interaction"),
         "opted_out": row.get("opted_out", "").lower() in {"1", "yes", "true", "y"},
     }
     services.contact_save(account=account, data=data)

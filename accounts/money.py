@@ -127,7 +127,7 @@ def loss_reasons() -> list[LossReason]:
     return _with_defaults(LossReason, DEFAULT_LOSS_REASONS)
 
 
-def _list_item_save(model: Any, *, name: str, item: Any = None, active: bool = True) -> Any:
+def list_item_save(model: Any, *, name: str, item: Any = None, active: bool = True) -> Any:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": "Give it a name."})
@@ -142,11 +142,11 @@ def _list_item_save(model: Any, *, name: str, item: Any = None, active: bool = T
 
 
 def revenue_source_save(*, name: str, source: RevenueSource | None = None, active: bool = True) -> RevenueSource:
-    return _list_item_save(RevenueSource, name=name, item=source, active=active)
+    return list_item_save(RevenueSource, name=name, item=source, active=active)
 
 
 def loss_reason_save(*, name: str, reason: LossReason | None = None, active: bool = True) -> LossReason:
-    return _list_item_save(LossReason, name=name, item=reason, active=active)
+    return list_item_save(LossReason, name=name, item=reason, active=active)
 
 
 # --- exchange rates -------------------------------------------------------------------------------------------
@@ -292,11 +292,11 @@ def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
     source = sources.get(row.get("source", "").strip().lower())
     if source is None:
         raise ValidationError({"source": f"{row.get('source', '')!r} is not one of your revenue sources."})
-    year = imports._int(row.get("year", ""), "year", 1900, 2200, 0)
+    year = imports.cell_int(row.get("year", ""), "year", 1900, 2200, 0)
     if not year:
         raise ValidationError({"year": "Required."})
-    quarter = imports._int(row.get("quarter", ""), "quarter", 0, 4, 0)
-    amount = imports._decimal(row.get("amount", ""), "amount")
+    quarter = imports.cell_int(row.get("quarter", ""), "quarter", 0, 4, 0)
+    amount = imports.cell_decimal(row.get("amount", ""), "amount")
     if amount is None:
         raise ValidationError({"amount": "Required."})
     code = currency_code(row.get("currency", "") or base_currency())
@@ -328,7 +328,7 @@ def _may_edit(account: Account, user: Any, lookups: Any) -> None:
 def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
     from accounts import imports
 
-    day = imports._date(row.get("valid_from", ""), "valid_from")
+    day = imports.cell_date(row.get("valid_from", ""), "valid_from")
     key = (currency_code(row.get("currency", "")), day)
     if key in lookups.seen:
         raise ValidationError({"valid_from": f"The same currency and day as line {lookups.seen[key]}."})

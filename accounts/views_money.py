@@ -152,7 +152,7 @@ def portfolio_list_add(request: TenantRequest, kind: str) -> HttpResponse:
     form = ListItemForm(request.POST, prefix=kind)
     if form.is_valid():
         try:
-            money._list_item_save(model, name=form.cleaned_data["name"])
+            money.list_item_save(model, name=form.cleaned_data["name"])
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -166,7 +166,7 @@ def _toggle(request: TenantRequest, kind: str, item_id: int) -> HttpResponse:
     item = model.objects.filter(pk=item_id).first()
     if item is None:
         raise Http404
-    money._list_item_save(model, name=item.name, item=item, active=not item.active)
+    money.list_item_save(model, name=item.name, item=item, active=not item.active)
     messages.success(request, f"The {label} “{item.name}” is {'in use' if item.active else 'retired'}.")
     return tenant_redirect("portfolio_settings")
 

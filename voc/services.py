@@ -323,14 +323,6 @@ def _take_live(
     return response
 
 
-def response_submit(*, token: str, answers: dict[str, Any], form: bool = False) -> Response:
-    """Take the answers of one invitation of the current tenant exactly once (see ``_TAKE_SQL``). A detractor's
-    follow-up is made by the minute tick (``follow_ups_due``), off the customer's request."""
-    with transaction.atomic():
-        invitation, questions = _live(*run_together(_lookup(token), prepared=True))
-        return _take_live(token, invitation, questions, answers, form)
-
-
 def answer_by_token(token: str, version_id: int | None, answers: dict[str, Any], *, form: bool = False) -> Tenant:
     """The public page's answer, outside any tenant: returns the token's tenant once the answers are taken;
     ``ValidationError`` for answers that need a look, ``TokenInvalid`` (with the tenant when known) for a link

@@ -17,6 +17,7 @@ from accounts.models import ActionItem, Contact, Tier
 from sam.models import OutboundEmail
 from sam.outbox import email_send
 from tests.accounts.conftest import make_account
+from tests.voc.test_tokens import submit
 from voc import campaigns, results, services
 from voc.models import Campaign, Invitation, Question, Response, VocSettings
 
@@ -148,7 +149,7 @@ def test_invitations_go_out_at_the_send_date_with_the_link_filled_in_as_they_lea
     with tenant_a.ctx():
         invitation = Invitation.objects.get(contact__name="Ann Econ")
         assert services.token_hash(token) == invitation.token_hash  # the emailed link is this invitation's
-        response = services.response_submit(token=token, answers=answers_for(campaign))
+        response = submit(token, answers_for(campaign))
         assert response.invitation_id == invitation.pk
 
 
@@ -162,7 +163,7 @@ def test_reminders_go_to_non_responders_once_per_due_date_however_often_the_tick
         campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
         campaigns.invitations_send(now=now)
         ann = Invitation.objects.get(contact__name="Ann Econ")
-        services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign))
+        submit(services.invitation_token(ann), answers_for(campaign))
         assert campaigns.reminders_send(now=now + timedelta(days=2)) == 0  # too early
         day4 = now + timedelta(days=4)
         assert [campaigns.reminders_send(now=day4) for _ in range(3)] == [1, 0, 0]  # Ben only, once
@@ -194,7 +195,7 @@ def test_a_revoked_invitation_is_withdrawn_from_the_outbox_and_its_link_dies(ten
     with tenant_a.ctx():
         assert OutboundEmail.objects.get(to=["ben@example.test"]).status == "failed"
         with pytest.raises(services.TokenInvalid):
-            services.response_submit(token=token, answers=answers_for(campaign))
+            submit(token, answers_for(campaign))
 
 
 def test_a_permanent_refusal_marks_the_invitation_bounced_and_is_not_retried(tenant_a, account_a):
@@ -250,7 +251,7 @@ def test_a_token_answers_only_its_own_invitation(tenant_a, account_a):
             campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
         campaigns.invitations_send()
         one = Invitation.objects.get(campaign=first, contact__name="Ann Econ")
-        services.response_submit(token=services.invitation_token(one), answers=answers_for(first))
+        submit(services.invitation_token(one), answers_for(first))
         two = Invitation.objects.get(campaign=second, contact__name="Ann Econ")
         assert two.status == "sent" and not Response.objects.filter(invitation=two).exists()
         assert services.invitation_token(one) != services.invitation_token(two)
@@ -265,7 +266,7 @@ def ann_answers(world, account, nps, text="Keep it up"):
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
         answers = answers_for(campaign, nps=nps, text=text)
-        return campaign, services.response_submit(token=services.invitation_token(ann), answers=answers)
+        return campaign, submit(services.invitation_token(ann), answers)
 
 
 def test_a_detractor_makes_one_action_and_one_email_for_the_owner(tenant_a, account_a):
@@ -282,7 +283,7 @@ def test_a_detractor_makes_one_action_and_one_email_for_the_owner(tenant_a, acco
         assert emails.count() == 1 and list(emails[0].to) == [account_a.owner.email]
         assert Response.objects.get(pk=response.pk).follow_up_id == items[0].pk
         ben = Invitation.objects.get(contact__name="Ben Tech")  # a promoter: no follow-up
-        services.response_submit(token=services.invitation_token(ben), answers=answers_for(campaign, nps="10"))
+        submit(services.invitation_token(ben), answers_for(campaign, nps="10"))
         assert campaigns.campaigns_tick()["followed_up"] == 0
         assert ActionItem.objects.filter(source_kind="survey").count() == 1
 
@@ -304,7 +305,7 @@ def test_under_anonymity_the_detractor_action_names_nobody(tenant_a, account_a):
         campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
-        services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign, nps="2"))
+        submit(services.invitation_token(ann), answers_for(campaign, nps="2"))
         services.follow_ups_due()
         assert "Ann" not in ActionItem.objects.get(source_kind="survey").title
 
@@ -324,8 +325,7 @@ def answered(world, account, scores, *, attitude="4", intent="4", send_at=None):
         for contact, score in zip(contacts, scores, strict=True):
             if score is not None:
                 invitation = Invitation.objects.get(campaign=campaign, contact=contact)
-                services.response_submit(token=services.invitation_token(invitation),
-                                         answers=answers_for(campaign, nps=str(score), rating=attitude))  # fmt: skip
+                submit(services.invitation_token(invitation), answers_for(campaign, nps=str(score), rating=attitude))
         if intent != attitude:
             Response.objects.filter(invitation__campaign=campaign).update(intent=Decimal(intent))
     return campaign
@@ -423,8 +423,7 @@ def test_loyalty_source_is_the_share_of_truly_loyal_contacts_by_the_tenant_cut_o
     second = answered(tenant_a, account_a, [])
     with tenant_a.ctx():
         invitation = Invitation.objects.get(campaign=second, contact=contacts[0])
-        services.response_submit(token=services.invitation_token(invitation),
-                                 answers=answers_for(second, nps="2", rating="1"))  # fmt: skip
+        submit(services.invitation_token(invitation), answers_for(second, nps="2", rating="1"))  # fmt: skip
         value, why = results.loyalty_source(account_a, period)
     assert value == Decimal("50.0") and why.startswith("2 of 4 contacts")
 
@@ -464,7 +463,7 @@ def test_a_detractor_whose_account_owner_left_still_answers(tenant_a, account_a)
         campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
-        services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign, nps="1"))
+        submit(services.invitation_token(ann), answers_for(campaign, nps="1"))
         assert Response.objects.count() == 1
         assert services.follow_ups_due() == 1
         assert ActionItem.objects.get(source_kind="survey").owner_id is None
@@ -479,7 +478,7 @@ def test_odd_scores_are_refused_not_crashed(tenant_a, account_a, bad):
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
         with pytest.raises(ValidationError):
-            services.response_submit(token=services.invitation_token(ann), answers=answers_for(campaign, nps=bad))
+            submit(services.invitation_token(ann), answers_for(campaign, nps=bad))
         assert not Response.objects.exists()
 
 
@@ -501,8 +500,7 @@ def test_anonymity_shows_comments_only_of_accounts_with_k_answers(tenant_a, acco
         salt, digest = services.token_salt_new(tenant_a.tenant.pk)
         invitation = Invitation.objects.create(campaign=campaign, contact=contact, status="sent", token_salt=salt,
                                                token_hash=digest)  # fmt: skip
-        services.response_submit(token=services.invitation_token(invitation),
-                                 answers=answers_for(campaign, nps="0", text="Only I would say this"))  # fmt: skip
+        submit(services.invitation_token(invitation), answers_for(campaign, nps="0", text="Only I would say this"))
         VocSettings.objects.update_or_create(defaults={"anonymous": True, "anonymity_threshold": 3})
         data = results.campaign_results(campaign)
         accounts = {c.invitation.contact.account.name for c, _ in data["comments"]}

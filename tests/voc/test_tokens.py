@@ -33,6 +33,13 @@ def invite(world, account, **campaign):
     return token, invitation, answers
 
 
+def submit(token: str, answers: dict, *, form: bool = False) -> Response:
+    """A customer's answers through the product's one way in (``services.answer_by_token``, the survey's version
+    unknown: the invitation is looked up); the response it took."""
+    services.answer_by_token(token, None, answers, form=form)
+    return Response.objects.get(invitation__token_hash=services.token_hash(token))
+
+
 def test_the_default_survey_has_the_two_axes(tenant_a):
     with tenant_a.ctx():
         roles = set(Question.objects.filter(version__template__is_default=True).values_list("role", flat=True))
@@ -52,20 +59,20 @@ def test_a_token_is_long_random_and_stored_only_as_a_hash(tenant_a, account_a):
 def test_a_response_is_taken_once_and_the_token_is_spent(tenant_a, account_a):
     token, invitation, answers = invite(tenant_a, account_a)
     with tenant_a.ctx():
-        response = services.response_submit(token=token, answers=answers)
+        response = submit(token, answers)
         assert response.nps == 9 and response.attitude == 4 and response.comment == "Great team"
         invitation.refresh_from_db()
         assert invitation.status == "completed"
         with pytest.raises(services.TokenInvalid):  # replayed after completion
-            services.response_submit(token=token, answers=answers)
+            submit(token, answers)
         assert Response.objects.count() == 1
 
 
 @pytest.mark.parametrize("path", ["in_tenant", "public"])
 @pytest.mark.parametrize("change", ["tampered", "expired", "revoked", "closed", "other_tenant"])
 def test_every_bad_token_is_the_same_refusal(tenant_a, tenant_b, account_a, change, path):
-    """Both ways in: ``response_submit`` inside the tenant, and the public page's answer with the survey's questions
-    already known (its one-statement take must refuse on its own)."""
+    """Both paths of the one way in: the invitation looked up first (``in_tenant``), and the survey's questions
+    already known (``public``: its one-statement take must refuse on its own)."""
     token, _invitation, answers = invite(tenant_a, account_a)
     version_id = _primed(tenant_a, token)
     world = tenant_a
@@ -79,15 +86,14 @@ def test_every_bad_token_is_the_same_refusal(tenant_a, tenant_b, account_a, chan
         elif change == "closed":
             Campaign.objects.update(status="closed")
     if change == "other_tenant":
-        world = tenant_b  # the right token, looked up in another tenant: nothing there
-        if path == "public":
-            token = f"{tenant_b.tenant.pk}.{token.split('.', 1)[1]}"
+        world = tenant_b  # the right secret, named as another tenant's: nothing there
+        token = f"{tenant_b.tenant.pk}.{token.split('.', 1)[1]}"
     with pytest.raises(services.TokenInvalid):
         if path == "public":
             services.answer_by_token(token, version_id, answers)
         else:
             with world.ctx():
-                services.response_submit(token=token, answers=answers)
+                submit(token, answers)
     with tenant_a.ctx():
         assert not Response.objects.exists()
 
@@ -99,7 +105,7 @@ def test_bad_answers_are_refused_with_each_question_and_nothing_is_saved(tenant_
         for bad in ({questions["nps"]: "11"}, {questions["nps"]: "-1"}, {questions["nps"]: "nine"},
                     {questions["rating"]: "6"}, {questions["text"]: "x" * 5001}, {questions["nps"]: ""}):  # fmt: skip
             with pytest.raises(ValidationError):
-                services.response_submit(token=token, answers={**answers, **bad})
+                submit(token, {**answers, **bad})
         assert not Response.objects.exists()
         invitation.refresh_from_db()
         assert invitation.status == "sent"  # still usable after a refused attempt
@@ -135,12 +141,12 @@ def at_once(submit, tabs=4):
 def test_two_tabs_submitting_at_once_make_one_response(tenant_a, account_a):
     token, _invitation, answers = invite(tenant_a, account_a)
 
-    def submit():
+    def take():
         with tenant_a.ctx():
-            services.response_submit(token=token, answers=answers)
+            submit(token, answers)
         return ("saved", tenant_a.tenant.pk)
 
-    assert sorted(o[0] for o in at_once(submit)) == ["saved", "spent", "spent", "spent"]
+    assert sorted(o[0] for o in at_once(take)) == ["saved", "spent", "spent", "spent"]
     with tenant_a.ctx():
         assert Response.objects.count() == 1
 
@@ -154,7 +160,7 @@ def test_a_taken_answer_commits_without_waiting_for_its_flush_unless_told(tenant
     token, _invitation, answers = invite(tenant_a, account_a)
     with tenant_a.ctx(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = local")  # told to wait: whatever the server says stays
-        services.response_submit(token=token, answers=answers)
+        submit(token, answers)
         cursor.execute("SELECT current_setting('synchronous_commit')")  # still the answer's transaction
         assert cursor.fetchone()[0] == expected
 
