@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from accounts import (  # noqa: F401  (sources registers built-in links)
+        from accounts import (  # noqa: F401  (importing registers the API routes and the Celery tasks)
             api,
             permissions,
             sources,
@@ -22,6 +22,7 @@ class AccountsConfig(AppConfig):
         from sam.models import Tenant
         from sam.navigation import register
 
+        sources.register_own_sources()
         register("accounts", "Accounts", "portfolio", order=10, icon="building-skyscraper")
         register("my_actions", "My actions", "my_actions", order=11, icon="clipboard-check")
         permissions.register()

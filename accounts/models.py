@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import sources
 from sam.tenancy.models import TenantManager, TenantOwned, TenantQuerySet
 
 RENEWAL_WINDOW_DAYS = 180
@@ -498,17 +499,6 @@ class ActionItem(TenantOwned):
         DONE = "done", "Done"
         DROPPED = "dropped", "Dropped"
 
-    class Source(models.TextChoices):
-        MANUAL = "manual", "Manual"
-        PLAN = "plan", "Account plan"
-        QBR = "qbr", "QBR"
-        ASSESSMENT = "assessment", "Assessment"
-        SURVEY = "survey", "Survey"
-        INCIDENT = "incident", "Incident"
-        RECURRING_ISSUE = "recurring_issue", "Recurring issue"
-        SCORECARD_ALERT = "scorecard_alert", "Scorecard alert"
-        RENEWAL = "renewal", "Renewal"
-
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="actions")
@@ -519,7 +509,8 @@ class ActionItem(TenantOwned):
     )
     due = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    source_kind = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    # One of the kinds registered in accounts.sources (each app registers its own).
+    source_kind = models.CharField(max_length=20, default=sources.MANUAL, validators=[sources.validate_source_kind])
     source_id = models.CharField(max_length=40, blank=True)
     # Makes "add this item" idempotent for automatic sources (one per alert, per recommendation...).
     dedupe_key = models.CharField(max_length=200, blank=True)
@@ -553,9 +544,10 @@ class ActionItem(TenantOwned):
         return self.is_open and self.due is not None and self.due < (today or timezone.localdate())
 
     def source_url(self, tenant_slug: str) -> str | None:
-        from accounts.sources import source_url
+        return sources.source_url(self, tenant_slug)
 
-        return source_url(self, tenant_slug)
+    def source_label(self) -> str:
+        return sources.source_label(self.source_kind)
 
 
 class ActionItemEvent(TenantOwned):

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import sources
 from accounts.models import RENEWED_OUTCOMES, Account, ActionItem, Contract, LossReason, Outcome
 from accounts.services import action_item_add
 from sam.models import User
@@ -93,7 +94,7 @@ def contract_outcome_record(
     contract.save()
     if outcome != Outcome.OPEN:
         ActionItem.objects.filter(
-            source_kind=ActionItem.Source.RENEWAL,
+            source_kind=sources.RENEWAL,
             dedupe_key=PROMPT_KEY.format(pk=contract.pk),
             status__in=ActionItem.OPEN_STATUSES,
         ).update(status=ActionItem.Status.DONE, closed_at=timezone.now())
@@ -144,7 +145,7 @@ def outcome_prompts_send(today: date | None = None) -> int:
                 detail=f"The contract ended on {contract.end:%d %b %Y}. Renewed, expanded, contracted or lost?",
                 owner=owner,
                 due=today or timezone.localdate(),
-                source_kind=ActionItem.Source.RENEWAL,
+                source_kind=sources.RENEWAL,
                 source_id=contract.pk,
                 dedupe_key=PROMPT_KEY.format(pk=contract.pk),
             )

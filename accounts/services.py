@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import sources
 from accounts.models import (
     Account,
     ActionItem,
@@ -458,7 +459,7 @@ def action_item_add(
     owner: User | None = None,
     due: date | None = None,
     detail: str = "",
-    source_kind: str = ActionItem.Source.MANUAL,
+    source_kind: str = sources.MANUAL,
     source_id: Any = "",
     dedupe_key: str = "",
     objective: PlanObjective | None = None,
@@ -470,6 +471,7 @@ def action_item_add(
     source adds one item however often it runs. The owner must be a member
     of the tenant. Returns the item and whether it was created now.
     """
+    sources.validate_source_kind(source_kind)
     if owner is not None:
         member_or_error(owner.pk)
     if not title.strip():
@@ -629,7 +631,7 @@ def recurring_issue_check(
             f"{len(recent)} {category.name.lower()} incidents in {tenant.recurrence_window_days} days. "
             "Find the root cause, decide the fix, and name who at the customer must approve it."
         ),
-        source_kind=ActionItem.Source.RECURRING_ISSUE,
+        source_kind=sources.RECURRING_ISSUE,
         source_id=issue.pk,
         dedupe_key=f"recurring-issue:{issue.pk}",
     )
@@ -669,7 +671,7 @@ def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], actin
     except IntegrityError as exc:
         raise ValidationError({"status": "This account already has an open recurring issue of this category."}) from exc
     item = ActionItem.objects.filter(
-        source_kind=ActionItem.Source.RECURRING_ISSUE, dedupe_key=f"recurring-issue:{locked.pk}"
+        source_kind=sources.RECURRING_ISSUE, dedupe_key=f"recurring-issue:{locked.pk}"
     ).first()
     if item is not None:
         changes: dict[str, Any] = {}

@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import imports, selectors, services
+from accounts import imports, selectors, services, sources
 from accounts.forms import (
     AccountForm,
     ActionItemForm,
@@ -651,7 +651,7 @@ def action_add(request: TenantRequest, account_id: int) -> HttpResponse:
                 due=data["due"],
                 detail=data["detail"],
                 objective=data["objective"],
-                source_kind=ActionItem.Source.PLAN if data["objective"] else ActionItem.Source.MANUAL,
+                source_kind=sources.PLAN if data["objective"] else sources.MANUAL,
                 source_id=data["objective"].pk if data["objective"] else "",
                 acting_user=request.user,
             )

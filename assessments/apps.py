@@ -17,6 +17,7 @@ class AssessmentsConfig(AppConfig):
             tasks,  # noqa: F401  (registers its Celery tasks: services publish them by name)
         )
         from assessments.demo import seed_assessments
+        from assessments.models import ACTION_SOURCE
         from assessments.views import account_tab_context
         from sam.api.registry import register as register_api
         from sam.demo import register_seeder
@@ -25,7 +26,7 @@ class AssessmentsConfig(AppConfig):
 
         register("assessments", "Assessments", "assessment_list", order=40, icon="clipboard-check")
         reports.register()
-        register_source("assessment", _assessment_link)
+        register_source(ACTION_SOURCE, "Assessment", _assessment_link)
         register_tab("assessments", "Assessments", account_tab_context, "assessments/_account_tab.html")
         register_account_fact(services.account_fact)
         register_seeder(seed_assessments)

@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from sam.tenancy.models import TenantOwned
 
+# The source kind of the action items this app adds to an account's register (accounts.sources).
+ACTION_SOURCE = "assessment"
+
 
 class AssessmentSettings(TenantOwned):
     """When the mid-contract prompt fires, and what an hour of the team's time costs in the payback arithmetic."""

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments.models import (
+    ACTION_SOURCE,
     Assessment,
     AssessmentSettings,
     Finding,
@@ -246,7 +247,7 @@ def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -
         from accounts.services import action_item_update
 
         for item in ActionItem.objects.filter(
-            source_kind=ActionItem.Source.ASSESSMENT,
+            source_kind=ACTION_SOURCE,
             dedupe_key=f"midcontract:{contract.pk}",
             status__in=ActionItem.OPEN_STATUSES,
         ):
@@ -575,7 +576,6 @@ def recommendation_accept(*, recommendation: Recommendation, acting_user: Any) -
     """The customer agreed: each step becomes an action item in the account's register, due along the
     recommendation's timeline, owned by the account owner. Exactly once, however often it is asked (a key per
     step); returns the items."""
-    from accounts.models import ActionItem
     from accounts.services import action_item_add
     from sam.services import audit_record
 
@@ -608,7 +608,7 @@ def recommendation_accept(*, recommendation: Recommendation, acting_user: Any) -
                 due=due,
                 detail=f"Step {n} of {len(steps)} of the recommendation “{rec.title}” ({rec.start:%d %b %Y} to "
                 f"{rec.end:%d %b %Y}) from the assessment “{assessment.title}”.",
-                source_kind=ActionItem.Source.ASSESSMENT,
+                source_kind=ACTION_SOURCE,
                 source_id=assessment.pk,
                 dedupe_key=f"recommendation:{rec.pk}:{n}",
                 acting_user=acting_user,
@@ -795,7 +795,6 @@ def prompts_send(today: date | None = None) -> int:
     run any number of times (a key per contract in the register and in the outbox)."""
     from django.conf import settings
 
-    from accounts.models import ActionItem
     from accounts.services import action_item_add
     from sam.models import Membership
     from sam.outbox import email_enqueue
@@ -814,7 +813,7 @@ def prompts_send(today: date | None = None) -> int:
             due=due["window_closes"],
             detail=f"{contract.title} runs from {contract.start:%d %b %Y} to {contract.end:%d %b %Y}; its mid-point "
             f"is {contract.midpoint:%d %b %Y}. Interview the customer, map their journey and agree recommendations.",
-            source_kind=ActionItem.Source.ASSESSMENT,
+            source_kind=ACTION_SOURCE,
             source_id=f"contract-{contract.pk}",
             dedupe_key=f"midcontract:{contract.pk}",
         )
@@ -872,7 +871,7 @@ def plan_progress(account: Any, assessment: Any = None) -> list[Any]:
     return list(
         ActionItem.objects.filter(
             account=account,
-            source_kind=ActionItem.Source.ASSESSMENT,
+            source_kind=ACTION_SOURCE,
             dedupe_key__startswith="recommendation:",
             **({"source_id": str(assessment.pk)} if assessment is not None else {}),
         )

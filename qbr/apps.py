@@ -10,10 +10,11 @@ class QbrConfig(AppConfig):
     def ready(self) -> None:
         from accounts.sources import register_source
         from qbr import tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
+        from qbr.models import ACTION_SOURCE
         from sam.navigation import register
 
         register("qbrs", "QBRs", "qbr_list", order=30, icon="calendar-event")
-        register_source("qbr", _qbr_link)
+        register_source(ACTION_SOURCE, "QBR", _qbr_link)
         from qbr.demo import seed_qbrs
         from sam.demo import register_seeder
 

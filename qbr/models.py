@@ -8,6 +8,9 @@ from django.utils import timezone as django_timezone
 
 from sam.tenancy.models import TenantOwned
 
+# The source kind of the action items this app adds to an account's register (accounts.sources).
+ACTION_SOURCE = "qbr"
+
 
 class Interval(models.IntegerChoices):
     MONTHLY = 1, "Every month"

@@ -38,7 +38,9 @@ def _assessment_actions(qbr: Qbr) -> list[Any]:
 
     return list(
         ActionItem.objects.filter(
-            account=qbr.account, source_kind=ActionItem.Source.ASSESSMENT, dedupe_key__startswith="recommendation:"
+            account=qbr.account,
+            source_kind="assessment",  # assessments.models.ACTION_SOURCE: a sibling app, not imported
+            dedupe_key__startswith="recommendation:",
         )
         .select_related("owner")
         .order_by(F("due").asc(nulls_last=True), "pk")

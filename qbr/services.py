@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from qbr import calendar
-from qbr.models import Cadence, Interval, Milestone, Qbr, QbrSettings
+from qbr.models import ACTION_SOURCE, Cadence, Interval, Milestone, Qbr, QbrSettings
 from sam.tenancy.urls import tenant_reverse
 
 
@@ -469,7 +469,6 @@ def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: A
     """A new item in the account's running register, from this QBR: it carries forward until closed."""
     from django.core.exceptions import ValidationError
 
-    from accounts.models import ActionItem
     from accounts.services import action_item_add
 
     if qbr.status == Qbr.Status.CANCELLED:
@@ -481,7 +480,7 @@ def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: A
         title=title,
         owner=owner,
         due=due,
-        source_kind=ActionItem.Source.QBR,
+        source_kind=ACTION_SOURCE,
         source_id=qbr.pk,
         acting_user=acting_user,
     )
@@ -625,7 +624,7 @@ def _untouched(qbr: Qbr) -> bool:
         and qbr.scorecard_snapshot_id is None
         and not AgendaItem.objects.filter(qbr=qbr).exists()
         and not Participant.objects.filter(qbr=qbr).exists()
-        and not ActionItem.objects.filter(source_kind=ActionItem.Source.QBR, source_id=str(qbr.pk)).exists()
+        and not ActionItem.objects.filter(source_kind=ACTION_SOURCE, source_id=str(qbr.pk)).exists()
         and not Milestone.objects.filter(qbr=qbr, done_at__isnull=False).exists()
     )
 

@@ -13,11 +13,16 @@ class ScorecardsConfig(AppConfig):
         from sam.models import Tenant
         from sam.navigation import register
         from scorecards import (
-            sources,  # noqa: F401  (registers the computed metric sources)
+            sources,
             tasks,  # noqa: F401  (registers its Celery tasks: services publish them by name)
         )
 
+        sources.register_own_sources()
         register("scorecards", "Scorecards", "heatmap", order=20, icon="chart-bar")
+        from accounts.sources import register_source
+        from scorecards.models import ACTION_SOURCE
+
+        register_source(ACTION_SOURCE, "Scorecard alert", _scorecard_link)
         from sam.demo import register_seeder
         from scorecards.demo import seed_scorecards
 
@@ -51,3 +56,9 @@ def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) 
 
         with tenant_context(instance):
             template_defaults_ensure()
+
+
+def _scorecard_link(item: Any, slug: str) -> str | None:
+    from django.urls import reverse
+
+    return reverse("account_scorecard", args=[slug, item.account_id])

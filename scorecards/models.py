@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from sam.tenancy.models import TenantOwned
 
+# The source kind of the action items this app adds to an account's register (accounts.sources).
+ACTION_SOURCE = "scorecard_alert"
+
 
 class Area(models.TextChoices):
     FINANCIAL = "financial", "Financial success"

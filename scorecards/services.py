@@ -15,6 +15,7 @@ from sam.models import User
 from sam.tenancy.urls import tenant_reverse
 from scorecards import scoring, sources
 from scorecards.models import (
+    ACTION_SOURCE,
     AgreedTarget,
     Area,
     MetricDefinition,
@@ -511,7 +512,6 @@ def scorecard_alerts(scorecard: Scorecard) -> list[str]:
     to the account owner per alert, however often this runs (dedupe keys)."""
     from django.conf import settings
 
-    from accounts.models import ActionItem
     from accounts.services import action_item_add
     from sam.outbox import email_enqueue
     from sam.tenancy.context import current_tenant
@@ -544,7 +544,7 @@ def scorecard_alerts(scorecard: Scorecard) -> list[str]:
             owner=account.owner,
             due=timezone.localdate() + timedelta(days=14),
             detail=f"Scorecard {scorecard.period.label}: find out why and agree a plan for the metrics below target.",
-            source_kind=ActionItem.Source.SCORECARD_ALERT,
+            source_kind=ACTION_SOURCE,
             source_id=scorecard.pk,
             dedupe_key=key,
         )

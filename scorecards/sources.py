@@ -89,7 +89,9 @@ def _contract_revenue(account: Any, period: Any) -> tuple[Decimal | None, str]:
     return Decimal(yearly).quantize(Decimal("1")), f"{len(live)} contract(s), value per year"
 
 
-register("actions_on_time", "Actions closed on time (%)", _actions_closed_on_time)
-register("incidents", "Incidents opened", _incidents)
-register("recurring_open", "Open recurring issues", _open_recurring)
-register("contract_revenue", "Contract revenue per year", _contract_revenue)
+def register_own_sources() -> None:
+    """The computed metrics of the scorecards app itself (called from ScorecardsConfig.ready)."""
+    register("actions_on_time", "Actions closed on time (%)", _actions_closed_on_time)
+    register("incidents", "Incidents opened", _incidents)
+    register("recurring_open", "Open recurring issues", _open_recurring)
+    register("contract_revenue", "Contract revenue per year", _contract_revenue)

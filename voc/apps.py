@@ -17,10 +17,11 @@ class VocConfig(AppConfig):
         from scorecards.sources import register as register_metric_source
         from voc import api, campaigns, results
         from voc.demo import seed_surveys
+        from voc.models import ACTION_SOURCE
         from voc.views import account_tab_context
 
         campaigns.register()
-        register_source("survey", _campaign_link)
+        register_source(ACTION_SOURCE, "Survey", _campaign_link)
         register_tab("voc", "Voice of the customer", account_tab_context, "voc/_account_tab.html")
         register_account_fact(results.account_fact)
         register_metric_source("voc_nps", "Net Promoter Score (surveys)", results.nps_source)

@@ -13,6 +13,9 @@ from django.utils import timezone
 from sam.tenancy.models import TenantOwned
 from voc.scoring import DETRACTOR_HIGH
 
+# The source kind of the action items this app adds to an account's register (accounts.sources).
+ACTION_SOURCE = "survey"
+
 
 class VocSettings(TenantOwned):
     """The tenant's survey program: anonymity, and where the loyalty axes count as high."""

@@ -33,7 +33,16 @@ from sam.models import Tenant
 from sam.tenancy.context import current_tenant, required_tenant, tenant_context_fetching, tenant_run_once
 from sam.tenancy.rls import TENANT_EXPR
 from sam.tenancy.urls import tenant_reverse
-from voc.models import Campaign, Invitation, Question, Response, SurveyTemplate, SurveyVersion, VocSettings
+from voc.models import (
+    ACTION_SOURCE,
+    Campaign,
+    Invitation,
+    Question,
+    Response,
+    SurveyTemplate,
+    SurveyVersion,
+    VocSettings,
+)
 from voc.scoring import DETRACTOR_HIGH
 
 MAX_TEXT = 5000
@@ -387,7 +396,6 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     """One action item for the account owner with the comment, and one email: the action's dedupe key and the
     email's idempotency key are the response, so a second run adds nothing."""
 
-    from accounts.models import ActionItem
     from accounts.services import action_item_add
     from sam.outbox import email_enqueue
 
@@ -407,7 +415,7 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
         owner=owner,
         due=timezone.localdate() + timedelta(days=7),
         detail=detail,
-        source_kind=ActionItem.Source.SURVEY,
+        source_kind=ACTION_SOURCE,
         source_id=campaign.pk,
         dedupe_key=f"voc-detractor-{response.pk}",
     )

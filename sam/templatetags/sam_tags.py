@@ -81,6 +81,6 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
 @register.simple_tag(takes_context=True)
 def source_link(context: dict[str, Any], item: Any) -> SafeString:
     """An action item's source, linked to its object when the source app knows where it is."""
-    label = item.get_source_kind_display()
+    label = item.source_label()
     url = item.source_url(context["request"].tenant.slug)
     return format_html('<a href="{}">{}</a>', url, label) if url else format_html("{}", label)

@@ -318,3 +318,16 @@ def test_incident_resolved_before_opened_is_refused(tenant_a, account_a):
         )
     with tenant_a.ctx():
         assert not Incident.objects.exists()
+
+
+def test_an_action_source_is_one_an_app_registered(tenant_a, account_a):
+    from accounts import sources
+
+    with tenant_a.ctx():
+        with pytest.raises(ValidationError, match="Unknown source"):
+            services.action_item_add(account=account_a, title="From nowhere", source_kind="nowhere")
+        item, _ = services.action_item_add(account=account_a, title="From the QBR", source_kind="qbr", source_id=1)
+    assert item.source_label() == "QBR"  # registered by the qbr app, with its label
+    keys = {kind.key for kind in sources.source_kinds()}
+    assert {"manual", "plan", "incident", "recurring_issue", "renewal", "qbr", "assessment", "survey"} <= keys
+    assert "scorecard_alert" in keys  # registered by the scorecards app, not by accounts

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import ActionItem, Contact
+from accounts.models import Contact
 from qbr import services
 from qbr.models import AgendaItem, Milestone, Participant, Qbr
 from sam.roles import Role
@@ -127,7 +127,7 @@ def test_open_items_carry_forward_across_three_qbrs(tenant_a, account_a):
                                     due=date(2026, 2, 1), acting_user=owner)  # fmt: skip
         b = services.qbr_action_add(qbr=first, title="Propose a storage upgrade", owner=owner, due=None,
                                     acting_user=owner)  # fmt: skip
-        assert a.source_kind == ActionItem.Source.QBR and a.source_id == str(first.pk)
+        assert a.source_kind == "qbr" and a.source_id == str(first.pk)
         assert list(services.open_register(second)) == [a, b]  # both still open at the next QBR
         account_services.action_item_update(item=a, data={"status": "done"}, acting_user=owner)
         c = services.qbr_action_add(qbr=second, title="Invite the CFO", owner=owner, due=date(2026, 5, 1),

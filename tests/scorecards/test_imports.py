@@ -132,7 +132,7 @@ def test_alerts_come_once_from_the_periodic_check_for_the_final_state(tenant_a, 
     with tenant_a.ctx():
         card = Scorecard.objects.get(account=account_a, period__label=label)
         assert card.health < 50
-        alerts = ActionItem.objects.filter(account=account_a, source_kind=ActionItem.Source.SCORECARD_ALERT)
+        alerts = ActionItem.objects.filter(account=account_a, source_kind="scorecard_alert")
         assert not alerts.exists()  # half a file never alerts: the check runs on its own schedule
         services.alerts_sweep()
         services.alerts_sweep()
