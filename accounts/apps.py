@@ -23,6 +23,9 @@ class AccountsConfig(AppConfig):
         from sam.navigation import register
 
         sources.register_own_sources()
+        from accounts import imports
+
+        imports.register_own_kinds()
         register("accounts", "Accounts", "portfolio", order=10, icon="building-skyscraper")
         register("my_actions", "My actions", "my_actions", order=11, icon="clipboard-check")
         permissions.register()

@@ -19,44 +19,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts import services
+from accounts.import_kinds import import_kind, register_import_kind
 from accounts.models import Account, BuyerRole, ImportBatch, Incident, IncidentCategory, Tier
 from sam.models import Membership, User
 
 MAX_ROWS = 5000
-COLUMNS: dict[str, tuple[list[str], list[str]]] = {
-    # kind: (required columns, optional columns)
-    "accounts": (["name", "tier"], ["industry", "status", "owner_email", "annual_revenue", "currency", "parent"]),
-    "contacts": (
-        ["account", "name"],
-        [
-            "title",
-            "email",
-            "phone",
-            "buyer_role",
-            "influence",
-            "relationship_strength",
-            "last_interaction",
-            "opted_out",
-        ],
-    ),
-    "incidents": (["account", "category", "opened_at", "summary"], ["severity", "resolved_at", "external_ref"]),
-}
-
-
-# Kinds other apps add (e.g. scorecard values), filled at start-up: kind -> row importer.
-IMPORTERS: dict[str, Any] = {}
-EXAMPLES: dict[str, str] = {}
-DONE_URLS: dict[str, str] = {}
-
-
-def register_kind(
-    kind: str, *, required: list[str], optional: list[str], importer: Any, example: str, done_url: str
-) -> None:
-    """``importer(row, lookups, acting_user)`` raises ValidationError for a bad row."""
-    COLUMNS[kind] = (required, optional)
-    IMPORTERS[kind] = importer
-    EXAMPLES[kind] = example
-    DONE_URLS[kind] = done_url
 
 
 class CsvError(Exception):
@@ -74,7 +41,10 @@ def parse_csv(raw: bytes, kind: str) -> list[dict[str, str]]:
     if not reader.fieldnames:
         raise CsvError("The file is empty.")
     header = [h.strip().lower() for h in reader.fieldnames]
-    required, optional = COLUMNS[kind]
+    spec = import_kind(kind)
+    if spec is None:
+        raise CsvError("Unknown kind of import.")
+    required, optional = spec.required, spec.optional
     missing = [c for c in required if c not in header]
     if missing:
         raise CsvError(f"Missing column(s): {', '.join(missing)}. Expected: {', '.join(required + optional)}.")
@@ -114,7 +84,9 @@ def run(batch: ImportBatch, *, acting_user: User, commit: bool) -> list[list[Any
 
     The last warning (e.g. the portfolio cap) is kept on the batch for the preview.
     """
-    importer = {"accounts": _account_row, "contacts": _contact_row, "incidents": _incident_row, **IMPORTERS}[batch.kind]
+    spec = import_kind(batch.kind)
+    assert spec is not None  # the batch's kind was validated when it was made
+    importer = spec.importer
     errors: list[list[Any]] = []
     with transaction.atomic():
         lookups = _Lookups()
@@ -292,3 +264,46 @@ def _incident_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> 
         "external_ref": _text(row, "external_ref", 100),
     }
     services.incident_record(account=account, data=data)
+
+
+def register_own_kinds() -> None:
+    """The imports of the accounts app itself (called from AccountsConfig.ready)."""
+    register_import_kind(
+        "accounts",
+        label="Accounts",
+        required=["name", "tier"],
+        optional=["industry", "status", "owner_email", "annual_revenue", "currency", "parent"],
+        importer=_account_row,
+        example="name,tier,industry,status,owner_email,annual_revenue,currency,parent\n"
+        "Globex Corporation,Strategic,Manufacturing,active,am@example.com,12500000,USD,",
+        done_url="portfolio",
+    )
+    register_import_kind(
+        "contacts",
+        label="Contacts",
+        required=["account", "name"],
+        optional=[
+            "title",
+            "email",
+            "phone",
+            "buyer_role",
+            "influence",
+            "relationship_strength",
+            "last_interaction",
+            "opted_out",
+        ],
+        importer=_contact_row,
+        example="account,name,title,email,phone,buyer_role,influence,relationship_strength,last_interaction,"
+        "opted_out\nGlobex Corporation,Hank Scorpio,CEO,hank@globex.example,,economic,5,3,2026-10-01,no",
+        done_url="portfolio",
+    )
+    register_import_kind(
+        "incidents",
+        label="Incidents",
+        required=["account", "category", "opened_at", "summary"],
+        optional=["severity", "resolved_at", "external_ref"],
+        importer=_incident_row,
+        example="account,category,severity,opened_at,resolved_at,summary,external_ref\n"
+        "Globex Corporation,Outage,high,2026-11-02 09:15,2026-11-02 11:40,Portal down in prime hours,INC-1042",
+        done_url="portfolio",
+    )

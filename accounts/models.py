@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import sources
+from accounts import import_kinds, sources
 from sam.tenancy.models import TenantManager, TenantOwned, TenantQuerySet
 
 RENEWAL_WINDOW_DAYS = 180
@@ -649,15 +649,8 @@ def money(value: Decimal | None, currency: str) -> str:
 class ImportBatch(TenantOwned):
     """An uploaded CSV waiting for review: every row is checked, then all are saved or none."""
 
-    class Kind(models.TextChoices):
-        ACCOUNTS = "accounts", "Accounts"
-        CONTACTS = "contacts", "Contacts"
-        INCIDENTS = "incidents", "Incidents"
-        SCORECARD = "scorecard", "Scorecard values"
-        REVENUE = "revenue", "Revenue"
-        RATES = "rates", "Exchange rates"
-
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # One of the kinds registered in accounts.import_kinds (each app registers its own).
+    kind = models.CharField(max_length=12, validators=[import_kinds.validate_import_kind])
     filename = models.CharField(max_length=200, blank=True)
     rows = models.JSONField(default=list)
     errors = models.JSONField(default=list, help_text="[[row number, [messages]], ...] from the last check.")
@@ -668,6 +661,9 @@ class ImportBatch(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def kind_label(self) -> str:
+        return import_kinds.import_kind_label(self.kind)
 
 
 class OperationsReviewNarrative(TenantOwned):

@@ -337,18 +337,21 @@ def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
 
 
 def register_imports() -> None:
-    from accounts.imports import register_kind
+    from accounts.import_kinds import register_import_kind
 
-    register_kind(
+    register_import_kind(
         "revenue",
+        label="Revenue",
         required=["account", "year", "source", "amount"],
         optional=["quarter", "currency"],
         importer=revenue_row,
         example=REVENUE_EXAMPLE,
         done_url="portfolio_settings",
     )
-    register_kind(
+    register_import_kind(
         "rates",
+        label="Exchange rates",
+        permission="tenant.manage_settings",
         required=["currency", "valid_from", "rate"],
         optional=[],
         importer=rate_row,

@@ -39,6 +39,7 @@ from accounts.forms import (
     RecurringIssueForm,
     TeamAssignForm,
 )
+from accounts.import_kinds import import_kind
 from accounts.models import (
     RENEWAL_WINDOW_DAYS,
     TEAM_ROLE_GUIDE,
@@ -874,23 +875,15 @@ def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
 
 # --- CSV import ---------------------------------------------------------------------------------------
 
-IMPORT_EXAMPLES = {
-    "accounts": "name,tier,industry,status,owner_email,annual_revenue,currency,parent\n"
-    "Globex Corporation,Strategic,Manufacturing,active,am@example.com,12500000,USD,",
-    "contacts": "account,name,title,email,phone,buyer_role,influence,relationship_strength,last_interaction,opted_out\n"
-    "Globex Corporation,Hank Scorpio,CEO,hank@globex.example,,economic,5,3,2026-10-01,no",
-    "incidents": "account,category,severity,opened_at,resolved_at,summary,external_ref\n"
-    "Globex Corporation,Outage,high,2026-11-02 09:15,2026-11-02 11:40,Portal down in prime hours,INC-1042",
-}
-
 
 @tenant_view("account.import")
 @require_http_methods(["GET", "POST"])
 def import_upload(request: TenantRequest, kind: str) -> HttpResponse:
-    if kind not in ImportBatch.Kind.values:
+    spec = import_kind(kind)
+    if spec is None:
         raise Http404
-    if kind == ImportBatch.Kind.RATES:
-        require(request, "tenant.manage_settings")
+    if spec.permission:
+        require(request, spec.permission)
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -903,9 +896,9 @@ def import_upload(request: TenantRequest, kind: str) -> HttpResponse:
     context = {
         "form": form,
         "kind": kind,
-        "kind_label": ImportBatch.Kind(kind).label,
-        "example": IMPORT_EXAMPLES.get(kind) or imports.EXAMPLES[kind],
-        "columns": imports.COLUMNS[kind],
+        "kind_label": spec.label,
+        "example": spec.example,
+        "columns": (spec.required, spec.optional),
         "active_nav": "accounts",
     }
     return render(request, "accounts/import_upload.html", context, status=400 if form.errors else 200)
@@ -917,18 +910,20 @@ def import_preview(request: TenantRequest, batch_id: int) -> HttpResponse:
     batch = ImportBatch.objects.filter(pk=batch_id, created_by=request.user).first()
     if batch is None:
         raise Http404
-    if batch.kind == ImportBatch.Kind.RATES:
-        require(request, "tenant.manage_settings")
+    spec = import_kind(batch.kind)
+    assert spec is not None  # validated when the batch was made
+    if spec.permission:
+        require(request, spec.permission)
     if request.method == "POST" and batch.committed_at is None:
         errors = imports.batch_commit(batch=batch, acting_user=request.user)
         if not errors:
-            messages.success(request, f"Imported {len(batch.rows)} {batch.get_kind_display().lower()}.")
-            return tenant_redirect(imports.DONE_URLS.get(batch.kind, "portfolio"))
+            messages.success(request, f"Imported {len(batch.rows)} {spec.label.lower()}.")
+            return tenant_redirect(spec.done_url)
         messages.error(request, "Nothing was saved: some rows no longer pass the checks.")
     row_errors = dict(batch.errors)
     rows = [(number, row, row_errors.get(number, [])) for number, row in enumerate(batch.rows, start=2)]
     # jsonb keeps no key order: show the columns in the order the kind declares them
-    required, optional = imports.COLUMNS[batch.kind]
+    required, optional = spec.required, spec.optional
     columns = [c for c in required + optional if batch.rows and c in batch.rows[0]]
     context = {
         "batch": batch,

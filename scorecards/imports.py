@@ -105,10 +105,11 @@ def _recompute(scorecard_ids: set[int]) -> None:
 
 
 def register() -> None:
-    from accounts.imports import register_kind
+    from accounts.import_kinds import register_import_kind
 
-    register_kind(
+    register_import_kind(
         "scorecard",
+        label="Scorecard values",
         required=["account", "period", "metric", "value"],
         optional=["comment", "evidence"],
         importer=value_row,

@@ -331,3 +331,13 @@ def test_an_action_source_is_one_an_app_registered(tenant_a, account_a):
     keys = {kind.key for kind in sources.source_kinds()}
     assert {"manual", "plan", "incident", "recurring_issue", "renewal", "qbr", "assessment", "survey"} <= keys
     assert "scorecard_alert" in keys  # registered by the scorecards app, not by accounts
+
+
+def test_an_import_kind_is_one_an_app_registered(tenant_a):
+    from accounts.import_kinds import import_kind
+    from accounts.imports import CsvError, batch_create
+
+    assert import_kind("scorecard").label == "Scorecard values"  # registered by the scorecards app
+    assert import_kind("rates").permission == "tenant.manage_settings"
+    with tenant_a.ctx(), pytest.raises(CsvError, match="Unknown kind"):
+        batch_create(kind="nowhere", raw=b"a,b\n1,2\n", filename="x.csv", acting_user=tenant_a.admin)
