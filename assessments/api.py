@@ -20,6 +20,7 @@ from accounts.models import Account, Contract
 from assessments import selfassess, services
 from assessments.models import (
     Assessment,
+    AssessmentSettings,
     Finding,
     JourneyStep,
     Payback,
@@ -67,7 +68,7 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
 
     def get_midpoint(self, obj: Assessment) -> dict[str, Any]:
         if "assessment_settings" not in self.context:  # once per response, not per row
-            self.context["assessment_settings"] = services.settings_get()
+            self.context["assessment_settings"] = AssessmentSettings.current()
         info = services.midpoint(obj.contract, config=self.context["assessment_settings"])
         return {
             "known": info["known"],

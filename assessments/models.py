@@ -12,13 +12,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sam.tenancy.models import TenantOwned
+from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "assessment"
 
 
-class AssessmentSettings(TenantOwned):
+class AssessmentSettings(TenantSettings):
     """When the mid-contract prompt fires, and what an hour of the team's time costs in the payback arithmetic."""
 
     window_start_pct = models.PositiveSmallIntegerField(

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import (
@@ -66,19 +66,8 @@ def whole(raw: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
-def settings_get() -> AssessmentSettings:
-    found = AssessmentSettings.objects.first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return AssessmentSettings.objects.create()
-    except IntegrityError:
-        return AssessmentSettings.objects.get()
-
-
 def settings_set(*, data: dict[str, Any]) -> AssessmentSettings:
-    config = settings_get()
+    config = AssessmentSettings.current()
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     for field in ("window_start_pct", "window_end_pct"):
@@ -156,7 +145,7 @@ def midpoint(contract: Any, today: date | None = None, config: AssessmentSetting
     """Where a contract stands: its mid-point, how far through the term today is, and the prompt window."""
     if contract is None:
         return {"known": False, "text": "The mid-point is unknown: this account has no contract on record."}
-    config = config or settings_get()
+    config = config or AssessmentSettings.current()
     today = today or timezone.localdate()
     opens, closes = window(contract, config)
     progress = round(100 * contract.progress(today))
@@ -228,7 +217,7 @@ def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -
     else:
         contract = current_contract(account)
     summary = _text(data, "summary", limit=20000)
-    config = settings_get()
+    config = AssessmentSettings.current()
     assessment = Assessment.objects.create(
         account=account,
         contract=contract,
@@ -768,7 +757,7 @@ def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
     from accounts.models import Account, Contract
 
     today = today or timezone.localdate()
-    config = settings_get()
+    config = AssessmentSettings.current()
     found = []
     contracts = (
         Contract.objects.filter(start__lte=today, end__gte=today, account__deleted_at__isnull=True)
@@ -802,6 +791,7 @@ def prompts_send(today: date | None = None) -> int:
 
     made = 0
     tenant = current_tenant()
+    config = AssessmentSettings.current()
     members = set(Membership.objects.values_list("user_id", flat=True))
     for due in due_for_prompt(today):
         contract, account = due["contract"], due["account"]
@@ -825,7 +815,7 @@ def prompts_send(today: date | None = None) -> int:
                 to=[owner.email],
                 subject=f"{account.name}: time for the mid-contract assessment",
                 text=(
-                    f"{contract.title} with {account.name} is past {settings_get().window_start_pct}% of its term "
+                    f"{contract.title} with {account.name} is past {config.window_start_pct}% of its term "
                     f"(mid-point {contract.midpoint:%d %b %Y}) and has no assessment yet. Start one by "
                     f"{due['window_closes']:%d %b %Y}:\n\n{settings.SITE_URL}{url}\n"
                 ),

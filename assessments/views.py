@@ -17,6 +17,7 @@ from accounts.models import Account, Contact, Contract
 from assessments import fourrs, reports, selfassess, services
 from assessments.models import (
     Assessment,
+    AssessmentSettings,
     Finding,
     Interview,
     JourneyStep,
@@ -66,7 +67,7 @@ def assessment_list(request: TenantRequest) -> HttpResponse:
         "due": services.due_for_prompt(),
         "statuses": Assessment.Status.choices,
         "status": status,
-        "config": services.settings_get(),
+        "config": AssessmentSettings.current(),
         "can_settings": can(request, "tenant.manage_settings"),
         "can_start": can(request, "account.edit_team_work"),
         "active_nav": "assessments",
@@ -475,7 +476,7 @@ def program(request: TenantRequest) -> HttpResponse:
             messages.success(request, "Assessment settings saved.")
             return tenant_redirect("assessment_program")
     context = {
-        "config": services.settings_get(),
+        "config": AssessmentSettings.current(),
         "errors": errors,
         "posted": request.POST if errors else None,
         "active_nav": "admin",

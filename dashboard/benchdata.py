@@ -273,13 +273,12 @@ class _Seeder:
 
     def settings(self) -> None:
         from accounts import money
-        from assessments.services import settings_get as assessment_settings
-        from qbr.services import settings_for_tenant
-        from voc.services import settings_get as voc_settings
+        from assessments.models import AssessmentSettings
+        from qbr.models import QbrSettings
+        from voc.models import VocSettings
 
-        voc_settings()
-        settings_for_tenant()
-        assessment_settings()
+        for settings_model in (VocSettings, QbrSettings, AssessmentSettings):
+            settings_model.current()
         self.sources = money.revenue_sources()
         self.reasons = money.loss_reasons()
 

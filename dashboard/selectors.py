@@ -270,10 +270,9 @@ def _surveys(rows: dict[int, AccountRow], filters: Filters, periods: list[Period
     With the anonymity setting on, a group with fewer answers than the threshold shows no figures: an account's
     row, the portfolio (say, filtered down to one account) and a period alike.
     """
-    from voc.models import Response
-    from voc.services import settings_get
+    from voc.models import Response, VocSettings
 
-    config = settings_get()
+    config = VocSettings.current()
     cut = {"attitude_cutoff": float(config.attitude_cutoff), "intent_cutoff": float(config.intent_cutoff)}
     hide_under = config.anonymity_threshold if config.anonymous else 0
     since = min([filters.start, *(p.start for p in periods[:1])])
@@ -503,11 +502,10 @@ def _retention(
 def _risks(
     rows: dict[int, AccountRow], contracts: list[Contract], tenant: Any, today: date, qbr_overdue: set[int]
 ) -> None:
-    from assessments.models import Assessment
-    from assessments.services import settings_get as assessment_settings
+    from assessments.models import Assessment, AssessmentSettings
     from assessments.services import window
 
-    config = assessment_settings()
+    config = AssessmentSettings.current()
     by_account: dict[int, list[Contract]] = defaultdict(list)
     for contract in contracts:
         by_account[contract.account_id].append(contract)

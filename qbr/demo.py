@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
 from qbr import services
-from qbr.models import AgendaItem, Participant, Qbr
+from qbr.models import AgendaItem, Participant, Qbr, QbrSettings
 from sam.models import Tenant
 
 # accounts whose QBRs slip: the last two quarters were not held
@@ -21,7 +21,7 @@ def seed_qbrs(tenant: Tenant) -> None:
     if Qbr.objects.exists():
         return
     rng = random.Random(f"qbr-{tenant.slug}")
-    program = services.settings_for_tenant()
+    program = QbrSettings.current()
     template = services.agenda_template_default()
     today = timezone.localdate()
     current = services.period_of(today, 3)

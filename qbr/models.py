@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
-from sam.tenancy.models import TenantOwned
+from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "qbr"
@@ -19,7 +19,7 @@ class Interval(models.IntegerChoices):
     YEARLY = 12, "Every year"
 
 
-class QbrSettings(TenantOwned):
+class QbrSettings(TenantSettings):
     """The tenant's QBR program: default cadence and the milestone timeline around each meeting."""
 
     interval_months = models.PositiveSmallIntegerField(choices=Interval.choices, default=Interval.QUARTERLY)

@@ -21,18 +21,6 @@ from qbr.models import ACTION_SOURCE, Cadence, Interval, Milestone, Qbr, QbrSett
 from sam.tenancy.urls import tenant_reverse
 
 
-def settings_for_tenant() -> QbrSettings:
-    """The current tenant's QBR program settings (made with the defaults on first use)."""
-    found = QbrSettings.objects.first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return QbrSettings.objects.create()
-    except IntegrityError:
-        return QbrSettings.objects.get()
-
-
 @dataclass(frozen=True)
 class CadencePeriod:
     label: str
@@ -79,7 +67,7 @@ def milestones_ensure(qbr: Qbr, program: QbrSettings) -> int:
 
 def milestones_reschedule(qbr: Qbr) -> None:
     """Move the milestones that are not done yet to follow the QBR's date (after it is set or moved)."""
-    dues = milestone_dues(qbr, settings_for_tenant())
+    dues = milestone_dues(qbr, QbrSettings.current())
     for milestone in Milestone.objects.filter(qbr=qbr, done_at__isnull=True):
         if milestone.due != dues[milestone.kind]:
             milestone.due = dues[milestone.kind]
@@ -91,7 +79,7 @@ def eligible_accounts(today: date | None = None) -> list[tuple[Any, int]]:
     """Live strategic accounts that are not inactive and not paused on ``today``, with their cadence in months."""
     from accounts.models import Account
 
-    program = settings_for_tenant()
+    program = QbrSettings.current()
     today = today or timezone.localdate()
     cadences = {c.account_id: c for c in Cadence.objects.all()}
     found = []
@@ -144,7 +132,7 @@ def schedule(today: date | None = None) -> int:
     Returns how many QBRs were made; what exists is left as it is.
     """
     today = today or timezone.localdate()
-    program = settings_for_tenant()
+    program = QbrSettings.current()
     made = 0
     paused = dict(Cadence.objects.filter(paused_until__isnull=False).values_list("account_id", "paused_until"))
     for account, months in eligible_accounts(today):
@@ -526,7 +514,7 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
     held_at = qbr.scheduled_at if qbr.scheduled_at is not None else now
     qbr.status, qbr.held_at, qbr.no_minutes_reason = Qbr.Status.HELD, held_at, reason
     qbr.save(update_fields=["status", "held_at", "no_minutes_reason"])
-    minutes_due = timezone.localtime(held_at).date() + timedelta(days=settings_for_tenant().minutes_days_after)
+    minutes_due = timezone.localtime(held_at).date() + timedelta(days=QbrSettings.current().minutes_days_after)
     Milestone.objects.filter(qbr=qbr, kind=Milestone.Kind.MINUTES, done_at__isnull=True).update(
         due=minutes_due, reminded_at=None
     )
@@ -669,7 +657,7 @@ def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_
             "pause_reason": reason if paused_until else "",
         },
     )
-    program = settings_for_tenant()
+    program = QbrSettings.current()
     months = cadence.interval_months or program.interval_months
 
     def fits(qbr: Qbr) -> bool:
@@ -694,7 +682,7 @@ def program_set(*, data: dict[str, Any]) -> QbrSettings:
     """The tenant's default cadence and milestone timeline (days before and after the meeting)."""
     from django.core.exceptions import ValidationError
 
-    program = settings_for_tenant()
+    program = QbrSettings.current()
     errors = {}
     interval = str(data.get("interval_months", program.interval_months))
     if not interval.isdigit() or int(interval) not in Interval.values:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Contact
 from qbr import calendar, services
-from qbr.models import AgendaItem, Cadence, Interval, Milestone, Participant, Qbr
+from qbr.models import AgendaItem, Cadence, Interval, Milestone, Participant, Qbr, QbrSettings
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
@@ -323,7 +323,7 @@ def program(request: TenantRequest) -> HttpResponse:
             messages.success(request, "QBR program saved; open QBRs' milestones follow the new timeline.")
             return tenant_redirect("qbr_program")
     context = {
-        "program": services.settings_for_tenant(),
+        "program": QbrSettings.current(),
         "intervals": Interval.choices,
         "errors": errors,
         "posted": request.POST if errors else None,

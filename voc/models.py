@@ -10,14 +10,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sam.tenancy.models import TenantOwned
+from sam.tenancy.models import TenantOwned, TenantSettings
 from voc.scoring import DETRACTOR_HIGH
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "survey"
 
 
-class VocSettings(TenantOwned):
+class VocSettings(TenantSettings):
     """The tenant's survey program: anonymity, and where the loyalty axes count as high."""
 
     anonymous = models.BooleanField(

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from voc import scoring
 from voc.models import Campaign, Invitation, Response, VocSettings
-from voc.services import settings_get
 
 ANSWERED = Invitation.Status.COMPLETED
 # Invitations that reached someone: the base of the response rate.
@@ -124,7 +123,7 @@ def progress(counts: dict[str, int]) -> dict[str, Any]:
 
 def campaign_results(campaign: Campaign) -> dict[str, Any]:
     """A campaign's progress, its overall results and one row per account (three queries)."""
-    config = settings_get()
+    config = VocSettings.current()
     invitations = list(
         campaign.invitations.select_related("contact", "contact__account").order_by(
             "contact__account__name", "contact__name"
@@ -175,7 +174,7 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
 def account_results(account: Any) -> dict[str, Any]:
     """An account over every campaign that asked it: the trend, the latest results, its contacts and their
     answers, the comments (three queries)."""
-    config = settings_get()
+    config = VocSettings.current()
     invitations = list(
         Invitation.objects.filter(contact__account=account)
         .exclude(campaign__status=Campaign.Status.DRAFT)
@@ -230,7 +229,7 @@ def _label(campaign: Campaign) -> str:
 
 
 def contact_history(contact: Any) -> dict[str, Any]:
-    config = settings_get()
+    config = VocSettings.current()
     invitations = list(
         Invitation.objects.filter(contact=contact).select_related("campaign").order_by("-campaign__send_at", "-pk")
     )
@@ -255,7 +254,7 @@ def _period_rollup(account: Any, period: Any) -> Rollup:
     rollup = Rollup()
     for invitation in invitations:
         rollup.add(invitation, responses.get(invitation.pk))
-    return rollup.apply_anonymity(settings_get())
+    return rollup.apply_anonymity(VocSettings.current())
 
 
 def nps_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
@@ -288,7 +287,7 @@ def loyalty_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
     Each contact counts once, with their latest answer on both loyalty axes; truly loyal means satisfaction and
     intent to continue both at or above the tenant's cut-offs. The explanation also names the account's segment.
     """
-    config = settings_get()
+    config = VocSettings.current()
     cutoffs = {"attitude_cutoff": float(config.attitude_cutoff), "intent_cutoff": float(config.intent_cutoff)}
     invitations, responses = _period_invitations(account, period)
     rollup = Rollup()
@@ -321,7 +320,7 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     """For the account page: the latest NPS and loyalty segment."""
     from django.urls import reverse
 
-    config = settings_get()
+    config = VocSettings.current()
     last = (
         Invitation.objects.filter(contact__account=account, status=ANSWERED)
         .order_by("-campaign__sent_at")

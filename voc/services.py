@@ -362,10 +362,6 @@ def answer_by_token(token: str, version_id: int | None, answers: dict[str, Any],
         return cast(Tenant, tenant)
 
 
-def settings_get() -> VocSettings:
-    return VocSettings.objects.get_or_create()[0]
-
-
 # The minute tick follows up detractors' answers this recent (an action closed and deleted long ago stays so).
 FOLLOW_UP_DAYS = 30
 
@@ -401,7 +397,7 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
 
     invitation = response.invitation
     account, campaign = invitation.contact.account, invitation.campaign
-    who = "A contact" if settings_get().anonymous else invitation.contact.name
+    who = "A contact" if VocSettings.current().anonymous else invitation.contact.name
     title = f"Follow up a detractor: {who} at {account.name} scored {response.nps}/10"
     detail = f"Survey: {campaign.name}\n" + (
         f"Their comment: {response.comment}" if response.comment else "No comment was left."

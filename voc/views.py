@@ -19,7 +19,7 @@ from sam.tenancy.urls import tenant_redirect
 from voc import campaigns as campaign_services
 from voc import results, services, templating
 from voc.forms import CampaignForm, QuestionForm, VocSettingsForm
-from voc.models import Campaign, Invitation, Question, SurveyTemplate
+from voc.models import Campaign, Invitation, Question, SurveyTemplate, VocSettings
 from voc.scoring import SEGMENT_LABELS
 
 
@@ -177,7 +177,7 @@ def contact_history(request: TenantRequest, contact_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def program(request: TenantRequest) -> HttpResponse:
     """Survey settings (anonymity, loyalty cut-offs) and the survey templates with their questions."""
-    config = services.settings_get()
+    config = VocSettings.current()
     services.survey_defaults_ensure()
     settings_form = VocSettingsForm(instance=config)
     question_form: QuestionForm | None = None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 
 from sam.tenancy.context import current_tenant_id
 
@@ -57,3 +57,23 @@ class TenantOwned(models.Model):
         elif active is not None and active != self.tenant_id:
             raise ValueError("Refusing to save a row of another tenant than the active one.")
         super().save(*args, **kwargs)
+
+
+class TenantSettings(TenantOwned):
+    """An app's settings: one row per tenant (each model adds a unique constraint on ``tenant``), made with the
+    fields' defaults on first use. Every app reads its settings the same way: ``<App>Settings.current()``."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls) -> Self:
+        """The current tenant's row (made now when there is none; two requests at once still make one)."""
+        found = cls.objects.first()
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():
+                return cls.objects.create()
+        except IntegrityError:
+            return cls.objects.get()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
 from assessments import services
-from assessments.models import Assessment, FindingStep, Payback, Recommendation, TeamMember
+from assessments.models import Assessment, AssessmentSettings, FindingStep, Payback, Recommendation, TeamMember
 from sam.models import AuditEvent, OutboundEmail
 from sam.roles import Role
 from tests.accounts.conftest import make_account
@@ -60,7 +60,7 @@ def test_prompt_window_is_configurable_and_validated(tenant_a, account_a):
         assert services.due_for_prompt() == []
         services.settings_set(data={"window_start_pct": "30", "window_end_pct": "70", "hourly_rate": "120",
                                     "currency": "eur"})  # fmt: skip
-        assert len(services.due_for_prompt()) == 1 and services.settings_get().currency == "EUR"
+        assert len(services.due_for_prompt()) == 1 and AssessmentSettings.current().currency == "EUR"
         for bad in (
             {"window_start_pct": "70", "window_end_pct": "30"},
             {"window_start_pct": "-1"},
@@ -71,7 +71,7 @@ def test_prompt_window_is_configurable_and_validated(tenant_a, account_a):
         ):
             with pytest.raises(ValidationError):
                 services.settings_set(data=bad)
-        assert services.settings_get().window_start_pct == 30
+        assert AssessmentSettings.current().window_start_pct == 30
 
 
 def test_an_account_without_a_contract_can_be_assessed_but_the_midpoint_is_unknown(tenant_a, account_a):

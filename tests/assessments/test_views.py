@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from accounts.models import ActionItem, Contact
 from assessments import fourrs, reports, selfassess, services
-from assessments.models import Assessment, Finding, JourneyStep, Recommendation, SelfAssessment
+from assessments.models import Assessment, AssessmentSettings, Finding, JourneyStep, Recommendation, SelfAssessment
 from sam.documents.tasks import render_document
 from sam.models import Document
 from sam.roles import Role
@@ -125,7 +125,7 @@ def test_settings_page_for_admins(tenant_a, client_for):
     assert admin.post(page, {"window_start_pct": "45", "window_end_pct": "55", "hourly_rate": "80",
                              "currency": "EUR"}).status_code == 302  # fmt: skip
     with tenant_a.ctx():
-        assert services.settings_get().window_start_pct == 45
+        assert AssessmentSettings.current().window_start_pct == 45
 
 
 def _count(client, path):
