@@ -10,13 +10,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models import F
+from django.http import FileResponse, Http404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import renewals, services
 from accounts.models import (
     Account,
     ActionItem,
@@ -202,7 +205,6 @@ class DeliverableSerializer(serializers.ModelSerializer[Deliverable]):
     def get_file_url(self, obj: Deliverable) -> str | None:
         if not obj.file:
             return None
-        from django.urls import reverse
 
         return reverse("deliverable-file", args=[obj.pk])
 
@@ -322,7 +324,6 @@ class AccountViewSet(AccountChildViewSet):
     }
 
     def get_queryset(self) -> Any:
-        from django.db.models import F
 
         if getattr(self, "swagger_fake_view", False):
             return Account.unscoped.none()
@@ -419,7 +420,6 @@ class ContractViewSet(AccountChildViewSet):
     @action(detail=True, methods=["post"])
     def outcome(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         """Record the renewal outcome, as the account's Contracts tab does (the same rules)."""
-        from accounts import renewals
 
         contract = self.get_object()
         self.require(contract.account)
@@ -504,7 +504,6 @@ class DeliverableViewSet(AccountChildViewSet):
     @action(detail=True, methods=["get"], url_path="file")
     def file(self, request: Request, pk: str | None = None, **kwargs: Any) -> Any:
         """The uploaded file of this deliverable."""
-        from django.http import FileResponse, Http404
 
         deliverable = self.get_object()
         if not deliverable.file:

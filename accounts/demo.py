@@ -9,7 +9,16 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Account, BuyerRole, Deliverable, IncidentCategory, TeamRole, Tier
+from accounts.models import (
+    Account,
+    BuyerRole,
+    Deliverable,
+    IncidentCategory,
+    SelectionCriterion,
+    TeamAssignment,
+    TeamRole,
+    Tier,
+)
 from sam.models import Membership, Tenant, User
 
 ACCOUNTS = [
@@ -90,7 +99,6 @@ def seed_accounts(tenant: Tenant) -> None:
 
 
 def _criteria(account: Account, rng: random.Random) -> None:
-    from accounts.models import SelectionCriterion
 
     answers: dict[int, tuple[int | None, str]] = {
         c.pk: (rng.randint(1, 5), "Seen in the last business review.")
@@ -200,7 +208,6 @@ def _plan(account: Account, rng: random.Random, today: date, owner: User, index:
 
 def members_of_team(account: Account) -> User | None:
     """The account's Customer Service Manager, if any (they get the service follow-ups)."""
-    from accounts.models import TeamAssignment
 
     csm = TeamAssignment.objects.filter(account=account, role=TeamRole.CUSTOMER_SERVICE_MANAGER).first()
     return csm.user if csm else None

@@ -22,6 +22,7 @@ from accounts.models import (
     TeamRole,
     Tier,
 )
+from sam.documents.logos import MAX_LOGO_BYTES, logo_type
 from sam.forms import DATE, DATETIME, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
 from sam.models import Membership, Tenant, User
 from sam.selectors import member_choices
@@ -345,7 +346,6 @@ class LogoForm(StyledFormMixin, forms.Form):
     logo = forms.FileField(label="Logo for reports", help_text="PNG, JPEG or SVG, up to 256 KB.")
 
     def clean_logo(self) -> Any:
-        from sam.documents.logos import MAX_LOGO_BYTES, logo_type
 
         upload = self.cleaned_data["logo"]
         if upload.size > MAX_LOGO_BYTES:

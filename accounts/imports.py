@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -230,8 +231,6 @@ def _contact_row(row: dict[str, str], lookups: _Lookups, acting_user: User) -> N
     account = lookups.account(row.get("account", ""))
     email = row.get("email", "")
     if email:
-        from django.core.validators import validate_email
-
         try:
             validate_email(email)
         except ValidationError as exc:

@@ -15,7 +15,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts import imports
+from accounts.import_kinds import register_import_kind
 from accounts.models import Account, ExchangeRate, LossReason, RevenueEntry, RevenueSource
+from sam.models import Membership
+from sam.roles import allowed
 from sam.tenancy.context import current_tenant
 
 DEFAULT_REVENUE_SOURCES = ["Hardware", "Software", "Professional services", "Managed services"]
@@ -284,7 +288,6 @@ RATES_EXAMPLE = "currency,valid_from,rate\nEUR,2026-01-01,1.0850\nGBP,2026-01-01
 
 
 def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
-    from accounts import imports
 
     account = lookups.account(row.get("account", ""))
     _may_edit(account, acting_user, lookups)
@@ -315,8 +318,6 @@ def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
 
 def _may_edit(account: Account, user: Any, lookups: Any) -> None:
     """The same rule as the revenue form and API: editing the account's details (``account.edit``)."""
-    from sam.models import Membership
-    from sam.roles import allowed
 
     role = lookups.cache.get("role")
     if role is None:
@@ -326,7 +327,6 @@ def _may_edit(account: Account, user: Any, lookups: Any) -> None:
 
 
 def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
-    from accounts import imports
 
     day = imports.cell_date(row.get("valid_from", ""), "valid_from")
     key = (currency_code(row.get("currency", "")), day)
@@ -337,7 +337,6 @@ def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
 
 
 def register_imports() -> None:
-    from accounts.import_kinds import register_import_kind
 
     register_import_kind(
         "revenue",

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -39,7 +40,7 @@ from accounts.models import (
 )
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
-from sam.services import row_save
+from sam.services import audit_record, row_save
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
@@ -220,7 +221,6 @@ def account_delete(*, account: Account, acting_user: User | None, reason: str = 
         reason=f"Removed: {reason.strip()}",
         changed_by=acting_user,
     )
-    from sam.services import audit_record
 
     audit_record(actor=acting_user, action="account.delete", obj=account, name=account.name, reason=reason)
 
@@ -688,7 +688,6 @@ def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], actin
 
 def _recurring_issue_email(issue: RecurringIssue, *, count: int, owner: User) -> None:
     """Tell the owner, once per owner of this issue."""
-    from django.conf import settings
 
     tenant = _tenant()
     account = issue.account

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.renewals import outcome_prompts_send
 from accounts.services import recurring_issues_sweep
 from sam.tasks_base import for_each_tenant
 
@@ -17,6 +18,5 @@ def recurring_issues_sweep_all() -> int:
 @shared_task(name="accounts.tasks.outcome_prompts_all")
 def outcome_prompts_all() -> int:
     """Ask owners for the renewal outcome of contracts past their end: once per contract. Idempotent."""
-    from accounts.renewals import outcome_prompts_send
 
     return sum(for_each_tenant(lambda tenant: outcome_prompts_send()))

@@ -17,10 +17,11 @@ from django.core.paginator import Paginator
 from django.db.models import Model, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import imports, selectors, services, sources
+from accounts import imports, reports, selectors, services, sources
 from accounts.forms import (
     AccountForm,
     ActionItemForm,
@@ -62,6 +63,7 @@ from accounts.models import (
 )
 from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.tabs import extra_tab, extra_tabs
+from sam.documents.services import document_request, documents_of
 from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.http import TenantRequest
@@ -808,8 +810,6 @@ def recurring_edit(request: TenantRequest, account_id: int, issue_id: int) -> Ht
 @require_http_methods(["GET", "POST"])
 def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
     """Edit the narrative, preview the report as HTML, render PDF versions and watch them become ready."""
-    from accounts import reports
-    from sam.documents.services import document_request, documents_of
 
     account = _account(account_id)
     start, end = reports.default_period()
@@ -857,7 +857,6 @@ def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
         else:
             form = period  # show why the period was not used
             form.fields["summary"].initial = initial["summary"]
-    from django.template.loader import render_to_string
 
     preview = reports.operations_review_context(account, params)
     context = {

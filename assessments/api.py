@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contract
-from assessments import selfassess, services
+from assessments import fourrs, selfassess, services
 from assessments.models import (
     Assessment,
     AssessmentSettings,
@@ -327,7 +327,6 @@ class RoundSerializer(serializers.ModelSerializer[SelfAssessmentRound]):
         return obj.is_open()
 
     def get_rollup(self, obj: SelfAssessmentRound) -> dict[str, Any]:
-        from assessments import fourrs
 
         return _rollup(selfassess.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
 

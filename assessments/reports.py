@@ -11,6 +11,9 @@ from django.utils import timezone
 from assessments import fourrs, selfassess, services
 from assessments.models import Assessment, Finding, Interview, JourneyStep, Recommendation, SelfAssessment
 from assessments.models import SelfAssessmentRound as Round
+from sam.charts import Bar, Span, bar_chart, timeline_chart
+from sam.documents import registry
+from sam.permissions import can
 
 REPORT, ROUND, RESULT = "assessment_report", "fourrs_round", "fourrs_result"
 
@@ -50,7 +53,6 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
 
 def timeline(recs: list[Recommendation]) -> Any:
     """The action plan on a calendar: accepted recommendations green, proposed ones grey (declined left out)."""
-    from sam.charts import Span, timeline_chart
 
     planned = [r for r in recs if r.status != Recommendation.Status.DECLINED]
     if not planned:
@@ -81,7 +83,6 @@ def _notes(interview: Interview) -> list[dict[str, str]]:
 
 def charts(result: dict[str, Any], who: str) -> list[Any]:
     """One bar chart per R: its statements' averages on the 1-5 scale."""
-    from sam.charts import Bar, bar_chart
 
     found = []
     for r in result["rs"]:
@@ -121,8 +122,6 @@ def result_context(item: SelfAssessment, params: dict[str, Any] | None = None) -
 
 
 def register() -> None:
-    from sam.documents import registry
-    from sam.permissions import can
 
     registry.register(
         registry.DocumentKind(

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Account
 from assessments import fourrs
 from assessments.models import RoundInvitation, Scope, SelfAssessment, SelfAssessmentRound
+from assessments.services import whole
+from sam.models import Membership, User
+from sam.outbox import email_enqueue
+from sam.roles import allowed
+from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
 
 def _scope_account(scope: Any, account: Any) -> tuple[str, Any]:
-    from accounts.models import Account
 
     if scope not in Scope.values:
         raise ValidationError({"scope": "About the organisation, or about one account team."})
     if scope == Scope.ORGANISATION:
         return scope, None
-    from assessments.services import whole
 
     account_id = whole(getattr(account, "pk", account))
     found = Account.objects.alive().filter(pk=account_id).first() if account_id is not None else None
@@ -95,15 +100,9 @@ def round_create(*, data: dict[str, Any], acting_user: Any) -> SelfAssessmentRou
 
 def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user: Any) -> int:
     """Invite members to answer (one email each, ever); returns how many were newly invited."""
-    from django.conf import settings
-
-    from sam.models import Membership, User
-    from sam.outbox import email_enqueue
-    from sam.tenancy.context import current_tenant
 
     if not round.is_open():
         raise ValidationError("This round is closed.")
-    from assessments.services import whole
 
     given = {whole(v) for v in user_ids}
     if not user_ids or None in given:
@@ -141,8 +140,6 @@ def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user
 
 def respondents() -> Any:
     """The members whose role takes the self-assessment (viewers do not)."""
-    from sam.models import Membership, User
-    from sam.roles import allowed
 
     roles = [
         role
@@ -182,7 +179,6 @@ def round_rollup(round: SelfAssessmentRound) -> dict[str, Any]:
 def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = None) -> dict[str, Any]:
     """The organisation's (or one account team's) picture on a day: each person's latest self-assessment of
     the year before it, alone or in a round, averaged."""
-    from datetime import datetime, time, timedelta
 
     end = timezone.make_aware(datetime.combine(day, time.max))
     found = SelfAssessment.objects.filter(scope=scope, taken_at__lte=end, taken_at__gt=end - timedelta(days=365))

@@ -12,21 +12,32 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Account, ActionItem, Contact, Contract, TeamAssignment
+from accounts.services import action_item_add, action_item_update, member_or_error
 from assessments.models import (
     ACTION_SOURCE,
     Assessment,
     AssessmentSettings,
     Finding,
+    FindingStep,
     Interview,
     JourneyStep,
     Payback,
     Recommendation,
     TeamMember,
 )
+from sam.models import Membership, User
+from sam.outbox import email_enqueue
+from sam.selectors import member_choices
+from sam.services import audit_record, move_in_list
+from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
 # The interview guide (DOMAIN section 5): topic key -> (label, the question to open it with).
@@ -124,7 +135,6 @@ def _decimal(
 
 def current_contract(account: Any, today: date | None = None) -> Any:
     """The contract running today, else the latest one to end (None when the account has none)."""
-    from accounts.models import Contract
 
     today = today or timezone.localdate()
     contracts = list(Contract.objects.filter(account=account).order_by("-end", "-pk"))
@@ -188,8 +198,6 @@ def _text(data: dict[str, Any], field: str, *, required: bool = False, limit: in
 
 def account_team_users(account: Any) -> list[Any]:
     """The account's owner and its team members who are still members of the workspace."""
-    from accounts.models import TeamAssignment
-    from sam.models import Membership, User
 
     ids = set(TeamAssignment.objects.filter(account=account).values_list("user_id", flat=True))
     if account.owner_id:
@@ -202,8 +210,6 @@ def account_team_users(account: Any) -> list[Any]:
 def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -> Assessment:
     """A new draft assessment of the account, with the account team on its team. Without a contract chosen it
     takes the running one; an account without any contract is allowed (the mid-point is then unknown)."""
-    from accounts.models import Contract
-    from sam.services import audit_record
 
     title = _text(data, "title", required=True, limit=200)
     contract = data.get("contract")
@@ -232,9 +238,6 @@ def assessment_create(*, account: Any, data: dict[str, Any], acting_user: Any) -
     )
     audit_record(actor=acting_user, action="assessment.created", obj=assessment, account=account.pk)
     if contract is not None:  # the mid-contract prompt for this contract is answered
-        from accounts.models import ActionItem
-        from accounts.services import action_item_update
-
         for item in ActionItem.objects.filter(
             source_kind=ACTION_SOURCE,
             dedupe_key=f"midcontract:{contract.pk}",
@@ -256,7 +259,6 @@ def assessment_update(*, assessment: Assessment, data: dict[str, Any]) -> Assess
 
 def assessment_delete(*, assessment: Assessment, acting_user: Any) -> None:
     """A draft or an assessment in review can go (a mistaken start); once shared with the customer it stays."""
-    from sam.services import audit_record
 
     assessment_check_editable(assessment)
     audit_record(actor=acting_user, action="assessment.deleted", obj=assessment, title=assessment.title)
@@ -265,8 +267,6 @@ def assessment_delete(*, assessment: Assessment, acting_user: Any) -> None:
 
 def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", acting_user: Any) -> TeamMember:
     """Invite a colleague from outside the account team as a subject-matter expert (emailed once)."""
-    from accounts.services import member_or_error
-    from sam.outbox import email_enqueue
 
     assessment_check_editable(assessment)
     user = member_or_error(user_id, "user")
@@ -277,8 +277,6 @@ def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", act
         assessment=assessment, user=user, kind=TeamMember.Kind.EXPERT, expertise=expertise
     )
     if user.email:
-        from django.conf import settings
-
         email_enqueue(
             key=f"assessment-expert:{assessment.pk}:{user.pk}",
             to=[user.email],
@@ -300,7 +298,6 @@ def team_remove(*, assessment: Assessment, member: TeamMember) -> None:
 
 def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[str, Any]:
     """Who served on this account's earlier assessments, and the colleagues who have not yet (first in line)."""
-    from sam.selectors import member_choices
 
     earlier = list(
         Assessment.objects.filter(account=account)
@@ -331,8 +328,6 @@ def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[
 
 def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: Interview | None = None) -> Interview:
     """A contact's interview: who, when, by whom, and the notes per guide topic (unknown topics refused)."""
-    from accounts.models import Contact
-    from accounts.services import member_or_error
 
     assessment_check_editable(assessment)
     if interview is None:
@@ -405,7 +400,6 @@ def step_save(*, assessment: Assessment, data: dict[str, Any], step: JourneyStep
 
 
 def step_move(*, assessment: Assessment, step: JourneyStep, up: bool) -> None:
-    from sam.services import move_in_list
 
     assessment_check_editable(assessment)
     move_in_list(JourneyStep.objects.filter(assessment=assessment), step, up=up)
@@ -445,7 +439,6 @@ def finding_save(*, assessment: Assessment, data: dict[str, Any], finding: Findi
     finding = finding or Finding(assessment=assessment)
     finding.kind, finding.text = kind, text
     finding.save()
-    from assessments.models import FindingStep
 
     FindingStep.objects.filter(finding=finding).exclude(step_id__in=steps).delete()
     have = set(FindingStep.objects.filter(finding=finding).values_list("step_id", flat=True))
@@ -565,8 +558,6 @@ def recommendation_accept(*, recommendation: Recommendation, acting_user: Any) -
     """The customer agreed: each step becomes an action item in the account's register, due along the
     recommendation's timeline, owned by the account owner. Exactly once, however often it is asked (a key per
     step); returns the items."""
-    from accounts.services import action_item_add
-    from sam.services import audit_record
 
     with transaction.atomic():
         rec = (
@@ -583,7 +574,6 @@ def recommendation_accept(*, recommendation: Recommendation, acting_user: Any) -
         dues = _spread(rec.start, rec.end, len(steps))
         account = assessment.account
         owner = account.owner
-        from sam.models import Membership
 
         if owner is not None and not Membership.objects.filter(user=owner).exists():
             owner = None
@@ -621,7 +611,6 @@ def recommendation_decline(*, recommendation: Recommendation, acting_user: Any) 
 
 def transition(*, assessment: Assessment, to: str, acting_user: Any) -> Assessment:
     """draft -> in review -> shared with the customer -> action plan (and back from review to draft)."""
-    from sam.services import audit_record
 
     with transaction.atomic():
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
@@ -745,8 +734,6 @@ def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> 
 
 def _path(assessment: Assessment) -> str:
 
-    from sam.tenancy.context import current_tenant
-
     tenant = current_tenant()
     return tenant_reverse("assessment_detail", assessment.pk, tenant=tenant) if tenant is not None else ""
 
@@ -754,7 +741,6 @@ def _path(assessment: Assessment) -> str:
 def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
     """Live accounts whose running contract is inside the prompt window and has no assessment yet (none on
     the contract, none on the account started since the contract began)."""
-    from accounts.models import Account, Contract
 
     today = today or timezone.localdate()
     config = AssessmentSettings.current()
@@ -782,12 +768,6 @@ def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
 def prompts_send(today: date | None = None) -> int:
     """One action item for the owner and one email per contract that passes its mid-point unassessed. Safe to
     run any number of times (a key per contract in the register and in the outbox)."""
-    from django.conf import settings
-
-    from accounts.services import action_item_add
-    from sam.models import Membership
-    from sam.outbox import email_enqueue
-    from sam.tenancy.context import current_tenant
 
     made = 0
     tenant = current_tenant()
@@ -825,7 +805,6 @@ def prompts_send(today: date | None = None) -> int:
 
 def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     """For the account page: the latest assessment and its status, or that one is due."""
-    from django.urls import reverse
 
     contract = current_contract(account)
     latest = Assessment.objects.filter(account=account).order_by("-started_on", "-pk").first()
@@ -854,9 +833,6 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
 
 def plan_progress(account: Any, assessment: Any = None) -> list[Any]:
     """The actions that came from accepted recommendations (of one assessment, when given), open ones first."""
-    from django.db.models import Case, F, IntegerField, Value, When
-
-    from accounts.models import ActionItem
 
     return list(
         ActionItem.objects.filter(

@@ -3,6 +3,8 @@ result, rounds with their rollup and comparison)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
@@ -29,9 +31,11 @@ from assessments.models import (
     SelfAssessmentRound,
     TeamMember,
 )
-from sam.documents.services import requested_text
+from sam.charts import line_chart
+from sam.documents.services import document_request, documents_of, requested_text
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
+from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect
 
 TABS = (
@@ -214,7 +218,6 @@ def _error_text(exc: ValidationError) -> str:
 
 def _drafts(post: Any, action: str) -> dict[str, Any]:
     """What was typed into the add form that failed, to show it again."""
-    from types import SimpleNamespace
 
     found: dict[str, Any] = {"failed": action, "draft": post}
     if action == "rec_add":
@@ -247,8 +250,6 @@ def _drafts(post: Any, action: str) -> dict[str, Any]:
 def _tab_context(request: TenantRequest, assessment: Assessment, tab: str) -> dict[str, Any]:
     """What each tab shows: a fixed number of queries however much the assessment holds."""
     if tab == "overview":
-        from sam.documents.services import documents_of
-
         return {
             "team": list(TeamMember.objects.filter(assessment=assessment).select_related("user")),
             "rotation": services.expert_rotation(assessment.account, assessment),
@@ -264,7 +265,6 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str) -> di
     if tab == "interviews":
         interviews = list(Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer"))
         taken = {i.contact_id for i in interviews}
-        from sam.selectors import member_choices
 
         return {
             "interviews": [{"interview": i, "topics": _topics(i)} for i in interviews],
@@ -380,8 +380,6 @@ def _act(request: TenantRequest, assessment: Assessment, tab: str, can_decide: b
         services.team_remove(assessment=assessment, member=get(TeamMember))
         return "Removed from the team.", "overview"
     if action == "report":
-        from sam.documents.services import document_request
-
         require(request, "report.request")
         _, created = document_request(kind=reports.REPORT, subject=assessment, params={}, acting_user=request.user)
         return requested_text(created), "overview"
@@ -509,7 +507,6 @@ def fourrs_home(request: TenantRequest) -> HttpResponse:
         .order_by("-opens_on", "-pk")
     )
     waiting = [r for r in rounds if r.pk in invited and r.pk not in answered and r.is_open()]
-    from sam.charts import line_chart
 
     history = sorted(mine, key=lambda m: m.taken_at)
     chart = (
@@ -600,13 +597,10 @@ def fourrs_result(request: TenantRequest, selfassessment_id: int) -> HttpRespons
     if item is None:
         raise Http404
     if request.method == "POST":
-        from sam.documents.services import document_request
-
         require(request, "report.request")
         _, created = document_request(kind=reports.RESULT, subject=item, params={}, acting_user=request.user)
         messages.success(request, requested_text(created))
         return tenant_redirect("fourrs_result", item.pk)
-    from sam.documents.services import documents_of
 
     context = {
         **reports.result_context(item),
@@ -630,8 +624,6 @@ def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "pdf":
-                from sam.documents.services import document_request
-
                 require(request, "report.request")
                 _, created = document_request(kind=reports.ROUND, subject=round, params={}, acting_user=request.user)
                 messages.success(request, requested_text(created))
@@ -662,7 +654,6 @@ def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
         first, second = sorted([other, round], key=lambda r: (r.opens_on, r.pk))
         delta = fourrs.compare(selfassess.round_rollup(first), selfassess.round_rollup(second))
         comparison = {"before": first, "after": second, "delta": delta}
-    from sam.documents.services import documents_of
 
     people = selfassess.round_people(round) if can_run else []
     invited = {p["user"].pk for p in people}
@@ -706,7 +697,6 @@ def fourrs_round_new(request: TenantRequest) -> HttpResponse:
 
 
 def _day(raw: str, default: Any) -> Any:
-    from datetime import date
 
     try:
         return date.fromisoformat(raw[:10]) if raw else default
@@ -718,9 +708,6 @@ def _day(raw: str, default: Any) -> Any:
 def fourrs_organisation(request: TenantRequest) -> HttpResponse:
     """The organisation's (or one account team's) 4 R's over time: everyone's latest answers of the year before
     a day, averaged; two days compared; the last two years quarter by quarter."""
-    from datetime import timedelta
-
-    from sam.charts import line_chart
 
     today = timezone.localdate()
     on, before = (

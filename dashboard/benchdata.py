@@ -30,10 +30,41 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from django.apps import apps
+from django.conf import settings
 from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
+from accounts import money
+from accounts.models import (
+    Account,
+    ActionItem,
+    BuyerRole,
+    Contact,
+    Contract,
+    ExchangeRate,
+    Incident,
+    IncidentCategory,
+    PlanReview,
+    RecurringIssue,
+    RevenueEntry,
+    TeamAssignment,
+    TeamRole,
+    Tier,
+)
+from assessments.models import Assessment, AssessmentSettings
+from qbr.models import Milestone, Qbr, QbrSettings
+from qbr.services import period_of
+from sam.models import Membership, Tenant, User
+from sam.roles import Role
+from sam.tenancy.context import tenant_context
+from sam.tenancy.models import TenantOwned
 from sam.tenancy.rls import TENANT_EXPR
+from scorecards import scoring
+from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, TemplateVersion
+from scorecards.services import current_version, period_bounds, period_length, spec_of, template_defaults_ensure
+from voc.models import Campaign, Invitation, Question, Response, VocSettings
+from voc.services import survey_defaults_ensure
 
 CENT = Decimal("0.01")
 INDUSTRIES = ["Manufacturing", "Healthcare", "Financial services", "Retail", "Energy", "Logistics"]
@@ -195,7 +226,6 @@ def insert_rows(
 
 def staff_ensure(prefix: str) -> Staff:
     """The shared bench people (no password: nobody signs in as them)."""
-    from sam.models import User
 
     def person(key: str, name: str) -> Any:
         user, _ = User.objects.get_or_create(email=f"{prefix}-{key}@bench.example", defaults={"full_name": name})
@@ -225,9 +255,6 @@ def _money(value: float) -> Decimal:
 
 def seed_tenant(index: int, *, prefix: str, staff: Staff, sizes: Sizes, today: date | None = None) -> Any:
     """Make tenant ``<prefix>-<index>`` with all its data, in one transaction."""
-    from sam.models import Membership, Tenant
-    from sam.roles import Role
-    from sam.tenancy.context import tenant_context
 
     rng = random.Random(index)
     today = today or timezone.localdate()
@@ -272,10 +299,6 @@ class _Seeder:
         self.actions()
 
     def settings(self) -> None:
-        from accounts import money
-        from assessments.models import AssessmentSettings
-        from qbr.models import QbrSettings
-        from voc.models import VocSettings
 
         for settings_model in (VocSettings, QbrSettings, AssessmentSettings):
             settings_model.current()
@@ -285,7 +308,6 @@ class _Seeder:
     # accounts --------------------------------------------------------------------------------------------
 
     def accounts(self) -> None:
-        from accounts.models import Account, Tier
 
         tiers = {t.name: t for t in Tier.objects.all()}
         strategic = next(t for t in tiers.values() if t.strategic)
@@ -340,7 +362,6 @@ class _Seeder:
             info["id"] = pk
 
     def contracts(self) -> None:
-        from accounts.models import Contract, ExchangeRate
 
         years = range(self.today.year - 5, self.today.year + 1)
         insert_rows(
@@ -420,9 +441,6 @@ class _Seeder:
     # scorecards ------------------------------------------------------------------------------------------
 
     def scorecards(self) -> None:
-        from scorecards import scoring
-        from scorecards.models import MetricDefinition, MetricValue, Scorecard, TemplateVersion
-        from scorecards.services import current_version, spec_of, template_defaults_ensure
 
         version = current_version(template_defaults_ensure())
         metrics = list(version.metrics.filter(retired=False).order_by("order", "pk"))
@@ -493,8 +511,6 @@ class _Seeder:
     def periods_ensure(self) -> list[Any]:
         """The last ``periods`` periods of the tenant's length up to today, oldest first (as ``period_for`` makes
         them, in one statement)."""
-        from scorecards.models import Period
-        from scorecards.services import period_bounds, period_length
 
         length, wanted, day = period_length(), {}, self.today
         for _ in range(self.sizes.periods):
@@ -517,9 +533,6 @@ class _Seeder:
     # voice of the customer ---------------------------------------------------------------------------------
 
     def surveys(self) -> None:
-        from accounts.models import BuyerRole, Contact
-        from voc.models import Campaign, Invitation, Question, Response
-        from voc.services import survey_defaults_ensure
 
         rng, sizes = self.rng, self.sizes
         contacts: dict[str, list[Any]] = {
@@ -612,7 +625,6 @@ class _Seeder:
     # incidents, revenue -------------------------------------------------------------------------------------
 
     def incidents(self) -> None:
-        from accounts.models import Incident, IncidentCategory, RecurringIssue
 
         rng = self.rng
         categories = [c.pk for c in IncidentCategory.objects.all()]
@@ -648,7 +660,6 @@ class _Seeder:
         )
 
     def revenue(self) -> None:
-        from accounts.models import RevenueEntry
 
         split = [0.15, 0.25, 0.2, 0.4]
         cols: dict[str, list[Any]] = {
@@ -669,8 +680,6 @@ class _Seeder:
     # QBRs, teams, plans, actions --------------------------------------------------------------------------------
 
     def qbrs(self) -> None:
-        from qbr.models import Milestone, Qbr
-        from qbr.services import period_of
 
         rng, today = self.rng, self.today
         quarters, day = [], today
@@ -726,8 +735,6 @@ class _Seeder:
         insert_rows(Milestone, milestones)
 
     def team_and_plans(self) -> None:
-        from accounts.models import PlanReview, TeamAssignment, TeamRole
-        from assessments.models import Assessment
 
         rng = self.rng
         people = [self.staff.executive, *self.staff.members, *self.staff.managers]
@@ -764,7 +771,6 @@ class _Seeder:
         insert_rows(Assessment, assessments)
 
     def actions(self) -> None:
-        from accounts.models import ActionItem
 
         rng = self.rng
         people = [*self.staff.managers, *self.staff.members, self.staff.executive]
@@ -797,9 +803,6 @@ class _Seeder:
 
 def owned_tables() -> list[str]:
     """Every tenant-owned table."""
-    from django.apps import apps
-
-    from sam.tenancy.models import TenantOwned
 
     return [m._meta.db_table for m in apps.get_models() if issubclass(m, TenantOwned) and not m._meta.proxy]
 
@@ -812,7 +815,6 @@ def tables() -> list[str]:
 def vacuum_analyze() -> bool:
     """VACUUM ANALYZE the bench tables as the owner role (the app role may not), so queries right after seeding
     are planned with statistics that know the new rows. False when no owner role is configured."""
-    from django.conf import settings
 
     owner = getattr(settings, "DB_OWNER", None)
     if not owner:
@@ -833,7 +835,6 @@ def vacuum_analyze() -> bool:
 
 def numbered(prefix: str) -> Any:
     """The prefix's numbered tenants (``<prefix>-000``...)."""
-    from sam.models import Tenant
 
     return Tenant.objects.filter(slug__regex=rf"^{prefix}-[0-9]{{3}}$")
 
@@ -849,9 +850,6 @@ def seed_tenants(
 ) -> list[Any]:
     """Tenants ``<prefix>-000`` to ``<prefix>-<count - 1>``: the missing ones are made (by ``jobs`` processes at
     once), the others kept. ``user`` becomes an admin of each (kept tenants too, unless a member already)."""
-    from sam.models import Membership
-    from sam.roles import Role
-    from sam.tenancy.context import tenant_context
 
     sizes = sizes or Sizes()
     staff = staff_ensure(prefix)
@@ -899,8 +897,6 @@ def _seed_one(item: tuple[int, str, Staff, Sizes, bool]) -> tuple[str, float]:
 def drop_tenants(tenants: Sequence[Any], *, say: Callable[[str], None] = lambda _: None) -> None:
     """Delete tenants with all their rows: one DELETE per table per tenant (foreign keys are checked at commit),
     far faster than the ORM's cascade over tens of thousands of rows."""
-    from sam.models import Tenant, User
-    from sam.tenancy.context import tenant_context
 
     quote = connection.ops.quote_name
     owned = owned_tables()

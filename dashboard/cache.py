@@ -16,7 +16,15 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
+
+from accounts import models as acc
+from assessments.models import Assessment, AssessmentSettings
+from qbr.models import Cadence, Milestone, Qbr, QbrSettings
+from sam.models import Membership, Tenant
+from scorecards.models import Period, Scorecard
+from voc.models import Invitation, Response, VocSettings
 
 MAX_AGE = 300  # seconds
 
@@ -72,14 +80,6 @@ def _on_tenant(sender: type, instance: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     """Every model whose rows a dashboard figure reads."""
-    from django.db.models.signals import post_delete, post_save
-
-    from accounts import models as acc
-    from assessments.models import Assessment, AssessmentSettings
-    from qbr.models import Cadence, Milestone, Qbr, QbrSettings
-    from sam.models import Membership, Tenant
-    from scorecards.models import Period, Scorecard
-    from voc.models import Invitation, Response, VocSettings
 
     models = (
         acc.Account,

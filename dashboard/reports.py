@@ -13,11 +13,15 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from dashboard.models import PortfolioReview
-from dashboard.selectors import Filters, portfolio_review
+from dashboard.selectors import DRILLS, Filters, portfolio_review
 from sam.charts import Bar, bar_chart, line_chart
 from sam.documents import registry
+from sam.documents.services import document_request
+from sam.models import Membership
+from sam.outbox import email_enqueue
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
+from voc.scoring import SEGMENT_LABELS
 
 KIND = "portfolio_review"
 
@@ -46,8 +50,6 @@ def review_context(subject: PortfolioReview, params: dict[str, Any]) -> dict[str
     tenant = current_tenant()
     filters = Filters.from_params(params) if params.get("start") else Filters.default(_month_end(subject.month))
     review = portfolio_review(filters, tenant=tenant, today=min(filters.end, timezone.localdate()))
-    from dashboard.selectors import DRILLS
-    from voc.scoring import SEGMENT_LABELS
 
     return {
         "review": review,
@@ -89,9 +91,6 @@ def monthly_review_send(today: date | None = None) -> int:
 
     Exactly once however often beat runs: the month's row is locked and stamped; the email has its own key.
     """
-    from sam.documents.services import document_request
-    from sam.models import Membership
-    from sam.outbox import email_enqueue
 
     tenant = current_tenant()
     assert tenant is not None

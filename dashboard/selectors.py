@@ -6,6 +6,7 @@ row, however many accounts) and works the figures out in Python. Counts are neve
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -35,9 +36,14 @@ from accounts.models import (
 )
 from accounts.money import Converter
 from accounts.selectors import portfolio
+from assessments.models import Assessment, AssessmentSettings
+from assessments.services import window
+from dashboard import cache
+from qbr.services import compliance
 from scorecards.models import Period, Scorecard
 from scorecards.scoring import band
 from voc import scoring as voc_scoring
+from voc.models import Response, VocSettings
 
 TREND_PERIODS = 8
 RISK_LIST = 10
@@ -270,7 +276,6 @@ def _surveys(rows: dict[int, AccountRow], filters: Filters, periods: list[Period
     With the anonymity setting on, a group with fewer answers than the threshold shows no figures: an account's
     row, the portfolio (say, filtered down to one account) and a period alike.
     """
-    from voc.models import Response, VocSettings
 
     config = VocSettings.current()
     cut = {"attitude_cutoff": float(config.attitude_cutoff), "intent_cutoff": float(config.intent_cutoff)}
@@ -365,7 +370,6 @@ def _incidents(rows: dict[int, AccountRow], filters: Filters) -> None:
 
 
 def _qbr_compliance(rows: dict[int, AccountRow], today: date) -> dict[str, Any]:
-    from qbr.services import compliance
 
     result = compliance(today)
     mine = [r for r in result["rows"] if r["account"].pk in rows]
@@ -502,8 +506,6 @@ def _retention(
 def _risks(
     rows: dict[int, AccountRow], contracts: list[Contract], tenant: Any, today: date, qbr_overdue: set[int]
 ) -> None:
-    from assessments.models import Assessment, AssessmentSettings
-    from assessments.services import window
 
     config = AssessmentSettings.current()
     by_account: dict[int, list[Contract]] = defaultdict(list)
@@ -578,9 +580,6 @@ def _risks(
 
 def portfolio_review_cached(filters: Filters, *, tenant: Any, fresh: bool = False) -> tuple[dict[str, Any], Any]:
     """``portfolio_review`` through the dashboard cache (see dashboard/cache.py), with when it was computed."""
-    import json
-
-    from dashboard import cache
 
     what = json.dumps(filters.as_params(), sort_keys=True)
     return cache.cached(tenant.pk, what, lambda: portfolio_review(filters, tenant=tenant), fresh=fresh)

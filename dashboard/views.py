@@ -17,11 +17,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, ActionItem
-from dashboard import reports
+from dashboard import cache, reports
 from dashboard.forms import FilterForm
 from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review_cached
+from sam.documents import registry
+from sam.documents.services import document_request, requested_text
 from sam.http import TenantRequest
+from sam.models import Document
 from sam.permissions import can, require, tenant_view
+from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_redirect
 from voc.scoring import SEGMENT_LABELS
 
@@ -91,7 +95,6 @@ def _context(request: TenantRequest, form: FilterForm, filters: Filters) -> dict
 def _body(request: TenantRequest, form: FilterForm, filters: Filters, template: str, **extra: Any) -> SafeString:
     """The figures rendered, cached like the figures themselves (they hold nothing of the user or the request);
     a form with errors is rendered afresh."""
-    from dashboard import cache
 
     def render() -> str:
         return render_to_string(template, {**_context(request, form, filters), **extra}, request=request)
@@ -149,7 +152,6 @@ def dashboard_section(request: TenantRequest, section: str) -> HttpResponse:
 @require_POST
 def review_request(request: TenantRequest) -> HttpResponse:
     """Make the PDF of the portfolio review for the filters on screen."""
-    from sam.documents.services import document_request, requested_text
 
     require(request, "report.request")
     form, filters = _filters(request)
@@ -173,8 +175,6 @@ def review_request(request: TenantRequest) -> HttpResponse:
 @tenant_view("dashboard.portfolio")
 def reviews(request: TenantRequest) -> HttpResponse:
     """The portfolio review PDFs: the monthly ones and those made on demand."""
-    from sam.documents import registry
-    from sam.models import Document
 
     documents = (
         Document.objects.filter(kind=reports.KIND, subject_type=registry.subject_label(reports.PortfolioReview))
@@ -186,7 +186,6 @@ def reviews(request: TenantRequest) -> HttpResponse:
 
 def risk_fact(account: Any, slug: str) -> dict[str, Any] | None:
     """For the account page: the reasons the dashboard gives for this account being at risk."""
-    from sam.tenancy.context import current_tenant
 
     tenant = current_tenant()
     reasons = account_risk_reasons(account, tenant=tenant) if tenant is not None else []

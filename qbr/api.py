@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -16,8 +18,9 @@ from rest_framework.response import Response
 from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contact
 from qbr import services
-from qbr.models import AgendaItem, Cadence, Interval, Participant, Qbr
-from sam.api.toolkit import AccountChildViewSet, MemberField, ScopedRelatedField
+from qbr.models import AgendaItem, AgendaTemplate, Cadence, Interval, Participant, Qbr
+from sam.api.toolkit import AccountChildViewSet, MemberField, ScopedRelatedField, django_errors
+from sam.roles import allowed
 
 
 class CadenceSerializer(serializers.ModelSerializer[Cadence]):
@@ -48,8 +51,6 @@ class CadenceViewSet(AccountChildViewSet):
 
     def create_object(self, data: dict[str, Any]) -> Any:
         if Cadence.objects.filter(account=data["account"]).exists():
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"account": "This account has a cadence already: change it instead."})
         return self._set(data["account"], data, None)
 
@@ -134,7 +135,6 @@ class QbrViewSet(AccountChildViewSet):
         raise exceptions.MethodNotAllowed("DELETE", detail="Cancel a QBR instead (POST .../cancel/).")
 
     def update_object(self, instance: Qbr, data: dict[str, Any]) -> Any:
-        from django.core.exceptions import ValidationError
 
         if "preread_notes" in data:
             services.qbr_check_editable(instance)
@@ -200,7 +200,6 @@ class QbrViewSet(AccountChildViewSet):
     @action(detail=True, methods=["post"], url_path="agenda-from-template")
     def agenda_from_template(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         """Body: {"template": id} (the default template when left out); only while the agenda is empty."""
-        from qbr.models import AgendaTemplate
 
         def change(qbr: Qbr, data: Any) -> None:
             raw = data.get("template")
@@ -280,13 +279,10 @@ class AgendaItemViewSet(AccountChildViewSet):
 
     def update_object(self, instance: AgendaItem, data: dict[str, Any]) -> Any:
         if "qbr" in data and data["qbr"].pk != instance.qbr_id:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"qbr": "An item stays on its QBR."})
         return self._save(instance.qbr, data, instance)
 
     def _save(self, qbr: Qbr, data: dict[str, Any], item: AgendaItem | None) -> Any:
-        from django.db import transaction
 
         with transaction.atomic():  # all of it or nothing (an item is not left behind by bad minutes)
             return self._save_all(qbr, data, item)
@@ -362,16 +358,12 @@ class ParticipantViewSet(
         return qs.order_by("pk")
 
     def _require(self, account: Account) -> None:
-        from sam.roles import allowed
 
         membership = self.request._request.membership
         if not allowed(membership.role, "account.edit_team_work", user=self.request.user, obj=account):
             raise exceptions.PermissionDenied("Your role does not allow this on this account.")
 
     def perform_create(self, serializer: Any) -> None:
-        from django.core.exceptions import ValidationError
-
-        from sam.api.toolkit import django_errors
 
         data = serializer.validated_data
         self._require(data["qbr"].account)

@@ -3,15 +3,23 @@ through the documents pipeline; sending them to the participants; the calendar i
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import ActionItem
 from qbr import services
 from qbr.calendar import ics, participant_emails, zone_of
 from qbr.models import AgendaItem, Milestone, Participant, Qbr
+from sam.documents import registry
+from sam.documents.services import document_request
+from sam.outbox import email_enqueue
+from scorecards import reports as scorecard_reports
+from scorecards import services as scorecard_services
 
 PACK, MINUTES = "qbr_pack", "qbr_minutes"
 
@@ -32,9 +40,6 @@ def _base(qbr: Qbr) -> dict[str, Any]:
 
 def _assessment_actions(qbr: Qbr) -> list[Any]:
     """The actions of accepted assessment recommendations, open or closed, for their quarterly review."""
-    from django.db.models import F
-
-    from accounts.models import ActionItem
 
     return list(
         ActionItem.objects.filter(
@@ -49,8 +54,6 @@ def _assessment_actions(qbr: Qbr) -> list[Any]:
 
 def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Agenda, participants, the joint scorecard of the period and the open actions."""
-    from scorecards import reports as scorecard_reports
-    from scorecards import services as scorecard_services
 
     context = _base(qbr)
     period = scorecard_services.period_for(services.target_date(context["qbr"]))
@@ -64,7 +67,6 @@ def minutes_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str,
 
 
 def register() -> None:
-    from sam.documents import registry
 
     def page(qbr: Qbr, slug: str) -> str:
         return reverse("qbr_detail", args=[slug, qbr.pk])
@@ -95,7 +97,6 @@ def register() -> None:
 
 def document_send(*, qbr: Qbr, document: Any) -> bool:
     """Email a ready version to the participants, once per version (the outbox key)."""
-    from sam.outbox import email_enqueue
 
     if document.status != "ready" or document.subject_id != qbr.pk or document.kind not in (PACK, MINUTES):
         raise ValidationError("Only a ready version of this QBR's pack or minutes can be sent.")
@@ -119,14 +120,12 @@ def document_send(*, qbr: Qbr, document: Any) -> bool:
 
 def invitation_send(*, qbr: Qbr) -> bool:
     """The invitation with its .ics to every participant, once per date (a new date sends a new one)."""
-    from sam.outbox import email_enqueue
 
     to = participant_emails(qbr)
     if not to:
         raise ValidationError("Invite people first: nobody has an email address yet.")
     calendar = ics(qbr)
     local = timezone.localtime(qbr.scheduled_at, zone_of(qbr.timezone))
-    import hashlib
 
     services.qbr_check_editable(qbr)
     # Once per date, place and list of people: someone invited later gets the next one.
@@ -145,9 +144,6 @@ def invitation_send(*, qbr: Qbr) -> bool:
 
 def snapshot_attach(*, qbr: Qbr, acting_user: Any) -> Any:
     """A PDF version of the period's joint scorecard, kept on the QBR as it stood (the snapshot)."""
-    from sam.documents.services import document_request
-    from scorecards import reports as scorecard_reports
-    from scorecards import services as scorecard_services
 
     period = scorecard_services.period_for(services.target_date(qbr))
     card = scorecard_services.scorecard_for(account=qbr.account, period=period)

@@ -8,16 +8,41 @@ idempotency key in the outbox.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Account, ActionItem, BuyerRole, Contact, TeamAssignment, TeamRole
+from accounts.services import action_item_add
 from qbr import calendar
-from qbr.models import ACTION_SOURCE, Cadence, Interval, Milestone, Qbr, QbrSettings
+from qbr.models import (
+    ACTION_SOURCE,
+    AgendaItem,
+    AgendaTemplate,
+    AgendaTemplateItem,
+    Cadence,
+    Interval,
+    Milestone,
+    Participant,
+    Qbr,
+    QbrSettings,
+)
+from sam.models import Membership
+from sam.outbox import email_enqueue
+from sam.periods import calendar_period
+from sam.roles import Role
+from sam.services import audit_record, move_in_list
+from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
 
@@ -30,7 +55,6 @@ class CadencePeriod:
 
 def period_of(day: date, months: int) -> CadencePeriod:
     """The period of an ``months``-long cadence that contains ``day`` (calendar aligned)."""
-    from sam.periods import calendar_period
 
     return CadencePeriod(*calendar_period(day, months))
 
@@ -77,7 +101,6 @@ def milestones_reschedule(qbr: Qbr) -> None:
 
 def eligible_accounts(today: date | None = None) -> list[tuple[Any, int]]:
     """Live strategic accounts that are not inactive and not paused on ``today``, with their cadence in months."""
-    from accounts.models import Account
 
     program = QbrSettings.current()
     today = today or timezone.localdate()
@@ -152,8 +175,6 @@ def schedule(today: date | None = None) -> int:
 
 def _qbr_path(qbr: Qbr) -> str:
 
-    from sam.tenancy.context import current_tenant
-
     tenant = current_tenant()
     return tenant_reverse("qbr_detail", qbr.pk, tenant=tenant) if tenant is not None else ""
 
@@ -166,13 +187,9 @@ def reminders_send(today: date | None = None) -> int:
     Milestones already past when their QBR was made (a program just started) are shown as late, not mailed;
     QBRs whose period is over show as overdue in the list instead of mailing about a meeting that never was.
     """
-    from django.conf import settings as django_settings
-
-    from sam.outbox import email_enqueue
 
     today = today or timezone.localdate()
     sent = 0
-    from django.db.models import Q
 
     planning = Q(qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED], qbr__period_end__gte=today) & ~Q(
         kind=Milestone.Kind.MINUTES
@@ -221,7 +238,6 @@ DEFAULT_AGENDA = [
 
 def agenda_template_default() -> Any:
     """The tenant's default agenda template with the typical QBR items (made on first use)."""
-    from qbr.models import AgendaTemplate, AgendaTemplateItem
 
     template = AgendaTemplate.objects.filter(is_default=True).first()
     if template is not None:
@@ -238,7 +254,6 @@ def agenda_template_default() -> Any:
 
 
 def qbr_check_editable(qbr: Qbr) -> None:
-    from django.core.exceptions import ValidationError
 
     if not qbr.open:
         raise ValidationError(f"This QBR is {qbr.get_status_display().lower()}: it cannot change any more.")
@@ -260,9 +275,6 @@ def qbr_schedule_set(
 ) -> list[str]:
     """Fix the date, time zone and place. A date outside the period or in the past needs ``confirmed``:
     without it nothing changes and the warnings come back."""
-    import zoneinfo
-
-    from django.core.exceptions import ValidationError
 
     qbr_check_editable(qbr)
     try:
@@ -287,11 +299,6 @@ def milestone_done(*, qbr: Qbr, kind: str, done: bool = True) -> None:
 
 def participant_add(*, qbr: Qbr, contact_id: int | None = None, user_id: int | None = None) -> Any:
     """Invite a contact of the account or a member of the tenant (nobody else)."""
-    from django.core.exceptions import ValidationError
-
-    from accounts.models import Contact
-    from qbr.models import Participant
-    from sam.models import Membership
 
     qbr_check_editable(qbr)
     if (contact_id is None) == (user_id is None):
@@ -309,10 +316,6 @@ def participant_add(*, qbr: Qbr, contact_id: int | None = None, user_id: int | N
 
 def right_people(qbr: Qbr) -> list[str]:
     """The gaps in who is invited: the three buyers, and an executive from each side (DOMAIN section 4)."""
-    from accounts.models import BuyerRole, TeamAssignment, TeamRole
-    from qbr.models import Participant
-    from sam.models import Membership
-    from sam.roles import Role
 
     people = list(Participant.objects.filter(qbr=qbr).select_related("contact"))
     roles = {p.contact.buyer_role for p in people if p.contact is not None}
@@ -342,9 +345,6 @@ def right_people(qbr: Qbr) -> list[str]:
 
 def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
     """Start the agenda from a template (only while it is empty)."""
-    from django.core.exceptions import ValidationError
-
-    from qbr.models import AgendaItem
 
     qbr_check_editable(qbr)
     if AgendaItem.objects.filter(qbr=qbr).exists():
@@ -361,7 +361,6 @@ def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
 
 def _item_fields(data: dict[str, Any]) -> tuple[str, int]:
     """An agenda item's title (1 to 200 characters) and time box (1 to 480 minutes, 10 when left out)."""
-    from django.core.exceptions import ValidationError
 
     title = str(data.get("title") or "").strip()
     if not title or len(title) > 200:
@@ -374,10 +373,6 @@ def _item_fields(data: dict[str, Any]) -> tuple[str, int]:
 
 
 def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any:
-    from django.core.exceptions import ValidationError
-
-    from qbr.models import AgendaItem
-    from sam.models import Membership
 
     qbr_check_editable(qbr)
     title, minutes = _item_fields(data)
@@ -395,8 +390,6 @@ def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any
 
 def agenda_item_move(*, qbr: Qbr, item: Any, up: bool) -> None:
     """Swap an item with its neighbour (orders renumbered 0..n so the list stays tidy)."""
-    from qbr.models import AgendaItem
-    from sam.services import move_in_list
 
     qbr_check_editable(qbr)
     move_in_list(AgendaItem.objects.filter(qbr=qbr), item, up=up)
@@ -420,9 +413,6 @@ def _agenda_changed(qbr: Qbr) -> None:
 
 def agenda_status_set(*, qbr: Qbr, status: str, agreed_on: Any = None) -> None:
     """draft -> proposed to the customer -> agreed (with the day). An empty agenda cannot be agreed."""
-    from django.core.exceptions import ValidationError
-
-    from qbr.models import AgendaItem
 
     qbr_check_editable(qbr)
     if status not in Qbr.AgendaStatus.values:
@@ -443,7 +433,6 @@ def agenda_status_set(*, qbr: Qbr, status: str, agreed_on: Any = None) -> None:
 
 
 def minutes_save(*, qbr: Qbr, item: Any, notes: str, decisions: str) -> None:
-    from django.core.exceptions import ValidationError
 
     if qbr.status == Qbr.Status.CANCELLED:
         raise ValidationError("This QBR was cancelled.")
@@ -455,9 +444,6 @@ def minutes_save(*, qbr: Qbr, item: Any, notes: str, decisions: str) -> None:
 
 def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: Any) -> Any:
     """A new item in the account's running register, from this QBR: it carries forward until closed."""
-    from django.core.exceptions import ValidationError
-
-    from accounts.services import action_item_add
 
     if qbr.status == Qbr.Status.CANCELLED:
         raise ValidationError("This QBR was cancelled.")
@@ -477,9 +463,6 @@ def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: A
 
 def open_register(qbr: Qbr) -> Any:
     """Every open item of the account's register, whatever it came from, oldest due first."""
-    from django.db.models import F
-
-    from accounts.models import ActionItem
 
     return (
         ActionItem.objects.filter(
@@ -492,10 +475,6 @@ def open_register(qbr: Qbr) -> Any:
 
 def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) -> None:
     """Mark the QBR held: it needs minutes (notes on an item) or a reason why there are none."""
-    from django.core.exceptions import ValidationError
-
-    from qbr.models import AgendaItem
-    from sam.services import audit_record
 
     qbr_check_editable(qbr)
     if not isinstance(no_minutes_reason, str):
@@ -522,9 +501,6 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
 
 
 def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
-    from django.core.exceptions import ValidationError
-
-    from sam.services import audit_record
 
     qbr_check_editable(qbr)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 300:
@@ -602,8 +578,6 @@ def compliance(today: date | None = None, *, owner_id: int | None = None) -> dic
 
 def _untouched(qbr: Qbr) -> bool:
     """Made by the scheduler and never worked on: no date, agenda, participants, documents or actions."""
-    from accounts.models import ActionItem
-    from qbr.models import AgendaItem, Participant
 
     return (
         qbr.status == Qbr.Status.PLANNED
@@ -633,9 +607,6 @@ def _clear_open(account: Any, keep: Any) -> None:
 
 def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_reason: str, acting_user: Any) -> Any:
     """An account's own cadence: another interval (None: the tenant's), or a pause that needs a reason."""
-    from django.core.exceptions import ValidationError
-
-    from sam.services import audit_record
 
     if interval_months not in (None, "") and (
         not str(interval_months).isdigit() or int(interval_months) not in Interval.values
@@ -680,7 +651,6 @@ def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_
 
 def program_set(*, data: dict[str, Any]) -> QbrSettings:
     """The tenant's default cadence and milestone timeline (days before and after the meeting)."""
-    from django.core.exceptions import ValidationError
 
     program = QbrSettings.current()
     errors = {}
@@ -715,7 +685,6 @@ def held_in_period(qbr: Qbr) -> bool:
 
 def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     """For the account page: QBRs held in their period over the last four, and this period's QBR."""
-    from django.urls import reverse
 
     today = timezone.localdate()
     qbrs = list(Qbr.objects.filter(account=account, period_start__lte=today).order_by("-period_start")[:5])
@@ -747,9 +716,6 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
 
 
 def agenda_template_create(*, name: str) -> Any:
-    from django.core.exceptions import ValidationError
-
-    from qbr.models import AgendaTemplate
 
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -761,8 +727,6 @@ def agenda_template_create(*, name: str) -> Any:
 
 def agenda_template_item_save(*, template: Any, data: dict[str, Any], item: Any = None) -> Any:
 
-    from qbr.models import AgendaTemplateItem
-
     title, minutes = _item_fields(data)
     if item is None:
         last = template.items.order_by("-order").values_list("order", flat=True).first()
@@ -773,13 +737,11 @@ def agenda_template_item_save(*, template: Any, data: dict[str, Any], item: Any 
 
 
 def agenda_template_item_move(*, template: Any, item: Any, up: bool) -> None:
-    from sam.services import move_in_list
 
     move_in_list(template.items.all(), item, up=up)
 
 
 def agenda_template_make_default(*, template: Any) -> None:
-    from qbr.models import AgendaTemplate
 
     with transaction.atomic():
         AgendaTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
@@ -788,7 +750,6 @@ def agenda_template_make_default(*, template: Any) -> None:
 
 def qbrs_on_time_source(account: Any, period: Any) -> tuple[Any, str]:
     """Scorecard source: the share of the account's QBRs due in the period that were held within it."""
-    from decimal import Decimal
 
     due = [
         q

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, datetime
 from typing import Any
 
@@ -14,9 +15,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Contact
-from qbr import calendar, services
-from qbr.models import AgendaItem, Cadence, Interval, Milestone, Participant, Qbr, QbrSettings
+from qbr import calendar, reports, services
+from qbr.models import (
+    AgendaItem,
+    AgendaTemplate,
+    AgendaTemplateItem,
+    Cadence,
+    Interval,
+    Milestone,
+    Participant,
+    Qbr,
+    QbrSettings,
+)
+from sam.documents.services import document_request, documents_of, requested_text
 from sam.http import TenantRequest
+from sam.models import Document, Membership
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect
@@ -75,7 +88,6 @@ def _qbr(qbr_id: int) -> Qbr:
 
 def _when(day: str, time: str, tz: str) -> datetime | None:
     """A local date and time in the given zone, or None when no day is given."""
-    import zoneinfo
 
     if not day:
         return None
@@ -175,8 +187,6 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         Participant.objects.filter(qbr=qbr, pk=int(raw) if raw.isdigit() else 0).delete()
         return "Removed from the invitation.", []
     if action == "agenda_template":
-        from qbr.models import AgendaTemplate
-
         raw = post.get("template", "")
         template = (
             AgendaTemplate.objects.filter(pk=int(raw)).first() if raw.isdigit() else services.agenda_template_default()
@@ -215,8 +225,6 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         )
         return "Minutes saved.", []
     if action == "action_add":
-        from sam.models import Membership
-
         owner_id = post.get("owner", "")
         owner = (
             Membership.objects.filter(user_id=int(owner_id)).select_related("user").first()
@@ -268,25 +276,16 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         )
         return "Cadence saved. QBRs planned by the scheduler that no longer fit it were removed.", []
     if action in ("make_pack", "make_minutes"):
-        from qbr import reports
-        from sam.documents.services import document_request
-
         require(request, "report.request")
         kind = reports.PACK if action == "make_pack" else reports.MINUTES
         _, created = document_request(kind=kind, subject=qbr, params={}, acting_user=request.user)
-        from sam.documents.services import requested_text
 
         return requested_text(created), []
     if action == "snapshot":
-        from qbr import reports
-
         require(request, "report.request")
         reports.snapshot_attach(qbr=qbr, acting_user=request.user)
         return "The joint scorecard of the period is being made as a PDF and attached to this QBR.", []
     if action == "send":
-        from qbr import reports
-        from sam.models import Document
-
         raw = post.get("document", "")
         document = Document.objects.filter(
             pk=int(raw) if raw.isdigit() else 0, subject_id=qbr.pk, kind__in=[reports.PACK, reports.MINUTES]
@@ -296,8 +295,6 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         sent = reports.document_send(qbr=qbr, document=document)
         return ("Sent to the participants." if sent else "This version was sent already."), []
     if action == "invite":
-        from qbr import reports
-
         sent = reports.invitation_send(qbr=qbr)
         return ("Invitation sent with a calendar file." if sent else "That invitation was sent already."), []
     if action == "held":
@@ -333,8 +330,6 @@ def program(request: TenantRequest) -> HttpResponse:
 
 
 def _documents(qbr: Qbr) -> list[Any]:
-    from qbr import reports
-    from sam.documents.services import documents_of
 
     return sorted(
         [*documents_of(qbr, reports.PACK)[:10], *documents_of(qbr, reports.MINUTES)[:10]],
@@ -344,7 +339,6 @@ def _documents(qbr: Qbr) -> list[Any]:
 
 
 def _agenda_templates() -> list[Any]:
-    from qbr.models import AgendaTemplate
 
     services.agenda_template_default()
     return list(AgendaTemplate.objects.order_by("-is_default", "name"))
@@ -354,7 +348,6 @@ def _agenda_templates() -> list[Any]:
 @require_http_methods(["GET", "POST"])
 def agenda_templates(request: TenantRequest) -> HttpResponse:
     """Agenda templates (admins): items in order with their time boxes; one is the default."""
-    from qbr.models import AgendaTemplate, AgendaTemplateItem
 
     failed = False
     if request.method == "POST":

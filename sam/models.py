@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from typing import Any, ClassVar
@@ -11,6 +12,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from sam.documents.logos import logo_type
 from sam.roles import Role
 from sam.tenancy.models import TenantOwned
 
@@ -86,9 +88,6 @@ class Tenant(models.Model):
         """The logo inlined for reports (the PDF renderer fetches no files)."""
         if not self.logo:
             return ""
-        import base64
-
-        from sam.documents.logos import logo_type
 
         try:
             with self.logo.open("rb") as handle:

@@ -31,8 +31,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
-from sam.models import EmailMessageBase, OutboundEmail, PlatformEmail
+from sam.models import Document, EmailMessageBase, OutboundEmail, PlatformEmail
 from sam.tasks_base import task_on_commit
 from sam.tenancy.context import current_tenant_id
 
@@ -161,10 +162,6 @@ def _attach(message: EmailMultiAlternatives, attachment: dict[str, Any]) -> None
     attaches text made when the email was queued (e.g. a calendar invitation). A missing document fails the
     send, which is retried like any other failure."""
     if "document" in attachment:
-        from django.utils.text import slugify
-
-        from sam.models import Document
-
         document = Document.objects.filter(pk=attachment["document"], status=Document.Status.READY).first()
         if document is None or not document.file:
             raise RuntimeError(f"Document {attachment['document']} is not ready to attach.")

@@ -14,6 +14,7 @@ from accounts.models import Account
 from sam.api.toolkit import ReadOnlyTenantViewSet, ScopedRelatedField, django_errors, document_filters
 from sam.roles import allowed
 from scorecards import services
+from scorecards.imports import _period
 from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
 
 
@@ -125,7 +126,6 @@ class ScorecardViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
 
     @extend_schema(request=ScorecardStartSerializer, responses={201: ScorecardSerializer, 200: ScorecardSerializer})
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        from scorecards.imports import _period
 
         start = ScorecardStartSerializer(data=request.data)
         start.is_valid(raise_exception=True)

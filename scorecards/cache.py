@@ -14,6 +14,11 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from accounts.models import Account, Tier
+from sam.models import Membership, Tenant, User
+from scorecards.models import Period, Scorecard
 
 TIMEOUT = 600
 PEOPLE = "people"  # names of members show in the owner filter of every tenant they belong to
@@ -73,11 +78,6 @@ def on_tenant(sender: type, instance: Any, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    from django.db.models.signals import post_delete, post_save
-
-    from accounts.models import Account, Tier
-    from sam.models import Membership, Tenant, User
-    from scorecards.models import Period, Scorecard
 
     for model in (Account, Tier, Membership, Period, Scorecard):
         post_save.connect(on_tenant_row, sender=model, dispatch_uid=f"heatmap-stamp-save-{model.__name__}")

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from accounts.import_kinds import register_import_kind
 from sam.models import Membership, User
 from sam.roles import allowed
 from scorecards import services
@@ -105,7 +106,6 @@ def _recompute(scorecard_ids: set[int]) -> None:
 
 
 def register() -> None:
-    from accounts.import_kinds import register_import_kind
 
     register_import_kind(
         "scorecard",

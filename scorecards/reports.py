@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from scorecards import scoring, services
+from django.urls import reverse
+
+from sam.charts import STATUS_COLOURS, Bar, bar_chart
+from sam.documents import registry
+from scorecards import scoring, selectors, services
 from scorecards.models import Area, MetricValue, Scorecard
 
 
@@ -47,8 +51,6 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
 
     A fixed number of queries (the trends read included); the joint score is health over joint metrics only.
     """
-    from sam.charts import STATUS_COLOURS, Bar, bar_chart
-    from scorecards import selectors
 
     scorecard = Scorecard.objects.select_related("account", "account__owner", "period", "version").get(pk=scorecard.pk)
     metrics = [m for m in scorecard.version.metrics.filter(retired=False) if m.visibility == "joint"]
@@ -91,9 +93,6 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
 
 
 def register_joint() -> None:
-    from django.urls import reverse
-
-    from sam.documents import registry
 
     registry.register(
         registry.DocumentKind(

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from sam.charts import compact, line_chart
-from scorecards import scoring, services
+from scorecards import scoring, services, sources, templating
 from scorecards.models import Area, MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
 
 TREND_PERIODS = 8
@@ -280,7 +280,6 @@ def template_rows() -> list[dict[str, Any]]:
 
 def template_view(template: ScorecardTemplate) -> dict[str, Any]:
     """The current version's metrics by area with whether each has values, the weights and the history."""
-    from scorecards import sources, templating
 
     versions = list(
         TemplateVersion.objects.filter(template=template).annotate(cards=Count("scorecards")).order_by("-number")

@@ -6,14 +6,22 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Account
+from accounts.services import action_item_add
 from sam.models import User
+from sam.outbox import email_enqueue
+from sam.periods import calendar_period
+from sam.services import audit_record
+from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
-from scorecards import scoring, sources
+from scorecards import cache, scoring, sources
 from scorecards.models import (
     ACTION_SOURCE,
     AgreedTarget,
@@ -143,14 +151,12 @@ def quarter_of(day: date) -> tuple[str, date, date]:
 
 def period_bounds(day: date, length: str) -> tuple[str, date, date]:
     """Label, first and last day of the month, quarter or half-year containing ``day``."""
-    from sam.periods import calendar_period
 
     return calendar_period(day, {"month": 1, "quarter": 3, "half": 6}[length])
 
 
 def period_length() -> str:
     """The current tenant's period length (quarter by default)."""
-    from sam.tenancy.context import current_tenant
 
     tenant = current_tenant()
     return getattr(tenant, "scorecard_period", "") or "quarter"
@@ -191,7 +197,6 @@ def recent_periods(count: int = 8, *, today: date | None = None, older: int = 0)
 
 def period_close(*, period: Period, closed: bool, acting_user: User | None) -> Period:
     """Lock a period (computed values are taken one last time, then frozen), or open it again. Audited."""
-    from sam.services import audit_record
 
     with transaction.atomic():
         locked = Period.objects.select_for_update().get(pk=period.pk)
@@ -241,7 +246,6 @@ def scorecard_upgrade(*, scorecard: Scorecard, acting_user: User | None) -> Scor
     Values carry over by metric key; values of metrics the new version no longer has (or has retired) are
     dropped, and said so in the audit record. A closed period keeps its version.
     """
-    from sam.services import audit_record
 
     if scorecard.period.closed:
         raise ValidationError("This period is closed: its scorecard keeps the version it was filled on.")
@@ -290,7 +294,6 @@ def agreed_target_set(
 
     It holds from the period that day falls in; earlier periods keep what was agreed before. Audited.
     """
-    from sam.services import audit_record
 
     if metric.visibility != MetricDefinition.Visibility.JOINT:
         raise ValidationError({"key": f"{metric.name} is internal: only joint metrics have agreed targets."})
@@ -369,8 +372,6 @@ def value_set(
     number = _number(value, metric)
     evidence = evidence.strip()
     if evidence:
-        from django.core.validators import URLValidator
-
         try:
             URLValidator(schemes=["http", "https"])(evidence)
         except ValidationError as exc:
@@ -382,8 +383,6 @@ def value_set(
     if len(comment) > 500:
         raise ValidationError({"comment": "The comment is longer than 500 characters."})
     if scorecard.period.closed:  # an admin's correction, recorded with what it replaced
-        from sam.services import audit_record
-
         old = MetricValue.objects.filter(scorecard=scorecard, metric=metric).values_list("value", flat=True).first()
         audit_record(
             actor=acting_user,
@@ -498,8 +497,6 @@ def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
     stored = Scorecard.objects.filter(pk=scorecard.pk).values_list("health", "area_scores").first()
     Scorecard.objects.filter(pk=scorecard.pk).update(health=health, area_scores=area_scores, computed_at=timezone.now())
     if stored != (health, area_scores):
-        from scorecards import cache
-
         cache.bump(scorecard.tenant_id)  # the heatmap shows health and area scores
     return result
 
@@ -510,11 +507,6 @@ BANDS = ("red", "amber", "green")
 def scorecard_alerts(scorecard: Scorecard) -> list[str]:
     """Health entering red, or an area dropping two bands since the previous period: one action and one email
     to the account owner per alert, however often this runs (dedupe keys)."""
-    from django.conf import settings
-
-    from accounts.services import action_item_add
-    from sam.outbox import email_enqueue
-    from sam.tenancy.context import current_tenant
 
     account = scorecard.account
     previous = (
@@ -567,7 +559,6 @@ def alerts_sweep() -> int:
     and health brought up to date, so the heatmap and the alerts follow the product's data without anyone
     opening a page; then the latest scorecard of each account is checked for alerts.
     """
-    from accounts.models import Account
 
     period = period_for(timezone.localdate())
     for account in Account.objects.alive().select_related("owner"):

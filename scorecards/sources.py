@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
+
+from accounts.models import ActionItem, Contract, Incident, RecurringIssue
+
 SourceFn = Callable[[Any, Any], tuple[Decimal | None, str]]
 
 
@@ -40,7 +44,6 @@ def choices() -> list[tuple[str, str]]:
 
 
 def _actions_closed_on_time(account: Any, period: Any) -> tuple[Decimal | None, str]:
-    from accounts.models import ActionItem
 
     closed = ActionItem.objects.filter(
         account=account,
@@ -57,7 +60,6 @@ def _actions_closed_on_time(account: Any, period: Any) -> tuple[Decimal | None, 
 
 
 def _incidents(account: Any, period: Any) -> tuple[Decimal | None, str]:
-    from accounts.models import Incident
 
     count = Incident.objects.filter(
         account=account, opened_at__date__gte=period.start, opened_at__date__lte=period.end
@@ -66,9 +68,6 @@ def _incidents(account: Any, period: Any) -> tuple[Decimal | None, str]:
 
 
 def _open_recurring(account: Any, period: Any) -> tuple[Decimal | None, str]:
-    from django.db.models import Q
-
-    from accounts.models import RecurringIssue
 
     # Open at the end of the period: opened by then, and not closed before it ended.
     count = (
@@ -80,7 +79,6 @@ def _open_recurring(account: Any, period: Any) -> tuple[Decimal | None, str]:
 
 
 def _contract_revenue(account: Any, period: Any) -> tuple[Decimal | None, str]:
-    from accounts.models import Contract
 
     live = list(Contract.objects.filter(account=account, start__lte=period.end, end__gte=period.start))
     if not live:

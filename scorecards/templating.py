@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils.text import slugify
 
 from sam.models import AuditEvent, User
+from sam.services import audit_record
 from scorecards import sources
 from scorecards.models import Area, MetricDefinition, MetricValue, Scorecard, ScorecardTemplate, TemplateVersion
 from scorecards.services import (
@@ -48,7 +49,6 @@ EDITABLE_FIELDS = (
 
 
 def _audit(user: User | None, action: str, template: ScorecardTemplate, **data: Any) -> None:
-    from sam.services import audit_record
 
     audit_record(actor=user, action=action, obj=template, **data)
 

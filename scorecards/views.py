@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account, Tier
+from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
-from scorecards import selectors, services, templating
+from scorecards import cache, reports, selectors, services, templating
 from scorecards.forms import MetricForm, TemplateForm
 from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardTemplate
 
@@ -66,10 +69,6 @@ def scorecard_trends(request: TenantRequest, account_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
     """The joint metrics with their agreed targets, previewed as the PDF prints them; POST makes a PDF version."""
-    from django.template.loader import render_to_string
-
-    from sam.documents.services import document_request, documents_of
-    from scorecards import reports
 
     account = Account.objects.alive().filter(pk=account_id).first()
     if account is None:
@@ -92,8 +91,6 @@ def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
         raw_date = request.POST.get("agreed_on", "").strip()[:20]
         try:
             if raw_date:
-                from datetime import date
-
                 agreed_on = date.fromisoformat(raw_date)
             services.agreed_target_set(
                 account=account,
@@ -113,7 +110,6 @@ def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
     elif request.method == "POST":
         require(request, "report.request")
         _, created = document_request(kind=reports.JOINT_KIND, subject=scorecard, params={}, acting_user=request.user)
-        from sam.documents.services import requested_text
 
         messages.success(request, requested_text(created))
         return redirect(back)
@@ -220,9 +216,6 @@ def heatmap(request: TenantRequest) -> HttpResponse:
 
     The filters and table are cached per tenant, data version, day and query (scorecards.cache).
     """
-    from django.template.loader import render_to_string
-
-    from scorecards import cache
 
     label = request.GET.get("period", "")[:20]
     tier, owner = request.GET.get("tier", ""), request.GET.get("owner", "")

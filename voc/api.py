@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -17,6 +19,7 @@ from accounts.models import Account, BuyerRole, Tier
 from sam.api.toolkit import ReadOnlyTenantViewSet, ScopedRelatedField, django_errors
 from voc import campaigns, results
 from voc.models import Campaign, Invitation, SurveyTemplate
+from voc.services import survey_defaults_ensure
 
 
 class CampaignSerializer(serializers.ModelSerializer[Campaign]):
@@ -134,7 +137,6 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         return context
 
     def _run(self, fn: Any) -> Any:
-        from django.core.exceptions import ValidationError
 
         try:
             return fn()
@@ -146,7 +148,6 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         data_in = CampaignCreateSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        from voc.services import survey_defaults_ensure
 
         template = data.get("template") or survey_defaults_ensure()
         audience = campaigns.Audience(
@@ -156,7 +157,6 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         )
 
         def make() -> Campaign:
-            from django.db import transaction
 
             with transaction.atomic():
                 campaign, _preview = campaigns.campaign_create(

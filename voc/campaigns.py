@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Account, BuyerRole, Contact
+from accounts.models import Account, BuyerRole, Contact, Tier
 from sam.models import Tenant, User
 from sam.outbox import Withdrawn, email_enqueue, register_hook
 from sam.services import audit_record
@@ -67,7 +67,6 @@ class AudiencePreview:
 
 def audience_clean(data: dict[str, Any]) -> Audience:
     """The filters checked: known tiers, roles and accounts of this tenant only."""
-    from accounts.models import Tier
 
     def ids(values: Any, name: str) -> list[int]:
         values = values if isinstance(values, list) else [values] if values not in (None, "") else []

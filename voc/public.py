@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import Contact
 from sam.models import Tenant
 from sam.security import client_address, rate_limited
 from voc import services
@@ -136,7 +137,6 @@ def survey_unsubscribe(request: HttpRequest) -> HttpResponse:
     with services.token_context(_cookie(request)[0], lock=True) as (tenant, invitation, _):
         if invitation is None:
             return _sorry(request, tenant)
-        from accounts.models import Contact
 
         Contact.objects.filter(pk=invitation.contact_id).update(opted_out=True)
         Invitation.objects.filter(pk=invitation.pk, status__in=services.OPEN).update(status=Invitation.Status.OPTED_OUT)

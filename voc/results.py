@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from sam.charts import line_chart
 from voc import scoring
 from voc.models import Campaign, Invitation, Response, VocSettings
 
@@ -215,7 +217,6 @@ def account_results(account: Any) -> dict[str, Any]:
 
 def account_trend_chart(trend: list[dict[str, Any]]) -> Any:
     """NPS over the campaigns that asked the account (the shared SVG chart helper)."""
-    from sam.charts import line_chart
 
     points = [(_label(row["campaign"]), None if row["rollup"].hidden else row["rollup"].nps.score) for row in trend]
     if not any(value is not None for _, value in points):
@@ -318,7 +319,6 @@ def loyalty_source(account: Any, period: Any) -> tuple[Decimal | None, str]:
 
 def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     """For the account page: the latest NPS and loyalty segment."""
-    from django.urls import reverse
 
     config = VocSettings.current()
     last = (

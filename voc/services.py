@@ -28,8 +28,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.services import action_item_add
 from sam.db import Rows, columns, from_row, run_together
-from sam.models import Tenant
+from sam.models import Membership, Tenant
+from sam.outbox import email_enqueue
 from sam.tenancy.context import current_tenant, required_tenant, tenant_context_fetching, tenant_run_once
 from sam.tenancy.rls import TENANT_EXPR
 from sam.tenancy.urls import tenant_reverse
@@ -392,9 +394,6 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     """One action item for the account owner with the comment, and one email: the action's dedupe key and the
     email's idempotency key are the response, so a second run adds nothing."""
 
-    from accounts.services import action_item_add
-    from sam.outbox import email_enqueue
-
     invitation = response.invitation
     account, campaign = invitation.contact.account, invitation.campaign
     who = "A contact" if VocSettings.current().anonymous else invitation.contact.name
@@ -402,7 +401,6 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
     detail = f"Survey: {campaign.name}\n" + (
         f"Their comment: {response.comment}" if response.comment else "No comment was left."
     )
-    from sam.models import Membership
 
     owner = account.owner if account.owner_id and Membership.objects.filter(user_id=account.owner_id).exists() else None
     item, created = action_item_add(

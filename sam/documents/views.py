@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 
+from sam.documents import registry
 from sam.http import TenantRequest
 from sam.models import Document
 from sam.permissions import tenant_view
@@ -12,7 +13,6 @@ from sam.permissions import tenant_view
 
 def _document(request: TenantRequest, document_id: int) -> Document:
     """The document, when this member may see it (a kind with its own viewer rule decides; 404 otherwise)."""
-    from sam.documents import registry
 
     document = Document.objects.filter(pk=document_id).select_related("requested_by").first()
     if document is None:

@@ -51,14 +51,12 @@ def user_memberships(context: dict[str, Any]) -> list[Any]:
 
 @register.simple_tag
 def nav_link(entry: Any, tenant: Any, active_key: str | None) -> SafeString:
-    from sam.templatetags.sam_tags import icon as _icon
-
     classes = "nav-link" + (" active" if entry.key == active_key else "")
     if entry.url_name is None:
         return format_html(
             '<span class="nav-link disabled" aria-disabled="true" title="Not available yet">'
             '<span class="nav-link-icon">{}</span><span class="nav-link-title">{}</span></span>',
-            _icon(entry.icon),
+            icon(entry.icon),
             entry.label,
         )
     current = ' aria-current="page"' if entry.key == active_key else ""
@@ -67,7 +65,7 @@ def nav_link(entry: Any, tenant: Any, active_key: str | None) -> SafeString:
         classes,
         reverse(entry.url_name, args=[tenant.slug]),
         mark_safe(current),  # noqa: S308
-        _icon(entry.icon),
+        icon(entry.icon),
         entry.label,
     )
 
