@@ -324,7 +324,6 @@ class AccountViewSet(AccountChildViewSet):
     }
 
     def get_queryset(self) -> Any:
-
         if getattr(self, "swagger_fake_view", False):
             return Account.unscoped.none()
         qs = apply_filters(

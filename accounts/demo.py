@@ -99,7 +99,6 @@ def seed_accounts(tenant: Tenant) -> None:
 
 
 def _criteria(account: Account, rng: random.Random) -> None:
-
     answers: dict[int, tuple[int | None, str]] = {
         c.pk: (rng.randint(1, 5), "Seen in the last business review.")
         for c in SelectionCriterion.objects.filter(active=True)

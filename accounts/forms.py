@@ -346,7 +346,6 @@ class LogoForm(StyledFormMixin, forms.Form):
     logo = forms.FileField(label="Logo for reports", help_text="PNG, JPEG or SVG, up to 256 KB.")
 
     def clean_logo(self) -> Any:
-
         upload = self.cleaned_data["logo"]
         if upload.size > MAX_LOGO_BYTES:
             raise forms.ValidationError("The logo is larger than 256 KB.")

@@ -288,7 +288,6 @@ RATES_EXAMPLE = "currency,valid_from,rate\nEUR,2026-01-01,1.0850\nGBP,2026-01-01
 
 
 def revenue_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
-
     account = lookups.account(row.get("account", ""))
     _may_edit(account, acting_user, lookups)
     sources = lookups.cache.setdefault("revenue_sources", {s.name.lower(): s for s in revenue_sources()})
@@ -327,7 +326,6 @@ def _may_edit(account: Account, user: Any, lookups: Any) -> None:
 
 
 def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
-
     day = imports.cell_date(row.get("valid_from", ""), "valid_from")
     key = (currency_code(row.get("currency", "")), day)
     if key in lookups.seen:
@@ -337,7 +335,6 @@ def rate_row(row: dict[str, str], lookups: Any, acting_user: Any) -> None:
 
 
 def register_imports() -> None:
-
     register_import_kind(
         "revenue",
         label="Revenue",

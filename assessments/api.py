@@ -296,7 +296,6 @@ class RecommendationViewSet(_InAssessment):
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
-
         rec = self.get_object()
         self.require(rec.assessment.account)
         items = self.run(lambda: services.recommendation_accept(recommendation=rec, acting_user=request.user))
@@ -327,7 +326,6 @@ class RoundSerializer(serializers.ModelSerializer[SelfAssessmentRound]):
         return obj.is_open()
 
     def get_rollup(self, obj: SelfAssessmentRound) -> dict[str, Any]:
-
         return _rollup(selfassess.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
 
 

@@ -122,7 +122,6 @@ def result_context(item: SelfAssessment, params: dict[str, Any] | None = None) -
 
 
 def register() -> None:
-
     registry.register(
         registry.DocumentKind(
             key=REPORT,

@@ -22,7 +22,6 @@ from sam.tenancy.urls import tenant_reverse
 
 
 def _scope_account(scope: Any, account: Any) -> tuple[str, Any]:
-
     if scope not in Scope.values:
         raise ValidationError({"scope": "About the organisation, or about one account team."})
     if scope == Scope.ORGANISATION:

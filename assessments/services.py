@@ -400,7 +400,6 @@ def step_save(*, assessment: Assessment, data: dict[str, Any], step: JourneyStep
 
 
 def step_move(*, assessment: Assessment, step: JourneyStep, up: bool) -> None:
-
     assessment_check_editable(assessment)
     move_in_list(JourneyStep.objects.filter(assessment=assessment), step, up=up)
 
@@ -733,7 +732,6 @@ def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> 
 
 
 def _path(assessment: Assessment) -> str:
-
     tenant = current_tenant()
     return tenant_reverse("assessment_detail", assessment.pk, tenant=tenant) if tenant is not None else ""
 

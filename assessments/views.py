@@ -697,7 +697,6 @@ def fourrs_round_new(request: TenantRequest) -> HttpResponse:
 
 
 def _day(raw: str, default: Any) -> Any:
-
     try:
         return date.fromisoformat(raw[:10]) if raw else default
     except ValueError:

@@ -299,7 +299,6 @@ class _Seeder:
         self.actions()
 
     def settings(self) -> None:
-
         for settings_model in (VocSettings, QbrSettings, AssessmentSettings):
             settings_model.current()
         self.sources = money.revenue_sources()
@@ -308,7 +307,6 @@ class _Seeder:
     # accounts --------------------------------------------------------------------------------------------
 
     def accounts(self) -> None:
-
         tiers = {t.name: t for t in Tier.objects.all()}
         strategic = next(t for t in tiers.values() if t.strategic)
         others = [t for t in tiers.values() if not t.strategic] or [strategic]
@@ -362,7 +360,6 @@ class _Seeder:
             info["id"] = pk
 
     def contracts(self) -> None:
-
         years = range(self.today.year - 5, self.today.year + 1)
         insert_rows(
             ExchangeRate,
@@ -441,7 +438,6 @@ class _Seeder:
     # scorecards ------------------------------------------------------------------------------------------
 
     def scorecards(self) -> None:
-
         version = current_version(template_defaults_ensure())
         metrics = list(version.metrics.filter(retired=False).order_by("order", "pk"))
         extra = self.sizes.metrics - len(metrics)
@@ -533,7 +529,6 @@ class _Seeder:
     # voice of the customer ---------------------------------------------------------------------------------
 
     def surveys(self) -> None:
-
         rng, sizes = self.rng, self.sizes
         contacts: dict[str, list[Any]] = {
             k: []
@@ -625,7 +620,6 @@ class _Seeder:
     # incidents, revenue -------------------------------------------------------------------------------------
 
     def incidents(self) -> None:
-
         rng = self.rng
         categories = [c.pk for c in IncidentCategory.objects.all()]
         # Accounts in poor health have more incidents.
@@ -660,7 +654,6 @@ class _Seeder:
         )
 
     def revenue(self) -> None:
-
         split = [0.15, 0.25, 0.2, 0.4]
         cols: dict[str, list[Any]] = {
             k: [] for k in ("account_id", "year", "quarter", "source_id", "amount", "currency")
@@ -680,7 +673,6 @@ class _Seeder:
     # QBRs, teams, plans, actions --------------------------------------------------------------------------------
 
     def qbrs(self) -> None:
-
         rng, today = self.rng, self.today
         quarters, day = [], today
         for _ in range(5):  # this quarter and the four before it
@@ -735,7 +727,6 @@ class _Seeder:
         insert_rows(Milestone, milestones)
 
     def team_and_plans(self) -> None:
-
         rng = self.rng
         people = [self.staff.executive, *self.staff.members, *self.staff.managers]
         others = [r for r in TeamRole.values if r != TeamRole.ACCOUNT_MANAGER]
@@ -771,7 +762,6 @@ class _Seeder:
         insert_rows(Assessment, assessments)
 
     def actions(self) -> None:
-
         rng = self.rng
         people = [*self.staff.managers, *self.staff.members, self.staff.executive]
         cols: dict[str, list[Any]] = {

@@ -370,7 +370,6 @@ def _incidents(rows: dict[int, AccountRow], filters: Filters) -> None:
 
 
 def _qbr_compliance(rows: dict[int, AccountRow], today: date) -> dict[str, Any]:
-
     result = compliance(today)
     mine = [r for r in result["rows"] if r["account"].pk in rows]
     by_owner: dict[Any, dict[str, Any]] = {}
@@ -506,7 +505,6 @@ def _retention(
 def _risks(
     rows: dict[int, AccountRow], contracts: list[Contract], tenant: Any, today: date, qbr_overdue: set[int]
 ) -> None:
-
     config = AssessmentSettings.current()
     by_account: dict[int, list[Contract]] = defaultdict(list)
     for contract in contracts:

@@ -135,7 +135,6 @@ class QbrViewSet(AccountChildViewSet):
         raise exceptions.MethodNotAllowed("DELETE", detail="Cancel a QBR instead (POST .../cancel/).")
 
     def update_object(self, instance: Qbr, data: dict[str, Any]) -> Any:
-
         if "preread_notes" in data:
             services.qbr_check_editable(instance)
             if len(data["preread_notes"]) > 20000:
@@ -283,7 +282,6 @@ class AgendaItemViewSet(AccountChildViewSet):
         return self._save(instance.qbr, data, instance)
 
     def _save(self, qbr: Qbr, data: dict[str, Any], item: AgendaItem | None) -> Any:
-
         with transaction.atomic():  # all of it or nothing (an item is not left behind by bad minutes)
             return self._save_all(qbr, data, item)
 
@@ -358,13 +356,11 @@ class ParticipantViewSet(
         return qs.order_by("pk")
 
     def _require(self, account: Account) -> None:
-
         membership = self.request._request.membership
         if not allowed(membership.role, "account.edit_team_work", user=self.request.user, obj=account):
             raise exceptions.PermissionDenied("Your role does not allow this on this account.")
 
     def perform_create(self, serializer: Any) -> None:
-
         data = serializer.validated_data
         self._require(data["qbr"].account)
         contact = data.get("contact")

@@ -67,7 +67,6 @@ def minutes_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str,
 
 
 def register() -> None:
-
     def page(qbr: Qbr, slug: str) -> str:
         return reverse("qbr_detail", args=[slug, qbr.pk])
 

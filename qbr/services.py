@@ -174,7 +174,6 @@ def schedule(today: date | None = None) -> int:
 
 
 def _qbr_path(qbr: Qbr) -> str:
-
     tenant = current_tenant()
     return tenant_reverse("qbr_detail", qbr.pk, tenant=tenant) if tenant is not None else ""
 
@@ -254,7 +253,6 @@ def agenda_template_default() -> Any:
 
 
 def qbr_check_editable(qbr: Qbr) -> None:
-
     if not qbr.open:
         raise ValidationError(f"This QBR is {qbr.get_status_display().lower()}: it cannot change any more.")
 
@@ -373,7 +371,6 @@ def _item_fields(data: dict[str, Any]) -> tuple[str, int]:
 
 
 def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any:
-
     qbr_check_editable(qbr)
     title, minutes = _item_fields(data)
     owner_id = data.get("owner") or None
@@ -433,7 +430,6 @@ def agenda_status_set(*, qbr: Qbr, status: str, agreed_on: Any = None) -> None:
 
 
 def minutes_save(*, qbr: Qbr, item: Any, notes: str, decisions: str) -> None:
-
     if qbr.status == Qbr.Status.CANCELLED:
         raise ValidationError("This QBR was cancelled.")
     if len(notes) > 20000 or len(decisions) > 20000:
@@ -501,7 +497,6 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
 
 
 def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
-
     qbr_check_editable(qbr)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 300:
         raise ValidationError({"reason": "Say why, in at most 300 characters."})
@@ -716,7 +711,6 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
 
 
 def agenda_template_create(*, name: str) -> Any:
-
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError({"name": "A name of 1 to 120 characters."})
@@ -726,7 +720,6 @@ def agenda_template_create(*, name: str) -> Any:
 
 
 def agenda_template_item_save(*, template: Any, data: dict[str, Any], item: Any = None) -> Any:
-
     title, minutes = _item_fields(data)
     if item is None:
         last = template.items.order_by("-order").values_list("order", flat=True).first()
@@ -737,12 +730,10 @@ def agenda_template_item_save(*, template: Any, data: dict[str, Any], item: Any 
 
 
 def agenda_template_item_move(*, template: Any, item: Any, up: bool) -> None:
-
     move_in_list(template.items.all(), item, up=up)
 
 
 def agenda_template_make_default(*, template: Any) -> None:
-
     with transaction.atomic():
         AgendaTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
         AgendaTemplate.objects.filter(pk=template.pk).update(is_default=True)

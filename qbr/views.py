@@ -330,7 +330,6 @@ def program(request: TenantRequest) -> HttpResponse:
 
 
 def _documents(qbr: Qbr) -> list[Any]:
-
     return sorted(
         [*documents_of(qbr, reports.PACK)[:10], *documents_of(qbr, reports.MINUTES)[:10]],
         key=lambda d: d.pk,
@@ -339,7 +338,6 @@ def _documents(qbr: Qbr) -> list[Any]:
 
 
 def _agenda_templates() -> list[Any]:
-
     services.agenda_template_default()
     return list(AgendaTemplate.objects.order_by("-is_default", "name"))
 

@@ -126,7 +126,6 @@ class ScorecardViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
 
     @extend_schema(request=ScorecardStartSerializer, responses={201: ScorecardSerializer, 200: ScorecardSerializer})
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-
         start = ScorecardStartSerializer(data=request.data)
         start.is_valid(raise_exception=True)
         account = start.validated_data["account"]

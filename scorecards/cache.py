@@ -78,7 +78,6 @@ def on_tenant(sender: type, instance: Any, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-
     for model in (Account, Tier, Membership, Period, Scorecard):
         post_save.connect(on_tenant_row, sender=model, dispatch_uid=f"heatmap-stamp-save-{model.__name__}")
         post_delete.connect(on_tenant_row, sender=model, dispatch_uid=f"heatmap-stamp-delete-{model.__name__}")

@@ -106,7 +106,6 @@ def _recompute(scorecard_ids: set[int]) -> None:
 
 
 def register() -> None:
-
     register_import_kind(
         "scorecard",
         label="Scorecard values",

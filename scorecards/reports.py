@@ -93,7 +93,6 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
 
 
 def register_joint() -> None:
-
     registry.register(
         registry.DocumentKind(
             key=JOINT_KIND,

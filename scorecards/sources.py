@@ -44,7 +44,6 @@ def choices() -> list[tuple[str, str]]:
 
 
 def _actions_closed_on_time(account: Any, period: Any) -> tuple[Decimal | None, str]:
-
     closed = ActionItem.objects.filter(
         account=account,
         status=ActionItem.Status.DONE,
@@ -60,7 +59,6 @@ def _actions_closed_on_time(account: Any, period: Any) -> tuple[Decimal | None, 
 
 
 def _incidents(account: Any, period: Any) -> tuple[Decimal | None, str]:
-
     count = Incident.objects.filter(
         account=account, opened_at__date__gte=period.start, opened_at__date__lte=period.end
     ).count()
@@ -79,7 +77,6 @@ def _open_recurring(account: Any, period: Any) -> tuple[Decimal | None, str]:
 
 
 def _contract_revenue(account: Any, period: Any) -> tuple[Decimal | None, str]:
-
     live = list(Contract.objects.filter(account=account, start__lte=period.end, end__gte=period.start))
     if not live:
         return None, "no contract covers the period"

@@ -49,7 +49,6 @@ EDITABLE_FIELDS = (
 
 
 def _audit(user: User | None, action: str, template: ScorecardTemplate, **data: Any) -> None:
-
     audit_record(actor=user, action=action, obj=template, **data)
 
 

@@ -137,7 +137,6 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         return context
 
     def _run(self, fn: Any) -> Any:
-
         try:
             return fn()
         except ValidationError as exc:
@@ -157,7 +156,6 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         )
 
         def make() -> Campaign:
-
             with transaction.atomic():
                 campaign, _preview = campaigns.campaign_create(
                     name=data["name"],
