@@ -53,8 +53,8 @@ from accounts.models import (
     Tier,
 )
 from assessments.models import Assessment, AssessmentSettings
+from qbr.calc import period_of
 from qbr.models import Milestone, Qbr, QbrSettings
-from qbr.services import period_of
 from sam.models import Membership, Tenant, User
 from sam.roles import Role
 from sam.tenancy.context import tenant_context

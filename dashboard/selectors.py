@@ -39,7 +39,7 @@ from accounts.selectors import portfolio
 from assessments.models import Assessment, AssessmentSettings
 from assessments.services import window
 from dashboard import cache
-from qbr.services import compliance
+from qbr.selectors import compliance
 from scorecards.models import Period, Scorecard
 from scorecards.scoring import band
 from voc import scoring as voc_scoring

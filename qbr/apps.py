@@ -22,11 +22,11 @@ class QbrConfig(AppConfig):
         from qbr import api, reports
 
         reports.register()
-        from qbr.services import account_fact
+        from qbr.selectors import account_fact
         from sam.facts import register_account_fact
 
         register_account_fact(account_fact)
-        from qbr.services import qbrs_on_time_source
+        from qbr.selectors import qbrs_on_time_source
         from scorecards.sources import register as register_metric_source
 
         register_metric_source("qbrs_on_time", "QBRs held on time (%)", qbrs_on_time_source)

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
-from qbr import services
+from qbr import calc, selectors, services
 from qbr.models import AgendaItem, Participant, Qbr, QbrSettings
 from sam.models import Tenant
 
@@ -24,14 +24,14 @@ def seed_qbrs(tenant: Tenant) -> None:
     program = QbrSettings.current()
     template = services.agenda_template_default()
     today = timezone.localdate()
-    current = services.period_of(today, 3)
+    current = calc.period_of(today, 3)
     periods: list[Any] = []
     day = current.start - timedelta(days=1)
     for _ in range(4):
-        period = services.period_of(day, 3)
+        period = calc.period_of(day, 3)
         periods.insert(0, period)
         day = period.start - timedelta(days=1)
-    for account, months in services.eligible_accounts(today):
+    for account, months in selectors.eligible_accounts(today):
         if months != 3:
             continue
         contacts = list(Contact.objects.filter(account=account).order_by("-influence")[:3])
@@ -74,8 +74,8 @@ def seed_qbrs(tenant: Tenant) -> None:
             qbr.status, qbr.held_at = Qbr.Status.HELD, qbr.scheduled_at
             qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status", "held_at"])
             qbr.milestones.update(done_at=qbr.scheduled_at)
-    for account, months in services.eligible_accounts(today):  # this quarter's, made when it began
-        services.qbr_ensure(account, services.period_of(today, months), program, today=current.start)
+    for account, months in selectors.eligible_accounts(today):  # this quarter's, made when it began
+        services.qbr_ensure(account, calc.period_of(today, months), program, today=current.start)
     services.schedule(today)  # and the next one's
     for qbr in Qbr.objects.filter(period_start=current.start).select_related("account"):
         if qbr.account.name in SLIPPING or rng.random() < 0.3:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ActionItem
-from qbr import services
+from qbr import calc, selectors, services
 from qbr.calendar import ics, participant_emails, zone_of
 from qbr.models import AgendaItem, Milestone, Participant, Qbr
 from sam.documents import registry
@@ -33,7 +33,7 @@ def _base(qbr: Qbr) -> dict[str, Any]:
         "local": local,
         "items": list(AgendaItem.objects.filter(qbr=qbr).select_related("owner")),
         "people": list(Participant.objects.filter(qbr=qbr).select_related("contact", "user")),
-        "register": list(services.open_register(qbr)),
+        "register": list(selectors.open_register(qbr)),
         "action_plan": _assessment_actions(qbr),
     }
 
@@ -56,7 +56,7 @@ def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, An
     """Agenda, participants, the joint scorecard of the period and the open actions."""
 
     context = _base(qbr)
-    period = scorecard_services.period_for(services.target_date(context["qbr"]))
+    period = scorecard_services.period_for(calc.target_date(context["qbr"]))
     card = scorecard_services.scorecard_for(account=context["account"], period=period)
     context["joint"] = scorecard_reports.joint_context(card)
     return context
@@ -144,7 +144,7 @@ def invitation_send(*, qbr: Qbr) -> bool:
 def snapshot_attach(*, qbr: Qbr, acting_user: Any) -> Any:
     """A PDF version of the period's joint scorecard, kept on the QBR as it stood (the snapshot)."""
 
-    period = scorecard_services.period_for(services.target_date(qbr))
+    period = scorecard_services.period_for(calc.target_date(qbr))
     card = scorecard_services.scorecard_for(account=qbr.account, period=period)
     document, _ = document_request(kind=scorecard_reports.JOINT_KIND, subject=card, params={}, acting_user=acting_user)
     qbr.scorecard_snapshot = document

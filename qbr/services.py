@@ -9,22 +9,20 @@ idempotency key in the outbox.
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, ActionItem, BuyerRole, Contact, TeamAssignment, TeamRole
+from accounts.models import ActionItem, Contact
 from accounts.services import action_item_add
 from qbr import calendar
+from qbr.calc import CadencePeriod, date_warnings, milestone_dues, period_of
 from qbr.models import (
     ACTION_SOURCE,
     AgendaItem,
@@ -37,43 +35,12 @@ from qbr.models import (
     Qbr,
     QbrSettings,
 )
+from qbr.selectors import eligible_accounts
 from sam.models import Membership
 from sam.outbox import email_enqueue
-from sam.periods import calendar_period
-from sam.roles import Role
 from sam.services import audit_record, move_in_list
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
-
-
-@dataclass(frozen=True)
-class CadencePeriod:
-    label: str
-    start: date
-    end: date
-
-
-def period_of(day: date, months: int) -> CadencePeriod:
-    """The period of an ``months``-long cadence that contains ``day`` (calendar aligned)."""
-
-    return CadencePeriod(*calendar_period(day, months))
-
-
-def target_date(qbr: Qbr) -> date:
-    """The day the QBR is (or would best be) held: its scheduled day, else the middle of its period."""
-    if qbr.scheduled_at is not None:
-        return timezone.localtime(qbr.scheduled_at).date()
-    return qbr.period_start + (qbr.period_end - qbr.period_start) / 2
-
-
-def milestone_dues(qbr: Qbr, program: QbrSettings) -> dict[str, date]:
-    held = target_date(qbr)
-    return {
-        Milestone.Kind.INVITE: held - timedelta(days=program.invite_days_before),
-        Milestone.Kind.AGENDA: held - timedelta(days=program.agenda_days_before),
-        Milestone.Kind.PREREAD: held - timedelta(days=program.preread_days_before),
-        Milestone.Kind.MINUTES: held + timedelta(days=program.minutes_days_after),
-    }
 
 
 def milestones_ensure(qbr: Qbr, program: QbrSettings) -> int:
@@ -97,28 +64,6 @@ def milestones_reschedule(qbr: Qbr) -> None:
             milestone.due = dues[milestone.kind]
             milestone.reminded_at = None  # a new date deserves its own reminder
             milestone.save(update_fields=["due", "reminded_at"])
-
-
-def eligible_accounts(today: date | None = None) -> list[tuple[Any, int]]:
-    """Live strategic accounts that are not inactive and not paused on ``today``, with their cadence in months."""
-
-    program = QbrSettings.current()
-    today = today or timezone.localdate()
-    cadences = {c.account_id: c for c in Cadence.objects.all()}
-    found = []
-    for account in (
-        Account.objects.alive()
-        .filter(tier__strategic=True)
-        .exclude(status=Account.Status.INACTIVE)
-        .select_related("owner")
-        .order_by("pk")
-    ):
-        cadence = cadences.get(account.pk)
-        if cadence is not None and cadence.paused_until is not None and cadence.paused_until >= today:
-            continue
-        months = (cadence.interval_months if cadence and cadence.interval_months else None) or program.interval_months
-        found.append((account, months if months in Interval.values else Interval.QUARTERLY))
-    return found
 
 
 def qbr_ensure(
@@ -257,17 +202,6 @@ def qbr_check_editable(qbr: Qbr) -> None:
         raise ValidationError(f"This QBR is {qbr.get_status_display().lower()}: it cannot change any more.")
 
 
-def date_warnings(qbr: Qbr, when: Any) -> list[str]:
-    """What deserves a second look about a date: outside the QBR's period, or in the past."""
-    warnings = []
-    day = timezone.localtime(when, calendar.zone_of(qbr.timezone)).date()
-    if not qbr.period_start <= day <= qbr.period_end:
-        warnings.append(f"{day:%d %b %Y} is outside the QBR's period ({qbr.period_label}).")
-    if when < timezone.now():
-        warnings.append(f"{day:%d %b %Y} is in the past.")
-    return warnings
-
-
 def qbr_schedule_set(
     *, qbr: Qbr, when: Any, tz: str, location: str, confirmed: bool = False, acting_user: Any = None
 ) -> list[str]:
@@ -310,35 +244,6 @@ def participant_add(*, qbr: Qbr, contact_id: int | None = None, user_id: int | N
             raise ValidationError({"user": "Not a member of this workspace."})
         found, _ = Participant.objects.get_or_create(qbr=qbr, user_id=user_id)
     return found
-
-
-def right_people(qbr: Qbr) -> list[str]:
-    """The gaps in who is invited: the three buyers, and an executive from each side (DOMAIN section 4)."""
-
-    people = list(Participant.objects.filter(qbr=qbr).select_related("contact"))
-    roles = {p.contact.buyer_role for p in people if p.contact is not None}
-    user_ids = {p.user_id for p in people if p.user_id is not None}
-    gaps = [
-        f"No {label.lower()} is invited."
-        for role, label in (
-            (BuyerRole.ECONOMIC, "Economic buyer"),
-            (BuyerRole.TECHNICAL, "Technical buyer"),
-            (BuyerRole.USAGE, "Usage buyer"),
-        )
-        if role not in roles
-    ]
-    if BuyerRole.EXECUTIVE_SPONSOR not in roles and BuyerRole.ECONOMIC not in roles:
-        gaps.append("No executive from the customer's side (an executive sponsor or the economic buyer).")
-    our_executives = set(
-        Membership.objects.filter(user_id__in=user_ids, role=Role.EXECUTIVE).values_list("user_id", flat=True)
-    ) | set(
-        TeamAssignment.objects.filter(
-            account=qbr.account, user_id__in=user_ids, role=TeamRole.EXECUTIVE_PARTNER
-        ).values_list("user_id", flat=True)
-    )
-    if not our_executives:
-        gaps.append("No executive from our side (an executive, or the account's executive partner).")
-    return gaps
 
 
 def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
@@ -457,18 +362,6 @@ def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: A
     return item
 
 
-def open_register(qbr: Qbr) -> Any:
-    """Every open item of the account's register, whatever it came from, oldest due first."""
-
-    return (
-        ActionItem.objects.filter(
-            account=qbr.account, status__in=[ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS]
-        )
-        .select_related("owner")
-        .order_by(F("due").asc(nulls_last=True), "pk")
-    )
-
-
 def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) -> None:
     """Mark the QBR held: it needs minutes (notes on an item) or a reason why there are none."""
 
@@ -508,67 +401,6 @@ def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
 
 
 # --- cadence compliance -----------------------------------------------------------------------------
-
-
-def compliance(today: date | None = None, *, owner_id: int | None = None) -> dict[str, Any]:
-    """Per account and across the portfolio: QBRs held within their period over the last 4 periods, the
-    current QBR's status and its late milestones. Three queries, however many accounts."""
-    today = today or timezone.localdate()
-    accounts = eligible_accounts(today)
-    if owner_id is not None:
-        accounts = [(a, m) for a, m in accounts if a.owner_id == owner_id]
-    earliest = min((period_of(today, m).start - timedelta(days=31 * m * 4) for _, m in accounts), default=today)
-    qbrs: dict[tuple[int, date], Qbr] = {
-        (q.account_id, q.period_start): q
-        for q in Qbr.objects.filter(account__in=[a for a, _ in accounts], period_start__gte=earliest)
-    }
-    paused = dict(Cadence.objects.filter(paused_until__isnull=False).values_list("account_id", "paused_until"))
-    late: dict[int, int] = {}
-    for qbr_id in Milestone.objects.filter(
-        qbr__in=[q.pk for q in qbrs.values()],
-        done_at__isnull=True,
-        due__lt=today,
-        qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED],
-    ).values_list("qbr_id", flat=True):
-        late[qbr_id] = late.get(qbr_id, 0) + 1
-    rows, held_total, due_total = [], 0, 0
-    for account, months in accounts:
-        current = period_of(today, months)
-        past: list[Any] = []
-        day = current.start - timedelta(days=1)
-        for _ in range(4):
-            period = period_of(day, months)
-            past.insert(0, period)
-            day = period.start - timedelta(days=1)
-        record = []
-        pause_end = paused.get(account.pk)
-        for period in past:
-            qbr = qbrs.get((account.pk, period.start))
-            if qbr is None and pause_end is not None and period.start <= pause_end:
-                continue  # paused then: not a missed QBR
-            on_time = qbr is not None and held_in_period(qbr)
-            record.append({"label": period.label, "held": on_time, "qbr": qbr})
-        held = sum(r["held"] for r in record)
-        held_total += held
-        due_total += len(record)
-        now = qbrs.get((account.pk, current.start))
-        rows.append(
-            {
-                "account": account,
-                "record": record,
-                "held": held,
-                "periods": len(record),
-                "current": now,
-                "late": late.get(now.pk, 0) if now else 0,
-            }
-        )
-    rows.sort(key=lambda r: (r["held"], -r["late"], r["account"].name))
-    return {
-        "rows": rows,
-        "held": held_total,
-        "due": due_total,
-        "rate": round(100 * held_total / due_total) if due_total else None,
-    }
 
 
 def _untouched(qbr: Qbr) -> bool:
@@ -672,41 +504,6 @@ def program_set(*, data: dict[str, Any]) -> QbrSettings:
     return program
 
 
-def held_in_period(qbr: Qbr) -> bool:
-    if qbr.status != Qbr.Status.HELD or qbr.held_at is None:
-        return False
-    return qbr.period_start <= timezone.localtime(qbr.held_at).date() <= qbr.period_end
-
-
-def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
-    """For the account page: QBRs held in their period over the last four, and this period's QBR."""
-
-    today = timezone.localdate()
-    qbrs = list(Qbr.objects.filter(account=account, period_start__lte=today).order_by("-period_start")[:5])
-    if not qbrs:
-        return None
-    current, past = (qbrs[0], qbrs[1:]) if qbrs[0].period_end >= today else (None, qbrs[:4])
-    held = sum(1 for q in past if held_in_period(q))
-    value = f"{held} of {len(past)} held on time" if past else "no earlier QBR"
-    late = 0
-    if current is not None:
-        value += f"; {current.period_label} {current.get_status_display().lower()}"
-        if current.open:
-            late = Milestone.objects.filter(qbr=current, done_at__isnull=True, due__lt=today).count()
-            value += f", {late} milestone{'s' if late != 1 else ''} late" if late else ""
-    overdue = [q for q in past if q.open]
-    if overdue:
-        value += f"; {overdue[0].period_label} overdue"
-        late += 1
-    target = current or qbrs[0]
-    return {
-        "label": "QBRs",
-        "value": value,
-        "url": reverse("qbr_detail", args=[slug, target.pk]),
-        "tone": "danger" if late or (past and held < len(past) / 2) else "",
-    }
-
-
 # --- agenda templates (tenant admins) -----------------------------------------------------------------
 
 
@@ -737,17 +534,3 @@ def agenda_template_make_default(*, template: Any) -> None:
     with transaction.atomic():
         AgendaTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
         AgendaTemplate.objects.filter(pk=template.pk).update(is_default=True)
-
-
-def qbrs_on_time_source(account: Any, period: Any) -> tuple[Any, str]:
-    """Scorecard source: the share of the account's QBRs due in the period that were held within it."""
-
-    due = [
-        q
-        for q in Qbr.objects.filter(account=account, period_start__gte=period.start, period_end__lte=period.end)
-        if q.period_end < timezone.localdate() or q.status == Qbr.Status.HELD
-    ]
-    if not due:
-        return None, "no QBR was due in the period"
-    held = sum(1 for q in due if held_in_period(q))
-    return Decimal(held * 100) / len(due), f"{held} of {len(due)} QBRs held within their period"

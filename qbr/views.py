@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Contact
-from qbr import calendar, reports, services
+from qbr import calendar, reports, selectors, services
 from qbr.models import (
     AgendaItem,
     AgendaTemplate,
@@ -66,7 +66,7 @@ def qbr_list(request: TenantRequest) -> HttpResponse:
         reverse=True,
     )[:50]
     context = {
-        "compliance": services.compliance(today, owner_id=int(owner) if owner.isdigit() else None),
+        "compliance": selectors.compliance(today, owner_id=int(owner) if owner.isdigit() else None),
         "upcoming": upcoming,
         "overdue": overdue,
         "held": held,
@@ -132,11 +132,11 @@ def qbr_detail(request: TenantRequest, qbr_id: int) -> HttpResponse:
         "items": items,
         "agenda_minutes": sum(i.minutes for i in items),
         "people": people,
-        "gaps": services.right_people(qbr),
+        "gaps": selectors.right_people(qbr),
         "milestones": list(Milestone.objects.filter(qbr=qbr)),
         "cadence": Cadence.objects.filter(account=qbr.account).first(),
         "intervals": Interval.choices,
-        "register": list(services.open_register(qbr)),
+        "register": list(selectors.open_register(qbr)),
         "contacts": [
             c for c in Contact.objects.filter(account=qbr.account).order_by("name") if c.pk not in invited_contacts
         ],

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Contact
-from qbr import services
+from qbr import selectors, services
 from qbr.models import AgendaItem, Milestone, Participant, Qbr
 from sam.roles import Role
 from tests.accounts.conftest import make_account
@@ -61,14 +61,14 @@ def test_participants_must_belong_and_the_right_people_are_checked(tenant_a, ten
         services.participant_add(qbr=qbr, contact_id=economic.pk)
         services.participant_add(qbr=qbr, contact_id=economic.pk)  # twice is once
         services.participant_add(qbr=qbr, contact_id=technical.pk)
-        gaps = services.right_people(qbr)
+        gaps = selectors.right_people(qbr)
         assert gaps == ["No usage buyer is invited.",
                         "No executive from our side (an executive, or the account's executive partner)."]  # fmt: skip
         services.participant_add(qbr=qbr, user_id=tenant_a.users[Role.EXECUTIVE].pk)
-        assert services.right_people(qbr) == ["No usage buyer is invited."]
+        assert selectors.right_people(qbr) == ["No usage buyer is invited."]
         Participant.objects.filter(qbr=qbr, contact=economic).delete()  # without the economic buyer:
         assert "No executive from the customer's side (an executive sponsor or the economic buyer)." in (
-            services.right_people(qbr)
+            selectors.right_people(qbr)
         )
         assert Participant.objects.filter(qbr=qbr).count() == 2  # technical buyer and our executive
 
@@ -128,8 +128,8 @@ def test_open_items_carry_forward_across_three_qbrs(tenant_a, account_a):
         b = services.qbr_action_add(qbr=first, title="Propose a storage upgrade", owner=owner, due=None,
                                     acting_user=owner)  # fmt: skip
         assert a.source_kind == "qbr" and a.source_id == str(first.pk)
-        assert list(services.open_register(second)) == [a, b]  # both still open at the next QBR
+        assert list(selectors.open_register(second)) == [a, b]  # both still open at the next QBR
         account_services.action_item_update(item=a, data={"status": "done"}, acting_user=owner)
         c = services.qbr_action_add(qbr=second, title="Invite the CFO", owner=owner, due=date(2026, 5, 1),
                                     acting_user=owner)  # fmt: skip
-        assert list(services.open_register(third)) == [c, b]  # a closed, b carried twice, c from the second
+        assert list(selectors.open_register(third)) == [c, b]  # a closed, b carried twice, c from the second

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Account
-from qbr import services
+from qbr import calc, selectors, services
 from qbr.models import Cadence, Milestone, Qbr
 from sam.models import OutboundEmail
 from tests.accounts.conftest import make_account
@@ -21,14 +21,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_periods_of_each_cadence():
-    assert services.period_of(date(2026, 11, 27), 3) == services.CadencePeriod(
-        "2026-Q4", date(2026, 10, 1), date(2026, 12, 31)
-    )
-    assert services.period_of(date(2026, 2, 10), 1) == services.CadencePeriod(
-        "2026-02", date(2026, 2, 1), date(2026, 2, 28)
-    )
-    assert services.period_of(date(2026, 7, 1), 6).label == "2026-H2"
-    assert services.period_of(date(2026, 7, 1), 12) == services.CadencePeriod("2026", date(2026, 1, 1),
+    assert calc.period_of(date(2026, 11, 27), 3) == calc.CadencePeriod("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
+    assert calc.period_of(date(2026, 2, 10), 1) == calc.CadencePeriod("2026-02", date(2026, 2, 1), date(2026, 2, 28))
+    assert calc.period_of(date(2026, 7, 1), 6).label == "2026-H2"
+    assert calc.period_of(date(2026, 7, 1), 12) == calc.CadencePeriod("2026", date(2026, 1, 1),
                                                                               date(2026, 12, 31))  # fmt: skip
 
 
@@ -176,7 +172,7 @@ def test_compliance_counts_qbrs_held_within_their_period(tenant_a):
                 status=Qbr.Status.HELD,
                 held_at=timezone.make_aware(timezone.datetime.combine(held_on, timezone.datetime.min.time())),
             )
-        result = services.compliance(today=date(2026, 11, 27))
+        result = selectors.compliance(today=date(2026, 11, 27))
     rows = {r["account"].name: r for r in result["rows"]}
     assert [r["label"] for r in rows["Kept Co"]["record"]] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
     assert rows["Kept Co"]["held"] == 4 and rows["Slipped Co"]["held"] == 1

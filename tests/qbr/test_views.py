@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
-from qbr import services
+from qbr import calc, services
 from qbr.models import AgendaItem, Cadence, Qbr
 from sam.roles import Role
 from tests.accounts.conftest import make_account
@@ -151,7 +151,7 @@ def test_cadence_and_program_settings(tenant_a, account_a, client_for):
     assert good.status_code == 302
     with tenant_a.ctx():
         due = qbr.milestones.get(kind="invite").due
-        assert due == services.target_date(Qbr.objects.get(pk=qbr.pk)) - timedelta(days=45)
+        assert due == calc.target_date(Qbr.objects.get(pk=qbr.pk)) - timedelta(days=45)
 
 
 def test_account_page_and_dashboard_show_the_cadence(tenant_a, account_a, client_for):
