@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contract
-from assessments import fourrs, selfassess, services
+from assessments import calc, fourrs, selectors, selfassess, services
 from assessments.models import (
     Assessment,
     AssessmentSettings,
@@ -69,7 +69,7 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
     def get_midpoint(self, obj: Assessment) -> dict[str, Any]:
         if "assessment_settings" not in self.context:  # once per response, not per row
             self.context["assessment_settings"] = AssessmentSettings.current()
-        info = services.midpoint(obj.contract, config=self.context["assessment_settings"])
+        info = selectors.midpoint(obj.contract, config=self.context["assessment_settings"])
         return {
             "known": info["known"],
             "text": info["text"],
@@ -78,10 +78,10 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
         }
 
     def get_totals(self, obj: Assessment) -> dict[str, Any]:
-        return _figures(services.totals(obj, list(obj.recommendations.all()))["all"])
+        return _figures(selectors.totals(obj, list(obj.recommendations.all()))["all"])
 
 
-def _figures(f: services.Figures) -> dict[str, Any]:
+def _figures(f: calc.Figures) -> dict[str, Any]:
     """Amounts as decimal strings (like every money field of the API), with the sums that made them."""
 
     def text(value: Any) -> str | None:
@@ -274,7 +274,7 @@ class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
         return data
 
     def get_figures(self, obj: Recommendation) -> dict[str, Any]:
-        return _figures(services.figures([obj], obj.assessment.hourly_rate, obj.assessment.currency))
+        return _figures(calc.figures([obj], obj.assessment.hourly_rate, obj.assessment.currency))
 
 
 class RecommendationViewSet(_InAssessment):

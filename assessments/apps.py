@@ -13,7 +13,7 @@ class AssessmentsConfig(AppConfig):
         from assessments import (
             api,
             reports,
-            services,
+            selectors,
             tasks,  # noqa: F401  (registers its Celery tasks: services publish them by name)
         )
         from assessments.demo import seed_assessments
@@ -28,7 +28,7 @@ class AssessmentsConfig(AppConfig):
         reports.register()
         register_source(ACTION_SOURCE, "Assessment", _assessment_link)
         register_tab("assessments", "Assessments", account_tab_context, "assessments/_account_tab.html")
-        register_account_fact(services.account_fact)
+        register_account_fact(selectors.account_fact)
         register_seeder(seed_assessments)
         for prefix, viewset, basename in api.ROUTES:
             register_api(prefix, viewset, basename=basename)

@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import fourrs, selfassess, services
+from assessments import fourrs, selectors, selfassess, services
 from assessments.models import Assessment, Finding, Interview, JourneyStep, Recommendation, SelfAssessment
 from assessments.models import SelfAssessmentRound as Round
 from sam.charts import Bar, Span, bar_chart, timeline_chart
@@ -35,7 +35,7 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
     return {
         "assessment": assessment,
         "account": assessment.account,
-        "mid": services.midpoint(assessment.contract),
+        "mid": selectors.midpoint(assessment.contract),
         "team": list(assessment.team.select_related("user")),
         "interviews": [
             {"interview": i, "notes": _notes(i)}
@@ -44,10 +44,10 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
         "steps": steps,
         "groups": groups,
         "recs": recs,
-        "totals": services.totals(assessment, recs),
+        "totals": selectors.totals(assessment, recs),
         "timeline": timeline(recs),
         "planned": planned,
-        "progress": services.plan_progress(assessment.account, assessment),
+        "progress": selectors.plan_progress(assessment.account, assessment),
     }
 
 

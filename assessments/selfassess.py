@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Account
 from assessments import fourrs
+from assessments.calc import whole
 from assessments.models import RoundInvitation, Scope, SelfAssessment, SelfAssessmentRound
-from assessments.services import whole
 from sam.models import Membership, User
 from sam.outbox import email_enqueue
 from sam.roles import allowed

@@ -7,7 +7,6 @@ person can act on, and changes nothing when it does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -15,12 +14,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, ActionItem, Contact, Contract, TeamAssignment
+from accounts.models import ActionItem, Contact, Contract
 from accounts.services import action_item_add, action_item_update, member_or_error
+from assessments.calc import whole
 from assessments.models import (
     ACTION_SOURCE,
     Assessment,
@@ -33,9 +31,9 @@ from assessments.models import (
     Recommendation,
     TeamMember,
 )
-from sam.models import Membership, User
+from assessments.selectors import account_team_users, current_contract, due_for_prompt
+from sam.models import Membership
 from sam.outbox import email_enqueue
-from sam.selectors import member_choices
 from sam.services import audit_record, move_in_list
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
@@ -64,17 +62,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Assessment.Status.ACTION_PLAN: (),
 }
 EDITABLE = (Assessment.Status.DRAFT, Assessment.Status.IN_REVIEW)
-
-
-def whole(raw: Any) -> int | None:
-    """A whole number given as an int or as ASCII digits (at most 9 of them), else None: "²", "1e3", True and
-    out-of-range ids are not numbers here."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw if 0 <= raw < 10**9 else None
-    text = str(raw).strip() if raw is not None else ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def settings_set(*, data: dict[str, Any]) -> AssessmentSettings:
@@ -133,44 +120,6 @@ def _decimal(
 # --- contracts and the mid-point ------------------------------------------------------------------------
 
 
-def current_contract(account: Any, today: date | None = None) -> Any:
-    """The contract running today, else the latest one to end (None when the account has none)."""
-
-    today = today or timezone.localdate()
-    contracts = list(Contract.objects.filter(account=account).order_by("-end", "-pk"))
-    running = [c for c in contracts if c.start <= today <= c.end]
-    return running[0] if running else (contracts[0] if contracts else None)
-
-
-def window(contract: Any, config: AssessmentSettings) -> tuple[date, date]:
-    """The days between which the contract is due for its mid-contract assessment."""
-    term = (contract.end - contract.start).days
-    return (
-        contract.start + timedelta(days=term * config.window_start_pct // 100),
-        contract.start + timedelta(days=term * config.window_end_pct // 100),
-    )
-
-
-def midpoint(contract: Any, today: date | None = None, config: AssessmentSettings | None = None) -> dict[str, Any]:
-    """Where a contract stands: its mid-point, how far through the term today is, and the prompt window."""
-    if contract is None:
-        return {"known": False, "text": "The mid-point is unknown: this account has no contract on record."}
-    config = config or AssessmentSettings.current()
-    today = today or timezone.localdate()
-    opens, closes = window(contract, config)
-    progress = round(100 * contract.progress(today))
-    return {
-        "known": True,
-        "contract": contract,
-        "midpoint": contract.midpoint,
-        "progress": progress,
-        "window_opens": opens,
-        "window_closes": closes,
-        "in_window": opens <= today <= closes,
-        "text": f"{contract.title}: {progress}% through its term; mid-point {contract.midpoint:%d %b %Y}.",
-    }
-
-
 # --- assessments and their team -------------------------------------------------------------------------
 
 
@@ -194,16 +143,6 @@ def _text(data: dict[str, Any], field: str, *, required: bool = False, limit: in
     if len(value) > limit:
         raise ValidationError({field: f"At most {limit:,} characters."})
     return value
-
-
-def account_team_users(account: Any) -> list[Any]:
-    """The account's owner and its team members who are still members of the workspace."""
-
-    ids = set(TeamAssignment.objects.filter(account=account).values_list("user_id", flat=True))
-    if account.owner_id:
-        ids.add(account.owner_id)
-    members = set(Membership.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
-    return list(User.objects.filter(pk__in=members).order_by("full_name", "email"))
 
 
 @transaction.atomic
@@ -294,33 +233,6 @@ def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", act
 def team_remove(*, assessment: Assessment, member: TeamMember) -> None:
     assessment_check_editable(assessment)
     member.delete()
-
-
-def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[str, Any]:
-    """Who served on this account's earlier assessments, and the colleagues who have not yet (first in line)."""
-
-    earlier = list(
-        Assessment.objects.filter(account=account)
-        .exclude(pk=getattr(assessment, "pk", None))
-        .order_by("-started_on", "-pk")
-        .prefetch_related("team__user")
-    )
-    served: dict[int, int] = {}
-    for old in earlier:
-        for member in old.team.all():
-            if member.kind == TeamMember.Kind.EXPERT:
-                served[member.user_id] = served.get(member.user_id, 0) + 1
-    on_team = set(assessment.team.values_list("user_id", flat=True)) if assessment is not None else set()
-    account_team = {u.pk for u in account_team_users(account)}
-    candidates = [u for u in member_choices() if u.pk not in on_team and u.pk not in account_team]
-    candidates.sort(key=lambda u: (served.get(u.pk, 0), u.full_name or u.email))
-    return {
-        "earlier": [
-            {"assessment": old, "experts": [m for m in old.team.all() if m.kind == TeamMember.Kind.EXPERT]}
-            for old in earlier
-        ],
-        "candidates": [{"user": u, "served": served.get(u.pk, 0)} for u in candidates],
-    }
 
 
 # --- interviews -----------------------------------------------------------------------------------------
@@ -640,127 +552,12 @@ def transition(*, assessment: Assessment, to: str, acting_user: Any) -> Assessme
 # --- the arithmetic -------------------------------------------------------------------------------------
 
 
-def money(value: Decimal | None, currency: str) -> str:
-    if value is None:
-        return "unknown"
-    return f"{currency} {value.quantize(Decimal('1'), rounding=ROUND_HALF_UP):,}"
-
-
-@dataclass
-class Figures:
-    """Cost, yearly payback and what follows from them, each with the sum that made it."""
-
-    cost_hours: Decimal
-    cost_money: Decimal
-    cost_total: Decimal
-    to_customer: Decimal
-    to_us: Decimal
-    payback_total: Decimal
-    unknown_amounts: int
-    payback_months: Decimal | None
-    first_year_return: Decimal | None
-    cost_text: str
-    payback_text: str
-    months_text: str
-    return_text: str
-
-
-def figures(recs: list[Recommendation], rate: Decimal, currency: str) -> Figures:
-    """For one or several recommendations: total cost = money + hours x hourly rate; payback period (months) =
-    total cost / yearly payback x 12; first-year return = (yearly payback - total cost) / total cost."""
-    hours = sum((r.cost_hours for r in recs), Decimal(0))
-    cash = sum((r.cost_money for r in recs), Decimal(0))
-    total = cash + hours * rate
-    paybacks = [p for r in recs for p in r.paybacks.all()]
-    customer = sum((p.amount for p in paybacks if p.amount is not None and p.beneficiary == "customer"), Decimal(0))
-    us = sum((p.amount for p in paybacks if p.amount is not None and p.beneficiary == "us"), Decimal(0))
-    unknown = sum(1 for p in paybacks if p.amount is None)
-    benefit = customer + us
-    months = (total / benefit * 12).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if benefit > 0 else None
-    ret = ((benefit - total) / total * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP) if total > 0 else None
-    hours_text = f"{hours.normalize():f} h × {money(rate, currency)}/h"  # noqa: RUF001
-    cost_text = f"{money(cash, currency)} + {hours_text} = {money(total, currency)}"
-    payback_text = (
-        f"{money(customer, currency)} to the customer + {money(us, currency)} to us = "
-        f"{money(benefit, currency)} a year"
-        + (f" ({unknown} amount{'s' if unknown != 1 else ''} not known)" if unknown else "")
-    )
-    if months is not None:
-        months_text = f"{money(total, currency)} ÷ {money(benefit, currency)} a year × 12 = {months} months"  # noqa: RUF001
-    else:
-        months_text = "No known payback amount: the payback period cannot be worked out."
-    if ret is not None:
-        spent = money(total, currency)
-        return_text = f"({money(benefit, currency)} − {spent}) ÷ {spent} = {ret}%"  # noqa: RUF001
-    else:
-        return_text = "No cost: the return cannot be worked out."
-    return Figures(
-        hours,
-        cash,
-        total,
-        customer,
-        us,
-        benefit,
-        unknown,
-        months,
-        ret,
-        cost_text,
-        payback_text,
-        months_text,
-        return_text,
-    )
-
-
-def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> dict[str, Any]:
-    """Per recommendation and for the assessment (declined ones left out), with the arithmetic as text, at the
-    hourly rate and in the currency the assessment started with."""
-    rate, currency = assessment.hourly_rate, assessment.currency
-    if recs is None:
-        recs = list(Recommendation.objects.filter(assessment=assessment).prefetch_related("paybacks"))
-    counted = [r for r in recs if r.status != Recommendation.Status.DECLINED]
-    accepted = [r for r in recs if r.status == Recommendation.Status.ACCEPTED]
-    return {
-        "rate": rate,
-        "currency": currency,
-        "rows": [{"rec": r, "figures": figures([r], rate, currency)} for r in recs],
-        "all": figures(counted, rate, currency),
-        "accepted": figures(accepted, rate, currency) if accepted else None,
-    }
-
-
 # --- the prompt and the links ---------------------------------------------------------------------------
 
 
 def _path(assessment: Assessment) -> str:
     tenant = current_tenant()
     return tenant_reverse("assessment_detail", assessment.pk, tenant=tenant) if tenant is not None else ""
-
-
-def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
-    """Live accounts whose running contract is inside the prompt window and has no assessment yet (none on
-    the contract, none on the account started since the contract began)."""
-
-    today = today or timezone.localdate()
-    config = AssessmentSettings.current()
-    found = []
-    contracts = (
-        Contract.objects.filter(start__lte=today, end__gte=today, account__deleted_at__isnull=True)
-        .exclude(account__status=Account.Status.INACTIVE)
-        .select_related("account", "account__owner")
-        .order_by("end", "pk")
-    )
-    assessed = list(Assessment.objects.values_list("account_id", "contract_id", "started_on"))
-    for contract in contracts:
-        opens, closes = window(contract, config)
-        if not opens <= today <= closes:
-            continue
-        if any(
-            cid == contract.pk or (aid == contract.account_id and started >= contract.start)
-            for aid, cid, started in assessed
-        ):
-            continue
-        found.append({"contract": contract, "account": contract.account, "window_closes": closes})
-    return found
 
 
 def prompts_send(today: date | None = None) -> int:
@@ -799,51 +596,3 @@ def prompts_send(today: date | None = None) -> int:
                 ),
             )
     return made
-
-
-def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
-    """For the account page: the latest assessment and its status, or that one is due."""
-
-    contract = current_contract(account)
-    latest = Assessment.objects.filter(account=account).order_by("-started_on", "-pk").first()
-    info = midpoint(contract)
-    assessed = (
-        latest is not None and (latest.contract_id == contract.pk or latest.started_on >= contract.start)
-        if contract is not None
-        else latest is not None
-    )
-    if info["known"] and info["in_window"] and not assessed:
-        return {
-            "label": "Assessment",
-            "value": "mid-contract assessment due",
-            "url": reverse("assessment_new", args=[slug, account.pk]) + f"?contract={contract.pk}",
-            "tone": "danger",
-        }
-    if latest is not None:
-        return {
-            "label": "Assessment",
-            "value": f"{latest.title}: {latest.get_status_display().lower()}",
-            "url": reverse("assessment_detail", args=[slug, latest.pk]),
-            "tone": "",
-        }
-    return None
-
-
-def plan_progress(account: Any, assessment: Any = None) -> list[Any]:
-    """The actions that came from accepted recommendations (of one assessment, when given), open ones first."""
-
-    return list(
-        ActionItem.objects.filter(
-            account=account,
-            source_kind=ACTION_SOURCE,
-            dedupe_key__startswith="recommendation:",
-            **({"source_id": str(assessment.pk)} if assessment is not None else {}),
-        )
-        .select_related("owner")
-        .annotate(
-            closed=Case(
-                When(status__in=ActionItem.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("closed", F("due").asc(nulls_last=True), "pk")
-    )

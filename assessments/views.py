@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Account, Contact, Contract
-from assessments import fourrs, reports, selfassess, services
+from assessments import calc, fourrs, reports, selectors, selfassess, services
 from assessments.models import (
     Assessment,
     AssessmentSettings,
@@ -47,7 +47,7 @@ TABS = (
 
 
 def _int(raw: Any) -> int:
-    return services.whole(raw) or 0
+    return calc.whole(raw) or 0
 
 
 @tenant_view("account.view")
@@ -68,7 +68,7 @@ def assessment_list(request: TenantRequest) -> HttpResponse:
     )
     context = {
         "rows": rows,
-        "due": services.due_for_prompt(),
+        "due": selectors.due_for_prompt(),
         "statuses": Assessment.Status.choices,
         "status": status,
         "config": AssessmentSettings.current(),
@@ -110,12 +110,12 @@ def assessment_new(request: TenantRequest, account_id: int) -> HttpResponse:
             return tenant_redirect("assessment_detail", assessment.pk)
     contracts = list(Contract.objects.filter(account=account).order_by("-end"))
     chosen = request.POST.get("contract") if request.method == "POST" else request.GET.get("contract", "")
-    current = services.current_contract(account)
+    current = selectors.current_contract(account)
     context = {
         "account": account,
         "contracts": contracts,
         "chosen": _int(chosen) or (current.pk if current else 0),
-        "mid": services.midpoint(current),
+        "mid": selectors.midpoint(current),
         "errors": errors,
         "posted": request.POST if errors else None,
         "default_title": f"Mid-contract assessment {timezone.localdate():%b %Y}",
@@ -184,7 +184,7 @@ def assessment_detail(request: TenantRequest, assessment_id: int) -> HttpRespons
         "can_decide": can_decide,
         "next_statuses": [(s, Assessment.Status(s).label) for s in services.TRANSITIONS[assessment.status]],
         "flow": Assessment.Status.choices,
-        "mid": services.midpoint(assessment.contract),
+        "mid": selectors.midpoint(assessment.contract),
         "active_nav": "assessments",
     }
     context.update(_tab_context(request, assessment, tab))
@@ -223,8 +223,8 @@ def _drafts(post: Any, action: str) -> dict[str, Any]:
     if action == "rec_add":
         found["draft_rec"] = SimpleNamespace(
             **{k: post.get(k, "") for k in ("title", "steps", "obstacles", "start", "end", "cost_hours", "cost_money")},
-            priority=services.whole(post.get("priority")) or 2,
-            finding_id=services.whole(post.get("finding")),
+            priority=calc.whole(post.get("priority")) or 2,
+            finding_id=calc.whole(post.get("finding")),
         )
         grid = _grid(None)
         for row in grid:
@@ -243,7 +243,7 @@ def _drafts(post: Any, action: str) -> dict[str, Any]:
             moment_of_truth=post.get("moment_of_truth") == "1",
         )
     if action == "finding_add":
-        found["draft_steps"] = {services.whole(v) for v in post.getlist("steps")}
+        found["draft_steps"] = {calc.whole(v) for v in post.getlist("steps")}
     return found
 
 
@@ -252,7 +252,7 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str) -> di
     if tab == "overview":
         return {
             "team": list(TeamMember.objects.filter(assessment=assessment).select_related("user")),
-            "rotation": services.expert_rotation(assessment.account, assessment),
+            "rotation": selectors.expert_rotation(assessment.account, assessment),
             "counts": {
                 "interviews": Interview.objects.filter(assessment=assessment).count(),
                 "steps": JourneyStep.objects.filter(assessment=assessment).count(),
@@ -294,12 +294,12 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str) -> di
         "recs": recs,
         "grids": {r.pk: _grid(r) for r in recs},
         "blank_grid": _grid(None),
-        "totals": services.totals(assessment, recs),
+        "totals": selectors.totals(assessment, recs),
         "findings": list(Finding.objects.filter(assessment=assessment)),
         "priorities": Recommendation.Priority.choices,
         "beneficiaries": Payback.Beneficiary.choices,
         "categories": Payback.Category.choices,
-        "progress": services.plan_progress(assessment.account, assessment)
+        "progress": selectors.plan_progress(assessment.account, assessment)
         if assessment.status == "action_plan"
         else [],
         "timeline": reports.timeline(recs),
@@ -486,8 +486,8 @@ def account_tab_context(request: TenantRequest, account: Account) -> dict[str, A
     """The account's assessments, where its contract stands, and the actions its action plans created."""
     return {
         "assessments": list(Assessment.objects.filter(account=account).order_by("-started_on", "-pk")),
-        "mid": services.midpoint(services.current_contract(account)),
-        "progress": services.plan_progress(account),
+        "mid": selectors.midpoint(selectors.current_contract(account)),
+        "progress": selectors.plan_progress(account),
         "can_start": can(request, "account.edit_team_work", account),
     }
 

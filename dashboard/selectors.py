@@ -36,8 +36,8 @@ from accounts.models import (
 )
 from accounts.money import Converter
 from accounts.selectors import portfolio
+from assessments.calc import window
 from assessments.models import Assessment, AssessmentSettings
-from assessments.services import window
 from dashboard import cache
 from qbr.selectors import compliance
 from scorecards.models import Period, Scorecard

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
-from assessments import services
+from assessments import selectors, services
 from assessments.models import Assessment, AssessmentSettings, FindingStep, Payback, Recommendation, TeamMember
 from sam.models import AuditEvent, OutboundEmail
 from sam.roles import Role
@@ -42,25 +42,25 @@ def test_mid_contract_prompt_fires_once_inside_the_window(tenant_a, account_a, d
         assert "mid-contract assessment" in emails.get().subject
         # Past the window: nothing more; and an assessment made in the window silences it.
         later = contract.start + timedelta(days=term * 61 // 100)
-        assert services.due_for_prompt(later) == []
+        assert selectors.due_for_prompt(later) == []
 
 
 def test_an_assessment_on_the_contract_means_no_prompt(tenant_a, account_a):
     contract = contract_at(tenant_a, account_a, progress=0.5)
     with tenant_a.ctx():
-        assert [d["contract"] for d in services.due_for_prompt()] == [contract]
+        assert [d["contract"] for d in selectors.due_for_prompt()] == [contract]
         services.assessment_create(account=account_a, data={"title": "Mid"}, acting_user=None)
-        assert services.due_for_prompt() == []
+        assert selectors.due_for_prompt() == []
         assert services.prompts_send() == 0 and not OutboundEmail.objects.exists()
 
 
 def test_prompt_window_is_configurable_and_validated(tenant_a, account_a):
     contract_at(tenant_a, account_a, progress=0.35)
     with tenant_a.ctx():
-        assert services.due_for_prompt() == []
+        assert selectors.due_for_prompt() == []
         services.settings_set(data={"window_start_pct": "30", "window_end_pct": "70", "hourly_rate": "120",
                                     "currency": "eur"})  # fmt: skip
-        assert len(services.due_for_prompt()) == 1 and AssessmentSettings.current().currency == "EUR"
+        assert len(selectors.due_for_prompt()) == 1 and AssessmentSettings.current().currency == "EUR"
         for bad in (
             {"window_start_pct": "70", "window_end_pct": "30"},
             {"window_start_pct": "-1"},
@@ -78,7 +78,7 @@ def test_an_account_without_a_contract_can_be_assessed_but_the_midpoint_is_unkno
     with tenant_a.ctx():
         assessment = services.assessment_create(account=account_a, data={"title": "Early look"}, acting_user=None)
         assert assessment.contract is None
-        info = services.midpoint(assessment.contract)
+        info = selectors.midpoint(assessment.contract)
         assert not info["known"] and "mid-point is unknown" in info["text"]
 
 
@@ -96,7 +96,7 @@ def test_the_team_starts_with_the_account_team_and_experts_rotate(tenant_a, acco
             services.expert_add(assessment=first, user_id=999999, acting_user=admin)
         assert OutboundEmail.objects.filter(idempotency_key=f"assessment-expert:{first.pk}:{executive.pk}").count() == 1
         second = services.assessment_create(account=account_a, data={"title": "2026"}, acting_user=admin)
-        rotation = services.expert_rotation(account_a, second)
+        rotation = selectors.expert_rotation(account_a, second)
         assert [e["assessment"] for e in rotation["earlier"]] == [first]
         assert [m.user for m in rotation["earlier"][0]["experts"]] == [executive]
         order = [(c["user"], c["served"]) for c in rotation["candidates"]]
@@ -195,7 +195,7 @@ def test_payback_arithmetic(tenant_a, account_a):
             assessment=assessment,
             data={"title": "Report", "start": "2030-01-01", "end": "2030-01-31", "cost_hours": "20", "cost_money": "0"},
         )
-        result = services.totals(assessment)
+        result = selectors.totals(assessment)
         first = result["rows"][0]["figures"]
         # cost = 6000 + 80 h x 100 = 14,000; payback 40,000 + 8,000 = 48,000 a year
         assert (first.cost_total, first.to_customer, first.to_us, first.payback_total) == (
@@ -217,9 +217,9 @@ def test_payback_arithmetic(tenant_a, account_a):
         assert total.first_year_return == Decimal("200")
         # A declined recommendation leaves the totals; nothing costed means no return.
         Recommendation.objects.filter(pk=one.pk).update(status="declined")
-        assert services.totals(assessment)["all"].cost_total == Decimal("2000")
+        assert selectors.totals(assessment)["all"].cost_total == Decimal("2000")
         Recommendation.objects.filter(pk=two.pk).update(cost_hours=0)
-        assert services.totals(assessment)["all"].first_year_return is None
+        assert selectors.totals(assessment)["all"].first_year_return is None
 
 
 def test_workflow_transitions_and_illegal_ones_refused(tenant_a, account_a):
@@ -276,7 +276,7 @@ def test_accepting_a_recommendation_makes_its_actions_exactly_once(tenant_a, acc
         with pytest.raises(ValidationError):  # accepted: it does not change
             services.recommendation_save(assessment=assessment, recommendation=rec, data={"title": "Other"})
         services.transition(assessment=assessment, to="action_plan", acting_user=None)
-        assert [i.title for i in services.plan_progress(account_a)] == [i.title for i in made]
+        assert [i.title for i in selectors.plan_progress(account_a)] == [i.title for i in made]
         with pytest.raises(ValidationError):
             services.transition(assessment=assessment, to="shared", acting_user=None)
 
@@ -326,11 +326,11 @@ def test_account_fact_says_due_or_shows_the_latest(tenant_a, account_a):
     contract_at(tenant_a, account_a, progress=0.5)
     other = make_account(tenant_a, name="Initech")
     with tenant_a.ctx():
-        fact = services.account_fact(account_a, "alpha")
+        fact = selectors.account_fact(account_a, "alpha")
         assert fact["value"] == "mid-contract assessment due" and fact["tone"] == "danger"
-        assert services.account_fact(other, "alpha") is None
+        assert selectors.account_fact(other, "alpha") is None
         services.assessment_create(account=account_a, data={"title": "Mid"}, acting_user=None)
-        assert services.account_fact(account_a, "alpha")["value"] == "Mid: draft"
+        assert selectors.account_fact(account_a, "alpha")["value"] == "Mid: draft"
         assert TeamMember.objects.count() == 1
 
 
