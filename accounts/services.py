@@ -726,3 +726,34 @@ def recurring_issues_sweep(*, now: datetime | None = None) -> int:
         issue = recurring_issue_check(account=accounts[account_id], category=categories[category_id], now=now)
         opened += int(issue is not None and not before)
     return opened
+
+
+def account_row_delete(*, account: Account, row: Any) -> None:
+    """Delete a contract or contact of the account (the page asked for a confirmation first)."""
+    if getattr(row, "account_id", None) != account.pk:
+        raise ValidationError("This is not one of the account's rows.")
+    row.delete()
+
+
+def tenant_logo_set(*, tenant: Tenant, upload: Any) -> None:
+    """The tenant's logo on every report: the new file replaces the old one."""
+    if tenant.logo:
+        tenant.logo.delete(save=False)
+    tenant.logo.save(f"tenant-{tenant.pk}-{upload.name[-40:]}", upload)
+
+
+def criterion_update(*, criterion: SelectionCriterion, weight: str) -> None:
+    """A new weight (1 to 10), or, without one, the criterion switched on or off; every score follows."""
+    if weight:
+        if not weight.isdigit() or not 1 <= int(weight) <= 10:
+            raise ValidationError("A weight goes from 1 to 10.")
+        criterion.weight = int(weight)
+    else:
+        criterion.active = not criterion.active
+    criterion.save(update_fields=["weight", "active"])
+    strategic_scores_recompute()
+
+
+def incident_category_toggle(*, category: IncidentCategory) -> None:
+    category.active = not category.active
+    category.save(update_fields=["active"])

@@ -69,7 +69,7 @@ from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
-from sam.services import row_save
+from sam.services import row_save, row_update
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 TABS = [
@@ -482,7 +482,7 @@ def _edit_or_delete(
         if "delete" in request.POST:
             if "confirm" not in request.POST:
                 return _confirm_delete(request, account, what, tab)
-            obj.delete()
+            services.account_row_delete(account=account, row=obj)
             return _done(request, account, tab, f"Deleted {what}.")
         if form.is_valid():
             try:
@@ -945,17 +945,13 @@ def program_settings(request: TenantRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "settings")
         if action == "settings" and form.is_valid():
-            form.save()
+            row_update(tenant, form.cleaned_data)
             messages.success(request, "Program settings saved.")
             return tenant_redirect("program_settings")
         if action == "logo":
             logo_form = LogoForm(request.POST, request.FILES)
             if logo_form.is_valid():
-                if tenant.logo:
-                    tenant.logo.delete(save=False)
-                tenant.logo.save(
-                    f"tenant-{tenant.pk}-{logo_form.cleaned_data['logo'].name[-40:]}", logo_form.cleaned_data["logo"]
-                )
+                services.tenant_logo_set(tenant=tenant, upload=logo_form.cleaned_data["logo"])
                 messages.success(request, "Logo saved: it appears on every report.")
                 return tenant_redirect("program_settings")
             messages.error(request, " ".join(str(e) for e in logo_form.errors.get("logo", ["Choose an image."])))
@@ -1007,15 +1003,7 @@ def _program_list_change(request: TenantRequest, kind: str) -> None:
             criterion = SelectionCriterion.objects.filter(pk=pk).first()
             if criterion is None:
                 raise Http404
-            weight = post.get("weight", "")
-            if weight:
-                if not weight.isdigit() or not 1 <= int(weight) <= 10:
-                    raise ValidationError("A weight goes from 1 to 10.")
-                criterion.weight = int(weight)
-            else:
-                criterion.active = not criterion.active
-            criterion.save(update_fields=["weight", "active"])
-            services.strategic_scores_recompute()
+            services.criterion_update(criterion=criterion, weight=post.get("weight", ""))
             return
         question = post.get("question", "").strip()[:300]
         weight = post.get("weight", "")
@@ -1030,8 +1018,7 @@ def _program_list_change(request: TenantRequest, kind: str) -> None:
             category = IncidentCategory.objects.filter(pk=pk).first()
             if category is None:
                 raise Http404
-            category.active = not category.active
-            category.save(update_fields=["active"])
+            services.incident_category_toggle(category=category)
             return
         name = post.get("name", "").strip()[:80]
         if not name:

@@ -18,6 +18,7 @@ from accounts.views import _account, _child, _done, _tab_url, _tab_with_form
 from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
+from sam.services import row_update
 from sam.tenancy.urls import tenant_redirect
 
 LISTS: dict[str, tuple[type[Any], str]] = {"reason": (LossReason, "loss reason"), "source": (RevenueSource, "source")}
@@ -136,7 +137,7 @@ def portfolio_settings(request: TenantRequest) -> HttpResponse:
     form = PortfolioSettingsForm(request.POST or None, instance=request.tenant, prefix="portfolio")
     if request.method == "POST":
         if form.is_valid():
-            form.save()
+            row_update(request.tenant, form.cleaned_data)
             messages.success(request, "Portfolio settings saved.")
             return tenant_redirect("portfolio_settings")
         return _settings_page(request, form=form)

@@ -596,3 +596,10 @@ def prompts_send(today: date | None = None) -> int:
                 ),
             )
     return made
+
+
+def interview_delete(*, assessment: Assessment, interview: Interview) -> None:
+    assessment_check_editable(assessment)
+    if interview.assessment_id != assessment.pk:
+        raise ValidationError("No such interview in this assessment.")
+    interview.delete()

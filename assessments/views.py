@@ -399,8 +399,7 @@ def _act(request: TenantRequest, assessment: Assessment, tab: str, can_decide: b
         services.interview_save(assessment=assessment, data=data, interview=interview)
         return "Interview notes saved.", "interviews"
     if action == "interview_delete":
-        services.assessment_check_editable(assessment)
-        get(Interview).delete()
+        services.interview_delete(assessment=assessment, interview=get(Interview))
         return "Interview removed.", "interviews"
     if action in ("step_add", "step_edit"):
         services.step_save(

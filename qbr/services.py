@@ -534,3 +534,23 @@ def agenda_template_make_default(*, template: Any) -> None:
     with transaction.atomic():
         AgendaTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
         AgendaTemplate.objects.filter(pk=template.pk).update(is_default=True)
+
+
+def participant_remove(*, qbr: Qbr, participant_id: int) -> None:
+    """Take someone off the invitation (nothing happens for an id that is not this QBR's)."""
+    qbr_check_editable(qbr)
+    Participant.objects.filter(qbr=qbr, pk=participant_id).delete()
+
+
+def preread_notes_set(*, qbr: Qbr, notes: str) -> None:
+    if not isinstance(notes, str) or len(notes) > 20000:
+        raise ValidationError("At most 20,000 characters.")
+    qbr_check_editable(qbr)
+    qbr.preread_notes = notes.strip()
+    qbr.save(update_fields=["preread_notes"])
+
+
+def agenda_template_item_delete(*, template: Any, item: Any) -> None:
+    if item is None or item.template_id != template.pk:
+        raise ValidationError("No such item in this template.")
+    item.delete()

@@ -182,9 +182,8 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         )
         return "Invited.", []
     if action == "participant_remove":
-        services.qbr_check_editable(qbr)
         raw = post.get("id", "")
-        Participant.objects.filter(qbr=qbr, pk=int(raw) if raw.isdigit() else 0).delete()
+        services.participant_remove(qbr=qbr, participant_id=int(raw) if raw.isdigit() else 0)
         return "Removed from the invitation.", []
     if action == "agenda_template":
         raw = post.get("template", "")
@@ -253,12 +252,7 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         services.milestone_done(qbr=qbr, kind=kind, done=post.get("done") == "1")
         return "Milestone updated.", []
     if action == "preread":
-        notes = post.get("preread_notes", "")
-        if len(notes) > 20000:
-            raise ValidationError("At most 20,000 characters.")
-        services.qbr_check_editable(qbr)
-        qbr.preread_notes = notes.strip()
-        qbr.save(update_fields=["preread_notes"])
+        services.preread_notes_set(qbr=qbr, notes=post.get("preread_notes", ""))
         return "Pre-read notes saved.", []
     if action == "cadence":
         paused = None
@@ -375,7 +369,7 @@ def agenda_templates(request: TenantRequest) -> HttpResponse:
                 elif action in ("item_up", "item_down"):
                     services.agenda_template_item_move(template=template, item=item, up=action == "item_up")
                 elif action == "item_delete":
-                    item.delete()  # type: ignore[union-attr]
+                    services.agenda_template_item_delete(template=template, item=item)
                 elif action == "default":
                     services.agenda_template_make_default(template=template)
                 else:

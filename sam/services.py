@@ -32,6 +32,15 @@ def row_save(obj: Any, *, unique_message: dict[str, str]) -> Any:
     return obj
 
 
+def row_update(obj: Any, data: dict[str, Any]) -> Any:
+    """Change the given fields of a row (a settings form's cleaned data), checked by the model's own rules."""
+    for key, value in data.items():
+        setattr(obj, key, value)
+    obj.full_clean(exclude=["tenant"], validate_constraints=False)
+    obj.save(update_fields=list(data))
+    return obj
+
+
 def move_in_list(rows: Any, row: Any, *, up: bool) -> None:
     """Swap ``row`` with its neighbour in ``rows`` (a queryset of rows with an ``order`` field) and renumber
     them 0..n, so that ordered lists (agenda items, journey steps...) stay tidy."""

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 from sam.settings import *  # noqa: F403
 from sam.settings import CACHES, CELERY_BROKER_URL, REDIS_URL
 
@@ -20,13 +22,18 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... or empty 
 
 
 def _redis_for_worker(url: str, worker: str) -> str:
-    """The worker's Redis database: counting down from the one named (15 by default), so worker 0 keeps it."""
+    """The worker's Redis database: counting down from the one named (15 by default), so worker 0 keeps it. Never
+    database 0, the development default (the tests empty their database): pyproject.toml caps the workers at 8."""
     if not worker.startswith("gw") or not worker[2:].isdigit():
         return url
     parts = urlsplit(url)
     given = parts.path.strip("/")
     db = (int(given) if given.isdigit() else 0) - int(worker[2:])
-    return urlunsplit(parts._replace(path=f"/{db % 16}"))
+    if db < 1:
+        raise ImproperlyConfigured(
+            f"Test worker {worker} has no Redis database of its own below {given or 0}: run fewer workers (-n)."
+        )
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 if _WORKER:

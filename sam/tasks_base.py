@@ -11,7 +11,7 @@ from celery import current_app
 from celery.contrib.django.task import DjangoTask
 
 from sam.models import Tenant
-from sam.tenancy.context import current_tenant, tenant_chosen, tenant_context
+from sam.tenancy.context import required_tenant, tenant_chosen, tenant_context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,7 +52,7 @@ class TenantTask(DjangoTask):
 
 def tenant_step() -> Any:
     """One committed step of a task that commits in steps (``TenantTask.one_transaction = False``)."""
-    return tenant_context(current_tenant())
+    return tenant_context(required_tenant())
 
 
 def task_on_commit(name: str, *args: Any) -> None:

@@ -14,7 +14,7 @@ from accounts.models import Account
 from sam.api.toolkit import ReadOnlyTenantViewSet, ScopedRelatedField, django_errors, document_filters
 from sam.roles import allowed
 from scorecards import services
-from scorecards.imports import _period
+from scorecards.imports import period_by_label
 from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
 
 
@@ -135,7 +135,7 @@ class ScorecardViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         if not allowed(membership.role, "account.edit_team_work", user=request.user, obj=account):
             raise exceptions.PermissionDenied("Your role does not allow this on this account.")
         try:
-            period = _period(start.validated_data["period"])
+            period = period_by_label(start.validated_data["period"])
         except DjangoValidationError as exc:
             raise django_errors(exc) from exc
         existed = Scorecard.objects.filter(account=account, period=period).exists()

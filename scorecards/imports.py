@@ -29,7 +29,7 @@ EXAMPLE = (
 )
 
 
-def _period(label: str) -> Period:
+def period_by_label(label: str) -> Period:
     """An existing period by label, or one of the tenant's length from a well-formed label; never a future one."""
     label = label.strip().upper()
     existing = Period.objects.filter(label=label).first()
@@ -64,7 +64,7 @@ def value_row(row: dict[str, str], lookups: Any, acting_user: User) -> None:
     role = cache["role"]
     if not allowed(role, "account.edit_team_work", user=acting_user, obj=account):
         raise ValidationError({"account": f"You cannot enter scorecard values for {account.name}."})
-    period = _period(row.get("period", ""))
+    period = period_by_label(row.get("period", ""))
     scorecard = services.scorecard_for(account=account, period=period)
     wanted = row.get("metric", "").strip()
     metric = (

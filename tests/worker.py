@@ -26,6 +26,7 @@ def worker_env(**extra: str) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "sam.settings_test",
             "DATABASE_URL": url,
             "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "SAM_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "DB_CONN_MAX_AGE": "0",
         }

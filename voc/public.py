@@ -16,14 +16,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Contact
 from sam.models import Tenant
 from sam.security import client_address, rate_limited
 from voc import services
-from voc.models import Invitation
 
 # "token" in the name: error reports redact the value, as they do every such cookie.
 COOKIE, SALT, PATH = "sam_survey_token", "sam.voc.survey", "/s/"
@@ -87,12 +84,7 @@ def survey_start(request: HttpRequest, token: str) -> HttpResponse:
     with services.token_context(token) as (_, invitation, _):
         if invitation is None:
             return _sorry(request, referrer="no-referrer")  # no branding: the address may be a guess
-        if invitation.opened_at is None:  # conditional updates: never undo a revoke or an answer made meanwhile
-            now = timezone.now()
-            Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
-                status=Invitation.Status.OPENED, opened_at=now
-            )
-            Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now)
+        services.invitation_opened(invitation)
     # This address holds the token: leave it at once.
     return _keep(_private(redirect("survey_form"), referrer="no-referrer"), token, invitation.campaign.version_id)
 
@@ -138,6 +130,5 @@ def survey_unsubscribe(request: HttpRequest) -> HttpResponse:
         if invitation is None:
             return _sorry(request, tenant)
 
-        Contact.objects.filter(pk=invitation.contact_id).update(opted_out=True)
-        Invitation.objects.filter(pk=invitation.pk, status__in=services.OPEN).update(status=Invitation.Status.OPTED_OUT)
+        services.invitation_unsubscribe(invitation)
     return _forget(_private(render(request, "voc/public_thanks.html", {"brand": tenant, "unsubscribed": True})))

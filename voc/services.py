@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.models import Contact
 from accounts.services import action_item_add
 from sam.db import Rows, columns, from_row, run_together
 from sam.models import Membership, Tenant
@@ -427,3 +428,21 @@ def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def invitation_opened(invitation: Invitation) -> None:
+    """The contact opened the link: recorded once, by conditional updates that never undo a revoke or an answer
+    made meanwhile."""
+    if invitation.opened_at is not None:
+        return
+    now = timezone.now()
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
+        status=Invitation.Status.OPENED, opened_at=now
+    )
+    Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now)
+
+
+def invitation_unsubscribe(invitation: Invitation) -> None:
+    """No more surveys for this contact: the invitation ends and the contact is opted out."""
+    Contact.objects.filter(pk=invitation.contact_id).update(opted_out=True)
+    Invitation.objects.filter(pk=invitation.pk, status__in=OPEN).update(status=Invitation.Status.OPTED_OUT)

@@ -15,6 +15,7 @@ from accounts.models import Account, Contact
 from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
+from sam.services import row_update
 from sam.tenancy.urls import tenant_redirect
 from voc import campaigns as campaign_services
 from voc import results, services, templating
@@ -191,7 +192,7 @@ def program(request: TenantRequest) -> HttpResponse:
                 settings_form = VocSettingsForm(request.POST, instance=config)
                 if not settings_form.is_valid():
                     raise ValidationError("")
-                settings_form.save()
+                row_update(config, settings_form.cleaned_data)
                 done = "Survey settings saved."
             else:
                 done = _template_act(request, action)
