@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Contact
 from qbr import calendar, reports, selectors, services
+from qbr.forms import AgendaStatusForm, CadenceForm, QbrActionForm, ScheduleForm, checked
 from qbr.models import (
     AgendaItem,
     AgendaTemplate,
@@ -29,7 +28,7 @@ from qbr.models import (
 )
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.http import TenantRequest
-from sam.models import Document, Membership
+from sam.models import Document
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect
@@ -84,19 +83,6 @@ def _qbr(qbr_id: int) -> Qbr:
     if qbr is None:
         raise Http404
     return qbr
-
-
-def _when(day: str, time: str, tz: str) -> datetime | None:
-    """A local date and time in the given zone, or None when no day is given."""
-
-    if not day:
-        return None
-    try:
-        naive = datetime.combine(date.fromisoformat(day[:10]), datetime.strptime(time[:5] or "10:00", "%H:%M").time())
-        zone = zoneinfo.ZoneInfo(tz)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError) as exc:
-        raise ValidationError("Give the date as YYYY-MM-DD, the time as HH:MM and a known time zone.") from exc
-    return naive.replace(tzinfo=zone)
 
 
 @tenant_view("account.view")
@@ -167,11 +153,11 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
     post = request.POST
     action = post.get("action", "")
     if action == "schedule":
-        tz = post.get("timezone", "UTC").strip()[:60] or "UTC"
-        when = _when(post.get("day", ""), post.get("time", ""), tz)
-        confirmed = post.get("confirm") == "1"
-        location = post.get("location", "")[:400]
-        warnings = services.qbr_schedule_set(qbr=qbr, when=when, tz=tz, location=location, confirmed=confirmed)
+        form = ScheduleForm(post)
+        data = checked(form)
+        warnings = services.qbr_schedule_set(
+            qbr=qbr, when=form.when(), tz=data["timezone"], location=data["location"], confirmed=data["confirm"]
+        )
         return ("" if warnings else "Date and place saved; the milestones follow the date."), warnings
     if action == "participant":
         contact, user = post.get("contact", ""), post.get("user", "")
@@ -207,13 +193,8 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         services.agenda_item_delete(qbr=qbr, item=_item(qbr, post.get("id", "")))
         return "Item removed.", []
     if action == "agenda_status":
-        agreed_on = None
-        if post.get("agreed_on"):
-            try:
-                agreed_on = date.fromisoformat(post["agreed_on"][:10])
-            except ValueError as exc:
-                raise ValidationError("Give the day it was agreed as YYYY-MM-DD.") from exc
-        services.agenda_status_set(qbr=qbr, status=post.get("status", ""), agreed_on=agreed_on)
+        data = checked(AgendaStatusForm(post))
+        services.agenda_status_set(qbr=qbr, status=data["status"], agreed_on=data["agreed_on"])
         return f"Agenda: {qbr.get_agenda_status_display().lower()}.", []
     if action == "minutes":
         services.minutes_save(
@@ -224,24 +205,9 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         )
         return "Minutes saved.", []
     if action == "action_add":
-        owner_id = post.get("owner", "")
-        owner = (
-            Membership.objects.filter(user_id=int(owner_id)).select_related("user").first()
-            if owner_id.isdigit()
-            else None
-        )
-        due = None
-        if post.get("due"):
-            try:
-                due = date.fromisoformat(post["due"][:10])
-            except ValueError as exc:
-                raise ValidationError("Give the due date as YYYY-MM-DD.") from exc
+        data = checked(QbrActionForm(post))
         services.qbr_action_add(
-            qbr=qbr,
-            title=post.get("title", "")[:400],
-            owner=owner.user if owner else None,
-            due=due,
-            acting_user=request.user,
+            qbr=qbr, title=data["title"], owner=data["owner"], due=data["due"], acting_user=request.user
         )
         return "Action added to the account's register: it stays there, QBR after QBR, until closed.", []
     if action == "milestone":
@@ -255,17 +221,12 @@ def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
         services.preread_notes_set(qbr=qbr, notes=post.get("preread_notes", ""))
         return "Pre-read notes saved.", []
     if action == "cadence":
-        paused = None
-        if post.get("paused_until"):
-            try:
-                paused = date.fromisoformat(post["paused_until"][:10])
-            except ValueError as exc:
-                raise ValidationError("Give the end of the pause as YYYY-MM-DD.") from exc
+        data = checked(CadenceForm(post))
         services.cadence_set(
             account=qbr.account,
-            interval_months=post.get("interval_months", ""),
-            paused_until=paused,
-            pause_reason=post.get("pause_reason", "")[:400],
+            interval_months=data["interval_months"],
+            paused_until=data["paused_until"],
+            pause_reason=data["pause_reason"],
             acting_user=request.user,
         )
         return "Cadence saved. QBRs planned by the scheduler that no longer fit it were removed.", []
