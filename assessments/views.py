@@ -3,7 +3,7 @@ result, rounds with their rollup and comparison)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Account, Contact, Contract
 from assessments import calc, fourrs, reports, selectors, selfassess, services
+from assessments.forms import RollupForm
 from assessments.models import (
     Assessment,
     AssessmentSettings,
@@ -695,29 +696,18 @@ def fourrs_round_new(request: TenantRequest) -> HttpResponse:
     return tenant_redirect("fourrs_round", round.pk)
 
 
-def _day(raw: str, default: Any) -> Any:
-    try:
-        return date.fromisoformat(raw[:10]) if raw else default
-    except ValueError:
-        return None
-
-
 @tenant_view("selfassessment.view")
 def fourrs_organisation(request: TenantRequest) -> HttpResponse:
     """The organisation's (or one account team's) 4 R's over time: everyone's latest answers of the year before
     a day, averaged; two days compared; the last two years quarter by quarter."""
 
     today = timezone.localdate()
-    on, before = (
-        _day(request.GET.get("on", ""), today),
-        _day(request.GET.get("before", ""), today - timedelta(days=365)),
-    )
-    errors = []
-    if on is None or before is None:
-        errors.append("Give the days as YYYY-MM-DD.")
-        on, before = today, today - timedelta(days=365)
+    form = RollupForm(request.GET)
+    form.is_valid()
+    errors = ["Give the days as YYYY-MM-DD."] if form.dates_invalid() else []
+    on, before = form.days(today)
     account = None
-    account_id = _int(request.GET.get("account", ""))
+    account_id = form.cleaned_data.get("account")
     if account_id:
         account = Account.objects.alive().filter(pk=account_id).first()
         if account is None:

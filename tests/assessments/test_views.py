@@ -371,6 +371,7 @@ def test_the_organisation_over_time_includes_answers_taken_alone(tenant_a, clien
     page = viewer.get(url("fourrs_organisation") + f"?on={day}")
     assert page.status_code == 200 and b"from 3 people" in page.content and page.content.count(b"<svg") >= 5
     assert viewer.get(url("fourrs_organisation") + "?on=someday").status_code == 400
+    assert viewer.get(url("fourrs_organisation") + "?before=2026-02-30").status_code == 400
     assert viewer.get(url("fourrs_organisation") + "?account=999999").status_code == 404
 
 
