@@ -9,31 +9,28 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from qbr.models import Interval, Qbr
-from sam.forms import MemberChoiceField, StyledFormMixin, model_choice
-from sam.models import User
+from accounts.models import Contact
+from qbr.models import AgendaTemplate, Interval, Qbr
+from sam.forms import DATE, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
+from sam.models import Document, User
 from sam.selectors import member_choices
 
 DATE_ERROR = {"invalid": "Give the date as YYYY-MM-DD."}
 
 
-def checked(form: forms.Form) -> dict[str, Any]:
-    """The form's values, or a ValidationError with its messages (the page shows them above the card)."""
-    if not form.is_valid():
-        raise ValidationError([message for messages in form.errors.values() for message in messages])
-    return form.cleaned_data
-
-
 class ScheduleForm(StyledFormMixin, forms.Form):
     """The QBR's date, time and place, in the time zone of the meeting."""
 
-    day = forms.DateField(required=False, error_messages=DATE_ERROR)
+    day = forms.DateField(required=False, error_messages=DATE_ERROR, widget=DATE)
     time = forms.TimeField(
-        required=False, input_formats=["%H:%M", "%H:%M:%S"], error_messages={"invalid": "Give the time as HH:MM."}
+        required=False,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        error_messages={"invalid": "Give the time as HH:MM."},
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
-    timezone = forms.CharField(required=False, max_length=60)
-    location = forms.CharField(required=False, max_length=400)
-    confirm = forms.BooleanField(required=False)
+    timezone = forms.CharField(label="Time zone", required=False, max_length=60)
+    location = forms.CharField(label="Place or call link", required=False, max_length=300)
+    confirm = forms.BooleanField(label="Yes, use this date", required=False)
 
     def clean_timezone(self) -> str:
         name = (self.cleaned_data.get("timezone") or "").strip() or "UTC"
@@ -54,15 +51,20 @@ class ScheduleForm(StyledFormMixin, forms.Form):
 
 class AgendaStatusForm(StyledFormMixin, forms.Form):
     status = forms.ChoiceField(choices=Qbr.AgendaStatus.choices)
-    agreed_on = forms.DateField(required=False, error_messages={"invalid": "Give the day it was agreed as YYYY-MM-DD."})
+    agreed_on = forms.DateField(
+        label="Agreed on",
+        required=False,
+        error_messages={"invalid": "Give the day it was agreed as YYYY-MM-DD."},
+        widget=DATE,
+    )
 
 
 class QbrActionForm(StyledFormMixin, forms.Form):
     """An action agreed in the meeting, for the account's running register."""
 
-    title = forms.CharField(max_length=400)
-    owner = MemberChoiceField(queryset=User.objects.none(), required=False)
-    due = forms.DateField(required=False, error_messages={"invalid": "Give the due date as YYYY-MM-DD."})
+    title = forms.CharField(label="New action", max_length=300)
+    owner = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="—")
+    due = forms.DateField(required=False, error_messages={"invalid": "Give the due date as YYYY-MM-DD."}, widget=DATE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,9 +75,115 @@ class CadenceForm(StyledFormMixin, forms.Form):
     """How often the account meets (empty: the program's default), and a pause with its reason."""
 
     interval_months = forms.TypedChoiceField(
-        choices=[("", "The program's default"), *Interval.choices], coerce=int, empty_value=None, required=False
+        label="Cadence",
+        choices=[("", "The workspace's default"), *Interval.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
     )
     paused_until = forms.DateField(
-        required=False, error_messages={"invalid": "Give the end of the pause as YYYY-MM-DD."}
+        label="Pause until",
+        required=False,
+        error_messages={"invalid": "Give the end of the pause as YYYY-MM-DD."},
+        widget=DATE,
     )
-    pause_reason = forms.CharField(required=False, max_length=400)
+    pause_reason = forms.CharField(label="Because", required=False, max_length=300)
+
+
+class ParticipantForm(StyledFormMixin, forms.Form):
+    """Someone to invite: a contact of the account, or a colleague (the page posts one of the two)."""
+
+    contact = scoped_choice(Contact, label="Contact", required=False)
+    user = MemberChoiceField(queryset=User.objects.none(), label="Colleague", required=False)
+
+    def __init__(
+        self, *args: Any, qbr: Qbr, invited: tuple[set[int], set[int]] = (set(), set()), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        contacts, users = invited
+        model_choice(self, "contact").queryset = Contact.objects.filter(account=qbr.account).exclude(pk__in=contacts)
+        model_choice(self, "contact").empty_label = f"A contact of {qbr.account.name}…"
+        model_choice(self, "contact").label = f"Contact of {qbr.account.name}"
+        model_choice(self, "user").queryset = member_choices().exclude(pk__in=users)
+        model_choice(self, "user").empty_label = "A colleague…"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("contact") is None) == (data.get("user") is None) and not self.errors:
+            raise ValidationError("Choose one contact or one colleague.")
+        return data
+
+
+class AgendaTemplatePickForm(StyledFormMixin, forms.Form):
+    """The template an empty agenda starts from (the default when none is chosen)."""
+
+    template = scoped_choice(AgendaTemplate, label="Agenda template", required=False, empty_label=None)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "template").queryset = AgendaTemplate.objects.order_by("-is_default", "name")
+
+
+class AgendaItemForm(StyledFormMixin, forms.Form):
+    """One agenda item: its title, time box and owner."""
+
+    title = forms.CharField(max_length=200)
+    minutes = forms.IntegerField(label="Time box (min)", min_value=1, max_value=480, initial=10)
+    owner = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="No owner")
+
+    def __init__(self, *args: Any, new: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "owner").queryset = member_choices()
+        if new:
+            self.fields["title"].label = "New item"
+
+    def service_data(self) -> dict[str, Any]:
+        owner = self.cleaned_data["owner"]
+        return {**self.cleaned_data, "owner": owner.pk if owner else None}
+
+
+class MinutesForm(StyledFormMixin, forms.Form):
+    """What was said and decided on one agenda item."""
+
+    notes = forms.CharField(
+        label="Minutes", required=False, max_length=20000, strip=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    decisions = forms.CharField(required=False, max_length=20000, strip=False, widget=forms.Textarea(attrs={"rows": 1}))
+
+
+class MilestoneForm(forms.Form):
+    done = forms.TypedChoiceField(choices=[("1", "Done"), ("0", "Not done")], coerce=lambda value: value == "1")
+
+
+class PrereadForm(StyledFormMixin, forms.Form):
+    preread_notes = forms.CharField(
+        label="Pre-read notes", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class DocumentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Document) -> str:
+        return f"{obj.title} (version {obj.version})"
+
+
+class DocumentSendForm(StyledFormMixin, forms.Form):
+    """A ready version of this QBR's pack or minutes, to email to the participants."""
+
+    document = DocumentChoiceField(
+        queryset=Document.unscoped.none(), label="Send to the participants", empty_label=None
+    )
+
+    def __init__(self, *args: Any, qbr: Qbr, kinds: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = model_choice(self, "document")
+        field.queryset = Document.objects.filter(subject_id=qbr.pk, kind__in=kinds, status="ready").order_by("-pk")
+
+
+class HeldForm(StyledFormMixin, forms.Form):
+    no_minutes_reason = forms.CharField(
+        label="No minutes? Say why (otherwise write them on the agenda items first)", required=False, max_length=300
+    )
+
+
+class CancelForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label="Cancel, because", max_length=300)

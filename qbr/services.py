@@ -229,6 +229,14 @@ def milestone_done(*, qbr: Qbr, kind: str, done: bool = True) -> None:
     Milestone.objects.filter(qbr=qbr, kind=kind).update(done_at=timezone.now() if done else None)
 
 
+def milestone_set(*, qbr: Qbr, milestone: Milestone, done: bool) -> None:
+    """Tick a milestone of an open QBR off by hand (or back on)."""
+    qbr_check_editable(qbr)
+    if milestone.qbr_id != qbr.pk:
+        raise ValidationError("Not a milestone of this QBR.")
+    milestone_done(qbr=qbr, kind=milestone.kind, done=done)
+
+
 def participant_add(*, qbr: Qbr, contact_id: int | None = None, user_id: int | None = None) -> Any:
     """Invite a contact of the account or a member of the tenant (nobody else)."""
 

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import time
+from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.models import Contact
 from qbr import calendar, reports, selectors, services
-from qbr.forms import AgendaStatusForm, CadenceForm, QbrActionForm, ScheduleForm, checked
+from qbr.forms import (
+    AgendaItemForm,
+    AgendaStatusForm,
+    AgendaTemplatePickForm,
+    CadenceForm,
+    CancelForm,
+    DocumentSendForm,
+    HeldForm,
+    MilestoneForm,
+    MinutesForm,
+    ParticipantForm,
+    PrereadForm,
+    QbrActionForm,
+    ScheduleForm,
+)
 from qbr.models import (
     AgendaItem,
     AgendaTemplate,
@@ -27,8 +46,8 @@ from qbr.models import (
     QbrSettings,
 )
 from sam.documents.services import document_request, documents_of, requested_text
+from sam.forms import apply_errors
 from sam.http import TenantRequest
-from sam.models import Document
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect
@@ -78,6 +97,10 @@ def qbr_list(request: TenantRequest) -> HttpResponse:
     return render(request, "qbr/list.html", context)
 
 
+# A success message, or how to word it from what the service returned.
+Message = str | Callable[[Any], str]
+
+
 def _qbr(qbr_id: int) -> Qbr:
     qbr = Qbr.objects.filter(pk=qbr_id, account__deleted_at__isnull=True).select_related("account").first()
     if qbr is None:
@@ -86,179 +109,470 @@ def _qbr(qbr_id: int) -> Qbr:
 
 
 @tenant_view("account.view")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def qbr_detail(request: TenantRequest, qbr_id: int) -> HttpResponse:
     qbr = _qbr(qbr_id)
+    return render(request, "qbr/detail.html", _detail_context(request, qbr, {}))
+
+
+def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> dict[str, Any]:
+    """Everything the QBR page shows; ``bound`` holds the forms that failed (by their context name)."""
     can_edit = can(request, "account.edit_team_work", qbr.account)
-    warnings: list[str] = []
-    failed = False
-    if request.method == "POST":
-        require(request, "account.edit_team_work", qbr.account)
-        try:
-            done, warnings = _act(request, qbr)
-        except ValidationError as exc:
-            failed = True
-            messages.error(request, " ".join(exc.messages))
-        else:
-            if done:
-                messages.success(request, done)
-                if not Qbr.objects.filter(pk=qbr.pk).exists():  # e.g. a pause removed this untouched QBR
-                    return tenant_redirect("qbr_list")
-                return tenant_redirect("qbr_detail", qbr.pk)
-    qbr.refresh_from_db()
     items = list(AgendaItem.objects.filter(qbr=qbr).select_related("owner"))
     people = list(Participant.objects.filter(qbr=qbr).select_related("contact", "user"))
-    invited_contacts = {p.contact_id for p in people if p.contact_id}
-    invited_users = {p.user_id for p in people if p.user_id}
+    invited = ({p.contact_id for p in people if p.contact_id}, {p.user_id for p in people if p.user_id})
+    cadence = Cadence.objects.filter(account=qbr.account).first()
+    local = timezone.localtime(qbr.scheduled_at, calendar.zone_of(qbr.timezone)) if qbr.scheduled_at else None
+    today = timezone.localdate()
+    documents = _documents(qbr)
     context = {
         "qbr": qbr,
         "account": qbr.account,
         "can_edit": can_edit and qbr.open,
         "can_minutes": can_edit and qbr.status != Qbr.Status.CANCELLED,
-        "items": items,
+        "items": [
+            {
+                "item": item,
+                "form": bound.get(f"item_form_{item.pk}")
+                or AgendaItemForm(
+                    initial={"title": item.title, "minutes": item.minutes, "owner": item.owner_id},
+                    auto_id=f"item{item.pk}-%s",
+                ),
+                "minutes_form": bound.get(f"minutes_form_{item.pk}")
+                or MinutesForm(
+                    initial={"notes": item.notes, "decisions": item.decisions}, auto_id=f"minutes{item.pk}-%s"
+                ),
+            }
+            for item in items
+        ],
         "agenda_minutes": sum(i.minutes for i in items),
         "people": people,
         "gaps": selectors.right_people(qbr),
         "milestones": list(Milestone.objects.filter(qbr=qbr)),
-        "cadence": Cadence.objects.filter(account=qbr.account).first(),
-        "intervals": Interval.choices,
+        "cadence": cadence,
         "register": list(selectors.open_register(qbr)),
-        "contacts": [
-            c for c in Contact.objects.filter(account=qbr.account).order_by("name") if c.pk not in invited_contacts
-        ],
-        "members": [u for u in member_choices() if u.pk not in invited_users],
-        "owners": member_choices(),
-        "date_warnings": warnings,
-        "posted": request.POST if warnings else None,
-        "local": timezone.localtime(qbr.scheduled_at, calendar.zone_of(qbr.timezone)) if qbr.scheduled_at else None,
-        "today": timezone.localdate(),
-        "documents": _documents(qbr),
+        "local": local,
+        "today": today,
+        "documents": documents,
         "snapshot": qbr.scorecard_snapshot,
-        "agenda_templates": _agenda_templates(),
         "can_request": can(request, "report.request"),
+        "date_warnings": [],
         "active_nav": "qbrs",
+        "schedule_form": ScheduleForm(
+            initial={
+                "day": local.date() if local else None,
+                "time": local.time() if local else time(10, 0),
+                "timezone": qbr.timezone,
+                "location": qbr.location,
+            }
+        ),
+        "cadence_form": CadenceForm(
+            initial={
+                "interval_months": cadence.interval_months if cadence else None,
+                "paused_until": cadence.paused_until if cadence else None,
+                "pause_reason": cadence.pause_reason if cadence else "",
+            }
+        ),
+        "contact_form": ParticipantForm(qbr=qbr, invited=invited, auto_id="contact-%s"),
+        "user_form": ParticipantForm(qbr=qbr, invited=invited, auto_id="colleague-%s"),
+        "preread_form": PrereadForm(initial={"preread_notes": qbr.preread_notes}),
+        "template_form": AgendaTemplatePickForm(initial={"template": services.agenda_template_default()}),
+        "item_form": AgendaItemForm(auto_id="new-item-%s", new=True),
+        "agreed_form": AgendaStatusForm(initial={"status": Qbr.AgendaStatus.AGREED, "agreed_on": today}),
+        "action_form": QbrActionForm(auto_id="action-%s"),
+        "send_form": DocumentSendForm(qbr=qbr, kinds=(reports.PACK, reports.MINUTES)),
+        "held_form": HeldForm(),
+        "cancel_form": CancelForm(),
     }
-    return render(request, "qbr/detail.html", context, status=400 if failed else 200)
+    context.update(bound)
+    return context
 
 
-def _item(qbr: Qbr, raw: str) -> AgendaItem:
-    item = AgendaItem.objects.filter(qbr=qbr, pk=int(raw) if raw.isdigit() else 0).first()
+def _show(
+    request: TenantRequest, qbr: Qbr, card: str, bound: dict[str, Any] | None = None, *, status: int = 200
+) -> HttpResponse:
+    """The page, or with htmx the one card that changed (422 for errors, so htmx swaps them in too)."""
+    context = _detail_context(request, qbr, bound or {})
+    if request.htmx and card:
+        context["swapped"] = True
+        return render(request, f"qbr/detail.html#{card}", context, status=422 if status == 400 else status)
+    return render(request, "qbr/detail.html", context, status=status)
+
+
+def _done(request: TenantRequest, qbr: Qbr, card: str, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if not Qbr.objects.filter(pk=qbr.pk).exists():  # e.g. a pause removed this untouched QBR
+        response = tenant_redirect("qbr_list")
+        if request.htmx:
+            return HttpResponseClientRedirect(response.url)
+        return response
+    if request.htmx and card:
+        qbr.refresh_from_db()
+        return _show(request, qbr, card)
+    return tenant_redirect("qbr_detail", qbr.pk)
+
+
+def _submit(
+    request: TenantRequest,
+    qbr: Qbr,
+    form: forms.Form,
+    *,
+    card: str,
+    name: str,
+    save: Callable[[dict[str, Any]], Any],
+    message: Message,
+) -> HttpResponse:
+    """Validate one card's form, change the QBR through a service, then show the card (errors next to the fields)."""
+    if form.is_valid():
+        try:
+            result = save(form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return _done(request, qbr, card, message if isinstance(message, str) else message(result))
+    return _show(request, qbr, card, {name: form}, status=400)
+
+
+def _run(request: TenantRequest, qbr: Qbr, card: str, change: Callable[[], Any], message: Message) -> HttpResponse:
+    """A change without a form (a button): its message, or its refusal above the card."""
+    try:
+        result = change()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _show(request, qbr, card, status=400)
+    return _done(request, qbr, card, message if isinstance(message, str) else message(result))
+
+
+QbrView = Callable[..., HttpResponseBase]
+
+
+def qbr_change(permission: str = "account.edit_team_work") -> Callable[[QbrView], QbrView]:
+    """A POST that changes one QBR: the QBR found in the tenant (404 otherwise), then the permission asked."""
+
+    def decorate(view: QbrView) -> QbrView:
+        @tenant_view("account.view")
+        @require_POST
+        @wraps(view)
+        def wrapped(request: TenantRequest, qbr_id: int, **kwargs: Any) -> HttpResponseBase:
+            qbr = _qbr(qbr_id)
+            require(request, "account.edit_team_work", qbr.account)
+            if permission != "account.edit_team_work":
+                require(request, permission)
+            return view(request, qbr, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _item(qbr: Qbr, item_id: int) -> AgendaItem:
+    item = AgendaItem.objects.filter(qbr=qbr, pk=item_id).first()
     if item is None:
         raise Http404
     return item
 
 
-def _act(request: TenantRequest, qbr: Qbr) -> tuple[str, list[str]]:
-    """One change from the QBR page; returns the message to show (and date warnings needing a confirmation)."""
-    post = request.POST
-    action = post.get("action", "")
-    if action == "schedule":
-        form = ScheduleForm(post)
-        data = checked(form)
-        warnings = services.qbr_schedule_set(
-            qbr=qbr, when=form.when(), tz=data["timezone"], location=data["location"], confirmed=data["confirm"]
-        )
-        return ("" if warnings else "Date and place saved; the milestones follow the date."), warnings
-    if action == "participant":
-        contact, user = post.get("contact", ""), post.get("user", "")
-        services.participant_add(
-            qbr=qbr,
-            contact_id=int(contact) if contact.isdigit() else None,
-            user_id=int(user) if user.isdigit() else None,
-        )
-        return "Invited.", []
-    if action == "participant_remove":
-        raw = post.get("id", "")
-        services.participant_remove(qbr=qbr, participant_id=int(raw) if raw.isdigit() else 0)
-        return "Removed from the invitation.", []
-    if action == "agenda_template":
-        raw = post.get("template", "")
-        template = (
-            AgendaTemplate.objects.filter(pk=int(raw)).first() if raw.isdigit() else services.agenda_template_default()
-        )
-        if template is None:
-            raise Http404
-        services.agenda_from_template(qbr=qbr, template=template)
-        return "The agenda starts from the template: change it as you need.", []
-    if action == "item_add":
-        services.agenda_item_save(qbr=qbr, data=post)
-        return "Item added.", []
-    if action == "item_edit":
-        services.agenda_item_save(qbr=qbr, data=post, item=_item(qbr, post.get("id", "")))
-        return "Item saved.", []
-    if action in ("item_up", "item_down"):
-        services.agenda_item_move(qbr=qbr, item=_item(qbr, post.get("id", "")), up=action == "item_up")
-        return "Agenda reordered.", []
-    if action == "item_delete":
-        services.agenda_item_delete(qbr=qbr, item=_item(qbr, post.get("id", "")))
-        return "Item removed.", []
-    if action == "agenda_status":
-        data = checked(AgendaStatusForm(post))
-        services.agenda_status_set(qbr=qbr, status=data["status"], agreed_on=data["agreed_on"])
-        return f"Agenda: {qbr.get_agenda_status_display().lower()}.", []
-    if action == "minutes":
-        services.minutes_save(
-            qbr=qbr,
-            item=_item(qbr, post.get("id", "")),
-            notes=post.get("notes", ""),
-            decisions=post.get("decisions", ""),
-        )
-        return "Minutes saved.", []
-    if action == "action_add":
-        data = checked(QbrActionForm(post))
-        services.qbr_action_add(
-            qbr=qbr, title=data["title"], owner=data["owner"], due=data["due"], acting_user=request.user
-        )
-        return "Action added to the account's register: it stays there, QBR after QBR, until closed.", []
-    if action == "milestone":
-        kind = post.get("kind", "")
-        if kind not in Milestone.Kind.values:
-            raise ValidationError("Unknown milestone.")
-        services.qbr_check_editable(qbr)
-        services.milestone_done(qbr=qbr, kind=kind, done=post.get("done") == "1")
-        return "Milestone updated.", []
-    if action == "preread":
-        services.preread_notes_set(qbr=qbr, notes=post.get("preread_notes", ""))
-        return "Pre-read notes saved.", []
-    if action == "cadence":
-        data = checked(CadenceForm(post))
-        services.cadence_set(
-            account=qbr.account,
-            interval_months=data["interval_months"],
-            paused_until=data["paused_until"],
-            pause_reason=data["pause_reason"],
-            acting_user=request.user,
-        )
-        return "Cadence saved. QBRs planned by the scheduler that no longer fit it were removed.", []
-    if action in ("make_pack", "make_minutes"):
-        require(request, "report.request")
-        kind = reports.PACK if action == "make_pack" else reports.MINUTES
-        _, created = document_request(kind=kind, subject=qbr, params={}, acting_user=request.user)
+# --- date, time line and cadence -------------------------------------------------------------------
 
-        return requested_text(created), []
-    if action == "snapshot":
-        require(request, "report.request")
-        reports.snapshot_attach(qbr=qbr, acting_user=request.user)
-        return "The joint scorecard of the period is being made as a PDF and attached to this QBR.", []
-    if action == "send":
-        raw = post.get("document", "")
-        document = Document.objects.filter(
-            pk=int(raw) if raw.isdigit() else 0, subject_id=qbr.pk, kind__in=[reports.PACK, reports.MINUTES]
-        ).first()
-        if document is None:
-            raise Http404
-        sent = reports.document_send(qbr=qbr, document=document)
-        return ("Sent to the participants." if sent else "This version was sent already."), []
-    if action == "invite":
-        sent = reports.invitation_send(qbr=qbr)
-        return ("Invitation sent with a calendar file." if sent else "That invitation was sent already."), []
-    if action == "held":
-        services.qbr_held(qbr=qbr, no_minutes_reason=post.get("no_minutes_reason", "")[:400], acting_user=request.user)
-        return "The QBR is held. Open actions carry into the next one.", []
-    if action == "cancel":
-        services.qbr_cancel(qbr=qbr, reason=post.get("reason", "")[:400], acting_user=request.user)
-        return "The QBR is cancelled; no more reminders for it.", []
-    raise ValidationError("Unknown action.")
+
+@qbr_change()
+def schedule_set(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    form = ScheduleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            warnings = services.qbr_schedule_set(
+                qbr=qbr, when=form.when(), tz=data["timezone"], location=data["location"], confirmed=data["confirm"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if warnings:  # shown with the posted values and a box to confirm them
+                return _show(request, qbr, "when", {"schedule_form": form, "date_warnings": warnings})
+            return _done(request, qbr, "when", "Date and place saved; the milestones follow the date.")
+    return _show(request, qbr, "when", {"schedule_form": form}, status=400)
+
+
+@qbr_change()
+def milestone_set(request: TenantRequest, qbr: Qbr, milestone_id: int) -> HttpResponse:
+    milestone = Milestone.objects.filter(qbr=qbr, pk=milestone_id).first()
+    if milestone is None:
+        raise Http404
+    form = MilestoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say whether the milestone is done.")
+        return _show(request, qbr, "when", status=400)
+    done = form.cleaned_data["done"]
+    return _run(
+        request,
+        qbr,
+        "when",
+        lambda: services.milestone_set(qbr=qbr, milestone=milestone, done=done),
+        "Milestone updated.",
+    )
+
+
+@qbr_change()
+def cadence_set(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        CadenceForm(request.POST),
+        card="cadence",
+        name="cadence_form",
+        save=lambda data: services.cadence_set(account=qbr.account, acting_user=request.user, **data),
+        message="Cadence saved. QBRs planned by the scheduler that no longer fit it were removed.",
+    )
+
+
+# --- participants and pre-read ----------------------------------------------------------------------
+
+
+@qbr_change()
+def participant_add(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    people = Participant.objects.filter(qbr=qbr)
+    invited = (
+        set(people.exclude(contact=None).values_list("contact_id", flat=True)),
+        set(people.exclude(user=None).values_list("user_id", flat=True)),
+    )
+    form = ParticipantForm(request.POST, qbr=qbr, invited=invited)
+    return _submit(
+        request,
+        qbr,
+        form,
+        card="people",
+        name="contact_form" if "contact" in request.POST else "user_form",
+        save=lambda data: services.participant_add(
+            qbr=qbr,
+            contact_id=data["contact"].pk if data["contact"] else None,
+            user_id=data["user"].pk if data["user"] else None,
+        ),
+        message="Invited.",
+    )
+
+
+@qbr_change()
+def participant_remove(request: TenantRequest, qbr: Qbr, participant_id: int) -> HttpResponse:
+    participant = Participant.objects.filter(qbr=qbr, pk=participant_id).first()
+    if participant is None:
+        raise Http404
+    return _run(
+        request,
+        qbr,
+        "people",
+        lambda: services.participant_remove(qbr=qbr, participant_id=participant.pk),
+        "Removed from the invitation.",
+    )
+
+
+@qbr_change()
+def preread_set(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        PrereadForm(request.POST),
+        card="preread",
+        name="preread_form",
+        save=lambda data: services.preread_notes_set(qbr=qbr, notes=data["preread_notes"]),
+        message="Pre-read notes saved.",
+    )
+
+
+@qbr_change("report.request")
+def snapshot_attach(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _run(
+        request,
+        qbr,
+        "preread",
+        lambda: reports.snapshot_attach(qbr=qbr, acting_user=request.user),
+        "The joint scorecard of the period is being made as a PDF and attached to this QBR.",
+    )
+
+
+# --- agenda and minutes --------------------------------------------------------------------------------
+
+
+@qbr_change()
+def agenda_from_template(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        AgendaTemplatePickForm(request.POST),
+        card="agenda",
+        name="template_form",
+        save=lambda data: services.agenda_from_template(
+            qbr=qbr, template=data["template"] or services.agenda_template_default()
+        ),
+        message="The agenda starts from the template: change it as you need.",
+    )
+
+
+@qbr_change()
+def agenda_item_add(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    form = AgendaItemForm(request.POST, auto_id="new-item-%s", new=True)
+    return _submit(
+        request,
+        qbr,
+        form,
+        card="agenda",
+        name="item_form",
+        save=lambda data: services.agenda_item_save(qbr=qbr, data=form.service_data()),
+        message="Item added.",
+    )
+
+
+@qbr_change()
+def agenda_item_edit(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResponse:
+    item = _item(qbr, item_id)
+    form = AgendaItemForm(request.POST, auto_id=f"item{item.pk}-%s")
+    return _submit(
+        request,
+        qbr,
+        form,
+        card="agenda",
+        name=f"item_form_{item.pk}",
+        save=lambda data: services.agenda_item_save(qbr=qbr, data=form.service_data(), item=item),
+        message="Item saved.",
+    )
+
+
+@qbr_change()
+def agenda_item_up(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResponse:
+    item = _item(qbr, item_id)
+    return _run(
+        request, qbr, "agenda", lambda: services.agenda_item_move(qbr=qbr, item=item, up=True), "Agenda reordered."
+    )
+
+
+@qbr_change()
+def agenda_item_down(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResponse:
+    item = _item(qbr, item_id)
+    return _run(
+        request, qbr, "agenda", lambda: services.agenda_item_move(qbr=qbr, item=item, up=False), "Agenda reordered."
+    )
+
+
+@qbr_change()
+def agenda_item_delete(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResponse:
+    item = _item(qbr, item_id)
+    return _run(request, qbr, "agenda", lambda: services.agenda_item_delete(qbr=qbr, item=item), "Item removed.")
+
+
+@qbr_change()
+def agenda_status_set(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        AgendaStatusForm(request.POST),
+        card="agenda",
+        name="agreed_form",
+        save=lambda data: services.agenda_status_set(qbr=qbr, **data),
+        message=lambda _: f"Agenda: {qbr.get_agenda_status_display().lower()}.",
+    )
+
+
+@qbr_change()
+def minutes_save(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResponse:
+    item = _item(qbr, item_id)
+    form = MinutesForm(request.POST, auto_id=f"minutes{item.pk}-%s")
+    return _submit(
+        request,
+        qbr,
+        form,
+        card="agenda",
+        name=f"minutes_form_{item.pk}",
+        save=lambda data: services.minutes_save(qbr=qbr, item=item, **data),
+        message="Minutes saved.",
+    )
+
+
+@qbr_change()
+def action_add(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        QbrActionForm(request.POST, auto_id="action-%s"),
+        card="register",
+        name="action_form",
+        save=lambda data: services.qbr_action_add(qbr=qbr, acting_user=request.user, **data),
+        message="Action added to the account's register: it stays there, QBR after QBR, until closed.",
+    )
+
+
+# --- invitation and documents ---------------------------------------------------------------------------
+
+
+@qbr_change()
+def invitation_send(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _run(
+        request,
+        qbr,
+        "documents",
+        lambda: reports.invitation_send(qbr=qbr),
+        lambda sent: "Invitation sent with a calendar file." if sent else "That invitation was sent already.",
+    )
+
+
+def _make(request: TenantRequest, qbr: Qbr, kind: str) -> HttpResponse:
+    return _run(
+        request,
+        qbr,
+        "documents",
+        lambda: document_request(kind=kind, subject=qbr, params={}, acting_user=request.user)[1],
+        requested_text,
+    )
+
+
+@qbr_change("report.request")
+def pack_make(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _make(request, qbr, reports.PACK)
+
+
+@qbr_change("report.request")
+def minutes_make(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _make(request, qbr, reports.MINUTES)
+
+
+@qbr_change()
+def document_send(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        DocumentSendForm(request.POST, qbr=qbr, kinds=(reports.PACK, reports.MINUTES)),
+        card="documents",
+        name="send_form",
+        save=lambda data: reports.document_send(qbr=qbr, document=data["document"]),
+        message=lambda sent: "Sent to the participants." if sent else "This version was sent already.",
+    )
+
+
+# --- after the meeting: the whole page changes -----------------------------------------------------------
+
+
+@qbr_change()
+def qbr_held(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        HeldForm(request.POST),
+        card="",
+        name="held_form",
+        save=lambda data: services.qbr_held(qbr=qbr, acting_user=request.user, **data),
+        message="The QBR is held. Open actions carry into the next one.",
+    )
+
+
+@qbr_change()
+def qbr_cancel(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    return _submit(
+        request,
+        qbr,
+        CancelForm(request.POST),
+        card="",
+        name="cancel_form",
+        save=lambda data: services.qbr_cancel(qbr=qbr, acting_user=request.user, **data),
+        message="The QBR is cancelled; no more reminders for it.",
+    )
 
 
 @tenant_view("tenant.manage_settings")

@@ -1,5 +1,5 @@
 """In a real browser: plan a QBR, agree the agenda, record minutes with an action item, and see the action
-carried into the next QBR."""
+carried into the next QBR. The changes on the page are htmx swaps of one card: the page never reloads."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def test_plan_agree_minutes_and_carry_forward(demo, live_server, page, artifacts
     page.get_by_role("link", name="QBRs").first.click()
     page.locator("a", has_text="Globex Logistics").first.click()
     expect(page.get_by_role("heading", name=re.compile(f"QBR {current.period_label}"))).to_be_visible()
+    page.evaluate("window.sameDocument = true")  # gone if any change below reloaded the page
     page.get_by_label("Place or call link").fill("https://meet.example/globex")
     page.get_by_role("button", name="Save date").click()
     expect(page.get_by_text("Date and place saved")).to_be_visible()
@@ -45,6 +46,7 @@ def test_plan_agree_minutes_and_carry_forward(demo, live_server, page, artifacts
     expect(page.locator("ol.list-group > li").first).to_contain_text("Accolades from both sides")
     page.get_by_role("button", name="Agreed with the customer", exact=True).click()
     expect(page.get_by_text("Agenda: agreed with the customer")).to_be_visible()
+    expect(page.locator("#qbr-status")).to_have_text("Agenda agreed")  # the header follows the swapped card
     first = page.locator("ol.list-group > li").first
     first.locator("summary", has_text="Minutes").click()
     first.locator("textarea[name=notes]").fill("Both teams thanked the on-site crew.")
@@ -54,6 +56,11 @@ def test_plan_agree_minutes_and_carry_forward(demo, live_server, page, artifacts
     page.get_by_label("Due").fill("2030-01-31")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("link", name="Send the renewal proposal")).to_be_visible()
+    page.get_by_label("New item").fill("")
+    page.get_by_role("button", name="Add item").click()
+    expect(page.locator("#qbr-agenda .invalid-feedback")).to_contain_text("This field is required")
+    assert page.evaluate("window.sameDocument") is True
+    page.screenshot(path=str(artifacts / "qbr-planning.png"), full_page=True)
     page.get_by_role("button", name="Mark the QBR held").click()
     expect(page.get_by_text("The QBR is held")).to_be_visible()
     page.screenshot(path=str(artifacts / "qbr-held.png"), full_page=True)

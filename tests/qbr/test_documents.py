@@ -56,10 +56,9 @@ def test_pack_and_minutes_render_and_go_to_participants_once(tenant_a, account_a
         services.minutes_save(qbr=qbr, item=first, notes="Budget talks moved to March",
                               decisions="Pilot in the Berlin plant")  # fmt: skip
     client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-    page = url("qbr_detail", qbr.pk)
     with django_capture_on_commit_callbacks(execute=False):
-        client.post(page, {"action": "make_pack"})
-        client.post(page, {"action": "make_minutes"})
+        client.post(url("qbr_pack", qbr.pk))
+        client.post(url("qbr_minutes_pdf", qbr.pk))
     with tenant_a.ctx():
         pack = Document.objects.get(kind=reports.PACK)
         minutes = Document.objects.get(kind=reports.MINUTES)
@@ -73,8 +72,9 @@ def test_pack_and_minutes_render_and_go_to_participants_once(tenant_a, account_a
     assert "Share the outage root cause" in minutes_text and "Budget talks moved to March" in minutes_text
     assert "Decided:" in minutes_text and "Pilot in the Berlin plant" in minutes_text
     with django_capture_on_commit_callbacks(execute=False):
-        assert client.post(page, {"action": "send", "document": pack.pk}).status_code == 302
-        client.post(page, {"action": "send", "document": pack.pk})  # the same version again: nothing new
+        assert client.post(url("qbr_send", qbr.pk), {"document": pack.pk}).status_code == 302
+        again = client.post(url("qbr_send", qbr.pk), {"document": pack.pk}, follow=True)  # nothing new
+        assert b"This version was sent already." in again.content
     with tenant_a.ctx():
         emails = list(OutboundEmail.objects.filter(idempotency_key__startswith="qbr-document:"))
         assert len(emails) == 1 and sorted(emails[0].to) == sorted(
@@ -83,8 +83,8 @@ def test_pack_and_minutes_render_and_go_to_participants_once(tenant_a, account_a
         assert Milestone.objects.get(qbr=qbr, kind="preread").done_at is not None
         assert email_send(email_id=emails[0].pk)[0] == "sent"
     assert mail.outbox[-1].attachments[0][0].endswith(".pdf") and mail.outbox[-1].attachments[0][1].startswith(b"%PDF")
-    other = client.post(page, {"action": "send", "document": 999999})
-    assert other.status_code == 404
+    other = client.post(url("qbr_send", qbr.pk), {"document": 999999})
+    assert other.status_code == 400 and b"Select a valid choice" in other.content
 
 
 def test_invitation_carries_a_calendar_file_once_per_date(tenant_a, account_a, client_for,
@@ -92,15 +92,14 @@ def test_invitation_carries_a_calendar_file_once_per_date(tenant_a, account_a, c
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     qbr = prepared(tenant_a, account_a)
     client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-    page = url("qbr_detail", qbr.pk)
-    refused = client.post(page, {"action": "invite"})
+    refused = client.post(url("qbr_invite", qbr.pk))
     assert refused.status_code == 400 and b"Fix the date" in refused.content
     with tenant_a.ctx():
         when = timezone.now() + timedelta(days=10)
         services.qbr_schedule_set(qbr=qbr, when=when, tz="Europe/Berlin", location="Room 4, Main St", confirmed=True)
     with django_capture_on_commit_callbacks(execute=False):
-        client.post(page, {"action": "invite"})
-        client.post(page, {"action": "invite"})
+        client.post(url("qbr_invite", qbr.pk))
+        client.post(url("qbr_invite", qbr.pk))
     with tenant_a.ctx():
         email = OutboundEmail.objects.get(idempotency_key__startswith="qbr-invite:")
         assert Milestone.objects.get(qbr=qbr, kind="invite").done_at is not None
@@ -117,7 +116,7 @@ def test_joint_scorecard_snapshot_is_attached(tenant_a, account_a, client_for, d
     qbr = prepared(tenant_a, account_a)
     client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     with django_capture_on_commit_callbacks(execute=False):
-        client.post(url("qbr_detail", qbr.pk), {"action": "snapshot"})
+        client.post(url("qbr_snapshot", qbr.pk))
     with tenant_a.ctx():
         qbr.refresh_from_db()
         snapshot = qbr.scorecard_snapshot
@@ -127,7 +126,7 @@ def test_joint_scorecard_snapshot_is_attached(tenant_a, account_a, client_for, d
     page = client.get(url("qbr_detail", qbr.pk)).content.decode()
     assert "Attached: joint scorecard, version 1" in page
     viewer = client_for(tenant_a.users[Role.VIEWER])
-    assert viewer.post(url("qbr_detail", qbr.pk), {"action": "snapshot"}).status_code == 403
+    assert viewer.post(url("qbr_snapshot", qbr.pk)).status_code == 403
 
 
 def test_invitation_again_for_people_added_later_and_a_cancellation_for_the_calendars(

@@ -33,31 +33,31 @@ def test_plan_agree_hold_from_the_page(tenant_a, account_a, client_for):
     page = url("qbr_detail", qbr.pk)
     assert client.get(page).status_code == 200
     past = (timezone.localdate() - timedelta(days=3)).isoformat()
-    warned = client.post(page, {"action": "schedule", "day": past, "time": "10:00", "timezone": "Europe/Berlin",
+    warned = client.post(url("qbr_schedule", qbr.pk), {"day": past, "time": "10:00", "timezone": "Europe/Berlin",
                                 "location": "https://meet.example/qbr"})  # fmt: skip
     assert warned.status_code == 200 and b"in the past" in warned.content and b"Yes, use this date" in warned.content
     with tenant_a.ctx():
         assert Qbr.objects.get(pk=qbr.pk).scheduled_at is None
     day = max(qbr.period_start, timezone.localdate() - timedelta(days=1)).isoformat()  # the meeting took place
-    client.post(page, {"action": "schedule", "day": day, "time": "00:30", "timezone": "UTC",
+    client.post(url("qbr_schedule", qbr.pk), {"day": day, "time": "00:30", "timezone": "UTC",
                        "location": "Room 4", "confirm": "1"})  # fmt: skip
     with tenant_a.ctx():
         assert Qbr.objects.get(pk=qbr.pk).scheduled_at is not None
         economic = Contact.objects.create(account=account_a, name="Erin Economic", buyer_role="economic")
-    assert client.post(page, {"action": "participant", "contact": economic.pk}).status_code == 302
+    assert client.post(url("qbr_participant_add", qbr.pk), {"contact": economic.pk}).status_code == 302
     body = client.get(page).content.decode()
     assert "Erin Economic" in body and "No technical buyer is invited." in body
-    empty = client.post(page, {"action": "agenda_status", "status": "agreed"})
+    empty = client.post(url("qbr_agenda_status", qbr.pk), {"status": "agreed"})
     assert empty.status_code == 400 and b"empty agenda" in empty.content
-    client.post(page, {"action": "agenda_template"})
-    client.post(page, {"action": "agenda_status", "status": "agreed"})
+    client.post(url("qbr_agenda_from_template", qbr.pk))
+    client.post(url("qbr_agenda_status", qbr.pk), {"status": "agreed"})
     with tenant_a.ctx():
         assert Qbr.objects.get(pk=qbr.pk).status == "agenda_agreed"
         item = AgendaItem.objects.filter(qbr=qbr).first()
-    client.post(page, {"action": "minutes", "id": item.pk, "notes": "Budget frozen", "decisions": "Pilot first"})
-    client.post(page, {"action": "action_add", "title": "Send the pilot plan",
+    client.post(url("qbr_minutes", qbr.pk, item.pk), {"notes": "Budget frozen", "decisions": "Pilot first"})
+    client.post(url("qbr_action_add", qbr.pk), {"title": "Send the pilot plan",
                        "owner": tenant_a.users[Role.ACCOUNT_MANAGER].pk, "due": "2030-01-31"})  # fmt: skip
-    held = client.post(page, {"action": "held"}, follow=True)
+    held = client.post(url("qbr_held", qbr.pk), follow=True)
     assert b"The QBR is held" in held.content
     with tenant_a.ctx():
         assert Qbr.objects.get(pk=qbr.pk).status == "held"
@@ -68,29 +68,36 @@ def test_plan_agree_hold_from_the_page(tenant_a, account_a, client_for):
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("route", "data"),
     [
-        {"action": "explode"},
-        {"action": "participant", "contact": "abc"},
-        {"action": "schedule", "day": "2026-13-45", "time": "10:00", "timezone": "UTC"},
-        {"action": "schedule", "day": "2026-12-01", "time": "10:00", "timezone": "Nowhere/City"},
-        {"action": "item_add", "title": "", "minutes": "10"},
-        {"action": "item_add", "title": "x" * 300, "minutes": "10"},
-        {"action": "action_add", "title": "Due when?", "due": "soon"},
-        {"action": "action_add", "title": "Whose?", "owner": "999999"},
-        {"action": "schedule", "day": "2026-12-01", "time": "25:99", "timezone": "UTC"},
-        {"action": "agenda_status", "status": "signed-in-blood"},
-        {"action": "agenda_status", "status": "agreed", "agreed_on": "2026-02-30"},
-        {"action": "cadence", "interval_months": "", "paused_until": "2026-02-30", "pause_reason": "Audit"},
-        {"action": "held"},
-        {"action": "cancel", "reason": ""},
+        ("qbr_participant_add", {"contact": "abc"}),
+        ("qbr_participant_add", {}),
+        ("qbr_schedule", {"day": "2026-13-45", "time": "10:00", "timezone": "UTC"}),
+        ("qbr_schedule", {"day": "2026-12-01", "time": "10:00", "timezone": "Nowhere/City"}),
+        ("qbr_schedule", {"day": "2026-12-01", "time": "10:00", "timezone": "UTC", "location": "x\x00y"}),
+        ("qbr_item_add", {"title": "", "minutes": "10"}),
+        ("qbr_item_add", {"title": "x" * 300, "minutes": "10"}),
+        ("qbr_item_add", {"title": "Budget", "minutes": "99999999999999999999"}),
+        ("qbr_action_add", {"title": "Due when?", "due": "soon"}),
+        ("qbr_action_add", {"title": "Whose?", "owner": "999999"}),
+        ("qbr_schedule", {"day": "2026-12-01", "time": "25:99", "timezone": "UTC"}),
+        ("qbr_agenda_status", {"status": "signed-in-blood"}),
+        ("qbr_agenda_status", {"status": "agreed", "agreed_on": "2026-02-30"}),
+        ("qbr_cadence", {"interval_months": "", "paused_until": "2026-02-30", "pause_reason": "Audit"}),
+        ("qbr_preread", {"preread_notes": "x" * 20001}),
+        ("qbr_send", {"document": "999999"}),
+        ("qbr_held", {}),
+        ("qbr_cancel", {"reason": ""}),
     ],
 )
-def test_bad_input_is_a_400_and_changes_nothing(tenant_a, account_a, client_for, data):
+def test_bad_input_is_a_400_and_changes_nothing(tenant_a, account_a, client_for, route, data):
     qbr = planned(tenant_a, account_a)
     client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-    response = client.post(url("qbr_detail", qbr.pk), data)
+    response = client.post(url(route, qbr.pk), data)
     assert response.status_code == 400
+    if route not in ("qbr_held", "qbr_cancel"):  # these two change the whole page: plain forms
+        htmx = client.post(url(route, qbr.pk), data, headers={"HX-Request": "true"})
+        assert htmx.status_code == 422 and b"<html" not in htmx.content  # the card comes back with its errors
     with tenant_a.ctx():
         fresh = Qbr.objects.get(pk=qbr.pk)
         assert fresh.status == "planned" and fresh.scheduled_at is None
@@ -101,7 +108,8 @@ def test_viewers_read_but_do_not_change(tenant_a, account_a, client_for):
     qbr = planned(tenant_a, account_a)
     viewer = client_for(tenant_a.users[Role.VIEWER])
     assert viewer.get(url("qbr_detail", qbr.pk)).status_code == 200
-    assert viewer.post(url("qbr_detail", qbr.pk), {"action": "agenda_template"}).status_code == 403
+    assert viewer.post(url("qbr_agenda_from_template", qbr.pk)).status_code == 403
+    assert viewer.post(url("qbr_detail", qbr.pk)).status_code == 405  # the page itself only shows
 
 
 def test_list_shows_upcoming_and_overdue_with_constant_queries(tenant_a, client_for, django_assert_max_num_queries):
@@ -131,12 +139,11 @@ def test_list_shows_upcoming_and_overdue_with_constant_queries(tenant_a, client_
 def test_cadence_and_program_settings(tenant_a, account_a, client_for):
     qbr = planned(tenant_a, account_a)
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-    page = url("qbr_detail", qbr.pk)
     later = (timezone.localdate() + timedelta(days=60)).isoformat()
-    refused = am.post(page, {"action": "cadence", "interval_months": "", "paused_until": later})
+    refused = am.post(url("qbr_cadence", qbr.pk), {"interval_months": "", "paused_until": later})
     assert refused.status_code == 400 and b"A pause needs a reason" in refused.content
-    assert am.post(page, {"action": "cadence", "interval_months": "abc"}).status_code == 400
-    paused = am.post(page, {"action": "cadence", "interval_months": "", "paused_until": later,
+    assert am.post(url("qbr_cadence", qbr.pk), {"interval_months": "abc"}).status_code == 400
+    paused = am.post(url("qbr_cadence", qbr.pk), {"interval_months": "", "paused_until": later,
                             "pause_reason": "Merger"}, follow=True)  # fmt: skip
     assert b"Cadence saved" in paused.content  # the untouched QBR inside the pause is gone: back to the list
     with tenant_a.ctx():
@@ -199,6 +206,6 @@ def test_admins_shape_agenda_templates_and_a_qbr_starts_from_one(tenant_a, accou
     assert admin.post(page, {"action": "item_up", "template": template.pk, "item": 999999}).status_code == 404
     qbr = planned(tenant_a, account_a)
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-    am.post(url("qbr_detail", qbr.pk), {"action": "agenda_template", "template": template.pk})
+    am.post(url("qbr_agenda_from_template", qbr.pk), {"template": template.pk})
     with tenant_a.ctx():
         assert list(AgendaItem.objects.filter(qbr=qbr).values_list("title", flat=True)) == ["Scorecard", "Strategy"]
