@@ -124,22 +124,34 @@ class AgendaTemplatePickForm(StyledFormMixin, forms.Form):
         model_choice(self, "template").queryset = AgendaTemplate.objects.order_by("-is_default", "name")
 
 
-class AgendaItemForm(StyledFormMixin, forms.Form):
-    """One agenda item: its title, time box and owner."""
+class AgendaTemplateItemForm(StyledFormMixin, forms.Form):
+    """One item of an agenda template: its title and time box."""
 
     title = forms.CharField(max_length=200)
     minutes = forms.IntegerField(label="Time box (min)", min_value=1, max_value=480, initial=10)
-    owner = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="No owner")
 
     def __init__(self, *args: Any, new: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        model_choice(self, "owner").queryset = member_choices()
         if new:
             self.fields["title"].label = "New item"
+
+
+class AgendaItemForm(AgendaTemplateItemForm):
+    """One item of a QBR's agenda: its title, time box and owner."""
+
+    owner = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="No owner")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "owner").queryset = member_choices()
 
     def service_data(self) -> dict[str, Any]:
         owner = self.cleaned_data["owner"]
         return {**self.cleaned_data, "owner": owner.pk if owner else None}
+
+
+class AgendaTemplateForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label="New template", max_length=120)
 
 
 class MinutesForm(StyledFormMixin, forms.Form):

@@ -33,4 +33,35 @@ urlpatterns = [
     path("qbrs/<int:qbr_id>/cancel/", views.qbr_cancel, name="qbr_cancel"),
     path("admin/qbr-program/", views.program, name="qbr_program"),
     path("admin/agenda-templates/", views.agenda_templates, name="qbr_agenda_templates"),
+    path("admin/agenda-templates/new/", views.agenda_template_create, name="qbr_agenda_template_create"),
+    path(
+        "admin/agenda-templates/<int:agenda_template_id>/default/",
+        views.agenda_template_default,
+        name="qbr_agenda_template_default",
+    ),
+    path(
+        "admin/agenda-templates/<int:agenda_template_id>/items/",
+        views.agenda_template_item_add,
+        name="qbr_agenda_template_item_add",
+    ),
+    path(
+        "admin/agenda-templates/<int:agenda_template_id>/items/<int:template_item_id>/",
+        views.agenda_template_item_edit,
+        name="qbr_agenda_template_item_edit",
+    ),
+    path(
+        "admin/agenda-templates/<int:agenda_template_id>/items/<int:template_item_id>/up/",
+        views.agenda_template_item_up,
+        name="qbr_agenda_template_item_up",
+    ),
+    path(
+        "admin/agenda-templates/<int:agenda_template_id>/items/<int:template_item_id>/down/",
+        views.agenda_template_item_down,
+        name="qbr_agenda_template_item_down",
+    ),
+    path(
+        "admin/agenda-templates/<int:agenda_template_id>/items/<int:template_item_id>/delete/",
+        views.agenda_template_item_delete,
+        name="qbr_agenda_template_item_delete",
+    ),
 ]

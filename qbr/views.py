@@ -22,6 +22,8 @@ from qbr import calendar, reports, selectors, services
 from qbr.forms import (
     AgendaItemForm,
     AgendaStatusForm,
+    AgendaTemplateForm,
+    AgendaTemplateItemForm,
     AgendaTemplatePickForm,
     CadenceForm,
     CancelForm,
@@ -611,55 +613,149 @@ def _agenda_templates() -> list[Any]:
     return list(AgendaTemplate.objects.order_by("-is_default", "name"))
 
 
-@tenant_view("tenant.manage_templates")
-@require_http_methods(["GET", "POST"])
-def agenda_templates(request: TenantRequest) -> HttpResponse:
-    """Agenda templates (admins): items in order with their time boxes; one is the default."""
-
-    failed = False
-    if request.method == "POST":
-        post = request.POST
-        action = post.get("action", "")
-        try:
-            if action == "create":
-                template = services.agenda_template_create(name=post.get("name", "")[:200])
-                messages.success(request, f"Template “{template.name}” created: add its items.")
-            else:
-                raw = post.get("template", "")
-                template = AgendaTemplate.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
-                if template is None:
-                    raise Http404
-                raw_item = post.get("item", "")
-                item = (
-                    AgendaTemplateItem.objects.filter(template=template, pk=int(raw_item)).first()
-                    if raw_item.isdigit()
-                    else None
-                )
-                if action in ("item_edit", "item_up", "item_down", "item_delete") and item is None:
-                    raise Http404
-                if action == "item_add":
-                    services.agenda_template_item_save(template=template, data=post)
-                elif action == "item_edit":
-                    services.agenda_template_item_save(template=template, data=post, item=item)
-                elif action in ("item_up", "item_down"):
-                    services.agenda_template_item_move(template=template, item=item, up=action == "item_up")
-                elif action == "item_delete":
-                    services.agenda_template_item_delete(template=template, item=item)
-                elif action == "default":
-                    services.agenda_template_make_default(template=template)
-                else:
-                    raise ValidationError("Unknown action.")
-                messages.success(request, "Saved.")
-        except ValidationError as exc:
-            failed = True
-            messages.error(request, " ".join(exc.messages))
-        else:
-            return tenant_redirect("qbr_agenda_templates")
-    templates = _agenda_templates()
+def _template_rows(templates: list[AgendaTemplate], bound: dict[str, Any]) -> list[dict[str, Any]]:
     items: dict[int, list[AgendaTemplateItem]] = {t.pk: [] for t in templates}
     for item in AgendaTemplateItem.objects.filter(template__in=templates).order_by("order", "pk"):
         items[item.template_id].append(item)
-    rows = [{"template": t, "items": items[t.pk], "minutes": sum(i.minutes for i in items[t.pk])} for t in templates]
+    return [
+        {
+            "template": t,
+            "minutes": sum(i.minutes for i in items[t.pk]),
+            "items": [
+                {
+                    "item": i,
+                    "form": bound.get(f"item_form_{i.pk}")
+                    or AgendaTemplateItemForm(initial={"title": i.title, "minutes": i.minutes}, auto_id=f"ti{i.pk}-%s"),
+                }
+                for i in items[t.pk]
+            ],
+            "item_form": bound.get(f"new_item_form_{t.pk}")
+            or AgendaTemplateItemForm(auto_id=f"new{t.pk}-%s", new=True),
+        }
+        for t in templates
+    ]
+
+
+@tenant_view("tenant.manage_templates")
+@require_safe
+def agenda_templates(request: TenantRequest) -> HttpResponse:
+    """Agenda templates (admins): items in order with their time boxes; one is the default."""
+    return _templates_page(request)
+
+
+def _templates_page(request: TenantRequest, create_form: AgendaTemplateForm | None = None) -> HttpResponse:
+    context = {
+        "rows": _template_rows(_agenda_templates(), {}),
+        "create_form": create_form or AgendaTemplateForm(),
+        "active_nav": "admin",
+    }
+    return render(request, "qbr/agenda_templates.html", context, status=400 if create_form else 200)
+
+
+@tenant_view("tenant.manage_templates")
+@require_POST
+def agenda_template_create(request: TenantRequest) -> HttpResponse:
+    form = AgendaTemplateForm(request.POST)
+    if form.is_valid():
+        try:
+            template = services.agenda_template_create(name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Template “{template.name}” created: add its items.")
+            return tenant_redirect("qbr_agenda_templates")
+    return _templates_page(request, form)
+
+
+def _template_card(
+    request: TenantRequest, template: AgendaTemplate, bound: dict[str, Any] | None = None, *, status: int = 200
+) -> HttpResponse:
+    """After a change to one template: its card (htmx) or the page again."""
+    if not request.htmx:
+        if status == 200:
+            return tenant_redirect("qbr_agenda_templates")
+        context = {"rows": _template_rows(_agenda_templates(), bound or {}), "create_form": AgendaTemplateForm()}
+        return render(request, "qbr/agenda_templates.html", {**context, "active_nav": "admin"}, status=status)
+    template.refresh_from_db()
+    row = _template_rows([template], bound or {})[0]
     return render(
-        request, "qbr/agenda_templates.html", {"rows": rows, "active_nav": "admin"}, status=400 if failed else 200
+        request,
+        "qbr/agenda_templates.html#template_card",
+        {"row": row, "swapped": True},
+        status=422 if status == 400 else status,
     )
+
+
+TemplateView = Callable[..., HttpResponseBase]
+
+
+def template_change(view: TemplateView) -> TemplateView:
+    """A POST that changes one agenda template (and, with ``template_item_id``, one of its items)."""
+
+    @tenant_view("tenant.manage_templates")
+    @require_POST
+    @wraps(view)
+    def wrapped(request: TenantRequest, agenda_template_id: int, **kwargs: Any) -> HttpResponseBase:
+        template = AgendaTemplate.objects.filter(pk=agenda_template_id).first()
+        if template is None:
+            raise Http404
+        if "template_item_id" in kwargs:
+            item = AgendaTemplateItem.objects.filter(template=template, pk=kwargs.pop("template_item_id")).first()
+            if item is None:
+                raise Http404
+            kwargs["item"] = item
+        return view(request, template, **kwargs)
+
+    return wrapped
+
+
+def _template_save(
+    request: TenantRequest, template: AgendaTemplate, form: AgendaTemplateItemForm, name: str, item: Any = None
+) -> HttpResponse:
+    if form.is_valid():
+        try:
+            services.agenda_template_item_save(template=template, data=form.cleaned_data, item=item)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Template saved.")
+            return _template_card(request, template)
+    return _template_card(request, template, {name: form}, status=400)
+
+
+@template_change
+def agenda_template_item_add(request: TenantRequest, template: AgendaTemplate) -> HttpResponse:
+    form = AgendaTemplateItemForm(request.POST, auto_id=f"new{template.pk}-%s", new=True)
+    return _template_save(request, template, form, f"new_item_form_{template.pk}")
+
+
+@template_change
+def agenda_template_item_edit(request: TenantRequest, template: AgendaTemplate, item: Any) -> HttpResponse:
+    form = AgendaTemplateItemForm(request.POST, auto_id=f"ti{item.pk}-%s")
+    return _template_save(request, template, form, f"item_form_{item.pk}", item)
+
+
+@template_change
+def agenda_template_item_up(request: TenantRequest, template: AgendaTemplate, item: Any) -> HttpResponse:
+    services.agenda_template_item_move(template=template, item=item, up=True)
+    return _template_card(request, template)
+
+
+@template_change
+def agenda_template_item_down(request: TenantRequest, template: AgendaTemplate, item: Any) -> HttpResponse:
+    services.agenda_template_item_move(template=template, item=item, up=False)
+    return _template_card(request, template)
+
+
+@template_change
+def agenda_template_item_delete(request: TenantRequest, template: AgendaTemplate, item: Any) -> HttpResponse:
+    services.agenda_template_item_delete(template=template, item=item)
+    messages.success(request, f"“{item.title}” removed from the template.")
+    return _template_card(request, template)
+
+
+@template_change
+def agenda_template_default(request: TenantRequest, template: AgendaTemplate) -> HttpResponse:
+    services.agenda_template_make_default(template=template)
+    messages.success(request, f"New QBR agendas start from “{template.name}”.")
+    return tenant_redirect("qbr_agenda_templates")  # the badge moves between cards: the whole page

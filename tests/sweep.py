@@ -76,6 +76,8 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "milestone_id": qb.Milestone,
     "participant_id": qb.Participant,
     "item_id": qb.AgendaItem,
+    "agenda_template_id": qb.AgendaTemplate,
+    "template_item_id": qb.AgendaTemplateItem,
     "period_id": sc.Period,
     "campaign_id": vc.Campaign,
     "assessment_id": asm.Assessment,

@@ -192,18 +192,25 @@ def test_admins_shape_agenda_templates_and_a_qbr_starts_from_one(tenant_a, accou
     page = url("qbr_agenda_templates")
     assert admin.get(page).status_code == 200  # the default one is there
     assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).get(page).status_code == 403
-    assert admin.post(page, {"action": "create", "name": ""}).status_code == 400
-    admin.post(page, {"action": "create", "name": "Executive QBR"})
+    assert admin.post(url("qbr_agenda_template_create"), {"name": ""}).status_code == 400
+    admin.post(url("qbr_agenda_template_create"), {"name": "Executive QBR"})
+    assert admin.post(url("qbr_agenda_template_create"), {"name": "executive qbr"}).status_code == 400
     with tenant_a.ctx():
         template = AgendaTemplate.objects.get(name="Executive QBR")
+    add = url("qbr_agenda_template_item_add", template.pk)
     for title in ("Strategy", "Scorecard"):
-        admin.post(page, {"action": "item_add", "template": template.pk, "title": title, "minutes": "20"})
-    assert admin.post(page, {"action": "item_add", "template": template.pk, "title": "x",
-                             "minutes": "0"}).status_code == 400  # fmt: skip
+        admin.post(add, {"title": title, "minutes": "20"})
+    assert admin.post(add, {"title": "x", "minutes": "0"}).status_code == 400
+    assert admin.post(add, {"title": "x\x00", "minutes": "5"}).status_code == 400
+    swapped = admin.post(add, {"title": "", "minutes": "5"}, headers={"HX-Request": "true"})
+    assert (
+        swapped.status_code == 422 and b"This field is required" in swapped.content and b"<html" not in swapped.content
+    )
     with tenant_a.ctx():
         second = template.items.get(title="Scorecard")
-    admin.post(page, {"action": "item_up", "template": template.pk, "item": second.pk})
-    assert admin.post(page, {"action": "item_up", "template": template.pk, "item": 999999}).status_code == 404
+    admin.post(url("qbr_agenda_template_item_up", template.pk, second.pk))
+    assert admin.post(url("qbr_agenda_template_item_up", template.pk, 999999)).status_code == 404
+    assert admin.post(url("qbr_agenda_template_item_up", 999999, second.pk)).status_code == 404
     qbr = planned(tenant_a, account_a)
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     am.post(url("qbr_agenda_from_template", qbr.pk), {"template": template.pk})
