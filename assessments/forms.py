@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django import forms
+from django.utils.text import Truncator
+
+from accounts.models import Contact
+from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation
+from assessments.services import NOTE_MAX, TOPIC_KEYS, TOPICS
+from sam.forms import DATE, MemberChoiceField, StyledFormMixin, choice, model_choice, scoped_choice
+from sam.models import User
+from sam.selectors import member_choices
 
 
 class RollupForm(forms.Form):
@@ -21,3 +31,214 @@ class RollupForm(forms.Form):
 
     def dates_invalid(self) -> bool:
         return "on" in self.errors or "before" in self.errors
+
+
+DATE_ERROR = {"invalid": "Give the date as YYYY-MM-DD."}
+
+
+def _decimal(label: str, places: int, top: int, **kwargs: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal(0),
+        max_value=Decimal(top),
+        decimal_places=places,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        **kwargs,
+    )
+
+
+class SummaryForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(
+        label="What we learned, in a few lines",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class ExpertForm(StyledFormMixin, forms.Form):
+    """A colleague from outside the account team, newest to this account first (rotate the experts)."""
+
+    user = forms.TypedChoiceField(
+        label="Invite a subject-matter expert",
+        coerce=int,
+        help_text="Colleagues new to this account come first: rotate the experts.",
+    )
+    expertise = forms.CharField(
+        required=False, max_length=120, widget=forms.TextInput(attrs={"placeholder": "e.g. service operations"})
+    )
+
+    def __init__(self, *args: Any, candidates: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice(self, "user").choices = [
+            (
+                c["user"].pk,
+                f"{c['user'].display_name} (served {c['served']} time{'s' if c['served'] != 1 else ''} on this account)"
+                if c["served"]
+                else f"{c['user'].display_name} (new to this account)",
+            )
+            for c in candidates
+        ]
+
+
+class InterviewForm(StyledFormMixin, forms.Form):
+    """One contact's interview: when, by whom, and the notes per topic of the guide (no contact when editing)."""
+
+    contact = scoped_choice(Contact, required=True)
+    held_on = forms.DateField(label="Held on", required=False, error_messages=DATE_ERROR, widget=DATE)
+    interviewer = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="—")
+
+    def __init__(self, *args: Any, assessment: Assessment, new: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if new:
+            taken = Interview.objects.filter(assessment=assessment).values_list("contact_id", flat=True)
+            field = model_choice(self, "contact")
+            field.queryset = Contact.objects.filter(account=assessment.account).exclude(pk__in=taken).order_by("name")
+            field.empty_label = None
+        else:
+            del self.fields["contact"]
+        model_choice(self, "interviewer").queryset = member_choices()
+        for key, label, guide in TOPICS:
+            self.fields[f"topic-{key}"] = forms.CharField(
+                label=label,
+                help_text=guide,
+                required=False,
+                max_length=NOTE_MAX,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.style_fields()
+
+    def topics(self) -> list[forms.BoundField]:
+        return [self[f"topic-{key}"] for key in TOPIC_KEYS]
+
+    def service_data(self) -> dict[str, Any]:
+        """The interview for ``interview_save``: only the topics the form sent (an API may send a few)."""
+        data = self.cleaned_data
+        return {
+            "contact": data["contact"].pk if data.get("contact") else None,
+            "held_on": data["held_on"],
+            "interviewer": data["interviewer"],
+            "notes": {key: data[f"topic-{key}"] for key in TOPIC_KEYS if f"topic-{key}" in self.data},
+        }
+
+
+class StepForm(StyledFormMixin, forms.Form):
+    """One step of the customer's journey with us."""
+
+    name = forms.CharField(label="Step", max_length=200)
+    touchpoint = forms.CharField(required=False, max_length=200)
+    rating = forms.TypedChoiceField(
+        choices=[("", "—"), *[(n, str(n)) for n in range(1, 6)]], coerce=int, empty_value=None, required=False
+    )
+    moment_of_truth = forms.BooleanField(label="Moment of truth", required=False)
+
+
+class FindingForm(StyledFormMixin, forms.Form):
+    """A strength, opportunity or weakness, linked to the journey steps it is about."""
+
+    kind = forms.ChoiceField(choices=Finding.Kind.choices)
+    text = forms.CharField(label="Finding", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    steps = forms.ModelMultipleChoiceField(
+        label="About these journey steps",
+        queryset=JourneyStep.unscoped.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, assessment: Assessment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "steps").queryset = JourneyStep.objects.filter(assessment=assessment)
+
+    def clean_steps(self) -> list[JourneyStep]:
+        return list(self.cleaned_data["steps"])
+
+
+class RecommendationForm(StyledFormMixin, forms.Form):
+    """A recommendation: steps, obstacles, timeframe, cost, priority, the finding it answers, and the payback grid
+    (a year's amount and a note per beneficiary and category; "known to exist" when the amount is not known)."""
+
+    title = forms.CharField(label="Recommendation", max_length=200)
+    priority = forms.TypedChoiceField(choices=Recommendation.Priority.choices, coerce=int, initial=2)
+    steps = forms.CharField(
+        label="Steps, one a line",
+        required=False,
+        max_length=5000,
+        help_text="Accepted, each step becomes an action due along the timeframe.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    obstacles = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    start = forms.DateField(error_messages=DATE_ERROR, widget=DATE)
+    end = forms.DateField(error_messages=DATE_ERROR, widget=DATE)
+    cost_hours = _decimal("Cost in hours", 1, 10**8, initial=0)
+    cost_money = _decimal("Cost in money", 2, 10**12, initial=0)
+    finding = scoped_choice(Finding, label="Answers this finding", required=False, empty_label="—")
+
+    def __init__(self, *args: Any, assessment: Assessment, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cost_money"].label = f"Cost in money ({currency})"
+        field = model_choice(self, "finding")
+        field.queryset = Finding.objects.filter(assessment=assessment)
+        field.label_from_instance = lambda obj: f"{obj.kind}: {Truncator(obj.text).chars(90)}"  # type: ignore[method-assign]
+        for who, _ in Payback.Beneficiary.choices:
+            for what, _ in Payback.Category.choices:
+                self.fields[f"pb-{who}-{what}"] = _decimal("Amount", 2, 10**12, required=False)
+                self.fields[f"pbk-{who}-{what}"] = forms.BooleanField(label="known to exist", required=False)
+                self.fields[f"pbn-{who}-{what}"] = forms.CharField(
+                    label="Note",
+                    required=False,
+                    max_length=300,
+                    widget=forms.TextInput(attrs={"placeholder": "note"}),
+                )
+        self.style_fields()
+        for name, each in self.fields.items():
+            if name.startswith(("pb-", "pbn-")):
+                each.widget.attrs["class"] += " form-control-sm"
+
+    @staticmethod
+    def initial_for(rec: Recommendation) -> dict[str, Any]:
+        found = {
+            "title": rec.title,
+            "priority": rec.priority,
+            "steps": rec.steps,
+            "obstacles": rec.obstacles,
+            "start": rec.start,
+            "end": rec.end,
+            "cost_hours": rec.cost_hours,
+            "cost_money": rec.cost_money,
+            "finding": rec.finding_id,
+        }
+        for p in rec.paybacks.all():
+            key = f"{p.beneficiary}-{p.category}"
+            found |= {f"pb-{key}": p.amount, f"pbk-{key}": True, f"pbn-{key}": p.note}
+        return found
+
+    def grid(self) -> list[dict[str, Any]]:
+        """The payback grid: a row per beneficiary, a cell per category with its three fields."""
+        return [
+            {
+                "who": who,
+                "label": label,
+                "cells": [
+                    {
+                        "label": what_label,
+                        "amount": self[f"pb-{who}-{what}"],
+                        "known": self[f"pbk-{who}-{what}"],
+                        "note": self[f"pbn-{who}-{what}"],
+                    }
+                    for what, what_label in Payback.Category.choices
+                ],
+            }
+            for who, label in Payback.Beneficiary.choices
+        ]
+
+    def service_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        paybacks = []
+        for who, _ in Payback.Beneficiary.choices:
+            for what, _ in Payback.Category.choices:
+                amount, note = data[f"pb-{who}-{what}"], data[f"pbn-{who}-{what}"]
+                if amount is not None or note or data[f"pbk-{who}-{what}"]:
+                    paybacks.append({"beneficiary": who, "category": what, "amount": amount, "note": note})
+        fields = ("title", "priority", "steps", "obstacles", "start", "end", "cost_hours", "cost_money", "finding")
+        return {**{k: data[k] for k in fields}, "paybacks": paybacks}

@@ -3,21 +3,32 @@ result, rounds with their rollup and comparison)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from types import SimpleNamespace
+from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.models import Account, Contact, Contract
+from accounts.models import Account, Contract
 from assessments import calc, fourrs, reports, selectors, selfassess, services
-from assessments.forms import RollupForm
+from assessments.forms import (
+    ExpertForm,
+    FindingForm,
+    InterviewForm,
+    RecommendationForm,
+    RollupForm,
+    StepForm,
+    SummaryForm,
+)
 from assessments.models import (
     Assessment,
     AssessmentSettings,
@@ -34,10 +45,10 @@ from assessments.models import (
 )
 from sam.charts import line_chart
 from sam.documents.services import document_request, documents_of, requested_text
+from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
-from sam.selectors import member_choices
-from sam.tenancy.urls import tenant_redirect
+from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 TABS = (
     ("overview", "Overview"),
@@ -136,10 +147,6 @@ def _assessment(assessment_id: int) -> Assessment:
     return found
 
 
-class _Deleted(Exception):
-    """The assessment is gone: go back to the list."""
-
-
 def _can_edit(request: TenantRequest, assessment: Assessment) -> bool:
     """The account's team (and admins), or someone on this assessment's team with a working role."""
     if can(request, "account.edit_team_work", assessment.account):
@@ -148,112 +155,48 @@ def _can_edit(request: TenantRequest, assessment: Assessment) -> bool:
     return on_team and can(request, "report.request")  # every role but viewers
 
 
+def _tab(request: TenantRequest) -> str:
+    tab = request.GET.get("tab", "overview")
+    return tab if tab in dict(TABS) else "overview"
+
+
 @tenant_view("account.view")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def assessment_detail(request: TenantRequest, assessment_id: int) -> HttpResponse:
     assessment = _assessment(assessment_id)
-    tab = request.GET.get("tab", "overview")
-    if tab not in dict(TABS):
-        tab = "overview"
-    can_edit = _can_edit(request, assessment)
-    can_decide = can(request, "account.edit_team_work", assessment.account)
-    failed = ""
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action == "report":
-            require(request, "report.request")
-        elif not can_edit:
-            require(request, "account.edit_team_work", assessment.account)
-        try:
-            done, tab = _act(request, assessment, tab, can_decide)
-        except _Deleted:
-            messages.success(request, "Assessment deleted.")
-            return tenant_redirect("assessment_list")
-        except ValidationError as exc:
-            failed = action or "unknown"
-            messages.error(request, _error_text(exc))
-        else:
-            messages.success(request, done)
-            return redirect(f"{request.path}?tab={tab}")
-    assessment.refresh_from_db()
+    tab = _tab(request)
+    context = _detail_context(request, assessment, tab, {})
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "assessments/detail.html#tab", context)
+    return render(request, "assessments/detail.html", context)
+
+
+def _detail_context(request: TenantRequest, assessment: Assessment, tab: str, bound: dict[str, Any]) -> dict[str, Any]:
+    """The page around the tab, the tab's content and its forms; ``bound`` holds the forms that failed."""
     context: dict[str, Any] = {
         "assessment": assessment,
         "account": assessment.account,
         "tab": tab,
         "tabs": TABS,
-        "can_edit": can_edit and assessment.status in services.EDITABLE,
-        "can_decide": can_decide,
+        "can_edit": _can_edit(request, assessment) and assessment.status in services.EDITABLE,
+        "can_decide": can(request, "account.edit_team_work", assessment.account),
         "next_statuses": [(s, Assessment.Status(s).label) for s in services.TRANSITIONS[assessment.status]],
         "flow": Assessment.Status.choices,
         "mid": selectors.midpoint(assessment.contract),
         "active_nav": "assessments",
     }
-    context.update(_tab_context(request, assessment, tab))
-    if failed:  # the form that failed comes back as it was typed
-        context.update(_drafts(request.POST, failed))
-    return render(request, "assessments/detail.html", context, status=400 if failed else 200)
+    context.update(_tab_context(request, assessment, tab, bound))
+    context.update(bound)
+    return context
 
 
-# A table: one row per line reads better than one field per line.
-# fmt: off
-FIELD_LABELS = {
-    "title": "Title", "summary": "Summary", "start": "Start", "end": "End", "cost_hours": "Cost in hours",
-    "cost_money": "Cost in money", "priority": "Priority", "finding": "Finding", "paybacks": "Payback",
-    "steps": "Steps", "obstacles": "Obstacles", "name": "Step", "touchpoint": "Touchpoint", "rating": "Rating",
-    "kind": "Kind", "text": "Finding", "contact": "Contact", "held_on": "Held on", "interviewer": "Interviewer",
-    "notes": "Notes", "user": "Colleague", "expertise": "Expertise",
-}
-# fmt: on
-
-
-def _error_text(exc: ValidationError) -> str:
-    """Each message with the field it is about ("End: the end cannot be before the start.")."""
-    if not hasattr(exc, "error_dict"):
-        return " ".join(exc.messages)
-    parts = []
-    for field, errors in exc.message_dict.items():
-        label = FIELD_LABELS.get(field, "")
-        parts += [f"{label}: {m[0].lower()}{m[1:]}" if label else m for m in errors]
-    return " ".join(parts)
-
-
-def _drafts(post: Any, action: str) -> dict[str, Any]:
-    """What was typed into the add form that failed, to show it again."""
-
-    found: dict[str, Any] = {"failed": action, "draft": post}
-    if action == "rec_add":
-        found["draft_rec"] = SimpleNamespace(
-            **{k: post.get(k, "") for k in ("title", "steps", "obstacles", "start", "end", "cost_hours", "cost_money")},
-            priority=calc.whole(post.get("priority")) or 2,
-            finding_id=calc.whole(post.get("finding")),
-        )
-        grid = _grid(None)
-        for row in grid:
-            for cell in row["cells"]:
-                amount = post.get(f"pb-{row['who']}-{cell['what']}", "")
-                known = post.get(f"pbk-{row['who']}-{cell['what']}") == "1"
-                note = post.get(f"pbn-{row['who']}-{cell['what']}", "")
-                if amount or known or note:
-                    cell["payback"] = SimpleNamespace(amount=amount or None, note=note)
-        found["draft_grid"] = grid
-    if action == "step_add":
-        found["draft_step"] = SimpleNamespace(
-            name=post.get("name", ""),
-            touchpoint=post.get("touchpoint", ""),
-            rating=post.get("rating", ""),
-            moment_of_truth=post.get("moment_of_truth") == "1",
-        )
-    if action == "finding_add":
-        found["draft_steps"] = {calc.whole(v) for v in post.getlist("steps")}
-    return found
-
-
-def _tab_context(request: TenantRequest, assessment: Assessment, tab: str) -> dict[str, Any]:
+def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound: dict[str, Any]) -> dict[str, Any]:
     """What each tab shows: a fixed number of queries however much the assessment holds."""
     if tab == "overview":
+        rotation = selectors.expert_rotation(assessment.account, assessment)
         return {
             "team": list(TeamMember.objects.filter(assessment=assessment).select_related("user")),
-            "rotation": selectors.expert_rotation(assessment.account, assessment),
+            "rotation": rotation,
             "counts": {
                 "interviews": Interview.objects.filter(assessment=assessment).count(),
                 "steps": JourneyStep.objects.filter(assessment=assessment).count(),
@@ -262,65 +205,97 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str) -> di
             },
             "documents": list(documents_of(assessment, reports.REPORT)[:10]),
             "can_request": can(request, "report.request"),
+            "summary_form": SummaryForm(initial={"title": assessment.title, "summary": assessment.summary}),
+            "expert_form": ExpertForm(candidates=rotation["candidates"]),
         }
     if tab == "interviews":
         interviews = list(Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer"))
-        taken = {i.contact_id for i in interviews}
-
+        rows = [
+            {
+                "interview": i,
+                "topics": _topics(i),
+                "form": bound.get(f"interview_form_{i.pk}")
+                or InterviewForm(
+                    initial={
+                        "held_on": i.held_on,
+                        "interviewer": i.interviewer_id,
+                        **{f"topic-{key}": i.notes.get(key, "") for key in services.TOPIC_KEYS},
+                    },
+                    assessment=assessment,
+                    new=False,
+                    auto_id=f"iv{i.pk}-%s",
+                ),
+            }
+            for i in interviews
+        ]
+        share_choices([row["form"] for row in rows], "interviewer")
         return {
-            "interviews": [{"interview": i, "topics": _topics(i)} for i in interviews],
+            "interviews": rows,
             "topics": services.TOPICS,
-            "contacts": [
-                c for c in Contact.objects.filter(account=assessment.account).order_by("name") if c.pk not in taken
-            ],
-            "members": list(member_choices()),
-            "today": timezone.localdate(),
+            "interview_form": InterviewForm(
+                initial={"held_on": timezone.localdate(), "interviewer": request.user.pk},
+                assessment=assessment,
+                new=True,
+                auto_id="ni-%s",
+            ),
         }
     if tab == "journey":
         steps = list(JourneyStep.objects.filter(assessment=assessment).prefetch_related("findings"))
         findings = list(Finding.objects.filter(assessment=assessment).prefetch_related("steps"))
+
+        def finding_form(f: Finding) -> FindingForm:
+            initial = {"kind": f.kind, "text": f.text, "steps": [s.pk for s in f.steps.all()]}
+            return FindingForm(initial=initial, assessment=assessment, auto_id=f"fe{f.pk}-%s")
+
+        def step_form(s: JourneyStep) -> StepForm:
+            initial = {
+                "name": s.name,
+                "touchpoint": s.touchpoint,
+                "rating": s.rating,
+                "moment_of_truth": s.moment_of_truth,
+            }
+            return StepForm(initial=initial, auto_id=f"st{s.pk}-%s")
+
+        finding_rows = [{"finding": f, "form": bound.get(f"finding_form_{f.pk}") or finding_form(f)} for f in findings]
+        share_choices([row["form"] for row in finding_rows], "steps")
         return {
-            "steps": steps,
+            "steps": [{"step": s, "form": bound.get(f"step_form_{s.pk}") or step_form(s)} for s in steps],
             "groups": [
-                {"kind": k, "label": Finding.PLURALS[k], "findings": [f for f in findings if f.kind == k]}
+                {
+                    "kind": k,
+                    "label": Finding.PLURALS[k],
+                    "findings": [row for row in finding_rows if row["finding"].kind == k],
+                }
                 for k in Finding.Kind.values
             ],
-            "kinds": Finding.Kind.choices,
+            "step_form": StepForm(auto_id="new-%s"),
+            "finding_form": FindingForm(assessment=assessment, auto_id="nf-%s"),
         }
     paybacks = Prefetch("paybacks", queryset=Payback.objects.order_by("beneficiary", "category"))
     recs = list(
         Recommendation.objects.filter(assessment=assessment).select_related("finding").prefetch_related(paybacks)
     )
+    totals = selectors.totals(assessment, recs)
+    currency = totals["currency"]
+    rec_forms = {
+        r.pk: bound.get(f"rec_form_{r.pk}")
+        or RecommendationForm(
+            initial=RecommendationForm.initial_for(r), assessment=assessment, currency=currency, auto_id=f"r{r.pk}-%s"
+        )
+        for r in recs
+    }
+    share_choices(list(rec_forms.values()), "finding")
     return {
         "recs": recs,
-        "grids": {r.pk: _grid(r) for r in recs},
-        "blank_grid": _grid(None),
-        "totals": selectors.totals(assessment, recs),
-        "findings": list(Finding.objects.filter(assessment=assessment)),
-        "priorities": Recommendation.Priority.choices,
-        "beneficiaries": Payback.Beneficiary.choices,
-        "categories": Payback.Category.choices,
+        "rec_forms": rec_forms,
+        "totals": totals,
         "progress": selectors.plan_progress(assessment.account, assessment)
         if assessment.status == "action_plan"
         else [],
         "timeline": reports.timeline(recs),
+        "rec_form": RecommendationForm(assessment=assessment, currency=currency, auto_id="nr-%s"),
+        "has_findings": Finding.objects.filter(assessment=assessment).exists(),
     }
-
-
-def _grid(rec: Recommendation | None) -> list[dict[str, Any]]:
-    """The payback form: a row per beneficiary, a cell per category with the amount and note known so far."""
-    known = {(p.beneficiary, p.category): p for p in rec.paybacks.all()} if rec is not None else {}
-    return [
-        {
-            "who": who,
-            "label": label,
-            "cells": [
-                {"what": what, "label": what_label, "payback": known.get((who, what))}
-                for what, what_label in Payback.Category.choices
-            ],
-        }
-        for who, label in Payback.Beneficiary.choices
-    ]
 
 
 def _topics(interview: Interview) -> list[dict[str, str]]:
@@ -330,130 +305,385 @@ def _topics(interview: Interview) -> list[dict[str, str]]:
     ]
 
 
-def _paybacks_from(post: Any) -> list[dict[str, Any]]:
-    """The payback grid of the form: one amount (and note) per beneficiary and category; blank rows left out."""
-    found = []
-    for who, _ in Payback.Beneficiary.choices:
-        for what, _ in Payback.Category.choices:
-            amount = post.get(f"pb-{who}-{what}", "").strip()[:30]
-            note = post.get(f"pbn-{who}-{what}", "").strip()[:400]
-            known = post.get(f"pbk-{who}-{what}") == "1"
-            if amount or note or known:
-                found.append({"beneficiary": who, "category": what, "amount": amount or None, "note": note})
-    return found
+# --- one view per change ---------------------------------------------------------------------------------
+
+# A success message, or how to word it from what the service returned.
+Message = str | Callable[[Any], str]
 
 
-def _act(request: TenantRequest, assessment: Assessment, tab: str, can_decide: bool) -> tuple[str, str]:
-    post = request.POST
-    action = post.get("action", "")
+def _show(
+    request: TenantRequest, assessment: Assessment, tab: str, bound: dict[str, Any] | None = None, *, status: int = 200
+) -> HttpResponse:
+    """The page on a tab, or with htmx that tab alone (422 for errors, so htmx swaps them in too)."""
+    assessment.refresh_from_db()
+    context = _detail_context(request, assessment, tab, bound or {})
+    if request.htmx:
+        context["swapped"] = True
+        return render(request, "assessments/detail.html#tab", context, status=422 if status == 400 else status)
+    return render(request, "assessments/detail.html", context, status=status)
 
-    def get(model: Any) -> Any:
-        found = model.objects.filter(assessment=assessment, pk=_int(post.get("id", ""))).first()
-        if found is None:
-            raise Http404
-        return found
 
-    def decide() -> None:
-        if not can_decide:
-            require(request, "account.edit_team_work", assessment.account)
+def _done(request: TenantRequest, assessment: Assessment, tab: str, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if request.htmx:
+        return _show(request, assessment, tab)
+    return redirect(tenant_reverse("assessment_detail", assessment.pk) + f"?tab={tab}")
 
-    if action == "status":
-        decide()
-        services.transition(assessment=assessment, to=post.get("status", ""), acting_user=request.user)
-        return f"Moved on: {assessment.get_status_display().lower()}.", tab
-    if action == "delete":
-        decide()
+
+def _submit(
+    request: TenantRequest,
+    assessment: Assessment,
+    form: forms.Form,
+    *,
+    tab: str,
+    name: str,
+    save: Callable[[dict[str, Any]], Any],
+    message: Message,
+) -> HttpResponse:
+    """Validate one form, change the assessment through a service, then show the tab (errors next to the fields)."""
+    if form.is_valid():
+        try:
+            result = save(form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return _done(request, assessment, tab, message if isinstance(message, str) else message(result))
+    return _show(request, assessment, tab, {name: form}, status=400)
+
+
+def _run(
+    request: TenantRequest, assessment: Assessment, tab: str, change: Callable[[], Any], message: Message
+) -> HttpResponse:
+    """A change without a form (a button): its message, or its refusal above the tab."""
+    try:
+        result = change()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _show(request, assessment, tab, status=400)
+    return _done(request, assessment, tab, message if isinstance(message, str) else message(result))
+
+
+AssessmentView = Callable[..., HttpResponseBase]
+# The kwarg of each child route -> the model whose row of this assessment it names.
+CHILDREN: dict[str, type[Any]] = {
+    "member_id": TeamMember,
+    "interview_id": Interview,
+    "step_id": JourneyStep,
+    "finding_id": Finding,
+    "recommendation_id": Recommendation,
+}
+
+
+def assessment_change(who: str = "team") -> Callable[[AssessmentView], AssessmentView]:
+    """A POST that changes one assessment (404 outside the tenant), with the row a child id names. ``who``:
+    "team" (the account team, or the assessment's own team), "decide" (the account team only: the workflow,
+    deleting, accepting) or "report" (anyone who may request reports)."""
+
+    def decorate(view: AssessmentView) -> AssessmentView:
+        @tenant_view("account.view")
+        @require_POST
+        @wraps(view)
+        def wrapped(request: TenantRequest, assessment_id: int, **kwargs: Any) -> HttpResponseBase:
+            assessment = _assessment(assessment_id)
+            if who == "report":
+                require(request, "report.request")
+            elif who == "decide" or not _can_edit(request, assessment):
+                require(request, "account.edit_team_work", assessment.account)
+            for key, model in CHILDREN.items():
+                if key in kwargs:
+                    row = model.objects.filter(assessment=assessment, pk=kwargs.pop(key)).first()
+                    if row is None:
+                        raise Http404
+                    kwargs[key.removesuffix("_id")] = row
+            return view(request, assessment, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@assessment_change("decide")
+def assessment_status_set(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    status = request.POST.get("status", "")
+    if status not in Assessment.Status.values:
+        messages.error(request, "Choose a step of the workflow.")
+        return _show(request, assessment, _tab(request), status=400)
+    try:
+        services.transition(assessment=assessment, to=status, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _show(request, assessment, _tab(request), status=400)
+    messages.success(request, f"Moved on: {assessment.get_status_display().lower()}.")
+    return redirect(tenant_reverse("assessment_detail", assessment.pk) + f"?tab={_tab(request)}")
+
+
+@assessment_change("decide")
+def assessment_delete(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    try:
         services.assessment_delete(assessment=assessment, acting_user=request.user)
-        raise _Deleted
-    if action == "summary":
-        data: dict[str, Any] = {"title": post.get("title", "")[:400], "summary": post.get("summary", "")[:30000]}
-        services.assessment_update(assessment=assessment, data=data)
-        return "Saved.", "overview"
-    if action == "expert":
-        services.expert_add(
-            assessment=assessment,
-            user_id=post.get("user", ""),
-            expertise=post.get("expertise", "")[:200],
-            acting_user=request.user,
-        )
-        return "Expert added to the team and told by email.", "overview"
-    if action == "team_remove":
-        services.team_remove(assessment=assessment, member=get(TeamMember))
-        return "Removed from the team.", "overview"
-    if action == "report":
-        require(request, "report.request")
-        _, created = document_request(kind=reports.REPORT, subject=assessment, params={}, acting_user=request.user)
-        return requested_text(created), "overview"
-    if action in ("interview_add", "interview_edit"):
-        notes: dict[str, Any] = {
-            key: post.get(f"topic-{key}", "")[: services.NOTE_MAX + 1]
-            for key in services.TOPIC_KEYS
-            if f"topic-{key}" in post
-        }
-        data = {
-            "contact": post.get("contact", ""),
-            "held_on": post.get("held_on", ""),
-            "interviewer": post.get("interviewer", ""),
-            "notes": notes,
-        }
-        interview = get(Interview) if action == "interview_edit" else None
-        services.interview_save(assessment=assessment, data=data, interview=interview)
-        return "Interview notes saved.", "interviews"
-    if action == "interview_delete":
-        services.interview_delete(assessment=assessment, interview=get(Interview))
-        return "Interview removed.", "interviews"
-    if action in ("step_add", "step_edit"):
-        services.step_save(
-            assessment=assessment,
-            data={k: post.get(k, "")[:400] for k in ("name", "touchpoint", "rating", "moment_of_truth")},
-            step=get(JourneyStep) if action == "step_edit" else None,
-        )
-        return "Journey map saved.", "journey"
-    if action in ("step_up", "step_down"):
-        services.step_move(assessment=assessment, step=get(JourneyStep), up=action == "step_up")
-        return "Journey map reordered.", "journey"
-    if action == "step_delete":
-        services.step_delete(assessment=assessment, step=get(JourneyStep))
-        return "Step removed.", "journey"
-    if action in ("finding_add", "finding_edit"):
-        services.finding_save(
-            assessment=assessment,
-            data={
-                "kind": post.get("kind", ""),
-                "text": post.get("text", "")[:6000],
-                "steps": post.getlist("steps")[:200],
-            },
-            finding=get(Finding) if action == "finding_edit" else None,
-        )
-        return "Finding saved.", "journey"
-    if action == "finding_delete":
-        services.finding_delete(assessment=assessment, finding=get(Finding))
-        return "Finding removed.", "journey"
-    if action in ("rec_add", "rec_edit"):
-        data = {
-            k: post.get(k, "")[:6000]
-            for k in ("title", "steps", "obstacles", "start", "end", "cost_hours", "cost_money", "priority", "finding")
-        }
-        data["paybacks"] = _paybacks_from(post)
-        services.recommendation_save(
-            assessment=assessment, data=data, recommendation=get(Recommendation) if action == "rec_edit" else None
-        )
-        return "Recommendation saved.", "recommendations"
-    if action == "rec_delete":
-        services.recommendation_delete(assessment=assessment, recommendation=get(Recommendation))
-        return "Recommendation removed.", "recommendations"
-    if action == "rec_accept":
-        decide()
-        items = services.recommendation_accept(recommendation=get(Recommendation), acting_user=request.user)
-        return (
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _show(request, assessment, "overview", status=400)
+    messages.success(request, "Assessment deleted.")
+    return tenant_redirect("assessment_list")
+
+
+@assessment_change()
+def summary_set(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    return _submit(
+        request,
+        assessment,
+        SummaryForm(request.POST),
+        tab="overview",
+        name="summary_form",
+        save=lambda data: services.assessment_update(assessment=assessment, data=data),
+        message="Saved.",
+    )
+
+
+@assessment_change()
+def expert_add(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    candidates = selectors.expert_rotation(assessment.account, assessment)["candidates"]
+    return _submit(
+        request,
+        assessment,
+        ExpertForm(request.POST, candidates=candidates),
+        tab="overview",
+        name="expert_form",
+        save=lambda data: services.expert_add(
+            assessment=assessment, user_id=data["user"], expertise=data["expertise"], acting_user=request.user
+        ),
+        message="Expert added to the team and told by email.",
+    )
+
+
+@assessment_change()
+def team_remove(request: TenantRequest, assessment: Assessment, member: TeamMember) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "overview",
+        lambda: services.team_remove(assessment=assessment, member=member),
+        "Removed from the team.",
+    )
+
+
+@assessment_change("report")
+def report_make(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "overview",
+        lambda: document_request(kind=reports.REPORT, subject=assessment, params={}, acting_user=request.user)[1],
+        requested_text,
+    )
+
+
+@assessment_change()
+def interview_add(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    form = InterviewForm(request.POST, assessment=assessment, new=True, auto_id="ni-%s")
+    return _submit(
+        request,
+        assessment,
+        form,
+        tab="interviews",
+        name="interview_form",
+        save=lambda data: services.interview_save(assessment=assessment, data=form.service_data()),
+        message="Interview notes saved.",
+    )
+
+
+@assessment_change()
+def interview_edit(request: TenantRequest, assessment: Assessment, interview: Interview) -> HttpResponse:
+    form = InterviewForm(request.POST, assessment=assessment, new=False, auto_id=f"iv{interview.pk}-%s")
+    return _submit(
+        request,
+        assessment,
+        form,
+        tab="interviews",
+        name=f"interview_form_{interview.pk}",
+        save=lambda data: services.interview_save(assessment=assessment, data=form.service_data(), interview=interview),
+        message="Interview notes saved.",
+    )
+
+
+@assessment_change()
+def interview_delete(request: TenantRequest, assessment: Assessment, interview: Interview) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "interviews",
+        lambda: services.interview_delete(assessment=assessment, interview=interview),
+        "Interview removed.",
+    )
+
+
+@assessment_change()
+def step_add(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    return _submit(
+        request,
+        assessment,
+        StepForm(request.POST, auto_id="new-%s"),
+        tab="journey",
+        name="step_form",
+        save=lambda data: services.step_save(assessment=assessment, data=data),
+        message="Journey map saved.",
+    )
+
+
+@assessment_change()
+def step_edit(request: TenantRequest, assessment: Assessment, step: JourneyStep) -> HttpResponse:
+    return _submit(
+        request,
+        assessment,
+        StepForm(request.POST, auto_id=f"st{step.pk}-%s"),
+        tab="journey",
+        name=f"step_form_{step.pk}",
+        save=lambda data: services.step_save(assessment=assessment, data=data, step=step),
+        message="Journey map saved.",
+    )
+
+
+@assessment_change()
+def step_up(request: TenantRequest, assessment: Assessment, step: JourneyStep) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "journey",
+        lambda: services.step_move(assessment=assessment, step=step, up=True),
+        "Journey map reordered.",
+    )
+
+
+@assessment_change()
+def step_down(request: TenantRequest, assessment: Assessment, step: JourneyStep) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "journey",
+        lambda: services.step_move(assessment=assessment, step=step, up=False),
+        "Journey map reordered.",
+    )
+
+
+@assessment_change()
+def step_delete(request: TenantRequest, assessment: Assessment, step: JourneyStep) -> HttpResponse:
+    return _run(
+        request, assessment, "journey", lambda: services.step_delete(assessment=assessment, step=step), "Step removed."
+    )
+
+
+@assessment_change()
+def finding_add(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    return _submit(
+        request,
+        assessment,
+        FindingForm(request.POST, assessment=assessment, auto_id="nf-%s"),
+        tab="journey",
+        name="finding_form",
+        save=lambda data: services.finding_save(assessment=assessment, data=data),
+        message="Finding saved.",
+    )
+
+
+@assessment_change()
+def finding_edit(request: TenantRequest, assessment: Assessment, finding: Finding) -> HttpResponse:
+    return _submit(
+        request,
+        assessment,
+        FindingForm(request.POST, assessment=assessment, auto_id=f"fe{finding.pk}-%s"),
+        tab="journey",
+        name=f"finding_form_{finding.pk}",
+        save=lambda data: services.finding_save(assessment=assessment, data=data, finding=finding),
+        message="Finding saved.",
+    )
+
+
+@assessment_change()
+def finding_delete(request: TenantRequest, assessment: Assessment, finding: Finding) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "journey",
+        lambda: services.finding_delete(assessment=assessment, finding=finding),
+        "Finding removed.",
+    )
+
+
+def _rec_form(request: TenantRequest, assessment: Assessment, auto_id: str) -> RecommendationForm:
+    return RecommendationForm(request.POST, assessment=assessment, currency=assessment.currency, auto_id=auto_id)
+
+
+@assessment_change()
+def recommendation_add(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    form = _rec_form(request, assessment, "nr-%s")
+    return _submit(
+        request,
+        assessment,
+        form,
+        tab="recommendations",
+        name="rec_form",
+        save=lambda data: services.recommendation_save(assessment=assessment, data=form.service_data()),
+        message="Recommendation saved.",
+    )
+
+
+@assessment_change()
+def recommendation_edit(request: TenantRequest, assessment: Assessment, recommendation: Recommendation) -> HttpResponse:
+    form = _rec_form(request, assessment, f"r{recommendation.pk}-%s")
+    return _submit(
+        request,
+        assessment,
+        form,
+        tab="recommendations",
+        name=f"rec_form_{recommendation.pk}",
+        save=lambda data: services.recommendation_save(
+            assessment=assessment, data=form.service_data(), recommendation=recommendation
+        ),
+        message="Recommendation saved.",
+    )
+
+
+@assessment_change()
+def recommendation_delete(
+    request: TenantRequest, assessment: Assessment, recommendation: Recommendation
+) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "recommendations",
+        lambda: services.recommendation_delete(assessment=assessment, recommendation=recommendation),
+        "Recommendation removed.",
+    )
+
+
+@assessment_change("decide")
+def recommendation_accept(
+    request: TenantRequest, assessment: Assessment, recommendation: Recommendation
+) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "recommendations",
+        lambda: services.recommendation_accept(recommendation=recommendation, acting_user=request.user),
+        lambda items: (
             f"Accepted: {len(items)} action{'s' if len(items) != 1 else ''} in {assessment.account.name}'s "
             "register, due along its timeline."
-        ), "recommendations"
-    if action == "rec_decline":
-        decide()
-        services.recommendation_decline(recommendation=get(Recommendation), acting_user=request.user)
-        return "Declined.", "recommendations"
-    raise ValidationError("Unknown action.")
+        ),
+    )
+
+
+@assessment_change("decide")
+def recommendation_decline(
+    request: TenantRequest, assessment: Assessment, recommendation: Recommendation
+) -> HttpResponse:
+    return _run(
+        request,
+        assessment,
+        "recommendations",
+        lambda: services.recommendation_decline(recommendation=recommendation, acting_user=request.user),
+        "Declined.",
+    )
 
 
 @tenant_view("tenant.manage_settings")

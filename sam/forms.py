@@ -36,6 +36,17 @@ def choice(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     return field
 
 
+def share_choices(forms_: list[Any], *names: str) -> None:
+    """Many copies of one form on a page (an edit form per row): read each choice field's options once, from the
+    first copy, and give them to all, so the page costs the same queries however many rows it has."""
+    if not forms_:
+        return
+    for name in names:
+        options = list(forms_[0].fields[name].choices)
+        for form in forms_:
+            form.fields[name].choices = options
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     """A member of the current tenant, shown by name and email (queryset: ``sam.selectors.member_choices()``)."""
 
@@ -55,7 +66,7 @@ class StyledFormMixin:
         for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             base = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):  # RadioSelect: also checkbox lists
                 base = "form-check-input"
             classes = widget.attrs.get("class", "").split()
             if base not in classes:
