@@ -11,6 +11,7 @@ from django.utils.text import Truncator
 
 from accounts.models import Contact
 from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation
+from assessments.selfassess import respondents
 from assessments.services import NOTE_MAX, TOPIC_KEYS, TOPICS
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, choice, model_choice, scoped_choice
 from sam.models import User
@@ -242,3 +243,18 @@ class RecommendationForm(StyledFormMixin, forms.Form):
                     paybacks.append({"beneficiary": who, "category": what, "amount": amount, "note": note})
         fields = ("title", "priority", "steps", "obstacles", "start", "end", "cost_hours", "cost_money", "finding")
         return {**{k: data[k] for k in fields}, "paybacks": paybacks}
+
+
+class RoundInviteForm(StyledFormMixin, forms.Form):
+    """Members to invite to a 4 R's round (viewers do not take it; the ones invited already are left out)."""
+
+    users = forms.TypedMultipleChoiceField(
+        label="Invite by email",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose who to invite."},
+    )
+
+    def __init__(self, *args: Any, invited: set[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice(self, "users").choices = [(u.pk, u.display_name) for u in respondents() if u.pk not in invited]

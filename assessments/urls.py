@@ -69,4 +69,7 @@ urlpatterns = [
     path("four-rs/results/<int:selfassessment_id>/", views.fourrs_result, name="fourrs_result"),
     path("four-rs/rounds/new/", views.fourrs_round_new, name="fourrs_round_new"),
     path("four-rs/rounds/<int:round_id>/", views.fourrs_round, name="fourrs_round"),
+    path("four-rs/rounds/<int:round_id>/pdf/", views.fourrs_round_pdf, name="fourrs_round_pdf"),
+    path("four-rs/rounds/<int:round_id>/invite/", views.fourrs_round_invite, name="fourrs_round_invite"),
+    path("four-rs/rounds/<int:round_id>/close/", views.fourrs_round_close, name="fourrs_round_close"),
 ]

@@ -26,6 +26,7 @@ from assessments.forms import (
     InterviewForm,
     RecommendationForm,
     RollupForm,
+    RoundInviteForm,
     StepForm,
     SummaryForm,
 )
@@ -842,37 +843,23 @@ def fourrs_result(request: TenantRequest, selfassessment_id: int) -> HttpRespons
 
 
 @tenant_view("selfassessment.view")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
     """A round's rollup (averages only), who answered (admins), inviting and closing, and a comparison with
     another round."""
+    return _round_page(request, _round(round_id))
+
+
+def _round(round_id: int) -> SelfAssessmentRound:
     round = SelfAssessmentRound.objects.filter(pk=round_id).select_related("account").first()
     if round is None:
         raise Http404
-    can_run = can(request, "selfassessment.run")
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        try:
-            if action == "pdf":
-                require(request, "report.request")
-                _, created = document_request(kind=reports.ROUND, subject=round, params={}, acting_user=request.user)
-                messages.success(request, requested_text(created))
-            else:
-                require(request, "selfassessment.run")
-                if action == "invite":
-                    n = selfassess.round_invite(
-                        round=round, user_ids=request.POST.getlist("users")[:500], acting_user=request.user
-                    )
-                    messages.success(request, f"{n} invited by email." if n else "They were invited already.")
-                elif action == "close":
-                    selfassess.round_close(round=round)
-                    messages.success(request, "The round is closed: no more answers.")
-                else:
-                    raise ValidationError("Unknown action.")
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return tenant_redirect("fourrs_round", round.pk)
-        return tenant_redirect("fourrs_round", round.pk)
+    return round
+
+
+def _round_page(
+    request: TenantRequest, round: SelfAssessmentRound, invite_form: RoundInviteForm | None = None
+) -> HttpResponse:
     context = reports.round_context(round)
     others = list(SelfAssessmentRound.objects.exclude(pk=round.pk).order_by("-opens_on"))
     compare_id = _int(request.GET.get("compare", ""))
@@ -885,8 +872,8 @@ def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
         delta = fourrs.compare(selfassess.round_rollup(first), selfassess.round_rollup(second))
         comparison = {"before": first, "after": second, "delta": delta}
 
+    can_run = can(request, "selfassessment.run")
     people = selfassess.round_people(round) if can_run else []
-    invited = {p["user"].pk for p in people}
     context.update(
         {
             "others": others,
@@ -894,7 +881,7 @@ def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
             "compare_id": compare_id,
             "can_run": can_run,
             "people": people,
-            "members": [u for u in selfassess.respondents() if u.pk not in invited] if can_run else [],
+            "invite_form": invite_form or RoundInviteForm(invited={p["user"].pk for p in people}),
             "open": round.is_open(),
             "documents": list(documents_of(round, reports.ROUND)[:10]),
             "can_request": can(request, "report.request"),
@@ -903,7 +890,42 @@ def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
             "is_invited": RoundInvitation.objects.filter(round=round, user=request.user).exists(),
         }
     )
-    return render(request, "assessments/fourrs_round.html", context)
+    return render(request, "assessments/fourrs_round.html", context, status=400 if invite_form else 200)
+
+
+@tenant_view("report.request")
+@require_POST
+def fourrs_round_pdf(request: TenantRequest, round_id: int) -> HttpResponse:
+    round = _round(round_id)
+    _, created = document_request(kind=reports.ROUND, subject=round, params={}, acting_user=request.user)
+    messages.success(request, requested_text(created))
+    return tenant_redirect("fourrs_round", round.pk)
+
+
+@tenant_view("selfassessment.run")
+@require_POST
+def fourrs_round_invite(request: TenantRequest, round_id: int) -> HttpResponse:
+    round = _round(round_id)
+    invited = set(RoundInvitation.objects.filter(round=round).values_list("user_id", flat=True))
+    form = RoundInviteForm(request.POST, invited=invited)
+    if form.is_valid():
+        try:
+            n = selfassess.round_invite(round=round, user_ids=form.cleaned_data["users"], acting_user=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"{n} invited by email." if n else "They were invited already.")
+            return tenant_redirect("fourrs_round", round.pk)
+    return _round_page(request, round, form)
+
+
+@tenant_view("selfassessment.run")
+@require_POST
+def fourrs_round_close(request: TenantRequest, round_id: int) -> HttpResponse:
+    round = _round(round_id)
+    selfassess.round_close(round=round)
+    messages.success(request, "The round is closed: no more answers.")
+    return tenant_redirect("fourrs_round", round.pk)
 
 
 @tenant_view("selfassessment.run")

@@ -212,16 +212,21 @@ def test_running_a_round_on_the_page(tenant_a, client_for):
         round = SelfAssessmentRound.objects.get()
     page = url("fourrs_round", round.pk)
     assert made["Location"] == page
-    assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).post(page, {"action": "close"}).status_code == 403
+    assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).post(url("fourrs_round_close", round.pk)).status_code == 403
     users = [tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]]
-    admin.post(page, {"action": "invite", "users": [u.pk for u in users]})
+    invite = url("fourrs_round_invite", round.pk)
+    assert admin.post(invite, {"users": ["x"]}).status_code == 400
+    assert admin.post(invite, {"users": [tenant_a.users[Role.VIEWER].pk]}).status_code == 400
+    refused = admin.post(invite, {})
+    assert refused.status_code == 400 and b"Choose who to invite." in refused.content
+    assert admin.post(invite, {"users": [u.pk for u in users]}).status_code == 302
     member = client_for(users[0])
     assert b"Review 2026" in member.get(url("fourrs_home")).content
     member.post(url("fourrs_take") + f"?round={round.pk}", {"round": round.pk, **dict.fromkeys(fourrs.KEYS, "2")})
     shown = admin.get(page)
     assert (b"1 of 2" in shown.content and b"30.0" in shown.content) or b"30" in shown.content
     assert b"not yet" in shown.content
-    admin.post(page, {"action": "close"})
+    admin.post(url("fourrs_round_close", round.pk))
     late = client_for(users[1]).post(url("fourrs_take"), {"round": round.pk, **dict.fromkeys(fourrs.KEYS, "5")})
     assert late.status_code == 400
     with tenant_a.ctx():
@@ -252,7 +257,7 @@ def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_
     member = client_for(tenant_a.users[Role.MEMBER])
     with django_capture_on_commit_callbacks(execute=False):
         am.post(url("assessment_report", assessment.pk))
-        am.post(url("fourrs_round", round.pk), {"action": "pdf"})
+        am.post(url("fourrs_round_pdf", round.pk))
         member.post(url("fourrs_result", item.pk))
     with tenant_a.ctx():
         documents = {d.kind: d for d in Document.objects.all()}
