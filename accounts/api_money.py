@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 
 from accounts import money
 from accounts.api import ChildSerializer
-from accounts.models import ExchangeRate, RevenueEntry, RevenueSource
+from accounts.models import AccountsSettings, ExchangeRate, RevenueEntry, RevenueSource
 from sam.api.toolkit import AccountChildViewSet, ScopedRelatedField, django_errors
 
 
@@ -74,7 +74,7 @@ class ExchangeRateViewSet(
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return ExchangeRate.unscoped.none()
-        return ExchangeRate.objects.filter(base=self.request._request.tenant.base_currency).order_by(
+        return ExchangeRate.objects.filter(base=AccountsSettings.current().base_currency).order_by(
             "currency", "-valid_from"
         )
 

@@ -8,6 +8,7 @@ from django import forms
 
 from accounts.models import (
     Account,
+    AccountsSettings,
     ActionItem,
     Contact,
     Contract,
@@ -284,21 +285,23 @@ class CriteriaForm(StyledFormMixin, forms.Form):
 
 
 class ProgramSettingsForm(StyledFormMixin, forms.ModelForm):
+    """The program's rules (the accounts app's settings) and the paper size of every report (the workspace's)."""
+
+    paper_size = forms.ChoiceField(choices=Tenant.PaperSize.choices, label="Paper size")
+
     class Meta:
-        model = Tenant
+        model = AccountsSettings
         fields = [
             "portfolio_band",
             "portfolio_custom_cap",
             "recurrence_threshold",
             "recurrence_window_days",
             "review_stale_days",
-            "scorecard_period",
-            "paper_size",
         ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
-        if data.get("portfolio_band") == Tenant.PortfolioBand.CUSTOM and not data.get("portfolio_custom_cap"):
+        if data.get("portfolio_band") == AccountsSettings.PortfolioBand.CUSTOM and not data.get("portfolio_custom_cap"):
             self.add_error("portfolio_custom_cap", "Give the cap for a custom portfolio size.")
         for name in ("recurrence_threshold", "recurrence_window_days", "review_stale_days"):
             if data.get(name) is not None and not 1 <= data[name] <= 3650:
@@ -408,7 +411,7 @@ class ExchangeRateForm(StyledFormMixin, forms.Form):
 
 class PortfolioSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
-        model = Tenant
+        model = AccountsSettings
         fields = ["base_currency", "retention_target", "monthly_review_email"]
         labels = {
             "base_currency": "Base currency",

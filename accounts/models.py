@@ -13,9 +13,59 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import import_kinds, sources
-from sam.tenancy.models import TenantManager, TenantOwned, TenantQuerySet
+from sam.tenancy.models import TenantManager, TenantOwned, TenantQuerySet, TenantSettings
 
 RENEWAL_WINDOW_DAYS = 180
+
+
+class AccountsSettings(TenantSettings):
+    """The strategic account program's rules and the portfolio's money figures (tenant admins change them)."""
+
+    class PortfolioBand(models.TextChoices):
+        SMALL = "small", "Small firm: about 5 strategic accounts"
+        MID = "mid", "Mid-sized: about 25 strategic accounts"
+        LARGE = "large", "Large: up to about 100 strategic accounts"
+        CUSTOM = "custom", "Custom cap"
+
+    BAND_CAPS: ClassVar[dict[str, int]] = {"small": 5, "mid": 25, "large": 100}
+
+    portfolio_band = models.CharField(max_length=10, choices=PortfolioBand.choices, default=PortfolioBand.MID)
+    portfolio_custom_cap = models.PositiveIntegerField(null=True, blank=True)
+    recurrence_threshold = models.PositiveSmallIntegerField(
+        default=3, help_text="Incidents of one category that make a recurring issue..."
+    )
+    recurrence_window_days = models.PositiveSmallIntegerField(default=30, help_text="...within this many days.")
+    review_stale_days = models.PositiveSmallIntegerField(
+        default=90, help_text="Deliverables and account plans not reviewed for this long are flagged."
+    )
+    # The executive's view: one currency for every roll-up, the retention goal, the monthly review by email.
+    base_currency = models.CharField(
+        max_length=3, default="USD", help_text="Every portfolio figure is converted into this currency."
+    )
+    retention_target = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        default=95,
+        help_text="The share of targeted accounts to keep at renewal, in percent (95% is realistic).",
+    )
+    monthly_review_email = models.BooleanField(
+        default=True, help_text="Email the monthly portfolio review (PDF) to executives and admins."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="accountssettings_one_per_tenant"),
+            models.CheckConstraint(
+                condition=models.Q(retention_target__gte=0, retention_target__lte=100),
+                name="accountssettings_retention_range",
+            ),
+        ]
+
+    @property
+    def portfolio_cap(self) -> int:
+        if self.portfolio_band == self.PortfolioBand.CUSTOM:
+            return self.portfolio_custom_cap or 0
+        return self.BAND_CAPS[self.portfolio_band]
 
 
 class Tier(TenantOwned):

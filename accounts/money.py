@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import imports
 from accounts.import_kinds import register_import_kind
-from accounts.models import Account, ExchangeRate, LossReason, RevenueEntry, RevenueSource
+from accounts.models import Account, AccountsSettings, ExchangeRate, LossReason, RevenueEntry, RevenueSource
 from sam.models import Membership
 from sam.roles import allowed
 from sam.tenancy.context import current_tenant
@@ -36,8 +36,7 @@ CENT = Decimal("0.01")
 
 
 def base_currency() -> str:
-    tenant = current_tenant()
-    return tenant.base_currency if tenant is not None else "USD"
+    return AccountsSettings.current().base_currency if current_tenant() is not None else "USD"
 
 
 # --- conversion ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts import sources
 from accounts.models import (
     Account,
+    AccountsSettings,
     ActionItem,
     ActionItemEvent,
     Contact,
@@ -40,7 +41,7 @@ from accounts.models import (
 )
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
-from sam.services import audit_record, row_save
+from sam.services import audit_record, row_save, row_update
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
@@ -125,7 +126,7 @@ def portfolio_cap_warning(tier: Tier, *, account: Account | None = None) -> str:
     """The warning shown when a strategic tier goes past the tenant's portfolio size guidance."""
     if not tier.strategic:
         return ""
-    cap = _tenant().portfolio_cap
+    cap = AccountsSettings.current().portfolio_cap
     count = strategic_count(exclude=account) + 1
     if cap and count > cap:
         return (
@@ -586,8 +587,9 @@ def recurring_issue_check(
     this runs or how many workers run it at once.
     """
     tenant = _tenant()
+    rules = AccountsSettings.current()
     now = now or timezone.now()
-    window_start = now - timedelta(days=tenant.recurrence_window_days)
+    window_start = now - timedelta(days=rules.recurrence_window_days)
     # Incidents already explained by a closed issue (its root cause is known)
     # do not count again: a new pattern needs new incidents.
     explained = RecurringIssueIncident.objects.filter(
@@ -610,7 +612,7 @@ def recurring_issue_check(
             if i not in known
         )
         return open_issue
-    if len(recent) < tenant.recurrence_threshold:
+    if len(recent) < rules.recurrence_threshold:
         return None
     owner = recurring_issue_owner(account)
     try:
@@ -628,7 +630,7 @@ def recurring_issue_check(
         owner=owner,
         due=(now + timedelta(days=14)).date(),
         detail=(
-            f"{len(recent)} {category.name.lower()} incidents in {tenant.recurrence_window_days} days. "
+            f"{len(recent)} {category.name.lower()} incidents in {rules.recurrence_window_days} days. "
             "Find the root cause, decide the fix, and name who at the customer must approve it."
         ),
         source_kind=sources.RECURRING_ISSUE,
@@ -710,9 +712,8 @@ def _recurring_issue_email(issue: RecurringIssue, *, count: int, owner: User) ->
 
 def recurring_issues_sweep(*, now: datetime | None = None) -> int:
     """The periodic check for the current tenant: every account and category with recent incidents."""
-    tenant = _tenant()
     now = now or timezone.now()
-    since = now - timedelta(days=tenant.recurrence_window_days)
+    since = now - timedelta(days=AccountsSettings.current().recurrence_window_days)
     pairs = (
         Incident.objects.filter(opened_at__gte=since, opened_at__lte=now, account__deleted_at__isnull=True)
         .values_list("account_id", "category_id")
@@ -733,6 +734,13 @@ def account_row_delete(*, account: Account, row: Any) -> None:
     if getattr(row, "account_id", None) != account.pk:
         raise ValidationError("This is not one of the account's rows.")
     row.delete()
+
+
+def program_settings_set(*, rules: AccountsSettings, tenant: Tenant, data: dict[str, Any]) -> None:
+    """The program's rules, and the paper size of the workspace's reports."""
+    row_update(rules, {k: v for k, v in data.items() if k != "paper_size"})
+    if "paper_size" in data:
+        row_update(tenant, {"paper_size": data["paper_size"]})
 
 
 def tenant_logo_set(*, tenant: Tenant, upload: Any) -> None:

@@ -45,6 +45,7 @@ from accounts.models import (
     RENEWAL_WINDOW_DAYS,
     TEAM_ROLE_GUIDE,
     Account,
+    AccountsSettings,
     ActionItem,
     Contact,
     Contract,
@@ -69,7 +70,7 @@ from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
-from sam.services import row_save, row_update
+from sam.services import row_save
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 TABS = [
@@ -112,7 +113,7 @@ def portfolio(request: TenantRequest) -> HttpResponse:
     params = request.GET
     filters = {k: params.get(k, "").strip()[:100] for k in ("q", "tier", "owner", "flag", "sort")}
     qs = selectors.portfolio(
-        stale_days=request.tenant.review_stale_days,
+        stale_days=AccountsSettings.current().review_stale_days,
         search=filters["q"],
         tier=filters["tier"],
         owner=filters["owner"],
@@ -130,7 +131,7 @@ def portfolio(request: TenantRequest) -> HttpResponse:
         "sort_links": {key: "?" + urlencode({**base, "sort": key}) for key in selectors.SORTS},
         "page_query": urlencode({k: v for k, v in filters.items() if v}),
         "strategic_count": services.strategic_count(),
-        "cap": request.tenant.portfolio_cap,
+        "cap": AccountsSettings.current().portfolio_cap,
         "can_create": can(request, "account.create"),
         "active_nav": "accounts",
         "renewal_limit": timezone.localdate() + timedelta(days=RENEWAL_WINDOW_DAYS),
@@ -242,6 +243,7 @@ def _detail_context(request: TenantRequest, account: Account, tab: str) -> dict[
         "can_delete": can(request, "account.delete", account),
         "today": timezone.localdate(),
         "facts": account_facts(account, request.tenant.slug),
+        "rules": AccountsSettings.current(),
     }
     extra = extra_tab(tab)
     if extra is not None:
@@ -252,7 +254,7 @@ def _detail_context(request: TenantRequest, account: Account, tab: str) -> dict[
 
 
 def _overview(request: TenantRequest, account: Account) -> dict[str, Any]:
-    stale_days = request.tenant.review_stale_days
+    stale_days = AccountsSettings.current().review_stale_days
     criteria = list(SelectionCriterion.objects.filter(active=True))
     answers = {a.criterion_id: a for a in account.criterion_answers.all()}
     return {
@@ -271,7 +273,7 @@ def _team(request: TenantRequest, account: Account) -> dict[str, Any]:
     deliverables = {d.role: d for d in Deliverable.objects.filter(account=account).select_related("owner")}
     for deliverable in deliverables.values():
         deliverable.account = account  # the page's account: its team is looked up once
-    stale_days = request.tenant.review_stale_days
+    stale_days = AccountsSettings.current().review_stale_days
     roles = [
         {
             "value": value,
@@ -310,7 +312,7 @@ def _plan(request: TenantRequest, account: Account) -> dict[str, Any]:
         "goal_form": GoalForm(),
         "objective_form": ObjectiveForm(),
         "reviews": PlanReview.objects.filter(account=account).select_related("reviewed_by")[:20],
-        "plan_stale": services.plan_is_stale(account, stale_days=request.tenant.review_stale_days),
+        "plan_stale": services.plan_is_stale(account, stale_days=AccountsSettings.current().review_stale_days),
         "review_form": PlanReviewForm(),
         "action_form": ActionItemForm(account=account),
     }
@@ -941,11 +943,16 @@ def import_preview(request: TenantRequest, batch_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def program_settings(request: TenantRequest) -> HttpResponse:
     tenant = request.tenant
-    form = ProgramSettingsForm(request.POST or None, instance=tenant, prefix="program")
+    form = ProgramSettingsForm(
+        request.POST or None,
+        instance=AccountsSettings.current(),
+        initial={"paper_size": tenant.paper_size},
+        prefix="program",
+    )
     if request.method == "POST":
         action = request.POST.get("action", "settings")
         if action == "settings" and form.is_valid():
-            row_update(tenant, form.cleaned_data)
+            services.program_settings_set(rules=form.instance, tenant=tenant, data=form.cleaned_data)
             messages.success(request, "Program settings saved.")
             return tenant_redirect("program_settings")
         if action == "logo":

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import money, renewals
 from accounts.forms import ContractOutcomeForm, ExchangeRateForm, ListItemForm, PortfolioSettingsForm, RevenueEntryForm
-from accounts.models import Account, Contract, ExchangeRate, LossReason, RevenueEntry, RevenueSource
+from accounts.models import Account, AccountsSettings, Contract, ExchangeRate, LossReason, RevenueEntry, RevenueSource
 from accounts.views import _account, _child, _done, _tab_url, _tab_with_form
 from sam.forms import apply_errors
 from sam.http import TenantRequest
@@ -115,16 +115,17 @@ def revenue_delete(request: TenantRequest, account_id: int, entry_id: int) -> Ht
 
 
 def _settings_page(request: TenantRequest, **forms: Any) -> HttpResponse:
-    tenant = request.tenant
+    rules = AccountsSettings.current()
     context = {
-        "form": forms.get("form") or PortfolioSettingsForm(instance=tenant, prefix="portfolio"),
+        "form": forms.get("form") or PortfolioSettingsForm(instance=rules, prefix="portfolio"),
         "rate_form": forms.get("rate_form") or ExchangeRateForm(),
         "list_forms": {kind: forms.get(f"{kind}_form") or ListItemForm(prefix=kind) for kind in LISTS},
         "reasons": money.loss_reasons(),
         "sources": money.revenue_sources(),
-        "rates": ExchangeRate.objects.filter(base=tenant.base_currency)[:500],
-        "rate_count": ExchangeRate.objects.filter(base=tenant.base_currency).count(),
-        "other_bases": ExchangeRate.objects.exclude(base=tenant.base_currency).count(),
+        "base_currency": rules.base_currency,
+        "rates": ExchangeRate.objects.filter(base=rules.base_currency)[:500],
+        "rate_count": ExchangeRate.objects.filter(base=rules.base_currency).count(),
+        "other_bases": ExchangeRate.objects.exclude(base=rules.base_currency).count(),
         "active_nav": "admin",
     }
     failed = any(f is not None and f.errors for f in forms.values())
@@ -134,10 +135,10 @@ def _settings_page(request: TenantRequest, **forms: Any) -> HttpResponse:
 @tenant_view("tenant.manage_settings")
 @require_http_methods(["GET", "POST"])
 def portfolio_settings(request: TenantRequest) -> HttpResponse:
-    form = PortfolioSettingsForm(request.POST or None, instance=request.tenant, prefix="portfolio")
+    form = PortfolioSettingsForm(request.POST or None, instance=AccountsSettings.current(), prefix="portfolio")
     if request.method == "POST":
         if form.is_valid():
-            row_update(request.tenant, form.cleaned_data)
+            row_update(form.instance, form.cleaned_data)
             messages.success(request, "Portfolio settings saved.")
             return tenant_redirect("portfolio_settings")
         return _settings_page(request, form=form)
@@ -196,7 +197,7 @@ def exchange_rate_add(request: TenantRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{rate.currency} is worth {rate.rate} {request.tenant.base_currency} from {rate.valid_from:%d %b %Y}.",
+                f"{rate.currency} is worth {rate.rate} {money.base_currency()} from {rate.valid_from:%d %b %Y}.",
             )
             return tenant_redirect("portfolio_settings")
     return _settings_page(request, rate_form=form)

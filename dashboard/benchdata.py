@@ -38,6 +38,7 @@ from django.utils import timezone
 from accounts import money
 from accounts.models import (
     Account,
+    AccountsSettings,
     ActionItem,
     BuyerRole,
     Contact,
@@ -262,12 +263,12 @@ def seed_tenant(index: int, *, prefix: str, staff: Staff, sizes: Sizes, today: d
         tenant = Tenant.objects.create(
             slug=slug_of(prefix, index),
             name=f"{prefix.title()} workspace {index:03}",
-            portfolio_band=Tenant.PortfolioBand.LARGE,
         )
         with tenant_context(tenant):
             with connection.cursor() as cursor:
                 # Not waiting for the disk at commit: a tenant lost in a crash is simply made again.
                 cursor.execute("SET LOCAL synchronous_commit = off")
+            AccountsSettings.objects.create(portfolio_band=AccountsSettings.PortfolioBand.LARGE)
             Membership.objects.bulk_create(
                 [Membership(user=u, role=Role.ACCOUNT_MANAGER) for u in staff.managers]
                 + [Membership(user=staff.executive, role=Role.EXECUTIVE)]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from accounts.models import AccountsSettings
 from dashboard.models import PortfolioReview
 from dashboard.selectors import DRILLS, Filters, portfolio_review
 from sam.charts import Bar, bar_chart, line_chart
@@ -94,7 +95,7 @@ def monthly_review_send(today: date | None = None) -> int:
 
     tenant = current_tenant()
     assert tenant is not None
-    if not tenant.monthly_review_email:
+    if not AccountsSettings.current().monthly_review_email:
         return 0
     today = today or timezone.localdate()
     month = today.replace(day=1)

@@ -22,6 +22,7 @@ from accounts.models import (
     RENEWAL_WINDOW_DAYS,
     RENEWED_OUTCOMES,
     Account,
+    AccountsSettings,
     ActionItem,
     Contract,
     Incident,
@@ -175,7 +176,7 @@ class AccountRow:
 def portfolio_review(filters: Filters, *, tenant: Any, today: date | None = None) -> dict[str, Any]:
     """Every tile's figures for the filtered portfolio."""
     today = today or timezone.localdate()
-    converter = Converter.load(tenant.base_currency)
+    converter = Converter.load(AccountsSettings.current().base_currency)
     accounts = _accounts(filters, tenant, today)
     ids = [a.pk for a in accounts]
     rows = {a.pk: AccountRow(a) for a in accounts}
@@ -217,7 +218,7 @@ def portfolio_review(filters: Filters, *, tenant: Any, today: date | None = None
 
 
 def _accounts(filters: Filters, tenant: Any, today: date) -> list[Account]:
-    qs = portfolio(stale_days=tenant.review_stale_days, today=today, sort="name").annotate(
+    qs = portfolio(stale_days=AccountsSettings.current().review_stale_days, today=today, sort="name").annotate(
         plan_reviewed_at=Subquery(
             PlanReview.objects.filter(account=OuterRef("pk")).order_by("-reviewed_at").values("reviewed_at")[:1]
         )
@@ -475,7 +476,7 @@ def _retention(
             contraction += -change
     grr = round(100 * (base - lost_value - contraction) / base, 1) if base else None
     nrr = round(100 * (base - lost_value - contraction + expansion) / base, 1) if base else None
-    target = float(tenant.retention_target)
+    target = float(AccountsSettings.current().retention_target)
     reasons = Counter(c.lost_reason.name for c in lost if c.lost_reason)
     return {
         "rate": float(rate) if rate is not None else None,
@@ -522,7 +523,7 @@ def _risks(
     held: dict[int, set[str]] = defaultdict(set)
     for account_id, role in TeamAssignment.objects.filter(account_id__in=list(rows)).values_list("account_id", "role"):
         held[account_id].add(role)
-    stale_days = tenant.review_stale_days
+    stale_days = AccountsSettings.current().review_stale_days
     for account_id, row in rows.items():
         account, reasons = row.account, row.reasons
         if row.band == "red":

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
-from accounts.models import Account, ActionItem
+from accounts.models import Account, AccountsSettings, ActionItem
 from dashboard import cache, reports
 from dashboard.forms import FilterForm
 from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review_cached
@@ -113,6 +113,7 @@ def _page(request: TenantRequest, filters: Filters) -> dict[str, Any]:
         "active_nav": "dashboard",
         "can_request": can(request, "report.request"),
         "can_manage": can(request, "tenant.manage_settings"),
+        "monthly_review_email": AccountsSettings.current().monthly_review_email,
     }
 
 

@@ -24,62 +24,15 @@ class Tenant(models.Model):
         A4 = "A4", "A4"
         LETTER = "Letter", "US Letter"
 
-    class PortfolioBand(models.TextChoices):
-        SMALL = "small", "Small firm: about 5 strategic accounts"
-        MID = "mid", "Mid-sized: about 25 strategic accounts"
-        LARGE = "large", "Large: up to about 100 strategic accounts"
-        CUSTOM = "custom", "Custom cap"
-
-    BAND_CAPS: ClassVar[dict[str, int]] = {"small": 5, "mid": 25, "large": 100}
-
-    class ScorecardPeriod(models.TextChoices):
-        QUARTER = "quarter", "Quarter"
-        MONTH = "month", "Month"
-        HALF = "half", "Half-year"
-
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     active = models.BooleanField(default=True)
     paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default=PaperSize.A4)
     created_at = models.DateTimeField(default=timezone.now)
-    # The strategic account program's rules (tenant admins change them).
-    portfolio_band = models.CharField(max_length=10, choices=PortfolioBand.choices, default=PortfolioBand.MID)
-    portfolio_custom_cap = models.PositiveIntegerField(null=True, blank=True)
-    recurrence_threshold = models.PositiveSmallIntegerField(
-        default=3, help_text="Incidents of one category that make a recurring issue..."
-    )
-    recurrence_window_days = models.PositiveSmallIntegerField(default=30, help_text="...within this many days.")
-    review_stale_days = models.PositiveSmallIntegerField(
-        default=90, help_text="Deliverables and account plans not reviewed for this long are flagged."
-    )
-    scorecard_period = models.CharField(
-        max_length=8,
-        choices=ScorecardPeriod.choices,
-        default=ScorecardPeriod.QUARTER,
-        help_text="How long one scorecard period is. Changing it starts new periods; existing scorecards keep theirs.",
-    )
     logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
-    # The executive's view: one currency for every roll-up, the retention goal, the monthly review by email.
-    base_currency = models.CharField(
-        max_length=3, default="USD", help_text="Every portfolio figure is converted into this currency."
-    )
-    retention_target = models.DecimalField(
-        max_digits=5,
-        decimal_places=1,
-        default=95,
-        help_text="The share of targeted accounts to keep at renewal, in percent (95% is realistic).",
-    )
-    monthly_review_email = models.BooleanField(
-        default=True, help_text="Email the monthly portfolio review (PDF) to executives and admins."
-    )
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(retention_target__gte=0, retention_target__lte=100), name="tenant_retention_range"
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -96,12 +49,6 @@ class Tenant(models.Model):
             return ""
         kind = logo_type(data)
         return f"data:{kind};base64,{base64.b64encode(data).decode()}" if kind else ""
-
-    @property
-    def portfolio_cap(self) -> int:
-        if self.portfolio_band == self.PortfolioBand.CUSTOM:
-            return self.portfolio_custom_cap or 0
-        return self.BAND_CAPS[self.portfolio_band]
 
 
 class UserManager(BaseUserManager["User"]):

@@ -8,7 +8,7 @@ from django import forms
 
 from sam.forms import StyledFormMixin, choice
 from scorecards import sources
-from scorecards.models import Area, MetricDefinition
+from scorecards.models import Area, MetricDefinition, ScorecardSettings
 
 
 class MetricForm(StyledFormMixin, forms.Form):
@@ -49,6 +49,12 @@ class MetricForm(StyledFormMixin, forms.Form):
         for name in ("target", "amber", "red", "weight", "min_value", "max_value"):
             values[name] = "" if values[name] is None else f"{values[name].normalize():f}"
         return values
+
+
+class ScorecardSettingsForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = ScorecardSettings
+        fields = ["period_length"]
 
 
 class TemplateForm(StyledFormMixin, forms.Form):

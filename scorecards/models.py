@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from sam.tenancy.models import TenantOwned
+from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "scorecard_alert"
@@ -19,6 +19,26 @@ class Area(models.TextChoices):
     CUSTOMER_INSIGHT = "customer_insight", "Customer insight"
     COMPETITIVE_POSITION = "competitive_position", "Competitive position"
     INVOLVEMENT = "involvement", "Involvement"
+
+
+class ScorecardSettings(TenantSettings):
+    """How the tenant's scorecards are kept."""
+
+    class Length(models.TextChoices):
+        QUARTER = "quarter", "Quarter"
+        MONTH = "month", "Month"
+        HALF = "half", "Half-year"
+
+    period_length = models.CharField(
+        "Scorecard period",
+        max_length=8,
+        choices=Length.choices,
+        default=Length.QUARTER,
+        help_text="How long one scorecard period is. Changing it starts new periods; existing scorecards keep theirs.",
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="scorecardsettings_one_per_tenant")]
 
 
 class ScorecardTemplate(TenantOwned):

@@ -30,6 +30,7 @@ from scorecards.models import (
     MetricValue,
     Period,
     Scorecard,
+    ScorecardSettings,
     ScorecardTemplate,
     TemplateVersion,
 )
@@ -158,8 +159,7 @@ def period_bounds(day: date, length: str) -> tuple[str, date, date]:
 def period_length() -> str:
     """The current tenant's period length (quarter by default)."""
 
-    tenant = current_tenant()
-    return getattr(tenant, "scorecard_period", "") or "quarter"
+    return ScorecardSettings.current().period_length if current_tenant() is not None else "quarter"
 
 
 def period_for(day: date, length: str | None = None) -> Period:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/scorecard/joint/", views.joint_scorecard, name="joint_scorecard"),
     path("scorecards/<int:scorecard_id>/upgrade/", views.scorecard_upgrade, name="scorecard_upgrade"),
     path("scorecards/<int:scorecard_id>/values/<int:metric_id>/", views.value_save, name="scorecard_value"),
+    path("admin/scorecard-periods/length/", views.period_length_set, name="scorecard_period_length"),
     path("admin/scorecard-periods/<int:period_id>/close/", views.period_close, name="scorecard_period_close"),
     path("admin/scorecard-templates/", views.template_list, name="scorecard_templates"),
     path("admin/scorecard-templates/<int:template_id>/", views.template_detail, name="scorecard_template"),

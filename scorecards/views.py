@@ -20,10 +20,11 @@ from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
+from sam.services import row_update
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 from scorecards import cache, reports, selectors, services, templating
-from scorecards.forms import MetricForm, TemplateForm
-from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardTemplate
+from scorecards.forms import MetricForm, ScorecardSettingsForm, TemplateForm
+from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardSettings, ScorecardTemplate
 
 
 def _period(label: str | None) -> Period:
@@ -298,20 +299,30 @@ def template_list(request: TenantRequest) -> HttpResponse:
         else:
             messages.success(request, f"Template “{template.name}” created as a copy of the default.")
             return tenant_redirect("scorecard_template", template.pk)
+    return _templates_page(request, form, default=default)
+
+
+def _templates_page(
+    request: TenantRequest, form: TemplateForm, *, default: Any, length_form: ScorecardSettingsForm | None = None
+) -> HttpResponse:
     periods = services.recent_periods(8, older=4)[::-1]
     rows = selectors.template_rows()
+    length_form = length_form or ScorecardSettingsForm(instance=ScorecardSettings.current())
     survey_switch = templating.survey_switch_plan(default)
     default_version = next((row["version"] for row in rows if row["template"].pk == default.pk), None)
     context = {
         "rows": rows,
         "form": form,
         "periods": periods,
+        "length_form": length_form,
+        "can_manage_settings": can(request, "tenant.manage_settings"),
         "default_template": default,
         "survey_switch": survey_switch if survey_switch.applies else None,
         "switch_makes_version": bool(default_version and (default_version.in_use or default_version.cards)),
         "active_nav": "admin",
     }
-    return render(request, "scorecards/template_list.html", context, status=400 if form.errors else 200)
+    failed = form.errors or length_form.errors
+    return render(request, "scorecards/template_list.html", context, status=400 if failed else 200)
 
 
 @tenant_view("tenant.manage_templates")
@@ -328,6 +339,18 @@ def template_survey_sources(request: TenantRequest, template_id: int) -> HttpRes
         if version.pk != before.pk:
             note = f" Scorecards in use keep version {before.number}; new ones use version {version.number}."
         messages.success(request, f"“{template.name}” now takes its survey results from the VoC program." + note)
+    return tenant_redirect("scorecard_templates")
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def period_length_set(request: TenantRequest) -> HttpResponse:
+    """How long one scorecard period is: new periods follow it, existing scorecards keep theirs."""
+    form = ScorecardSettingsForm(request.POST, instance=ScorecardSettings.current())
+    if not form.is_valid():
+        return _templates_page(request, TemplateForm(), default=services.template_defaults_ensure(), length_form=form)
+    row_update(form.instance, form.cleaned_data)
+    messages.success(request, f"New scorecard periods are a {form.instance.get_period_length_display().lower()} long.")
     return tenant_redirect("scorecard_templates")
 
 

@@ -303,6 +303,8 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
         account=_account(), key="nps", defaults={"target": 30, "agreed_with": MARKER}
     )[0],
     qb.QbrSettings: lambda: qb.QbrSettings.objects.get_or_create()[0],
+    acc.AccountsSettings: lambda: acc.AccountsSettings.current(),
+    sc.ScorecardSettings: lambda: sc.ScorecardSettings.current(),
     qb.Cadence: lambda: qb.Cadence.objects.get_or_create(
         account=_account(), defaults={"paused_until": date(2030, 1, 1), "pause_reason": MARKER}
     )[0],

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts import money, renewals, services
-from accounts.models import ActionItem, Contract, ExchangeRate, ImportBatch, Outcome, RevenueEntry
+from accounts.models import AccountsSettings, ActionItem, Contract, ExchangeRate, ImportBatch, Outcome, RevenueEntry
 from sam.models import OutboundEmail
 from sam.roles import Role
 from tests.accounts.conftest import make_account
@@ -178,8 +178,9 @@ def test_portfolio_settings_are_for_admins(tenant_a, client_for):
     ok = admin.post(page, {"portfolio-base_currency": "eur", "portfolio-retention_target": "90",
                            "portfolio-monthly_review_email": "on"})  # fmt: skip
     assert ok.status_code == 302
-    tenant_a.tenant.refresh_from_db()
-    assert (tenant_a.tenant.base_currency, tenant_a.tenant.retention_target) == ("EUR", Decimal(90))
+    with tenant_a.ctx():
+        rules = AccountsSettings.current()
+        assert (rules.base_currency, rules.retention_target) == ("EUR", Decimal(90))
     assert admin.post(reverse("exchange_rate_add", args=["alpha"]), {"currency": "USD", "valid_from": "2026-01-01",
                                                                    "rate": "-2"}).status_code == 400  # fmt: skip
     assert admin.post(reverse("exchange_rate_add", args=["alpha"]), {"currency": "USD", "valid_from": "2026-01-01",
@@ -262,15 +263,13 @@ def test_revenue_rates_and_outcomes_by_api(tenant_a, tenant_b, account_a):
 def test_switching_the_base_currency_never_applies_old_rates(tenant_a):
     with tenant_a.ctx():
         money.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.27")
-        tenant_a.tenant.base_currency = "EUR"
-        tenant_a.tenant.save()
+        AccountsSettings.objects.update(base_currency="EUR")
         converter = money.Converter.load()
         assert converter.base == "EUR"
         assert converter.convert(Decimal(100), "GBP", date(2026, 6, 1), what="x") is None  # shown apart
         money.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.17")
         assert money.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("117.00")
-        tenant_a.tenant.base_currency = "USD"
-        tenant_a.tenant.save()
+        AccountsSettings.objects.update(base_currency="USD")
         assert money.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("127.00")
 
 

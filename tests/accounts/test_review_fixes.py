@@ -216,9 +216,11 @@ def test_bad_csv_values_are_row_errors_not_crashes(tenant_a, client_for, kind, r
 
 
 def test_import_shows_the_portfolio_cap_warning(tenant_a, client_for):
-    from sam.models import Tenant
+    from accounts.models import AccountsSettings
 
-    Tenant.objects.filter(pk=tenant_a.tenant.pk).update(portfolio_band="custom", portfolio_custom_cap=1)
+    with tenant_a.ctx():
+        AccountsSettings.current()
+        AccountsSettings.objects.update(portfolio_band="custom", portfolio_custom_cap=1)
     client = client_for(tenant_a.admin)
     file = SimpleUploadedFile("data.csv", b"name,tier\nOne,Strategic\nTwo,Strategic\n")
     preview = client.get(client.post(url("import_upload", "accounts"), {"file": file})["Location"])

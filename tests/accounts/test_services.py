@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import (
     Account,
+    AccountsSettings,
     ActionItem,
     ActionItemEvent,
     Contact,
@@ -25,7 +26,7 @@ from accounts.models import (
     Tier,
     TierChange,
 )
-from sam.models import OutboundEmail, Tenant
+from sam.models import OutboundEmail
 from sam.roles import Role
 from tests.accounts.conftest import make_account
 from tests.factories import UserFactory
@@ -54,8 +55,9 @@ def test_create_makes_deliverables_and_owner_assignment(tenant_a, account_a):
 
 
 def test_portfolio_cap_warns_beyond_the_band(tenant_a):
-    Tenant.objects.filter(pk=tenant_a.tenant.pk).update(portfolio_band="custom", portfolio_custom_cap=2)
-    tenant_a.tenant.refresh_from_db()
+    with tenant_a.ctx():
+        AccountsSettings.current()
+        AccountsSettings.objects.update(portfolio_band="custom", portfolio_custom_cap=2)
     make_account(tenant_a, "One")
     make_account(tenant_a, "Two")
     with tenant_a.ctx():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import (
     Account,
+    AccountsSettings,
     ActionItem,
     Contact,
     Contract,
@@ -25,6 +26,7 @@ from accounts.models import (
     Tier,
 )
 from sam.roles import Role
+from scorecards.models import ScorecardSettings
 from tests.accounts.conftest import make_account
 
 pytestmark = pytest.mark.django_db
@@ -511,12 +513,25 @@ def test_program_settings(tenant_a, client_for):
     client = client_for(tenant_a.admin)
     data = {"program-portfolio_band": "custom", "program-portfolio_custom_cap": "", "program-recurrence_threshold": 3,
             "program-recurrence_window_days": 30, "program-review_stale_days": 90, "program-paper_size": "A4",
-            "program-scorecard_period": "month",
             "action": "settings"}  # fmt: skip
     assert client.post(url("program_settings"), data).status_code == 400
     assert client.post(url("program_settings"), {**data, "program-portfolio_custom_cap": 8}).status_code == 302
+    with tenant_a.ctx():
+        assert AccountsSettings.current().portfolio_cap == 8
+    assert client.post(url("program_settings"), {**data, "program-paper_size": "Letter",
+                                                  "program-portfolio_custom_cap": 8}).status_code == 302  # fmt: skip
     tenant_a.tenant.refresh_from_db()
-    assert tenant_a.tenant.portfolio_cap == 8 and tenant_a.tenant.scorecard_period == "month"
+    assert tenant_a.tenant.paper_size == "Letter"
+    assert client.post(url("scorecard_period_length"), {"period_length": "fortnight"}).status_code == 400
+    assert client.post(url("scorecard_period_length"), {"period_length": "month"}).status_code == 302
+    assert (
+        client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+        .post(url("scorecard_period_length"), {"period_length": "half"})
+        .status_code
+        == 403
+    )
+    with tenant_a.ctx():
+        assert ScorecardSettings.current().period_length == "month"
     client.post(url("program_settings"), {"action": "category", "name": "Network"})
     with tenant_a.ctx():
         assert IncidentCategory.objects.filter(name="Network").exists()

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from accounts.models import AccountsSettings
 from dashboard import reports
 from dashboard.selectors import Filters, portfolio_review
 from sam.documents.tasks import render_document
@@ -73,9 +74,9 @@ def test_the_monthly_email_goes_once_a_month(tenant_a, world):
 
 
 def test_the_monthly_email_follows_the_tenant_setting(tenant_a):
-    tenant_a.tenant.monthly_review_email = False
-    tenant_a.tenant.save()
     with tenant_a.ctx():
+        AccountsSettings.current()
+        AccountsSettings.objects.update(monthly_review_email=False)
         assert reports.monthly_review_send(date(2026, 12, 2)) == 0
         assert not OutboundEmail.objects.exists()
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from sam.models import AuditEvent
 from scorecards import services
-from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate
+from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardSettings, ScorecardTemplate
 from tests.accounts.conftest import make_account
 
 pytestmark = pytest.mark.django_db
@@ -140,9 +140,9 @@ def test_period_lengths_the_tenant_can_choose(tenant_a):
     assert services.period_bounds(date(2026, 2, 10), "month")[2] == date(2026, 2, 28)
     assert services.period_bounds(date(2026, 7, 1), "half") == ("2026-H2", date(2026, 7, 1), date(2026, 12, 31))
     assert services.period_bounds(date(2026, 6, 30), "half") == ("2026-H1", date(2026, 1, 1), date(2026, 6, 30))
-    tenant_a.tenant.scorecard_period = "month"
-    tenant_a.tenant.save()
     with tenant_a.ctx():
+        ScorecardSettings.current()
+        ScorecardSettings.objects.update(period_length="month")
         periods = services.recent_periods(8, today=date(2026, 2, 15))
         assert [p.label for p in periods] == ["2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12",
                                               "2026-01", "2026-02"]  # fmt: skip
