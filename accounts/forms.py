@@ -103,6 +103,13 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
+class ContactChoiceField(forms.ModelChoiceField):
+    """A contact of an account, shown with their buyer role (who to invite, who to interview)."""
+
+    def label_from_instance(self, obj: Contact) -> str:
+        return f"{obj.name} ({obj.get_buyer_role_display()})" if obj.buyer_role else obj.name
+
+
 class ContactForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Contact

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.text import Truncator
 
+from accounts.forms import ContactChoiceField
 from accounts.models import Contact
 from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation
 from assessments.selfassess import respondents
@@ -37,14 +37,10 @@ class RollupForm(forms.Form):
 DATE_ERROR = {"invalid": "Give the date as YYYY-MM-DD."}
 
 
-def _decimal(label: str, places: int, top: int, **kwargs: Any) -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        min_value=Decimal(0),
-        max_value=Decimal(top),
-        decimal_places=places,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        **kwargs,
+def _amount(label: str, **kwargs: Any) -> forms.CharField:
+    """A sum as typed ("1,000", "12.5"): the service reads it (commas, rounding, never negative; empty is 0)."""
+    return forms.CharField(
+        label=label, required=False, max_length=30, widget=forms.TextInput(attrs={"inputmode": "decimal"}), **kwargs
     )
 
 
@@ -86,7 +82,7 @@ class ExpertForm(StyledFormMixin, forms.Form):
 class InterviewForm(StyledFormMixin, forms.Form):
     """One contact's interview: when, by whom, and the notes per topic of the guide (no contact when editing)."""
 
-    contact = scoped_choice(Contact, required=True)
+    contact = ContactChoiceField(queryset=Contact.unscoped.none())
     held_on = forms.DateField(label="Held on", required=False, error_messages=DATE_ERROR, widget=DATE)
     interviewer = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="—")
 
@@ -171,8 +167,8 @@ class RecommendationForm(StyledFormMixin, forms.Form):
     obstacles = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     start = forms.DateField(error_messages=DATE_ERROR, widget=DATE)
     end = forms.DateField(error_messages=DATE_ERROR, widget=DATE)
-    cost_hours = _decimal("Cost in hours", 1, 10**8, initial=0)
-    cost_money = _decimal("Cost in money", 2, 10**12, initial=0)
+    cost_hours = _amount("Cost in hours", initial=0)
+    cost_money = _amount("Cost in money", initial=0)
     finding = scoped_choice(Finding, label="Answers this finding", required=False, empty_label="—")
 
     def __init__(self, *args: Any, assessment: Assessment, currency: str, **kwargs: Any) -> None:
@@ -181,12 +177,13 @@ class RecommendationForm(StyledFormMixin, forms.Form):
         field = model_choice(self, "finding")
         field.queryset = Finding.objects.filter(assessment=assessment)
         field.label_from_instance = lambda obj: f"{obj.kind}: {Truncator(obj.text).chars(90)}"  # type: ignore[method-assign]
-        for who, _ in Payback.Beneficiary.choices:
-            for what, _ in Payback.Category.choices:
-                self.fields[f"pb-{who}-{what}"] = _decimal("Amount", 2, 10**12, required=False)
+        for who, who_label in Payback.Beneficiary.choices:
+            for what, what_label in Payback.Category.choices:
+                cell = f"{what_label} to {who_label.lower()}"
+                self.fields[f"pb-{who}-{what}"] = _amount(f"{cell}, amount")
                 self.fields[f"pbk-{who}-{what}"] = forms.BooleanField(label="known to exist", required=False)
                 self.fields[f"pbn-{who}-{what}"] = forms.CharField(
-                    label="Note",
+                    label=f"{cell}, note",
                     required=False,
                     max_length=300,
                     widget=forms.TextInput(attrs={"placeholder": "note"}),
@@ -239,10 +236,11 @@ class RecommendationForm(StyledFormMixin, forms.Form):
         for who, _ in Payback.Beneficiary.choices:
             for what, _ in Payback.Category.choices:
                 amount, note = data[f"pb-{who}-{what}"], data[f"pbn-{who}-{what}"]
-                if amount is not None or note or data[f"pbk-{who}-{what}"]:
-                    paybacks.append({"beneficiary": who, "category": what, "amount": amount, "note": note})
-        fields = ("title", "priority", "steps", "obstacles", "start", "end", "cost_hours", "cost_money", "finding")
-        return {**{k: data[k] for k in fields}, "paybacks": paybacks}
+                if amount or note or data[f"pbk-{who}-{what}"]:
+                    paybacks.append({"beneficiary": who, "category": what, "amount": amount or None, "note": note})
+        fields = ("title", "priority", "steps", "obstacles", "start", "end", "finding")
+        costs = {k: data[k] or "0" for k in ("cost_hours", "cost_money")}
+        return {**{k: data[k] for k in fields}, **costs, "paybacks": paybacks}
 
 
 class RoundInviteForm(StyledFormMixin, forms.Form):
@@ -258,3 +256,11 @@ class RoundInviteForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, invited: set[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choice(self, "users").choices = [(u.pk, u.display_name) for u in respondents() if u.pk not in invited]
+
+
+class StatusForm(forms.Form):
+    """The next step of the assessment's workflow."""
+
+    status = forms.ChoiceField(
+        choices=Assessment.Status.choices, error_messages={"invalid_choice": "Choose a step of the workflow."}
+    )

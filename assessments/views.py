@@ -27,6 +27,7 @@ from assessments.forms import (
     RecommendationForm,
     RollupForm,
     RoundInviteForm,
+    StatusForm,
     StepForm,
     SummaryForm,
 )
@@ -405,12 +406,12 @@ def assessment_change(who: str = "team") -> Callable[[AssessmentView], Assessmen
 
 @assessment_change("decide")
 def assessment_status_set(request: TenantRequest, assessment: Assessment) -> HttpResponse:
-    status = request.POST.get("status", "")
-    if status not in Assessment.Status.values:
+    form = StatusForm(request.POST)
+    if not form.is_valid():
         messages.error(request, "Choose a step of the workflow.")
         return _show(request, assessment, _tab(request), status=400)
     try:
-        services.transition(assessment=assessment, to=status, acting_user=request.user)
+        services.transition(assessment=assessment, to=form.cleaned_data["status"], acting_user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _show(request, assessment, _tab(request), status=400)

@@ -8,7 +8,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from accounts.forms import ContactChoiceField
 from accounts.models import Contact
 from qbr.models import AgendaTemplate, Interval, Qbr
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
@@ -55,8 +57,12 @@ class AgendaStatusForm(StyledFormMixin, forms.Form):
         label="Agreed on",
         required=False,
         error_messages={"invalid": "Give the day it was agreed as YYYY-MM-DD."},
-        widget=DATE,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agreed_on"].widget.attrs["max"] = timezone.localdate().isoformat()  # today or a day past
 
 
 class QbrActionForm(StyledFormMixin, forms.Form):
@@ -93,7 +99,7 @@ class CadenceForm(StyledFormMixin, forms.Form):
 class ParticipantForm(StyledFormMixin, forms.Form):
     """Someone to invite: a contact of the account, or a colleague (the page posts one of the two)."""
 
-    contact = scoped_choice(Contact, label="Contact", required=False)
+    contact = ContactChoiceField(queryset=Contact.unscoped.none(), label="Contact", required=False)
     user = MemberChoiceField(queryset=User.objects.none(), label="Colleague", required=False)
 
     def __init__(
@@ -128,7 +134,7 @@ class AgendaTemplateItemForm(StyledFormMixin, forms.Form):
     """One item of an agenda template: its title and time box."""
 
     title = forms.CharField(max_length=200)
-    minutes = forms.IntegerField(label="Time box (min)", min_value=1, max_value=480, initial=10)
+    minutes = forms.IntegerField(label="Time box (min)", min_value=1, max_value=480, initial=10, required=False)
 
     def __init__(self, *args: Any, new: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

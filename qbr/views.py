@@ -14,9 +14,10 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from qbr import calendar, reports, selectors, services
 from qbr.forms import (
@@ -48,7 +49,7 @@ from qbr.models import (
     QbrSettings,
 )
 from sam.documents.services import document_request, documents_of, requested_text
-from sam.forms import apply_errors
+from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
@@ -186,6 +187,7 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
         "held_form": HeldForm(),
         "cancel_form": CancelForm(),
     }
+    share_choices([row["form"] for row in context["items"]], "owner")
     context.update(bound)
     return context
 
@@ -193,21 +195,33 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
 def _show(
     request: TenantRequest, qbr: Qbr, card: str, bound: dict[str, Any] | None = None, *, status: int = 200
 ) -> HttpResponse:
-    """The page, or with htmx the one card that changed (422 for errors, so htmx swaps them in too)."""
+    """The page, or with htmx the card that changed (422 for errors, so htmx swaps them in too) with the cards a
+    change elsewhere also moves (the timeline's milestones, the invitation button, the status) swapped out of band."""
+    qbr.refresh_from_db()
     context = _detail_context(request, qbr, bound or {})
-    if request.htmx and card:
-        context["swapped"] = True
-        return render(request, f"qbr/detail.html#{card}", context, status=422 if status == 400 else status)
-    return render(request, "qbr/detail.html", context, status=status)
+    if not (request.htmx and card):
+        return render(request, "qbr/detail.html", context, status=status)
+    parts = [render_to_string(f"qbr/detail.html#{card}", {**context, "swapped": True}, request=request)]
+    for other in ALSO_SWAPPED:
+        if other != card:
+            parts.append(render_to_string(f"qbr/detail.html#{other}", {**context, "oob": True}, request=request))
+    return HttpResponse("".join(parts), status=422 if status == 400 else status)
+
+
+# Cards that follow changes made in other cards: sent along with every swapped card.
+ALSO_SWAPPED = ("when", "documents", "status")
 
 
 def _done(request: TenantRequest, qbr: Qbr, card: str, message: str) -> HttpResponse:
     messages.success(request, message)
-    if not Qbr.objects.filter(pk=qbr.pk).exists():  # e.g. a pause removed this untouched QBR
+    now = Qbr.objects.filter(pk=qbr.pk).first()
+    if now is None:  # e.g. a pause removed this untouched QBR
         response = tenant_redirect("qbr_list")
         if request.htmx:
             return HttpResponseClientRedirect(response.url)
         return response
+    if request.htmx and now.open != qbr.open:  # held or cancelled elsewhere: every card changes
+        return HttpResponseClientRefresh()
     if request.htmx and card:
         qbr.refresh_from_db()
         return _show(request, qbr, card)
@@ -337,7 +351,8 @@ def participant_add(request: TenantRequest, qbr: Qbr) -> HttpResponse:
         set(people.exclude(contact=None).values_list("contact_id", flat=True)),
         set(people.exclude(user=None).values_list("user_id", flat=True)),
     )
-    form = ParticipantForm(request.POST, qbr=qbr, invited=invited)
+    prefix = "contact" if "contact" in request.POST else "colleague"  # the ids of the form it came from
+    form = ParticipantForm(request.POST, qbr=qbr, invited=invited, auto_id=f"{prefix}-%s")
     return _submit(
         request,
         qbr,

@@ -216,3 +216,36 @@ def test_admins_shape_agenda_templates_and_a_qbr_starts_from_one(tenant_a, accou
     am.post(url("qbr_agenda_from_template", qbr.pk), {"template": template.pk})
     with tenant_a.ctx():
         assert list(AgendaItem.objects.filter(qbr=qbr).values_list("title", flat=True)) == ["Scorecard", "Strategy"]
+
+
+def test_the_qbr_page_takes_the_same_queries_however_long_the_agenda(tenant_a, account_a, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    qbr = planned(tenant_a, account_a)
+    client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    page = url("qbr_detail", qbr.pk)
+
+    def grow(start, n):
+        with tenant_a.ctx():
+            for i in range(start, start + n):
+                services.agenda_item_save(qbr=qbr, data={"title": f"Item {i}", "owner": tenant_a.admin.pk})
+                contact = Contact.objects.create(account=account_a, name=f"Contact {i}", email=f"c{i}@x.example")
+                services.participant_add(qbr=qbr, contact_id=contact.pk)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page).status_code == 200
+        return len(queries)
+
+    grow(0, 2)
+    client.get(page)  # warm up: the signed-in user is cached after the first request
+    few = count()
+    grow(2, 10)
+    assert count() <= few  # no query per item or participant
+    swapped = client.post(url("qbr_item_add", qbr.pk), {"title": "Late item"}, headers={"HX-Request": "true"})
+    body = swapped.content.decode()
+    assert swapped.status_code == 200 and "<html" not in body and 'id="qbr-agenda"' in body
+    assert 'id="qbr-when" hx-target="this" hx-swap="outerHTML" hx-swap-oob="true"' in body  # its milestones follow
+    with tenant_a.ctx():
+        assert AgendaItem.objects.get(qbr=qbr, title="Late item").minutes == 10  # an empty time box is 10 minutes
