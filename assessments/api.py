@@ -17,16 +17,16 @@ from rest_framework.response import Response
 
 from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contract
-from assessments import calc, fourrs, selectors, selfassess, services
+from assessments import calc, fourrs, fourrs_services, selectors, services
 from assessments.models import (
     Assessment,
     AssessmentSettings,
     Finding,
+    FourRsResult,
+    FourRsRound,
     JourneyStep,
     Payback,
     Recommendation,
-    SelfAssessment,
-    SelfAssessmentRound,
     TeamMember,
 )
 from sam.api.toolkit import AccountChildViewSet, ReadOnlyTenantViewSet, ScopedRelatedField
@@ -314,19 +314,19 @@ class RecommendationViewSet(_InAssessment):
         return {**super().action_map_permissions, "accept": "account.view", "decline": "account.view"}
 
 
-class RoundSerializer(serializers.ModelSerializer[SelfAssessmentRound]):
+class RoundSerializer(serializers.ModelSerializer[FourRsRound]):
     is_open = serializers.SerializerMethodField()
     rollup = serializers.SerializerMethodField()
 
     class Meta:
-        model = SelfAssessmentRound
+        model = FourRsRound
         fields = ["id", "title", "scope", "account", "opens_on", "closes_on", "closed_at", "is_open", "rollup"]
 
-    def get_is_open(self, obj: SelfAssessmentRound) -> bool:
+    def get_is_open(self, obj: FourRsRound) -> bool:
         return obj.is_open()
 
-    def get_rollup(self, obj: SelfAssessmentRound) -> dict[str, Any]:
-        return _rollup(selfassess.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
+    def get_rollup(self, obj: FourRsRound) -> dict[str, Any]:
+        return _rollup(fourrs_services.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
 
 
 def _rollup(result: dict[str, Any]) -> dict[str, Any]:
@@ -351,16 +351,16 @@ class RoundViewSet(ReadOnlyTenantViewSet):
     """4 R's rounds with their rollup: averages per statement and per R across respondents, never answers."""
 
     serializer_class = RoundSerializer
-    queryset = SelfAssessmentRound.unscoped.none()
-    required_action = "selfassessment.view"
+    queryset = FourRsRound.unscoped.none()
+    required_action = "fourrs.view"
 
     def get_queryset(self) -> Any:
         return super().get_queryset().prefetch_related("answers")
 
 
-class SelfAssessmentSerializer(serializers.ModelSerializer[SelfAssessment]):
+class FourRsResultSerializer(serializers.ModelSerializer[FourRsResult]):
     class Meta:
-        model = SelfAssessment
+        model = FourRsResult
         fields = [
             "id",
             "round",
@@ -377,12 +377,12 @@ class SelfAssessmentSerializer(serializers.ModelSerializer[SelfAssessment]):
         ]
 
 
-class SelfAssessmentViewSet(ReadOnlyTenantViewSet):
+class FourRsResultViewSet(ReadOnlyTenantViewSet):
     """Your own 4 R's results (subtotals per R, total out of 75, band); nobody else's."""
 
-    serializer_class = SelfAssessmentSerializer
-    queryset = SelfAssessment.unscoped.none()
-    required_action = "selfassessment.take"
+    serializer_class = FourRsResultSerializer
+    queryset = FourRsResult.unscoped.none()
+    required_action = "fourrs.take"
 
     def get_queryset(self) -> Any:
         return super().get_queryset().filter(respondent=self.request.user)
@@ -393,6 +393,6 @@ ROUTES = [
     ("journey-steps", JourneyStepViewSet, "journeystep"),
     ("findings", FindingViewSet, "finding"),
     ("recommendations", RecommendationViewSet, "recommendation"),
-    ("self-assessment-rounds", RoundViewSet, "selfassessmentround"),
-    ("self-assessments", SelfAssessmentViewSet, "selfassessment"),
+    ("four-rs-rounds", RoundViewSet, "fourrsround"),
+    ("four-rs-results", FourRsResultViewSet, "fourrsresult"),
 ]

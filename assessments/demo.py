@@ -9,8 +9,8 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from assessments import fourrs, selfassess, services
-from assessments.models import Assessment, RoundInvitation, SelfAssessment, SelfAssessmentRound
+from assessments import fourrs, fourrs_services, services
+from assessments.models import Assessment, FourRsInvitation, FourRsResult, FourRsRound
 from sam.models import Membership, Tenant
 from sam.roles import Role
 
@@ -51,7 +51,7 @@ RECS: list[Rec] = [
 
 
 def seed_assessments(tenant: Tenant) -> None:
-    if Assessment.objects.exists() or SelfAssessmentRound.objects.exists():
+    if Assessment.objects.exists() or FourRsRound.objects.exists():
         return
     hooli = Account.objects.alive().filter(name="Hooli Media").first()
     if hooli is not None:
@@ -159,8 +159,8 @@ def _rounds(rng: random.Random) -> None:
     for year_ago, title in ((True, f"4 R's review {today.year - 1}"), (False, f"4 R's review {today.year}")):
         opened = today - timedelta(days=380 if year_ago else 10)
         closes = opened + timedelta(days=21 if year_ago else 30)
-        round = SelfAssessmentRound.objects.create(title=title, opens_on=opened, closes_on=closes, created_by=admin)
-        RoundInvitation.objects.bulk_create([RoundInvitation(round=round, user=m.user) for m in people])
+        round = FourRsRound.objects.create(title=title, opens_on=opened, closes_on=closes, created_by=admin)
+        FourRsInvitation.objects.bulk_create([FourRsInvitation(round=round, user=m.user) for m in people])
         for m in people:
             if not year_ago and m.role == Role.ACCOUNT_MANAGER and m.user.email.startswith("am@"):
                 continue  # waiting for this answer
@@ -170,10 +170,10 @@ def _rounds(rng: random.Random) -> None:
                 if year_ago and s.r == "revenue":
                     base = 2
                 answers[s.key] = max(1, min(5, base + rng.choice((-1, 0, 0, 1))))
-            item = selfassess.submit(respondent=m.user, answers=answers, round=round) if not year_ago else None
+            item = fourrs_services.submit(respondent=m.user, answers=answers, round=round) if not year_ago else None
             if year_ago:
                 result = fourrs.score(answers)
-                item = SelfAssessment.objects.create(
+                item = FourRsResult.objects.create(
                     round=round,
                     respondent=m.user,
                     answers=answers,
@@ -181,9 +181,9 @@ def _rounds(rng: random.Random) -> None:
                 )
             taken = timezone.make_aware(datetime.combine(opened + timedelta(days=rng.randint(1, 9)), time(10, 0)))
             assert item is not None
-            SelfAssessment.objects.filter(pk=item.pk).update(taken_at=taken)
+            FourRsResult.objects.filter(pk=item.pk).update(taken_at=taken)
         if year_ago:
-            selfassess.round_close(round=round)
-            SelfAssessmentRound.objects.filter(pk=round.pk).update(
+            fourrs_services.round_close(round=round)
+            FourRsRound.objects.filter(pk=round.pk).update(
                 closed_at=timezone.make_aware(datetime.combine(opened + timedelta(days=21), time(18, 0)))
             )

@@ -254,7 +254,7 @@ class Scope(models.TextChoices):
     ACCOUNT_TEAM = "account_team", "One account team"
 
 
-class SelfAssessmentRound(TenantOwned):
+class FourRsRound(TenantOwned):
     """A round run by an admin: invited people answer about the organisation (or one account team) until it
     closes; the round's rollup averages their answers."""
 
@@ -286,8 +286,8 @@ class SelfAssessmentRound(TenantOwned):
         return self.closed_at is None and (self.closes_on is None or self.closes_on >= today)  # type: ignore[operator]
 
 
-class RoundInvitation(TenantOwned):
-    round = models.ForeignKey(SelfAssessmentRound, on_delete=models.CASCADE, related_name="invitations")
+class FourRsInvitation(TenantOwned):
+    round = models.ForeignKey(FourRsRound, on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     invited_at = models.DateTimeField(default=timezone.now)
 
@@ -295,7 +295,7 @@ class RoundInvitation(TenantOwned):
         constraints = [models.UniqueConstraint(fields=["tenant", "round", "user"], name="round_invite_once")]
 
 
-class SelfAssessment(TenantOwned):
+class FourRsResult(TenantOwned):
     """One person's 15 answers (1-5), in a round or on their own, with the derived subtotals, total and band."""
 
     class Band(models.TextChoices):
@@ -304,9 +304,7 @@ class SelfAssessment(TenantOwned):
         CONCERN = "concern", "Concern: rethink the strategy"
         HELP = "help", "Call for help now"
 
-    round = models.ForeignKey(
-        SelfAssessmentRound, null=True, blank=True, on_delete=models.CASCADE, related_name="answers"
-    )
+    round = models.ForeignKey(FourRsRound, null=True, blank=True, on_delete=models.CASCADE, related_name="answers")
     respondent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ORGANISATION)
     account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -325,12 +323,12 @@ class SelfAssessment(TenantOwned):
             models.UniqueConstraint(
                 fields=["tenant", "round", "respondent"],
                 condition=Q(round__isnull=False),
-                name="selfassessment_once_per_round",
+                name="fourrsresult_once_per_round",
             ),
-            models.CheckConstraint(condition=Q(total__gte=15, total__lte=75), name="selfassessment_total_range"),
+            models.CheckConstraint(condition=Q(total__gte=15, total__lte=75), name="fourrsresult_total_range"),
             models.CheckConstraint(
                 condition=Q(scope="organisation", account__isnull=True)
                 | Q(scope="account_team", account__isnull=False),
-                name="selfassessment_scope_account",
+                name="fourrsresult_scope_account",
             ),
         ]

@@ -8,9 +8,9 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import fourrs, selectors, selfassess, services
-from assessments.models import Assessment, Finding, Interview, JourneyStep, Recommendation, SelfAssessment
-from assessments.models import SelfAssessmentRound as Round
+from assessments import fourrs, fourrs_services, selectors, services
+from assessments.models import Assessment, Finding, FourRsResult, Interview, JourneyStep, Recommendation
+from assessments.models import FourRsRound as Round
 from sam.charts import Bar, Span, bar_chart, timeline_chart
 from sam.documents import registry
 from sam.permissions import can
@@ -99,20 +99,20 @@ def _tone(average: float | None) -> str:
 
 
 def round_context(round: Round, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = selfassess.round_rollup(round)
-    people = selfassess.round_people(round)
+    result = fourrs_services.round_rollup(round)
+    people = fourrs_services.round_people(round)
     return {
         "round": round,
         "result": result,
         "charts": [] if result["hidden"] else charts(result, "average"),
         "invited": len(people),
         "answered": sum(1 for p in people if p["answered_at"]),
-        "min_group": selfassess.MIN_GROUP,
+        "min_group": fourrs_services.MIN_GROUP,
     }
 
 
-def result_context(item: SelfAssessment, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = {**selfassess.result_of(item), "hidden": False}
+def result_context(item: FourRsResult, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    result = {**fourrs_services.result_of(item), "hidden": False}
     return {
         "item": item,
         "result": result,
@@ -142,14 +142,14 @@ def register() -> None:
             context=round_context,
             title=lambda r, params: f"4 R's self-assessment: {r.title}",
             page_url=lambda r, slug: reverse("fourrs_round", args=[slug, r.pk]),
-            viewer=lambda request, r: can(request, "selfassessment.view"),
+            viewer=lambda request, r: can(request, "fourrs.view"),
         )
     )
     registry.register(
         registry.DocumentKind(
             key=RESULT,
             label="4 R's result",
-            subject_model=SelfAssessment,
+            subject_model=FourRsResult,
             template="assessments/result_print.html",
             context=result_context,
             title=lambda s, params: f"4 R's self-assessment of {s.taken_at:%d %b %Y}",

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Account, Contract
-from assessments import calc, fourrs, reports, selectors, selfassess, services
+from assessments import calc, fourrs, fourrs_services, reports, selectors, services
 from assessments.forms import (
     ExpertForm,
     FindingForm,
@@ -35,14 +35,14 @@ from assessments.models import (
     Assessment,
     AssessmentSettings,
     Finding,
+    FourRsInvitation,
+    FourRsResult,
+    FourRsRound,
     Interview,
     JourneyStep,
     Payback,
     Recommendation,
-    RoundInvitation,
     Scope,
-    SelfAssessment,
-    SelfAssessmentRound,
     TeamMember,
 )
 from sam.charts import line_chart
@@ -730,11 +730,11 @@ def account_tab_context(request: TenantRequest, account: Account) -> dict[str, A
 @tenant_view("account.view")
 def fourrs_home(request: TenantRequest) -> HttpResponse:
     """My results over time, rounds waiting for my answer, and every round's rollup (with who ran it)."""
-    mine = list(SelfAssessment.objects.filter(respondent=request.user).select_related("round", "account"))
+    mine = list(FourRsResult.objects.filter(respondent=request.user).select_related("round", "account"))
     answered = {m.round_id for m in mine if m.round_id}
-    invited = set(RoundInvitation.objects.filter(user=request.user).values_list("round_id", flat=True))
+    invited = set(FourRsInvitation.objects.filter(user=request.user).values_list("round_id", flat=True))
     rounds = list(
-        SelfAssessmentRound.objects.select_related("account")
+        FourRsRound.objects.select_related("account")
         .annotate(invited_n=Count("invitations", distinct=True), answered_n=Count("answers", distinct=True))
         .order_by("-opens_on", "-pk")
     )
@@ -756,23 +756,23 @@ def fourrs_home(request: TenantRequest) -> HttpResponse:
         "mine": mine,
         "chart": chart,
         "waiting": waiting,
-        "rounds": rounds if can(request, "selfassessment.view") else [],
-        "can_take": can(request, "selfassessment.take"),
-        "can_run": can(request, "selfassessment.run"),
-        "accounts": list(Account.objects.alive().order_by("name")) if can(request, "selfassessment.run") else [],
+        "rounds": rounds if can(request, "fourrs.view") else [],
+        "can_take": can(request, "fourrs.take"),
+        "can_run": can(request, "fourrs.run"),
+        "accounts": list(Account.objects.alive().order_by("name")) if can(request, "fourrs.run") else [],
         "active_nav": "assessments",
     }
     return render(request, "assessments/fourrs_home.html", context)
 
 
-@tenant_view("selfassessment.take")
+@tenant_view("fourrs.take")
 @require_http_methods(["GET", "POST"])
 def fourrs_take(request: TenantRequest) -> HttpResponse:
     """The 15 statements, each rated 1 to 5; in a round when ``?round=`` is given, else on one's own."""
     round_id = _int(request.GET.get("round", "") or request.POST.get("round", ""))
     round = None
     if round_id:
-        round = SelfAssessmentRound.objects.filter(pk=round_id).select_related("account").first()
+        round = FourRsRound.objects.filter(pk=round_id).select_related("account").first()
         if round is None:
             raise Http404
     errors: dict[str, Any] = {}
@@ -786,7 +786,7 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
                         "about the organisation, leave the account empty."
                     }
                 )
-            item = selfassess.submit(
+            item = fourrs_services.submit(
                 respondent=request.user,
                 answers=answers,
                 round=round,
@@ -800,11 +800,11 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
             return tenant_redirect("fourrs_result", item.pk)
     already = None
     if round is not None:
-        already = SelfAssessment.objects.filter(round=round, respondent=request.user).first()
+        already = FourRsResult.objects.filter(round=round, respondent=request.user).first()
     context = {
         "round": round,
         "already": already,
-        "invited": round is None or RoundInvitation.objects.filter(round=round, user=request.user).exists(),
+        "invited": round is None or FourRsInvitation.objects.filter(round=round, user=request.user).exists(),
         "groups": [{"r": r, "statements": [s for s in fourrs.STATEMENTS if s.r == r.key]} for r in fourrs.RS],
         "errors": errors,
         "missing": [s for s in fourrs.STATEMENTS if s.key in errors],
@@ -817,15 +817,11 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
     return render(request, "assessments/fourrs_take.html", context, status=400 if errors else 200)
 
 
-@tenant_view("selfassessment.take")
+@tenant_view("fourrs.take")
 @require_http_methods(["GET", "POST"])
-def fourrs_result(request: TenantRequest, selfassessment_id: int) -> HttpResponse:
+def fourrs_result(request: TenantRequest, result_id: int) -> HttpResponse:
     """One's own result (nobody else's: another person's id is not found)."""
-    item = (
-        SelfAssessment.objects.filter(pk=selfassessment_id, respondent=request.user)
-        .select_related("round", "account")
-        .first()
-    )
+    item = FourRsResult.objects.filter(pk=result_id, respondent=request.user).select_related("round", "account").first()
     if item is None:
         raise Http404
     if request.method == "POST":
@@ -843,7 +839,7 @@ def fourrs_result(request: TenantRequest, selfassessment_id: int) -> HttpRespons
     return render(request, "assessments/fourrs_result.html", context)
 
 
-@tenant_view("selfassessment.view")
+@tenant_view("fourrs.view")
 @require_safe
 def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
     """A round's rollup (averages only), who answered (admins), inviting and closing, and a comparison with
@@ -851,18 +847,16 @@ def fourrs_round(request: TenantRequest, round_id: int) -> HttpResponse:
     return _round_page(request, _round(round_id))
 
 
-def _round(round_id: int) -> SelfAssessmentRound:
-    round = SelfAssessmentRound.objects.filter(pk=round_id).select_related("account").first()
+def _round(round_id: int) -> FourRsRound:
+    round = FourRsRound.objects.filter(pk=round_id).select_related("account").first()
     if round is None:
         raise Http404
     return round
 
 
-def _round_page(
-    request: TenantRequest, round: SelfAssessmentRound, invite_form: RoundInviteForm | None = None
-) -> HttpResponse:
+def _round_page(request: TenantRequest, round: FourRsRound, invite_form: RoundInviteForm | None = None) -> HttpResponse:
     context = reports.round_context(round)
-    others = list(SelfAssessmentRound.objects.exclude(pk=round.pk).order_by("-opens_on"))
+    others = list(FourRsRound.objects.exclude(pk=round.pk).order_by("-opens_on"))
     compare_id = _int(request.GET.get("compare", ""))
     comparison = None
     if compare_id:
@@ -870,11 +864,11 @@ def _round_page(
         if other is None:
             raise Http404
         first, second = sorted([other, round], key=lambda r: (r.opens_on, r.pk))
-        delta = fourrs.compare(selfassess.round_rollup(first), selfassess.round_rollup(second))
+        delta = fourrs.compare(fourrs_services.round_rollup(first), fourrs_services.round_rollup(second))
         comparison = {"before": first, "after": second, "delta": delta}
 
-    can_run = can(request, "selfassessment.run")
-    people = selfassess.round_people(round) if can_run else []
+    can_run = can(request, "fourrs.run")
+    people = fourrs_services.round_people(round) if can_run else []
     context.update(
         {
             "others": others,
@@ -887,8 +881,8 @@ def _round_page(
             "documents": list(documents_of(round, reports.ROUND)[:10]),
             "can_request": can(request, "report.request"),
             "active_nav": "assessments",
-            "mine": SelfAssessment.objects.filter(round=round, respondent=request.user).first(),
-            "is_invited": RoundInvitation.objects.filter(round=round, user=request.user).exists(),
+            "mine": FourRsResult.objects.filter(round=round, respondent=request.user).first(),
+            "is_invited": FourRsInvitation.objects.filter(round=round, user=request.user).exists(),
         }
     )
     return render(request, "assessments/fourrs_round.html", context, status=400 if invite_form else 200)
@@ -903,15 +897,15 @@ def fourrs_round_pdf(request: TenantRequest, round_id: int) -> HttpResponse:
     return tenant_redirect("fourrs_round", round.pk)
 
 
-@tenant_view("selfassessment.run")
+@tenant_view("fourrs.run")
 @require_POST
 def fourrs_round_invite(request: TenantRequest, round_id: int) -> HttpResponse:
     round = _round(round_id)
-    invited = set(RoundInvitation.objects.filter(round=round).values_list("user_id", flat=True))
+    invited = set(FourRsInvitation.objects.filter(round=round).values_list("user_id", flat=True))
     form = RoundInviteForm(request.POST, invited=invited)
     if form.is_valid():
         try:
-            n = selfassess.round_invite(round=round, user_ids=form.cleaned_data["users"], acting_user=request.user)
+            n = fourrs_services.round_invite(round=round, user_ids=form.cleaned_data["users"], acting_user=request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -920,20 +914,20 @@ def fourrs_round_invite(request: TenantRequest, round_id: int) -> HttpResponse:
     return _round_page(request, round, form)
 
 
-@tenant_view("selfassessment.run")
+@tenant_view("fourrs.run")
 @require_POST
 def fourrs_round_close(request: TenantRequest, round_id: int) -> HttpResponse:
     round = _round(round_id)
-    selfassess.round_close(round=round)
+    fourrs_services.round_close(round=round)
     messages.success(request, "The round is closed: no more answers.")
     return tenant_redirect("fourrs_round", round.pk)
 
 
-@tenant_view("selfassessment.run")
+@tenant_view("fourrs.run")
 @require_http_methods(["POST"])
 def fourrs_round_new(request: TenantRequest) -> HttpResponse:
     try:
-        round = selfassess.round_create(
+        round = fourrs_services.round_create(
             data={
                 "title": request.POST.get("title", "")[:400],
                 "scope": request.POST.get("scope", "")[:20],
@@ -949,7 +943,7 @@ def fourrs_round_new(request: TenantRequest) -> HttpResponse:
     return tenant_redirect("fourrs_round", round.pk)
 
 
-@tenant_view("selfassessment.view")
+@tenant_view("fourrs.view")
 def fourrs_organisation(request: TenantRequest) -> HttpResponse:
     """The organisation's (or one account team's) 4 R's over time: everyone's latest answers of the year before
     a day, averaged; two days compared; the last two years quarter by quarter."""
@@ -966,12 +960,12 @@ def fourrs_organisation(request: TenantRequest) -> HttpResponse:
         if account is None:
             raise Http404
     scope = Scope.ACCOUNT_TEAM if account is not None else Scope.ORGANISATION
-    result = selfassess.rollup_as_of(on, scope=scope, account=account)
-    earlier = selfassess.rollup_as_of(before, scope=scope, account=account)
+    result = fourrs_services.rollup_as_of(on, scope=scope, account=account)
+    earlier = fourrs_services.rollup_as_of(before, scope=scope, account=account)
     points = []
     for n in range(7, -1, -1):
         day = today - timedelta(days=91 * n)
-        total = selfassess.rollup_as_of(day, scope=scope, account=account)["total"]
+        total = fourrs_services.rollup_as_of(day, scope=scope, account=account)["total"]
         points.append((f"{day:%b %y}", total))
     context = {
         "result": result,
@@ -990,7 +984,7 @@ def fourrs_organisation(request: TenantRequest) -> HttpResponse:
             bottom=15,
             reference=("excellent from 60", 60),
         ),
-        "min_group": selfassess.MIN_GROUP,
+        "min_group": fourrs_services.MIN_GROUP,
         "active_nav": "assessments",
     }
     return render(request, "assessments/fourrs_organisation.html", context, status=400 if errors else 200)

@@ -66,9 +66,9 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     "survey.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
     "survey.run": {A: ANY, M: ANY},
     # the 4 R's self-assessment: taking it, seeing rounds' rollups (averages only), running rounds
-    "selfassessment.take": {A: ANY, E: ANY, M: ANY, T: ANY},
-    "selfassessment.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
-    "selfassessment.run": {A: ANY},
+    "fourrs.take": {A: ANY, E: ANY, M: ANY, T: ANY},
+    "fourrs.view": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
+    "fourrs.run": {A: ANY},
     # executive views
     "dashboard.portfolio": {A: ANY, E: ANY, M: ANY, T: ANY, V: ANY},
 }

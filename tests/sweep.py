@@ -86,8 +86,8 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "period_id": sc.Period,
     "campaign_id": vc.Campaign,
     "assessment_id": asm.Assessment,
-    "selfassessment_id": asm.SelfAssessment,
-    "round_id": asm.SelfAssessmentRound,
+    "result_id": asm.FourRsResult,
+    "round_id": asm.FourRsRound,
     "entry_id": acc.RevenueEntry,
     "rate_id": acc.ExchangeRate,
     "reason_id": acc.LossReason,
@@ -224,17 +224,17 @@ def _recommendation() -> asm.Recommendation:
     )[0]  # fmt: skip
 
 
-def _round() -> asm.SelfAssessmentRound:
-    return asm.SelfAssessmentRound.objects.get_or_create(title=f"{MARKER} round")[0]
+def _round() -> asm.FourRsRound:
+    return asm.FourRsRound.objects.get_or_create(title=f"{MARKER} round")[0]
 
 
-def _self_assessment() -> asm.SelfAssessment:
+def _fourrs_result() -> asm.FourRsResult:
     """The marker answers, by the tenant's first admin (the sweep's own user sees their own results)."""
     from assessments import fourrs
 
     answers = dict.fromkeys(fourrs.KEYS, 2)
     user = Membership.objects.filter(role=Role.ADMIN).order_by("pk").first().user  # type: ignore[union-attr]
-    return asm.SelfAssessment.objects.get_or_create(
+    return asm.FourRsResult.objects.get_or_create(
         round=_round(), respondent=user,
         defaults={"answers": answers, **fourrs.score(answers)},
     )[0]  # fmt: skip
@@ -342,9 +342,11 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     asm.Payback: lambda: asm.Payback.objects.get_or_create(
         recommendation=_recommendation(), beneficiary="us", category="efficiency", defaults={"note": MARKER}
     )[0],
-    asm.SelfAssessmentRound: _round,
-    asm.RoundInvitation: lambda: asm.RoundInvitation.objects.get_or_create(round=_round(), user=_membership().user)[0],
-    asm.SelfAssessment: _self_assessment,
+    asm.FourRsRound: _round,
+    asm.FourRsInvitation: lambda: asm.FourRsInvitation.objects.get_or_create(round=_round(), user=_membership().user)[
+        0
+    ],
+    asm.FourRsResult: _fourrs_result,
 }
 
 

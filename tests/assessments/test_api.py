@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import ActionItem
-from assessments import fourrs, selfassess
+from assessments import fourrs, fourrs_services
 from assessments.models import Assessment, Recommendation
 from sam.roles import Role
 from tests.assessments.conftest import contract_at
@@ -94,20 +94,20 @@ def test_bad_input_is_refused_and_changes_nothing(tenant_a, account_a):
 def test_rounds_and_own_results_are_read_only(tenant_a, tenant_b):
     member, am = tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]
     with tenant_a.ctx():
-        round = selfassess.round_create(data={"title": "Review"}, acting_user=None)
-        selfassess.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=None)
-        selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
-        selfassess.submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
+        round = fourrs_services.round_create(data={"title": "Review"}, acting_user=None)
+        fourrs_services.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=None)
+        fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+        fourrs_services.submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
     client = api(tenant_a, Role.VIEWER)
-    rounds = client.get("/api/v1/self-assessment-rounds/").json()["results"]
+    rounds = client.get("/api/v1/four-rs-rounds/").json()["results"]
     assert len(rounds) == 1 and rounds[0]["rollup"]["total"] == 45 and rounds[0]["rollup"]["respondents"] == 2
     assert rounds[0]["rollup"]["per_r"]["revenue"] == {"average": 15, "max": 25}
     assert rounds[0]["rollup"]["band"] == "concern" and "answers" not in str(rounds[0])
-    assert post(client, "/api/v1/self-assessment-rounds/", {"title": "x"}).status_code == 405
-    mine = api(tenant_a, Role.MEMBER).get("/api/v1/self-assessments/").json()["results"]
+    assert post(client, "/api/v1/four-rs-rounds/", {"title": "x"}).status_code == 405
+    mine = api(tenant_a, Role.MEMBER).get("/api/v1/four-rs-results/").json()["results"]
     assert [(m["total"], m["band"], m["revenue"]) for m in mine] == [(30, "help", 10)]
-    assert api(tenant_a, Role.VIEWER).get("/api/v1/self-assessments/").status_code == 403
-    assert api(tenant_b).get(f"/api/v1/self-assessment-rounds/{round.pk}/").status_code == 404
+    assert api(tenant_a, Role.VIEWER).get("/api/v1/four-rs-results/").status_code == 403
+    assert api(tenant_b).get(f"/api/v1/four-rs-rounds/{round.pk}/").status_code == 404
 
 
 def test_lists_take_a_constant_number_of_queries(tenant_a):
@@ -118,7 +118,7 @@ def test_lists_take_a_constant_number_of_queries(tenant_a):
     from tests.assessments.conftest import shared_assessment
 
     client = api(tenant_a, Role.ADMIN)
-    paths = ["/api/v1/assessments/", "/api/v1/recommendations/", "/api/v1/self-assessment-rounds/",
+    paths = ["/api/v1/assessments/", "/api/v1/recommendations/", "/api/v1/four-rs-rounds/",
              "/api/v1/findings/"]  # fmt: skip
 
     def grow(n):
@@ -126,9 +126,9 @@ def test_lists_take_a_constant_number_of_queries(tenant_a):
             account = make_account(tenant_a, name=f"Account {n}-{i}")
             shared_assessment(tenant_a, account)
             with tenant_a.ctx():
-                round = selfassess.round_create(data={"title": f"R {n}-{i}"}, acting_user=None)
-                selfassess.round_invite(round=round, user_ids=[tenant_a.admin.pk], acting_user=None)
-                selfassess.submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
+                round = fourrs_services.round_create(data={"title": f"R {n}-{i}"}, acting_user=None)
+                fourrs_services.round_invite(round=round, user_ids=[tenant_a.admin.pk], acting_user=None)
+                fourrs_services.submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
 
     def counts():
         found = {}

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from assessments import fourrs, selfassess
-from assessments.models import RoundInvitation, SelfAssessment, SelfAssessmentRound
+from assessments import fourrs, fourrs_services
+from assessments.models import FourRsInvitation, FourRsResult, FourRsRound
 from sam.models import OutboundEmail
 from sam.roles import Role
 
@@ -91,27 +91,27 @@ def test_compare_two_rollups():
 def test_taking_it_alone_and_about_an_account_team(tenant_a, account_a, tenant_b):
     member = tenant_a.users[Role.MEMBER]
     with tenant_a.ctx():
-        item = selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, "3"))
+        item = fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, "3"))
         assert (item.total, item.band, item.resolution, item.revenue) == (45, "concern", 12, 15)
-        team = selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), scope="account_team",
+        team = fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), scope="account_team",
                                  account=str(account_a.pk))  # fmt: skip
         assert team.account == account_a and team.total == 75
         with pytest.raises(ValidationError) as missing:
-            selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS[:14], 3))
+            fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS[:14], 3))
         assert fourrs.KEYS[14] in missing.value.message_dict
         with pytest.raises(ValidationError):
-            selfassess.submit(respondent=member, answers={**dict.fromkeys(fourrs.KEYS, 3), fourrs.KEYS[0]: 9})
+            fourrs_services.submit(respondent=member, answers={**dict.fromkeys(fourrs.KEYS, 3), fourrs.KEYS[0]: 9})
         with pytest.raises(ValidationError):
-            selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 3), scope="account_team")
+            fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 3), scope="account_team")
         with pytest.raises(ValidationError):
-            selfassess.submit(respondent=member, answers="all fives")
-        assert SelfAssessment.objects.count() == 2
+            fourrs_services.submit(respondent=member, answers="all fives")
+        assert FourRsResult.objects.count() == 2
     with tenant_b.ctx():  # another tenant's account is not an account here
         from accounts.models import Account
 
         assert not Account.objects.filter(pk=account_a.pk).exists()
         with pytest.raises(ValidationError):
-            selfassess.submit(respondent=tenant_b.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 3),
+            fourrs_services.submit(respondent=tenant_b.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 3),
                               scope="account_team", account=account_a.pk)  # fmt: skip
 
 
@@ -119,30 +119,30 @@ def test_taking_it_alone_and_about_an_account_team(tenant_a, account_a, tenant_b
 def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_capture_on_commit_callbacks):
     admin, member, am = tenant_a.admin, tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]
     with tenant_a.ctx():
-        round = selfassess.round_create(data={"title": "Review 2026"}, acting_user=admin)
+        round = fourrs_services.round_create(data={"title": "Review 2026"}, acting_user=admin)
         with django_capture_on_commit_callbacks(execute=True):
-            assert selfassess.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=admin) == 2
-            assert selfassess.round_invite(round=round, user_ids=[member.pk], acting_user=admin) == 0
+            assert fourrs_services.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=admin) == 2
+            assert fourrs_services.round_invite(round=round, user_ids=[member.pk], acting_user=admin) == 0
         assert OutboundEmail.objects.filter(idempotency_key__startswith="fourrs-invite:").count() == 2
         with pytest.raises(ValidationError):
-            selfassess.round_invite(round=round, user_ids=[999999], acting_user=admin)
+            fourrs_services.round_invite(round=round, user_ids=[999999], acting_user=admin)
         with pytest.raises(ValidationError):  # not invited
-            selfassess.submit(respondent=admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
-        selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+            fourrs_services.submit(respondent=admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
+        fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
         with pytest.raises(ValidationError, match="answered this round already"):
-            selfassess.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), round=round)
-        selfassess.submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
-        result = selfassess.round_rollup(round)
+            fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), round=round)
+        fourrs_services.submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
+        result = fourrs_services.round_rollup(round)
         assert result["respondents"] == 2 and result["total"] == 45
-        assert [p["answered_at"] is not None for p in selfassess.round_people(round)] == [True, True]
-        selfassess.round_close(round=round)
+        assert [p["answered_at"] is not None for p in fourrs_services.round_people(round)] == [True, True]
+        fourrs_services.round_close(round=round)
         late = tenant_a.users[Role.EXECUTIVE]
-        RoundInvitation.objects.create(round=round, user=late)
+        FourRsInvitation.objects.create(round=round, user=late)
         with pytest.raises(ValidationError, match="closed"):
-            selfassess.submit(respondent=late, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
-        past = SelfAssessmentRound.objects.create(title="Past", closes_on=timezone.localdate() - timedelta(days=1))
+            fourrs_services.submit(respondent=late, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
+        past = FourRsRound.objects.create(title="Past", closes_on=timezone.localdate() - timedelta(days=1))
         assert not past.is_open()
         with pytest.raises(ValidationError):
-            selfassess.round_create(data={"title": "x", "closes_on": "2001-01-01"}, acting_user=admin)
+            fourrs_services.round_create(data={"title": "x", "closes_on": "2001-01-01"}, acting_user=admin)
         with pytest.raises(ValidationError):
-            selfassess.round_create(data={"title": ""}, acting_user=admin)
+            fourrs_services.round_create(data={"title": ""}, acting_user=admin)

@@ -14,8 +14,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts.models import ActionItem, Contact
-from assessments import fourrs, reports, selectors, selfassess, services
-from assessments.models import Assessment, AssessmentSettings, Finding, JourneyStep, Recommendation, SelfAssessment
+from assessments import fourrs, fourrs_services, reports, selectors, services
+from assessments.models import Assessment, AssessmentSettings, Finding, FourRsResult, JourneyStep, Recommendation
 from sam.documents.tasks import render_document
 from sam.models import Document
 from sam.roles import Role
@@ -158,7 +158,7 @@ def _grow(world, first, account):
         Payback.objects.create(recommendation=rec, beneficiary="us", category="efficiency", amount=10)
         contact = Contact.objects.create(account=first.account, name=f"Contact {account.pk}")
         Interview.objects.create(assessment=first, contact=contact, notes={"contract": "ok"})
-        selfassess.submit(respondent=world.users[Role.ACCOUNT_MANAGER], answers=dict.fromkeys(fourrs.KEYS, 3))
+        fourrs_services.submit(respondent=world.users[Role.ACCOUNT_MANAGER], answers=dict.fromkeys(fourrs.KEYS, 3))
 
 
 def test_pages_take_a_constant_number_of_queries(tenant_a, client_for):
@@ -191,10 +191,10 @@ def test_taking_the_4rs_on_the_page(tenant_a, client_for):
     assert b"2 still need" in missing.content and b'href="#q-rel_measure-1"' in missing.content
     assert member.post(page, {**dict.fromkeys(fourrs.KEYS, "3"), fourrs.KEYS[0]: "7"}).status_code == 400
     with tenant_a.ctx():
-        assert not SelfAssessment.objects.exists()
+        assert not FourRsResult.objects.exists()
     done = member.post(page, dict.fromkeys(fourrs.KEYS, "4"))
     with tenant_a.ctx():
-        item = SelfAssessment.objects.get()
+        item = FourRsResult.objects.get()
     assert done["Location"] == url("fourrs_result", item.pk)
     result = member.get(done["Location"])
     assert b"60" in result.content and b"Excellent" in result.content and result.content.count(b"<svg") >= 4
@@ -207,9 +207,9 @@ def test_running_a_round_on_the_page(tenant_a, client_for):
     admin = client_for(tenant_a.admin)
     made = admin.post(url("fourrs_round_new"), {"title": "Review 2026", "scope": "organisation"})
     with tenant_a.ctx():
-        from assessments.models import SelfAssessmentRound
+        from assessments.models import FourRsRound
 
-        round = SelfAssessmentRound.objects.get()
+        round = FourRsRound.objects.get()
     page = url("fourrs_round", round.pk)
     assert made["Location"] == page
     assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).post(url("fourrs_round_close", round.pk)).status_code == 403
@@ -230,7 +230,7 @@ def test_running_a_round_on_the_page(tenant_a, client_for):
     late = client_for(users[1]).post(url("fourrs_take"), {"round": round.pk, **dict.fromkeys(fourrs.KEYS, "5")})
     assert late.status_code == 400
     with tenant_a.ctx():
-        assert SelfAssessment.objects.count() == 1
+        assert FourRsResult.objects.count() == 1
     assert admin.get(page + "?compare=999999").status_code == 404
     assert admin.post(url("fourrs_round_new"), {"title": ""}).status_code == 302  # back, with the error shown
 
@@ -247,12 +247,12 @@ def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_
     assessment, rec = shared_assessment(tenant_a, account_a)
     with tenant_a.ctx():
         services.recommendation_accept(recommendation=rec, acting_user=None)
-        round = selfassess.round_create(data={"title": "Review 2026"}, acting_user=None)
-        selfassess.round_invite(round=round, user_ids=[tenant_a.users[Role.MEMBER].pk, tenant_a.admin.pk],
+        round = fourrs_services.round_create(data={"title": "Review 2026"}, acting_user=None)
+        fourrs_services.round_invite(round=round, user_ids=[tenant_a.users[Role.MEMBER].pk, tenant_a.admin.pk],
                                 acting_user=None)  # fmt: skip
-        item = selfassess.submit(respondent=tenant_a.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 2),
+        item = fourrs_services.submit(respondent=tenant_a.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 2),
                                  round=round)  # fmt: skip
-        selfassess.submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+        fourrs_services.submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     member = client_for(tenant_a.users[Role.MEMBER])
     with django_capture_on_commit_callbacks(execute=False):
@@ -310,7 +310,7 @@ def test_odd_numbers_and_ids_are_refused_not_errors(tenant_a, account_a, client_
     alone = member.post(url("fourrs_take"), {**dict.fromkeys(fourrs.KEYS, "3"), "account": str(account_a.pk)})
     assert alone.status_code == 400 and "choose “One account team”".encode() in alone.content
     with tenant_a.ctx():
-        assert not JourneyStep.objects.exists() and not SelfAssessment.objects.exists()
+        assert not JourneyStep.objects.exists() and not FourRsResult.objects.exists()
 
 
 def test_payback_notes_survive_an_edit_and_sums_keep_their_rate(tenant_a, account_a, client_for):
@@ -357,13 +357,13 @@ def test_drafts_can_be_deleted_shared_ones_stay(tenant_a, account_a, client_for)
 
 
 def test_viewers_are_not_invited_and_rounds_list_newest_first(tenant_a, client_for):
-    from assessments.models import SelfAssessmentRound
+    from assessments.models import FourRsRound
 
     with tenant_a.ctx():
-        old = SelfAssessmentRound.objects.create(title="Old round", opens_on=date(2025, 1, 1))
-        new = SelfAssessmentRound.objects.create(title="New round", opens_on=date(2026, 1, 1))
+        old = FourRsRound.objects.create(title="Old round", opens_on=date(2025, 1, 1))
+        new = FourRsRound.objects.create(title="New round", opens_on=date(2026, 1, 1))
         with pytest.raises(ValidationError, match="Viewers"):
-            selfassess.round_invite(round=new, user_ids=[tenant_a.users[Role.VIEWER].pk], acting_user=None)
+            fourrs_services.round_invite(round=new, user_ids=[tenant_a.users[Role.VIEWER].pk], acting_user=None)
     admin = client_for(tenant_a.admin)
     page = admin.get(url("fourrs_round", new.pk)).content.decode()
     assert "Vera" not in page and tenant_a.users[Role.VIEWER].display_name not in page
@@ -380,11 +380,11 @@ def test_the_organisation_over_time_includes_answers_taken_alone(tenant_a, clien
     people = [tenant_a.users[r] for r in (Role.MEMBER, Role.ACCOUNT_MANAGER, Role.EXECUTIVE)]
     with tenant_a.ctx():
         for person, rating in zip(people, (2, 4, 3), strict=True):
-            item = selfassess.submit(respondent=person, answers=dict.fromkeys(fourrs.KEYS, rating))
-            SelfAssessment.objects.filter(pk=item.pk).update(taken_at=timezone.now() - timedelta(days=400))
-        selfassess.submit(respondent=people[0], answers=dict.fromkeys(fourrs.KEYS, 5))  # later: replaces the 2
-        now = selfassess.rollup_as_of(timezone.localdate())
-        then = selfassess.rollup_as_of(timezone.localdate() - timedelta(days=380))
+            item = fourrs_services.submit(respondent=person, answers=dict.fromkeys(fourrs.KEYS, rating))
+            FourRsResult.objects.filter(pk=item.pk).update(taken_at=timezone.now() - timedelta(days=400))
+        fourrs_services.submit(respondent=people[0], answers=dict.fromkeys(fourrs.KEYS, 5))  # later: replaces the 2
+        now = fourrs_services.rollup_as_of(timezone.localdate())
+        then = fourrs_services.rollup_as_of(timezone.localdate() - timedelta(days=380))
     assert now["respondents"] == 1 and now["hidden"]  # the others' answers are over a year old
     assert then["respondents"] == 3 and then["total"] == 45
     viewer = client_for(tenant_a.users[Role.VIEWER])

@@ -32,9 +32,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "dashboard.portfolio": dict.fromkeys(EVERYONE, "any"),
     "survey.view": dict.fromkeys(EVERYONE, "any"),
     "survey.run": {A: "any", M: "any"},
-    "selfassessment.take": {A: "any", E: "any", M: "any", T: "any"},
-    "selfassessment.view": dict.fromkeys(EVERYONE, "any"),
-    "selfassessment.run": {A: "any"},
+    "fourrs.take": {A: "any", E: "any", M: "any", T: "any"},
+    "fourrs.view": dict.fromkeys(EVERYONE, "any"),
+    "fourrs.run": {A: "any"},
 }
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from assessments import fourrs
 from assessments.calc import whole
-from assessments.models import RoundInvitation, Scope, SelfAssessment, SelfAssessmentRound
+from assessments.models import FourRsInvitation, FourRsResult, FourRsRound, Scope
 from sam.models import Membership, User
 from sam.outbox import email_enqueue
 from sam.roles import allowed
@@ -38,10 +38,10 @@ def submit(
     *,
     respondent: Any,
     answers: Any,
-    round: SelfAssessmentRound | None = None,
+    round: FourRsRound | None = None,
     scope: str = Scope.ORGANISATION,
     account: Any = None,
-) -> SelfAssessment:
+) -> FourRsResult:
     """Store one complete set of 15 ratings with its subtotals, total and band. In a round: only while it is
     open, only for those invited, once per person."""
     if not isinstance(answers, dict):
@@ -52,7 +52,7 @@ def submit(
     if round is not None:
         if not round.is_open():
             raise ValidationError("This round is closed.")
-        if not RoundInvitation.objects.filter(round=round, user=respondent).exists():
+        if not FourRsInvitation.objects.filter(round=round, user=respondent).exists():
             raise ValidationError("You are not invited to this round.")
         scope, account = round.scope, round.account
     else:
@@ -60,7 +60,7 @@ def submit(
     result = fourrs.score(values)
     try:
         with transaction.atomic():
-            return SelfAssessment.objects.create(
+            return FourRsResult.objects.create(
                 round=round,
                 respondent=respondent,
                 scope=scope,
@@ -77,7 +77,7 @@ def submit(
         raise ValidationError("You have answered this round already.") from exc
 
 
-def round_create(*, data: dict[str, Any], acting_user: Any) -> SelfAssessmentRound:
+def round_create(*, data: dict[str, Any], acting_user: Any) -> FourRsRound:
     title = data.get("title") or ""
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > 200:
         raise ValidationError({"title": "A title of 1 to 200 characters."})
@@ -92,12 +92,12 @@ def round_create(*, data: dict[str, Any], acting_user: Any) -> SelfAssessmentRou
             raise ValidationError({"closes_on": "A date as YYYY-MM-DD."}) from exc
     if closes_on is not None and closes_on < timezone.localdate():
         raise ValidationError({"closes_on": "A round closes today or later."})
-    return SelfAssessmentRound.objects.create(
+    return FourRsRound.objects.create(
         title=title.strip(), scope=scope, account=account, closes_on=closes_on, created_by=acting_user
     )
 
 
-def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user: Any) -> int:
+def round_invite(*, round: FourRsRound, user_ids: list[Any], acting_user: Any) -> int:
     """Invite members to answer (one email each, ever); returns how many were newly invited."""
 
     if not round.is_open():
@@ -112,9 +112,9 @@ def round_invite(*, round: SelfAssessmentRound, user_ids: list[Any], acting_user
         raise ValidationError({"users": "No such member of this workspace."})
     if set(respondents().filter(pk__in=ids).values_list("pk", flat=True)) != ids:
         raise ValidationError({"users": "Viewers do not take the self-assessment: invite the others."})
-    already = set(RoundInvitation.objects.filter(round=round).values_list("user_id", flat=True))
+    already = set(FourRsInvitation.objects.filter(round=round).values_list("user_id", flat=True))
     new = sorted(ids - already)
-    RoundInvitation.objects.bulk_create([RoundInvitation(round=round, user_id=i) for i in new], ignore_conflicts=True)
+    FourRsInvitation.objects.bulk_create([FourRsInvitation(round=round, user_id=i) for i in new], ignore_conflicts=True)
     tenant = current_tenant()
     url = settings.SITE_URL + tenant_reverse("fourrs_take", tenant=tenant) + f"?round={round.pk}" if tenant else ""
     about = (
@@ -141,16 +141,14 @@ def respondents() -> Any:
     """The members whose role takes the self-assessment (viewers do not)."""
 
     roles = [
-        role
-        for role in Membership.objects.values_list("role", flat=True).distinct()
-        if allowed(role, "selfassessment.take")
+        role for role in Membership.objects.values_list("role", flat=True).distinct() if allowed(role, "fourrs.take")
     ]
     return User.objects.filter(pk__in=Membership.objects.filter(role__in=roles).values("user_id")).order_by(
         "full_name", "email"
     )
 
 
-def round_close(*, round: SelfAssessmentRound) -> None:
+def round_close(*, round: FourRsRound) -> None:
     if round.closed_at is None:
         round.closed_at = timezone.now()
         round.save(update_fields=["closed_at"])
@@ -171,8 +169,8 @@ def hidden(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def round_rollup(round: SelfAssessmentRound) -> dict[str, Any]:
-    return hidden(fourrs.rollup(SelfAssessment.objects.filter(round=round).values_list("answers", flat=True)))
+def round_rollup(round: FourRsRound) -> dict[str, Any]:
+    return hidden(fourrs.rollup(FourRsResult.objects.filter(round=round).values_list("answers", flat=True)))
 
 
 def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = None) -> dict[str, Any]:
@@ -180,7 +178,7 @@ def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = N
     the year before it, alone or in a round, averaged."""
 
     end = timezone.make_aware(datetime.combine(day, time.max))
-    found = SelfAssessment.objects.filter(scope=scope, taken_at__lte=end, taken_at__gt=end - timedelta(days=365))
+    found = FourRsResult.objects.filter(scope=scope, taken_at__lte=end, taken_at__gt=end - timedelta(days=365))
     if account is not None:
         found = found.filter(account=account)
     latest: dict[int, Any] = {}
@@ -189,15 +187,15 @@ def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = N
     return hidden(fourrs.rollup(latest.values()))
 
 
-def round_people(round: SelfAssessmentRound) -> list[dict[str, Any]]:
+def round_people(round: FourRsRound) -> list[dict[str, Any]]:
     """Who is invited and whether they answered (never what they answered)."""
-    answered = dict(SelfAssessment.objects.filter(round=round).values_list("respondent_id", "taken_at"))
+    answered = dict(FourRsResult.objects.filter(round=round).values_list("respondent_id", "taken_at"))
     return [
         {"user": inv.user, "answered_at": answered.get(inv.user_id)}
-        for inv in RoundInvitation.objects.filter(round=round).select_related("user").order_by("user__full_name")
+        for inv in FourRsInvitation.objects.filter(round=round).select_related("user").order_by("user__full_name")
     ]
 
 
-def result_of(item: SelfAssessment) -> dict[str, Any]:
+def result_of(item: FourRsResult) -> dict[str, Any]:
     """One person's answers seen as a rollup of one (the same page and PDF as a round's)."""
     return fourrs.rollup([item.answers])
