@@ -29,7 +29,7 @@ from sam.models import Membership, Tenant, User
 from sam.selectors import member_choices
 
 
-class AccountForm(StyledFormMixin, forms.ModelForm):
+class AccountForm(StyledFormMixin, forms.ModelForm[Account]):
     tier = scoped_choice(Tier)
     parent = scoped_choice(Account, required=False, label="Parent account")
     tier_reason = forms.CharField(
@@ -80,7 +80,7 @@ class AccountForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
-class ContractForm(StyledFormMixin, forms.ModelForm):
+class ContractForm(StyledFormMixin, forms.ModelForm[Contract]):
     class Meta:
         model = Contract
         fields = ["title", "start", "end", "value", "currency", "renewal_terms"]
@@ -103,14 +103,14 @@ class ContractForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
-class ContactChoiceField(forms.ModelChoiceField):
+class ContactChoiceField(forms.ModelChoiceField[Contact]):
     """A contact of an account, shown with their buyer role (who to invite, who to interview)."""
 
     def label_from_instance(self, obj: Contact) -> str:
         return f"{obj.name} ({obj.get_buyer_role_display()})" if obj.buyer_role else obj.name
 
 
-class ContactForm(StyledFormMixin, forms.ModelForm):
+class ContactForm(StyledFormMixin, forms.ModelForm[Contact]):
     class Meta:
         model = Contact
         fields = [
@@ -145,7 +145,7 @@ class TeamAssignForm(StyledFormMixin, forms.Form):
         model_choice(self, "user").queryset = member_choices()
 
 
-class DeliverableForm(StyledFormMixin, forms.ModelForm):
+class DeliverableForm(StyledFormMixin, forms.ModelForm[Deliverable]):
     link = forms.URLField(required=False, max_length=500, assume_scheme="https")
 
     class Meta:
@@ -168,14 +168,14 @@ class DeliverableForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
-class GoalForm(StyledFormMixin, forms.ModelForm):
+class GoalForm(StyledFormMixin, forms.ModelForm[PlanGoal]):
     class Meta:
         model = PlanGoal
         fields = ["title"]
         labels = {"title": "New goal"}
 
 
-class ObjectiveForm(StyledFormMixin, forms.ModelForm):
+class ObjectiveForm(StyledFormMixin, forms.ModelForm[PlanObjective]):
     class Meta:
         model = PlanObjective
         fields = ["title", "measure"]
@@ -186,7 +186,7 @@ class PlanReviewForm(StyledFormMixin, forms.Form):
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ActionItemForm(StyledFormMixin, forms.ModelForm):
+class ActionItemForm(StyledFormMixin, forms.ModelForm[ActionItem]):
     objective = scoped_choice(PlanObjective, required=False, label="Plan objective (optional)")
 
     class Meta:
@@ -206,7 +206,7 @@ class ActionItemForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
-class IncidentForm(StyledFormMixin, forms.ModelForm):
+class IncidentForm(StyledFormMixin, forms.ModelForm[Incident]):
     category = scoped_choice(IncidentCategory)
 
     class Meta:
@@ -228,7 +228,7 @@ class IncidentForm(StyledFormMixin, forms.ModelForm):
         pass
 
 
-class RecurringIssueForm(StyledFormMixin, forms.ModelForm):
+class RecurringIssueForm(StyledFormMixin, forms.ModelForm[RecurringIssue]):
     decision_contact = scoped_choice(Contact, required=False, label="Customer contact with authority to approve it")
 
     class Meta:
@@ -291,7 +291,7 @@ class CriteriaForm(StyledFormMixin, forms.Form):
         return result
 
 
-class ProgramSettingsForm(StyledFormMixin, forms.ModelForm):
+class ProgramSettingsForm(StyledFormMixin, forms.ModelForm[AccountsSettings]):
     """The program's rules (the accounts app's settings) and the paper size of every report (the workspace's)."""
 
     paper_size = forms.ChoiceField(choices=Tenant.PaperSize.choices, label="Paper size")
@@ -416,7 +416,7 @@ class ExchangeRateForm(StyledFormMixin, forms.Form):
     rate = forms.DecimalField(max_digits=20, decimal_places=8, label="Rate", help_text="One unit in the base currency.")
 
 
-class PortfolioSettingsForm(StyledFormMixin, forms.ModelForm):
+class PortfolioSettingsForm(StyledFormMixin, forms.ModelForm[AccountsSettings]):
     class Meta:
         model = AccountsSettings
         fields = ["base_currency", "retention_target", "monthly_review_email"]

@@ -149,7 +149,7 @@ class Staff:
 # --- bulk statements ----------------------------------------------------------------------------------------
 
 
-def _default(field: models.Field, now: datetime) -> Any:
+def _default(field: models.Field[Any, Any], now: datetime) -> Any:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return now
     return field.get_default()

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Account, AccountsSettings, ActionItem
 from dashboard import cache, reports
 from dashboard.forms import FilterForm
+from dashboard.models import PortfolioReview
 from dashboard.selectors import DRILLS, Filters, account_risk_reasons, portfolio_review_cached
 from sam.documents import registry
 from sam.documents.services import document_request, requested_text
@@ -178,7 +179,7 @@ def reviews(request: TenantRequest) -> HttpResponse:
     """The portfolio review PDFs: the monthly ones and those made on demand."""
 
     documents = (
-        Document.objects.filter(kind=reports.KIND, subject_type=registry.subject_label(reports.PortfolioReview))
+        Document.objects.filter(kind=reports.KIND, subject_type=registry.subject_label(PortfolioReview))
         .select_related("requested_by")
         .order_by("-requested_at", "-pk")[:100]
     )

@@ -179,7 +179,7 @@ class PrereadForm(StyledFormMixin, forms.Form):
     )
 
 
-class DocumentChoiceField(forms.ModelChoiceField):
+class DocumentChoiceField(forms.ModelChoiceField[Document]):
     def label_from_instance(self, obj: Document) -> str:
         return f"{obj.title} (version {obj.version})"
 

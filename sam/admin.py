@@ -13,7 +13,7 @@ from sam.models import PlatformEmail, Tenant, User
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(admin.ModelAdmin[Tenant]):
     list_display = ("name", "slug", "active", "paper_size", "created_at")
     list_filter = ("active",)
     search_fields = ("name", "slug")
@@ -21,7 +21,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_active", "is_staff", "date_joined", "last_login")
     list_filter = ("is_active", "is_staff")
@@ -37,7 +37,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(PlatformEmail)
-class PlatformEmailAdmin(admin.ModelAdmin):
+class PlatformEmailAdmin(admin.ModelAdmin[PlatformEmail]):
     list_display = ("subject", "status", "attempts", "created_at", "sent_at")
     list_filter = ("status",)
     readonly_fields = [f.name for f in PlatformEmail._meta.fields]

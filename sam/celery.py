@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from celery import Celery
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sam.settings")
 

@@ -16,13 +16,13 @@ DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-def scoped_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
+def scoped_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField[Any]:
     """A choice of the tenant's rows; the real queryset is set per request in the form's __init__
     (a form class is built at import time, when no tenant is active)."""
     return forms.ModelChoiceField(queryset=model.unscoped.none(), **kwargs)
 
 
-def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
     """A form's model-choice field, to set its choices per request (``form.fields`` holds plain fields)."""
     field = form.fields[name]
     assert isinstance(field, forms.ModelChoiceField)
@@ -47,7 +47,7 @@ def share_choices(forms_: list[Any], *names: str) -> None:
             form.fields[name].choices = options
 
 
-class MemberChoiceField(forms.ModelChoiceField):
+class MemberChoiceField(forms.ModelChoiceField[User]):
     """A member of the current tenant, shown by name and email (queryset: ``sam.selectors.member_choices()``)."""
 
     def label_from_instance(self, obj: User) -> str:
@@ -138,7 +138,7 @@ class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
         )
 
 
-class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
+class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):  # type: ignore[type-arg]  # generic for mypy only
     pass
 
 

@@ -12,9 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
+import django_stubs_ext
 from celery.schedules import crontab
 
 from sam.env import Env, database_from_url, load_dotenv
+
+django_stubs_ext.monkeypatch()  # ModelForm[Account] and the like work at run time as they do for mypy
 
 load_dotenv(Path(__file__).resolve().parent.parent / ".env")
 

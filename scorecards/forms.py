@@ -51,7 +51,7 @@ class MetricForm(StyledFormMixin, forms.Form):
         return values
 
 
-class ScorecardSettingsForm(StyledFormMixin, forms.ModelForm):
+class ScorecardSettingsForm(StyledFormMixin, forms.ModelForm[ScorecardSettings]):
     class Meta:
         model = ScorecardSettings
         fields = ["period_length"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -92,7 +93,7 @@ def _scorecards_take_the_answers() -> None:
 
 def _answer(
     invitation: Invitation,
-    questions: list,
+    questions: list[Any],
     mood: float,
     sent: datetime,
     closes: datetime,

@@ -93,7 +93,7 @@ class QuestionForm(StyledFormMixin, forms.Form):
     required = forms.BooleanField(required=False, initial=True)
 
 
-class VocSettingsForm(StyledFormMixin, forms.ModelForm):
+class VocSettingsForm(StyledFormMixin, forms.ModelForm[VocSettings]):
     class Meta:
         model = VocSettings
         fields = ["anonymous", "anonymity_threshold", "attitude_cutoff", "intent_cutoff"]

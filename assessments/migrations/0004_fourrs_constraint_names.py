@@ -5,37 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0010_settings_per_app'),
-        ('assessments', '0003_fourrs_names'),
-        ('sam', '0010_settings_per_app'),
+        ("accounts", "0010_settings_per_app"),
+        ("assessments", "0003_fourrs_names"),
+        ("sam", "0010_settings_per_app"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='fourrsresult',
-            name='selfassessment_once_per_round',
+            model_name="fourrsresult",
+            name="selfassessment_once_per_round",
         ),
         migrations.RemoveConstraint(
-            model_name='fourrsresult',
-            name='selfassessment_total_range',
+            model_name="fourrsresult",
+            name="selfassessment_total_range",
         ),
         migrations.RemoveConstraint(
-            model_name='fourrsresult',
-            name='selfassessment_scope_account',
+            model_name="fourrsresult",
+            name="selfassessment_scope_account",
         ),
         migrations.AddConstraint(
-            model_name='fourrsresult',
-            constraint=models.UniqueConstraint(condition=models.Q(('round__isnull', False)), fields=('tenant', 'round', 'respondent'), name='fourrsresult_once_per_round'),
+            model_name="fourrsresult",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("round__isnull", False)),
+                fields=("tenant", "round", "respondent"),
+                name="fourrsresult_once_per_round",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fourrsresult',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gte', 15), ('total__lte', 75)), name='fourrsresult_total_range'),
+            model_name="fourrsresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total__gte", 15), ("total__lte", 75)), name="fourrsresult_total_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fourrsresult',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('account__isnull', True), ('scope', 'organisation')), models.Q(('account__isnull', False), ('scope', 'account_team')), _connector='OR'), name='fourrsresult_scope_account'),
+            model_name="fourrsresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("account__isnull", True), ("scope", "organisation")),
+                    models.Q(("account__isnull", False), ("scope", "account_team")),
+                    _connector="OR",
+                ),
+                name="fourrsresult_scope_account",
+            ),
         ),
     ]

@@ -143,7 +143,7 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     schema = None  # not an API endpoint itself
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]  # drf-spectacular is untyped
 
         response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
             "style-src 'self'", "style-src 'self' 'unsafe-inline'"
