@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class AccountsConfig(AppConfig):
@@ -8,8 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Strategic accounts"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
-
+        # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from accounts import (  # noqa: F401  (importing registers the API routes and the Celery tasks)
             api,
             permissions,
@@ -53,6 +53,7 @@ class AccountsConfig(AppConfig):
 def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
     """A new tenant starts with the default tiers, selection criteria and incident categories."""
     if created:
+        # Imported here: services load models, which apps.py may not do at import time.
         from accounts.services import program_defaults_ensure
         from sam.tenancy.context import tenant_context
 

@@ -441,6 +441,18 @@ def goal_add(*, account: Account, title: str) -> PlanGoal:
     return row_save(PlanGoal(account=account, title=title.strip(), order=order), unique_message={})
 
 
+def goal_update(*, goal: PlanGoal, data: dict[str, Any]) -> PlanGoal:
+    for key, value in data.items():
+        setattr(goal, key, value)
+    return row_save(goal, unique_message={})
+
+
+def objective_update(*, objective: PlanObjective, data: dict[str, Any]) -> PlanObjective:
+    for key, value in data.items():
+        setattr(objective, key, value)
+    return row_save(objective, unique_message={})
+
+
 def objective_add(*, goal: PlanGoal, title: str, measure: str = "") -> PlanObjective:
     order = PlanObjective.objects.filter(goal=goal).count()
     return row_save(
@@ -748,6 +760,41 @@ def tenant_logo_set(*, tenant: Tenant, upload: Any) -> None:
     if tenant.logo:
         tenant.logo.delete(save=False)
     tenant.logo.save(f"tenant-{tenant.pk}-{upload.name[-40:]}", upload)
+
+
+TIER_NAME_TAKEN = {"name": "A tier with this name exists already."}
+
+
+def tier_save(*, tier: Tier | None, name: str, strategic: bool) -> Tier:
+    """A new tier (named), or a tier renamed (a blank name keeps the old one) and made strategic or not."""
+    name = name.strip()[:60]
+    if tier is None:
+        if not name:
+            raise ValidationError("A tier needs a name.")
+        return row_save(
+            Tier(name=name, order=Tier.objects.count(), strategic=strategic), unique_message=TIER_NAME_TAKEN
+        )
+    if name and name != tier.name:
+        tier.name = name
+        row_save(tier, unique_message=TIER_NAME_TAKEN)
+    return tier_change_strategic(tier=tier, strategic=strategic)
+
+
+def criterion_create(*, question: str, weight: str) -> SelectionCriterion:
+    question = question.strip()[:300]
+    if not question or not weight.isdigit() or not 1 <= int(weight) <= 10:
+        raise ValidationError("A criterion needs a question and a weight from 1 to 10.")
+    return row_save(
+        SelectionCriterion(question=question, weight=int(weight), order=SelectionCriterion.objects.count()),
+        unique_message={},
+    )
+
+
+def incident_category_create(*, name: str) -> IncidentCategory:
+    name = name.strip()[:80]
+    if not name:
+        raise ValidationError("A category needs a name.")
+    return row_save(IncidentCategory(name=name), unique_message={"name": "This category exists already."})
 
 
 def criterion_update(*, criterion: SelectionCriterion, weight: str) -> None:

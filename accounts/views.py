@@ -70,7 +70,6 @@ from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
-from sam.services import row_save
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 TABS = [
@@ -85,14 +84,14 @@ TABS = [
 PAGE_SIZE = 25
 
 
-def _account(account_id: int) -> Account:
+def account_or_404(account_id: int) -> Account:
     account = Account.objects.alive().select_related("tier", "owner", "parent").filter(pk=account_id).first()
     if account is None:
         raise Http404("No such account.")
     return account
 
 
-def _child(model: type[Model], account: Account, pk: int, **path: Any) -> Any:
+def account_child_or_404(model: type[Model], account: Account, pk: int, **path: Any) -> Any:
     lookup = path or {"account": account}
     obj = model.objects.filter(pk=pk, **lookup).first()  # type: ignore[attr-defined]
     if obj is None:
@@ -100,7 +99,7 @@ def _child(model: type[Model], account: Account, pk: int, **path: Any) -> Any:
     return obj
 
 
-def _tab_url(request: TenantRequest, account: Account, tab: str) -> str:
+def tab_url(request: TenantRequest, account: Account, tab: str) -> str:
     return tenant_reverse("account_detail", account.pk) + f"?tab={tab}"
 
 
@@ -169,7 +168,7 @@ def account_create(request: TenantRequest) -> HttpResponse:
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def account_edit(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit", account)
     form = AccountForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
@@ -192,7 +191,7 @@ def account_edit(request: TenantRequest, account_id: int) -> HttpResponse:
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def account_delete(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.delete", account)
     error = ""
     if request.method == "POST":
@@ -214,7 +213,7 @@ def account_delete(request: TenantRequest, account_id: int) -> HttpResponse:
 
 @tenant_view("account.view")
 def account_detail(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     tab = request.GET.get("tab", "overview")
     if tab not in dict(_tabs()):
         tab = "overview"
@@ -356,7 +355,7 @@ TAB_CONTEXT = {
 }
 
 
-def _tab_with_form(request: TenantRequest, account: Account, tab: str, form_name: str, form: Any) -> HttpResponse:
+def tab_with_form(request: TenantRequest, account: Account, tab: str, form_name: str, form: Any) -> HttpResponse:
     """Re-show a tab with the form that failed, its errors next to the fields."""
     context = _detail_context(request, account, tab)
     context[form_name] = form
@@ -365,11 +364,11 @@ def _tab_with_form(request: TenantRequest, account: Account, tab: str, form_name
     return render(request, template, context, status=422 if request.htmx else 400)
 
 
-def _done(request: TenantRequest, account: Account, tab: str, message: str) -> HttpResponse:
+def tab_done(request: TenantRequest, account: Account, tab: str, message: str) -> HttpResponse:
     messages.success(request, message)
     if request.htmx:
         return account_detail_tab(request, account, tab)
-    return redirect(_tab_url(request, account, tab))
+    return redirect(tab_url(request, account, tab))
 
 
 def account_detail_tab(request: TenantRequest, account: Account, tab: str) -> HttpResponse:
@@ -383,14 +382,14 @@ def account_detail_tab(request: TenantRequest, account: Account, tab: str) -> Ht
 @tenant_view("account.view")
 @require_POST
 def account_criteria(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit", account)
     criteria = list(SelectionCriterion.objects.filter(active=True))
     form = CriteriaForm(request.POST, criteria=criteria, answers={})
     if not form.is_valid():
-        return _tab_with_form(request, account, "overview", "criteria_form", form)
+        return tab_with_form(request, account, "overview", "criteria_form", form)
     services.criteria_answers_save(account=account, answers=form.answers())
-    return _done(request, account, "overview", "Strategic score updated.")
+    return tab_done(request, account, "overview", "Strategic score updated.")
 
 
 # --- contracts and contacts ------------------------------------------------------------------
@@ -399,7 +398,7 @@ def account_criteria(request: TenantRequest, account_id: int) -> HttpResponse:
 @tenant_view("account.view")
 @require_POST
 def contract_add(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit", account)
     return _submit(
         request,
@@ -415,8 +414,8 @@ def contract_add(request: TenantRequest, account_id: int) -> HttpResponse:
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def contract_edit(request: TenantRequest, account_id: int, contract_id: int) -> HttpResponse:
-    account = _account(account_id)
-    contract = _child(Contract, account, contract_id)
+    account = account_or_404(account_id)
+    contract = account_child_or_404(Contract, account, contract_id)
     require(request, "account.edit", account)
     return _edit_or_delete(
         request,
@@ -432,7 +431,7 @@ def contract_edit(request: TenantRequest, account_id: int, contract_id: int) -> 
 @tenant_view("account.view")
 @require_POST
 def contact_add(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit", account)
     return _submit(
         request,
@@ -448,8 +447,8 @@ def contact_add(request: TenantRequest, account_id: int) -> HttpResponse:
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: TenantRequest, account_id: int, contact_id: int) -> HttpResponse:
-    account = _account(account_id)
-    contact = _child(Contact, account, contact_id)
+    account = account_or_404(account_id)
+    contact = account_child_or_404(Contact, account, contact_id)
     require(request, "account.edit", account)
     return _edit_or_delete(
         request,
@@ -472,8 +471,8 @@ def _submit(
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return _done(request, account, tab, message)
-    return _tab_with_form(request, account, tab, form_name, form)
+            return tab_done(request, account, tab, message)
+    return tab_with_form(request, account, tab, form_name, form)
 
 
 def _edit_or_delete(
@@ -485,14 +484,14 @@ def _edit_or_delete(
             if "confirm" not in request.POST:
                 return _confirm_delete(request, account, what, tab)
             services.account_row_delete(account=account, row=obj)
-            return _done(request, account, tab, f"Deleted {what}.")
+            return tab_done(request, account, tab, f"Deleted {what}.")
         if form.is_valid():
             try:
                 save(form.cleaned_data)
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                return _done(request, account, tab, "Saved.")
+                return tab_done(request, account, tab, "Saved.")
     return _edit_page(request, account, form, what[0].upper() + what[1:], tab, deletable=True)
 
 
@@ -512,7 +511,7 @@ def _edit_page(request: TenantRequest, account: Account, form: Any, title: str, 
 @tenant_view("account.view")
 @require_POST
 def team_add(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit", account)
     return _submit(
         request,
@@ -528,18 +527,18 @@ def team_add(request: TenantRequest, account_id: int) -> HttpResponse:
 @tenant_view("account.view")
 @require_POST
 def team_remove(request: TenantRequest, account_id: int, assignment_id: int) -> HttpResponse:
-    account = _account(account_id)
-    assignment = _child(TeamAssignment, account, assignment_id)
+    account = account_or_404(account_id)
+    assignment = account_child_or_404(TeamAssignment, account, assignment_id)
     require(request, "account.edit", account)
     services.team_unassign(assignment=assignment)
-    return _done(request, account, "team", "Team updated.")
+    return tab_done(request, account, "team", "Team updated.")
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def deliverable_edit(request: TenantRequest, account_id: int, deliverable_id: int) -> HttpResponse:
-    account = _account(account_id)
-    deliverable = _child(Deliverable, account, deliverable_id)
+    account = account_or_404(account_id)
+    deliverable = account_child_or_404(Deliverable, account, deliverable_id)
     deliverable.account = account
     editable = _deliverable_fields(request, deliverable)
     if not editable:
@@ -551,7 +550,7 @@ def deliverable_edit(request: TenantRequest, account_id: int, deliverable_id: in
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return _done(request, account, "team", "Deliverable saved.")
+            return tab_done(request, account, "team", "Deliverable saved.")
     title = f"Deliverable: {deliverable.get_role_display()}"
     return _edit_page(request, account, form, title, "team", multipart=True)
 
@@ -578,8 +577,8 @@ def _editable_data(form: Any, editable: frozenset[str]) -> dict[str, Any]:
 @tenant_view("account.view")
 def deliverable_file(request: TenantRequest, account_id: int, deliverable_id: int) -> FileResponse:
     """The uploaded file of a deliverable, only through this tenant-scoped view (never a public path)."""
-    account = _account(account_id)
-    deliverable = _child(Deliverable, account, deliverable_id)
+    account = account_or_404(account_id)
+    deliverable = account_child_or_404(Deliverable, account, deliverable_id)
     if not deliverable.file:
         raise Http404
     handle = deliverable.file.open("rb")
@@ -593,44 +592,44 @@ def deliverable_file(request: TenantRequest, account_id: int, deliverable_id: in
 @tenant_view("account.view")
 @require_POST
 def goal_add(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit_team_work", account)
     form = GoalForm(request.POST)
     if form.is_valid():
         services.goal_add(account=account, title=form.cleaned_data["title"])
-        return _done(request, account, "plan", "Goal added.")
-    return _tab_with_form(request, account, "plan", "goal_form", form)
+        return tab_done(request, account, "plan", "Goal added.")
+    return tab_with_form(request, account, "plan", "goal_form", form)
 
 
 @tenant_view("account.view")
 @require_POST
 def objective_add(request: TenantRequest, account_id: int, goal_id: int) -> HttpResponse:
-    account = _account(account_id)
-    goal = _child(PlanGoal, account, goal_id)
+    account = account_or_404(account_id)
+    goal = account_child_or_404(PlanGoal, account, goal_id)
     require(request, "account.edit_team_work", account)
     form = ObjectiveForm(request.POST)
     if form.is_valid():
         services.objective_add(goal=goal, title=form.cleaned_data["title"], measure=form.cleaned_data["measure"])
-        return _done(request, account, "plan", "Objective added.")
-    return _tab_with_form(request, account, "plan", "objective_form", form)
+        return tab_done(request, account, "plan", "Objective added.")
+    return tab_with_form(request, account, "plan", "objective_form", form)
 
 
 @tenant_view("account.view")
 @require_POST
 def plan_review(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit_team_work", account)
     form = PlanReviewForm(request.POST)
     if form.is_valid():
         review = services.plan_review_record(account=account, acting_user=request.user, note=form.cleaned_data["note"])
-        return _done(request, account, "plan", f"Plan reviewed: version {review.version} is kept.")
-    return _tab_with_form(request, account, "plan", "review_form", form)
+        return tab_done(request, account, "plan", f"Plan reviewed: version {review.version} is kept.")
+    return tab_with_form(request, account, "plan", "review_form", form)
 
 
 @tenant_view("account.view")
 def plan_version(request: TenantRequest, account_id: int, review_id: int) -> HttpResponse:
-    account = _account(account_id)
-    review = _child(PlanReview, account, review_id)
+    account = account_or_404(account_id)
+    review = account_child_or_404(PlanReview, account, review_id)
     return render(
         request, "accounts/plan_version.html", {"account": account, "review": review, "active_nav": "accounts"}
     )
@@ -642,7 +641,7 @@ def plan_version(request: TenantRequest, account_id: int, review_id: int) -> Htt
 @tenant_view("account.view")
 @require_POST
 def action_add(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit_team_work", account)
     form = ActionItemForm(request.POST, account=account)
     tab = "plan" if request.POST.get("from") == "plan" else "actions"
@@ -665,15 +664,15 @@ def action_add(request: TenantRequest, account_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return _done(request, account, tab, "Action added to the register.")
-    return _tab_with_form(request, account, tab, "action_form", form)
+            return tab_done(request, account, tab, "Action added to the register.")
+    return tab_with_form(request, account, tab, "action_form", form)
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def action_edit(request: TenantRequest, account_id: int, action_id: int) -> HttpResponse:
-    account = _account(account_id)
-    item = _child(ActionItem, account, action_id)
+    account = account_or_404(account_id)
+    item = account_child_or_404(ActionItem, account, action_id)
     item.account = account
     editable = _action_item_fields(request, item)
     if not editable:
@@ -688,7 +687,7 @@ def action_edit(request: TenantRequest, account_id: int, action_id: int) -> Http
             if request.POST.get("next") == "my_actions":
                 messages.success(request, "Action updated.")
                 return tenant_redirect("my_actions")
-            return _done(request, account, "actions", "Action updated.")
+            return tab_done(request, account, "actions", "Action updated.")
     events = item.events.select_related("actor")
     return _edit_page(request, account, form, f"Action: {item.title}", "actions", events=events, item=item)
 
@@ -715,7 +714,7 @@ def my_actions(request: TenantRequest) -> HttpResponse:
 @tenant_view("account.view")
 @require_POST
 def incident_add(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit_team_work", account)
     return _submit(
         request,
@@ -732,8 +731,8 @@ def incident_add(request: TenantRequest, account_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_edit(request: TenantRequest, account_id: int, incident_id: int) -> HttpResponse:
     """Correct an incident or mark it resolved."""
-    account = _account(account_id)
-    incident = _child(Incident, account, incident_id)
+    account = account_or_404(account_id)
+    incident = account_child_or_404(Incident, account, incident_id)
     require(request, "account.edit_team_work", account)
     return _edit_or_delete(
         request,
@@ -749,8 +748,8 @@ def incident_edit(request: TenantRequest, account_id: int, incident_id: int) -> 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def goal_edit(request: TenantRequest, account_id: int, goal_id: int) -> HttpResponse:
-    account = _account(account_id)
-    goal = _child(PlanGoal, account, goal_id)
+    account = account_or_404(account_id)
+    goal = account_child_or_404(PlanGoal, account, goal_id)
     require(request, "account.edit_team_work", account)
     return _edit_or_delete(
         request,
@@ -759,15 +758,15 @@ def goal_edit(request: TenantRequest, account_id: int, goal_id: int) -> HttpResp
         GoalForm(request.POST or None, instance=goal),
         what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
         tab="plan",
-        save=lambda data: row_save(_assign(goal, data), unique_message={}),
+        save=lambda data: services.goal_update(goal=goal, data=data),
     )
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def objective_edit(request: TenantRequest, account_id: int, objective_id: int) -> HttpResponse:
-    account = _account(account_id)
-    objective = _child(PlanObjective, account, objective_id, goal__account=account)
+    account = account_or_404(account_id)
+    objective = account_child_or_404(PlanObjective, account, objective_id, goal__account=account)
     require(request, "account.edit_team_work", account)
     return _edit_or_delete(
         request,
@@ -776,21 +775,15 @@ def objective_edit(request: TenantRequest, account_id: int, objective_id: int) -
         ObjectiveForm(request.POST or None, instance=objective),
         what=f"the objective “{objective.title}” (its actions stay in the register)",
         tab="plan",
-        save=lambda data: row_save(_assign(objective, data), unique_message={}),
+        save=lambda data: services.objective_update(objective=objective, data=data),
     )
-
-
-def _assign(obj: Any, data: dict[str, Any]) -> Any:
-    for key, value in data.items():
-        setattr(obj, key, value)
-    return obj
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def recurring_edit(request: TenantRequest, account_id: int, issue_id: int) -> HttpResponse:
-    account = _account(account_id)
-    issue = _child(RecurringIssue, account, issue_id)
+    account = account_or_404(account_id)
+    issue = account_child_or_404(RecurringIssue, account, issue_id)
     require(request, "recurring_issue.edit", account)
     form = RecurringIssueForm(request.POST or None, instance=issue)
     if request.method == "POST" and form.is_valid():
@@ -799,7 +792,7 @@ def recurring_edit(request: TenantRequest, account_id: int, issue_id: int) -> Ht
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return _done(request, account, "incidents", "Recurring issue saved.")
+            return tab_done(request, account, "incidents", "Recurring issue saved.")
     incidents = issue.incidents.select_related("category").order_by("-opened_at")
     title = f"Recurring issue: {issue.category.name}"
     return _edit_page(request, account, form, title, "incidents", incidents=incidents)
@@ -813,7 +806,7 @@ def recurring_edit(request: TenantRequest, account_id: int, issue_id: int) -> Ht
 def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
     """Edit the narrative, preview the report as HTML, render PDF versions and watch them become ready."""
 
-    account = _account(account_id)
+    account = account_or_404(account_id)
     start, end = reports.default_period()
     narrative = reports.narrative_of(account)
     initial = {"start": start, "end": end, "summary": narrative.summary, "recommendations": narrative.recommendations}
@@ -988,46 +981,23 @@ def _program_list_change(request: TenantRequest, kind: str) -> None:
     post = request.POST
     pk = int(post["id"]) if post.get("id", "").isdigit() else None
     if kind == "tier":
-        if pk is not None:
-            tier = Tier.objects.filter(pk=pk).first()
-            if tier is None:
-                raise Http404
-            name = post.get("name", "").strip()[:60]
-            if name and name != tier.name:
-                tier.name = name
-                row_save(tier, unique_message={"name": "A tier with this name exists already."})
-            services.tier_change_strategic(tier=tier, strategic=post.get("strategic") == "on")
-            return
-        name = post.get("name", "").strip()[:60]
-        if not name:
-            raise ValidationError("A tier needs a name.")
-        row_save(
-            Tier(name=name, order=Tier.objects.count(), strategic=post.get("strategic") == "on"),
-            unique_message={"name": "A tier with this name exists already."},
-        )
+        tier = Tier.objects.filter(pk=pk).first() if pk is not None else None
+        if pk is not None and tier is None:
+            raise Http404
+        services.tier_save(tier=tier, name=post.get("name", ""), strategic=post.get("strategic") == "on")
     elif kind == "criterion":
-        if pk is not None:
-            criterion = SelectionCriterion.objects.filter(pk=pk).first()
-            if criterion is None:
-                raise Http404
-            services.criterion_update(criterion=criterion, weight=post.get("weight", ""))
+        if pk is None:
+            services.criterion_create(question=post.get("question", ""), weight=post.get("weight", ""))
             return
-        question = post.get("question", "").strip()[:300]
-        weight = post.get("weight", "")
-        if not question or not weight.isdigit() or not 1 <= int(weight) <= 10:
-            raise ValidationError("A criterion needs a question and a weight from 1 to 10.")
-        row_save(
-            SelectionCriterion(question=question, weight=int(weight), order=SelectionCriterion.objects.count()),
-            unique_message={},
-        )
+        criterion = SelectionCriterion.objects.filter(pk=pk).first()
+        if criterion is None:
+            raise Http404
+        services.criterion_update(criterion=criterion, weight=post.get("weight", ""))
     else:
-        if pk is not None:
-            category = IncidentCategory.objects.filter(pk=pk).first()
-            if category is None:
-                raise Http404
-            services.incident_category_toggle(category=category)
+        if pk is None:
+            services.incident_category_create(name=post.get("name", ""))
             return
-        name = post.get("name", "").strip()[:80]
-        if not name:
-            raise ValidationError("A category needs a name.")
-        row_save(IncidentCategory(name=name), unique_message={"name": "This category exists already."})
+        category = IncidentCategory.objects.filter(pk=pk).first()
+        if category is None:
+            raise Http404
+        services.incident_category_toggle(category=category)

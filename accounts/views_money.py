@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import money, renewals
 from accounts.forms import ContractOutcomeForm, ExchangeRateForm, ListItemForm, PortfolioSettingsForm, RevenueEntryForm
 from accounts.models import Account, AccountsSettings, Contract, ExchangeRate, LossReason, RevenueEntry, RevenueSource
-from accounts.views import _account, _child, _done, _tab_url, _tab_with_form
+from accounts.views import account_child_or_404, account_or_404, tab_done, tab_url, tab_with_form
 from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.permissions import can, require, tenant_view
@@ -30,8 +30,8 @@ LISTS: dict[str, tuple[type[Any], str]] = {"reason": (LossReason, "loss reason")
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def contract_outcome(request: TenantRequest, account_id: int, contract_id: int) -> HttpResponse:
-    account = _account(account_id)
-    contract: Contract = _child(Contract, account, contract_id)
+    account = account_or_404(account_id)
+    contract: Contract = account_child_or_404(Contract, account, contract_id)
     require(request, "account.edit", account)
     money.loss_reasons()  # a tenant without a list gets the defaults
     initial = {
@@ -60,7 +60,7 @@ def contract_outcome(request: TenantRequest, account_id: int, contract_id: int) 
             apply_errors(form, exc)
         else:
             messages.success(request, f"Outcome of “{contract.title}” recorded.")
-            return redirect(_tab_url(request, account, "contracts"))
+            return redirect(tab_url(request, account, "contracts"))
     context = {
         "account": account,
         "contract": contract,
@@ -88,7 +88,7 @@ def revenue_tab_context(request: TenantRequest, account: Account) -> dict[str, A
 @tenant_view("account.view")
 @require_POST
 def revenue_add(request: TenantRequest, account_id: int) -> HttpResponse:
-    account = _account(account_id)
+    account = account_or_404(account_id)
     require(request, "account.edit", account)
     form = RevenueEntryForm(request.POST)
     if form.is_valid():
@@ -97,18 +97,18 @@ def revenue_add(request: TenantRequest, account_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return _done(request, account, "revenue", "Revenue saved.")
-    return _tab_with_form(request, account, "revenue", "revenue_form", form)
+            return tab_done(request, account, "revenue", "Revenue saved.")
+    return tab_with_form(request, account, "revenue", "revenue_form", form)
 
 
 @tenant_view("account.view")
 @require_POST
 def revenue_delete(request: TenantRequest, account_id: int, entry_id: int) -> HttpResponse:
-    account = _account(account_id)
-    entry = _child(RevenueEntry, account, entry_id)
+    account = account_or_404(account_id)
+    entry = account_child_or_404(RevenueEntry, account, entry_id)
     require(request, "account.edit", account)
     money.revenue_entry_delete(entry=entry)
-    return _done(request, account, "revenue", f"Removed the {entry.label} revenue from {entry.source.name}.")
+    return tab_done(request, account, "revenue", f"Removed the {entry.label} revenue from {entry.source.name}.")
 
 
 # --- portfolio money settings (admins) --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.urls import reverse
 
 
 class AssessmentsConfig(AppConfig):
@@ -8,6 +9,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Assessments"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from accounts.sources import register_source
         from accounts.tabs import register_tab
         from assessments import (
@@ -36,7 +38,6 @@ class AssessmentsConfig(AppConfig):
 
 def _assessment_link(item: Any, slug: str) -> str | None:
     """An action from an accepted recommendation links to its assessment; a mid-contract prompt to starting one."""
-    from django.urls import reverse
 
     source = str(item.source_id)
     if source.isdigit():

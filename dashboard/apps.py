@@ -6,6 +6,7 @@ class DashboardConfig(AppConfig):
     verbose_name = "Executive dashboard"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from dashboard import (
             api,
             reports,

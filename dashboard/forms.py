@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Account, Tier
-from dashboard.selectors import Filters, _months_back
+from dashboard.selectors import Filters, months_back
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, choice, model_choice, scoped_choice
 from sam.models import User
 from sam.selectors import member_choices
@@ -71,9 +71,9 @@ class FilterForm(StyledFormMixin, forms.Form):
         scope = data.get("scope") or ("mine" if self.role in MINE_FIRST else "all")
         end = data.get("end") or today
         if data.get("window"):
-            start = _months_back(end, int(data["window"])) + timedelta(days=1)
+            start = months_back(end, int(data["window"])) + timedelta(days=1)
         else:
-            start = data.get("start") or _months_back(end, 12) + timedelta(days=1)
+            start = data.get("start") or months_back(end, 12) + timedelta(days=1)
         return Filters(
             start=start,
             end=end,

@@ -110,10 +110,10 @@ class Filters:
     @classmethod
     def default(cls, today: date | None = None, *, mine_user_id: int | None = None) -> Filters:
         today = today or timezone.localdate()
-        return cls(start=_months_back(today, 12) + timedelta(days=1), end=today, mine_user_id=mine_user_id)
+        return cls(start=months_back(today, 12) + timedelta(days=1), end=today, mine_user_id=mine_user_id)
 
 
-def _months_back(day: date, months: int) -> date:
+def months_back(day: date, months: int) -> date:
     month = day.month - months
     year = day.year + (month - 1) // 12
     month = (month - 1) % 12 + 1

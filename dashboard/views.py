@@ -27,7 +27,7 @@ from sam.http import TenantRequest
 from sam.models import Document
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.context import current_tenant
-from sam.tenancy.urls import tenant_redirect
+from sam.tenancy.urls import tenant_redirect, tenant_reverse
 from voc.scoring import SEGMENT_LABELS
 
 SECTIONS = {
@@ -73,7 +73,6 @@ def _context(request: TenantRequest, form: FilterForm, filters: Filters) -> dict
     """Everything the figures' templates show (computed only when the rendered figures are not cached)."""
     fresh = request.GET.get("fresh") == "1"
     review, as_of = portfolio_review_cached(filters, tenant=request.tenant, fresh=fresh)
-    slug = request.tenant.slug
     query = urlencode(filters.query())
     other_scope = urlencode({**filters.query(), "scope": "all" if filters.mine_user_id else "mine"})
     return {
@@ -81,10 +80,8 @@ def _context(request: TenantRequest, form: FilterForm, filters: Filters) -> dict
         "charts": reports.review_charts(review),
         "filter_form": _shown(form, filters),
         "query": query,
-        "links": {
-            key.replace("-", "_"): reverse("dashboard_section", args=[slug, key]) + "?" + query for key in SECTIONS
-        },
-        "scope_link": reverse("dashboard", args=[slug]) + "?" + other_scope,
+        "links": {key.replace("-", "_"): tenant_reverse("dashboard_section", key) + "?" + query for key in SECTIONS},
+        "scope_link": tenant_reverse("dashboard") + "?" + other_scope,
         "as_of": as_of,
         "fresh_link": "?" + urlencode({**filters.query(), "fresh": "1"}),
         "segments": SEGMENT_LABELS,

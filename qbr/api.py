@@ -136,11 +136,7 @@ class QbrViewSet(AccountChildViewSet):
 
     def update_object(self, instance: Qbr, data: dict[str, Any]) -> Any:
         if "preread_notes" in data:
-            services.qbr_check_editable(instance)
-            if len(data["preread_notes"]) > 20000:
-                raise ValidationError({"preread_notes": "At most 20,000 characters."})
-            instance.preread_notes = data["preread_notes"]
-            instance.save(update_fields=["preread_notes"])
+            services.preread_notes_set(qbr=instance, notes=data["preread_notes"])
         if {"scheduled_at", "timezone", "location"} & set(data):
             warnings = services.qbr_schedule_set(
                 qbr=instance,
@@ -380,14 +376,14 @@ class ParticipantViewSet(
         data = serializer.validated_data
         if set(data) - {"attended", "qbr"} or ("qbr" in data and data["qbr"].pk != instance.qbr_id):
             raise exceptions.ValidationError({"attended": ["Only attendance changes; invite someone else instead."]})
-        instance.attended = data.get("attended")
-        instance.save(update_fields=["attended"])
+        services.participant_attended_set(participant=instance, attended=data.get("attended"))
 
     def perform_destroy(self, instance: Any) -> None:
         self._require(instance.qbr.account)
-        if not instance.qbr.open:
-            raise exceptions.ValidationError({"qbr": ["This QBR cannot change any more."]})
-        instance.delete()
+        try:
+            services.participant_remove(qbr=instance.qbr, participant_id=instance.pk)
+        except ValidationError as exc:
+            raise exceptions.ValidationError({"qbr": exc.messages}) from exc
 
 
 ROUTES = [

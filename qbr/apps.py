@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.urls import reverse
 
 
 class QbrConfig(AppConfig):
@@ -8,6 +9,7 @@ class QbrConfig(AppConfig):
     verbose_name = "Quarterly business reviews"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from accounts.sources import register_source
         from qbr import tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
         from qbr.models import ACTION_SOURCE
@@ -37,7 +39,6 @@ class QbrConfig(AppConfig):
 
 
 def _qbr_link(item: Any, slug: str) -> str | None:
-    from django.urls import reverse
 
     source = str(item.source_id)
     return reverse("qbr_detail", args=[slug, int(source)]) if source.isdigit() else None

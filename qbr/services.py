@@ -544,6 +544,12 @@ def agenda_template_make_default(*, template: Any) -> None:
         AgendaTemplate.objects.filter(pk=template.pk).update(is_default=True)
 
 
+def participant_attended_set(*, participant: Participant, attended: bool | None) -> None:
+    """Who came (after the meeting): yes, no or not recorded."""
+    participant.attended = attended
+    participant.save(update_fields=["attended"])
+
+
 def participant_remove(*, qbr: Qbr, participant_id: int) -> None:
     """Take someone off the invitation (nothing happens for an id that is not this QBR's)."""
     qbr_check_editable(qbr)
@@ -552,7 +558,7 @@ def participant_remove(*, qbr: Qbr, participant_id: int) -> None:
 
 def preread_notes_set(*, qbr: Qbr, notes: str) -> None:
     if not isinstance(notes, str) or len(notes) > 20000:
-        raise ValidationError("At most 20,000 characters.")
+        raise ValidationError({"preread_notes": "At most 20,000 characters."})
     qbr_check_editable(qbr)
     qbr.preread_notes = notes.strip()
     qbr.save(update_fields=["preread_notes"])

@@ -7,6 +7,7 @@ class SamConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from sam import auth_backend, checks, signals  # noqa: F401  (registers checks and handlers)
         from sam import tasks as core_tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
         from sam.api import schema  # noqa: F401  (OpenAPI auth descriptions)

@@ -1,6 +1,8 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_save
+from django.urls import reverse
 
 
 class ScorecardsConfig(AppConfig):
@@ -8,8 +10,7 @@ class ScorecardsConfig(AppConfig):
     verbose_name = "Account scorecards"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
-
+        # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from sam.models import Tenant
         from sam.navigation import register
         from scorecards import (
@@ -59,6 +60,5 @@ def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) 
 
 
 def _scorecard_link(item: Any, slug: str) -> str | None:
-    from django.urls import reverse
 
     return reverse("account_scorecard", args=[slug, item.account_id])

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
+from django.urls import reverse
 
 
 class VocConfig(AppConfig):
@@ -6,6 +8,7 @@ class VocConfig(AppConfig):
     verbose_name = "Voice of the customer"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from sam.navigation import register
         from voc import tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
 
@@ -33,15 +36,12 @@ class VocConfig(AppConfig):
 
         for prefix, viewset, basename in api.ROUTES:
             register_api(prefix, viewset, basename=basename)
-        from django.db.models.signals import post_save
-
         from sam.models import Tenant
 
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="voc-tenant-defaults")
 
 
 def _campaign_link(item: object, slug: str) -> str | None:
-    from django.urls import reverse
 
     source = str(getattr(item, "source_id", ""))
     return reverse("voc_campaign", args=[slug, int(source)]) if source.isdigit() else None

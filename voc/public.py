@@ -101,7 +101,7 @@ def survey_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         posted = dict(request.POST.lists())
         try:
-            brand = services.answer_by_token(token, version_id, posted, form=True)
+            brand = services.answer_by_token(token, version_id, posted)
         except services.TokenInvalid as exc:
             return _sorry(request, exc.tenant)
         except ValidationError as exc:

@@ -259,15 +259,13 @@ RETURNING id, invitation_id, set_config('synchronous_commit', COALESCE(%s, curre
 """  # noqa: S608 (only constant text is formatted in; values are parameters)
 
 
-def _response_of(tenant_id: int, questions: list[Question], answers: dict[str, Any], form: bool) -> Response:
-    """The (unsaved) response the answers make, each checked against its question; else ``ValidationError``
-    naming every question that needs a look."""
+def _response_of(tenant_id: int, questions: list[Question], answers: dict[str, Any]) -> Response:
+    """The (unsaved) response the answers make (as the form posts them: a list of values per question), each
+    checked against its question; else ``ValidationError`` naming every question that needs a look."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     for question in questions:
-        raw = answers.get(str(question.pk))
-        if form:  # a form POST gives every field as a list
-            raw = form_value(question, raw or [])
+        raw = form_value(question, answers.get(str(question.pk)) or [])
         try:
             clean[str(question.pk)] = _answer(question, raw)
         except ValidationError as exc:
@@ -319,10 +317,8 @@ def _taken(rows: Rows, response: Response) -> bool:
     return True
 
 
-def _take_live(
-    token: str, invitation: Invitation, questions: list[Question], answers: dict[str, Any], form: bool
-) -> Response:
-    response = _response_of(invitation.tenant_id, questions, answers, form)
+def _take_live(token: str, invitation: Invitation, questions: list[Question], answers: dict[str, Any]) -> Response:
+    response = _response_of(invitation.tenant_id, questions, answers)
     try:
         with transaction.atomic():
             (rows,) = run_together([_take(token_hash(token), invitation.campaign.version_id, response)], prepared=True)
@@ -335,7 +331,7 @@ def _take_live(
     return response
 
 
-def answer_by_token(token: str, version_id: int | None, answers: dict[str, Any], *, form: bool = False) -> Tenant:
+def answer_by_token(token: str, version_id: int | None, answers: dict[str, list[str]]) -> Tenant:
     """The public page's answer, outside any tenant: returns the token's tenant once the answers are taken;
     ``ValidationError`` for answers that need a look, ``TokenInvalid`` (with the tenant when known) for a link
     that takes no answer.
@@ -348,7 +344,7 @@ def answer_by_token(token: str, version_id: int | None, answers: dict[str, Any],
         raise TokenInvalid
     questions = _QUESTIONS.get((tenant_id, version_id)) if version_id is not None else None
     if questions is not None and version_id is not None:
-        response = _response_of(tenant_id, questions, answers, form)
+        response = _response_of(tenant_id, questions, answers)
         try:
             tenant, (rows,) = tenant_run_once("id = %s", [tenant_id], [_take(token_hash(token), version_id, response)])
         except IntegrityError:  # a response exists already (nothing was written): the look-up below says so
@@ -361,7 +357,7 @@ def answer_by_token(token: str, version_id: int | None, answers: dict[str, Any],
     with token_context(token) as (tenant, invitation, questions):
         if invitation is None:
             raise TokenInvalid(tenant)
-        _take_live(token, invitation, questions, answers, form)
+        _take_live(token, invitation, questions, answers)
         return cast(Tenant, tenant)
 
 

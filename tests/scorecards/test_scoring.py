@@ -69,7 +69,9 @@ def test_scaling_every_weight_changes_nothing(case, factor):
 @settings(max_examples=300)
 @given(spec(), finite, st.floats(min_value=0, max_value=1))
 def test_moving_toward_the_target_never_lowers_the_score(metric, value, step):
-    closer = value + (metric.target - value) * step
+    # Never past the target: in floats, v + (target - v) * 1.0 can land a hair beyond it, on its wrong side.
+    low, high = sorted((value, metric.target))
+    closer = min(max(value + (metric.target - value) * step, low), high)
     assert metric_score(metric, closer) >= metric_score(metric, value) - 1e-9
 
 
