@@ -68,6 +68,7 @@ from sam.documents.services import document_request, documents_of
 from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.http import TenantRequest
+from sam.pages import form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
@@ -465,14 +466,13 @@ def _submit(
     request: TenantRequest, account: Account, form: Any, *, tab: str, form_name: str, save: Any, message: str
 ) -> HttpResponse:
     """Validate a tab's form, save it through a service, then show the tab (errors next to the fields)."""
-    if form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            return tab_done(request, account, tab, message)
-    return tab_with_form(request, account, tab, form_name, form)
+    return form_change(
+        form,
+        save=save,
+        message=message,
+        done=lambda text: tab_done(request, account, tab, text),
+        again=lambda: tab_with_form(request, account, tab, form_name, form),
+    )
 
 
 def _edit_or_delete(

@@ -49,6 +49,7 @@ from sam.charts import line_chart
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
+from sam.pages import Message, button_change, form_change
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
@@ -309,9 +310,6 @@ def _topics(interview: Interview) -> list[dict[str, str]]:
 
 # --- one view per change ---------------------------------------------------------------------------------
 
-# A success message, or how to word it from what the service returned.
-Message = str | Callable[[Any], str]
-
 
 def _show(
     request: TenantRequest, assessment: Assessment, tab: str, bound: dict[str, Any] | None = None, *, status: int = 200
@@ -342,27 +340,27 @@ def _submit(
     save: Callable[[dict[str, Any]], Any],
     message: Message,
 ) -> HttpResponse:
-    """Validate one form, change the assessment through a service, then show the tab (errors next to the fields)."""
-    if form.is_valid():
-        try:
-            result = save(form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            return _done(request, assessment, tab, message if isinstance(message, str) else message(result))
-    return _show(request, assessment, tab, {name: form}, status=400)
+    """One form of a tab: the tab again when done, or with the form's errors."""
+    return form_change(
+        form,
+        save=save,
+        message=message,
+        done=lambda text: _done(request, assessment, tab, text),
+        again=lambda: _show(request, assessment, tab, {name: form}, status=400),
+    )
 
 
 def _run(
     request: TenantRequest, assessment: Assessment, tab: str, change: Callable[[], Any], message: Message
 ) -> HttpResponse:
-    """A change without a form (a button): its message, or its refusal above the tab."""
-    try:
-        result = change()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _show(request, assessment, tab, status=400)
-    return _done(request, assessment, tab, message if isinstance(message, str) else message(result))
+    """One button of a tab: the tab again, with the message or the refusal."""
+    return button_change(
+        request,
+        change=change,
+        message=message,
+        done=lambda text: _done(request, assessment, tab, text),
+        again=lambda: _show(request, assessment, tab, status=400),
+    )
 
 
 AssessmentView = Callable[..., HttpResponseBase]

@@ -51,6 +51,7 @@ from qbr.models import (
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
+from sam.pages import Message, button_change, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect
@@ -98,10 +99,6 @@ def qbr_list(request: TenantRequest) -> HttpResponse:
         "active_nav": "qbrs",
     }
     return render(request, "qbr/list.html", context)
-
-
-# A success message, or how to word it from what the service returned.
-Message = str | Callable[[Any], str]
 
 
 def _qbr(qbr_id: int) -> Qbr:
@@ -238,25 +235,25 @@ def _submit(
     save: Callable[[dict[str, Any]], Any],
     message: Message,
 ) -> HttpResponse:
-    """Validate one card's form, change the QBR through a service, then show the card (errors next to the fields)."""
-    if form.is_valid():
-        try:
-            result = save(form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            return _done(request, qbr, card, message if isinstance(message, str) else message(result))
-    return _show(request, qbr, card, {name: form}, status=400)
+    """One card's form: the card again when done, or with the form's errors."""
+    return form_change(
+        form,
+        save=save,
+        message=message,
+        done=lambda text: _done(request, qbr, card, text),
+        again=lambda: _show(request, qbr, card, {name: form}, status=400),
+    )
 
 
 def _run(request: TenantRequest, qbr: Qbr, card: str, change: Callable[[], Any], message: Message) -> HttpResponse:
-    """A change without a form (a button): its message, or its refusal above the card."""
-    try:
-        result = change()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _show(request, qbr, card, status=400)
-    return _done(request, qbr, card, message if isinstance(message, str) else message(result))
+    """One card's button: the card again, with the message or the refusal."""
+    return button_change(
+        request,
+        change=change,
+        message=message,
+        done=lambda text: _done(request, qbr, card, text),
+        again=lambda: _show(request, qbr, card, status=400),
+    )
 
 
 QbrView = Callable[..., HttpResponseBase]
@@ -727,15 +724,17 @@ def template_change(view: TemplateView) -> TemplateView:
 def _template_save(
     request: TenantRequest, template: AgendaTemplate, form: AgendaTemplateItemForm, name: str, item: Any = None
 ) -> HttpResponse:
-    if form.is_valid():
-        try:
-            services.agenda_template_item_save(template=template, data=form.cleaned_data, item=item)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Template saved.")
-            return _template_card(request, template)
-    return _template_card(request, template, {name: form}, status=400)
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return _template_card(request, template)
+
+    return form_change(
+        form,
+        save=lambda data: services.agenda_template_item_save(template=template, data=data, item=item),
+        message="Template saved.",
+        done=done,
+        again=lambda: _template_card(request, template, {name: form}, status=400),
+    )
 
 
 @template_change

@@ -1,0 +1,58 @@
+"""How a page's change runs, the same in every app: a form (or a button) -> a service -> the part of the page that
+changed, or the form again with its errors. Each app's views say what "done" and "show again" are for its page
+(a card or a tab swapped by htmx, or the whole page without JavaScript)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+
+from sam.forms import apply_errors
+
+# A success message, or how to word it from what the service returned.
+Message = str | Callable[[Any], str]
+
+
+def worded(message: Message, result: Any) -> str:
+    return message if isinstance(message, str) else message(result)
+
+
+def form_change(
+    form: forms.Form,
+    *,
+    save: Callable[[dict[str, Any]], Any],
+    message: Message,
+    done: Callable[[str], HttpResponse],
+    again: Callable[[], HttpResponse],
+) -> HttpResponse:
+    """Validate the form, change through the service; a service's refusal goes next to its field."""
+    if form.is_valid():
+        try:
+            result = save(form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return done(worded(message, result))
+    return again()
+
+
+def button_change(
+    request: HttpRequest,
+    *,
+    change: Callable[[], Any],
+    message: Message,
+    done: Callable[[str], HttpResponse],
+    again: Callable[[], HttpResponse],
+) -> HttpResponse:
+    """A change without a form (a button): its message, or its refusal shown above the part of the page."""
+    try:
+        result = change()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return again()
+    return done(worded(message, result))
