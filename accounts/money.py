@@ -144,14 +144,6 @@ def list_item_save(model: Any, *, name: str, item: Any = None, active: bool = Tr
     return item
 
 
-def revenue_source_save(*, name: str, source: RevenueSource | None = None, active: bool = True) -> RevenueSource:
-    return list_item_save(RevenueSource, name=name, item=source, active=active)
-
-
-def loss_reason_save(*, name: str, reason: LossReason | None = None, active: bool = True) -> LossReason:
-    return list_item_save(LossReason, name=name, item=reason, active=active)
-
-
 # --- exchange rates -------------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contract
-from assessments import calc, fourrs, fourrs_services, selectors, services
+from assessments import calc, fourrs, fourrs_selectors, selectors, services
 from assessments.models import (
     Assessment,
     AssessmentSettings,
@@ -326,7 +326,7 @@ class RoundSerializer(serializers.ModelSerializer[FourRsRound]):
         return obj.is_open()
 
     def get_rollup(self, obj: FourRsRound) -> dict[str, Any]:
-        return _rollup(fourrs_services.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
+        return _rollup(fourrs_selectors.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
 
 
 def _rollup(result: dict[str, Any]) -> dict[str, Any]:

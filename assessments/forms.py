@@ -10,7 +10,7 @@ from django.utils.text import Truncator
 
 from accounts.forms import ContactChoiceField
 from accounts.models import Contact
-from assessments.fourrs_services import respondents
+from assessments.fourrs_selectors import respondents
 from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation
 from assessments.services import NOTE_MAX, TOPIC_KEYS, TOPICS
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, choice, model_choice, scoped_choice

@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import fourrs, fourrs_services, selectors, services
+from assessments import fourrs, fourrs_selectors, selectors, services
 from assessments.models import Assessment, Finding, FourRsResult, Interview, JourneyStep, Recommendation
 from assessments.models import FourRsRound as Round
 from sam.charts import Bar, Span, bar_chart, timeline_chart
@@ -99,20 +99,20 @@ def _tone(average: float | None) -> str:
 
 
 def round_context(round: Round, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = fourrs_services.round_rollup(round)
-    people = fourrs_services.round_people(round)
+    result = fourrs_selectors.round_rollup(round)
+    people = fourrs_selectors.round_people(round)
     return {
         "round": round,
         "result": result,
         "charts": [] if result["hidden"] else charts(result, "average"),
         "invited": len(people),
         "answered": sum(1 for p in people if p["answered_at"]),
-        "min_group": fourrs_services.MIN_GROUP,
+        "min_group": fourrs_selectors.MIN_GROUP,
     }
 
 
 def result_context(item: FourRsResult, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = {**fourrs_services.result_of(item), "hidden": False}
+    result = {**fourrs_selectors.result_of(item), "hidden": False}
     return {
         "item": item,
         "result": result,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Account, Contract
-from assessments import calc, fourrs, fourrs_services, reports, selectors, services
+from assessments import calc, fourrs, fourrs_selectors, fourrs_services, reports, selectors, services
 from assessments.forms import (
     ExpertForm,
     FindingForm,
@@ -862,11 +862,11 @@ def _round_page(request: TenantRequest, round: FourRsRound, invite_form: RoundIn
         if other is None:
             raise Http404
         first, second = sorted([other, round], key=lambda r: (r.opens_on, r.pk))
-        delta = fourrs.compare(fourrs_services.round_rollup(first), fourrs_services.round_rollup(second))
+        delta = fourrs.compare(fourrs_selectors.round_rollup(first), fourrs_selectors.round_rollup(second))
         comparison = {"before": first, "after": second, "delta": delta}
 
     can_run = can(request, "fourrs.run")
-    people = fourrs_services.round_people(round) if can_run else []
+    people = fourrs_selectors.round_people(round) if can_run else []
     context.update(
         {
             "others": others,
@@ -958,12 +958,12 @@ def fourrs_organisation(request: TenantRequest) -> HttpResponse:
         if account is None:
             raise Http404
     scope = Scope.ACCOUNT_TEAM if account is not None else Scope.ORGANISATION
-    result = fourrs_services.rollup_as_of(on, scope=scope, account=account)
-    earlier = fourrs_services.rollup_as_of(before, scope=scope, account=account)
+    result = fourrs_selectors.rollup_as_of(on, scope=scope, account=account)
+    earlier = fourrs_selectors.rollup_as_of(before, scope=scope, account=account)
     points = []
     for n in range(7, -1, -1):
         day = today - timedelta(days=91 * n)
-        total = fourrs_services.rollup_as_of(day, scope=scope, account=account)["total"]
+        total = fourrs_selectors.rollup_as_of(day, scope=scope, account=account)["total"]
         points.append((f"{day:%b %y}", total))
     context = {
         "result": result,
@@ -982,7 +982,7 @@ def fourrs_organisation(request: TenantRequest) -> HttpResponse:
             bottom=15,
             reference=("excellent from 60", 60),
         ),
-        "min_group": fourrs_services.MIN_GROUP,
+        "min_group": fourrs_selectors.MIN_GROUP,
         "active_nav": "assessments",
     }
     return render(request, "assessments/fourrs_organisation.html", context, status=400 if errors else 200)

@@ -11,8 +11,6 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
 from sam.models import User
 
@@ -39,7 +37,5 @@ class CachedModelBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
-@receiver(post_save, sender=User)
-@receiver(post_delete, sender=User)
-def _user_changed(sender: type, instance: User, **kwargs: Any) -> None:
+def user_changed(sender: type, instance: User, **kwargs: Any) -> None:
     forget_user(instance.pk)

@@ -10,7 +10,6 @@ from django.core import checks
 from sam.tenancy.models import TenantOwned
 
 
-@checks.register(checks.Tags.models)
 def tenant_unique_constraints(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every unique constraint on a tenant-owned model includes the tenant."""
     errors: list[checks.CheckMessage] = []

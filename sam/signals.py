@@ -6,8 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models.signals import post_migrate
-from django.dispatch import receiver
 
 
 def grant_app_role(using: str = "default") -> None:
@@ -25,8 +23,7 @@ def grant_app_role(using: str = "default") -> None:
             cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {quoted}")
 
 
-@receiver(post_migrate)
-def _after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+def after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     # post_migrate fires once per app; granting is idempotent and cheap.
     if sender.name == "sam":
         grant_app_role(using)

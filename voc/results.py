@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -349,12 +349,3 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
         "url": url,
         "tone": "danger" if (score is not None and score < 0) or segment == scoring.HIGH_RISK else "",
     }
-
-
-def portfolio_nps(since: date) -> scoring.Nps:
-    scores = Response.objects.filter(submitted_at__date__gte=since, nps__isnull=False).values_list("nps", flat=True)
-    return scoring.nps(scores)
-
-
-def open_campaigns() -> int:
-    return Campaign.objects.filter(Q(status=Campaign.Status.SCHEDULED) | Q(status=Campaign.Status.SENDING)).count()

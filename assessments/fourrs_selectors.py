@@ -1,0 +1,72 @@
+"""The 4 R's in the workspace, read: who takes it, rounds' rollups (averages only, from two people), each
+person's result, the organisation's picture on a day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from assessments import fourrs
+from assessments.models import FourRsInvitation, FourRsResult, FourRsRound, Scope
+from sam.models import Membership, User
+from sam.roles import allowed
+
+
+def respondents() -> Any:
+    """The members whose role takes the self-assessment (viewers do not)."""
+
+    roles = [
+        role for role in Membership.objects.values_list("role", flat=True).distinct() if allowed(role, "fourrs.take")
+    ]
+    return User.objects.filter(pk__in=Membership.objects.filter(role__in=roles).values("user_id")).order_by(
+        "full_name", "email"
+    )
+
+
+MIN_GROUP = 2  # averages of fewer answers would be one person's
+
+
+def hidden(result: dict[str, Any]) -> dict[str, Any]:
+    """A rollup of fewer than MIN_GROUP answers keeps only its count: alone, it would show one person's ratings."""
+    if result["respondents"] >= MIN_GROUP:
+        return {**result, "hidden": False}
+    return {
+        **fourrs.rollup([]),
+        "respondents": result["respondents"],
+        "hidden": True,
+        "needed": MIN_GROUP - result["respondents"],
+    }
+
+
+def round_rollup(round: FourRsRound) -> dict[str, Any]:
+    return hidden(fourrs.rollup(FourRsResult.objects.filter(round=round).values_list("answers", flat=True)))
+
+
+def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = None) -> dict[str, Any]:
+    """The organisation's (or one account team's) picture on a day: each person's latest self-assessment of
+    the year before it, alone or in a round, averaged."""
+
+    end = timezone.make_aware(datetime.combine(day, time.max))
+    found = FourRsResult.objects.filter(scope=scope, taken_at__lte=end, taken_at__gt=end - timedelta(days=365))
+    if account is not None:
+        found = found.filter(account=account)
+    latest: dict[int, Any] = {}
+    for respondent, answers in found.order_by("taken_at", "pk").values_list("respondent_id", "answers"):
+        latest[respondent] = answers
+    return hidden(fourrs.rollup(latest.values()))
+
+
+def round_people(round: FourRsRound) -> list[dict[str, Any]]:
+    """Who is invited and whether they answered (never what they answered)."""
+    answered = dict(FourRsResult.objects.filter(round=round).values_list("respondent_id", "taken_at"))
+    return [
+        {"user": inv.user, "answered_at": answered.get(inv.user_id)}
+        for inv in FourRsInvitation.objects.filter(round=round).select_related("user").order_by("user__full_name")
+    ]
+
+
+def result_of(item: FourRsResult) -> dict[str, Any]:
+    """One person's answers seen as a rollup of one (the same page and PDF as a round's)."""
+    return fourrs.rollup([item.answers])
