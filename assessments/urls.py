@@ -26,8 +26,18 @@ urlpatterns = [
     ),
     path("assessments/<int:assessment_id>/steps/", views.step_add, name="assessment_step_add"),
     path("assessments/<int:assessment_id>/steps/<int:step_id>/", views.step_edit, name="assessment_step_edit"),
-    path("assessments/<int:assessment_id>/steps/<int:step_id>/up/", views.step_up, name="assessment_step_up"),
-    path("assessments/<int:assessment_id>/steps/<int:step_id>/down/", views.step_down, name="assessment_step_down"),
+    path(
+        "assessments/<int:assessment_id>/steps/<int:step_id>/up/",
+        views.step_move,
+        {"up": True},
+        name="assessment_step_up",
+    ),
+    path(
+        "assessments/<int:assessment_id>/steps/<int:step_id>/down/",
+        views.step_move,
+        {"up": False},
+        name="assessment_step_down",
+    ),
     path(
         "assessments/<int:assessment_id>/steps/<int:step_id>/delete/", views.step_delete, name="assessment_step_delete"
     ),

@@ -545,23 +545,13 @@ def step_edit(request: TenantRequest, assessment: Assessment, step: JourneyStep)
 
 
 @assessment_change()
-def step_up(request: TenantRequest, assessment: Assessment, step: JourneyStep) -> HttpResponse:
+def step_move(request: TenantRequest, assessment: Assessment, step: JourneyStep, up: bool) -> HttpResponse:
+    """Up or down a place (the URL says which)."""
     return _run(
         request,
         assessment,
         "journey",
-        lambda: services.step_move(assessment=assessment, step=step, up=True),
-        "Journey map reordered.",
-    )
-
-
-@assessment_change()
-def step_down(request: TenantRequest, assessment: Assessment, step: JourneyStep) -> HttpResponse:
-    return _run(
-        request,
-        assessment,
-        "journey",
-        lambda: services.step_move(assessment=assessment, step=step, up=False),
+        lambda: services.step_move(assessment=assessment, step=step, up=up),
         "Journey map reordered.",
     )
 

@@ -19,8 +19,13 @@ urlpatterns = [
     path("qbrs/<int:qbr_id>/agenda/from-template/", views.agenda_from_template, name="qbr_agenda_from_template"),
     path("qbrs/<int:qbr_id>/agenda/items/", views.agenda_item_add, name="qbr_item_add"),
     path("qbrs/<int:qbr_id>/agenda/items/<int:item_id>/", views.agenda_item_edit, name="qbr_item_edit"),
-    path("qbrs/<int:qbr_id>/agenda/items/<int:item_id>/up/", views.agenda_item_up, name="qbr_item_up"),
-    path("qbrs/<int:qbr_id>/agenda/items/<int:item_id>/down/", views.agenda_item_down, name="qbr_item_down"),
+    path("qbrs/<int:qbr_id>/agenda/items/<int:item_id>/up/", views.agenda_item_move, {"up": True}, name="qbr_item_up"),
+    path(
+        "qbrs/<int:qbr_id>/agenda/items/<int:item_id>/down/",
+        views.agenda_item_move,
+        {"up": False},
+        name="qbr_item_down",
+    ),
     path("qbrs/<int:qbr_id>/agenda/items/<int:item_id>/delete/", views.agenda_item_delete, name="qbr_item_delete"),
     path("qbrs/<int:qbr_id>/agenda/items/<int:item_id>/minutes/", views.minutes_save, name="qbr_minutes"),
     path("qbrs/<int:qbr_id>/agenda/status/", views.agenda_status_set, name="qbr_agenda_status"),
@@ -51,12 +56,14 @@ urlpatterns = [
     ),
     path(
         "admin/agenda-templates/<int:agenda_template_id>/items/<int:template_item_id>/up/",
-        views.agenda_template_item_up,
+        views.agenda_template_item_move,
+        {"up": True},
         name="qbr_agenda_template_item_up",
     ),
     path(
         "admin/agenda-templates/<int:agenda_template_id>/items/<int:template_item_id>/down/",
-        views.agenda_template_item_down,
+        views.agenda_template_item_move,
+        {"up": False},
         name="qbr_agenda_template_item_down",
     ),
     path(

@@ -451,18 +451,11 @@ def agenda_item_edit(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResp
 
 
 @qbr_change()
-def agenda_item_up(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResponse:
+def agenda_item_move(request: TenantRequest, qbr: Qbr, item_id: int, up: bool) -> HttpResponse:
+    """Up or down a place (the URL says which)."""
     item = _item(qbr, item_id)
     return _run(
-        request, qbr, "agenda", lambda: services.agenda_item_move(qbr=qbr, item=item, up=True), "Agenda reordered."
-    )
-
-
-@qbr_change()
-def agenda_item_down(request: TenantRequest, qbr: Qbr, item_id: int) -> HttpResponse:
-    item = _item(qbr, item_id)
-    return _run(
-        request, qbr, "agenda", lambda: services.agenda_item_move(qbr=qbr, item=item, up=False), "Agenda reordered."
+        request, qbr, "agenda", lambda: services.agenda_item_move(qbr=qbr, item=item, up=up), "Agenda reordered."
     )
 
 
@@ -750,14 +743,9 @@ def agenda_template_item_edit(request: TenantRequest, template: AgendaTemplate, 
 
 
 @template_change
-def agenda_template_item_up(request: TenantRequest, template: AgendaTemplate, item: Any) -> HttpResponse:
-    services.agenda_template_item_move(template=template, item=item, up=True)
-    return _template_card(request, template)
-
-
-@template_change
-def agenda_template_item_down(request: TenantRequest, template: AgendaTemplate, item: Any) -> HttpResponse:
-    services.agenda_template_item_move(template=template, item=item, up=False)
+def agenda_template_item_move(request: TenantRequest, template: AgendaTemplate, item: Any, up: bool) -> HttpResponse:
+    """Up or down a place (the URL says which)."""
+    services.agenda_template_item_move(template=template, item=item, up=up)
     return _template_card(request, template)
 
 
