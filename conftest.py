@@ -7,6 +7,7 @@ role that neither owns the tables nor bypasses row-level security.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,29 @@ from hypothesis import settings as hypothesis_settings
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("explore", deadline=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process: name the run, so that its workers share the seeded demo (tests/demo_db.py)."""
+    if not hasattr(config, "workerinput") and not os.environ.get("PYTEST_XDIST_TESTRUNUID"):
+        run = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
+        if hasattr(config.option, "testrunuid"):
+            config.option.testrunuid = run
+        os.environ["PYTEST_XDIST_TESTRUNUID"] = run
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        from tests.demo_db import drop_shared
+
+        drop_shared(stale=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        from tests.demo_db import drop_shared
+
+        drop_shared()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -451,12 +452,15 @@ def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:
     return [spec_of(m) for m in version.metrics.filter(retired=False)]
 
 
-def scorecard_fill_computed(scorecard: Scorecard) -> int:
-    """Values of computed metrics from their sources (a source without data leaves the value empty).
+def scorecard_fill_computed(scorecard: Scorecard, *, sources_only: Collection[str] | None = None) -> int:
+    """Values of computed metrics from their sources (a source without data leaves the value empty), or from the
+    ``sources_only`` named (an app whose data just arrived refreshes its own metrics).
 
     Each source runs once however many metrics use it; the values are written in two statements at most.
     """
     metrics = list(scorecard.version.metrics.filter(retired=False).exclude(source="manual"))
+    if sources_only is not None:
+        metrics = [m for m in metrics if m.source in sources_only]
     if not metrics:
         return 0
     existing = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard, metric__in=metrics)}

@@ -1,16 +1,24 @@
-"""The demo data, seeded once per test session and copied for every test that asks for it.
+"""The demo data, seeded once per test run and copied for every test that asks for it.
 
 Seeding the demo runs the whole product (scorecards computed, surveys answered, QBRs scheduled) and takes
-seconds; PostgreSQL copies a database from a template in a fraction of one. So the first test that asks for
-the demo seeds it into a database of its own, which then serves as the template of a fresh copy for each
-test. While the test runs, every connection of the process (the live server's threads and a Celery worker
-started by the test included) goes to that copy; afterwards the suite's own database is back, untouched.
+seconds; PostgreSQL copies a database from a template in a fraction of one. So the first test of the run that
+asks for the demo seeds it into a database of its own, which then serves as the template of a fresh copy for
+each test, in every worker process: the others wait for it under a file lock rather than seed it again.
+While the test runs, every connection of the process (the live server's threads and a Celery worker started by
+the test included) goes to that copy; afterwards the worker's own database is back, untouched.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import re
+import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -21,6 +29,10 @@ from psycopg import sql
 from sam.models import Tenant
 
 _IN_USE = "55006"  # object_in_use: a database still has a connection
+# One run of the suite: the same in its worker processes (pytest-xdist), different from any other run
+# (conftest.py's pytest_configure names it in the main process, before the workers start).
+IN_WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+SHARED_PREFIX = "sam_tests_demo_"
 
 
 class DemoDatabases:
@@ -44,17 +56,13 @@ class DemoDatabases:
         self.settings_dict = connections["default"].settings_dict  # the one dict every thread's connection reads
         self.home = str(self.settings_dict["NAME"])
         self.blank = f"{self.home}_blank"
-        self.seeded = f"{self.home}_demo"
+        self.seeded = shared_name()
         self.copies: list[str] = []
         self.made = 0
         self.ready = False
 
     def _admin(self) -> psycopg.Connection[Any]:
-        owner = settings.DB_OWNER or {}
-        return psycopg.connect(
-            host=owner.get("HOST") or "127.0.0.1", port=owner.get("PORT") or 5432, user=owner.get("USER"),
-            password=owner.get("PASSWORD") or None, dbname="postgres", autocommit=True,
-        )  # fmt: skip
+        return _admin()
 
     def _create(self, name: str, template: str) -> None:
         with self._admin() as conn:
@@ -90,7 +98,7 @@ class DemoDatabases:
         with self._admin() as conn:  # what an interrupted run left behind
             stale = conn.execute(
                 "SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s",
-                [self.blank, self.seeded.replace("_", "\\_") + "%"],
+                [self.blank, f"{self.home}_demo_".replace("_", "\\_") + "%"],
             ).fetchall()
         for (name,) in stale:
             self._drop(name, wait=5)
@@ -100,19 +108,21 @@ class DemoDatabases:
         from sam.demo import TENANTS, seed_demo
 
         if not self.ready:
-            self._create(self.seeded, self.blank)
-            self._use(self.seeded)
-            try:
-                seed_demo()
-            except BaseException:
-                self._use(self.home)
-                self._drop(self.seeded, wait=5)  # the next test seeds again and shows the same error
-                raise
-            self._use(self.home)
+            with _run_lock("demo"):  # another worker may be seeding it right now: wait, then copy it
+                if not self._exists(self.seeded):
+                    self._create(self.seeded, self.blank)
+                    self._use(self.seeded)
+                    try:
+                        seed_demo()
+                    except BaseException:
+                        self._use(self.home)
+                        self._drop(self.seeded, wait=5)  # the next test seeds again and shows the same error
+                        raise
+                    self._use(self.home)
             self.ready = True
         while self.copies and self._drop(self.copies[0], wait=0):
             self.copies.pop(0)
-        copy = f"{self.seeded}_{self.made}"
+        copy = f"{self.home}_demo_{self.made}"
         self.made += 1
         self._create(copy, self.seeded)
         self.copies.append(copy)
@@ -127,9 +137,65 @@ class DemoDatabases:
     def leave(self) -> None:
         self._use(self.home)
 
+    def _exists(self, name: str) -> bool:
+        with self._admin() as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
     def drop_all(self) -> None:
+        """The worker's own databases; the shared demo goes when the whole run ends (drop_shared)."""
         connections.close_all()
-        for name in [*self.copies, self.seeded, self.blank]:
+        own = [*self.copies, self.blank] if IN_WORKER else [*self.copies, self.seeded, self.blank]
+        for name in own:
             if not self._drop(name, wait=10):
                 warnings.warn(f"{name} is still in use and was left behind; the next run removes it.", stacklevel=1)
         self.copies.clear()
+
+
+def run_id() -> str:
+    return re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_TESTRUNUID", ""))[:12] or f"p{os.getpid()}"
+
+
+def shared_name() -> str:
+    """The run's seeded demo, one for all its workers."""
+    return f"{SHARED_PREFIX}{run_id()}"
+
+
+def _admin() -> psycopg.Connection[Any]:
+    owner = settings.DB_OWNER or {}
+    return psycopg.connect(
+        host=owner.get("HOST") or "127.0.0.1", port=owner.get("PORT") or 5432, user=owner.get("USER"),
+        password=owner.get("PASSWORD") or None, dbname="postgres", autocommit=True,
+    )  # fmt: skip
+
+
+@contextmanager
+def _run_lock(name: str) -> Iterator[None]:
+    """A lock the worker processes of this run share (a file, released when its holder ends, however it ends)."""
+    path = Path(tempfile.gettempdir()) / f"sam-tests-{run_id()}-{name}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def drop_shared(*, stale: bool = False) -> None:
+    """From the main process: at the end of a run with workers, the seeded demo they shared; at the start of any
+    run (``stale``), what earlier runs that were interrupted left behind."""
+    with _admin() as conn:
+        pattern = SHARED_PREFIX.replace("_", "\\_") + "%"
+        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [pattern])]
+        for name in [n for n in names if n != shared_name()] if stale else [shared_name()]:
+            for _ in range(1 if stale else 200):
+                try:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+                    break
+                except psycopg.errors.ObjectInUse:
+                    time.sleep(0.05)
+            else:
+                warnings.warn(f"{name} is still in use and was left behind.", stacklevel=1)
+    ours = f"sam-tests-{run_id()}-"
+    for lock in Path(tempfile.gettempdir()).glob("sam-tests-*.lock"):
+        if lock.name.startswith(ours) != stale:
+            lock.unlink(missing_ok=True)

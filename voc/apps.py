@@ -27,10 +27,8 @@ class VocConfig(AppConfig):
         register_source(ACTION_SOURCE, "Survey", _campaign_link)
         register_tab("voc", "Voice of the customer", account_tab_context, "voc/_account_tab.html")
         register_account_fact(results.account_fact)
-        register_metric_source("voc_nps", "Net Promoter Score (surveys)", results.nps_source)
-        register_metric_source("voc_satisfaction", "Satisfaction 1-5 (surveys)", results.satisfaction_source)
-        register_metric_source("voc_response_rate", "Survey response rate (%)", results.response_rate_source)
-        register_metric_source("voc_loyalty", "Truly loyal contacts (%, surveys)", results.loyalty_source)
+        for key, label, source in results.METRIC_SOURCES:
+            register_metric_source(key, label, source)
         register_seeder(seed_surveys)
         from sam.api.registry import register as register_api
 

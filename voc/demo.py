@@ -16,6 +16,7 @@ from scorecards import services as scorecard_services
 from scorecards.models import Scorecard
 from voc import services
 from voc.models import Campaign, Invitation, Response
+from voc.results import METRIC_SOURCES
 from voc.scoring import DETRACTOR, nps_category
 
 # The accounts the scorecard demo turns red answer worse, and worse each time.
@@ -83,7 +84,7 @@ def _scorecards_take_the_answers() -> None:
     latest: dict[int, Scorecard] = {}
     cards = Scorecard.objects.filter(period__closed=False, account__deleted_at__isnull=True)
     for card in cards.select_related("account", "period", "version").order_by("period__start"):
-        scorecard_services.scorecard_fill_computed(card)
+        scorecard_services.scorecard_fill_computed(card, sources_only=[key for key, _, _ in METRIC_SOURCES])
         scorecard_services.scorecard_compute(card)
         latest[card.account_id] = card
     for card in latest.values():

@@ -349,3 +349,12 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
         "url": url,
         "tone": "danger" if (score is not None and score < 0) or segment == scoring.HIGH_RISK else "",
     }
+
+
+# The scorecard metrics the surveys feed (key, label, source), registered by VocConfig.ready.
+METRIC_SOURCES = (
+    ("voc_nps", "Net Promoter Score (surveys)", nps_source),
+    ("voc_satisfaction", "Satisfaction 1-5 (surveys)", satisfaction_source),
+    ("voc_response_rate", "Survey response rate (%)", response_rate_source),
+    ("voc_loyalty", "Truly loyal contacts (%, surveys)", loyalty_source),
+)
