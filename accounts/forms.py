@@ -441,3 +441,21 @@ class PortfolioSettingsForm(StyledFormMixin, forms.ModelForm[AccountsSettings]):
 
 class ListItemForm(StyledFormMixin, forms.Form):
     name = forms.CharField(max_length=120, label="Name")
+
+
+class TierForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=60, required=False, label="Name")
+    strategic = forms.BooleanField(required=False, label="Strategic")
+
+
+class CriterionForm(StyledFormMixin, forms.Form):
+    question = forms.CharField(max_length=300, label="New question")
+    weight = forms.IntegerField(min_value=1, max_value=10, initial=1, label="Weight")
+
+
+class CriterionWeightForm(StyledFormMixin, forms.Form):
+    weight = forms.IntegerField(min_value=1, max_value=10, label="Weight")
+
+
+class IncidentCategoryForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=80, label="New category")

@@ -780,12 +780,12 @@ def tier_save(*, tier: Tier | None, name: str, strategic: bool) -> Tier:
     return tier_change_strategic(tier=tier, strategic=strategic)
 
 
-def criterion_create(*, question: str, weight: str) -> SelectionCriterion:
+def criterion_create(*, question: str, weight: int) -> SelectionCriterion:
     question = question.strip()[:300]
-    if not question or not weight.isdigit() or not 1 <= int(weight) <= 10:
+    if not question or not 1 <= weight <= 10:
         raise ValidationError("A criterion needs a question and a weight from 1 to 10.")
     return row_save(
-        SelectionCriterion(question=question, weight=int(weight), order=SelectionCriterion.objects.count()),
+        SelectionCriterion(question=question, weight=weight, order=SelectionCriterion.objects.count()),
         unique_message={},
     )
 
@@ -797,15 +797,19 @@ def incident_category_create(*, name: str) -> IncidentCategory:
     return row_save(IncidentCategory(name=name), unique_message={"name": "This category exists already."})
 
 
-def criterion_update(*, criterion: SelectionCriterion, weight: str) -> None:
-    """A new weight (1 to 10), or, without one, the criterion switched on or off; every score follows."""
-    if weight:
-        if not weight.isdigit() or not 1 <= int(weight) <= 10:
-            raise ValidationError("A weight goes from 1 to 10.")
-        criterion.weight = int(weight)
-    else:
-        criterion.active = not criterion.active
-    criterion.save(update_fields=["weight", "active"])
+def criterion_weight_set(*, criterion: SelectionCriterion, weight: int) -> None:
+    """A new weight (1 to 10); every account's strategic score follows."""
+    if not 1 <= weight <= 10:
+        raise ValidationError({"weight": "A weight goes from 1 to 10."})
+    criterion.weight = weight
+    criterion.save(update_fields=["weight"])
+    strategic_scores_recompute()
+
+
+def criterion_toggle(*, criterion: SelectionCriterion) -> None:
+    """Retire a criterion, or use it again; every account's strategic score follows."""
+    criterion.active = not criterion.active
+    criterion.save(update_fields=["active"])
     strategic_scores_recompute()
 
 

@@ -7,10 +7,12 @@ its account, so another tenant's id is simply not found (404).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,7 +21,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import imports, reports, selectors, services, sources
 from accounts.forms import (
@@ -28,9 +30,12 @@ from accounts.forms import (
     ContactForm,
     ContractForm,
     CriteriaForm,
+    CriterionForm,
+    CriterionWeightForm,
     CsvUploadForm,
     DeliverableForm,
     GoalForm,
+    IncidentCategoryForm,
     IncidentForm,
     LogoForm,
     ObjectiveForm,
@@ -39,6 +44,7 @@ from accounts.forms import (
     ProgramSettingsForm,
     RecurringIssueForm,
     TeamAssignForm,
+    TierForm,
 )
 from accounts.import_kinds import import_kind
 from accounts.models import (
@@ -802,47 +808,14 @@ def recurring_edit(request: TenantRequest, account_id: int, issue_id: int) -> Ht
 
 
 @tenant_view("account.view")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
     """Edit the narrative, preview the report as HTML, render PDF versions and watch them become ready."""
-
     account = account_or_404(account_id)
-    start, end = reports.default_period()
-    narrative = reports.narrative_of(account)
-    initial = {"start": start, "end": end, "summary": narrative.summary, "recommendations": narrative.recommendations}
-    can_write = can(request, "account.edit_team_work", account)
-    can_request = can(request, "report.request")
-    form = OperationsReviewForm(request.POST or None, initial=initial)
-    params = {"start": start.isoformat(), "end": end.isoformat()}
-    if request.method == "POST":
-        if not (can_write or can_request):
-            require(request, "account.edit_team_work", account)
-        if form.is_valid():
-            data = form.cleaned_data
-            params = {"start": data["start"].isoformat(), "end": data["end"].isoformat()}
-            if can_write:
-                reports.narrative_save(
-                    account=account,
-                    summary=data["summary"],
-                    recommendations=data["recommendations"],
-                    acting_user=request.user,
-                )
-            if request.POST.get("action") == "render":
-                require(request, "report.request")
-                _, created = document_request(
-                    kind=reports.KIND, subject=account, params=params, acting_user=request.user
-                )
-                messages.success(
-                    request,
-                    "The PDF is being made; this page shows when it is ready."
-                    if created
-                    else "That report is already being made.",
-                )
-            else:
-                messages.success(request, "Saved.")
-            query = urlencode(params)
-            return redirect(tenant_reverse("operations_review", account.pk) + "?" + query)
-    elif request.GET.get("start") or request.GET.get("end"):
+    initial = _review_initial(account)
+    form = OperationsReviewForm(initial=initial)
+    params = {"start": initial["start"].isoformat(), "end": initial["end"].isoformat()}
+    if request.GET.get("start") or request.GET.get("end"):
         period = OperationsReviewForm(
             {**initial, "start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
         )
@@ -852,7 +825,18 @@ def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
         else:
             form = period  # show why the period was not used
             form.fields["summary"].initial = initial["summary"]
+    return _review_page(request, account, form, params)
 
+
+def _review_initial(account: Account) -> dict[str, Any]:
+    start, end = reports.default_period()
+    narrative = reports.narrative_of(account)
+    return {"start": start, "end": end, "summary": narrative.summary, "recommendations": narrative.recommendations}
+
+
+def _review_page(
+    request: TenantRequest, account: Account, form: OperationsReviewForm, params: dict[str, str]
+) -> HttpResponse:
     preview = reports.operations_review_context(account, params)
     context = {
         "account": account,
@@ -860,11 +844,72 @@ def operations_review(request: TenantRequest, account_id: int) -> HttpResponse:
         # the very body the PDF prints
         "preview_html": render_to_string("accounts/reports/_operations_review_body.html", preview),
         "documents": documents_of(account, reports.KIND)[:20],
-        "can_write": can_write,
-        "can_request": can_request,
+        "can_write": can(request, "account.edit_team_work", account),
+        "can_request": can(request, "report.request"),
         "active_nav": "accounts",
     }
     return render(request, "accounts/operations_review.html", context, status=400 if form.errors else 200)
+
+
+def _review_change(request: TenantRequest, account_id: int, *, render_pdf: bool) -> HttpResponse:
+    """Save the narrative (when the user may), and with ``render_pdf`` ask for a PDF of the period."""
+    account = account_or_404(account_id)
+    can_write = can(request, "account.edit_team_work", account)
+    if not render_pdf:
+        require(request, "account.edit_team_work", account)
+    form = OperationsReviewForm(request.POST, initial=_review_initial(account))
+
+    def save(data: dict[str, Any]) -> bool:
+        params = {"start": data["start"].isoformat(), "end": data["end"].isoformat()}
+        if can_write:
+            reports.narrative_save(
+                account=account,
+                summary=data["summary"],
+                recommendations=data["recommendations"],
+                acting_user=request.user,
+            )
+        if not render_pdf:
+            return False
+        _, created = document_request(kind=reports.KIND, subject=account, params=params, acting_user=request.user)
+        return created
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        query = urlencode(
+            {"start": form.cleaned_data["start"].isoformat(), "end": form.cleaned_data["end"].isoformat()}
+        )
+        return redirect(tenant_reverse("operations_review", account.pk) + "?" + query)
+
+    def message(created: bool) -> str:
+        if not render_pdf:
+            return "Saved."
+        return (
+            "The PDF is being made; this page shows when it is ready."
+            if created
+            else "That report is already being made."
+        )
+
+    start, end = reports.default_period()
+    return form_change(
+        form,
+        save=save,
+        message=message,
+        done=done,
+        again=lambda: _review_page(request, account, form, {"start": start.isoformat(), "end": end.isoformat()}),
+    )
+
+
+@tenant_view("account.view")
+@require_POST
+def operations_review_save(request: TenantRequest, account_id: int) -> HttpResponse:
+    return _review_change(request, account_id, render_pdf=False)
+
+
+@tenant_view("report.request")
+@require_POST
+def operations_review_pdf(request: TenantRequest, account_id: int) -> HttpResponse:
+    """A PDF of the period (the narrative typed with it is saved first, when the user may change it)."""
+    return _review_change(request, account_id, render_pdf=True)
 
 
 # --- CSV import ---------------------------------------------------------------------------------------
@@ -933,71 +978,158 @@ def import_preview(request: TenantRequest, batch_id: int) -> HttpResponse:
 
 
 @tenant_view("tenant.manage_settings")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def program_settings(request: TenantRequest) -> HttpResponse:
-    tenant = request.tenant
-    form = ProgramSettingsForm(
-        request.POST or None,
-        instance=AccountsSettings.current(),
-        initial={"paper_size": tenant.paper_size},
-        prefix="program",
+    """The program's rules, the reports' logo, tiers, selection criteria and incident categories (admins)."""
+    return _program_page(request)
+
+
+def _program_form(request: TenantRequest, data: Any = None) -> ProgramSettingsForm:
+    return ProgramSettingsForm(
+        data, instance=AccountsSettings.current(), initial={"paper_size": request.tenant.paper_size}, prefix="program"
     )
-    if request.method == "POST":
-        action = request.POST.get("action", "settings")
-        if action == "settings" and form.is_valid():
-            services.program_settings_set(rules=form.instance, tenant=tenant, data=form.cleaned_data)
-            messages.success(request, "Program settings saved.")
-            return tenant_redirect("program_settings")
-        if action == "logo":
-            logo_form = LogoForm(request.POST, request.FILES)
-            if logo_form.is_valid():
-                services.tenant_logo_set(tenant=tenant, upload=logo_form.cleaned_data["logo"])
-                messages.success(request, "Logo saved: it appears on every report.")
-                return tenant_redirect("program_settings")
-            messages.error(request, " ".join(str(e) for e in logo_form.errors.get("logo", ["Choose an image."])))
-            return tenant_redirect("program_settings")
-        if action in ("tier", "criterion", "category"):
-            try:
-                _program_list_change(request, action)
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
-            else:
-                messages.success(request, "Saved.")
-            return tenant_redirect("program_settings")
+
+
+def _program_page(
+    request: TenantRequest,
+    *,
+    form: ProgramSettingsForm | None = None,
+    logo_form: LogoForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = {
-        "form": form,
+        "form": form or _program_form(request),
         "tiers": Tier.objects.all(),
         "criteria": SelectionCriterion.objects.all(),
         "categories": IncidentCategory.objects.all(),
         "active_nav": "admin",
         "strategic_count": services.strategic_count(),
-        "logo_form": LogoForm(),
-        "logo_data": tenant.logo_data_uri(),
+        "logo_form": logo_form or LogoForm(),
+        "logo_data": request.tenant.logo_data_uri(),
     }
-    return render(request, "accounts/program_settings.html", context, status=400 if form.errors else 200)
+    return render(request, "accounts/program_settings.html", context, status=status)
 
 
-def _program_list_change(request: TenantRequest, kind: str) -> None:
-    post = request.POST
-    pk = int(post["id"]) if post.get("id", "").isdigit() else None
-    if kind == "tier":
-        tier = Tier.objects.filter(pk=pk).first() if pk is not None else None
-        if pk is not None and tier is None:
-            raise Http404
-        services.tier_save(tier=tier, name=post.get("name", ""), strategic=post.get("strategic") == "on")
-    elif kind == "criterion":
-        if pk is None:
-            services.criterion_create(question=post.get("question", ""), weight=post.get("weight", ""))
-            return
-        criterion = SelectionCriterion.objects.filter(pk=pk).first()
-        if criterion is None:
-            raise Http404
-        services.criterion_update(criterion=criterion, weight=post.get("weight", ""))
-    else:
-        if pk is None:
-            services.incident_category_create(name=post.get("name", ""))
-            return
-        category = IncidentCategory.objects.filter(pk=pk).first()
-        if category is None:
-            raise Http404
-        services.incident_category_toggle(category=category)
+def _program_done(request: TenantRequest) -> Callable[[str], HttpResponse]:
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("program_settings")
+
+    return done
+
+
+def _program_again(request: TenantRequest, form: forms.BaseForm) -> Callable[[], HttpResponse]:
+    """A short list form refused: the page again, with what was wrong at the top."""
+
+    def again() -> HttpResponse:
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        messages.error(request, " ".join(problems) or "Nothing was saved.")
+        return _program_page(request, status=400)
+
+    return again
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def program_rules_save(request: TenantRequest) -> HttpResponse:
+    form = _program_form(request, request.POST)
+    return form_change(
+        form,
+        save=lambda data: services.program_settings_set(rules=form.instance, tenant=request.tenant, data=data),
+        message="Program settings saved.",
+        done=_program_done(request),
+        again=lambda: _program_page(request, form=form, status=400),
+    )
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def program_logo_set(request: TenantRequest) -> HttpResponse:
+    form = LogoForm(request.POST, request.FILES)
+    return form_change(
+        form,
+        save=lambda data: services.tenant_logo_set(tenant=request.tenant, upload=data["logo"]),
+        message="Logo saved: it appears on every report.",
+        done=_program_done(request),
+        again=lambda: _program_page(request, logo_form=form, status=400),
+    )
+
+
+def _program_row(model: type[Model], pk: int) -> Any:
+    row = model.objects.filter(pk=pk).first()  # type: ignore[attr-defined]
+    if row is None:
+        raise Http404
+    return row
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def tier_save(request: TenantRequest, tier_id: int | None = None) -> HttpResponse:
+    """A new tier, or a tier renamed and made strategic or not."""
+    tier = _program_row(Tier, tier_id) if tier_id is not None else None
+    form = TierForm(request.POST)
+    return form_change(
+        form,
+        save=lambda data: services.tier_save(tier=tier, name=data["name"], strategic=data["strategic"]),
+        message="Tier saved.",
+        done=_program_done(request),
+        again=_program_again(request, form),
+    )
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def criterion_add(request: TenantRequest) -> HttpResponse:
+    form = CriterionForm(request.POST)
+    return form_change(
+        form,
+        save=lambda data: services.criterion_create(question=data["question"], weight=data["weight"]),
+        message="Criterion added.",
+        done=_program_done(request),
+        again=_program_again(request, form),
+    )
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def criterion_weight_set(request: TenantRequest, criterion_id: int) -> HttpResponse:
+    criterion = _program_row(SelectionCriterion, criterion_id)
+    form = CriterionWeightForm(request.POST)
+    return form_change(
+        form,
+        save=lambda data: services.criterion_weight_set(criterion=criterion, weight=data["weight"]),
+        message="Weight saved; every strategic score follows.",
+        done=_program_done(request),
+        again=_program_again(request, form),
+    )
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def criterion_toggle(request: TenantRequest, criterion_id: int) -> HttpResponse:
+    criterion = _program_row(SelectionCriterion, criterion_id)
+    services.criterion_toggle(criterion=criterion)
+    messages.success(request, "Criterion used again." if criterion.active else "Criterion retired.")
+    return tenant_redirect("program_settings")
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def incident_category_add(request: TenantRequest) -> HttpResponse:
+    form = IncidentCategoryForm(request.POST)
+    return form_change(
+        form,
+        save=lambda data: services.incident_category_create(name=data["name"]),
+        message="Category added.",
+        done=_program_done(request),
+        again=_program_again(request, form),
+    )
+
+
+@tenant_view("tenant.manage_settings")
+@require_POST
+def incident_category_toggle(request: TenantRequest, category_id: int) -> HttpResponse:
+    category = _program_row(IncidentCategory, category_id)
+    services.incident_category_toggle(category=category)
+    messages.success(request, f"{category.name} is in use again." if category.active else f"{category.name} retired.")
+    return tenant_redirect("program_settings")

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.text import Truncator
 
 from accounts.forms import ContactChoiceField
-from accounts.models import Contact
+from accounts.models import Contact, Contract
 from assessments.fourrs_selectors import respondents
 from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation
 from assessments.services import NOTE_MAX, TOPIC_KEYS, TOPICS
@@ -264,3 +264,39 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=Assessment.Status.choices, error_messages={"invalid_choice": "Choose a step of the workflow."}
     )
+
+
+def _contract_label(contract: Contract) -> str:
+    return f"{contract.title} ({contract.start:%b %Y} to {contract.end:%b %Y})"
+
+
+class AssessmentNewForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(max_length=200)
+    contract = scoped_choice(Contract, required=False)
+    summary = forms.CharField(
+        max_length=20000, required=False, label="Purpose (optional)", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, account: Any, hint: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        contracts = Contract.objects.filter(account=account).order_by("-end")
+        field = model_choice(self, "contract")
+        field.queryset = contracts
+        field.empty_label = "The running contract" if contracts.exists() else "No contract on record"
+        field.label_from_instance = _contract_label  # type: ignore[method-assign,assignment]
+        field.help_text = hint
+
+
+class AssessmentSettingsForm(StyledFormMixin, forms.Form):
+    """The mid-contract window and the cost of an hour (checked again by the service)."""
+
+    window_start_pct = forms.IntegerField(min_value=0, max_value=100, label="Prompt window from (% of the term)")
+    window_end_pct = forms.IntegerField(min_value=0, max_value=100, label="to (% of the term)")
+    hourly_rate = forms.DecimalField(
+        min_value=0, max_digits=9, decimal_places=2, label="Cost of one hour of the team's work"
+    )
+    currency = forms.CharField(min_length=3, max_length=3, label="Currency")
+
+    @classmethod
+    def of(cls, config: Any) -> AssessmentSettingsForm:
+        return cls(initial={name: getattr(config, name) for name in cls.base_fields})

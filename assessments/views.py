@@ -18,9 +18,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.models import Account, Contract
+from accounts.models import Account
 from assessments import calc, fourrs, fourrs_selectors, fourrs_services, reports, selectors, services
 from assessments.forms import (
+    AssessmentNewForm,
+    AssessmentSettingsForm,
     ExpertForm,
     FindingForm,
     InterviewForm,
@@ -106,37 +108,35 @@ def _account(account_id: int) -> Account:
 def assessment_new(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            assessment = services.assessment_create(
-                account=account,
-                acting_user=request.user,
-                data={
-                    "title": request.POST.get("title", "")[:400],
-                    "contract": request.POST.get("contract", ""),
-                    "summary": request.POST.get("summary", "")[:30000],
-                },
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        else:
-            messages.success(request, "Assessment started. The account team is on it; invite experts from elsewhere.")
-            return tenant_redirect("assessment_detail", assessment.pk)
-    contracts = list(Contract.objects.filter(account=account).order_by("-end"))
-    chosen = request.POST.get("contract") if request.method == "POST" else request.GET.get("contract", "")
     current = selectors.current_contract(account)
-    context = {
-        "account": account,
-        "contracts": contracts,
-        "chosen": _int(chosen) or (current.pk if current else 0),
-        "mid": selectors.midpoint(current),
-        "errors": errors,
-        "posted": request.POST if errors else None,
-        "default_title": f"Mid-contract assessment {timezone.localdate():%b %Y}",
-        "active_nav": "assessments",
-    }
-    return render(request, "assessments/new.html", context, status=400 if errors else 200)
+    hint = selectors.midpoint(current)["text"]
+    if request.method != "POST":
+        chosen = _int(request.GET.get("contract", "")) or (current.pk if current else None)
+        initial = {"title": f"Mid-contract assessment {timezone.localdate():%b %Y}", "contract": chosen}
+        return _new_page(request, account, AssessmentNewForm(initial=initial, account=account, hint=hint))
+    form = AssessmentNewForm(request.POST, account=account, hint=hint)
+
+    made: dict[str, Assessment] = {}
+
+    def save(data: dict[str, Any]) -> None:
+        made["assessment"] = services.assessment_create(account=account, acting_user=request.user, data=data)
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("assessment_detail", made["assessment"].pk)
+
+    return form_change(
+        form,
+        save=save,
+        message="Assessment started. The account team is on it; invite experts from elsewhere.",
+        done=done,
+        again=lambda: _new_page(request, account, form),
+    )
+
+
+def _new_page(request: TenantRequest, account: Account, form: AssessmentNewForm) -> HttpResponse:
+    context = {"account": account, "form": form, "active_nav": "assessments"}
+    return render(request, "assessments/new.html", context, status=400 if form.errors else 200)
 
 
 def _assessment(assessment_id: int) -> Assessment:
@@ -679,27 +679,27 @@ def recommendation_decline(
 @tenant_view("tenant.manage_settings")
 @require_http_methods(["GET", "POST"])
 def program(request: TenantRequest) -> HttpResponse:
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            services.settings_set(
-                data={
-                    k: request.POST.get(k, "")[:40]
-                    for k in ("window_start_pct", "window_end_pct", "hourly_rate", "currency")
-                }
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict
-        else:
-            messages.success(request, "Assessment settings saved.")
-            return tenant_redirect("assessment_program")
-    context = {
-        "config": AssessmentSettings.current(),
-        "errors": errors,
-        "posted": request.POST if errors else None,
-        "active_nav": "admin",
-    }
-    return render(request, "assessments/program.html", context, status=400 if errors else 200)
+    """The mid-contract prompt window and the cost of an hour of the team's work."""
+    if request.method != "POST":
+        return _program_page(request, AssessmentSettingsForm.of(AssessmentSettings.current()))
+    form = AssessmentSettingsForm(request.POST)
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("assessment_program")
+
+    return form_change(
+        form,
+        save=lambda data: services.settings_set(data=data),
+        message="Assessment settings saved.",
+        done=done,
+        again=lambda: _program_page(request, form),
+    )
+
+
+def _program_page(request: TenantRequest, form: AssessmentSettingsForm) -> HttpResponse:
+    context = {"form": form, "active_nav": "admin"}
+    return render(request, "assessments/program.html", context, status=400 if form.errors else 200)
 
 
 def account_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:

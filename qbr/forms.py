@@ -205,3 +205,29 @@ class HeldForm(StyledFormMixin, forms.Form):
 
 class CancelForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(label="Cancel, because", max_length=300)
+
+
+class QbrProgramForm(StyledFormMixin, forms.Form):
+    """The tenant's QBR program: the default cadence and the milestone timeline (checked again by the service)."""
+
+    interval_months = forms.TypedChoiceField(
+        choices=Interval.choices,
+        coerce=int,
+        label="Default cadence",
+        help_text="Each strategic account's QBR comes once per period of this length, unless the account has its "
+        "own cadence.",
+    )
+    invite_days_before = forms.IntegerField(
+        min_value=0, max_value=180, label="Date fixed and invitations sent, days before"
+    )
+    agenda_days_before = forms.IntegerField(
+        min_value=0, max_value=180, label="Agenda agreed with the customer, days before"
+    )
+    preread_days_before = forms.IntegerField(
+        min_value=0, max_value=180, label="Joint scorecard and pre-read sent, days before"
+    )
+    minutes_days_after = forms.IntegerField(min_value=0, max_value=180, label="Minutes sent, days after")
+
+    @classmethod
+    def of(cls, program: Any) -> QbrProgramForm:
+        return cls(initial={name: getattr(program, name) for name in cls.base_fields})

@@ -35,6 +35,7 @@ from qbr.forms import (
     ParticipantForm,
     PrereadForm,
     QbrActionForm,
+    QbrProgramForm,
     ScheduleForm,
 )
 from qbr.models import (
@@ -42,7 +43,6 @@ from qbr.models import (
     AgendaTemplate,
     AgendaTemplateItem,
     Cadence,
-    Interval,
     Milestone,
     Participant,
     Qbr,
@@ -586,23 +586,26 @@ def qbr_cancel(request: TenantRequest, qbr: Qbr) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def program(request: TenantRequest) -> HttpResponse:
     """The tenant's QBR program: default cadence and the milestone timeline."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            services.program_set(data=request.POST)
-        except ValidationError as exc:
-            errors = exc.message_dict
-        else:
-            messages.success(request, "QBR program saved; open QBRs' milestones follow the new timeline.")
-            return tenant_redirect("qbr_program")
-    context = {
-        "program": QbrSettings.current(),
-        "intervals": Interval.choices,
-        "errors": errors,
-        "posted": request.POST if errors else None,
-        "active_nav": "admin",
-    }
-    return render(request, "qbr/program.html", context, status=400 if errors else 200)
+    if request.method != "POST":
+        return _program_page(request, QbrProgramForm.of(QbrSettings.current()))
+    form = QbrProgramForm(request.POST)
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("qbr_program")
+
+    return form_change(
+        form,
+        save=lambda data: services.program_set(data=data),
+        message="QBR program saved; open QBRs' milestones follow the new timeline.",
+        done=done,
+        again=lambda: _program_page(request, form),
+    )
+
+
+def _program_page(request: TenantRequest, form: QbrProgramForm) -> HttpResponse:
+    context = {"form": form, "active_nav": "admin"}
+    return render(request, "qbr/program.html", context, status=400 if form.errors else 200)
 
 
 def _documents(qbr: Qbr) -> list[Any]:

@@ -23,7 +23,7 @@ def worded(message: Message, result: Any) -> str:
 
 
 def form_change(
-    form: forms.Form,
+    form: forms.BaseForm,
     *,
     save: Callable[[dict[str, Any]], Any],
     message: Message,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from sam.forms import StyledFormMixin, choice
 from scorecards import sources
@@ -59,3 +60,31 @@ class ScorecardSettingsForm(StyledFormMixin, forms.ModelForm[ScorecardSettings])
 
 class TemplateForm(StyledFormMixin, forms.Form):
     name = forms.CharField(max_length=120, label="New template", help_text="Starts as a copy of the default template.")
+
+
+class WeightsForm(StyledFormMixin, forms.Form):
+    """The weight of each of the five areas (any non-negative numbers: they are normalised)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for area in Area:
+            self.fields[area.value] = forms.DecimalField(label=area.label, required=False, min_value=0, max_value=1000)
+            self.fields[area.value].widget.attrs["inputmode"] = "decimal"
+        self.style_fields()
+
+    @classmethod
+    def of(cls, weights: dict[str, Any]) -> WeightsForm:
+        return cls(initial={area: f"{float(weights.get(area, 0) or 0):g}" for area in Area.values})
+
+
+class AgreedTargetForm(StyledFormMixin, forms.Form):
+    """A target agreed with the customer for one joint metric (empty: back to the standard target)."""
+
+    target = forms.CharField(max_length=40, required=False, label="Agreed target")
+    agreed_with = forms.CharField(max_length=200, required=False, label="Agreed with")
+    agreed_on = forms.DateField(required=False, label="Agreed on", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"].widget.attrs["inputmode"] = "decimal"
+        self.fields["agreed_on"].widget.attrs["max"] = timezone.localdate().isoformat()

@@ -19,7 +19,7 @@ from accounts.services import action_item_add
 from sam.models import User
 from sam.outbox import email_enqueue
 from sam.periods import calendar_period
-from sam.services import audit_record
+from sam.services import audit_record, row_update
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 from scorecards import cache, scoring, sources
@@ -161,6 +161,16 @@ def period_length() -> str:
     """The current tenant's period length (quarter by default)."""
 
     return ScorecardSettings.current().period_length if current_tenant() is not None else "quarter"
+
+
+@transaction.atomic
+def scorecard_settings_update(*, data: dict[str, Any], acting_user: User | None) -> ScorecardSettings:
+    """The tenant's scorecard settings (the period length: new periods follow it, existing scorecards keep theirs)."""
+    config = row_update(ScorecardSettings.current(), data)
+    audit_record(
+        actor=acting_user, action="scorecards.settings_update", obj=config, **{k: str(v) for k, v in data.items()}
+    )
+    return config
 
 
 def period_for(day: date, length: str | None = None) -> Period:

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Account, Tier
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors
 from sam.http import TenantRequest
+from sam.pages import Message, button_change, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
-from sam.services import row_update
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 from scorecards import cache, reports, selectors, services, templating
-from scorecards.forms import MetricForm, ScorecardSettingsForm, TemplateForm
+from scorecards.forms import AgreedTargetForm, MetricForm, ScorecardSettingsForm, TemplateForm, WeightsForm
 from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardSettings, ScorecardTemplate
 
 
@@ -66,11 +68,8 @@ def scorecard_trends(request: TenantRequest, account_id: int) -> HttpResponse:
     return render(request, "scorecards/trends.html", context)
 
 
-@tenant_view("account.view")
-@require_http_methods(["GET", "POST"])
-def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
-    """The joint metrics with their agreed targets, previewed as the PDF prints them; POST makes a PDF version."""
-
+def _joint_scorecard(account_id: int, request: TenantRequest) -> Scorecard:
+    """The account's scorecard of the period the page shows (?period=, else the current one), computed if open."""
     account = Account.objects.alive().filter(pk=account_id).first()
     if account is None:
         raise Http404
@@ -78,43 +77,30 @@ def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
     if not scorecard.period.closed:
         services.scorecard_fill_computed(scorecard)
         services.scorecard_compute(scorecard)
-    back = tenant_reverse("joint_scorecard", account.pk) + f"?period={scorecard.period.label}"
-    target_errors: dict[str, str] = {}
-    if request.method == "POST" and request.POST.get("action") == "target":
-        require(request, "account.edit_team_work", account)
-        if scorecard.period.closed:
-            raise PermissionDenied("This period is closed: record the agreement on an open period.")
-        key = request.POST.get("key", "")[:60]
-        metric = scorecard.version.metrics.filter(key=key, retired=False).first()
-        if metric is None:
-            raise Http404
-        agreed_on = None
-        raw_date = request.POST.get("agreed_on", "").strip()[:20]
-        try:
-            if raw_date:
-                agreed_on = date.fromisoformat(raw_date)
-            services.agreed_target_set(
-                account=account,
-                metric=metric,
-                target=request.POST.get("target", "")[:40],
-                agreed_with=request.POST.get("agreed_with", "")[:300],
-                agreed_on=agreed_on,
-                acting_user=request.user,
-            )
-        except ValueError:
-            target_errors[key] = "Give the date as YYYY-MM-DD."
-        except ValidationError as exc:
-            target_errors[key] = " ".join(exc.messages)
-        else:
-            messages.success(request, f"Agreed target of {metric.name} saved.")
-            return redirect(back)
-    elif request.method == "POST":
-        require(request, "report.request")
-        _, created = document_request(kind=reports.JOINT_KIND, subject=scorecard, params={}, acting_user=request.user)
+    return scorecard
 
-        messages.success(request, requested_text(created))
-        return redirect(back)
+
+def _joint_back(scorecard: Scorecard) -> HttpResponse:
+    return redirect(tenant_reverse("joint_scorecard", scorecard.account_id) + f"?period={scorecard.period.label}")
+
+
+@tenant_view("account.view")
+@require_safe
+def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
+    """The joint metrics with their agreed targets, previewed as the PDF prints them."""
+    return _joint_page(request, _joint_scorecard(account_id, request))
+
+
+def _joint_page(
+    request: TenantRequest, scorecard: Scorecard, bound: dict[int, AgreedTargetForm] | None = None
+) -> HttpResponse:
+    account = scorecard.account
     preview = reports.joint_context(scorecard)
+    bound = bound or {}
+    rows = [
+        {**row, "form": bound.get(row["metric"].pk) or _target_form(row["metric"], row.get("agreed"))}
+        for row in preview["rows"]
+    ]
     context = {
         "account": account,
         "period": scorecard.period,
@@ -123,15 +109,65 @@ def joint_scorecard(request: TenantRequest, account_id: int) -> HttpResponse:
         "documents": documents_of(scorecard, reports.JOINT_KIND)[:20],
         "can_request": can(request, "report.request"),
         "can_agree": can(request, "account.edit_team_work", account) and not scorecard.period.closed,
-        "today": timezone.localdate(),
-        "joint_rows": preview["rows"],
-        "target_errors": target_errors,
+        "joint_rows": rows,
+        # a refused change of a metric the page has no row for (an internal one): its errors at the top
         "stray_errors": [
-            msg for key, msg in target_errors.items() if key not in {r["metric"].key for r in preview["rows"]}
+            str(error)
+            for pk, form in bound.items()
+            if pk not in {row["metric"].pk for row in rows}
+            for errors in form.errors.values()
+            for error in errors
         ],
         "active_nav": "scorecards",
     }
-    return render(request, "scorecards/joint.html", context, status=400 if target_errors else 200)
+    return render(request, "scorecards/joint.html", context, status=400 if bound else 200)
+
+
+def _target_form(metric: MetricDefinition, agreed: Any) -> AgreedTargetForm:
+    initial = {
+        "target": "" if agreed is None or agreed.target is None else f"{agreed.target.normalize():f}",
+        "agreed_with": getattr(agreed, "agreed_with", ""),
+        "agreed_on": timezone.localdate(),
+    }
+    return AgreedTargetForm(initial=initial, auto_id=f"t{metric.pk}-%s")
+
+
+@tenant_view("report.request")
+@require_POST
+def joint_scorecard_pdf(request: TenantRequest, account_id: int) -> HttpResponse:
+    """Make a PDF version of the joint scorecard (the worker renders it; the page lists it)."""
+    scorecard = _joint_scorecard(account_id, request)
+    _, created = document_request(kind=reports.JOINT_KIND, subject=scorecard, params={}, acting_user=request.user)
+    messages.success(request, requested_text(created))
+    return _joint_back(scorecard)
+
+
+@tenant_view("account.view")
+@require_POST
+def joint_target_set(request: TenantRequest, account_id: int, metric_id: int) -> HttpResponse:
+    """Record the target agreed with the customer for one joint metric, on an open period."""
+    scorecard = _joint_scorecard(account_id, request)
+    require(request, "account.edit_team_work", scorecard.account)
+    if scorecard.period.closed:
+        raise PermissionDenied("This period is closed: record the agreement on an open period.")
+    metric = scorecard.version.metrics.filter(pk=metric_id, retired=False).first()
+    if metric is None:
+        raise Http404
+    form = AgreedTargetForm(request.POST, auto_id=f"t{metric.pk}-%s")
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return _joint_back(scorecard)
+
+    return form_change(
+        form,
+        save=lambda data: services.agreed_target_set(
+            account=scorecard.account, metric=metric, **data, acting_user=request.user
+        ),
+        message=f"Agreed target of {metric.name} saved.",
+        done=done,
+        again=lambda: _joint_page(request, scorecard, {metric.pk: form}),
+    )
 
 
 def _context(request: TenantRequest, scorecard: Scorecard, **extra: object) -> dict[str, object]:
@@ -347,67 +383,131 @@ def template_survey_sources(request: TenantRequest, template_id: int) -> HttpRes
 def period_length_set(request: TenantRequest) -> HttpResponse:
     """How long one scorecard period is: new periods follow it, existing scorecards keep theirs."""
     form = ScorecardSettingsForm(request.POST, instance=ScorecardSettings.current())
-    if not form.is_valid():
-        return _templates_page(request, TemplateForm(), default=services.template_defaults_ensure(), length_form=form)
-    row_update(form.instance, form.cleaned_data)
-    messages.success(request, f"New scorecard periods are a {form.instance.get_period_length_display().lower()} long.")
-    return tenant_redirect("scorecard_templates")
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("scorecard_templates")
+
+    return form_change(
+        form,
+        save=lambda data: services.scorecard_settings_update(data=data, acting_user=request.user),
+        message=lambda config: f"New scorecard periods are a {config.get_period_length_display().lower()} long.",
+        done=done,
+        again=lambda: _templates_page(
+            request, TemplateForm(), default=services.template_defaults_ensure(), length_form=form
+        ),
+    )
 
 
 @tenant_view("tenant.manage_settings")
 @require_POST
-def period_close(request: TenantRequest, period_id: int) -> HttpResponse:
-    """Close a period (its scorecards are locked; admins can still correct them, recorded) or open it again."""
+def period_close(request: TenantRequest, period_id: int, closed: bool) -> HttpResponse:
+    """Close a period (its scorecards are locked; admins can still correct them, recorded) or open it again (the
+    URL says which)."""
     period = Period.objects.filter(pk=period_id).first()
     if period is None:
         raise Http404
-    closed = request.POST.get("closed") == "1"
     services.period_close(period=period, closed=closed, acting_user=request.user)
     messages.success(request, f"{period.label} is {'closed' if closed else 'open again'}.")
     return tenant_redirect("scorecard_templates")
 
 
 @tenant_view("tenant.manage_templates")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def template_detail(request: TenantRequest, template_id: int) -> HttpResponse:
     """The current version's metrics by area, the area weights, retire/restore/delete, the version history."""
-    template = _template(template_id)
-    weights_errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        key = request.POST.get("key", "")[:60]
-        try:
-            if action == "default":
-                templating.template_make_default(template=template, acting_user=request.user)
-                messages.success(request, f"New scorecards now start on “{template.name}”.")
-            elif action == "weights":
-                templating.weights_set(template=template, data=request.POST, acting_user=request.user)
-                messages.success(request, "Area weights saved.")
-            elif action in ("retire", "restore"):
-                templating.metric_retire(
-                    template=template, key=key, retired=action == "retire", acting_user=request.user
-                )
-                messages.success(request, "Metric retired." if action == "retire" else "Metric in use again.")
-            elif action == "delete":
-                templating.metric_delete(template=template, key=key, acting_user=request.user)
-                messages.success(request, "Metric deleted.")
-            else:
-                return HttpResponse("Unknown action.", status=400)
-        except ValidationError as exc:
-            if action == "weights":
-                weights_errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            else:
-                messages.error(request, " ".join(exc.messages))
-                return tenant_redirect("scorecard_template", template.pk)
-        else:
-            return tenant_redirect("scorecard_template", template.pk)
+    return _template_page(request, _template(template_id))
+
+
+def _template_page(
+    request: TenantRequest, template: ScorecardTemplate, weights_form: WeightsForm | None = None
+) -> HttpResponse:
+    view = selectors.template_view(template)
     context = {
-        **selectors.template_view(template),
-        "weights_errors": weights_errors,
-        "posted_weights": request.POST if weights_errors else None,
+        **view,
+        "weights_form": weights_form or WeightsForm.of(view["version"].area_weights),
         "active_nav": "admin",
     }
-    return render(request, "scorecards/template_detail.html", context, status=400 if weights_errors else 200)
+    return render(request, "scorecards/template_detail.html", context, status=400 if weights_form else 200)
+
+
+TemplateView = Callable[..., HttpResponseBase]
+
+
+def template_change(view: TemplateView) -> TemplateView:
+    """A POST that changes one scorecard template (and, with ``metric_id``, a metric of its current version)."""
+
+    @tenant_view("tenant.manage_templates")
+    @require_POST
+    @wraps(view)
+    def wrapped(request: TenantRequest, template_id: int, **kwargs: Any) -> HttpResponseBase:
+        template = _template(template_id)
+        if "metric_id" in kwargs:
+            version = services.current_version(template)
+            metric = MetricDefinition.objects.filter(pk=kwargs.pop("metric_id"), version=version).first()
+            if metric is None:
+                raise Http404
+            kwargs["metric"] = metric
+        return view(request, template, **kwargs)
+
+    return wrapped
+
+
+def _template_button(
+    request: TenantRequest, template: ScorecardTemplate, change: Callable[[], Any], message: Message
+) -> HttpResponse:
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("scorecard_template", template.pk)
+
+    return button_change(
+        request, change=change, message=message, done=done, again=lambda: _template_page(request, template)
+    )
+
+
+@template_change
+def template_default(request: TenantRequest, template: ScorecardTemplate) -> HttpResponse:
+    templating.template_make_default(template=template, acting_user=request.user)
+    messages.success(request, f"New scorecards now start on “{template.name}”.")
+    return tenant_redirect("scorecard_templates")
+
+
+@template_change
+def template_weights(request: TenantRequest, template: ScorecardTemplate) -> HttpResponse:
+    form = WeightsForm(request.POST)
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("scorecard_template", template.pk)
+
+    return form_change(
+        form,
+        save=lambda data: templating.weights_set(template=template, data=data, acting_user=request.user),
+        message="Area weights saved.",
+        done=done,
+        again=lambda: _template_page(request, template, form),
+    )
+
+
+@template_change
+def metric_retire(request: TenantRequest, template: ScorecardTemplate, metric: Any, retired: bool) -> HttpResponse:
+    """Retire a metric (new scorecards leave it out) or use it again (the URL says which)."""
+    return _template_button(
+        request,
+        template,
+        lambda: templating.metric_retire(template=template, key=metric.key, retired=retired, acting_user=request.user),
+        "Metric retired." if retired else "Metric in use again.",
+    )
+
+
+@template_change
+def metric_delete(request: TenantRequest, template: ScorecardTemplate, metric: Any) -> HttpResponse:
+    return _template_button(
+        request,
+        template,
+        lambda: templating.metric_delete(template=template, key=metric.key, acting_user=request.user),
+        "Metric deleted.",
+    )
 
 
 @tenant_view("tenant.manage_templates")

@@ -85,6 +85,9 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "recommendation_id": asm.Recommendation,
     "period_id": sc.Period,
     "campaign_id": vc.Campaign,
+    "invitation_id": vc.Invitation,
+    "survey_template_id": vc.SurveyTemplate,
+    "question_id": vc.Question,
     "assessment_id": asm.Assessment,
     "result_id": asm.FourRsResult,
     "round_id": asm.FourRsRound,
@@ -92,6 +95,9 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "rate_id": acc.ExchangeRate,
     "reason_id": acc.LossReason,
     "source_id": acc.RevenueSource,
+    "tier_id": acc.Tier,
+    "criterion_id": acc.SelectionCriterion,
+    "category_id": acc.IncidentCategory,
 }
 
 # Kwargs that are not object ids, with the value to use.

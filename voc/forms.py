@@ -92,6 +92,23 @@ class QuestionForm(StyledFormMixin, forms.Form):
     )
     required = forms.BooleanField(required=False, initial=True)
 
+    @classmethod
+    def of(cls, question: Question) -> QuestionForm:
+        """The form of a question as it is, with ids of its own (many on one page)."""
+        initial = {
+            "text": question.text,
+            "kind": question.kind,
+            "role": question.role,
+            "help_text": question.help_text,
+            "choices": "\n".join(question.choices or []),
+            "required": question.required,
+        }
+        return cls(initial=initial, auto_id=f"q{question.pk}-%s")
+
+
+class SurveyTemplateForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=120, label="New survey")
+
 
 class VocSettingsForm(StyledFormMixin, forms.ModelForm[VocSettings]):
     class Meta:

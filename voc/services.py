@@ -33,6 +33,7 @@ from accounts.services import action_item_add
 from sam.db import Rows, columns, from_row, run_together
 from sam.models import Membership, Tenant
 from sam.outbox import email_enqueue
+from sam.services import audit_record, row_update
 from sam.tenancy.context import current_tenant, required_tenant, tenant_context_fetching, tenant_run_once
 from sam.tenancy.rls import TENANT_EXPR
 from sam.tenancy.urls import tenant_reverse
@@ -77,6 +78,14 @@ class TokenInvalid(Exception):
     def __init__(self, tenant: Tenant | None = None) -> None:
         super().__init__("this survey link takes no answer")
         self.tenant = tenant
+
+
+@transaction.atomic
+def voc_settings_update(*, data: dict[str, Any], acting_user: Any) -> VocSettings:
+    """The tenant's survey settings (anonymity, loyalty cut-offs), checked by the model's rules."""
+    config = row_update(VocSettings.current(), data)
+    audit_record(actor=acting_user, action="voc.settings_update", obj=config, **{k: str(v) for k, v in data.items()})
+    return config
 
 
 def survey_defaults_ensure() -> SurveyTemplate:

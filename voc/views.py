@@ -3,23 +3,26 @@ history, and the survey program (templates and settings) for admins."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Account, Contact
 from sam.forms import apply_errors
 from sam.http import TenantRequest
-from sam.permissions import can, require, tenant_view
-from sam.services import row_update
+from sam.pages import Message, button_change, form_change
+from sam.permissions import can, tenant_view
 from sam.tenancy.urls import tenant_redirect
 from voc import campaigns as campaign_services
 from voc import results, services, templating
-from voc.forms import CampaignForm, QuestionForm, VocSettingsForm
+from voc.forms import CampaignForm, QuestionForm, SurveyTemplateForm, VocSettingsForm
 from voc.models import Campaign, Invitation, Question, SurveyTemplate, VocSettings
 from voc.scoring import SEGMENT_LABELS
 
@@ -99,55 +102,111 @@ def campaign_audience(request: TenantRequest) -> HttpResponse:
 
 
 @tenant_view("survey.view")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def campaign_detail(request: TenantRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(campaign_id)
-    failed = False
-    if request.method == "POST":
-        require(request, "survey.run")
-        try:
-            done = _act(request, campaign)
-        except ValidationError as exc:
-            failed = True
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, done)
-            if not Campaign.objects.filter(pk=campaign.pk).exists():
-                return tenant_redirect("voc_campaigns")
-            return tenant_redirect("voc_campaign", campaign.pk)
-        campaign = _campaign(campaign_id)
-    context = {
+    if request.htmx and request.GET.get("part") == "progress":
+        return render(request, "voc/campaign_detail.html#progress", _campaign_context(request, campaign))
+    return _campaign_page(request, campaign)
+
+
+def _campaign_context(request: TenantRequest, campaign: Campaign) -> dict[str, Any]:
+    return {
         **results.campaign_results(campaign),
         "campaign": campaign,
         "can_run": can(request, "survey.run"),
         "segments": SEGMENT_LABELS,
         "active_nav": "surveys",
     }
-    if request.htmx and request.GET.get("part") == "progress":
-        return render(request, "voc/campaign_detail.html#progress", context)
-    return render(request, "voc/campaign_detail.html", context, status=400 if failed else 200)
 
 
-def _act(request: TenantRequest, campaign: Campaign) -> str:
-    action = request.POST.get("action", "")
-    user = request.user
-    if action == "schedule":
-        campaign_services.campaign_schedule(campaign=campaign, acting_user=user)
-        return "Scheduled. Invitations go out at the send date; this page shows them as they do."
-    if action == "close":
-        campaign_services.campaign_close(campaign=campaign, acting_user=user)
-        return "Closed: the links no longer take answers."
-    if action == "delete":
-        campaign_services.campaign_delete(campaign=campaign, acting_user=user)
-        return f"Draft {campaign.name} deleted."
-    if action == "revoke":
-        raw = request.POST.get("invitation", "")
-        invitation = Invitation.objects.filter(campaign=campaign, pk=int(raw) if raw.isdigit() else 0).first()
-        if invitation is None:
-            raise Http404
-        campaign_services.invitation_revoke(invitation=invitation, acting_user=user)
-        return f"The link for {invitation.contact.name} no longer works."
-    raise ValidationError("Unknown action.")
+def _campaign_page(request: TenantRequest, campaign: Campaign, *, status: int = 200) -> HttpResponse:
+    return render(request, "voc/campaign_detail.html", _campaign_context(request, campaign), status=status)
+
+
+CampaignView = Callable[..., HttpResponseBase]
+
+
+def campaign_change(view: CampaignView) -> CampaignView:
+    """A POST that changes one campaign (and, with ``invitation_id``, one of its invitations)."""
+
+    @tenant_view("survey.run")
+    @require_POST
+    @wraps(view)
+    def wrapped(request: TenantRequest, campaign_id: int, **kwargs: Any) -> HttpResponseBase:
+        campaign = _campaign(campaign_id)
+        if "invitation_id" in kwargs:
+            invitation = (
+                Invitation.objects.select_related("contact")
+                .filter(campaign=campaign, pk=kwargs.pop("invitation_id"))
+                .first()
+            )
+            if invitation is None:
+                raise Http404
+            kwargs["invitation"] = invitation
+        return view(request, campaign, **kwargs)
+
+    return wrapped
+
+
+def _campaign_button(
+    request: TenantRequest, campaign: Campaign, change: Callable[[], Any], message: Message
+) -> HttpResponse:
+    """A campaign's status moves: the whole page again (status, progress and buttons all change)."""
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        if not Campaign.objects.filter(pk=campaign.pk).exists():
+            return tenant_redirect("voc_campaigns")
+        return tenant_redirect("voc_campaign", campaign.pk)
+
+    return button_change(
+        request,
+        change=change,
+        message=message,
+        done=done,
+        again=lambda: _campaign_page(request, _campaign(campaign.pk), status=400),
+    )
+
+
+@campaign_change
+def campaign_schedule(request: TenantRequest, campaign: Campaign) -> HttpResponse:
+    return _campaign_button(
+        request,
+        campaign,
+        lambda: campaign_services.campaign_schedule(campaign=campaign, acting_user=request.user),
+        "Scheduled. Invitations go out at the send date; this page shows them as they do.",
+    )
+
+
+@campaign_change
+def campaign_close(request: TenantRequest, campaign: Campaign) -> HttpResponse:
+    return _campaign_button(
+        request,
+        campaign,
+        lambda: campaign_services.campaign_close(campaign=campaign, acting_user=request.user),
+        "Closed: the links no longer take answers.",
+    )
+
+
+@campaign_change
+def campaign_delete(request: TenantRequest, campaign: Campaign) -> HttpResponse:
+    return _campaign_button(
+        request,
+        campaign,
+        lambda: campaign_services.campaign_delete(campaign=campaign, acting_user=request.user),
+        f"Draft {campaign.name} deleted.",
+    )
+
+
+@campaign_change
+def invitation_revoke(request: TenantRequest, campaign: Campaign, invitation: Invitation) -> HttpResponse:
+    return _campaign_button(
+        request,
+        campaign,
+        lambda: campaign_services.invitation_revoke(invitation=invitation, acting_user=request.user),
+        f"The link for {invitation.contact.name} no longer works.",
+    )
 
 
 def account_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
@@ -175,103 +234,218 @@ def contact_history(request: TenantRequest, contact_id: int) -> HttpResponse:
 
 
 @tenant_view("tenant.manage_templates")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def program(request: TenantRequest) -> HttpResponse:
     """Survey settings (anonymity, loyalty cut-offs) and the survey templates with their questions."""
-    config = VocSettings.current()
+    return _program_page(request)
+
+
+def _program_page(
+    request: TenantRequest,
+    *,
+    settings_form: VocSettingsForm | None = None,
+    create_form: SurveyTemplateForm | None = None,
+    bound: dict[str, QuestionForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     services.survey_defaults_ensure()
-    settings_form = VocSettingsForm(instance=config)
-    question_form: QuestionForm | None = None
-    failed_on: str | None = None
-    failed_template = request.POST.get("template", "")
-    if request.method == "POST":
-        require(request, "tenant.manage_settings")
-        action = request.POST.get("action", "")
-        try:
-            if action == "settings":
-                settings_form = VocSettingsForm(request.POST, instance=config)
-                if not settings_form.is_valid():
-                    raise ValidationError("")
-                row_update(config, settings_form.cleaned_data)
-                done = "Survey settings saved."
-            else:
-                done = _template_act(request, action)
-        except ValidationError as exc:
-            failed_on = action
-            if action == "add_question":
-                question_form = QuestionForm(request.POST, auto_id=f"t{failed_template}-%s")
-                question_form.is_valid()
-                apply_errors(question_form, exc)
-            elif action != "settings":
-                messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, done)
-            return tenant_redirect("voc_program")
-    templates = list(SurveyTemplate.objects.all())
+    context = {
+        "settings_form": settings_form or VocSettingsForm(instance=VocSettings.current()),
+        "create_form": create_form or SurveyTemplateForm(),
+        "rows": _survey_rows(list(SurveyTemplate.objects.all()), bound or {}),
+        "active_nav": "surveys",
+    }
+    return render(request, "voc/program.html", context, status=status)
+
+
+def _survey_rows(templates: list[SurveyTemplate], bound: dict[str, QuestionForm]) -> list[dict[str, Any]]:
+    """Each survey's newest version, its questions with their forms, and its "add a question" form."""
     newest = {t.pk: templating.newest(t) for t in templates}
     questions: dict[int, list[Question]] = {}
     for question in Question.objects.filter(version__in=newest.values()).order_by("order", "pk"):
         questions.setdefault(question.version_id, []).append(question)
-    context = {
-        "settings_form": settings_form,
-        "failed_on": failed_on,
-        "templates": [
-            (t, newest[t.pk], questions.get(newest[t.pk].pk, []), _question_form(t, question_form, failed_template))
-            for t in templates
-        ],
-        "kinds": Question.Kind.choices,
-        "roles": Question.Role.choices,
-        "active_nav": "surveys",
-    }
-    return render(request, "voc/program.html", context, status=400 if failed_on else 200)
+    rows = []
+    for t in templates:
+        version = newest[t.pk]
+        rows.append(
+            {
+                "template": t,
+                "version": version,
+                "questions": [
+                    {"question": q, "form": bound.get(f"question_{q.pk}") or QuestionForm.of(q)}
+                    for q in questions.get(version.pk, [])
+                ],
+                "add_form": bound.get(f"new_{t.pk}") or QuestionForm(auto_id=f"t{t.pk}-%s"),
+            }
+        )
+    return rows
 
 
-def _question_form(template: SurveyTemplate, failed: QuestionForm | None, failed_template: str) -> QuestionForm:
-    """Each survey's own "add a question" form (ids of its own), the failed one with its errors."""
-    if failed is not None and str(template.pk) == failed_template:
-        return failed
-    return QuestionForm(auto_id=f"t{template.pk}-%s")
+@tenant_view("tenant.manage_settings")
+@require_POST
+def program_settings(request: TenantRequest) -> HttpResponse:
+    form = VocSettingsForm(request.POST, instance=VocSettings.current())
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        if request.htmx:
+            return render(request, "voc/program.html#settings_card", {"settings_form": form, "swapped": True})
+        return tenant_redirect("voc_program")
+
+    def again() -> HttpResponse:
+        if request.htmx:
+            return render(request, "voc/program.html#settings_card", {"settings_form": form}, status=422)
+        return _program_page(request, settings_form=form, status=400)
+
+    return form_change(
+        form,
+        save=lambda data: services.voc_settings_update(data=data, acting_user=request.user),
+        message="Survey settings saved.",
+        done=done,
+        again=again,
+    )
 
 
-def _template_act(request: TenantRequest, action: str) -> str:
-    user = request.user
-    if action == "create_template":
-        template = templating.template_create(name=request.POST.get("name", ""), acting_user=user)
-        return f"Survey {template.name} created; add its questions."
-    if action == "add_question":
-        template = _template(request.POST.get("template", ""))
-        templating.question_add(template=template, data=_question_data(request), acting_user=user)
-        return "Question added."
-    if action == "make_default":
-        template = _template(request.POST.get("template", ""))
-        templating.template_make_default(template=template, acting_user=user)
-        return f"{template.name} is now the default survey."
-    question = _question(request.POST.get("question", ""))
-    if action == "update_question":
-        templating.question_update(question=question, data=_question_data(request), acting_user=user)
-        return "Question saved."
-    if action == "delete_question":
-        templating.question_delete(question=question, acting_user=user)
-        return "Question removed."
-    if action in ("up", "down"):
-        templating.question_move(question=question, up=action == "up", acting_user=user)
-        return "Order changed."
-    raise ValidationError("Unknown action.")
+@tenant_view("tenant.manage_templates")
+@require_POST
+def survey_create(request: TenantRequest) -> HttpResponse:
+    form = SurveyTemplateForm(request.POST)
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect("voc_program")  # a new card: the whole page
+
+    return form_change(
+        form,
+        save=lambda data: templating.template_create(name=data["name"], acting_user=request.user),
+        message=lambda template: f"Survey {template.name} created; add its questions.",
+        done=done,
+        again=lambda: _program_page(request, create_form=form, status=400),
+    )
 
 
-def _question_data(request: TenantRequest) -> dict[str, Any]:
-    return {name: request.POST.get(name, "") for name in ("text", "kind", "role", "help_text", "choices", "required")}
+SurveyView = Callable[..., HttpResponseBase]
 
 
-def _template(raw: str) -> SurveyTemplate:
-    template = SurveyTemplate.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
-    if template is None:
-        raise Http404
-    return template
+def survey_change(view: SurveyView) -> SurveyView:
+    """A POST that changes one survey template (and, with ``question_id``, one question of its newest version)."""
+
+    @tenant_view("tenant.manage_templates")
+    @require_POST
+    @wraps(view)
+    def wrapped(request: TenantRequest, survey_template_id: int, **kwargs: Any) -> HttpResponseBase:
+        template = SurveyTemplate.objects.filter(pk=survey_template_id).first()
+        if template is None:
+            raise Http404
+        if "question_id" in kwargs:
+            question = (
+                Question.objects.select_related("version__template")
+                .filter(version__template=template, pk=kwargs.pop("question_id"))
+                .first()
+            )
+            if question is None:
+                raise Http404
+            kwargs["question"] = question
+        return view(request, template, **kwargs)
+
+    return wrapped
 
 
-def _question(raw: str) -> Question:
-    question = Question.objects.select_related("version__template").filter(pk=int(raw) if raw.isdigit() else 0).first()
-    if question is None:
-        raise Http404
-    return question
+def _survey_card(
+    request: TenantRequest, template: SurveyTemplate, bound: dict[str, QuestionForm] | None = None, *, status: int = 200
+) -> HttpResponse:
+    """After a change to one survey: its card (htmx) or the page again."""
+    if not request.htmx:
+        if status == 200:
+            return tenant_redirect("voc_program")
+        return _program_page(request, bound=bound, status=status)
+    row = _survey_rows([template], bound or {})[0]
+    return render(
+        request, "voc/program.html#survey_card", {"row": row, "swapped": True}, status=422 if status == 400 else status
+    )
+
+
+def _survey_save(
+    request: TenantRequest,
+    template: SurveyTemplate,
+    form: QuestionForm,
+    name: str,
+    save: Callable[[dict[str, Any]], Any],
+    message: Message,
+) -> HttpResponse:
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return _survey_card(request, template)
+
+    def again() -> HttpResponse:
+        if not request.htmx:
+            messages.error(request, "The question was not saved: see the form below.")
+        return _survey_card(request, template, {name: form}, status=400)
+
+    return form_change(form, save=save, message=message, done=done, again=again)
+
+
+@survey_change
+def question_add(request: TenantRequest, template: SurveyTemplate) -> HttpResponse:
+    form = QuestionForm(request.POST, auto_id=f"t{template.pk}-%s")
+    return _survey_save(
+        request,
+        template,
+        form,
+        f"new_{template.pk}",
+        lambda data: templating.question_add(template=template, data=data, acting_user=request.user),
+        "Question added.",
+    )
+
+
+@survey_change
+def question_edit(request: TenantRequest, template: SurveyTemplate, question: Question) -> HttpResponse:
+    form = QuestionForm(request.POST, auto_id=f"q{question.pk}-%s")
+    return _survey_save(
+        request,
+        template,
+        form,
+        f"question_{question.pk}",
+        lambda data: templating.question_update(question=question, data=data, acting_user=request.user),
+        "Question saved.",
+    )
+
+
+def _survey_button(
+    request: TenantRequest, template: SurveyTemplate, change: Callable[[], Any], message: Message
+) -> HttpResponse:
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return _survey_card(request, template)
+
+    return button_change(
+        request, change=change, message=message, done=done, again=lambda: _survey_card(request, template, status=400)
+    )
+
+
+@survey_change
+def question_move(request: TenantRequest, template: SurveyTemplate, question: Question, up: bool) -> HttpResponse:
+    """Up or down a place (the URL says which)."""
+    return _survey_button(
+        request,
+        template,
+        lambda: templating.question_move(question=question, up=up, acting_user=request.user),
+        "Order changed.",
+    )
+
+
+@survey_change
+def question_delete(request: TenantRequest, template: SurveyTemplate, question: Question) -> HttpResponse:
+    return _survey_button(
+        request,
+        template,
+        lambda: templating.question_delete(question=question, acting_user=request.user),
+        "Question removed.",
+    )
+
+
+@survey_change
+def survey_default(request: TenantRequest, template: SurveyTemplate) -> HttpResponse:
+    templating.template_make_default(template=template, acting_user=request.user)
+    messages.success(request, f"{template.name} is now the default survey.")
+    return tenant_redirect("voc_program")  # the badge moves between cards: the whole page

@@ -259,21 +259,26 @@ def test_operations_review_page(tenant_a, account_a, client_for, django_capture_
         services.team_assign(account=account_a, user_id=member.pk, role="customer_service_manager")
     client = client_for(member)
     assert b"No PDF made yet" in client.get(path).content
-    data = {"start": "2026-08-01", "end": "2026-10-31", "summary": "Stable quarter", "recommendations": "",
-            "action": "save"}  # fmt: skip
-    assert client.post(path, data).status_code == 302
+    save = reverse("operations_review_save", args=["alpha", account_a.pk])
+    pdf = reverse("operations_review_pdf", args=["alpha", account_a.pk])
+    data = {"start": "2026-08-01", "end": "2026-10-31", "summary": "Stable quarter", "recommendations": ""}
+    assert client.post(save, data).status_code == 302
     assert b"Stable quarter" in client.get(path).content  # the preview shows it
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(path, {**data, "action": "render"})
+        response = client.post(pdf, {**data, "summary": "Stable, and said so in the PDF"})
     assert response.status_code == 302 and len(callbacks) == 1
     with tenant_a.ctx():
         document = Document.objects.get()
     assert document.params == {"start": "2026-08-01", "end": "2026-10-31"}
-    bad = client.post(path, {**data, "end": "2026-01-01"})
+    assert b"Stable, and said so in the PDF" in client.get(path).content  # the narrative went with the PDF
+    bad = client.post(save, {**data, "end": "2026-01-01"})
     assert bad.status_code == 400 and b"must end after it starts" in bad.content
+    assert client.post(save, {**data, "summary": "a\x00b"}).status_code == 400
+    assert client.get(save).status_code == 405
     viewer = client_for(tenant_a.users[Role.VIEWER])
     assert viewer.get(path).status_code == 200
-    assert viewer.post(path, {**data, "action": "render"}).status_code == 403
+    assert viewer.post(pdf, data).status_code == 403
+    assert viewer.post(save, data).status_code == 403
 
 
 def test_report_data_gathering_query_count_is_constant(tenant_a, django_assert_max_num_queries):

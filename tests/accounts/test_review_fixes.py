@@ -159,7 +159,7 @@ def test_criteria_change_recomputes_scores(tenant_a, account_a, client_for):
         SelectionCriterion.objects.filter(pk__in=[c1.pk, c2.pk]).update(weight=1)
         services.criteria_answers_save(account=account_a, answers={c1.pk: (5, ""), c2.pk: (0, "")})
         assert Account.objects.get(pk=account_a.pk).strategic_score == 50
-    client_for(tenant_a.admin).post(url("program_settings"), {"action": "criterion", "id": c2.pk})  # retire c2
+    client_for(tenant_a.admin).post(url("program_criterion_toggle", c2.pk))  # retire c2
     with tenant_a.ctx():
         assert Account.objects.get(pk=account_a.pk).strategic_score == 100
     api(tenant_a).patch(

@@ -512,13 +512,13 @@ def test_another_users_import_batch_is_not_found(tenant_a, client_for):
 def test_program_settings(tenant_a, client_for):
     client = client_for(tenant_a.admin)
     data = {"program-portfolio_band": "custom", "program-portfolio_custom_cap": "", "program-recurrence_threshold": 3,
-            "program-recurrence_window_days": 30, "program-review_stale_days": 90, "program-paper_size": "A4",
-            "action": "settings"}  # fmt: skip
-    assert client.post(url("program_settings"), data).status_code == 400
-    assert client.post(url("program_settings"), {**data, "program-portfolio_custom_cap": 8}).status_code == 302
+            "program-recurrence_window_days": 30, "program-review_stale_days": 90,
+            "program-paper_size": "A4"}  # fmt: skip
+    assert client.post(url("program_rules"), data).status_code == 400
+    assert client.post(url("program_rules"), {**data, "program-portfolio_custom_cap": 8}).status_code == 302
     with tenant_a.ctx():
         assert AccountsSettings.current().portfolio_cap == 8
-    assert client.post(url("program_settings"), {**data, "program-paper_size": "Letter",
+    assert client.post(url("program_rules"), {**data, "program-paper_size": "Letter",
                                                   "program-portfolio_custom_cap": 8}).status_code == 302  # fmt: skip
     tenant_a.tenant.refresh_from_db()
     assert tenant_a.tenant.paper_size == "Letter"
@@ -532,10 +532,53 @@ def test_program_settings(tenant_a, client_for):
     )
     with tenant_a.ctx():
         assert ScorecardSettings.current().period_length == "month"
-    client.post(url("program_settings"), {"action": "category", "name": "Network"})
+    client.post(url("program_category_add"), {"name": "Network"})
     with tenant_a.ctx():
         assert IncidentCategory.objects.filter(name="Network").exists()
     assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).get(url("program_settings")).status_code == 403
+
+
+def test_each_change_of_the_program_page_has_its_route(tenant_a, client_for):
+    client = client_for(tenant_a.admin)
+    assert client.get(url("program_settings")).status_code == 200  # the default tiers, criteria and categories
+    assert client.post(url("program_tier_add"), {"name": "Growth", "strategic": "on"}).status_code == 302
+    assert client.post(url("program_tier_add"), {"name": "Growth"}).status_code == 400  # taken
+    assert client.post(url("program_tier_add"), {"name": ""}).status_code == 400
+    with tenant_a.ctx():
+        growth = Tier.objects.get(name="Growth")
+        assert growth.strategic
+    assert (
+        client.post(url("program_tier_edit", growth.pk), {"name": "Growth accounts", "strategic": "on"}).status_code
+        == 302
+    )
+    assert client.post(url("program_tier_edit", 999999), {"name": "x"}).status_code == 404
+    assert (
+        client.post(url("program_criterion_add"), {"question": "Do they share plans?", "weight": "4"}).status_code
+        == 302
+    )
+    for bad in ({"question": "", "weight": "4"}, {"question": "x", "weight": "11"}, {"question": "x", "weight": "two"},
+                {"question": "a\x00b", "weight": "1"}):  # fmt: skip
+        response = client.post(url("program_criterion_add"), bad)
+        assert response.status_code == 400 and b"alert-danger" in response.content, bad
+    with tenant_a.ctx():
+        criterion = SelectionCriterion.objects.get(question="Do they share plans?")
+        assert Tier.objects.get(pk=growth.pk).name == "Growth accounts"
+    assert client.post(url("program_criterion_weight", criterion.pk), {"weight": "7"}).status_code == 302
+    assert client.post(url("program_criterion_weight", criterion.pk), {"weight": "0"}).status_code == 400
+    assert client.post(url("program_criterion_toggle", criterion.pk)).status_code == 302
+    with tenant_a.ctx():
+        criterion.refresh_from_db()
+        assert criterion.weight == 7 and not criterion.active
+        category = IncidentCategory.objects.order_by("pk").first()
+    assert client.post(url("program_category_add"), {"name": category.name}).status_code == 400  # exists
+    assert client.post(url("program_category_toggle", category.pk)).status_code == 302
+    with tenant_a.ctx():
+        assert not IncidentCategory.objects.get(pk=category.pk).active
+    assert client.post(url("program_logo"), {}).status_code == 400
+    assert client.get(url("program_tier_add")).status_code == 405
+    manager = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    assert manager.post(url("program_category_add"), {"name": "Sneaky"}).status_code == 403
+    assert manager.post(url("program_criterion_toggle", criterion.pk)).status_code == 403
 
 
 def test_team_assignment_from_the_page(tenant_a, account_a, client_for):

@@ -37,7 +37,7 @@ def test_an_assessment_through_its_pages(tenant_a, account_a, client_for):
     new = am.get(url("assessment_new", account_a.pk) + f"?contract={contract.pk}")
     assert b"50% through its term" in new.content
     bad = am.post(url("assessment_new", account_a.pk), {"title": "", "contract": contract.pk})
-    assert bad.status_code == 400 and b"This is required." in bad.content
+    assert bad.status_code == 400 and b"This field is required." in bad.content
     assert am.post(url("assessment_new", account_a.pk), {"title": "x", "contract": "999999"}).status_code == 400
     made = am.post(url("assessment_new", account_a.pk), {"title": "Mid-contract 2026", "contract": contract.pk})
     with tenant_a.ctx():

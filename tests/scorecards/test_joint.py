@@ -60,7 +60,7 @@ def test_joint_pdf_renders_through_the_documents_pipeline(tenant_a, account_a, c
     page = client.get(url("joint_scorecard", account_a.pk))
     assert page.status_code == 200 and b"Net Promoter Score" in page.content and b"Share of wallet" not in page.content
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(url("joint_scorecard", account_a.pk))
+        response = client.post(url("joint_scorecard_pdf", account_a.pk))
     assert response.status_code == 302
     with tenant_a.ctx():
         document = Document.objects.get(kind=reports.JOINT_KIND)
@@ -82,7 +82,7 @@ def test_joint_pdf_renders_through_the_documents_pipeline(tenant_a, account_a, c
 def test_viewer_sees_but_cannot_request(tenant_a, account_a, client_for):
     client = client_for(tenant_a.users[Role.VIEWER])
     assert client.get(url("joint_scorecard", account_a.pk)).status_code == 200
-    assert client.post(url("joint_scorecard", account_a.pk)).status_code == 403
+    assert client.post(url("joint_scorecard_pdf", account_a.pk)).status_code == 403
     with tenant_a.ctx():
         assert not Document.objects.exists()
 
@@ -125,22 +125,30 @@ def test_agreed_targets_set_the_joint_measure_and_print(tenant_a, account_a, cli
 
     card = filled(tenant_a, account_a)  # NPS 45 now: green against the standard 40
     client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-    path = url("joint_scorecard", account_a.pk)
+    with tenant_a.ctx():
+        nps_id = card.version.metrics.get(key="nps").pk
+        wallet_id = card.version.metrics.get(key="share_of_wallet").pk
+
+    def target(metric_id: int) -> str:
+        return url("joint_target_set", account_a.pk, metric_id)
+
     bad = [
-        ({"key": "nps", "target": "lots"}, b"Enter a number"),
-        ({"key": "nps", "target": "500"}, b"from -100 to 100"),
-        ({"key": "nps", "target": "50", "agreed_on": "2999-01-01"}, b"cannot be in the future"),
-        ({"key": "nps", "target": "50", "agreed_on": "yesterday"}, b"YYYY-MM-DD"),
-        ({"key": "share_of_wallet", "target": "50"}, b"only joint metrics"),
+        (nps_id, {"target": "lots"}, b"Enter a number"),
+        (nps_id, {"target": "500"}, b"from -100 to 100"),
+        (nps_id, {"target": "50", "agreed_on": "2999-01-01"}, b"cannot be in the future"),
+        (nps_id, {"target": "50", "agreed_on": "yesterday"}, b"Enter a valid date"),
+        (nps_id, {"target": "5\x000"}, b"Null characters are not allowed"),
+        (wallet_id, {"target": "50"}, b"only joint metrics"),
     ]
-    for data, message in bad:
-        response = client.post(path, {"action": "target", **data})
+    for metric_id, data, message in bad:
+        response = client.post(target(metric_id), data)
         assert response.status_code == 400 and message in response.content, data
-    assert client.post(path, {"action": "target", "key": "nope", "target": "1"}).status_code == 404
+    assert client.post(target(999999), {"target": "1"}).status_code == 404
+    assert client.get(target(nps_id)).status_code == 405
     with tenant_a.ctx():
         assert not AgreedTarget.objects.exists()
-    saved = client.post(path, {"action": "target", "key": "nps", "target": "50", "agreed_with": "Dana (CIO)",
-                               "agreed_on": card.period.start.isoformat()}, follow=True)  # fmt: skip
+    saved = client.post(target(nps_id), {"target": "50", "agreed_with": "Dana (CIO)",
+                                         "agreed_on": card.period.start.isoformat()}, follow=True)  # fmt: skip
     assert b"Agreed target of Net Promoter Score saved" in saved.content
     with tenant_a.ctx():
         context = reports.joint_context(card)
@@ -149,7 +157,7 @@ def test_agreed_targets_set_the_joint_measure_and_print(tenant_a, account_a, cli
         internal = services.spec_of(card.version.metrics.get(key="nps"))
         assert internal.target == 40  # the internal scorecard keeps the standard
     with django_capture_on_commit_callbacks(execute=False):
-        client.post(path)
+        client.post(url("joint_scorecard_pdf", account_a.pk))
     with tenant_a.ctx():
         document = Document.objects.get(kind=reports.JOINT_KIND)
     render_document.apply(args=[tenant_a.tenant.pk, document.pk])
@@ -162,9 +170,8 @@ def test_agreed_targets_set_the_joint_measure_and_print(tenant_a, account_a, cli
         earlier = Scorecard.objects.exclude(pk=card.pk).get(account=account_a)
         assert next(r for r in reports.joint_context(earlier)["rows"] if r["metric"].key == "nps")["target"] == 40
         assert AuditEvent.objects.filter(action="scorecard.agreed_target").count() == 1
-    client.post(path, {"action": "target", "key": "nps", "target": "", "agreed_on": timezone.localdate().isoformat()})
+    client.post(target(nps_id), {"target": "", "agreed_on": timezone.localdate().isoformat()})
     with tenant_a.ctx():  # a later, empty agreement: back to the standard from then on
         assert AgreedTarget.objects.count() == (1 if timezone.localdate() == card.period.start else 2)
         assert next(r for r in reports.joint_context(card)["rows"] if r["metric"].key == "nps")["target"] == 40
-    assert client_for(tenant_a.users[Role.VIEWER]).post(path, {"action": "target", "key": "nps",
-                                                               "target": "1"}).status_code == 403  # fmt: skip
+    assert client_for(tenant_a.users[Role.VIEWER]).post(target(nps_id), {"target": "1"}).status_code == 403

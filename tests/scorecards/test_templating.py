@@ -169,20 +169,33 @@ def test_admin_pages_add_edit_retire_and_refuse_bad_input(tenant_a, account_a, c
     edited = client.post(url("scorecard_metric_edit", template.pk, growth.pk),
                          {**GOOD, "name": "Growth, year on year", "area": "financial"})  # fmt: skip
     assert edited.status_code == 302
-    weights = client.post(url("scorecard_template", template.pk), {"action": "weights", "financial": "50",
+    weights = client.post(url("scorecard_template_weights", template.pk), {"financial": "50",
                           "execution": "20", "customer_insight": "10", "competitive_position": "10",
                           "involvement": "0"})  # fmt: skip
     assert weights.status_code == 302
     page = client.get(url("scorecard_template", template.pk))
     assert b"add up to 90, not 100" in page.content
-    refused = client.post(url("scorecard_template", template.pk), {"action": "weights", "financial": "x"})
+    refused = client.post(url("scorecard_template_weights", template.pk), {"financial": "x"})
     assert refused.status_code == 400 and b"Enter a number" in refused.content
-    retire = client.post(url("scorecard_template", template.pk), {"action": "retire", "key": "growth"}, follow=True)
+    nothing = client.post(url("scorecard_template_weights", template.pk), {"financial": "0"})
+    assert nothing.status_code == 400 and b"At least one area needs a weight above zero" in nothing.content
+    with tenant_a.ctx():
+        growth = services.current_version(template).metrics.get(key="growth")
+    retire = client.post(url("scorecard_metric_retire", template.pk, growth.pk), follow=True)
     assert b"Metric retired" in retire.content
     with tenant_a.ctx():
         assert services.current_version(template).number == 2  # the draft takes every change until used
         assert services.current_version(template).metrics.get(key="growth").retired
-    assert client.post(url("scorecard_template", template.pk), {"action": "explode"}).status_code == 400
+    assert client.post(url("scorecard_template", template.pk), {"action": "explode"}).status_code == 405
+    restore = client.post(url("scorecard_metric_restore", template.pk, growth.pk), follow=True)
+    assert b"Metric in use again" in restore.content
+    with tenant_a.ctx():
+        assert not services.current_version(template).metrics.get(key="growth").retired
+        unused = services.current_version(template).metrics.get(key="on_site_visits")
+    assert client.post(url("scorecard_metric_delete", template.pk, unused.pk)).status_code == 302
+    assert client.post(url("scorecard_metric_delete", template.pk, 999999)).status_code == 404
+    with tenant_a.ctx():
+        assert not services.current_version(template).metrics.filter(key="on_site_visits").exists()
 
 
 @pytest.mark.parametrize("role", [Role.ACCOUNT_MANAGER, Role.EXECUTIVE, Role.MEMBER, Role.VIEWER])
@@ -228,12 +241,10 @@ def test_admin_closes_a_period_then_only_admins_correct_it(tenant_a, account_a, 
         account_services.action_item_add(account=account_a, title="Late one", due=period.start)
     admin = client_for(tenant_a.users[Role.ADMIN])
     assert (
-        client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-        .post(url("scorecard_period_close", period.pk), {"closed": "1"})
-        .status_code
+        client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).post(url("scorecard_period_close", period.pk)).status_code
         == 403
     )
-    response = admin.post(url("scorecard_period_close", period.pk), {"closed": "1"}, follow=True)
+    response = admin.post(url("scorecard_period_close", period.pk), follow=True)
     assert f"{period.label} is closed".encode() in response.content
     with tenant_a.ctx():
         period.refresh_from_db()
@@ -247,7 +258,7 @@ def test_admin_closes_a_period_then_only_admins_correct_it(tenant_a, account_a, 
             services.value_set(scorecard=card, metric=reference, value="4", acting_user=None)
         services.value_set(scorecard=card, metric=reference, value="4", acting_user=None, is_admin=True)
         assert AuditEvent.objects.filter(action="scorecard.closed_edit").exists()
-    admin.post(url("scorecard_period_close", period.pk), {"closed": "0"})
+    admin.post(url("scorecard_period_open", period.pk))
     with tenant_a.ctx():
         period.refresh_from_db()
         assert not period.closed

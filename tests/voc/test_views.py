@@ -52,7 +52,7 @@ def test_a_campaign_from_the_form_to_scheduled(tenant_a, account_a, client_for):
     detail = client.get(made["Location"])
     body = detail.content.decode()
     assert "Cy Noemail" in body and "Di Optout" in body and "No email address" in body  # the visible left-out list
-    scheduled = client.post(made["Location"], {"action": "schedule"})
+    scheduled = client.post(url(tenant_a, "voc_campaign_schedule", campaign.pk))
     assert scheduled.status_code == 302
     with tenant_a.ctx():
         assert Campaign.objects.get(pk=campaign.pk).status == "scheduled"
@@ -93,7 +93,7 @@ def test_another_tenants_account_in_the_form_is_refused(tenant_a, tenant_b, acco
 def test_scheduling_without_recipients_says_why(tenant_a, account_a, client_for):
     campaign, _ = draft(tenant_a)
     client = client_for(tenant_a.admin)
-    response = client.post(url(tenant_a, "voc_campaign", campaign.pk), {"action": "schedule"})
+    response = client.post(url(tenant_a, "voc_campaign_schedule", campaign.pk))
     assert response.status_code == 400 and b"no recipients" in response.content
 
 
@@ -102,7 +102,7 @@ def test_viewers_see_results_but_cannot_run_campaigns(tenant_a, account_a, clien
     viewer = client_for(tenant_a.users[Role.VIEWER])
     assert viewer.get(url(tenant_a, "voc_campaign", campaign.pk)).status_code == 200
     assert viewer.get(url(tenant_a, "voc_campaign_new")).status_code == 403
-    assert viewer.post(url(tenant_a, "voc_campaign", campaign.pk), {"action": "close"}).status_code == 403
+    assert viewer.post(url(tenant_a, "voc_campaign_close", campaign.pk)).status_code == 403
     assert viewer.get(url(tenant_a, "voc_program")).status_code == 403
     with tenant_a.ctx():
         assert Campaign.objects.get(pk=campaign.pk).status == "sending"
@@ -113,11 +113,11 @@ def test_revoke_from_the_page(tenant_a, account_a, client_for):
     with tenant_a.ctx():
         invitation = Invitation.objects.get(campaign=campaign)
     client = client_for(tenant_a.admin)
-    done = client.post(url(tenant_a, "voc_campaign", campaign.pk), {"action": "revoke", "invitation": invitation.pk})
+    done = client.post(url(tenant_a, "voc_invitation_revoke", campaign.pk, invitation.pk))
     assert done.status_code == 302
     with tenant_a.ctx():
         assert Invitation.objects.get(pk=invitation.pk).status == "revoked"
-    missing = client.post(url(tenant_a, "voc_campaign", campaign.pk), {"action": "revoke", "invitation": "999999"})
+    missing = client.post(url(tenant_a, "voc_invitation_revoke", campaign.pk, 999999))
     assert missing.status_code == 404
 
 
@@ -178,26 +178,69 @@ def test_the_survey_program_versions_a_survey_in_use(tenant_a, account_a, client
     with tenant_a.ctx():
         template = SurveyTemplate.objects.get(is_default=True)
         used = SurveyVersion.objects.get(template=template)
-    added = client.post(url(tenant_a, "voc_program"), {"action": "add_question", "template": template.pk,
-                        "text": "Which sites do you use?", "kind": "multiple", "choices": "Berlin\nParis",
-                        "required": "on"})  # fmt: skip
+    add = url(tenant_a, "voc_question_add", template.pk)
+    added = client.post(add, {"text": "Which sites do you use?", "kind": "multiple", "choices": "Berlin\nParis",
+                              "role": "other", "required": "on"})  # fmt: skip
     assert added.status_code == 302
     with tenant_a.ctx():
         assert used.questions.count() == 4  # the version campaigns used is untouched
         newest = SurveyVersion.objects.filter(template=template).order_by("-number").first()
         assert newest.number == 2 and newest.questions.count() == 5
-    bad = client.post(url(tenant_a, "voc_program"), {"action": "add_question", "template": template.pk,
-                      "text": "Two NPS?", "kind": "nps", "role": "nps"})  # fmt: skip
+    bad = client.post(add, {"text": "Two NPS?", "kind": "nps", "role": "nps"})
     assert bad.status_code == 400 and b"already has its Net Promoter Score question" in bad.content
-    bad = client.post(url(tenant_a, "voc_program"), {"action": "add_question", "template": template.pk,
-                      "text": "Pick", "kind": "single", "choices": "Only one"})  # fmt: skip
+    bad = client.post(add, {"text": "Pick", "kind": "single", "role": "other", "choices": "Only one"})
     assert bad.status_code == 400 and b"Give 2 to 12 different options" in bad.content
-    settings = client.post(url(tenant_a, "voc_program"), {"action": "settings", "anonymity_threshold": "1",
+    settings = client.post(url(tenant_a, "voc_program_settings"), {"anonymity_threshold": "1",
                            "attitude_cutoff": "4", "intent_cutoff": "4"})  # fmt: skip
     assert settings.status_code == 400
     with tenant_a.ctx():
         assert VocSettings.objects.get().anonymity_threshold == 3
         assert Question.objects.filter(version=newest).count() == 5
+
+
+def test_each_change_of_the_survey_program_has_its_route_and_swaps_its_card(tenant_a, tenant_b, client_for):
+    client = client_for(tenant_a.admin)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    assert client.get(url(tenant_a, "voc_program")).status_code == 200  # makes the default survey
+    made = client.post(url(tenant_a, "voc_survey_create"), {"name": "Onboarding pulse"})
+    assert made.status_code == 302
+    assert client.post(url(tenant_a, "voc_survey_create"), {"name": "Onboarding pulse"}).status_code == 400
+    assert client.post(url(tenant_a, "voc_survey_create"), {"name": "x\x00y"}).status_code == 400
+    with tenant_a.ctx():
+        survey = SurveyTemplate.objects.get(name="Onboarding pulse")
+    add = url(tenant_a, "voc_question_add", survey.pk)
+    for text in ("First?", "Second?"):
+        card = client.post(add, {"text": text, "kind": "text", "role": "other"}, **htmx)
+        assert card.status_code == 200 and f'id="survey-{survey.pk}"'.encode() in card.content
+        assert b"<html" not in card.content and b"Question added." in card.content
+    bad = client.post(add, {"text": "", "kind": "wrong", "role": "other"}, **htmx)
+    assert bad.status_code == 422 and b"<html" not in bad.content
+    with tenant_a.ctx():
+        first, second = Question.objects.filter(version__template=survey).order_by("order")
+    reworded = {"text": "First, reworded?", "kind": "text", "role": "other", "required": "on"}
+    edited = client.post(url(tenant_a, "voc_question_edit", survey.pk, first.pk), reworded, **htmx)
+    assert edited.status_code == 200 and b"First, reworded?" in edited.content
+    assert client.post(url(tenant_a, "voc_question_down", survey.pk, first.pk), **htmx).status_code == 200
+    with tenant_a.ctx():
+        order = Question.objects.filter(version__template=survey).order_by("order").values_list("text", flat=True)
+        assert list(order) == ["Second?", "First, reworded?"]
+    assert client.post(url(tenant_a, "voc_question_delete", survey.pk, second.pk)).status_code == 302
+    last = client.post(url(tenant_a, "voc_question_delete", survey.pk, first.pk), **htmx)
+    assert last.status_code == 422 and b"at least one question" in last.content
+    assert client.post(url(tenant_a, "voc_survey_default", survey.pk)).status_code == 302
+    saved = client.post(url(tenant_a, "voc_program_settings"), {"anonymity_threshold": "5", "attitude_cutoff": "4",
+                        "intent_cutoff": "4"}, **htmx)  # fmt: skip
+    assert saved.status_code == 200 and b'id="voc-settings"' in saved.content and b"<html" not in saved.content
+    with tenant_a.ctx():
+        assert SurveyTemplate.objects.get(pk=survey.pk).is_default
+        assert VocSettings.objects.get().anonymity_threshold == 5
+    # A question of another survey, or another tenant's survey: not found; a GET: not allowed.
+    with tenant_a.ctx():
+        other = SurveyTemplate.objects.exclude(pk=survey.pk).first()
+    assert client.post(url(tenant_a, "voc_question_edit", other.pk, first.pk), {"text": "x"}).status_code == 404
+    assert client_for(tenant_b.admin).post(url(tenant_b, "voc_question_add", survey.pk), {}).status_code == 404
+    assert client.get(url(tenant_a, "voc_question_add", survey.pk)).status_code == 405
+    assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).post(add, {"text": "x", "kind": "text"}).status_code == 403
 
 
 def test_the_api_creates_campaigns_and_reads_status_and_results(tenant_a, tenant_b, account_a):
