@@ -9,10 +9,11 @@ export SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install migrate demo run test test-explore lint fmt bench vendor system-deps clean-db typecheck check-fresh
 
+# uv (pinned in constraints.txt, installed by pip) installs the same pinned set as pip would, in a fraction of the time.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet pip==26.3
-	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,local]'
+	@$(PY) -m pip install --quiet -c constraints.txt uv
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -c constraints.txt -e '.[dev,local]'
 	@touch $@
 
 ## install: create .venv and install the pinned dependencies (safe to run again)

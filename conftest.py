@@ -29,6 +29,20 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PYTEST_XDIST_TESTRUNUID"] = run
 
 
+SLOW_MARKERS = ("browser", "worker")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (a real browser or worker, the seeded demo), so that the workers share out the short
+    ones at the end and finish together rather than one waiting on the other's last long test."""
+
+    def slow(item: pytest.Item) -> bool:
+        fixtures = getattr(item, "fixturenames", ())
+        return "demo" in fixtures or any(item.get_closest_marker(name) for name in SLOW_MARKERS)
+
+    items.sort(key=lambda item: not slow(item))  # stable: the file order holds within each group
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):
         from tests.demo_db import drop_shared

@@ -49,6 +49,10 @@ def import_kind(key: str) -> ImportKind | None:
     return _kinds.get(key)
 
 
+def import_kinds() -> list[ImportKind]:
+    return list(_kinds.values())
+
+
 def import_kind_label(key: str) -> str:
     known = _kinds.get(key)
     return known.label if known else key

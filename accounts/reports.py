@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -26,6 +25,7 @@ from accounts.models import (
 )
 from sam.charts import Bar, bar_chart
 from sam.documents import registry
+from sam.tenancy.urls import tenant_reverse
 
 KIND = "operations_review"
 LIST_LIMIT = 300  # rows per table; a longer list says how many more there are
@@ -178,6 +178,6 @@ def register() -> None:
             title=lambda account, params: (
                 f"Operations Review: {account.name}, {period_of(params)[0]:%d %b %Y} to {period_of(params)[1]:%d %b %Y}"
             ),
-            page_url=lambda account, slug: reverse("operations_review", args=[slug, account.pk]),
+            page_url=lambda account, slug: tenant_reverse("operations_review", account.pk, slug=slug),
         )
     )

@@ -748,11 +748,16 @@ def account_row_delete(*, account: Account, row: Any) -> None:
     row.delete()
 
 
-def program_settings_set(*, rules: AccountsSettings, tenant: Tenant, data: dict[str, Any]) -> None:
+@transaction.atomic
+def accounts_settings_update(*, data: dict[str, Any], tenant: Tenant, acting_user: User | None) -> AccountsSettings:
     """The program's rules, and the paper size of the workspace's reports."""
-    row_update(rules, {k: v for k, v in data.items() if k != "paper_size"})
+    rules = row_update(AccountsSettings.current(), {k: v for k, v in data.items() if k != "paper_size"})
     if "paper_size" in data:
         row_update(tenant, {"paper_size": data["paper_size"]})
+    audit_record(
+        actor=acting_user, action="accounts.settings_update", obj=rules, **{k: str(v) for k, v in data.items()}
+    )
+    return rules
 
 
 def tenant_logo_set(*, tenant: Tenant, upload: Any) -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+
+from sam.tenancy.urls import tenant_reverse
 
 SourceLink = Callable[[Any, str], str | None]
 
@@ -63,7 +64,7 @@ def source_url(item: Any, tenant_slug: str) -> str | None:
 
 
 def _tab(tab: str) -> SourceLink:
-    return lambda item, slug: reverse("account_detail", args=[slug, item.account_id]) + f"?tab={tab}"
+    return lambda item, slug: tenant_reverse("account_detail", item.account_id, slug=slug) + f"?tab={tab}"
 
 
 def register_own_sources() -> None:
@@ -74,6 +75,6 @@ def register_own_sources() -> None:
     register_source(
         RECURRING_ISSUE,
         "Recurring issue",
-        lambda item, slug: reverse("recurring_edit", args=[slug, item.account_id, int(item.source_id)]),
+        lambda item, slug: tenant_reverse("recurring_edit", item.account_id, int(item.source_id), slug=slug),
     )
     register_source(RENEWAL, "Renewal")

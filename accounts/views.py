@@ -1035,7 +1035,7 @@ def program_rules_save(request: TenantRequest) -> HttpResponse:
     form = _program_form(request, request.POST)
     return form_change(
         form,
-        save=lambda data: services.program_settings_set(rules=form.instance, tenant=request.tenant, data=data),
+        save=lambda data: services.accounts_settings_update(data=data, tenant=request.tenant, acting_user=request.user),
         message="Program settings saved.",
         done=_program_done(request),
         again=lambda: _program_page(request, form=form, status=400),

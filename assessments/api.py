@@ -130,7 +130,7 @@ class AssessmentViewSet(AccountChildViewSet):
         assessment = self.get_object()
         self.require(assessment.account)
         self.run(
-            lambda: services.transition(
+            lambda: services.assessment_transition(
                 assessment=assessment, to=request.data.get("status", ""), acting_user=request.user
             )
         )

@@ -1,7 +1,8 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.urls import reverse
+
+from sam.tenancy.urls import tenant_reverse
 
 
 class AssessmentsConfig(AppConfig):
@@ -41,7 +42,7 @@ def _assessment_link(item: Any, slug: str) -> str | None:
 
     source = str(item.source_id)
     if source.isdigit():
-        return reverse("assessment_detail", args=[slug, int(source)])
+        return tenant_reverse("assessment_detail", int(source), slug=slug)
     if source.startswith("contract-") and source[9:].isdigit():
-        return reverse("assessment_new", args=[slug, item.account_id]) + f"?contract={source[9:]}"
+        return tenant_reverse("assessment_new", item.account_id, slug=slug) + f"?contract={source[9:]}"
     return None

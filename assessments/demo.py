@@ -134,13 +134,13 @@ def _finished(account: Account) -> None:
             },
         )
         recs.append((rec, accepted))
-    services.transition(assessment=assessment, to="in_review", acting_user=owner)
-    services.transition(assessment=assessment, to="shared", acting_user=owner)
+    services.assessment_transition(assessment=assessment, to="in_review", acting_user=owner)
+    services.assessment_transition(assessment=assessment, to="shared", acting_user=owner)
     Assessment.objects.filter(pk=assessment.pk).update(shared_on=today - timedelta(days=40))
     for rec, accepted in recs:
         if accepted:
             services.recommendation_accept(recommendation=rec, acting_user=owner)
-    services.transition(assessment=assessment, to="action_plan", acting_user=owner)
+    services.assessment_transition(assessment=assessment, to="action_plan", acting_user=owner)
     assessment.refresh_from_db()
 
 
@@ -170,7 +170,11 @@ def _rounds(rng: random.Random) -> None:
                 if year_ago and s.r == "revenue":
                     base = 2
                 answers[s.key] = max(1, min(5, base + rng.choice((-1, 0, 0, 1))))
-            item = fourrs_services.submit(respondent=m.user, answers=answers, round=round) if not year_ago else None
+            item = (
+                fourrs_services.fourrs_result_submit(respondent=m.user, answers=answers, round=round)
+                if not year_ago
+                else None
+            )
             if year_ago:
                 result = fourrs.score(answers)
                 item = FourRsResult.objects.create(

@@ -34,7 +34,7 @@ def _scope_account(scope: Any, account: Any) -> tuple[str, Any]:
     return scope, found
 
 
-def submit(
+def fourrs_result_submit(
     *,
     respondent: Any,
     answers: Any,

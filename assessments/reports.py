@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from django.utils import timezone
 
 from assessments import fourrs, fourrs_selectors, selectors, services
@@ -14,6 +13,7 @@ from assessments.models import FourRsRound as Round
 from sam.charts import Bar, Span, bar_chart, timeline_chart
 from sam.documents import registry
 from sam.permissions import can
+from sam.tenancy.urls import tenant_reverse
 
 REPORT, ROUND, RESULT = "assessment_report", "fourrs_round", "fourrs_result"
 
@@ -130,7 +130,7 @@ def register() -> None:
             template="assessments/report_print.html",
             context=report_context,
             title=lambda a, params: f"Assessment: {a.account.name}, {a.title}",
-            page_url=lambda a, slug: reverse("assessment_detail", args=[slug, a.pk]),
+            page_url=lambda a, slug: tenant_reverse("assessment_detail", a.pk, slug=slug),
         )
     )
     registry.register(
@@ -141,7 +141,7 @@ def register() -> None:
             template="assessments/round_print.html",
             context=round_context,
             title=lambda r, params: f"4 R's self-assessment: {r.title}",
-            page_url=lambda r, slug: reverse("fourrs_round", args=[slug, r.pk]),
+            page_url=lambda r, slug: tenant_reverse("fourrs_round", r.pk, slug=slug),
             viewer=lambda request, r: can(request, "fourrs.view"),
         )
     )
@@ -153,7 +153,7 @@ def register() -> None:
             template="assessments/result_print.html",
             context=result_context,
             title=lambda s, params: f"4 R's self-assessment of {s.taken_at:%d %b %Y}",
-            page_url=lambda s, slug: reverse("fourrs_result", args=[slug, s.pk]),
+            page_url=lambda s, slug: tenant_reverse("fourrs_result", s.pk, slug=slug),
             viewer=lambda request, s: s.respondent_id == request.user.pk,
         )
     )

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Case, F, IntegerField, Value, When
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, ActionItem, Contract, TeamAssignment
@@ -20,6 +19,7 @@ from assessments.models import (
 )
 from sam.models import Membership, User
 from sam.selectors import member_choices
+from sam.tenancy.urls import tenant_reverse
 
 
 def current_contract(account: Any, today: date | None = None) -> Any:
@@ -147,14 +147,14 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
         return {
             "label": "Assessment",
             "value": "mid-contract assessment due",
-            "url": reverse("assessment_new", args=[slug, account.pk]) + f"?contract={contract.pk}",
+            "url": tenant_reverse("assessment_new", account.pk, slug=slug) + f"?contract={contract.pk}",
             "tone": "danger",
         }
     if latest is not None:
         return {
             "label": "Assessment",
             "value": f"{latest.title}: {latest.get_status_display().lower()}",
-            "url": reverse("assessment_detail", args=[slug, latest.pk]),
+            "url": tenant_reverse("assessment_detail", latest.pk, slug=slug),
             "tone": "",
         }
     return None

@@ -64,7 +64,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 EDITABLE = (Assessment.Status.DRAFT, Assessment.Status.IN_REVIEW)
 
 
-def settings_set(*, data: dict[str, Any]) -> AssessmentSettings:
+def assessment_settings_update(*, data: dict[str, Any], acting_user: Any) -> AssessmentSettings:
     config = AssessmentSettings.current()
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -86,6 +86,7 @@ def settings_set(*, data: dict[str, Any]) -> AssessmentSettings:
         setattr(config, field, value)
     config.hourly_rate, config.currency = rate, currency
     config.save()
+    audit_record(actor=acting_user, action="assessment.settings_update", obj=config, currency=currency)
     return config
 
 
@@ -520,7 +521,7 @@ def recommendation_decline(*, recommendation: Recommendation, acting_user: Any) 
     recommendation.save(update_fields=["status"])
 
 
-def transition(*, assessment: Assessment, to: str, acting_user: Any) -> Assessment:
+def assessment_transition(*, assessment: Assessment, to: str, acting_user: Any) -> Assessment:
     """draft -> in review -> shared with the customer -> action plan (and back from review to draft)."""
 
     with transaction.atomic():

@@ -409,7 +409,7 @@ def assessment_status_set(request: TenantRequest, assessment: Assessment) -> Htt
         messages.error(request, "Choose a step of the workflow.")
         return _show(request, assessment, _tab(request), status=400)
     try:
-        services.transition(assessment=assessment, to=form.cleaned_data["status"], acting_user=request.user)
+        services.assessment_transition(assessment=assessment, to=form.cleaned_data["status"], acting_user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _show(request, assessment, _tab(request), status=400)
@@ -690,7 +690,7 @@ def program(request: TenantRequest) -> HttpResponse:
 
     return form_change(
         form,
-        save=lambda data: services.settings_set(data=data),
+        save=lambda data: services.assessment_settings_update(data=data, acting_user=request.user),
         message="Assessment settings saved.",
         done=done,
         again=lambda: _program_page(request, form),
@@ -774,7 +774,7 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
                         "about the organisation, leave the account empty."
                     }
                 )
-            item = fourrs_services.submit(
+            item = fourrs_services.fourrs_result_submit(
                 respondent=request.user,
                 answers=answers,
                 round=round,

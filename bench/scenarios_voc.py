@@ -185,10 +185,10 @@ def _rollup() -> None:
     from accounts.models import Account
     from sam.models import Tenant
     from sam.tenancy.context import tenant_context
-    from voc import results
+    from voc import selectors
 
     with tenant_context(Tenant.objects.get(slug=SLUG)):
-        results.account_results(Account.objects.order_by("name").first())
+        selectors.account_results(Account.objects.order_by("name").first())
 
 
 prepare()

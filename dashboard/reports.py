@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -82,7 +81,7 @@ def register() -> None:
             template="dashboard/review_print.html",
             context=review_context,
             title=lambda subject, params: f"Portfolio review, {subject.month:%B %Y}",
-            page_url=lambda subject, slug: reverse("dashboard_reviews", args=[slug]),
+            page_url=lambda subject, slug: tenant_reverse("dashboard_reviews", slug=slug),
         )
     )
 

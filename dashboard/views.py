@@ -11,7 +11,6 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
@@ -193,7 +192,7 @@ def risk_fact(account: Any, slug: str) -> dict[str, Any] | None:
     return {
         "label": "At risk",
         "value": f"{len(reasons)} reason{'s' if len(reasons) != 1 else ''}",
-        "url": reverse("dashboard_section", args=[slug, "at-risk"]) + "?scope=all",
+        "url": tenant_reverse("dashboard_section", "at-risk", slug=slug) + "?scope=all",
         "tone": "danger",
         "reasons": reasons,
     }

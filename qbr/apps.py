@@ -1,7 +1,8 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.urls import reverse
+
+from sam.tenancy.urls import tenant_reverse
 
 
 class QbrConfig(AppConfig):
@@ -41,4 +42,4 @@ class QbrConfig(AppConfig):
 def _qbr_link(item: Any, slug: str) -> str | None:
 
     source = str(item.source_id)
-    return reverse("qbr_detail", args=[slug, int(source)]) if source.isdigit() else None
+    return tenant_reverse("qbr_detail", int(source), slug=slug) if source.isdigit() else None

@@ -76,7 +76,7 @@ def seed_qbrs(tenant: Tenant) -> None:
             qbr.milestones.update(done_at=qbr.scheduled_at)
     for account, months in selectors.eligible_accounts(today):  # this quarter's, made when it began
         services.qbr_ensure(account, calc.period_of(today, months), program, today=current.start)
-    services.schedule(today)  # and the next one's
+    services.qbrs_schedule(today)  # and the next one's
     for qbr in Qbr.objects.filter(period_start=current.start).select_related("account"):
         if qbr.account.name in SLIPPING or rng.random() < 0.3:
             continue  # not planned yet: the reminders and the overdue list say so

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ActionItem
@@ -18,6 +17,7 @@ from qbr.models import AgendaItem, Milestone, Participant, Qbr
 from sam.documents import registry
 from sam.documents.services import document_request
 from sam.outbox import email_enqueue
+from sam.tenancy.urls import tenant_reverse
 from scorecards import reports as scorecard_reports
 from scorecards import services as scorecard_services
 
@@ -68,7 +68,7 @@ def minutes_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str,
 
 def register() -> None:
     def page(qbr: Qbr, slug: str) -> str:
-        return reverse("qbr_detail", args=[slug, qbr.pk])
+        return tenant_reverse("qbr_detail", qbr.pk, slug=slug)
 
     registry.register(
         registry.DocumentKind(

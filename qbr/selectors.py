@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, ActionItem, BuyerRole, TeamAssignment, TeamRole
@@ -22,6 +21,7 @@ from qbr.models import (
 )
 from sam.models import Membership
 from sam.roles import Role
+from sam.tenancy.urls import tenant_reverse
 
 
 def eligible_accounts(today: date | None = None) -> list[tuple[Any, int]]:
@@ -172,7 +172,7 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     return {
         "label": "QBRs",
         "value": value,
-        "url": reverse("qbr_detail", args=[slug, target.pk]),
+        "url": tenant_reverse("qbr_detail", target.pk, slug=slug),
         "tone": "danger" if late or (past and held < len(past) / 2) else "",
     }
 

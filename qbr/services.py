@@ -93,7 +93,7 @@ def qbr_ensure(
     return existing, created
 
 
-def schedule(today: date | None = None) -> int:
+def qbrs_schedule(today: date | None = None) -> int:
     """Make sure each eligible account has its QBR for the current period and the next one (and the previous
     one, when the account has older QBRs: a whole period of missed ticks still leaves its record).
 
@@ -484,7 +484,7 @@ def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_
     return cadence
 
 
-def program_set(*, data: dict[str, Any]) -> QbrSettings:
+def qbr_settings_update(*, data: dict[str, Any], acting_user: Any) -> QbrSettings:
     """The tenant's default cadence and milestone timeline (days before and after the meeting)."""
 
     program = QbrSettings.current()
@@ -509,6 +509,7 @@ def program_set(*, data: dict[str, Any]) -> QbrSettings:
     program.save()
     for qbr in Qbr.objects.filter(status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED]):
         milestones_reschedule(qbr)
+    audit_record(actor=acting_user, action="qbr.settings_update", obj=program, interval_months=program.interval_months)
     return program
 
 

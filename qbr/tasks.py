@@ -11,7 +11,7 @@ from sam.tasks_base import for_each_tenant
 @shared_task(name="qbr.tasks.schedule_all")
 def schedule_all() -> int:
     """Make sure every eligible account has its current and next QBR, with milestones."""
-    return sum(for_each_tenant(lambda tenant: services.schedule()))
+    return sum(for_each_tenant(lambda tenant: services.qbrs_schedule()))
 
 
 @shared_task(name="qbr.tasks.reminders_all")

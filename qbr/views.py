@@ -596,7 +596,7 @@ def program(request: TenantRequest) -> HttpResponse:
 
     return form_change(
         form,
-        save=lambda data: services.program_set(data=data),
+        save=lambda data: services.qbr_settings_update(data=data, acting_user=request.user),
         message="QBR program saved; open QBRs' milestones follow the new timeline.",
         done=done,
         again=lambda: _program_page(request, form),

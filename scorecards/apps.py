@@ -2,7 +2,8 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_save
-from django.urls import reverse
+
+from sam.tenancy.urls import tenant_reverse
 
 
 class ScorecardsConfig(AppConfig):
@@ -61,4 +62,4 @@ def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) 
 
 def _scorecard_link(item: Any, slug: str) -> str | None:
 
-    return reverse("account_scorecard", args=[slug, item.account_id])
+    return tenant_reverse("account_scorecard", item.account_id, slug=slug)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.urls import reverse
-
 from sam.charts import STATUS_COLOURS, Bar, bar_chart
 from sam.documents import registry
+from sam.tenancy.urls import tenant_reverse
 from scorecards import scoring, selectors, services
 from scorecards.models import Area, MetricValue, Scorecard
 
@@ -102,7 +101,7 @@ def register_joint() -> None:
             context=joint_context,
             title=lambda card, params: f"Joint account scorecard: {card.account.name}, {card.period.label}",
             page_url=lambda card, slug: (
-                reverse("joint_scorecard", args=[slug, card.account_id]) + f"?period={card.period.label}"
+                tenant_reverse("joint_scorecard", card.account_id, slug=slug) + f"?period={card.period.label}"
             ),
         )
     )

@@ -1,4 +1,4 @@
-"""Survey API: campaigns (create, schedule, close), their invitations' status, and results.
+"""Survey API: campaigns (create, schedule, close), their invitations' status, and selectors.
 
 Writes go through the same services as the pages. Links are never returned: only the contact can open one.
 """
@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account, BuyerRole, Tier
 from sam.api.toolkit import ReadOnlyTenantViewSet, ScopedRelatedField, django_errors
-from voc import campaigns, results
+from voc import campaigns, selectors
 from voc.models import Campaign, Invitation, SurveyTemplate
 from voc.services import survey_defaults_ensure
 
@@ -50,8 +50,8 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
     def get_progress(self, campaign: Campaign) -> dict[str, Any]:
         counts = self.context.get("counts", {}).get(campaign.pk)
         if counts is None:
-            counts = results.campaign_counts([campaign]).get(campaign.pk, {})
-        data = results.progress(counts)
+            counts = selectors.campaign_counts([campaign]).get(campaign.pk, {})
+        data = selectors.progress(counts)
         return {
             "invited": data["total"],
             "answered": data["answered"],
@@ -95,7 +95,7 @@ class InvitationSerializer(serializers.ModelSerializer[Invitation]):
         read_only_fields = fields
 
 
-def _rollup(rollup: results.Rollup, segment: str | None) -> dict[str, Any]:
+def _rollup(rollup: selectors.Rollup, segment: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "invited": rollup.invited,
         "answered": rollup.answered,
@@ -133,7 +133,7 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         context = super().get_serializer_context()
         if self.action == "list":
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
-            context["counts"] = results.campaign_counts(list(page))
+            context["counts"] = selectors.campaign_counts(list(page))
         return context
 
     def _run(self, fn: Any) -> Any:
@@ -189,7 +189,7 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
     def results(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         """NPS, shares of promoters / passives / detractors, response rate and loyalty segment, overall and per
         account. Under anonymity a group with fewer than K answers says ``hidden: true`` and nothing more."""
-        data = results.campaign_results(self.get_object())
+        data = selectors.campaign_results(self.get_object())
         return Response(
             {
                 "anonymous": data["config"].anonymous,

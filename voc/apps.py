@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save
-from django.urls import reverse
+
+from sam.tenancy.urls import tenant_reverse
 
 
 class VocConfig(AppConfig):
@@ -18,7 +19,7 @@ class VocConfig(AppConfig):
         from sam.demo import register_seeder
         from sam.facts import register_account_fact
         from scorecards.sources import register as register_metric_source
-        from voc import api, campaigns, results
+        from voc import api, campaigns, selectors
         from voc.demo import seed_surveys
         from voc.models import ACTION_SOURCE
         from voc.views import account_tab_context
@@ -26,8 +27,8 @@ class VocConfig(AppConfig):
         campaigns.register()
         register_source(ACTION_SOURCE, "Survey", _campaign_link)
         register_tab("voc", "Voice of the customer", account_tab_context, "voc/_account_tab.html")
-        register_account_fact(results.account_fact)
-        for key, label, source in results.METRIC_SOURCES:
+        register_account_fact(selectors.account_fact)
+        for key, label, source in selectors.METRIC_SOURCES:
             register_metric_source(key, label, source)
         register_seeder(seed_surveys)
         from sam.api.registry import register as register_api
@@ -42,7 +43,7 @@ class VocConfig(AppConfig):
 def _campaign_link(item: object, slug: str) -> str | None:
 
     source = str(getattr(item, "source_id", ""))
-    return reverse("voc_campaign", args=[slug, int(source)]) if source.isdigit() else None
+    return tenant_reverse("voc_campaign", int(source), slug=slug) if source.isdigit() else None
 
 
 def _tenant_defaults(sender: type, instance: object, created: bool, **kwargs: object) -> None:

@@ -16,8 +16,8 @@ from scorecards import services as scorecard_services
 from scorecards.models import Scorecard
 from voc import services
 from voc.models import Campaign, Invitation, Response
-from voc.results import METRIC_SOURCES
 from voc.scoring import DETRACTOR, nps_category
+from voc.selectors import METRIC_SOURCES
 
 # The accounts the scorecard demo turns red answer worse, and worse each time.
 UNHAPPY = {"Umbrella Health", "Wayne Retail Group", "Cyberdyne Systems"}

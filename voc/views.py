@@ -21,7 +21,7 @@ from sam.pages import Message, button_change, form_change
 from sam.permissions import can, tenant_view
 from sam.tenancy.urls import tenant_redirect
 from voc import campaigns as campaign_services
-from voc import results, services, templating
+from voc import selectors, services, templating
 from voc.forms import CampaignForm, QuestionForm, SurveyTemplateForm, VocSettingsForm
 from voc.models import Campaign, Invitation, Question, SurveyTemplate, VocSettings
 from voc.scoring import SEGMENT_LABELS
@@ -37,9 +37,9 @@ def _campaign(campaign_id: int) -> Campaign:
 @tenant_view("survey.view")
 def campaign_list(request: TenantRequest) -> HttpResponse:
     rows = list(Campaign.objects.select_related("version__template").order_by("-created_at")[:200])
-    counts = results.campaign_counts(rows)
+    counts = selectors.campaign_counts(rows)
     context = {
-        "rows": [(c, results.progress(counts.get(c.pk, {}))) for c in rows],
+        "rows": [(c, selectors.progress(counts.get(c.pk, {}))) for c in rows],
         "can_run": can(request, "survey.run"),
         "can_admin": can(request, "tenant.manage_templates"),
         "active_nav": "surveys",
@@ -112,7 +112,7 @@ def campaign_detail(request: TenantRequest, campaign_id: int) -> HttpResponse:
 
 def _campaign_context(request: TenantRequest, campaign: Campaign) -> dict[str, Any]:
     return {
-        **results.campaign_results(campaign),
+        **selectors.campaign_results(campaign),
         "campaign": campaign,
         "can_run": can(request, "survey.run"),
         "segments": SEGMENT_LABELS,
@@ -211,8 +211,8 @@ def invitation_revoke(request: TenantRequest, campaign: Campaign, invitation: In
 
 def account_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
     """The account page's Voice of the customer tab."""
-    data = results.account_results(account)
-    return {**data, "chart": results.account_trend_chart(data["trend"]), "segments": SEGMENT_LABELS}
+    data = selectors.account_results(account)
+    return {**data, "chart": selectors.account_trend_chart(data["trend"]), "segments": SEGMENT_LABELS}
 
 
 @tenant_view("survey.view")
@@ -221,7 +221,7 @@ def contact_history(request: TenantRequest, contact_id: int) -> HttpResponse:
     if contact is None:
         raise Http404
     context = {
-        **results.contact_history(contact),
+        **selectors.contact_history(contact),
         "contact": contact,
         "account": contact.account,
         "segments": SEGMENT_LABELS,

@@ -63,7 +63,7 @@ def nav_link(entry: Any, tenant: Any, active_key: str | None) -> SafeString:
     return format_html(
         '<a class="{}" href="{}"{}><span class="nav-link-icon">{}</span><span class="nav-link-title">{}</span></a>',
         classes,
-        reverse(entry.url_name, args=[tenant.slug]),
+        tenant_reverse(entry.url_name, tenant=tenant),
         mark_safe(current),  # noqa: S308
         icon(entry.icon),
         entry.label,

@@ -13,12 +13,14 @@ if TYPE_CHECKING:
     from sam.models import Tenant
 
 
-def tenant_reverse(name: str, *args: Any, tenant: Tenant | None = None) -> str:
-    """The path of a tenant page (``/t/<slug>/...``): of the current tenant unless one is given."""
-    tenant = tenant or current_tenant()
-    if tenant is None:
-        raise NoTenantActive(f"No tenant is active to build the URL of {name!r}.")
-    return reverse(name, args=[tenant.slug, *args])
+def tenant_reverse(name: str, *args: Any, tenant: Tenant | None = None, slug: str | None = None) -> str:
+    """The path of a tenant page (``/t/<slug>/...``): of the current tenant unless one (or its slug) is given."""
+    if slug is None:
+        tenant = tenant or current_tenant()
+        if tenant is None:
+            raise NoTenantActive(f"No tenant is active to build the URL of {name!r}.")
+        slug = tenant.slug
+    return reverse(name, args=[slug, *args])
 
 
 def tenant_redirect(name: str, *args: Any) -> HttpResponseRedirect:

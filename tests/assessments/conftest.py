@@ -32,6 +32,6 @@ def shared_assessment(world, account, *, steps: str = "Name an owner\nPublish th
             "cost_hours": "10", "cost_money": "1000", "priority": 1, "finding": finding.pk,
             "paybacks": [{"beneficiary": "customer", "category": "risk_mitigation", "amount": "6000"}],
         })  # fmt: skip
-        services.transition(assessment=assessment, to="in_review", acting_user=owner)
-        services.transition(assessment=assessment, to="shared", acting_user=owner)
+        services.assessment_transition(assessment=assessment, to="in_review", acting_user=owner)
+        services.assessment_transition(assessment=assessment, to="shared", acting_user=owner)
     return assessment, rec

@@ -96,8 +96,8 @@ def test_rounds_and_own_results_are_read_only(tenant_a, tenant_b):
     with tenant_a.ctx():
         round = fourrs_services.round_create(data={"title": "Review"}, acting_user=None)
         fourrs_services.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=None)
-        fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
-        fourrs_services.submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
+        fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+        fourrs_services.fourrs_result_submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
     client = api(tenant_a, Role.VIEWER)
     rounds = client.get("/api/v1/four-rs-rounds/").json()["results"]
     assert len(rounds) == 1 and rounds[0]["rollup"]["total"] == 45 and rounds[0]["rollup"]["respondents"] == 2
@@ -128,7 +128,9 @@ def test_lists_take_a_constant_number_of_queries(tenant_a):
             with tenant_a.ctx():
                 round = fourrs_services.round_create(data={"title": f"R {n}-{i}"}, acting_user=None)
                 fourrs_services.round_invite(round=round, user_ids=[tenant_a.admin.pk], acting_user=None)
-                fourrs_services.submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
+                fourrs_services.fourrs_result_submit(
+                    respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round
+                )
 
     def counts():
         found = {}

@@ -91,28 +91,37 @@ def test_compare_two_rollups():
 def test_taking_it_alone_and_about_an_account_team(tenant_a, account_a, tenant_b):
     member = tenant_a.users[Role.MEMBER]
     with tenant_a.ctx():
-        item = fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, "3"))
+        item = fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, "3"))
         assert (item.total, item.band, item.resolution, item.revenue) == (45, "concern", 12, 15)
-        team = fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), scope="account_team",
-                                 account=str(account_a.pk))  # fmt: skip
+        team = fourrs_services.fourrs_result_submit(
+            respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), scope="account_team", account=str(account_a.pk)
+        )
         assert team.account == account_a and team.total == 75
         with pytest.raises(ValidationError) as missing:
-            fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS[:14], 3))
+            fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS[:14], 3))
         assert fourrs.KEYS[14] in missing.value.message_dict
         with pytest.raises(ValidationError):
-            fourrs_services.submit(respondent=member, answers={**dict.fromkeys(fourrs.KEYS, 3), fourrs.KEYS[0]: 9})
+            fourrs_services.fourrs_result_submit(
+                respondent=member, answers={**dict.fromkeys(fourrs.KEYS, 3), fourrs.KEYS[0]: 9}
+            )
         with pytest.raises(ValidationError):
-            fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 3), scope="account_team")
+            fourrs_services.fourrs_result_submit(
+                respondent=member, answers=dict.fromkeys(fourrs.KEYS, 3), scope="account_team"
+            )
         with pytest.raises(ValidationError):
-            fourrs_services.submit(respondent=member, answers="all fives")
+            fourrs_services.fourrs_result_submit(respondent=member, answers="all fives")
         assert FourRsResult.objects.count() == 2
     with tenant_b.ctx():  # another tenant's account is not an account here
         from accounts.models import Account
 
         assert not Account.objects.filter(pk=account_a.pk).exists()
         with pytest.raises(ValidationError):
-            fourrs_services.submit(respondent=tenant_b.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 3),
-                              scope="account_team", account=account_a.pk)  # fmt: skip
+            fourrs_services.fourrs_result_submit(
+                respondent=tenant_b.users[Role.MEMBER],
+                answers=dict.fromkeys(fourrs.KEYS, 3),
+                scope="account_team",
+                account=account_a.pk,
+            )
 
 
 @pytest.mark.django_db
@@ -127,11 +136,11 @@ def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_captu
         with pytest.raises(ValidationError):
             fourrs_services.round_invite(round=round, user_ids=[999999], acting_user=admin)
         with pytest.raises(ValidationError):  # not invited
-            fourrs_services.submit(respondent=admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
-        fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+            fourrs_services.fourrs_result_submit(respondent=admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
+        fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
         with pytest.raises(ValidationError, match="answered this round already"):
-            fourrs_services.submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), round=round)
-        fourrs_services.submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
+            fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), round=round)
+        fourrs_services.fourrs_result_submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
         result = fourrs_selectors.round_rollup(round)
         assert result["respondents"] == 2 and result["total"] == 45
         assert [p["answered_at"] is not None for p in fourrs_selectors.round_people(round)] == [True, True]
@@ -139,7 +148,7 @@ def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_captu
         late = tenant_a.users[Role.EXECUTIVE]
         FourRsInvitation.objects.create(round=round, user=late)
         with pytest.raises(ValidationError, match="closed"):
-            fourrs_services.submit(respondent=late, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
+            fourrs_services.fourrs_result_submit(respondent=late, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
         past = FourRsRound.objects.create(title="Past", closes_on=timezone.localdate() - timedelta(days=1))
         assert not past.is_open()
         with pytest.raises(ValidationError):

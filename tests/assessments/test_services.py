@@ -58,8 +58,10 @@ def test_prompt_window_is_configurable_and_validated(tenant_a, account_a):
     contract_at(tenant_a, account_a, progress=0.35)
     with tenant_a.ctx():
         assert selectors.due_for_prompt() == []
-        services.settings_set(data={"window_start_pct": "30", "window_end_pct": "70", "hourly_rate": "120",
-                                    "currency": "eur"})  # fmt: skip
+        services.assessment_settings_update(
+            data={"window_start_pct": "30", "window_end_pct": "70", "hourly_rate": "120", "currency": "eur"},
+            acting_user=None,
+        )
         assert len(selectors.due_for_prompt()) == 1 and AssessmentSettings.current().currency == "EUR"
         for bad in (
             {"window_start_pct": "70", "window_end_pct": "30"},
@@ -70,7 +72,7 @@ def test_prompt_window_is_configurable_and_validated(tenant_a, account_a):
             {"currency": "EURO"},
         ):
             with pytest.raises(ValidationError):
-                services.settings_set(data=bad)
+                services.assessment_settings_update(data=bad, acting_user=None)
         assert AssessmentSettings.current().window_start_pct == 30
 
 
@@ -183,8 +185,8 @@ def test_recommendation_bad_input_changes_nothing(tenant_a, account_a):
 
 def test_payback_arithmetic(tenant_a, account_a):
     with tenant_a.ctx():
-        services.settings_set(data={"window_start_pct": 40, "window_end_pct": 60, "hourly_rate": "100",
-                                    "currency": "EUR"})  # fmt: skip
+        services.assessment_settings_update(data={"window_start_pct": 40, "window_end_pct": 60, "hourly_rate": "100",
+                                    "currency": "EUR"}, acting_user=None)  # fmt: skip
         assessment = services.assessment_create(account=account_a, data={"title": "Mid"}, acting_user=None)
         one = services.recommendation_save(assessment=assessment, data={
             "title": "Route", "start": "2030-01-01", "end": "2030-03-31", "cost_hours": "80", "cost_money": "6000",
@@ -228,14 +230,14 @@ def test_workflow_transitions_and_illegal_ones_refused(tenant_a, account_a):
         assessment = services.assessment_create(account=account_a, data={"title": "Mid"}, acting_user=owner)
         for illegal in ("shared", "action_plan", "draft", "nonsense"):
             with pytest.raises(ValidationError):
-                services.transition(assessment=assessment, to=illegal, acting_user=owner)
-        services.transition(assessment=assessment, to="in_review", acting_user=owner)
+                services.assessment_transition(assessment=assessment, to=illegal, acting_user=owner)
+        services.assessment_transition(assessment=assessment, to="in_review", acting_user=owner)
         with pytest.raises(ValidationError, match="at least one finding"):
-            services.transition(assessment=assessment, to="shared", acting_user=owner)
-        services.transition(assessment=assessment, to="draft", acting_user=owner)
+            services.assessment_transition(assessment=assessment, to="shared", acting_user=owner)
+        services.assessment_transition(assessment=assessment, to="draft", acting_user=owner)
         services.finding_save(assessment=assessment, data={"kind": "S", "text": "Good QBRs"})
-        services.transition(assessment=assessment, to="in_review", acting_user=owner)
-        services.transition(assessment=assessment, to="shared", acting_user=owner)
+        services.assessment_transition(assessment=assessment, to="in_review", acting_user=owner)
+        services.assessment_transition(assessment=assessment, to="shared", acting_user=owner)
         assert assessment.shared_on == timezone.localdate()
         # Shared: the content is final.
         with pytest.raises(ValidationError, match="final"):
@@ -244,9 +246,9 @@ def test_workflow_transitions_and_illegal_ones_refused(tenant_a, account_a):
             services.step_save(assessment=assessment, data={"name": "Late"})
         for illegal in ("draft", "in_review"):
             with pytest.raises(ValidationError):
-                services.transition(assessment=assessment, to=illegal, acting_user=owner)
+                services.assessment_transition(assessment=assessment, to=illegal, acting_user=owner)
         with pytest.raises(ValidationError, match="Accept at least one"):
-            services.transition(assessment=assessment, to="action_plan", acting_user=owner)
+            services.assessment_transition(assessment=assessment, to="action_plan", acting_user=owner)
         assert Assessment.objects.get(pk=assessment.pk).status == "shared"
         assert AuditEvent.objects.filter(action="assessment.status").count() == 4
 
@@ -275,10 +277,10 @@ def test_accepting_a_recommendation_makes_its_actions_exactly_once(tenant_a, acc
             services.recommendation_decline(recommendation=rec, acting_user=None)
         with pytest.raises(ValidationError):  # accepted: it does not change
             services.recommendation_save(assessment=assessment, recommendation=rec, data={"title": "Other"})
-        services.transition(assessment=assessment, to="action_plan", acting_user=None)
+        services.assessment_transition(assessment=assessment, to="action_plan", acting_user=None)
         assert [i.title for i in selectors.plan_progress(account_a)] == [i.title for i in made]
         with pytest.raises(ValidationError):
-            services.transition(assessment=assessment, to="shared", acting_user=None)
+            services.assessment_transition(assessment=assessment, to="shared", acting_user=None)
 
 
 def test_a_recommendation_without_steps_makes_one_action_and_declined_ones_make_none(tenant_a, account_a):
@@ -310,7 +312,7 @@ def test_qbr_minutes_list_the_action_plan(tenant_a, account_a):
     _, rec = shared_assessment(tenant_a, account_a)
     with tenant_a.ctx():
         services.recommendation_accept(recommendation=rec, acting_user=None)
-        qbr_services.schedule()
+        qbr_services.qbrs_schedule()
         qbr = Qbr.objects.filter(account=account_a).first()
         assert [i.title for i in qbr_reports.minutes_context(qbr)["action_plan"]] == [
             "One incident route: Name an owner",

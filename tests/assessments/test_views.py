@@ -158,7 +158,9 @@ def _grow(world, first, account):
         Payback.objects.create(recommendation=rec, beneficiary="us", category="efficiency", amount=10)
         contact = Contact.objects.create(account=first.account, name=f"Contact {account.pk}")
         Interview.objects.create(assessment=first, contact=contact, notes={"contract": "ok"})
-        fourrs_services.submit(respondent=world.users[Role.ACCOUNT_MANAGER], answers=dict.fromkeys(fourrs.KEYS, 3))
+        fourrs_services.fourrs_result_submit(
+            respondent=world.users[Role.ACCOUNT_MANAGER], answers=dict.fromkeys(fourrs.KEYS, 3)
+        )
 
 
 def test_pages_take_a_constant_number_of_queries(tenant_a, client_for):
@@ -250,9 +252,12 @@ def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_
         round = fourrs_services.round_create(data={"title": "Review 2026"}, acting_user=None)
         fourrs_services.round_invite(round=round, user_ids=[tenant_a.users[Role.MEMBER].pk, tenant_a.admin.pk],
                                 acting_user=None)  # fmt: skip
-        item = fourrs_services.submit(respondent=tenant_a.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 2),
-                                 round=round)  # fmt: skip
-        fourrs_services.submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+        item = fourrs_services.fourrs_result_submit(
+            respondent=tenant_a.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 2), round=round
+        )
+        fourrs_services.fourrs_result_submit(
+            respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 2), round=round
+        )
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     member = client_for(tenant_a.users[Role.MEMBER])
     with django_capture_on_commit_callbacks(execute=False):
@@ -326,8 +331,8 @@ def test_payback_notes_survive_an_edit_and_sums_keep_their_rate(tenant_a, accoun
                 "paybacks": [{"beneficiary": "us", "category": "efficiency", "amount": "500", "note": "fewer tickets"}],
             },
         )
-        services.settings_set(data={"window_start_pct": 40, "window_end_pct": 60, "hourly_rate": "999",
-                                    "currency": "EUR"})  # fmt: skip
+        services.assessment_settings_update(data={"window_start_pct": 40, "window_end_pct": 60, "hourly_rate": "999",
+                                    "currency": "EUR"}, acting_user=None)  # fmt: skip
         assert selectors.totals(assessment)["all"].cost_total == 1000  # still 10 h x 100, in USD
         assert selectors.totals(assessment)["currency"] == "USD"
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
@@ -380,9 +385,11 @@ def test_the_organisation_over_time_includes_answers_taken_alone(tenant_a, clien
     people = [tenant_a.users[r] for r in (Role.MEMBER, Role.ACCOUNT_MANAGER, Role.EXECUTIVE)]
     with tenant_a.ctx():
         for person, rating in zip(people, (2, 4, 3), strict=True):
-            item = fourrs_services.submit(respondent=person, answers=dict.fromkeys(fourrs.KEYS, rating))
+            item = fourrs_services.fourrs_result_submit(respondent=person, answers=dict.fromkeys(fourrs.KEYS, rating))
             FourRsResult.objects.filter(pk=item.pk).update(taken_at=timezone.now() - timedelta(days=400))
-        fourrs_services.submit(respondent=people[0], answers=dict.fromkeys(fourrs.KEYS, 5))  # later: replaces the 2
+        fourrs_services.fourrs_result_submit(
+            respondent=people[0], answers=dict.fromkeys(fourrs.KEYS, 5)
+        )  # later: replaces the 2
         now = fourrs_selectors.rollup_as_of(timezone.localdate())
         then = fourrs_selectors.rollup_as_of(timezone.localdate() - timedelta(days=380))
     assert now["respondents"] == 1 and now["hidden"]  # the others' answers are over a year old

@@ -71,16 +71,6 @@ def tenant_pages(tenant: Tenant) -> list[str]:
     return sorted(set(paths))
 
 
-def whole_pages(client: Client, paths: list[str]) -> list[str]:
-    pages = []
-    for path in paths:
-        response = client.get(path)
-        html = response.status_code == 200 and "text/html" in response.get("Content-Type", "")
-        if html and PAGE.search(response.content[:2000]):
-            pages.append(path)
-    return pages
-
-
 def axe_context(browser: Any, **options: Any) -> Any:
     """A browser context whose every page has axe-core loaded (the pages' CSP would refuse it injected later)."""
     context = browser.new_context(bypass_csp=True, **options)
@@ -93,6 +83,25 @@ def axe_violations(page: Any, url: str, *, lands_on: str | None = None) -> list[
     # The page itself, not an error page or the login form after a lost session.
     landed = page.url.split("?")[0]
     assert response is not None and response.ok and landed == (lands_on or url.split("?")[0]), (url, page.url)
+    return axe_problems(page, url)
+
+
+def whole_pages(client: Client, paths: list[str]) -> list[str]:
+    """The paths that answer a whole HTML page: not a fragment for htmx, a file, a redirect or a refusal."""
+    pages = []
+    for path in paths:
+        response = client.get(path)
+        html = response.status_code == 200 and "text/html" in response.get("Content-Type", "")
+        if html and PAGE.search(response.content[:2000]):
+            pages.append(path)
+    return pages
+
+
+def crawl(page: Any, base: str, pages: list[str]) -> list[str]:
+    return [problem for path in pages for problem in axe_violations(page, base + path)]
+
+
+def axe_problems(page: Any, url: str) -> list[str]:
     result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
     found = []
     for violation in result["violations"]:
@@ -100,6 +109,12 @@ def axe_violations(page: Any, url: str, *, lands_on: str | None = None) -> list[
             targets = ", ".join(str(node["target"][0]) for node in violation["nodes"][:3])
             found.append(f"{violation['impact']} {violation['id']} on {url}: {targets} ({len(violation['nodes'])})")
     return found
+
+
+def signed_in_client(role: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(email=ROLES[role]))
+    return client
 
 
 def sign_in(page: Any, base: str, email: str) -> None:
@@ -114,16 +129,62 @@ def sign_in(page: Any, base: str, email: str) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_as_each_role_has_no_serious_violation(demo, live_server, browser, role, half):
     tenant = next(t for t in demo if t.slug == "northwind")
-    client = Client()
-    client.force_login(User.objects.get(email=ROLES[role]))
-    pages = whole_pages(client, tenant_pages(tenant)[half::2])
+    pages = whole_pages(signed_in_client(role), tenant_pages(tenant)[half::2])
     assert len(pages) > 5, pages  # the crawl reaches the pages of every app
     context = axe_context(browser, viewport={"width": 1280, "height": 860})
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)
         sign_in(page, live_server.url, ROLES[role])
-        problems = [problem for path in pages for problem in axe_violations(page, live_server.url + path)]
+        problems = crawl(page, live_server.url, pages)
+    finally:
+        context.close()
+    assert not problems, f"{len(problems)} serious or critical axe violations as {role}:\n" + "\n".join(problems)
+
+
+def page_variants(tenant: Tenant) -> list[str]:
+    """The pages one route shows in several forms: each account tab, assessment tab, dashboard section and import
+    kind other than the one the crawl above opens."""
+    from accounts.import_kinds import import_kinds
+    from accounts.models import Account
+    from accounts.tabs import extra_tabs
+    from accounts.views import TABS as ACCOUNT_TABS
+    from assessments.models import Assessment
+    from assessments.views import TABS as ASSESSMENT_TABS
+    from dashboard.views import SECTIONS
+
+    with tenant_context(tenant):
+        account = _first(Account)
+        assessment = _first(Assessment)
+        paths = [
+            reverse("account_detail", args=[tenant.slug, account.pk]) + f"?tab={key}"
+            for key in [key for key, _ in ACCOUNT_TABS[1:]] + [tab.key for tab in extra_tabs()]
+        ]
+        paths += [
+            reverse("assessment_detail", args=[tenant.slug, assessment.pk]) + f"?tab={key}"
+            for key, _ in ASSESSMENT_TABS[1:]
+        ]
+    paths += [
+        reverse("dashboard_section", args=[tenant.slug, key]) for key in SECTIONS if key != PLAIN_KWARGS["section"]
+    ]
+    paths += [
+        reverse("import_upload", args=[tenant.slug, k.key]) for k in import_kinds() if k.key != PLAIN_KWARGS["kind"]
+    ]
+    return paths
+
+
+@pytest.mark.parametrize("role", ["admin", "viewer"])  # the most and the fewest controls on each
+def test_every_tab_section_and_import_kind_has_no_serious_violation(demo, live_server, browser, role):
+    tenant = next(t for t in demo if t.slug == "northwind")
+    variants = page_variants(tenant)
+    pages = whole_pages(signed_in_client(role), variants)
+    assert len(pages) >= (len(variants) if role == "admin" else 5), set(variants) - set(pages)
+    context = axe_context(browser, viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, live_server.url, ROLES[role])
+        problems = crawl(page, live_server.url, pages)
     finally:
         context.close()
     assert not problems, f"{len(problems)} serious or critical axe violations as {role}:\n" + "\n".join(problems)
@@ -151,6 +212,8 @@ def test_the_signed_out_pages_have_no_serious_violation(demo, live_server, brows
         (base + reverse("login"), None),
         (base + reverse("password_reset"), None),
         (base + reverse("password_reset_done"), None),
+        (base + reverse("password_reset_confirm", args=["MQ", "not-a-token"]), None),  # the "link not valid" page
+        (base + reverse("password_reset_complete"), None),
         (base + reverse("survey_start", args=[token]), base + reverse("survey_form")),  # the token leaves the address
         (base + reverse("survey_start", args=["not-a-token"]), None),  # the "link not valid" page
     ]

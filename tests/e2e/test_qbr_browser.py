@@ -23,7 +23,7 @@ def test_plan_agree_minutes_and_carry_forward(demo, live_server, page, artifacts
     with tenant_context(tenant):
         account = Account.objects.get(name="Globex Logistics")
         Qbr.objects.filter(account=account).delete()
-        services.schedule()
+        services.qbrs_schedule()
         current, following = Qbr.objects.filter(account=account).order_by("period_start")
         contact = Contact.objects.filter(account=account).order_by("name").first()
     page.goto(live_server.url + "/auth/login/")

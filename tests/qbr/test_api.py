@@ -31,7 +31,7 @@ def patch(client, path, data):
 
 def test_a_qbr_through_the_api(tenant_a, tenant_b, account_a):
     with tenant_a.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         qbr = Qbr.objects.filter(account=account_a).order_by("period_start").first()
         economic = Contact.objects.create(account=account_a, name="Erin", buyer_role="economic")
     client = api(tenant_a)
@@ -86,7 +86,7 @@ def test_cadences_and_permissions(tenant_a, account_a):
     assert post(client, "/api/v1/cadences/", {"account": account_a.pk, "interval_months": 5}).status_code == 400
     with tenant_a.ctx():
         assert Cadence.objects.get().interval_months == 1
-        services.schedule()
+        services.qbrs_schedule()
         qbr = Qbr.objects.first()
     viewer = api(tenant_a, Role.VIEWER)
     assert viewer.get("/api/v1/qbrs/").status_code == 200
@@ -100,7 +100,7 @@ def test_api_cadence_checks_match_the_page_and_bad_minutes_leave_no_item(tenant_
                                               "pause_reason": "old"})  # fmt: skip
     assert past.status_code == 400 and "paused_until" in past.json()
     with tenant_a.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         qbr = Qbr.objects.order_by("period_start").first()
     too_long = post(client, "/api/v1/agenda-items/", {"qbr": qbr.pk, "title": "Roadmap", "notes": "x" * 20001})
     assert too_long.status_code == 400
@@ -111,7 +111,7 @@ def test_api_cadence_checks_match_the_page_and_bad_minutes_leave_no_item(tenant_
 
 def test_api_agenda_from_template_reorder_attendance_and_actions(tenant_a, account_a):
     with tenant_a.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         qbr = Qbr.objects.order_by("period_start").first()
         erin = Contact.objects.create(account=account_a, name="Erin", buyer_role="economic")
     client = api(tenant_a)

@@ -29,7 +29,7 @@ def url(name, *args):
 
 def prepared(world, account):
     with world.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         qbr = Qbr.objects.filter(account=account).order_by("period_start").first()
         services.agenda_from_template(qbr=qbr, template=services.agenda_template_default())
         erin = Contact.objects.create(account=account, name="Erin Economic", email="erin@globex.example",

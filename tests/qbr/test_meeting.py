@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def current_qbr(world, account):
     with world.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         return Qbr.objects.filter(account=account).order_by("period_start").first()
 
 
@@ -120,8 +120,8 @@ def test_held_needs_minutes_or_a_reason_and_then_nothing_changes(tenant_a, accou
 def test_open_items_carry_forward_across_three_qbrs(tenant_a, account_a):
     owner = tenant_a.users[Role.ACCOUNT_MANAGER]
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 1, 10))
-        services.schedule(today=date(2026, 4, 10))
+        services.qbrs_schedule(today=date(2026, 1, 10))
+        services.qbrs_schedule(today=date(2026, 4, 10))
         first, second, third = Qbr.objects.filter(account=account_a).order_by("period_start")[:3]
         a = services.qbr_action_add(qbr=first, title="Share the outage root cause", owner=owner,
                                     due=date(2026, 2, 1), acting_user=owner)  # fmt: skip

@@ -28,7 +28,7 @@ def test_worker_killed_mid_reminders_leaves_one_email_per_milestone(tenant_a):
         make_account(tenant_a, f"Strategic {n:02}")
     start = timezone.localdate() - timedelta(days=60)
     with tenant_a.ctx():
-        services.schedule(today=start)  # made two months ago: milestones since then are due and unmailed
+        services.qbrs_schedule(today=start)  # made two months ago: milestones since then are due and unmailed
         today = timezone.localdate()
         due = list(  # what the reminders cover: planned QBRs within their period; minutes only once held
             Milestone.objects.filter(due__lte=today, due__gte=start, qbr__period_end__gte=today)
@@ -100,7 +100,7 @@ def test_a_rolled_back_transaction_publishes_no_task(tenant_a, django_capture_on
     make_account(tenant_a, "Strategic Co")
     start = timezone.localdate() - timedelta(days=60)
     with tenant_a.ctx():
-        services.schedule(today=start)
+        services.qbrs_schedule(today=start)
     with django_capture_on_commit_callbacks() as callbacks, tenant_a.ctx():
         try:
             with transaction.atomic():

@@ -34,8 +34,8 @@ def test_schedule_makes_the_current_and_next_qbr_with_their_milestones_once(tena
     inactive = make_account(tenant_a, "Sleepy Co")
     with tenant_a.ctx():
         Account.objects.filter(pk=inactive.pk).update(status=Account.Status.INACTIVE)
-        assert services.schedule(today=date(2026, 11, 27)) == 2
-        assert services.schedule(today=date(2026, 11, 27)) == 0
+        assert services.qbrs_schedule(today=date(2026, 11, 27)) == 2
+        assert services.qbrs_schedule(today=date(2026, 11, 27)) == 0
         qbrs = list(Qbr.objects.order_by("period_start"))
         assert [(q.account_id, q.period_label) for q in qbrs] == [(strategic.pk, "2026-Q4"), (strategic.pk, "2027-Q1")]
         first = qbrs[0]
@@ -49,9 +49,9 @@ def test_schedule_makes_the_current_and_next_qbr_with_their_milestones_once(tena
 def test_catch_up_after_a_quarter_without_ticks(tenant_a):
     make_account(tenant_a, "Strategic Co")
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 1, 5))  # Q1 and Q2
-        services.schedule(today=date(2026, 7, 10))  # nothing ran in Q2: Q3 and Q4 now, Q2 left as it was
-        services.schedule(today=date(2026, 7, 10))
+        services.qbrs_schedule(today=date(2026, 1, 5))  # Q1 and Q2
+        services.qbrs_schedule(today=date(2026, 7, 10))  # nothing ran in Q2: Q3 and Q4 now, Q2 left as it was
+        services.qbrs_schedule(today=date(2026, 7, 10))
         labels = list(Qbr.objects.order_by("period_start").values_list("period_label", flat=True))
         assert labels == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
         assert Milestone.objects.count() == 16
@@ -63,13 +63,13 @@ def test_cadence_per_account_and_pause(tenant_a):
     with tenant_a.ctx():
         Cadence.objects.create(account=monthly, interval_months=1)
         Cadence.objects.create(account=paused, paused_until=date(2027, 3, 1), pause_reason="Merger integration")
-        services.schedule(today=date(2026, 11, 27))
+        services.qbrs_schedule(today=date(2026, 11, 27))
         assert list(Qbr.objects.values_list("account_id", "period_label").order_by("period_start")) == [
             (monthly.pk, "2026-11"), (monthly.pk, "2026-12")
         ]  # fmt: skip
         with pytest.raises(IntegrityError), transaction.atomic():
             Cadence.objects.filter(account=monthly).update(paused_until=date(2027, 1, 1), pause_reason="")
-        services.schedule(today=date(2027, 3, 2))  # the pause is over
+        services.qbrs_schedule(today=date(2027, 3, 2))  # the pause is over
         assert Qbr.objects.filter(account=paused, period_label="2027-Q1").exists()
 
 
@@ -77,7 +77,7 @@ def test_reminders_once_per_milestone_and_never_for_cancelled_or_held(tenant_a):
     account = make_account(tenant_a, "Strategic Co")
     other = make_account(tenant_a, "Cancelled Co")
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 10, 2))
+        services.qbrs_schedule(today=date(2026, 10, 2))
         Qbr.objects.filter(account=other).update(status=Qbr.Status.CANCELLED)
         done = Milestone.objects.get(qbr__account=account, qbr__period_label="2026-Q4", kind="invite")
         done.done_at = timezone.now()
@@ -100,7 +100,7 @@ def test_reminders_once_per_milestone_and_never_for_cancelled_or_held(tenant_a):
 def test_moving_the_date_moves_open_milestones_and_reminds_again(tenant_a):
     account = make_account(tenant_a, "Strategic Co")
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 10, 2))
+        services.qbrs_schedule(today=date(2026, 10, 2))
         assert services.reminders_send(today=date(2026, 11, 1)) == 2  # invite (Oct 16) and agenda (Nov 1)
         qbr = Qbr.objects.get(account=account, period_label="2026-Q4")
         qbr.scheduled_at = timezone.make_aware(timezone.datetime(2026, 12, 10, 14, 0))
@@ -124,7 +124,7 @@ def test_two_schedulers_at_once_make_one_qbr_per_period_and_one_milestone_per_ki
         try:
             barrier.wait(timeout=10)
             with tenant_a.ctx():
-                services.schedule(today=date(2026, 11, 27))
+                services.qbrs_schedule(today=date(2026, 11, 27))
                 services.reminders_send(today=date(2026, 11, 27))
         except Exception as exc:
             errors.append(exc)
@@ -150,10 +150,10 @@ def test_two_schedulers_at_once_make_one_qbr_per_period_and_one_milestone_per_ki
 def test_deleted_accounts_get_no_qbrs_or_reminders(tenant_a):
     account = make_account(tenant_a, "Gone Co")
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 10, 2))
+        services.qbrs_schedule(today=date(2026, 10, 2))
         account_services.account_delete(account=account, acting_user=None, reason="Left the program")
         assert services.reminders_send(today=date(2026, 12, 30)) == 0
-        assert services.schedule(today=date(2027, 1, 5)) == 0
+        assert services.qbrs_schedule(today=date(2027, 1, 5)) == 0
 
 
 def test_compliance_counts_qbrs_held_within_their_period(tenant_a):
@@ -161,7 +161,7 @@ def test_compliance_counts_qbrs_held_within_their_period(tenant_a):
     slipped = make_account(tenant_a, "Slipped Co")
     with tenant_a.ctx():
         for day in (date(2025, 11, 1), date(2026, 2, 1), date(2026, 5, 1), date(2026, 8, 1), date(2026, 11, 1)):
-            services.schedule(today=day)
+            services.qbrs_schedule(today=day)
         for qbr in Qbr.objects.filter(period_start__lt=date(2026, 10, 1)):
             held_on = qbr.period_start + timedelta(days=20)
             if qbr.account_id == slipped.pk and qbr.period_label in ("2026-Q2", "2026-Q3"):
@@ -185,8 +185,8 @@ def test_compliance_counts_qbrs_held_within_their_period(tenant_a):
 def test_a_whole_period_of_missed_ticks_still_gets_its_qbr(tenant_a):
     account = make_account(tenant_a, "Strategic Co")
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 1, 5))  # Q1 and Q2
-        services.schedule(today=date(2026, 10, 10))  # Q3 never ticked: made now (overdue), with Q4 and 2027-Q1
+        services.qbrs_schedule(today=date(2026, 1, 5))  # Q1 and Q2
+        services.qbrs_schedule(today=date(2026, 10, 10))  # Q3 never ticked: made now (overdue), with Q4 and 2027-Q1
         labels = list(
             Qbr.objects.filter(account=account).order_by("period_start").values_list("period_label", flat=True)
         )
@@ -200,15 +200,15 @@ def test_a_whole_period_of_missed_ticks_still_gets_its_qbr(tenant_a):
 def test_changing_the_cadence_replaces_the_scheduler_made_qbrs(tenant_a):
     account = make_account(tenant_a, "Strategic Co")
     with tenant_a.ctx():
-        services.schedule(today=timezone.localdate())
+        services.qbrs_schedule(today=timezone.localdate())
         services.cadence_set(account=account, interval_months=1, paused_until=None, pause_reason="", acting_user=None)
         assert not Qbr.objects.filter(account=account).exists()  # untouched quarterly ones are gone
-        services.schedule(today=timezone.localdate())
+        services.qbrs_schedule(today=timezone.localdate())
         assert Qbr.objects.filter(account=account).count() == 2
         assert all((q.period_end - q.period_start).days < 31 for q in Qbr.objects.filter(account=account))
         services.cadence_set(account=account, interval_months=None, paused_until=None, pause_reason="",
                              acting_user=None)  # fmt: skip
-        services.schedule(today=timezone.localdate())
+        services.qbrs_schedule(today=timezone.localdate())
         assert Qbr.objects.filter(account=account, status="planned").count() == 2
         assert all((q.period_end - q.period_start).days > 80 for q in Qbr.objects.filter(account=account))
 
@@ -216,7 +216,7 @@ def test_changing_the_cadence_replaces_the_scheduler_made_qbrs(tenant_a):
 def test_minutes_are_reminded_after_the_meeting_not_before(tenant_a):
     account = make_account(tenant_a, "Strategic Co")
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 10, 2))
+        services.qbrs_schedule(today=date(2026, 10, 2))
         qbr = Qbr.objects.get(account=account, period_label="2026-Q4")
         services.reminders_send(today=date(2026, 11, 20))  # the invite, agenda and pre-read of the planned QBR
         assert not OutboundEmail.objects.filter(subject__endswith="minutes sent").exists()
@@ -234,7 +234,7 @@ def test_held_is_refused_before_the_meeting_took_place(tenant_a):
 
     account = make_account(tenant_a, "Strategic Co")
     with tenant_a.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         qbr = Qbr.objects.filter(account=account).order_by("period_start").first()
         qbr.scheduled_at = timezone.now() + timedelta(hours=3)
         qbr.save()
@@ -248,7 +248,7 @@ def test_scorecard_source_qbrs_held_on_time(tenant_a):
 
     account = make_account(tenant_a, "Strategic Co")
     with tenant_a.ctx():
-        services.schedule(today=date(2026, 1, 5))
+        services.qbrs_schedule(today=date(2026, 1, 5))
         qbr = Qbr.objects.get(account=account, period_label="2026-Q1")
         Qbr.objects.filter(pk=qbr.pk).update(status=Qbr.Status.HELD, held_at=timezone.make_aware(
             timezone.datetime(2026, 2, 10, 10, 0)))  # fmt: skip

@@ -23,7 +23,7 @@ def url(name, *args):
 
 def planned(world, account):
     with world.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         return Qbr.objects.filter(account=account).order_by("period_start").first()
 
 
@@ -119,7 +119,7 @@ def test_list_shows_upcoming_and_overdue_with_constant_queries(tenant_a, client_
     client = client_for(tenant_a.admin)
     make_account(tenant_a, "First Co")
     with tenant_a.ctx():
-        services.schedule()
+        services.qbrs_schedule()
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as few:
         body = client.get(url("qbr_list")).content.decode()
@@ -127,7 +127,7 @@ def test_list_shows_upcoming_and_overdue_with_constant_queries(tenant_a, client_
     for n in range(20):
         make_account(tenant_a, f"Co {n}")
     with tenant_a.ctx():
-        services.schedule()
+        services.qbrs_schedule()
         ended = timezone.localdate() - timedelta(days=1)
         first = Qbr.objects.filter(account__name="Co 3").order_by("period_start").first()
         Qbr.objects.filter(pk=first.pk).update(period_start=ended - timedelta(days=80), period_end=ended)
@@ -171,7 +171,7 @@ def test_account_page_and_dashboard_show_the_cadence(tenant_a, account_a, client
 
     with tenant_a.ctx():
         for day in (date(2026, 2, 1), date(2026, 5, 1), date(2026, 8, 1), date(2026, 11, 1)):
-            services.schedule(today=day)
+            services.qbrs_schedule(today=day)
         held = Qbr.objects.get(account=account_a, period_label="2026-Q3")
         Qbr.objects.filter(pk=held.pk).update(status=Qbr.Status.HELD, held_at=timezone.make_aware(
             timezone.datetime(2026, 8, 20, 10, 0)))  # fmt: skip

@@ -18,7 +18,7 @@ from sam.models import OutboundEmail
 from sam.outbox import email_send
 from tests.accounts.conftest import make_account
 from tests.voc.test_tokens import submit
-from voc import campaigns, results, services
+from voc import campaigns, selectors, services
 from voc.models import Campaign, Invitation, Question, Response, VocSettings
 
 pytestmark = pytest.mark.django_db
@@ -334,37 +334,37 @@ def answered(world, account, scores, *, attitude="4", intent="4", send_at=None):
 def test_account_results_nps_shares_rate_and_segment(tenant_a, account_a):
     campaign = answered(tenant_a, account_a, [10, 9, 7, 3, None])
     with tenant_a.ctx():
-        data = results.campaign_results(campaign)
+        data = selectors.campaign_results(campaign)
         row = data["accounts"][0]["rollup"]
         assert (row.invited, row.answered, row.response_rate) == (5, 4, 80.0)
         assert row.nps.score == 25.0 and (row.nps.promoter_share, row.nps.detractor_share) == (50.0, 25.0)
         assert data["accounts"][0]["segment"] == "truly_loyal"
-        tab = results.account_results(account_a)
+        tab = selectors.account_results(account_a)
         assert tab["latest"]["rollup"].nps.score == 25.0 and len(tab["contacts"]) == 5
 
 
 def test_segments_follow_the_tenant_cut_offs(tenant_a, account_a):
     answered(tenant_a, account_a, [8, 8, 8], attitude="4", intent="3")
     with tenant_a.ctx():
-        assert results.account_results(account_a)["latest"]["segment"] == "accessible"
+        assert selectors.account_results(account_a)["latest"]["segment"] == "accessible"
         VocSettings.objects.update_or_create(defaults={"intent_cutoff": Decimal("3")})
-        assert results.account_results(account_a)["latest"]["segment"] == "truly_loyal"
+        assert selectors.account_results(account_a)["latest"]["segment"] == "truly_loyal"
         VocSettings.objects.update_or_create(defaults={"attitude_cutoff": Decimal("4.5")})
-        assert results.account_results(account_a)["latest"]["segment"] == "trapped"
+        assert selectors.account_results(account_a)["latest"]["segment"] == "trapped"
 
 
 def test_anonymity_hides_results_below_k_answers_and_says_so(tenant_a, account_a):
     campaign = answered(tenant_a, account_a, [10, 2, None])
     with tenant_a.ctx():
         VocSettings.objects.update_or_create(defaults={"anonymous": True, "anonymity_threshold": 3})
-        row = results.campaign_results(campaign)["accounts"][0]
+        row = selectors.campaign_results(campaign)["accounts"][0]
         assert row["rollup"].hidden and row["rollup"].needed == 1 and row["segment"] is None
-        assert results.campaign_results(campaign)["comments"] == []
-        assert results.account_fact(account_a, "x")["value"].startswith("hidden")
-        value, why = results.nps_source(account_a, _period_now())
+        assert selectors.campaign_results(campaign)["comments"] == []
+        assert selectors.account_fact(account_a, "x")["value"].startswith("hidden")
+        value, why = selectors.nps_source(account_a, _period_now())
         assert value is None and "anonymity" in why
         VocSettings.objects.update_or_create(defaults={"anonymity_threshold": 2})
-        row = results.campaign_results(campaign)["accounts"][0]
+        row = selectors.campaign_results(campaign)["accounts"][0]
         assert not row["rollup"].hidden and row["rollup"].nps.score == 0.0
 
 
@@ -378,16 +378,16 @@ def test_scorecard_sources_fill_from_the_period_campaigns(tenant_a, account_a):
     answered(tenant_a, account_a, [10, 9, 3, None], attitude="4")
     with tenant_a.ctx():
         period = _period_now()
-        assert results.nps_source(account_a, period)[0] == Decimal("33.3")
-        assert results.satisfaction_source(account_a, period)[0] == Decimal("4.0")
-        assert results.response_rate_source(account_a, period)[0] == Decimal("75.0")
+        assert selectors.nps_source(account_a, period)[0] == Decimal("33.3")
+        assert selectors.satisfaction_source(account_a, period)[0] == Decimal("4.0")
+        assert selectors.response_rate_source(account_a, period)[0] == Decimal("75.0")
         from scorecards import sources
 
         assert {"voc_nps", "voc_satisfaction", "voc_response_rate", "voc_loyalty"} <= {
             key for key, _ in sources.choices()
         }
         earlier = type(period)(start=period.start - timedelta(days=400), end=period.start - timedelta(days=300))
-        assert results.nps_source(account_a, earlier) == (None, "no survey answer in the period")
+        assert selectors.nps_source(account_a, earlier) == (None, "no survey answer in the period")
 
 
 def loyalty_answers(world, account, pairs):
@@ -407,38 +407,38 @@ def test_loyalty_source_is_the_share_of_truly_loyal_contacts_by_the_tenant_cut_o
     contacts = loyalty_answers(tenant_a, account_a, [("5", "5"), ("4", "4"), ("4", "2"), ("2", "5"), None])
     with tenant_a.ctx():
         period = _period_now()
-        assert results.loyalty_source(account_a, period) == (
+        assert selectors.loyalty_source(account_a, period) == (
             Decimal("50.0"),
             "2 of 4 contacts who answered are truly loyal (satisfaction at least 4 and intent to continue at least 4, "
             "out of 5); account segment: trapped",  # the means: satisfaction 3.75, intent 4
         )
         VocSettings.objects.update_or_create(defaults={"intent_cutoff": Decimal("2")})
-        value, why = results.loyalty_source(account_a, period)
+        value, why = selectors.loyalty_source(account_a, period)
         assert value == Decimal("75.0") and why.startswith("3 of 4 contacts")
         assert "intent to continue at least 2," in why
         VocSettings.objects.update_or_create(defaults={"attitude_cutoff": Decimal("3.5")})
-        assert results.loyalty_source(account_a, period)[1].endswith("account segment: truly loyal")
+        assert selectors.loyalty_source(account_a, period)[1].endswith("account segment: truly loyal")
 
     # A contact asked again in the same period counts once, with the latest answer.
     second = answered(tenant_a, account_a, [])
     with tenant_a.ctx():
         invitation = Invitation.objects.get(campaign=second, contact=contacts[0])
         submit(services.invitation_token(invitation), answers_for(second, nps="2", rating="1"))  # fmt: skip
-        value, why = results.loyalty_source(account_a, period)
+        value, why = selectors.loyalty_source(account_a, period)
     assert value == Decimal("50.0") and why.startswith("2 of 4 contacts")
 
 
 def test_loyalty_source_without_answers_is_no_data_never_zero(tenant_a, account_a):
     no_answer = (None, "no survey answer on both satisfaction and intent to continue in the period")
     with tenant_a.ctx():
-        assert results.loyalty_source(account_a, _period_now()) == no_answer  # no survey at all
+        assert selectors.loyalty_source(account_a, _period_now()) == no_answer  # no survey at all
     answered(tenant_a, account_a, [None, None, None])
     with tenant_a.ctx():
-        assert results.loyalty_source(account_a, _period_now()) == no_answer  # asked, nobody answered
+        assert selectors.loyalty_source(account_a, _period_now()) == no_answer  # asked, nobody answered
     loyalty_answers(tenant_a, account_a, [("5", "5"), ("5", "5")])
     with tenant_a.ctx():
         VocSettings.objects.update_or_create(defaults={"anonymous": True, "anonymity_threshold": 3})
-        value, why = results.loyalty_source(account_a, _period_now())
+        value, why = selectors.loyalty_source(account_a, _period_now())
     assert value is None and "anonymity" in why
 
 
@@ -446,10 +446,10 @@ def test_account_fact_and_trend_across_campaigns(tenant_a, account_a):
     answered(tenant_a, account_a, [3, 3], send_at=timezone.now() - timedelta(days=1))
     answered(tenant_a, account_a, [10, 10])
     with tenant_a.ctx():
-        tab = results.account_results(account_a)
+        tab = selectors.account_results(account_a)
         assert [row["rollup"].nps.score for row in tab["trend"]] == [-100.0, 100.0]
-        assert results.account_fact(account_a, "x")["value"].startswith("+100")
-        assert "NPS by campaign" in str(results.account_trend_chart(tab["trend"]))
+        assert selectors.account_fact(account_a, "x")["value"].startswith("+100")
+        assert "NPS by campaign" in str(selectors.account_trend_chart(tab["trend"]))
 
 
 def test_a_detractor_whose_account_owner_left_still_answers(tenant_a, account_a):
@@ -502,7 +502,7 @@ def test_anonymity_shows_comments_only_of_accounts_with_k_answers(tenant_a, acco
                                                token_hash=digest)  # fmt: skip
         submit(services.invitation_token(invitation), answers_for(campaign, nps="0", text="Only I would say this"))
         VocSettings.objects.update_or_create(defaults={"anonymous": True, "anonymity_threshold": 3})
-        data = results.campaign_results(campaign)
+        data = selectors.campaign_results(campaign)
         accounts = {c.invitation.contact.account.name for c, _ in data["comments"]}
         assert accounts == {account_a.name}  # the lone answer's comment stays hidden
-        assert results.account_results(small)["comments"] == []
+        assert selectors.account_results(small)["comments"] == []

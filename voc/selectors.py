@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count
-from django.urls import reverse
 from django.utils import timezone
 
 from sam.charts import line_chart
+from sam.tenancy.urls import tenant_reverse
 from voc import scoring
 from voc.models import Campaign, Invitation, Response, VocSettings
 
@@ -335,7 +335,7 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
     for invitation in invitations:
         rollup.add(invitation, responses.get(invitation.pk))
     rollup.apply_anonymity(config)
-    url = reverse("account_detail", args=[slug, account.pk]) + "?tab=voc"
+    url = tenant_reverse("account_detail", account.pk, slug=slug) + "?tab=voc"
     if rollup.hidden:
         return {"label": "NPS", "value": "hidden (too few answers)", "url": url, "tone": ""}
     score = rollup.nps.score
