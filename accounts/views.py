@@ -74,7 +74,7 @@ from sam.documents.services import document_request, documents_of
 from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.http import TenantRequest
-from sam.pages import form_change
+from sam.pages import done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
@@ -1010,14 +1010,6 @@ def _program_page(
     return render(request, "accounts/program_settings.html", context, status=status)
 
 
-def _program_done(request: TenantRequest) -> Callable[[str], HttpResponse]:
-    def done(text: str) -> HttpResponse:
-        messages.success(request, text)
-        return tenant_redirect("program_settings")
-
-    return done
-
-
 def _program_again(request: TenantRequest, form: forms.BaseForm) -> Callable[[], HttpResponse]:
     """A short list form refused: the page again, with what was wrong at the top."""
 
@@ -1037,7 +1029,7 @@ def program_rules_save(request: TenantRequest) -> HttpResponse:
         form,
         save=lambda data: services.accounts_settings_update(data=data, tenant=request.tenant, acting_user=request.user),
         message="Program settings saved.",
-        done=_program_done(request),
+        done=done_redirect(request, "program_settings"),
         again=lambda: _program_page(request, form=form, status=400),
     )
 
@@ -1050,7 +1042,7 @@ def program_logo_set(request: TenantRequest) -> HttpResponse:
         form,
         save=lambda data: services.tenant_logo_set(tenant=request.tenant, upload=data["logo"]),
         message="Logo saved: it appears on every report.",
-        done=_program_done(request),
+        done=done_redirect(request, "program_settings"),
         again=lambda: _program_page(request, logo_form=form, status=400),
     )
 
@@ -1072,7 +1064,7 @@ def tier_save(request: TenantRequest, tier_id: int | None = None) -> HttpRespons
         form,
         save=lambda data: services.tier_save(tier=tier, name=data["name"], strategic=data["strategic"]),
         message="Tier saved.",
-        done=_program_done(request),
+        done=done_redirect(request, "program_settings"),
         again=_program_again(request, form),
     )
 
@@ -1085,7 +1077,7 @@ def criterion_add(request: TenantRequest) -> HttpResponse:
         form,
         save=lambda data: services.criterion_create(question=data["question"], weight=data["weight"]),
         message="Criterion added.",
-        done=_program_done(request),
+        done=done_redirect(request, "program_settings"),
         again=_program_again(request, form),
     )
 
@@ -1099,7 +1091,7 @@ def criterion_weight_set(request: TenantRequest, criterion_id: int) -> HttpRespo
         form,
         save=lambda data: services.criterion_weight_set(criterion=criterion, weight=data["weight"]),
         message="Weight saved; every strategic score follows.",
-        done=_program_done(request),
+        done=done_redirect(request, "program_settings"),
         again=_program_again(request, form),
     )
 
@@ -1121,7 +1113,7 @@ def incident_category_add(request: TenantRequest) -> HttpResponse:
         form,
         save=lambda data: services.incident_category_create(name=data["name"]),
         message="Category added.",
-        done=_program_done(request),
+        done=done_redirect(request, "program_settings"),
         again=_program_again(request, form),
     )
 

@@ -51,7 +51,7 @@ from sam.charts import line_chart
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
-from sam.pages import Message, button_change, form_change
+from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
@@ -121,15 +121,11 @@ def assessment_new(request: TenantRequest, account_id: int) -> HttpResponse:
     def save(data: dict[str, Any]) -> None:
         made["assessment"] = services.assessment_create(account=account, acting_user=request.user, data=data)
 
-    def done(text: str) -> HttpResponse:
-        messages.success(request, text)
-        return tenant_redirect("assessment_detail", made["assessment"].pk)
-
     return form_change(
         form,
         save=save,
         message="Assessment started. The account team is on it; invite experts from elsewhere.",
-        done=done,
+        done=lambda text: done_redirect(request, "assessment_detail", made["assessment"].pk)(text),  # once made
         again=lambda: _new_page(request, account, form),
     )
 
@@ -684,15 +680,11 @@ def program(request: TenantRequest) -> HttpResponse:
         return _program_page(request, AssessmentSettingsForm.of(AssessmentSettings.current()))
     form = AssessmentSettingsForm(request.POST)
 
-    def done(text: str) -> HttpResponse:
-        messages.success(request, text)
-        return tenant_redirect("assessment_program")
-
     return form_change(
         form,
         save=lambda data: services.assessment_settings_update(data=data, acting_user=request.user),
         message="Assessment settings saved.",
-        done=done,
+        done=done_redirect(request, "assessment_program"),
         again=lambda: _program_page(request, form),
     )
 

@@ -51,7 +51,7 @@ from qbr.models import (
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
-from sam.pages import Message, button_change, form_change
+from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect
@@ -590,15 +590,11 @@ def program(request: TenantRequest) -> HttpResponse:
         return _program_page(request, QbrProgramForm.of(QbrSettings.current()))
     form = QbrProgramForm(request.POST)
 
-    def done(text: str) -> HttpResponse:
-        messages.success(request, text)
-        return tenant_redirect("qbr_program")
-
     return form_change(
         form,
         save=lambda data: services.qbr_settings_update(data=data, acting_user=request.user),
         message="QBR program saved; open QBRs' milestones follow the new timeline.",
-        done=done,
+        done=done_redirect(request, "qbr_program"),
         again=lambda: _program_page(request, form),
     )
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
 from sam.forms import apply_errors
+from sam.tenancy.urls import tenant_redirect
 
 # A success message, or how to word it from what the service returned.
 Message = str | Callable[[Any], str]
@@ -56,3 +57,13 @@ def button_change(
         messages.error(request, " ".join(exc.messages))
         return again()
     return done(worded(message, result))
+
+
+def done_redirect(request: HttpRequest, name: str, *args: Any) -> Callable[[str], HttpResponse]:
+    """After a change of a whole page: its message, then a page of the tenant by its address (post/redirect/get)."""
+
+    def done(text: str) -> HttpResponse:
+        messages.success(request, text)
+        return tenant_redirect(name, *args)
+
+    return done

@@ -20,7 +20,7 @@ from accounts.models import Account, Tier
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors
 from sam.http import TenantRequest
-from sam.pages import Message, button_change, form_change
+from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
@@ -384,15 +384,11 @@ def period_length_set(request: TenantRequest) -> HttpResponse:
     """How long one scorecard period is: new periods follow it, existing scorecards keep theirs."""
     form = ScorecardSettingsForm(request.POST, instance=ScorecardSettings.current())
 
-    def done(text: str) -> HttpResponse:
-        messages.success(request, text)
-        return tenant_redirect("scorecard_templates")
-
     return form_change(
         form,
         save=lambda data: services.scorecard_settings_update(data=data, acting_user=request.user),
         message=lambda config: f"New scorecard periods are a {config.get_period_length_display().lower()} long.",
-        done=done,
+        done=done_redirect(request, "scorecard_templates"),
         again=lambda: _templates_page(
             request, TemplateForm(), default=services.template_defaults_ensure(), length_form=form
         ),
@@ -456,12 +452,12 @@ def template_change(view: TemplateView) -> TemplateView:
 def _template_button(
     request: TenantRequest, template: ScorecardTemplate, change: Callable[[], Any], message: Message
 ) -> HttpResponse:
-    def done(text: str) -> HttpResponse:
-        messages.success(request, text)
-        return tenant_redirect("scorecard_template", template.pk)
-
     return button_change(
-        request, change=change, message=message, done=done, again=lambda: _template_page(request, template)
+        request,
+        change=change,
+        message=message,
+        done=done_redirect(request, "scorecard_template", template.pk),
+        again=lambda: _template_page(request, template),
     )
 
 
@@ -476,15 +472,11 @@ def template_default(request: TenantRequest, template: ScorecardTemplate) -> Htt
 def template_weights(request: TenantRequest, template: ScorecardTemplate) -> HttpResponse:
     form = WeightsForm(request.POST)
 
-    def done(text: str) -> HttpResponse:
-        messages.success(request, text)
-        return tenant_redirect("scorecard_template", template.pk)
-
     return form_change(
         form,
         save=lambda data: templating.weights_set(template=template, data=data, acting_user=request.user),
         message="Area weights saved.",
-        done=done,
+        done=done_redirect(request, "scorecard_template", template.pk),
         again=lambda: _template_page(request, template, form),
     )
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import template
 from django.conf import settings
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 

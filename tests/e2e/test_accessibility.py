@@ -97,8 +97,17 @@ def whole_pages(client: Client, paths: list[str]) -> list[str]:
     return pages
 
 
-def crawl(page: Any, base: str, pages: list[str]) -> list[str]:
-    return [problem for path in pages for problem in axe_violations(page, base + path)]
+def assert_no_violation(browser: Any, base: str, role: str, pages: list[str]) -> None:
+    """Sign in as the role in a fresh browser context, then check each page with axe."""
+    context = axe_context(browser, viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, base, ROLES[role])
+        problems = [problem for path in pages for problem in axe_violations(page, base + path)]
+    finally:
+        context.close()
+    assert not problems, f"{len(problems)} serious or critical axe violations as {role}:\n" + "\n".join(problems)
 
 
 def axe_problems(page: Any, url: str) -> list[str]:
@@ -131,15 +140,7 @@ def test_every_page_as_each_role_has_no_serious_violation(demo, live_server, bro
     tenant = next(t for t in demo if t.slug == "northwind")
     pages = whole_pages(signed_in_client(role), tenant_pages(tenant)[half::2])
     assert len(pages) > 5, pages  # the crawl reaches the pages of every app
-    context = axe_context(browser, viewport={"width": 1280, "height": 860})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, live_server.url, ROLES[role])
-        problems = crawl(page, live_server.url, pages)
-    finally:
-        context.close()
-    assert not problems, f"{len(problems)} serious or critical axe violations as {role}:\n" + "\n".join(problems)
+    assert_no_violation(browser, live_server.url, role, pages)
 
 
 def page_variants(tenant: Tenant) -> list[str]:
@@ -179,15 +180,7 @@ def test_every_tab_section_and_import_kind_has_no_serious_violation(demo, live_s
     variants = page_variants(tenant)
     pages = whole_pages(signed_in_client(role), variants)
     assert len(pages) >= (len(variants) if role == "admin" else 5), set(variants) - set(pages)
-    context = axe_context(browser, viewport={"width": 1280, "height": 860})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, live_server.url, ROLES[role])
-        problems = crawl(page, live_server.url, pages)
-    finally:
-        context.close()
-    assert not problems, f"{len(problems)} serious or critical axe violations as {role}:\n" + "\n".join(problems)
+    assert_no_violation(browser, live_server.url, role, pages)
 
 
 def test_the_signed_out_pages_have_no_serious_violation(demo, live_server, browser):
