@@ -72,15 +72,24 @@ DEFAULT_INCIDENT_CATEGORIES = [
 
 def program_defaults_ensure() -> None:
     """Tiers, selection criteria and incident categories for the current tenant (idempotent)."""
-    for order, (name, strategic) in enumerate(DEFAULT_TIERS):
-        Tier.objects.get_or_create(name=name, defaults={"order": order, "strategic": strategic})
+    tiers = set(Tier.objects.values_list("name", flat=True))
+    Tier.objects.bulk_create(
+        (
+            Tier(name=name, order=order, strategic=strategic)
+            for order, (name, strategic) in enumerate(DEFAULT_TIERS)
+            if name not in tiers
+        ),
+        ignore_conflicts=True,
+    )
     if not SelectionCriterion.objects.exists():
         SelectionCriterion.objects.bulk_create(
-            SelectionCriterion(question=q, weight=w, order=i, tenant_id=_tenant().pk)
-            for i, (q, w) in enumerate(DEFAULT_CRITERIA)
+            SelectionCriterion(question=q, weight=w, order=i) for i, (q, w) in enumerate(DEFAULT_CRITERIA)
         )
-    for name in DEFAULT_INCIDENT_CATEGORIES:
-        IncidentCategory.objects.get_or_create(name=name)
+    categories = set(IncidentCategory.objects.values_list("name", flat=True))
+    IncidentCategory.objects.bulk_create(
+        (IncidentCategory(name=name) for name in DEFAULT_INCIDENT_CATEGORIES if name not in categories),
+        ignore_conflicts=True,
+    )
 
 
 def _tenant() -> Tenant:

@@ -97,8 +97,9 @@ def template_defaults_ensure() -> ScorecardTemplate:
     with transaction.atomic():
         template = ScorecardTemplate.objects.create(name="Strategic account scorecard", is_default=True)
         version = TemplateVersion.objects.create(template=template, number=1, area_weights=DEFAULT_AREA_WEIGHTS)
-        for order, row in enumerate(DEFAULT_METRICS):
-            default_metric(row[0], version=version, order=order).save()
+        MetricDefinition.objects.bulk_create(
+            default_metric(row[0], version=version, order=order) for order, row in enumerate(DEFAULT_METRICS)
+        )
     return template
 
 

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+
 import factory
+from django.contrib.auth.hashers import make_password
 
 from sam.models import ApiToken, Membership, Tenant, User, hash_token_secret
 from sam.roles import Role
+
+PASSWORD = "correct-horse-42"
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    """Hashed once: every user the factory makes has the same password, saved in the one INSERT."""
+    return make_password(password)
 
 
 class TenantFactory(factory.django.DjangoModelFactory):
@@ -20,16 +31,10 @@ class TenantFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.test")
     full_name = factory.Sequence(lambda n: f"Person {n}")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-42")
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    password = factory.LazyFunction(lambda: _password_hash(PASSWORD))
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
