@@ -133,7 +133,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.string("REDIS_URL", f"redis://{_REDIS_ADDRESS}/{15 if TESTING else 0}")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "sam.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sam-test" if TESTING else "sam",
     }
