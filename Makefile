@@ -35,9 +35,11 @@ run: install
 	@$(STACK) run --host $(HOST) --port $(PORT)
 
 ## test: linters, migration check and the whole suite against real PostgreSQL and Redis
-test: install
-	@bash scripts/system_deps.sh
-	@$(MAKE) --no-print-directory lint typecheck
+# The Debian packages (a download on a new machine) install while the Python ones install and the linters run.
+test:
+	@bash scripts/system_deps.sh & deps=$$!; \
+	$(MAKE) --no-print-directory install lint typecheck; checks=$$?; \
+	wait $$deps && test $$checks -eq 0
 	@$(STACK) test
 
 ## test-explore: the property tests with new random examples (hypothesis; make test replays fixed ones)
