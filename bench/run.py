@@ -116,9 +116,13 @@ def vacuum(*tables: str) -> None:
         return
     db = settings.DATABASES["default"]
     with psycopg.connect(
-        dbname=str(db["NAME"]), user=str(owner["USER"]), password=str(owner["PASSWORD"]) or None,
-        host=str(owner["HOST"]) or None, port=str(owner["PORT"]) or None, autocommit=True,
-    ) as conn:  # fmt: skip
+        dbname=str(db["NAME"]),
+        user=str(owner["USER"]),
+        password=str(owner["PASSWORD"]) or None,
+        host=str(owner["HOST"]) or None,
+        port=str(owner["PORT"]) or None,
+        autocommit=True,
+    ) as conn:
         for table in tables:
             conn.execute(f"VACUUM ANALYZE {table}")  # the scenarios' own constant table names
 

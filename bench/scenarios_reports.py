@@ -40,12 +40,17 @@ def _prepare() -> dict[str, Any]:
         opened = now - timedelta(days=1 + n % 80, hours=n % 24)
         services.incident_record(
             account=account,
-            data={"category": categories[n % len(categories)], "summary": f"Service request {n} escalated",
-                  "opened_at": opened, "resolved_at": opened + timedelta(hours=1 + n % 9),
-                  "external_ref": f"BENCH-{n}"},
-        )  # fmt: skip
-    document = Document(kind=reports.KIND, subject_type="accounts.account", subject_id=account.pk, version=1,
-                        params={}, title="bench")  # fmt: skip
+            data={
+                "category": categories[n % len(categories)],
+                "summary": f"Service request {n} escalated",
+                "opened_at": opened,
+                "resolved_at": opened + timedelta(hours=1 + n % 9),
+                "external_ref": f"BENCH-{n}",
+            },
+        )
+    document = Document(
+        kind=reports.KIND, subject_type="accounts.account", subject_id=account.pk, version=1, params={}, title="bench"
+    )
     _state.update(document=document, html=document_html(document))
     return _state
 

@@ -36,9 +36,15 @@ def prepare() -> None:
         base = list(version.metrics.all())
         for n in range(20 - len(base)):  # twenty metrics in all
             MetricDefinition.objects.create(
-                version=version, key=f"extra_{n}", area=("execution", "involvement", "financial")[n % 3],
-                name=f"Extra measure {n}", target=Decimal(10), amber=Decimal(6), red=Decimal(0), order=50 + n,
-            )  # fmt: skip
+                version=version,
+                key=f"extra_{n}",
+                area=("execution", "involvement", "financial")[n % 3],
+                name=f"Extra measure {n}",
+                target=Decimal(10),
+                amber=Decimal(6),
+                red=Decimal(0),
+                order=50 + n,
+            )
         metrics = list(version.metrics.all())
         tier = Tier.objects.get(name="Key")
         accounts = Account.objects.bulk_create([Account(name=f"Heatmap account {n:03}", tier=tier) for n in range(100)])
@@ -95,15 +101,16 @@ def _heatmap_uncached() -> None:
 
     from sam.models import Tenant
     from sam.tenancy.context import tenant_context
-    from scorecards.views import _heatmap_context
+    from scorecards.views import heatmap_context
 
     tenant = Tenant.objects.get(slug=SLUG)
     request = RequestFactory().get(f"/t/{SLUG}/scorecards/")
     request.tenant = tenant
     with tenant_context(tenant):
-        render_to_string("scorecards/_heatmap_content.html", _heatmap_context(request, "", "", "", "health"))
+        render_to_string("scorecards/_heatmap_content.html", heatmap_context(request, "", "", "", "health"))
 
 
 IN_PROCESS.append(("bare template, 100 rows (in process)", _bare_rows, None))
-IN_PROCESS.append(("heatmap filters and table, uncached (in process)", _heatmap_uncached,
-                   "bare template, 100 rows (in process)"))  # fmt: skip
+IN_PROCESS.append(
+    ("heatmap filters and table, uncached (in process)", _heatmap_uncached, "bare template, 100 rows (in process)")
+)

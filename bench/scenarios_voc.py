@@ -41,24 +41,47 @@ def prepare() -> None:
     with tenant_context(tenant):
         tier = Tier.objects.get(name="Key")
         accounts = Account.objects.bulk_create([Account(name=f"Survey account {n:02}", tier=tier) for n in range(10)])
-        contacts = Contact.objects.bulk_create([
-            Contact(account=accounts[n % 10], name=f"Customer {n:04}", email=f"customer{n}@example.test")
-            for n in range(ANSWERS)
-        ])  # fmt: skip
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(account=accounts[n % 10], name=f"Customer {n:04}", email=f"customer{n}@example.test")
+                for n in range(ANSWERS)
+            ]
+        )
         version = services.survey_defaults_ensure().versions.get()
         version.in_use = True  # as campaign_create freezes it
         version.save(update_fields=["in_use"])
         now = timezone.now()
-        campaign = Campaign.objects.create(name="Bench pulse", version=version, status=Campaign.Status.SENDING,
-                                           send_at=now, sent_at=now, closes_at=now + timedelta(days=1))  # fmt: skip
+        campaign = Campaign.objects.create(
+            name="Bench pulse",
+            version=version,
+            status=Campaign.Status.SENDING,
+            send_at=now,
+            sent_at=now,
+            closes_at=now + timedelta(days=1),
+        )
         rows = []
         for contact in contacts:
             salt, digest = services.token_salt_new(tenant.pk)
-            rows.append(Invitation(campaign=campaign, contact=contact, token_salt=salt, token_hash=digest,
-                                   status=Invitation.Status.SENT, sent_at=now))  # fmt: skip
+            rows.append(
+                Invitation(
+                    campaign=campaign,
+                    contact=contact,
+                    token_salt=salt,
+                    token_hash=digest,
+                    status=Invitation.Status.SENT,
+                    sent_at=now,
+                )
+            )
         tokens.extend(services.invitation_token(i) for i in Invitation.objects.bulk_create(rows))
-    vacuum("sam_tenant", "accounts_account", "accounts_contact", "voc_campaign", "voc_invitation", "voc_response",
-           "accounts_actionitem")  # fmt: skip
+    vacuum(
+        "sam_tenant",
+        "accounts_account",
+        "accounts_contact",
+        "voc_campaign",
+        "voc_invitation",
+        "voc_response",
+        "accounts_actionitem",
+    )
 
 
 def _drop() -> None:
@@ -101,8 +124,12 @@ def _open(token: str) -> dict[str, Any]:
 
 def _answers(names: list[str], rng: random.Random) -> dict[str, str]:
     nps, satisfaction, intent, comment = names  # the default survey's four questions, in order
-    return {nps: str(rng.randint(0, 10)), satisfaction: str(rng.randint(1, 5)), intent: str(rng.randint(1, 5)),
-            comment: "Reliable deliveries; invoices are sometimes late."}  # fmt: skip
+    return {
+        nps: str(rng.randint(0, 10)),
+        satisfaction: str(rng.randint(1, 5)),
+        intent: str(rng.randint(1, 5)),
+        comment: "Reliable deliveries; invoices are sometimes late.",
+    }
 
 
 def _post_all(jobs: list[dict[str, Any]], path: str, ok: bytes) -> tuple[list[float], int, float]:
@@ -153,9 +180,19 @@ def run() -> list[Result]:
     _cookies(response, jar)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-    bare_jobs = [{"csrf": csrf, "cookie": cookie, "data": {"nps": str(rng.randint(0, 10)), "satisfaction": "4",
-                  "intent": "4", "comment": "Reliable deliveries; invoices are sometimes late."}}
-                 for _ in range(ANSWERS)]  # fmt: skip
+    bare_jobs = [
+        {
+            "csrf": csrf,
+            "cookie": cookie,
+            "data": {
+                "nps": str(rng.randint(0, 10)),
+                "satisfaction": "4",
+                "intent": "4",
+                "comment": "Reliable deliveries; invoices are sometimes late.",
+            },
+        }
+        for _ in range(ANSWERS)
+    ]
     opened: list[dict[str, Any]] = []
     lock = threading.Lock()
 
@@ -195,5 +232,4 @@ prepare()
 CLEANUP.append(_drop)
 HTTP_CUSTOM.append(run)
 GOAL_THROUGHPUT[NAME] = (BARE, 0.5)
-IN_PROCESS.append(("survey account rollup, 100 answers (in process)", _rollup,
-                   "bare template, 100 rows (in process)"))  # fmt: skip
+IN_PROCESS.append(("survey account rollup, 100 answers (in process)", _rollup, "bare template, 100 rows (in process)"))

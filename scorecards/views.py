@@ -276,7 +276,7 @@ def heatmap(request: TenantRequest) -> HttpResponse:
     content = cache.get(key)
     if content is None:
         content = render_to_string(
-            "scorecards/_heatmap_content.html", _heatmap_context(request, label, tier, owner, sort)
+            "scorecards/_heatmap_content.html", heatmap_context(request, label, tier, owner, sort)
         )
         cache.put(key, content)
     context = {
@@ -288,7 +288,7 @@ def heatmap(request: TenantRequest) -> HttpResponse:
     return render(request, "scorecards/heatmap.html", context)
 
 
-def _heatmap_context(request: TenantRequest, label: str, tier: str, owner: str, sort: str) -> dict[str, Any]:
+def heatmap_context(request: TenantRequest, label: str, tier: str, owner: str, sort: str) -> dict[str, Any]:
     periods = _recent_periods()
     period = next((p for p in periods if p.label == label), None) if label else periods[0]
     if period is None:
