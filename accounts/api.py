@@ -411,6 +411,9 @@ class ContractViewSet(AccountChildViewSet):
         data.pop("account", None)
         return services.contract_save(account=instance.account, data=data, contract=instance)
 
+    def perform_destroy(self, instance: Contract) -> None:
+        self.run(lambda: services.account_row_delete(account=instance.account, row=instance))
+
     @property
     def action_map_permissions(self) -> dict[str, str]:
         return {**super().action_map_permissions, "outcome": self.write_action}
@@ -441,6 +444,9 @@ class ContactViewSet(AccountChildViewSet):
     def update_object(self, instance: Contact, data: dict[str, Any]) -> Contact:
         data.pop("account", None)
         return services.contact_save(account=instance.account, data=data, contact=instance)
+
+    def perform_destroy(self, instance: Contact) -> None:
+        self.run(lambda: services.account_row_delete(account=instance.account, row=instance))
 
 
 class TeamAssignmentViewSet(AccountChildViewSet):
@@ -521,6 +527,16 @@ class PlanGoalViewSet(AccountChildViewSet):
     queryset = PlanGoal.unscoped.none()
     write_action = "account.edit_team_work"
 
+    def create_object(self, data: dict[str, Any]) -> PlanGoal:
+        return services.goal_add(account=data["account"], title=data["title"], order=data.get("order"))
+
+    def update_object(self, instance: PlanGoal, data: dict[str, Any]) -> PlanGoal:
+        data.pop("account", None)
+        return services.goal_update(goal=instance, data=data)
+
+    def perform_destroy(self, instance: PlanGoal) -> None:
+        self.run(lambda: services.plan_row_delete(row=instance))
+
 
 class PlanObjectiveViewSet(AccountChildViewSet):
     serializer_class = PlanObjectiveSerializer
@@ -536,6 +552,18 @@ class PlanObjectiveViewSet(AccountChildViewSet):
     def perform_create(self, serializer: Any) -> None:
         self.require(serializer.validated_data["goal"].account)
         serializer.instance = self.run(lambda: self.create_object(serializer.validated_data))
+
+    def create_object(self, data: dict[str, Any]) -> PlanObjective:
+        return services.objective_add(
+            goal=data["goal"], title=data["title"], measure=data.get("measure", ""), order=data.get("order")
+        )
+
+    def update_object(self, instance: PlanObjective, data: dict[str, Any]) -> PlanObjective:
+        data.pop("goal", None)
+        return services.objective_update(objective=instance, data=data)
+
+    def perform_destroy(self, instance: PlanObjective) -> None:
+        self.run(lambda: services.plan_row_delete(row=instance))
 
 
 class ActionItemViewSet(AccountChildViewSet):
@@ -618,6 +646,13 @@ class IncidentViewSet(AccountChildViewSet):
 
     def create_object(self, data: dict[str, Any]) -> Incident:
         return services.incident_record(account=data.pop("account"), data=data)
+
+    def update_object(self, instance: Incident, data: dict[str, Any]) -> Incident:
+        data.pop("account", None)
+        return services.incident_update(incident=instance, data=data)
+
+    def perform_destroy(self, instance: Incident) -> None:
+        self.run(lambda: services.incident_delete(incident=instance))
 
 
 class RecurringIssueViewSet(AccountChildViewSet):

@@ -48,6 +48,9 @@ class RevenueEntryViewSet(AccountChildViewSet):
         }
         return money.revenue_entry_save(**values, entry=instance)
 
+    def perform_destroy(self, instance: RevenueEntry) -> None:
+        self.run(lambda: money.revenue_entry_delete(entry=instance))
+
 
 class ExchangeRateSerializer(serializers.ModelSerializer[ExchangeRate]):
     rate = serializers.DecimalField(max_digits=20, decimal_places=8)

@@ -445,8 +445,10 @@ def plan_is_stale(account: Account, *, stale_days: int, now: datetime | None = N
     return last is None or (now - last.reviewed_at).days > stale_days
 
 
-def goal_add(*, account: Account, title: str) -> PlanGoal:
-    order = PlanGoal.objects.filter(account=account).count()
+def goal_add(*, account: Account, title: str, order: int | None = None) -> PlanGoal:
+    """A goal of the account plan, last unless an ``order`` is given."""
+    if order is None:
+        order = PlanGoal.objects.filter(account=account).count()
     return row_save(PlanGoal(account=account, title=title.strip(), order=order), unique_message={})
 
 
@@ -462,11 +464,18 @@ def objective_update(*, objective: PlanObjective, data: dict[str, Any]) -> PlanO
     return row_save(objective, unique_message={})
 
 
-def objective_add(*, goal: PlanGoal, title: str, measure: str = "") -> PlanObjective:
-    order = PlanObjective.objects.filter(goal=goal).count()
+def objective_add(*, goal: PlanGoal, title: str, measure: str = "", order: int | None = None) -> PlanObjective:
+    """An objective of a goal, last unless an ``order`` is given."""
+    if order is None:
+        order = PlanObjective.objects.filter(goal=goal).count()
     return row_save(
         PlanObjective(goal=goal, title=title.strip(), measure=measure.strip(), order=order), unique_message={}
     )
+
+
+def plan_row_delete(*, row: PlanGoal | PlanObjective) -> None:
+    """Remove a goal (its objectives with it) or one objective from the account plan."""
+    row.delete()
 
 
 # --- the running action register ------------------------------------------------------------
@@ -585,6 +594,11 @@ def incident_update(*, incident: Incident, data: dict[str, Any]) -> Incident:
     if incident.category_id != old_category:
         recurring_issue_check(account=incident.account, category=incident.category)
     return incident
+
+
+def incident_delete(*, incident: Incident) -> None:
+    """Remove an incident recorded by mistake (a recurring issue it counted towards stays as it was raised)."""
+    incident.delete()
 
 
 def recurring_issue_owner(account: Account) -> User | None:

@@ -165,13 +165,12 @@ class _InAssessment(AccountChildViewSet):
         serializer.instance = self.run(lambda: self.save(instance.assessment, serializer.validated_data, instance))
 
     def perform_destroy(self, instance: Any) -> None:
-        def remove() -> None:
-            services.assessment_check_editable(instance.assessment)
-            instance.delete()
-
-        self.run(remove)
+        self.run(lambda: self.remove(instance.assessment, instance))
 
     def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
+        raise NotImplementedError
+
+    def remove(self, assessment: Assessment, instance: Any) -> None:
         raise NotImplementedError
 
 
@@ -200,6 +199,9 @@ class JourneyStepViewSet(_InAssessment):
                 **data,
             }
         return services.step_save(assessment=assessment, data=data, step=instance)
+
+    def remove(self, assessment: Assessment, instance: Any) -> None:
+        services.step_delete(assessment=assessment, step=instance)
 
 
 class FindingSerializer(serializers.ModelSerializer[Finding]):
@@ -230,6 +232,9 @@ class FindingViewSet(_InAssessment):
                 **data,
             }
         return services.finding_save(assessment=assessment, data=data, finding=instance)
+
+    def remove(self, assessment: Assessment, instance: Any) -> None:
+        services.finding_delete(assessment=assessment, finding=instance)
 
 
 class PaybackSerializer(serializers.ModelSerializer[Payback]):
@@ -292,6 +297,9 @@ class RecommendationViewSet(_InAssessment):
         if "paybacks" in data:
             data["paybacks"] = [dict(p) for p in data["paybacks"]]
         return services.recommendation_save(assessment=assessment, data=data, recommendation=instance)
+
+    def remove(self, assessment: Assessment, instance: Any) -> None:
+        services.recommendation_delete(assessment=assessment, recommendation=instance)
 
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post"])
