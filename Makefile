@@ -35,11 +35,13 @@ run: install
 	@$(STACK) run --host $(HOST) --port $(PORT)
 
 ## test: linters, migration check and the whole suite against real PostgreSQL and Redis
-# The Debian packages (a download on a new machine) install while the Python ones install and the linters run.
+# The Debian packages (a download on a new machine) install while the Python ones install and the linters run;
+# mypy waits for them (its Django plugin loads the app, and with it WeasyPrint's Pango).
 test:
-	@bash scripts/system_deps.sh & deps=$$!; \
-	$(MAKE) --no-print-directory install lint typecheck; checks=$$?; \
+	@bash scripts/system_deps.sh & deps=$$!; trap 'kill $$deps 2>/dev/null' INT TERM; \
+	$(MAKE) --no-print-directory install lint; checks=$$?; \
 	wait $$deps && test $$checks -eq 0
+	@$(MAKE) --no-print-directory typecheck
 	@$(STACK) test
 
 ## test-explore: the property tests with new random examples (hypothesis; make test replays fixed ones)

@@ -482,14 +482,26 @@ def _submit(
 
 
 def _edit_or_delete(
-    request: TenantRequest, account: Account, obj: Any, form: Any, *, what: str, tab: str, save: Any
+    request: TenantRequest,
+    account: Account,
+    obj: Any,
+    form: Any,
+    *,
+    what: str,
+    tab: str,
+    save: Any,
+    delete: Any = None,
 ) -> HttpResponse:
-    """The edit page of a contract or contact: save, or delete after a confirmation."""
+    """The edit page of a row of the account: save, or delete after a confirmation (through ``delete``, the
+    row's service; contracts and contacts by default)."""
     if request.method == "POST":
         if "delete" in request.POST:
             if "confirm" not in request.POST:
                 return _confirm_delete(request, account, what, tab)
-            services.account_row_delete(account=account, row=obj)
+            if delete is None:
+                services.account_row_delete(account=account, row=obj)
+            else:
+                delete()
             return tab_done(request, account, tab, f"Deleted {what}.")
         if form.is_valid():
             try:
@@ -748,6 +760,7 @@ def incident_edit(request: TenantRequest, account_id: int, incident_id: int) -> 
         what=f"the incident “{incident.summary}”",
         tab="incidents",
         save=lambda data: services.incident_update(incident=incident, data=data),
+        delete=lambda: services.incident_delete(incident=incident),
     )
 
 
@@ -765,6 +778,7 @@ def goal_edit(request: TenantRequest, account_id: int, goal_id: int) -> HttpResp
         what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
         tab="plan",
         save=lambda data: services.goal_update(goal=goal, data=data),
+        delete=lambda: services.plan_row_delete(row=goal),
     )
 
 
@@ -782,6 +796,7 @@ def objective_edit(request: TenantRequest, account_id: int, objective_id: int) -
         what=f"the objective “{objective.title}” (its actions stay in the register)",
         tab="plan",
         save=lambda data: services.objective_update(objective=objective, data=data),
+        delete=lambda: services.plan_row_delete(row=objective),
     )
 
 

@@ -23,7 +23,10 @@ class SharedClient(RedisCacheClient):
         index = django._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
-            client = self._clients[index] = django._client(connection_pool=django._get_connection_pool(write))
+            pools = django._pools
+            if index not in pools:
+                pools[index] = django._pool_class.from_url(django._servers[index], **django._pool_options)
+            client = self._clients[index] = django._client(connection_pool=pools[index])
         return client
 
 

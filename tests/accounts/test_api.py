@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -294,6 +294,8 @@ def test_plan_incident_contract_and_contact_writes_go_through_the_services(tenan
     goal = post(client, "/api/v1/plan-goals/", {"account": account_a.pk, "title": "  Grow share  "})
     assert goal.status_code == 201, goal.content
     assert goal.json()["title"] == "Grow share" and goal.json()["order"] == 0  # goal_add strips and orders
+    second = post(client, "/api/v1/plan-goals/", {"account": account_a.pk, "title": "Keep the renewal"})
+    assert second.json()["order"] == 1  # goal_add puts it last
     objective = post(client, "/api/v1/plan-objectives/", {"goal": goal.json()["id"], "title": "Win the tender"})
     assert objective.status_code == 201, objective.content
     assert patch(client, f"/api/v1/plan-objectives/{objective.json()['id']}/", {"measure": "Signed"}).status_code == 200
@@ -316,6 +318,12 @@ def test_plan_incident_contract_and_contact_writes_go_through_the_services(tenan
     assert contact.status_code == 201, contact.content
     assert client.delete(f"/api/v1/contacts/{contact.json()['id']}/").status_code == 204
     with tenant_a.ctx():
+        contract = services.contract_save(
+            account=account_a, data={"title": "Supply", "start": date(2026, 1, 1), "end": date(2026, 12, 31)}
+        )
+    assert client.delete(f"/api/v1/contracts/{contract.pk}/").status_code == 204
+    with tenant_a.ctx():
         assert not Contact.objects.filter(pk=contact.json()["id"]).exists()
         assert not Incident.objects.filter(account=account_a).exists()
-        assert not PlanGoal.objects.filter(account=account_a).exists()
+        assert list(PlanGoal.objects.filter(account=account_a).values_list("title", flat=True)) == ["Keep the renewal"]
+        assert not account_a.contracts.exists()

@@ -19,6 +19,7 @@ from accounts.models import (
     Incident,
     IncidentCategory,
     PlanGoal,
+    PlanObjective,
     RecurringIssue,
     SelectionCriterion,
     Tier,
@@ -258,6 +259,22 @@ def test_goal_edit_and_delete(tenant_a, account_a, client_for):
     client.post(url("goal_edit", account_a.pk, goal.pk), {"delete": "1", "confirm": "1"})
     with tenant_a.ctx():
         assert not PlanGoal.objects.exists()
+
+
+def test_objective_and_incident_deleted_from_their_pages(tenant_a, account_a, client_for):
+    """Each row is deleted through its own service (an objective has no account of its own)."""
+    with tenant_a.ctx():
+        goal = services.goal_add(account=account_a, title="Grow")
+        objective = services.objective_add(goal=goal, title="Win the tender")
+        category = IncidentCategory.objects.get(name="Outage")
+        incident = services.incident_record(account=account_a, data={"category": category, "summary": "Down"})
+    client = client_for(tenant_a.admin)
+    confirm = {"delete": "1", "confirm": "1"}
+    assert client.post(url("objective_edit", account_a.pk, objective.pk), confirm).status_code == 302
+    assert client.post(url("incident_edit", account_a.pk, incident.pk), confirm).status_code == 302
+    with tenant_a.ctx():
+        assert not PlanObjective.objects.exists() and not Incident.objects.exists()
+        assert PlanGoal.objects.get() == goal
 
 
 def test_deliverable_file_can_be_cleared(tenant_a, account_a, client_for):
