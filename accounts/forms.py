@@ -25,7 +25,7 @@ from accounts.models import (
 )
 from sam.documents.logos import MAX_LOGO_BYTES, logo_type
 from sam.forms import DATE, DATETIME, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
-from sam.models import Membership, Tenant, User
+from sam.models import Membership, User, WorkspaceSettings
 from sam.selectors import member_choices
 
 
@@ -294,7 +294,7 @@ class CriteriaForm(StyledFormMixin, forms.Form):
 class ProgramSettingsForm(StyledFormMixin, forms.ModelForm[AccountsSettings]):
     """The program's rules (the accounts app's settings) and the paper size of every report (the workspace's)."""
 
-    paper_size = forms.ChoiceField(choices=Tenant.PaperSize.choices, label="Paper size")
+    paper_size = forms.ChoiceField(choices=WorkspaceSettings.PaperSize.choices, label="Paper size")
 
     class Meta:
         model = AccountsSettings

@@ -41,7 +41,7 @@ from accounts.models import (
 )
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
-from sam.services import audit_record, row_save, row_update
+from sam.services import audit_record, row_save, row_update, workspace_settings_update
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
@@ -772,22 +772,15 @@ def account_row_delete(*, account: Account, row: Any) -> None:
 
 
 @transaction.atomic
-def accounts_settings_update(*, data: dict[str, Any], tenant: Tenant, acting_user: User | None) -> AccountsSettings:
-    """The program's rules, and the paper size of the workspace's reports."""
+def accounts_settings_update(*, data: dict[str, Any], acting_user: User | None) -> AccountsSettings:
+    """The program's rules, and the paper size of the workspace's reports (its own settings)."""
     rules = row_update(AccountsSettings.current(), {k: v for k, v in data.items() if k != "paper_size"})
     if "paper_size" in data:
-        row_update(tenant, {"paper_size": data["paper_size"]})
+        workspace_settings_update(data={"paper_size": data["paper_size"]}, acting_user=acting_user)
     audit_record(
         actor=acting_user, action="accounts.settings_update", obj=rules, **{k: str(v) for k, v in data.items()}
     )
     return rules
-
-
-def tenant_logo_set(*, tenant: Tenant, upload: Any) -> None:
-    """The tenant's logo on every report: the new file replaces the old one."""
-    if tenant.logo:
-        tenant.logo.delete(save=False)
-    tenant.logo.save(f"tenant-{tenant.pk}-{upload.name[-40:]}", upload)
 
 
 TIER_NAME_TAKEN = {"name": "A tier with this name exists already."}

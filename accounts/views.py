@@ -74,9 +74,11 @@ from sam.documents.services import document_request, documents_of
 from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.http import TenantRequest
+from sam.models import WorkspaceSettings
 from sam.pages import done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
+from sam.services import workspace_logo_set
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 TABS = [
@@ -1001,7 +1003,10 @@ def program_settings(request: TenantRequest) -> HttpResponse:
 
 def _program_form(request: TenantRequest, data: Any = None) -> ProgramSettingsForm:
     return ProgramSettingsForm(
-        data, instance=AccountsSettings.current(), initial={"paper_size": request.tenant.paper_size}, prefix="program"
+        data,
+        instance=AccountsSettings.current(),
+        initial={"paper_size": WorkspaceSettings.current().paper_size},
+        prefix="program",
     )
 
 
@@ -1020,7 +1025,7 @@ def _program_page(
         "active_nav": "admin",
         "strategic_count": services.strategic_count(),
         "logo_form": logo_form or LogoForm(),
-        "logo_data": request.tenant.logo_data_uri(),
+        "logo_data": WorkspaceSettings.current().logo_data_uri(),
     }
     return render(request, "accounts/program_settings.html", context, status=status)
 
@@ -1042,7 +1047,7 @@ def program_rules_save(request: TenantRequest) -> HttpResponse:
     form = _program_form(request, request.POST)
     return form_change(
         form,
-        save=lambda data: services.accounts_settings_update(data=data, tenant=request.tenant, acting_user=request.user),
+        save=lambda data: services.accounts_settings_update(data=data, acting_user=request.user),
         message="Program settings saved.",
         done=done_redirect(request, "program_settings"),
         again=lambda: _program_page(request, form=form, status=400),
@@ -1055,7 +1060,7 @@ def program_logo_set(request: TenantRequest) -> HttpResponse:
     form = LogoForm(request.POST, request.FILES)
     return form_change(
         form,
-        save=lambda data: services.tenant_logo_set(tenant=request.tenant, upload=data["logo"]),
+        save=lambda data: workspace_logo_set(upload=data["logo"], acting_user=request.user),
         message="Logo saved: it appears on every report.",
         done=done_redirect(request, "program_settings"),
         again=lambda: _program_page(request, logo_form=form, status=400),

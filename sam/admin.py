@@ -14,7 +14,7 @@ from sam.models import PlatformEmail, Tenant, User
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin[Tenant]):
-    list_display = ("name", "slug", "active", "paper_size", "created_at")
+    list_display = ("name", "slug", "active", "created_at")
     list_filter = ("active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}

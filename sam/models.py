@@ -14,22 +14,16 @@ from django.utils import timezone
 
 from sam.documents.logos import logo_type
 from sam.roles import Role
-from sam.tenancy.models import TenantOwned
+from sam.tenancy.models import TenantOwned, TenantSettings
 
 
 class Tenant(models.Model):
     """A supplier company running a strategic account management program."""
 
-    class PaperSize(models.TextChoices):
-        A4 = "A4", "A4"
-        LETTER = "Letter", "US Letter"
-
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     active = models.BooleanField(default=True)
-    paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default=PaperSize.A4)
     created_at = models.DateTimeField(default=timezone.now)
-    logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
 
     class Meta:
         ordering = ["name"]
@@ -37,11 +31,24 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+
+class WorkspaceSettings(TenantSettings):
+    """How the workspace's reports and survey emails look: paper size and logo (admins change them)."""
+
+    class PaperSize(models.TextChoices):
+        A4 = "A4", "A4"
+        LETTER = "Letter", "US Letter"
+
+    paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default=PaperSize.A4)
+    logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="workspacesettings_one_per_tenant")]
+
     def logo_data_uri(self) -> str:
         """The logo inlined for reports (the PDF renderer fetches no files)."""
         if not self.logo:
             return ""
-
         try:
             with self.logo.open("rb") as handle:
                 data = handle.read()

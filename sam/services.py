@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from sam.models import ApiToken, AuditEvent, Membership, User, hash_token_secret
+from sam.models import ApiToken, AuditEvent, Membership, User, WorkspaceSettings, hash_token_secret
 from sam.outbox import email_enqueue
 from sam.roles import Role
 from sam.tenancy.context import current_tenant
@@ -62,6 +62,26 @@ def audit_record(*, actor: User | None, action: str, obj: Any = None, **data: An
         object_id=str(getattr(obj, "pk", "") or ""),
         data=data,
     )
+
+
+@transaction.atomic
+def workspace_settings_update(*, data: dict[str, Any], acting_user: User | None) -> WorkspaceSettings:
+    """How the workspace's reports look: the paper size."""
+    workspace = row_update(WorkspaceSettings.current(), data)
+    audit_record(
+        actor=acting_user, action="workspace.settings_update", obj=workspace, **{k: str(v) for k, v in data.items()}
+    )
+    return workspace
+
+
+def workspace_logo_set(*, upload: Any, acting_user: User | None) -> WorkspaceSettings:
+    """The workspace's logo on every report and survey email: the new file replaces the old one."""
+    workspace = WorkspaceSettings.current()
+    if workspace.logo:
+        workspace.logo.delete(save=False)
+    workspace.logo.save(f"tenant-{workspace.tenant_id}-{upload.name[-40:]}", upload)
+    audit_record(actor=acting_user, action="workspace.logo_set", obj=workspace, name=upload.name[-40:])
+    return workspace
 
 
 def password_setup_url(user: User, site_url: str) -> str:

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Account, BuyerRole, Contact, Tier
-from sam.models import Tenant, User
+from sam.models import Tenant, User, WorkspaceSettings
 from sam.outbox import Withdrawn, email_enqueue, register_hook
 from sam.services import audit_record
 from sam.tasks_base import task_on_commit
@@ -298,7 +298,7 @@ def invitations_send(*, now: datetime | None = None) -> int:
             )
             if campaign is None:  # another tick has it
                 continue
-            logo = logo or tenant.logo_data_uri()
+            logo = logo or WorkspaceSettings.current().logo_data_uri()
             queued = list(
                 campaign.invitations.filter(status=Invitation.Status.QUEUED).select_related(
                     "contact", "contact__account", "campaign"
@@ -345,7 +345,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 reminders_sent=invitation.reminders_sent + 1, last_reminded_at=now
             )
             if claimed:
-                logo = logo or tenant.logo_data_uri()
+                logo = logo or WorkspaceSettings.current().logo_data_uri()
                 _send(invitation, tenant, reminder=invitation.reminders_sent + 1, logo=logo)
                 sent += 1
     return sent

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from sam.models import Tenant
+from sam.models import Tenant, WorkspaceSettings
 from sam.security import client_address, rate_limited
 from voc import services
 
@@ -114,7 +114,7 @@ def survey_form(request: HttpRequest) -> HttpResponse:
         posted = {str(q.pk): services.form_value(q, posted.get(str(q.pk), [])) for q in questions}
         context = {
             "brand": tenant,
-            "logo": tenant.logo_data_uri() if tenant else None,
+            "logo": WorkspaceSettings.current().logo_data_uri() if tenant else None,
             "contact": invitation.contact,
             "questions": [(q, errors.get(str(q.pk)), posted.get(str(q.pk), "")) for q in questions],
             "errors": errors,

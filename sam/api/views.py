@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import api_view
@@ -15,15 +15,22 @@ from rest_framework.response import Response
 
 from sam import selectors, services
 from sam.api.toolkit import django_errors
-from sam.models import ApiToken, Membership, Tenant
+from sam.models import ApiToken, Membership, Tenant, WorkspaceSettings
 from sam.roles import Role
 
 
 class TenantSerializer(serializers.ModelSerializer[Tenant]):
+    paper_size = serializers.SerializerMethodField()
+
     class Meta:
         model = Tenant
         fields = ["id", "name", "slug", "paper_size"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=WorkspaceSettings.PaperSize.choices))
+    def get_paper_size(self, tenant: Tenant) -> str:
+        """The paper size of the workspace's reports (the serialized tenant is the current one)."""
+        return WorkspaceSettings.current().paper_size
 
 
 class MembershipSerializer(serializers.ModelSerializer[Membership]):

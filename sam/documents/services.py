@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from sam.documents import registry
-from sam.models import Document, User
+from sam.models import Document, User, WorkspaceSettings
 from sam.tasks_base import task_on_commit
 from sam.tenancy.context import current_tenant
 
@@ -86,7 +86,14 @@ def document_html(document: Document) -> str:
     spec = registry.get(document.kind)
     subject = spec.subject_model.objects.get(pk=document.subject_id)  # type: ignore[attr-defined]
     context = spec.context(subject, document.params)
-    context.update({"document": document, "tenant": current_tenant(), "generated_at": timezone.now()})
+    context.update(
+        {
+            "document": document,
+            "tenant": current_tenant(),
+            "workspace": WorkspaceSettings.current(),
+            "generated_at": timezone.now(),
+        }
+    )
     return render_to_string(spec.template, context)
 
 

@@ -436,12 +436,14 @@ def test_transient_error_is_retried_others_are_not(tenant_a, account_a, monkeypa
 def test_letter_paper_and_tenant_logo(tenant_a, account_a, django_capture_on_commit_callbacks):
     from django.core.files.base import ContentFile
 
-    from sam.models import Tenant
+    from sam.models import WorkspaceSettings
 
-    tenant = Tenant.objects.get(pk=tenant_a.tenant.pk)
-    tenant.paper_size = "Letter"
-    tenant.logo.save("logo.svg", ContentFile(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'))
-    tenant_a.tenant.refresh_from_db()
+    with tenant_a.ctx():
+        workspace = WorkspaceSettings.current()
+        workspace.paper_size = "Letter"
+        workspace.logo.save(
+            "logo.svg", ContentFile(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+        )
     with tenant_a.ctx():
         document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
         html = documents.document_html(document)

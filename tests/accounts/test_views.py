@@ -25,6 +25,7 @@ from accounts.models import (
     TeamAssignment,
     Tier,
 )
+from sam.models import WorkspaceSettings
 from sam.roles import Role
 from scorecards.models import ScorecardSettings
 from tests.accounts.conftest import make_account
@@ -520,8 +521,8 @@ def test_program_settings(tenant_a, client_for):
         assert AccountsSettings.current().portfolio_cap == 8
     assert client.post(url("program_rules"), {**data, "program-paper_size": "Letter",
                                                   "program-portfolio_custom_cap": 8}).status_code == 302  # fmt: skip
-    tenant_a.tenant.refresh_from_db()
-    assert tenant_a.tenant.paper_size == "Letter"
+    with tenant_a.ctx():
+        assert WorkspaceSettings.current().paper_size == "Letter"
     assert client.post(url("scorecard_period_length"), {"period_length": "fortnight"}).status_code == 400
     assert client.post(url("scorecard_period_length"), {"period_length": "month"}).status_code == 302
     assert (

@@ -32,6 +32,17 @@ def test_me_with_token(tenant_a):
     assert response.status_code == 200
     assert response.json()["tenant"]["slug"] == "alpha"
     assert response.json()["role"] == "viewer"
+    assert response.json()["tenant"]["paper_size"] == "A4"
+
+
+def test_me_shows_the_workspace_paper_size(tenant_a):
+    from sam.models import WorkspaceSettings
+    from sam.services import workspace_settings_update
+
+    with tenant_a.ctx():
+        workspace_settings_update(data={"paper_size": WorkspaceSettings.PaperSize.LETTER}, acting_user=None)
+    response = api(token_for(tenant_a, Role.VIEWER)).get(reverse("me"))
+    assert response.json()["tenant"]["paper_size"] == "Letter"
 
 
 def test_bearer_scheme_also_works(tenant_a):
