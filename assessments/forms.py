@@ -6,12 +6,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from accounts.forms import ContactChoiceField
-from accounts.models import Contact, Contract
+from accounts.models import Account, Contact, Contract
+from assessments import fourrs
 from assessments.fourrs_selectors import respondents
-from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation
+from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation, Scope
 from assessments.services import NOTE_MAX, TOPIC_KEYS, TOPICS
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, choice, model_choice, scoped_choice
 from sam.models import User
@@ -35,6 +37,69 @@ class RollupForm(forms.Form):
 
 
 DATE_ERROR = {"invalid": "Give the date as YYYY-MM-DD."}
+
+
+ACCOUNT_FOR_TEAM = "Choose the account whose team this is about."
+
+
+class _FourRsScopeForm(StyledFormMixin, forms.Form):
+    """About the organisation, or about one account's team (the accounts are set per request)."""
+
+    scope = forms.ChoiceField(label="About", choices=Scope.choices, required=False)
+    account = scoped_choice(
+        Account,
+        label="Account (for one account team)",
+        required=False,
+        empty_label="—",
+        error_messages={"invalid_choice": ACCOUNT_FOR_TEAM},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "account").queryset = Account.objects.alive().order_by("name")
+
+    def clean_scope(self) -> str:
+        return self.cleaned_data.get("scope") or Scope.ORGANISATION
+
+
+class FourRsRoundForm(_FourRsScopeForm):
+    """A new round of the 4 R's: its title, when it closes, and whom it is about."""
+
+    title = forms.CharField(max_length=200)
+    closes_on = forms.DateField(label="Closes after", required=False, widget=DATE, error_messages=DATE_ERROR)
+
+    field_order = ["title", "closes_on", "scope", "account"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["placeholder"] = f"4 R's review {timezone.localdate().year}"
+
+
+class FourRsAnswersForm(_FourRsScopeForm):
+    """One person's 15 ratings, 1 to 5; on one's own also whom they are about (in a round the round says)."""
+
+    def __init__(self, *args: Any, in_round: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_round = in_round
+        for key in fourrs.KEYS:
+            self.fields[key] = forms.TypedChoiceField(
+                choices=[(str(n), str(n)) for n in range(1, 6)],
+                coerce=int,
+                error_messages={"required": "Rate this statement.", "invalid_choice": "A rating from 1 to 5."},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.in_round and data.get("scope") != Scope.ACCOUNT_TEAM and data.get("account") is not None:
+            self.add_error(
+                "account",
+                "To answer about an account's team, choose “One account team”; about the organisation, leave the "
+                "account empty.",
+            )
+        return data
+
+    def answers(self) -> dict[str, int]:
+        return {key: self.cleaned_data[key] for key in fourrs.KEYS}
 
 
 def _amount(label: str, **kwargs: Any) -> forms.CharField:

@@ -25,6 +25,8 @@ from assessments.forms import (
     AssessmentSettingsForm,
     ExpertForm,
     FindingForm,
+    FourRsAnswersForm,
+    FourRsRoundForm,
     InterviewForm,
     RecommendationForm,
     RollupForm,
@@ -739,7 +741,7 @@ def fourrs_home(request: TenantRequest) -> HttpResponse:
         "rounds": rounds if can(request, "fourrs.view") else [],
         "can_take": can(request, "fourrs.take"),
         "can_run": can(request, "fourrs.run"),
-        "accounts": list(Account.objects.alive().order_by("name")) if can(request, "fourrs.run") else [],
+        "round_form": FourRsRoundForm() if can(request, "fourrs.run") else None,
         "active_nav": "assessments",
     }
     return render(request, "assessments/fourrs_home.html", context)
@@ -756,28 +758,24 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
         if round is None:
             raise Http404
     errors: dict[str, Any] = {}
+    form = FourRsAnswersForm(request.POST or None, in_round=round is not None)
     if request.method == "POST":
-        answers = {key: request.POST.get(key, "")[:4] for key in fourrs.KEYS}
-        try:
-            if round is None and request.POST.get("scope") != Scope.ACCOUNT_TEAM and request.POST.get("account"):
-                raise ValidationError(
-                    {
-                        "account": "To answer about an account's team, choose “One account team”; "
-                        "about the organisation, leave the account empty."
-                    }
+        if form.is_valid():
+            try:
+                item = fourrs_services.fourrs_result_submit(
+                    respondent=request.user,
+                    answers=form.answers(),
+                    round=round,
+                    scope=form.cleaned_data["scope"],
+                    account=form.cleaned_data["account"],
                 )
-            item = fourrs_services.fourrs_result_submit(
-                respondent=request.user,
-                answers=answers,
-                round=round,
-                scope=request.POST.get("scope", Scope.ORGANISATION)[:20],
-                account=request.POST.get("account", "")[:12] or None,
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        else:
-            messages.success(request, f"Thank you: {item.total} of 75, {fourrs.band_info(item.band)['label'].lower()}.")
-            return tenant_redirect("fourrs_result", item.pk)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                band = fourrs.band_info(item.band)["label"].lower()
+                messages.success(request, f"Thank you: {item.total} of 75, {band}.")
+                return tenant_redirect("fourrs_result", item.pk)
+        errors = form.errors
     already = None
     if round is not None:
         already = FourRsResult.objects.filter(round=round, respondent=request.user).first()
@@ -791,7 +789,7 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
         "general": [m for key in ("__all__", "scope", "account") for m in errors.get(key, [])],
         "posted": request.POST if errors else {},
         "scale": [(1, "Strongly disagree"), (2, "Disagree"), (3, "Neither"), (4, "Agree"), (5, "Strongly agree")],
-        "accounts": list(Account.objects.alive().order_by("name")),
+        "form": form,
         "active_nav": "assessments",
     }
     return render(request, "assessments/fourrs_take.html", context, status=400 if errors else 200)
@@ -906,21 +904,17 @@ def fourrs_round_close(request: TenantRequest, round_id: int) -> HttpResponse:
 @tenant_view("fourrs.run")
 @require_http_methods(["POST"])
 def fourrs_round_new(request: TenantRequest) -> HttpResponse:
-    try:
-        round = fourrs_services.round_create(
-            data={
-                "title": request.POST.get("title", "")[:400],
-                "scope": request.POST.get("scope", "")[:20],
-                "account": request.POST.get("account", "")[:12] or None,
-                "closes_on": request.POST.get("closes_on", "")[:20],
-            },
-            acting_user=request.user,
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return tenant_redirect("fourrs_home")
-    messages.success(request, "Round opened: invite the people who should answer.")
-    return tenant_redirect("fourrs_round", round.pk)
+    form = FourRsRoundForm(request.POST)
+    if form.is_valid():
+        try:
+            round = fourrs_services.round_create(data=form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Round opened: invite the people who should answer.")
+            return tenant_redirect("fourrs_round", round.pk)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return tenant_redirect("fourrs_home")
 
 
 @tenant_view("fourrs.view")

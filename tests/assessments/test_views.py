@@ -237,6 +237,36 @@ def test_running_a_round_on_the_page(tenant_a, client_for):
     assert admin.post(url("fourrs_round_new"), {"title": ""}).status_code == 302  # back, with the error shown
 
 
+def test_round_and_answer_forms_refuse_bad_values(tenant_a, tenant_b, account_a, client_for):
+    from assessments.models import FourRsRound
+
+    other = make_account(tenant_b)
+    admin = client_for(tenant_a.admin)
+    page = admin.get(url("fourrs_home"))
+    assert b'name="closes_on"' in page.content and b'id="id_account"' in page.content
+    bad = [
+        {"title": "Late", "closes_on": "2026-02-30"},
+        {"title": "x" * 201},
+        {"title": "Theirs", "scope": "account_team", "account": str(other.pk)},
+        {"title": "Nul\x00", "scope": "galaxy"},
+        {"title": "No account", "scope": "account_team"},
+    ]
+    for data in bad:
+        back = admin.post(url("fourrs_round_new"), data)
+        assert back.status_code == 302 and back["Location"] == url("fourrs_home")
+        assert admin.get(back["Location"]).status_code == 200
+    member = client_for(tenant_a.users[Role.MEMBER])
+    theirs = {**dict.fromkeys(fourrs.KEYS, "4"), "scope": "account_team", "account": str(other.pk)}
+    refused = member.post(url("fourrs_take"), theirs)
+    assert refused.status_code == 400 and b"Choose the account whose team" in refused.content
+    with tenant_a.ctx():
+        assert not FourRsRound.objects.exists() and not FourRsResult.objects.exists()
+    made = admin.post(url("fourrs_round_new"), {"title": "Team", "scope": "account_team", "account": account_a.pk})
+    with tenant_a.ctx():
+        round = FourRsRound.objects.get()
+    assert round.account_id == account_a.pk and made["Location"] == url("fourrs_round", round.pk)
+
+
 def pdf_text(world, document):
     with world.ctx():
         document.refresh_from_db()
