@@ -80,6 +80,26 @@ class AccountForm(StyledFormMixin, forms.ModelForm[Account]):
         pass
 
 
+STRATEGIC_REASON = "Say why this strategic account leaves the program; the reason is kept."
+
+
+class AccountDeleteForm(StyledFormMixin, forms.Form):
+    """Why an account leaves the portfolio (a strategic account must say; the service holds that rule)."""
+
+    reason = forms.CharField(
+        label="Reason (kept with the account's history)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if account.tier.strategic:
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = STRATEGIC_REASON
+
+
 class ContractForm(StyledFormMixin, forms.ModelForm[Contract]):
     class Meta:
         model = Contract
@@ -204,6 +224,22 @@ class ActionItemForm(StyledFormMixin, forms.ModelForm[ActionItem]):
 
     def _post_clean(self) -> None:
         pass
+
+
+class ActionReturnForm(forms.Form):
+    """Where a change to an action returns to: the account's plan or action register, or one's own actions (a
+    name from this list, never an address)."""
+
+    PLAN, ACTIONS, MY_ACTIONS = "plan", "actions", "my_actions"
+
+    return_to = forms.ChoiceField(
+        choices=[(PLAN, "The account plan"), (ACTIONS, "The action register"), (MY_ACTIONS, "My actions")],
+        required=False,
+    )
+
+    def place(self) -> str:
+        """The page to return to: the action register unless another one was named."""
+        return (self.cleaned_data.get("return_to") if self.is_valid() else "") or self.ACTIONS
 
 
 class IncidentForm(StyledFormMixin, forms.ModelForm[Incident]):

@@ -25,8 +25,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import imports, reports, selectors, services, sources
 from accounts.forms import (
+    AccountDeleteForm,
     AccountForm,
     ActionItemForm,
+    ActionReturnForm,
     ContactForm,
     ContractForm,
     CriteriaForm,
@@ -72,7 +74,7 @@ from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.tabs import extra_tab, extra_tabs
 from sam.documents.services import document_request, documents_of
 from sam.facts import account_facts
-from sam.forms import apply_errors
+from sam.forms import EditChoiceForm, apply_errors
 from sam.http import TenantRequest
 from sam.models import WorkspaceSettings
 from sam.pages import done_redirect, form_change
@@ -202,19 +204,17 @@ def account_edit(request: TenantRequest, account_id: int) -> HttpResponse:
 def account_delete(request: TenantRequest, account_id: int) -> HttpResponse:
     account = account_or_404(account_id)
     require(request, "account.delete", account)
-    error = ""
-    if request.method == "POST":
+    form = AccountDeleteForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.account_delete(
-                account=account, acting_user=request.user, reason=request.POST.get("reason", "")[:2000]
-            )
+            services.account_delete(account=account, acting_user=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{account.name} was removed from the portfolio. Its history is kept.")
             return tenant_redirect("portfolio")
-    context = {"account": account, "active_nav": "accounts", "error": error}
-    return render(request, "accounts/account_delete.html", context, status=400 if error else 200)
+    context = {"account": account, "active_nav": "accounts", "form": form}
+    return render(request, "accounts/account_delete.html", context, status=400 if form.errors else 200)
 
 
 # --- the account page and its tabs ---------------------------------------------------------
@@ -497,9 +497,10 @@ def _edit_or_delete(
     """The edit page of a row of the account: save, or delete after a confirmation (through ``delete``, the
     row's service; contracts and contacts by default)."""
     if request.method == "POST":
-        if "delete" in request.POST:
-            if "confirm" not in request.POST:
-                return _confirm_delete(request, account, what, tab)
+        choice = EditChoiceForm(request.POST).choice()
+        if choice == "confirm":
+            return _confirm_delete(request, account, what, tab)
+        if choice == "delete":
             if delete is None:
                 services.account_row_delete(account=account, row=obj)
             else:
@@ -664,7 +665,7 @@ def action_add(request: TenantRequest, account_id: int) -> HttpResponse:
     account = account_or_404(account_id)
     require(request, "account.edit_team_work", account)
     form = ActionItemForm(request.POST, account=account)
-    tab = "plan" if request.POST.get("from") == "plan" else "actions"
+    tab = "plan" if ActionReturnForm(request.POST).place() == ActionReturnForm.PLAN else "actions"
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -698,18 +699,22 @@ def action_edit(request: TenantRequest, account_id: int, action_id: int) -> Http
     if not editable:
         raise PermissionDenied
     form = _only(ActionItemForm(request.POST or None, instance=item, account=account), editable)
+    back = ActionReturnForm(request.POST if request.method == "POST" else request.GET).place()
     if request.method == "POST" and form.is_valid():
         try:
             services.action_item_update(item=item, data=_editable_data(form, editable), acting_user=request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            if request.POST.get("next") == "my_actions":
+            if back == ActionReturnForm.MY_ACTIONS:
                 messages.success(request, "Action updated.")
                 return tenant_redirect("my_actions")
             return tab_done(request, account, "actions", "Action updated.")
     events = item.events.select_related("actor")
-    return _edit_page(request, account, form, f"Action: {item.title}", "actions", events=events, item=item)
+    mine = back == ActionReturnForm.MY_ACTIONS
+    return _edit_page(
+        request, account, form, f"Action: {item.title}", "actions", events=events, item=item, return_to_mine=mine
+    )
 
 
 @tenant_view("account.view")

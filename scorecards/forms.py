@@ -52,6 +52,15 @@ class MetricForm(StyledFormMixin, forms.Form):
         return values
 
 
+class ValueForm(forms.Form):
+    """One metric's value on a scorecard as typed, with its comment and evidence (the service reads the number
+    by the metric's kind)."""
+
+    value = forms.CharField(max_length=40, required=False)
+    comment = forms.CharField(max_length=2000, required=False)
+    evidence = forms.CharField(max_length=2000, required=False)
+
+
 class ScorecardSettingsForm(StyledFormMixin, forms.ModelForm[ScorecardSettings]):
     class Meta:
         model = ScorecardSettings

@@ -25,7 +25,7 @@ from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 from scorecards import cache, reports, selectors, services, templating
-from scorecards.forms import AgreedTargetForm, MetricForm, ScorecardSettingsForm, TemplateForm, WeightsForm
+from scorecards.forms import AgreedTargetForm, MetricForm, ScorecardSettingsForm, TemplateForm, ValueForm, WeightsForm
 from scorecards.models import Area, MetricDefinition, Period, Scorecard, ScorecardSettings, ScorecardTemplate
 
 
@@ -220,28 +220,28 @@ def value_save(request: TenantRequest, scorecard_id: int, metric_id: int) -> Htt
     if scorecard is None or metric is None or metric.version_id != scorecard.version_id:
         raise Http404
     require(request, "account.edit_team_work", scorecard.account)
-    error = ""
-    try:
-        services.value_set(
-            scorecard=scorecard,
-            metric=metric,
-            value=request.POST.get("value", "").strip()[:40],
-            comment=request.POST.get("comment", "").strip()[:2000],
-            evidence=request.POST.get("evidence", "").strip()[:2000],
-            acting_user=request.user,
-            is_admin=can(request, "tenant.manage_settings"),
-        )
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
-    except PermissionDenied:
-        raise
+    form = ValueForm(request.POST)
+    error = " ".join(f"{name.capitalize()}: {e}" for name, errors in form.errors.items() for e in errors)
+    if not error:
+        try:
+            services.value_set(
+                scorecard=scorecard,
+                metric=metric,
+                value=form.cleaned_data["value"],
+                comment=form.cleaned_data["comment"],
+                evidence=form.cleaned_data["evidence"],
+                acting_user=request.user,
+                is_admin=can(request, "tenant.manage_settings"),
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
     scorecard.refresh_from_db()
     context = _context(
         request,
         scorecard,
         error_metric=metric.pk if error else None,
         error=error,
-        error_value=request.POST.get("value", "")[:40],
+        error_value=(form["value"].value() or "")[:40],
     )
     template = "scorecards/scorecard.html#card" if request.htmx else "scorecards/scorecard.html"
     return render(request, template, context, status=422 if error and request.htmx else 400 if error else 200)

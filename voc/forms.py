@@ -20,6 +20,9 @@ class LocalDateTime(forms.DateTimeInput):
         super().__init__(format=LOCAL)
 
 
+AUDIENCE_FIELDS = ("tiers", "buyer_roles", "accounts")
+
+
 class CampaignForm(StyledFormMixin, forms.Form):
     name = forms.CharField(max_length=200, help_text="Customers do not see it.")
     template = forms.ModelChoiceField(queryset=SurveyTemplate.unscoped.none(), label="Survey", empty_label=None)
@@ -28,18 +31,27 @@ class CampaignForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every tier.",
+        error_messages={
+            "invalid_choice": "Choose tiers from the list.",
+            "invalid_pk_value": "Choose tiers from the list.",
+        },
     )
     buyer_roles = forms.MultipleChoiceField(
         choices=BuyerRole.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every role.",
+        error_messages={"invalid_choice": "Choose buyer roles from the list."},
     )
     accounts = forms.ModelMultipleChoiceField(
         queryset=Account.unscoped.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text="None chosen: every account of the tiers above.",
+        error_messages={
+            "invalid_choice": "Choose accounts from the list.",
+            "invalid_pk_value": "Choose accounts from the list.",
+        },
     )
     send_at = forms.DateTimeField(label="Send on", widget=LocalDateTime(), input_formats=[LOCAL])
     closes_at = forms.DateTimeField(

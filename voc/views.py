@@ -22,7 +22,7 @@ from sam.permissions import can, tenant_view
 from sam.tenancy.urls import tenant_redirect
 from voc import campaigns as campaign_services
 from voc import selectors, services, templating
-from voc.forms import CampaignForm, QuestionForm, SurveyTemplateForm, VocSettingsForm
+from voc.forms import AUDIENCE_FIELDS, CampaignForm, QuestionForm, SurveyTemplateForm, VocSettingsForm
 from voc.models import Campaign, Invitation, Question, SurveyTemplate, VocSettings
 from voc.scoring import SEGMENT_LABELS
 
@@ -88,14 +88,11 @@ def campaign_audience(request: TenantRequest) -> HttpResponse:
     """The recipients the filters give, while the form is filled in (htmx)."""
     form = CampaignForm(request.POST)
     form.is_valid()
+    wrong = [str(e) for name in AUDIENCE_FIELDS for e in form.errors.get(name, [])]
+    if wrong:
+        return render(request, "voc/_audience.html", {"error": " ".join(wrong)}, status=400)
     try:
-        audience = campaign_services.audience_clean(
-            {
-                "tiers": request.POST.getlist("tiers"),
-                "buyer_roles": request.POST.getlist("buyer_roles"),
-                "accounts": request.POST.getlist("accounts"),
-            }
-        )
+        audience = campaign_services.audience_clean(form.audience_data())
     except ValidationError as exc:
         return render(request, "voc/_audience.html", {"error": " ".join(exc.messages)}, status=400)
     return render(request, "voc/_audience.html", {"preview": campaign_services.audience_preview(audience)})

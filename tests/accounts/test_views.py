@@ -420,6 +420,24 @@ def test_my_actions_lists_my_open_items_across_accounts(tenant_a, client_for):
     assert b"Nothing open for you" in client_for(tenant_a.users[Role.VIEWER]).get(url("my_actions")).content
 
 
+def test_an_action_edited_from_my_actions_returns_there(tenant_a, client_for):
+    member = tenant_a.users[Role.ACCOUNT_MANAGER]  # the account's owner
+    account = make_account(tenant_a, "A Corp")
+    with tenant_a.ctx():
+        item, _ = services.action_item_add(account=account, title="Call back", owner=member)
+    client = client_for(member)
+    edit = url("action_edit", account.pk, item.pk)
+    assert f"{edit}?return_to=my_actions" in client.get(url("my_actions")).content.decode()
+    page = client.get(f"{edit}?return_to=my_actions").content.decode()
+    assert 'name="return_to" value="my_actions"' in page and f'href="{url("my_actions")}"' in page
+    assert 'name="return_to"' not in client.get(edit).content.decode()
+    data = {"title": "Call back", "owner": member.pk, "due": "", "status": "open", "objective": "", "detail": ""}
+    assert client.post(edit, {**data, "return_to": "my_actions"})["Location"] == url("my_actions")
+    for elsewhere in ("https://evil.example/", "plan", ""):  # not a page name: the account's register
+        back = client.post(edit, {**data, "return_to": elsewhere})
+        assert back["Location"] == url("account_detail", account.pk) + "?tab=actions"
+
+
 # --- CSV import --------------------------------------------------------------------------------------
 
 

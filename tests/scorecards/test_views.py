@@ -44,6 +44,10 @@ def test_team_member_fills_a_value_inline(tenant_a, account_a, client_for):
         assert Scorecard.objects.get(pk=card.pk).health is not None
     bad = client.post(url("scorecard_value", card.pk, growth.pk), {"value": "seven"}, HTTP_HX_REQUEST="true")
     assert bad.status_code == 422 and b"Enter a number (%)." in bad.content and b'aria-invalid="true"' in bad.content
+    long = client.post(url("scorecard_value", card.pk, growth.pk), {"value": "8", "comment": "x" * 2001})
+    assert long.status_code == 400 and b"at most 2000 characters" in long.content
+    with tenant_a.ctx():
+        assert MetricValue.objects.get(metric=growth).value == 7
 
 
 def test_readers_and_outsiders_cannot_write(tenant_a, account_a, client_for):
