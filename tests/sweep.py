@@ -25,10 +25,11 @@ import scorecards.models as sc
 import voc.models as vc
 from accounts import services as account_services
 from dashboard.models import PortfolioReview
-from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail
+from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail, WorkspaceSettings
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
 from sam.tenancy.models import TenantOwned
+from scorecards import selectors as scorecard_selectors
 from scorecards import services as scorecard_services
 from tests.factories import ApiTokenFactory, MembershipFactory, UserFactory
 
@@ -300,7 +301,7 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     )[0],
     Document: _document,
     sc.ScorecardTemplate: lambda: sc.ScorecardTemplate.objects.get_or_create(name=f"{MARKER} template")[0],
-    sc.TemplateVersion: lambda: scorecard_services.current_version(scorecard_services.template_defaults_ensure()),
+    sc.TemplateVersion: lambda: scorecard_selectors.current_version(scorecard_services.template_defaults_ensure()),
     sc.MetricDefinition: lambda: _scorecard().version.metrics.first(),
     sc.Period: lambda: sc.Period.objects.get_or_create(
         label="ALPHA-1", defaults={"start": date(2020, 1, 1), "end": date(2020, 3, 31)}
@@ -310,6 +311,7 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     )[0],
     qb.QbrSettings: lambda: qb.QbrSettings.objects.get_or_create()[0],
     acc.AccountsSettings: lambda: acc.AccountsSettings.current(),
+    WorkspaceSettings: lambda: WorkspaceSettings.current(),
     sc.ScorecardSettings: lambda: sc.ScorecardSettings.current(),
     qb.Cadence: lambda: qb.Cadence.objects.get_or_create(
         account=_account(), defaults={"paused_until": date(2030, 1, 1), "pause_reason": MARKER}
