@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, viewsets
 
-from accounts import money
+from accounts import money_services
 from accounts.api import ChildSerializer
 from accounts.models import AccountsSettings, ExchangeRate, RevenueEntry, RevenueSource
 from sam.api.toolkit import AccountChildViewSet, ScopedRelatedField, django_errors
@@ -34,7 +34,7 @@ class RevenueEntryViewSet(AccountChildViewSet):
     filters = {"account": ("account", "id"), "year": ("year", "id"), "source": ("source", "id")}
 
     def create_object(self, data: dict[str, Any]) -> RevenueEntry:
-        return money.revenue_entry_save(**data)
+        return money_services.revenue_entry_save(**data)
 
     def update_object(self, instance: RevenueEntry, data: dict[str, Any]) -> RevenueEntry:
         values = {
@@ -46,10 +46,10 @@ class RevenueEntryViewSet(AccountChildViewSet):
             **data,
             "account": instance.account,
         }
-        return money.revenue_entry_save(**values, entry=instance)
+        return money_services.revenue_entry_save(**values, entry=instance)
 
     def perform_destroy(self, instance: RevenueEntry) -> None:
-        self.run(lambda: money.revenue_entry_delete(entry=instance))
+        self.run(lambda: money_services.revenue_entry_delete(entry=instance))
 
 
 class ExchangeRateSerializer(serializers.ModelSerializer[ExchangeRate]):
@@ -83,7 +83,7 @@ class ExchangeRateViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         try:
-            serializer.instance = money.exchange_rate_save(**serializer.validated_data)
+            serializer.instance = money_services.exchange_rate_save(**serializer.validated_data)
         except DjangoValidationError as exc:
             raise django_errors(exc) from exc
 

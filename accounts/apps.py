@@ -32,9 +32,9 @@ class AccountsConfig(AppConfig):
         from accounts import reports
 
         reports.register()
-        from accounts import money
+        from accounts import money_services
 
-        money.register_imports()
+        money_services.register_imports()
         from accounts.tabs import register_tab
         from accounts.views_money import revenue_tab_context
 

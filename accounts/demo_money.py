@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts import money, renewals, services
+from accounts import money_services, renewals, services
 from accounts.models import Account, Contract, Outcome, RevenueEntry, Tier
 from sam.models import Tenant
 
@@ -39,9 +39,9 @@ def seed_commercial(tenant: Tenant) -> None:
         return
     today = timezone.localdate()
     for currency, day, rate in RATES:
-        money.exchange_rate_save(currency=currency, valid_from=date.fromisoformat(day), rate=rate)
-    sources = {s.name: s for s in money.revenue_sources()}
-    reasons = {r.name: r for r in money.loss_reasons()}
+        money_services.exchange_rate_save(currency=currency, valid_from=date.fromisoformat(day), rate=rate)
+    sources = {s.name: s for s in money_services.revenue_sources()}
+    reasons = {r.name: r for r in money_services.loss_reasons()}
     accounts = list(Account.objects.alive().order_by("pk"))
     owner = accounts[0].owner
     # Two years of renewals: each running contract continued an earlier one.
@@ -120,7 +120,7 @@ def seed_commercial(tenant: Tenant) -> None:
             if index == 0 and back == 0:
                 for quarter in range(1, (today.month - 1) // 3 + 2):
                     for name, share in SPLIT.items():
-                        money.revenue_entry_save(
+                        money_services.revenue_entry_save(
                             account=account,
                             year=year,
                             quarter=quarter,
@@ -132,7 +132,7 @@ def seed_commercial(tenant: Tenant) -> None:
             for name, share in SPLIT.items():
                 if name == "Hardware" and index % 2:
                     continue
-                money.revenue_entry_save(
+                money_services.revenue_entry_save(
                     account=account,
                     year=year,
                     quarter=0,

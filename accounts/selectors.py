@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -12,15 +13,22 @@ from django.utils import timezone
 from accounts.models import (
     RENEWAL_WINDOW_DAYS,
     Account,
+    AccountsSettings,
     ActionItem,
     BuyerRole,
     Contact,
     Contract,
+    CriterionAnswer,
     Deliverable,
+    Incident,
+    PlanGoal,
+    PlanReview,
     RecurringIssue,
     TeamAssignment,
     TeamRole,
+    Tier,
 )
+from sam.models import User
 
 SORTS: dict[str, tuple[Any, ...]] = {
     # Unscored accounts and unknown revenue go last whichever way the list is sorted.
@@ -151,3 +159,125 @@ def my_open_actions(user: Any) -> QuerySet[ActionItem]:
         .select_related("account")
         .order_by("due", "account__name", "pk")
     )
+
+
+def strategic_count(*, exclude: Account | None = None) -> int:
+    qs = Account.objects.alive().filter(tier__strategic=True)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.count()
+
+
+def portfolio_cap_warning(tier: Tier, *, account: Account | None = None) -> str:
+    """The warning shown when a strategic tier goes past the tenant's portfolio size guidance."""
+    if not tier.strategic:
+        return ""
+    cap = AccountsSettings.current().portfolio_cap
+    count = strategic_count(exclude=account) + 1
+    if cap and count > cap:
+        return (
+            f"This makes {count} strategic accounts, above your program's guidance of {cap}. "
+            "Start small: every strategic account needs real commitment, and removing accounts later breaks it."
+        )
+    return ""
+
+
+def strategic_score_compute(account: Account) -> Decimal | None:
+    """Weighted share of the best possible answers over the active criteria (0-100)."""
+    answers = CriterionAnswer.objects.filter(account=account, criterion__active=True).select_related("criterion")
+    total_weight = sum(a.criterion.weight for a in answers)
+    if not total_weight:
+        return None
+    achieved = sum(a.criterion.weight * a.score for a in answers)
+    return (Decimal(achieved) * 100 / (Decimal(total_weight) * 5)).quantize(Decimal("0.1"))
+
+
+def account_descendants(account: Account) -> list[Account]:
+    """Every live account below this one (children, their children, ...)."""
+    found: list[Account] = []
+    frontier = [account.pk]
+    seen = {account.pk}
+    while frontier:
+        level = list(Account.objects.alive().filter(parent_id__in=frontier).select_related("tier", "owner"))
+        level = [a for a in level if a.pk not in seen]
+        seen.update(a.pk for a in level)
+        found += level
+        frontier = [a.pk for a in level]
+    return found
+
+
+def account_rollup(account: Account) -> dict[str, Any]:
+    """A parent account's figures with everything below it: revenue per currency, counts, accounts at risk."""
+    family = [account, *account_descendants(account)]
+    revenue: dict[str, Decimal] = {}
+    for member in family:
+        if member.annual_revenue is not None:
+            revenue[member.currency] = revenue.get(member.currency, Decimal(0)) + member.annual_revenue
+    today = timezone.localdate()
+    open_actions = ActionItem.objects.filter(account__in=family, status__in=ActionItem.OPEN_STATUSES)
+    return {
+        "children": [a for a in family[1:] if a.parent_id == account.pk],
+        "descendants": family[1:],
+        "revenue_by_currency": sorted(revenue.items()),
+        "open_actions": open_actions.count(),
+        "overdue_actions": open_actions.filter(due__lt=today).count(),
+        "open_recurring": RecurringIssue.objects.filter(account__in=family, status=RecurringIssue.Status.OPEN).count(),
+        "at_risk": sum(1 for a in family if a.status == Account.Status.AT_RISK),
+        "contacts": Contact.objects.filter(account__in=family).count(),
+        "incidents_90d": Incident.objects.filter(
+            account__in=family, opened_at__gte=timezone.now() - timedelta(days=90)
+        ).count(),
+    }
+
+
+def team_completeness(account: Account, *, stale_days: int, today: date | None = None) -> dict[str, Any]:
+    """Which team roles nobody holds, and which deliverables have not been reviewed lately."""
+    held = set(TeamAssignment.objects.filter(account=account).values_list("role", flat=True))
+    deliverables = list(Deliverable.objects.filter(account=account))
+    return {
+        "missing_roles": [TeamRole(r) for r in TeamRole.values if r not in held],
+        "stale_deliverables": [d for d in deliverables if d.is_stale(stale_days, today)],
+    }
+
+
+def plan_snapshot(account: Account) -> list[dict[str, Any]]:
+    goals = PlanGoal.objects.filter(account=account).prefetch_related("objectives__actions__owner")
+    return [
+        {
+            "goal": goal.title,
+            "objectives": [
+                {
+                    "title": objective.title,
+                    "measure": objective.measure,
+                    "actions": [
+                        {
+                            "title": action.title,
+                            "owner": action.owner.display_name if action.owner else "",
+                            "due": action.due.isoformat() if action.due else "",
+                            "status": action.get_status_display(),
+                        }
+                        for action in objective.actions.all()
+                    ],
+                }
+                for objective in goal.objectives.all()
+            ],
+        }
+        for goal in goals
+    ]
+
+
+def plan_is_stale(account: Account, *, stale_days: int, now: datetime | None = None) -> bool:
+    last = PlanReview.objects.filter(account=account).order_by("-version").first()
+    now = now or timezone.now()
+    return last is None or (now - last.reviewed_at).days > stale_days
+
+
+def recurring_issue_owner(account: Account) -> User | None:
+    """The Customer Service Manager owns the whole service experience; else the account owner."""
+    csm = (
+        TeamAssignment.objects.filter(account=account, role=TeamRole.CUSTOMER_SERVICE_MANAGER)
+        .select_related("user")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return csm.user if csm else account.owner

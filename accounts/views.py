@@ -140,7 +140,7 @@ def portfolio(request: TenantRequest) -> HttpResponse:
         "flags": selectors.FLAGS,
         "sort_links": {key: "?" + urlencode({**base, "sort": key}) for key in selectors.SORTS},
         "page_query": urlencode({k: v for k, v in filters.items() if v}),
-        "strategic_count": services.strategic_count(),
+        "strategic_count": selectors.strategic_count(),
         "cap": AccountsSettings.current().portfolio_cap,
         "can_create": can(request, "account.create"),
         "active_nav": "accounts",
@@ -266,9 +266,9 @@ def _overview(request: TenantRequest, account: Account) -> dict[str, Any]:
     criteria = list(SelectionCriterion.objects.filter(active=True))
     answers = {a.criterion_id: a for a in account.criterion_answers.all()}
     return {
-        "rollup": services.account_rollup(account),
-        "completeness": services.team_completeness(account, stale_days=stale_days),
-        "plan_stale": services.plan_is_stale(account, stale_days=stale_days),
+        "rollup": selectors.account_rollup(account),
+        "completeness": selectors.team_completeness(account, stale_days=stale_days),
+        "plan_stale": selectors.plan_is_stale(account, stale_days=stale_days),
         "criteria_form": CriteriaForm(criteria=criteria, answers=answers),
         "tier_changes": account.tier_changes.select_related("from_tier", "to_tier", "changed_by")[:10],
         "open_recurring": account.recurring_issues.filter(status="open").select_related("category", "owner"),
@@ -320,7 +320,7 @@ def _plan(request: TenantRequest, account: Account) -> dict[str, Any]:
         "goal_form": GoalForm(),
         "objective_form": ObjectiveForm(),
         "reviews": PlanReview.objects.filter(account=account).select_related("reviewed_by")[:20],
-        "plan_stale": services.plan_is_stale(account, stale_days=AccountsSettings.current().review_stale_days),
+        "plan_stale": selectors.plan_is_stale(account, stale_days=AccountsSettings.current().review_stale_days),
         "review_form": PlanReviewForm(),
         "action_form": ActionItemForm(account=account),
     }
@@ -1028,7 +1028,7 @@ def _program_page(
         "criteria": SelectionCriterion.objects.all(),
         "categories": IncidentCategory.objects.all(),
         "active_nav": "admin",
-        "strategic_count": services.strategic_count(),
+        "strategic_count": selectors.strategic_count(),
         "logo_form": logo_form or LogoForm(),
         "logo_data": WorkspaceSettings.current().logo_data_uri(),
     }

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import money, renewals
+from accounts import money_selectors, money_services, renewals
 from accounts.forms import ContractOutcomeForm, ExchangeRateForm, ListItemForm, PortfolioSettingsForm, RevenueEntryForm
 from accounts.models import Account, AccountsSettings, Contract, ExchangeRate, LossReason, RevenueEntry, RevenueSource
 from accounts.views import account_child_or_404, account_or_404, tab_done, tab_url, tab_with_form
@@ -33,7 +33,7 @@ def contract_outcome(request: TenantRequest, account_id: int, contract_id: int) 
     account = account_or_404(account_id)
     contract: Contract = account_child_or_404(Contract, account, contract_id)
     require(request, "account.edit", account)
-    money.loss_reasons()  # a tenant without a list gets the defaults
+    money_services.loss_reasons()  # a tenant without a list gets the defaults
     initial = {
         "outcome": contract.outcome,
         "renewed_as": contract.renewed_as_id,
@@ -77,9 +77,9 @@ def contract_outcome(request: TenantRequest, account_id: int, contract_id: int) 
 
 
 def revenue_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
-    money.revenue_sources()
+    money_services.revenue_sources()
     return {
-        "revenue": money.account_revenue(account),
+        "revenue": money_selectors.account_revenue(account),
         "revenue_form": RevenueEntryForm(initial={"currency": account.currency}),
         "can_edit_revenue": can(request, "account.edit", account),
     }
@@ -93,7 +93,7 @@ def revenue_add(request: TenantRequest, account_id: int) -> HttpResponse:
     form = RevenueEntryForm(request.POST)
     if form.is_valid():
         try:
-            money.revenue_entry_save(account=account, **form.cleaned_data)
+            money_services.revenue_entry_save(account=account, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -107,7 +107,7 @@ def revenue_delete(request: TenantRequest, account_id: int, entry_id: int) -> Ht
     account = account_or_404(account_id)
     entry = account_child_or_404(RevenueEntry, account, entry_id)
     require(request, "account.edit", account)
-    money.revenue_entry_delete(entry=entry)
+    money_services.revenue_entry_delete(entry=entry)
     return tab_done(request, account, "revenue", f"Removed the {entry.label} revenue from {entry.source.name}.")
 
 
@@ -120,8 +120,8 @@ def _settings_page(request: TenantRequest, **forms: Any) -> HttpResponse:
         "form": forms.get("form") or PortfolioSettingsForm(instance=rules, prefix="portfolio"),
         "rate_form": forms.get("rate_form") or ExchangeRateForm(),
         "list_forms": {kind: forms.get(f"{kind}_form") or ListItemForm(prefix=kind) for kind in LISTS},
-        "reasons": money.loss_reasons(),
-        "sources": money.revenue_sources(),
+        "reasons": money_services.loss_reasons(),
+        "sources": money_services.revenue_sources(),
         "base_currency": rules.base_currency,
         "rates": ExchangeRate.objects.filter(base=rules.base_currency)[:500],
         "rate_count": ExchangeRate.objects.filter(base=rules.base_currency).count(),
@@ -154,7 +154,7 @@ def portfolio_list_add(request: TenantRequest, kind: str) -> HttpResponse:
     form = ListItemForm(request.POST, prefix=kind)
     if form.is_valid():
         try:
-            money.list_item_save(model, name=form.cleaned_data["name"])
+            money_services.list_item_save(model, name=form.cleaned_data["name"])
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -168,7 +168,7 @@ def _toggle(request: TenantRequest, kind: str, item_id: int) -> HttpResponse:
     item = model.objects.filter(pk=item_id).first()
     if item is None:
         raise Http404
-    money.list_item_save(model, name=item.name, item=item, active=not item.active)
+    money_services.list_item_save(model, name=item.name, item=item, active=not item.active)
     messages.success(request, f"The {label} “{item.name}” is {'in use' if item.active else 'retired'}.")
     return tenant_redirect("portfolio_settings")
 
@@ -191,13 +191,14 @@ def exchange_rate_add(request: TenantRequest) -> HttpResponse:
     form = ExchangeRateForm(request.POST)
     if form.is_valid():
         try:
-            rate = money.exchange_rate_save(**form.cleaned_data)
+            rate = money_services.exchange_rate_save(**form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(
                 request,
-                f"{rate.currency} is worth {rate.rate} {money.base_currency()} from {rate.valid_from:%d %b %Y}.",
+                f"{rate.currency} is worth {rate.rate} {money_selectors.base_currency()} "
+                f"from {rate.valid_from:%d %b %Y}.",
             )
             return tenant_redirect("portfolio_settings")
     return _settings_page(request, rate_form=form)
@@ -209,6 +210,6 @@ def exchange_rate_delete(request: TenantRequest, rate_id: int) -> HttpResponse:
     rate = ExchangeRate.objects.filter(pk=rate_id).first()
     if rate is None:
         raise Http404
-    money.exchange_rate_delete(rate=rate)
+    money_services.exchange_rate_delete(rate=rate)
     messages.success(request, f"Removed the {rate.currency} rate of {rate.valid_from:%d %b %Y}.")
     return tenant_redirect("portfolio_settings")

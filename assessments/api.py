@@ -69,7 +69,7 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
     def get_midpoint(self, obj: Assessment) -> dict[str, Any]:
         if "assessment_settings" not in self.context:  # once per response, not per row
             self.context["assessment_settings"] = AssessmentSettings.current()
-        info = selectors.midpoint(obj.contract, config=self.context["assessment_settings"])
+        info = selectors.contract_midpoint(obj.contract, config=self.context["assessment_settings"])
         return {
             "known": info["known"],
             "text": info["text"],
@@ -78,7 +78,7 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
         }
 
     def get_totals(self, obj: Assessment) -> dict[str, Any]:
-        return _figures(selectors.totals(obj, list(obj.recommendations.all()))["all"])
+        return _figures(selectors.assessment_totals(obj, list(obj.recommendations.all()))["all"])
 
 
 def _figures(f: calc.Figures) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
     return {
         "assessment": assessment,
         "account": assessment.account,
-        "mid": selectors.midpoint(assessment.contract),
+        "mid": selectors.contract_midpoint(assessment.contract),
         "team": list(assessment.team.select_related("user")),
         "interviews": [
             {"interview": i, "notes": _notes(i)}
@@ -44,7 +44,7 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
         "steps": steps,
         "groups": groups,
         "recs": recs,
-        "totals": selectors.totals(assessment, recs),
+        "totals": selectors.assessment_totals(assessment, recs),
         "timeline": timeline(recs),
         "planned": planned,
         "progress": selectors.plan_progress(assessment.account, assessment),

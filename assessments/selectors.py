@@ -31,7 +31,9 @@ def current_contract(account: Any, today: date | None = None) -> Any:
     return running[0] if running else (contracts[0] if contracts else None)
 
 
-def midpoint(contract: Any, today: date | None = None, config: AssessmentSettings | None = None) -> dict[str, Any]:
+def contract_midpoint(
+    contract: Any, today: date | None = None, config: AssessmentSettings | None = None
+) -> dict[str, Any]:
     """Where a contract stands: its mid-point, how far through the term today is, and the prompt window."""
     if contract is None:
         return {"known": False, "text": "The mid-point is unknown: this account has no contract on record."}
@@ -88,7 +90,7 @@ def expert_rotation(account: Any, assessment: Assessment | None = None) -> dict[
     }
 
 
-def totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> dict[str, Any]:
+def assessment_totals(assessment: Assessment, recs: list[Recommendation] | None = None) -> dict[str, Any]:
     """Per recommendation and for the assessment (declined ones left out), with the arithmetic as text, at the
     hourly rate and in the currency the assessment started with."""
     rate, currency = assessment.hourly_rate, assessment.currency
@@ -137,7 +139,7 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
 
     contract = current_contract(account)
     latest = Assessment.objects.filter(account=account).order_by("-started_on", "-pk").first()
-    info = midpoint(contract)
+    info = contract_midpoint(contract)
     assessed = (
         latest is not None and (latest.contract_id == contract.pk or latest.started_on >= contract.start)
         if contract is not None

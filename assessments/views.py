@@ -111,7 +111,7 @@ def assessment_new(request: TenantRequest, account_id: int) -> HttpResponse:
     account = _account(account_id)
     require(request, "account.edit_team_work", account)
     current = selectors.current_contract(account)
-    hint = selectors.midpoint(current)["text"]
+    hint = selectors.contract_midpoint(current)["text"]
     if request.method != "POST":
         chosen = _int(request.GET.get("contract", "")) or (current.pk if current else None)
         initial = {"title": f"Mid-contract assessment {timezone.localdate():%b %Y}", "contract": chosen}
@@ -183,7 +183,7 @@ def _detail_context(request: TenantRequest, assessment: Assessment, tab: str, bo
         "can_decide": can(request, "account.edit_team_work", assessment.account),
         "next_statuses": [(s, Assessment.Status(s).label) for s in services.TRANSITIONS[assessment.status]],
         "flow": Assessment.Status.choices,
-        "mid": selectors.midpoint(assessment.contract),
+        "mid": selectors.contract_midpoint(assessment.contract),
         "active_nav": "assessments",
     }
     context.update(_tab_context(request, assessment, tab, bound))
@@ -276,7 +276,7 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
     recs = list(
         Recommendation.objects.filter(assessment=assessment).select_related("finding").prefetch_related(paybacks)
     )
-    totals = selectors.totals(assessment, recs)
+    totals = selectors.assessment_totals(assessment, recs)
     currency = totals["currency"]
     rec_forms = {
         r.pk: bound.get(f"rec_form_{r.pk}")
@@ -700,7 +700,7 @@ def account_tab_context(request: TenantRequest, account: Account) -> dict[str, A
     """The account's assessments, where its contract stands, and the actions its action plans created."""
     return {
         "assessments": list(Assessment.objects.filter(account=account).order_by("-started_on", "-pk")),
-        "mid": selectors.midpoint(selectors.current_contract(account)),
+        "mid": selectors.contract_midpoint(selectors.current_contract(account)),
         "progress": selectors.plan_progress(account),
         "can_start": can(request, "account.edit_team_work", account),
     }

@@ -24,7 +24,7 @@ def prepare() -> None:
     from sam.models import Membership, Tenant, User
     from sam.roles import Role
     from sam.tenancy.context import tenant_context
-    from scorecards import services
+    from scorecards import selectors, services
     from scorecards.models import MetricDefinition, MetricValue, Scorecard
 
     _drop()
@@ -32,7 +32,7 @@ def prepare() -> None:
     rng = random.Random(7)
     with tenant_context(tenant):
         Membership.objects.create(user=User.objects.get(email=DEMO_USER), role=Role.ADMIN)
-        version = services.current_version(services.template_defaults_ensure())
+        version = selectors.current_version(services.template_defaults_ensure())
         base = list(version.metrics.all())
         for n in range(20 - len(base)):  # twenty metrics in all
             MetricDefinition.objects.create(

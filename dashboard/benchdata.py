@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
-from accounts import money
+from accounts import money_services
 from accounts.models import (
     Account,
     AccountsSettings,
@@ -57,13 +57,15 @@ from assessments.models import Assessment, AssessmentSettings
 from qbr.calc import period_of
 from qbr.models import Milestone, Qbr, QbrSettings
 from sam.models import Membership, Tenant, User
+from sam.periods import period_bounds
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
 from sam.tenancy.models import TenantOwned
 from sam.tenancy.rls import TENANT_EXPR
 from scorecards import scoring
 from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, TemplateVersion
-from scorecards.services import current_version, period_bounds, period_length, spec_of, template_defaults_ensure
+from scorecards.selectors import current_version, period_length, spec_of
+from scorecards.services import template_defaults_ensure
 from voc.models import Campaign, Invitation, Question, Response, VocSettings
 from voc.services import survey_defaults_ensure
 
@@ -302,8 +304,8 @@ class _Seeder:
     def settings(self) -> None:
         for settings_model in (VocSettings, QbrSettings, AssessmentSettings):
             settings_model.current()
-        self.sources = money.revenue_sources()
-        self.reasons = money.loss_reasons()
+        self.sources = money_services.revenue_sources()
+        self.reasons = money_services.loss_reasons()
 
     # accounts --------------------------------------------------------------------------------------------
 

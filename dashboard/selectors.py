@@ -35,12 +35,12 @@ from accounts.models import (
     revenue_period_end,
     revenue_period_label,
 )
-from accounts.money import Converter
+from accounts.money_selectors import Converter
 from accounts.selectors import portfolio
 from assessments.calc import window
 from assessments.models import Assessment, AssessmentSettings
 from dashboard import cache
-from qbr.selectors import compliance
+from qbr.selectors import qbr_compliance
 from scorecards.models import Period, Scorecard
 from scorecards.scoring import band
 from voc import scoring as voc_scoring
@@ -371,7 +371,7 @@ def _incidents(rows: dict[int, AccountRow], filters: Filters) -> None:
 
 
 def _qbr_compliance(rows: dict[int, AccountRow], today: date) -> dict[str, Any]:
-    result = compliance(today)
+    result = qbr_compliance(today)
     mine = [r for r in result["rows"] if r["account"].pk in rows]
     by_owner: dict[Any, dict[str, Any]] = {}
     overdue: set[int] = set()

@@ -46,7 +46,7 @@ def eligible_accounts(today: date | None = None) -> list[tuple[Any, int]]:
     return found
 
 
-def right_people(qbr: Qbr) -> list[str]:
+def qbr_right_people(qbr: Qbr) -> list[str]:
     """The gaps in who is invited: the three buyers, and an executive from each side (DOMAIN section 4)."""
 
     people = list(Participant.objects.filter(qbr=qbr).select_related("contact"))
@@ -87,7 +87,7 @@ def open_register(qbr: Qbr) -> Any:
     )
 
 
-def compliance(today: date | None = None, *, owner_id: int | None = None) -> dict[str, Any]:
+def qbr_compliance(today: date | None = None, *, owner_id: int | None = None) -> dict[str, Any]:
     """Per account and across the portfolio: QBRs held within their period over the last 4 periods, the
     current QBR's status and its late milestones. Three queries, however many accounts."""
     today = today or timezone.localdate()

@@ -88,7 +88,7 @@ def qbr_list(request: TenantRequest) -> HttpResponse:
         reverse=True,
     )[:50]
     context = {
-        "compliance": selectors.compliance(today, owner_id=int(owner) if owner.isdigit() else None),
+        "compliance": selectors.qbr_compliance(today, owner_id=int(owner) if owner.isdigit() else None),
         "upcoming": upcoming,
         "overdue": overdue,
         "held": held,
@@ -147,7 +147,7 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
         ],
         "agenda_minutes": sum(i.minutes for i in items),
         "people": people,
-        "gaps": selectors.right_people(qbr),
+        "gaps": selectors.qbr_right_people(qbr),
         "milestones": list(Milestone.objects.filter(qbr=qbr)),
         "cadence": cadence,
         "register": list(selectors.open_register(qbr)),

@@ -18,3 +18,13 @@ def calendar_period(day: date, months: int) -> tuple[str, date, date]:
         12: f"{day.year}",
     }.get(months, f"{day.year}-P{index + 1}")
     return label, start, end
+
+
+def period_bounds(day: date, length: str) -> tuple[str, date, date]:
+    """Label, first and last day of the month, quarter or half-year containing ``day``."""
+
+    return calendar_period(day, {"month": 1, "quarter": 3, "half": 6}[length])
+
+
+def quarter_of(day: date) -> tuple[str, date, date]:
+    return period_bounds(day, "quarter")

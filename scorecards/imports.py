@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.import_kinds import register_import_kind
 from sam.models import Membership, User
 from sam.roles import allowed
-from scorecards import services
+from scorecards import selectors, services
 from scorecards.models import MetricDefinition, Period, Scorecard
 
 PERIOD = re.compile(r"^(\d{4})-(?:Q([1-4])|H([12])|(0[1-9]|1[0-2]))$")
@@ -34,7 +34,7 @@ def period_by_label(label: str) -> Period:
     label = label.strip().upper()
     existing = Period.objects.filter(label=label).first()
     if existing is None:
-        length = services.period_length()
+        length = selectors.period_length()
         example = {"quarter": "2026-Q3", "half": "2026-H2", "month": "2026-07"}[length]
         match = PERIOD.match(label)
         if match is None:

@@ -8,7 +8,7 @@ from typing import Any
 from sam.charts import STATUS_COLOURS, Bar, bar_chart
 from sam.documents import registry
 from sam.tenancy.urls import tenant_reverse
-from scorecards import scoring, selectors, services
+from scorecards import scoring, selectors
 from scorecards.models import Area, MetricValue, Scorecard
 
 
@@ -22,7 +22,7 @@ def execution_section(account: Any, start: date, end: date) -> dict[str, Any] | 
     )
     if card is None:
         return None
-    specs = {s.key: s for s in services.specs_of(card.version)}
+    specs = {s.key: s for s in selectors.specs_of(card.version)}
     values = {mv.metric_id: mv.value for mv in MetricValue.objects.filter(scorecard=card)}
     rows = []
     for metric in card.version.metrics.filter(area=Area.EXECUTION, retired=False).order_by("order", "pk"):
@@ -55,8 +55,8 @@ def joint_context(scorecard: Scorecard, params: dict[str, Any] | None = None) ->
     metrics = [m for m in scorecard.version.metrics.filter(retired=False) if m.visibility == "joint"]
     values = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard)}
     moves = {row["metric"].key: row for row in selectors.trends(scorecard, periods=4, charts=False)["metrics"]}
-    agreed = {k: a for k, a in services.agreed_targets_for(scorecard.account, scorecard.period).items() if a.target}
-    specs = [services.agreed_spec(m, agreed[m.key].target if m.key in agreed else None) for m in metrics]
+    agreed = {k: a for k, a in selectors.agreed_targets_for(scorecard.account, scorecard.period).items() if a.target}
+    specs = [selectors.agreed_spec(m, agreed[m.key].target if m.key in agreed else None) for m in metrics]
     numbers = {m.key: float(values[m.pk].value) for m in metrics if m.pk in values and values[m.pk].value is not None}
     joint = scoring.health(specs, numbers, dict.fromkeys(scoring.AREAS, 1.0))
     rows, bars = [], []

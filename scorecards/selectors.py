@@ -1,7 +1,9 @@
-"""Reads for the scorecard pages: one account's card with its explanation and trend, and the portfolio heatmap."""
+"""Reads of the scorecards app used by pages, reports and other apps: template versions, the period length,
+agreed targets and metric specs; one account's card with its explanation and trend, and the portfolio heatmap."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -10,10 +12,93 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from sam.charts import compact, line_chart
-from scorecards import scoring, services, sources, templating
-from scorecards.models import Area, MetricDefinition, MetricValue, Period, Scorecard, ScorecardTemplate, TemplateVersion
+from sam.tenancy.context import current_tenant
+from scorecards import scoring, sources
+from scorecards.models import (
+    AgreedTarget,
+    Area,
+    MetricDefinition,
+    MetricValue,
+    Period,
+    Scorecard,
+    ScorecardSettings,
+    ScorecardTemplate,
+    TemplateVersion,
+)
 
 TREND_PERIODS = 8
+
+
+def current_version(template: ScorecardTemplate) -> TemplateVersion:
+    return TemplateVersion.objects.filter(template=template).order_by("-number").first()  # type: ignore[return-value]
+
+
+def newest_version_for(scorecard: Scorecard) -> TemplateVersion | None:
+    """Its template's newest version, when the scorecard is on an older one (else None)."""
+    newest = current_version(scorecard.version.template)
+    return None if newest.pk == scorecard.version_id else newest
+
+
+def period_length() -> str:
+    """The current tenant's period length (quarter by default)."""
+
+    return ScorecardSettings.current().period_length if current_tenant() is not None else "quarter"
+
+
+def agreed_targets_for(account: Any, period: Period) -> dict[str, AgreedTarget]:
+    """Per metric key, the agreement in force for a period: the latest one made by the period's end."""
+    found: dict[str, AgreedTarget] = {}
+    for agreed in AgreedTarget.objects.filter(account=account, agreed_on__lte=period.end).order_by("agreed_on"):
+        found[agreed.key] = agreed
+    return found
+
+
+def value_range(metric: MetricDefinition) -> tuple[Decimal | None, Decimal | None]:
+    """The lowest and highest value a metric accepts: its own range, else its unit's limits."""
+    unit_limits = {
+        "percent": (Decimal(-1000), Decimal(1000)),
+        "days": (Decimal(0), None),
+        "number": (Decimal(0), None),
+    }.get(metric.unit, (None, None))
+    low = metric.min_value if metric.min_value is not None else unit_limits[0]
+    high = metric.max_value if metric.max_value is not None else unit_limits[1]
+    return low, high
+
+
+def spec_of(m: MetricDefinition) -> scoring.MetricSpec:
+    higher = m.direction == MetricDefinition.Direction.HIGHER
+    return scoring.MetricSpec(
+        m.key,
+        m.area,
+        float(m.target),
+        float(m.amber),
+        float(m.red),
+        float(m.weight),
+        higher,
+        entered=m.source == "manual",
+    )
+
+
+def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:
+    return [spec_of(m) for m in version.metrics.filter(retired=False)]
+
+
+def agreed_spec(metric: MetricDefinition, agreed: Decimal | None) -> scoring.MetricSpec:
+    """The metric's spec measured against an agreed target: amber and red move with it, bands keep their width."""
+    spec = spec_of(metric)
+    if agreed is None:
+        return spec
+    shift = float(agreed) - spec.target
+    return scoring.MetricSpec(
+        spec.key,
+        spec.area,
+        spec.target + shift,
+        spec.amber + shift,
+        spec.red + shift,
+        spec.weight,
+        spec.higher_is_better,
+        spec.entered,
+    )
 
 
 def _values(scorecard: Scorecard) -> dict[str, float | None]:
@@ -24,7 +109,7 @@ def _values(scorecard: Scorecard) -> dict[str, float | None]:
 
 
 def _health(scorecard: Scorecard, specs: list[scoring.MetricSpec] | None = None) -> scoring.Health:
-    specs = specs if specs is not None else services.specs_of(scorecard.version)
+    specs = specs if specs is not None else specs_of(scorecard.version)
     weights = {k: float(v) for k, v in scorecard.version.area_weights.items()}
     return scoring.health(specs, _values(scorecard), weights)
 
@@ -33,7 +118,7 @@ def scorecard_view(scorecard: Scorecard) -> dict[str, Any]:
     """Everything the scorecard page shows, in a fixed number of queries."""
     metrics = list(scorecard.version.metrics.filter(retired=False))
     values = {mv.metric_id: mv for mv in MetricValue.objects.filter(scorecard=scorecard)}
-    specs = services.specs_of(scorecard.version)
+    specs = specs_of(scorecard.version)
     spec_by_key = {s.key: s for s in specs}
     now = _health(scorecard, specs)
     areas: list[dict[str, Any]] = []
@@ -98,7 +183,7 @@ def _explanation(
     gained or lost data add up to the change shown.
     """
     keys = {s.key for s in specs}
-    before_specs = [s for s in services.specs_of(previous.version) if s.key in keys]  # shared metrics only
+    before_specs = [s for s in specs_of(previous.version) if s.key in keys]  # shared metrics only
     values_now, values_before = _values(scorecard), _values(previous)
     weights_before = {k: float(v) for k, v in previous.version.area_weights.items()}
     weights_now = {k: float(v) for k, v in scorecard.version.area_weights.items()}
@@ -278,6 +363,16 @@ def template_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def weights_note(weights: dict[str, Any]) -> dict[str, Any]:
+    """What the weights count for once normalised; a note when they do not sum to 100."""
+    total = sum(float(weights.get(area, 0) or 0) for area in Area.values)
+    shares = {area: (float(weights.get(area, 0) or 0) * 100 / total if total else 0.0) for area in Area.values}
+    note = ""
+    if total and round(total, 2) != 100:
+        note = f"The weights add up to {total:g}, not 100: each counts in proportion, as the shares show."
+    return {"total": total, "shares": shares, "note": note}
+
+
 def template_view(template: ScorecardTemplate) -> dict[str, Any]:
     """The current version's metrics by area with whether each has values, the weights and the history."""
 
@@ -292,7 +387,7 @@ def template_view(template: ScorecardTemplate) -> dict[str, Any]:
         .distinct()
     )
     labels = dict(sources.choices())
-    weights = templating.weights_note(version.area_weights)
+    weights = weights_note(version.area_weights)
     areas = [
         {
             "key": area,
@@ -359,7 +454,7 @@ def trends(scorecard: Scorecard, *, periods: int = TREND_PERIODS, charts: bool =
         values[card_id][key] = float(value) if value is not None else None
     specs_by_version: dict[int, list[scoring.MetricSpec]] = {}
     for m in definitions:
-        specs_by_version.setdefault(m.version_id, []).append(services.spec_of(m))
+        specs_by_version.setdefault(m.version_id, []).append(spec_of(m))
     overall: list[tuple[str, float | None]] = []
     area_series: dict[str, list[tuple[str, float | None]]] = {area: [] for area in Area.values}
     changed_versions = []

@@ -18,7 +18,7 @@ from accounts.models import Account
 from accounts.services import action_item_add
 from sam.models import User
 from sam.outbox import email_enqueue
-from sam.periods import calendar_period
+from sam.periods import period_bounds
 from sam.services import audit_record, row_update
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
@@ -35,6 +35,7 @@ from scorecards.models import (
     ScorecardTemplate,
     TemplateVersion,
 )
+from scorecards.selectors import current_version, newest_version_for, period_length, specs_of, value_range
 
 # key, area, name, unit, direction, target, amber, red, weight, source, visibility
 # A table: one row per line reads better than one field per line.
@@ -132,38 +133,6 @@ def _bound(key: str, index: int) -> Decimal | None:
     return Decimal(bounds[index]) if bounds else None
 
 
-def value_range(metric: MetricDefinition) -> tuple[Decimal | None, Decimal | None]:
-    """The lowest and highest value a metric accepts: its own range, else its unit's limits."""
-    unit_limits = {
-        "percent": (Decimal(-1000), Decimal(1000)),
-        "days": (Decimal(0), None),
-        "number": (Decimal(0), None),
-    }.get(metric.unit, (None, None))
-    low = metric.min_value if metric.min_value is not None else unit_limits[0]
-    high = metric.max_value if metric.max_value is not None else unit_limits[1]
-    return low, high
-
-
-def current_version(template: ScorecardTemplate) -> TemplateVersion:
-    return TemplateVersion.objects.filter(template=template).order_by("-number").first()  # type: ignore[return-value]
-
-
-def quarter_of(day: date) -> tuple[str, date, date]:
-    return period_bounds(day, "quarter")
-
-
-def period_bounds(day: date, length: str) -> tuple[str, date, date]:
-    """Label, first and last day of the month, quarter or half-year containing ``day``."""
-
-    return calendar_period(day, {"month": 1, "quarter": 3, "half": 6}[length])
-
-
-def period_length() -> str:
-    """The current tenant's period length (quarter by default)."""
-
-    return ScorecardSettings.current().period_length if current_tenant() is not None else "quarter"
-
-
 @transaction.atomic
 def scorecard_settings_update(*, data: dict[str, Any], acting_user: User | None) -> ScorecardSettings:
     """The tenant's scorecard settings (the period length: new periods follow it, existing scorecards keep theirs)."""
@@ -244,12 +213,6 @@ def scorecard_for(*, account: Any, period: Period) -> Scorecard:
         TemplateVersion.objects.filter(pk=version.pk).update(in_use=True)
         version.in_use = True
     return scorecard
-
-
-def newest_version_for(scorecard: Scorecard) -> TemplateVersion | None:
-    """Its template's newest version, when the scorecard is on an older one (else None)."""
-    newest = current_version(scorecard.version.template)
-    return None if newest.pk == scorecard.version_id else newest
 
 
 def scorecard_upgrade(*, scorecard: Scorecard, acting_user: User | None) -> Scorecard:
@@ -337,32 +300,6 @@ def agreed_target_set(
     return agreed
 
 
-def agreed_targets_for(account: Any, period: Period) -> dict[str, AgreedTarget]:
-    """Per metric key, the agreement in force for a period: the latest one made by the period's end."""
-    found: dict[str, AgreedTarget] = {}
-    for agreed in AgreedTarget.objects.filter(account=account, agreed_on__lte=period.end).order_by("agreed_on"):
-        found[agreed.key] = agreed
-    return found
-
-
-def agreed_spec(metric: MetricDefinition, agreed: Decimal | None) -> scoring.MetricSpec:
-    """The metric's spec measured against an agreed target: amber and red move with it, bands keep their width."""
-    spec = spec_of(metric)
-    if agreed is None:
-        return spec
-    shift = float(agreed) - spec.target
-    return scoring.MetricSpec(
-        spec.key,
-        spec.area,
-        spec.target + shift,
-        spec.amber + shift,
-        spec.red + shift,
-        spec.weight,
-        spec.higher_is_better,
-        spec.entered,
-    )
-
-
 def value_set(
     *,
     scorecard: Scorecard,
@@ -443,24 +380,6 @@ def _number(value: Any, metric: MetricDefinition) -> Decimal | None:
             expected = f"of at least {show(low)}" if low is not None else f"of at most {show(high)}"  # type: ignore[arg-type]
         raise ValidationError({"value": f"Enter a value {expected} ({unit})."})
     return number.quantize(Decimal("0.01"))
-
-
-def spec_of(m: MetricDefinition) -> scoring.MetricSpec:
-    higher = m.direction == MetricDefinition.Direction.HIGHER
-    return scoring.MetricSpec(
-        m.key,
-        m.area,
-        float(m.target),
-        float(m.amber),
-        float(m.red),
-        float(m.weight),
-        higher,
-        entered=m.source == "manual",
-    )
-
-
-def specs_of(version: TemplateVersion) -> list[scoring.MetricSpec]:
-    return [spec_of(m) for m in version.metrics.filter(retired=False)]
 
 
 def scorecard_fill_computed(scorecard: Scorecard, *, sources_only: Collection[str] | None = None) -> int:

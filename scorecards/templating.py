@@ -23,13 +23,8 @@ from sam.models import AuditEvent, User
 from sam.services import audit_record
 from scorecards import sources
 from scorecards.models import Area, MetricDefinition, MetricValue, Scorecard, ScorecardTemplate, TemplateVersion
-from scorecards.services import (
-    DEFAULT_METRICS,
-    SURVEY_METRICS,
-    current_version,
-    default_metric,
-    template_defaults_ensure,
-)
+from scorecards.selectors import current_version
+from scorecards.services import DEFAULT_METRICS, SURVEY_METRICS, default_metric, template_defaults_ensure
 
 EDITABLE_FIELDS = (
     "name",
@@ -248,16 +243,6 @@ def weights_clean(data: dict[str, Any]) -> dict[str, float]:
     if not any(weights.values()):
         raise ValidationError("At least one area needs a weight above zero.")
     return weights
-
-
-def weights_note(weights: dict[str, Any]) -> dict[str, Any]:
-    """What the weights count for once normalised; a note when they do not sum to 100."""
-    total = sum(float(weights.get(area, 0) or 0) for area in Area.values)
-    shares = {area: (float(weights.get(area, 0) or 0) * 100 / total if total else 0.0) for area in Area.values}
-    note = ""
-    if total and round(total, 2) != 100:
-        note = f"The weights add up to {total:g}, not 100: each counts in proportion, as the shares show."
-    return {"total": total, "shares": shares, "note": note}
 
 
 @transaction.atomic

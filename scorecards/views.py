@@ -174,7 +174,7 @@ def _context(request: TenantRequest, scorecard: Scorecard, **extra: object) -> d
     can_edit = can(request, "account.edit_team_work", scorecard.account) and (
         not scorecard.period.closed or can(request, "tenant.manage_settings")
     )
-    newest = services.newest_version_for(scorecard) if can_edit and not scorecard.period.closed else None
+    newest = selectors.newest_version_for(scorecard) if can_edit and not scorecard.period.closed else None
     return {
         **selectors.scorecard_view(scorecard),
         "newest_version": newest,
@@ -366,7 +366,7 @@ def _templates_page(
 def template_survey_sources(request: TenantRequest, template_id: int) -> HttpResponse:
     """Take satisfaction, NPS, loyalty and response rate from the survey program (once; versioned like any change)."""
     template = _template(template_id)
-    before = services.current_version(template)
+    before = selectors.current_version(template)
     version = templating.survey_switch_apply(template=template, acting_user=request.user)
     if version is None:
         messages.success(request, f"“{template.name}” already takes its survey results from the VoC program.")
@@ -439,7 +439,7 @@ def template_change(view: TemplateView) -> TemplateView:
     def wrapped(request: TenantRequest, template_id: int, **kwargs: Any) -> HttpResponseBase:
         template = _template(template_id)
         if "metric_id" in kwargs:
-            version = services.current_version(template)
+            version = selectors.current_version(template)
             metric = MetricDefinition.objects.filter(pk=kwargs.pop("metric_id"), version=version).first()
             if metric is None:
                 raise Http404
@@ -507,7 +507,7 @@ def metric_delete(request: TenantRequest, template: ScorecardTemplate, metric: A
 def metric_edit(request: TenantRequest, template_id: int, metric_id: int | None = None) -> HttpResponse:
     """Add a metric, or change one of the current version (a new version when scorecards use it)."""
     template = _template(template_id)
-    version = services.current_version(template)
+    version = selectors.current_version(template)
     metric = None
     if metric_id is not None:
         metric = MetricDefinition.objects.filter(pk=metric_id, version=version).first()
@@ -526,7 +526,7 @@ def metric_edit(request: TenantRequest, template_id: int, metric_id: int | None 
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            new_version = services.current_version(template)
+            new_version = selectors.current_version(template)
             note = f" Scorecards in use keep version {version.number}; new ones use version {new_version.number}."
             messages.success(request, "Metric saved." + (note if new_version.pk != version.pk else ""))
             return tenant_redirect("scorecard_template", template.pk)

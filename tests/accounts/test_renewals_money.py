@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts import money, renewals, services
+from accounts import money_selectors, money_services, renewals, services
 from accounts.models import AccountsSettings, ActionItem, Contract, ExchangeRate, ImportBatch, Outcome, RevenueEntry
 from sam.models import OutboundEmail
 from sam.roles import Role
@@ -31,7 +31,7 @@ def test_outcome_rules(tenant_a, account_a):
     with tenant_a.ctx():
         running = deal(account_a, end=TODAY + timedelta(days=90))
         ended = deal(account_a, end=TODAY - timedelta(days=1), title="Old")
-        price = money.loss_reasons()[0]
+        price = money_services.loss_reasons()[0]
         with pytest.raises(ValidationError, match="only an early renewal"):
             renewals.contract_outcome_record(contract=running, outcome=Outcome.LOST, lost_reason=price,
                                              acting_user=owner, today=TODAY)  # fmt: skip
@@ -76,15 +76,15 @@ def test_rates_are_positive_and_dated_and_used_by_date(tenant_a):
     with tenant_a.ctx():
         for bad in ("0", "-1", "abc", "NaN", "1e30"):
             with pytest.raises(ValidationError):
-                money.exchange_rate_save(currency="EUR", valid_from=TODAY, rate=bad)
+                money_services.exchange_rate_save(currency="EUR", valid_from=TODAY, rate=bad)
         with pytest.raises(ValidationError):
-            money.exchange_rate_save(currency="EUR", valid_from=None, rate="1.1")
+            money_services.exchange_rate_save(currency="EUR", valid_from=None, rate="1.1")
         with pytest.raises(ValidationError, match="base currency"):
-            money.exchange_rate_save(currency="usd", valid_from=TODAY, rate="1.1")
-        money.exchange_rate_save(currency="eur", valid_from=date(2026, 1, 1), rate="1.10")
-        money.exchange_rate_save(currency="EUR", valid_from=date(2026, 6, 1), rate="1.20")
+            money_services.exchange_rate_save(currency="usd", valid_from=TODAY, rate="1.1")
+        money_services.exchange_rate_save(currency="eur", valid_from=date(2026, 1, 1), rate="1.10")
+        money_services.exchange_rate_save(currency="EUR", valid_from=date(2026, 6, 1), rate="1.20")
         assert ExchangeRate.objects.count() == 2
-        converter = money.Converter.load()
+        converter = money_selectors.Converter.load()
         assert converter.convert(Decimal(100), "EUR", date(2026, 5, 31)) == Decimal("110.00")
         assert converter.convert(Decimal(100), "EUR", date(2026, 6, 1)) == Decimal("120.00")
         assert converter.convert(Decimal(100), "EUR", date(2025, 12, 31), what="x") is None
@@ -94,17 +94,19 @@ def test_rates_are_positive_and_dated_and_used_by_date(tenant_a):
 
 def test_revenue_is_unique_per_account_period_and_source(tenant_a, account_a):
     with tenant_a.ctx():
-        software = money.revenue_sources()[1]
-        money.revenue_entry_save(account=account_a, year=2025, quarter=0, source=software, amount="10", currency="USD")
+        software = money_services.revenue_sources()[1]
+        money_services.revenue_entry_save(
+            account=account_a, year=2025, quarter=0, source=software, amount="10", currency="USD"
+        )
         with pytest.raises(ValidationError, match="already has revenue"):
-            money.revenue_entry_save(account=account_a, year=2025, quarter=0, source=software, amount="5",
+            money_services.revenue_entry_save(account=account_a, year=2025, quarter=0, source=software, amount="5",
                                      currency="USD")  # fmt: skip
         with pytest.raises(ValidationError, match="whole year"):
-            money.revenue_entry_save(account=account_a, year=2025, quarter=2, source=software, amount="5",
+            money_services.revenue_entry_save(account=account_a, year=2025, quarter=2, source=software, amount="5",
                                      currency="USD")  # fmt: skip
         for year, quarter, amount in ((1800, 0, "1"), (2025, 5, "1"), (2025, 0, "-1"), ("x", 0, "1")):
             with pytest.raises(ValidationError):
-                money.revenue_entry_save(account=account_a, year=year, quarter=quarter, source=software,
+                money_services.revenue_entry_save(account=account_a, year=year, quarter=quarter, source=software,
                                          amount=amount, currency="USD")  # fmt: skip
         assert RevenueEntry.objects.count() == 1
 
@@ -161,7 +163,7 @@ def test_outcome_page_permissions_and_bad_input(tenant_a, tenant_b, account_a, c
         assert b"Please correct" in response.content
     with tenant_a.ctx():
         assert Contract.objects.get(pk=ended.pk).outcome == "open"
-        reason = money.loss_reasons()[0]
+        reason = money_services.loss_reasons()[0]
     assert am.post(page, {"outcome": "lost", "lost_reason": reason.pk, "competitor": "Rival"}).status_code == 302
     with tenant_a.ctx():
         assert Contract.objects.get(pk=ended.pk).lost_reason == reason
@@ -189,13 +191,13 @@ def test_portfolio_settings_are_for_admins(tenant_a, client_for):
     assert admin.post(reverse("portfolio_list_add", args=["alpha", "source"]),
                       {"source-name": "Subscriptions"}).status_code == 302  # fmt: skip
     with tenant_a.ctx():
-        assert "Subscriptions" in [s.name for s in money.revenue_sources()]
+        assert "Subscriptions" in [s.name for s in money_services.revenue_sources()]
 
 
 def test_revenue_tab(tenant_a, account_a, client_for):
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     with tenant_a.ctx():
-        source = money.revenue_sources()[0]
+        source = money_services.revenue_sources()[0]
     add = reverse("revenue_add", args=["alpha", account_a.pk])
     assert am.post(add, {"year": "2025", "quarter": "0", "source": source.pk, "amount": "250000",
                          "currency": "USD"}).status_code == 302  # fmt: skip
@@ -219,10 +221,10 @@ def api_client(world, role):
 def test_revenue_rates_and_outcomes_by_api(tenant_a, tenant_b, account_a):
     am, viewer = api_client(tenant_a, Role.ACCOUNT_MANAGER), api_client(tenant_a, Role.VIEWER)
     with tenant_a.ctx():
-        source = money.revenue_sources()[0]
+        source = money_services.revenue_sources()[0]
         ended = deal(account_a, end=date.today() - timedelta(days=2))
         running = deal(account_a, end=date.today() + timedelta(days=60), title="Running")
-        reason = money.loss_reasons()[0]
+        reason = money_services.loss_reasons()[0]
     body = {"account": account_a.pk, "year": 2025, "source": source.pk, "amount": "1200.50", "currency": "usd"}
     created = am.post("/api/v1/revenue/", body, content_type="application/json")
     assert created.status_code == 201, created.content
@@ -262,15 +264,15 @@ def test_revenue_rates_and_outcomes_by_api(tenant_a, tenant_b, account_a):
 
 def test_switching_the_base_currency_never_applies_old_rates(tenant_a):
     with tenant_a.ctx():
-        money.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.27")
+        money_services.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.27")
         AccountsSettings.objects.update(base_currency="EUR")
-        converter = money.Converter.load()
+        converter = money_selectors.Converter.load()
         assert converter.base == "EUR"
         assert converter.convert(Decimal(100), "GBP", date(2026, 6, 1), what="x") is None  # shown apart
-        money.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.17")
-        assert money.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("117.00")
+        money_services.exchange_rate_save(currency="GBP", valid_from=date(2026, 1, 1), rate="1.17")
+        assert money_selectors.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("117.00")
         AccountsSettings.objects.update(base_currency="USD")
-        assert money.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("127.00")
+        assert money_selectors.Converter.load().convert(Decimal(100), "GBP", date(2026, 6, 1)) == Decimal("127.00")
 
 
 def test_csv_revenue_follows_the_edit_rule_and_refuses_repeats_and_nul(tenant_a, client_for):

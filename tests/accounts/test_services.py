@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import (
     Account,
     AccountsSettings,
@@ -184,7 +184,7 @@ def test_overdue(tenant_a, account_a):
 
 def test_plan_versions_and_staleness(tenant_a, account_a):
     with tenant_a.ctx():
-        assert services.plan_is_stale(account_a, stale_days=90)
+        assert selectors.plan_is_stale(account_a, stale_days=90)
         goal = services.goal_add(account=account_a, title="Grow")
         objective = services.objective_add(goal=goal, title="Win migration", measure="SOW")
         services.action_item_add(account=account_a, title="Pilot", objective=objective)
@@ -194,18 +194,18 @@ def test_plan_versions_and_staleness(tenant_a, account_a):
         v2 = services.plan_review_record(account=account_a, acting_user=None, note="changed")
         assert (v1.version, v2.version) == (1, 2)
         assert PlanReview.objects.get(pk=v1.pk).snapshot[0]["objectives"][0]["title"] == "Win migration"
-        assert not services.plan_is_stale(account_a, stale_days=90)
-        assert services.plan_is_stale(account_a, stale_days=90, now=timezone.now() + timedelta(days=91))
+        assert not selectors.plan_is_stale(account_a, stale_days=90)
+        assert selectors.plan_is_stale(account_a, stale_days=90, now=timezone.now() + timedelta(days=91))
 
 
 def test_team_completeness(tenant_a, account_a):
     with tenant_a.ctx():
-        result = services.team_completeness(account_a, stale_days=90)
+        result = selectors.team_completeness(account_a, stale_days=90)
         assert len(result["missing_roles"]) == 5
         assert len(result["stale_deliverables"]) == 6
         services.team_assign(account=account_a, user_id=tenant_a.users[Role.MEMBER].pk, role="technical_lead")
         Deliverable.objects.filter(account=account_a, role="technical_lead").update(last_reviewed=timezone.localdate())
-        result = services.team_completeness(account_a, stale_days=90)
+        result = selectors.team_completeness(account_a, stale_days=90)
     assert len(result["missing_roles"]) == 4
     assert len(result["stale_deliverables"]) == 5
 

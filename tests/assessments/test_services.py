@@ -80,7 +80,7 @@ def test_an_account_without_a_contract_can_be_assessed_but_the_midpoint_is_unkno
     with tenant_a.ctx():
         assessment = services.assessment_create(account=account_a, data={"title": "Early look"}, acting_user=None)
         assert assessment.contract is None
-        info = selectors.midpoint(assessment.contract)
+        info = selectors.contract_midpoint(assessment.contract)
         assert not info["known"] and "mid-point is unknown" in info["text"]
 
 
@@ -197,7 +197,7 @@ def test_payback_arithmetic(tenant_a, account_a):
             assessment=assessment,
             data={"title": "Report", "start": "2030-01-01", "end": "2030-01-31", "cost_hours": "20", "cost_money": "0"},
         )
-        result = selectors.totals(assessment)
+        result = selectors.assessment_totals(assessment)
         first = result["rows"][0]["figures"]
         # cost = 6000 + 80 h x 100 = 14,000; payback 40,000 + 8,000 = 48,000 a year
         assert (first.cost_total, first.to_customer, first.to_us, first.payback_total) == (
@@ -219,9 +219,9 @@ def test_payback_arithmetic(tenant_a, account_a):
         assert total.first_year_return == Decimal("200")
         # A declined recommendation leaves the totals; nothing costed means no return.
         Recommendation.objects.filter(pk=one.pk).update(status="declined")
-        assert selectors.totals(assessment)["all"].cost_total == Decimal("2000")
+        assert selectors.assessment_totals(assessment)["all"].cost_total == Decimal("2000")
         Recommendation.objects.filter(pk=two.pk).update(cost_hours=0)
-        assert selectors.totals(assessment)["all"].first_year_return is None
+        assert selectors.assessment_totals(assessment)["all"].first_year_return is None
 
 
 def test_workflow_transitions_and_illegal_ones_refused(tenant_a, account_a):

@@ -363,8 +363,8 @@ def test_payback_notes_survive_an_edit_and_sums_keep_their_rate(tenant_a, accoun
         )
         services.assessment_settings_update(data={"window_start_pct": 40, "window_end_pct": 60, "hourly_rate": "999",
                                     "currency": "EUR"}, acting_user=None)  # fmt: skip
-        assert selectors.totals(assessment)["all"].cost_total == 1000  # still 10 h x 100, in USD
-        assert selectors.totals(assessment)["currency"] == "USD"
+        assert selectors.assessment_totals(assessment)["all"].cost_total == 1000  # still 10 h x 100, in USD
+        assert selectors.assessment_totals(assessment)["currency"] == "USD"
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     page = url("assessment_detail", assessment.pk)
     shown = am.get(page + "?tab=recommendations")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from accounts import money, renewals, services
+from accounts import money_services, renewals, services
 from accounts.models import Contract, Incident, IncidentCategory, Outcome
 from qbr.models import Qbr
 from scorecards.models import Period, Scorecard
@@ -58,9 +58,9 @@ def world(tenant_a):
     accounts["Elm"] = make_account(t, "Elm", tier="Key")
     owner = t.users["account_manager"]
     with t.ctx():
-        money.exchange_rate_save(currency="EUR", valid_from=TODAY - timedelta(days=800), rate="1.10")
-        money.exchange_rate_save(currency="EUR", valid_from=TODAY - timedelta(days=30), rate="1.20")
-        reasons = {r.name: r for r in money.loss_reasons()}
+        money_services.exchange_rate_save(currency="EUR", valid_from=TODAY - timedelta(days=800), rate="1.10")
+        money_services.exchange_rate_save(currency="EUR", valid_from=TODAY - timedelta(days=30), rate="1.20")
+        reasons = {r.name: r for r in money_services.loss_reasons()}
         a = accounts
         old = contract(a["Alder"], start=TODAY - timedelta(days=1095), end=TODAY - timedelta(days=60), value="1000000")
         new = contract(a["Alder"], start=TODAY - timedelta(days=59), end=TODAY + timedelta(days=1000),
@@ -85,13 +85,13 @@ def world(tenant_a):
         renewals.contract_outcome_record(contract=elm, outcome=Outcome.LOST, lost_reason=reasons["Price"],
                                          acting_user=owner, today=TODAY)  # fmt: skip
         # Revenue: 2025 and 2026, one amount in GBP with no rate (shown apart, never summed).
-        sources = {s.name: s for s in money.revenue_sources()}
+        sources = {s.name: s for s in money_services.revenue_sources()}
         for acc, year, source, amount, currency in [
             (a["Alder"], 2025, "Software", "100000", "USD"), (a["Alder"], 2025, "Hardware", "50000", "USD"),
             (a["Alder"], 2026, "Software", "120000", "USD"), (a["Birch"], 2025, "Software", "200000", "EUR"),
             (a["Cedar"], 2025, "Managed services", "10000", "GBP"),
         ]:  # fmt: skip
-            money.revenue_entry_save(account=acc, year=year, quarter=0, source=sources[source], amount=amount,
+            money_services.revenue_entry_save(account=acc, year=year, quarter=0, source=sources[source], amount=amount,
                                      currency=currency)  # fmt: skip
         # Surveys: a promoter at Alder, a detractor at Birch (low satisfaction and intent: high risk).
         answer(a["Alder"], nps=10, attitude="5", intent="5", when=TODAY - timedelta(days=10), name="Ann")

@@ -146,7 +146,7 @@ def test_constant_queries_at_10_and_200_accounts(tenant_a, client_for):
 
 
 def _extend(world, start: int, count: int) -> None:
-    from accounts import money, services
+    from accounts import money_services, services
     from accounts.models import IncidentCategory
     from scorecards.models import Period, Scorecard
     from scorecards.services import scorecard_for
@@ -154,7 +154,7 @@ def _extend(world, start: int, count: int) -> None:
     today = date.today()
     with world.ctx():
         period = Period.objects.get(label="P1")
-        source = money.revenue_sources()[0]
+        source = money_services.revenue_sources()[0]
         category = IncidentCategory.objects.first()
     for n in range(start, start + count):
         account = make_account(world, f"Account {n:03}", industry="Energy")
@@ -164,7 +164,7 @@ def _extend(world, start: int, count: int) -> None:
                 "value": Decimal(1000), "currency": "EUR", "renewal_terms": ""})  # fmt: skip
             if n % 3 == 0:
                 services.incident_record(account=account, data={"category": category, "summary": "Slow"})
-            money.revenue_entry_save(account=account, year=today.year, quarter=0, source=source, amount="10",
+            money_services.revenue_entry_save(account=account, year=today.year, quarter=0, source=source, amount="10",
                                      currency="EUR")  # fmt: skip
             card = scorecard_for(account=account, period=period)
             Scorecard.objects.filter(pk=card.pk).update(health=Decimal(50 + n % 50))

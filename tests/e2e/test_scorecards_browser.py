@@ -17,7 +17,7 @@ from accounts.models import Tier
 from sam.demo import DEMO_PASSWORD
 from sam.models import Tenant, User
 from sam.tenancy.context import tenant_context
-from scorecards import services
+from scorecards import selectors, services
 from tests.worker import celery_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -34,7 +34,7 @@ def sign_in(page, base, email):
 def test_admin_adds_a_metric_and_an_account_manager_fills_a_quarter(demo, live_server, browser, artifacts):
     with tenant_context(Tenant.objects.get(slug="northwind")):  # entered by hand here, as before the survey program
         template = services.template_defaults_ensure()
-        services.current_version(template).metrics.filter(key__in=["nps", "satisfaction"]).update(source="manual")
+        selectors.current_version(template).metrics.filter(key__in=["nps", "satisfaction"]).update(source="manual")
     admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(admin, live_server.url, "admin@northwind.example")
     admin.get_by_role("link", name="Scorecard templates").click()

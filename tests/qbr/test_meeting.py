@@ -61,14 +61,14 @@ def test_participants_must_belong_and_the_right_people_are_checked(tenant_a, ten
         services.participant_add(qbr=qbr, contact_id=economic.pk)
         services.participant_add(qbr=qbr, contact_id=economic.pk)  # twice is once
         services.participant_add(qbr=qbr, contact_id=technical.pk)
-        gaps = selectors.right_people(qbr)
+        gaps = selectors.qbr_right_people(qbr)
         assert gaps == ["No usage buyer is invited.",
                         "No executive from our side (an executive, or the account's executive partner)."]  # fmt: skip
         services.participant_add(qbr=qbr, user_id=tenant_a.users[Role.EXECUTIVE].pk)
-        assert selectors.right_people(qbr) == ["No usage buyer is invited."]
+        assert selectors.qbr_right_people(qbr) == ["No usage buyer is invited."]
         Participant.objects.filter(qbr=qbr, contact=economic).delete()  # without the economic buyer:
         assert "No executive from the customer's side (an executive sponsor or the economic buyer)." in (
-            selectors.right_people(qbr)
+            selectors.qbr_right_people(qbr)
         )
         assert Participant.objects.filter(qbr=qbr).count() == 2  # technical buyer and our executive
 

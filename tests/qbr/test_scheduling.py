@@ -172,7 +172,7 @@ def test_compliance_counts_qbrs_held_within_their_period(tenant_a):
                 status=Qbr.Status.HELD,
                 held_at=timezone.make_aware(timezone.datetime.combine(held_on, timezone.datetime.min.time())),
             )
-        result = selectors.compliance(today=date(2026, 11, 27))
+        result = selectors.qbr_compliance(today=date(2026, 11, 27))
     rows = {r["account"].name: r for r in result["rows"]}
     assert [r["label"] for r in rows["Kept Co"]["record"]] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
     assert rows["Kept Co"]["held"] == 4 and rows["Slipped Co"]["held"] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scorecards import services
+from scorecards import selectors, services
 from scorecards.models import ScorecardTemplate
 
 
@@ -14,5 +14,5 @@ def survey_metrics_by_hand(tenant_a) -> ScorecardTemplate:
     satisfaction entered by hand (what these tests enter values into)."""
     with tenant_a.ctx():
         template = services.template_defaults_ensure()
-        services.current_version(template).metrics.filter(key__in=["nps", "satisfaction"]).update(source="manual")
+        selectors.current_version(template).metrics.filter(key__in=["nps", "satisfaction"]).update(source="manual")
     return template

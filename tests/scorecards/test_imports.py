@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import ActionItem
 from sam.models import AuditEvent
+from sam.periods import quarter_of
 from sam.roles import Role
 from scorecards import services
 from scorecards.models import MetricValue, Period, Scorecard
@@ -123,7 +124,7 @@ def test_account_manager_imports_only_for_accounts_they_may_edit(tenant_a, accou
 def test_alerts_come_once_from_the_periodic_check_for_the_final_state(tenant_a, account_a, client_for):
     client = client_for(tenant_a.admin)
     name = account_a.name
-    label = services.quarter_of(timezone.localdate())[0]
+    label = quarter_of(timezone.localdate())[0]
     keys = ("growth", "share_of_wallet", "suppliers", "satisfaction", "nps", "events", "reference")
     low = {"growth": -5, "share_of_wallet": 20, "suppliers": 5, "satisfaction": 3, "nps": -20, "events": 0,
            "reference": 1}  # fmt: skip

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sam.documents.tasks import render_document
 from sam.models import AuditEvent, Document
 from sam.roles import Role
-from scorecards import reports, services, templating
+from scorecards import reports, selectors, services, templating
 from scorecards.models import Scorecard
 
 # NPS and satisfaction entered by hand, as in templates made before the survey program filled them.
@@ -90,7 +90,7 @@ def test_viewer_sees_but_cannot_request(tenant_a, account_a, client_for):
 def test_no_joint_metrics_says_how_to_get_some(tenant_a, account_a, client_for):
     with tenant_a.ctx():
         template = services.template_defaults_ensure()
-        for metric in services.current_version(template).metrics.filter(visibility="joint"):
+        for metric in selectors.current_version(template).metrics.filter(visibility="joint"):
             data = {f: getattr(metric, f) for f in templating.EDITABLE_FIELDS}
             templating.metric_update(template=template, key=metric.key, data={**data, "visibility": "internal"},
                                      acting_user=None)  # fmt: skip
@@ -154,7 +154,7 @@ def test_agreed_targets_set_the_joint_measure_and_print(tenant_a, account_a, cli
         context = reports.joint_context(card)
         nps = next(r for r in context["rows"] if r["metric"].key == "nps")
         assert nps["target"] == 50 and nps["status"] == "amber"  # 45 against the agreed 50
-        internal = services.spec_of(card.version.metrics.get(key="nps"))
+        internal = selectors.spec_of(card.version.metrics.get(key="nps"))
         assert internal.target == 40  # the internal scorecard keeps the standard
     with django_capture_on_commit_callbacks(execute=False):
         client.post(url("joint_scorecard_pdf", account_a.pk))

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from sam.models import AuditEvent
-from scorecards import services
+from sam.periods import period_bounds, quarter_of
+from scorecards import selectors, services
 from scorecards.models import MetricDefinition, MetricValue, Period, Scorecard, ScorecardSettings, ScorecardTemplate
 from tests.accounts.conftest import make_account
 
@@ -21,15 +22,15 @@ pytestmark = pytest.mark.django_db
 def test_new_tenant_has_a_default_template_in_every_area(tenant_a):
     with tenant_a.ctx():
         template = ScorecardTemplate.objects.get(is_default=True)
-        version = services.current_version(template)
+        version = selectors.current_version(template)
         areas = set(version.metrics.values_list("area", flat=True))
     assert areas == {"financial", "execution", "customer_insight", "competitive_position", "involvement"}
     assert sum(version.area_weights.values()) == 100
 
 
 def test_quarters():
-    assert services.quarter_of(date(2026, 11, 27)) == ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
-    assert services.quarter_of(date(2026, 2, 1)) == ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31))
+    assert quarter_of(date(2026, 11, 27)) == ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
+    assert quarter_of(date(2026, 2, 1)) == ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31))
 
 
 def test_one_scorecard_per_account_and_period(tenant_a, account_a):
@@ -135,11 +136,11 @@ def test_execution_metrics_join_the_operations_review(tenant_a, account_a):
 
 
 def test_period_lengths_the_tenant_can_choose(tenant_a):
-    assert services.period_bounds(date(2026, 11, 27), "month") == ("2026-11", date(2026, 11, 1), date(2026, 11, 30))
-    assert services.period_bounds(date(2026, 12, 31), "month") == ("2026-12", date(2026, 12, 1), date(2026, 12, 31))
-    assert services.period_bounds(date(2026, 2, 10), "month")[2] == date(2026, 2, 28)
-    assert services.period_bounds(date(2026, 7, 1), "half") == ("2026-H2", date(2026, 7, 1), date(2026, 12, 31))
-    assert services.period_bounds(date(2026, 6, 30), "half") == ("2026-H1", date(2026, 1, 1), date(2026, 6, 30))
+    assert period_bounds(date(2026, 11, 27), "month") == ("2026-11", date(2026, 11, 1), date(2026, 11, 30))
+    assert period_bounds(date(2026, 12, 31), "month") == ("2026-12", date(2026, 12, 1), date(2026, 12, 31))
+    assert period_bounds(date(2026, 2, 10), "month")[2] == date(2026, 2, 28)
+    assert period_bounds(date(2026, 7, 1), "half") == ("2026-H2", date(2026, 7, 1), date(2026, 12, 31))
+    assert period_bounds(date(2026, 6, 30), "half") == ("2026-H1", date(2026, 1, 1), date(2026, 6, 30))
     with tenant_a.ctx():
         ScorecardSettings.current()
         ScorecardSettings.objects.update(period_length="month")
@@ -170,8 +171,6 @@ def test_values_outside_the_metric_range_or_on_computed_metrics_are_refused(tena
 
 
 def test_computed_metrics_alone_give_area_scores_but_no_health(tenant_a, account_a):
-    from scorecards import selectors
-
     with tenant_a.ctx():
         services.alerts_sweep()  # makes the current period's scorecard and fills its computed metrics
         card = Scorecard.objects.get(account=account_a)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from sam.models import AuditEvent
 from sam.roles import Role
-from scorecards import services, sources, templating
+from scorecards import selectors, services, sources, templating
 from scorecards.models import ScorecardTemplate, TemplateVersion
 from tests.voc.test_campaigns import answered
 
@@ -33,7 +33,7 @@ def older_template(world) -> ScorecardTemplate:
     no response rate."""
     with world.ctx():
         template = services.template_defaults_ensure()
-        version = services.current_version(template)
+        version = selectors.current_version(template)
         version.metrics.filter(key__in=["nps", "satisfaction"]).update(source="manual")
         version.metrics.filter(key__in=["loyalty", "response_rate"]).delete()
     return template
@@ -48,7 +48,7 @@ def start_scorecard(world, account, days_ago=0):
 def test_the_default_template_takes_the_survey_metrics_from_the_voc_program(tenant_a):
     with tenant_a.ctx():
         template = ScorecardTemplate.objects.get(is_default=True)
-        metrics = {m.key: m for m in services.current_version(template).metrics.all()}
+        metrics = {m.key: m for m in selectors.current_version(template).metrics.all()}
         assert not templating.survey_switch_plan(template).applies
     assert {key: metrics[key].source for key in SURVEY} == SURVEY
     assert all(sources.get(source) is not None for source in SURVEY.values())
@@ -87,7 +87,7 @@ def test_the_switch_makes_a_new_version_once_and_started_scorecards_keep_theirs(
         assert plan.switched_names == ["Service satisfaction", "Net Promoter Score"]
 
         v2 = templating.survey_switch_apply(template=template, acting_user=tenant_a.admin)
-        assert v2.number == 2 and services.current_version(template).pk == v2.pk
+        assert v2.number == 2 and selectors.current_version(template).pk == v2.pk
         assert {m.key: m.source for m in v2.metrics.filter(key__in=SURVEY)} == SURVEY
         assert v2.metrics.count() == v1.metrics.count() + 2
         loyalty, rate = v2.metrics.get(key="loyalty"), v2.metrics.get(key="response_rate")
@@ -136,7 +136,7 @@ def test_the_switch_leaves_what_an_admin_retired_deleted_or_already_feeds(tenant
         assert fresh.version.number == 2
         v3 = templating.survey_switch_apply(template=template, acting_user=None)
         templating.metric_delete(template=template, key="loyalty", acting_user=None)  # an admin's choice
-        assert services.current_version(template).pk == v3.pk  # deleted from the draft itself, no trace but audit
+        assert selectors.current_version(template).pk == v3.pk  # deleted from the draft itself, no trace but audit
         assert not templating.survey_switch_plan(template).applies  # a deleted metric is not offered again
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sam.models import AuditEvent
 from sam.roles import Role
-from scorecards import services, templating
+from scorecards import selectors, services, templating
 from scorecards.models import MetricDefinition, Scorecard, ScorecardTemplate, TemplateVersion
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def default_template():
 def test_changes_to_an_unused_version_stay_in_it(tenant_a):
     with tenant_a.ctx():
         template = default_template()
-        version = services.current_version(template)
+        version = selectors.current_version(template)
         metric = templating.metric_add(template=template, data=GOOD, acting_user=None)
         assert metric.version_id == version.pk and metric.key == "on_site_visits"
         assert TemplateVersion.objects.filter(template=template).count() == 1
@@ -58,7 +58,7 @@ def test_a_change_to_a_version_in_use_makes_a_new_one_and_old_scores_stay(tenant
                                "competitive_position": 5, "involvement": 5}, acting_user=None)  # fmt: skip
         templating.metric_retire(template=template, key="events", retired=True, acting_user=None)
 
-        v2 = services.current_version(template)
+        v2 = selectors.current_version(template)
         assert v2.number == 2 and TemplateVersion.objects.filter(template=template).count() == 2
         assert v1.metrics.get(key="growth").target == 10 and v2.metrics.get(key="growth").target == 20
         assert not v1.metrics.get(key="events").retired and v2.metrics.get(key="events").retired
@@ -81,9 +81,9 @@ def test_a_metric_with_values_cannot_be_deleted_only_retired(tenant_a, account_a
         services.value_set(scorecard=card, metric=card.version.metrics.get(key="growth"), value="5", acting_user=None)
         with pytest.raises(ValidationError, match="retire it"):
             templating.metric_delete(template=template, key="growth", acting_user=None)
-        assert services.current_version(template).metrics.filter(key="growth").exists()
+        assert selectors.current_version(template).metrics.filter(key="growth").exists()
         templating.metric_delete(template=template, key="suppliers", acting_user=None)  # no values: goes
-        assert not services.current_version(template).metrics.filter(key="suppliers").exists()
+        assert not selectors.current_version(template).metrics.filter(key="suppliers").exists()
         assert card.version.metrics.filter(key="suppliers").exists()  # the scorecard's version keeps it
 
 
@@ -122,13 +122,13 @@ def test_weights_are_normalised_with_a_note_and_nonsense_refused(tenant_a):
         template = default_template()
         version = templating.weights_set(template=template, data={"financial": "30", "execution": "30",
                                          "customer_insight": "30"}, acting_user=None)  # fmt: skip
-        note = templating.weights_note(version.area_weights)
+        note = selectors.weights_note(version.area_weights)
         assert "90" in note["note"] and round(note["shares"]["financial"], 1) == 33.3
-        assert templating.weights_note(services.DEFAULT_AREA_WEIGHTS)["note"] == ""
+        assert selectors.weights_note(services.DEFAULT_AREA_WEIGHTS)["note"] == ""
         for bad in ({"financial": "-5"}, {"financial": "abc"}, dict.fromkeys(services.DEFAULT_AREA_WEIGHTS, "0")):
             with pytest.raises(ValidationError):
                 templating.weights_set(template=template, data=bad, acting_user=None)
-        assert services.current_version(template).area_weights["financial"] == 30
+        assert selectors.current_version(template).area_weights["financial"] == 30
 
 
 def test_new_template_copies_the_default_and_can_become_it(tenant_a, account_a):
@@ -136,7 +136,7 @@ def test_new_template_copies_the_default_and_can_become_it(tenant_a, account_a):
         default_template()
         template = templating.template_create(name="Tier 2 light", acting_user=None)
         assert (
-            services.current_version(template).metrics.count()
+            selectors.current_version(template).metrics.count()
             == MetricDefinition.objects.filter(version__template__is_default=True).count()
         )
         with pytest.raises(ValidationError):
@@ -164,7 +164,7 @@ def test_admin_pages_add_edit_retire_and_refuse_bad_input(tenant_a, account_a, c
     text = added.content.decode()
     assert "new ones use version 2" in text and "On-site visits" in text, text[text.find("alert") - 200 :][:1500]
     with tenant_a.ctx():
-        v2 = services.current_version(template)
+        v2 = selectors.current_version(template)
         growth = v2.metrics.get(key="growth")
     edited = client.post(url("scorecard_metric_edit", template.pk, growth.pk),
                          {**GOOD, "name": "Growth, year on year", "area": "financial"})  # fmt: skip
@@ -180,22 +180,22 @@ def test_admin_pages_add_edit_retire_and_refuse_bad_input(tenant_a, account_a, c
     nothing = client.post(url("scorecard_template_weights", template.pk), {"financial": "0"})
     assert nothing.status_code == 400 and b"At least one area needs a weight above zero" in nothing.content
     with tenant_a.ctx():
-        growth = services.current_version(template).metrics.get(key="growth")
+        growth = selectors.current_version(template).metrics.get(key="growth")
     retire = client.post(url("scorecard_metric_retire", template.pk, growth.pk), follow=True)
     assert b"Metric retired" in retire.content
     with tenant_a.ctx():
-        assert services.current_version(template).number == 2  # the draft takes every change until used
-        assert services.current_version(template).metrics.get(key="growth").retired
+        assert selectors.current_version(template).number == 2  # the draft takes every change until used
+        assert selectors.current_version(template).metrics.get(key="growth").retired
     assert client.post(url("scorecard_template", template.pk), {"action": "explode"}).status_code == 405
     restore = client.post(url("scorecard_metric_restore", template.pk, growth.pk), follow=True)
     assert b"Metric in use again" in restore.content
     with tenant_a.ctx():
-        assert not services.current_version(template).metrics.get(key="growth").retired
-        unused = services.current_version(template).metrics.get(key="on_site_visits")
+        assert not selectors.current_version(template).metrics.get(key="growth").retired
+        unused = selectors.current_version(template).metrics.get(key="on_site_visits")
     assert client.post(url("scorecard_metric_delete", template.pk, unused.pk)).status_code == 302
     assert client.post(url("scorecard_metric_delete", template.pk, 999999)).status_code == 404
     with tenant_a.ctx():
-        assert not services.current_version(template).metrics.filter(key="on_site_visits").exists()
+        assert not selectors.current_version(template).metrics.filter(key="on_site_visits").exists()
 
 
 @pytest.mark.parametrize("role", [Role.ACCOUNT_MANAGER, Role.EXECUTIVE, Role.MEMBER, Role.VIEWER])

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
+from sam.periods import quarter_of
 from sam.roles import Role
 from scorecards import cache as heatmap_cache
-from scorecards import services
+from scorecards import selectors, services
 from scorecards.models import MetricValue, Period, Scorecard
 from tests.accounts.conftest import make_account
 
@@ -108,10 +109,7 @@ def test_heatmap_colour_and_text_sorted_and_constant_queries(tenant_a, client_fo
     for n in range(30):
         scored(f"Account {n}", n)
     with django_assert_max_num_queries(few.final_queries - few.initial_queries):
-        assert (
-            client.get(url("heatmap"), {"sort": "financial", "period": services.quarter_of(today)[0]}).status_code
-            == 200
-        )
+        assert client.get(url("heatmap"), {"sort": "financial", "period": quarter_of(today)[0]}).status_code == 200
 
 
 def test_api_scorecards_and_values(tenant_a, tenant_b, account_a):
@@ -238,7 +236,7 @@ def test_heatmap_with_100_accounts_and_8_periods(tenant_a, client_for, django_as
         with tenant_a.ctx():
             for n in range(start, start + count):
                 account, _ = account_services.account_create(data={"name": f"A{n:03}", "tier": tier}, acting_user=None)
-                version = services.current_version(services.template_defaults_ensure())
+                version = selectors.current_version(services.template_defaults_ensure())
                 for period in periods:
                     scores = {"health": n % 100, "area_scores": {"financial": n % 100}}
                     Scorecard.objects.create(account=account, period=period, version=version, **scores)
@@ -297,8 +295,6 @@ def test_heatmap_cache_follows_the_data_and_stays_in_its_tenant(tenant_a, tenant
 
 @pytest.mark.usefixtures("survey_metrics_by_hand")
 def test_explanation_on_the_page_adds_up_like_for_like(tenant_a, account_a):
-    from scorecards import selectors
-
     today = timezone.localdate()
     with tenant_a.ctx():
         before = services.scorecard_for(account=account_a, period=services.period_for(today - timedelta(days=92)))
