@@ -1,4 +1,5 @@
-"""Test database set-up: created and migrated as the owner role, used as the app role.
+"""Test database set-up: created as the owner role (tables from the models, row-level security as the migrations
+add it: tests/schema.py), used as the app role.
 
 The suite then talks to PostgreSQL exactly as the running app does: as a
 role that neither owns the tables nor bypasses row-level security.
@@ -61,15 +62,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def django_db_setup(
     django_test_environment: None, django_db_modify_db_settings: None, django_db_blocker: object
 ) -> Iterator[None]:
-    from django.test.utils import setup_databases, teardown_databases
+    from django.test.utils import override_settings, setup_databases, teardown_databases
 
     from sam.management.commands.migrate import restore_role, use_owner_role
     from tests.demo_db import DemoDatabases
+    from tests.schema import NoMigrations, enable_rls
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         saved = use_owner_role()
         try:
-            db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=False)
+            with override_settings(MIGRATION_MODULES=NoMigrations()):  # tables from the models (tests/schema.py)
+                db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=False)
+            enable_rls()
         finally:
             restore_role(saved)
         demo = DemoDatabases.start()

@@ -8,6 +8,7 @@ from django.db import connection
 
 from sam.models import Membership
 from sam.tenancy.models import TenantOwned
+from tests.schema import rls_by_model
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,16 @@ def test_every_tenant_owned_table_forces_rls_with_a_policy():
     assert sorted(rows) == tables
     missing = [t for t, (enabled, forced, policies) in rows.items() if not (enabled and forced and policies >= 1)]
     assert missing == [], f"tables without FORCE RLS and a tenant policy: {missing}"
+
+
+def test_the_migrations_enable_rls_on_every_tenant_owned_model():
+    """The suite's database takes its row-level security from the migration files (tests/schema.py): they must
+    enable it on every tenant-owned model, under its name after every rename, and nowhere else."""
+    enabled = rls_by_model()
+    owned = {(m._meta.app_label, m._meta.model_name) for m in apps.get_models() if issubclass(m, TenantOwned)}
+    assert set(enabled) == owned
+    assert enabled["sam", "membership"] == "user_id"  # members read their own rows of every tenant
+    assert enabled["assessments", "fourrsround"] is None  # enabled as SelfAssessmentRound, then renamed
 
 
 def test_every_table_with_a_tenant_column_is_a_tenant_owned_model():
