@@ -11,8 +11,12 @@ urlpatterns = [
     path("accounts/<int:account_id>/criteria/", views.account_criteria, name="account_criteria"),
     path("accounts/<int:account_id>/contracts/add/", views.contract_add, name="contract_add"),
     path("accounts/<int:account_id>/contracts/<int:contract_id>/", views.contract_edit, name="contract_edit"),
+    path(
+        "accounts/<int:account_id>/contracts/<int:contract_id>/delete/", views.contract_delete, name="contract_delete"
+    ),
     path("accounts/<int:account_id>/contacts/add/", views.contact_add, name="contact_add"),
     path("accounts/<int:account_id>/contacts/<int:contact_id>/", views.contact_edit, name="contact_edit"),
+    path("accounts/<int:account_id>/contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
     path("accounts/<int:account_id>/team/add/", views.team_add, name="team_add"),
     path("accounts/<int:account_id>/team/<int:assignment_id>/remove/", views.team_remove, name="team_remove"),
     path(
@@ -35,9 +39,18 @@ urlpatterns = [
     path("accounts/<int:account_id>/actions/<int:action_id>/", views.action_edit, name="action_edit"),
     path("accounts/<int:account_id>/incidents/add/", views.incident_add, name="incident_add"),
     path("accounts/<int:account_id>/incidents/<int:incident_id>/", views.incident_edit, name="incident_edit"),
+    path(
+        "accounts/<int:account_id>/incidents/<int:incident_id>/delete/", views.incident_delete, name="incident_delete"
+    ),
     path("accounts/<int:account_id>/recurring/<int:issue_id>/", views.recurring_edit, name="recurring_edit"),
     path("accounts/<int:account_id>/plan/goals/<int:goal_id>/", views.goal_edit, name="goal_edit"),
+    path("accounts/<int:account_id>/plan/goals/<int:goal_id>/delete/", views.goal_delete, name="goal_delete"),
     path("accounts/<int:account_id>/plan/objectives/<int:objective_id>/", views.objective_edit, name="objective_edit"),
+    path(
+        "accounts/<int:account_id>/plan/objectives/<int:objective_id>/delete/",
+        views.objective_delete,
+        name="objective_delete",
+    ),
     path("accounts/<int:account_id>/operations-review/", views.operations_review, name="operations_review"),
     path(
         "accounts/<int:account_id>/operations-review/save/",

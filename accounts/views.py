@@ -74,7 +74,7 @@ from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.tabs import extra_tab, extra_tabs
 from sam.documents.services import document_request, documents_of
 from sam.facts import account_facts
-from sam.forms import EditChoiceForm, apply_errors
+from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.models import WorkspaceSettings
 from sam.pages import done_redirect, form_change
@@ -426,14 +426,29 @@ def contract_edit(request: TenantRequest, account_id: int, contract_id: int) -> 
     account = account_or_404(account_id)
     contract = account_child_or_404(Contract, account, contract_id)
     require(request, "account.edit", account)
-    return _edit_or_delete(
+    return _edit(
         request,
         account,
-        contract,
         ContractForm(request.POST or None, instance=contract),
         what=f"the contract “{contract.title}”",
         tab="contracts",
         save=lambda data: services.contract_save(account=account, data=data, contract=contract),
+        delete_url=tenant_reverse("contract_delete", account.pk, contract.pk),
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def contract_delete(request: TenantRequest, account_id: int, contract_id: int) -> HttpResponse:
+    account = account_or_404(account_id)
+    contract = account_child_or_404(Contract, account, contract_id)
+    require(request, "account.edit", account)
+    return _delete(
+        request,
+        account,
+        what=f"the contract “{contract.title}”",
+        tab="contracts",
+        delete=lambda: services.account_row_delete(account=account, row=contract),
     )
 
 
@@ -459,14 +474,29 @@ def contact_edit(request: TenantRequest, account_id: int, contact_id: int) -> Ht
     account = account_or_404(account_id)
     contact = account_child_or_404(Contact, account, contact_id)
     require(request, "account.edit", account)
-    return _edit_or_delete(
+    return _edit(
         request,
         account,
-        contact,
         ContactForm(request.POST or None, instance=contact),
         what=f"the contact {contact.name}",
         tab="contacts",
         save=lambda data: services.contact_save(account=account, data=data, contact=contact),
+        delete_url=tenant_reverse("contact_delete", account.pk, contact.pk),
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def contact_delete(request: TenantRequest, account_id: int, contact_id: int) -> HttpResponse:
+    account = account_or_404(account_id)
+    contact = account_child_or_404(Contact, account, contact_id)
+    require(request, "account.edit", account)
+    return _delete(
+        request,
+        account,
+        what=f"the contact {contact.name}",
+        tab="contacts",
+        delete=lambda: services.account_row_delete(account=account, row=contact),
     )
 
 
@@ -483,37 +513,28 @@ def _submit(
     )
 
 
-def _edit_or_delete(
-    request: TenantRequest,
-    account: Account,
-    obj: Any,
-    form: Any,
-    *,
-    what: str,
-    tab: str,
-    save: Any,
-    delete: Any = None,
+def _edit(
+    request: TenantRequest, account: Account, form: Any, *, what: str, tab: str, save: Any, delete_url: str
 ) -> HttpResponse:
-    """The edit page of a row of the account: save, or delete after a confirmation (through ``delete``, the
-    row's service; contracts and contacts by default)."""
+    """The edit page of a row of the account (its Delete button leads to ``delete_url``, which asks first)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return tab_done(request, account, tab, "Saved.")
+    return _edit_page(request, account, form, what[0].upper() + what[1:], tab, delete_url=delete_url)
+
+
+def _delete(
+    request: TenantRequest, account: Account, *, what: str, tab: str, delete: Callable[[], Any]
+) -> HttpResponse:
+    """A row's delete page: it asks (GET), then deletes through the row's service (POST)."""
     if request.method == "POST":
-        choice = EditChoiceForm(request.POST).choice()
-        if choice == "confirm":
-            return _confirm_delete(request, account, what, tab)
-        if choice == "delete":
-            if delete is None:
-                services.account_row_delete(account=account, row=obj)
-            else:
-                delete()
-            return tab_done(request, account, tab, f"Deleted {what}.")
-        if form.is_valid():
-            try:
-                save(form.cleaned_data)
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                return tab_done(request, account, tab, "Saved.")
-    return _edit_page(request, account, form, what[0].upper() + what[1:], tab, deletable=True)
+        delete()
+        return tab_done(request, account, tab, f"Deleted {what}.")
+    return _confirm_delete(request, account, what, tab)
 
 
 def _confirm_delete(request: TenantRequest, account: Account, what: str, tab: str) -> HttpResponse:
@@ -759,14 +780,28 @@ def incident_edit(request: TenantRequest, account_id: int, incident_id: int) -> 
     account = account_or_404(account_id)
     incident = account_child_or_404(Incident, account, incident_id)
     require(request, "account.edit_team_work", account)
-    return _edit_or_delete(
+    return _edit(
         request,
         account,
-        incident,
         IncidentForm(request.POST or None, instance=incident),
         what=f"the incident “{incident.summary}”",
         tab="incidents",
         save=lambda data: services.incident_update(incident=incident, data=data),
+        delete_url=tenant_reverse("incident_delete", account.pk, incident.pk),
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def incident_delete(request: TenantRequest, account_id: int, incident_id: int) -> HttpResponse:
+    account = account_or_404(account_id)
+    incident = account_child_or_404(Incident, account, incident_id)
+    require(request, "account.edit_team_work", account)
+    return _delete(
+        request,
+        account,
+        what=f"the incident “{incident.summary}”",
+        tab="incidents",
         delete=lambda: services.incident_delete(incident=incident),
     )
 
@@ -777,14 +812,28 @@ def goal_edit(request: TenantRequest, account_id: int, goal_id: int) -> HttpResp
     account = account_or_404(account_id)
     goal = account_child_or_404(PlanGoal, account, goal_id)
     require(request, "account.edit_team_work", account)
-    return _edit_or_delete(
+    return _edit(
         request,
         account,
-        goal,
         GoalForm(request.POST or None, instance=goal),
         what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
         tab="plan",
         save=lambda data: services.goal_update(goal=goal, data=data),
+        delete_url=tenant_reverse("goal_delete", account.pk, goal.pk),
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def goal_delete(request: TenantRequest, account_id: int, goal_id: int) -> HttpResponse:
+    account = account_or_404(account_id)
+    goal = account_child_or_404(PlanGoal, account, goal_id)
+    require(request, "account.edit_team_work", account)
+    return _delete(
+        request,
+        account,
+        what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
+        tab="plan",
         delete=lambda: services.plan_row_delete(row=goal),
     )
 
@@ -795,14 +844,28 @@ def objective_edit(request: TenantRequest, account_id: int, objective_id: int) -
     account = account_or_404(account_id)
     objective = account_child_or_404(PlanObjective, account, objective_id, goal__account=account)
     require(request, "account.edit_team_work", account)
-    return _edit_or_delete(
+    return _edit(
         request,
         account,
-        objective,
         ObjectiveForm(request.POST or None, instance=objective),
         what=f"the objective “{objective.title}” (its actions stay in the register)",
         tab="plan",
         save=lambda data: services.objective_update(objective=objective, data=data),
+        delete_url=tenant_reverse("objective_delete", account.pk, objective.pk),
+    )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def objective_delete(request: TenantRequest, account_id: int, objective_id: int) -> HttpResponse:
+    account = account_or_404(account_id)
+    objective = account_child_or_404(PlanObjective, account, objective_id, goal__account=account)
+    require(request, "account.edit_team_work", account)
+    return _delete(
+        request,
+        account,
+        what=f"the objective “{objective.title}” (its actions stay in the register)",
+        tab="plan",
         delete=lambda: services.plan_row_delete(row=objective),
     )
 

@@ -142,21 +142,6 @@ class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):  # type: ign
     pass
 
 
-class EditChoiceForm(forms.Form):
-    """Which button of an edit page was pressed: save, delete (the page asks to confirm first), or delete again
-    on the confirmation page."""
-
-    delete = forms.BooleanField(required=False)
-    confirm = forms.BooleanField(required=False)
-
-    def choice(self) -> str:
-        """``"save"``, ``"confirm"`` (show the confirmation) or ``"delete"``."""
-        data = self.cleaned_data if self.is_valid() else {}
-        if not data.get("delete"):
-            return "save"
-        return "delete" if data.get("confirm") else "confirm"
-
-
 def apply_errors(form: forms.BaseForm, exc: Any) -> None:
     """A service's ValidationError on the form: next to its field when there is one."""
     if hasattr(exc, "error_dict"):

@@ -256,7 +256,7 @@ def test_goal_edit_and_delete(tenant_a, account_a, client_for):
     client.post(url("goal_edit", account_a.pk, goal.pk), {"title": "Grow share of wallet"})
     with tenant_a.ctx():
         assert PlanGoal.objects.get().title == "Grow share of wallet"
-    client.post(url("goal_edit", account_a.pk, goal.pk), {"delete": "1", "confirm": "1"})
+    client.post(url("goal_delete", account_a.pk, goal.pk))
     with tenant_a.ctx():
         assert not PlanGoal.objects.exists()
 
@@ -269,9 +269,8 @@ def test_objective_and_incident_deleted_from_their_pages(tenant_a, account_a, cl
         category = IncidentCategory.objects.get(name="Outage")
         incident = services.incident_record(account=account_a, data={"category": category, "summary": "Down"})
     client = client_for(tenant_a.admin)
-    confirm = {"delete": "1", "confirm": "1"}
-    assert client.post(url("objective_edit", account_a.pk, objective.pk), confirm).status_code == 302
-    assert client.post(url("incident_edit", account_a.pk, incident.pk), confirm).status_code == 302
+    assert client.post(url("objective_delete", account_a.pk, objective.pk)).status_code == 302
+    assert client.post(url("incident_delete", account_a.pk, incident.pk)).status_code == 302
     with tenant_a.ctx():
         assert not PlanObjective.objects.exists() and not Incident.objects.exists()
         assert PlanGoal.objects.get() == goal

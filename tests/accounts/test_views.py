@@ -629,11 +629,18 @@ def test_contact_delete_asks_first(tenant_a, account_a, client_for):
     with tenant_a.ctx():
         contact = services.contact_save(account=account_a, data={"name": "Hank"})
     client = client_for(tenant_a.admin)
-    response = client.post(url("contact_edit", account_a.pk, contact.pk), {"delete": "1"})
+    edit = client.get(url("contact_edit", account_a.pk, contact.pk)).content.decode()
+    assert f'href="{url("contact_delete", account_a.pk, contact.pk)}">Delete</a>' in edit
+    response = client.get(url("contact_delete", account_a.pk, contact.pk))
     assert response.status_code == 200 and b"Delete the contact Hank?" in response.content
     with tenant_a.ctx():
         assert Contact.objects.exists()
-    client.post(url("contact_edit", account_a.pk, contact.pk), {"delete": "1", "confirm": "1"})
+    assert (
+        client.post(url("contact_edit", account_a.pk, contact.pk), {"delete": "1", "confirm": "1"}).status_code == 400
+    )
+    with tenant_a.ctx():
+        assert Contact.objects.exists()  # the edit page saves (here: a contact without a name), never deletes
+    client.post(url("contact_delete", account_a.pk, contact.pk))
     with tenant_a.ctx():
         assert not Contact.objects.exists()
 
