@@ -65,7 +65,7 @@ def django_db_setup(
     from django.test.utils import override_settings, setup_databases, teardown_databases
 
     from sam.management.commands.migrate import restore_role, use_owner_role
-    from tests.demo_db import DemoDatabases
+    from tests.demo_db import DemoDatabases, end_app_sessions
     from tests.schema import NoMigrations, enable_rls
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
@@ -80,6 +80,7 @@ def django_db_setup(
     yield
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         demo.drop_all()
+        end_app_sessions(demo.home)
         saved = use_owner_role()
         try:
             teardown_databases(db_cfg, verbosity=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Collection
 from datetime import datetime, time
 from typing import Any
 
@@ -96,28 +97,33 @@ class CadenceForm(StyledFormMixin, forms.Form):
     pause_reason = forms.CharField(label="Because", required=False, max_length=300)
 
 
-class ParticipantForm(StyledFormMixin, forms.Form):
-    """Someone to invite: a contact of the account, or a colleague (the page posts one of the two)."""
+class ContactInviteForm(StyledFormMixin, forms.Form):
+    """A contact of the account to invite (one not invited yet)."""
 
-    contact = ContactChoiceField(queryset=Contact.unscoped.none(), label="Contact", required=False)
-    user = MemberChoiceField(queryset=User.objects.none(), label="Colleague", required=False)
+    contact = ContactChoiceField(
+        queryset=Contact.unscoped.none(), label="Contact", error_messages={"required": "Choose a contact."}
+    )
 
-    def __init__(
-        self, *args: Any, qbr: Qbr, invited: tuple[set[int], set[int]] = (set(), set()), **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, qbr: Qbr, invited: Collection[int] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        contacts, users = invited
-        model_choice(self, "contact").queryset = Contact.objects.filter(account=qbr.account).exclude(pk__in=contacts)
-        model_choice(self, "contact").empty_label = f"A contact of {qbr.account.name}…"
-        model_choice(self, "contact").label = f"Contact of {qbr.account.name}"
-        model_choice(self, "user").queryset = member_choices().exclude(pk__in=users)
-        model_choice(self, "user").empty_label = "A colleague…"
+        field = model_choice(self, "contact")
+        field.queryset = Contact.objects.filter(account=qbr.account).exclude(pk__in=invited)
+        field.empty_label = f"A contact of {qbr.account.name}…"
+        field.label = f"Contact of {qbr.account.name}"
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if (data.get("contact") is None) == (data.get("user") is None) and not self.errors:
-            raise ValidationError("Choose one contact or one colleague.")
-        return data
+
+class ColleagueInviteForm(StyledFormMixin, forms.Form):
+    """A colleague of the workspace to invite (one not invited yet)."""
+
+    user = MemberChoiceField(
+        queryset=User.objects.none(), label="Colleague", error_messages={"required": "Choose a colleague."}
+    )
+
+    def __init__(self, *args: Any, invited: Collection[int] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = model_choice(self, "user")
+        field.queryset = member_choices().exclude(pk__in=invited)
+        field.empty_label = "A colleague…"
 
 
 class AgendaTemplatePickForm(StyledFormMixin, forms.Form):

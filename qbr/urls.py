@@ -8,7 +8,8 @@ urlpatterns = [
     path("qbrs/<int:qbr_id>/schedule/", views.schedule_set, name="qbr_schedule"),
     path("qbrs/<int:qbr_id>/milestones/<int:milestone_id>/", views.milestone_set, name="qbr_milestone"),
     path("qbrs/<int:qbr_id>/cadence/", views.cadence_set, name="qbr_cadence"),
-    path("qbrs/<int:qbr_id>/participants/", views.participant_add, name="qbr_participant_add"),
+    path("qbrs/<int:qbr_id>/participants/contacts/", views.contact_invite, name="qbr_contact_invite"),
+    path("qbrs/<int:qbr_id>/participants/colleagues/", views.colleague_invite, name="qbr_colleague_invite"),
     path(
         "qbrs/<int:qbr_id>/participants/<int:participant_id>/remove/",
         views.participant_remove,

@@ -28,11 +28,12 @@ from qbr.forms import (
     AgendaTemplatePickForm,
     CadenceForm,
     CancelForm,
+    ColleagueInviteForm,
+    ContactInviteForm,
     DocumentSendForm,
     HeldForm,
     MilestoneForm,
     MinutesForm,
-    ParticipantForm,
     PrereadForm,
     QbrActionForm,
     QbrProgramForm,
@@ -173,8 +174,8 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
                 "pause_reason": cadence.pause_reason if cadence else "",
             }
         ),
-        "contact_form": ParticipantForm(qbr=qbr, invited=invited, auto_id="contact-%s"),
-        "user_form": ParticipantForm(qbr=qbr, invited=invited, auto_id="colleague-%s"),
+        "contact_form": ContactInviteForm(qbr=qbr, invited=invited[0], auto_id="contact-%s"),
+        "user_form": ColleagueInviteForm(invited=invited[1], auto_id="colleague-%s"),
         "preread_form": PrereadForm(initial={"preread_notes": qbr.preread_notes}),
         "template_form": AgendaTemplatePickForm(initial={"template": services.agenda_template_default()}),
         "item_form": AgendaItemForm(auto_id="new-item-%s", new=True),
@@ -341,26 +342,35 @@ def cadence_set(request: TenantRequest, qbr: Qbr) -> HttpResponse:
 # --- participants and pre-read ----------------------------------------------------------------------
 
 
+def _invited(qbr: Qbr, column: str) -> set[int]:
+    """The contacts (``contact_id``) or the colleagues (``user_id``) invited already."""
+    return set(Participant.objects.filter(qbr=qbr).exclude(**{column: None}).values_list(column, flat=True))
+
+
 @qbr_change()
-def participant_add(request: TenantRequest, qbr: Qbr) -> HttpResponse:
-    people = Participant.objects.filter(qbr=qbr)
-    invited = (
-        set(people.exclude(contact=None).values_list("contact_id", flat=True)),
-        set(people.exclude(user=None).values_list("user_id", flat=True)),
-    )
-    prefix = "contact" if "contact" in request.POST else "colleague"  # the ids of the form it came from
-    form = ParticipantForm(request.POST, qbr=qbr, invited=invited, auto_id=f"{prefix}-%s")
+def contact_invite(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    form = ContactInviteForm(request.POST, qbr=qbr, invited=_invited(qbr, "contact_id"), auto_id="contact-%s")
     return _submit(
         request,
         qbr,
         form,
         card="people",
-        name="contact_form" if "contact" in request.POST else "user_form",
-        save=lambda data: services.participant_add(
-            qbr=qbr,
-            contact_id=data["contact"].pk if data["contact"] else None,
-            user_id=data["user"].pk if data["user"] else None,
-        ),
+        name="contact_form",
+        save=lambda data: services.participant_add(qbr=qbr, contact_id=data["contact"].pk),
+        message="Invited.",
+    )
+
+
+@qbr_change()
+def colleague_invite(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    form = ColleagueInviteForm(request.POST, invited=_invited(qbr, "user_id"), auto_id="colleague-%s")
+    return _submit(
+        request,
+        qbr,
+        form,
+        card="people",
+        name="user_form",
+        save=lambda data: services.participant_add(qbr=qbr, user_id=data["user"].pk),
         message="Invited.",
     )
 

@@ -151,6 +151,24 @@ class DemoDatabases:
         self.copies.clear()
 
 
+def end_app_sessions(name: str) -> None:
+    """End the app role's sessions on a database, so that it can be dropped: a connection a test left open in
+    another thread or context outlives ``connections.close_all()``. (A role may end its own sessions.)"""
+    app = connections["default"].settings_dict
+    with psycopg.connect(
+        host=app.get("HOST") or "127.0.0.1",
+        port=app.get("PORT") or 5432,
+        user=app.get("USER"),
+        password=app.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+
+
 def run_id() -> str:
     return re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_TESTRUNUID", ""))[:12] or f"p{os.getpid()}"
 

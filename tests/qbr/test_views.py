@@ -44,7 +44,7 @@ def test_plan_agree_hold_from_the_page(tenant_a, account_a, client_for):
     with tenant_a.ctx():
         assert Qbr.objects.get(pk=qbr.pk).scheduled_at is not None
         economic = Contact.objects.create(account=account_a, name="Erin Economic", buyer_role="economic")
-    assert client.post(url("qbr_participant_add", qbr.pk), {"contact": economic.pk}).status_code == 302
+    assert client.post(url("qbr_contact_invite", qbr.pk), {"contact": economic.pk}).status_code == 302
     body = client.get(page).content.decode()
     assert "Erin Economic" in body and "No technical buyer is invited." in body
     empty = client.post(url("qbr_agenda_status", qbr.pk), {"status": "agreed"})
@@ -70,8 +70,10 @@ def test_plan_agree_hold_from_the_page(tenant_a, account_a, client_for):
 @pytest.mark.parametrize(
     ("route", "data"),
     [
-        ("qbr_participant_add", {"contact": "abc"}),
-        ("qbr_participant_add", {}),
+        ("qbr_contact_invite", {"contact": "abc"}),
+        ("qbr_contact_invite", {}),
+        ("qbr_colleague_invite", {"user": "abc"}),
+        ("qbr_colleague_invite", {"contact": "1"}),
         ("qbr_schedule", {"day": "2026-13-45", "time": "10:00", "timezone": "UTC"}),
         ("qbr_schedule", {"day": "2026-12-01", "time": "10:00", "timezone": "Nowhere/City"}),
         ("qbr_schedule", {"day": "2026-12-01", "time": "10:00", "timezone": "UTC", "location": "x\x00y"}),
