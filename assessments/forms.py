@@ -75,6 +75,15 @@ class FourRsRoundForm(_FourRsScopeForm):
         self.fields["title"].widget.attrs["placeholder"] = f"4 R's review {timezone.localdate().year}"
 
 
+class RoundParamForm(forms.Form):
+    """The round a page is about, named in its address or posted with its form (not a number: none)."""
+
+    round = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    def round_id(self) -> int | None:
+        return self.cleaned_data.get("round") if self.is_valid() else None
+
+
 class FourRsAnswersForm(_FourRsScopeForm):
     """One person's 15 ratings, 1 to 5; on one's own also whom they are about (in a round the round says)."""
 

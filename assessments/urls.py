@@ -77,6 +77,7 @@ urlpatterns = [
     path("four-rs/take/", views.fourrs_take, name="fourrs_take"),
     path("four-rs/organisation/", views.fourrs_organisation, name="fourrs_organisation"),
     path("four-rs/results/<int:result_id>/", views.fourrs_result, name="fourrs_result"),
+    path("four-rs/results/<int:result_id>/pdf/", views.fourrs_result_pdf, name="fourrs_result_pdf"),
     path("four-rs/rounds/new/", views.fourrs_round_new, name="fourrs_round_new"),
     path("four-rs/rounds/<int:round_id>/", views.fourrs_round, name="fourrs_round"),
     path("four-rs/rounds/<int:round_id>/pdf/", views.fourrs_round_pdf, name="fourrs_round_pdf"),

@@ -31,6 +31,7 @@ from assessments.forms import (
     RecommendationForm,
     RollupForm,
     RoundInviteForm,
+    RoundParamForm,
     StatusForm,
     StepForm,
     SummaryForm,
@@ -751,7 +752,7 @@ def fourrs_home(request: TenantRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def fourrs_take(request: TenantRequest) -> HttpResponse:
     """The 15 statements, each rated 1 to 5; in a round when ``?round=`` is given, else on one's own."""
-    round_id = _int(request.GET.get("round", "") or request.POST.get("round", ""))
+    round_id = RoundParamForm(request.GET if "round" in request.GET else request.POST).round_id()
     round = None
     if round_id:
         round = FourRsRound.objects.filter(pk=round_id).select_related("account").first()
@@ -787,7 +788,7 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
         "errors": errors,
         "missing": [s for s in fourrs.STATEMENTS if s.key in errors],
         "general": [m for key in ("__all__", "scope", "account") for m in errors.get(key, [])],
-        "posted": request.POST if errors else {},
+        "posted": form.data if errors else {},
         "scale": [(1, "Strongly disagree"), (2, "Disagree"), (3, "Neither"), (4, "Agree"), (5, "Strongly agree")],
         "form": form,
         "active_nav": "assessments",
@@ -796,18 +797,10 @@ def fourrs_take(request: TenantRequest) -> HttpResponse:
 
 
 @tenant_view("fourrs.take")
-@require_http_methods(["GET", "POST"])
+@require_safe
 def fourrs_result(request: TenantRequest, result_id: int) -> HttpResponse:
     """One's own result (nobody else's: another person's id is not found)."""
-    item = FourRsResult.objects.filter(pk=result_id, respondent=request.user).select_related("round", "account").first()
-    if item is None:
-        raise Http404
-    if request.method == "POST":
-        require(request, "report.request")
-        _, created = document_request(kind=reports.RESULT, subject=item, params={}, acting_user=request.user)
-        messages.success(request, requested_text(created))
-        return tenant_redirect("fourrs_result", item.pk)
-
+    item = _own_result(request, result_id)
     context = {
         **reports.result_context(item),
         "documents": list(documents_of(item, reports.RESULT)[:10]),
@@ -815,6 +808,23 @@ def fourrs_result(request: TenantRequest, result_id: int) -> HttpResponse:
         "active_nav": "assessments",
     }
     return render(request, "assessments/fourrs_result.html", context)
+
+
+@tenant_view("fourrs.take")
+@require_POST
+def fourrs_result_pdf(request: TenantRequest, result_id: int) -> HttpResponse:
+    item = _own_result(request, result_id)
+    require(request, "report.request")
+    _, created = document_request(kind=reports.RESULT, subject=item, params={}, acting_user=request.user)
+    messages.success(request, requested_text(created))
+    return tenant_redirect("fourrs_result", item.pk)
+
+
+def _own_result(request: TenantRequest, result_id: int) -> FourRsResult:
+    item = FourRsResult.objects.filter(pk=result_id, respondent=request.user).select_related("round", "account").first()
+    if item is None:
+        raise Http404
+    return item
 
 
 @tenant_view("fourrs.view")

@@ -293,7 +293,7 @@ def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_
     with django_capture_on_commit_callbacks(execute=False):
         am.post(url("assessment_report", assessment.pk))
         am.post(url("fourrs_round_pdf", round.pk))
-        member.post(url("fourrs_result", item.pk))
+        member.post(url("fourrs_result_pdf", item.pk))
     with tenant_a.ctx():
         documents = {d.kind: d for d in Document.objects.all()}
     for document in documents.values():
