@@ -10,41 +10,35 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
-        from accounts import (  # noqa: F401  (importing registers the API routes and the Celery tasks)
+        from accounts import (  # noqa: F401  (tasks: importing it declares the Celery tasks)
             api,
+            api_money,
+            imports,
+            money_services,
             permissions,
+            reports,
             sources,
             tasks,
         )
         from accounts.demo import seed_accounts
+        from accounts.demo_money import seed_commercial
+        from accounts.tabs import register_tab
+        from accounts.views_money import revenue_tab_context
         from sam.api.registry import register as register_api
         from sam.demo import register_seeder
         from sam.models import Tenant
         from sam.navigation import register
 
         sources.register_own_sources()
-        from accounts import imports
-
         imports.register_own_kinds()
+        money_services.register_imports()
         register("accounts", "Accounts", "portfolio", order=10, icon="building-skyscraper")
         register("my_actions", "My actions", "my_actions", order=11, icon="clipboard-check")
         permissions.register()
-        from accounts import reports
-
         reports.register()
-        from accounts import money_services
-
-        money_services.register_imports()
-        from accounts.tabs import register_tab
-        from accounts.views_money import revenue_tab_context
-
         register_tab("revenue", "Revenue", revenue_tab_context, "accounts/_revenue_tab.html")
         register_seeder(seed_accounts)
-        from accounts.demo_money import seed_commercial
-
         register_seeder(seed_commercial)
-        from accounts import api_money
-
         for prefix, viewset, basename in api.ROUTES + api_money.ROUTES:
             register_api(prefix, viewset, basename=basename)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="accounts-tenant-defaults")

@@ -18,7 +18,7 @@ from sam.http import AuthedRequest, TenantRequest
 from sam.models import ApiToken, Membership
 from sam.permissions import tenant_view
 from sam.roles import Role
-from sam.tenancy.urls import tenant_redirect
+from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 
 class LoginView(auth_views.LoginView):
@@ -34,9 +34,9 @@ def home(request: AuthedRequest) -> HttpResponse:
     by_id = {m.tenant_id: m for m in memberships}
     last = by_id.get(request.user.last_tenant_id or 0)
     if last is not None:
-        return redirect("dashboard", last.tenant.slug)
+        return redirect(tenant_reverse("dashboard", slug=last.tenant.slug))
     if len(memberships) == 1:
-        return redirect("dashboard", memberships[0].tenant.slug)
+        return redirect(tenant_reverse("dashboard", slug=memberships[0].tenant.slug))
     return redirect("tenant_switch")
 
 

@@ -36,8 +36,10 @@ def icon(name: str) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def turl(context: dict[str, Any], name: str, *args: Any) -> str:
-    """``{% url %}`` for a page inside the current tenant."""
-    return tenant_reverse(name, *args, tenant=context["request"].tenant)
+    """``{% url %}`` for a page inside the current tenant: the request's, or the ``tenant`` a report renders for
+    (a PDF is made by a worker, without a request)."""
+    request = context.get("request")
+    return tenant_reverse(name, *args, tenant=getattr(request, "tenant", None) or context.get("tenant"))
 
 
 @register.simple_tag(takes_context=True)

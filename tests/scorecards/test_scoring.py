@@ -133,12 +133,24 @@ def test_moving_one_metric_toward_its_target_never_lowers_health(case, data):
     assume(known)
     metric = data.draw(st.sampled_from(known))
     step = data.draw(st.floats(min_value=0, max_value=1))
-    closer = dict(values)
-    # Toward the target and never past it: in floats, v + (target - v) * 1.0 can land a hair beyond the target,
-    # on its wrong side, which the scoring rightly scores a hair below 100.
-    low, high = sorted((values[metric.key], metric.target))
-    closer[metric.key] = min(max(values[metric.key] + (metric.target - values[metric.key]) * step, low), high)
+    closer = {**values, metric.key: toward(values[metric.key], metric.target, step)}
     assert health(specs, closer, area_weights).overall >= health(specs, values, area_weights).overall - 1e-9
+
+
+def toward(value: float, target: float, step: float) -> float:
+    """``value`` moved ``step`` (0..1) of the way to ``target``, never past it: in floats, v + (target - v) * 1.0
+    can land a hair beyond the target, on its wrong side, which the scoring rightly scores a hair below 100."""
+    low, high = sorted((value, target))
+    return min(max(value + (target - value) * step, low), high)
+
+
+def test_the_move_that_once_overshot_its_target_by_float_rounding():
+    lower_is_better = MetricSpec("defects", "operational", target=-0.7, amber=5, red=10, higher_is_better=False)
+    start = -524289.0
+    assert start + (-0.7 - start) * 1.0 > -0.7  # the unclamped move lands past the target, on its wrong side...
+    assert metric_score(lower_is_better, start + (-0.7 - start) * 1.0) < 100
+    assert toward(start, -0.7, 1.0) == -0.7  # ...the property's move stops at it, and keeps the full score
+    assert metric_score(lower_is_better, toward(start, -0.7, 1.0)) == metric_score(lower_is_better, start) == 100
 
 
 def test_a_metric_gaining_data_is_one_line_not_a_drop_of_the_others():
