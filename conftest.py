@@ -66,14 +66,14 @@ def django_db_setup(
 
     from sam.management.commands.migrate import restore_role, use_owner_role
     from tests.demo_db import DemoDatabases, end_app_sessions
-    from tests.schema import NoMigrations, enable_rls
+    from tests.schema import NoMigrations, schema_finish
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         saved = use_owner_role()
         try:
             with override_settings(MIGRATION_MODULES=NoMigrations()):  # tables from the models (tests/schema.py)
                 db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=False)
-            enable_rls()
+            schema_finish()
         finally:
             restore_role(saved)
         demo = DemoDatabases.start()

@@ -18,9 +18,6 @@ def grant_app_role(using: str = "default") -> None:
         cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
         cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
-        if settings.TESTING:
-            # Transactional tests empty the tables between tests with TRUNCATE.
-            cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {quoted}")
 
 
 def after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:

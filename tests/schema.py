@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
 from django.db.migrations import DeleteModel, RenameModel
 from django.db.migrations.loader import MigrationLoader
@@ -49,9 +50,12 @@ def rls_by_model() -> dict[tuple[str, str], str | None]:
     return enabled
 
 
-def enable_rls() -> None:
-    """Row-level security on the tables, as the migrations enable it (run as the owner role)."""
+def schema_finish() -> None:
+    """Row-level security on the tables, as the migrations enable it (run as the owner role); and, for the suite
+    only, TRUNCATE for the app role, with which transactional tests empty the tables between tests."""
     with connection.cursor() as cursor:
+        app_role = connection.ops.quote_name(settings.DB_APP_ROLE)
+        cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {app_role}")
         for (app_label, model_name), user_column in rls_by_model().items():
             table = apps.get_model(app_label, model_name)._meta.db_table
             for statement in rls_sql(table, user_column=user_column)[0]:
