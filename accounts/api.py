@@ -761,7 +761,7 @@ class ProgramListViewSet(
         data = dict(serializer.validated_data)
         try:
             if isinstance(serializer.instance, Tier) and "strategic" in data:
-                services.tier_change_strategic(tier=serializer.instance, strategic=data.pop("strategic"))
+                services.tier_strategic_set(tier=serializer.instance, strategic=data.pop("strategic"))
             for key, value in data.items():
                 setattr(serializer.instance, key, value)
             row_save(serializer.instance, unique_message={"name": "This name exists already."})

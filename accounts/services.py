@@ -223,7 +223,7 @@ def strategic_scores_recompute() -> int:
     return len(accounts)
 
 
-def tier_change_strategic(*, tier: Tier, strategic: bool) -> Tier:
+def tier_strategic_set(*, tier: Tier, strategic: bool) -> Tier:
     """Mark a tier strategic or not; a tier that holds accounts cannot silently leave the program."""
     if tier.strategic and not strategic and Account.objects.alive().filter(tier=tier).exists():
         raise ValidationError(
@@ -676,7 +676,7 @@ def tier_save(*, tier: Tier | None, name: str, strategic: bool) -> Tier:
     if name and name != tier.name:
         tier.name = name
         row_save(tier, unique_message=TIER_NAME_TAKEN)
-    return tier_change_strategic(tier=tier, strategic=strategic)
+    return tier_strategic_set(tier=tier, strategic=strategic)
 
 
 def criterion_create(*, question: str, weight: int) -> SelectionCriterion:

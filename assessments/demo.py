@@ -187,7 +187,7 @@ def _rounds(rng: random.Random) -> None:
             assert item is not None
             FourRsResult.objects.filter(pk=item.pk).update(taken_at=taken)
         if year_ago:
-            fourrs_services.round_close(round=round)
+            fourrs_services.fourrs_round_close(round=round)
             FourRsRound.objects.filter(pk=round.pk).update(
                 closed_at=timezone.make_aware(datetime.combine(opened + timedelta(days=21), time(18, 0)))
             )

@@ -77,7 +77,7 @@ def fourrs_result_submit(
         raise ValidationError("You have answered this round already.") from exc
 
 
-def round_create(*, data: dict[str, Any], acting_user: Any) -> FourRsRound:
+def fourrs_round_create(*, data: dict[str, Any], acting_user: Any) -> FourRsRound:
     title = data.get("title") or ""
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > 200:
         raise ValidationError({"title": "A title of 1 to 200 characters."})
@@ -97,7 +97,7 @@ def round_create(*, data: dict[str, Any], acting_user: Any) -> FourRsRound:
     )
 
 
-def round_invite(*, round: FourRsRound, user_ids: list[Any], acting_user: Any) -> int:
+def fourrs_round_invite(*, round: FourRsRound, user_ids: list[Any], acting_user: Any) -> int:
     """Invite members to answer (one email each, ever); returns how many were newly invited."""
 
     if not round.is_open():
@@ -137,7 +137,7 @@ def round_invite(*, round: FourRsRound, user_ids: list[Any], acting_user: Any) -
     return len(new)
 
 
-def round_close(*, round: FourRsRound) -> None:
+def fourrs_round_close(*, round: FourRsRound) -> None:
     if round.closed_at is None:
         round.closed_at = timezone.now()
         round.save(update_fields=["closed_at"])

@@ -231,7 +231,7 @@ def expert_add(*, assessment: Assessment, user_id: Any, expertise: str = "", act
     return member
 
 
-def team_remove(*, assessment: Assessment, member: TeamMember) -> None:
+def team_member_remove(*, assessment: Assessment, member: TeamMember) -> None:
     assessment_check_editable(assessment)
     member.delete()
 

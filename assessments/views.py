@@ -462,7 +462,7 @@ def team_remove(request: TenantRequest, assessment: Assessment, member: TeamMemb
         request,
         assessment,
         "overview",
-        lambda: services.team_remove(assessment=assessment, member=member),
+        lambda: services.team_member_remove(assessment=assessment, member=member),
         "Removed from the team.",
     )
 
@@ -893,7 +893,9 @@ def fourrs_round_invite(request: TenantRequest, round_id: int) -> HttpResponse:
     form = RoundInviteForm(request.POST, invited=invited)
     if form.is_valid():
         try:
-            n = fourrs_services.round_invite(round=round, user_ids=form.cleaned_data["users"], acting_user=request.user)
+            n = fourrs_services.fourrs_round_invite(
+                round=round, user_ids=form.cleaned_data["users"], acting_user=request.user
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -906,7 +908,7 @@ def fourrs_round_invite(request: TenantRequest, round_id: int) -> HttpResponse:
 @require_POST
 def fourrs_round_close(request: TenantRequest, round_id: int) -> HttpResponse:
     round = _round(round_id)
-    fourrs_services.round_close(round=round)
+    fourrs_services.fourrs_round_close(round=round)
     messages.success(request, "The round is closed: no more answers.")
     return tenant_redirect("fourrs_round", round.pk)
 
@@ -917,13 +919,15 @@ def fourrs_round_new(request: TenantRequest) -> HttpResponse:
     form = FourRsRoundForm(request.POST)
     if form.is_valid():
         try:
-            round = fourrs_services.round_create(data=form.cleaned_data, acting_user=request.user)
+            round = fourrs_services.fourrs_round_create(data=form.cleaned_data, acting_user=request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, "Round opened: invite the people who should answer.")
             return tenant_redirect("fourrs_round", round.pk)
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    labels = {name: field.label for name, field in form.fields.items()}
+    problems = [f"{labels[name]}: {e}" if name in labels else str(e) for name, es in form.errors.items() for e in es]
+    messages.error(request, "The round was not opened. " + " ".join(problems))
     return tenant_redirect("fourrs_home")
 
 

@@ -199,13 +199,13 @@ class QbrViewSet(AccountChildViewSet):
         def change(qbr: Qbr, data: Any) -> None:
             raw = data.get("template")
             if raw in (None, ""):
-                template = services.agenda_template_default()
+                template = services.agenda_template_default_ensure()
             else:
                 template_id = raw if isinstance(raw, int) else int(raw) if str(raw).isdigit() else -1
                 template = AgendaTemplate.objects.filter(pk=template_id).first()
                 if template is None:
                     raise exceptions.ValidationError({"template": ["No such agenda template."]})
-            services.agenda_from_template(qbr=qbr, template=template)
+            services.agenda_create_from_template(qbr=qbr, template=template)
 
         return self._change(request, change)
 

@@ -22,7 +22,7 @@ def seed_qbrs(tenant: Tenant) -> None:
         return
     rng = random.Random(f"qbr-{tenant.slug}")
     program = QbrSettings.current()
-    template = services.agenda_template_default()
+    template = services.agenda_template_default_ensure()
     today = timezone.localdate()
     current = calc.period_of(today, 3)
     periods: list[Any] = []
@@ -48,7 +48,7 @@ def seed_qbrs(tenant: Tenant) -> None:
             qbr.location = "Customer HQ" if index % 2 else "Video call"
             qbr.save(update_fields=["scheduled_at", "location"])
             services.milestones_reschedule(qbr)
-            services.agenda_from_template(qbr=qbr, template=template)
+            services.agenda_create_from_template(qbr=qbr, template=template)
             for contact in contacts:
                 Participant.objects.get_or_create(qbr=qbr, contact=contact)
             if account.owner_id:
@@ -87,4 +87,4 @@ def seed_qbrs(tenant: Tenant) -> None:
         services.milestones_reschedule(qbr)
         services.milestone_done(qbr=qbr, kind="invite")
         if rng.random() < 0.5:
-            services.agenda_from_template(qbr=qbr, template=template)
+            services.agenda_create_from_template(qbr=qbr, template=template)

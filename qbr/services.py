@@ -180,7 +180,7 @@ DEFAULT_AGENDA = [
 ]
 
 
-def agenda_template_default() -> Any:
+def agenda_template_default_ensure() -> Any:
     """The tenant's default agenda template with the typical QBR items (made on first use)."""
 
     template = AgendaTemplate.objects.filter(is_default=True).first()
@@ -254,7 +254,7 @@ def participant_add(*, qbr: Qbr, contact_id: int | None = None, user_id: int | N
     return found
 
 
-def agenda_from_template(*, qbr: Qbr, template: Any) -> int:
+def agenda_create_from_template(*, qbr: Qbr, template: Any) -> int:
     """Start the agenda from a template (only while it is empty)."""
 
     qbr_check_editable(qbr)

@@ -177,7 +177,7 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
         "contact_form": ContactInviteForm(qbr=qbr, invited=invited[0], auto_id="contact-%s"),
         "user_form": ColleagueInviteForm(invited=invited[1], auto_id="colleague-%s"),
         "preread_form": PrereadForm(initial={"preread_notes": qbr.preread_notes}),
-        "template_form": AgendaTemplatePickForm(initial={"template": services.agenda_template_default()}),
+        "template_form": AgendaTemplatePickForm(initial={"template": services.agenda_template_default_ensure()}),
         "item_form": AgendaItemForm(auto_id="new-item-%s", new=True),
         "agreed_form": AgendaStatusForm(initial={"status": Qbr.AgendaStatus.AGREED, "agreed_on": today}),
         "action_form": QbrActionForm(auto_id="action-%s"),
@@ -424,8 +424,8 @@ def agenda_from_template(request: TenantRequest, qbr: Qbr) -> HttpResponse:
         AgendaTemplatePickForm(request.POST),
         card="agenda",
         name="template_form",
-        save=lambda data: services.agenda_from_template(
-            qbr=qbr, template=data["template"] or services.agenda_template_default()
+        save=lambda data: services.agenda_create_from_template(
+            qbr=qbr, template=data["template"] or services.agenda_template_default_ensure()
         ),
         message="The agenda starts from the template: change it as you need.",
     )
@@ -623,7 +623,7 @@ def _documents(qbr: Qbr) -> list[Any]:
 
 
 def _agenda_templates() -> list[Any]:
-    services.agenda_template_default()
+    services.agenda_template_default_ensure()
     return list(AgendaTemplate.objects.order_by("-is_default", "name"))
 
 

@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 from celery import Celery
+from django.conf import settings
 from kombu.entity import Exchange, Queue
+
+from sam.env import MissingSetting
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sam.settings")
 
@@ -16,10 +19,6 @@ app = Celery("sam")
 
 def _settings_or_exit() -> None:
     """A worker or beat without a required setting says which, in one line."""
-    from django.conf import settings
-
-    from sam.env import MissingSetting
-
     try:
         settings.INSTALLED_APPS  # noqa: B018  (loads the settings)
     except MissingSetting as exc:

@@ -3,6 +3,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_save
 
+from sam.tenancy.context import tenant_context
 from sam.tenancy.urls import tenant_reverse
 
 
@@ -53,7 +54,7 @@ class ScorecardsConfig(AppConfig):
 def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
     """A new tenant starts with the default scorecard template (examples in every area)."""
     if created:
-        from sam.tenancy.context import tenant_context
+        # Imported here: services load models, which apps.py may not do at import time.
         from scorecards.services import template_defaults_ensure
 
         with tenant_context(instance):

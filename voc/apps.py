@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save
 
+from sam.tenancy.context import tenant_context
 from sam.tenancy.urls import tenant_reverse
 
 
@@ -49,8 +50,8 @@ def _campaign_link(item: object, slug: str) -> str | None:
 def _tenant_defaults(sender: type, instance: object, created: bool, **kwargs: object) -> None:
     """A new tenant starts with the default relationship survey."""
     if created:
+        # Imported here: models and services load models, which apps.py may not do at import time.
         from sam.models import Tenant
-        from sam.tenancy.context import tenant_context
         from voc.services import survey_defaults_ensure
 
         assert isinstance(instance, Tenant)

@@ -1,8 +1,8 @@
 """Survey campaigns: who is asked, when invitations and reminders go out, closing, revoking and bounces.
 
 Invitations go out through the outbox. The email row holds a placeholder where the link goes; the link is
-filled in when the message is sent (``expand_link``), from the invitation's random salt and the server's
-key, so no link ever rests in the database. Reminders carry the same link as the first email.
+filled in when the message is sent (``invitation_message_with_link``), from the invitation's random salt and
+the server's key, so no link ever rests in the database. Reminders carry the same link as the first email.
 
 The periodic ``campaigns_tick`` sends what fell due, reminds non-responders and closes what ended. It may
 run any number of times: every email has its own idempotency key, and every state change is a conditional
@@ -366,7 +366,7 @@ def campaigns_tick(*, now: datetime | None = None) -> dict[str, int]:
         "sent": invitations_send(now=now),
         "reminded": reminders_send(now=now),
         "closed": closed,
-        "followed_up": services.follow_ups_due(now=now),
+        "followed_up": services.follow_ups_create(now=now),
     }
 
 
@@ -382,7 +382,7 @@ def _invitation_of(email: Any) -> Invitation | None:
     return Invitation.objects.select_related("campaign").filter(pk=int(match.group(1))).first()
 
 
-def expand_link(email: Any, text: str, html: str) -> tuple[str, str]:
+def invitation_message_with_link(email: Any, text: str, html: str) -> tuple[str, str]:
     """Fill in the invitation's link as the message leaves; a link that no longer works is not sent."""
     invitation = _invitation_of(email)
     if invitation is None:
@@ -393,7 +393,7 @@ def expand_link(email: Any, text: str, html: str) -> tuple[str, str]:
     return text.replace(LINK_PLACEHOLDER, link), html.replace(LINK_PLACEHOLDER, link)
 
 
-def mark_bounced(email: Any, reason: str) -> None:
+def invitation_mark_bounced(email: Any, reason: str) -> None:
     invitation = _invitation_of(email)
     if invitation is not None:
         Invitation.objects.filter(pk=invitation.pk).exclude(status=Invitation.Status.COMPLETED).update(
@@ -402,4 +402,4 @@ def mark_bounced(email: Any, reason: str) -> None:
 
 
 def register() -> None:
-    register_hook(KEY_PREFIX, expand=expand_link, bounced=mark_bounced)
+    register_hook(KEY_PREFIX, expand=invitation_message_with_link, bounced=invitation_mark_bounced)

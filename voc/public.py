@@ -91,8 +91,8 @@ def survey_start(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def survey_form(request: HttpRequest) -> HttpResponse:
-    """The questions; on POST the answers are taken once and the token is spent (``services.answer_by_token``:
-    on the hot path one round trip, its commit included)."""
+    """The questions; on POST the answers are taken once and the token is spent
+    (``services.response_submit_by_token``: on the hot path one round trip, its commit included)."""
     token, version_id = _cookie(request)
     if services.tenant_of_token(token) is None:  # no cookie, or one we did not sign: nothing is looked up
         return _sorry(request)
@@ -101,7 +101,7 @@ def survey_form(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         posted = dict(request.POST.lists())
         try:
-            brand = services.answer_by_token(token, version_id, posted)
+            brand = services.response_submit_by_token(token, version_id, posted)
         except services.TokenInvalid as exc:
             return _sorry(request, exc.tenant)
         except ValidationError as exc:

@@ -340,7 +340,7 @@ def _take_live(token: str, invitation: Invitation, questions: list[Question], an
     return response
 
 
-def answer_by_token(token: str, version_id: int | None, answers: dict[str, list[str]]) -> Tenant:
+def response_submit_by_token(token: str, version_id: int | None, answers: dict[str, list[str]]) -> Tenant:
     """The public page's answer, outside any tenant: returns the token's tenant once the answers are taken;
     ``ValidationError`` for answers that need a look, ``TokenInvalid`` (with the tenant when known) for a link
     that takes no answer.
@@ -374,7 +374,7 @@ def answer_by_token(token: str, version_id: int | None, answers: dict[str, list[
 FOLLOW_UP_DAYS = 30
 
 
-def follow_ups_due(*, now: datetime | None = None) -> int:
+def follow_ups_create(*, now: datetime | None = None) -> int:
     """Make the follow-ups of detractors' answers that have none yet (the minute tick runs it, so the customer's
     request stays short). Idempotent, also for two ticks at once: each follow-up's action and email keys are
     its answer's. Returns how many were made."""

@@ -94,8 +94,8 @@ def test_bad_input_is_refused_and_changes_nothing(tenant_a, account_a):
 def test_rounds_and_own_results_are_read_only(tenant_a, tenant_b):
     member, am = tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]
     with tenant_a.ctx():
-        round = fourrs_services.round_create(data={"title": "Review"}, acting_user=None)
-        fourrs_services.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=None)
+        round = fourrs_services.fourrs_round_create(data={"title": "Review"}, acting_user=None)
+        fourrs_services.fourrs_round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=None)
         fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
         fourrs_services.fourrs_result_submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
     client = api(tenant_a, Role.VIEWER)
@@ -126,8 +126,8 @@ def test_lists_take_a_constant_number_of_queries(tenant_a):
             account = make_account(tenant_a, name=f"Account {n}-{i}")
             shared_assessment(tenant_a, account)
             with tenant_a.ctx():
-                round = fourrs_services.round_create(data={"title": f"R {n}-{i}"}, acting_user=None)
-                fourrs_services.round_invite(round=round, user_ids=[tenant_a.admin.pk], acting_user=None)
+                round = fourrs_services.fourrs_round_create(data={"title": f"R {n}-{i}"}, acting_user=None)
+                fourrs_services.fourrs_round_invite(round=round, user_ids=[tenant_a.admin.pk], acting_user=None)
                 fourrs_services.fourrs_result_submit(
                     respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round
                 )

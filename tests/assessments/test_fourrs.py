@@ -128,13 +128,13 @@ def test_taking_it_alone_and_about_an_account_team(tenant_a, account_a, tenant_b
 def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_capture_on_commit_callbacks):
     admin, member, am = tenant_a.admin, tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]
     with tenant_a.ctx():
-        round = fourrs_services.round_create(data={"title": "Review 2026"}, acting_user=admin)
+        round = fourrs_services.fourrs_round_create(data={"title": "Review 2026"}, acting_user=admin)
         with django_capture_on_commit_callbacks(execute=True):
-            assert fourrs_services.round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=admin) == 2
-            assert fourrs_services.round_invite(round=round, user_ids=[member.pk], acting_user=admin) == 0
+            assert fourrs_services.fourrs_round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=admin) == 2
+            assert fourrs_services.fourrs_round_invite(round=round, user_ids=[member.pk], acting_user=admin) == 0
         assert OutboundEmail.objects.filter(idempotency_key__startswith="fourrs-invite:").count() == 2
         with pytest.raises(ValidationError):
-            fourrs_services.round_invite(round=round, user_ids=[999999], acting_user=admin)
+            fourrs_services.fourrs_round_invite(round=round, user_ids=[999999], acting_user=admin)
         with pytest.raises(ValidationError):  # not invited
             fourrs_services.fourrs_result_submit(respondent=admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
         fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
@@ -144,7 +144,7 @@ def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_captu
         result = fourrs_selectors.round_rollup(round)
         assert result["respondents"] == 2 and result["total"] == 45
         assert [p["answered_at"] is not None for p in fourrs_selectors.round_people(round)] == [True, True]
-        fourrs_services.round_close(round=round)
+        fourrs_services.fourrs_round_close(round=round)
         late = tenant_a.users[Role.EXECUTIVE]
         FourRsInvitation.objects.create(round=round, user=late)
         with pytest.raises(ValidationError, match="closed"):
@@ -152,6 +152,6 @@ def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_captu
         past = FourRsRound.objects.create(title="Past", closes_on=timezone.localdate() - timedelta(days=1))
         assert not past.is_open()
         with pytest.raises(ValidationError):
-            fourrs_services.round_create(data={"title": "x", "closes_on": "2001-01-01"}, acting_user=admin)
+            fourrs_services.fourrs_round_create(data={"title": "x", "closes_on": "2001-01-01"}, acting_user=admin)
         with pytest.raises(ValidationError):
-            fourrs_services.round_create(data={"title": ""}, acting_user=admin)
+            fourrs_services.fourrs_round_create(data={"title": ""}, acting_user=admin)

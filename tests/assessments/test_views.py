@@ -279,8 +279,8 @@ def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_
     assessment, rec = shared_assessment(tenant_a, account_a)
     with tenant_a.ctx():
         services.recommendation_accept(recommendation=rec, acting_user=None)
-        round = fourrs_services.round_create(data={"title": "Review 2026"}, acting_user=None)
-        fourrs_services.round_invite(round=round, user_ids=[tenant_a.users[Role.MEMBER].pk, tenant_a.admin.pk],
+        round = fourrs_services.fourrs_round_create(data={"title": "Review 2026"}, acting_user=None)
+        fourrs_services.fourrs_round_invite(round=round, user_ids=[tenant_a.users[Role.MEMBER].pk, tenant_a.admin.pk],
                                 acting_user=None)  # fmt: skip
         item = fourrs_services.fourrs_result_submit(
             respondent=tenant_a.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 2), round=round
@@ -398,7 +398,7 @@ def test_viewers_are_not_invited_and_rounds_list_newest_first(tenant_a, client_f
         old = FourRsRound.objects.create(title="Old round", opens_on=date(2025, 1, 1))
         new = FourRsRound.objects.create(title="New round", opens_on=date(2026, 1, 1))
         with pytest.raises(ValidationError, match="Viewers"):
-            fourrs_services.round_invite(round=new, user_ids=[tenant_a.users[Role.VIEWER].pk], acting_user=None)
+            fourrs_services.fourrs_round_invite(round=new, user_ids=[tenant_a.users[Role.VIEWER].pk], acting_user=None)
     admin = client_for(tenant_a.admin)
     page = admin.get(url("fourrs_round", new.pk)).content.decode()
     assert "Vera" not in page and tenant_a.users[Role.VIEWER].display_name not in page

@@ -31,7 +31,7 @@ def prepared(world, account):
     with world.ctx():
         services.qbrs_schedule()
         qbr = Qbr.objects.filter(account=account).order_by("period_start").first()
-        services.agenda_from_template(qbr=qbr, template=services.agenda_template_default())
+        services.agenda_create_from_template(qbr=qbr, template=services.agenda_template_default_ensure())
         erin = Contact.objects.create(account=account, name="Erin Economic", email="erin@globex.example",
                                       buyer_role="economic")  # fmt: skip
         services.participant_add(qbr=qbr, contact_id=erin.pk)

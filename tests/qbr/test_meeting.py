@@ -78,7 +78,7 @@ def test_agenda_from_the_default_template_reordered_and_agreed(tenant_a, account
     with tenant_a.ctx():
         with pytest.raises(ValidationError, match="empty agenda"):
             services.agenda_status_set(qbr=qbr, status="agreed")
-        made = services.agenda_from_template(qbr=qbr, template=services.agenda_template_default())
+        made = services.agenda_create_from_template(qbr=qbr, template=services.agenda_template_default_ensure())
         assert made == len(services.DEFAULT_AGENDA)
         items = list(AgendaItem.objects.filter(qbr=qbr))
         services.agenda_item_move(qbr=qbr, item=items[1], up=True)
@@ -101,7 +101,7 @@ def test_agenda_from_the_default_template_reordered_and_agreed(tenant_a, account
 def test_held_needs_minutes_or_a_reason_and_then_nothing_changes(tenant_a, account_a):
     qbr = current_qbr(tenant_a, account_a)
     with tenant_a.ctx():
-        services.agenda_from_template(qbr=qbr, template=services.agenda_template_default())
+        services.agenda_create_from_template(qbr=qbr, template=services.agenda_template_default_ensure())
         with pytest.raises(ValidationError, match="minutes"):
             services.qbr_held(qbr=qbr)
         item = AgendaItem.objects.filter(qbr=qbr).first()

@@ -293,8 +293,8 @@ def test_the_tick_leaves_follow_ups_of_long_ago_alone(tenant_a, account_a):
     ann_answers(tenant_a, account_a, nps="4")
     with tenant_a.ctx():
         later = timezone.now() + timedelta(days=services.FOLLOW_UP_DAYS, minutes=1)
-        assert services.follow_ups_due(now=later) == 0
-        assert services.follow_ups_due() == 1
+        assert services.follow_ups_create(now=later) == 0
+        assert services.follow_ups_create() == 1
 
 
 def test_under_anonymity_the_detractor_action_names_nobody(tenant_a, account_a):
@@ -306,7 +306,7 @@ def test_under_anonymity_the_detractor_action_names_nobody(tenant_a, account_a):
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
         submit(services.invitation_token(ann), answers_for(campaign, nps="2"))
-        services.follow_ups_due()
+        services.follow_ups_create()
         assert "Ann" not in ActionItem.objects.get(source_kind="survey").title
 
 
@@ -465,7 +465,7 @@ def test_a_detractor_whose_account_owner_left_still_answers(tenant_a, account_a)
         ann = Invitation.objects.get(contact__name="Ann Econ")
         submit(services.invitation_token(ann), answers_for(campaign, nps="1"))
         assert Response.objects.count() == 1
-        assert services.follow_ups_due() == 1
+        assert services.follow_ups_create() == 1
         assert ActionItem.objects.get(source_kind="survey").owner_id is None
 
 

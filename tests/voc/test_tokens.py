@@ -39,9 +39,9 @@ def as_posted(answers: dict) -> dict:
 
 
 def submit(token: str, answers: dict) -> Response:
-    """A customer's answers through the product's one way in (``services.answer_by_token``, the survey's version
-    unknown: the invitation is looked up); the response it took."""
-    services.answer_by_token(token, None, as_posted(answers))
+    """A customer's answers through the product's one way in (``services.response_submit_by_token``, the survey's
+    version unknown: the invitation is looked up); the response it took."""
+    services.response_submit_by_token(token, None, as_posted(answers))
     return Response.objects.get(invitation__token_hash=services.token_hash(token))
 
 
@@ -95,7 +95,7 @@ def test_every_bad_token_is_the_same_refusal(tenant_a, tenant_b, account_a, chan
         token = f"{tenant_b.tenant.pk}.{token.split('.', 1)[1]}"
     with pytest.raises(services.TokenInvalid):
         if path == "public":
-            services.answer_by_token(token, version_id, as_posted(answers))
+            services.response_submit_by_token(token, version_id, as_posted(answers))
         else:
             with world.ctx():
                 submit(token, answers)
@@ -187,7 +187,7 @@ def test_the_public_answer_takes_once_in_one_round_trip_even_from_four_tabs(tena
 
     def submit():
         with CaptureQueriesContext(connection) as queries:
-            tenant = services.answer_by_token(token, version_id, as_posted(answers))
+            tenant = services.response_submit_by_token(token, version_id, as_posted(answers))
         return ("saved", tenant.pk, [q["sql"] for q in queries.captured_queries])
 
     outcomes = at_once(submit)
@@ -214,10 +214,10 @@ def test_the_public_answer_checks_against_the_campaigns_own_questions(tenant_a, 
     _primed(tenant_a, token)
     services._QUESTIONS[(tenant_a.tenant.pk, other.pk)] = [mine]  # as if another page had shown version 2
     with pytest.raises(ValidationError):  # version 2's answer alone misses version 1's required questions
-        services.answer_by_token(token, other.pk, as_posted({str(mine.pk): "9"}))
+        services.response_submit_by_token(token, other.pk, as_posted({str(mine.pk): "9"}))
     with tenant_a.ctx():
         assert not Response.objects.exists()
-    tenant = services.answer_by_token(token, other.pk, as_posted({str(mine.pk): "9", **answers}))
+    tenant = services.response_submit_by_token(token, other.pk, as_posted({str(mine.pk): "9", **answers}))
     assert tenant.pk == tenant_a.tenant.pk
     with tenant_a.ctx():
         response = Response.objects.get()
@@ -230,7 +230,7 @@ def test_an_inactive_tenants_link_takes_nothing_on_the_one_trip_path(tenant_a, a
     version_id = _primed(tenant_a, token)
     type(tenant_a.tenant).objects.filter(pk=tenant_a.tenant.pk).update(active=False)
     with pytest.raises(services.TokenInvalid):
-        services.answer_by_token(token, version_id, as_posted(answers))
+        services.response_submit_by_token(token, version_id, as_posted(answers))
     type(tenant_a.tenant).objects.filter(pk=tenant_a.tenant.pk).update(active=True)
     with tenant_a.ctx():
         assert not Response.objects.exists()
@@ -245,7 +245,7 @@ def test_an_answer_already_there_refuses_the_link_and_changes_nothing(tenant_a, 
     with tenant_a.ctx():
         Response.objects.create(invitation=invitation, answers={}, nps=5)
     with pytest.raises(services.TokenInvalid) as refused:
-        services.answer_by_token(token, version_id, as_posted(answers))
+        services.response_submit_by_token(token, version_id, as_posted(answers))
     assert refused.value.tenant == tenant_a.tenant
     with tenant_a.ctx():
         assert Invitation.objects.get().status == "sent" and Response.objects.get().nps == 5

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard import benchdata
+from sam.models import User
 
 
 class Command(BaseCommand):
@@ -43,8 +44,6 @@ class Command(BaseCommand):
         parser.add_argument("--incidents", type=int, default=sizes.incidents, help="Incidents per tenant.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from sam.models import User
-
         count, prefix = options["tenants"], options["prefix"]
         if count < 0 or count > 1000:
             raise CommandError("--tenants takes 0 to 1000.")
