@@ -1,4 +1,5 @@
-"""A QBR in its participants' calendars: the time zone, the iCalendar invitation and its cancellation."""
+"""A QBR in its participants' calendars: the time zone, and the iCalendar invitation or cancellation (sending
+them is a service)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from qbr.models import AgendaItem, Participant, Qbr
-from sam.outbox import email_enqueue
 
 
 def zone_of(name: str) -> Any:
@@ -92,18 +92,3 @@ def participant_people(qbr: Qbr) -> list[tuple[str, str]]:
 
 def participant_emails(qbr: Qbr) -> list[str]:
     return sorted(email for _, email in participant_people(qbr))
-
-
-def cancellation_send(*, qbr: Qbr) -> bool:
-    """When a QBR with a date is cancelled, the participants' calendars hear of it (METHOD:CANCEL)."""
-    to = participant_emails(qbr)
-    if qbr.scheduled_at is None or not to:
-        return False
-    _, created = email_enqueue(
-        key=f"qbr-cancel:{qbr.pk}",
-        to=to,
-        subject=f"Cancelled: business review {qbr.period_label}, {qbr.account.name}",
-        text=f"Our {qbr.period_label} business review is cancelled. We will propose a new date.\n",
-        attachments=[{"filename": "cancel.ics", "content_type": "text/calendar; method=CANCEL", "content": ics(qbr)}],
-    )
-    return created

@@ -10,6 +10,7 @@ from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "qbr"
+PACK, MINUTES = "qbr_pack", "qbr_minutes"  # the kinds of the QBR documents (qbr.reports registers them)
 
 
 class Interval(models.IntegerChoices):

@@ -8,6 +8,7 @@ idempotency key in the outbox.
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,10 +22,12 @@ from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
 from accounts.services import action_item_add
-from qbr import calendar
-from qbr.calc import CadencePeriod, date_warnings, milestone_dues, period_of
+from qbr.calc import CadencePeriod, date_warnings, milestone_dues, period_of, target_date
+from qbr.calendar import ics, participant_emails, zone_of
 from qbr.models import (
     ACTION_SOURCE,
+    MINUTES,
+    PACK,
     AgendaItem,
     AgendaTemplate,
     AgendaTemplateItem,
@@ -36,11 +39,14 @@ from qbr.models import (
     QbrSettings,
 )
 from qbr.selectors import eligible_accounts
+from sam.documents.services import document_request
 from sam.models import Membership
 from sam.outbox import email_enqueue
 from sam.services import audit_record, move_in_list
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
+from scorecards.reports import JOINT_KIND
+from scorecards.services import period_for, scorecard_for
 
 
 def milestones_ensure(qbr: Qbr, program: QbrSettings) -> int:
@@ -405,7 +411,7 @@ def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
     qbr.save(update_fields=["status"])
     audit_record(actor=acting_user, action="qbr.cancelled", obj=qbr, reason=reason.strip())
 
-    calendar.cancellation_send(qbr=qbr)
+    cancellation_send(qbr=qbr)
 
 
 # --- cadence compliance -----------------------------------------------------------------------------
@@ -569,3 +575,79 @@ def agenda_template_item_delete(*, template: Any, item: Any) -> None:
     if item is None or item.template_id != template.pk:
         raise ValidationError("No such item in this template.")
     item.delete()
+
+
+# --- invitations and documents to the participants -----------------------------------------------------
+
+
+def document_send(*, qbr: Qbr, document: Any) -> bool:
+    """Email a ready version to the participants, once per version (the outbox key)."""
+
+    if document.status != "ready" or document.subject_id != qbr.pk or document.kind not in (PACK, MINUTES):
+        raise ValidationError("Only a ready version of this QBR's pack or minutes can be sent.")
+    to = participant_emails(qbr)
+    if not to:
+        raise ValidationError("Nobody invited has an email address.")
+    what = "pack" if document.kind == PACK else "minutes"
+    _, created = email_enqueue(
+        key=f"qbr-document:{document.pk}",
+        to=to,
+        subject=f"{qbr.account.name}: QBR {qbr.period_label} {what}",
+        text=f"Please find the {what} of our {qbr.period_label} business review attached.\n",
+        attachments=[{"document": document.pk}],
+    )
+    if created and document.kind == PACK:
+        milestone_done(qbr=qbr, kind=Milestone.Kind.PREREAD)
+    if created and document.kind == MINUTES:
+        milestone_done(qbr=qbr, kind=Milestone.Kind.MINUTES)
+    return created
+
+
+def invitation_send(*, qbr: Qbr) -> bool:
+    """The invitation with its .ics to every participant, once per date (a new date sends a new one)."""
+
+    to = participant_emails(qbr)
+    if not to:
+        raise ValidationError("Invite people first: nobody has an email address yet.")
+    calendar = ics(qbr)
+    local = timezone.localtime(qbr.scheduled_at, zone_of(qbr.timezone))
+
+    qbr_check_editable(qbr)
+    # Once per date, place and list of people: someone invited later gets the next one.
+    stamp = hashlib.sha256(f"{qbr.scheduled_at.isoformat()}|{qbr.location}|{','.join(to)}".encode()).hexdigest()  # type: ignore[union-attr]
+    _, created = email_enqueue(
+        key=f"qbr-invite:{qbr.pk}:{stamp[:32]}",
+        to=to,
+        subject=f"Business review {qbr.period_label}: {qbr.account.name}, {local:%d %b %Y %H:%M} ({qbr.timezone})",
+        text=f"You are invited to our {qbr.period_label} business review on {local:%A %d %B %Y, %H:%M} "
+        f"({qbr.timezone}){', ' + qbr.location if qbr.location else ''}.\n",
+        attachments=[{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST", "content": calendar}],
+    )
+    milestone_done(qbr=qbr, kind=Milestone.Kind.INVITE)
+    return created
+
+
+def snapshot_attach(*, qbr: Qbr, acting_user: Any) -> Any:
+    """A PDF version of the period's joint scorecard, kept on the QBR as it stood (the snapshot)."""
+
+    period = period_for(target_date(qbr))
+    card = scorecard_for(account=qbr.account, period=period)
+    document, _ = document_request(kind=JOINT_KIND, subject=card, params={}, acting_user=acting_user)
+    qbr.scorecard_snapshot = document
+    qbr.save(update_fields=["scorecard_snapshot"])
+    return document
+
+
+def cancellation_send(*, qbr: Qbr) -> bool:
+    """When a QBR with a date is cancelled, the participants' calendars hear of it (METHOD:CANCEL)."""
+    to = participant_emails(qbr)
+    if qbr.scheduled_at is None or not to:
+        return False
+    _, created = email_enqueue(
+        key=f"qbr-cancel:{qbr.pk}",
+        to=to,
+        subject=f"Cancelled: business review {qbr.period_label}, {qbr.account.name}",
+        text=f"Our {qbr.period_label} business review is cancelled. We will propose a new date.\n",
+        attachments=[{"filename": "cancel.ics", "content_type": "text/calendar; method=CANCEL", "content": ics(qbr)}],
+    )
+    return created

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from qbr import calendar, reports, selectors, services
+from qbr import calendar, selectors, services
 from qbr.forms import (
     AgendaItemForm,
     AgendaStatusForm,
@@ -40,6 +40,8 @@ from qbr.forms import (
     ScheduleForm,
 )
 from qbr.models import (
+    MINUTES,
+    PACK,
     AgendaItem,
     AgendaTemplate,
     AgendaTemplateItem,
@@ -181,7 +183,7 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
         "item_form": AgendaItemForm(auto_id="new-item-%s", new=True),
         "agreed_form": AgendaStatusForm(initial={"status": Qbr.AgendaStatus.AGREED, "agreed_on": today}),
         "action_form": QbrActionForm(auto_id="action-%s"),
-        "send_form": DocumentSendForm(qbr=qbr, kinds=(reports.PACK, reports.MINUTES)),
+        "send_form": DocumentSendForm(qbr=qbr, kinds=(PACK, MINUTES)),
         "held_form": HeldForm(),
         "cancel_form": CancelForm(),
     }
@@ -408,7 +410,7 @@ def snapshot_attach(request: TenantRequest, qbr: Qbr) -> HttpResponse:
         request,
         qbr,
         "preread",
-        lambda: reports.snapshot_attach(qbr=qbr, acting_user=request.user),
+        lambda: services.snapshot_attach(qbr=qbr, acting_user=request.user),
         "The joint scorecard of the period is being made as a PDF and attached to this QBR.",
     )
 
@@ -525,7 +527,7 @@ def invitation_send(request: TenantRequest, qbr: Qbr) -> HttpResponse:
         request,
         qbr,
         "documents",
-        lambda: reports.invitation_send(qbr=qbr),
+        lambda: services.invitation_send(qbr=qbr),
         lambda sent: "Invitation sent with a calendar file." if sent else "That invitation was sent already.",
     )
 
@@ -542,12 +544,12 @@ def _make(request: TenantRequest, qbr: Qbr, kind: str) -> HttpResponse:
 
 @qbr_change("report.request")
 def pack_make(request: TenantRequest, qbr: Qbr) -> HttpResponse:
-    return _make(request, qbr, reports.PACK)
+    return _make(request, qbr, PACK)
 
 
 @qbr_change("report.request")
 def minutes_make(request: TenantRequest, qbr: Qbr) -> HttpResponse:
-    return _make(request, qbr, reports.MINUTES)
+    return _make(request, qbr, MINUTES)
 
 
 @qbr_change()
@@ -555,10 +557,10 @@ def document_send(request: TenantRequest, qbr: Qbr) -> HttpResponse:
     return _submit(
         request,
         qbr,
-        DocumentSendForm(request.POST, qbr=qbr, kinds=(reports.PACK, reports.MINUTES)),
+        DocumentSendForm(request.POST, qbr=qbr, kinds=(PACK, MINUTES)),
         card="documents",
         name="send_form",
-        save=lambda data: reports.document_send(qbr=qbr, document=data["document"]),
+        save=lambda data: services.document_send(qbr=qbr, document=data["document"]),
         message=lambda sent: "Sent to the participants." if sent else "This version was sent already.",
     )
 
@@ -616,7 +618,7 @@ def _program_page(request: TenantRequest, form: QbrProgramForm) -> HttpResponse:
 
 def _documents(qbr: Qbr) -> list[Any]:
     return sorted(
-        [*documents_of(qbr, reports.PACK)[:10], *documents_of(qbr, reports.MINUTES)[:10]],
+        [*documents_of(qbr, PACK)[:10], *documents_of(qbr, MINUTES)[:10]],
         key=lambda d: d.pk,
         reverse=True,
     )

@@ -12,9 +12,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Contact
-from qbr import reports, services
+from qbr import services
 from qbr.calendar import ics
-from qbr.models import Milestone, Qbr
+from qbr.models import MINUTES, PACK, Milestone, Qbr
 from sam.documents.tasks import render_document
 from sam.models import Document, OutboundEmail
 from sam.outbox import email_send
@@ -60,8 +60,8 @@ def test_pack_and_minutes_render_and_go_to_participants_once(tenant_a, account_a
         client.post(url("qbr_pack", qbr.pk))
         client.post(url("qbr_minutes_pdf", qbr.pk))
     with tenant_a.ctx():
-        pack = Document.objects.get(kind=reports.PACK)
-        minutes = Document.objects.get(kind=reports.MINUTES)
+        pack = Document.objects.get(kind=PACK)
+        minutes = Document.objects.get(kind=MINUTES)
     for document in (pack, minutes):
         assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
     text = pdf_text(tenant_a, pack)
@@ -136,12 +136,12 @@ def test_invitation_again_for_people_added_later_and_a_cancellation_for_the_cale
     with tenant_a.ctx():
         services.qbr_schedule_set(qbr=qbr, when=timezone.now() + timedelta(days=9), tz="UTC",
                                   location="x" * 300, confirmed=True)  # fmt: skip
-        assert reports.invitation_send(qbr=qbr) is True
-        assert reports.invitation_send(qbr=qbr) is False
+        assert services.invitation_send(qbr=qbr) is True
+        assert services.invitation_send(qbr=qbr) is False
         late = Contact.objects.create(account=account_a, name="Lou Late", email="lou@globex.example",
                                       buyer_role="usage")  # fmt: skip
         services.participant_add(qbr=qbr, contact_id=late.pk)
-        assert reports.invitation_send(qbr=qbr) is True  # someone new: a new invitation
+        assert services.invitation_send(qbr=qbr) is True  # someone new: a new invitation
         calendar = ics(qbr)
         assert 'ATTENDEE;CN="Lou Late";RSVP=TRUE:mailto:lou@globex.example' in calendar
         assert all(len(line.encode()) <= 75 for line in calendar.split("\r\n"))
