@@ -223,3 +223,9 @@ def outbox_due_ids(*, now: datetime | None = None, limit: int = 500, platform: b
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def sent_emails_prune(*, before: datetime, platform: bool = False) -> int:
+    """Forget the messages sent before a moment: the current tenant's, or the platform's."""
+    model = PlatformEmail if platform else OutboundEmail
+    return model.objects.filter(status="sent", sent_at__lt=before).delete()[0]

@@ -13,8 +13,8 @@ from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 from django.utils import timezone
 
-from sam.models import OutboundEmail, PlatformEmail, Tenant
-from sam.outbox import backoff_seconds, email_send, outbox_due_ids
+from sam.models import Tenant
+from sam.outbox import backoff_seconds, email_send, outbox_due_ids, sent_emails_prune
 from sam.tasks_base import TenantTask, for_each_tenant
 from sam.tenancy.context import current_tenant_id
 
@@ -63,7 +63,5 @@ def outbox_flush() -> int:
 def outbox_prune() -> int:
     """Forget sent messages after half a year."""
     cutoff = timezone.now() - timedelta(days=OUTBOX_KEEP_DAYS)
-    deleted = PlatformEmail.objects.filter(status="sent", sent_at__lt=cutoff).delete()[0]
-    return deleted + sum(
-        for_each_tenant(lambda tenant: OutboundEmail.objects.filter(status="sent", sent_at__lt=cutoff).delete()[0])
-    )
+    platform = sent_emails_prune(before=cutoff, platform=True)
+    return platform + sum(for_each_tenant(lambda tenant: sent_emails_prune(before=cutoff)))

@@ -149,6 +149,11 @@ def document_store(document: Document, pdf: bytes, pages: int) -> Document:
     return locked
 
 
+def document_requeue(document: Document) -> None:
+    """Back in the queue, for the render task's next try (a passing fault of storage or the database)."""
+    Document.objects.filter(pk=document.pk).update(status=Document.Status.QUEUED)
+
+
 def document_fail(document: Document, message: str) -> Document:
     Document.objects.filter(pk=document.pk).update(
         status=Document.Status.FAILED, error=message[:2000], finished_at=timezone.now()

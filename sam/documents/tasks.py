@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 from sam.documents import services
 from sam.documents.pdf import html_to_pdf
 from sam.documents.services import MAX_ATTEMPTS
-from sam.models import Document, Tenant
+from sam.models import Tenant
 from sam.tasks_base import TenantTask, for_each_tenant, tenant_step
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def render_document(self: TenantTask, tenant_id: int, document_id: int) -> str:
                 services.document_fail(document, f"The report could not be stored: {type(exc).__name__}: {exc}")
             return "failed"
         with tenant_step():
-            Document.objects.filter(pk=document.pk).update(status=Document.Status.QUEUED)
+            services.document_requeue(document)
         raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
     except Exception as exc:  # a bug or bad data: say so to the requester, never loop
         log.exception("document %s failed", document_id)

@@ -118,3 +118,26 @@ def test_tenant_task_schedules_retry_after_failure(tenant_a, django_capture_on_c
     ):
         assert tasks.send_outbound_email.apply(args=[tenant_a.tenant.pk, email.pk]).result == "queued"
     assert scheduled == [((tenant_a.tenant.pk, email.pk), backoff_seconds(1))]
+
+
+def test_sent_messages_are_forgotten_after_half_a_year(tenant_a, tenant_b):
+    from sam.models import PlatformEmail
+    from sam.outbox import platform_email_enqueue
+    from sam.tasks import outbox_prune
+
+    long_ago = timezone.now() - timedelta(days=200)
+    for world in (tenant_a, tenant_b):
+        with world.ctx():
+            old, _ = email_enqueue(key="old", to=["a@example.com"], subject="Old", text="t")
+            recent, _ = email_enqueue(key="recent", to=["a@example.com"], subject="Recent", text="t")
+            unsent, _ = email_enqueue(key="unsent", to=["a@example.com"], subject="Unsent", text="t")
+            OutboundEmail.objects.filter(pk=old.pk).update(status="sent", sent_at=long_ago)
+            OutboundEmail.objects.filter(pk=recent.pk).update(status="sent", sent_at=timezone.now())
+            OutboundEmail.objects.filter(pk=unsent.pk).update(created_at=long_ago)
+    platform = platform_email_enqueue(key="old", to=["a@example.com"], subject="Old", text="t")
+    PlatformEmail.objects.filter(pk=platform.pk).update(status="sent", sent_at=long_ago)
+    assert outbox_prune() == 3  # one of each tenant and the platform's
+    for world in (tenant_a, tenant_b):
+        with world.ctx():
+            assert sorted(OutboundEmail.objects.values_list("subject", flat=True)) == ["Recent", "Unsent"]
+    assert not PlatformEmail.objects.exists()
