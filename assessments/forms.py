@@ -65,8 +65,10 @@ class _FourRsScopeForm(StyledFormMixin, forms.Form):
 class FourRsRoundForm(_FourRsScopeForm):
     """A new round of the 4 R's: its title, when it closes, and whom it is about."""
 
-    title = forms.CharField(max_length=200)
-    closes_on = forms.DateField(label="Closes after", required=False, widget=DATE, error_messages=DATE_ERROR)
+    title = forms.CharField(label="Title", max_length=200)
+    closes_on = forms.DateField(
+        label="Closes after", required=False, widget=DATE, input_formats=["%Y-%m-%d"], error_messages=DATE_ERROR
+    )
 
     field_order = ["title", "closes_on", "scope", "account"]
 

@@ -164,7 +164,8 @@ def end_app_sessions(name: str) -> None:
         autocommit=True,
     ) as conn:
         conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() "
+            "AND usename = current_user AND backend_type = 'client backend'",
             [name],
         )
 

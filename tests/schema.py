@@ -4,7 +4,8 @@ Applying the migrations one by one re-renders Django's model states after every 
 15 seconds in every worker; making the tables from the models takes about one. Three checks keep the two
 ways equal: ``makemigrations --check`` (run before the suite: the migrations describe exactly these models),
 ``tests/security/test_rls.py`` (the migrations enable row-level security on every tenant-owned model, read
-here from the migration files) and ``make check-fresh`` in CI (a new database migrated step by step).
+here from the migration files, and hold no operation beyond the schema, that and listed data copies) and
+``make check-fresh`` in CI (a new database migrated step by step).
 """
 
 from __future__ import annotations

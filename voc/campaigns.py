@@ -285,7 +285,7 @@ def invitations_send(*, now: datetime | None = None) -> int:
     """Send the first email of every campaign whose send date came. Returns how many went out."""
     now = now or timezone.now()
     tenant = required_tenant()
-    logo = ""
+    logo: str | None = None  # read once, when the first email goes
     sent = 0
     for campaign_id in Campaign.objects.filter(status=Campaign.Status.SCHEDULED, send_at__lte=now).values_list(
         "pk", flat=True
@@ -298,7 +298,8 @@ def invitations_send(*, now: datetime | None = None) -> int:
             )
             if campaign is None:  # another tick has it
                 continue
-            logo = logo or WorkspaceSettings.current().logo_data_uri()
+            if logo is None:
+                logo = WorkspaceSettings.current().logo_data_uri()
             queued = list(
                 campaign.invitations.filter(status=Invitation.Status.QUEUED).select_related(
                     "contact", "contact__account", "campaign"
@@ -323,7 +324,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
     ``reminder_max`` times. Each reminder is claimed by a conditional update, so it goes out once."""
     now = now or timezone.now()
     tenant = required_tenant()
-    logo = ""
+    logo: str | None = None  # read once, when the first email goes
     sent = 0
     due = (
         Invitation.objects.filter(
@@ -345,7 +346,8 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 reminders_sent=invitation.reminders_sent + 1, last_reminded_at=now
             )
             if claimed:
-                logo = logo or WorkspaceSettings.current().logo_data_uri()
+                if logo is None:
+                    logo = WorkspaceSettings.current().logo_data_uri()
                 _send(invitation, tenant, reminder=invitation.reminders_sent + 1, logo=logo)
                 sent += 1
     return sent

@@ -88,13 +88,14 @@ def campaign_audience(request: TenantRequest) -> HttpResponse:
     """The recipients the filters give, while the form is filled in (htmx)."""
     form = CampaignForm(request.POST)
     form.is_valid()
+    refused = 422 if request.htmx else 400  # htmx swaps a 422 in; the page shows why
     wrong = [str(e) for name in AUDIENCE_FIELDS for e in form.errors.get(name, [])]
     if wrong:
-        return render(request, "voc/_audience.html", {"error": " ".join(wrong)}, status=400)
+        return render(request, "voc/_audience.html", {"error": " ".join(wrong)}, status=refused)
     try:
         audience = campaign_services.audience_clean(form.audience_data())
     except ValidationError as exc:
-        return render(request, "voc/_audience.html", {"error": " ".join(exc.messages)}, status=400)
+        return render(request, "voc/_audience.html", {"error": " ".join(exc.messages)}, status=refused)
     return render(request, "voc/_audience.html", {"preview": campaign_services.audience_preview(audience)})
 
 

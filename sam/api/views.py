@@ -29,8 +29,9 @@ class TenantSerializer(serializers.ModelSerializer[Tenant]):
 
     @extend_schema_field(serializers.ChoiceField(choices=WorkspaceSettings.PaperSize.choices))
     def get_paper_size(self, tenant: Tenant) -> str:
-        """The paper size of the workspace's reports (the serialized tenant is the current one)."""
-        return WorkspaceSettings.current().paper_size
+        """The paper size of the workspace's reports (of the current tenant only: row-level security)."""
+        row = WorkspaceSettings.objects.filter(tenant_id=tenant.pk).first()
+        return row.paper_size if row is not None else WorkspaceSettings.PaperSize.A4
 
 
 class MembershipSerializer(serializers.ModelSerializer[Membership]):

@@ -251,10 +251,16 @@ def test_round_and_answer_forms_refuse_bad_values(tenant_a, tenant_b, account_a,
         {"title": "Nul\x00", "scope": "galaxy"},
         {"title": "No account", "scope": "account_team"},
     ]
+    bad.append({"title": "US date", "closes_on": "12/31/2030"})  # the page's date field sends YYYY-MM-DD only
     for data in bad:
         back = admin.post(url("fourrs_round_new"), data)
         assert back.status_code == 302 and back["Location"] == url("fourrs_home")
-        assert admin.get(back["Location"]).status_code == 200
+        shown = admin.get(back["Location"]).content.decode()
+        assert "The round was not opened." in shown and "None:" not in shown
+    assert (
+        "Title: This field is required."
+        in admin.get(admin.post(url("fourrs_round_new"), {"title": ""})["Location"]).content.decode()
+    )
     member = client_for(tenant_a.users[Role.MEMBER])
     theirs = {**dict.fromkeys(fourrs.KEYS, "4"), "scope": "account_team", "account": str(other.pk)}
     refused = member.post(url("fourrs_take"), theirs)

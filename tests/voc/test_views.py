@@ -47,7 +47,7 @@ def test_a_campaign_from_the_form_to_scheduled(tenant_a, account_a, client_for):
     assert b"<strong>1</strong> contact " in preview.content
     for wrong in ({"tiers": ["999999"]}, {"buyer_roles": ["king"]}, {"accounts": ["x"]}):
         refused = client.post(url(tenant_a, "voc_campaign_audience"), wrong, HTTP_HX_REQUEST="true")
-        assert refused.status_code == 400 and b"from the list." in refused.content
+        assert refused.status_code == 422 and b"from the list." in refused.content
     made = client.post(url(tenant_a, "voc_campaign_new"), form(template=template.pk))
     assert made.status_code == 302
     with tenant_a.ctx():
