@@ -1,5 +1,5 @@
-"""Every page of the demo, as each role and signed out, checked by axe-core in a real Chromium: no serious or
-critical violation (WCAG 2.2 A and AA, the landmark rules, and "label-content-name-mismatch").
+"""Every page of the demo (every tab and section too), as each role and signed out, checked by axe-core in a real
+Chromium: no serious or critical violation (WCAG 2.2 A and AA, the landmark rules, and "label-content-name-mismatch").
 
 The pages are every tenant route of the URL map (tests/sweep.py walks it), with the demo's first object for each
 id, that answers a whole HTML page to the role; fragments, files and redirects are not pages. axe-core is
@@ -174,7 +174,7 @@ def page_variants(tenant: Tenant) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("role", ["admin", "viewer"])  # the most and the fewest controls on each
+@pytest.mark.parametrize("role", ROLES)
 def test_every_tab_section_and_import_kind_has_no_serious_violation(demo, live_server, browser, role):
     tenant = next(t for t in demo if t.slug == "northwind")
     variants = page_variants(tenant)
