@@ -108,14 +108,16 @@ def assessment_totals(assessment: Assessment, recs: list[Recommendation] | None 
 
 
 def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
-    """Live accounts whose running contract is inside the prompt window and has no assessment yet (none on
-    the contract, none on the account started since the contract began)."""
+    """Live accounts of a strategic tier whose running contract is inside the prompt window and has no
+    assessment yet (none on the contract, none on the account started since the contract began)."""
 
     today = today or timezone.localdate()
     config = AssessmentSettings.current()
     found = []
     contracts = (
-        Contract.objects.filter(start__lte=today, end__gte=today, account__deleted_at__isnull=True)
+        Contract.objects.filter(
+            start__lte=today, end__gte=today, account__deleted_at__isnull=True, account__tier__strategic=True
+        )
         .exclude(account__status=Account.Status.INACTIVE)
         .select_related("account", "account__owner")
         .order_by("end", "pk")
@@ -135,7 +137,8 @@ def due_for_prompt(today: date | None = None) -> list[dict[str, Any]]:
 
 
 def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
-    """For the account page: the latest assessment and its status, or that one is due."""
+    """For the account page: the latest assessment and its status, or that one is due (strategic tiers only, as
+    the prompt)."""
 
     contract = current_contract(account)
     latest = Assessment.objects.filter(account=account).order_by("-started_on", "-pk").first()
@@ -145,7 +148,7 @@ def account_fact(account: Any, slug: str) -> dict[str, Any] | None:
         if contract is not None
         else latest is not None
     )
-    if info["known"] and info["in_window"] and not assessed:
+    if info["known"] and info["in_window"] and not assessed and account.tier.strategic:
         return {
             "label": "Assessment",
             "value": "mid-contract assessment due",

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import ActionItem, Contact
+from accounts.models import Account, ActionItem, Contact, Tier
 from assessments import selectors, services
 from assessments.models import Assessment, AssessmentSettings, FindingStep, Payback, Recommendation, TeamMember
 from sam.models import AuditEvent, OutboundEmail
@@ -51,6 +51,17 @@ def test_an_assessment_on_the_contract_means_no_prompt(tenant_a, account_a):
         assert [d["contract"] for d in selectors.due_for_prompt()] == [contract]
         services.assessment_create(account=account_a, data={"title": "Mid"}, acting_user=None)
         assert selectors.due_for_prompt() == []
+        assert services.prompts_send() == 0 and not OutboundEmail.objects.exists()
+
+
+def test_only_strategic_accounts_are_prompted(tenant_a, account_a):
+    contract = contract_at(tenant_a, account_a, progress=0.5)
+    with tenant_a.ctx():
+        assert [d["contract"] for d in selectors.due_for_prompt()] == [contract]
+        assert selectors.account_fact(account_a, "alpha")["value"] == "mid-contract assessment due"
+        Account.objects.filter(pk=account_a.pk).update(tier=Tier.objects.get(name="Key"))
+        assert selectors.due_for_prompt() == []
+        assert selectors.account_fact(Account.objects.get(pk=account_a.pk), "alpha") is None
         assert services.prompts_send() == 0 and not OutboundEmail.objects.exists()
 
 
