@@ -25,7 +25,7 @@ class QbrSettings(TenantSettings):
 
     interval_months = models.PositiveSmallIntegerField(choices=Interval.choices, default=Interval.QUARTERLY)
     invite_days_before = models.PositiveSmallIntegerField(
-        default=30, help_text="Date fixed and invitations sent this many days before."
+        default=35, help_text="Date fixed and invitations sent this many days before (more than a month)."
     )
     agenda_days_before = models.PositiveSmallIntegerField(
         default=14, help_text="Agenda agreed with the customer this many days before."

@@ -41,7 +41,7 @@ def test_schedule_makes_the_current_and_next_qbr_with_their_milestones_once(tena
         first = qbrs[0]
         dues = dict(Milestone.objects.filter(qbr=first).values_list("kind", "due"))
         middle = date(2026, 11, 15)  # no date fixed yet: the middle of the quarter
-        assert dues == {"invite": middle - timedelta(days=30), "agenda": middle - timedelta(days=14),
+        assert dues == {"invite": middle - timedelta(days=35), "agenda": middle - timedelta(days=14),
                         "preread": middle - timedelta(days=7), "minutes": middle + timedelta(days=2)}  # fmt: skip
         assert Milestone.objects.count() == 8
 
