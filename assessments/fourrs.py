@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,6 +20,17 @@ class Statement:
     text: str
     practice: str  # the best practice to adopt when this item is weak
     short: str = ""  # a chart label
+    # Earlier wordings, oldest first: (the day the next wording replaced it, the text). A wording change keeps
+    # the statement and its answers; a result shows the words its respondent read.
+    earlier: tuple[tuple[date, str], ...] = ()
+
+    def text_on(self, day: date | None) -> str:
+        """The wording in use on a day (today's when no day is given)."""
+        if day is not None:
+            for until, text in self.earlier:
+                if day < until:
+                    return text
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,9 @@ RS = (
     R("relationships", "Relationships", "Do we build relationships on purpose, at every level?"),
 )
 R_LABELS = {r.key: r.label for r in RS}
+
+# The day statements 4, 6 and 13 were reworded closer to the method (the answers before it keep their scores).
+REWORDED = date(2026, 12, 3)
 
 # A table: one row per line reads better than one field per line.
 # fmt: off
@@ -54,19 +69,23 @@ STATEMENTS = (
               "Review recurring incidents every month and fund the fixes that remove their root causes.",
               short="Prevent, not only fix"),
     Statement("res_roles", "resolution",
-              "With each key account we agree who does what before an issue comes up.",
+              "With each key account we agree who does what, where and how, before an issue comes up.",
               "Write a responsibility chart with each account (both sides, every escalation level) and review it "
               "once a year.",
-              short="Who does what, agreed"),
+              short="Who does what, agreed",
+              earlier=((REWORDED, "With each key account we agree who does what before an issue comes up."),)),
     Statement("ret_research", "retention",
               "We research, account by account, what keeps each key customer with us.",
               "Interview each key account once a contract (the mid-contract assessment) and run a relationship "
               "survey every year.",
               short="Research what keeps them"),
     Statement("ret_meetings", "retention",
-              "We meet key accounts regularly, at several levels, to review their goals and ours.",
+              "We meet key accounts regularly, at several levels, to review the goals and what is going well and "
+              "what is not.",
               "Hold quarterly business reviews with both sides' executives, and check the account's goals at each.",
-              short="Multi-level goal reviews"),
+              short="Multi-level reviews",
+              earlier=((REWORDED, "We meet key accounts regularly, at several levels, to review their goals and "
+                                  "ours."),)),
     Statement("rev_roles", "revenue",
               "Everyone's part in winning new business with key accounts is defined.",
               "Add the revenue part of each role (who spots, who qualifies, who proposes) to the account plan.",
@@ -94,10 +113,11 @@ STATEMENTS = (
               "Require a current account plan and relationship map for each key account, reviewed every quarter.",
               short="Planning tools required"),
     Statement("rel_exec", "relationships",
-              "Our executives meet their counterparts at key accounts regularly.",
-              "Give each key account an executive sponsor on our side who meets the customer's executives at least "
-              "twice a year.",
-              short="Executive meetings"),
+              "Our account managers find reasons to meet the customer's executives regularly.",
+              "Give each account manager a reason to see the customer's executives every quarter (a QBR, a "
+              "roadmap briefing, a review of results), and back it with our own executive sponsor.",
+              short="Meeting their executives",
+              earlier=((REWORDED, "Our executives meet their counterparts at key accounts regularly."),)),
     Statement("rel_measure", "relationships",
               "We measure the behaviours that build relationships.",
               "Track relationship behaviours (contacts met, levels covered, follow-ups kept) on the account "
@@ -171,15 +191,16 @@ def _avg(values: list[int]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def rollup(answer_sets: Iterable[Mapping[str, int]]) -> dict[str, Any]:
+def rollup(answer_sets: Iterable[Mapping[str, int]], *, on: date | None = None) -> dict[str, Any]:
     """Averages across respondents: per statement, per R (the average subtotal) and of the total, with the band
-    of the average total and the weakest statements (average under 3, or the three lowest) with their practice."""
+    of the average total and the weakest statements (average under 3, or the three lowest) with their practice.
+    Each statement reads as worded ``on`` that day (the day its answers were given; today's by default)."""
     sets = list(answer_sets)
     n = len(sets)
     items: list[dict[str, Any]] = []
     for s in STATEMENTS:
         avg = _avg([a[s.key] for a in sets])
-        items.append({"statement": s, "key": s.key, "r": s.r, "average": avg})
+        items.append({"statement": s, "text": s.text_on(on), "key": s.key, "r": s.r, "average": avg})
     per_r = {}
     for r in RS:
         subs = [sum(a[s.key] for s in STATEMENTS if s.r == r.key) for a in sets]
@@ -215,6 +236,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         "items": [
             {
                 "statement": x["statement"],
+                "text": y["text"],
                 "before": x["average"],
                 "after": y["average"],
                 "delta": delta(x["average"], y["average"]),

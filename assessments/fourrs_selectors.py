@@ -41,7 +41,8 @@ def hidden(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def round_rollup(round: FourRsRound) -> dict[str, Any]:
-    return hidden(fourrs.rollup(FourRsResult.objects.filter(round=round).values_list("answers", flat=True)))
+    answers = FourRsResult.objects.filter(round=round).values_list("answers", flat=True)
+    return hidden(fourrs.rollup(answers, on=round.opens_on))
 
 
 def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = None) -> dict[str, Any]:
@@ -69,4 +70,4 @@ def round_people(round: FourRsRound) -> list[dict[str, Any]]:
 
 def result_of(item: FourRsResult) -> dict[str, Any]:
     """One person's answers seen as a rollup of one (the same page and PDF as a round's)."""
-    return fourrs.rollup([item.answers])
+    return fourrs.rollup([item.answers], on=timezone.localtime(item.taken_at).date())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -155,3 +155,31 @@ def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_captu
             fourrs_services.fourrs_round_create(data={"title": "x", "closes_on": "2001-01-01"}, acting_user=admin)
         with pytest.raises(ValidationError):
             fourrs_services.fourrs_round_create(data={"title": ""}, acting_user=admin)
+
+
+def test_reworded_statements_keep_their_answers_and_show_the_words_read():
+    by_key = {s.key: s for s in fourrs.STATEMENTS}
+    before, after = fourrs.REWORDED - timedelta(days=1), fourrs.REWORDED
+    # Statement 6 reviews what goes well and what does not; 13 is the account managers meeting executives.
+    assert "what is going well and what is not" in by_key["ret_meetings"].text
+    assert by_key["rel_exec"].text.startswith("Our account managers find reasons to meet the customer's executives")
+    assert by_key["rel_exec"].text_on(before) == "Our executives meet their counterparts at key accounts regularly."
+    assert by_key["rel_exec"].text_on(after) == by_key["rel_exec"].text == by_key["rel_exec"].text_on(None)
+    assert by_key["res_process"].text_on(before) == by_key["res_process"].text  # never reworded
+    answers = dict.fromkeys(fourrs.KEYS, 4)
+    old, new = fourrs.rollup([answers], on=before), fourrs.rollup([answers], on=after)
+    assert old["total"] == new["total"] == 60  # the same answers, the same scores
+    texts = {i["key"]: (i["text"], j["text"]) for i, j in zip(old["items"], new["items"], strict=True)}
+    assert texts["ret_meetings"][0] != texts["ret_meetings"][1] and texts["rel_tools"][0] == texts["rel_tools"][1]
+
+
+def test_a_result_reads_as_worded_when_it_was_taken(tenant_a):
+    with tenant_a.ctx():
+        item = fourrs_services.fourrs_result_submit(respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 2))
+        taken_before = timezone.make_aware(datetime.combine(fourrs.REWORDED - timedelta(days=30), time(12)))
+        FourRsResult.objects.filter(pk=item.pk).update(taken_at=taken_before)
+        item.refresh_from_db()
+        result = fourrs_selectors.result_of(item)
+    texts = {i["key"]: i["text"] for i in result["items"]}
+    assert texts["rel_exec"] == "Our executives meet their counterparts at key accounts regularly."
+    assert result["total"] == 30
