@@ -8,6 +8,7 @@ its account, so another tenant's id is simply not found (404).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -423,33 +424,18 @@ def contract_add(request: TenantRequest, account_id: int) -> HttpResponse:
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def contract_edit(request: TenantRequest, account_id: int, contract_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    contract = account_child_or_404(Contract, account, contract_id)
-    require(request, "account.edit", account)
+    account, row = _account_row(request, account_id, Contract, contract_id)
+    form = ContractForm(request.POST or None, instance=row)
     return _edit(
-        request,
-        account,
-        ContractForm(request.POST or None, instance=contract),
-        what=f"the contract “{contract.title}”",
-        tab="contracts",
-        save=lambda data: services.contract_save(account=account, data=data, contract=contract),
-        delete_url=tenant_reverse("contract_delete", account.pk, contract.pk),
+        request, account, row, form, save=lambda data: services.contract_save(account=account, data=data, contract=row)
     )
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def contract_delete(request: TenantRequest, account_id: int, contract_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    contract = account_child_or_404(Contract, account, contract_id)
-    require(request, "account.edit", account)
-    return _delete(
-        request,
-        account,
-        what=f"the contract “{contract.title}”",
-        tab="contracts",
-        delete=lambda: services.account_row_delete(account=account, row=contract),
-    )
+    account, row = _account_row(request, account_id, Contract, contract_id)
+    return _delete(request, account, row, delete=lambda: services.account_row_delete(account=account, row=row))
 
 
 @tenant_view("account.view")
@@ -471,33 +457,18 @@ def contact_add(request: TenantRequest, account_id: int) -> HttpResponse:
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: TenantRequest, account_id: int, contact_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    contact = account_child_or_404(Contact, account, contact_id)
-    require(request, "account.edit", account)
+    account, row = _account_row(request, account_id, Contact, contact_id)
+    form = ContactForm(request.POST or None, instance=row)
     return _edit(
-        request,
-        account,
-        ContactForm(request.POST or None, instance=contact),
-        what=f"the contact {contact.name}",
-        tab="contacts",
-        save=lambda data: services.contact_save(account=account, data=data, contact=contact),
-        delete_url=tenant_reverse("contact_delete", account.pk, contact.pk),
+        request, account, row, form, save=lambda data: services.contact_save(account=account, data=data, contact=row)
     )
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def contact_delete(request: TenantRequest, account_id: int, contact_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    contact = account_child_or_404(Contact, account, contact_id)
-    require(request, "account.edit", account)
-    return _delete(
-        request,
-        account,
-        what=f"the contact {contact.name}",
-        tab="contacts",
-        delete=lambda: services.account_row_delete(account=account, row=contact),
-    )
+    account, row = _account_row(request, account_id, Contact, contact_id)
+    return _delete(request, account, row, delete=lambda: services.account_row_delete(account=account, row=row))
 
 
 def _submit(
@@ -513,28 +484,71 @@ def _submit(
     )
 
 
-def _edit(
-    request: TenantRequest, account: Account, form: Any, *, what: str, tab: str, save: Any, delete_url: str
-) -> HttpResponse:
-    """The edit page of a row of the account (its Delete button leads to ``delete_url``, which asks first)."""
+@dataclass(frozen=True)
+class _RowPages:
+    """How an account row's edit and delete pages name it, the tab it lives on, who may change it, and its delete
+    route."""
+
+    what: Callable[[Any], str]
+    tab: str
+    permission: str
+    delete_route: str
+    scope: Callable[[Account], dict[str, Any]] = lambda account: {}
+
+
+ROW_PAGES: dict[type[Model], _RowPages] = {
+    Contract: _RowPages(lambda c: f"the contract “{c.title}”", "contracts", "account.edit", "contract_delete"),
+    Contact: _RowPages(lambda c: f"the contact {c.name}", "contacts", "account.edit", "contact_delete"),
+    Incident: _RowPages(
+        lambda i: f"the incident “{i.summary}”", "incidents", "account.edit_team_work", "incident_delete"
+    ),
+    PlanGoal: _RowPages(
+        lambda g: f"the goal “{g.title}” (with its objectives; their actions stay in the register)",
+        "plan",
+        "account.edit_team_work",
+        "goal_delete",
+    ),
+    PlanObjective: _RowPages(
+        lambda o: f"the objective “{o.title}” (its actions stay in the register)",
+        "plan",
+        "account.edit_team_work",
+        "objective_delete",
+        scope=lambda account: {"goal__account": account},
+    ),
+}
+
+
+def _account_row(request: TenantRequest, account_id: int, model: type[Model], row_id: int) -> tuple[Account, Any]:
+    """The account and its row (404 when either is not found in this workspace), once the user may change it."""
+    pages = ROW_PAGES[model]
+    account = account_or_404(account_id)
+    row = account_child_or_404(model, account, row_id, **pages.scope(account))
+    require(request, pages.permission, account)
+    return account, row
+
+
+def _edit(request: TenantRequest, account: Account, row: Any, form: Any, *, save: Any) -> HttpResponse:
+    """The edit page of a row of the account (its Delete button leads to the row's delete page, which asks)."""
+    pages = ROW_PAGES[type(row)]
     if request.method == "POST" and form.is_valid():
         try:
             save(form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return tab_done(request, account, tab, "Saved.")
-    return _edit_page(request, account, form, what[0].upper() + what[1:], tab, delete_url=delete_url)
+            return tab_done(request, account, pages.tab, "Saved.")
+    what = pages.what(row)
+    delete_url = tenant_reverse(pages.delete_route, account.pk, row.pk)
+    return _edit_page(request, account, form, what[0].upper() + what[1:], pages.tab, delete_url=delete_url)
 
 
-def _delete(
-    request: TenantRequest, account: Account, *, what: str, tab: str, delete: Callable[[], Any]
-) -> HttpResponse:
+def _delete(request: TenantRequest, account: Account, row: Any, *, delete: Callable[[], Any]) -> HttpResponse:
     """A row's delete page: it asks (GET), then deletes through the row's service (POST)."""
+    pages = ROW_PAGES[type(row)]
     if request.method == "POST":
         delete()
-        return tab_done(request, account, tab, f"Deleted {what}.")
-    return _confirm_delete(request, account, what, tab)
+        return tab_done(request, account, pages.tab, f"Deleted {pages.what(row)}.")
+    return _confirm_delete(request, account, pages.what(row), pages.tab)
 
 
 def _confirm_delete(request: TenantRequest, account: Account, what: str, tab: str) -> HttpResponse:
@@ -777,97 +791,46 @@ def incident_add(request: TenantRequest, account_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_edit(request: TenantRequest, account_id: int, incident_id: int) -> HttpResponse:
     """Correct an incident or mark it resolved."""
-    account = account_or_404(account_id)
-    incident = account_child_or_404(Incident, account, incident_id)
-    require(request, "account.edit_team_work", account)
-    return _edit(
-        request,
-        account,
-        IncidentForm(request.POST or None, instance=incident),
-        what=f"the incident “{incident.summary}”",
-        tab="incidents",
-        save=lambda data: services.incident_update(incident=incident, data=data),
-        delete_url=tenant_reverse("incident_delete", account.pk, incident.pk),
-    )
+    account, row = _account_row(request, account_id, Incident, incident_id)
+    form = IncidentForm(request.POST or None, instance=row)
+    return _edit(request, account, row, form, save=lambda data: services.incident_update(incident=row, data=data))
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def incident_delete(request: TenantRequest, account_id: int, incident_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    incident = account_child_or_404(Incident, account, incident_id)
-    require(request, "account.edit_team_work", account)
-    return _delete(
-        request,
-        account,
-        what=f"the incident “{incident.summary}”",
-        tab="incidents",
-        delete=lambda: services.incident_delete(incident=incident),
-    )
+    account, row = _account_row(request, account_id, Incident, incident_id)
+    return _delete(request, account, row, delete=lambda: services.incident_delete(incident=row))
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def goal_edit(request: TenantRequest, account_id: int, goal_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    goal = account_child_or_404(PlanGoal, account, goal_id)
-    require(request, "account.edit_team_work", account)
-    return _edit(
-        request,
-        account,
-        GoalForm(request.POST or None, instance=goal),
-        what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
-        tab="plan",
-        save=lambda data: services.goal_update(goal=goal, data=data),
-        delete_url=tenant_reverse("goal_delete", account.pk, goal.pk),
-    )
+    account, row = _account_row(request, account_id, PlanGoal, goal_id)
+    form = GoalForm(request.POST or None, instance=row)
+    return _edit(request, account, row, form, save=lambda data: services.goal_update(goal=row, data=data))
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def goal_delete(request: TenantRequest, account_id: int, goal_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    goal = account_child_or_404(PlanGoal, account, goal_id)
-    require(request, "account.edit_team_work", account)
-    return _delete(
-        request,
-        account,
-        what=f"the goal “{goal.title}” (with its objectives; their actions stay in the register)",
-        tab="plan",
-        delete=lambda: services.plan_row_delete(row=goal),
-    )
+    account, row = _account_row(request, account_id, PlanGoal, goal_id)
+    return _delete(request, account, row, delete=lambda: services.plan_row_delete(row=row))
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def objective_edit(request: TenantRequest, account_id: int, objective_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    objective = account_child_or_404(PlanObjective, account, objective_id, goal__account=account)
-    require(request, "account.edit_team_work", account)
-    return _edit(
-        request,
-        account,
-        ObjectiveForm(request.POST or None, instance=objective),
-        what=f"the objective “{objective.title}” (its actions stay in the register)",
-        tab="plan",
-        save=lambda data: services.objective_update(objective=objective, data=data),
-        delete_url=tenant_reverse("objective_delete", account.pk, objective.pk),
-    )
+    account, row = _account_row(request, account_id, PlanObjective, objective_id)
+    form = ObjectiveForm(request.POST or None, instance=row)
+    return _edit(request, account, row, form, save=lambda data: services.objective_update(objective=row, data=data))
 
 
 @tenant_view("account.view")
 @require_http_methods(["GET", "POST"])
 def objective_delete(request: TenantRequest, account_id: int, objective_id: int) -> HttpResponse:
-    account = account_or_404(account_id)
-    objective = account_child_or_404(PlanObjective, account, objective_id, goal__account=account)
-    require(request, "account.edit_team_work", account)
-    return _delete(
-        request,
-        account,
-        what=f"the objective “{objective.title}” (its actions stay in the register)",
-        tab="plan",
-        delete=lambda: services.plan_row_delete(row=objective),
-    )
+    account, row = _account_row(request, account_id, PlanObjective, objective_id)
+    return _delete(request, account, row, delete=lambda: services.plan_row_delete(row=row))
 
 
 @tenant_view("account.view")

@@ -108,23 +108,9 @@ IN_PROCESS.append(("bare WeasyPrint, 300-row table", bare_weasyprint, None))
 def vacuum(*tables: str) -> None:
     """VACUUM ANALYZE tables a scenario filled (as the owner role), so it runs against settled tables and fresh
     statistics, as it would with autovacuum, whatever earlier runs left behind."""
-    import psycopg
-    from django.conf import settings
+    from dashboard.benchdata import vacuum_analyze  # loads models: only once main() has set Django up
 
-    owner = settings.DB_OWNER
-    if not owner:
-        return
-    db = settings.DATABASES["default"]
-    with psycopg.connect(
-        dbname=str(db["NAME"]),
-        user=str(owner["USER"]),
-        password=str(owner["PASSWORD"]) or None,
-        host=str(owner["HOST"]) or None,
-        port=str(owner["PORT"]) or None,
-        autocommit=True,
-    ) as conn:
-        for table in tables:
-            conn.execute(f"VACUUM ANALYZE {table}")  # the scenarios' own constant table names
+    vacuum_analyze(tables)
 
 
 def start_server() -> subprocess.Popen[bytes]:

@@ -22,7 +22,7 @@ import math
 import multiprocessing
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -805,9 +805,10 @@ def tables() -> list[str]:
     return ["sam_tenant", "sam_user", *owned_tables()]
 
 
-def vacuum_analyze() -> bool:
-    """VACUUM ANALYZE the bench tables as the owner role (the app role may not), so queries right after seeding
-    are planned with statistics that know the new rows. False when no owner role is configured."""
+def vacuum_analyze(names: Iterable[str] | None = None) -> bool:
+    """VACUUM ANALYZE the bench tables (or the ``names`` given) as the owner role (the app role may not), so
+    queries right after seeding are planned with statistics that know the new rows. False when no owner role is
+    configured."""
 
     owner = getattr(settings, "DB_OWNER", None)
     if not owner:
@@ -821,8 +822,8 @@ def vacuum_analyze() -> bool:
         port=str(owner["PORT"]) or None,
         autocommit=True,
     ) as conn:
-        for table in tables():
-            conn.execute(f'VACUUM ANALYZE "{table}"')  # names from the models' metadata
+        for table in tables() if names is None else names:
+            conn.execute(f'VACUUM ANALYZE "{table}"')  # names from the models' metadata or the bench's constants
     return True
 
 
