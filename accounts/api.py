@@ -38,8 +38,10 @@ from accounts.models import (
     RecurringIssue,
     SelectionCriterion,
     TeamAssignment,
+    TeamRole,
     Tier,
     TierChange,
+    roles_in_order,
 )
 from accounts.permissions import action_item_fields, deliverable_fields
 from sam.api.toolkit import (
@@ -60,6 +62,11 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
     parent = ScopedRelatedField(Account, required=False, allow_null=True)
     tier_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=2000)
     warning = serializers.SerializerMethodField()
+    roles_needed = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The roles the team must fill: the account's own choice (needed_roles), else its tier's.",
+    )
 
     class Meta:
         model = Account
@@ -79,8 +86,10 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
             "updated_at",
             "tier_reason",
             "warning",
+            "needed_roles",
+            "roles_needed",
         ]
-        read_only_fields = ["strategic_score", "created_at", "updated_at"]
+        read_only_fields = ["strategic_score", "created_at", "updated_at", "needed_roles"]
 
     def get_warning(self, obj: Account) -> str:
         return str(self.context.get("warning", ""))
@@ -94,6 +103,15 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
         if len(value) != 3 or not value.isalpha():
             raise serializers.ValidationError("Use a three-letter currency code, e.g. EUR.")
         return value.upper()
+
+
+class NeededRolesSerializer(serializers.Serializer[Any]):
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=TeamRole.choices),
+        max_length=len(TeamRole.values),
+        allow_null=True,
+        help_text="The roles this account needs; null: as its tier says.",
+    )
 
 
 class CriteriaAnswersSerializer(serializers.Serializer[Any]):
@@ -341,6 +359,7 @@ class AccountViewSet(AccountChildViewSet):
             "partial_update": "account.edit",
             "destroy": "account.delete",
             "criteria": "account.edit",
+            "needed_roles": "account.set_roles_needed",
         }
 
     def account_of(self, obj: Any) -> Account:
@@ -397,6 +416,21 @@ class AccountViewSet(AccountChildViewSet):
         answers.is_valid(raise_exception=True)
         data = {a["criterion"].pk: (a["score"], a["justification"]) for a in answers.validated_data}
         account = self.run(lambda: services.criteria_answers_save(account=account, answers=data))
+        return Response(AccountSerializer(account, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=NeededRolesSerializer, responses=AccountSerializer)
+    @action(detail=True, methods=["put"], url_path="needed-roles")
+    def needed_roles(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
+        """Which of the six team roles this account needs (admins); the others are held as needed."""
+        account = self.get_object()
+        if not allowed(request._request.membership.role, "account.set_roles_needed", user=request.user, obj=account):
+            raise exceptions.PermissionDenied("Only an admin sets the roles an account needs.")
+        body = NeededRolesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        roles = body.validated_data["roles"]
+        account = self.run(
+            lambda: services.account_roles_needed_set(account=account, roles=roles, acting_user=request.user)
+        )
         return Response(AccountSerializer(account, context=self.get_serializer_context()).data)
 
 
@@ -707,10 +741,20 @@ class TierChangeViewSet(AccountChildViewSet):
 
 
 class TierSerializer(serializers.ModelSerializer[Tier]):
+    needed_roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=TeamRole.choices),
+        max_length=len(TeamRole.values),
+        required=False,
+        help_text="The team roles an account of this tier needs unless the account says otherwise.",
+    )
+
     class Meta:
         model = Tier
-        fields = ["id", "name", "order", "strategic"]
+        fields = ["id", "name", "order", "strategic", "needed_roles"]
         validators: list[Any] = []
+
+    def validate_needed_roles(self, value: list[str]) -> list[str]:
+        return roles_in_order(value)
 
 
 class SelectionCriterionSerializer(serializers.ModelSerializer[SelectionCriterion]):

@@ -153,6 +153,10 @@ def _team(
     roles = list(TeamRole.values)
     if index % 3 == 2:
         roles = roles[:4]  # missing Customer Service Manager and Technical Lead
+    elif index % 3 == 0:
+        # Professional Services called in only when needed: nobody holds it, and that is no gap
+        roles.remove(TeamRole.PROFESSIONAL_SERVICES)
+        services.account_roles_needed_set(account=account, roles=roles, acting_user=None)
     by_role: dict[str, User] = {
         TeamRole.EXECUTIVE_PARTNER: members.get("executive") or people[0],
         TeamRole.CUSTOMER_SERVICE_MANAGER: members.get("member") or people[0],

@@ -482,6 +482,26 @@ class ListItemForm(StyledFormMixin, forms.Form):
 class TierForm(StyledFormMixin, forms.Form):
     name = forms.CharField(max_length=60, required=False, label="Name")
     strategic = forms.BooleanField(required=False, label="Strategic")
+    needed_roles = forms.MultipleChoiceField(
+        choices=TeamRole.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Roles its accounts need"
+    )
+    # The roles' boxes were on the form: none ticked then means "no role needed", not "keep them".
+    roles_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def cleaned_roles(self) -> list[str] | None:
+        return list(self.cleaned_data["needed_roles"]) if self.cleaned_data["roles_shown"] else None
+
+
+class NeededRolesForm(StyledFormMixin, forms.Form):
+    """The roles this account's team must fill, or its tier's default."""
+
+    follow_tier = forms.BooleanField(required=False, label="As its tier says")
+    roles = forms.MultipleChoiceField(
+        choices=TeamRole.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Roles this account needs"
+    )
+
+    def cleaned_roles(self) -> list[str] | None:
+        return None if self.cleaned_data["follow_tier"] else list(self.cleaned_data["roles"])
 
 
 class CriterionForm(StyledFormMixin, forms.Form):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -68,12 +70,37 @@ class AccountsSettings(TenantSettings):
         return self.BAND_CAPS[self.portfolio_band]
 
 
+class TeamRole(models.TextChoices):
+    EXECUTIVE_PARTNER = "executive_partner", "Executive Partner"
+    ACCOUNT_MANAGER = "account_manager", "Sales / Account Manager"
+    SALES_ENGINEER = "sales_engineer", "Sales Engineer"
+    PROFESSIONAL_SERVICES = "professional_services", "Professional Services"
+    CUSTOMER_SERVICE_MANAGER = "customer_service_manager", "Customer Service Manager"
+    TECHNICAL_LEAD = "technical_lead", "Technical Lead"
+
+
+def every_team_role() -> list[str]:
+    """The default of a tier: an account of it needs all six roles until an admin says otherwise."""
+    return list(TeamRole.values)
+
+
+def roles_in_order(roles: Iterable[str] | None) -> list[str]:
+    """The roles given (any iterable of values), in the order of TeamRole, unknown values dropped."""
+    wanted = set(roles or ())
+    return [value for value in TeamRole.values if value in wanted]
+
+
 class Tier(TenantOwned):
     """A tier of the portfolio (tenant list). Accounts in a strategic tier count against the portfolio cap."""
 
     name = models.CharField(max_length=60)
     order = models.PositiveSmallIntegerField(default=0)
     strategic = models.BooleanField(default=False, help_text="Counts as a strategic account.")
+    # The team roles an account of this tier needs unless the account says otherwise (e.g. Professional
+    # Services only as needed on smaller tiers).
+    needed_roles = ArrayField(
+        models.CharField(max_length=30, choices=TeamRole.choices), default=every_team_role, blank=True
+    )
 
     class Meta:
         ordering = ["order", "name"]
@@ -141,6 +168,8 @@ class Account(TenantOwned):
     currency = models.CharField(max_length=3, default="USD")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     notes = models.TextField(blank=True)
+    # The team roles this account needs; empty (None) follows its tier. An admin decides.
+    needed_roles = ArrayField(models.CharField(max_length=30, choices=TeamRole.choices), null=True, blank=True)
     # Derived from the criteria answers (0-100); None until scored.
     strategic_score = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -162,6 +191,15 @@ class Account(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def roles_needed(self) -> list[str]:
+        """The roles this account's team must fill: its own choice, else its tier's (in TeamRole order)."""
+        return roles_in_order(self.needed_roles if self.needed_roles is not None else self.tier.needed_roles)
+
+    @property
+    def roles_follow_tier(self) -> bool:
+        return self.needed_roles is None
 
 
 class CriterionAnswer(TenantOwned):
@@ -416,15 +454,6 @@ class Contact(TenantOwned):
     def save(self, *args: object, **kwargs: object) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
-
-
-class TeamRole(models.TextChoices):
-    EXECUTIVE_PARTNER = "executive_partner", "Executive Partner"
-    ACCOUNT_MANAGER = "account_manager", "Sales / Account Manager"
-    SALES_ENGINEER = "sales_engineer", "Sales Engineer"
-    PROFESSIONAL_SERVICES = "professional_services", "Professional Services"
-    CUSTOMER_SERVICE_MANAGER = "customer_service_manager", "Customer Service Manager"
-    TECHNICAL_LEAD = "technical_lead", "Technical Lead"
 
 
 # What each role owns and the deliverable it is measured by (our words for DOMAIN.md section 2).

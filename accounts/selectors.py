@@ -6,7 +6,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -66,6 +79,14 @@ def _count(qs: QuerySet[Any]) -> Any:
     )
 
 
+class RoleIn(Func):
+    """``role = ANY(roles)``: a team role is one of an array of roles (an account's needed roles)."""
+
+    template = "(%(expressions)s))"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
 def portfolio(
     *,
     stale_days: int,
@@ -86,9 +107,11 @@ def portfolio(
         .annotate(
             open_actions=_count(open_actions),
             overdue_actions=_count(open_actions.filter(due__lt=today)),
+            roles_wanted=Coalesce(F("needed_roles"), F("tier__needed_roles")),
+            needed_count=Func(F("roles_wanted"), function="cardinality", output_field=IntegerField()),
             roles_held=Coalesce(
                 Subquery(
-                    TeamAssignment.objects.filter(account=here)
+                    TeamAssignment.objects.filter(RoleIn(F("role"), OuterRef("roles_wanted")), account=here)
                     .values("account")
                     .annotate(c=Count("role", distinct=True))
                     .values("c")[:1],
@@ -97,7 +120,7 @@ def portfolio(
                 Value(0),
             ),
             stale_deliverables=_count(
-                Deliverable.objects.filter(account=here).filter(
+                Deliverable.objects.filter(RoleIn(F("role"), OuterRef("roles_wanted")), account=here).filter(
                     Q(last_reviewed__isnull=True) | Q(last_reviewed__lt=today - timedelta(days=stale_days))
                 )
             ),
@@ -127,7 +150,7 @@ def portfolio(
     elif owner == "none":
         qs = qs.filter(owner__isnull=True)
     if flag == "missing_roles":
-        qs = qs.filter(roles_held__lt=len(TeamRole.values))
+        qs = qs.filter(roles_held__lt=F("needed_count"))
     elif flag == "stale":
         qs = qs.filter(stale_deliverables__gt=0)
     elif flag == "overdue":
@@ -231,11 +254,14 @@ def account_rollup(account: Account) -> dict[str, Any]:
 
 
 def team_completeness(account: Account, *, stale_days: int, today: date | None = None) -> dict[str, Any]:
-    """Which team roles nobody holds, and which deliverables have not been reviewed lately."""
+    """Which of the roles the account needs nobody holds, which roles it needs only as needed and nobody holds
+    (not a gap), and which needed roles' deliverables have not been reviewed lately."""
     held = set(TeamAssignment.objects.filter(account=account).values_list("role", flat=True))
-    deliverables = list(Deliverable.objects.filter(account=account))
+    needed = account.roles_needed
+    deliverables = list(Deliverable.objects.filter(account=account, role__in=needed))
     return {
-        "missing_roles": [TeamRole(r) for r in TeamRole.values if r not in held],
+        "missing_roles": [TeamRole(r) for r in needed if r not in held],
+        "as_needed_empty": [TeamRole(r) for r in TeamRole.values if r not in needed and r not in held],
         "stale_deliverables": [d for d in deliverables if d.is_stale(stale_days, today)],
     }
 

@@ -37,6 +37,7 @@ from accounts.models import (
     TeamRole,
     Tier,
     TierChange,
+    roles_in_order,
 )
 from accounts.selectors import plan_snapshot, portfolio_cap_warning, recurring_issue_owner, strategic_score_compute
 from sam.models import Membership, Tenant, User
@@ -289,6 +290,20 @@ def contact_save(*, account: Account, data: dict[str, Any], contact: Contact | N
 
 
 # --- team and deliverables -----------------------------------------------------------
+
+
+def account_roles_needed_set(*, account: Account, roles: list[str] | None, acting_user: User | None) -> Account:
+    """Which of the six roles this account's team must fill (``None``: as its tier says). A role left out is
+    held as needed: nobody in it is no gap, and its deliverable is not chased."""
+    if roles is not None:
+        unknown = sorted(set(roles) - set(TeamRole.values))
+        if unknown:
+            raise ValidationError({"roles": f"Not a team role: {', '.join(unknown)[:200]}."})
+        roles = roles_in_order(roles)
+    Account.objects.filter(pk=account.pk).update(needed_roles=roles, updated_at=timezone.now())
+    account.needed_roles = roles
+    audit_record(actor=acting_user, action="account.roles_needed", obj=account, roles=roles)
+    return account
 
 
 def team_assign(*, account: Account, user_id: Any, role: str) -> TeamAssignment:
@@ -664,17 +679,21 @@ def accounts_settings_update(*, data: dict[str, Any], acting_user: User | None) 
 TIER_NAME_TAKEN = {"name": "A tier with this name exists already."}
 
 
-def tier_save(*, tier: Tier | None, name: str, strategic: bool) -> Tier:
-    """A new tier (named), or a tier renamed (a blank name keeps the old one) and made strategic or not."""
+def tier_save(*, tier: Tier | None, name: str, strategic: bool, needed_roles: list[str] | None = None) -> Tier:
+    """A new tier (named), or a tier renamed (a blank name keeps the old one) and made strategic or not, with
+    the team roles its accounts need by default (``None`` keeps them; a new tier needs all six)."""
     name = name.strip()[:60]
+    roles = roles_in_order(needed_roles) if needed_roles is not None else None
     if tier is None:
         if not name:
             raise ValidationError("A tier needs a name.")
-        return row_save(
-            Tier(name=name, order=Tier.objects.count(), strategic=strategic), unique_message=TIER_NAME_TAKEN
-        )
-    if name and name != tier.name:
-        tier.name = name
+        new = Tier(name=name, order=Tier.objects.count(), strategic=strategic)
+        if roles is not None:
+            new.needed_roles = roles
+        return row_save(new, unique_message=TIER_NAME_TAKEN)
+    if (name and name != tier.name) or (roles is not None and roles != tier.needed_roles):
+        tier.name = name or tier.name
+        tier.needed_roles = roles if roles is not None else tier.needed_roles
         row_save(tier, unique_message=TIER_NAME_TAKEN)
     return tier_strategic_set(tier=tier, strategic=strategic)
 

@@ -41,6 +41,7 @@ from accounts.forms import (
     IncidentCategoryForm,
     IncidentForm,
     LogoForm,
+    NeededRolesForm,
     ObjectiveForm,
     OperationsReviewForm,
     PlanReviewForm,
@@ -70,6 +71,7 @@ from accounts.models import (
     TeamAssignment,
     TeamRole,
     Tier,
+    roles_in_order,
 )
 from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.tabs import extra_tab, extra_tabs
@@ -146,7 +148,6 @@ def portfolio(request: TenantRequest) -> HttpResponse:
         "can_create": can(request, "account.create"),
         "active_nav": "accounts",
         "renewal_limit": timezone.localdate() + timedelta(days=RENEWAL_WINDOW_DAYS),
-        "roles_total": len(TeamRole.values),
     }
     template = (
         "accounts/portfolio.html#results" if request.htmx and not request.htmx.boosted else "accounts/portfolio.html"
@@ -283,10 +284,12 @@ def _team(request: TenantRequest, account: Account) -> dict[str, Any]:
     for deliverable in deliverables.values():
         deliverable.account = account  # the page's account: its team is looked up once
     stale_days = AccountsSettings.current().review_stale_days
+    needed = account.roles_needed
     roles = [
         {
             "value": value,
             "label": label,
+            "needed": value in needed,
             "owns": TEAM_ROLE_GUIDE[value][0],
             "deliverable_name": TEAM_ROLE_GUIDE[value][1],
             "people": [a for a in assignments if a.role == value],
@@ -296,7 +299,16 @@ def _team(request: TenantRequest, account: Account) -> dict[str, Any]:
         }
         for value, label in TeamRole.choices
     ]
-    return {"roles": roles, "assign_form": TeamAssignForm(), "stale_days": stale_days}
+    return {
+        "roles": roles,
+        "assign_form": TeamAssignForm(),
+        "stale_days": stale_days,
+        "can_set_roles": can(request, "account.set_roles_needed", account),
+        "tier_roles": [TeamRole(value).label for value in roles_in_order(account.tier.needed_roles)],
+        "roles_form": NeededRolesForm(
+            initial={"follow_tier": account.roles_follow_tier, "roles": needed}, auto_id="needed_%s"
+        ),
+    }
 
 
 def _contacts(request: TenantRequest, account: Account) -> dict[str, Any]:
@@ -577,6 +589,25 @@ def team_add(request: TenantRequest, account_id: int) -> HttpResponse:
         form_name="assign_form",
         save=lambda data: services.team_assign(account=account, user_id=data["user"].pk, role=data["role"]),
         message="Team updated.",
+    )
+
+
+@tenant_view("account.view")
+@require_POST
+def account_roles_needed(request: TenantRequest, account_id: int) -> HttpResponse:
+    account = account_or_404(account_id)
+    require(request, "account.set_roles_needed", account)
+    form = NeededRolesForm(request.POST)
+    return _submit(
+        request,
+        account,
+        form,
+        tab="team",
+        form_name="roles_form",
+        save=lambda data: services.account_roles_needed_set(
+            account=account, roles=form.cleaned_roles(), acting_user=request.user
+        ),
+        message="Needed roles saved.",
     )
 
 
@@ -1051,6 +1082,7 @@ def _program_page(
     context = {
         "form": form or _program_form(request),
         "tiers": Tier.objects.all(),
+        "team_roles": TeamRole.choices,
         "criteria": SelectionCriterion.objects.all(),
         "categories": IncidentCategory.objects.all(),
         "active_nav": "admin",
@@ -1113,7 +1145,9 @@ def tier_save(request: TenantRequest, tier_id: int | None = None) -> HttpRespons
     form = TierForm(request.POST)
     return form_change(
         form,
-        save=lambda data: services.tier_save(tier=tier, name=data["name"], strategic=data["strategic"]),
+        save=lambda data: services.tier_save(
+            tier=tier, name=data["name"], strategic=data["strategic"], needed_roles=form.cleaned_roles()
+        ),
         message="Tier saved.",
         done=done_redirect(request, "program_settings"),
         again=_program_again(request, form),

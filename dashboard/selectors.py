@@ -566,7 +566,10 @@ def _risks(
             reasons.append((1, "Account plan never reviewed"))
         elif (today - timezone.localdate(reviewed)).days > stale_days:
             reasons.append((1, f"Account plan not reviewed for {(today - timezone.localdate(reviewed)).days} days"))
-        missing = [label for value, label in TeamRole.choices if value not in held.get(account_id, set())]
+        needed = set(account.roles_needed)  # a role the account needs only as needed is no gap
+        missing = [
+            label for value, label in TeamRole.choices if value in needed and value not in held.get(account_id, set())
+        ]
         if missing:
             reasons.append((1, f"Team incomplete: no {', '.join(missing)}"))
         if running:

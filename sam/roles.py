@@ -49,6 +49,8 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     # everything on the account: details, tier, contracts, contacts, team
     "account.edit": {A: ANY, M: OWNER},
     "account.delete": {A: ANY, M: OWNER},
+    # which of the six team roles an account needs (a tier's default otherwise): the program's rule
+    "account.set_roles_needed": {A: ANY},
     # the team's work: plan, actions, incidents
     "account.edit_team_work": {A: ANY, M: TEAM, T: TEAM},
     # a team role's key deliverable: its owner is the account's owner, or who holds that role on the

@@ -72,7 +72,7 @@ def test_portfolio_flags(tenant_a, client_for):
     client = client_for(tenant_a.admin)
     body = client.get(url("portfolio"), {"flag": "overdue"}).content.decode()
     assert "Flagged" in body and "Quiet" not in body
-    assert "1 overdue" in body and "1/6 team roles" in body
+    assert "1 overdue" in body and "1/6 needed team roles" in body
 
 
 def test_portfolio_empty_state(tenant_a, client_for):
