@@ -17,8 +17,10 @@ from rest_framework.response import Response
 
 from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contact
-from qbr import services
-from qbr.models import AgendaItem, AgendaTemplate, Cadence, Interval, Participant, Qbr
+from qbr import selectors, services
+from qbr.calc import PREPARATION_TEXT_MAX
+from qbr.models import AgendaItem, AgendaTemplate, Cadence, Interval, Participant, PreparationRow, Qbr
+from qbr.permissions import preparation_rights
 from sam.api.toolkit import AccountChildViewSet, MemberField, ScopedRelatedField, django_errors
 from sam.roles import allowed
 
@@ -115,6 +117,45 @@ class QbrSerializer(serializers.ModelSerializer[Qbr]):
         return [{"kind": m.kind, "due": m.due, "done_at": m.done_at} for m in qbr.milestones.all()]
 
 
+class PreparationFactsSerializer(serializers.Serializer[Any]):
+    summary = serializers.CharField()
+    lines = serializers.ListField(child=serializers.CharField())
+
+
+class PreparationRowSerializer(serializers.Serializer[Any]):
+    topic = serializers.ChoiceField(choices=PreparationRow.Topic.choices)
+    label = serializers.CharField()
+    facts = PreparationFactsSerializer()
+    expected = serializers.CharField(help_text="What we expect the customer to say (needed to complete).")
+    answer = serializers.CharField(help_text="How we will answer.")
+
+
+class PreparationSerializer(serializers.Serializer[Any]):
+    """A QBR's preparation checklist as the page shows it."""
+
+    complete = serializers.BooleanField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    completed_by = serializers.SerializerMethodField()
+    late = serializers.BooleanField(help_text="Completed after the pre-read was due.")
+    as_of = serializers.DateTimeField(help_text="When the facts were read: now, or when it was completed.")
+    preread_due = serializers.DateField(allow_null=True)
+    warning = serializers.CharField(allow_null=True)
+    rows = PreparationRowSerializer(many=True)
+
+    def get_completed_by(self, view: dict[str, Any]) -> int | None:
+        return view["completed_by"].pk if view["completed_by"] is not None else None
+
+
+class PreparationRowInputSerializer(serializers.Serializer[Any]):
+    topic = serializers.ChoiceField(choices=PreparationRow.Topic.choices)
+    expected = serializers.CharField(allow_blank=True, max_length=PREPARATION_TEXT_MAX)
+    answer = serializers.CharField(allow_blank=True, max_length=PREPARATION_TEXT_MAX, required=False)
+
+
+class PreparationInputSerializer(serializers.Serializer[Any]):
+    rows = PreparationRowInputSerializer(many=True, allow_empty=False, max_length=len(PreparationRow.Topic.values))
+
+
 class QbrViewSet(AccountChildViewSet):
     """QBRs are made by the scheduler. PATCH sets the date, time zone, place and pre-read notes; actions move the
     agenda status and mark the QBR held or cancelled."""
@@ -122,7 +163,7 @@ class QbrViewSet(AccountChildViewSet):
     serializer_class = QbrSerializer
     queryset = Qbr.unscoped.none()
     write_action = "account.edit_team_work"
-    http_method_names = ["get", "patch", "post", "head", "options"]
+    http_method_names = ["get", "put", "patch", "post", "head", "options"]  # PUT: .../preparation/ only
     filters = {"account": ("account", "id"), "status": ("status", "choice"), "period": ("period_label", "text")}
 
     def get_queryset(self) -> Any:
@@ -130,6 +171,11 @@ class QbrViewSet(AccountChildViewSet):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise exceptions.MethodNotAllowed("POST", detail="QBRs are made by the scheduler, one per period.")
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not kwargs.get("partial"):  # PUT is for the preparation checklist only; a QBR changes by PATCH
+            raise exceptions.MethodNotAllowed("PUT", detail="Change a QBR with PATCH.")
+        return super().update(request, *args, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise exceptions.MethodNotAllowed("DELETE", detail="Cancel a QBR instead (POST .../cancel/).")
@@ -226,6 +272,60 @@ class QbrViewSet(AccountChildViewSet):
         )
         return Response(ActionItemSerializer(item, context=self.get_serializer_context()).data, status=201)
 
+    # --- our preparation: GET and PUT the checklist, POST to complete or reopen it ---------------------------
+
+    def _preparation(self, qbr: Qbr) -> Response:
+        return Response(PreparationSerializer(selectors.preparation_view(qbr)).data)
+
+    def _preparation_qbr(self, *, complete: bool = False) -> Qbr:
+        """The QBR (404 for another tenant's), then the permission helper's say (403)."""
+        qbr = self.get_object()
+        membership = self.request._request.membership
+        rights = preparation_rights(role=membership.role, user=self.request.user, qbr=qbr)
+        if not (rights.complete if complete else rights.fill):
+            raise exceptions.PermissionDenied("Your role does not allow this on this account.")
+        return qbr
+
+    @extend_schema(methods=["GET"], request=None, responses=PreparationSerializer)
+    @extend_schema(methods=["PUT"], request=PreparationInputSerializer, responses=PreparationSerializer)
+    @action(detail=True, methods=["get", "put"])
+    def preparation(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Our preparation: per topic our facts (as of now, or as kept when it was completed), what we expect
+        the customer to say and how we will answer. PUT body: {"rows": [{"topic", "expected", "answer"?}]}; a
+        topic left out stays as it is, and so does an answer left out."""
+
+        if request.method == "GET":
+            return self._preparation(self.get_object())
+        qbr = self._preparation_qbr()
+        body = PreparationInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rows: dict[str, dict[str, Any]] = {}
+        for row in body.validated_data["rows"]:
+            if row["topic"] in rows:
+                raise exceptions.ValidationError({"rows": [f"The topic {row['topic']!r} is given twice."]})
+            rows[row["topic"]] = {k: v for k, v in row.items() if k != "topic"}
+        self.run(lambda: services.preparation_save(qbr=qbr, rows=rows, acting_user=request.user))
+        return self._preparation(qbr)
+
+    @extend_schema(request=None, responses=PreparationSerializer)
+    @action(detail=True, methods=["post"], url_path="preparation/complete")
+    def preparation_complete(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Mark the preparation complete (every topic needs what we expect the customer to say): its facts are
+        kept as they stand now. After the pre-read was due it is allowed, and shows as late."""
+
+        qbr = self._preparation_qbr(complete=True)
+        self.run(lambda: services.preparation_complete(qbr=qbr, acting_user=request.user))
+        return self._preparation(qbr)
+
+    @extend_schema(request=None, responses=PreparationSerializer)
+    @action(detail=True, methods=["post"], url_path="preparation/reopen")
+    def preparation_reopen(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Open a completed preparation again: its facts follow the data until it is completed anew."""
+
+        qbr = self._preparation_qbr(complete=True)
+        self.run(lambda: services.preparation_reopen(qbr=qbr, acting_user=request.user))
+        return self._preparation(qbr)
+
     @property
     def action_map_permissions(self) -> dict[str, str]:
         return {
@@ -235,6 +335,9 @@ class QbrViewSet(AccountChildViewSet):
             "cancel": "account.view",
             "agenda_from_template": "account.view",
             "actions": "account.view",
+            "preparation": "account.view",  # the writes ask qbr.permissions
+            "preparation_complete": "account.view",
+            "preparation_reopen": "account.view",
         }
 
 

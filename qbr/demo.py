@@ -88,3 +88,55 @@ def seed_qbrs(tenant: Tenant) -> None:
         services.milestone_done(qbr=qbr, kind="invite")
         if rng.random() < 0.5:
             services.agenda_create_from_template(qbr=qbr, template=template)
+    _seed_preparations(current.start)
+
+
+# What an account manager writes down before a QBR, per topic: what the customer will say, and our answer.
+PREPARED = {
+    "scorecard": (
+        "They will ask why delivery slipped below target this quarter.",
+        "Show the recovery plan and the weeks already back on target.",
+    ),
+    "incidents": (
+        "Their operations lead will bring up the outage and ask for a root cause.",
+        "Walk through the root cause analysis and the monitoring we added.",
+    ),
+    "actions": (
+        "They will want the overdue items closed before anything new is agreed.",
+        "Agree new dates for the two overdue items in the meeting.",
+    ),
+    "surveys": (
+        "The survey comments about slow answers from support will come up.",
+        "Present the new support rota and ask them to judge it next quarter.",
+    ),
+}
+
+
+def _seed_preparations(period_start: Any) -> None:
+    """This quarter's QBR whose meeting is furthest off is prepared and complete; the one nearest (else the next
+    open QBR) is prepared half-way, and its warning shows on the page when its pre-read is near."""
+
+    candidates = list(
+        Qbr.objects.filter(period_start__gte=period_start, status=Qbr.Status.PLANNED).select_related("account__owner")
+    )
+    dated = sorted(
+        (q for q in candidates if q.period_start == period_start and q.scheduled_at is not None),
+        key=lambda q: (q.scheduled_at, q.account.name),
+    )
+    others = sorted(candidates, key=lambda q: (q.period_start, q.account.name))
+    if not others:
+        return
+    done = dated[-1] if dated else others[0]
+    services.preparation_save(
+        qbr=done,
+        rows={topic: {"expected": expected, "answer": answer} for topic, (expected, answer) in PREPARED.items()},
+        acting_user=done.account.owner,
+    )
+    services.preparation_complete(qbr=done, acting_user=done.account.owner)
+    partly = next((q for q in [*dated, *others] if q.pk != done.pk), None)
+    if partly is not None:
+        services.preparation_save(
+            qbr=partly,
+            rows={topic: {"expected": PREPARED[topic][0]} for topic in ("scorecard", "incidents")},
+            acting_user=partly.account.owner,
+        )

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from accounts.forms import ContactChoiceField
 from accounts.models import Contact
-from qbr.models import AgendaTemplate, Interval, Qbr
+from qbr.calc import PREPARATION_TEXT_MAX
+from qbr.models import AgendaTemplate, Interval, PreparationRow, Qbr
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
 from sam.models import Document, User
 from sam.selectors import member_choices
@@ -237,3 +238,44 @@ class QbrProgramForm(StyledFormMixin, forms.Form):
     @classmethod
     def of(cls, program: Any) -> QbrProgramForm:
         return cls(initial={name: getattr(program, name) for name in cls.base_fields})
+
+
+class PreparationForm(StyledFormMixin, forms.Form):
+    """The preparation checklist in one form: per topic, what we expect the customer to say (each one is needed
+    to mark it complete, which the service checks) and, if we have it, how we will answer."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "prep-%s")
+        super().__init__(*args, **kwargs)
+        for topic, _label in PreparationRow.Topic.choices:
+            self.fields[f"{topic}_expected"] = forms.CharField(
+                label="What we expect the customer to say",
+                required=False,
+                max_length=PREPARATION_TEXT_MAX,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"{topic}_answer"] = forms.CharField(
+                label="How we will answer (optional)",
+                required=False,
+                max_length=PREPARATION_TEXT_MAX,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.style_fields()
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> PreparationForm:
+        """The form filled with what is written down (``rows`` as the preparation's selector gives them)."""
+        initial = {}
+        for row in rows:
+            initial[f"{row['topic']}_expected"] = row["expected"]
+            initial[f"{row['topic']}_answer"] = row["answer"]
+        return cls(initial=initial)
+
+    def fields_of(self, topic: str) -> tuple[forms.BoundField, forms.BoundField]:
+        return self[f"{topic}_expected"], self[f"{topic}_answer"]
+
+    def service_rows(self) -> dict[str, dict[str, str]]:
+        return {
+            topic: {"expected": self.cleaned_data[f"{topic}_expected"], "answer": self.cleaned_data[f"{topic}_answer"]}
+            for topic in PreparationRow.Topic.values
+        }

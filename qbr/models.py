@@ -192,3 +192,51 @@ class Participant(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "qbr", "contact"], name="participant_unique_contact"),
             models.UniqueConstraint(fields=["tenant", "qbr", "user"], name="participant_unique_user"),
         ]
+
+
+class Preparation(TenantOwned):
+    """The account team's homework for one QBR: for each topic, our own facts next to what we expect the customer
+    to tell us, and how we mean to answer. Complete once every expectation is written down; the facts are then
+    kept as they stood that day (until it is reopened)."""
+
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="preparations")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    completed_late = models.BooleanField(default=False, help_text="Completed after the pre-read was due.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "qbr"], name="preparation_one_per_qbr"),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=False) | Q(completed_late=False), name="preparation_late_if_complete"
+            ),
+        ]
+
+    @property
+    def complete(self) -> bool:
+        return self.completed_at is not None
+
+
+class PreparationRow(TenantOwned):
+    """One topic of a QBR's preparation: what we expect the customer to say about it, our answer, and (once the
+    preparation is complete) our facts on the topic as they stood then."""
+
+    class Topic(models.TextChoices):
+        SCORECARD = "scorecard", "Scorecard"
+        INCIDENTS = "incidents", "Incidents of the period"
+        ACTIONS = "actions", "Open and overdue actions"
+        SURVEYS = "surveys", "Survey results"
+
+    preparation = models.ForeignKey(Preparation, on_delete=models.CASCADE, related_name="rows")
+    topic = models.CharField(max_length=10, choices=Topic.choices)
+    expected = models.TextField(blank=True, help_text="What we expect the customer to say.")
+    answer = models.TextField(blank=True, help_text="How we will answer.")
+    facts = models.JSONField(default=dict, blank=True, help_text="Our facts as they stood when it was completed.")
+
+    class Meta:
+        ordering = ["preparation", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "preparation", "topic"], name="preparationrow_one_per_topic")
+        ]

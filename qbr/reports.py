@@ -47,12 +47,13 @@ def _assessment_actions(qbr: Qbr) -> list[Any]:
 
 
 def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Agenda, participants, the joint scorecard of the period and the open actions."""
+    """Agenda, participants, the joint scorecard of the period, the open actions and our preparation."""
 
     context = _base(qbr)
     period = scorecard_services.period_for(calc.target_date(context["qbr"]))
     card = scorecard_services.scorecard_for(account=context["account"], period=period)
     context["joint"] = scorecard_reports.joint_context(card)
+    context["preparation"] = selectors.preparation_view(context["qbr"])
     return context
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import ActionItem, Contact
 from accounts.services import action_item_add
+from qbr import calc
 from qbr.calc import CadencePeriod, date_warnings, milestone_dues, period_of, target_date
 from qbr.calendar import ics, participant_emails, zone_of
 from qbr.models import (
@@ -35,10 +36,12 @@ from qbr.models import (
     Interval,
     Milestone,
     Participant,
+    Preparation,
+    PreparationRow,
     Qbr,
     QbrSettings,
 )
-from qbr.selectors import eligible_accounts
+from qbr.selectors import eligible_accounts, preparation_facts
 from sam.documents.services import document_request
 from sam.models import Membership
 from sam.outbox import email_enqueue
@@ -136,6 +139,9 @@ def reminders_send(today: date | None = None) -> int:
 
     Milestones already past when their QBR was made (a program just started) are shown as late, not mailed;
     QBRs whose period is over show as overdue in the list instead of mailing about a meeting that never was.
+
+    A reminder about a QBR whose preparation is incomplete while its pre-read is near says so; and in the days
+    just before the pre-read is due, such a QBR gets one reminder of its own (``preparation_reminders_send``).
     """
 
     today = today or timezone.localdate()
@@ -146,17 +152,19 @@ def reminders_send(today: date | None = None) -> int:
     )  # minutes are due after a meeting that took place: held QBRs only
     minutes = Q(kind=Milestone.Kind.MINUTES, qbr__status=Qbr.Status.HELD, due__gte=today - timedelta(days=14))
     eligible = {account.pk for account, _ in eligible_accounts(today)}
-    due = (
+    due = list(
         Milestone.objects.filter(due__lte=today, done_at__isnull=True, reminded_at__isnull=True)
         .filter(planning | minutes)
         .filter(qbr__account__in=eligible, due__gte=TruncDate("qbr__created_at"))
         .select_related("qbr", "qbr__account", "qbr__account__owner")
         .order_by("due", "pk")
     )
+    unprepared = _preparation_warnings({m.qbr for m in due}, today)
     for milestone in due:
         owner = milestone.qbr.account.owner
         if owner is not None and owner.email:
             qbr = milestone.qbr
+            warning = unprepared.get(qbr.pk)
             _, created = email_enqueue(
                 key=f"qbr-milestone:{milestone.pk}:{milestone.due.isoformat()}",
                 to=[owner.email],
@@ -164,11 +172,67 @@ def reminders_send(today: date | None = None) -> int:
                 text=(
                     f"{milestone.get_kind_display()} was due on {milestone.due:%d %b %Y} for the "
                     f"{qbr.period_label} QBR with {qbr.account.name}, and is not done yet.\n\n"
-                    f"{django_settings.SITE_URL}{_qbr_path(qbr)}\n"
+                    + (f"{warning}\n\n" if warning else "")
+                    + f"{django_settings.SITE_URL}{_qbr_path(qbr)}\n"
                 ),
             )
             sent += created
         Milestone.objects.filter(pk=milestone.pk).update(reminded_at=timezone.now())
+    return sent + preparation_reminders_send(today, eligible=eligible)
+
+
+def _preparation_warnings(qbrs: set[Qbr], today: date) -> dict[int, str]:
+    """QBR id -> the warning about its incomplete preparation, for those of ``qbrs`` that deserve one (2 queries)."""
+
+    ids = [q.pk for q in qbrs]
+    complete = set(Preparation.objects.filter(qbr__in=ids, completed_at__isnull=False).values_list("qbr_id", flat=True))
+    prereads = dict(Milestone.objects.filter(qbr__in=ids, kind=Milestone.Kind.PREREAD).values_list("qbr_id", "due"))
+    warnings = {
+        q.pk: calc.preparation_warning(
+            complete=q.pk in complete, open=q.open, preread_due=prereads.get(q.pk), today=today
+        )
+        for q in qbrs
+    }
+    return {pk: text for pk, text in warnings.items() if text}
+
+
+def preparation_reminders_send(today: date | None = None, *, eligible: set[int] | None = None) -> int:
+    """In the days just before a planned QBR's pre-read is due, one email to the account owner when its
+    preparation is not complete (once per pre-read date: the outbox key). Once the pre-read has fallen due, its
+    own milestone reminder carries the warning instead."""
+
+    today = today or timezone.localdate()
+    if eligible is None:
+        eligible = {account.pk for account, _ in eligible_accounts(today)}
+    near = (
+        Milestone.objects.filter(
+            kind=Milestone.Kind.PREREAD,
+            due__gt=today,
+            due__lte=today + timedelta(days=calc.PREPARATION_WARNING_DAYS),
+            qbr__status__in=[Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED],
+            qbr__account__in=eligible,
+        )
+        .exclude(qbr__preparations__completed_at__isnull=False)
+        .select_related("qbr", "qbr__account", "qbr__account__owner")
+        .order_by("due", "pk")
+    )
+    sent = 0
+    for milestone in near:
+        qbr, owner = milestone.qbr, milestone.qbr.account.owner
+        if owner is None or not owner.email:
+            continue
+        warning = calc.preparation_warning(complete=False, open=True, preread_due=milestone.due, today=today)
+        _, created = email_enqueue(
+            key=f"qbr-preparation:{qbr.pk}:{milestone.due.isoformat()}",
+            to=[owner.email],
+            subject=f"QBR {qbr.period_label} with {qbr.account.name}: our preparation is not complete",
+            text=(
+                f"{warning}\n\nWrite down what we expect {qbr.account.name} to say about the scorecard, the "
+                "incidents, the open actions and the survey results, and how we will answer, then mark the "
+                f"preparation complete.\n\n{django_settings.SITE_URL}{_qbr_path(qbr)}\n"
+            ),
+        )
+        sent += created
     return sent
 
 
@@ -651,3 +715,116 @@ def cancellation_send(*, qbr: Qbr) -> bool:
         attachments=[{"filename": "cancel.ics", "content_type": "text/calendar; method=CANCEL", "content": ics(qbr)}],
     )
     return created
+
+
+# --- the preparation checklist ----------------------------------------------------------------------------
+
+
+def _preparation_text(value: Any, field: str) -> str:
+    """One text of the checklist: a string without NUL characters, of at most PREPARATION_TEXT_MAX characters."""
+
+    if not isinstance(value, str):
+        raise ValidationError({field: "Give this as text."})
+    if "\x00" in value:
+        raise ValidationError({field: "Null characters are not allowed."})
+    text = value.strip()
+    if len(text) > calc.PREPARATION_TEXT_MAX:
+        raise ValidationError({field: f"At most {calc.PREPARATION_TEXT_MAX:,} characters."})
+    return text
+
+
+def _preparation_locked(qbr: Qbr) -> Preparation:
+    """The QBR's preparation with a row per topic (made once, however many ask at once), locked for a change."""
+
+    Preparation.objects.bulk_create([Preparation(qbr=qbr)], ignore_conflicts=True)
+    preparation = Preparation.objects.select_for_update().get(qbr=qbr)
+    have = set(PreparationRow.objects.filter(preparation=preparation).values_list("topic", flat=True))
+    PreparationRow.objects.bulk_create(
+        [PreparationRow(preparation=preparation, topic=t) for t in PreparationRow.Topic.values if t not in have],
+        ignore_conflicts=True,
+    )
+    return preparation
+
+
+def preparation_save(*, qbr: Qbr, rows: dict[str, dict[str, Any]], acting_user: Any) -> Preparation:
+    """Write down, per topic, what we expect the customer to say and how we will answer (``rows``: topic ->
+    {"expected", "answer"}; a key left out stays as it is, topics left out too). Refused once complete."""
+
+    qbr_check_editable(qbr)
+    if not isinstance(rows, dict) or not rows:
+        raise ValidationError({"rows": "Give at least one topic."})
+    changes: dict[str, dict[str, str]] = {}
+    for topic, values in rows.items():
+        if topic not in PreparationRow.Topic.values:
+            raise ValidationError({"rows": f"Unknown topic: {str(topic)[:40]!r}."})
+        if not isinstance(values, dict):
+            raise ValidationError({"rows": f"Give the {topic} topic's expectation and answer by name."})
+        changes[topic] = {
+            field: _preparation_text(values[field], f"{topic}_{field}")
+            for field in ("expected", "answer")
+            if field in values
+        }
+    with transaction.atomic():
+        preparation = _preparation_locked(qbr)
+        if preparation.complete:
+            raise ValidationError("Our preparation is complete: reopen it to change it.")
+        for row in PreparationRow.objects.filter(preparation=preparation, topic__in=list(changes)):
+            fields = changes[row.topic]
+            if any(getattr(row, f) != v for f, v in fields.items()):
+                for f, v in fields.items():
+                    setattr(row, f, v)
+                row.save(update_fields=list(fields))
+        preparation.updated_by = acting_user
+        preparation.save(update_fields=["updated_by", "updated_at"])
+    return preparation
+
+
+def preparation_complete(*, qbr: Qbr, acting_user: Any) -> Preparation:
+    """Mark the preparation complete: every topic needs what we expect the customer to say. Our facts are kept as
+    they stand now; completing after the pre-read was due is allowed and remembered as late."""
+
+    qbr_check_editable(qbr)
+    with transaction.atomic():
+        preparation = _preparation_locked(qbr)
+        if preparation.complete:
+            raise ValidationError("Our preparation is complete already.")
+        rows = list(PreparationRow.objects.filter(preparation=preparation))
+        missing = {row.topic for row in rows if not row.expected}
+        if missing:
+            raise ValidationError(
+                {
+                    f"{topic}_expected": f"{label}: write what we expect the customer to say before completing."
+                    for topic, label in PreparationRow.Topic.choices
+                    if topic in missing
+                }
+            )
+        facts = preparation_facts(qbr)
+        for row in rows:
+            row.facts = facts[row.topic]
+            row.save(update_fields=["facts"])
+        preread_due = (
+            Milestone.objects.filter(qbr=qbr, kind=Milestone.Kind.PREREAD).values_list("due", flat=True).first()
+        )
+        preparation.completed_at = timezone.now()
+        preparation.completed_by = acting_user
+        preparation.completed_late = calc.completed_late(preread_due=preread_due, completed_on=timezone.localdate())
+        preparation.updated_by = acting_user
+        preparation.save(update_fields=["completed_at", "completed_by", "completed_late", "updated_by", "updated_at"])
+        audit_record(actor=acting_user, action="qbr.preparation_complete", obj=qbr, late=preparation.completed_late)
+    return preparation
+
+
+def preparation_reopen(*, qbr: Qbr, acting_user: Any) -> Preparation:
+    """Open a completed preparation again: its facts follow the data again until it is completed anew."""
+
+    qbr_check_editable(qbr)
+    with transaction.atomic():
+        preparation = Preparation.objects.select_for_update().filter(qbr=qbr).first()
+        if preparation is None or not preparation.complete:
+            raise ValidationError("Our preparation is not complete.")
+        preparation.completed_at, preparation.completed_by, preparation.completed_late = None, None, False
+        preparation.updated_by = acting_user
+        preparation.save(update_fields=["completed_at", "completed_by", "completed_late", "updated_by", "updated_at"])
+        PreparationRow.objects.filter(preparation=preparation).update(facts={})
+        audit_record(actor=acting_user, action="qbr.preparation_reopen", obj=qbr)
+    return preparation

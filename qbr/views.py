@@ -9,7 +9,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -34,6 +35,7 @@ from qbr.forms import (
     HeldForm,
     MilestoneForm,
     MinutesForm,
+    PreparationForm,
     PrereadForm,
     QbrActionForm,
     QbrProgramForm,
@@ -48,9 +50,11 @@ from qbr.models import (
     Cadence,
     Milestone,
     Participant,
+    Preparation,
     Qbr,
     QbrSettings,
 )
+from qbr.permissions import PreparationRights, preparation_rights
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
@@ -128,6 +132,8 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
     local = timezone.localtime(qbr.scheduled_at, calendar.zone_of(qbr.timezone)) if qbr.scheduled_at else None
     today = timezone.localdate()
     documents = _documents(qbr)
+    preparation = selectors.preparation_view(qbr, today=today)
+    rights = _rights(request, qbr)
     context = {
         "qbr": qbr,
         "account": qbr.account,
@@ -186,10 +192,20 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
         "send_form": DocumentSendForm(qbr=qbr, kinds=(PACK, MINUTES)),
         "held_form": HeldForm(),
         "cancel_form": CancelForm(),
+        "preparation": preparation,
+        "can_prepare": rights.fill and qbr.open and not preparation["complete"],
+        "can_complete_preparation": rights.complete and qbr.open,
+        "preparation_form": PreparationForm.of(preparation["rows"]),
     }
     share_choices([row["form"] for row in context["items"]], "owner")
     context.update(bound)
+    form = context["preparation_form"]
+    context["preparation_rows"] = [{**row, "fields": form.fields_of(row["topic"])} for row in preparation["rows"]]
     return context
+
+
+def _rights(request: TenantRequest, qbr: Qbr) -> PreparationRights:
+    return preparation_rights(role=request.membership.role, user=request.user, qbr=qbr)
 
 
 def _show(
@@ -412,6 +428,62 @@ def snapshot_attach(request: TenantRequest, qbr: Qbr) -> HttpResponse:
         "preread",
         lambda: services.snapshot_attach(qbr=qbr, acting_user=request.user),
         "The joint scorecard of the period is being made as a PDF and attached to this QBR.",
+    )
+
+
+# --- our preparation -----------------------------------------------------------------------------------------
+
+
+@qbr_change()
+def preparation_save(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    form = PreparationForm(request.POST)
+    return _submit(
+        request,
+        qbr,
+        form,
+        card="preparation",
+        name="preparation_form",
+        save=lambda data: services.preparation_save(qbr=qbr, rows=form.service_rows(), acting_user=request.user),
+        message="Preparation saved.",
+    )
+
+
+@qbr_change()
+def preparation_complete(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    """Save what the form holds and mark the preparation complete, both or neither."""
+    if not _rights(request, qbr).complete:
+        raise PermissionDenied
+    form = PreparationForm(request.POST)
+
+    def save(data: dict[str, Any]) -> Preparation:
+        with transaction.atomic():
+            services.preparation_save(qbr=qbr, rows=form.service_rows(), acting_user=request.user)
+            return services.preparation_complete(qbr=qbr, acting_user=request.user)
+
+    return _submit(
+        request,
+        qbr,
+        form,
+        card="preparation",
+        name="preparation_form",
+        save=save,
+        message=lambda done: (
+            "Our preparation is complete; its facts are kept as they stand today."
+            + (" It was completed after the pre-read was due, so it shows as late." if done.completed_late else "")
+        ),
+    )
+
+
+@qbr_change()
+def preparation_reopen(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    if not _rights(request, qbr).complete:
+        raise PermissionDenied
+    return _run(
+        request,
+        qbr,
+        "preparation",
+        lambda: services.preparation_reopen(qbr=qbr, acting_user=request.user),
+        "Our preparation is open again: its facts follow the data until it is completed.",
     )
 
 
