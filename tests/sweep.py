@@ -326,6 +326,12 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     )[0],
     qb.AgendaItem: lambda: qb.AgendaItem.objects.get_or_create(qbr=_qbr(), title=MARKER)[0],
     qb.Participant: lambda: qb.Participant.objects.get_or_create(qbr=_qbr(), user=_membership().user)[0],
+    qb.Preparation: lambda: qb.Preparation.objects.get_or_create(qbr=_qbr())[0],
+    qb.PreparationRow: lambda: qb.PreparationRow.objects.get_or_create(
+        preparation=qb.Preparation.objects.get_or_create(qbr=_qbr())[0],
+        topic="scorecard",
+        defaults={"expected": MARKER, "answer": MARKER},
+    )[0],
     vc.SurveyTemplate: lambda: vc.SurveyTemplate.objects.get_or_create(name=f"{MARKER} survey")[0],
     vc.SurveyVersion: lambda: _survey_version(),
     vc.Question: lambda: vc.Question.objects.get_or_create(version=_survey_version(), text=MARKER, kind="text")[0],
