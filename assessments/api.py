@@ -1,5 +1,6 @@
-"""Assessments API: assessments (with their workflow), journey steps, findings, recommendations (with payback and
-acceptance); 4 R's rounds with their rollup and one's own results (read).
+"""Assessments API: assessments (with their workflow, the customer's confirmation and the yearly progress report),
+interviews (a contact of the customer or a colleague of our team), journey steps, findings, recommendations (with
+each side's payback and acceptance); 4 R's rounds with their rollup and one's own results (read).
 
 Every write goes through the same services as the pages.
 """
@@ -12,11 +13,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import ActionItemSerializer
-from accounts.models import Account, Contract
+from accounts.models import Account, Contact, Contract
 from assessments import calc, fourrs, fourrs_selectors, selectors, services
 from assessments.models import (
     Assessment,
@@ -24,12 +26,15 @@ from assessments.models import (
     Finding,
     FourRsResult,
     FourRsRound,
+    Interview,
     JourneyStep,
     Payback,
     Recommendation,
     TeamMember,
 )
-from sam.api.toolkit import AccountChildViewSet, ReadOnlyTenantViewSet, ScopedRelatedField
+from sam.api.toolkit import AccountChildViewSet, MemberField, ReadOnlyTenantViewSet, ScopedRelatedField
+from sam.models import Document
+from sam.tenancy.urls import tenant_reverse
 
 
 class TeamMemberSerializer(serializers.ModelSerializer[TeamMember]):
@@ -44,6 +49,8 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
     team = TeamMemberSerializer(many=True, read_only=True)
     midpoint = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
+    confirmed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    confirmed_by_name = serializers.CharField(source="confirmed_by.name", read_only=True, default=None)
 
     class Meta:
         model = Assessment
@@ -56,6 +63,9 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
             "status",
             "started_on",
             "shared_on",
+            "confirmed_by",
+            "confirmed_by_name",
+            "confirmed_on",
             "team",
             "hourly_rate",
             "currency",
@@ -64,7 +74,16 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["status", "started_on", "shared_on", "hourly_rate", "currency", "created_at", "updated_at"]
+        read_only_fields = [
+            "status",
+            "started_on",
+            "shared_on",
+            "confirmed_on",
+            "hourly_rate",
+            "currency",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_midpoint(self, obj: Assessment) -> dict[str, Any]:
         if "assessment_settings" not in self.context:  # once per response, not per row
@@ -82,33 +101,56 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
 
 
 def _figures(f: calc.Figures) -> dict[str, Any]:
-    """Amounts as decimal strings (like every money field of the API), with the sums that made them."""
+    """Amounts as decimal strings (like every money field of the API), with the sums that made them: our cost,
+    then each side's payback of it on its own (the two benefits are never added together)."""
 
     def text(value: Any) -> str | None:
         return None if value is None else f"{value:.2f}" if isinstance(value, Decimal) else str(value)
+
+    def side(p: calc.Payback) -> dict[str, Any]:
+        return {
+            "yearly_benefit": text(p.yearly),
+            "amounts_not_known": p.unknown,
+            "payback_months": None if p.months is None else str(p.months),
+            "verdict": p.verdict,
+            "arithmetic": p.text,
+        }
 
     return {
         "cost_hours": text(f.cost_hours),
         "cost_money": text(f.cost_money),
         "cost_total": text(f.cost_total),
-        "payback_to_customer": text(f.to_customer),
-        "payback_to_us": text(f.to_us),
-        "payback_total": text(f.payback_total),
+        "cost_arithmetic": f.cost_text,
         "unknown_amounts": f.unknown_amounts,
-        "payback_months": None if f.payback_months is None else str(f.payback_months),
-        "first_year_return_pct": None if f.first_year_return is None else str(f.first_year_return),
-        "arithmetic": [f.cost_text, f.payback_text, f.months_text, f.return_text],
+        "payback": {"customer": side(f.customer), "us": side(f.us)},
+    }
+
+
+def _document(document: Document, created: bool) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        "kind": document.kind,
+        "version": document.version,
+        "status": document.status,
+        "title": document.title,
+        "params": document.params,
+        "queued_now": created,
+        "status_url": tenant_reverse("document_status", document.pk),
+        "download_url": tenant_reverse("document_download", document.pk),
     }
 
 
 class AssessmentViewSet(AccountChildViewSet):
     """Mid-contract assessments. POST .../transition/ {"status"} moves the workflow: draft -> in_review ->
-    shared -> action_plan (in_review may go back to draft)."""
+    shared -> action_plan (in_review may go back to draft); sharing may send "confirmed_by" (a contact of the
+    account) and "confirmed_on" (YYYY-MM-DD). POST .../confirmation/ {"confirmed_by", "confirmed_on"} records or
+    corrects them afterwards. POST .../progress-report/ {"year"?} renders the yearly progress report of the action
+    plan (the year running today unless a finished one is named)."""
 
     serializer_class = AssessmentSerializer
     queryset = Assessment.unscoped.none()
     write_action = "account.edit_team_work"
-    select = ("account", "contract")
+    select = ("account", "contract", "confirmed_by")
     http_method_names = ["get", "post", "patch", "head", "options"]
     filters = {"account": ("account", "id"), "status": ("status", "choice")}
 
@@ -129,16 +171,50 @@ class AssessmentViewSet(AccountChildViewSet):
         """Body: {"status": "in_review" | "draft" | "shared" | "action_plan"}"""
         assessment = self.get_object()
         self.require(assessment.account)
+        given = {k: request.data.get(k) for k in ("confirmed_by", "confirmed_on") if k in request.data}
         self.run(
             lambda: services.assessment_transition(
-                assessment=assessment, to=request.data.get("status", ""), acting_user=request.user
+                assessment=assessment,
+                to=request.data.get("status", ""),
+                acting_user=request.user,
+                confirmation=given or None,
             )
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
 
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"])
+    def confirmation(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"confirmed_by": contact id, "confirmed_on": "YYYY-MM-DD"}: who at the customer confirmed the
+        recommendations, and when (once shared; not in the future, not before the assessment started)."""
+        assessment = self.get_object()
+        self.require(assessment.account)
+        data = {k: request.data.get(k) for k in ("confirmed_by", "confirmed_on")}
+        self.run(
+            lambda: services.assessment_confirmation_record(assessment=assessment, data=data, acting_user=request.user)
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
+
+    @extend_schema(request=None, responses={200: None, 202: None})
+    @action(detail=True, methods=["post"], url_path="progress-report")
+    def progress_report(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """Body: {"year": n} (optional): the yearly progress report's PDF, queued (202) or already queued (200)."""
+        assessment = get_object_or_404(self.get_queryset(), pk=pk)  # anyone who may ask for reports, not only the team
+        document, created = self.run(
+            lambda: services.progress_report_request(
+                assessment=assessment, year=request.data.get("year"), acting_user=request.user
+            )
+        )
+        return Response(_document(document, created), status=202 if created else 200)
+
     @property
     def action_map_permissions(self) -> dict[str, str]:
-        return {**super().action_map_permissions, "transition": "account.view"}
+        return {
+            **super().action_map_permissions,
+            "transition": "account.view",
+            "confirmation": "account.view",
+            "progress_report": "report.request",
+        }
 
 
 class _InAssessment(AccountChildViewSet):
@@ -146,7 +222,7 @@ class _InAssessment(AccountChildViewSet):
 
     account_path = "assessment__account"
     write_action = "account.edit_team_work"
-    select = ("assessment", "assessment__account")
+    select: tuple[str, ...] = ("assessment", "assessment__account")
     filters = {"assessment": ("assessment", "id")}
 
     def account_of(self, obj: Any) -> Account:
@@ -172,6 +248,47 @@ class _InAssessment(AccountChildViewSet):
 
     def remove(self, assessment: Assessment, instance: Any) -> None:
         raise NotImplementedError
+
+
+class InterviewSerializer(serializers.ModelSerializer[Interview]):
+    assessment = ScopedRelatedField(Assessment)
+    contact = ScopedRelatedField(Contact, required=False, allow_null=True)
+    colleague = MemberField(required=False, allow_null=True)
+    interviewer = MemberField(required=False, allow_null=True)
+    side = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interview
+        fields = ["id", "assessment", "side", "contact", "colleague", "interviewer", "held_on", "notes"]
+
+    def get_side(self, obj: Interview) -> str:
+        """ "customer" (a contact told us) or "team" (a colleague of ours did)."""
+        return "customer" if obj.contact_id is not None else "team"
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        contact, colleague = data.get("contact"), data.get("colleague")
+        if self.instance is None:
+            if contact is not None and colleague is not None:
+                raise serializers.ValidationError({"contact": [services.WHO_BOTH], "colleague": [services.WHO_BOTH]})
+            if contact is None and colleague is None:
+                raise serializers.ValidationError({"contact": [services.WHO_MISSING]})
+        return data
+
+
+class InterviewViewSet(_InAssessment):
+    """Interviews: each with one contact of the customer or one colleague of the account's or the assessment's
+    team (never both), once each per assessment, with notes per guide topic (``notes``: topic key -> text; on
+    update the topics sent are merged in, an empty one removed)."""
+
+    serializer_class = InterviewSerializer
+    queryset = Interview.unscoped.none()
+    select = ("assessment", "assessment__account", "contact", "colleague")
+
+    def save(self, assessment: Assessment, data: dict[str, Any], instance: Any) -> Any:
+        return services.interview_save(assessment=assessment, data=dict(data), interview=instance)
+
+    def remove(self, assessment: Assessment, instance: Any) -> None:
+        services.interview_delete(assessment=assessment, interview=instance)
 
 
 class JourneyStepSerializer(serializers.ModelSerializer[JourneyStep]):
@@ -398,6 +515,7 @@ class FourRsResultViewSet(ReadOnlyTenantViewSet):
 
 ROUTES = [
     ("assessments", AssessmentViewSet, "assessment"),
+    ("interviews", InterviewViewSet, "interview"),
     ("journey-steps", JourneyStepViewSet, "journeystep"),
     ("findings", FindingViewSet, "finding"),
     ("recommendations", RecommendationViewSet, "recommendation"),

@@ -1,16 +1,20 @@
-"""Demo assessments: Hooli Media mid-contract with a finished assessment (its action plan in the register),
-Cyberdyne Systems due for the mid-contract prompt, and two 4 R's rounds a year apart."""
+"""Demo assessments: Hooli Media mid-contract with a finished assessment (its action plan in the register, the
+customer's and our own team's interviews, the sharing confirmed by the customer), Umbrella Health with one shared
+more than a year ago (its first year's progress report made by the anniversary job), Cyberdyne Systems due for the
+mid-contract prompt, and two 4 R's rounds a year apart."""
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts import services as account_services
+from accounts.models import Account, ActionItem, ActionItemEvent, BuyerRole, Contact, TeamAssignment
 from assessments import fourrs, fourrs_services, services
-from assessments.models import Assessment, FourRsInvitation, FourRsResult, FourRsRound
+from assessments.models import Assessment, FourRsInvitation, FourRsResult, FourRsRound, Recommendation
 from sam.models import Membership, Tenant
 from sam.roles import Role
 
@@ -56,8 +60,12 @@ def seed_assessments(tenant: Tenant) -> None:
     hooli = Account.objects.alive().filter(name="Hooli Media").first()
     if hooli is not None:
         _finished(hooli)
+    umbrella = Account.objects.alive().filter(name="Umbrella Health").first()
+    if umbrella is not None:
+        _a_year_on(umbrella)
     _rounds(random.Random(f"fourrs-{tenant.slug}"))
     services.prompts_send()
+    services.progress_reports_send()  # the anniversary job: Umbrella's first year, rendered and sent to its owner
 
 
 def _finished(account: Account) -> None:
@@ -103,6 +111,21 @@ def _finished(account: Account) -> None:
                 },
             },
         )
+    colleague = _colleague(account)
+    services.interview_save(
+        assessment=assessment,
+        data={
+            "colleague": colleague.pk,
+            "held_on": today - timedelta(days=50),
+            "interviewer": owner.pk,
+            "notes": {
+                "reports": "We send four reports because four teams asked once; nobody asked whether they are read.",
+                "people": "The desk rotas in two countries mean a P1 can wait for the next shift's lead.",
+                "processes": "Hand-over from projects to operations is a meeting, not a checklist.",
+                "future": "One service owner on our side who speaks for every team.",
+            },
+        },
+    )
     steps = [
         services.step_save(
             assessment=assessment, data={"name": name, "touchpoint": where, "moment_of_truth": truth, "rating": rating}
@@ -135,13 +158,145 @@ def _finished(account: Account) -> None:
         )
         recs.append((rec, accepted))
     services.assessment_transition(assessment=assessment, to="in_review", acting_user=owner)
-    services.assessment_transition(assessment=assessment, to="shared", acting_user=owner)
+    economic = Contact.objects.filter(account=account, buyer_role=BuyerRole.ECONOMIC).first()
+    services.assessment_transition(
+        assessment=assessment,
+        to="shared",
+        acting_user=owner,
+        confirmation={"confirmed_by": economic.pk, "confirmed_on": today - timedelta(days=38)} if economic else None,
+    )
     Assessment.objects.filter(pk=assessment.pk).update(shared_on=today - timedelta(days=40))
     for rec, accepted in recs:
         if accepted:
             services.recommendation_accept(recommendation=rec, acting_user=owner)
     services.assessment_transition(assessment=assessment, to="action_plan", acting_user=owner)
     assessment.refresh_from_db()
+
+
+def _colleague(account: Account) -> Any:
+    """Someone of our side to interview: a member of the account team other than its owner (else the owner)."""
+    held = TeamAssignment.objects.filter(account=account).exclude(user_id=account.owner_id).select_related("user")
+    first = held.order_by("role", "pk").first()
+    return first.user if first is not None else account.owner
+
+
+def _a_year_on(account: Account) -> None:
+    """An assessment shared 400 days ago, confirmed by the customer's economic buyer: two recommendations
+    accepted, their actions worked on during the first year (one done late, one overdue), one declined."""
+    today = timezone.localdate()
+    owner = account.owner
+    assert owner is not None  # every demo account has an owner
+    started, shared = today - timedelta(days=470), today - timedelta(days=400)
+    assessment = services.assessment_create(
+        account=account,
+        acting_user=owner,
+        data={
+            "title": f"Mid-contract assessment {started.year}",
+            "summary": (
+                "Umbrella Health trusts our engineers but not our change process: two outages followed changes they "
+                "had not heard of. They want to be told before anything changes, and fewer surprises on the invoice."
+            ),
+        },
+    )
+    Assessment.objects.filter(pk=assessment.pk).update(started_on=started)
+    assessment.refresh_from_db()
+    contact = Contact.objects.filter(account=account).order_by("pk").first()
+    if contact is not None:
+        services.interview_save(
+            assessment=assessment,
+            data={
+                "contact": contact.pk,
+                "held_on": started + timedelta(days=15),
+                "interviewer": owner.pk,
+                "notes": {
+                    "processes": "Changes reach us after they happen; twice they took the clinic systems down.",
+                    "people": "Your engineers are excellent once a ticket reaches them.",
+                    "wants": "Hear about every change a week ahead, in plain words.",
+                },
+            },
+        )
+    services.interview_save(
+        assessment=assessment,
+        data={
+            "colleague": _colleague(account).pk,
+            "held_on": started + timedelta(days=20),
+            "interviewer": owner.pk,
+            "notes": {
+                "processes": "Our change board meets weekly; urgent changes skip it and nobody tells the customer.",
+                "wants": "A change calendar the customer can read would save us the escalations.",
+            },
+        },
+    )
+    finding = services.finding_save(
+        assessment=assessment, data={"kind": "W", "text": "Changes reach the customer only after they happen."}
+    )
+    plan = [  # (title, steps, start and end after sharing in days, hours, money, customer, us, decision)
+        ("A change calendar the customer reads",
+         "Publish the calendar\nReview it in the weekly call\nList invoice changes on it",
+         10, 190, 120, 3000, 30000, 9000, "accept"),
+        ("Plain-words change notices", "Write the notice template\nSend a notice for every change", 20, 460, 40, 0,
+         None, 4000, "accept"),
+        ("A second change board a week", "", 30, 90, 80, 0, None, None, "decline"),
+    ]  # fmt: skip
+    recs = []
+    for title, lines, begin, end, hours, cash, to_them, to_us, decision in plan:
+        paybacks = [{"beneficiary": "customer", "category": "risk_mitigation", "amount": to_them}]
+        if to_us is not None:
+            paybacks.append({"beneficiary": "us", "category": "efficiency", "amount": to_us})
+        rec = services.recommendation_save(
+            assessment=assessment,
+            data={
+                "title": title,
+                "steps": lines,
+                "start": shared + timedelta(days=begin),
+                "end": shared + timedelta(days=end),
+                "cost_hours": hours,
+                "cost_money": cash,
+                "priority": 1 if decision == "accept" else 3,
+                "finding": finding.pk,
+                "paybacks": paybacks,
+            },
+        )
+        recs.append((rec, decision))
+    services.assessment_transition(assessment=assessment, to="in_review", acting_user=owner)
+    economic = Contact.objects.filter(account=account, buyer_role=BuyerRole.ECONOMIC).first() or contact
+    services.assessment_transition(
+        assessment=assessment,
+        to="shared",
+        acting_user=owner,
+        confirmation={"confirmed_by": economic.pk, "confirmed_on": shared + timedelta(days=2)} if economic else None,
+    )
+    Assessment.objects.filter(pk=assessment.pk).update(shared_on=shared)
+    for rec, decision in recs:
+        if decision == "accept":
+            services.recommendation_accept(recommendation=rec, acting_user=owner)
+        else:
+            services.recommendation_decline(recommendation=rec, acting_user=owner)
+    Recommendation.objects.filter(assessment=assessment, status="accepted").update(
+        accepted_at=_moment(shared + timedelta(days=3))
+    )
+    services.assessment_transition(assessment=assessment, to="action_plan", acting_user=owner)
+    # A year of work, dated as it happened: the register records each change when it is made.
+    actions = list(ActionItem.objects.filter(source_kind="assessment", source_id=str(assessment.pk)).order_by("due"))
+    ActionItem.objects.filter(pk__in=[a.pk for a in actions]).update(created_at=_moment(shared + timedelta(days=3)))
+    ActionItemEvent.objects.filter(item__in=actions).update(at=_moment(shared + timedelta(days=3)))
+    for item, days in zip(actions[:3], (70, 150, 330), strict=False):
+        account_services.action_item_update(item=item, data={"status": "done"}, acting_user=owner)
+        ActionItem.objects.filter(pk=item.pk).update(closed_at=_moment(shared + timedelta(days=days)))
+        ActionItemEvent.objects.filter(item=item, changes__has_key="status").update(
+            at=_moment(shared + timedelta(days=days))
+        )
+    if len(actions) > 3:
+        account_services.action_item_update(
+            item=actions[3], data={"due": actions[3].due + timedelta(days=30)}, acting_user=owner
+        )
+        ActionItemEvent.objects.filter(item=actions[3], changes__has_key="due").update(
+            at=_moment(shared + timedelta(days=200))
+        )
+
+
+def _moment(day: Any) -> Any:
+    return timezone.make_aware(datetime.combine(day, time(11, 0)))
 
 
 def _rounds(rng: random.Random) -> None:

@@ -13,8 +13,19 @@ from accounts.forms import ContactChoiceField
 from accounts.models import Account, Contact, Contract
 from assessments import fourrs
 from assessments.fourrs_selectors import respondents
-from assessments.models import Assessment, Finding, Interview, JourneyStep, Payback, Recommendation, Scope
-from assessments.services import NOTE_MAX, TOPIC_KEYS, TOPICS
+from assessments.models import (
+    TOPIC_KEYS,
+    TOPICS,
+    Assessment,
+    Finding,
+    Interview,
+    JourneyStep,
+    Payback,
+    Recommendation,
+    Scope,
+)
+from assessments.selectors import interview_colleagues
+from assessments.services import NOTE_MAX, WHO_BOTH, WHO_MISSING
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, choice, model_choice, scoped_choice
 from sam.models import User
 from sam.selectors import member_choices
@@ -156,21 +167,36 @@ class ExpertForm(StyledFormMixin, forms.Form):
 
 
 class InterviewForm(StyledFormMixin, forms.Form):
-    """One contact's interview: when, by whom, and the notes per topic of the guide (no contact when editing)."""
+    """An interview: with a contact of the customer or a colleague of our team (one of the two, chosen when it is
+    logged), when, by whom, and the notes per topic of the guide."""
 
-    contact = ContactChoiceField(queryset=Contact.unscoped.none())
+    contact = ContactChoiceField(
+        label="A contact of the customer", queryset=Contact.unscoped.none(), required=False, empty_label="—"
+    )
+    colleague = MemberChoiceField(
+        label="or a colleague of our team",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="—",
+        help_text="On the account's team or on this assessment's team.",
+    )
     held_on = forms.DateField(label="Held on", required=False, error_messages=DATE_ERROR, widget=DATE)
     interviewer = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="—")
 
     def __init__(self, *args: Any, assessment: Assessment, new: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.new = new
         if new:
-            taken = Interview.objects.filter(assessment=assessment).values_list("contact_id", flat=True)
-            field = model_choice(self, "contact")
-            field.queryset = Contact.objects.filter(account=assessment.account).exclude(pk__in=taken).order_by("name")
-            field.empty_label = None
+            taken = Interview.objects.filter(assessment=assessment)
+            contacts = Contact.objects.filter(account=assessment.account).exclude(
+                pk__in=taken.filter(contact__isnull=False).values("contact_id")
+            )
+            model_choice(self, "contact").queryset = contacts.order_by("name")
+            model_choice(self, "colleague").queryset = interview_colleagues(assessment).exclude(
+                pk__in=taken.filter(colleague__isnull=False).values("colleague_id")
+            )
         else:
-            del self.fields["contact"]
+            del self.fields["contact"], self.fields["colleague"]
         model_choice(self, "interviewer").queryset = member_choices()
         for key, label, guide in TOPICS:
             self.fields[f"topic-{key}"] = forms.CharField(
@@ -182,18 +208,60 @@ class InterviewForm(StyledFormMixin, forms.Form):
             )
         self.style_fields()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.new and not self.errors:
+            if data.get("contact") is not None and data.get("colleague") is not None:
+                self.add_error("contact", WHO_BOTH)
+                self.add_error("colleague", WHO_BOTH)
+            elif data.get("contact") is None and data.get("colleague") is None:
+                self.add_error("contact", WHO_MISSING)
+        return data
+
     def topics(self) -> list[forms.BoundField]:
         return [self[f"topic-{key}"] for key in TOPIC_KEYS]
 
     def service_data(self) -> dict[str, Any]:
         """The interview for ``interview_save``: only the topics the form sent (an API may send a few)."""
         data = self.cleaned_data
+        who = {"contact": data["contact"], "colleague": data["colleague"]} if self.new else {}
         return {
-            "contact": data["contact"].pk if data.get("contact") else None,
+            **who,
             "held_on": data["held_on"],
             "interviewer": data["interviewer"],
             "notes": {key: data[f"topic-{key}"] for key in TOPIC_KEYS if f"topic-{key}" in self.data},
         }
+
+
+class ConfirmationForm(StyledFormMixin, forms.Form):
+    """Who at the customer confirmed the recommendations, and when (optional when the assessment is shared: the
+    day counts only with a contact chosen)."""
+
+    confirmed_by = ContactChoiceField(
+        label="Confirmed by", queryset=Contact.unscoped.none(), required=False, empty_label="—"
+    )
+    confirmed_on = forms.DateField(
+        label="Confirmed on", required=False, widget=DATE, input_formats=["%Y-%m-%d"], error_messages=DATE_ERROR
+    )
+
+    def __init__(self, *args: Any, account: Any, required: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.required = required
+        field = model_choice(self, "confirmed_by")
+        field.queryset = Contact.objects.filter(account=account).order_by("name")
+        field.error_messages["invalid_choice"] = "Choose a contact of this account."
+        if required:
+            field.empty_label = None
+            field.required = self.fields["confirmed_on"].required = True
+            field.error_messages["required"] = "Name the contact who confirmed the recommendations."
+            self.fields["confirmed_on"].error_messages["required"] = "When did they confirm? Give the date."
+
+    def service_data(self) -> dict[str, Any] | None:
+        """The confirmation for the services, or None when sharing without one."""
+        contact = self.cleaned_data.get("confirmed_by")
+        if contact is None and not self.required:
+            return None
+        return {"confirmed_by": contact, "confirmed_on": self.cleaned_data.get("confirmed_on")}
 
 
 class StepForm(StyledFormMixin, forms.Form):

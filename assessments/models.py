@@ -16,6 +16,23 @@ from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "assessment"
+# The documents of an assessment: the report, and the progress of its action plan a year after sharing.
+REPORT_KIND, PROGRESS_YEAR_KIND = "assessment_report", "assessment_progress_year"
+
+# The interview guide (DOMAIN section 5): topic key -> (label, the question to open it with).
+TOPICS = (
+    ("contract", "The contract", "Does the contract still fit what you need from us?"),
+    ("tools", "Tools we offer", "Which of our tools do you use, and which get in the way?"),
+    ("reports", "Reports we offer", "Which reports do you read, and what do you do with them?"),
+    ("metrics", "Metrics", "Which measures do you use to judge us, and which do you need?"),
+    ("people", "Working with our people", "How is it to work with our people, at each level?"),
+    ("processes", "Working with our processes", "Where do our processes help you, and where do they slow you?"),
+    ("wants", "What you want most", "What do you want most from us?"),
+    ("missing", "What is missing", "Do you get all you need from us? What is missing?"),
+    ("changes", "How your business is changing", "How is your business changing, and what does it mean for us?"),
+    ("future", "The ideal future", "If we worked together ideally in three years, what would it look like?"),
+)
+TOPIC_KEYS = tuple(key for key, _, _ in TOPICS)
 
 
 class AssessmentSettings(TenantSettings):
@@ -63,6 +80,11 @@ class Assessment(TenantOwned):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     started_on = models.DateField(default=timezone.localdate)
     shared_on = models.DateField(null=True, blank=True)
+    # Who at the customer confirmed the recommendations, and on which day (recorded when shared, or later).
+    confirmed_by = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_on = models.DateField(null=True, blank=True)
     # The cost of an hour and the currency when the assessment started: later settings do not rewrite its sums.
     hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("100.00"))
     currency = models.CharField(max_length=3, default="USD")
@@ -74,6 +96,17 @@ class Assessment(TenantOwned):
 
     class Meta:
         ordering = ["-started_on", "-pk"]
+        constraints = [
+            # A confirmation names its day; a day without anyone (the contact since removed) stays on record.
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True) | Q(confirmed_on__isnull=False),
+                name="assessment_confirmation_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_on__isnull=True) | Q(confirmed_on__gte=models.F("started_on")),
+                name="assessment_confirmed_after_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -98,10 +131,14 @@ class TeamMember(TenantOwned):
 
 
 class Interview(TenantOwned):
-    """A conversation with one contact of the account, with notes per guide topic."""
+    """A conversation about the account, with notes per guide topic: with one contact at the customer (what they
+    told us), or with one colleague of the account or assessment team (what our side says) - never both."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="interviews")
-    contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    colleague = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     interviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -111,8 +148,33 @@ class Interview(TenantOwned):
     class Meta:
         ordering = ["held_on", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "assessment", "contact"], name="interview_once_per_contact")
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False, colleague__isnull=True)
+                | Q(contact__isnull=True, colleague__isnull=False),
+                name="interview_contact_or_colleague",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "assessment", "contact"],
+                condition=Q(contact__isnull=False),
+                name="interview_once_per_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "assessment", "colleague"],
+                condition=Q(colleague__isnull=False),
+                name="interview_once_per_colleague",
+            ),
         ]
+
+    @property
+    def is_customer(self) -> bool:
+        return self.contact_id is not None
+
+    @property
+    def who(self) -> str:
+        """The person interviewed, by name."""
+        if self.contact_id is not None:
+            return self.contact.name  # type: ignore[union-attr]
+        return self.colleague.display_name if self.colleague is not None else ""
 
 
 class JourneyStep(TenantOwned):

@@ -1,27 +1,45 @@
-"""Assessment documents through the documents pipeline: the assessment report, and the 4 R's results (a round's
-rollup for everyone who may see reports, one person's own result for that person alone)."""
+"""Assessment documents through the documents pipeline: the assessment report, the yearly progress report of its
+action plan, and the 4 R's results (a round's rollup for everyone who may see reports, one person's own result for
+that person alone)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.utils import timezone
 
-from assessments import fourrs, fourrs_selectors, selectors, services
-from assessments.models import Assessment, Finding, FourRsResult, Interview, JourneyStep, Recommendation
+from assessments import fourrs, fourrs_selectors, selectors
+from assessments.calc import plan_year_span
+from assessments.models import (
+    PROGRESS_YEAR_KIND,
+    REPORT_KIND,
+    TOPICS,
+    Assessment,
+    Finding,
+    FourRsResult,
+    Interview,
+    JourneyStep,
+    Recommendation,
+)
 from assessments.models import FourRsRound as Round
 from sam.charts import Bar, Span, bar_chart, timeline_chart
 from sam.documents import registry
 from sam.permissions import can
 from sam.tenancy.urls import tenant_reverse
 
-REPORT, ROUND, RESULT = "assessment_report", "fourrs_round", "fourrs_result"
+REPORT, PROGRESS_YEAR, ROUND, RESULT = REPORT_KIND, PROGRESS_YEAR_KIND, "fourrs_round", "fourrs_result"
 
 
 def report_context(assessment: Assessment, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Summary, team, interviews, findings grouped S/O/W, journey map, recommendations with cost and payback,
-    and the action plan on a timeline."""
-    assessment = Assessment.objects.select_related("account", "contract", "account__owner").get(pk=assessment.pk)
+    """Summary, team, who confirmed, interviews (the customer's view and ours, by guide topic), findings grouped
+    S/O/W, journey map, recommendations with cost and each side's payback, and the action plan on a timeline."""
+    assessment = Assessment.objects.select_related("account", "contract", "account__owner", "confirmed_by").get(
+        pk=assessment.pk
+    )
+    interviews = list(
+        Interview.objects.filter(assessment=assessment).select_related("contact", "colleague", "interviewer")
+    )
     steps = list(JourneyStep.objects.filter(assessment=assessment).prefetch_related("findings"))
     findings = list(Finding.objects.filter(assessment=assessment).prefetch_related("steps"))
     recs = list(
@@ -37,10 +55,8 @@ def report_context(assessment: Assessment, params: dict[str, Any] | None = None)
         "account": assessment.account,
         "mid": selectors.contract_midpoint(assessment.contract),
         "team": list(assessment.team.select_related("user")),
-        "interviews": [
-            {"interview": i, "notes": _notes(i)}
-            for i in Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer")
-        ],
+        "interviews": [{"interview": i, "notes": _notes(i)} for i in interviews],
+        "sides": selectors.interviews_by_topic(interviews),
         "steps": steps,
         "groups": groups,
         "recs": recs,
@@ -76,9 +92,28 @@ def timeline(recs: list[Recommendation]) -> Any:
 def _notes(interview: Interview) -> list[dict[str, str]]:
     return [
         {"key": key, "label": label, "text": interview.notes[key]}
-        for key, label, _ in services.TOPICS
+        for key, label, _ in TOPICS
         if interview.notes.get(key)
     ]
+
+
+def progress_year_context(assessment: Assessment, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A year of the action plan (``params``: year, and the day it runs through), as ``selectors.yearly_progress``
+    reads it."""
+    params = params or {}
+    assessment = Assessment.objects.select_related("account", "account__owner", "confirmed_by").get(pk=assessment.pk)
+    assert assessment.shared_on is not None  # requested for shared assessments only
+    year = int(params.get("year") or 1)
+    _, last = plan_year_span(assessment.shared_on, year)
+    through = date.fromisoformat(str(params.get("through") or min(last, timezone.localdate()).isoformat()))
+    return {
+        **selectors.yearly_progress(assessment, year, through),
+        "account": assessment.account,
+    }
+
+
+def _progress_title(assessment: Assessment, params: dict[str, Any]) -> str:
+    return f"Action plan progress, year {params.get('year', 1)}: {assessment.account.name}, {assessment.title}"
 
 
 def charts(result: dict[str, Any], who: str) -> list[Any]:
@@ -130,6 +165,17 @@ def register() -> None:
             template="assessments/report_print.html",
             context=report_context,
             title=lambda a, params: f"Assessment: {a.account.name}, {a.title}",
+            page_url=lambda a, slug: tenant_reverse("assessment_detail", a.pk, slug=slug),
+        )
+    )
+    registry.register(
+        registry.DocumentKind(
+            key=PROGRESS_YEAR,
+            label="Action plan progress, yearly",
+            subject_model=Assessment,
+            template="assessments/progress_year_print.html",
+            context=progress_year_context,
+            title=_progress_title,
             page_url=lambda a, slug: tenant_reverse("assessment_detail", a.pk, slug=slug),
         )
     )

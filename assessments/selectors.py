@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Account, ActionItem, Contract, TeamAssignment
-from assessments.calc import figures, window
+from accounts.models import Account, ActionItem, ActionItemEvent, Contract, TeamAssignment
+from assessments.calc import anniversaries_passed, figures, plan_year_span, window
 from assessments.models import (
     ACTION_SOURCE,
+    TOPICS,
     Assessment,
     AssessmentSettings,
+    Interview,
+    Payback,
     Recommendation,
     TeamMember,
 )
@@ -183,3 +186,179 @@ def plan_progress(account: Any, assessment: Any = None) -> list[Any]:
         )
         .order_by("closed", F("due").asc(nulls_last=True), "pk")
     )
+
+
+# --- interviews: the customer's side and ours -------------------------------------------------------------
+
+
+def interview_colleagues(assessment: Assessment) -> QuerySet[User]:
+    """Who of our side may be interviewed: members of the workspace on the account's team (its owner included) or
+    on this assessment's team. One query, when read."""
+    account = assessment.account
+    on_team = (
+        Q(pk__in=TeamAssignment.objects.filter(account=account).values("user_id"))
+        | Q(pk__in=TeamMember.objects.filter(assessment=assessment).values("user_id"))
+        | Q(pk=account.owner_id)
+    )
+    members = Membership.objects.values("user_id")
+    return User.objects.filter(on_team, pk__in=members).order_by("full_name", "email")
+
+
+def interviews_by_topic(interviews: list[Interview]) -> list[dict[str, Any]]:
+    """What the customer told us and what our team told us, apart, each along the guide's topics: per side, the
+    topics somebody spoke to, with who said what (in the order the interviews were held)."""
+    sides = (
+        ("customer", "What the customer told us", [i for i in interviews if i.contact_id is not None]),
+        ("team", "What our team told us", [i for i in interviews if i.contact_id is None]),
+    )
+    found = []
+    for key, title, held in sides:
+        topics = [
+            {
+                "key": topic,
+                "label": label,
+                "notes": [{"interview": i, "who": i.who, "text": i.notes[topic]} for i in held if i.notes.get(topic)],
+            }
+            for topic, label, _ in TOPICS
+        ]
+        found.append({"key": key, "title": title, "interviews": held, "topics": [t for t in topics if t["notes"]]})
+    return found
+
+
+# --- the yearly progress report ---------------------------------------------------------------------------
+
+
+def yearly_reports_due(today: date | None = None) -> list[tuple[Assessment, int]]:
+    """Shared assessments of live accounts with an accepted recommendation, each with the number of the latest
+    anniversary of their sharing that has come (from the first on)."""
+    today = today or timezone.localdate()
+    shared = (
+        Assessment.objects.filter(
+            shared_on__isnull=False,
+            shared_on__lt=today,
+            status__in=[Assessment.Status.SHARED, Assessment.Status.ACTION_PLAN],
+            account__deleted_at__isnull=True,
+            recommendations__status=Recommendation.Status.ACCEPTED,
+        )
+        .distinct()
+        .select_related("account", "account__owner")
+        .order_by("pk")
+    )
+    found = []
+    for assessment in shared:
+        assert assessment.shared_on is not None
+        year = anniversaries_passed(assessment.shared_on, today)
+        if year >= 1:
+            found.append((assessment, year))
+    return found
+
+
+def _change_text(changes: dict[str, Any], names: dict[int, str]) -> list[str]:
+    """An action's recorded change in words (accounts.services records [before, after] per field)."""
+    said = []
+    statuses = dict(ActionItem.Status.choices)
+    for field, (before, after) in changes.items():
+        if field == "created":
+            said.append("added to the register")
+        elif field == "status":
+            was, now = (str(statuses.get(value, value)).lower() for value in (before, after))
+            said.append(f"status {was} → {now}")
+        elif field == "due":
+            said.append(f"due date moved from {_day(before)} to {_day(after)}")
+        elif field == "owner_id":
+            said.append(
+                f"owner now {names[after]}" if after in names else "owner changed" if after else "owner removed"
+            )
+        elif field == "title":
+            said.append("reworded")
+        elif field == "detail":
+            said.append("detail updated")
+    return said
+
+
+def _day(raw: Any) -> str:
+    if not raw:
+        return "none"
+    try:
+        return f"{date.fromisoformat(str(raw)):%d %b %Y}"
+    except ValueError:
+        return str(raw)
+
+
+def yearly_progress(assessment: Assessment, year: int, through: date) -> dict[str, Any]:
+    """A year of the action plan: each accepted recommendation with its actions (their status, done or open,
+    overdue on ``through``), what changed in them during the year, and the payback expected of it. A fixed number
+    of queries however big the plan."""
+    assert assessment.shared_on is not None
+    first, last = plan_year_span(assessment.shared_on, year)
+    through = min(through, last)
+    rate, currency = assessment.hourly_rate, assessment.currency
+    recs = list(
+        Recommendation.objects.filter(assessment=assessment, status=Recommendation.Status.ACCEPTED)
+        .prefetch_related(Prefetch("paybacks", queryset=Payback.objects.order_by("beneficiary", "category")))
+        .order_by("priority", "start", "pk")
+    )
+    items = list(
+        ActionItem.objects.filter(
+            account_id=assessment.account_id,
+            source_kind=ACTION_SOURCE,
+            source_id=str(assessment.pk),
+            dedupe_key__startswith="recommendation:",
+        )
+        .select_related("owner")
+        .order_by(F("due").asc(nulls_last=True), "pk")
+    )
+    events = list(
+        ActionItemEvent.objects.filter(
+            item__in=[i.pk for i in items], at__date__gte=first, at__date__lte=through
+        ).order_by("at", "pk")
+    )
+    names = {i.owner_id: i.owner.display_name for i in items if i.owner is not None}  # the owners as they are now
+    changed: dict[int, list[dict[str, Any]]] = {}
+    for event in events:
+        words = _change_text(event.changes, names)
+        if words:
+            changed.setdefault(event.item_id, []).append({"on": timezone.localdate(event.at), "what": words})
+
+    done_in_year = {e.item_id for e in events if (e.changes.get("status") or [None, None])[1] == ActionItem.Status.DONE}
+
+    def of(rec: Recommendation) -> list[ActionItem]:
+        prefix = f"recommendation:{rec.pk}:"
+        return [i for i in items if i.dedupe_key.startswith(prefix)]
+
+    def tally(actions: list[ActionItem]) -> dict[str, int]:
+        return {
+            "actions": len(actions),
+            "done": sum(1 for i in actions if i.status == ActionItem.Status.DONE),
+            "open": sum(1 for i in actions if i.is_open),
+            "dropped": sum(1 for i in actions if i.status == ActionItem.Status.DROPPED),
+            "overdue": sum(1 for i in actions if i.is_overdue(through)),
+            "done_in_year": sum(1 for i in actions if i.pk in done_in_year),
+        }
+
+    rows = []
+    for rec in recs:
+        actions = of(rec)
+        rows.append(
+            {
+                "rec": rec,
+                "figures": figures([rec], rate, currency),
+                "counts": tally(actions),
+                "actions": [
+                    {"item": i, "overdue": i.is_overdue(through), "changes": changed.get(i.pk, [])} for i in actions
+                ],
+            }
+        )
+    return {
+        "assessment": assessment,
+        "year": year,
+        "first": first,
+        "last": last,
+        "through": through,
+        "complete": through >= last,
+        "rows": rows,
+        "counts": tally(items),
+        "changes": sum(len(v) for v in changed.values()),
+        "accepted": figures(recs, rate, currency) if recs else None,
+        "currency": currency,
+    }

@@ -13,14 +13,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import ActionItem, Contact, Contract
 from accounts.services import action_item_add, action_item_update, member_or_error
-from assessments.calc import whole
+from assessments.calc import anniversaries_passed, plan_year, plan_year_span, whole
 from assessments.models import (
     ACTION_SOURCE,
+    PROGRESS_YEAR_KIND,
+    TOPIC_KEYS,
     Assessment,
     AssessmentSettings,
     Finding,
@@ -31,27 +33,20 @@ from assessments.models import (
     Recommendation,
     TeamMember,
 )
-from assessments.selectors import account_team_users, current_contract, due_for_prompt
+from assessments.selectors import (
+    account_team_users,
+    current_contract,
+    due_for_prompt,
+    interview_colleagues,
+    yearly_reports_due,
+)
+from sam.documents.services import document_request, documents_of
 from sam.models import Membership
 from sam.outbox import email_enqueue
 from sam.services import audit_record, move_in_list
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
-# The interview guide (DOMAIN section 5): topic key -> (label, the question to open it with).
-TOPICS = (
-    ("contract", "The contract", "Does the contract still fit what you need from us?"),
-    ("tools", "Tools we offer", "Which of our tools do you use, and which get in the way?"),
-    ("reports", "Reports we offer", "Which reports do you read, and what do you do with them?"),
-    ("metrics", "Metrics", "Which measures do you use to judge us, and which do you need?"),
-    ("people", "Working with our people", "How is it to work with our people, at each level?"),
-    ("processes", "Working with our processes", "Where do our processes help you, and where do they slow you?"),
-    ("wants", "What you want most", "What do you want most from us?"),
-    ("missing", "What is missing", "Do you get all you need from us? What is missing?"),
-    ("changes", "How your business is changing", "How is your business changing, and what does it mean for us?"),
-    ("future", "The ideal future", "If we worked together ideally in three years, what would it look like?"),
-)
-TOPIC_KEYS = tuple(key for key, _, _ in TOPICS)
 NOTE_MAX = 5000
 TEXT_MAX = 5000
 
@@ -240,21 +235,15 @@ def team_member_remove(*, assessment: Assessment, member: TeamMember) -> None:
 
 
 def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: Interview | None = None) -> Interview:
-    """A contact's interview: who, when, by whom, and the notes per guide topic (unknown topics refused)."""
+    """An interview: with a contact of the account (the customer's view) or with a colleague on the account's or
+    the assessment's team (our view), never both; once each per assessment. When, by whom, and the notes per
+    guide topic (unknown topics refused). Who was interviewed does not change afterwards."""
 
     assessment_check_editable(assessment)
     if interview is None:
-        contact_id = whole(data.get("contact"))
-        contact = (
-            Contact.objects.filter(pk=contact_id, account=assessment.account).first()
-            if contact_id is not None
-            else None
-        )
-        if contact is None:
-            raise ValidationError({"contact": "Choose a contact of this account."})
-        if Interview.objects.filter(assessment=assessment, contact=contact).exists():
-            raise ValidationError({"contact": f"{contact.name} has an interview already: add to its notes."})
-        interview = Interview(assessment=assessment, contact=contact)
+        interview = _interviewee(assessment, data)
+    elif any(data.get(field) not in (None, "") for field in ("contact", "colleague")):
+        raise ValidationError({"contact": "Who was interviewed does not change: log a new interview instead."})
     held_on = data.get("held_on") or interview.held_on or timezone.localdate()
     if isinstance(held_on, str):
         try:
@@ -283,8 +272,47 @@ def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: I
         else:
             cleaned.pop(key, None)
     interview.held_on, interview.notes = held_on, cleaned
-    interview.save()
+    try:
+        with transaction.atomic():
+            interview.save()
+    except IntegrityError as exc:  # the same person logged at the same moment by someone else
+        field = "contact" if interview.contact_id is not None else "colleague"
+        raise ValidationError({field: "This person has an interview already: add to its notes."}) from exc
     return interview
+
+
+WHO_MISSING = "Choose who was interviewed: a contact of the account or a colleague of our team."
+WHO_BOTH = "Choose a contact of the account or a colleague of our team, not both."
+
+
+def _interviewee(assessment: Assessment, data: dict[str, Any]) -> Interview:
+    """A new interview of the contact or the colleague the data names (exactly one of them)."""
+    raw_contact, raw_colleague = data.get("contact"), data.get("colleague")
+    given_contact = raw_contact not in (None, "")
+    given_colleague = raw_colleague not in (None, "")
+    if given_contact and given_colleague:
+        raise ValidationError({"contact": WHO_BOTH, "colleague": WHO_BOTH})
+    if not given_contact and not given_colleague:
+        raise ValidationError({"contact": WHO_MISSING})
+    if given_contact:
+        contact_id = whole(getattr(raw_contact, "pk", raw_contact))
+        contact = (
+            Contact.objects.filter(pk=contact_id, account=assessment.account).first()
+            if contact_id is not None
+            else None
+        )
+        if contact is None:
+            raise ValidationError({"contact": "Choose a contact of this account."})
+        if Interview.objects.filter(assessment=assessment, contact=contact).exists():
+            raise ValidationError({"contact": f"{contact.name} has an interview already: add to its notes."})
+        return Interview(assessment=assessment, contact=contact)
+    colleague_id = whole(getattr(raw_colleague, "pk", raw_colleague))
+    colleague = interview_colleagues(assessment).filter(pk=colleague_id).first() if colleague_id is not None else None
+    if colleague is None:
+        raise ValidationError({"colleague": "Choose a colleague on the account's team or on this assessment's team."})
+    if Interview.objects.filter(assessment=assessment, colleague=colleague).exists():
+        raise ValidationError({"colleague": f"{colleague.display_name} has an interview already: add to its notes."})
+    return Interview(assessment=assessment, colleague=colleague)
 
 
 # --- the journey map and findings -----------------------------------------------------------------------
@@ -521,11 +549,17 @@ def recommendation_decline(*, recommendation: Recommendation, acting_user: Any) 
     recommendation.save(update_fields=["status"])
 
 
-def assessment_transition(*, assessment: Assessment, to: str, acting_user: Any) -> Assessment:
-    """draft -> in review -> shared with the customer -> action plan (and back from review to draft)."""
+def assessment_transition(
+    *, assessment: Assessment, to: str, acting_user: Any, confirmation: dict[str, Any] | None = None
+) -> Assessment:
+    """draft -> in review -> shared with the customer -> action plan (and back from review to draft). Sharing may
+    record at once who at the customer confirmed the recommendations and when (``confirmation``: confirmed_by,
+    confirmed_on); a bad confirmation refuses the whole step."""
 
     with transaction.atomic():
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if confirmation and to != Assessment.Status.SHARED:
+            raise ValidationError({"confirmed_by": "A confirmation is recorded when the assessment is shared."})
         if to not in Assessment.Status.values:
             raise ValidationError({"status": "Unknown status."})
         if to not in TRANSITIONS[locked.status]:
@@ -544,9 +578,69 @@ def assessment_transition(*, assessment: Assessment, to: str, acting_user: Any) 
         locked.status = to
         if to == Assessment.Status.SHARED:
             locked.shared_on = timezone.localdate()
-        locked.save(update_fields=["status", "shared_on", "updated_at"])
+            if confirmation:
+                locked.confirmed_by, locked.confirmed_on = _confirmation(locked, confirmation)
+        locked.save(update_fields=["status", "shared_on", "confirmed_by", "confirmed_on", "updated_at"])
         audit_record(actor=acting_user, action="assessment.status", obj=locked, before=before, after=to)
     assessment.status, assessment.shared_on = locked.status, locked.shared_on
+    assessment.confirmed_by, assessment.confirmed_on = locked.confirmed_by, locked.confirmed_on
+    return assessment
+
+
+def _confirmation(assessment: Assessment, data: dict[str, Any]) -> tuple[Contact, date]:
+    """The contact of the account who confirmed the recommendations, and the day: not in the future, not before
+    the assessment started. Every problem at once, by field."""
+    errors: dict[str, str] = {}
+    contact = None
+    raw = data.get("confirmed_by")
+    if raw in (None, ""):
+        errors["confirmed_by"] = "Name the contact who confirmed the recommendations."
+    else:
+        contact_id = whole(getattr(raw, "pk", raw))
+        if contact_id is not None:
+            contact = Contact.objects.filter(pk=contact_id, account_id=assessment.account_id).first()
+        if contact is None:
+            errors["confirmed_by"] = "Choose a contact of this account."
+    day = None
+    raw_day = data.get("confirmed_on")
+    if raw_day in (None, ""):
+        errors["confirmed_on"] = "When did they confirm? Give the date as YYYY-MM-DD."
+    else:
+        try:
+            day = _date(raw_day, "confirmed_on")
+        except ValidationError:
+            errors["confirmed_on"] = "Give the date as YYYY-MM-DD."
+        else:
+            if day > timezone.localdate():
+                errors["confirmed_on"] = "A confirmation is recorded once given: the date cannot be in the future."
+            elif day < assessment.started_on:
+                errors["confirmed_on"] = (
+                    f"The confirmation cannot be before the assessment started ({assessment.started_on:%d %b %Y})."
+                )
+    if errors:
+        raise ValidationError(errors)
+    assert contact is not None and day is not None
+    return contact, day
+
+
+def assessment_confirmation_record(*, assessment: Assessment, data: dict[str, Any], acting_user: Any) -> Assessment:
+    """Record (or correct) who at the customer confirmed the recommendations and when, once the assessment is
+    shared with them."""
+
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if locked.status not in (Assessment.Status.SHARED, Assessment.Status.ACTION_PLAN):
+            raise ValidationError("Share the assessment with the customer before recording who confirmed it.")
+        locked.confirmed_by, locked.confirmed_on = _confirmation(locked, data)
+        locked.save(update_fields=["confirmed_by", "confirmed_on", "updated_at"])
+        audit_record(
+            actor=acting_user,
+            action="assessment.confirmed",
+            obj=locked,
+            contact=locked.confirmed_by_id,
+            on=locked.confirmed_on.isoformat() if locked.confirmed_on else None,
+        )
+    assessment.confirmed_by, assessment.confirmed_on = locked.confirmed_by, locked.confirmed_on
     return assessment
 
 
@@ -604,3 +698,92 @@ def interview_delete(*, assessment: Assessment, interview: Interview) -> None:
     if interview.assessment_id != assessment.pk:
         raise ValidationError("No such interview in this assessment.")
     interview.delete()
+
+
+# --- the yearly progress report -------------------------------------------------------------------------
+
+
+def progress_report_request(
+    *, assessment: Assessment, year: Any = None, acting_user: Any, today: date | None = None
+) -> tuple[Any, bool]:
+    """Render the progress of the action plan in one of its years (the year running today unless a finished one
+    is named), through today or through the year's last day when it is over. Returns the document and whether it
+    was queued now."""
+
+    today = today or timezone.localdate()
+    if assessment.shared_on is None or assessment.status not in (
+        Assessment.Status.SHARED,
+        Assessment.Status.ACTION_PLAN,
+    ):
+        raise ValidationError("Share the assessment with the customer first: its action plan counts from that day.")
+    running = plan_year(assessment.shared_on, today)
+    if year in (None, ""):
+        number = running
+    else:
+        number = whole(year) or 0
+        if not 1 <= number <= running:
+            raise ValidationError({"year": f"A year of the action plan from 1 to {running}."})
+    _, last = plan_year_span(assessment.shared_on, number)
+    params = {"year": number, "through": min(last, today).isoformat()}
+    return document_request(kind=PROGRESS_YEAR_KIND, subject=assessment, params=params, acting_user=acting_user)
+
+
+def progress_report_prompt(*, assessment: Assessment, year: int, today: date | None = None) -> bool:
+    """On the ``year``-th anniversary of the sharing: the progress report of the year that ended, rendered once,
+    and the account owner told by email with its link (once: a key per assessment and year). True when something
+    was made now; safe to run any number of times, late, or after a missed day."""
+
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = (
+            Assessment.objects.select_for_update(of=("self",))
+            .select_related("account", "account__owner")
+            .get(pk=assessment.pk)
+        )
+        if locked.shared_on is None or anniversaries_passed(locked.shared_on, today) < year or year < 1:
+            return False
+        _, last = plan_year_span(locked.shared_on, year)
+        params = {"year": year, "through": last.isoformat()}
+        document = documents_of(locked, PROGRESS_YEAR_KIND).filter(params=params).order_by("-version").first()
+        made = document is None
+        if document is None:
+            document, _ = document_request(kind=PROGRESS_YEAR_KIND, subject=locked, params=params, acting_user=None)
+        account, owner, tenant = locked.account, locked.account.owner, current_tenant()
+        key = f"assessment-progress-year:{locked.pk}:{year}"
+        if (
+            owner is None
+            or not owner.email
+            or not owner.is_active
+            or tenant is None
+            or not Membership.objects.filter(user=owner).exists()
+        ):
+            return made
+        link = settings.SITE_URL + tenant_reverse("document_download", document.pk, tenant=tenant)
+        page = settings.SITE_URL + tenant_reverse("assessment_detail", locked.pk, tenant=tenant)
+        _, sent = email_enqueue(
+            key=key,
+            to=[owner.email],
+            subject=f"{account.name}: the action plan a year on (year {year})",
+            text=(
+                f"It is {year} year{'s' if year != 1 else ''} since the assessment “{locked.title}” of {account.name} "
+                f"was shared with the customer ({locked.shared_on:%d %b %Y}). The progress report of its action plan "
+                f"for {_span_text(locked.shared_on, year)} is ready to read: what was done and what is open, what is "
+                f"overdue, what changed in the year, and the payback each recommendation should bring.\n\n"
+                f"The report (PDF): {link}\nThe assessment: {page}\n"
+            ),
+        )
+    return made or sent
+
+
+def _span_text(shared_on: date, year: int) -> str:
+    first, last = plan_year_span(shared_on, year)
+    return f"{first:%d %b %Y} to {last:%d %b %Y}"
+
+
+def progress_reports_send(today: date | None = None) -> int:
+    """The anniversary prompts due today in the current tenant (see ``progress_report_prompt``)."""
+    today = today or timezone.localdate()
+    return sum(
+        progress_report_prompt(assessment=assessment, year=year, today=today)
+        for assessment, year in yearly_reports_due(today)
+    )

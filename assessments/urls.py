@@ -13,6 +13,12 @@ urlpatterns = [
         "assessments/<int:assessment_id>/team/<int:member_id>/remove/", views.team_remove, name="assessment_team_remove"
     ),
     path("assessments/<int:assessment_id>/report/", views.report_make, name="assessment_report"),
+    path(
+        "assessments/<int:assessment_id>/progress-report/",
+        views.progress_report_make,
+        name="assessment_progress_report",
+    ),
+    path("assessments/<int:assessment_id>/confirmation/", views.confirmation_set, name="assessment_confirmation"),
     path("assessments/<int:assessment_id>/interviews/", views.interview_add, name="assessment_interview_add"),
     path(
         "assessments/<int:assessment_id>/interviews/<int:interview_id>/",

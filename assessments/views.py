@@ -23,6 +23,7 @@ from assessments import calc, fourrs, fourrs_selectors, fourrs_services, reports
 from assessments.forms import (
     AssessmentNewForm,
     AssessmentSettingsForm,
+    ConfirmationForm,
     ExpertForm,
     FindingForm,
     FourRsAnswersForm,
@@ -37,6 +38,8 @@ from assessments.forms import (
     SummaryForm,
 )
 from assessments.models import (
+    TOPIC_KEYS,
+    TOPICS,
     Assessment,
     AssessmentSettings,
     Finding,
@@ -141,7 +144,7 @@ def _new_page(request: TenantRequest, account: Account, form: AssessmentNewForm)
 def _assessment(assessment_id: int) -> Assessment:
     found = (
         Assessment.objects.filter(pk=assessment_id, account__deleted_at__isnull=True)
-        .select_related("account", "account__owner", "contract")
+        .select_related("account", "account__owner", "contract", "confirmed_by")
         .first()
     )
     if found is None:
@@ -187,6 +190,10 @@ def _detail_context(request: TenantRequest, assessment: Assessment, tab: str, bo
         "mid": selectors.contract_midpoint(assessment.contract),
         "active_nav": "assessments",
     }
+    if context["can_decide"] and Assessment.Status.SHARED in services.TRANSITIONS[assessment.status]:
+        context["share_form"] = bound.get("share_form") or ConfirmationForm(
+            initial={"confirmed_on": timezone.localdate()}, account=assessment.account, required=False, auto_id="sh-%s"
+        )
     context.update(_tab_context(request, assessment, tab, bound))
     context.update(bound)
     return context
@@ -196,6 +203,7 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
     """What each tab shows: a fixed number of queries however much the assessment holds."""
     if tab == "overview":
         rotation = selectors.expert_rotation(assessment.account, assessment)
+        shared = assessment.status in (Assessment.Status.SHARED, Assessment.Status.ACTION_PLAN)
         return {
             "team": list(TeamMember.objects.filter(assessment=assessment).select_related("user")),
             "rotation": rotation,
@@ -206,12 +214,27 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
                 "recommendations": Recommendation.objects.filter(assessment=assessment).count(),
             },
             "documents": list(documents_of(assessment, reports.REPORT)[:10]),
+            "progress_documents": list(documents_of(assessment, reports.PROGRESS_YEAR)[:10]) if shared else [],
+            "plan_year": calc.plan_year(assessment.shared_on, timezone.localdate()) if assessment.shared_on else None,
             "can_request": can(request, "report.request"),
+            "can_confirm": shared and can(request, "account.edit_team_work", assessment.account),
+            "confirm_form": bound.get("confirm_form")
+            or ConfirmationForm(
+                initial={
+                    "confirmed_by": assessment.confirmed_by_id,
+                    "confirmed_on": assessment.confirmed_on or timezone.localdate(),
+                },
+                account=assessment.account,
+                required=True,
+                auto_id="cf-%s",
+            ),
             "summary_form": SummaryForm(initial={"title": assessment.title, "summary": assessment.summary}),
             "expert_form": ExpertForm(candidates=rotation["candidates"]),
         }
     if tab == "interviews":
-        interviews = list(Interview.objects.filter(assessment=assessment).select_related("contact", "interviewer"))
+        interviews = list(
+            Interview.objects.filter(assessment=assessment).select_related("contact", "colleague", "interviewer")
+        )
         rows = [
             {
                 "interview": i,
@@ -221,7 +244,7 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
                     initial={
                         "held_on": i.held_on,
                         "interviewer": i.interviewer_id,
-                        **{f"topic-{key}": i.notes.get(key, "") for key in services.TOPIC_KEYS},
+                        **{f"topic-{key}": i.notes.get(key, "") for key in TOPIC_KEYS},
                     },
                     assessment=assessment,
                     new=False,
@@ -233,8 +256,10 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
         share_choices([row["form"] for row in rows], "interviewer")
         return {
             "interviews": rows,
-            "topics": services.TOPICS,
-            "interview_form": InterviewForm(
+            "sides": selectors.interviews_by_topic(interviews),
+            "topics": TOPICS,
+            "interview_form": bound.get("interview_form")
+            or InterviewForm(
                 initial={"held_on": timezone.localdate(), "interviewer": request.user.pk},
                 assessment=assessment,
                 new=True,
@@ -302,8 +327,7 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
 
 def _topics(interview: Interview) -> list[dict[str, str]]:
     return [
-        {"key": k, "label": label, "guide": guide, "text": interview.notes.get(k, "")}
-        for k, label, guide in services.TOPICS
+        {"key": k, "label": label, "guide": guide, "text": interview.notes.get(k, "")} for k, label, guide in TOPICS
     ]
 
 
@@ -403,17 +427,47 @@ def assessment_change(who: str = "team") -> Callable[[AssessmentView], Assessmen
 
 @assessment_change("decide")
 def assessment_status_set(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    """The next step of the workflow; sharing may name who at the customer confirmed, and when."""
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a step of the workflow.")
         return _show(request, assessment, _tab(request), status=400)
-    try:
-        services.assessment_transition(assessment=assessment, to=form.cleaned_data["status"], acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _show(request, assessment, _tab(request), status=400)
-    messages.success(request, f"Moved on: {assessment.get_status_display().lower()}.")
-    return redirect(tenant_reverse("assessment_detail", assessment.pk) + f"?tab={_tab(request)}")
+    confirm = ConfirmationForm(request.POST, account=assessment.account, required=False, auto_id="sh-%s")
+    if confirm.is_valid():
+        try:
+            services.assessment_transition(
+                assessment=assessment,
+                to=form.cleaned_data["status"],
+                acting_user=request.user,
+                confirmation=confirm.service_data(),
+            )
+        except ValidationError as exc:
+            if not (hasattr(exc, "error_dict") and set(exc.message_dict) <= set(confirm.fields)):
+                messages.error(request, " ".join(exc.messages))
+                return _show(request, assessment, _tab(request), {"share_form": confirm}, status=400)
+            apply_errors(confirm, exc)
+        else:
+            messages.success(request, f"Moved on: {assessment.get_status_display().lower()}.")
+            return redirect(tenant_reverse("assessment_detail", assessment.pk) + f"?tab={_tab(request)}")
+    messages.error(request, "Not shared yet: check who confirmed the recommendations and when.")
+    return _show(request, assessment, _tab(request), {"share_form": confirm}, status=400)
+
+
+@assessment_change("decide")
+def confirmation_set(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    """Record (or correct) who at the customer confirmed the recommendations, and when."""
+    form = ConfirmationForm(request.POST, account=assessment.account, required=True, auto_id="cf-%s")
+    return _submit(
+        request,
+        assessment,
+        form,
+        tab="overview",
+        name="confirm_form",
+        save=lambda data: services.assessment_confirmation_record(
+            assessment=assessment, data=form.service_data() or {}, acting_user=request.user
+        ),
+        message="Recorded who confirmed the recommendations.",
+    )
 
 
 @assessment_change("decide")
@@ -474,6 +528,18 @@ def report_make(request: TenantRequest, assessment: Assessment) -> HttpResponse:
         assessment,
         "overview",
         lambda: document_request(kind=reports.REPORT, subject=assessment, params={}, acting_user=request.user)[1],
+        requested_text,
+    )
+
+
+@assessment_change("report")
+def progress_report_make(request: TenantRequest, assessment: Assessment) -> HttpResponse:
+    """The progress report of the action plan's year running today, on demand."""
+    return _run(
+        request,
+        assessment,
+        "overview",
+        lambda: services.progress_report_request(assessment=assessment, acting_user=request.user)[1],
         requested_text,
     )
 

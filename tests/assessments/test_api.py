@@ -36,8 +36,16 @@ def test_an_assessment_through_the_api(tenant_a, tenant_b, account_a):
     })  # fmt: skip
     assert rec.status_code == 201, rec.json()
     figures = rec.json()["figures"]
-    assert figures["cost_total"] == "2000.00" and figures["payback_months"] == "4.0"
-    assert figures["arithmetic"][2].endswith("= 4.0 months")
+    assert figures["cost_total"] == "2000.00" and figures["payback"]["customer"]["payback_months"] == "4.0"
+    assert figures["payback"]["customer"]["arithmetic"].endswith("→ payback 4.0 months")
+    us = figures["payback"]["us"]
+    assert [us[k] for k in ("yearly_benefit", "amounts_not_known", "payback_months", "verdict")] == [
+        None,
+        0,
+        None,
+        "not known",
+    ]
+    assert "our benefit not known (none recorded)" in us["arithmetic"]
     rec_id = rec.json()["id"]
     assert post(client, f"/api/v1/recommendations/{rec_id}/accept/", {}).status_code == 400  # a draft
     wrong = post(client, f"/api/v1/assessments/{assessment}/transition/", {"status": "action_plan"})
@@ -56,7 +64,7 @@ def test_an_assessment_through_the_api(tenant_a, tenant_b, account_a):
         assert ActionItem.objects.filter(source_kind="assessment").count() == 2
     assert post(client, f"/api/v1/assessments/{assessment}/transition/", {"status": "action_plan"}).status_code == 200
     listed = client.get(f"/api/v1/assessments/?account={account_a.pk}").json()["results"]
-    assert listed[0]["totals"]["payback_months"] == "4.0"
+    assert listed[0]["totals"]["payback"]["customer"]["payback_months"] == "4.0"
     # Another tenant sees none of it, and cannot point at it.
     other = api(tenant_b)
     assert other.get(f"/api/v1/assessments/{assessment}/").status_code == 404

@@ -210,29 +210,30 @@ def test_payback_arithmetic(tenant_a, account_a):
         )
         result = selectors.assessment_totals(assessment)
         first = result["rows"][0]["figures"]
-        # cost = 6000 + 80 h x 100 = 14,000; payback 40,000 + 8,000 = 48,000 a year
-        assert (first.cost_total, first.to_customer, first.to_us, first.payback_total) == (
-            Decimal("14000"),
-            Decimal("40000"),
-            Decimal("8000"),
-            Decimal("48000"),
+        # our cost = 80 h x 100 + 6,000 = 14,000; each side pays it back on its own, never the two added together
+        assert first.cost_total == Decimal("14000") and first.unknown_amounts == 1
+        assert (first.customer.yearly, first.us.yearly) == (Decimal("40000"), Decimal("8000"))
+        assert first.customer.months == Decimal("4.2")  # 14,000 / 40,000 x 12 (a further amount not known)
+        assert first.us.months == Decimal("21.0")  # 14,000 / 8,000 x 12
+        assert first.cost_text == "80 h × 100.00 + 6,000.00 = 14,000.00 EUR"  # noqa: RUF001
+        assert first.customer.text == (
+            "Cost 80 h × 100.00 + 6,000.00 = 14,000.00 EUR; customer benefit 40,000.00 a year (1 more amount "  # noqa: RUF001
+            "not known) → payback 4.2 months at most"
         )
-        assert first.unknown_amounts == 1
-        assert first.payback_months == Decimal("3.5")  # 14,000 / 48,000 x 12
-        assert first.first_year_return == Decimal("243")  # (48,000 - 14,000) / 14,000 = 242.9%
-        assert first.cost_text == "EUR 6,000 + 80 h × EUR 100/h = EUR 14,000"  # noqa: RUF001
-        assert first.months_text == "EUR 14,000 ÷ EUR 48,000 a year × 12 = 3.5 months"  # noqa: RUF001
-        assert "(1 amount not known)" in first.payback_text
+        assert first.us.text == (
+            "Cost 80 h × 100.00 + 6,000.00 = 14,000.00 EUR; our benefit 8,000.00 a year → payback 21.0 months"  # noqa: RUF001
+        )
         second = result["rows"][1]["figures"]
-        assert second.payback_months is None and "cannot be worked out" in second.months_text
+        assert second.customer.months is None and second.us.months is None
+        assert "not known (none recorded) → no payback period can be worked out" in second.customer.text
         total = result["all"]
-        assert total.cost_total == Decimal("16000") and total.payback_months == Decimal("4.0")
-        assert total.first_year_return == Decimal("200")
-        # A declined recommendation leaves the totals; nothing costed means no return.
+        assert total.cost_total == Decimal("16000")
+        assert (total.customer.months, total.us.months) == (Decimal("4.8"), Decimal("24.0"))
+        # A declined recommendation leaves the totals.
         Recommendation.objects.filter(pk=one.pk).update(status="declined")
         assert selectors.assessment_totals(assessment)["all"].cost_total == Decimal("2000")
-        Recommendation.objects.filter(pk=two.pk).update(cost_hours=0)
-        assert selectors.assessment_totals(assessment)["all"].first_year_return is None
+        assert selectors.assessment_totals(assessment)["all"].customer.verdict == "not known"
+        _ = two
 
 
 def test_workflow_transitions_and_illegal_ones_refused(tenant_a, account_a):

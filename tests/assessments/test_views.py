@@ -79,7 +79,11 @@ def test_an_assessment_through_its_pages(tenant_a, account_a, client_for):
             ("us", "efficiency", None),
         }
     tab = am.get(page + "?tab=recommendations")
-    assert "× 12 = 4.0 months".encode() in tab.content  # 1000 + 10 h x 100 = 2000; 2000 / 6000 x 12  # noqa: RUF001
+    # our cost 10 h x 100 + 1,000 = 2,000; against the customer's 6,000 a year alone: 2,000 / 6,000 x 12 = 4 months
+    assert (
+        "Cost 10 h × 100.00 + 1,000.00 = 2,000.00 USD; customer benefit 6,000.00 a year → payback 4.0 months"  # noqa: RUF001
+    ).encode() in tab.content
+    assert b"our benefit not known (recorded without an amount)" in tab.content
     accept = url("assessment_rec_accept", assessment.pk, made_rec.pk)
     status = url("assessment_status", assessment.pk)
     assert am.post(accept).status_code == 400  # not shared yet
@@ -306,8 +310,10 @@ def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_
         assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
     text = pdf_text(tenant_a, documents[reports.REPORT])
     for expected in ("Mid-contract: Globex", "Findings", "Weaknesses", "Incidents bounce", "Journey map",
-                     "Recommendations", "One incident route", "Total cost", "Payback period", "Action plan",
-                     "Name an owner", "Progress of the accepted actions"):  # fmt: skip
+                     "Recommendations", "One incident route", "Our cost", "The customer's payback", "Our payback",
+                     "customer benefit 6,000.00 a year → payback 4.0 months", "Action plan", "Name an owner",
+                     "Progress of the accepted actions", "What the customer told us",
+                     "What our team told us"):  # fmt: skip
         assert expected.lower() in " ".join(text.split()).lower(), expected
     round_text = pdf_text(tenant_a, documents[reports.ROUND])
     assert "Review 2026" in round_text and "Call for help" in round_text and "Resolution" in round_text
