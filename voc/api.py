@@ -1,4 +1,5 @@
-"""Survey API: campaigns (create, schedule, close), their invitations' status, and selectors.
+"""Survey API: campaigns (create, schedule, close), their invitations' status, and selectors; an account's VoC
+report as PDF versions (asked for, watched, downloaded).
 
 Writes go through the same services as the pages. Links are never returned: only the contact can open one.
 """
@@ -9,17 +10,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import FileResponse, Http404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Account, BuyerRole, Tier
 from sam.api.toolkit import ReadOnlyTenantViewSet, ScopedRelatedField, django_errors
+from sam.documents.services import documents_of
+from sam.models import Document
 from voc import campaigns, selectors
-from voc.models import Campaign, Invitation, SurveyTemplate
-from voc.services import survey_defaults_ensure
+from voc.models import REPORT, Campaign, Invitation, SurveyTemplate
+from voc.services import account_report_request, survey_defaults_ensure
 
 
 class CampaignSerializer(serializers.ModelSerializer[Campaign]):
@@ -220,4 +225,103 @@ class CampaignViewSet(ReadOnlyTenantViewSet, mixins.CreateModelMixin):
         return self._change(campaigns.campaign_close)
 
 
-ROUTES = [("survey-campaigns", CampaignViewSet, "survey-campaign")]
+class ReportRequestSerializer(serializers.Serializer[Any]):
+    campaign = serializers.IntegerField(
+        required=False, allow_null=True, help_text="One campaign that asked the account; left out: every campaign."
+    )
+
+
+class ReportVersionSerializer(serializers.ModelSerializer[Document]):
+    campaign = serializers.SerializerMethodField()
+    pdf = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "title",
+            "version",
+            "status",
+            "campaign",
+            "pages",
+            "error",
+            "requested_at",
+            "finished_at",
+            "pdf",
+        ]
+        read_only_fields = fields
+
+    def get_campaign(self, document: Document) -> int | None:
+        campaign = document.params.get("campaign")
+        return campaign if isinstance(campaign, int) else None
+
+    def get_pdf(self, document: Document) -> str | None:
+        """Where to download it, once it is ready."""
+        if document.status != Document.Status.READY:
+            return None
+        return reverse("survey-account-report-pdf", kwargs={"pk": document.subject_id, "document_id": document.pk})
+
+
+class SurveyAccountViewSet(viewsets.GenericViewSet):
+    """An account's VoC report: its PDF versions (GET) and a new one (POST; rendered in the background, watch its
+    ``status`` until ``ready``, then fetch ``pdf``). Anonymous results stay anonymous in it."""
+
+    queryset = Account.unscoped.none()
+    serializer_class = ReportVersionSerializer
+
+    @property
+    def action_map_permissions(self) -> dict[str, str]:
+        asking = self.action == "report" and self.request is not None and self.request.method == "POST"
+        return {"report": "report.request" if asking else "survey.view", "report_pdf": "report.view"}
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Account.unscoped.none()
+        return Account.objects.alive().select_related("owner")
+
+    @extend_schema(methods=["GET"], request=None, responses=ReportVersionSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=ReportRequestSerializer,
+        responses={202: ReportVersionSerializer, 200: ReportVersionSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def report(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
+        """The newest PDF versions of the account's VoC report (GET), or a new one (POST: 202 when one is queued
+        now, 200 with the one already queued for the same campaigns)."""
+        account = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(documents_of(account, REPORT).order_by("-version"))
+            return self.get_paginated_response(ReportVersionSerializer(page, many=True).data)
+        body = ReportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        campaign_id = body.validated_data.get("campaign")
+        campaign = None
+        if campaign_id is not None:
+            campaign = selectors.account_campaigns(account).filter(pk=campaign_id).first()
+            if campaign is None:
+                raise serializers.ValidationError({"campaign": "Choose a campaign that asked this account."})
+        try:
+            document, created = account_report_request(account=account, campaign=campaign, acting_user=request.user)
+        except ValidationError as exc:
+            raise django_errors(exc) from exc
+        return Response(ReportVersionSerializer(document).data, status=202 if created else 200)
+
+    @extend_schema(request=None, responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"report/(?P<document_id>\d+)/pdf")
+    def report_pdf(self, request: Request, pk: Any = None, document_id: Any = None, **kwargs: Any) -> FileResponse:
+        """One version's PDF (404 until it is ready)."""
+        account = self.get_object()
+        document = documents_of(account, REPORT).filter(pk=document_id).first()
+        if document is None or document.status != Document.Status.READY or not document.file:
+            raise Http404
+        filename = f"{document.title[:80]} v{document.version}.pdf".replace("/", "-")
+        return FileResponse(
+            document.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+        )
+
+
+ROUTES = [
+    ("survey-campaigns", CampaignViewSet, "survey-campaign"),
+    ("survey-accounts", SurveyAccountViewSet, "survey-account"),
+]

@@ -20,12 +20,13 @@ class VocConfig(AppConfig):
         from sam.demo import register_seeder
         from sam.facts import register_account_fact
         from scorecards.sources import register as register_metric_source
-        from voc import api, campaigns, selectors
+        from voc import api, campaigns, reports, selectors
         from voc.demo import seed_surveys
         from voc.models import ACTION_SOURCE
         from voc.views import account_tab_context
 
         campaigns.register()
+        reports.register()
         register_source(ACTION_SOURCE, "Survey", _campaign_link)
         register_tab("voc", "Voice of the customer", account_tab_context, "voc/_account_tab.html")
         register_account_fact(selectors.account_fact)

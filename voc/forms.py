@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from accounts.models import Account, BuyerRole, Tier
 from sam.forms import StyledFormMixin, model_choice
-from voc.models import Question, SurveyTemplate, VocSettings
+from voc.models import Campaign, Question, SurveyTemplate, VocSettings
+from voc.selectors import account_campaigns
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -132,3 +133,19 @@ class VocSettingsForm(StyledFormMixin, forms.ModelForm[VocSettings]):
             "attitude_cutoff": "Satisfaction counts as high from",
             "intent_cutoff": "Intent counts as high from",
         }
+
+
+class ReportForm(StyledFormMixin, forms.Form):
+    """Which campaigns an account's VoC report covers: one that asked the account, or all of them."""
+
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.unscoped.none(),
+        required=False,
+        empty_label="Every campaign",
+        label="Campaign",
+        error_messages={"invalid_choice": "Choose a campaign that asked this account."},
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "campaign").queryset = account_campaigns(account)

@@ -15,6 +15,8 @@ from voc.scoring import DETRACTOR_HIGH
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "survey"
+# The kind of the account's VoC report in the documents pipeline (voc.reports registers it).
+REPORT = "voc_account_report"
 
 
 class VocSettings(TenantSettings):

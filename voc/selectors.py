@@ -7,19 +7,21 @@ from K answers; below that the page says how many more are needed, never the num
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from accounts.models import Account, ActionItem
 from sam.charts import line_chart
 from sam.tenancy.urls import tenant_reverse
 from voc import scoring
-from voc.models import Campaign, Invitation, Response, VocSettings
+from voc.models import ACTION_SOURCE, Campaign, Invitation, Question, Response, VocSettings
 
 ANSWERED = Invitation.Status.COMPLETED
 # Invitations that reached someone: the base of the response rate.
@@ -358,3 +360,221 @@ METRIC_SOURCES = (
     ("voc_response_rate", "Survey response rate (%)", response_rate_source),
     ("voc_loyalty", "Truly loyal contacts (%, surveys)", loyalty_source),
 )
+
+
+# --- the account's VoC report and the digest of a closed campaign ----------------------------------------------
+
+# Campaigns whose answers the report spells out, newest first; older ones stay in its table of campaigns.
+REPORT_CAMPAIGNS = 12
+ANONYMOUS_NAME = "A contact"
+
+
+@dataclass
+class AnswerRow:
+    """One contact's answers in one campaign. Under anonymity ``name`` is None and only answers are listed."""
+
+    name: str | None
+    role: str
+    response: Response | None
+    segment: str | None
+    others: list[tuple[str, str]]  # (question, answer) of the questions beyond NPS and the two loyalty axes
+
+    @property
+    def segment_label(self) -> str:
+        return scoring.SEGMENT_LABELS.get(self.segment or "", "")
+
+
+@dataclass
+class FollowUp:
+    """A follow-up action of the survey program, as the report may show it (its title hides names under
+    anonymity, and says nothing of a group with too few answers)."""
+
+    item: ActionItem
+    title: str
+    campaign: Campaign | None
+
+
+@dataclass
+class Section:
+    """One account's results in one campaign: the figures, each contact's answers, comments and follow-ups."""
+
+    campaign: Campaign
+    rollup: Rollup
+    segment: str | None = None
+    rows: list[AnswerRow] = field(default_factory=list)
+    comments: list[tuple[str | None, Response]] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def segment_label(self) -> str:
+        return scoring.SEGMENT_LABELS.get(self.segment or "", "")
+
+    @property
+    def follow_up_counts(self) -> dict[str, int]:
+        return _status_counts(self.follow_ups)
+
+
+def _status_counts(follow_ups: list[FollowUp]) -> dict[str, int]:
+    counts = {label: 0 for _, label in ActionItem.Status.choices}
+    for follow_up in follow_ups:
+        counts[follow_up.item.get_status_display()] += 1
+    return {label: n for label, n in counts.items() if n}
+
+
+def _answer_text(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def _section(
+    campaign: Campaign,
+    invitations: list[Invitation],
+    responses: dict[int, Response],
+    questions: list[Question],
+    config: VocSettings,
+) -> Section:
+    """The results of one account's invitations in one campaign, with the anonymity of the results page: no names
+    under anonymity, and from fewer than K answers only how many were asked and answered."""
+    section = Section(campaign, Rollup())
+    for invitation in invitations:
+        section.rollup.add(invitation, responses.get(invitation.pk))
+    if section.rollup.apply_anonymity(config).hidden:
+        return section
+    section.segment = section.rollup.segment(config)
+    # The answers beyond NPS and the two axes; free text is the comment.
+    others = [q for q in questions if q.role == Question.Role.OTHER and q.kind != Question.Kind.TEXT]
+    for invitation in invitations:
+        response = responses.get(invitation.pk)
+        if response is None and config.anonymous:
+            continue  # who did not answer is a name too
+        answers = response.answers if response is not None else {}
+        section.rows.append(
+            AnswerRow(
+                name=None if config.anonymous else invitation.contact.name,
+                role="" if config.anonymous else invitation.contact.get_buyer_role_display(),
+                response=response,
+                segment=segment_of(response, config),
+                others=[(q.text, _answer_text(answers[str(q.pk)])) for q in others if answers.get(str(q.pk))],
+            )
+        )
+        if response is not None and response.comment:
+            section.comments.append((None if config.anonymous else invitation.contact.name, response))
+    if config.anonymous:  # in no order a list of names could be laid beside
+        section.rows.sort(key=lambda row: row.response.nps if row.response and row.response.nps is not None else -1)
+        section.comments.sort(key=lambda pair: pair[1].comment)
+    return section
+
+
+def _follow_up(item: ActionItem, section: Section | None, names: list[str], config: VocSettings) -> FollowUp:
+    title = item.title
+    if config.anonymous:
+        if section is None or section.rollup.hidden:
+            title = f"A follow-up of a survey answer (hidden until {config.anonymity_threshold} answers)"
+        for name in names:
+            title = re.sub(rf"\b{re.escape(name)}\b", ANONYMOUS_NAME, title)
+    return FollowUp(item, title, section.campaign if section is not None else None)
+
+
+def _questions_of(invitations: list[Invitation]) -> dict[int, list[Question]]:
+    versions = {i.campaign.version_id for i in invitations}
+    by_version: dict[int, list[Question]] = defaultdict(list)
+    if versions:
+        for question in Question.objects.filter(version_id__in=versions).order_by("order", "pk"):
+            by_version[question.version_id].append(question)
+    return by_version
+
+
+def _campaign_of(item: ActionItem) -> int | None:
+    return int(item.source_id) if item.source_id.isdigit() else None
+
+
+def report_account(account_id: int) -> Account | None:
+    """A live account for its VoC report (with its owner, whom the report names)."""
+    return Account.objects.alive().select_related("owner").filter(pk=account_id).first()
+
+
+def account_campaigns(account: Account) -> QuerySet[Campaign]:
+    """The campaigns sent to the account's contacts (drafts asked nobody yet), newest first."""
+    asked = Invitation.objects.filter(contact__account=account).values("campaign_id")
+    return Campaign.objects.exclude(status=Campaign.Status.DRAFT).filter(pk__in=asked).order_by("-send_at", "-pk")
+
+
+def account_report(account: Account, *, campaign: Campaign | None = None) -> dict[str, Any]:
+    """The account's VoC report: every campaign that asked it (or the one given), the figures of each, the
+    contacts' answers and comments as anonymity allows, and the survey's follow-up actions with their status.
+    Five queries, whatever the number of campaigns, contacts and actions."""
+    config = VocSettings.current()
+    invitations_qs = Invitation.objects.filter(contact__account=account).exclude(campaign__status=Campaign.Status.DRAFT)
+    actions_qs = ActionItem.objects.filter(account=account, source_kind=ACTION_SOURCE)
+    if campaign is not None:
+        invitations_qs = invitations_qs.filter(campaign=campaign)
+        actions_qs = actions_qs.filter(source_id=str(campaign.pk))
+    invitations = list(
+        invitations_qs.select_related("campaign", "contact").order_by(
+            "campaign__send_at", "campaign_id", "contact__name", "pk"
+        )
+    )
+    responses = _responses(invitations)
+    questions = _questions_of(invitations)
+    by_campaign: dict[int, list[Invitation]] = {}
+    for invitation in invitations:
+        by_campaign.setdefault(invitation.campaign_id, []).append(invitation)
+    trend = [
+        _section(group[0].campaign, group, responses, questions[group[0].campaign.version_id], config)
+        for group in by_campaign.values()
+    ]
+    sections = {s.campaign.pk: s for s in trend}
+    names = sorted({i.contact.name for i in invitations if i.contact.name}, key=len, reverse=True)
+    follow_ups = []
+    for item in actions_qs.select_related("owner").order_by("status", "due", "pk"):
+        campaign_id = _campaign_of(item)
+        follow_up = _follow_up(item, sections.get(campaign_id) if campaign_id else None, names, config)
+        follow_ups.append(follow_up)
+        if campaign_id in sections:
+            sections[campaign_id].follow_ups.append(follow_up)
+    newest = list(reversed(trend))
+    latest = next((s for s in newest if s.rollup.answered), None)
+    return {
+        "account": account,
+        "config": config,
+        "campaign": campaign,
+        "trend": trend,
+        "sections": newest[:REPORT_CAMPAIGNS],
+        "older": max(0, len(newest) - REPORT_CAMPAIGNS),
+        "latest": latest,
+        "follow_ups": follow_ups,
+        "follow_up_counts": _status_counts(follow_ups),
+        "chart": account_trend_chart([{"campaign": s.campaign, "rollup": s.rollup} for s in trend])
+        if campaign is None and len(trend) > 1
+        else "",
+        "segments": scoring.SEGMENT_LABELS,
+    }
+
+
+def campaign_digests(campaign: Campaign) -> list[tuple[Account, Section]]:
+    """Each account a campaign asked, with its results in it (for the digests its closing sends): the accounts
+    and their owners, invitations, answers, questions and follow-ups in five queries."""
+    config = VocSettings.current()
+    invitations = list(
+        Invitation.objects.filter(campaign=campaign)
+        .select_related("contact")
+        .order_by("contact__account_id", "contact__name", "pk")
+    )
+    responses = _responses(invitations)
+    questions = list(Question.objects.filter(version_id=campaign.version_id).order_by("order", "pk"))
+    by_account: dict[int, list[Invitation]] = {}
+    for invitation in invitations:
+        by_account.setdefault(invitation.contact.account_id, []).append(invitation)
+    accounts = Account.objects.alive().filter(pk__in=by_account).select_related("owner").order_by("name")
+    follow_ups: dict[int, list[ActionItem]] = defaultdict(list)
+    for item in ActionItem.objects.filter(
+        account_id__in=by_account, source_kind=ACTION_SOURCE, source_id=str(campaign.pk)
+    ).order_by("status", "due", "pk"):
+        follow_ups[item.account_id].append(item)
+    digests = []
+    for account in accounts:
+        group = by_account[account.pk]
+        section = _section(campaign, group, responses, questions, config)
+        names = sorted({i.contact.name for i in group if i.contact.name}, key=len, reverse=True)
+        section.follow_ups = [_follow_up(item, section, names, config) for item in follow_ups[account.pk]]
+        digests.append((account, section))
+    return digests

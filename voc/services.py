@@ -28,10 +28,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import Contact
+from accounts.models import Account, Contact
 from accounts.services import action_item_add
 from sam.db import Rows, columns, from_row, run_together
-from sam.models import Membership, Tenant
+from sam.documents.services import document_request
+from sam.models import Document, Membership, Tenant, User
 from sam.outbox import email_enqueue
 from sam.services import audit_record, row_update
 from sam.tenancy.context import current_tenant, required_tenant, tenant_context_fetching, tenant_run_once
@@ -39,6 +40,7 @@ from sam.tenancy.rls import TENANT_EXPR
 from sam.tenancy.urls import tenant_reverse
 from voc.models import (
     ACTION_SOURCE,
+    REPORT,
     Campaign,
     Invitation,
     Question,
@@ -48,6 +50,7 @@ from voc.models import (
     VocSettings,
 )
 from voc.scoring import DETRACTOR_HIGH
+from voc.selectors import account_campaigns
 
 MAX_TEXT = 5000
 log = logging.getLogger(__name__)
@@ -86,6 +89,17 @@ def voc_settings_update(*, data: dict[str, Any], acting_user: Any) -> VocSetting
     config = row_update(VocSettings.current(), data)
     audit_record(actor=acting_user, action="voc.settings_update", obj=config, **{k: str(v) for k, v in data.items()})
     return config
+
+
+def account_report_request(
+    *, account: Account, campaign: Campaign | None = None, acting_user: User | None
+) -> tuple[Document, bool]:
+    """Ask for a PDF of the account's VoC report (of one campaign, or of every campaign that asked the account);
+    a worker renders it. While the same one is still queued, that one is returned (False: nothing new)."""
+    if campaign is not None and not account_campaigns(account).filter(pk=campaign.pk).exists():
+        raise ValidationError({"campaign": "Choose a campaign that asked this account."})
+    params = {"campaign": campaign.pk} if campaign is not None else {}
+    return document_request(kind=REPORT, subject=account, params=params, acting_user=acting_user)
 
 
 def survey_defaults_ensure() -> SurveyTemplate:

@@ -16,6 +16,8 @@ urlpatterns = [
         name="voc_invitation_revoke",
     ),
     path("surveys/contacts/<int:contact_id>/", views.contact_history, name="voc_contact"),
+    path("surveys/accounts/<int:account_id>/report/", views.account_report, name="voc_account_report"),
+    path("surveys/accounts/<int:account_id>/report/pdf/", views.account_report_pdf, name="voc_account_report_pdf"),
     path("admin/surveys/", views.program, name="voc_program"),
     path("admin/surveys/settings/", views.program_settings, name="voc_program_settings"),
     path("admin/surveys/new/", views.survey_create, name="voc_survey_create"),

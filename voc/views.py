@@ -1,5 +1,6 @@
-"""Survey pages: campaigns (list, new, one campaign with live progress), the account's VoC tab, a contact's
-history, and the survey program (templates and settings) for admins."""
+"""Survey pages: campaigns (list, new, one campaign with live progress), the account's VoC tab and VoC report
+(previewed, and made as PDF versions that show their progress), a contact's history, and the survey program
+(templates and settings) for admins."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Account, Contact
+from sam.documents.services import documents_of, requested_text
 from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.pages import Message, button_change, form_change
 from sam.permissions import can, tenant_view
-from sam.tenancy.urls import tenant_redirect
+from sam.tenancy.urls import tenant_redirect, tenant_reverse
 from voc import campaigns as campaign_services
 from voc import selectors, services, templating
-from voc.forms import AUDIENCE_FIELDS, CampaignForm, QuestionForm, SurveyTemplateForm, VocSettingsForm
-from voc.models import Campaign, Invitation, Question, SurveyTemplate, VocSettings
+from voc.forms import AUDIENCE_FIELDS, CampaignForm, QuestionForm, ReportForm, SurveyTemplateForm, VocSettingsForm
+from voc.models import REPORT, Campaign, Invitation, Question, SurveyTemplate, VocSettings
 from voc.scoring import SEGMENT_LABELS
 
 
@@ -208,9 +211,95 @@ def invitation_revoke(request: TenantRequest, campaign: Campaign, invitation: In
 
 
 def account_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
-    """The account page's Voice of the customer tab."""
+    """The account page's Voice of the customer tab, with the button that makes its VoC report."""
     data = selectors.account_results(account)
-    return {**data, "chart": selectors.account_trend_chart(data["trend"]), "segments": SEGMENT_LABELS}
+    return {
+        **data,
+        "chart": selectors.account_trend_chart(data["trend"]),
+        "segments": SEGMENT_LABELS,
+        "report_documents": list(documents_of(account, REPORT)[:REPORT_VERSIONS]),
+        "can_request_report": can(request, "report.request"),
+    }
+
+
+# --- the account's VoC report ----------------------------------------------------------------------------
+
+REPORT_VERSIONS = 10  # the newest PDF versions listed
+
+
+def _report_account(account_id: int) -> Account:
+    account = selectors.report_account(account_id)
+    if account is None:
+        raise Http404
+    return account
+
+
+@tenant_view("survey.view")
+@require_safe
+def account_report(request: TenantRequest, account_id: int) -> HttpResponse:
+    """The account's VoC report as the PDF prints it (of every campaign, or of the one chosen), its PDF versions,
+    each polling its status while it renders, and the button that makes one."""
+    account = _report_account(account_id)
+    form = ReportForm(request.GET or None, account=account)
+    campaign = form.cleaned_data["campaign"] if form.is_bound and form.is_valid() else None
+    return _report_page(request, account, form, campaign)
+
+
+def _report_page(request: TenantRequest, account: Account, form: ReportForm, campaign: Campaign | None) -> HttpResponse:
+    preview = selectors.account_report(account, campaign=campaign)
+    context = {
+        "account": account,
+        "form": form,
+        "campaign": campaign,
+        "preview_html": render_to_string("voc/_report_body.html", preview),  # the very body the PDF prints
+        "documents": list(documents_of(account, REPORT)[:REPORT_VERSIONS]),
+        "can_request": can(request, "report.request"),
+        "active_nav": "accounts",
+    }
+    return render(request, "voc/account_report.html", context, status=400 if form.errors else 200)
+
+
+def _report_versions(request: TenantRequest, account: Account, message: str, *, status: int = 200) -> HttpResponse:
+    """The PDF versions after a request (htmx): the new one polls until it is ready."""
+    context = {
+        "account": account,
+        "documents": list(documents_of(account, REPORT)[:REPORT_VERSIONS]),
+        "message": message,
+        "refused": status != 200,
+    }
+    return render(request, "voc/account_report.html#versions", context, status=status)
+
+
+@tenant_view("report.request")
+@require_POST
+def account_report_pdf(request: TenantRequest, account_id: int) -> HttpResponse:
+    """Make a PDF of the account's VoC report (a worker renders it; the page and the VoC tab show its progress)."""
+    account = _report_account(account_id)
+    form = ReportForm(request.POST, account=account)
+
+    def done(text: str) -> HttpResponse:
+        if request.htmx:
+            return _report_versions(request, account, text)
+        messages.success(request, text)
+        campaign = form.cleaned_data["campaign"]
+        query = f"?campaign={campaign.pk}" if campaign is not None else ""
+        return redirect(tenant_reverse("voc_account_report", account.pk) + query)
+
+    def again() -> HttpResponse:
+        if request.htmx:  # 422: htmx swaps the reason in
+            reasons = " ".join(str(e) for errors in form.errors.values() for e in errors)
+            return _report_versions(request, account, reasons, status=422)
+        return _report_page(request, account, form, None)
+
+    return form_change(
+        form,
+        save=lambda data: services.account_report_request(
+            account=account, campaign=data["campaign"], acting_user=request.user
+        )[1],
+        message=requested_text,
+        done=done,
+        again=again,
+    )
 
 
 @tenant_view("survey.view")
