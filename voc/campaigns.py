@@ -7,6 +7,13 @@ the server's key, so no link ever rests in the database. Reminders carry the sam
 The periodic ``campaigns_tick`` sends what fell due, reminds non-responders and closes what ended. It may
 run any number of times: every email has its own idempotency key, and every state change is a conditional
 update, so two ticks at once send nothing twice.
+
+When a campaign closes (at its close date, or closed by hand), each account it asked gets a digest: one email
+to the account's owner with the account's results in that campaign and a link to its VoC report page (no
+token: the page asks them to sign in). The key is the campaign and the account, and the campaign is stamped
+once its digests are queued, so closing twice or two ticks at once email nobody twice. An account none of
+whose contacts answered gets no digest: there is nothing to report, and the campaign's page shows who was not
+reached. Under anonymity a digest follows the results page: no names, and below K answers only the counts.
 """
 
 from __future__ import annotations
@@ -24,16 +31,20 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Account, BuyerRole, Contact, Tier
-from sam.models import Tenant, User, WorkspaceSettings
+from sam.models import Membership, Tenant, User, WorkspaceSettings
 from sam.outbox import Withdrawn, email_enqueue, register_hook
 from sam.services import audit_record
 from sam.tasks_base import task_on_commit
 from sam.tenancy.context import required_tenant
-from voc import services
-from voc.models import Campaign, Invitation, SurveyTemplate, SurveyVersion
+from sam.tenancy.urls import tenant_reverse
+from voc import selectors, services
+from voc.models import Campaign, Invitation, SurveyTemplate, SurveyVersion, VocSettings
 
 LINK_PLACEHOLDER = "[[survey-link]]"
 KEY_PREFIX = "voc-invite-"
+DIGEST_PREFIX = "voc-digest-"
+# A campaign closed this recently still gets its digests (beat was down for a while); older ones never do.
+DIGEST_DAYS = 3
 MAX_NAME = 200
 MAX_REMINDERS = 5
 MAX_REMINDER_DAYS = 60
@@ -220,6 +231,7 @@ def campaign_close(*, campaign: Campaign, acting_user: User | None) -> Campaign:
     campaign.status, campaign.closed_at = Campaign.Status.CLOSED, timezone.now()
     campaign.save(update_fields=["status", "closed_at"])
     audit_record(actor=acting_user, action="voc.campaign_close", obj=campaign)
+    task_on_commit("voc.tasks.campaign_digests_send", campaign.tenant_id)  # the digests go now, not at the tick
     return campaign
 
 
@@ -369,7 +381,69 @@ def campaigns_tick(*, now: datetime | None = None) -> dict[str, int]:
         "reminded": reminders_send(now=now),
         "closed": closed,
         "followed_up": services.follow_ups_create(now=now),
+        "digested": campaign_digests_send(now=now),
     }
+
+
+# --- the digests of a closed campaign ----------------------------------------------------------------------
+
+
+def campaign_digests_send(*, now: datetime | None = None) -> int:
+    """The digests of every campaign closed in the last ``DIGEST_DAYS`` that has none yet; returns how many
+    emails were queued. Each campaign is locked while its digests are queued and stamped after, so a second
+    run (or a second tick at the same moment) queues nothing."""
+    now = now or timezone.now()
+    tenant = required_tenant()
+    queued = 0
+    due = Campaign.objects.filter(
+        status=Campaign.Status.CLOSED, digest_sent_at__isnull=True, closed_at__gte=now - timedelta(days=DIGEST_DAYS)
+    ).values_list("pk", flat=True)
+    for campaign_id in list(due):
+        with transaction.atomic():
+            campaign = (
+                Campaign.objects.select_for_update(skip_locked=True)
+                .filter(pk=campaign_id, digest_sent_at__isnull=True)
+                .first()
+            )
+            if campaign is None:  # another run has it, or had it
+                continue
+            queued += campaign_digest_send(campaign=campaign, tenant=tenant)
+            campaign.digest_sent_at = now
+            campaign.save(update_fields=["digest_sent_at"])
+    return queued
+
+
+def campaign_digest_send(*, campaign: Campaign, tenant: Tenant) -> int:
+    """One email per account the campaign asked, to the account's owner (a member with an email address), with
+    the account's figures, answers, comments and follow-ups as anonymity allows, and the link to its VoC report.
+    Accounts without a single answer are left out. Returns how many emails were queued now."""
+    members = set(Membership.objects.filter(user__is_active=True).values_list("user_id", flat=True))
+    config = VocSettings.current()
+    queued = 0
+    for account, section in selectors.campaign_digests(campaign):
+        owner = account.owner
+        if not section.rollup.answered or owner is None or not owner.email or owner.pk not in members:
+            continue
+        path = tenant_reverse("voc_account_report", account.pk, tenant=tenant) + f"?campaign={campaign.pk}"
+        context = {
+            "owner": owner,
+            "account": account,
+            "campaign": campaign,
+            "section": section,
+            "rollup": section.rollup,
+            "config": config,
+            "tenant": tenant,
+            "url": settings.SITE_URL + path,
+        }
+        subject = " ".join(f"Survey results: {account.name}, {campaign.name} [{tenant.name}]".split())
+        _, created = email_enqueue(
+            key=f"{DIGEST_PREFIX}{campaign.pk}-{account.pk}",
+            to=[owner.email],
+            subject=subject,
+            text=render_to_string("emails/voc_digest.txt", context),
+        )
+        queued += created
+    return queued
 
 
 # --- outbox hooks -----------------------------------------------------------------------------------------

@@ -121,6 +121,9 @@ class Campaign(TenantOwned):
     audience = models.JSONField(default=dict, blank=True, help_text="The filters the recipients were picked with.")
     sent_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    digest_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When each account's owner was emailed the account's results after closing."
+    )
     created_by = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
