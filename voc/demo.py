@@ -1,5 +1,6 @@
 """Demo surveys: a relationship survey each quarter of the scorecard history, answered the way each account is
-doing; the scorecards then take their survey metrics from them."""
+doing; the scorecards then take their survey metrics from them. One account's VoC report is made as a PDF, as the
+worker makes it, so the demo has one to open. The demo's campaigns closed long ago: their digests count as sent."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Account
+from sam.documents.tasks import render_document
 from sam.models import Tenant
 from scorecards import services as scorecard_services
 from scorecards.models import Scorecard
@@ -56,6 +58,7 @@ def seed_surveys(tenant: Tenant) -> None:
             sent_at=sent,
             closes_at=closes,
             closed_at=closes,
+            digest_sent_at=closes,
             reminder_after_days=7,
             reminder_max=1,
             audience={"tiers": [], "buyer_roles": [], "accounts": []},
@@ -77,6 +80,18 @@ def seed_surveys(tenant: Tenant) -> None:
                     continue
                 _answer(invitation, questions, mood + rng.uniform(-0.2, 0.2), sent, closes, rng, latest=latest)
     _scorecards_take_the_answers()
+    _report_example(tenant, accounts)
+
+
+def _report_example(tenant: Tenant, accounts: list[Account]) -> None:
+    """The VoC report of an account whose customers grow less happy (with its detractors' follow-ups), asked for
+    through the same service as the button and rendered by the render task itself."""
+    account = next((a for a in accounts if a.name in UNHAPPY), accounts[0] if accounts else None)
+    if account is None:
+        return
+    document, created = services.account_report_request(account=account, acting_user=None)
+    if created:
+        render_document.apply(args=[tenant.pk, document.pk])
 
 
 def _scorecards_take_the_answers() -> None:
