@@ -62,6 +62,12 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
     parent = ScopedRelatedField(Account, required=False, allow_null=True)
     tier_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=2000)
     warning = serializers.SerializerMethodField()
+    prime_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        max_length=7,
+        required=False,
+        help_text="The customer's prime days, 0 Monday to 6 Sunday.",
+    )
     roles_needed = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,
@@ -88,6 +94,10 @@ class AccountSerializer(serializers.ModelSerializer[Account]):
             "warning",
             "needed_roles",
             "roles_needed",
+            "time_zone",
+            "prime_start",
+            "prime_end",
+            "prime_days",
         ]
         read_only_fields = ["strategic_score", "created_at", "updated_at", "needed_roles"]
 
@@ -196,6 +206,7 @@ class ContactSerializer(ChildSerializer):
             "relationship_strength",
             "last_interaction",
             "opted_out",
+            "approver",
         ]
         validators: list[Any] = []  # the service reports duplicate emails per account
 
@@ -302,8 +313,8 @@ class IncidentSerializer(ChildSerializer):
 
 class RecurringIssueSerializer(serializers.ModelSerializer[RecurringIssue]):
     owner = MemberField(required=False)
-    decision_contact = ScopedRelatedField(Contact, required=False, allow_null=True)
     incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    decisions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = RecurringIssue
@@ -316,9 +327,8 @@ class RecurringIssueSerializer(serializers.ModelSerializer[RecurringIssue]):
             "opened_at",
             "closed_at",
             "root_cause",
-            "decision_needed",
-            "decision_contact",
             "incidents",
+            "decisions",
         ]
         read_only_fields = ["account", "category", "opened_at", "closed_at"]
 

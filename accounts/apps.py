@@ -12,6 +12,7 @@ class AccountsConfig(AppConfig):
         # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
         from accounts import (  # noqa: F401  (tasks: importing it declares the Celery tasks)
             api,
+            api_governance,
             api_money,
             imports,
             money_services,
@@ -20,9 +21,10 @@ class AccountsConfig(AppConfig):
             sources,
             tasks,
         )
-        from accounts.demo import seed_accounts
+        from accounts.demo import seed_accounts, seed_governance
         from accounts.demo_money import seed_commercial
         from accounts.tabs import register_tab
+        from accounts.views_governance import governance_tab_context
         from accounts.views_money import revenue_tab_context
         from sam.api.registry import register as register_api
         from sam.demo import register_seeder
@@ -37,9 +39,11 @@ class AccountsConfig(AppConfig):
         permissions.register()
         reports.register()
         register_tab("revenue", "Revenue", revenue_tab_context, "accounts/_revenue_tab.html")
+        register_tab("changes", "Changes & decisions", governance_tab_context, "accounts/_governance_tab.html")
         register_seeder(seed_accounts)
         register_seeder(seed_commercial)
-        for prefix, viewset, basename in api.ROUTES + api_money.ROUTES:
+        register_seeder(seed_governance)
+        for prefix, viewset, basename in api.ROUTES + api_money.ROUTES + api_governance.ROUTES:
             register_api(prefix, viewset, basename=basename)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="accounts-tenant-defaults")
 

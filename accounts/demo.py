@@ -245,3 +245,102 @@ def _incidents(account: Account, categories: list[IncidentCategory], rng: random
             "summary": "Password reset request backlog",
         },
     )
+
+
+def seed_governance(tenant: Tenant) -> None:
+    """Inside tenant_context(tenant): change control, decisions and escalations on two demo accounts (once)."""
+    from accounts import governance_services as governance
+    from accounts.models import ChangeRequest, Contact, RecurringIssue
+
+    if ChangeRequest.objects.exists():
+        return
+    globex = Account.objects.filter(name="Globex Logistics").select_related("owner").first()
+    umbrella = Account.objects.filter(name="Umbrella Health").select_related("owner").first()
+    if globex is None or umbrella is None or umbrella.owner is None or globex.owner is None:
+        return
+    today = timezone.localdate()
+
+    def contact(account: Account, role: str) -> Contact | None:
+        return Contact.objects.filter(account=account, buyer_role=role).first()
+
+    # Umbrella Health: three outages made a recurring issue; the customer's CFO declined the upgrade that would
+    # fix it, a hurried restart in business hours followed, and the Executive Partner now owns the escalation.
+    issue = RecurringIssue.objects.filter(account=umbrella, status="open").first()
+    cfo = contact(umbrella, BuyerRole.ECONOMIC)
+    decision = None
+    if cfo is not None:
+        decision = governance.decision_request(
+            account=umbrella,
+            contact=cfo,
+            question="Approve the portal cluster upgrade (two-hour window, Saturday night)",
+            detail="The three outages this month come from the cluster's old version.",
+            due=today,
+            recurring_issue=issue,
+            acting_user=umbrella.owner,
+        )
+        governance.decision_answer(
+            decision=decision,
+            status="declined",
+            answered_on=today,
+            note="No change before the quarter closes.",
+            acting_user=umbrella.owner,
+        )
+    day = today - timedelta(days=2)
+    while day.weekday() > 4:
+        day -= timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(day, time(10, 5)))
+    governance.change_request_emergency(
+        account=umbrella,
+        data={
+            "title": "Restarted the portal cluster during business hours",
+            "reason": "The portal hung for every user; the on-call engineer restarted it before anyone approved.",
+            "risk": "high",
+            "rollback": "None needed: a restart",
+            "window_start": start,
+            "window_end": start + timedelta(minutes=25),
+            "recurring_issue": issue,
+            "outcome": "Back after 25 minutes; the hang came back two days later.",
+        },
+        acting_user=umbrella.owner,
+    )
+    partner = TeamAssignment.objects.filter(account=umbrella, role=TeamRole.EXECUTIVE_PARTNER).first()
+    if partner is not None:
+        governance.escalation_raise(
+            account=umbrella,
+            title="The CFO declined the upgrade that would end the outages",
+            detail="An executive conversation about the risk of running the old cluster through the quarter close.",
+            due=today + timedelta(days=7),
+            recurring_issue=issue,
+            decision=decision,
+            acting_user=umbrella.owner,
+        )
+    # Globex Logistics: a change waiting for its Technical Lead, with the customer's approval asked.
+    night = today + timedelta(days=9)
+    while night.weekday() != 5:
+        night += timedelta(days=1)
+    window = timezone.make_aware(datetime.combine(night, time(22, 0)))
+    change = governance.change_request_create(
+        account=globex,
+        data={
+            "title": "Move the warehouse integration to the new message broker",
+            "reason": "The old broker is out of support at the end of the quarter.",
+            "detail": "Switch the three warehouse queues to the new cluster; the old one stays up for a week.",
+            "risk": "medium",
+            "risk_note": "Orders could queue for up to 20 minutes; the warehouse shift lead would notice first.",
+            "rollback": "Point the queues back at the old broker (5 minutes).",
+            "window_start": window,
+            "window_end": window + timedelta(hours=2),
+            "needs_customer_approval": True,
+        },
+        acting_user=globex.owner,
+    )
+    head_of_it = contact(globex, BuyerRole.TECHNICAL)
+    if head_of_it is not None:
+        governance.decision_request(
+            account=globex,
+            contact=head_of_it,
+            question="Approve the broker move on Saturday night",
+            due=today + timedelta(days=5),
+            change_request=change,
+            acting_user=globex.owner,
+        )

@@ -10,8 +10,10 @@ from accounts.models import (
     Account,
     AccountsSettings,
     ActionItem,
+    ChangeRequest,
     Contact,
     Contract,
+    Decision,
     Deliverable,
     Incident,
     IncidentCategory,
@@ -22,15 +24,43 @@ from accounts.models import (
     RevenueSource,
     TeamRole,
     Tier,
+    weekdays,
 )
 from sam.documents.logos import MAX_LOGO_BYTES, logo_type
 from sam.forms import DATE, DATETIME, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
 from sam.models import Membership, User, WorkspaceSettings
 from sam.selectors import member_choices
 
+WEEKDAY_CHOICES = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+class PrimeDaysField(forms.TypedMultipleChoiceField):
+    """The customer's prime days, ticked on a week."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("base_field", None)
+        kwargs.pop("max_length", None)
+        super().__init__(
+            choices=WEEKDAY_CHOICES,
+            coerce=int,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            label="Prime days",
+            help_text="A change planned in these hours on these days is flagged.",
+        )
+
 
 class AccountForm(StyledFormMixin, forms.ModelForm[Account]):
     tier = scoped_choice(Tier)
+    prime_days = PrimeDaysField()
     parent = scoped_choice(Account, required=False, label="Parent account")
     tier_reason = forms.CharField(
         required=False,
@@ -41,9 +71,33 @@ class AccountForm(StyledFormMixin, forms.ModelForm[Account]):
 
     class Meta:
         model = Account
-        fields = ["name", "industry", "tier", "status", "owner", "annual_revenue", "currency", "parent", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
-        labels = {"owner": "Account manager (owner)", "parent": "Parent account"}
+        fields = [
+            "name",
+            "industry",
+            "tier",
+            "status",
+            "owner",
+            "annual_revenue",
+            "currency",
+            "parent",
+            "notes",
+            "time_zone",
+            "prime_start",
+            "prime_end",
+            "prime_days",
+        ]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "prime_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "prime_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {
+            "owner": "Account manager (owner)",
+            "parent": "Parent account",
+            "time_zone": "Customer's time zone",
+            "prime_start": "Prime hours start",
+            "prime_end": "Prime hours end",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,6 +115,19 @@ class AccountForm(StyledFormMixin, forms.ModelForm[Account]):
             parents = parents.exclude(pk=self.instance.pk)
         model_choice(self, "parent").queryset = parents
         self.fields["annual_revenue"].widget.attrs["min"] = "0"
+        for name in ("time_zone", "prime_start", "prime_end"):
+            self.fields[name].required = False  # left empty: as it was, or the usual 08:00-18:00 UTC
+        if not self.instance.pk:
+            self.initial.setdefault("prime_days", list(weekdays()))
+
+    def clean_time_zone(self) -> str:
+        return (self.cleaned_data.get("time_zone") or "").strip() or self.instance.time_zone or "UTC"
+
+    def clean_prime_start(self) -> Any:
+        return self.cleaned_data.get("prime_start") or self.instance.prime_start
+
+    def clean_prime_end(self) -> Any:
+        return self.cleaned_data.get("prime_end") or self.instance.prime_end
 
     def clean_currency(self) -> str:
         value = (self.cleaned_data.get("currency") or "").strip().upper()
@@ -143,6 +210,7 @@ class ContactForm(StyledFormMixin, forms.ModelForm[Contact]):
             "relationship_strength",
             "last_interaction",
             "opted_out",
+            "approver",
         ]
         widgets = {"last_interaction": DATE}
         help_texts = {"influence": "1 (little) to 5 (decisive)", "relationship_strength": "1 (cold) to 5 (trusted)"}
@@ -265,26 +333,15 @@ class IncidentForm(StyledFormMixin, forms.ModelForm[Incident]):
 
 
 class RecurringIssueForm(StyledFormMixin, forms.ModelForm[RecurringIssue]):
-    decision_contact = scoped_choice(Contact, required=False, label="Customer contact with authority to approve it")
-
     class Meta:
         model = RecurringIssue
-        fields = ["owner", "decision_needed", "decision_contact", "root_cause", "status"]
-        widgets = {
-            "decision_needed": forms.Textarea(attrs={"rows": 2}),
-            "root_cause": forms.Textarea(attrs={"rows": 3}),
-        }
-        labels = {
-            "decision_needed": "Fix that needs the customer's decision",
-            "decision_contact": "Customer contact with authority to approve it",
-        }
+        fields = ["owner", "root_cause", "status"]
+        widgets = {"root_cause": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=True, label="Owner (one person)")
         self.style_fields()
-        model_choice(self, "decision_contact").queryset = Contact.objects.filter(account=self.instance.account)
-        self.fields["decision_contact"].required = False
 
     def _post_clean(self) -> None:
         pass
@@ -515,3 +572,114 @@ class CriterionWeightForm(StyledFormMixin, forms.Form):
 
 class IncidentCategoryForm(StyledFormMixin, forms.Form):
     name = forms.CharField(max_length=80, label="New category")
+
+
+# --- change control, decisions, escalations ----------------------------------------------------------------
+
+
+class ChangeRequestForm(StyledFormMixin, forms.Form):
+    """A change asked for ahead of its window (or, with ``emergency``, one made without approval)."""
+
+    title = forms.CharField(max_length=200, label="What changes")
+    detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="In detail")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why")
+    risk = forms.ChoiceField(choices=ChangeRequest.Risk.choices, initial=ChangeRequest.Risk.MEDIUM, label="Risk")
+    risk_note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What could go wrong, and who would notice"
+    )
+    window_start = forms.DateTimeField(widget=DATETIME, label="Window starts")
+    window_end = forms.DateTimeField(widget=DATETIME, label="Window ends")
+    rollback = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="How it is undone (rollback)")
+    recurring_issue = scoped_choice(RecurringIssue, required=False, label="Recurring issue it fixes")
+    incident = scoped_choice(Incident, required=False, label="Incident it answers")
+    needs_customer_approval = forms.BooleanField(required=False, label="The customer must approve it")
+
+    def __init__(self, *args: Any, account: Account, emergency: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "recurring_issue").queryset = RecurringIssue.objects.filter(account=account).select_related(
+            "category"
+        )
+        model_choice(self, "incident").queryset = Incident.objects.filter(account=account).order_by("-opened_at")[:100]
+        if emergency:
+            del self.fields["needs_customer_approval"]
+            self.fields["window_start"].label = "Made from"
+            self.fields["window_end"].label = "Until"
+            self.fields["reason"].label = "Why it could not wait for approval"
+            self.fields["outcome"] = forms.CharField(
+                required=False, widget=forms.Textarea(attrs={"rows": 2}), label="How it went"
+            )
+            self.style_fields()
+
+
+class ChangeDecideForm(StyledFormMixin, forms.Form):
+    approve = forms.TypedChoiceField(
+        choices=[("yes", "Approve"), ("no", "Reject")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        label="Decision",
+    )
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Note (a rejection says why)"
+    )
+
+
+class ChangeDoneForm(StyledFormMixin, forms.Form):
+    outcome = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), label="How it went"
+    )
+    emergency = forms.BooleanField(required=False, label="Made without approval: record it as an emergency change")
+
+
+class DecisionForm(StyledFormMixin, forms.Form):
+    question = forms.CharField(max_length=300, label="What the customer is asked to decide")
+    detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Background")
+    contact = scoped_choice(
+        Contact, label="Asked of", help_text="The economic or technical buyer, or a contact flagged as an approver."
+    )
+    due = forms.DateField(widget=DATE, label="Answer needed by")
+    recurring_issue = scoped_choice(RecurringIssue, required=False, label="Recurring issue")
+    change_request = scoped_choice(ChangeRequest, required=False, label="Change")
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # every contact of the account is offered: asking one without authority is refused with the reason
+        model_choice(self, "contact").queryset = Contact.objects.filter(account=account).order_by("name")
+        model_choice(self, "recurring_issue").queryset = RecurringIssue.objects.filter(account=account).select_related(
+            "category"
+        )
+        model_choice(self, "change_request").queryset = ChangeRequest.objects.filter(account=account)
+
+
+class DecisionAnswerForm(StyledFormMixin, forms.Form):
+    status = forms.ChoiceField(
+        choices=[("approved", "Approved"), ("declined", "Declined")],
+        widget=forms.RadioSelect,
+        label="The customer's answer",
+    )
+    answered_on = forms.DateField(widget=DATE, label="Answered on")
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+
+
+class EscalationForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(max_length=200, label="What needs an executive")
+    detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Detail")
+    due = forms.DateField(widget=DATE, label="Resolve by")
+    owner = MemberChoiceField(
+        queryset=User.objects.none(), required=False, label="Owner (when the account has no Executive Partner)"
+    )
+    recurring_issue = scoped_choice(RecurringIssue, required=False, label="Recurring issue")
+    decision = scoped_choice(Decision, required=False, label="Customer decision")
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "owner").queryset = User.objects.filter(
+            pk__in=Membership.objects.filter(role__in=("executive", "admin")).values("user_id")
+        ).order_by("full_name", "email")
+        model_choice(self, "recurring_issue").queryset = RecurringIssue.objects.filter(account=account).select_related(
+            "category"
+        )
+        model_choice(self, "decision").queryset = Decision.objects.filter(account=account)
+
+
+class EscalationResolveForm(StyledFormMixin, forms.Form):
+    resolution = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="How it was resolved")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import import_kinds, sources
@@ -77,6 +77,10 @@ class TeamRole(models.TextChoices):
     PROFESSIONAL_SERVICES = "professional_services", "Professional Services"
     CUSTOMER_SERVICE_MANAGER = "customer_service_manager", "Customer Service Manager"
     TECHNICAL_LEAD = "technical_lead", "Technical Lead"
+
+
+def weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]
 
 
 def every_team_role() -> list[str]:
@@ -168,6 +172,15 @@ class Account(TenantOwned):
     currency = models.CharField(max_length=3, default="USD")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     notes = models.TextField(blank=True)
+    # The customer's prime hours: a change planned inside them is flagged (their clock, their working days).
+    time_zone = models.CharField(
+        max_length=60, default="UTC", help_text="The customer's time zone, e.g. Europe/Berlin."
+    )
+    prime_start = models.TimeField(default=time(8, 0))
+    prime_end = models.TimeField(default=time(18, 0))
+    prime_days = ArrayField(
+        models.PositiveSmallIntegerField(), default=weekdays, blank=True, help_text="0 Monday .. 6 Sunday"
+    )
     # The team roles this account needs; empty (None) follows its tier. An admin decides.
     needed_roles = ArrayField(models.CharField(max_length=30, choices=TeamRole.choices), null=True, blank=True)
     # Derived from the criteria answers (0-100); None until scored.
@@ -187,6 +200,7 @@ class Account(TenantOwned):
             models.CheckConstraint(
                 condition=Q(annual_revenue__gte=0) | Q(annual_revenue__isnull=True), name="account_revenue_not_negative"
             ),
+            models.CheckConstraint(condition=Q(prime_end__gt=F("prime_start")), name="account_prime_hours_order"),
         ]
 
     def __str__(self) -> str:
@@ -433,7 +447,13 @@ class Contact(TenantOwned):
     )
     last_interaction = models.DateField(null=True, blank=True)
     opted_out = models.BooleanField(default=False, help_text="Asked not to receive surveys or mailings.")
+    approver = models.BooleanField(
+        default=False, help_text="May decide for the customer (changes, fixes) whatever their buyer role."
+    )
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Who may decide for the customer: the economic or technical buyer, or a contact flagged as an approver.
+    DECIDING_ROLES: ClassVar[frozenset[str]] = frozenset({"economic", "technical"})
 
     class Meta:
         ordering = ["name"]
@@ -454,6 +474,10 @@ class Contact(TenantOwned):
     def save(self, *args: object, **kwargs: object) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+    @property
+    def may_decide(self) -> bool:
+        return self.approver or self.buyer_role in self.DECIDING_ROLES
 
 
 # What each role owns and the deliverable it is measured by (our words for DOMAIN.md section 2).
@@ -693,9 +717,7 @@ class RecurringIssue(TenantOwned):
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     root_cause = models.TextField(blank=True)
-    # A fix that needs the customer's decision (e.g. an upgrade) and who at the customer may approve it.
-    decision_needed = models.TextField(blank=True)
-    decision_contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A fix that needs the customer's approval is a Decision (decisions), asked of a contact with authority.
 
     class Meta:
         ordering = ["-opened_at"]
@@ -719,6 +741,153 @@ class RecurringIssueIncident(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "recurring_issue", "incident"], name="recurringlink_unique"),
         ]
+
+
+class ChangeRequest(TenantOwned):
+    """A change to the customer's configuration: what, why, the risk, the window and the way back. The account's
+    Technical Lead (an admin when it has none) approves it before it is made; one made without approval is an
+    emergency change, on the record and in the next Operations Review."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Risk(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    OPEN_STATUSES: ClassVar[tuple[str, ...]] = ("requested", "approved")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="change_requests")
+    title = models.CharField(max_length=200, help_text="What changes, in a line.")
+    detail = models.TextField(blank=True, help_text="What changes, in full.")
+    reason = models.TextField(help_text="Why the change is needed.")
+    risk = models.CharField(max_length=8, choices=Risk.choices, default=Risk.MEDIUM)
+    risk_note = models.TextField(blank=True, help_text="What could go wrong, and who would notice.")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    rollback = models.TextField(help_text="How the change is undone if it goes wrong.")
+    in_prime_hours = models.BooleanField(default=False, help_text="The window touches the customer's prime hours.")
+    recurring_issue = models.ForeignKey(
+        RecurringIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="change_requests"
+    )
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    needs_customer_approval = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    emergency = models.BooleanField(default=False, help_text="Made without approval.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    customer_notified_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True, help_text="How it went.")
+
+    class Meta:
+        ordering = ["-window_start", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_end__gt=F("window_start")), name="change_window_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Decision(TenantOwned):
+    """Something only the customer can decide (an upgrade, a fix, a change), asked of a contact with the
+    authority to decide, by a date; answered with its date, or expired. Overdue, it goes to the account owner,
+    then to the Executive Partner."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="decisions")
+    question = models.CharField(max_length=300, help_text="What the customer is asked to decide.")
+    detail = models.TextField(blank=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="decisions")
+    due = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    answered_on = models.DateField(null=True, blank=True)
+    answer_note = models.TextField(blank=True)
+    recurring_issue = models.ForeignKey(
+        RecurringIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    change_request = models.ForeignKey(
+        ChangeRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    # 1: the account owner was told it is overdue; 2: the Executive Partner too.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["status", "due", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="requested") | Q(status="expired") | Q(answered_on__isnull=False),
+                name="decision_answer_dated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.question
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.status == self.Status.REQUESTED and self.due < (today or timezone.localdate())
+
+
+class Escalation(TenantOwned):
+    """An obstacle the team cannot remove alone, raised by anyone on the team and owned by the Executive
+    Partner (an executive chosen when the account has none) until it is resolved."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="escalations")
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.TextField(blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    recurring_issue = models.ForeignKey(
+        RecurringIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
+    )
+    decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["status", "due", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(resolution=""), name="escalation_resolved_with_resolution"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.status == self.Status.OPEN and self.due < (today or timezone.localdate())
 
 
 def money(value: Decimal | None, currency: str) -> str:

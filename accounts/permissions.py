@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.models import Account, ActionItem, Deliverable, TeamAssignment
+from accounts.models import (
+    Account,
+    ActionItem,
+    ChangeRequest,
+    Decision,
+    Deliverable,
+    Escalation,
+    TeamAssignment,
+    TeamRole,
+)
 from sam.roles import allowed, register_object_checks
 
 DELIVERABLE_FIELDS = frozenset({"status", "owner", "last_reviewed", "link", "file", "note"})
@@ -71,7 +80,19 @@ def action_item_fields(*, role: str | None, user: Any, item: ActionItem) -> froz
     return frozenset()
 
 
+def leads_change(change: ChangeRequest, user: Any) -> bool:
+    """The account's Technical Lead answers for its configuration: they approve its changes."""
+    return TeamRole.TECHNICAL_LEAD in _team_roles(change.account).get(user.pk, set())
+
+
+def owns_escalation(escalation: Escalation, user: Any) -> bool:
+    return escalation.owner_id == user.pk
+
+
 def register() -> None:
     register_object_checks(Account, team=is_on_team, owner=is_owner)
     register_object_checks(Deliverable, team=is_on_team, owner=owns_deliverable)
     register_object_checks(ActionItem, team=is_on_team, owner=owns_action)
+    register_object_checks(ChangeRequest, team=is_on_team, owner=leads_change)
+    register_object_checks(Decision, team=is_on_team, owner=is_owner)
+    register_object_checks(Escalation, team=is_on_team, owner=owns_escalation)

@@ -14,10 +14,12 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from accounts.governance_selectors import operations_review_governance
 from accounts.models import (
     Account,
     ActionItem,
     Contract,
+    Decision,
     Deliverable,
     Incident,
     OperationsReviewNarrative,
@@ -99,10 +101,15 @@ def operations_review_context(account: Account, params: dict[str, Any]) -> dict[
     recurring = list(
         RecurringIssue.objects.filter(account=account)
         .filter(Q(status=RecurringIssue.Status.OPEN) | Q(closed_at__gte=since, closed_at__lte=until))
-        .select_related("category", "owner", "decision_contact")
+        .select_related("category", "owner")
         .annotate(incident_count=Count("links"))
         .order_by("status", "-opened_at")
     )
+    asked: dict[int, list[Decision]] = {}
+    for decision in Decision.objects.filter(account=account, recurring_issue__isnull=False).select_related("contact"):
+        asked.setdefault(decision.recurring_issue_id or 0, []).append(decision)
+    for issue in recurring:
+        issue.decision_list = asked.get(issue.pk, [])
     overdue_qs = ActionItem.objects.filter(account=account, status__in=ActionItem.OPEN_STATUSES, due__lt=today)
     overdue = list(overdue_qs.select_related("owner").order_by("due")[:LIST_LIMIT])
     aging = list(
@@ -154,6 +161,7 @@ def operations_review_context(account: Account, params: dict[str, Any]) -> dict[
         "renewal_risk": risk_reasons,
         "chart": chart,
         "today": today,
+        "governance": operations_review_governance(account, since, until),
         "extra_sections": [section for fn in _extra_sections if (section := fn(account, start, end))],
     }
 

@@ -40,6 +40,7 @@ from accounts.models import (
     roles_in_order,
 )
 from accounts.selectors import plan_snapshot, portfolio_cap_warning, recurring_issue_owner, strategic_score_compute
+from sam.icalendar import is_zone
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
 from sam.services import audit_record, row_save, row_update, workspace_settings_update
@@ -125,7 +126,33 @@ def account_owner_or_error(user: User | None) -> User | None:
     return user
 
 
-ACCOUNT_FIELDS = ("name", "industry", "tier", "status", "owner", "annual_revenue", "currency", "parent", "notes")
+ACCOUNT_FIELDS = (
+    "name",
+    "industry",
+    "tier",
+    "status",
+    "owner",
+    "annual_revenue",
+    "currency",
+    "parent",
+    "notes",
+    "time_zone",
+    "prime_start",
+    "prime_end",
+    "prime_days",
+)
+
+
+def _check_prime_hours(account: Account) -> None:
+    """The customer's clock and prime hours: a known time zone, an end after the start, days of a week."""
+    if not is_zone(account.time_zone or ""):
+        raise ValidationError({"time_zone": "Not a time zone this system knows, e.g. Europe/Berlin or UTC."})
+    if account.prime_start is not None and account.prime_end is not None and account.prime_end <= account.prime_start:
+        raise ValidationError({"prime_end": "Prime hours end after they start (on the same day)."})
+    days = list(account.prime_days or [])
+    if any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+        raise ValidationError({"prime_days": "Days are 0 (Monday) to 6 (Sunday)."})
+    account.prime_days = sorted(set(days))
 
 
 def _check_parent(account: Account | None, parent: Account | None) -> None:
@@ -143,6 +170,7 @@ def account_create(*, data: dict[str, Any], acting_user: User | None) -> tuple[A
     account_owner_or_error(data.get("owner"))
     warning = portfolio_cap_warning(data["tier"])
     account = Account(**{k: v for k, v in data.items() if k in ACCOUNT_FIELDS})
+    _check_prime_hours(account)
     account.full_clean(exclude=["tenant", "strategic_score"], validate_constraints=False)
     try:
         with transaction.atomic():
@@ -179,6 +207,7 @@ def account_update(
     for key, value in data.items():
         if key in ACCOUNT_FIELDS:
             setattr(locked, key, value)
+    _check_prime_hours(locked)
     locked.full_clean(exclude=["tenant", "strategic_score"], validate_constraints=False)
     try:
         with transaction.atomic():
@@ -572,7 +601,7 @@ def recurring_issue_check(
 
 @transaction.atomic
 def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], acting_user: User | None) -> RecurringIssue:
-    """Name the owner, the decision needed and the customer contact who can approve it; close with a root cause.
+    """Name the owner; close with a root cause (a fix the customer must approve is a decision: decision_request).
 
     The issue's action item follows: same owner, and done when the issue closes.
     A new owner is told once.
@@ -582,9 +611,6 @@ def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], actin
         if data["owner"] is None:
             raise ValidationError({"owner": "A recurring issue needs one named owner."})
         member_or_error(data["owner"].pk)
-    contact = data.get("decision_contact")
-    if contact is not None and contact.account_id != locked.account_id:
-        raise ValidationError({"decision_contact": "Choose a contact of this account."})
     old_owner_id = locked.owner_id
     closing = data.get("status") == RecurringIssue.Status.CLOSED and locked.status == RecurringIssue.Status.OPEN
     for key, value in data.items():

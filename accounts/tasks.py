@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.governance_services import decisions_sweep
 from accounts.renewals import outcome_prompts_send
 from accounts.services import recurring_issues_sweep
 from sam.tasks_base import for_each_tenant
@@ -20,3 +21,9 @@ def outcome_prompts_all() -> int:
     """Ask owners for the renewal outcome of contracts past their end: once per contract. Idempotent."""
 
     return sum(for_each_tenant(lambda tenant: outcome_prompts_send()))
+
+
+@shared_task(name="accounts.tasks.decisions_sweep_all")
+def decisions_sweep_all() -> int:
+    """Overdue customer decisions: to the account owner, then to the Executive Partner. Idempotent."""
+    return sum(for_each_tenant(lambda tenant: decisions_sweep()))

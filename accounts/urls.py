@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views, views_money
+from accounts import views, views_governance, views_money
 
 urlpatterns = [
     path("accounts/", views.portfolio, name="portfolio"),
@@ -100,5 +100,47 @@ urlpatterns = [
         "admin/portfolio/sources/<int:source_id>/toggle/",
         views_money.revenue_source_toggle,
         name="revenue_source_toggle",
+    ),
+    # change control, the customer's decisions, escalations
+    path("accounts/<int:account_id>/changes/add/", views_governance.change_add, name="change_add"),
+    path("accounts/<int:account_id>/changes/emergency/", views_governance.change_emergency, name="change_emergency"),
+    path("accounts/<int:account_id>/changes/<int:change_id>/", views_governance.change_detail, name="change_detail"),
+    path(
+        "accounts/<int:account_id>/changes/<int:change_id>/decide/",
+        views_governance.change_decide,
+        name="change_decide",
+    ),
+    path("accounts/<int:account_id>/changes/<int:change_id>/done/", views_governance.change_done, name="change_done"),
+    path(
+        "accounts/<int:account_id>/changes/<int:change_id>/cancel/",
+        views_governance.change_cancel,
+        name="change_cancel",
+    ),
+    path("accounts/<int:account_id>/decisions/add/", views_governance.decision_add, name="decision_add"),
+    path(
+        "accounts/<int:account_id>/decisions/<int:decision_id>/",
+        views_governance.decision_detail,
+        name="decision_detail",
+    ),
+    path(
+        "accounts/<int:account_id>/decisions/<int:decision_id>/answer/",
+        views_governance.decision_answer,
+        name="decision_answer",
+    ),
+    path(
+        "accounts/<int:account_id>/decisions/<int:decision_id>/expire/",
+        views_governance.decision_expire,
+        name="decision_expire",
+    ),
+    path("accounts/<int:account_id>/escalations/add/", views_governance.escalation_add, name="escalation_add"),
+    path(
+        "accounts/<int:account_id>/escalations/<int:escalation_id>/",
+        views_governance.escalation_detail,
+        name="escalation_detail",
+    ),
+    path(
+        "accounts/<int:account_id>/escalations/<int:escalation_id>/resolve/",
+        views_governance.escalation_resolve,
+        name="escalation_resolve",
     ),
 ]

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import imports, reports, selectors, services, sources
+from accounts import governance_selectors, imports, reports, selectors, services, sources
 from accounts.forms import (
     AccountDeleteForm,
     AccountForm,
@@ -59,6 +59,7 @@ from accounts.models import (
     ActionItem,
     Contact,
     Contract,
+    Decision,
     Deliverable,
     ImportBatch,
     Incident,
@@ -249,6 +250,7 @@ def _detail_context(request: TenantRequest, account: Account, tab: str) -> dict[
         "tabs": _tabs(),
         "active_nav": "accounts",
         "can_edit": can(request, "account.edit", account),
+        "can_team_work": can(request, "account.edit_team_work", account),
         "can_work": can(request, "account.edit_team_work", account),
         "can_delete": can(request, "account.delete", account),
         "today": timezone.localdate(),
@@ -274,6 +276,7 @@ def _overview(request: TenantRequest, account: Account) -> dict[str, Any]:
         "criteria_form": CriteriaForm(criteria=criteria, answers=answers),
         "tier_changes": account.tier_changes.select_related("from_tier", "to_tier", "changed_by")[:10],
         "open_recurring": account.recurring_issues.filter(status="open").select_related("category", "owner"),
+        "open_escalations": governance_selectors.open_escalations(account),
         "renewals": [c for c in account.contracts.all() if c.renewal_due()],
     }
 
@@ -354,9 +357,9 @@ def _actions(request: TenantRequest, account: Account) -> dict[str, Any]:
 def _incidents(request: TenantRequest, account: Account) -> dict[str, Any]:
     return {
         "incidents": Incident.objects.filter(account=account).select_related("category")[:200],
-        "recurring": RecurringIssue.objects.filter(account=account).select_related(
-            "category", "owner", "decision_contact"
-        ),
+        "recurring": RecurringIssue.objects.filter(account=account)
+        .select_related("category", "owner")
+        .prefetch_related(Prefetch("decisions", queryset=Decision.objects.select_related("contact"))),
         "incident_form": IncidentForm(initial={"opened_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
     }
 

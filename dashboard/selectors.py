@@ -25,6 +25,8 @@ from accounts.models import (
     AccountsSettings,
     ActionItem,
     Contract,
+    Decision,
+    Escalation,
     Incident,
     Outcome,
     PlanReview,
@@ -520,6 +522,16 @@ def _risks(
         account_id__in=list(rows), status=RecurringIssue.Status.OPEN
     ).values_list("account_id", "category__name"):
         open_recurring[account_id].append(name)
+    escalated: dict[int, list[str]] = defaultdict(list)
+    for account_id, title in Escalation.objects.filter(
+        account_id__in=list(rows), status=Escalation.Status.OPEN
+    ).values_list("account_id", "title"):
+        escalated[account_id].append(title)
+    waiting: dict[int, list[str]] = defaultdict(list)
+    for account_id, question in Decision.objects.filter(
+        account_id__in=list(rows), status=Decision.Status.REQUESTED, due__lt=today
+    ).values_list("account_id", "question"):
+        waiting[account_id].append(question)
     held: dict[int, set[str]] = defaultdict(set)
     for account_id, role in TeamAssignment.objects.filter(account_id__in=list(rows)).values_list("account_id", "role"):
         held[account_id].add(role)
@@ -549,6 +561,10 @@ def _risks(
             reasons.append((2, "QBR overdue: last period's was not held, or its milestones are late"))
         for name in open_recurring.get(account_id, []):
             reasons.append((2, f"Recurring issue open: {name}"))
+        for title in escalated.get(account_id, []):
+            reasons.append((3, f"Escalation open: {title}"))
+        for question in waiting.get(account_id, []):
+            reasons.append((2, f"Customer decision overdue: {question}"))
         running = [c for c in by_account.get(account_id, []) if c.start <= today <= c.end]
         upcoming = [
             c

@@ -59,6 +59,15 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     # escalations: a recurring issue (its owner, the decision needed, the root cause) is the team's,
     # the Executive Partner's included
     "recurring_issue.edit": {A: ANY, M: TEAM, T: TEAM, E: TEAM},
+    # change control: anyone on the team requests a change (or records an emergency one); the account's
+    # Technical Lead approves or rejects it, an admin when it has none ("owner" of a change: its Technical Lead)
+    "change.request": {A: ANY, E: TEAM, M: TEAM, T: TEAM},
+    "change.approve": {A: ANY, E: OWNER, M: OWNER, T: OWNER},
+    # the customer's decisions: asked, answered and given up on by the team
+    "decision.edit": {A: ANY, E: TEAM, M: TEAM, T: TEAM},
+    # escalations: raised by anyone on the team, resolved by their owner (the Executive Partner) or an admin
+    "escalation.raise": {A: ANY, E: TEAM, M: TEAM, T: TEAM},
+    "escalation.resolve": {A: ANY, E: OWNER, M: OWNER, T: OWNER},
     # progress on an action (its status and detail): the team's; an executive's on the actions they own
     "action.progress": {A: ANY, M: TEAM, T: TEAM, E: OWNER},
     # reports

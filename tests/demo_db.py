@@ -32,7 +32,14 @@ _IN_USE = "55006"  # object_in_use: a database still has a connection
 # One run of the suite: the same in its worker processes (pytest-xdist), different from any other run
 # (conftest.py's pytest_configure names it in the main process, before the workers start).
 IN_WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
-SHARED_PREFIX = "sam_tests_demo_"
+
+
+def shared_prefix() -> str:
+    """Seeded demos are named after the run's test database, so that runs with their own test database
+    (``TEST_DATABASE_NAME``) on one server never drop each other's."""
+    from django.conf import settings
+
+    return re.sub(r"\W", "", settings.DATABASES["default"]["TEST"]["NAME"] or "test_sam")[:30] + "_demo_"
 
 
 class DemoDatabases:
@@ -176,7 +183,7 @@ def run_id() -> str:
 
 def shared_name() -> str:
     """The run's seeded demo, one for all its workers."""
-    return f"{SHARED_PREFIX}{run_id()}"
+    return f"{shared_prefix()}{run_id()}"
 
 
 def _admin() -> psycopg.Connection[Any]:
@@ -190,7 +197,7 @@ def _admin() -> psycopg.Connection[Any]:
 @contextmanager
 def _run_lock(name: str) -> Iterator[None]:
     """A lock the worker processes of this run share (a file, released when its holder ends, however it ends)."""
-    path = Path(tempfile.gettempdir()) / f"sam-tests-{run_id()}-{name}.lock"
+    path = Path(tempfile.gettempdir()) / f"{shared_prefix()}{run_id()}-{name}.lock"
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -203,7 +210,7 @@ def drop_shared(*, stale: bool = False) -> None:
     """From the main process: at the end of a run with workers, the seeded demo they shared; at the start of any
     run (``stale``), what earlier runs that were interrupted left behind."""
     with _admin() as conn:
-        pattern = SHARED_PREFIX.replace("_", "\\_") + "%"
+        pattern = shared_prefix().replace("_", "\\_") + "%"
         names = [row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [pattern])]
         for name in [n for n in names if n != shared_name()] if stale else [shared_name()]:
             for _ in range(1 if stale else 200):
@@ -214,7 +221,7 @@ def drop_shared(*, stale: bool = False) -> None:
                     time.sleep(0.05)
             else:
                 warnings.warn(f"{name} is still in use and was left behind.", stacklevel=1)
-    ours = f"sam-tests-{run_id()}-"
-    for lock in Path(tempfile.gettempdir()).glob("sam-tests-*.lock"):
+    ours = f"{shared_prefix()}{run_id()}-"
+    for lock in Path(tempfile.gettempdir()).glob(f"{shared_prefix()}*.lock"):
         if lock.name.startswith(ours) != stale:
             lock.unlink(missing_ok=True)

@@ -67,6 +67,9 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "action_id": acc.ActionItem,
     "issue_id": acc.RecurringIssue,
     "incident_id": acc.Incident,
+    "change_id": acc.ChangeRequest,
+    "decision_id": acc.Decision,
+    "escalation_id": acc.Escalation,
     "objective_id": acc.PlanObjective,
     "batch_id": acc.ImportBatch,
     "document_id": Document,
@@ -154,6 +157,29 @@ def _recurring() -> acc.RecurringIssue:
         defaults={"root_cause": MARKER},
     )
     return issue
+
+
+def _change() -> acc.ChangeRequest:
+    from datetime import UTC, datetime
+
+    return acc.ChangeRequest.objects.get_or_create(
+        account=_account(), title=f"{MARKER} change",
+        defaults={"reason": MARKER, "rollback": MARKER, "window_start": datetime(2030, 1, 5, 22, tzinfo=UTC),
+                  "window_end": datetime(2030, 1, 5, 23, tzinfo=UTC)},
+    )[0]  # fmt: skip
+
+
+def _decision() -> acc.Decision:
+    return acc.Decision.objects.get_or_create(
+        account=_account(), question=f"{MARKER} decision", defaults={"contact": _any_contact(), "due": date(2030, 1, 1)}
+    )[0]
+
+
+def _escalation() -> acc.Escalation:
+    owner = Membership.objects.filter(role=Role.ADMIN).order_by("pk").first().user  # type: ignore[union-attr]
+    return acc.Escalation.objects.get_or_create(
+        account=_account(), title=f"{MARKER} escalation", defaults={"owner": owner, "due": date(2030, 1, 1)}
+    )[0]
 
 
 def _document() -> Document:
@@ -282,6 +308,9 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     acc.RecurringIssueIncident: lambda: acc.RecurringIssueIncident.objects.get_or_create(
         recurring_issue=_recurring(), incident=_incident()
     )[0],
+    acc.ChangeRequest: _change,
+    acc.Decision: _decision,
+    acc.Escalation: _escalation,
     acc.LossReason: lambda: acc.LossReason.objects.get_or_create(name=f"{MARKER} reason")[0],
     acc.RevenueSource: lambda: acc.RevenueSource.objects.get_or_create(name=f"{MARKER} source")[0],
     acc.RevenueEntry: lambda: acc.RevenueEntry.objects.get_or_create(

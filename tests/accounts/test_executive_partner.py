@@ -204,8 +204,8 @@ def recurring_issue(world, account) -> RecurringIssue:
         return RecurringIssue.objects.get(account=account, status="open")
 
 
-def issue_form(owner, decision):
-    return {"owner": owner.pk, "decision_needed": decision, "decision_contact": "", "root_cause": "", "status": "open"}
+def issue_form(owner, root_cause):
+    return {"owner": owner.pk, "root_cause": root_cause, "status": "open"}
 
 
 def test_executive_on_the_team_takes_a_recurring_issue(tenant_a, account_a, executive_on_team, client_for):
@@ -222,7 +222,7 @@ def test_executive_on_the_team_takes_a_recurring_issue(tenant_a, account_a, exec
     with tenant_a.ctx():
         saved = RecurringIssue.objects.get(pk=issue.pk)
         escalation = ActionItem.objects.get(source_kind="recurring_issue", source_id=str(issue.pk))
-    assert saved.owner_id == executive_on_team.pk and saved.decision_needed.startswith("Upgrade")
+    assert saved.owner_id == executive_on_team.pk and saved.root_cause.startswith("Upgrade")
     assert escalation.owner_id == executive_on_team.pk  # the issue's action follows its owner
 
     through_api = api(tenant_a, Role.EXECUTIVE).patch(
@@ -242,11 +242,11 @@ def test_recurring_issue_refused_off_the_team_and_to_viewers(tenant_a, account_a
         url("recurring_edit", account_a.pk, issue.pk), issue_form(user, "x")
     )
     through_api = api(tenant_a, role).patch(
-        f"/api/v1/recurring-issues/{issue.pk}/", {"decision_needed": "x"}, content_type="application/json"
+        f"/api/v1/recurring-issues/{issue.pk}/", {"root_cause": "x"}, content_type="application/json"
     )
     assert (on_page.status_code, through_api.status_code) == (403, 403)
     with tenant_a.ctx():
-        assert RecurringIssue.objects.get(pk=issue.pk).decision_needed == ""
+        assert RecurringIssue.objects.get(pk=issue.pk).root_cause == ""
 
 
 def test_recurring_issue_of_another_tenant_is_not_found(tenant_a, tenant_b, account_a, executive_on_team, client_for):
@@ -256,7 +256,7 @@ def test_recurring_issue_of_another_tenant_is_not_found(tenant_a, tenant_b, acco
         url("recurring_edit", theirs.pk, issue.pk), issue_form(executive_on_team, "x")
     )
     through_api = api(tenant_a, Role.EXECUTIVE).patch(
-        f"/api/v1/recurring-issues/{issue.pk}/", {"decision_needed": "x"}, content_type="application/json"
+        f"/api/v1/recurring-issues/{issue.pk}/", {"root_cause": "x"}, content_type="application/json"
     )
     assert (on_page.status_code, through_api.status_code) == (404, 404)
 

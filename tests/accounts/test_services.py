@@ -286,26 +286,6 @@ def test_closing_needs_root_cause_then_a_new_pattern_opens_a_new_issue(tenant_a,
         assert RecurringIssue.objects.count() == 2
 
 
-def test_decision_contact_must_be_of_this_account(tenant_a, account_a):
-    other = make_account(tenant_a, "Other")
-    now = timezone.now()
-    with tenant_a.ctx():
-        cat = IncidentCategory.objects.get(name="Outage")
-        for n in range(3):
-            _incident(account_a, cat, now - timedelta(days=n), clock=now)
-        issue = RecurringIssue.objects.get()
-        stranger = services.contact_save(account=other, data={"name": "Stranger"})
-        with pytest.raises(ValidationError):
-            services.recurring_issue_update(issue=issue, data={"decision_contact": stranger}, acting_user=None)
-        cio = services.contact_save(account=account_a, data={"name": "CIO", "buyer_role": "economic"})
-        issue = services.recurring_issue_update(
-            issue=issue,
-            data={"decision_contact": cio, "decision_needed": "Approve the storage upgrade"},
-            acting_user=None,
-        )
-    assert issue.decision_contact == cio
-
-
 def test_incident_resolved_before_opened_is_refused(tenant_a, account_a):
     now = timezone.now()
     with tenant_a.ctx(), pytest.raises(ValidationError):

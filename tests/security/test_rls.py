@@ -142,6 +142,7 @@ def test_the_migrations_do_nothing_the_models_made_test_database_misses():
     schema_operations = tuple(op for module in (fields, models) for op in vars(module).values() if isinstance(op, type))
     copies = {
         ("accounts", "0010_settings_per_app"),
+        ("accounts", "0013_recurring_issue_decisions"),
         ("assessments", "0003_fourrs_names"),
         ("qbr", "0003_invitations_35_days_before"),
         ("sam", "0011_workspace_settings"),
