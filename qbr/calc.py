@@ -8,12 +8,12 @@ from typing import Any
 
 from django.utils import timezone
 
-from qbr import calendar
 from qbr.models import (
     Milestone,
     Qbr,
     QbrSettings,
 )
+from sam.icalendar import zone_of
 from sam.periods import calendar_period
 
 
@@ -50,7 +50,7 @@ def milestone_dues(qbr: Qbr, program: QbrSettings) -> dict[str, date]:
 def date_warnings(qbr: Qbr, when: Any) -> list[str]:
     """What deserves a second look about a date: outside the QBR's period, or in the past."""
     warnings = []
-    day = timezone.localtime(when, calendar.zone_of(qbr.timezone)).date()
+    day = timezone.localtime(when, zone_of(qbr.timezone)).date()
     if not qbr.period_start <= day <= qbr.period_end:
         warnings.append(f"{day:%d %b %Y} is outside the QBR's period ({qbr.period_label}).")
     if when < timezone.now():

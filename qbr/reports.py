@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts.models import ActionItem
 from qbr import calc, selectors
-from qbr.calendar import zone_of
 from qbr.models import MINUTES, PACK, AgendaItem, Participant, Qbr
 from sam.documents import registry
+from sam.icalendar import zone_of
 from sam.tenancy.urls import tenant_reverse
 from scorecards import reports as scorecard_reports
 from scorecards import services as scorecard_services

@@ -9,7 +9,6 @@ idempotency key in the outbox.
 from __future__ import annotations
 
 import hashlib
-import zoneinfo
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from accounts.models import ActionItem, Contact
 from accounts.services import action_item_add
 from qbr import calc
 from qbr.calc import CadencePeriod, date_warnings, milestone_dues, period_of, target_date
-from qbr.calendar import ics, participant_emails, zone_of
+from qbr.calendar import ics, participant_emails
 from qbr.models import (
     ACTION_SOURCE,
     MINUTES,
@@ -43,6 +42,7 @@ from qbr.models import (
 )
 from qbr.selectors import eligible_accounts, preparation_facts
 from sam.documents.services import document_request
+from sam.icalendar import is_zone, zone_of
 from sam.models import Membership
 from sam.outbox import email_enqueue
 from sam.services import audit_record, move_in_list
@@ -279,10 +279,8 @@ def qbr_schedule_set(
     without it nothing changes and the warnings come back."""
 
     qbr_check_editable(qbr)
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError({"timezone": "Not a time zone (e.g. Europe/Berlin)."}) from exc
+    if not is_zone(tz):
+        raise ValidationError({"timezone": "Not a time zone (e.g. Europe/Berlin)."})
     if len(location) > 300:
         raise ValidationError({"location": "At most 300 characters."})
     qbr.timezone = tz

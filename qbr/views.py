@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from qbr import calendar, selectors, services
+from qbr import selectors, services
 from qbr.forms import (
     AgendaItemForm,
     AgendaStatusForm,
@@ -58,6 +58,7 @@ from qbr.permissions import PreparationRights, preparation_rights
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
+from sam.icalendar import zone_of
 from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
@@ -129,7 +130,7 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
     people = list(Participant.objects.filter(qbr=qbr).select_related("contact", "user"))
     invited = ({p.contact_id for p in people if p.contact_id}, {p.user_id for p in people if p.user_id})
     cadence = Cadence.objects.filter(account=qbr.account).first()
-    local = timezone.localtime(qbr.scheduled_at, calendar.zone_of(qbr.timezone)) if qbr.scheduled_at else None
+    local = timezone.localtime(qbr.scheduled_at, zone_of(qbr.timezone)) if qbr.scheduled_at else None
     today = timezone.localdate()
     documents = _documents(qbr)
     preparation = selectors.preparation_view(qbr, today=today)
