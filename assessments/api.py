@@ -267,7 +267,7 @@ class InterviewSerializer(serializers.ModelSerializer[Interview]):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         contact, colleague = data.get("contact"), data.get("colleague")
-        if self.instance is None:
+        if self.instance is None or "contact" in data or "colleague" in data:
             if contact is not None and colleague is not None:
                 raise serializers.ValidationError({"contact": [services.WHO_BOTH], "colleague": [services.WHO_BOTH]})
             if contact is None and colleague is None:
@@ -278,7 +278,8 @@ class InterviewSerializer(serializers.ModelSerializer[Interview]):
 class InterviewViewSet(_InAssessment):
     """Interviews: each with one contact of the customer or one colleague of the account's or the assessment's
     team (never both), once each per assessment, with notes per guide topic (``notes``: topic key -> text; on
-    update the topics sent are merged in, an empty one removed)."""
+    update the topics sent are merged in, an empty one removed). An update naming ``contact`` or ``colleague``
+    names who it was with again (the other one is cleared)."""
 
     serializer_class = InterviewSerializer
     queryset = Interview.unscoped.none()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -167,8 +168,9 @@ class ExpertForm(StyledFormMixin, forms.Form):
 
 
 class InterviewForm(StyledFormMixin, forms.Form):
-    """An interview: with a contact of the customer or a colleague of our team (one of the two, chosen when it is
-    logged), when, by whom, and the notes per topic of the guide."""
+    """An interview: with a contact of the customer or a colleague of our team (one of the two), when, by whom,
+    and the notes per topic of the guide. A new one offers the people not interviewed yet; an edit offers the
+    account's contacts and the team (with whoever it was with), the same lists for every row."""
 
     contact = ContactChoiceField(
         label="A contact of the customer", queryset=Contact.unscoped.none(), required=False, empty_label="—"
@@ -186,17 +188,18 @@ class InterviewForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, assessment: Assessment, new: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.new = new
+        taken = Interview.objects.filter(assessment=assessment)
+        contacts = Contact.objects.filter(account=assessment.account).order_by("name")
+        colleagues = interview_colleagues(assessment)
         if new:
-            taken = Interview.objects.filter(assessment=assessment)
-            contacts = Contact.objects.filter(account=assessment.account).exclude(
-                pk__in=taken.filter(contact__isnull=False).values("contact_id")
-            )
-            model_choice(self, "contact").queryset = contacts.order_by("name")
-            model_choice(self, "colleague").queryset = interview_colleagues(assessment).exclude(
-                pk__in=taken.filter(colleague__isnull=False).values("colleague_id")
-            )
-        else:
-            del self.fields["contact"], self.fields["colleague"]
+            contacts = contacts.exclude(pk__in=taken.filter(contact__isnull=False).values("contact_id"))
+            colleagues = colleagues.exclude(pk__in=taken.filter(colleague__isnull=False).values("colleague_id"))
+        else:  # who this interview is with stays on offer, on the team or not any more
+            colleagues = User.objects.filter(
+                Q(pk__in=colleagues.values("pk")) | Q(pk__in=taken.values("colleague_id"))
+            ).order_by("full_name", "email")
+        model_choice(self, "contact").queryset = contacts
+        model_choice(self, "colleague").queryset = colleagues
         model_choice(self, "interviewer").queryset = member_choices()
         for key, label, guide in TOPICS:
             self.fields[f"topic-{key}"] = forms.CharField(
@@ -210,7 +213,7 @@ class InterviewForm(StyledFormMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.new and not self.errors:
+        if not self.errors:
             if data.get("contact") is not None and data.get("colleague") is not None:
                 self.add_error("contact", WHO_BOTH)
                 self.add_error("colleague", WHO_BOTH)
@@ -224,9 +227,9 @@ class InterviewForm(StyledFormMixin, forms.Form):
     def service_data(self) -> dict[str, Any]:
         """The interview for ``interview_save``: only the topics the form sent (an API may send a few)."""
         data = self.cleaned_data
-        who = {"contact": data["contact"], "colleague": data["colleague"]} if self.new else {}
         return {
-            **who,
+            "contact": data["contact"],
+            "colleague": data["colleague"],
             "held_on": data["held_on"],
             "interviewer": data["interviewer"],
             "notes": {key: data[f"topic-{key}"] for key in TOPIC_KEYS if f"topic-{key}" in self.data},

@@ -237,13 +237,15 @@ def team_member_remove(*, assessment: Assessment, member: TeamMember) -> None:
 def interview_save(*, assessment: Assessment, data: dict[str, Any], interview: Interview | None = None) -> Interview:
     """An interview: with a contact of the account (the customer's view) or with a colleague on the account's or
     the assessment's team (our view), never both; once each per assessment. When, by whom, and the notes per
-    guide topic (unknown topics refused). Who was interviewed does not change afterwards."""
+    guide topic (unknown topics refused). Editing, ``contact`` or ``colleague`` (either given) names who it was
+    again; left out, it stays who it was."""
 
     assessment_check_editable(assessment)
     if interview is None:
-        interview = _interviewee(assessment, data)
-    elif any(data.get(field) not in (None, "") for field in ("contact", "colleague")):
-        raise ValidationError({"contact": "Who was interviewed does not change: log a new interview instead."})
+        interview = Interview(assessment=assessment)
+        _interviewee_set(interview, data)
+    elif "contact" in data or "colleague" in data:
+        _interviewee_set(interview, data)
     held_on = data.get("held_on") or interview.held_on or timezone.localdate()
     if isinstance(held_on, str):
         try:
@@ -285,8 +287,11 @@ WHO_MISSING = "Choose who was interviewed: a contact of the account or a colleag
 WHO_BOTH = "Choose a contact of the account or a colleague of our team, not both."
 
 
-def _interviewee(assessment: Assessment, data: dict[str, Any]) -> Interview:
-    """A new interview of the contact or the colleague the data names (exactly one of them)."""
+def _interviewee_set(interview: Interview, data: dict[str, Any]) -> None:
+    """Who the interview is with: the contact or the colleague the data names, exactly one of them, not
+    interviewed already in this assessment. A colleague is on the account's or the assessment's team (or is the
+    one this interview was with already, who may have left the team since)."""
+    assessment = interview.assessment
     raw_contact, raw_colleague = data.get("contact"), data.get("colleague")
     given_contact = raw_contact not in (None, "")
     given_colleague = raw_colleague not in (None, "")
@@ -294,6 +299,7 @@ def _interviewee(assessment: Assessment, data: dict[str, Any]) -> Interview:
         raise ValidationError({"contact": WHO_BOTH, "colleague": WHO_BOTH})
     if not given_contact and not given_colleague:
         raise ValidationError({"contact": WHO_MISSING})
+    others = Interview.objects.filter(assessment=assessment).exclude(pk=interview.pk)
     if given_contact:
         contact_id = whole(getattr(raw_contact, "pk", raw_contact))
         contact = (
@@ -303,16 +309,23 @@ def _interviewee(assessment: Assessment, data: dict[str, Any]) -> Interview:
         )
         if contact is None:
             raise ValidationError({"contact": "Choose a contact of this account."})
-        if Interview.objects.filter(assessment=assessment, contact=contact).exists():
+        if others.filter(contact=contact).exists():
             raise ValidationError({"contact": f"{contact.name} has an interview already: add to its notes."})
-        return Interview(assessment=assessment, contact=contact)
+        interview.contact, interview.colleague = contact, None
+        return
     colleague_id = whole(getattr(raw_colleague, "pk", raw_colleague))
-    colleague = interview_colleagues(assessment).filter(pk=colleague_id).first() if colleague_id is not None else None
+    colleague = None
+    if colleague_id is not None:
+        colleague = (
+            interview.colleague
+            if colleague_id == interview.colleague_id
+            else interview_colleagues(assessment).filter(pk=colleague_id).first()
+        )
     if colleague is None:
         raise ValidationError({"colleague": "Choose a colleague on the account's team or on this assessment's team."})
-    if Interview.objects.filter(assessment=assessment, colleague=colleague).exists():
+    if others.filter(colleague=colleague).exists():
         raise ValidationError({"colleague": f"{colleague.display_name} has an interview already: add to its notes."})
-    return Interview(assessment=assessment, colleague=colleague)
+    interview.contact, interview.colleague = None, colleague
 
 
 # --- the journey map and findings -----------------------------------------------------------------------

@@ -242,6 +242,8 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
                 "form": bound.get(f"interview_form_{i.pk}")
                 or InterviewForm(
                     initial={
+                        "contact": i.contact_id,
+                        "colleague": i.colleague_id,
                         "held_on": i.held_on,
                         "interviewer": i.interviewer_id,
                         **{f"topic-{key}": i.notes.get(key, "") for key in TOPIC_KEYS},
@@ -253,7 +255,7 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
             }
             for i in interviews
         ]
-        share_choices([row["form"] for row in rows], "interviewer")
+        share_choices([row["form"] for row in rows], "interviewer", "contact", "colleague")
         return {
             "interviews": rows,
             "sides": selectors.interviews_by_topic(interviews),

@@ -16,7 +16,8 @@ from accounts import services as account_services
 from accounts.models import ActionItem, ActionItemEvent
 from assessments import reports, selectors, services
 from assessments.calc import anniversaries_passed, anniversary, plan_year, plan_year_span
-from assessments.models import Assessment, Recommendation
+from assessments.models import Assessment, Interview, Recommendation
+from sam.documents.services import document_html
 from sam.documents.tasks import render_document
 from sam.models import Document, OutboundEmail
 from sam.roles import Role
@@ -310,3 +311,27 @@ def test_the_api_renders_a_year_on_demand(tenant_a, tenant_b, account_a, django_
     assert post(client, "/api/v1/assessments/999999/progress-report/", {}).status_code == 404
     with tenant_a.ctx():
         assert Document.objects.filter(kind=reports.PROGRESS_YEAR).count() == 2
+
+
+# --- the demo ------------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_shows_a_team_interview_a_confirmed_sharing_and_a_yearly_report(demo):
+    from accounts.models import Account
+    from sam.models import Tenant
+    from sam.tenancy.context import tenant_context
+
+    tenant = Tenant.objects.get(slug="northwind")
+    with tenant_context(tenant):
+        assert Interview.objects.filter(colleague__isnull=False).count() >= 2
+        confirmed = Assessment.objects.filter(confirmed_by__isnull=False, confirmed_on__isnull=False)
+        assert {a.account.name for a in confirmed} == {"Hooli Media", "Umbrella Health"}
+        old = Assessment.objects.get(account=Account.objects.get(name="Umbrella Health"))
+        assert (timezone.localdate() - old.shared_on).days > 365
+        document = Document.objects.get(kind=reports.PROGRESS_YEAR, subject_id=old.pk)
+        assert document.params == {"year": 1, "through": anniversary(old.shared_on, 1).isoformat()}
+        assert OutboundEmail.objects.filter(idempotency_key=f"assessment-progress-year:{old.pk}:1").exists()
+        year = selectors.yearly_progress(old, 1, anniversary(old.shared_on, 1))
+        assert year["counts"]["done"] == 3 and year["counts"]["overdue"] >= 1 and year["changes"] >= 5
+        html = document_html(document)
+    assert "A change calendar the customer reads" in html and "status open → done" in html

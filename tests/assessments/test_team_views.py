@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Contact
+from accounts.models import Contact, TeamAssignment
 from assessments import reports, selectors, services
-from assessments.models import Assessment, Interview
+from assessments.models import Assessment, Interview, TeamMember
 from sam.documents.services import document_html
 from sam.models import Document
 from sam.roles import Role
@@ -72,9 +72,27 @@ def test_a_colleague_of_the_team_is_interviewed_once_and_never_with_a_contact(te
         for data, message in refusals:
             with pytest.raises(ValidationError, match=message):
                 services.interview_save(assessment=assessment, data=data)
-        with pytest.raises(ValidationError, match="does not change"):
+        # Corrected afterwards: who it was with, once each still.
+        with pytest.raises(ValidationError, match="has an interview already"):
             services.interview_save(assessment=assessment, interview=ours, data={"contact": erin.pk})
-        assert Interview.objects.count() == 4
+        with pytest.raises(ValidationError, match="not both"):
+            services.interview_save(assessment=assessment, interview=ours, data={"contact": erin.pk,
+                                                                               "colleague": member.pk})  # fmt: skip
+        theirs.delete()
+        services.interview_save(assessment=assessment, interview=ours, data={"contact": erin.pk})
+        ours.refresh_from_db()
+        assert (ours.contact, ours.colleague, ours.notes) == (erin, None, {"processes": "Slow change board"})
+        services.interview_save(assessment=assessment, interview=ours, data={"colleague": member.pk, "contact": ""})
+        ours.refresh_from_db()
+        assert (ours.contact, ours.colleague) == (None, member)
+        # Someone who has left the team since keeps their interview, and its notes can still be edited.
+        TeamAssignment.objects.filter(user=member).delete()
+        TeamMember.objects.filter(user=member).delete()
+        again = {"colleague": member.pk, "contact": None, "notes": {"wants": "Fewer surprises"}}
+        services.interview_save(assessment=assessment, interview=ours, data=again)
+        ours.refresh_from_db()
+        assert ours.colleague == member and ours.notes["wants"] == "Fewer surprises"
+        assert Interview.objects.count() == 3
         # The database says the same, whoever writes.
         for bad in ({"contact": None, "colleague": None}, {"contact": erin, "colleague": member},
                     {"contact": None, "colleague": member}):  # fmt: skip
@@ -129,11 +147,19 @@ def test_interviews_on_the_page(tenant_a, tenant_b, account_a, client_for):
     assert "our team</span>" in shown
     with tenant_a.ctx():
         ours = Interview.objects.get(colleague=member)
-    edited = am.post(url("assessment_interview_edit", assessment.pk, ours.pk), {"topic-wants": "A calendar"})
-    assert edited.status_code == 302
+    edit = url("assessment_interview_edit", assessment.pk, ours.pk)
+    assert f'id="iv{ours.pk}-colleague"' in shown  # the edit form names who it was with, and may correct it
+    assert am.post(edit, {"colleague": member.pk, "topic-wants": "A calendar"}).status_code == 302
+    taken = am.post(edit, {"contact": erin.pk, "topic-wants": "y"})  # Erin has hers already
+    assert taken.status_code == 400 and b"has an interview already" in taken.content
+    nobody = am.post(edit, {"topic-wants": "y"}, headers={"HX-Request": "true"})
+    assert nobody.status_code == 422 and b"Choose who was interviewed" in nobody.content
     with tenant_a.ctx():
         ours.refresh_from_db()
-        assert ours.notes == {"processes": "Our change board is slow", "wants": "A calendar"}
+        assert (ours.colleague, ours.notes) == (
+            member,
+            {"processes": "Our change board is slow", "wants": "A calendar"},
+        )
     viewer = client_for(tenant_a.users[Role.VIEWER])
     assert viewer.post(add, {"colleague": member.pk}).status_code == 403
     other = client_for(tenant_b.admin)
@@ -196,8 +222,11 @@ def test_interviews_through_the_api(tenant_a, tenant_b, account_a):
         assert response.status_code == 400 and field in response.json(), (bad, response.json())
     assert "not both" in str(post(client, "/api/v1/interviews/", {"assessment": assessment.pk, "contact": erin.pk,
                                                                   "colleague": member.pk}).json())  # fmt: skip
-    moved = patch(client, f"/api/v1/interviews/{body['id']}/", {"contact": erin.pk})
-    assert moved.status_code == 400 and "does not change" in str(moved.json())
+    taken = patch(client, f"/api/v1/interviews/{body['id']}/", {"contact": erin.pk})  # Erin has hers already
+    assert taken.status_code == 400 and "has an interview already" in str(taken.json())
+    assert patch(client, f"/api/v1/interviews/{body['id']}/", {"colleague": None}).status_code == 400  # nobody
+    both = patch(client, f"/api/v1/interviews/{body['id']}/", {"contact": erin.pk, "colleague": member.pk})
+    assert both.status_code == 400 and "not both" in str(both.json())
     noted = patch(client, f"/api/v1/interviews/{body['id']}/", {"notes": {"wants": "A calendar"}})
     assert noted.status_code == 200 and noted.json()["notes"] == {"processes": "Slow", "wants": "A calendar"}
     with tenant_a.ctx():
