@@ -1,7 +1,7 @@
 """Demo assessments: Hooli Media mid-contract with a finished assessment (its action plan in the register, the
 customer's and our own team's interviews, the sharing confirmed by the customer), Umbrella Health with one shared
-more than a year ago (its first year's progress report made by the anniversary job), Cyberdyne Systems due for the
-mid-contract prompt, and two 4 R's rounds a year apart."""
+more than a year ago (its first year's progress report made by the anniversary job and rendered), Cyberdyne
+Systems due for the mid-contract prompt, and two 4 R's rounds a year apart."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Account, ActionItem, ActionItemEvent, BuyerRole, Contact, TeamAssignment
 from assessments import fourrs, fourrs_services, services
-from assessments.models import Assessment, FourRsInvitation, FourRsResult, FourRsRound, Recommendation
-from sam.models import Membership, Tenant
+from assessments.models import (
+    PROGRESS_YEAR_KIND,
+    Assessment,
+    FourRsInvitation,
+    FourRsResult,
+    FourRsRound,
+    Recommendation,
+)
+from sam.documents.tasks import render_document
+from sam.models import Document, Membership, Tenant
 from sam.roles import Role
 
 STEPS = [  # (name, touchpoint, moment of truth, rating)
@@ -65,7 +73,11 @@ def seed_assessments(tenant: Tenant) -> None:
         _a_year_on(umbrella)
     _rounds(random.Random(f"fourrs-{tenant.slug}"))
     services.prompts_send()
-    services.progress_reports_send()  # the anniversary job: Umbrella's first year, rendered and sent to its owner
+    # The anniversary job, as beat runs it: Umbrella's first year asked for and its owner told; then rendered by the
+    # render task itself, as the worker renders it, so that the demo has the PDF to open.
+    services.progress_reports_send()
+    for document in Document.objects.filter(kind=PROGRESS_YEAR_KIND, status=Document.Status.QUEUED):
+        render_document.apply(args=[tenant.pk, document.pk])
 
 
 def _finished(account: Account) -> None:

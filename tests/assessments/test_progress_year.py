@@ -330,6 +330,7 @@ def test_the_demo_shows_a_team_interview_a_confirmed_sharing_and_a_yearly_report
         assert (timezone.localdate() - old.shared_on).days > 365
         document = Document.objects.get(kind=reports.PROGRESS_YEAR, subject_id=old.pk)
         assert document.params == {"year": 1, "through": anniversary(old.shared_on, 1).isoformat()}
+        assert document.status == Document.Status.READY and document.pages >= 1
         assert OutboundEmail.objects.filter(idempotency_key=f"assessment-progress-year:{old.pk}:1").exists()
         year = selectors.yearly_progress(old, 1, anniversary(old.shared_on, 1))
         assert year["counts"]["done"] == 3 and year["counts"]["overdue"] >= 1 and year["changes"] >= 5
