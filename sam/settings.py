@@ -168,6 +168,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "qbr.reminders": {"task": "qbr.tasks.reminders_all", "schedule": timedelta(minutes=15)},
     "voc.campaigns": {"task": "voc.tasks.campaigns_tick", "schedule": timedelta(minutes=1)},
     "assessments.prompts": {"task": "assessments.tasks.prompts_all", "schedule": timedelta(minutes=60)},
+    "assessments.progress_yearly": {"task": "assessments.tasks.progress_reports_all", "schedule": timedelta(hours=1)},
     "dashboard.monthly_review": {"task": "dashboard.tasks.monthly_review_all", "schedule": timedelta(minutes=60)},
     "accounts.renewal_outcomes": {"task": "accounts.tasks.outcome_prompts_all", "schedule": timedelta(minutes=60)},
     "accounts.decisions": {"task": "accounts.tasks.decisions_sweep_all", "schedule": timedelta(minutes=60)},
