@@ -263,6 +263,51 @@ def seed_governance(tenant: Tenant) -> None:
     def contact(account: Account, role: str) -> Contact | None:
         return Contact.objects.filter(account=account, buyer_role=role).first()
 
+    # Globex Logistics: a change waiting for its Technical Lead, with the customer's approval asked.
+    night = today + timedelta(days=9)
+    while night.weekday() != 5:
+        night += timedelta(days=1)
+    window = timezone.make_aware(datetime.combine(night, time(22, 0)))
+    change = governance.change_request_create(
+        account=globex,
+        data={
+            "title": "Move the warehouse integration to the new message broker",
+            "reason": "The old broker is out of support at the end of the quarter.",
+            "detail": "Switch the three warehouse queues to the new cluster; the old one stays up for a week.",
+            "risk": "medium",
+            "risk_note": "Orders could queue for up to 20 minutes; the warehouse shift lead would notice first.",
+            "rollback": "Point the queues back at the old broker (5 minutes).",
+            "window_start": window,
+            "window_end": window + timedelta(hours=2),
+            "needs_customer_approval": True,
+        },
+        acting_user=globex.owner,
+    )
+    head_of_it = contact(globex, BuyerRole.TECHNICAL)
+    if head_of_it is not None:
+        governance.decision_request(
+            account=globex,
+            contact=head_of_it,
+            question="Approve the broker move on Saturday night",
+            due=today + timedelta(days=5),
+            change_request=change,
+            acting_user=globex.owner,
+        )
+    # ... and an escalation its Executive Partner resolved: the customer's budget freeze, lifted.
+    partner = TeamAssignment.objects.filter(account=globex, role=TeamRole.EXECUTIVE_PARTNER).first()
+    if partner is not None:
+        lifted = governance.escalation_raise(
+            account=globex,
+            title="Budget freeze holds up the broker move",
+            due=today + timedelta(days=3),
+            acting_user=globex.owner,
+        )
+        governance.escalation_resolve(
+            escalation=lifted,
+            resolution="The CIO moved the broker budget to this quarter after a call with our Executive Partner.",
+            acting_user=partner.user,
+        )
+
     # Umbrella Health: three outages made a recurring issue; the customer's CFO declined the upgrade that would
     # fix it, a hurried restart in business hours followed, and the Executive Partner now owns the escalation.
     issue = RecurringIssue.objects.filter(account=umbrella, status="open").first()
@@ -313,34 +358,4 @@ def seed_governance(tenant: Tenant) -> None:
             recurring_issue=issue,
             decision=decision,
             acting_user=umbrella.owner,
-        )
-    # Globex Logistics: a change waiting for its Technical Lead, with the customer's approval asked.
-    night = today + timedelta(days=9)
-    while night.weekday() != 5:
-        night += timedelta(days=1)
-    window = timezone.make_aware(datetime.combine(night, time(22, 0)))
-    change = governance.change_request_create(
-        account=globex,
-        data={
-            "title": "Move the warehouse integration to the new message broker",
-            "reason": "The old broker is out of support at the end of the quarter.",
-            "detail": "Switch the three warehouse queues to the new cluster; the old one stays up for a week.",
-            "risk": "medium",
-            "risk_note": "Orders could queue for up to 20 minutes; the warehouse shift lead would notice first.",
-            "rollback": "Point the queues back at the old broker (5 minutes).",
-            "window_start": window,
-            "window_end": window + timedelta(hours=2),
-            "needs_customer_approval": True,
-        },
-        acting_user=globex.owner,
-    )
-    head_of_it = contact(globex, BuyerRole.TECHNICAL)
-    if head_of_it is not None:
-        governance.decision_request(
-            account=globex,
-            contact=head_of_it,
-            question="Approve the broker move on Saturday night",
-            due=today + timedelta(days=5),
-            change_request=change,
-            acting_user=globex.owner,
         )
