@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.forms import ContactChoiceField
 from accounts.models import Contact
 from qbr.calc import PREPARATION_TEXT_MAX
-from qbr.models import AgendaTemplate, Interval, PreparationRow, Qbr
+from qbr.models import TEAM_COPY, AgendaTemplate, Interval, PreparationRow, Qbr
 from sam.forms import DATE, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
 from sam.models import Document, User
 from sam.selectors import member_choices
@@ -201,7 +201,8 @@ class DocumentSendForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, qbr: Qbr, kinds: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = model_choice(self, "document")
-        field.queryset = Document.objects.filter(subject_id=qbr.pk, kind__in=kinds, status="ready").order_by("-pk")
+        ready = Document.objects.filter(subject_id=qbr.pk, kind__in=kinds, status="ready")
+        field.queryset = ready.exclude(params__contains=TEAM_COPY).order_by("-pk")  # the team's copy stays in
 
 
 class HeldForm(StyledFormMixin, forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
@@ -11,6 +13,11 @@ from sam.tenancy.models import TenantOwned, TenantSettings
 # The source kind of the action items this app adds to an account's register (accounts.sources).
 ACTION_SOURCE = "qbr"
 PACK, MINUTES = "qbr_pack", "qbr_minutes"  # the kinds of the QBR documents (qbr.reports registers them)
+TEAM_COPY = {"copy": "team"}  # the pack's parameters for the team's own copy, with our preparation
+
+
+def is_team_copy(params: dict[str, Any] | None) -> bool:
+    return (params or {}).get("copy") == TEAM_COPY["copy"]
 
 
 class Interval(models.IntegerChoices):

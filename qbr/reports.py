@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ActionItem
 from qbr import calc, selectors
-from qbr.models import MINUTES, PACK, AgendaItem, Participant, Qbr
+from qbr.models import MINUTES, PACK, AgendaItem, Participant, Qbr, is_team_copy
 from sam.documents import registry
 from sam.icalendar import zone_of
 from sam.tenancy.urls import tenant_reverse
@@ -47,13 +47,15 @@ def _assessment_actions(qbr: Qbr) -> list[Any]:
 
 
 def pack_context(qbr: Qbr, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Agenda, participants, the joint scorecard of the period, the open actions and our preparation."""
+    """Agenda, participants, the joint scorecard of the period and the open actions; the team's copy adds our
+    preparation (what we expect the customer to say is not for the customer's eyes)."""
 
     context = _base(qbr)
     period = scorecard_services.period_for(calc.target_date(context["qbr"]))
     card = scorecard_services.scorecard_for(account=context["account"], period=period)
     context["joint"] = scorecard_reports.joint_context(card)
-    context["preparation"] = selectors.preparation_view(context["qbr"])
+    context["preparation"] = selectors.preparation_view(context["qbr"]) if is_team_copy(params) else None
+    context["team_copy"] = is_team_copy(params)
     return context
 
 
@@ -72,7 +74,9 @@ def register() -> None:
             subject_model=Qbr,
             template="qbr/pack_print.html",
             context=pack_context,
-            title=lambda qbr, params: f"QBR pack: {qbr.account.name}, {qbr.period_label}",
+            title=lambda qbr, params: (
+                f"QBR pack{' (team copy)' if is_team_copy(params) else ''}: {qbr.account.name}, {qbr.period_label}"
+            ),
             page_url=page,
         )
     )

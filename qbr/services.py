@@ -39,6 +39,7 @@ from qbr.models import (
     PreparationRow,
     Qbr,
     QbrSettings,
+    is_team_copy,
 )
 from qbr.selectors import eligible_accounts, preparation_facts
 from sam.documents.services import document_request
@@ -647,6 +648,8 @@ def document_send(*, qbr: Qbr, document: Any) -> bool:
 
     if document.status != "ready" or document.subject_id != qbr.pk or document.kind not in (PACK, MINUTES):
         raise ValidationError("Only a ready version of this QBR's pack or minutes can be sent.")
+    if document.kind == PACK and is_team_copy(document.params):
+        raise ValidationError("This copy holds our preparation and stays with the team: send the participants' pack.")
     to = participant_emails(qbr)
     if not to:
         raise ValidationError("Nobody invited has an email address.")

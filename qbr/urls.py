@@ -36,6 +36,7 @@ urlpatterns = [
     path("qbrs/<int:qbr_id>/actions/", views.action_add, name="qbr_action_add"),
     path("qbrs/<int:qbr_id>/invitation/", views.invitation_send, name="qbr_invite"),
     path("qbrs/<int:qbr_id>/pack/", views.pack_make, name="qbr_pack"),
+    path("qbrs/<int:qbr_id>/pack/team/", views.pack_team_make, name="qbr_pack_team"),
     path("qbrs/<int:qbr_id>/minutes-pdf/", views.minutes_make, name="qbr_minutes_pdf"),
     path("qbrs/<int:qbr_id>/send/", views.document_send, name="qbr_send"),
     path("qbrs/<int:qbr_id>/held/", views.qbr_held, name="qbr_held"),

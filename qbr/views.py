@@ -44,6 +44,7 @@ from qbr.forms import (
 from qbr.models import (
     MINUTES,
     PACK,
+    TEAM_COPY,
     AgendaItem,
     AgendaTemplate,
     AgendaTemplateItem,
@@ -605,12 +606,12 @@ def invitation_send(request: TenantRequest, qbr: Qbr) -> HttpResponse:
     )
 
 
-def _make(request: TenantRequest, qbr: Qbr, kind: str) -> HttpResponse:
+def _make(request: TenantRequest, qbr: Qbr, kind: str, params: dict[str, Any] | None = None) -> HttpResponse:
     return _run(
         request,
         qbr,
         "documents",
-        lambda: document_request(kind=kind, subject=qbr, params={}, acting_user=request.user)[1],
+        lambda: document_request(kind=kind, subject=qbr, params=params or {}, acting_user=request.user)[1],
         requested_text,
     )
 
@@ -618,6 +619,12 @@ def _make(request: TenantRequest, qbr: Qbr, kind: str) -> HttpResponse:
 @qbr_change("report.request")
 def pack_make(request: TenantRequest, qbr: Qbr) -> HttpResponse:
     return _make(request, qbr, PACK)
+
+
+@qbr_change("report.request")
+def pack_team_make(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    """The team's copy of the pack: with our preparation, never sent to the participants."""
+    return _make(request, qbr, PACK, dict(TEAM_COPY))
 
 
 @qbr_change("report.request")

@@ -495,24 +495,40 @@ def test_who_may_do_what_through_the_api(tenant_a, tenant_b, account_a):
 # --- the pack ------------------------------------------------------------------------------------------------------
 
 
-def test_the_pack_prints_our_preparation(tenant_a, account_a, client_for, django_capture_on_commit_callbacks):
+def _pack_text(world, qbr, client, route, capture):
+    with capture(execute=False):
+        client.post(url(route, qbr.pk))
+    with world.ctx():
+        document = Document.objects.filter(kind=PACK, subject_id=qbr.pk).latest("pk")
+    assert render_document.apply(args=[world.tenant.pk, document.pk]).result == "ready"
+    with world.ctx():
+        document.refresh_from_db()
+        with document.file.open("rb") as handle:
+            text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
+    return document, " ".join(text.split())
+
+
+def test_the_teams_pack_prints_our_preparation_and_is_never_sent(
+    tenant_a, account_a, client_for, django_capture_on_commit_callbacks
+):
     qbr = current(tenant_a, account_a)
     with tenant_a.ctx():
         rows = {"incidents": {"expected": "They will ask about the outage", "answer": "Root cause shared"}}
         services.preparation_save(qbr=qbr, rows=rows, acting_user=None)
     client = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
-    with django_capture_on_commit_callbacks(execute=False):
-        client.post(url("qbr_pack", qbr.pk))
-    with tenant_a.ctx():
-        document = Document.objects.get(kind=PACK, subject_id=qbr.pk)
-    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
-    with tenant_a.ctx():
-        document.refresh_from_db()
-        with document.file.open("rb") as handle:
-            text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
-    text = " ".join(text.split())
+    team, text = _pack_text(tenant_a, qbr, client, "qbr_pack_team", django_capture_on_commit_callbacks)
+    assert "team copy" in team.title
     assert "Our preparation" in text and "They will ask about the outage" in text and "Root cause shared" in text
     assert "what we expect the customer to say" in text.lower() and "Not complete yet" in text
+    # the participants' copy leaves our expectations out, and only it can be sent to them
+    _, text = _pack_text(tenant_a, qbr, client, "qbr_pack", django_capture_on_commit_callbacks)
+    assert "Our preparation" not in text and "They will ask about the outage" not in text
+    with tenant_a.ctx(), pytest.raises(ValidationError, match="stays with the team"):
+        services.document_send(qbr=qbr, document=team)
+    response = client.post(url("qbr_send", qbr.pk), {"document": team.pk})
+    assert response.status_code == 400
+    with tenant_a.ctx():
+        assert not OutboundEmail.objects.filter(idempotency_key=f"qbr-document:{team.pk}").exists()
 
 
 # --- the demo ------------------------------------------------------------------------------------------------------
