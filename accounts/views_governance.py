@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import governance_selectors as selectors
@@ -124,6 +125,7 @@ def _change_page(request: TenantRequest, account: Account, change: ChangeRequest
         "customer_approved": services.customer_approved(change),
         "recipients": selectors.customer_recipients(change),
         "approvers": selectors.technical_leads(account),
+        "server_zone": timezone.get_current_timezone_name(),
         "can_approve": change.status == ChangeRequest.Status.REQUESTED and can(request, "change.approve", change),
         "can_work": open_ and can(request, "change.request", account),
         "can_ask": open_ and can(request, "decision.edit", account),

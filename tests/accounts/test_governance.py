@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -549,3 +550,18 @@ def test_the_failure_story_ends_with_the_right_person_deciding(tenant_a, team, d
     for expected in ("Outage", "Approve the firmware upgrade", "Economic Person", "Storage firmware 4.2", "Approved"):
         assert expected in flat, expected
     assert document.kind == reports.KIND
+
+
+def test_the_change_page_shows_the_window_on_the_customers_clock(tenant_a, team, client_for):
+    account, _ = team
+    with tenant_a.ctx():
+        services.account_update(account=account, data={"time_zone": "Asia/Tokyo"}, acting_user=tenant_a.admin)
+        change = gov.change_request_create(
+            account=Account.objects.get(pk=account.pk),
+            data=change_data(),
+            acting_user=tenant_a.users[Role.ACCOUNT_MANAGER],
+        )
+    page = client_for(tenant_a.admin).get(reverse("change_detail", args=["alpha", account.pk, change.pk]))
+    tokyo = change.window_start.astimezone(ZoneInfo("Asia/Tokyo"))
+    body = page.content.decode()
+    assert f"{tokyo:%H:%M}" in body and "(Asia/Tokyo)" in body and f"{change.window_start:%H:%M}" in body
