@@ -225,11 +225,29 @@ class DeliverableSerializer(serializers.ModelSerializer[Deliverable]):
     owner = MemberField(required=False, allow_null=True)
     file = serializers.FileField(required=False, allow_null=True, write_only=True, max_length=300)
     file_url = serializers.SerializerMethodField(help_text="Download of the uploaded file (same authentication).")
+    needed = serializers.SerializerMethodField(
+        help_text="Whether the account needs this role; a deliverable of a role held as needed is not chased."
+    )
 
     class Meta:
         model = Deliverable
-        fields = ["id", "account", "role", "status", "owner", "last_reviewed", "link", "note", "file", "file_url"]
+        fields = [
+            "id",
+            "account",
+            "role",
+            "needed",
+            "status",
+            "owner",
+            "last_reviewed",
+            "link",
+            "note",
+            "file",
+            "file_url",
+        ]
         read_only_fields = ["account", "role"]
+
+    def get_needed(self, obj: Deliverable) -> bool:
+        return obj.role in obj.account.roles_needed
 
     def get_file_url(self, obj: Deliverable) -> str | None:
         if not obj.file:
@@ -527,6 +545,7 @@ class DeliverableViewSet(AccountChildViewSet):
     serializer_class = DeliverableSerializer
     queryset = Deliverable.unscoped.none()
     write_action = "deliverable.edit"
+    select = ("account", "account__tier")
     http_method_names = ["get", "put", "patch", "head", "options"]
     filters = {"account": ("account", "id"), "role": ("role", "choice"), "status": ("status", "choice")}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from accounts.models import (
     Account,
@@ -28,6 +29,7 @@ from accounts.models import (
 )
 from sam.documents.logos import MAX_LOGO_BYTES, logo_type
 from sam.forms import DATE, DATETIME, MemberChoiceField, StyledFormMixin, model_choice, scoped_choice
+from sam.icalendar import zone_of
 from sam.models import Membership, User, WorkspaceSettings
 from sam.selectors import member_choices
 
@@ -596,6 +598,10 @@ class ChangeRequestForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, account: Account, emergency: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The window is typed on the customer's clock, as its prime hours are.
+        self.zone = zone_of(account.time_zone)
+        for name in ("window_start", "window_end"):
+            self.fields[name].help_text = f"The customer's time ({account.time_zone})."
         model_choice(self, "recurring_issue").queryset = RecurringIssue.objects.filter(account=account).select_related(
             "category"
         )
@@ -609,6 +615,16 @@ class ChangeRequestForm(StyledFormMixin, forms.Form):
                 required=False, widget=forms.Textarea(attrs={"rows": 2}), label="How it went"
             )
             self.style_fields()
+
+    def _on_customer_clock(self, name: str) -> Any:
+        value = self.cleaned_data.get(name)
+        return timezone.make_aware(value.replace(tzinfo=None), self.zone) if value is not None else None
+
+    def clean_window_start(self) -> Any:
+        return self._on_customer_clock("window_start")
+
+    def clean_window_end(self) -> Any:
+        return self._on_customer_clock("window_end")
 
 
 class ChangeDecideForm(StyledFormMixin, forms.Form):

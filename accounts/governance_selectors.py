@@ -97,13 +97,21 @@ def open_escalations(account: Account) -> list[Escalation]:
 
 
 def operations_review_governance(account: Account, since: datetime, until: datetime) -> dict[str, Any]:
-    """The period's changes (window or completion inside it; emergency ones first), the decisions asked or
-    answered in it, and the escalations open now or resolved in it."""
+    """The period's changes (window or completion inside it, or an emergency recorded in it however long ago it
+    was made: emergency ones first), the changes still planned after it, the decisions asked or answered in it or
+    still open, and the escalations open now or resolved in it."""
+    rows = ChangeRequest.objects.filter(account=account).select_related(
+        "requested_by", "decided_by", "recurring_issue__category"
+    )
     changes = list(
-        ChangeRequest.objects.filter(account=account)
-        .filter(Q(window_start__gte=since, window_start__lte=until) | Q(done_at__gte=since, done_at__lte=until))
-        .select_related("requested_by", "decided_by", "recurring_issue__category")
-        .order_by("-emergency", "window_start")[:300]
+        rows.filter(
+            Q(window_start__gte=since, window_start__lte=until)
+            | Q(done_at__gte=since, done_at__lte=until)
+            | Q(emergency=True, requested_at__gte=since, requested_at__lte=until)
+        ).order_by("-emergency", "window_start")[:300]
+    )
+    planned = list(
+        rows.filter(status__in=ChangeRequest.OPEN_STATUSES, window_start__gt=until).order_by("window_start")[:300]
     )
     start, end = timezone.localdate(since), timezone.localdate(until)
     decisions = list(
@@ -122,4 +130,4 @@ def operations_review_governance(account: Account, since: datetime, until: datet
         .select_related("owner")
         .order_by("status", "due")[:300]
     )
-    return {"changes": changes, "decisions": decisions, "escalations": escalations}
+    return {"changes": changes, "planned": planned, "decisions": decisions, "escalations": escalations}

@@ -385,39 +385,42 @@ def decision_expire(*, decision: Decision, acting_user: User | None) -> Decision
 
 
 def decisions_sweep(*, today: date | None = None) -> int:
-    """Overdue decisions of the current tenant: the account owner hears the day after the due date; the
-    Executive Partner when it is still open ``ESCALATE_AFTER_DAYS`` later. Each message once. Returns how many
-    were sent."""
+    """Overdue decisions of the current tenant: the account owner hears first (the day after the due date, or
+    the first time the sweep sees it late); the Executive Partner when it is still open ``ESCALATE_AFTER_DAYS``
+    after its due date (in the same sweep for one found that late). Each message once. Returns how many were
+    sent."""
     today = today or timezone.localdate()
     sent = 0
     overdue = Decision.objects.filter(status=Decision.Status.REQUESTED, due__lt=today, escalation_level__lt=2)
     for decision in overdue.select_related("account", "account__owner", "contact"):
         late = (today - decision.due).days
-        level = 2 if late >= ESCALATE_AFTER_DAYS else 1
-        if level <= decision.escalation_level:
-            continue
         owner = decision.account.owner
-        people = [owner] if level == 1 else [*executive_partners(decision.account)] or ([owner] if owner else [])
-        for person in people:
-            if person is None or not person.email:
-                continue
-            _, created = email_enqueue(
-                key=f"decision:{decision.pk}:overdue:{level}:{person.pk}",
-                to=[person.email],
-                subject=f"Customer decision overdue at {decision.account.name}: {decision.question[:120]}",
-                text=render_to_string(
-                    "emails/decision_overdue.txt",
-                    {
-                        "decision": decision,
-                        "person": person,
-                        "late": late,
-                        "level": level,
-                        "url": _link("decision_detail", decision.account_id, decision.pk),
-                    },
-                ),
-            )
-            sent += int(created)
-        Decision.objects.filter(pk=decision.pk).update(escalation_level=level)
+        levels = [1] if decision.escalation_level < 1 else []
+        if late >= ESCALATE_AFTER_DAYS:
+            levels.append(2)
+        for level in levels:
+            people = [owner] if level == 1 else [*executive_partners(decision.account)] or [owner]
+            for person in people:
+                if person is None or not person.email:
+                    continue
+                _, created = email_enqueue(
+                    key=f"decision:{decision.pk}:overdue:{level}:{person.pk}",
+                    to=[person.email],
+                    subject=f"Customer decision overdue at {decision.account.name}: {decision.question[:120]}",
+                    text=render_to_string(
+                        "emails/decision_overdue.txt",
+                        {
+                            "decision": decision,
+                            "person": person,
+                            "late": late,
+                            "level": level,
+                            "url": _link("decision_detail", decision.account_id, decision.pk),
+                        },
+                    ),
+                )
+                sent += int(created)
+        if levels:
+            Decision.objects.filter(pk=decision.pk).update(escalation_level=max(levels))
     return sent
 
 

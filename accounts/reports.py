@@ -122,7 +122,7 @@ def operations_review_context(account: Account, params: dict[str, Any]) -> dict[
     contracts = list(Contract.objects.filter(account=account, end__gte=today).order_by("end"))
     milestones = []
     for c in contracts:
-        if today <= c.midpoint <= today + timedelta(days=MILESTONE_DAYS):
+        if account.tier.strategic and today <= c.midpoint <= today + timedelta(days=MILESTONE_DAYS):
             milestones.append({"contract": c, "what": "Mid-point: time for an account assessment", "when": c.midpoint})
         if c.end <= today + timedelta(days=RENEWAL_DAYS):
             milestones.append({"contract": c, "what": "Renewal", "when": c.end})

@@ -588,7 +588,7 @@ def _risks(
         ]
         if missing:
             reasons.append((1, f"Team incomplete: no {', '.join(missing)}"))
-        if running:
+        if running and account.tier.strategic:  # assessments are prompted for strategic tiers only
             contract = running[0]
             opens, closes = window(contract, config)
             done = any(cid == contract.pk or started >= contract.start for cid, started in assessed.get(account_id, []))

@@ -315,6 +315,15 @@ def test_overdue_decisions_go_to_the_owner_then_to_the_executive_partner(tenant_
         assert gov.decisions_sweep(today=today + timedelta(days=30)) == 0
         decision.refresh_from_db()
         assert decision.escalation_level == 2 and decision.is_overdue(today + timedelta(days=1))
+        # first seen already a week late: the owner still hears, and the Executive Partner with them
+        late = gov.decision_request(
+            account=account, contact=people["economic"], question="Sign the order", due=today, acting_user=am
+        )
+        OutboundEmail.objects.all().delete()
+        assert gov.decisions_sweep(today=today + timedelta(days=20)) == 2
+        assert sorted(e.to[0] for e in overdue) == sorted([am.email, executive.email])
+        late.refresh_from_db()
+        assert late.escalation_level == 2
 
 
 # --- escalations -----------------------------------------------------------------------------------------------
@@ -419,8 +428,10 @@ def test_pages_flow_and_permissions(tenant_a, team, client_for):
     assert executive.post(resolve, {"resolution": ""}).status_code == 400
     assert am.post(resolve, {"resolution": "x"}).status_code == 403
     assert executive.post(resolve, {"resolution": "Sorted"}).status_code == 302
+    assert am.post(raise_url, {"title": "Still stuck", "due": due}).status_code == 302
     overview = am.get(reverse("account_detail", args=["alpha", account.pk])).content.decode()
-    assert "Stuck" not in overview  # resolved: no longer needs attention
+    assert "Still stuck" in overview  # an open escalation needs attention on the account
+    assert ">Stuck<" not in overview  # a resolved one no longer does
 
 
 def test_tab_lists_with_a_constant_number_of_queries(tenant_a, team, client_for, django_assert_max_num_queries):
@@ -547,7 +558,13 @@ def test_the_failure_story_ends_with_the_right_person_deciding(tenant_a, team, d
     )  # fmt: skip
     text = pdf_text(document)
     flat = " ".join(text.split())
-    for expected in ("Outage", "Approve the firmware upgrade", "Economic Person", "Storage firmware 4.2", "Approved"):
+    for expected in (
+        "Outage",  # the recurring issue, open
+        "Approve the firmware upgrade Economic Person",  # the decision, asked of the economic buyer ...
+        f"Approved on {timezone.localdate():%-d %b %Y}",  # ... who approved it
+        "Storage firmware 4.2",  # the change ...
+        f"{lead.full_name.split()[0]}",  # ... approved by the Technical Lead
+    ):
         assert expected in flat, expected
     assert document.kind == reports.KIND
 
@@ -564,4 +581,45 @@ def test_the_change_page_shows_the_window_on_the_customers_clock(tenant_a, team,
     page = client_for(tenant_a.admin).get(reverse("change_detail", args=["alpha", account.pk, change.pk]))
     tokyo = change.window_start.astimezone(ZoneInfo("Asia/Tokyo"))
     body = page.content.decode()
-    assert f"{tokyo:%H:%M}" in body and "(Asia/Tokyo)" in body and f"{change.window_start:%H:%M}" in body
+    assert f"{tokyo:%H:%M}" in body and "Asia/Tokyo)" in body and "(UTC)" in body  # and on the server's clock
+
+
+def test_the_operations_review_lists_emergencies_recorded_late_and_changes_ahead(tenant_a, team):
+    account, _ = team
+    am = tenant_a.users[Role.ACCOUNT_MANAGER]
+    now = timezone.now()
+    with tenant_a.ctx():
+        # made 100 days ago, recorded today: in today's review, not lost in an old period's
+        gov.change_request_emergency(
+            account=account,
+            data=change_data(
+                title="Hot fix made long ago", window_start=now - timedelta(days=100),
+                window_end=now - timedelta(days=100) + timedelta(hours=1),
+            ),
+            acting_user=am,
+        )  # fmt: skip
+        gov.change_request_create(account=account, data=change_data(title="Coming up"), acting_user=am)
+        context = reports.operations_review_context(account, {})
+    assert [c.title for c in context["governance"]["changes"]] == ["Hot fix made long ago"]
+    assert [c.title for c in context["governance"]["planned"]] == ["Coming up"]
+
+
+def test_the_change_form_takes_the_window_on_the_customers_clock(tenant_a, team, client_for):
+    account, _ = team
+    with tenant_a.ctx():
+        services.account_update(account=account, data={"time_zone": "Europe/Berlin"}, acting_user=tenant_a.admin)
+    day = next_weekday(2)
+    form = {
+        "title": "Patch", "reason": "Advisory", "rollback": "Undo", "risk": "low",
+        "window_start": f"{day.isoformat()}T22:00", "window_end": f"{day.isoformat()}T23:00",
+    }  # fmt: skip
+    assert (
+        client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+        .post(reverse("change_add", args=["alpha", account.pk]), form)
+        .status_code
+        == 302
+    )
+    with tenant_a.ctx():
+        change = ChangeRequest.objects.get(account=account)
+    assert change.window_start.astimezone(ZoneInfo("Europe/Berlin")).hour == 22
+    assert change.window_start.astimezone(UTC).hour in (20, 21)  # summer or winter time

@@ -5,10 +5,13 @@ only those."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import selectors, services
 from accounts.models import Account, AccountsSettings, TeamRole, Tier
@@ -149,3 +152,44 @@ def test_api_sets_and_reports_needed_roles(tenant_a, tenant_b, account_a, client
         f"/api/v1/tiers/{account_a.tier_id}/", json.dumps({"needed_roles": ["x"]}), content_type="application/json"
     )
     assert tier.status_code == 400
+
+
+def test_the_dashboard_and_the_deliverables_api_leave_as_needed_roles_alone(tenant_a, account_a, client_for):
+    from dashboard.selectors import Filters, portfolio_review
+
+    fill(tenant_a, account_a, ALL_BUT_PS)
+    with tenant_a.ctx():
+        today = timezone.localdate()
+
+        def reasons():
+            review = portfolio_review(Filters(start=today - timedelta(days=365), end=today), tenant=tenant_a.tenant)
+            row = next(r for r in [*review["at_risk"], *review["watch"]] if r.account.pk == account_a.pk)
+            return " ".join(row.reason_texts)
+
+        assert "Team incomplete: no Professional Services" in reasons()
+        services.account_roles_needed_set(account=account_a, roles=ALL_BUT_PS, acting_user=tenant_a.admin)
+        cache.clear()
+        assert "Team incomplete" not in reasons()
+        _, secret = token_create(membership=tenant_a.memberships[Role.ADMIN], name="t", expires_in_days=None)
+    api = client_for(tenant_a.admin, HTTP_AUTHORIZATION=f"Token {secret}")
+    rows = api.get(f"/api/v1/deliverables/?account={account_a.pk}").json()["results"]
+    assert {r["role"]: r["needed"] for r in rows}[TeamRole.PROFESSIONAL_SERVICES] is False
+    assert all(r["needed"] for r in rows if r["role"] != TeamRole.PROFESSIONAL_SERVICES)
+    page = client_for(tenant_a.admin).get(reverse("account_detail", args=["alpha", account_a.pk]) + "?tab=team")
+    assert "Not chased while the role is held as needed." in page.content.decode()
+
+
+def test_the_demo_has_an_as_needed_role_left_empty_without_a_flag(demo, client_for):
+    from sam.models import Tenant, User
+    from sam.tenancy.context import tenant_context
+
+    tenant = Tenant.objects.get(slug="northwind")
+    with tenant_context(tenant):
+        account = next(a for a in Account.objects.select_related("tier") if a.needed_roles is not None)
+        assert TeamRole.PROFESSIONAL_SERVICES not in account.roles_needed
+        assert not account.team.filter(role=TeamRole.PROFESSIONAL_SERVICES).exists()
+    client = client_for(User.objects.get(email="admin@northwind.example"))
+    page = client.get(reverse("account_detail", args=["northwind", account.pk]) + "?tab=team").content.decode()
+    assert "Nobody, called in when needed" in page and "Not chased while the role is held as needed." in page
+    overview = client.get(reverse("account_detail", args=["northwind", account.pk])).content.decode()
+    assert "Nobody is the Professional Services" not in overview
