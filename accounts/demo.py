@@ -323,17 +323,21 @@ def seed_governance(tenant: Tenant) -> None:
             recurring_issue=issue,
             acting_user=umbrella.owner,
         )
+        # asked a week ago, for an answer in five days; declined yesterday
+        from accounts.models import Decision
+
+        Decision.objects.filter(pk=decision.pk).update(
+            requested_at=timezone.now() - timedelta(days=7), due=today - timedelta(days=2)
+        )
+        decision.refresh_from_db()
         governance.decision_answer(
             decision=decision,
             status="declined",
-            answered_on=today,
+            answered_on=today - timedelta(days=1),
             note="No change before the quarter closes.",
             acting_user=umbrella.owner,
         )
-    day = today - timedelta(days=2)
-    while day.weekday() > 4:
-        day -= timedelta(days=1)
-    start = timezone.make_aware(datetime.combine(day, time(10, 5)))
+    start = (timezone.now() - timedelta(hours=3)).replace(minute=5, second=0, microsecond=0)  # since the issue
     governance.change_request_emergency(
         account=umbrella,
         data={
@@ -344,7 +348,7 @@ def seed_governance(tenant: Tenant) -> None:
             "window_start": start,
             "window_end": start + timedelta(minutes=25),
             "recurring_issue": issue,
-            "outcome": "Back after 25 minutes; the hang came back two days later.",
+            "outcome": "Back after 25 minutes; the root cause is still there.",
         },
         acting_user=umbrella.owner,
     )

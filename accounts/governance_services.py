@@ -290,11 +290,42 @@ def change_request_done(
 
 
 def change_request_cancel(*, change: ChangeRequest, acting_user: User | None) -> ChangeRequest:
+    """The change will not be made; a customer already told of its window is told it is off (the calendar
+    file takes it out of their calendar)."""
     require(acting_user, "change.request", change.account)
     if change.status not in ChangeRequest.OPEN_STATUSES:
         raise ValidationError({"status": f"This change is {change.get_status_display().lower()} already."})
     ChangeRequest.objects.filter(pk=change.pk).update(status=ChangeRequest.Status.CANCELLED)
     change.status = ChangeRequest.Status.CANCELLED
+    audit_record(actor=acting_user, action="change.cancel", obj=change)
+    people = customer_recipients(change) if change.customer_notified_at else []
+    if people:
+        account = change.account
+        event = Event(
+            uid=f"change-{change.pk}",
+            start=change.window_start,
+            end=change.window_end,
+            summary=f"Planned change: {change.title} ({account.name})",
+            attendees=[(c.name, c.email) for c in people],
+            cancelled=True,
+        )
+        start = change.window_start.astimezone(zone_of(account.time_zone))
+        email_enqueue(
+            key=f"change:{change.pk}:customer-cancel",
+            to=[c.email for c in people],
+            subject=f"Called off: the change planned on {start:%d %b %Y %H:%M}: {change.title}",
+            text=(
+                f"The change we told you of, {change.title}, planned for {start:%A %d %B %Y, %H:%M} "
+                f"({account.time_zone}), will not be made. The attached calendar file takes it out of your calendar.\n"
+            ),
+            attachments=[
+                {
+                    "filename": "change.ics",
+                    "content_type": "text/calendar; method=CANCEL",
+                    "content": event.calendar("Change"),
+                }
+            ],
+        )
     return change
 
 

@@ -234,6 +234,10 @@ def test_the_customer_is_told_once_both_approvals_are_in_before_the_window(tenan
         assert not gov.customer_notify(change=change)  # once
         # too late: a window that has started is not announced
         assert not gov.customer_notify(change=change, now=change.window_start + timedelta(minutes=1))
+        # called off after the customer was told: they are told it is off, with a cancelling calendar file
+        gov.change_request_cancel(change=change, acting_user=am)
+        off = OutboundEmail.objects.get(subject__startswith="Called off")
+        assert set(off.to) == set(email.to) and "METHOD:CANCEL" in off.attachments[0]["content"]
 
 
 # --- decisions -------------------------------------------------------------------------------------------------
