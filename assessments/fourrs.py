@@ -48,7 +48,8 @@ RS = (
 )
 R_LABELS = {r.key: r.label for r in RS}
 
-# The day statements 4, 6 and 13 were reworded closer to the method (the answers before it keep their scores).
+# The day statements 2, 4, 6, 8, 11 and 13 were reworded closer to the method (the answers before it keep
+# their scores and show the words their respondents read).
 REWORDED = date(2026, 12, 3)
 
 # A table: one row per line reads better than one field per line.
@@ -60,10 +61,12 @@ STATEMENTS = (
               "it in every QBR.",
               short="Simple, owned resolution"),
     Statement("res_step_in", "resolution",
-              "Our people step in to fix a customer's problem before it turns into an escalation.",
+              "When a customer's problem calls for it, we step in ourselves and save it before it goes bad.",
               "Let account teams act on problems early: give them the authority and a small budget to fix things "
               "without waiting for approval.",
-              short="Step in before escalation"),
+              short="Step in before escalation",
+              earlier=((REWORDED, "Our people step in to fix a customer's problem before it turns into an "
+                                  "escalation."),)),
     Statement("res_prevent", "resolution",
               "We put avoiding problems ahead of fixing them.",
               "Review recurring incidents every month and fund the fixes that remove their root causes.",
@@ -91,9 +94,11 @@ STATEMENTS = (
               "Add the revenue part of each role (who spots, who qualifies, who proposes) to the account plan.",
               short="Revenue roles defined"),
     Statement("rev_training", "revenue",
-              "People are trained in the behaviours that grow revenue with an account.",
+              "We train people in the new behaviours that growing an account needs, and support them as they "
+              "practise them.",
               "Train the account teams in spotting and raising opportunities, and practise it in team meetings.",
-              short="Revenue skills training"),
+              short="Revenue skills training",
+              earlier=((REWORDED, "People are trained in the behaviours that grow revenue with an account."),)),
     Statement("rev_incentives", "revenue",
               "Our incentives reward growing key accounts.",
               "Tie part of each account team's variable pay to the account's growth and health, not only to new "
@@ -104,10 +109,11 @@ STATEMENTS = (
               "Share each win with the whole team and the customer's sponsor, and say what made it work.",
               short="Celebrate successes"),
     Statement("rev_make_room", "revenue",
-              "Before we add revenue duties to someone's job, we take something else away.",
-              "When a role gains account growth duties, name the task it gives up, and check the load each "
-              "quarter.",
-              short="Make room before adding"),
+              "Before we give someone new responsibilities, we take a less important one off them.",
+              "When a role gains new responsibilities, name the less important task it gives up, and check the "
+              "load each quarter.",
+              short="Make room before adding",
+              earlier=((REWORDED, "Before we add revenue duties to someone's job, we take something else away."),)),
     Statement("rel_tools", "relationships",
               "Account-planning tools are required on every key account.",
               "Require a current account plan and relationship map for each key account, reviewed every quarter.",

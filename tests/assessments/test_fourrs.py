@@ -166,6 +166,11 @@ def test_reworded_statements_keep_their_answers_and_show_the_words_read():
     assert by_key["rel_exec"].text_on(before) == "Our executives meet their counterparts at key accounts regularly."
     assert by_key["rel_exec"].text_on(after) == by_key["rel_exec"].text == by_key["rel_exec"].text_on(None)
     assert by_key["res_process"].text_on(before) == by_key["res_process"].text  # never reworded
+    # 2: stepping in personally when it is called for; 8: training and support; 11: new responsibilities
+    assert "step in ourselves" in by_key["res_step_in"].text and "calls for it" in by_key["res_step_in"].text
+    assert "support them" in by_key["rev_training"].text
+    assert "new responsibilities" in by_key["rev_make_room"].text and "less important" in by_key["rev_make_room"].text
+    assert by_key["rev_make_room"].text_on(before).startswith("Before we add revenue duties")
     answers = dict.fromkeys(fourrs.KEYS, 4)
     old, new = fourrs.rollup([answers], on=before), fourrs.rollup([answers], on=after)
     assert old["total"] == new["total"] == 60  # the same answers, the same scores
