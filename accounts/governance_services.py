@@ -66,6 +66,29 @@ def _clean(value: Any, field: str, *, required: bool = False, limit: int = 10_00
     return text
 
 
+LINKED = {
+    "recurring_issue": "a recurring issue",
+    "incident": "an incident",
+    "change_request": "a change",
+    "decision": "a decision",
+}
+
+
+def _of_account(account: Account, **rows: Any) -> None:
+    """Rows linked to a change, decision or escalation belong to its account."""
+    for field, row in rows.items():
+        if row is not None and row.account_id != account.pk:
+            raise ValidationError({field: f"Choose {LINKED[field]} of this account."})
+
+
+def _due_ahead(due: date | None, *, missing: str) -> date:
+    if due is None:
+        raise ValidationError({"due": missing})
+    if due < timezone.localdate():
+        raise ValidationError({"due": "The due date cannot be in the past."})
+    return due
+
+
 def _tenant() -> Tenant:
     tenant = current_tenant()
     assert tenant is not None
@@ -92,10 +115,9 @@ def _change_fields(account: Account, data: dict[str, Any], *, emergency: bool, n
     if emergency and start > now:
         raise ValidationError({"window_start": "An emergency change is recorded once it was made."})
     issue, incident = data.get("recurring_issue"), data.get("incident")
-    if isinstance(issue, RecurringIssue) and issue.account_id != account.pk:
-        raise ValidationError({"recurring_issue": "Choose a recurring issue of this account."})
-    if isinstance(incident, Incident) and incident.account_id != account.pk:
-        raise ValidationError({"incident": "Choose an incident of this account."})
+    issue = issue if isinstance(issue, RecurringIssue) else None
+    incident = incident if isinstance(incident, Incident) else None
+    _of_account(account, recurring_issue=issue, incident=incident)
     risk = data.get("risk") or ChangeRequest.Risk.MEDIUM
     if risk not in ChangeRequest.Risk.values:
         raise ValidationError({"risk": "Low, medium or high."})
@@ -109,8 +131,8 @@ def _change_fields(account: Account, data: dict[str, Any], *, emergency: bool, n
         "window_start": start,
         "window_end": end,
         "in_prime_hours": prime_hours_touched(account, start, end),
-        "recurring_issue": issue if isinstance(issue, RecurringIssue) else None,
-        "incident": incident if isinstance(incident, Incident) else None,
+        "recurring_issue": issue,
+        "incident": incident,
         "needs_customer_approval": bool(data.get("needs_customer_approval")),
     }
 
@@ -356,14 +378,8 @@ def decision_request(
                 "buyer, or flag the contact as an approver."
             }
         )
-    if due is None:
-        raise ValidationError({"due": "Give the date the answer is needed by."})
-    if due < timezone.localdate():
-        raise ValidationError({"due": "The answer cannot be due in the past."})
-    if recurring_issue is not None and recurring_issue.account_id != account.pk:
-        raise ValidationError({"recurring_issue": "Choose a recurring issue of this account."})
-    if change_request is not None and change_request.account_id != account.pk:
-        raise ValidationError({"change_request": "Choose a change of this account."})
+    due = _due_ahead(due, missing="Give the date the answer is needed by.")
+    _of_account(account, recurring_issue=recurring_issue, change_request=change_request)
     decision = Decision.objects.create(
         account=account,
         contact=contact,
@@ -484,14 +500,8 @@ def escalation_raise(
         if member not in (Role.EXECUTIVE, Role.ADMIN):
             member_or_error(owner.pk)
             raise ValidationError({"owner": "An escalation is owned by an executive."})
-    if due is None:
-        raise ValidationError({"due": "Give the date it must be resolved by."})
-    if due < timezone.localdate():
-        raise ValidationError({"due": "The due date cannot be in the past."})
-    if recurring_issue is not None and recurring_issue.account_id != account.pk:
-        raise ValidationError({"recurring_issue": "Choose a recurring issue of this account."})
-    if decision is not None and decision.account_id != account.pk:
-        raise ValidationError({"decision": "Choose a decision of this account."})
+    due = _due_ahead(due, missing="Give the date it must be resolved by.")
+    _of_account(account, recurring_issue=recurring_issue, decision=decision)
     escalation = Escalation.objects.create(
         account=account,
         title=_clean(title, "title", required=True, limit=200),
