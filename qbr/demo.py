@@ -103,7 +103,7 @@ PREPARED = {
     ),
     "actions": (
         "They will want the overdue items closed before anything new is agreed.",
-        "Agree new dates for the two overdue items in the meeting.",
+        "Agree new dates for any item still overdue, in the meeting.",
     ),
     "surveys": (
         "The survey comments about slow answers from support will come up.",
