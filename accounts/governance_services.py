@@ -229,6 +229,12 @@ def change_request_decide(
     return locked
 
 
+def _organizer(account: Account) -> tuple[str, str] | None:
+    """Who the customer's calendar shows as organising the change: the account's owner."""
+    owner = account.owner
+    return (owner.display_name, owner.email) if owner and owner.email else None
+
+
 def customer_approved(change: ChangeRequest) -> bool:
     """No customer approval needed, or a decision linked to the change approved by the customer."""
     return not change.needs_customer_approval or change.decisions.filter(status=Decision.Status.APPROVED).exists()
@@ -251,7 +257,7 @@ def customer_notify(*, change: ChangeRequest, now: datetime | None = None) -> bo
         end=change.window_end,
         summary=f"Planned change: {change.title} ({account.name})",
         description=f"{change.reason}\n\nIf it goes wrong: {change.rollback}",
-        organizer=(account.owner.display_name, account.owner.email) if account.owner and account.owner.email else None,
+        organizer=_organizer(account),
         attendees=[(c.name, c.email) for c in people],
     )
     _, created = email_enqueue(
@@ -328,6 +334,7 @@ def change_request_cancel(*, change: ChangeRequest, acting_user: User | None) ->
             start=change.window_start,
             end=change.window_end,
             summary=f"Planned change: {change.title} ({account.name})",
+            organizer=_organizer(account),
             attendees=[(c.name, c.email) for c in people],
             cancelled=True,
         )

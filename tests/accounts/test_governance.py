@@ -237,7 +237,9 @@ def test_the_customer_is_told_once_both_approvals_are_in_before_the_window(tenan
         # called off after the customer was told: they are told it is off, with a cancelling calendar file
         gov.change_request_cancel(change=change, acting_user=am)
         off = OutboundEmail.objects.get(subject__startswith="Called off")
-        assert set(off.to) == set(email.to) and "METHOD:CANCEL" in off.attachments[0]["content"]
+        cancel = off.attachments[0]["content"]
+        assert set(off.to) == set(email.to) and "METHOD:CANCEL" in cancel
+        assert "ORGANIZER;CN=" in cancel and f"UID:change-{change.pk}@" in cancel  # the same event, taken out
 
 
 # --- decisions -------------------------------------------------------------------------------------------------
