@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "assessments",
     "voc",
     "dashboard",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,9 @@ LOGIN_RATE_LIMIT = env.integer("LOGIN_RATE_LIMIT", 20)
 PASSWORD_RESET_RATE_LIMIT = env.integer("PASSWORD_RESET_RATE_LIMIT", 5)
 # Emailed survey links presented per client address per minute.
 SURVEY_RATE_LIMIT = env.integer("SURVEY_RATE_LIMIT", 30)
+# The customer portal: how long an emailed sign-in link works, and how long a portal session may sit idle.
+PORTAL_LINK_MINUTES = env.integer("PORTAL_LINK_MINUTES", 30)
+PORTAL_IDLE_MINUTES = env.integer("PORTAL_IDLE_MINUTES", 120)
 # A survey answer's transaction commits without waiting for its WAL flush (PostgreSQL's synchronous_commit off,
 # for that transaction only). A database crash in the next fraction of a second can lose the answer, never half
 # of it: the answer and the spent link go together, so the link works again and reminders still reach the

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.apps import apps
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 import accounts.models as acc
 import assessments.models as asm
+import portal.models as pm
 import qbr.models as qb
 import scorecards.models as sc
 import voc.models as vc
@@ -182,6 +184,18 @@ def _escalation() -> acc.Escalation:
     )[0]
 
 
+def _portal_access() -> pm.PortalAccess:
+    return pm.PortalAccess.objects.get_or_create(contact=_any_contact())[0]
+
+
+def _portal_link() -> pm.PortalLink:
+    return pm.PortalLink.objects.get_or_create(
+        access=_portal_access(),
+        token_hash="0" * 64,
+        defaults={"token_salt": MARKER, "expires_at": timezone.now() + timedelta(minutes=30)},
+    )[0]
+
+
 def _document() -> Document:
     from django.core.files.base import ContentFile
 
@@ -307,6 +321,11 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     acc.RecurringIssue: _recurring,
     acc.RecurringIssueIncident: lambda: acc.RecurringIssueIncident.objects.get_or_create(
         recurring_issue=_recurring(), incident=_incident()
+    )[0],
+    pm.PortalAccess: _portal_access,
+    pm.PortalLink: lambda: _portal_link(),
+    pm.PortalSession: lambda: pm.PortalSession.objects.get_or_create(
+        access=_portal_access(), key_hash="1" * 64, defaults={"address": MARKER}
     )[0],
     acc.ChangeRequest: _change,
     acc.Decision: _decision,

@@ -1,0 +1,227 @@
+"""Portal access: giving and revoking it, sign-in links, and portal sessions.
+
+A link token is ``<tenant id>.<secret>``, the secret being the HMAC-SHA256, under the server's secret key, of the
+tenant and a salt of 128 random bits kept on the link: the outbox holds a placeholder and the link is filled in
+as the email leaves, so no token rests in the database. A session key is ``<tenant id>.<random secret>`` and
+only its SHA-256 is kept. The tenant part lets a request enter the right tenant before anything is looked up; a
+wrong tenant simply finds nothing. Every refusal is the same (``PortalRefused``), so nothing tells a visitor
+whether a link was unknown, used, expired or revoked, or whether an email address is known.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from accounts.models import Contact
+from portal.models import PortalAccess, PortalLink, PortalSession
+from sam.models import Tenant, User
+from sam.outbox import Withdrawn, email_enqueue, register_hook
+from sam.services import audit_record
+from sam.tenancy.context import tenant_context
+
+KEY_PREFIX = "portal-link:"
+LINK_PLACEHOLDER = "[[portal-link]]"
+RESEND_AFTER = timedelta(seconds=60)  # a new link on request at most once a minute per contact
+TOUCH_EVERY = timedelta(seconds=60)  # a session's last-seen time is written at most once a minute
+
+
+class PortalRefused(Exception):
+    """A link or a session that does not open the portal (unknown, used, expired, revoked, idle, ended)."""
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def link_token(tenant_id: int, salt: str) -> str:
+    mac = salted_hmac("sam.portal.link", f"{tenant_id}:{salt}", algorithm="sha256").digest()
+    return f"{tenant_id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def tenant_of(value: str) -> int | None:
+    """The tenant part of a link token or a session key (None when it is not one)."""
+    head, _, secret = (value or "").partition(".")
+    if not head.isdigit() or len(secret) < 32 or len(value) > 200:
+        return None
+    return int(head)
+
+
+# --- access --------------------------------------------------------------------------------------------------
+
+
+def portal_access_grant(*, contact: Contact, acting_user: User | None, now: datetime | None = None) -> PortalAccess:
+    """Give a contact access to their account's portal (again, after a revocation) and email a sign-in link."""
+    if not (contact.email or "").strip():
+        raise ValidationError({"contact": "This contact has no email address: add one first."})
+    now = now or timezone.now()
+    with transaction.atomic():
+        access, created = PortalAccess.objects.select_for_update().get_or_create(
+            contact=contact, defaults={"granted_by": acting_user, "granted_at": now}
+        )
+        if not created and access.revoked_at is not None:
+            access.revoked_at, access.revoked_by, access.granted_by, access.granted_at = None, None, acting_user, now
+            access.save(update_fields=["revoked_at", "revoked_by", "granted_by", "granted_at"])
+        audit_record(actor=acting_user, action="portal.grant", obj=access, contact=contact.pk)
+    portal_link_send(access=access, now=now)
+    return access
+
+
+@transaction.atomic
+def portal_access_revoke(*, access: PortalAccess, acting_user: User | None, now: datetime | None = None) -> None:
+    """At once: the contact's live sessions end and their unused links stop working."""
+    now = now or timezone.now()
+    PortalAccess.objects.filter(pk=access.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_by=acting_user)
+    PortalSession.objects.filter(access=access, ended_at__isnull=True).update(ended_at=now)
+    PortalLink.objects.filter(access=access, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    access.revoked_at = access.revoked_at or now
+    audit_record(actor=acting_user, action="portal.revoke", obj=access, contact=access.contact_id)
+
+
+# --- sign-in links -------------------------------------------------------------------------------------------
+
+
+def portal_link_send(*, access: PortalAccess, now: datetime | None = None) -> PortalLink:
+    """A new single-use link, valid ``PORTAL_LINK_MINUTES``, emailed to the contact (the link itself is filled in
+    as the email leaves)."""
+    now = now or timezone.now()
+    salt = secrets.token_hex(16)
+    link = PortalLink.objects.create(
+        access=access,
+        token_salt=salt,
+        token_hash=_hash(link_token(access.tenant_id, salt)),
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.PORTAL_LINK_MINUTES),
+    )
+    contact = access.contact
+    email_enqueue(
+        key=f"{KEY_PREFIX}{link.pk}",
+        to=[contact.email],
+        subject=f"Your sign-in link: {contact.account.name}",
+        text=render_to_string(
+            "emails/portal_link.txt",
+            {
+                "contact": contact,
+                "account": contact.account,
+                "link": LINK_PLACEHOLDER,
+                "minutes": settings.PORTAL_LINK_MINUTES,
+            },
+        ),
+    )
+    return link
+
+
+def portal_link_request(*, tenant: Tenant, email: str, now: datetime | None = None) -> None:
+    """A contact asks for a new link by their email: sent when the address has live access, at most once a minute;
+    nothing is said either way."""
+    email = (email or "").strip().lower()[:254]
+    if not email or "\x00" in email:
+        return
+    now = now or timezone.now()
+    with tenant_context(tenant):
+        for access in PortalAccess.objects.filter(revoked_at__isnull=True, contact__email=email).select_related(
+            "contact__account"
+        ):
+            if access.contact.account.deleted_at is not None:
+                continue
+            if not PortalLink.objects.filter(access=access, created_at__gt=now - RESEND_AFTER).exists():
+                portal_link_send(access=access, now=now)
+
+
+def message_with_link(email: Any, text: str, html: str) -> tuple[str, str]:
+    """The outbox's hook: fill in the link as the message leaves; a link that can no longer work is not sent."""
+    link = PortalLink.objects.select_related("access").filter(pk=email.idempotency_key[len(KEY_PREFIX) :]).first()
+    if link is None or link.used_at is not None or link.access.revoked_at is not None:
+        raise Withdrawn("the sign-in link was used or revoked")
+    if link.expires_at <= timezone.now():
+        raise Withdrawn("the sign-in link has expired")
+    url = f"{settings.SITE_URL}/p/in/{link_token(link.tenant_id, link.token_salt)}/"
+    return text.replace(LINK_PLACEHOLDER, url), html.replace(LINK_PLACEHOLDER, url)
+
+
+def register() -> None:
+    register_hook(KEY_PREFIX, expand=message_with_link)
+
+
+# --- sessions ------------------------------------------------------------------------------------------------
+
+
+def portal_sign_in(*, token: str, address: str = "", now: datetime | None = None) -> tuple[str, PortalSession]:
+    """Spend a link: a new portal session and its key (given to the browser once, kept here only as a hash)."""
+    now = now or timezone.now()
+    tenant_id = tenant_of(token)
+    tenant = Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+    if tenant is None:
+        raise PortalRefused
+    with tenant_context(tenant), transaction.atomic():
+        link = (
+            PortalLink.objects.select_for_update()
+            .select_related("access__contact__account")
+            .filter(token_hash=_hash(token))
+            .first()
+        )
+        if (
+            link is None
+            or link.used_at is not None
+            or link.expires_at <= now
+            or link.access.revoked_at is not None
+            or link.access.contact.account.deleted_at is not None
+        ):
+            raise PortalRefused
+        PortalLink.objects.filter(pk=link.pk).update(used_at=now)
+        key = f"{tenant.pk}.{secrets.token_urlsafe(32)}"
+        session = PortalSession.objects.create(
+            access=link.access, key_hash=_hash(key), created_at=now, last_seen_at=now, address=address[:64]
+        )
+        PortalAccess.objects.filter(pk=link.access_id).update(last_sign_in_at=now)
+        audit_record(actor=None, action="portal.sign_in", obj=link.access, contact=link.access.contact_id)
+    return key, session
+
+
+def portal_session_of(*, key: str, now: datetime | None = None) -> PortalSession:
+    """The live session of a key, touched; an idle, ended or revoked one is refused (and ended)."""
+    now = now or timezone.now()
+    tenant_id = tenant_of(key)
+    tenant = Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+    if tenant is None:
+        raise PortalRefused
+    # The refusal is raised outside the tenant's block: raised inside, it would undo the session's ending.
+    with tenant_context(tenant):
+        session = (
+            PortalSession.objects.select_related("access__contact__account")
+            .filter(key_hash=_hash(key), ended_at__isnull=True)
+            .first()
+        )
+        live = session is not None
+        if session is not None:
+            idle = now - session.last_seen_at > timedelta(minutes=settings.PORTAL_IDLE_MINUTES)
+            gone = session.access.revoked_at is not None or session.access.contact.account.deleted_at is not None
+            if idle or gone:
+                PortalSession.objects.filter(pk=session.pk).update(ended_at=max(now, session.created_at))
+                live = False
+            elif now - session.last_seen_at >= TOUCH_EVERY:
+                PortalSession.objects.filter(pk=session.pk).update(last_seen_at=now)
+                session.last_seen_at = now
+    if not live or session is None:
+        raise PortalRefused
+    return session
+
+
+def portal_sign_out(*, session: PortalSession, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with tenant_context(Tenant.objects.get(pk=session.tenant_id)):
+        ended = PortalSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+            ended_at=max(now, session.created_at)
+        )
+        if ended:
+            audit_record(actor=None, action="portal.sign_out", obj=session.access, contact=session.access.contact_id)
