@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -38,7 +38,8 @@ from accounts.services import member_or_error
 from sam.icalendar import Event, zone_of
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
-from sam.roles import Role, allowed
+from sam.permissions import require_member
+from sam.roles import Role
 from sam.services import audit_record
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
@@ -46,13 +47,7 @@ from sam.tenancy.urls import tenant_reverse
 MAX_WINDOW_DAYS = 14  # a longer window is a project, not a change
 
 
-def require(acting_user: User | None, action: str, obj: Any) -> None:
-    """The allow table asked for the acting member in this workspace; nobody acting (a job) may do anything."""
-    if acting_user is None:
-        return
-    role = Membership.objects.filter(user=acting_user).values_list("role", flat=True).first()
-    if not allowed(role, action, user=acting_user, obj=obj):
-        raise PermissionDenied("Your role does not allow this on this account.")
+require = require_member  # the allow table asked for the acting member (sam.permissions)
 
 
 def _clean(value: Any, field: str, *, required: bool = False, limit: int = 10_000) -> str:

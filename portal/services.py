@@ -27,6 +27,7 @@ from accounts.models import Contact
 from portal.models import PortalAccess, PortalLink, PortalSession
 from sam.models import Tenant, User
 from sam.outbox import Withdrawn, email_enqueue, register_hook
+from sam.permissions import require_member as require
 from sam.services import audit_record
 from sam.tenancy.context import tenant_context
 
@@ -61,7 +62,9 @@ def tenant_of(value: str) -> int | None:
 
 
 def portal_access_grant(*, contact: Contact, acting_user: User | None, now: datetime | None = None) -> PortalAccess:
-    """Give a contact access to their account's portal (again, after a revocation) and email a sign-in link."""
+    """Give a contact access to their account's portal (again, after a revocation) and email a sign-in link.
+    The account's manager (its owner) or an admin decides."""
+    require(acting_user, "account.edit", contact.account)
     if not (contact.email or "").strip():
         raise ValidationError({"contact": "This contact has no email address: add one first."})
     now = now or timezone.now()
@@ -80,6 +83,7 @@ def portal_access_grant(*, contact: Contact, acting_user: User | None, now: date
 @transaction.atomic
 def portal_access_revoke(*, access: PortalAccess, acting_user: User | None, now: datetime | None = None) -> None:
     """At once: the contact's live sessions end and their unused links stop working."""
+    require(acting_user, "account.edit", access.contact.account)
     now = now or timezone.now()
     PortalAccess.objects.filter(pk=access.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_by=acting_user)
     PortalSession.objects.filter(access=access, ended_at__isnull=True).update(ended_at=now)

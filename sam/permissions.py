@@ -52,3 +52,15 @@ def require(request: HttpRequest, action: str, obj: Any = None) -> None:
 def can(request: HttpRequest, action: str, obj: Any = None) -> bool:
     membership = getattr(request, "membership", None)
     return membership is not None and allowed(membership.role, action, user=request.user, obj=obj)
+
+
+def require_member(acting_user: Any, action: str, obj: Any = None) -> None:
+    """For services: raise 403 unless the acting member may do ``action`` (on ``obj``) in the current tenant;
+    nobody acting (a job, the seed) may do anything. Pages and API reach the same answer through the service."""
+    if acting_user is None:
+        return
+    from sam.models import Membership
+
+    role = Membership.objects.filter(user=acting_user).values_list("role", flat=True).first()
+    if not allowed(role, action, user=acting_user, obj=obj):
+        raise PermissionDenied("Your role does not allow this on this account.")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -53,6 +53,17 @@ def test_a_grant_emails_a_link_that_rests_nowhere(tenant_a, contact):
         stored = " ".join(str(v) for v in PortalLink.objects.values_list("token_salt", "token_hash").get(pk=link.pk))
     assert token not in stored and token.split(".", 1)[1] not in stored
     assert link.expires_at - link.created_at == timedelta(minutes=30)
+
+
+def test_only_the_accounts_manager_or_an_admin_gives_and_revokes_access(tenant_a, contact):
+    with tenant_a.ctx():
+        for role in (Role.MEMBER, Role.EXECUTIVE, Role.VIEWER):
+            with pytest.raises(PermissionDenied):
+                services.portal_access_grant(contact=contact, acting_user=tenant_a.users[role])
+        access = services.portal_access_grant(contact=contact, acting_user=tenant_a.users[Role.ACCOUNT_MANAGER])
+        with pytest.raises(PermissionDenied):
+            services.portal_access_revoke(access=access, acting_user=tenant_a.users[Role.MEMBER])
+        assert PortalAccess.objects.get().active
 
 
 def test_a_contact_without_an_email_cannot_be_given_access(tenant_a, account_a):
