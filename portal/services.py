@@ -10,8 +10,6 @@ whether a link was unknown, used, expired or revoked, or whether an email addres
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,10 +19,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from accounts.models import Contact
 from portal.models import PortalAccess, PortalLink, PortalSession
+from sam import tokens
 from sam.models import Tenant, User
 from sam.outbox import Withdrawn, email_enqueue, register_hook
 from sam.permissions import require_member as require
@@ -41,21 +39,12 @@ class PortalRefused(Exception):
     """A link or a session that does not open the portal (unknown, used, expired, revoked, idle, ended)."""
 
 
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+_hash = tokens.token_hash
+tenant_of = tokens.tenant_of_token
 
 
 def link_token(tenant_id: int, salt: str) -> str:
-    mac = salted_hmac("sam.portal.link", f"{tenant_id}:{salt}", algorithm="sha256").digest()
-    return f"{tenant_id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
-
-
-def tenant_of(value: str) -> int | None:
-    """The tenant part of a link token or a session key (None when it is not one)."""
-    head, _, secret = (value or "").partition(".")
-    if not head.isdigit() or len(secret) < 32 or len(value) > 200:
-        return None
-    return int(head)
+    return tokens.salted_token("sam.portal.link", tenant_id, salt)
 
 
 # --- access --------------------------------------------------------------------------------------------------

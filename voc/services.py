@@ -10,9 +10,7 @@ same to the visitor (``TokenInvalid``).
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import json
 import logging
 import secrets
@@ -26,10 +24,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from accounts.models import Account, Contact
 from accounts.services import action_item_add
+from sam import tokens
 from sam.db import Rows, columns, from_row, run_together
 from sam.documents.services import document_request
 from sam.models import Document, Membership, Tenant, User
@@ -128,13 +126,12 @@ def survey_defaults_ensure() -> SurveyTemplate:
     return template
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+token_hash = tokens.token_hash
+tenant_of_token = tokens.tenant_of_token
 
 
 def token_of(tenant_id: int, salt: str) -> str:
-    mac = salted_hmac("sam.voc.invitation", f"{tenant_id}:{salt}", algorithm="sha256").digest()
-    return f"{tenant_id}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    return tokens.salted_token("sam.voc.invitation", tenant_id, salt)
 
 
 def token_salt_new(tenant_id: int) -> tuple[str, str]:
@@ -146,13 +143,6 @@ def token_salt_new(tenant_id: int) -> tuple[str, str]:
 def invitation_token(invitation: Invitation) -> str:
     """The invitation's link token, made again from its salt (nothing stores it)."""
     return token_of(invitation.tenant_id, invitation.token_salt)
-
-
-def tenant_of_token(token: str) -> int | None:
-    head, _, secret = (token or "").partition(".")
-    if not head.isdigit() or len(secret) < 32 or len(token) > 200:
-        return None
-    return int(head)
 
 
 def _answer(question: Question, raw: Any) -> Any:
