@@ -43,6 +43,7 @@ from accounts.selectors import plan_snapshot, portfolio_cap_warning, recurring_i
 from sam.icalendar import is_zone
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
+from sam.permissions import require_member
 from sam.services import audit_record, row_save, row_update, workspace_settings_update
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
@@ -323,7 +324,8 @@ def contact_save(*, account: Account, data: dict[str, Any], contact: Contact | N
 
 def account_roles_needed_set(*, account: Account, roles: list[str] | None, acting_user: User | None) -> Account:
     """Which of the six roles this account's team must fill (``None``: as its tier says). A role left out is
-    held as needed: nobody in it is no gap, and its deliverable is not chased."""
+    held as needed: nobody in it is no gap, and its deliverable is not chased. An admin decides."""
+    require_member(acting_user, "account.set_roles_needed", account)
     if roles is not None:
         unknown = sorted(set(roles) - set(TeamRole.values))
         if unknown:

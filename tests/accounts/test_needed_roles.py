@@ -193,3 +193,13 @@ def test_the_demo_has_an_as_needed_role_left_empty_without_a_flag(demo, client_f
     assert "Nobody, called in when needed" in page and "Not chased while the role is held as needed." in page
     overview = client.get(reverse("account_detail", args=["northwind", account.pk])).content.decode()
     assert "Nobody is the Professional Services" not in overview
+
+
+def test_the_service_itself_lets_only_admins_set_the_needed_roles(tenant_a, account_a):
+    from django.core.exceptions import PermissionDenied
+
+    with tenant_a.ctx():
+        for role in (Role.ACCOUNT_MANAGER, Role.EXECUTIVE, Role.MEMBER, Role.VIEWER):
+            with pytest.raises(PermissionDenied):
+                services.account_roles_needed_set(account=account_a, roles=[], acting_user=tenant_a.users[role])
+        assert Account.objects.get(pk=account_a.pk).needed_roles is None
