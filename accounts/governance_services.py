@@ -34,14 +34,13 @@ from accounts.models import (
     Incident,
     RecurringIssue,
 )
-from accounts.services import member_or_error
+from accounts.services import _tenant, member_or_error
 from sam.icalendar import Event, zone_of
-from sam.models import Membership, Tenant, User
+from sam.models import Membership, User
 from sam.outbox import email_enqueue
 from sam.permissions import require_member
 from sam.roles import Role
-from sam.services import audit_record
-from sam.tenancy.context import current_tenant
+from sam.services import audit_record, text_value
 from sam.tenancy.urls import tenant_reverse
 
 MAX_WINDOW_DAYS = 14  # a longer window is a project, not a change
@@ -51,14 +50,7 @@ require = require_member  # the allow table asked for the acting member (sam.per
 
 
 def _clean(value: Any, field: str, *, required: bool = False, limit: int = 10_000) -> str:
-    text = str(value or "").strip()
-    if "\x00" in text:
-        raise ValidationError({field: "This text contains a character that cannot be stored."})
-    if required and not text:
-        raise ValidationError({field: "This is needed."})
-    if len(text) > limit:
-        raise ValidationError({field: f"At most {limit} characters."})
-    return text
+    return text_value("" if value is None else value, field, limit=limit, required=required)
 
 
 LINKED = {
@@ -82,12 +74,6 @@ def _due_ahead(due: date | None, *, missing: str) -> date:
     if due < timezone.localdate():
         raise ValidationError({"due": "The due date cannot be in the past."})
     return due
-
-
-def _tenant() -> Tenant:
-    tenant = current_tenant()
-    assert tenant is not None
-    return tenant
 
 
 def _link(name: str, *args: Any) -> str:

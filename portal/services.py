@@ -1,11 +1,9 @@
 """Portal access: giving and revoking it, sign-in links, and portal sessions.
 
-A link token is ``<tenant id>.<secret>``, the secret being the HMAC-SHA256, under the server's secret key, of the
-tenant and a salt of 128 random bits kept on the link: the outbox holds a placeholder and the link is filled in
-as the email leaves, so no token rests in the database. A session key is ``<tenant id>.<random secret>`` and
-only its SHA-256 is kept. The tenant part lets a request enter the right tenant before anything is looked up; a
-wrong tenant simply finds nothing. Every refusal is the same (``PortalRefused``), so nothing tells a visitor
-whether a link was unknown, used, expired or revoked, or whether an email address is known.
+Links and session keys are tokens of ``sam.tokens`` (``<tenant id>.<secret>``, only hashes kept): a link's secret
+is made again from its salt as the email leaves (the outbox holds a placeholder), a session key's is random.
+Every refusal is the same (``PortalRefused``), so nothing tells a visitor whether a link was unknown, used,
+expired or revoked, or whether an email address is known.
 """
 
 from __future__ import annotations

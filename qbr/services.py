@@ -46,7 +46,7 @@ from sam.documents.services import document_request
 from sam.icalendar import is_zone, zone_of
 from sam.models import Membership
 from sam.outbox import email_enqueue
-from sam.services import audit_record, move_in_list
+from sam.services import audit_record, move_in_list, text_value
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 from scorecards.reports import JOINT_KIND
@@ -724,14 +724,7 @@ def cancellation_send(*, qbr: Qbr) -> bool:
 def _preparation_text(value: Any, field: str) -> str:
     """One text of the checklist: a string without NUL characters, of at most PREPARATION_TEXT_MAX characters."""
 
-    if not isinstance(value, str):
-        raise ValidationError({field: "Give this as text."})
-    if "\x00" in value:
-        raise ValidationError({field: "Null characters are not allowed."})
-    text = value.strip()
-    if len(text) > calc.PREPARATION_TEXT_MAX:
-        raise ValidationError({field: f"At most {calc.PREPARATION_TEXT_MAX:,} characters."})
-    return text
+    return text_value(value, field, limit=calc.PREPARATION_TEXT_MAX)
 
 
 def _preparation_locked(qbr: Qbr) -> Preparation:

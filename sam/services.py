@@ -54,6 +54,21 @@ def move_in_list(rows: Any, row: Any, *, up: bool) -> None:
             type(it).objects.filter(pk=it.pk).update(order=order)
 
 
+def text_value(value: Any, field: str, *, limit: int, required: bool = False) -> str:
+    """One text a service takes: a string without NUL characters (PostgreSQL cannot store them), trimmed, at most
+    ``limit`` characters, and not empty when ``required``; otherwise a field error."""
+    if not isinstance(value, str):
+        raise ValidationError({field: "Give this as text."})
+    if "\x00" in value:
+        raise ValidationError({field: "Null characters are not allowed."})
+    text = value.strip()
+    if required and not text:
+        raise ValidationError({field: "This is needed."})
+    if len(text) > limit:
+        raise ValidationError({field: f"At most {limit:,} characters."})
+    return text
+
+
 def audit_record(*, actor: User | None, action: str, obj: Any = None, **data: Any) -> AuditEvent:
     return AuditEvent.objects.create(
         actor=actor,
