@@ -3,6 +3,7 @@ what is decided by the services (the same for the API); a page only hides what i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
@@ -24,7 +25,7 @@ from accounts.forms import (
 from accounts.models import Account, ChangeRequest, Decision, Escalation
 from accounts.views import _edit_page, account_child_or_404, account_or_404
 from sam.http import TenantRequest
-from sam.pages import button_change, done_redirect, form_change
+from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 
 TAB = "changes"
@@ -55,18 +56,16 @@ def change_add(request: TenantRequest, account_id: int) -> HttpResponse:
     form = ChangeRequestForm(
         request.POST or None, account=account, initial=_initial(request, "recurring_issue", "incident")
     )
-    made = _Made()
-    if request.method == "POST":
-        return form_change(
-            form,
-            save=lambda data: made.keep(
-                services.change_request_create(account=account, data=data, acting_user=request.user)
-            ),
-            message=lambda change: f"Change requested: {change.title}. The Technical Lead is asked to approve it.",
-            done=made.page(request, "change_detail", account),
-            again=lambda: _edit_page(request, account, form, "Request a change", TAB, help=_change_help(account)),
-        )
-    return _edit_page(request, account, form, "Request a change", TAB, help=_change_help(account))
+    return _add_page(
+        request,
+        account,
+        form,
+        title="Request a change",
+        make=lambda data: services.change_request_create(account=account, data=data, acting_user=request.user),
+        message=lambda change: f"Change requested: {change.title}. The Technical Lead is asked to approve it.",
+        route="change_detail",
+        help=_change_help(account),
+    )
 
 
 def _change_help(account: Account) -> str:
@@ -75,17 +74,37 @@ def _change_help(account: Account) -> str:
     )
 
 
-class _Made:
-    """What a form's service made, so that "done" can go to its page."""
+def _add_page(
+    request: TenantRequest,
+    account: Account,
+    form: Any,
+    *,
+    title: str,
+    make: Callable[[dict[str, Any]], Any],
+    message: Message,
+    route: str,
+    help: str = "",
+) -> HttpResponse:
+    """A page that makes one row through its service, then goes to the row's own page (errors next to fields)."""
 
-    obj: Any = None
+    def page(**extra: Any) -> HttpResponse:
+        return _edit_page(request, account, form, title, TAB, **({"help": help} if help else {}), **extra)
 
-    def keep(self, obj: Any) -> Any:
-        self.obj = obj
-        return obj
+    if request.method != "POST":
+        return page()
+    made: list[Any] = []
 
-    def page(self, request: TenantRequest, name: str, account: Account) -> Any:
-        return lambda text: done_redirect(request, name, account.pk, self.obj.pk)(text)
+    def save(data: dict[str, Any]) -> Any:
+        made.append(make(data))
+        return made[-1]
+
+    return form_change(
+        form,
+        save=save,
+        message=message,
+        done=lambda text: done_redirect(request, route, account.pk, made[-1].pk)(text),
+        again=page,
+    )
 
 
 @tenant_view("account.view")
@@ -94,19 +113,16 @@ def change_emergency(request: TenantRequest, account_id: int) -> HttpResponse:
     account = account_or_404(account_id)
     require(request, "change.request", account)
     form = ChangeRequestForm(request.POST or None, account=account, emergency=True)
-    title = "Record an emergency change"
-    made = _Made()
-    if request.method == "POST":
-        return form_change(
-            form,
-            save=lambda data: made.keep(
-                services.change_request_emergency(account=account, data=data, acting_user=request.user)
-            ),
-            message="Emergency change recorded; the account owner and the Executive Partner are told.",
-            done=made.page(request, "change_detail", account),
-            again=lambda: _edit_page(request, account, form, title, TAB, help=EMERGENCY_HELP),
-        )
-    return _edit_page(request, account, form, title, TAB, help=EMERGENCY_HELP)
+    return _add_page(
+        request,
+        account,
+        form,
+        title="Record an emergency change",
+        make=lambda data: services.change_request_emergency(account=account, data=data, acting_user=request.user),
+        message="Emergency change recorded; the account owner and the Executive Partner are told.",
+        route="change_detail",
+        help=EMERGENCY_HELP,
+    )
 
 
 EMERGENCY_HELP = (
@@ -204,17 +220,15 @@ def decision_add(request: TenantRequest, account_id: int) -> HttpResponse:
     form = DecisionForm(
         request.POST or None, account=account, initial=_initial(request, "recurring_issue", "change_request")
     )
-    title = "Ask the customer for a decision"
-    made = _Made()
-    if request.method == "POST":
-        return form_change(
-            form,
-            save=lambda data: made.keep(services.decision_request(account=account, acting_user=request.user, **data)),
-            message=lambda d: f"Decision asked of {d.contact.name}, due {d.due:%d %b %Y}.",
-            done=made.page(request, "decision_detail", account),
-            again=lambda: _edit_page(request, account, form, title, TAB),
-        )
-    return _edit_page(request, account, form, title, TAB)
+    return _add_page(
+        request,
+        account,
+        form,
+        title="Ask the customer for a decision",
+        make=lambda data: services.decision_request(account=account, acting_user=request.user, **data),
+        message=lambda d: f"Decision asked of {d.contact.name}, due {d.due:%d %b %Y}.",
+        route="decision_detail",
+    )
 
 
 def _decision_page(request: TenantRequest, account: Account, decision: Decision, form: Any = None) -> HttpResponse:
@@ -286,17 +300,16 @@ def escalation_add(request: TenantRequest, account_id: int) -> HttpResponse:
         if partners
         else "This account has no Executive Partner: choose the executive who will own it."
     )
-    title = "Raise an escalation"
-    made = _Made()
-    if request.method == "POST":
-        return form_change(
-            form,
-            save=lambda data: made.keep(services.escalation_raise(account=account, acting_user=request.user, **data)),
-            message=lambda e: f"Escalation raised; {e.owner.display_name} owns it.",
-            done=made.page(request, "escalation_detail", account),
-            again=lambda: _edit_page(request, account, form, title, TAB, help=help_text),
-        )
-    return _edit_page(request, account, form, title, TAB, help=help_text)
+    return _add_page(
+        request,
+        account,
+        form,
+        title="Raise an escalation",
+        make=lambda data: services.escalation_raise(account=account, acting_user=request.user, **data),
+        message=lambda e: f"Escalation raised; {e.owner.display_name} owns it.",
+        route="escalation_detail",
+        help=help_text,
+    )
 
 
 def _escalation_page(
