@@ -100,6 +100,13 @@ class GovernanceViewSet(AccountChildViewSet):
     def reply(self, obj: Any) -> Response:
         return Response(self.get_serializer_class()(obj, context=self.get_serializer_context()).data)
 
+    def act(self, body: type[serializers.Serializer[Any]], change: Any) -> Response:
+        """An action on one row: its body checked, then ``change(row, **body)`` through the service."""
+        row = self.get_object()
+        given = body(data=self.request.data)
+        given.is_valid(raise_exception=True)
+        return self.reply(self.run(lambda: change(row, **given.validated_data)))
+
 
 class ChangeRequestViewSet(GovernanceViewSet):
     """Configuration changes. POST requests one ahead of its window (or records an emergency change with
@@ -122,25 +129,19 @@ class ChangeRequestViewSet(GovernanceViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         """Approve or reject (the account's Technical Lead, or an admin); a rejection says why."""
-        change = self.get_object()
-        body = ChangeDecideSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        change = self.run(
-            lambda: services.change_request_decide(change=change, acting_user=request.user, **body.validated_data)
+        return self.act(
+            ChangeDecideSerializer,
+            lambda change, **body: services.change_request_decide(change=change, acting_user=request.user, **body),
         )
-        return self.reply(change)
 
     @extend_schema(request=ChangeDoneSerializer, responses=ChangeRequestSerializer)
     @action(detail=True, methods=["post"])
     def done(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         """The change was made: approved ones only, unless recorded as an emergency."""
-        change = self.get_object()
-        body = ChangeDoneSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        change = self.run(
-            lambda: services.change_request_done(change=change, acting_user=request.user, **body.validated_data)
+        return self.act(
+            ChangeDoneSerializer,
+            lambda change, **body: services.change_request_done(change=change, acting_user=request.user, **body),
         )
-        return self.reply(change)
 
     @extend_schema(request=None, responses=ChangeRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -197,13 +198,10 @@ class DecisionViewSet(GovernanceViewSet):
     @extend_schema(request=DecisionAnswerSerializer, responses=DecisionSerializer)
     @action(detail=True, methods=["post"], url_path="answer")
     def answer(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
-        decision = self.get_object()
-        body = DecisionAnswerSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        decision = self.run(
-            lambda: services.decision_answer(decision=decision, acting_user=request.user, **body.validated_data)
+        return self.act(
+            DecisionAnswerSerializer,
+            lambda decision, **body: services.decision_answer(decision=decision, acting_user=request.user, **body),
         )
-        return self.reply(decision)
 
     @extend_schema(request=None, responses=DecisionSerializer)
     @action(detail=True, methods=["post"])
@@ -257,15 +255,12 @@ class EscalationViewSet(GovernanceViewSet):
     @extend_schema(request=EscalationResolveSerializer, responses=EscalationSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
-        escalation = self.get_object()
-        body = EscalationResolveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        escalation = self.run(
-            lambda: services.escalation_resolve(
-                escalation=escalation, resolution=body.validated_data["resolution"], acting_user=request.user
-            )
+        return self.act(
+            EscalationResolveSerializer,
+            lambda escalation, **body: services.escalation_resolve(
+                escalation=escalation, acting_user=request.user, **body
+            ),
         )
-        return self.reply(escalation)
 
 
 ROUTES = [
