@@ -278,7 +278,7 @@ class PlanObjectiveSerializer(serializers.ModelSerializer[PlanObjective]):
 class ActionItemEventSerializer(serializers.ModelSerializer[ActionItemEvent]):
     class Meta:
         model = ActionItemEvent
-        fields = ["at", "actor", "changes"]
+        fields = ["at", "actor", "contact", "changes", "note"]
         read_only_fields = fields
 
 
@@ -286,6 +286,7 @@ class ActionItemSerializer(ChildSerializer):
     owner = MemberField(required=False, allow_null=True)
     history = ActionItemEventSerializer(source="events", many=True, read_only=True)
     objective = ScopedRelatedField(PlanObjective, required=False, allow_null=True)
+    owner_contact = ScopedRelatedField(Contact, required=False, allow_null=True)
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -298,6 +299,9 @@ class ActionItemSerializer(ChildSerializer):
             "owner",
             "due",
             "status",
+            "side",
+            "owner_contact",
+            "joint",
             "source_kind",
             "source_id",
             "objective",
@@ -682,6 +686,9 @@ class ActionItemViewSet(AccountChildViewSet):
             detail=data.get("detail", ""),
             objective=data.get("objective"),
             acting_user=self.request.user,
+            side=data.get("side", ActionItem.Side.SUPPLIER),
+            owner_contact=data.get("owner_contact"),
+            joint=data.get("joint", False),
         )
         if data.get("status") and data["status"] != item.status:
             item = services.action_item_update(

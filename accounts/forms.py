@@ -278,19 +278,29 @@ class PlanReviewForm(StyledFormMixin, forms.Form):
 
 class ActionItemForm(StyledFormMixin, forms.ModelForm[ActionItem]):
     objective = scoped_choice(PlanObjective, required=False, label="Plan objective (optional)")
+    owner_contact = scoped_choice(
+        Contact, required=False, label="Customer contact", help_text="Who at the customer owns it (theirs only)."
+    )
 
     class Meta:
         model = ActionItem
-        fields = ["title", "owner", "due", "status", "objective", "detail"]
+        fields = ["title", "owner", "due", "status", "side", "owner_contact", "joint", "objective", "detail"]
+        labels = {"side": "Whose action", "joint": "Shared with the customer"}
         widgets = {"due": DATE, "detail": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"] = MemberChoiceField(queryset=member_choices(), required=False)
+        model_choice(self, "owner_contact").queryset = Contact.objects.filter(account=account)
+        self.fields["side"].required = False  # left out: as it was (ours, for a new action)
         self.style_fields()
         model_choice(self, "objective").queryset = PlanObjective.objects.filter(goal__account=account)
         self.fields["objective"].required = False
         self.fields["objective"].label = "Plan objective (optional)"
+
+    def clean_side(self) -> str:
+        side: str = self.cleaned_data.get("side") or ""
+        return side or (self.instance.side if self.instance.pk else ActionItem.Side.SUPPLIER)
 
     def _post_clean(self) -> None:
         pass

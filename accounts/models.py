@@ -604,6 +604,10 @@ class ActionItem(TenantOwned):
 
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
+    class Side(models.TextChoices):
+        SUPPLIER = "supplier", "Ours"
+        CUSTOMER = "customer", "The customer's"
+
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="actions")
     title = models.CharField(max_length=300)
     detail = models.TextField(blank=True)
@@ -612,6 +616,19 @@ class ActionItem(TenantOwned):
     )
     due = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    # Whose action it is: ours, or the customer's (they see and update it in the portal, optionally one contact's).
+    side = models.CharField(max_length=8, choices=Side.choices, default=Side.SUPPLIER)
+    owner_contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Customer contact",
+        help_text="Who at the customer owns it (the customer's actions only).",
+    )
+    # One of ours shown to the customer in the portal and in the documents they receive; theirs always are.
+    joint = models.BooleanField(default=False, help_text="Shown to the customer (their own actions always are).")
     # One of the kinds registered in accounts.sources (each app registers its own).
     source_kind = models.CharField(max_length=20, default=sources.MANUAL, validators=[sources.validate_source_kind])
     source_id = models.CharField(max_length=40, blank=True)
@@ -633,6 +650,9 @@ class ActionItem(TenantOwned):
             models.UniqueConstraint(
                 fields=["tenant", "source_kind", "dedupe_key"], condition=~Q(dedupe_key=""), name="actionitem_dedupe"
             ),
+            models.CheckConstraint(
+                condition=Q(owner_contact__isnull=True) | Q(side="customer"), name="actionitem_contact_customer_side"
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "owner", "status"], name="action_owner_status_idx")]
 
@@ -642,6 +662,11 @@ class ActionItem(TenantOwned):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def shared(self) -> bool:
+        """The customer sees it: theirs, or one of ours marked joint."""
+        return self.side == self.Side.CUSTOMER or self.joint
 
     def is_overdue(self, today: date | None = None) -> bool:
         return self.is_open and self.due is not None and self.due < (today or timezone.localdate())
@@ -660,8 +685,11 @@ class ActionItemEvent(TenantOwned):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A contact updating the customer's action in the portal (instead of ``actor``), with their note.
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField(default=dict)
+    note = models.CharField(max_length=2000, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]

@@ -18,7 +18,9 @@ from accounts.models import (
 from sam.roles import allowed, register_object_checks
 
 DELIVERABLE_FIELDS = frozenset({"status", "owner", "last_reviewed", "link", "file", "note"})
-ACTION_ITEM_FIELDS = frozenset({"title", "detail", "owner", "due", "status", "objective"})
+ACTION_ITEM_FIELDS = frozenset(
+    {"title", "detail", "owner", "due", "status", "objective", "side", "owner_contact", "joint"}
+)
 ACTION_PROGRESS_FIELDS = frozenset({"status", "detail"})
 
 

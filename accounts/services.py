@@ -44,7 +44,7 @@ from sam.icalendar import is_zone
 from sam.models import Membership, Tenant, User
 from sam.outbox import email_enqueue
 from sam.permissions import require_member
-from sam.services import audit_record, row_save, row_update, workspace_settings_update
+from sam.services import audit_record, row_save, row_update, text_value, workspace_settings_update
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
@@ -415,7 +415,8 @@ def plan_row_delete(*, row: PlanGoal | PlanObjective) -> None:
 
 # --- the running action register ------------------------------------------------------------
 
-TRACKED_FIELDS = ("title", "detail", "owner_id", "due", "status", "objective_id")
+TRACKED_FIELDS = ("title", "detail", "owner_id", "due", "status", "objective_id", "side", "owner_contact_id", "joint")
+CONTACT_STATUSES = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS, ActionItem.Status.DONE)
 
 
 def action_item_add(
@@ -430,6 +431,9 @@ def action_item_add(
     dedupe_key: str = "",
     objective: PlanObjective | None = None,
     acting_user: User | None = None,
+    side: str = ActionItem.Side.SUPPLIER,
+    owner_contact: Contact | None = None,
+    joint: bool = False,
 ) -> tuple[ActionItem, bool]:
     """THE way to add to an account's running action register, for every app.
 
@@ -444,6 +448,7 @@ def action_item_add(
         raise ValidationError({"title": "An action needs a title."})
     if objective is not None and objective.goal.account_id != account.pk:
         raise ValidationError({"objective": "No such objective in this account's plan."})
+    _check_sides(account.pk, side, owner_contact)
     if dedupe_key:
         existing = ActionItem.objects.filter(source_kind=source_kind, dedupe_key=dedupe_key).first()
         if existing is not None:
@@ -459,6 +464,9 @@ def action_item_add(
         dedupe_key=dedupe_key,
         objective=objective,
         created_by=acting_user,
+        side=side,
+        owner_contact=owner_contact,
+        joint=joint,
     )
     try:
         with transaction.atomic():
@@ -485,6 +493,9 @@ def action_item_update(*, item: ActionItem, data: dict[str, Any], acting_user: U
     before = {f: getattr(locked, f) for f in TRACKED_FIELDS}
     for key, value in data.items():
         setattr(locked, key, value)
+    if locked.side == ActionItem.Side.SUPPLIER and "owner_contact" not in data:
+        locked.owner_contact = None  # back on our side: no contact of theirs owns it any more
+    _check_sides(locked.account_id, locked.side, locked.owner_contact)
     if not (locked.title or "").strip():
         raise ValidationError({"title": "An action needs a title."})
     if locked.status in ActionItem.OPEN_STATUSES:
@@ -498,6 +509,40 @@ def action_item_update(*, item: ActionItem, data: dict[str, Any], acting_user: U
     }
     if changes:
         ActionItemEvent.objects.create(item=locked, actor=acting_user, changes=changes)
+    return locked
+
+
+def _check_sides(account_id: int, side: str, owner_contact: Contact | None) -> None:
+    if side not in ActionItem.Side.values:
+        raise ValidationError({"side": "Ours or the customer's."})
+    if owner_contact is not None:
+        if side != ActionItem.Side.CUSTOMER:
+            raise ValidationError({"owner_contact": "Only the customer's actions have a contact as owner."})
+        if owner_contact.account_id != account_id:
+            raise ValidationError({"owner_contact": "Not a contact of this account."})
+
+
+@transaction.atomic
+def action_item_update_by_contact(*, item: ActionItem, contact: Contact, status: str, note: str) -> ActionItem:
+    """A contact in the customer portal moves one of the customer's actions on (open, in progress, done) and may
+    add a note; the change is recorded with the contact as who made it. Any other action is not theirs."""
+    locked = ActionItem.objects.select_for_update().filter(pk=item.pk).first()
+    if locked is None or locked.account_id != contact.account_id or locked.side != ActionItem.Side.CUSTOMER:
+        raise ActionItem.DoesNotExist
+    if status not in CONTACT_STATUSES:
+        raise ValidationError({"status": "Open, in progress or done."})
+    note = text_value(note, "note", limit=2000, required=False)
+    before = locked.status
+    locked.status = status
+    if status in ActionItem.OPEN_STATUSES:
+        locked.closed_at = None
+    elif before in ActionItem.OPEN_STATUSES:
+        locked.closed_at = timezone.now()
+    if before == status and not note:
+        raise ValidationError({"note": "Change the status or add a note."})
+    locked.save(update_fields=["status", "closed_at", "updated_at"])
+    changes = {"status": [before, status]} if before != status else {}
+    ActionItemEvent.objects.create(item=locked, contact=contact, changes=changes, note=note)
     return locked
 
 

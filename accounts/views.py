@@ -57,6 +57,7 @@ from accounts.models import (
     Account,
     AccountsSettings,
     ActionItem,
+    ActionItemEvent,
     Contact,
     Contract,
     Decision,
@@ -344,7 +345,19 @@ def _plan(request: TenantRequest, account: Account) -> dict[str, Any]:
 
 def _actions(request: TenantRequest, account: Account) -> dict[str, Any]:
     show = request.GET.get("show", "open")
-    found = ActionItem.objects.filter(account=account).select_related("owner")
+    found = (
+        ActionItem.objects.filter(account=account)
+        .select_related("owner", "owner_contact")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=ActionItemEvent.objects.filter(contact__isnull=False)
+                .select_related("contact")
+                .order_by("-at"),
+                to_attr="customer_updates",
+            )
+        )
+    )
     if show != "all":
         found = found.filter(status__in=ActionItem.OPEN_STATUSES)
     items = list(found.order_by("due", "pk"))
@@ -748,6 +761,9 @@ def action_add(request: TenantRequest, account_id: int) -> HttpResponse:
                 source_kind=sources.PLAN if data["objective"] else sources.MANUAL,
                 source_id=data["objective"].pk if data["objective"] else "",
                 acting_user=request.user,
+                side=data["side"],
+                owner_contact=data["owner_contact"],
+                joint=data["joint"],
             )
             if data["status"] and data["status"] != item.status:
                 services.action_item_update(item=item, data={"status": data["status"]}, acting_user=request.user)
@@ -779,7 +795,7 @@ def action_edit(request: TenantRequest, account_id: int, action_id: int) -> Http
                 messages.success(request, "Action updated.")
                 return tenant_redirect("my_actions")
             return tab_done(request, account, "actions", "Action updated.")
-    events = item.events.select_related("actor")
+    events = item.events.select_related("actor", "contact")
     mine = back == ActionReturnForm.MY_ACTIONS
     return _edit_page(
         request, account, form, f"Action: {item.title}", "actions", events=events, item=item, return_to_mine=mine

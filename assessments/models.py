@@ -262,6 +262,18 @@ class Recommendation(TenantOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class CustomerAnswer(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed by the customer"
+        DECLINED = "declined", "Declined by the customer"
+
+    # The customer's answer in the portal, once the assessment is shared: who, when, with their comment.
+    customer_answer = models.CharField(max_length=10, choices=CustomerAnswer.choices, blank=True)
+    customer_comment = models.CharField(max_length=2000, blank=True)
+    customer_contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer_answered_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["priority", "start", "pk"]
         constraints = [

@@ -43,7 +43,7 @@ from assessments.selectors import (
 from sam.documents.services import document_request, documents_of
 from sam.models import Membership
 from sam.outbox import email_enqueue
-from sam.services import audit_record, move_in_list
+from sam.services import audit_record, move_in_list, text_value
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 
@@ -544,6 +544,7 @@ def recommendation_accept(*, recommendation: Recommendation, acting_user: Any) -
                 source_id=assessment.pk,
                 dedupe_key=f"recommendation:{rec.pk}:{n}",
                 acting_user=acting_user,
+                joint=True,  # the action plan agreed with the customer: they follow it too
             )
             items.append(item)
         if rec.status != Recommendation.Status.ACCEPTED:
@@ -634,6 +635,37 @@ def _confirmation(assessment: Assessment, data: dict[str, Any]) -> tuple[Contact
         raise ValidationError(errors)
     assert contact is not None and day is not None
     return contact, day
+
+
+SHARED_STATUSES = (Assessment.Status.SHARED, Assessment.Status.ACTION_PLAN)
+
+
+@transaction.atomic
+def recommendation_answer_by_contact(
+    *, recommendation: Recommendation, contact: Contact, answer: str, comment: str
+) -> Recommendation:
+    """A contact in the customer portal confirms or declines one recommendation of a shared assessment of their
+    account (a decline says why). The first confirmation also records, if nobody has yet, who at the customer
+    confirmed the recommendations and on which day."""
+    locked = (
+        Recommendation.objects.select_for_update()
+        .select_related("assessment")
+        .filter(pk=recommendation.pk, assessment__account_id=contact.account_id)
+        .first()
+    )
+    if locked is None or locked.assessment.status not in SHARED_STATUSES:
+        raise Recommendation.DoesNotExist
+    if answer not in Recommendation.CustomerAnswer.values:
+        raise ValidationError({"answer": "Confirm or decline."})
+    comment = text_value(comment, "comment", limit=2000, required=answer == Recommendation.CustomerAnswer.DECLINED)
+    locked.customer_answer, locked.customer_comment = answer, comment
+    locked.customer_contact, locked.customer_answered_at = contact, timezone.now()
+    locked.save(update_fields=["customer_answer", "customer_comment", "customer_contact", "customer_answered_at"])
+    assessment = locked.assessment
+    if answer == Recommendation.CustomerAnswer.CONFIRMED and assessment.confirmed_on is None:
+        assessment.confirmed_by, assessment.confirmed_on = contact, max(timezone.localdate(), assessment.started_on)
+        assessment.save(update_fields=["confirmed_by", "confirmed_on", "updated_at"])
+    return locked
 
 
 def assessment_confirmation_record(*, assessment: Assessment, data: dict[str, Any], acting_user: Any) -> Assessment:

@@ -302,7 +302,9 @@ def _tab_context(request: TenantRequest, assessment: Assessment, tab: str, bound
         }
     paybacks = Prefetch("paybacks", queryset=Payback.objects.order_by("beneficiary", "category"))
     recs = list(
-        Recommendation.objects.filter(assessment=assessment).select_related("finding").prefetch_related(paybacks)
+        Recommendation.objects.filter(assessment=assessment)
+        .select_related("finding", "customer_contact")
+        .prefetch_related(paybacks)
     )
     totals = selectors.assessment_totals(assessment, recs)
     currency = totals["currency"]

@@ -18,8 +18,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Contact
+from assessments import services as assessment_services
 from portal.models import PortalAccess, PortalLink, PortalSession
+from qbr import services as qbr_services
 from sam import tokens
 from sam.models import Tenant, User
 from sam.outbox import Withdrawn, email_enqueue, register_hook
@@ -31,6 +34,10 @@ KEY_PREFIX = "portal-link:"
 LINK_PLACEHOLDER = "[[portal-link]]"
 RESEND_AFTER = timedelta(seconds=60)  # a new link on request at most once a minute per contact
 TOUCH_EVERY = timedelta(seconds=60)  # a session's last-seen time is written at most once a minute
+
+
+# What a contact may set an action of theirs to, with the words the portal uses.
+CONTACT_STATUSES = [(s.value, s.label) for s in account_services.CONTACT_STATUSES]
 
 
 class PortalRefused(Exception):
@@ -175,7 +182,7 @@ def portal_sign_in(*, token: str, address: str = "", now: datetime | None = None
             access=link.access, key_hash=_hash(key), created_at=now, last_seen_at=now, address=address[:64]
         )
         PortalAccess.objects.filter(pk=link.access_id).update(last_sign_in_at=now)
-        audit_record(actor=None, action="portal.sign_in", obj=link.access, contact=link.access.contact_id)
+        audit_record(actor=None, actor_contact_id=link.access.contact_id, action="portal.sign_in", obj=link.access)
     return key, session
 
 
@@ -215,4 +222,77 @@ def portal_sign_out(*, session: PortalSession, now: datetime | None = None) -> N
             ended_at=max(now, session.created_at)
         )
         if ended:
-            audit_record(actor=None, action="portal.sign_out", obj=session.access, contact=session.access.contact_id)
+            audit_record(
+                actor=None, actor_contact_id=session.access.contact_id, action="portal.sign_out", obj=session.access
+            )
+
+
+def portal_link_check(*, token: str, now: datetime | None = None) -> PortalLink | None:
+    """The live link of a token, without spending it (the page that asks the contact to sign in shows whose
+    it is); ``None`` for anything that would be refused."""
+    now = now or timezone.now()
+    tenant_id = tenant_of(token)
+    tenant = Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+    if tenant is None:
+        return None
+    with tenant_context(tenant):
+        link = (
+            PortalLink.objects.select_related("access__contact__account", "tenant")
+            .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if link is None or link.access.revoked_at is not None or link.access.contact.account.deleted_at is not None:
+            return None
+        return link
+
+
+def portal_link_request_anywhere(*, email: str, tenant_id: int | None = None) -> int:
+    """A new link for an address, in the workspace the visitor came from or, not knowing it, in every active one
+    (run by a worker: the page answers at once and the same either way). Returns the workspaces looked in."""
+    tenants = Tenant.objects.filter(active=True)
+    if tenant_id is not None:
+        tenants = tenants.filter(pk=tenant_id)
+    looked = 0
+    for tenant in tenants.order_by("pk"):
+        portal_link_request(tenant=tenant, email=email)
+        looked += 1
+    return looked
+
+
+# --- what a contact does (each audited with the contact as actor; the account owner hears hourly) -------------
+
+
+def _audit(contact: Contact, action: str, obj: Any, **data: Any) -> None:
+    audit_record(actor=None, actor_contact_id=contact.pk, action=action, obj=obj, account=contact.account_id, **data)
+
+
+def contact_agenda_propose(*, contact: Contact, qbr: Any, data: dict[str, Any]) -> Any:
+    item = qbr_services.agenda_item_propose(qbr=qbr, contact=contact, data=data)
+    _audit(contact, "portal.agenda_propose", qbr, title=item.title, minutes=item.minutes)
+    return item
+
+
+def contact_agenda_comment(*, contact: Contact, qbr: Any, text: str, item_id: Any = None) -> Any:
+    comment = qbr_services.agenda_comment_add(qbr=qbr, contact=contact, text=text, item_id=item_id)
+    _audit(contact, "portal.agenda_comment", qbr, text=comment.text[:200])
+    return comment
+
+
+def contact_agenda_agree(*, contact: Contact, qbr: Any) -> Any:
+    qbr = qbr_services.agenda_agree_by_contact(qbr=qbr, contact=contact)
+    _audit(contact, "portal.agenda_agree", qbr, period=qbr.period_label)
+    return qbr
+
+
+def contact_action_update(*, contact: Contact, item: Any, status: str, note: str) -> Any:
+    item = account_services.action_item_update_by_contact(item=item, contact=contact, status=status, note=note)
+    _audit(contact, "portal.action_update", item, title=item.title, status=item.status, note=note.strip()[:200])
+    return item
+
+
+def contact_recommendation_answer(*, contact: Contact, recommendation: Any, answer: str, comment: str) -> Any:
+    rec = assessment_services.recommendation_answer_by_contact(
+        recommendation=recommendation, contact=contact, answer=answer, comment=comment
+    )
+    _audit(contact, "portal.recommendation_answer", rec, title=rec.title, answer=answer, comment=rec.customer_comment)
+    return rec

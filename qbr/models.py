@@ -93,6 +93,11 @@ class Qbr(TenantOwned):
 
     agenda_status = models.CharField(max_length=8, choices=AgendaStatus.choices, default=AgendaStatus.DRAFT)
     agenda_agreed_on = models.DateField(null=True, blank=True)
+    # Agreed by a contact in the customer portal: who and when (agreed by the team, both stay empty).
+    agenda_agreed_by = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agenda_agreed_at = models.DateTimeField(null=True, blank=True)
     preread_notes = models.TextField(blank=True)
     scorecard_snapshot = models.ForeignKey(
         "sam.Document",
@@ -176,9 +181,29 @@ class AgendaItem(TenantOwned):
     minutes = models.PositiveSmallIntegerField(default=10, help_text="Time box")
     notes = models.TextField(blank=True)
     decisions = models.TextField(blank=True)
+    # Proposed by a contact in the customer portal.
+    proposed_by = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["qbr", "order", "pk"]
+
+
+class AgendaComment(TenantOwned):
+    """A remark on a QBR's agenda (or one of its items) before the meeting: by a contact in the customer portal,
+    or by a member of the team answering them."""
+
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="agenda_comments")
+    item = models.ForeignKey(AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments")
+    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
 
 
 class Participant(TenantOwned):

@@ -28,6 +28,7 @@ from qbr.models import (
     ACTION_SOURCE,
     MINUTES,
     PACK,
+    AgendaComment,
     AgendaItem,
     AgendaTemplate,
     AgendaTemplateItem,
@@ -385,8 +386,9 @@ def _agenda_changed(qbr: Qbr) -> None:
     """An agreed agenda that changes goes back to draft: the customer has not seen this one."""
     if qbr.agenda_status == Qbr.AgendaStatus.AGREED:
         qbr.agenda_status, qbr.agenda_agreed_on = Qbr.AgendaStatus.DRAFT, None
+        qbr.agenda_agreed_by, qbr.agenda_agreed_at = None, None
         qbr.status = Qbr.Status.PLANNED
-        qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status"])
+        qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "agenda_agreed_by", "agenda_agreed_at", "status"])
         milestone_done(qbr=qbr, kind=Milestone.Kind.AGENDA, done=False)
 
 
@@ -408,7 +410,71 @@ def agenda_status_set(*, qbr: Qbr, status: str, agreed_on: Any = None) -> None:
         qbr.agenda_agreed_on, qbr.status = None, Qbr.Status.PLANNED
         milestone_done(qbr=qbr, kind=Milestone.Kind.AGENDA, done=False)
     qbr.agenda_status = status
-    qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status"])
+    qbr.agenda_agreed_by, qbr.agenda_agreed_at = None, None  # agreed by the team (a contact's agreement sets them)
+    qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "agenda_agreed_by", "agenda_agreed_at", "status"])
+
+
+# --- the customer's part in the agenda (the customer portal) ---------------------------------------------------
+
+
+def _contact_check(qbr: Qbr, contact: Contact) -> None:
+    """A contact speaks only for their own account's open QBRs."""
+    if contact.account_id != qbr.account_id:
+        raise Qbr.DoesNotExist
+    qbr_check_editable(qbr)
+
+
+@transaction.atomic
+def agenda_item_propose(*, qbr: Qbr, contact: Contact, data: dict[str, Any]) -> AgendaItem:
+    """A contact adds an item to the agenda (title and time box, as the team's). The agenda then needs agreeing
+    again if it was agreed."""
+    qbr = Qbr.objects.select_for_update().get(pk=qbr.pk)
+    _contact_check(qbr, contact)
+    title, minutes = _item_fields({**data, "title": text_value(data.get("title", ""), "title", limit=200)})
+    last = AgendaItem.objects.filter(qbr=qbr).order_by("-order").values_list("order", flat=True).first()
+    item = AgendaItem.objects.create(
+        qbr=qbr,
+        order=(last + 1) if last is not None else 0,
+        title=title,
+        minutes=minutes,
+        proposed_by=contact,
+        proposed_at=timezone.now(),
+    )
+    _agenda_changed(qbr)
+    return item
+
+
+def agenda_comment_add(
+    *, qbr: Qbr, text: str, contact: Contact | None = None, user: Any = None, item_id: Any = None
+) -> AgendaComment:
+    """A remark on the agenda or one of its items, by a contact or by the team."""
+    if (contact is None) == (user is None):
+        raise ValueError("a comment is by a contact or by a member")
+    if contact is not None:
+        _contact_check(qbr, contact)
+    else:
+        qbr_check_editable(qbr)
+    text = text_value(text, "text", limit=2000, required=True)
+    item = None
+    if item_id not in (None, ""):
+        item = AgendaItem.objects.filter(qbr=qbr, pk=item_id if str(item_id).isdigit() else 0).first()
+        if item is None:
+            raise ValidationError({"item": "Not an item of this agenda."})
+    return AgendaComment.objects.create(qbr=qbr, item=item, contact=contact, user=user, text=text)
+
+
+@transaction.atomic
+def agenda_agree_by_contact(*, qbr: Qbr, contact: Contact) -> Qbr:
+    """The customer agrees the agenda as it stands: who and when are recorded, and the "agenda agreed" milestone
+    is done."""
+    qbr = Qbr.objects.select_for_update().get(pk=qbr.pk)
+    _contact_check(qbr, contact)
+    if qbr.agenda_status == Qbr.AgendaStatus.AGREED:
+        raise ValidationError("This agenda is agreed already.")
+    agenda_status_set(qbr=qbr, status=Qbr.AgendaStatus.AGREED)
+    qbr.agenda_agreed_by, qbr.agenda_agreed_at = contact, timezone.now()
+    qbr.save(update_fields=["agenda_agreed_by", "agenda_agreed_at"])
+    return qbr
 
 
 def minutes_save(*, qbr: Qbr, item: Any, notes: str, decisions: str) -> None:
@@ -435,6 +501,7 @@ def qbr_action_add(*, qbr: Qbr, title: str, owner: Any, due: Any, acting_user: A
         source_kind=ACTION_SOURCE,
         source_id=qbr.pk,
         acting_user=acting_user,
+        joint=True,  # agreed in the meeting: the customer sees it
     )
     return item
 

@@ -45,6 +45,7 @@ from qbr.models import (
     MINUTES,
     PACK,
     TEAM_COPY,
+    AgendaComment,
     AgendaItem,
     AgendaTemplate,
     AgendaTemplateItem,
@@ -127,7 +128,7 @@ def qbr_detail(request: TenantRequest, qbr_id: int) -> HttpResponse:
 def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> dict[str, Any]:
     """Everything the QBR page shows; ``bound`` holds the forms that failed (by their context name)."""
     can_edit = can(request, "account.edit_team_work", qbr.account)
-    items = list(AgendaItem.objects.filter(qbr=qbr).select_related("owner"))
+    items = list(AgendaItem.objects.filter(qbr=qbr).select_related("owner", "proposed_by"))
     people = list(Participant.objects.filter(qbr=qbr).select_related("contact", "user"))
     invited = ({p.contact_id for p in people if p.contact_id}, {p.user_id for p in people if p.user_id})
     cadence = Cadence.objects.filter(account=qbr.account).first()
@@ -157,6 +158,8 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
             for item in items
         ],
         "agenda_minutes": sum(i.minutes for i in items),
+        "agenda_comments": list(AgendaComment.objects.filter(qbr=qbr).select_related("item", "contact", "user")),
+        "agreed_by": qbr.agenda_agreed_by if qbr.agenda_agreed_by_id else None,
         "people": people,
         "gaps": selectors.qbr_right_people(qbr),
         "milestones": list(Milestone.objects.filter(qbr=qbr)),

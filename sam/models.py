@@ -208,6 +208,9 @@ class AuditEvent(TenantOwned):
     """Who changed what, when: kept for sensitive changes (roles, tokens, closed periods)."""
 
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A contact of an account acting in the customer portal (the core knows no contacts: the id is the accounts
+    # app's). Either this or ``actor`` names who acted; neither for the system.
+    actor_contact_id = models.PositiveBigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80, blank=True)
     object_id = models.CharField(max_length=40, blank=True)
@@ -216,7 +219,14 @@ class AuditEvent(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_recent_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="audit_recent_idx"),
+            models.Index(
+                fields=["tenant", "actor_contact_id", "-created_at"],
+                condition=models.Q(actor_contact_id__isnull=False),
+                name="audit_contact_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}#{self.object_id}"

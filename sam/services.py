@@ -69,9 +69,13 @@ def text_value(value: Any, field: str, *, limit: int, required: bool = False) ->
     return text
 
 
-def audit_record(*, actor: User | None, action: str, obj: Any = None, **data: Any) -> AuditEvent:
+def audit_record(
+    *, actor: User | None, action: str, obj: Any = None, actor_contact_id: Any = None, **data: Any
+) -> AuditEvent:
+    """Record who did what; a contact in the customer portal acts as ``actor_contact_id``."""
     return AuditEvent.objects.create(
         actor=actor,
+        actor_contact_id=actor_contact_id,
         action=action,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "pk", "") or ""),

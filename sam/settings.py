@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "portal.middleware.PortalBoundaryMiddleware",
     "sam.tenancy.middleware.TenantMiddleware",
 ]
 
@@ -173,6 +174,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dashboard.monthly_review": {"task": "dashboard.tasks.monthly_review_all", "schedule": timedelta(minutes=60)},
     "accounts.renewal_outcomes": {"task": "accounts.tasks.outcome_prompts_all", "schedule": timedelta(minutes=60)},
     "accounts.decisions": {"task": "accounts.tasks.decisions_sweep_all", "schedule": timedelta(minutes=60)},
+    "portal.owner_digests": {"task": "portal.tasks.owner_digests_all", "schedule": crontab(minute=5)},
     "accounts.recurring_issues": {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),
@@ -213,6 +215,12 @@ SURVEY_RATE_LIMIT = env.integer("SURVEY_RATE_LIMIT", 30)
 # The customer portal: how long an emailed sign-in link works, and how long a portal session may sit idle.
 PORTAL_LINK_MINUTES = env.integer("PORTAL_LINK_MINUTES", 30)
 PORTAL_IDLE_MINUTES = env.integer("PORTAL_IDLE_MINUTES", 120)
+# Portal sign-in links presented per client address per minute, and how many bad ones lock the address out
+# (for PORTAL_LOCKOUT_MINUTES); requests for a new link per client address per minute.
+PORTAL_LINK_RATE_LIMIT = env.integer("PORTAL_LINK_RATE_LIMIT", 20)
+PORTAL_BAD_LINK_LIMIT = env.integer("PORTAL_BAD_LINK_LIMIT", 10)
+PORTAL_LOCKOUT_MINUTES = env.integer("PORTAL_LOCKOUT_MINUTES", 15)
+PORTAL_LINK_REQUEST_RATE_LIMIT = env.integer("PORTAL_LINK_REQUEST_RATE_LIMIT", 5)
 # A survey answer's transaction commits without waiting for its WAL flush (PostgreSQL's synchronous_commit off,
 # for that transaction only). A database crash in the next fraction of a second can lose the answer, never half
 # of it: the answer and the spent link go together, so the link works again and reminders still reach the

@@ -43,6 +43,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("s/", include("voc.public_urls")),
+    path("p/", include("portal.urls")),
     path("auth/", include(auth_patterns)),
     path("tenants/", views.tenant_switch, name="tenant_switch"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
@@ -52,6 +53,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("voc.urls")),
     path("t/<slug:tenant_slug>/", include("assessments.urls")),
     path("t/<slug:tenant_slug>/", include("dashboard.urls")),
+    path("t/<slug:tenant_slug>/", include("portal.staff_urls")),
     path("api/v1/", include("sam.api.urls")),
     path("platform/", admin.site.urls),
 ]

@@ -52,6 +52,7 @@ PUBLIC_ROUTES = {
     "survey_start",  # the public survey pages: a token, never an id
     "survey_form",
     "survey_unsubscribe",
+    "portal_link_open",  # the emailed portal link: a token, never an id
 }
 PUBLIC_PREFIXES = ("platform/",)
 
@@ -104,6 +105,7 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "tier_id": acc.Tier,
     "criterion_id": acc.SelectionCriterion,
     "category_id": acc.IncidentCategory,
+    "access_id": pm.PortalAccess,
 }
 
 # Kwargs that are not object ids, with the value to use.
@@ -373,6 +375,7 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
         template=qb.AgendaTemplate.objects.get_or_create(name=f"{MARKER} agenda")[0], title=MARKER
     )[0],
     qb.AgendaItem: lambda: qb.AgendaItem.objects.get_or_create(qbr=_qbr(), title=MARKER)[0],
+    qb.AgendaComment: lambda: qb.AgendaComment.objects.get_or_create(qbr=_qbr(), text=MARKER)[0],
     qb.Participant: lambda: qb.Participant.objects.get_or_create(qbr=_qbr(), user=_membership().user)[0],
     qb.Preparation: lambda: qb.Preparation.objects.get_or_create(qbr=_qbr())[0],
     qb.PreparationRow: lambda: qb.PreparationRow.objects.get_or_create(
@@ -426,6 +429,11 @@ class Route:
     @property
     def is_tenant(self) -> bool:
         return "tenant_slug" in self.kwargs
+
+    @property
+    def is_portal(self) -> bool:
+        """The customer portal's pages (a contact's session, no tenant in the address)."""
+        return self.route.startswith("p/")
 
     @property
     def is_public(self) -> bool:

@@ -51,7 +51,8 @@ def _cookie(request: HttpRequest) -> tuple[str, int | None]:
     return token, int(version) if version.isdigit() else None
 
 
-def _keep(response: HttpResponse, token: str, version_id: int) -> HttpResponse:
+def keep_token(response: HttpResponse, token: str, version_id: int) -> HttpResponse:
+    """Keep a survey link's token in the survey pages' cookie (the emailed link, or the portal opening a survey)."""
     response.set_signed_cookie(
         COOKIE,
         f"{token}:{version_id}",
@@ -86,7 +87,7 @@ def survey_start(request: HttpRequest, token: str) -> HttpResponse:
             return _sorry(request, referrer="no-referrer")  # no branding: the address may be a guess
         services.invitation_opened(invitation)
     # This address holds the token: leave it at once.
-    return _keep(_private(redirect("survey_form"), referrer="no-referrer"), token, invitation.campaign.version_id)
+    return keep_token(_private(redirect("survey_form"), referrer="no-referrer"), token, invitation.campaign.version_id)
 
 
 @require_http_methods(["GET", "POST"])

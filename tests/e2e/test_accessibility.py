@@ -233,3 +233,62 @@ def test_the_checker_finds_what_it_must(browser):
         context.close()
     serious = [v["id"] for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
     assert serious == ["color-contrast"]
+
+
+def test_the_customer_portal_has_no_serious_violation(demo, live_server, browser):
+    """Every page of the customer portal, at phone size, as the demo's contact with access (and before signing in)."""
+    from portal import selectors as portal_selectors
+    from portal import services as portal_services
+    from portal.models import PortalAccess
+    from sam.models import OutboundEmail
+
+    tenant = next(t for t in demo if t.slug == "northwind")
+    with tenant_context(tenant):
+        access = PortalAccess.objects.select_related("contact").order_by("pk").first()
+        contact = access.contact
+        portal_services.portal_link_send(access=access)
+        email = OutboundEmail.objects.filter(idempotency_key__startswith=portal_services.KEY_PREFIX).latest("pk")
+        text, _ = portal_services.message_with_link(email, email.body_text, "")
+        qbrs = portal_selectors.qbrs_of(contact)
+        ids = {
+            "qbr_id": [q.pk for q in qbrs["upcoming"][:1] + qbrs["past"][:1]],
+            "assessment_id": [a.pk for a in portal_selectors.assessments_of(contact)[:1]],
+        }
+    link = re.search(r"(/p/in/\S+/)", text).group(1)
+    pages = []
+    for route in all_routes():
+        if not route.is_portal or route.is_public:
+            continue
+        names = list(route.kwargs)
+        if not names:
+            pages.append(reverse(route.name))
+        elif len(names) == 1 and names[0] in ids:
+            pages += [reverse(route.name, kwargs={names[0]: pk}) for pk in ids[names[0]]]
+    pages.append(reverse("portal_actions") + "?show=all")
+    with tenant_context(tenant):
+        portal_services.portal_link_send(access=access)
+        other = OutboundEmail.objects.filter(idempotency_key__startswith=portal_services.KEY_PREFIX).latest("pk")
+        second, _ = portal_services.message_with_link(other, other.body_text, "")
+    key, _ = portal_services.portal_sign_in(token=re.search(r"/p/in/(\S+)/", second).group(1))
+    client = Client()
+    client.cookies["sam_portal_token"] = key
+    pages = whole_pages(client, pages)  # the pages, not the actions (POST), files or redirects
+    base = live_server.url
+    context = axe_context(browser, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        problems = axe_violations(page, base + reverse("portal_link_request"))
+        problems += axe_violations(page, base + "/p/in/not-a-token/")  # the "link cannot be used" page
+        problems += axe_violations(page, base + link, lands_on=base + reverse("portal_sign_in"))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(base + reverse("portal_home"))
+        checked = [path for path in pages if path not in (reverse("portal_sign_in"), reverse("portal_sign_out"))]
+        problems += [problem for path in checked for problem in axe_violations(page, base + path)]
+        page.get_by_role("button", name=re.compile("^Sign out")).click()
+        page.get_by_role("heading", name="You are signed out").wait_for()
+        problems += axe_problems(page, "the signed-out page")
+    finally:
+        context.close()
+    assert len(checked) >= 6, checked
+    assert not problems, f"{len(problems)} serious or critical axe violations:\n" + "\n".join(problems)

@@ -29,8 +29,8 @@ def swept_routes() -> list[Route]:
 
 
 def test_every_route_is_public_or_swept():
-    unknown = [r.route for r in all_routes() if not r.is_public and not (r.is_tenant or r.is_api)]
-    assert unknown == [], f"routes outside /t/<tenant_slug>/ and /api/ that are not declared public: {unknown}"
+    unknown = [r.route for r in all_routes() if not r.is_public and not (r.is_tenant or r.is_api or r.is_portal)]
+    assert unknown == [], f"routes outside /t/<tenant_slug>/, /api/ and /p/ that are not declared public: {unknown}"
 
 
 def test_every_object_id_in_a_route_has_a_maker():
@@ -173,3 +173,57 @@ def test_token_with_another_tenants_prefix_is_refused(tenant_a, tenant_b, b_toke
     assert response.status_code == 401
     with tenant_a.ctx():
         assert not ApiToken.objects.filter(name="sweep").exists()
+
+
+@pytest.fixture
+def portal_clients(tenant_a, tenant_b) -> dict[str, Client]:
+    """Signed in to the portal: a contact of tenant B, and a contact of another account of tenant A."""
+    from accounts import services as account_services
+    from tests.accounts.conftest import make_account
+    from tests.portal.conftest import signed_in
+
+    clients = {}
+    for label, world, name in (("other tenant", tenant_b, "Bravo Customer"), ("other account", tenant_a, "Initech")):
+        account = make_account(world, name=name)
+        with world.ctx():
+            contact = account_services.contact_save(
+                account=account, data={"name": f"{name} contact", "email": f"contact@{label.replace(' ', '')}.test"}
+            )
+        clients[label] = signed_in(world, contact)
+    return clients
+
+
+def test_portal_pages_with_a_ids_as_another_contact(tenant_a, a_objects, portal_clients):
+    """Every portal route, as a contact of another tenant and of another account of the same tenant: A's ids are
+    404 (or 405 whatever the id), and nothing of A's account shows."""
+    before = snapshot(tenant_a.tenant)
+    checked = 0
+    for label, client in portal_clients.items():
+        for route in swept_routes():
+            if not route.is_portal:
+                continue
+            for hx in (False, True):
+                headers = {"HTTP_HX_REQUEST": "true"} if hx else {}
+                if not route.object_kwargs:
+                    response = client.get(url_for(route, None, a_objects), **headers)
+                    assert response.status_code in (200, 302, 405), f"GET {route.route} -> {response.status_code}"
+                    body = response.content.decode(errors="replace")
+                    assert MARKER not in body, f"{label}: GET {route.route} leaked tenant A data"
+                    continue
+                checked += len(request_a_ids_portal(client, route, url_for(route, None, a_objects), **headers))
+    assert checked > 0
+    assert snapshot(tenant_a.tenant) == before
+
+
+def request_a_ids_portal(client: Client, route: Route, url: str, **headers: str) -> set[int]:
+    statuses = set()
+    for method in ("get", *WRITE_METHODS):
+        response = getattr(client, method)(url, data={}, content_type="application/json", **headers)
+        statuses.add(response.status_code)
+        if response.status_code == 405:
+            assert_same_for_missing_id(client, route, None, method)
+        else:
+            assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+        assert MARKER not in response.content.decode(errors="replace"), f"{method.upper()} {route.route} leaked"
+    assert 404 in statuses, f"{url}: no method answered 404"
+    return statuses

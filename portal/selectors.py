@@ -1,0 +1,257 @@
+"""What a contact sees in the portal: their own account only, and on it only what is shared with the customer.
+
+Every lookup starts from the contact's account; an id of another account or tenant finds nothing (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import ActionItem, Contact
+from assessments.models import Assessment, Recommendation
+from assessments.services import SHARED_STATUSES
+from portal.models import PortalAccess
+from qbr.models import MINUTES, PACK, AgendaComment, AgendaItem, Milestone, Participant, Qbr
+from qbr.reports import shared_actions
+from sam.documents.registry import subject_label
+from sam.icalendar import zone_of
+from sam.models import AuditEvent, Document
+from scorecards import reports as scorecard_reports
+from scorecards.models import Scorecard
+from voc.models import Invitation
+from voc.services import OPEN as OPEN_INVITATIONS
+
+CUSTOMER_KINDS = (PACK, MINUTES)
+ACTIVITY = {
+    "portal.sign_in": "signed in",
+    "portal.sign_out": "signed out",
+    "portal.agenda_propose": "proposed an agenda item",
+    "portal.agenda_comment": "commented on an agenda",
+    "portal.agenda_agree": "agreed the agenda",
+    "portal.action_update": "updated an action",
+    "portal.recommendation_answer": "answered a recommendation",
+}
+
+
+def _one(queryset: QuerySet[Any], pk: int) -> Any:
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+# --- QBRs ----------------------------------------------------------------------------------------------------
+
+
+def qbrs_of(contact: Contact) -> dict[str, list[Qbr]]:
+    """Upcoming (open) and past (held) QBRs of the contact's account; cancelled ones are not shown."""
+    qbrs = list(Qbr.objects.filter(account_id=contact.account_id).exclude(status=Qbr.Status.CANCELLED))
+    for qbr in qbrs:
+        qbr.local = _local(qbr)
+    upcoming = sorted((q for q in qbrs if q.open), key=lambda q: (q.scheduled_at is None, q.scheduled_at, q.pk))
+    past = sorted((q for q in qbrs if not q.open), key=lambda q: q.held_at or timezone.now(), reverse=True)
+    return {"upcoming": upcoming, "past": past}
+
+
+def _local(qbr: Qbr) -> Any:
+    """The meeting's time on its own clock (the time zone it was set in)."""
+    return timezone.localtime(qbr.scheduled_at, zone_of(qbr.timezone)) if qbr.scheduled_at else None
+
+
+def qbr_of(contact: Contact, qbr_id: int) -> Qbr:
+    qbr: Qbr = _one(
+        Qbr.objects.filter(account_id=contact.account_id)
+        .exclude(status=Qbr.Status.CANCELLED)
+        .select_related("account"),
+        qbr_id,
+    )
+    return qbr
+
+
+def qbr_view(qbr: Qbr) -> dict[str, Any]:
+    """The QBR page: when and where, who, the agenda with its comments, the agreement and the documents."""
+    items = list(AgendaItem.objects.filter(qbr=qbr).select_related("owner", "proposed_by"))
+    comments = list(AgendaComment.objects.filter(qbr=qbr).select_related("item", "contact", "user"))
+    return {
+        "qbr": qbr,
+        "local": _local(qbr),
+        "items": items,
+        "comments": comments,
+        "agenda_minutes": sum(i.minutes for i in items),
+        "people": list(Participant.objects.filter(qbr=qbr).select_related("contact", "user")),
+        "agenda_milestone": Milestone.objects.filter(qbr=qbr, kind=Milestone.Kind.AGENDA).first(),
+        "documents": qbr_documents(qbr),
+        "agreed_by": qbr.agenda_agreed_by if qbr.agenda_agreed_by_id else None,
+    }
+
+
+def _customer_documents(qbr_ids: list[int]) -> QuerySet[Document]:
+    """The ready pre-reads and minutes of these QBRs as the customer receives them (never the team's copy)."""
+    return (
+        Document.objects.filter(
+            subject_type=subject_label(Qbr),
+            subject_id__in=qbr_ids,
+            kind__in=CUSTOMER_KINDS,
+            status=Document.Status.READY,
+        )
+        .exclude(params__contains={"copy": "team"})
+        .exclude(file="")
+    )
+
+
+def qbr_documents(qbr: Qbr) -> list[Document]:
+    """The latest version of each customer document of the QBR, and the joint scorecard sent with the pre-read."""
+    latest: dict[str, Document] = {}
+    for document in _customer_documents([qbr.pk]).order_by("kind", "-version"):
+        latest.setdefault(document.kind, document)
+    found = [latest[k] for k in CUSTOMER_KINDS if k in latest]
+    snapshot = qbr.scorecard_snapshot
+    if snapshot is not None and snapshot.status == Document.Status.READY and snapshot.file:
+        found.append(snapshot)
+    return found
+
+
+def document_of(contact: Contact, document_id: int) -> Document:
+    """A document the contact may open: a customer copy of a QBR document of their account, or the joint
+    scorecard snapshot sent with one of their QBRs."""
+    qbr_ids = list(Qbr.objects.filter(account_id=contact.account_id).values_list("pk", flat=True))
+    document = _customer_documents(qbr_ids).filter(pk=document_id).first()
+    if document is None:
+        document = Document.objects.filter(
+            pk=document_id, pk__in=Qbr.objects.filter(pk__in=qbr_ids).values("scorecard_snapshot_id")
+        ).first()
+    if document is None or document.status != Document.Status.READY or not document.file:
+        raise Http404
+    return document
+
+
+# --- the joint scorecard -------------------------------------------------------------------------------------
+
+
+def joint_scorecard(contact: Contact) -> dict[str, Any] | None:
+    """The latest scorecard of the account, its joint metrics only (as the customer's PDF prints them)."""
+    card = (
+        Scorecard.objects.filter(account_id=contact.account_id, period__start__lte=timezone.localdate())
+        .order_by("-period__start")
+        .first()
+    )
+    if card is None:
+        return None
+    return scorecard_reports.joint_context(card)
+
+
+# --- the action register -------------------------------------------------------------------------------------
+
+
+def _shared_register(contact: Contact) -> QuerySet[ActionItem]:
+    return ActionItem.objects.filter(account_id=contact.account_id).filter(shared_actions())
+
+
+def actions_of(contact: Contact, *, show_all: bool = False) -> dict[str, list[ActionItem]]:
+    """The customer's actions (theirs to update) and ours marked joint (to see), open ones unless all asked."""
+    found = _shared_register(contact).select_related("owner", "owner_contact").order_by("due", "pk")
+    if not show_all:
+        found = found.filter(status__in=ActionItem.OPEN_STATUSES)
+    items = list(found)
+    return {
+        "theirs": [a for a in items if a.side == ActionItem.Side.CUSTOMER],
+        "ours": [a for a in items if a.side != ActionItem.Side.CUSTOMER],
+    }
+
+
+def customer_action_of(contact: Contact, action_id: int) -> ActionItem:
+    """One of the customer's own actions (the only ones a contact may update): any other id is a 404."""
+    item: ActionItem = _one(
+        ActionItem.objects.filter(account_id=contact.account_id, side=ActionItem.Side.CUSTOMER).select_related(
+            "owner", "owner_contact"
+        ),
+        action_id,
+    )
+    return item
+
+
+# --- shared assessments --------------------------------------------------------------------------------------
+
+
+def _shared_assessments(contact: Contact) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(account_id=contact.account_id, status__in=SHARED_STATUSES)
+
+
+def assessments_of(contact: Contact) -> list[Assessment]:
+    return list(_shared_assessments(contact).order_by("-shared_on", "-pk"))
+
+
+def assessment_of(contact: Contact, assessment_id: int) -> dict[str, Any]:
+    """A shared assessment: its summary and the recommendations, each with the customer's answer."""
+    assessment: Assessment = _one(_shared_assessments(contact), assessment_id)
+    recs = list(
+        Recommendation.objects.filter(assessment=assessment)
+        .select_related("customer_contact")
+        .order_by("priority", "start", "pk")
+    )
+    return {"assessment": assessment, "recommendations": recs}
+
+
+def recommendation_of(contact: Contact, recommendation_id: int) -> Recommendation:
+    rec: Recommendation = _one(
+        Recommendation.objects.filter(
+            assessment__account_id=contact.account_id, assessment__status__in=SHARED_STATUSES
+        ).select_related("assessment", "customer_contact"),
+        recommendation_id,
+    )
+    return rec
+
+
+# --- surveys -------------------------------------------------------------------------------------------------
+
+
+def open_surveys(contact: Contact) -> list[Invitation]:
+    """The contact's own survey invitations that still take an answer."""
+    now = timezone.now()
+    return list(
+        Invitation.objects.filter(contact=contact, status__in=OPEN_INVITATIONS)
+        .exclude(campaign__status="closed")
+        .filter(Q(campaign__closes_at__isnull=True) | Q(campaign__closes_at__gt=now))
+        .select_related("campaign")
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def survey_of(contact: Contact, invitation_id: int) -> Invitation:
+    invitation: Invitation = _one(
+        Invitation.objects.filter(contact=contact, status__in=OPEN_INVITATIONS).select_related("campaign"),
+        invitation_id,
+    )
+    return invitation
+
+
+# --- the staff side ------------------------------------------------------------------------------------------
+
+
+def access_of_account(account: Any) -> dict[str, Any]:
+    """Who of the account's contacts has portal access, when they last signed in, and what they did."""
+    accesses = list(
+        PortalAccess.objects.filter(contact__account=account).select_related("contact", "granted_by", "revoked_by")
+    )
+    with_access = {a.contact_id for a in accesses}
+    contact_ids = list(Contact.objects.filter(account=account).values_list("pk", flat=True))
+    names = dict(Contact.objects.filter(account=account).values_list("pk", "name"))
+    activity = list(
+        AuditEvent.objects.filter(actor_contact_id__in=contact_ids, action__startswith="portal.").order_by(
+            "-created_at"
+        )[:50]
+    )
+    statuses = dict(ActionItem.Status.choices)
+    for event in activity:
+        event.contact_name = names.get(event.actor_contact_id or 0, "A former contact")
+        event.label = ACTIVITY.get(event.action, event.action)
+        event.status_label = statuses.get(event.data.get("status", ""), "")
+    return {
+        "accesses": accesses,
+        "without": [c for c in Contact.objects.filter(account=account).order_by("name") if c.pk not in with_access],
+        "activity": activity,
+    }
