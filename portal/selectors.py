@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import ActionItem, Contact
+from accounts.models import ActionItem, ActionItemEvent, Contact
 from assessments.models import Assessment, Recommendation
 from assessments.services import SHARED_STATUSES
 from portal.models import PortalAccess
@@ -34,6 +34,7 @@ ACTIVITY = {
     "portal.agenda_agree": "agreed the agenda",
     "portal.action_update": "updated an action",
     "portal.recommendation_answer": "answered a recommendation",
+    "portal.survey_open": "opened a survey",
 }
 
 
@@ -151,9 +152,20 @@ def _shared_register(contact: Contact) -> QuerySet[ActionItem]:
     return ActionItem.objects.filter(account_id=contact.account_id).filter(shared_actions())
 
 
+def _customer_notes() -> Prefetch[Any]:
+    """The notes contacts left on an action, newest first (as ``notes``)."""
+    queryset = ActionItemEvent.objects.filter(contact__isnull=False).exclude(note="").select_related("contact")
+    return Prefetch("events", queryset=queryset.order_by("-at"), to_attr="notes")
+
+
 def actions_of(contact: Contact, *, show_all: bool = False) -> dict[str, list[ActionItem]]:
     """The customer's actions (theirs to update) and ours marked joint (to see), open ones unless all asked."""
-    found = _shared_register(contact).select_related("owner", "owner_contact").order_by("due", "pk")
+    found = (
+        _shared_register(contact)
+        .select_related("owner", "owner_contact")
+        .prefetch_related(_customer_notes())
+        .order_by("due", "pk")
+    )
     if not show_all:
         found = found.filter(status__in=ActionItem.OPEN_STATUSES)
     items = list(found)
@@ -166,9 +178,9 @@ def actions_of(contact: Contact, *, show_all: bool = False) -> dict[str, list[Ac
 def customer_action_of(contact: Contact, action_id: int) -> ActionItem:
     """One of the customer's own actions (the only ones a contact may update): any other id is a 404."""
     item: ActionItem = _one(
-        ActionItem.objects.filter(account_id=contact.account_id, side=ActionItem.Side.CUSTOMER).select_related(
-            "owner", "owner_contact"
-        ),
+        ActionItem.objects.filter(account_id=contact.account_id, side=ActionItem.Side.CUSTOMER)
+        .select_related("owner", "owner_contact")
+        .prefetch_related(_customer_notes()),
         action_id,
     )
     return item

@@ -296,3 +296,7 @@ def contact_recommendation_answer(*, contact: Contact, recommendation: Any, answ
     )
     _audit(contact, "portal.recommendation_answer", rec, title=rec.title, answer=answer, comment=rec.customer_comment)
     return rec
+
+
+def contact_survey_opened(*, contact: Contact, invitation: Any) -> None:
+    _audit(contact, "portal.survey_open", invitation, campaign=invitation.campaign.name)

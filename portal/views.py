@@ -392,7 +392,8 @@ def action_update(request: PortalRequest, action_id: int) -> HttpResponse:
     status, note = str(request.POST.get("status", "")), request.POST.get("note", "")
     errors: dict[str, str] = {}
     try:
-        item = services.contact_action_update(contact=request.contact, item=item, status=status, note=note)
+        services.contact_action_update(contact=request.contact, item=item, status=status, note=note)
+        item = selectors.customer_action_of(request.contact, item.pk)
     except ActionItem.DoesNotExist as exc:
         raise Http404 from exc
     except ValidationError as exc:
@@ -448,5 +449,6 @@ def survey_open(request: PortalRequest, invitation_id: int) -> HttpResponse:
         raise Http404("This survey is answered through its emailed link.")
     token = survey_services.invitation_token(invitation)
     survey_services.invitation_opened(invitation)
+    services.contact_survey_opened(contact=request.contact, invitation=invitation)
     response = redirect("survey_form")
     return survey_pages.keep_token(response, token, invitation.campaign.version_id)

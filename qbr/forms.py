@@ -186,6 +186,12 @@ class PrereadForm(StyledFormMixin, forms.Form):
     )
 
 
+class AgendaCommentForm(StyledFormMixin, forms.Form):
+    """The team's answer to the customer's comments on the agenda (shown to them in the portal)."""
+
+    text = forms.CharField(label="Reply to the customer", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class DocumentChoiceField(forms.ModelChoiceField[Document]):
     def label_from_instance(self, obj: Document) -> str:
         return f"{obj.title} (version {obj.version})"

@@ -16,6 +16,7 @@ urlpatterns = [
         name="qbr_participant_remove",
     ),
     path("qbrs/<int:qbr_id>/preread/", views.preread_set, name="qbr_preread"),
+    path("qbrs/<int:qbr_id>/agenda/comment/", views.agenda_comment_add, name="qbr_agenda_comment"),
     path("qbrs/<int:qbr_id>/preparation/", views.preparation_save, name="qbr_preparation"),
     path("qbrs/<int:qbr_id>/preparation/complete/", views.preparation_complete, name="qbr_preparation_complete"),
     path("qbrs/<int:qbr_id>/preparation/reopen/", views.preparation_reopen, name="qbr_preparation_reopen"),

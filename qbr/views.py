@@ -22,6 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 
 from qbr import selectors, services
 from qbr.forms import (
+    AgendaCommentForm,
     AgendaItemForm,
     AgendaStatusForm,
     AgendaTemplateForm,
@@ -160,6 +161,7 @@ def _detail_context(request: TenantRequest, qbr: Qbr, bound: dict[str, Any]) -> 
         "agenda_minutes": sum(i.minutes for i in items),
         "agenda_comments": list(AgendaComment.objects.filter(qbr=qbr).select_related("item", "contact", "user")),
         "agreed_by": qbr.agenda_agreed_by if qbr.agenda_agreed_by_id else None,
+        "comment_form": AgendaCommentForm(auto_id="comment-%s"),
         "people": people,
         "gaps": selectors.qbr_right_people(qbr),
         "milestones": list(Milestone.objects.filter(qbr=qbr)),
@@ -409,6 +411,20 @@ def participant_remove(request: TenantRequest, qbr: Qbr, participant_id: int) ->
         "people",
         lambda: services.participant_remove(qbr=qbr, participant_id=participant.pk),
         "Removed from the invitation.",
+    )
+
+
+@qbr_change()
+def agenda_comment_add(request: TenantRequest, qbr: Qbr) -> HttpResponse:
+    """The team answers the customer's comments on the agenda; the customer reads it in the portal."""
+    return _submit(
+        request,
+        qbr,
+        AgendaCommentForm(request.POST, auto_id="comment-%s"),
+        card="agenda",
+        name="comment_form",
+        save=lambda data: services.agenda_comment_add(qbr=qbr, text=data["text"], user=request.user),
+        message="Comment added: the customer sees it in the portal.",
     )
 
 

@@ -462,3 +462,52 @@ def test_links_are_never_logged():
     RedactSurveyTokens().filter(record)
     assert "secret" not in record.getMessage() and "/p/in/[token]/" in record.getMessage()
     assert settings.PORTAL_LINK_MINUTES == 30 and settings.PORTAL_IDLE_MINUTES == 120
+
+
+def test_the_team_replies_to_the_customers_comments(tenant_a, contact, shared, portal, client_for):
+    qbr = shared["qbr"]
+    portal.post(f"/p/qbrs/{qbr.pk}/agenda/comment/", {"text": "Can we start at 10?"})
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    assert am.post(f"/t/alpha/qbrs/{qbr.pk}/agenda/comment/", {"text": "Yes, 10 works for us."}).status_code == 302
+    assert am.post(f"/t/alpha/qbrs/{qbr.pk}/agenda/comment/", {"text": ""}).status_code == 400
+    viewer = client_for(tenant_a.users[Role.VIEWER])
+    assert viewer.post(f"/t/alpha/qbrs/{qbr.pk}/agenda/comment/", {"text": "No"}).status_code == 403
+    page = body(portal.get(f"/p/qbrs/{qbr.pk}/"))
+    assert "Can we start at 10?" in page and "Yes, 10 works for us." in page and "(Alpha Supplies)" in page
+
+
+def test_opening_a_survey_and_signing_in_are_audited(tenant_a, contact, portal):
+    with tenant_a.ctx():
+        assert AuditEvent.objects.filter(action="portal.sign_in", actor_contact_id=contact.pk, actor=None).exists()
+
+
+def test_the_portals_lists_take_a_constant_number_of_queries(tenant_a, account_a, contact, shared, portal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for path in ("/p/", "/p/actions/?show=all", f"/p/qbrs/{shared['qbr'].pk}/",
+                     f"/p/assessments/{shared['assessment'].pk}/", "/p/link/"):  # fmt: skip
+            with CaptureQueriesContext(connection) as queries:
+                assert portal.get(path).status_code == 200
+            found[path] = len(queries)
+        return found
+
+    def more(n: int) -> None:
+        with tenant_a.ctx():
+            for i in range(n):
+                item, _ = account_services.action_item_add(
+                    account=account_a, title=f"Theirs {n}-{i}", side="customer", owner_contact=contact
+                )
+                services.contact_action_update(contact=contact, item=item, status="in_progress", note=f"Note {i}")
+                account_services.action_item_add(account=account_a, title=f"Ours {n}-{i}", joint=True)
+                qbr_services.agenda_comment_add(qbr=shared["qbr"], contact=contact, text=f"Comment {i}")
+                Recommendation.objects.create(
+                    assessment=shared["assessment"], title=f"Rec {n}-{i}", start=date(2030, 1, 1), end=date(2030, 2, 1)
+                )
+
+    more(2)
+    few = counts()
+    more(8)
+    assert counts() == few
