@@ -23,6 +23,7 @@ from accounts import services
 from accounts.import_kinds import import_kind, register_import_kind
 from accounts.models import Account, BuyerRole, ImportBatch, Incident, IncidentCategory, Tier
 from sam.models import Membership, User
+from sam.numbers import whole
 
 MAX_ROWS = 5000
 
@@ -157,9 +158,10 @@ def cell_decimal(value: str, field: str) -> Decimal | None:
 def cell_int(value: str, field: str, low: int, high: int, default: int) -> int:
     if not value:
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = whole(value)
+    if number is None or not low <= number <= high:
         raise ValidationError({field: f"Use a whole number from {low} to {high}."})
-    return int(value)
+    return number
 
 
 def cell_date(value: str, field: str) -> Any:

@@ -42,6 +42,7 @@ from accounts.models import (
     Tier,
 )
 from sam.models import User
+from sam.numbers import whole
 
 SORTS: dict[str, tuple[Any, ...]] = {
     # Unscored accounts and unknown revenue go last whichever way the list is sorted.
@@ -143,10 +144,11 @@ def portfolio(
     )
     if search:
         qs = qs.filter(Q(name__icontains=search[:100]) | Q(industry__icontains=search[:100]))
-    if tier.isdigit():
-        qs = qs.filter(tier_id=int(tier))
-    if owner.isdigit():
-        qs = qs.filter(owner_id=int(owner))
+    tier_id, owner_id = whole(tier), whole(owner)
+    if tier_id is not None:
+        qs = qs.filter(tier_id=tier_id)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
     elif owner == "none":
         qs = qs.filter(owner__isnull=True)
     if flag == "missing_roles":

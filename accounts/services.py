@@ -529,6 +529,8 @@ def action_item_update_by_contact(*, item: ActionItem, contact: Contact, status:
     locked = ActionItem.objects.select_for_update().filter(pk=item.pk).first()
     if locked is None or locked.account_id != contact.account_id or locked.side != ActionItem.Side.CUSTOMER:
         raise ActionItem.DoesNotExist
+    if locked.status == ActionItem.Status.DROPPED:
+        raise ValidationError({"status": "This action was dropped: ask your account team to reopen it."})
     if status not in CONTACT_STATUSES:
         raise ValidationError({"status": "Open, in progress or done."})
     note = text_value(note, "note", limit=2000, required=False)

@@ -25,6 +25,7 @@ from accounts.forms import (
 from accounts.models import Account, ChangeRequest, Decision, Escalation
 from accounts.views import _edit_page, account_child_or_404, account_or_404
 from sam.http import TenantRequest
+from sam.numbers import whole
 from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 
@@ -42,7 +43,7 @@ def governance_tab_context(request: TenantRequest, account: Account) -> dict[str
 
 def _initial(request: TenantRequest, *names: str) -> dict[str, Any]:
     """Links from a recurring issue or a change prefill the form with it (the form's own choices check it)."""
-    return {name: request.GET[name] for name in names if request.GET.get(name, "").isdigit()}
+    return {name: request.GET[name] for name in names if whole(request.GET.get(name, "")) is not None}
 
 
 # --- change requests -------------------------------------------------------------------------------------------

@@ -13,17 +13,6 @@ from assessments.models import (
 )
 
 
-def whole(raw: Any) -> int | None:
-    """A whole number given as an int or as ASCII digits (at most 9 of them), else None: "²", "1e3", True and
-    out-of-range ids are not numbers here."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw if 0 <= raw < 10**9 else None
-    text = str(raw).strip() if raw is not None else ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
-
-
 def window(contract: Any, config: AssessmentSettings) -> tuple[date, date]:
     """The days between which the contract is due for its mid-contract assessment."""
     term = (contract.end - contract.start).days

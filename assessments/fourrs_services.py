@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from accounts.models import Account
 from assessments import fourrs
-from assessments.calc import whole
 from assessments.fourrs_selectors import respondents
 from assessments.models import FourRsInvitation, FourRsResult, FourRsRound, Scope
 from sam.models import Membership, User
+from sam.numbers import whole
 from sam.outbox import email_enqueue
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse

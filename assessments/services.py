@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import ActionItem, Contact, Contract
 from accounts.services import action_item_add, action_item_update, member_or_error
-from assessments.calc import anniversaries_passed, plan_year, plan_year_span, whole
+from assessments.calc import anniversaries_passed, plan_year, plan_year_span
 from assessments.models import (
     ACTION_SOURCE,
     PROGRESS_YEAR_KIND,
@@ -42,6 +42,7 @@ from assessments.selectors import (
 )
 from sam.documents.services import document_request, documents_of
 from sam.models import Membership
+from sam.numbers import whole
 from sam.outbox import email_enqueue
 from sam.services import audit_record, move_in_list, text_value
 from sam.tenancy.context import current_tenant
@@ -653,7 +654,11 @@ def recommendation_answer_by_contact(
         .filter(pk=recommendation.pk, assessment__account_id=contact.account_id)
         .first()
     )
-    if locked is None or locked.assessment.status not in SHARED_STATUSES:
+    if (
+        locked is None
+        or locked.assessment.status not in SHARED_STATUSES
+        or locked.status == Recommendation.Status.DECLINED  # the team withdrew it: not the customer's to answer
+    ):
         raise Recommendation.DoesNotExist
     if answer not in Recommendation.CustomerAnswer.values:
         raise ValidationError({"answer": "Confirm or decline."})

@@ -57,6 +57,7 @@ from sam.charts import line_chart
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
+from sam.numbers import whole
 from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
@@ -70,7 +71,7 @@ TABS = (
 
 
 def _int(raw: Any) -> int:
-    return calc.whole(raw) or 0
+    return whole(raw) or 0
 
 
 @tenant_view("account.view")

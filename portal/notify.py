@@ -28,7 +28,7 @@ NOTIFY = {
     "portal.recommendation_answer": "answered a recommendation",
     "portal.agenda_comment": "commented on the agenda",
 }
-LOOK_BACK_HOURS = 6
+LOOK_BACK_HOURS = 24
 
 
 def _line(event: AuditEvent, contact: Contact | None) -> str:

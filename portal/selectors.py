@@ -15,11 +15,11 @@ from accounts.models import ActionItem, ActionItemEvent, Contact
 from assessments.models import Assessment, Recommendation
 from assessments.services import SHARED_STATUSES
 from portal.models import PortalAccess
-from qbr.models import MINUTES, PACK, AgendaComment, AgendaItem, Milestone, Participant, Qbr
+from qbr.models import MINUTES, PACK, AgendaComment, AgendaItem, Milestone, Participant, Qbr, sent_key
 from qbr.reports import shared_actions
 from sam.documents.registry import subject_label
 from sam.icalendar import zone_of
-from sam.models import AuditEvent, Document
+from sam.models import AuditEvent, Document, OutboundEmail
 from scorecards import reports as scorecard_reports
 from scorecards.models import Scorecard
 from voc.models import Invitation
@@ -35,6 +35,7 @@ ACTIVITY = {
     "portal.action_update": "updated an action",
     "portal.recommendation_answer": "answered a recommendation",
     "portal.survey_open": "opened a survey",
+    "portal.document_open": "opened a document",
 }
 
 
@@ -90,42 +91,50 @@ def qbr_view(qbr: Qbr) -> dict[str, Any]:
     }
 
 
-def _customer_documents(qbr_ids: list[int]) -> QuerySet[Document]:
-    """The ready pre-reads and minutes of these QBRs as the customer receives them (never the team's copy)."""
-    return (
+def _sent_documents(qbrs: QuerySet[Qbr]) -> list[Document]:
+    """The pre-reads and minutes of these QBRs that were emailed to the participants (the customer's copies: the
+    team's copy is never sent), and the joint scorecard snapshot of each QBR whose pre-read went out."""
+    candidates = list(
         Document.objects.filter(
             subject_type=subject_label(Qbr),
-            subject_id__in=qbr_ids,
+            subject_id__in=qbrs.values("pk"),
             kind__in=CUSTOMER_KINDS,
             status=Document.Status.READY,
         )
         .exclude(params__contains={"copy": "team"})
         .exclude(file="")
     )
+    keys = set(
+        OutboundEmail.objects.filter(idempotency_key__in=[sent_key(d) for d in candidates]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    sent = [d for d in candidates if sent_key(d) in keys]
+    with_preread = {d.subject_id for d in sent if d.kind == PACK}
+    snapshots = Document.objects.filter(
+        pk__in=qbrs.filter(pk__in=with_preread).values("scorecard_snapshot_id"), status=Document.Status.READY
+    ).exclude(file="")
+    return sent + list(snapshots)
 
 
 def qbr_documents(qbr: Qbr) -> list[Document]:
-    """The latest version of each customer document of the QBR, and the joint scorecard sent with the pre-read."""
+    """The latest sent version of each customer document of the QBR, then the joint scorecard sent with the
+    pre-read."""
+    found = _sent_documents(Qbr.objects.filter(pk=qbr.pk))
     latest: dict[str, Document] = {}
-    for document in _customer_documents([qbr.pk]).order_by("kind", "-version"):
+    for document in sorted(found, key=lambda d: (d.kind, -d.version)):
         latest.setdefault(document.kind, document)
-    found = [latest[k] for k in CUSTOMER_KINDS if k in latest]
-    snapshot = qbr.scorecard_snapshot
-    if snapshot is not None and snapshot.status == Document.Status.READY and snapshot.file:
-        found.append(snapshot)
-    return found
+    return [latest[k] for k in CUSTOMER_KINDS if k in latest] + [
+        d for k, d in latest.items() if k not in CUSTOMER_KINDS
+    ]
 
 
 def document_of(contact: Contact, document_id: int) -> Document:
-    """A document the contact may open: a customer copy of a QBR document of their account, or the joint
-    scorecard snapshot sent with one of their QBRs."""
-    qbr_ids = list(Qbr.objects.filter(account_id=contact.account_id).values_list("pk", flat=True))
-    document = _customer_documents(qbr_ids).filter(pk=document_id).first()
+    """A document the contact may open: one sent to the participants of a QBR of their account (not a cancelled
+    one), or the joint scorecard snapshot sent with its pre-read."""
+    qbrs = Qbr.objects.filter(account_id=contact.account_id).exclude(status=Qbr.Status.CANCELLED)
+    document = next((d for d in _sent_documents(qbrs) if d.pk == document_id), None)
     if document is None:
-        document = Document.objects.filter(
-            pk=document_id, pk__in=Qbr.objects.filter(pk__in=qbr_ids).values("scorecard_snapshot_id")
-        ).first()
-    if document is None or document.status != Document.Status.READY or not document.file:
         raise Http404
     return document
 
@@ -202,6 +211,7 @@ def assessment_of(contact: Contact, assessment_id: int) -> dict[str, Any]:
     assessment: Assessment = _one(_shared_assessments(contact), assessment_id)
     recs = list(
         Recommendation.objects.filter(assessment=assessment)
+        .exclude(status=Recommendation.Status.DECLINED)  # withdrawn by the team, as in the customer's report
         .select_related("customer_contact")
         .order_by("priority", "start", "pk")
     )
@@ -210,9 +220,9 @@ def assessment_of(contact: Contact, assessment_id: int) -> dict[str, Any]:
 
 def recommendation_of(contact: Contact, recommendation_id: int) -> Recommendation:
     rec: Recommendation = _one(
-        Recommendation.objects.filter(
-            assessment__account_id=contact.account_id, assessment__status__in=SHARED_STATUSES
-        ).select_related("assessment", "customer_contact"),
+        Recommendation.objects.filter(assessment__account_id=contact.account_id, assessment__status__in=SHARED_STATUSES)
+        .exclude(status=Recommendation.Status.DECLINED)
+        .select_related("assessment", "customer_contact"),
         recommendation_id,
     )
     return rec
@@ -221,23 +231,22 @@ def recommendation_of(contact: Contact, recommendation_id: int) -> Recommendatio
 # --- surveys -------------------------------------------------------------------------------------------------
 
 
-def open_surveys(contact: Contact) -> list[Invitation]:
-    """The contact's own survey invitations that still take an answer."""
-    now = timezone.now()
-    return list(
+def _open_invitations(contact: Contact) -> QuerySet[Invitation]:
+    """The contact's own survey invitations that still take an answer (sent or opened, the campaign open)."""
+    return (
         Invitation.objects.filter(contact=contact, status__in=OPEN_INVITATIONS)
         .exclude(campaign__status="closed")
-        .filter(Q(campaign__closes_at__isnull=True) | Q(campaign__closes_at__gt=now))
+        .filter(Q(campaign__closes_at__isnull=True) | Q(campaign__closes_at__gt=timezone.now()))
         .select_related("campaign")
-        .order_by("-sent_at", "-pk")
     )
+
+
+def open_surveys(contact: Contact) -> list[Invitation]:
+    return list(_open_invitations(contact).order_by("-sent_at", "-pk"))
 
 
 def survey_of(contact: Contact, invitation_id: int) -> Invitation:
-    invitation: Invitation = _one(
-        Invitation.objects.filter(contact=contact, status__in=OPEN_INVITATIONS).select_related("campaign"),
-        invitation_id,
-    )
+    invitation: Invitation = _one(_open_invitations(contact), invitation_id)
     return invitation
 
 

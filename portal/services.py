@@ -298,5 +298,9 @@ def contact_recommendation_answer(*, contact: Contact, recommendation: Any, answ
     return rec
 
 
+def contact_document_opened(*, contact: Contact, document: Any) -> None:
+    _audit(contact, "portal.document_open", document, title=document.title)
+
+
 def contact_survey_opened(*, contact: Contact, invitation: Any) -> None:
     _audit(contact, "portal.survey_open", invitation, campaign=invitation.campaign.name)

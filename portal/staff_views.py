@@ -16,6 +16,7 @@ from accounts.views import account_detail_tab, account_or_404, tab_done
 from portal import selectors, services
 from portal.models import PortalAccess
 from sam.http import TenantRequest
+from sam.numbers import whole
 from sam.permissions import can, tenant_view
 
 TAB = "portal"
@@ -38,7 +39,7 @@ def access_grant(request: TenantRequest, account_id: int) -> HttpResponse:
     """Give a contact access (or send a new sign-in link to one who has it): they get an emailed link."""
     account = account_or_404(account_id)
     raw = str(request.POST.get("contact", ""))
-    contact = Contact.objects.filter(account=account, pk=int(raw) if raw.isdigit() else 0).first()
+    contact = Contact.objects.filter(account=account, pk=whole(raw) or 0).first()
     if contact is None:
         return _refused(request, account, ValidationError("Choose a contact of this account."))
     try:

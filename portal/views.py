@@ -22,7 +22,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -34,6 +33,7 @@ from portal.models import PortalSession
 from portal.tasks import portal_link_request_task
 from qbr.calendar import ics
 from sam.models import Tenant, WorkspaceSettings
+from sam.numbers import whole
 from sam.security import client_address, rate_limited
 from sam.tenancy.context import tenant_context
 from voc import public as survey_pages
@@ -57,7 +57,7 @@ def _private(response: Any, referrer: str = "same-origin") -> Any:
     return response
 
 
-def _cookie(response: HttpResponse, name: str, value: str, *, max_age: int, salt: str | None = None) -> None:
+def _cookie(response: HttpResponse, name: str, value: str, *, max_age: int | None, salt: str | None = None) -> None:
     options: dict[str, Any] = {
         "max_age": max_age,
         "path": PATH,
@@ -87,7 +87,7 @@ def _visitor_brand(request: HttpRequest) -> dict[str, Any]:
     """The workspace a visitor came from (a link or a session of theirs named it), for the pages before signing
     in."""
     raw = str(request.get_signed_cookie(TENANT_COOKIE, default="", salt=TENANT_SALT))
-    tenant = Tenant.objects.filter(pk=int(raw), active=True).first() if raw.isdigit() else None
+    tenant = Tenant.objects.filter(pk=whole(raw) or 0, active=True).first()
     return _brand(tenant)
 
 
@@ -169,8 +169,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         return _sorry(request)
     response = _private(redirect("portal_home"))
     response.delete_cookie(LINK_COOKIE, path=PATH, samesite="Lax")
-    # A session cookie of the browser: it ends with the browser, or sooner when idle on the server.
-    _cookie(response, SESSION_COOKIE, key, max_age=settings.PORTAL_IDLE_MINUTES * 60 * 12)
+    # A cookie of the browser's session: it ends with the browser, or sooner when idle on the server.
+    _cookie(response, SESSION_COOKIE, key, max_age=None)
     _remember_workspace(response, session.tenant_id)
     return response
 
@@ -190,7 +190,7 @@ def link_request(request: HttpRequest) -> HttpResponse:
             error = "Enter the email address our emails reach you at."
         else:
             tenant_id = str(request.get_signed_cookie(TENANT_COOKIE, default="", salt=TENANT_SALT))
-            portal_link_request_task.delay(email, int(tenant_id) if str(tenant_id).isdigit() else None)
+            portal_link_request_task.delay(email, whole(tenant_id))
             sent = True
     context = {
         **_visitor_brand(request),
@@ -360,6 +360,7 @@ def qbr_calendar(request: PortalRequest, qbr_id: int) -> HttpResponse:
 @require_safe
 def document_download(request: PortalRequest, document_id: int) -> FileResponse:
     document = selectors.document_of(request.contact, document_id)
+    services.contact_document_opened(contact=request.contact, document=document)
     filename = f"{document.title[:80]} v{document.version}.pdf".replace("/", "-")
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf")
 
@@ -368,8 +369,7 @@ def document_download(request: PortalRequest, document_id: int) -> FileResponse:
 @require_safe
 def scorecard(request: PortalRequest) -> HttpResponse:
     joint = selectors.joint_scorecard(request.contact)
-    body = render_to_string("scorecards/_joint_body.html", joint) if joint else ""
-    return _page(request, "portal/scorecard.html", {"joint": joint, "body": body, "active": "scorecard"})
+    return _page(request, "portal/scorecard.html", {"joint": joint, "active": "scorecard"})
 
 
 @portal_view

@@ -22,6 +22,7 @@ from qbr.calc import PREPARATION_TEXT_MAX
 from qbr.models import AgendaItem, AgendaTemplate, Cadence, Interval, Participant, PreparationRow, Qbr
 from qbr.permissions import preparation_rights
 from sam.api.toolkit import AccountChildViewSet, MemberField, ScopedRelatedField, django_errors
+from sam.numbers import whole
 from sam.roles import allowed
 
 
@@ -247,8 +248,7 @@ class QbrViewSet(AccountChildViewSet):
             if raw in (None, ""):
                 template = services.agenda_template_default_ensure()
             else:
-                template_id = raw if isinstance(raw, int) else int(raw) if str(raw).isdigit() else -1
-                template = AgendaTemplate.objects.filter(pk=template_id).first()
+                template = AgendaTemplate.objects.filter(pk=whole(raw) or 0).first()
                 if template is None:
                     raise exceptions.ValidationError({"template": ["No such agenda template."]})
             services.agenda_create_from_template(qbr=qbr, template=template)
@@ -449,9 +449,9 @@ class ParticipantViewSet(
         qs = Participant.objects.filter(qbr__account__deleted_at__isnull=True).select_related("qbr__account")
         qbr = self.request.query_params.get("qbr", "")
         if qbr:
-            if not qbr.isdigit():
+            if whole(qbr) is None:
                 raise exceptions.ValidationError({"qbr": ["Give a QBR id."]})
-            qs = qs.filter(qbr_id=int(qbr))
+            qs = qs.filter(qbr_id=whole(qbr))
         return qs.order_by("pk")
 
     def _require(self, account: Account) -> None:

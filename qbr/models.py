@@ -16,6 +16,12 @@ PACK, MINUTES = "qbr_pack", "qbr_minutes"  # the kinds of the QBR documents (qbr
 TEAM_COPY = {"copy": "team"}  # the pack's parameters for the team's own copy, with our preparation
 
 
+def sent_key(document: Any) -> str:
+    """The outbox key of a QBR document emailed to the participants: sent once per version, and how the customer
+    portal knows it was sent."""
+    return f"qbr-document:{document.pk}"
+
+
 def is_team_copy(params: dict[str, Any] | None) -> bool:
     return (params or {}).get("copy") == TEAM_COPY["copy"]
 

@@ -41,12 +41,15 @@ from qbr.models import (
     Qbr,
     QbrSettings,
     is_team_copy,
+    sent_key,
 )
 from qbr.selectors import eligible_accounts, preparation_facts
 from sam.documents.services import document_request
 from sam.icalendar import is_zone, zone_of
 from sam.models import Membership
+from sam.numbers import whole
 from sam.outbox import email_enqueue
+from sam.permissions import require_member
 from sam.services import audit_record, move_in_list, text_value
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
@@ -348,9 +351,10 @@ def _item_fields(data: dict[str, Any]) -> tuple[str, int]:
         raise ValidationError({"title": "A title of 1 to 200 characters."})
     minutes = data.get("minutes")
     minutes = 10 if minutes in (None, "") else minutes
-    if not str(minutes).isdigit() or not 1 <= int(minutes) <= 480:
+    number = whole(minutes)
+    if number is None or not 1 <= number <= 480:
         raise ValidationError({"minutes": "A time box of 1 to 480 minutes."})
-    return title, int(minutes)
+    return title, number
 
 
 def agenda_item_save(*, qbr: Qbr, data: dict[str, Any], item: Any = None) -> Any:
@@ -453,11 +457,12 @@ def agenda_comment_add(
     if contact is not None:
         _contact_check(qbr, contact)
     else:
+        require_member(user, "account.edit_team_work", qbr.account)
         qbr_check_editable(qbr)
     text = text_value(text, "text", limit=2000, required=True)
     item = None
     if item_id not in (None, ""):
-        item = AgendaItem.objects.filter(qbr=qbr, pk=item_id if str(item_id).isdigit() else 0).first()
+        item = AgendaItem.objects.filter(qbr=qbr, pk=whole(item_id) or 0).first()
         if item is None:
             raise ValidationError({"item": "Not an item of this agenda."})
     return AgendaComment.objects.create(qbr=qbr, item=item, contact=contact, user=user, text=text)
@@ -471,6 +476,8 @@ def agenda_agree_by_contact(*, qbr: Qbr, contact: Contact) -> Qbr:
     _contact_check(qbr, contact)
     if qbr.agenda_status == Qbr.AgendaStatus.AGREED:
         raise ValidationError("This agenda is agreed already.")
+    if qbr.agenda_status != Qbr.AgendaStatus.PROPOSED:
+        raise ValidationError("Your account team has not proposed this agenda yet: propose your items, then agree it.")
     agenda_status_set(qbr=qbr, status=Qbr.AgendaStatus.AGREED)
     qbr.agenda_agreed_by, qbr.agenda_agreed_at = contact, timezone.now()
     qbr.save(update_fields=["agenda_agreed_by", "agenda_agreed_at"])
@@ -579,9 +586,7 @@ def _clear_open(account: Any, keep: Any) -> None:
 def cadence_set(*, account: Any, interval_months: Any, paused_until: Any, pause_reason: str, acting_user: Any) -> Any:
     """An account's own cadence: another interval (None: the tenant's), or a pause that needs a reason."""
 
-    if interval_months not in (None, "") and (
-        not str(interval_months).isdigit() or int(interval_months) not in Interval.values
-    ):
+    if interval_months not in (None, "") and (whole(interval_months) not in Interval.values):
         raise ValidationError({"interval_months": "Choose monthly, quarterly, half-yearly or yearly."})
     reason = (pause_reason or "").strip()
     if paused_until is not None and not reason:
@@ -626,15 +631,16 @@ def qbr_settings_update(*, data: dict[str, Any], acting_user: Any) -> QbrSetting
     program = QbrSettings.current()
     errors = {}
     interval = str(data.get("interval_months", program.interval_months))
-    if not interval.isdigit() or int(interval) not in Interval.values:
+    if whole(interval) not in Interval.values:
         errors["interval_months"] = "Choose monthly, quarterly, half-yearly or yearly."
     values = {}
     for field in ("invite_days_before", "agenda_days_before", "preread_days_before", "minutes_days_after"):
         raw = str(data.get(field, getattr(program, field)))
-        if not raw.isdigit() or not 0 <= int(raw) <= 180:
+        days = whole(raw)
+        if days is None or not 0 <= days <= 180:
             errors[field] = "A whole number of days from 0 to 180."
         else:
-            values[field] = int(raw)
+            values[field] = days
     if not errors and not values["invite_days_before"] >= values["agenda_days_before"] >= values["preread_days_before"]:
         errors["agenda_days_before"] = "Invitations come first, then the agenda, then the pre-read."
     if errors:
@@ -722,7 +728,7 @@ def document_send(*, qbr: Qbr, document: Any) -> bool:
         raise ValidationError("Nobody invited has an email address.")
     what = "pack" if document.kind == PACK else "minutes"
     _, created = email_enqueue(
-        key=f"qbr-document:{document.pk}",
+        key=sent_key(document),
         to=to,
         subject=f"{qbr.account.name}: QBR {qbr.period_label} {what}",
         text=f"Please find the {what} of our {qbr.period_label} business review attached.\n",

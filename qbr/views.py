@@ -62,6 +62,7 @@ from sam.documents.services import document_request, documents_of, requested_tex
 from sam.forms import apply_errors, share_choices
 from sam.http import TenantRequest
 from sam.icalendar import zone_of
+from sam.numbers import whole
 from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
@@ -78,8 +79,8 @@ def qbr_list(request: TenantRequest) -> HttpResponse:
         .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("due")))
     )
     owner = request.GET.get("owner", "")
-    if owner.isdigit():
-        qbrs = qbrs.filter(account__owner_id=int(owner))
+    if whole(owner) is not None:
+        qbrs = qbrs.filter(account__owner_id=whole(owner))
     open_statuses = [Qbr.Status.PLANNED, Qbr.Status.AGENDA_AGREED]
     rows = []
     for qbr in qbrs.order_by("period_start", "account__name"):
@@ -99,7 +100,7 @@ def qbr_list(request: TenantRequest) -> HttpResponse:
         reverse=True,
     )[:50]
     context = {
-        "compliance": selectors.qbr_compliance(today, owner_id=int(owner) if owner.isdigit() else None),
+        "compliance": selectors.qbr_compliance(today, owner_id=whole(owner)),
         "upcoming": upcoming,
         "overdue": overdue,
         "held": held,

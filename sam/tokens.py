@@ -13,6 +13,8 @@ import hashlib
 
 from django.utils.crypto import salted_hmac
 
+from sam.numbers import whole
+
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -26,6 +28,6 @@ def salted_token(purpose: str, tenant_id: int, salt: str) -> str:
 def tenant_of_token(token: str) -> int | None:
     """The tenant part of a token (None when it is not one of ours in form)."""
     head, _, secret = (token or "").partition(".")
-    if not head.isdigit() or len(secret) < 32 or len(token) > 200:
+    if whole(head) is None or len(secret) < 32 or len(token) > 200:
         return None
-    return int(head)
+    return whole(head)

@@ -20,6 +20,7 @@ from accounts.models import Account, Tier
 from sam.documents.services import document_request, documents_of, requested_text
 from sam.forms import apply_errors
 from sam.http import TenantRequest
+from sam.numbers import whole
 from sam.pages import Message, button_change, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
@@ -256,7 +257,7 @@ def heatmap(request: TenantRequest) -> HttpResponse:
 
     label = request.GET.get("period", "")[:20]
     tier, owner = request.GET.get("tier", ""), request.GET.get("owner", "")
-    tier, owner = (tier if tier.isdigit() else ""), (owner if owner.isdigit() else "")
+    tier, owner = (tier if whole(tier) is not None else ""), (owner if whole(owner) is not None else "")
     sort = request.GET.get("sort", "health")
     if sort.lstrip("-") not in {"health", "name", *Area.values}:
         sort = "health"

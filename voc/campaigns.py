@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.models import Account, BuyerRole, Contact, Tier
 from sam.models import Membership, Tenant, User, WorkspaceSettings
+from sam.numbers import whole
 from sam.outbox import Withdrawn, email_enqueue, register_hook
 from sam.services import audit_record
 from sam.tasks_base import task_on_commit
@@ -81,9 +82,10 @@ def audience_clean(data: dict[str, Any]) -> Audience:
 
     def ids(values: Any, name: str) -> list[int]:
         values = values if isinstance(values, list) else [values] if values not in (None, "") else []
-        if not all(str(v).isdigit() for v in values):
+        numbers = [whole(v) for v in values]
+        if any(n is None for n in numbers):
             raise ValidationError({name: "Choose from the list."})
-        return sorted({int(v) for v in values})
+        return sorted({n for n in numbers if n is not None})
 
     tiers, accounts = ids(data.get("tiers"), "tiers"), ids(data.get("accounts"), "accounts")
     roles = data.get("buyer_roles") or []

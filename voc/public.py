@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from sam.models import Tenant, WorkspaceSettings
+from sam.numbers import whole
 from sam.security import client_address, rate_limited
 from voc import services
 
@@ -48,7 +49,7 @@ def _cookie(request: HttpRequest) -> tuple[str, int | None]:
     """The token and the survey version its page shows, from the signed cookie (``("", None)`` without one)."""
     value = str(request.get_signed_cookie(COOKIE, default="", salt=SALT, max_age=COOKIE_AGE))
     token, _, version = value.partition(":")
-    return token, int(version) if version.isdigit() else None
+    return token, whole(version)
 
 
 def keep_token(response: HttpResponse, token: str, version_id: int) -> HttpResponse:

@@ -7,6 +7,7 @@ from typing import Any
 
 from accounts.models import Account
 from sam.documents import registry
+from sam.numbers import whole
 from sam.tenancy.urls import tenant_reverse
 from voc import selectors
 from voc.models import REPORT, Campaign
@@ -14,10 +15,10 @@ from voc.models import REPORT, Campaign
 
 def report_campaign(params: dict[str, Any]) -> Campaign | None:
     """The campaign a report is narrowed to, from its parameters (none: every campaign that asked the account)."""
-    campaign_id = str(params.get("campaign", ""))
-    if not campaign_id.isdigit():
+    campaign_id = whole(params.get("campaign", ""))
+    if campaign_id is None:
         return None
-    return Campaign.objects.filter(pk=int(campaign_id)).first()
+    return Campaign.objects.filter(pk=campaign_id).first()
 
 
 def report_context(account: Account, params: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from rest_framework import exceptions, mixins, permissions, serializers, viewset
 from rest_framework.request import Request
 
 from sam.models import User
+from sam.numbers import whole
 from sam.roles import allowed
 from sam.selectors import member_choices
 
@@ -65,9 +66,9 @@ def apply_filters(qs: Any, spec: Filters, params: Any) -> Any:
         if value in (None, ""):
             continue
         if kind == "id":
-            if not value.isdigit():
+            if whole(value) is None:
                 raise exceptions.ValidationError({name: "Give an id (a whole number)."})
-            qs = qs.filter(**{lookup: int(value)})
+            qs = qs.filter(**{lookup: whole(value)})
         elif kind == "date":
             day = parse_date(value) if len(value) == 10 else None
             if day is None:

@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sam.auth_backend import forget_user
 from sam.models import Tenant, User
+from sam.numbers import whole
 from sam.tenancy.context import current_membership, member_context_by_slug, tenant_context
 
 TENANT_PREFIX = "/t/"
@@ -38,9 +39,9 @@ def parse_token_tenant(header: str) -> int | None:
     if scheme.lower() not in {"token", "bearer"}:
         return None
     parts = token.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != "sam" or not parts[1].isdigit() or not parts[2]:
+    if len(parts) != 3 or parts[0] != "sam" or whole(parts[1]) is None or not parts[2]:
         return None
-    return int(parts[1])
+    return whole(parts[1])
 
 
 class TenantMiddleware:

@@ -25,17 +25,17 @@ def link_of(world, row: OutboundEmail) -> str:
     return found.group(1)
 
 
-def grant(world, contact) -> str:
-    """Give the contact access as the account manager; the emailed link's path."""
+def grant(world, contact, role: Role = Role.ACCOUNT_MANAGER) -> str:
+    """Give the contact access (as the account manager, unless told); the emailed link's path."""
     with world.ctx():
-        services.portal_access_grant(contact=contact, acting_user=world.users[Role.ACCOUNT_MANAGER])
+        services.portal_access_grant(contact=contact, acting_user=world.users[role])
         row = OutboundEmail.objects.filter(idempotency_key__startswith=services.KEY_PREFIX).latest("pk")
     return link_of(world, row)
 
 
-def signed_in(world, contact, client: Client | None = None) -> Client:
+def signed_in(world, contact, client: Client | None = None, role: Role = Role.ACCOUNT_MANAGER) -> Client:
     client = client or Client()
-    link = grant(world, contact)
+    link = grant(world, contact, role)
     assert client.get(link).status_code == 302
     assert client.get("/p/in/").status_code == 200
     assert client.post("/p/in/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}).status_code == 302

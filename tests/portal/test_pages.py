@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import ActionItemEvent
+from accounts.models import ActionItem, ActionItemEvent
 from assessments.models import Assessment, Recommendation
 from portal import notify, services
 from portal.models import PortalAccess, PortalSession
@@ -36,6 +36,7 @@ def shared(tenant_a, account_a, contact):
         qbr_services.qbrs_schedule()
         qbr = Qbr.objects.filter(account=account_a).order_by("period_start").first()
         qbr_services.agenda_create_from_template(qbr=qbr, template=qbr_services.agenda_template_default_ensure())
+        qbr_services.agenda_status_set(qbr=qbr, status=Qbr.AgendaStatus.PROPOSED)
         theirs, _ = account_services.action_item_add(
             account=account_a, title="Send the plant floor plans", side="customer", owner_contact=contact
         )
@@ -184,15 +185,6 @@ def test_a_staff_session_does_not_open_the_portal(tenant_a, contact, client_for)
     assert staff.get("/p/actions/").status_code == 200 and "Cleo" not in body(staff.get("/p/actions/"))
 
 
-def test_every_portal_post_needs_the_csrf_token(tenant_a, contact, shared):
-    client = Client(enforce_csrf_checks=True)
-    signed_in(tenant_a, contact, client)
-    refused = client.post(f"/p/qbrs/{shared['qbr'].pk}/agenda/agree/")
-    assert refused.status_code == 403
-    with tenant_a.ctx():
-        assert Qbr.objects.get(pk=shared["qbr"].pk).agenda_status != "agreed"
-
-
 # --- what a contact sees -------------------------------------------------------------------------------------
 
 
@@ -233,27 +225,42 @@ def test_the_joint_scorecard_shows_joint_metrics_only(tenant_a, account_a, porta
         assert m.name not in page and f"INTERNAL-COMMENT-{m.pk}" not in page
 
 
-def test_the_customer_documents_only(tenant_a, account_a, shared, portal):
+def test_the_customer_documents_only_once_sent(tenant_a, account_a, contact, shared, portal, settings):
     from sam.documents.services import document_request
     from sam.documents.tasks import render_document
     from sam.models import Document
 
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with tenant_a.ctx():
         qbr = shared["qbr"]
+        qbr_services.participant_add(qbr=qbr, contact_id=contact.pk)
         pack, _ = document_request(kind="qbr_pack", subject=qbr, params={}, acting_user=None)
         team, _ = document_request(kind="qbr_pack", subject=qbr, params={"copy": "team"}, acting_user=None)
-    for document in (pack, team):
+        minutes, _ = document_request(kind="qbr_minutes", subject=qbr, params={}, acting_user=None)
+        snapshot = qbr_services.snapshot_attach(qbr=qbr, acting_user=None)
+    for document in (pack, team, minutes, snapshot):
         assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "ready"
     page = body(portal.get(f"/p/qbrs/{qbr.pk}/"))
-    assert f"/p/documents/{pack.pk}/" in page and f"/p/documents/{team.pk}/" not in page
-    assert portal.get(f"/p/documents/{team.pk}/").status_code == 404
-    download = portal.get(f"/p/documents/{pack.pk}/")
-    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
-    text = pdf_text(b"".join(download.streaming_content))
-    assert "Fix the invoice format" in text and "Send the plant floor plans" in text
-    assert INTERNAL not in text
+    assert "/p/documents/" not in page  # nothing sent yet
+    assert portal.get(f"/p/documents/{pack.pk}/").status_code == 404
+    with tenant_a.ctx():
+        qbr_services.document_send(qbr=qbr, document=Document.objects.get(pk=pack.pk))
+        qbr_services.document_send(qbr=qbr, document=Document.objects.get(pk=minutes.pk))
+    page = body(portal.get(f"/p/qbrs/{qbr.pk}/"))
+    for shown in (pack, minutes, snapshot):
+        assert f"/p/documents/{shown.pk}/" in page
+    assert f"/p/documents/{team.pk}/" not in page and portal.get(f"/p/documents/{team.pk}/").status_code == 404
+    for document, expected in ((pack, "Fix the invoice format"), (minutes, "Send the plant floor plans"),
+                               (snapshot, "Joint account scorecard")):  # fmt: skip
+        download = portal.get(f"/p/documents/{document.pk}/")
+        assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+        text = pdf_text(b"".join(download.streaming_content))
+        assert expected in text and INTERNAL not in text
     with tenant_a.ctx():
         assert INTERNAL in pdf_text(Document.objects.get(pk=team.pk).file.open("rb").read())  # the team's copy has it
+        assert AuditEvent.objects.filter(action="portal.document_open", actor_contact_id=contact.pk).count() == 3
+        Qbr.objects.filter(pk=qbr.pk).update(status="cancelled")
+    assert portal.get(f"/p/documents/{pack.pk}/").status_code == 404  # a cancelled QBR's are gone with it
 
 
 def pdf_text(data: bytes) -> str:
@@ -290,12 +297,18 @@ def test_proposing_commenting_and_agreeing_the_agenda(tenant_a, account_a, conta
     staff = body(client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).get(f"/t/alpha/qbrs/{qbr.pk}/"))
     assert "proposed by Cleo Customer" in staff and "Can we start at 10?" in staff
     assert "by Cleo Customer in the portal" in staff
-    # a new item after the agreement: the agenda needs agreeing again
+    # a new item after the agreement: the agenda needs agreeing again, once the team has proposed it again
     portal.post(f"/p/qbrs/{qbr.pk}/agenda/propose/", {"title": "One more", "minutes": "5"})
     with tenant_a.ctx():
         qbr.refresh_from_db()
         assert qbr.agenda_status == "draft" and qbr.agenda_agreed_by_id is None
         assert Milestone.objects.get(qbr=qbr, kind="agenda").done_at is None
+    page = body(portal.get(f"/p/qbrs/{qbr.pk}/"))
+    assert "Agree this agenda" not in page and "is preparing this agenda" in page
+    refused = portal.post(f"/p/qbrs/{qbr.pk}/agenda/agree/")
+    assert refused.status_code == 400 and "has not proposed this agenda yet" in body(refused)
+    with tenant_a.ctx():
+        assert Qbr.objects.get(pk=qbr.pk).agenda_status == "draft"
 
 
 @pytest.mark.parametrize(
@@ -347,6 +360,15 @@ def test_updating_the_customers_action_and_nothing_else(tenant_a, contact, share
             assert other.status == "open"
     for bad in ({"status": "dropped"}, {"status": "bogus"}, {"status": "done", "note": "x" * 2001}):
         assert portal.post(f"/p/actions/{theirs.pk}/", bad).status_code == 400
+    with tenant_a.ctx():  # dropped by the team: the customer cannot bring it back
+        ActionItem.objects.filter(pk=theirs.pk).update(status="dropped")
+    refused = portal.post(f"/p/actions/{theirs.pk}/", {"status": "open"})
+    assert refused.status_code == 400 and "was dropped" in body(refused)
+    with tenant_a.ctx():
+        assert ActionItem.objects.get(pk=theirs.pk).status == "dropped"
+    assert "Dropped by Alpha Supplies" in body(portal.get("/p/actions/?show=all"))
+    with tenant_a.ctx():
+        ActionItem.objects.filter(pk=theirs.pk).update(status="done")
     staff = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     register = body(staff.get(f"/t/alpha/accounts/{theirs.account_id}/?tab=actions&show=all"))
     assert "Cleo Customer in the portal" in register and "Sent by courier" in register
@@ -367,6 +389,13 @@ def test_confirming_and_declining_recommendations(tenant_a, contact, shared, por
         assert rec.customer_answer == "confirmed" and rec.customer_contact_id == contact.pk
         assert assessment.confirmed_by_id == contact.pk and assessment.confirmed_on == timezone.localdate()
     assert portal.post(f"/p/recommendations/{shared['draft_rec'].pk}/", {"answer": "confirmed"}).status_code == 404
+    with tenant_a.ctx():  # one the team declined is withdrawn: not shown, not answerable
+        withdrawn = Recommendation.objects.create(
+            assessment_id=rec.assessment_id, title="Withdrawn", start=date(2030, 1, 1), end=date(2030, 2, 1),
+            status="declined",
+        )  # fmt: skip
+    assert "Withdrawn" not in body(portal.get(f"/p/assessments/{rec.assessment_id}/"))
+    assert portal.post(f"/p/recommendations/{withdrawn.pk}/", {"answer": "confirmed"}).status_code == 404
     assert portal.post(f"/p/recommendations/{rec.pk}/", {"answer": "maybe"}).status_code == 400
     staff = body(client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).get(
         f"/t/alpha/assessments/{rec.assessment_id}/?tab=recommendations"))  # fmt: skip
@@ -511,3 +540,105 @@ def test_the_portals_lists_take_a_constant_number_of_queries(tenant_a, account_a
     few = counts()
     more(8)
     assert counts() == few
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/p/qbrs/{qbr}/agenda/propose/", {"title": "Okay", "minutes": "²"}),
+        ("/p/qbrs/{qbr}/agenda/propose/", {"title": "Okay", "minutes": "9" * 5000}),
+        ("/p/qbrs/{qbr}/agenda/comment/", {"text": "Hi", "item": "²"}),
+        ("/p/qbrs/{qbr}/agenda/comment/", {"text": "Hi", "item": "9" * 30}),
+        ("/p/actions/{theirs}/", {"status": "done", "note": "\x00"}),
+        ("/p/recommendations/{rec}/", {"answer": "confirmed", "comment": "\x00"}),
+    ],
+)
+def test_odd_numbers_and_nul_are_a_400(tenant_a, shared, portal, path, data):
+    url = path.format(qbr=shared["qbr"].pk, theirs=shared["theirs"].pk, rec=shared["rec"].pk)
+    assert portal.post(url, data).status_code == 400
+
+
+def test_odd_tokens_and_ids_never_fail(tenant_a, account_a, contact, client_for):
+    assert "cannot be used" in body(Client().get("/p/in/²." + "a" * 43 + "/"))
+    assert "cannot be used" in body(Client().get("/p/in/" + "9" * 40 + "." + "a" * 43 + "/"))
+    odd = Client()
+    odd.cookies["sam_portal_token"] = "²." + "a" * 43
+    assert "Please sign in" in body(odd.get("/p/"))
+    am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
+    assert am.post(f"/t/alpha/accounts/{account_a.pk}/portal/grant/", {"contact": "²"}).status_code == 400
+    assert am.get("/t/alpha/accounts/?tier=²&owner=²").status_code == 200
+    assert am.get("/t/alpha/qbrs/?owner=²").status_code == 200
+    assert Client().get("/api/v1/accounts/", HTTP_AUTHORIZATION="Token sam_²_secret").status_code in (401, 403)
+
+
+def test_every_portal_post_refuses_a_missing_csrf_token(tenant_a, contact, shared):
+    from tests.sweep import all_routes
+
+    client = Client(enforce_csrf_checks=True)
+    signed_in(tenant_a, contact, client)
+    ids = {"qbr_id": shared["qbr"].pk, "action_id": shared["theirs"].pk, "recommendation_id": shared["rec"].pk}
+    posts = 0
+    for route in all_routes():
+        if not route.is_portal or route.name in ("portal_link_open",):
+            continue
+        from django.urls import reverse
+
+        url = reverse(route.name, kwargs={k: ids.get(k, 1) for k in route.kwargs})
+        response = client.post(url, {"title": "x", "minutes": "5", "text": "x", "status": "done", "answer": "confirmed",
+                                     "email": "cleo@globex.test"})  # fmt: skip
+        if response.status_code == 405:
+            continue
+        assert response.status_code == 403, url
+        posts += 1
+    assert posts >= 8
+    with tenant_a.ctx():
+        assert Qbr.objects.get(pk=shared["qbr"].pk).agenda_status == "proposed"
+        assert ActionItem.objects.get(pk=shared["theirs"].pk).status == "open"
+
+
+def test_asking_for_links_is_rate_limited(settings):
+    settings.PORTAL_LINK_REQUEST_RATE_LIMIT = 2
+    client = Client()
+    statuses = [client.post("/p/link/", {"email": f"x{n}@globex.test"}).status_code for n in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_the_calendar_file_and_the_branding(tenant_a, account_a, shared, portal):
+    from sam.models import WorkspaceSettings
+
+    qbr = shared["qbr"]
+    assert portal.get(f"/p/qbrs/{qbr.pk}/calendar.ics").status_code == 404  # no date yet
+    with tenant_a.ctx():
+        Qbr.objects.filter(pk=qbr.pk).update(scheduled_at=timezone.now() + timedelta(days=20), location="Room 4")
+    ics = portal.get(f"/p/qbrs/{qbr.pk}/calendar.ics")
+    assert ics.status_code == 200 and ics["Content-Type"].startswith("text/calendar")
+    assert b"BEGIN:VEVENT" in ics.content and b"Room 4" in ics.content
+    home = body(portal.get("/p/"))
+    assert "Alpha Supplies" in home and "portal-logo" not in home
+    with tenant_a.ctx():
+        workspace = WorkspaceSettings.current()
+        png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
+               b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x9a\xa0\xa0\x00\x00"
+               b"\x00\x00IEND\xaeB`\x82")  # fmt: skip
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        workspace.logo.save("logo.png", SimpleUploadedFile("logo.png", png, content_type="image/png"))
+    assert 'class="portal-logo"' in body(portal.get("/p/"))
+
+
+def test_the_joint_scorecard_shows_targets_and_trend(tenant_a, account_a, portal):
+    from scorecards.models import AgreedTarget
+
+    with tenant_a.ctx():
+        today = timezone.localdate()
+        for back in (0, 95):
+            card = scorecard_services.scorecard_for(
+                account=account_a, period=scorecard_services.period_for(today - timedelta(days=back))
+            )
+            for m in card.version.metrics.filter(visibility="joint"):
+                MetricValue.objects.update_or_create(scorecard=card, metric=m, defaults={"value": 40 + back % 7})
+        metric = card.version.metrics.filter(visibility="joint").first()
+        AgreedTarget.objects.create(account=account_a, key=metric.key, target=77, agreed_with="Cleo",
+                                    agreed_on=today - timedelta(days=200))  # fmt: skip
+    page = body(portal.get("/p/scorecard/"))
+    assert 'data-testid="trend"' in page and "agreed with Cleo" in page and "77" in page

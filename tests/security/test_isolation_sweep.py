@@ -227,3 +227,63 @@ def request_a_ids_portal(client: Client, route: Route, url: str, **headers: str)
         assert MARKER not in response.content.decode(errors="replace"), f"{method.upper()} {route.route} leaked"
     assert 404 in statuses, f"{url}: no method answered 404"
     return statuses
+
+
+SENTINEL = "INTERNAL-SENTINEL"
+# What a contact of the account may see by design: the account and its people, its QBRs with their agendas,
+# comments and participants, the portal's own rows; the scorecard's joint part is tested on its own
+# (tests/portal/test_pages.py), so the scorecard models keep their text here.
+SHARED_BY_DESIGN = {"accounts.Account", "accounts.Contact", "qbr.Qbr", "qbr.AgendaItem", "qbr.AgendaComment"}
+SKIPPED_APPS = {"scorecards", "portal"}
+TECHNICAL_FIELDS = {"idempotency_key", "token_hash", "token_salt", "key_hash", "kind", "subject_type", "email",
+                    "source_kind", "source_id", "dedupe_key", "key", "slug", "timezone", "time_zone", "currency",
+                    "render_token", "checksum", "action", "object_type", "object_id", "role"}  # fmt: skip
+
+
+def _mark_internal(objects: dict[type, Any]) -> int:
+    """Write the sentinel into every free-text field of every object a contact must not see; returns how many
+    fields took it."""
+    from django.db import IntegrityError, transaction
+    from django.db.models import CharField, TextField
+
+    marked = 0
+    for model, obj in objects.items():
+        if model._meta.label in SHARED_BY_DESIGN or model._meta.app_label in SKIPPED_APPS:
+            continue
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, (CharField, TextField)) or field.choices or field.name in TECHNICAL_FIELDS:
+                continue
+            value = SENTINEL[: field.max_length] if field.max_length else SENTINEL
+            try:
+                with transaction.atomic():
+                    model._default_manager.filter(pk=obj.pk).update(**{field.name: value})
+                marked += 1
+            except IntegrityError:
+                continue
+    return marked
+
+
+def test_the_accounts_own_contact_sees_nothing_internal(tenant_a, a_objects):
+    """Every portal page, as a contact of the very account the sweep's objects belong to, with their ids: the
+    internal ones (the team's preparation, plans, deliverables, changes, drafts, documents not sent...) never
+    show, whatever the route answers."""
+    import accounts.models as acc
+    from sam.roles import Role
+    from tests.portal.conftest import signed_in
+
+    with tenant_a.ctx():
+        assert _mark_internal(a_objects) > 40
+        account = a_objects[acc.Account]
+        contact = acc.Contact.objects.create(account=account, name="Own contact", email="own@a.test")
+    client = signed_in(tenant_a, contact, role=Role.ADMIN)
+    pages = 0
+    for route in swept_routes():
+        if not route.is_portal:
+            continue
+        response = client.get(url_for(route, None, a_objects))
+        body = (
+            b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
+        ).decode(errors="replace")
+        assert SENTINEL not in body, f"GET {route.route} shows something internal"
+        pages += response.status_code == 200
+    assert pages >= 5
