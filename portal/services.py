@@ -48,6 +48,12 @@ _hash = tokens.token_hash
 tenant_of = tokens.tenant_of_token
 
 
+def _tenant(token: str) -> Tenant | None:
+    """The active tenant a link token or session key names (None: not one of ours in form, or no such tenant)."""
+    tenant_id = tenant_of(token)
+    return Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+
+
 def link_token(tenant_id: int, salt: str) -> str:
     return tokens.salted_token("sam.portal.link", tenant_id, salt)
 
@@ -157,8 +163,7 @@ def register() -> None:
 def portal_sign_in(*, token: str, address: str = "", now: datetime | None = None) -> tuple[str, PortalSession]:
     """Spend a link: a new portal session and its key (given to the browser once, kept here only as a hash)."""
     now = now or timezone.now()
-    tenant_id = tenant_of(token)
-    tenant = Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+    tenant = _tenant(token)
     if tenant is None:
         raise PortalRefused
     with tenant_context(tenant), transaction.atomic():
@@ -189,8 +194,7 @@ def portal_sign_in(*, token: str, address: str = "", now: datetime | None = None
 def portal_session_of(*, key: str, now: datetime | None = None) -> PortalSession:
     """The live session of a key, touched; an idle, ended or revoked one is refused (and ended)."""
     now = now or timezone.now()
-    tenant_id = tenant_of(key)
-    tenant = Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+    tenant = _tenant(key)
     if tenant is None:
         raise PortalRefused
     # The refusal is raised outside the tenant's block: raised inside, it would undo the session's ending.
@@ -231,8 +235,7 @@ def portal_link_check(*, token: str, now: datetime | None = None) -> PortalLink 
     """The live link of a token, without spending it (the page that asks the contact to sign in shows whose
     it is); ``None`` for anything that would be refused."""
     now = now or timezone.now()
-    tenant_id = tenant_of(token)
-    tenant = Tenant.objects.filter(pk=tenant_id, active=True).first() if tenant_id else None
+    tenant = _tenant(token)
     if tenant is None:
         return None
     with tenant_context(tenant):

@@ -385,25 +385,51 @@ def actions(request: PortalRequest) -> HttpResponse:
     return _page(request, "portal/actions.html", context)
 
 
+def _answered(
+    request: PortalRequest,
+    change: Callable[[], Any],
+    missing: type[Exception],
+    context: Callable[[dict[str, str]], dict[str, Any]],
+    *,
+    partial: str,
+    page: str,
+    done: HttpResponse,
+) -> HttpResponse:
+    """One edit of a contact: the service's change; then the row again for htmx, the page with the reasons when
+    refused, else ``done``. An object the service does not let them touch is a 404."""
+    errors: dict[str, str] = {}
+    try:
+        change()
+    except missing as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        errors = _errors(exc)
+    if request.headers.get("HX-Request"):
+        return _page(request, partial, context(errors), status=400 if errors else 200)
+    if errors:
+        return _page(request, page, context(errors), status=400)
+    return done
+
+
 @portal_view
 @require_POST
 def action_update(request: PortalRequest, action_id: int) -> HttpResponse:
     item = selectors.customer_action_of(request.contact, action_id)
     status, note = str(request.POST.get("status", "")), request.POST.get("note", "")
-    errors: dict[str, str] = {}
-    try:
-        services.contact_action_update(contact=request.contact, item=item, status=status, note=note)
-        item = selectors.customer_action_of(request.contact, item.pk)
-    except ActionItem.DoesNotExist as exc:
-        raise Http404 from exc
-    except ValidationError as exc:
-        errors = _errors(exc)
-    context = {"a": item, "errors": errors, "note": note if errors else "", "statuses": services.CONTACT_STATUSES}
-    if request.headers.get("HX-Request"):
-        return _page(request, "portal/_action.html", context, status=400 if errors else 200)
-    if errors:
-        return _page(request, "portal/action_error.html", context, status=400)
-    return redirect("portal_actions")
+
+    def context(errors: dict[str, str]) -> dict[str, Any]:
+        fresh = item if errors else selectors.customer_action_of(request.contact, item.pk)
+        return {"a": fresh, "errors": errors, "note": note if errors else "", "statuses": services.CONTACT_STATUSES}
+
+    return _answered(
+        request,
+        lambda: services.contact_action_update(contact=request.contact, item=item, status=status, note=note),
+        ActionItem.DoesNotExist,
+        context,
+        partial="portal/_action.html",
+        page="portal/action_error.html",
+        done=redirect("portal_actions"),
+    )
 
 
 @portal_view
@@ -418,26 +444,28 @@ def assessment_detail(request: PortalRequest, assessment_id: int) -> HttpRespons
 def recommendation_answer(request: PortalRequest, recommendation_id: int) -> HttpResponse:
     rec = selectors.recommendation_of(request.contact, recommendation_id)
     answer, comment = str(request.POST.get("answer", "")), request.POST.get("comment", "")
-    errors: dict[str, str] = {}
-    try:
-        rec = services.contact_recommendation_answer(
+
+    def context(errors: dict[str, str]) -> dict[str, Any]:
+        fresh = rec if errors else selectors.recommendation_of(request.contact, rec.pk)
+        return {
+            "r": fresh,
+            "assessment": fresh.assessment,
+            "recommendations": [fresh],
+            "errors": errors,
+            "comment": comment if errors else "",
+        }
+
+    return _answered(
+        request,
+        lambda: services.contact_recommendation_answer(
             contact=request.contact, recommendation=rec, answer=answer, comment=comment
-        )
-    except Recommendation.DoesNotExist as exc:
-        raise Http404 from exc
-    except ValidationError as exc:
-        errors = _errors(exc)
-    context = {"r": rec, "errors": errors, "comment": comment if errors else ""}
-    if request.headers.get("HX-Request"):
-        return _page(request, "portal/_recommendation.html", context, status=400 if errors else 200)
-    if errors:
-        return _page(
-            request,
-            "portal/assessment.html",
-            {"assessment": rec.assessment, "recommendations": [rec], "errors": errors, "comment": comment},
-            status=400,
-        )
-    return redirect("portal_assessment", rec.assessment_id)
+        ),
+        Recommendation.DoesNotExist,
+        context,
+        partial="portal/_recommendation.html",
+        page="portal/assessment.html",
+        done=redirect("portal_assessment", rec.assessment_id),
+    )
 
 
 @portal_view

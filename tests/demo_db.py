@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
 import tempfile
 import time
 import warnings
@@ -225,3 +226,6 @@ def drop_shared(*, stale: bool = False) -> None:
     for lock in Path(tempfile.gettempdir()).glob(f"{shared_prefix()}*.lock"):
         if lock.name.startswith(ours) != stale:
             lock.unlink(missing_ok=True)
+    for folder in Path(tempfile.gettempdir()).glob(f"{shared_prefix()}*-axe"):  # pages checked clean (e2e)
+        if folder.name.startswith(ours) != stale:
+            shutil.rmtree(folder, ignore_errors=True)

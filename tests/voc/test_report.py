@@ -471,4 +471,4 @@ def test_the_demo_has_a_ready_account_voc_report(demo):
         with tenant_context(tenant):
             document = Document.objects.get(kind=REPORT)
             assert document.status == "ready" and document.pages >= 1
-            assert Campaign.objects.filter(digest_sent_at__isnull=True).count() == 0
+            assert Campaign.objects.filter(status="closed", digest_sent_at__isnull=True).count() == 0
