@@ -15,17 +15,15 @@ from accounts.models import ActionItem, ActionItemEvent, Contact
 from assessments.models import Assessment, Recommendation
 from assessments.services import SHARED_STATUSES
 from portal.models import PortalAccess
-from qbr.models import MINUTES, PACK, AgendaComment, AgendaItem, Milestone, Participant, Qbr, sent_key
+from qbr.models import AgendaComment, AgendaItem, Milestone, Participant, Qbr
 from qbr.reports import shared_actions
-from sam.documents.registry import subject_label
 from sam.icalendar import zone_of
-from sam.models import AuditEvent, Document, OutboundEmail
+from sam.models import AuditEvent, Document
 from scorecards import reports as scorecard_reports
 from scorecards.models import Scorecard
 from voc.models import Invitation
 from voc.services import OPEN as OPEN_INVITATIONS
 
-CUSTOMER_KINDS = (PACK, MINUTES)
 ACTIVITY = {
     "portal.sign_in": "signed in",
     "portal.sign_out": "signed out",
@@ -91,51 +89,29 @@ def qbr_view(qbr: Qbr) -> dict[str, Any]:
     }
 
 
-def _sent_documents(qbrs: QuerySet[Qbr]) -> list[Document]:
-    """The pre-reads and minutes of these QBRs that were emailed to the participants (the customer's copies: the
-    team's copy is never sent), and the joint scorecard snapshot of each QBR whose pre-read went out."""
-    candidates = list(
-        Document.objects.filter(
-            subject_type=subject_label(Qbr),
-            subject_id__in=qbrs.values("pk"),
-            kind__in=CUSTOMER_KINDS,
-            status=Document.Status.READY,
-        )
-        .exclude(params__contains={"copy": "team"})
-        .exclude(file="")
-    )
-    keys = set(
-        OutboundEmail.objects.filter(idempotency_key__in=[sent_key(d) for d in candidates]).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    sent = [d for d in candidates if sent_key(d) in keys]
-    with_preread = {d.subject_id for d in sent if d.kind == PACK}
-    snapshots = Document.objects.filter(
-        pk__in=qbrs.filter(pk__in=with_preread).values("scorecard_snapshot_id"), status=Document.Status.READY
-    ).exclude(file="")
-    return sent + list(snapshots)
+SENT_FIELDS = ("preread_sent", "minutes_sent", "snapshot_sent")
+
+
+def _ready(document: Document | None) -> bool:
+    return document is not None and document.status == Document.Status.READY and bool(document.file)
 
 
 def qbr_documents(qbr: Qbr) -> list[Document]:
-    """The latest sent version of each customer document of the QBR, then the joint scorecard sent with the
-    pre-read."""
-    found = _sent_documents(Qbr.objects.filter(pk=qbr.pk))
-    latest: dict[str, Document] = {}
-    for document in sorted(found, key=lambda d: (d.kind, -d.version)):
-        latest.setdefault(document.kind, document)
-    return [latest[k] for k in CUSTOMER_KINDS if k in latest] + [
-        d for k, d in latest.items() if k not in CUSTOMER_KINDS
-    ]
+    """What the participants were sent: the latest pre-read, the minutes, and the joint scorecard that went with
+    the pre-read (never the team's copy, which is never sent)."""
+    found = Qbr.objects.filter(pk=qbr.pk).select_related(*SENT_FIELDS).first()
+    return [d for d in (getattr(found, f) for f in SENT_FIELDS) if _ready(d)] if found else []
 
 
 def document_of(contact: Contact, document_id: int) -> Document:
     """A document the contact may open: one sent to the participants of a QBR of their account (not a cancelled
-    one), or the joint scorecard snapshot sent with its pre-read."""
+    one)."""
     qbrs = Qbr.objects.filter(account_id=contact.account_id).exclude(status=Qbr.Status.CANCELLED)
-    document = next((d for d in _sent_documents(qbrs) if d.pk == document_id), None)
-    if document is None:
+    sent = Q(pk__in=qbrs.values("preread_sent")) | Q(pk__in=qbrs.values("minutes_sent"))
+    document = Document.objects.filter(sent | Q(pk__in=qbrs.values("snapshot_sent")), pk=document_id).first()
+    if not _ready(document):
         raise Http404
+    assert document is not None
     return document
 
 

@@ -113,6 +113,12 @@ class Qbr(TenantOwned):
         related_name="+",
         help_text="The joint scorecard PDF of the period, as sent with the pre-read.",
     )
+    # What the participants were sent (the latest version of each): the customer portal offers these.
+    preread_sent = models.ForeignKey("sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    snapshot_sent = models.ForeignKey(
+        "sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    minutes_sent = models.ForeignKey("sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:

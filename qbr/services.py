@@ -477,7 +477,10 @@ def agenda_agree_by_contact(*, qbr: Qbr, contact: Contact) -> Qbr:
     if qbr.agenda_status == Qbr.AgendaStatus.AGREED:
         raise ValidationError("This agenda is agreed already.")
     if qbr.agenda_status != Qbr.AgendaStatus.PROPOSED:
-        raise ValidationError("Your account team has not proposed this agenda yet: propose your items, then agree it.")
+        raise ValidationError(
+            "Your account team has not proposed this agenda to you yet: propose the items you want, and agree the "
+            "agenda once it is proposed."
+        )
     agenda_status_set(qbr=qbr, status=Qbr.AgendaStatus.AGREED)
     qbr.agenda_agreed_by, qbr.agenda_agreed_at = contact, timezone.now()
     qbr.save(update_fields=["agenda_agreed_by", "agenda_agreed_at"])
@@ -736,8 +739,12 @@ def document_send(*, qbr: Qbr, document: Any) -> bool:
     )
     if created and document.kind == PACK:
         milestone_done(qbr=qbr, kind=Milestone.Kind.PREREAD)
+        qbr.preread_sent, qbr.snapshot_sent = document, qbr.scorecard_snapshot  # the snapshot goes with it
+        qbr.save(update_fields=["preread_sent", "snapshot_sent"])
     if created and document.kind == MINUTES:
         milestone_done(qbr=qbr, kind=Milestone.Kind.MINUTES)
+        qbr.minutes_sent = document
+        qbr.save(update_fields=["minutes_sent"])
     return created
 
 

@@ -6,8 +6,12 @@ from django.db import migrations, models
 
 
 def qbr_actions_joint(apps, schema_editor):
-    """Actions agreed in a QBR were agreed with the customer: they stay in what the customer sees."""
-    apps.get_model("accounts", "ActionItem").objects.filter(source_kind="qbr").update(joint=True)
+    """Actions agreed in a QBR were agreed with the customer: they stay in what the customer sees. Row-level
+    security binds the owner too (FORCE): lifted for this statement, inside the migration's transaction, so that
+    every workspace's rows are seen."""
+    schema_editor.execute('ALTER TABLE "accounts_actionitem" NO FORCE ROW LEVEL SECURITY')
+    schema_editor.execute("UPDATE accounts_actionitem SET joint = true WHERE source_kind = 'qbr'")
+    schema_editor.execute('ALTER TABLE "accounts_actionitem" FORCE ROW LEVEL SECURITY')
 
 
 class Migration(migrations.Migration):

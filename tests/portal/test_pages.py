@@ -87,6 +87,7 @@ def test_the_emailed_link_leaves_the_address_and_signs_in_only_on_a_click(tenant
     assert signed.status_code == 302 and signed["Location"] == "/p/"
     session_cookie = client.cookies["sam_portal_token"]
     assert session_cookie["path"] == "/p/" and session_cookie["httponly"] and session_cookie["samesite"] == "Lax"
+    assert session_cookie["max-age"] == "" and session_cookie["expires"] == ""  # ends with the browser
     home = client.get("/p/")
     assert home.status_code == 200 and "Globex with Alpha Supplies" in body(home)
     with tenant_a.ctx():
@@ -306,7 +307,7 @@ def test_proposing_commenting_and_agreeing_the_agenda(tenant_a, account_a, conta
     page = body(portal.get(f"/p/qbrs/{qbr.pk}/"))
     assert "Agree this agenda" not in page and "is preparing this agenda" in page
     refused = portal.post(f"/p/qbrs/{qbr.pk}/agenda/agree/")
-    assert refused.status_code == 400 and "has not proposed this agenda yet" in body(refused)
+    assert refused.status_code == 400 and "has not proposed this agenda to you yet" in body(refused)
     with tenant_a.ctx():
         assert Qbr.objects.get(pk=qbr.pk).agenda_status == "draft"
 
@@ -474,10 +475,15 @@ def test_an_open_survey_opens_from_the_portal(tenant_a, account_a, contact, port
         invitation = Invitation.objects.create(
             campaign=campaign, contact=contact, token_salt=salt, token_hash=digest, status="sent"
         )
-    assert "Spring pulse" in body(portal.get("/p/"))
+    home = body(portal.get("/p/"))
+    assert "A few questions from Alpha Supplies" in home and "Spring pulse" not in home  # the campaign's name is ours
     opened = portal.get(f"/p/surveys/{invitation.pk}/")
     assert opened.status_code == 302 and opened["Location"] == "/s/"
     assert "sam_survey_token" in portal.cookies
+    with tenant_a.ctx():
+        Campaign.objects.filter(pk=campaign.pk).update(status="closed")
+    assert "A few questions" not in body(portal.get("/p/"))
+    assert portal.get(f"/p/surveys/{invitation.pk}/").status_code == 404
 
 
 def test_links_are_never_logged():
@@ -517,7 +523,7 @@ def test_the_portals_lists_take_a_constant_number_of_queries(tenant_a, account_a
     def counts() -> dict[str, int]:
         found = {}
         for path in ("/p/", "/p/actions/?show=all", f"/p/qbrs/{shared['qbr'].pk}/",
-                     f"/p/assessments/{shared['assessment'].pk}/", "/p/link/"):  # fmt: skip
+                     f"/p/assessments/{shared['assessment'].pk}/", "/p/link/", "/p/scorecard/"):  # fmt: skip
             with CaptureQueriesContext(connection) as queries:
                 assert portal.get(path).status_code == 200
             found[path] = len(queries)

@@ -152,6 +152,7 @@ def test_the_migrations_do_nothing_the_models_made_test_database_misses():
         ("accounts", "0015_action_plans_shared"),
         ("assessments", "0003_fourrs_names"),
         ("qbr", "0003_invitations_35_days_before"),
+        ("qbr", "0006_sent_documents"),
         ("sam", "0011_workspace_settings"),
         ("scorecards", "0006_settings_per_app"),
     }
