@@ -167,19 +167,8 @@ def portal_sign_in(*, token: str, address: str = "", now: datetime | None = None
     if tenant is None:
         raise PortalRefused
     with tenant_context(tenant), transaction.atomic():
-        link = (
-            PortalLink.objects.select_for_update()
-            .select_related("access__contact__account")
-            .filter(token_hash=_hash(token))
-            .first()
-        )
-        if (
-            link is None
-            or link.used_at is not None
-            or link.expires_at <= now
-            or link.access.revoked_at is not None
-            or link.access.contact.account.deleted_at is not None
-        ):
+        link = _live_link(token, now, lock=True)
+        if link is None:
             raise PortalRefused
         PortalLink.objects.filter(pk=link.pk).update(used_at=now)
         key = f"{tenant.pk}.{secrets.token_urlsafe(32)}"
@@ -239,14 +228,21 @@ def portal_link_check(*, token: str, now: datetime | None = None) -> PortalLink 
     if tenant is None:
         return None
     with tenant_context(tenant):
-        link = (
-            PortalLink.objects.select_related("access__contact__account", "tenant")
-            .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)
-            .first()
-        )
-        if link is None or link.access.revoked_at is not None or link.access.contact.account.deleted_at is not None:
-            return None
-        return link
+        return _live_link(token, now)
+
+
+def _live_link(token: str, now: datetime, *, lock: bool = False) -> PortalLink | None:
+    """In the token's tenant: its link if unused, unexpired, its access not revoked and its account not removed
+    (locked, to spend it)."""
+    links = PortalLink.objects.select_for_update(of=("self",)) if lock else PortalLink.objects.all()
+    link = (
+        links.select_related("access__contact__account", "tenant")
+        .filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if link is None or link.access.revoked_at is not None or link.access.contact.account.deleted_at is not None:
+        return None
+    return link
 
 
 def portal_link_request_anywhere(*, email: str, tenant_id: int | None = None) -> int:
