@@ -17,7 +17,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -34,7 +33,8 @@ from portal.tasks import portal_link_request_task
 from qbr.calendar import ics
 from sam.models import Tenant, WorkspaceSettings
 from sam.numbers import whole
-from sam.security import client_address, rate_limited
+from sam.security import client_address, rate_count, rate_limited
+from sam.security import private as _private
 from sam.tenancy.context import tenant_context
 from voc import public as survey_pages
 from voc import services as survey_services
@@ -47,14 +47,6 @@ TENANT_COOKIE, TENANT_SALT = "sam_portal_workspace", "sam.portal.workspace"
 
 
 # --- answers every portal page shares ------------------------------------------------------------------------
-
-
-def _private(response: Any, referrer: str = "same-origin") -> Any:
-    """No caching or indexing of anything in the portal."""
-    response["Referrer-Policy"] = referrer
-    response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def _cookie(response: HttpResponse, name: str, value: str, *, max_age: int | None, salt: str | None = None) -> None:
@@ -107,12 +99,8 @@ def _busy(request: HttpRequest) -> HttpResponse:
 # --- bad links lock an address out ---------------------------------------------------------------------------
 
 
-def _bad_key(request: HttpRequest) -> str:
-    return f"ratelimit:portal-bad:{client_address(request)}"
-
-
 def _locked_out(request: HttpRequest) -> bool:
-    return int(cache.get(_bad_key(request)) or 0) >= settings.PORTAL_BAD_LINK_LIMIT
+    return rate_count(f"portal-bad:{client_address(request)}") >= settings.PORTAL_BAD_LINK_LIMIT
 
 
 def _bad_link(request: HttpRequest) -> None:

@@ -98,6 +98,21 @@ def rate_limited(key: str, *, limit: int, window_seconds: int = 60) -> bool:
     return hits > limit
 
 
+def rate_count(key: str) -> int:
+    """The hits counted for ``key`` in its current window (0 once it has passed), counting none."""
+    return int(cache.get(f"ratelimit:{key}") or 0)
+
+
+def private(response: Any, referrer: str = "same-origin") -> Any:
+    """A page reached from an emailed link (a survey, the customer portal): not cached, not indexed, and with the
+    Referrer-Policy given. Only the address holding a token needs ``no-referrer``; the pages past it keep
+    same-origin (a form POST under no-referrer would send ``Origin: null`` and fail the CSRF check)."""
+    response["Referrer-Policy"] = referrer
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 def count_hit(client: Any, name: str, window_seconds: int) -> int:
     """Count one hit in the fixed window that starts at the first hit; answers the hits so far.
 

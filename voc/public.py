@@ -21,20 +21,12 @@ from django.views.decorators.http import require_http_methods
 from sam.models import Tenant, WorkspaceSettings
 from sam.numbers import whole
 from sam.security import client_address, rate_limited
+from sam.security import private as _private
 from voc import services
 
 # "token" in the name: error reports redact the value, as they do every such cookie.
 COOKIE, SALT, PATH = "sam_survey_token", "sam.voc.survey", "/s/"
 COOKIE_AGE = 60 * 60 * 24 * 30  # the campaign's close date ends the link sooner
-
-
-def _private(response: HttpResponse, referrer: str = "same-origin") -> HttpResponse:
-    """No caching or indexing. The pages past the first carry no token, so they keep same-origin (a form
-    POST under no-referrer would send ``Origin: null`` and fail the CSRF check)."""
-    response["Referrer-Policy"] = referrer
-    response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def _sorry(request: HttpRequest, tenant: Tenant | None = None, *, referrer: str = "same-origin") -> HttpResponse:
