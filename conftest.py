@@ -62,19 +62,22 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def django_db_setup(
     django_test_environment: None, django_db_modify_db_settings: None, django_db_blocker: object
 ) -> Iterator[None]:
+    from django.db.models.signals import pre_migrate
     from django.test.utils import override_settings, setup_databases, teardown_databases
 
     from sam.management.commands.migrate import restore_role, use_owner_role
     from tests.demo_db import DemoDatabases, end_app_sessions
-    from tests.schema import NoMigrations, schema_finish
+    from tests.schema import NoMigrations, extensions, extensions_creator, schema_finish
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         saved = use_owner_role()
+        pre_migrate.connect(extensions_creator(extensions()), dispatch_uid="tests-extensions", weak=False)
         try:
             with override_settings(MIGRATION_MODULES=NoMigrations()):  # tables from the models (tests/schema.py)
                 db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=False)
             schema_finish()
         finally:
+            pre_migrate.disconnect(dispatch_uid="tests-extensions")
             restore_role(saved)
         demo = DemoDatabases.start()
     yield

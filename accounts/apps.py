@@ -14,6 +14,7 @@ class AccountsConfig(AppConfig):
             api,
             api_governance,
             api_money,
+            api_timeline,
             imports,
             money_services,
             permissions,
@@ -32,6 +33,14 @@ class AccountsConfig(AppConfig):
         from sam.navigation import register
 
         sources.register_own_sources()
+        from accounts import playbook_services, timeline_services, triggers
+        from accounts.demo_timeline import seed_timeline
+        from accounts.views_timeline import timeline_tab_context
+
+        timeline_services.register_own()
+        playbook_services.register_own()
+        triggers.register_own()
+        register_tab("timeline", "Timeline", timeline_tab_context, "accounts/_timeline_tab.html", after="overview")
         imports.register_own_kinds()
         money_services.register_imports()
         register("accounts", "Accounts", "portfolio", order=10, icon="building-skyscraper")
@@ -43,7 +52,8 @@ class AccountsConfig(AppConfig):
         register_seeder(seed_accounts)
         register_seeder(seed_commercial)
         register_seeder(seed_governance)
-        for prefix, viewset, basename in api.ROUTES + api_money.ROUTES + api_governance.ROUTES:
+        register_seeder(seed_timeline, last=True)
+        for prefix, viewset, basename in api.ROUTES + api_money.ROUTES + api_governance.ROUTES + api_timeline.ROUTES:
             register_api(prefix, viewset, basename=basename)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="accounts-tenant-defaults")
 
@@ -52,8 +62,10 @@ def _tenant_defaults(sender: type, instance: Any, created: bool, **kwargs: Any) 
     """A new tenant starts with the default tiers, selection criteria and incident categories."""
     if created:
         # Imported here: services load models, which apps.py may not do at import time.
+        from accounts.playbook_services import playbook_defaults_ensure
         from accounts.services import program_defaults_ensure
         from sam.tenancy.context import tenant_context
 
         with tenant_context(instance):
             program_defaults_ensure()
+            playbook_defaults_ensure()

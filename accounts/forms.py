@@ -21,10 +21,12 @@ from accounts.models import (
     LossReason,
     PlanGoal,
     PlanObjective,
+    PlaybookStep,
     RecurringIssue,
     RevenueSource,
     TeamRole,
     Tier,
+    TimelineEntry,
     weekdays,
 )
 from sam.documents.logos import MAX_LOGO_BYTES, logo_type
@@ -213,12 +215,17 @@ class ContactForm(StyledFormMixin, forms.ModelForm[Contact]):
             "last_interaction",
             "opted_out",
             "approver",
+            "relationship_owner",
         ]
         widgets = {"last_interaction": DATE}
+        labels = {"relationship_owner": "Relationship owner (our side)"}
         help_texts = {"influence": "1 (little) to 5 (decisive)", "relationship_strength": "1 (cold) to 5 (trusted)"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["relationship_owner"] = MemberChoiceField(
+            queryset=member_choices(), required=False, label="Relationship owner (our side)"
+        )
         for name in ("influence", "relationship_strength"):
             self.fields[name].widget.attrs.update({"min": 1, "max": 5})
 
@@ -409,6 +416,7 @@ class ProgramSettingsForm(StyledFormMixin, forms.ModelForm[AccountsSettings]):
             "recurrence_threshold",
             "recurrence_window_days",
             "review_stale_days",
+            "quiet_role_days",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -709,3 +717,75 @@ class EscalationForm(StyledFormMixin, forms.Form):
 
 class EscalationResolveForm(StyledFormMixin, forms.Form):
     resolution = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="How it was resolved")
+
+
+class TimelineEntryForm(StyledFormMixin, forms.Form):
+    """Log a note, call, meeting or email on the account, optionally with one follow-up action."""
+
+    kind = forms.ChoiceField(
+        choices=[(k, TimelineEntry.Kind(k).label) for k in TimelineEntry.LOGGED], label="Type", initial="call"
+    )
+    occurred_at = forms.DateTimeField(widget=DATETIME, label="When", required=False)
+    by = MemberChoiceField(queryset=User.objects.none(), required=False, label="Who from our side")
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.unscoped.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Contacts taking part",
+    )
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000, label="Summary")
+    pinned = forms.BooleanField(required=False, label="Pin to the top")
+    action_title = forms.CharField(max_length=300, required=False, label="Follow-up action (optional)")
+    action_owner = MemberChoiceField(queryset=User.objects.none(), required=False, label="Action owner")
+    action_due = forms.DateField(widget=DATE, required=False, label="Action due")
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("by", "action_owner"):
+            field = self.fields[name]
+            assert isinstance(field, MemberChoiceField)
+            field.queryset = member_choices()
+        contacts = self.fields["contacts"]
+        assert isinstance(contacts, forms.ModelMultipleChoiceField)
+        contacts.queryset = Contact.objects.filter(account=account).order_by("name")
+        self.style_fields()
+
+    def follow_ups(self) -> list[dict[str, Any]]:
+        data = self.cleaned_data
+        if not data.get("action_title"):
+            return []
+        return [{"title": data["action_title"], "owner": data.get("action_owner"), "due": data.get("action_due")}]
+
+
+class PlaybookForm(StyledFormMixin, forms.Form):
+    """A playbook's trigger; its steps come in a formset of PlaybookStepForm."""
+
+    name = forms.CharField(max_length=120)
+    trigger = forms.ChoiceField(choices=())
+    days = forms.IntegerField(required=False, min_value=1, max_value=3650, label="Days (for triggers that take them)")
+    active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from accounts.triggers import trigger_choices
+
+        super().__init__(*args, **kwargs)
+        trigger = self.fields["trigger"]
+        assert isinstance(trigger, forms.ChoiceField)
+        trigger.choices = trigger_choices()
+        self.style_fields()
+
+
+class PlaybookStepForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(max_length=300, required=False, label="Step")
+    role = forms.ChoiceField(choices=(), label="Owned by")
+    due_days = forms.IntegerField(min_value=0, max_value=3650, initial=7, label="Due after (days)", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = PlaybookStep.role_choices()
+        self.style_fields()
+
+
+PlaybookStepFormSet = forms.formset_factory(PlaybookStepForm, extra=2, max_num=20, absolute_max=40)

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -39,6 +41,11 @@ class AccountsSettings(TenantSettings):
     recurrence_window_days = models.PositiveSmallIntegerField(default=30, help_text="...within this many days.")
     review_stale_days = models.PositiveSmallIntegerField(
         default=90, help_text="Deliverables and account plans not reviewed for this long are flagged."
+    )
+    quiet_role_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="A buying role (economic, technical, usage) with no touch for longer than this is flagged.",
     )
     # The executive's view: one currency for every roll-up, the retention goal, the monthly review by email.
     base_currency = models.CharField(
@@ -202,6 +209,7 @@ class Account(TenantOwned):
             ),
             models.CheckConstraint(condition=Q(prime_end__gt=F("prime_start")), name="account_prime_hours_order"),
         ]
+        indexes = [GinIndex(fields=["name"], name="account_name_trgm", opclasses=["gin_trgm_ops"])]
 
     def __str__(self) -> str:
         return self.name
@@ -450,6 +458,14 @@ class Contact(TenantOwned):
     approver = models.BooleanField(
         default=False, help_text="May decide for the customer (changes, fixes) whatever their buyer role."
     )
+    relationship_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who on our side owns the relationship with this person.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     # Who may decide for the customer: the economic or technical buyer, or a contact flagged as an approver.
@@ -467,6 +483,7 @@ class Contact(TenantOwned):
                 name="contact_relationship_range",
             ),
         ]
+        indexes = [GinIndex(fields=["name"], name="contact_name_trgm", opclasses=["gin_trgm_ops"])]
 
     def __str__(self) -> str:
         return self.name
@@ -637,12 +654,19 @@ class ActionItem(TenantOwned):
     objective = models.ForeignKey(
         PlanObjective, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
     )
+    # One step of a playbook that fired for the account: the run groups its steps and shows their progress.
+    playbook_run = models.ForeignKey(
+        "PlaybookRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    search = models.GeneratedField(
+        expression=SearchVector("title", "detail", config="simple"), output_field=SearchVectorField(), db_persist=True
+    )
 
     class Meta:
         ordering = ["due", "pk"]
@@ -654,7 +678,10 @@ class ActionItem(TenantOwned):
                 condition=Q(owner_contact__isnull=True) | Q(side="customer"), name="actionitem_contact_customer_side"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "owner", "status"], name="action_owner_status_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "owner", "status"], name="action_owner_status_idx"),
+            GinIndex(fields=["search"], name="action_search_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -953,3 +980,143 @@ class OperationsReviewNarrative(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "account"], name="opsreview_one_per_account")]
+
+
+class TimelineEntry(TenantOwned):
+    """One thing that happened with the account, in its story: a note, call, meeting or email the team logged,
+    or an event the product recorded itself (a QBR held, a survey answered, health changing band...)."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        EMAIL = "email", "Email"
+        EVENT = "event", "Event"
+
+    LOGGED: ClassVar[tuple[str, ...]] = (Kind.NOTE, Kind.CALL, Kind.MEETING, Kind.EMAIL)
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    # Who from our side (logged entries), or who caused the event when a person did.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contacts = models.ManyToManyField(Contact, through="TimelineContact", related_name="timeline", blank=True)
+    summary = models.TextField(max_length=10000)
+    # A touch with its contacts (a call, meeting or email; a QBR they attended): what relationship coverage counts.
+    touch = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    # Product events: the registered event (accounts.events), its object, and the key that records it once.
+    event = models.CharField(max_length=40, blank=True)
+    source_id = models.CharField(max_length=40, blank=True)
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    search = models.GeneratedField(
+        expression=SearchVector("summary", config="simple"), output_field=SearchVectorField(), db_persist=True
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name_plural = "timeline entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "dedupe_key"], condition=~Q(dedupe_key=""), name="timelineentry_once"
+            ),
+            models.CheckConstraint(condition=Q(kind="event") | Q(event=""), name="timelineentry_event_only_for_events"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "account", "-occurred_at", "-id"], name="timeline_account_idx"),
+            GinIndex(fields=["search"], name="timeline_search_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary[:80]
+
+
+class TimelineContact(TenantOwned):
+    """A contact taking part in a timeline entry (the call was with them, they attended the meeting)."""
+
+    entry = models.ForeignKey(TimelineEntry, on_delete=models.CASCADE, related_name="links")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "entry", "contact"], name="timelinecontact_unique"),
+        ]
+        indexes = [models.Index(fields=["tenant", "contact"], name="timelinecontact_contact_idx")]
+
+
+class Playbook(TenantOwned):
+    """What the team does when a signal appears: a trigger (accounts.triggers) and ordered steps that land in the
+    account's action register, owned by team roles, when the trigger fires for an account."""
+
+    name = models.CharField(max_length=120)
+    trigger = models.CharField(max_length=30)
+    # The trigger's number of days where it takes one (renewal within N days, no touch for N days).
+    days = models.PositiveSmallIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    # The playbooks the product ships name themselves, so they are made once per tenant.
+    key = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], condition=~Q(key=""), name="playbook_default_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaybookStep(TenantOwned):
+    """One step of a playbook: an action for the account team member in a role, due some days after firing."""
+
+    OWNER = "owner"
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    # A TeamRole value, or "owner" (the account owner); a role nobody holds on the account falls back to the owner.
+    role = models.CharField(max_length=30, default=OWNER)
+    due_days = models.PositiveSmallIntegerField(default=7)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def role_choices(cls) -> list[tuple[str, str]]:
+        return [(cls.OWNER, "Account owner"), *TeamRole.choices]
+
+    def role_label(self) -> str:
+        return dict(self.role_choices()).get(self.role, self.role)
+
+
+class PlaybookRun(TenantOwned):
+    """One firing of a playbook for an account (about one subject: a survey answer, a contract...). While it is
+    not cleared the trigger does not fire again for the same subject; it clears once the trigger is no longer true."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="runs")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="playbook_runs")
+    subject = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    fired_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-fired_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "playbook", "account", "subject"],
+                condition=Q(cleared_at__isnull=True),
+                name="playbookrun_one_live",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook} for {self.account}"

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts import sources
+from accounts import events, sources
 from accounts.models import RENEWED_OUTCOMES, Account, ActionItem, Contract, LossReason, Outcome
 from accounts.services import action_item_add
 from sam.models import User
@@ -93,6 +93,16 @@ def contract_outcome_record(
     contract.outcome_recorded_by = None if outcome == Outcome.OPEN else acting_user
     contract.save()
     if outcome != Outcome.OPEN:
+        renewed = outcome in RENEWED_OUTCOMES
+        events.timeline_event(
+            account=contract.account_id,
+            event=events.CONTRACT_RENEWED if renewed else events.CONTRACT_LOST,
+            summary=f"{contract.title}: {contract.get_outcome_display().lower()}"
+            + (f" ({lost_reason.name})" if lost_reason is not None else ""),
+            key=f"contract-{'renewed' if renewed else 'lost'}:{contract.pk}",
+            source_id=contract.pk,
+            by=acting_user,
+        )
         ActionItem.objects.filter(
             source_kind=sources.RENEWAL,
             dedupe_key=PROMPT_KEY.format(pk=contract.pk),

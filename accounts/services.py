@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts import sources
+from accounts import events, sources
 from accounts.models import (
     Account,
     AccountsSettings,
@@ -30,6 +30,7 @@ from accounts.models import (
     PlanGoal,
     PlanObjective,
     PlanReview,
+    PlaybookRun,
     RecurringIssue,
     RecurringIssueIncident,
     SelectionCriterion,
@@ -311,6 +312,9 @@ def contract_save(*, account: Account, data: dict[str, Any], contract: Contract 
 
 def contact_save(*, account: Account, data: dict[str, Any], contact: Contact | None = None) -> Contact:
     contact = contact or Contact(account=account)
+    owner = data.get("relationship_owner")
+    if owner is not None:
+        member_or_error(getattr(owner, "pk", owner), "relationship_owner")
     for key, value in data.items():
         setattr(contact, key, value)
     email = (contact.email or "").strip().lower()
@@ -434,6 +438,7 @@ def action_item_add(
     side: str = ActionItem.Side.SUPPLIER,
     owner_contact: Contact | None = None,
     joint: bool = False,
+    playbook_run: PlaybookRun | None = None,
 ) -> tuple[ActionItem, bool]:
     """THE way to add to an account's running action register, for every app.
 
@@ -467,6 +472,7 @@ def action_item_add(
         side=side,
         owner_contact=owner_contact,
         joint=joint,
+        playbook_run=playbook_run,
     )
     try:
         with transaction.atomic():
@@ -629,6 +635,14 @@ def recurring_issue_check(
     RecurringIssueIncident.objects.bulk_create(
         RecurringIssueIncident(recurring_issue=issue, incident_id=i, tenant_id=tenant.pk) for i in recent
     )
+    events.timeline_event(
+        account=account,
+        event=events.RECURRING_OPENED,
+        summary=f"Recurring {category.name.lower()} incidents: {len(recent)} in {rules.recurrence_window_days} days",
+        key=f"recurring-opened:{issue.pk}",
+        at=now,
+        source_id=issue.pk,
+    )
     title = f"Own the recurring {category.name.lower()} incidents at {account.name}"
     action_item_add(
         account=account,
@@ -686,6 +700,15 @@ def recurring_issue_update(*, issue: RecurringIssue, data: dict[str, Any], actin
             changes["status"] = ActionItem.Status.DONE
         if changes:
             action_item_update(item=item, data=changes, acting_user=acting_user)
+    if closing:
+        events.timeline_event(
+            account=locked.account_id,
+            event=events.RECURRING_CLOSED,
+            summary=f"Recurring {locked.category.name.lower()} incidents closed: {locked.root_cause.strip()[:500]}",
+            key=f"recurring-closed:{locked.pk}:{locked.closed_at:%Y%m%d%H%M%S}",
+            source_id=locked.pk,
+            by=acting_user,
+        )
     if locked.owner_id and locked.owner_id != old_owner_id:
         _recurring_issue_email(locked, count=locked.incidents.count(), owner=locked.owner)
     return locked

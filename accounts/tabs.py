@@ -15,13 +15,17 @@ class Tab:
     label: str
     context: Callable[[Any, Any], dict[str, Any]]
     template: str
+    # The tab it follows on the account page (the end, when not given).
+    after: str = ""
 
 
 _tabs: dict[str, Tab] = {}
 
 
-def register_tab(key: str, label: str, context: Callable[[Any, Any], dict[str, Any]], template: str) -> None:
-    _tabs[key] = Tab(key, label, context, template)
+def register_tab(
+    key: str, label: str, context: Callable[[Any, Any], dict[str, Any]], template: str, *, after: str = ""
+) -> None:
+    _tabs[key] = Tab(key, label, context, template, after)
 
 
 def extra_tabs() -> list[Tab]:

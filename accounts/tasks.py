@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.governance_services import decisions_sweep
+from accounts.playbook_services import playbooks_check
 from accounts.renewals import outcome_prompts_send
 from accounts.services import recurring_issues_sweep
 from sam.tasks_base import for_each_tenant
@@ -27,3 +28,10 @@ def outcome_prompts_all() -> int:
 def decisions_sweep_all() -> int:
     """Overdue customer decisions: to the account owner, then to the Executive Partner. Idempotent."""
     return sum(for_each_tenant(lambda tenant: decisions_sweep()))
+
+
+@shared_task(name="accounts.tasks.playbooks_check_all")
+def playbooks_check_all() -> int:
+    """Fire the playbooks whose triggers became true, clear those no longer true: one pass per workspace, a
+    bounded number of queries per playbook. Idempotent (one live run per playbook, account and subject)."""
+    return sum(for_each_tenant(lambda tenant: playbooks_check()))

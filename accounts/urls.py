@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views, views_governance, views_money
+from accounts import views, views_governance, views_money, views_playbooks, views_timeline
 
 urlpatterns = [
     path("accounts/", views.portfolio, name="portfolio"),
@@ -9,6 +9,25 @@ urlpatterns = [
     path("accounts/<int:account_id>/edit/", views.account_edit, name="account_edit"),
     path("accounts/<int:account_id>/delete/", views.account_delete, name="account_delete"),
     path("accounts/<int:account_id>/criteria/", views.account_criteria, name="account_criteria"),
+    path("accounts/<int:account_id>/timeline/", views_timeline.timeline_more, name="timeline_more"),
+    path("accounts/<int:account_id>/timeline/log/", views_timeline.timeline_log, name="timeline_log"),
+    path(
+        "accounts/<int:account_id>/timeline/<int:timeline_entry_id>/pin/",
+        views_timeline.timeline_pin,
+        {"pinned": True},
+        name="timeline_pin",
+    ),
+    path(
+        "accounts/<int:account_id>/timeline/<int:timeline_entry_id>/unpin/",
+        views_timeline.timeline_pin,
+        {"pinned": False},
+        name="timeline_unpin",
+    ),
+    path(
+        "accounts/<int:account_id>/timeline/<int:timeline_entry_id>/delete/",
+        views_timeline.timeline_delete,
+        name="timeline_delete",
+    ),
     path("accounts/<int:account_id>/contracts/add/", views.contract_add, name="contract_add"),
     path("accounts/<int:account_id>/contracts/<int:contract_id>/", views.contract_edit, name="contract_edit"),
     path(
@@ -67,6 +86,19 @@ urlpatterns = [
     path("import/<slug:kind>/", views.import_upload, name="import_upload"),
     path("import/batches/<int:batch_id>/", views.import_preview, name="import_preview"),
     path("admin/program/", views.program_settings, name="program_settings"),
+    path("playbooks/", views_playbooks.playbooks, name="playbooks"),
+    path("playbooks/new/", views_playbooks.playbook_create, name="playbook_create"),
+    path("playbooks/<int:playbook_id>/", views_playbooks.playbook_edit, name="playbook_edit"),
+    path(
+        "playbooks/<int:playbook_id>/pause/", views_playbooks.playbook_toggle, {"active": False}, name="playbook_pause"
+    ),
+    path(
+        "playbooks/<int:playbook_id>/activate/",
+        views_playbooks.playbook_toggle,
+        {"active": True},
+        name="playbook_activate",
+    ),
+    path("playbooks/<int:playbook_id>/delete/", views_playbooks.playbook_delete, name="playbook_delete"),
     path("admin/program/rules/", views.program_rules_save, name="program_rules"),
     path("admin/program/logo/", views.program_logo_set, name="program_logo"),
     path("admin/program/tiers/", views.tier_save, name="program_tier_add"),

@@ -24,7 +24,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import governance_selectors, imports, reports, selectors, services, sources
+from accounts import (
+    governance_selectors,
+    imports,
+    playbook_selectors,
+    reports,
+    selectors,
+    services,
+    sources,
+    timeline_selectors,
+)
 from accounts.forms import (
     AccountDeleteForm,
     AccountForm,
@@ -237,7 +246,14 @@ def account_detail(request: TenantRequest, account_id: int) -> HttpResponse:
 
 
 def _tabs() -> list[tuple[str, str]]:
-    return TABS + [(t.key, t.label) for t in extra_tabs()]
+    """The account page's tabs in order: the built-in ones, each followed by the tabs registered after it."""
+    extras = extra_tabs()
+    placed = {t.key for t in extras if t.after in dict(TABS)}
+    tabs: list[tuple[str, str]] = []
+    for key, label in TABS:
+        tabs.append((key, label))
+        tabs += [(t.key, t.label) for t in extras if t.after == key]
+    return tabs + [(t.key, t.label) for t in extras if t.key not in placed]
 
 
 def _tab_partial(tab: str) -> str:
@@ -316,9 +332,11 @@ def _team(request: TenantRequest, account: Account) -> dict[str, Any]:
 
 
 def _contacts(request: TenantRequest, account: Account) -> dict[str, Any]:
+    coverage = timeline_selectors.relationship_coverage(account)
     return {
-        "contacts": Contact.objects.filter(account=account).order_by("name"),
+        "coverage": sorted(coverage, key=lambda c: c.contact.name.lower()),
         "stakeholders": selectors.stakeholder_map(account),
+        "role_coverage": timeline_selectors.role_coverage(coverage),
         "contact_form": ContactForm(),
     }
 
@@ -364,7 +382,13 @@ def _actions(request: TenantRequest, account: Account) -> dict[str, Any]:
     for item in items:
         item.account = account  # the page's account: its team is looked up once
     editable = {item.pk for item in items if _action_item_fields(request, item)}
-    return {"items": items, "editable": editable, "show": show, "action_form": ActionItemForm(account=account)}
+    return {
+        "items": items,
+        "editable": editable,
+        "show": show,
+        "action_form": ActionItemForm(account=account),
+        "playbook_runs": playbook_selectors.account_playbook_runs(account),
+    }
 
 
 def _incidents(request: TenantRequest, account: Account) -> dict[str, Any]:

@@ -30,6 +30,11 @@ class AssessmentsConfig(AppConfig):
         register("assessments", "Assessments", "assessment_list", order=40, icon="clipboard-check")
         reports.register()
         register_source(ACTION_SOURCE, "Assessment", _assessment_link)
+        from accounts.events import register_backfill, register_event
+        from assessments.services import EVENT_SHARED, timeline_backfill
+
+        register_backfill(timeline_backfill)
+        register_event(EVENT_SHARED, "Assessment shared", _assessment_link)
         register_tab("assessments", "Assessments", account_tab_context, "assessments/_account_tab.html")
         register_account_fact(selectors.account_fact)
         register_seeder(seed_assessments)

@@ -7,7 +7,7 @@ person can act on, and changes nothing when it does.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.events import timeline_event
 from accounts.models import ActionItem, Contact, Contract
 from accounts.services import action_item_add, action_item_update, member_or_error
 from assessments.calc import anniversaries_passed, plan_year, plan_year_span
@@ -58,6 +59,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Assessment.Status.ACTION_PLAN: (),
 }
 EDITABLE = (Assessment.Status.DRAFT, Assessment.Status.IN_REVIEW)
+
+EVENT_SHARED = "assessment.shared"  # on the account's timeline (registered in AssessmentsConfig.ready)
 
 
 def assessment_settings_update(*, data: dict[str, Any], acting_user: Any) -> AssessmentSettings:
@@ -597,6 +600,15 @@ def assessment_transition(
                 locked.confirmed_by, locked.confirmed_on = _confirmation(locked, confirmation)
         locked.save(update_fields=["status", "shared_on", "confirmed_by", "confirmed_on", "updated_at"])
         audit_record(actor=acting_user, action="assessment.status", obj=locked, before=before, after=to)
+        if to == Assessment.Status.SHARED:
+            timeline_event(
+                account=locked.account_id,
+                event=EVENT_SHARED,
+                summary=f"Assessment “{locked}” shared with the customer",
+                key=f"assessment-shared:{locked.pk}",
+                source_id=locked.pk,
+                by=acting_user,
+            )
     assessment.status, assessment.shared_on = locked.status, locked.shared_on
     assessment.confirmed_by, assessment.confirmed_on = locked.confirmed_by, locked.confirmed_on
     return assessment
@@ -837,3 +849,20 @@ def progress_reports_send(today: date | None = None) -> int:
         progress_report_prompt(assessment=assessment, year=year, today=today)
         for assessment, year in yearly_reports_due(today)
     )
+
+
+def timeline_backfill() -> int:
+    """The assessments shared before the timeline existed, on their accounts' timelines (once each)."""
+    made = 0
+    for assessment in Assessment.objects.filter(shared_on__isnull=False):
+        made += bool(
+            timeline_event(
+                account=assessment.account_id,
+                event=EVENT_SHARED,
+                summary=f"Assessment \u201c{assessment}\u201d shared with the customer",
+                key=f"assessment-shared:{assessment.pk}",
+                at=timezone.make_aware(datetime.combine(assessment.shared_on, time(12, 0))),
+                source_id=assessment.pk,
+            )
+        )
+    return made

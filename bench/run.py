@@ -278,8 +278,10 @@ def main() -> None:
 
     django.setup()
     sys.modules.setdefault("bench.run", sys.modules[__name__])  # scenario modules import this one
+    only = {f"scenarios_{name.strip()}" for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
     for module in sorted((ROOT / "bench").glob("scenarios_*.py")):
-        __import__(f"bench.{module.stem}")  # later features register their scenarios
+        if not only or module.stem in only:  # BENCH_ONLY=search,timeline: those scenario files (and the bare ones)
+            __import__(f"bench.{module.stem}")  # later features register their scenarios
     server = start_server()
     try:
         cookie = login()

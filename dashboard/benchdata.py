@@ -178,7 +178,11 @@ def insert_rows(
         return []
     quote = connection.ops.quote_name
     now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname != "tenant_id"]
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.attname != "tenant_id" and not f.generated  # PostgreSQL computes those
+    ]
     unknown = set(rows) - {f.attname for f in fields}
     if unknown:
         raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")

@@ -39,6 +39,7 @@ from accounts.models import (
 )
 from accounts.money_selectors import Converter
 from accounts.selectors import portfolio
+from accounts.timeline_selectors import quiet_roles
 from assessments.calc import window
 from assessments.models import Assessment, AssessmentSettings
 from dashboard import cache
@@ -536,10 +537,13 @@ def _risks(
     for account_id, role in TeamAssignment.objects.filter(account_id__in=list(rows)).values_list("account_id", "role"):
         held[account_id].add(role)
     stale_days = AccountsSettings.current().review_stale_days
+    quiet = quiet_roles(account_ids=list(rows))  # the buying roles nobody touched lately (one query)
     for account_id, row in rows.items():
         account, reasons = row.account, row.reasons
         if row.band == "red":
             reasons.append((3, f"Health is red ({row.health:.0f})"))
+        for role in quiet.get(account_id, []):
+            reasons.append((2 if role.role == "economic" else 1, role.sentence()))
         if (
             row.health is not None
             and row.health_before is not None

@@ -18,6 +18,13 @@ class QbrConfig(AppConfig):
 
         register("qbrs", "QBRs", "qbr_list", order=30, icon="calendar-event")
         register_source(ACTION_SOURCE, "QBR", _qbr_link)
+        from accounts.events import register_backfill, register_event
+        from qbr.services import EVENT_HELD, EVENT_MINUTES, timeline_backfill
+
+        register_backfill(timeline_backfill)
+
+        register_event(EVENT_HELD, "QBR held", _qbr_link)
+        register_event(EVENT_MINUTES, "Minutes sent", _qbr_link)
         from qbr.demo import seed_qbrs
         from sam.demo import register_seeder
 

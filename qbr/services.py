@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accounts.events import timeline_event, timeline_event_contact_set
 from accounts.models import ActionItem, Contact
 from accounts.services import action_item_add
 from qbr import calc
@@ -55,6 +56,13 @@ from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
 from scorecards.reports import JOINT_KIND
 from scorecards.services import period_for, scorecard_for
+
+# Events on the account's timeline (registered in QbrConfig.ready).
+EVENT_HELD, EVENT_MINUTES = "qbr.held", "qbr.minutes_sent"
+
+
+def held_key(qbr: Qbr) -> str:
+    return f"qbr-held:{qbr.pk}"
 
 
 def milestones_ensure(qbr: Qbr, program: QbrSettings) -> int:
@@ -541,6 +549,18 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
         due=minutes_due, reminded_at=None
     )
     audit_record(actor=acting_user, action="qbr.held", obj=qbr, no_minutes_reason=reason)
+    came = Participant.objects.filter(qbr=qbr, contact__isnull=False).exclude(attended=False)
+    timeline_event(
+        account=qbr.account_id,
+        event=EVENT_HELD,
+        summary=f"QBR {qbr.period_label} held" + (f" (no minutes: {reason})" if reason else ""),
+        key=held_key(qbr),
+        at=held_at,
+        source_id=qbr.pk,
+        contacts=came.values_list("contact_id", flat=True),
+        by=acting_user,
+        touch=True,
+    )
 
 
 def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
@@ -694,6 +714,10 @@ def participant_attended_set(*, participant: Participant, attended: bool | None)
     """Who came (after the meeting): yes, no or not recorded."""
     participant.attended = attended
     participant.save(update_fields=["attended"])
+    if participant.contact_id is not None:
+        timeline_event_contact_set(
+            key=held_key(participant.qbr), contact_id=participant.contact_id, present=attended is not False
+        )
 
 
 def participant_remove(*, qbr: Qbr, participant_id: int) -> None:
@@ -745,6 +769,13 @@ def document_send(*, qbr: Qbr, document: Any) -> bool:
         milestone_done(qbr=qbr, kind=Milestone.Kind.MINUTES)
         qbr.minutes_sent = document
         qbr.save(update_fields=["minutes_sent"])
+        timeline_event(
+            account=qbr.account_id,
+            event=EVENT_MINUTES,
+            summary=f"Minutes of the QBR {qbr.period_label} sent to {len(to)} participant{'s' if len(to) != 1 else ''}",
+            key=f"qbr-minutes:{qbr.pk}",
+            source_id=qbr.pk,
+        )
     return created
 
 
@@ -902,3 +933,40 @@ def preparation_reopen(*, qbr: Qbr, acting_user: Any) -> Preparation:
         PreparationRow.objects.filter(preparation=preparation).update(facts={})
         audit_record(actor=acting_user, action="qbr.preparation_reopen", obj=qbr)
     return preparation
+
+
+def timeline_backfill() -> int:
+    """The QBRs held and the minutes sent before the timeline existed, on their accounts' timelines (once each)."""
+    made = 0
+    came: dict[int, list[int]] = {}
+    for qbr_id, contact_id in (
+        Participant.objects.filter(qbr__status=Qbr.Status.HELD, contact__isnull=False)
+        .exclude(attended=False)
+        .values_list("qbr_id", "contact_id")
+    ):
+        came.setdefault(qbr_id, []).append(contact_id)
+    for qbr in Qbr.objects.filter(status=Qbr.Status.HELD, held_at__isnull=False).select_related("minutes_sent"):
+        made += bool(
+            timeline_event(
+                account=qbr.account_id,
+                event=EVENT_HELD,
+                summary=f"QBR {qbr.period_label} held",
+                key=held_key(qbr),
+                at=qbr.held_at,
+                source_id=qbr.pk,
+                contacts=came.get(qbr.pk, []),
+                touch=True,
+            )
+        )
+        if qbr.minutes_sent is not None:
+            made += bool(
+                timeline_event(
+                    account=qbr.account_id,
+                    event=EVENT_MINUTES,
+                    summary=f"Minutes of the QBR {qbr.period_label} sent to the participants",
+                    key=f"qbr-minutes:{qbr.pk}",
+                    at=qbr.minutes_sent.finished_at or qbr.minutes_sent.requested_at,
+                    source_id=qbr.pk,
+                )
+            )
+    return made

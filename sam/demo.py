@@ -38,10 +38,12 @@ MULTI = ("pat@partner.example", "Pat Partner", {"northwind": Role.ACCOUNT_MANAGE
 
 # Apps add their demo data here at start-up (no upward imports): fn(tenant), run inside its context.
 _seeders: list[Callable[[Tenant], None]] = []
+# Seeders that need everyone else's data (e.g. the story of each account, and the playbooks it fires).
+_finishers: list[Callable[[Tenant], None]] = []
 
 
-def register_seeder(seeder: Callable[[Tenant], None]) -> None:
-    _seeders.append(seeder)
+def register_seeder(seeder: Callable[[Tenant], None], *, last: bool = False) -> None:
+    (_finishers if last else _seeders).append(seeder)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -72,6 +74,6 @@ def seed_demo() -> list[Tenant]:
                 Membership.objects.get_or_create(user=user, defaults={"role": role})
             multi = _user(MULTI[0], MULTI[1])
             Membership.objects.get_or_create(user=multi, defaults={"role": MULTI[2][spec.slug]})
-            for seeder in _seeders:
+            for seeder in _seeders + _finishers:
                 seeder(tenant)
     return tenants

@@ -628,7 +628,18 @@ def prepare(env: Mapping[str, str], admin_url: str = "") -> str:
     with psycopg.connect(admin._replace(path="/" + dbname).geturl(), autocommit=True) as conn:
         conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(app)))
+        conn.execute(SEARCH_LEAKPROOF)
+    # The databases made later from template1 (the suite's, a restored copy) get it too.
+    with psycopg.connect(admin._replace(path="/template1").geturl(), autocommit=True) as conn:
+        conn.execute(SEARCH_LEAKPROOF)
     return version
+
+
+# Full-text search under row-level security: PostgreSQL evaluates a query's own conditions before the tenant
+# policy (as an index condition) only when their functions are LEAKPROOF; the tsvector-matches-tsquery function
+# takes two values, returns a boolean and raises no error that depends on them, so it is marked so, and the search
+# and the timeline use their GIN indexes instead of reading every row of the workspace. Only a superuser may.
+SEARCH_LEAKPROOF = "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF"
 
 
 # --- Commands ----------------------------------------------------------------------------------------

@@ -68,6 +68,10 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     # escalations: raised by anyone on the team, resolved by their owner (the Executive Partner) or an admin
     "escalation.raise": {A: ANY, E: TEAM, M: TEAM, T: TEAM},
     "escalation.resolve": {A: ANY, E: OWNER, M: OWNER, T: OWNER},
+    # the account's timeline: logging notes, calls, meetings and emails (with follow-up actions), pinning them
+    "timeline.log": {A: ANY, E: TEAM, M: TEAM, T: TEAM},
+    # playbooks: what the team does when a signal appears (the program's rule)
+    "playbook.manage": {A: ANY},
     # progress on an action (its status and detail): the team's; an executive's on the actions they own
     "action.progress": {A: ANY, M: TEAM, T: TEAM, E: OWNER},
     # reports

@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),
     },
+    # Last, so `manage.py tick` fires playbooks on what the jobs above brought up to date.
+    "accounts.playbooks": {"task": "accounts.tasks.playbooks_check_all", "schedule": timedelta(minutes=5)},
 }
 
 # --- Auth -----------------------------------------------------------------

@@ -26,6 +26,14 @@ class ScorecardsConfig(AppConfig):
         from scorecards.models import ACTION_SOURCE
 
         register_source(ACTION_SOURCE, "Scorecard alert", _scorecard_link)
+        from accounts.events import register_backfill, register_event
+        from scorecards import triggers
+        from scorecards.services import EVENT_BAND, EVENT_CLOSED, timeline_backfill
+
+        register_backfill(timeline_backfill)
+        triggers.register()
+        register_event(EVENT_CLOSED, "Scorecard closed", _scorecard_link)
+        register_event(EVENT_BAND, "Health changed band", _scorecard_link)
         from sam.demo import register_seeder
         from scorecards.demo import seed_scorecards
 

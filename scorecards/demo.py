@@ -49,8 +49,6 @@ def seed_scorecards(tenant: Tenant) -> None:
                     scorecard=card, metric=metric, defaults={"value": Decimal(str(rounded))}
                 )
             services.scorecard_compute(card)
-        latest = Scorecard.objects.get(account=account, period=periods[-1])
-        services.scorecard_alerts(latest)
         if account.name in DRIFT:  # a target agreed with the customer at the last QBR, for the joint scorecard
             contact = account.contacts.order_by("-influence", "name").first()
             AgreedTarget.objects.get_or_create(

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.events import timeline_event
 from accounts.models import Account
-from accounts.services import action_item_add
 from sam.models import User
-from sam.outbox import email_enqueue
 from sam.periods import period_bounds
 from sam.services import audit_record, row_update
-from sam.tenancy.context import current_tenant
-from sam.tenancy.urls import tenant_reverse
 from scorecards import cache, scoring, sources
 from scorecards.models import (
-    ACTION_SOURCE,
     AgreedTarget,
-    Area,
     MetricDefinition,
     MetricValue,
     Period,
@@ -88,6 +82,9 @@ DEFAULT_AREA_WEIGHTS = {
     "competitive_position": 15,
     "involvement": 15,
 }
+
+# Events on the account's timeline (registered in ScorecardsConfig.ready).
+EVENT_CLOSED, EVENT_BAND = "scorecard.closed", "health.band"
 
 
 def template_defaults_ensure() -> ScorecardTemplate:
@@ -187,6 +184,16 @@ def period_close(*, period: Period, closed: bool, acting_user: User | None) -> P
             for card in Scorecard.objects.filter(period=locked).select_related("account", "period", "version"):
                 scorecard_fill_computed(card)
                 scorecard_compute(card)
+                card.refresh_from_db(fields=["health"])
+                health = f": health {float(card.health):g}/100" if card.health is not None else ""
+                timeline_event(
+                    account=card.account_id,
+                    event=EVENT_CLOSED,
+                    summary=f"Scorecard {locked.label} closed{health}",
+                    key=f"scorecard-closed:{card.pk}",
+                    source_id=card.pk,
+                    by=acting_user,
+                )
         locked.closed = closed
         locked.save(update_fields=["closed"])
         audit_record(
@@ -429,86 +436,57 @@ def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
     health = scoring.as_decimal(result.overall)
     area_scores = {area: round(score, 1) for area, score in result.areas.items()}
     stored = Scorecard.objects.filter(pk=scorecard.pk).values_list("health", "area_scores").first()
-    Scorecard.objects.filter(pk=scorecard.pk).update(health=health, area_scores=area_scores, computed_at=timezone.now())
+    now = timezone.now()
+    Scorecard.objects.filter(pk=scorecard.pk).update(health=health, area_scores=area_scores, computed_at=now)
     if stored != (health, area_scores):
         cache.bump(scorecard.tenant_id)  # the heatmap shows health and area scores
-    return result
-
-
-BANDS = ("red", "amber", "green")
-
-
-def scorecard_alerts(scorecard: Scorecard) -> list[str]:
-    """Health entering red, or an area dropping two bands since the previous period: one action and one email
-    to the account owner per alert, however often this runs (dedupe keys)."""
-
-    account = scorecard.account
-    previous = (
-        Scorecard.objects.filter(account=account, period__start__lt=scorecard.period.start)
-        .order_by("-period__start")
-        .first()
-    )
-    alerts: list[tuple[str, str]] = []
-    now_health = float(scorecard.health) if scorecard.health is not None else None
-    before_health = float(previous.health) if previous and previous.health is not None else None
-    if scoring.band(now_health) == "red" and scoring.band(before_health) != "red":
-        alerts.append((f"health-red:{scorecard.pk}", f"Health of {account.name} is red ({now_health:g}/100)"))
-    if previous is not None:
-        for area, score in (scorecard.area_scores or {}).items():
-            old = (previous.area_scores or {}).get(area)
-            if old is None or score is None:
-                continue
-            if BANDS.index(scoring.band(old) or "red") - BANDS.index(scoring.band(score) or "red") >= 2:
-                label = dict(Area.choices).get(area, area)
-                alerts.append((f"area-drop:{scorecard.pk}:{area}", f"{label} at {account.name} fell from green to red"))
-    raised = []
-    tenant = current_tenant()
-    for key, title in alerts:
-        _, created = action_item_add(
-            account=account,
-            title=title,
-            owner=account.owner,
-            due=timezone.localdate() + timedelta(days=14),
-            detail=f"Scorecard {scorecard.period.label}: find out why and agree a plan for the metrics below target.",
-            source_kind=ACTION_SOURCE,
+    before = scoring.band(float(stored[0])) if stored and stored[0] is not None else None
+    after = scoring.band(result.overall)
+    if before is not None and after is not None and before != after:
+        timeline_event(
+            account=scorecard.account_id,
+            event=EVENT_BAND,
+            summary=f"Health went from {before} to {after} ({float(stored[0]):g} to {float(health or 0):g}/100) "  # type: ignore[index]
+            f"on the {scorecard.period.label} scorecard",
+            key=f"health-band:{scorecard.pk}:{before}-{after}:{now:%Y%m%d%H%M%S%f}",
+            at=now,
             source_id=scorecard.pk,
-            dedupe_key=key,
         )
-        if created and account.owner is not None and tenant is not None:
-            link = settings.SITE_URL + tenant_reverse("account_scorecard", account.pk, tenant=tenant)
-            email_enqueue(
-                key=f"scorecard-alert:{key}",
-                to=[account.owner.email],
-                subject=title,
-                text=f"{title}.\n\nSee why on the scorecard: {link}?period={scorecard.period.label}\n",
-            )
-        raised.append(key)
-    return raised
+    return result
 
 
 def alerts_sweep() -> int:
     """The periodic check for the current tenant (every 30 minutes by default).
 
     Every live account's scorecard for the current period is made if missing and its computed metrics
-    and health brought up to date, so the heatmap and the alerts follow the product's data without anyone
-    opening a page; then the latest scorecard of each account is checked for alerts.
+    and health brought up to date, so the heatmap and the playbooks' health triggers (scorecards.triggers)
+    follow the product's data without anyone opening a page. Returns how many scorecards it went through.
     """
 
     period = period_for(timezone.localdate())
+    count = 0
     for account in Account.objects.alive().select_related("owner"):
+        count += 1
         card = scorecard_for(account=account, period=period)
         if not period.closed:
             scorecard_fill_computed(card)
             scorecard_compute(card)
-    count = 0
-    latest: dict[int, Scorecard] = {}
-    for card in (
-        Scorecard.objects.filter(health__isnull=False)
-        .select_related("account", "period", "account__owner")
-        .order_by("-period__start")
-    ):
-        latest.setdefault(card.account_id, card)
-    for card in latest.values():
-        if card.account.deleted_at is None:
-            count += len(scorecard_alerts(card))
     return count
+
+
+def timeline_backfill() -> int:
+    """The scorecards of periods closed before the timeline existed, on their accounts' timelines (once each)."""
+    made = 0
+    for card in Scorecard.objects.filter(period__closed=True).select_related("period"):
+        health = f": health {float(card.health):g}/100" if card.health is not None else ""
+        made += bool(
+            timeline_event(
+                account=card.account_id,
+                event=EVENT_CLOSED,
+                summary=f"Scorecard {card.period.label} closed{health}",
+                key=f"scorecard-closed:{card.pk}",
+                at=timezone.make_aware(datetime.combine(card.period.end, time(18, 0))),
+                source_id=card.pk,
+            )
+        )
+    return made

@@ -9,4 +9,6 @@ GRANT CONNECT ON DATABASE sam TO sam_app;
 \connect sam
 ALTER SCHEMA public OWNER TO sam_owner;
 GRANT USAGE ON SCHEMA public TO sam_app;
+-- Full-text search may use its GIN indexes under row-level security (README "Search and row-level security").
+ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
 SQL

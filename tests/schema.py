@@ -14,6 +14,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.postgres.operations import CreateExtension
 from django.db import connection
 from django.db.migrations import DeleteModel, RenameModel
 from django.db.migrations.loader import MigrationLoader
@@ -49,6 +50,33 @@ def rls_by_model() -> dict[tuple[str, str], str | None]:
             elif isinstance(operation, DeleteModel):
                 enabled.pop((app_label, operation.name_lower), None)
     return enabled
+
+
+def extensions() -> list[str]:
+    """The PostgreSQL extensions the migrations create (e.g. pg_trgm for the search's name matching)."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return sorted(
+        {
+            operation.name
+            for migration in loader.disk_migrations.values()
+            for operation in migration.operations
+            if isinstance(operation, CreateExtension)
+        }
+    )
+
+
+def extensions_creator(names: list[str]) -> Any:
+    """A ``pre_migrate`` receiver making these extensions before the tables are made from the models (their
+    indexes need them). The names are read first: with no migrations to read, the loader finds none."""
+
+    def create(**kwargs: Any) -> None:
+        from django.db import connections
+
+        with connections[kwargs.get("using", "default")].cursor() as cursor:
+            for name in names:
+                cursor.execute(f"CREATE EXTENSION IF NOT EXISTS {connection.ops.quote_name(name)}")
+
+    return create
 
 
 def schema_finish() -> None:

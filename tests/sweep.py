@@ -106,6 +106,8 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "criterion_id": acc.SelectionCriterion,
     "category_id": acc.IncidentCategory,
     "access_id": pm.PortalAccess,
+    "timeline_entry_id": acc.TimelineEntry,
+    "playbook_id": acc.Playbook,
 }
 
 # Kwargs that are not object ids, with the value to use.
@@ -145,6 +147,32 @@ def _account() -> acc.Account:
 
 def _contact() -> acc.Contact:
     return account_services.contact_save(account=_account(), data={"name": f"{MARKER} contact", "email": "x@a.test"})
+
+
+def _timeline_entry() -> acc.TimelineEntry:
+    from accounts.timeline_services import timeline_entry_log
+
+    found = acc.TimelineEntry.objects.filter(summary=f"{MARKER} call").first()
+    return found or timeline_entry_log(
+        account=_account(), kind="call", summary=f"{MARKER} call", contact_ids=[_marker_contact().pk], acting_user=None
+    )
+
+
+def _marker_contact() -> acc.Contact:
+    return acc.Contact.objects.filter(account=_account()).first() or _contact()
+
+
+def _playbook() -> acc.Playbook:
+    from accounts.playbook_services import playbook_save
+
+    found = acc.Playbook.objects.filter(name=f"{MARKER} playbook").first()
+    return found or playbook_save(
+        name=f"{MARKER} playbook",
+        trigger="renewal_within",
+        days=30,
+        steps=[{"title": f"{MARKER} step", "role": "owner", "due_days": 3}],
+        acting_user=None,
+    )
 
 
 def _incident() -> acc.Incident:
@@ -320,6 +348,15 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
         item=account_services.action_item_add(account=_account(), title=f"{MARKER} evented")[0], changes={"x": MARKER}
     ),
     acc.Incident: _incident,
+    acc.TimelineEntry: lambda: _timeline_entry(),
+    acc.TimelineContact: lambda: acc.TimelineContact.objects.get_or_create(
+        entry=_timeline_entry(), contact=_marker_contact()
+    )[0],
+    acc.Playbook: lambda: _playbook(),
+    acc.PlaybookStep: lambda: _playbook().steps.first(),
+    acc.PlaybookRun: lambda: acc.PlaybookRun.objects.get_or_create(
+        playbook=_playbook(), account=_account(), subject=MARKER, defaults={"reason": MARKER}
+    )[0],
     acc.RecurringIssue: _recurring,
     acc.RecurringIssueIncident: lambda: acc.RecurringIssueIncident.objects.get_or_create(
         recurring_issue=_recurring(), incident=_incident()

@@ -20,12 +20,19 @@ class VocConfig(AppConfig):
         from sam.demo import register_seeder
         from sam.facts import register_account_fact
         from scorecards.sources import register as register_metric_source
-        from voc import api, campaigns, reports, selectors
+        from voc import api, campaigns, reports, selectors, services
         from voc.demo import seed_surveys
         from voc.models import ACTION_SOURCE
         from voc.views import account_tab_context
 
         campaigns.register()
+        from voc import triggers
+
+        triggers.register()
+        from accounts.events import register_backfill, register_event
+
+        register_event(services.EVENT_ANSWERED, "Survey answered", _campaign_link)
+        register_backfill(lambda: services.answers_record(days=None))
         reports.register()
         register_source(ACTION_SOURCE, "Survey", _campaign_link)
         register_tab("voc", "Voice of the customer", account_tab_context, "voc/_account_tab.html")

@@ -375,14 +375,14 @@ def campaigns_close_due(*, now: datetime | None = None) -> int:
 
 
 def campaigns_tick(*, now: datetime | None = None) -> dict[str, int]:
-    """One pass of the current tenant's campaigns (beat runs it every minute), and the follow-ups of detractors'
-    answers taken since the last pass."""
+    """One pass of the current tenant's campaigns (beat runs it every minute), and the answers taken since the
+    last pass put on their accounts' timelines (their follow-ups are the playbooks')."""
     closed = campaigns_close_due(now=now)
     return {
         "sent": invitations_send(now=now),
         "reminded": reminders_send(now=now),
         "closed": closed,
-        "followed_up": services.follow_ups_create(now=now),
+        "answers": services.answers_record(now=now),
         "digested": campaign_digests_send(now=now),
     }
 

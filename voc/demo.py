@@ -18,7 +18,7 @@ from scorecards import services as scorecard_services
 from scorecards.models import Scorecard
 from voc import services
 from voc.models import Campaign, Invitation, Response
-from voc.scoring import DETRACTOR, nps_category
+from voc.scoring import nps_category
 from voc.selectors import METRIC_SOURCES
 
 # The accounts the scorecard demo turns red answer worse, and worse each time.
@@ -102,9 +102,6 @@ def _scorecards_take_the_answers() -> None:
         scorecard_services.scorecard_fill_computed(card, sources_only=[key for key, _, _ in METRIC_SOURCES])
         scorecard_services.scorecard_compute(card)
         latest[card.account_id] = card
-    for card in latest.values():
-        card.refresh_from_db()
-        scorecard_services.scorecard_alerts(card)
 
 
 def _answer(
@@ -126,7 +123,7 @@ def _answer(
     for q in questions:
         answers[str(q.pk)] = {"nps": nps, "attitude": int(attitude), "intent": int(intent)}.get(q.role, comment)
     submitted = min(sent + timedelta(days=rng.randint(0, 12), hours=rng.randint(1, 8)), closes)
-    response = Response.objects.create(
+    Response.objects.create(
         invitation=invitation,
         answers=answers,
         nps=nps,
@@ -138,8 +135,6 @@ def _answer(
     Invitation.objects.filter(pk=invitation.pk).update(
         status=Invitation.Status.COMPLETED, opened_at=submitted, completed_at=submitted
     )
-    if latest and nps_category(nps) == DETRACTOR:
-        services.detractor_follow_up(response, notify=False)
 
 
 # A table: one row per line reads better than one field per line.

@@ -25,19 +25,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact
-from accounts.services import action_item_add
+from accounts.events import timeline_event
+from accounts.models import Account, Contact, TimelineEntry
 from sam import tokens
 from sam.db import Rows, columns, from_row, run_together
 from sam.documents.services import document_request
-from sam.models import Document, Membership, Tenant, User
-from sam.outbox import email_enqueue
+from sam.models import Document, Tenant, User
 from sam.services import audit_record, row_update
-from sam.tenancy.context import current_tenant, required_tenant, tenant_context_fetching, tenant_run_once
+from sam.tenancy.context import current_tenant, tenant_context_fetching, tenant_run_once
 from sam.tenancy.rls import TENANT_EXPR
-from sam.tenancy.urls import tenant_reverse
 from voc.models import (
-    ACTION_SOURCE,
     REPORT,
     Campaign,
     Invitation,
@@ -47,7 +44,7 @@ from voc.models import (
     SurveyVersion,
     VocSettings,
 )
-from voc.scoring import DETRACTOR_HIGH
+from voc.scoring import nps_category
 from voc.selectors import account_campaigns
 
 MAX_TEXT = 5000
@@ -374,65 +371,51 @@ def response_submit_by_token(token: str, version_id: int | None, answers: dict[s
         return cast(Tenant, tenant)
 
 
-# The minute tick follows up detractors' answers this recent (an action closed and deleted long ago stays so).
-FOLLOW_UP_DAYS = 30
+# Events on the account's timeline (registered in VocConfig.ready): each answer once, recorded by the minute tick
+# for answers this recent (the customer's request stays short).
+EVENT_ANSWERED = "survey.answered"
+ANSWER_EVENT_DAYS = 2
 
 
-def follow_ups_create(*, now: datetime | None = None) -> int:
-    """Make the follow-ups of detractors' answers that have none yet (the minute tick runs it, so the customer's
-    request stays short). Idempotent, also for two ticks at once: each follow-up's action and email keys are
-    its answer's. Returns how many were made."""
-    since = (now or timezone.now()) - timedelta(days=FOLLOW_UP_DAYS)
-    pending = list(
-        Response.objects.select_related("invitation__campaign", "invitation__contact__account__owner")
-        .filter(follow_up__isnull=True, nps__lte=DETRACTOR_HIGH, submitted_at__gte=since)
-        .order_by("submitted_at")
+def answers_record(*, now: datetime | None = None, days: int | None = ANSWER_EVENT_DAYS) -> int:
+    """Put the recent survey answers on their accounts' timelines (once each, by key); under anonymity the
+    entry names nobody and gives no score. A detractor's answer is followed up by its playbook
+    (voc.triggers). Returns how many were recorded."""
+    now = now or timezone.now()
+    answered = Response.objects.filter(submitted_at__lte=now)
+    if days is not None:  # None: every answer ever (the timeline's backfill)
+        answered = answered.filter(submitted_at__gte=now - timedelta(days=days))
+    recent = list(answered.select_related("invitation__contact", "invitation__campaign").order_by("submitted_at"))
+    if not recent:
+        return 0
+    done = set(
+        TimelineEntry.objects.filter(dedupe_key__in=[f"survey-answer:{r.pk}" for r in recent]).values_list(
+            "dedupe_key", flat=True
+        )
     )
+    anonymous = VocSettings.current().anonymous
     made = 0
-    for response in pending:
-        try:
-            with transaction.atomic():
-                detractor_follow_up(response)
-        except Exception:  # one answer's trouble must not hold up the others, nor the tick's sending
-            log.exception("the follow-up of survey answer %s failed; the next tick tries again", response.pk)
+    for response in recent:
+        key = f"survey-answer:{response.pk}"
+        if key in done:
+            continue
+        contact, campaign = response.invitation.contact, response.invitation.campaign
+        if anonymous:
+            summary, contacts = f"A contact answered the survey “{campaign.name}”", []
         else:
+            score = f": {response.nps}/10 ({nps_category(response.nps)})" if response.nps is not None else ""
+            summary, contacts = f"{contact.name} answered the survey “{campaign.name}”{score}", [contact]
+        if timeline_event(
+            account=contact.account_id,
+            event=EVENT_ANSWERED,
+            summary=summary,
+            key=key,
+            at=response.submitted_at,
+            source_id=campaign.pk,
+            contacts=contacts,
+        ):
             made += 1
     return made
-
-
-def detractor_follow_up(response: Response, *, notify: bool = True) -> None:
-    """One action item for the account owner with the comment, and one email: the action's dedupe key and the
-    email's idempotency key are the response, so a second run adds nothing."""
-
-    invitation = response.invitation
-    account, campaign = invitation.contact.account, invitation.campaign
-    who = "A contact" if VocSettings.current().anonymous else invitation.contact.name
-    title = f"Follow up a detractor: {who} at {account.name} scored {response.nps}/10"
-    detail = f"Survey: {campaign.name}\n" + (
-        f"Their comment: {response.comment}" if response.comment else "No comment was left."
-    )
-
-    owner = account.owner if account.owner_id and Membership.objects.filter(user_id=account.owner_id).exists() else None
-    item, created = action_item_add(
-        account=account,
-        title=title,
-        owner=owner,
-        due=timezone.localdate() + timedelta(days=7),
-        detail=detail,
-        source_kind=ACTION_SOURCE,
-        source_id=campaign.pk,
-        dedupe_key=f"voc-detractor-{response.pk}",
-    )
-    Response.objects.filter(pk=response.pk).update(follow_up=item)
-    if notify and created and owner is not None and owner.email:
-        tenant = required_tenant()
-        link = settings.SITE_URL + tenant_reverse("account_detail", account.pk, tenant=tenant) + "?tab=actions"
-        email_enqueue(
-            key=f"voc-detractor-{response.pk}",
-            to=[owner.email],
-            subject=f"{title} [{tenant.name}]",
-            text=f"{title}.\n\n{detail}\n\nThe follow-up is on the account's actions, due in a week:\n{link}\n",
-        )
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -10,10 +10,10 @@ from voc import campaigns
 
 @shared_task(name="voc.tasks.campaigns_tick")
 def campaigns_tick() -> dict[str, int]:
-    """Send invitations that fell due, remind non-responders, close what ended, follow up detractors, send the
-    closed campaigns' digests. Safe to run at any time and any number of times (outbox and action keys,
+    """Send invitations that fell due, remind non-responders, close what ended, put answers on the timelines, send
+    the closed campaigns' digests. Safe to run at any time and any number of times (outbox and action keys,
     conditional updates)."""
-    totals = {"sent": 0, "reminded": 0, "closed": 0, "followed_up": 0, "digested": 0}
+    totals = {"sent": 0, "reminded": 0, "closed": 0, "answers": 0, "digested": 0}
     for counts in for_each_tenant(lambda tenant: campaigns.campaigns_tick()):
         for key, value in counts.items():
             totals[key] += value

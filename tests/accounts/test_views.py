@@ -532,11 +532,16 @@ def test_program_settings(tenant_a, client_for):
     client = client_for(tenant_a.admin)
     data = {"program-portfolio_band": "custom", "program-portfolio_custom_cap": "", "program-recurrence_threshold": 3,
             "program-recurrence_window_days": 30, "program-review_stale_days": 90,
+            "program-quiet_role_days": 45,
             "program-paper_size": "A4"}  # fmt: skip
     assert client.post(url("program_rules"), data).status_code == 400
     assert client.post(url("program_rules"), {**data, "program-portfolio_custom_cap": 8}).status_code == 302
     with tenant_a.ctx():
         assert AccountsSettings.current().portfolio_cap == 8
+        assert AccountsSettings.current().quiet_role_days == 45
+    for bad in ("0", "-3", "x", "99999"):
+        refused = {**data, "program-portfolio_custom_cap": 8, "program-quiet_role_days": bad}
+        assert client.post(url("program_rules"), refused).status_code == 400
     assert client.post(url("program_rules"), {**data, "program-paper_size": "Letter",
                                                   "program-portfolio_custom_cap": 8}).status_code == 302  # fmt: skip
     with tenant_a.ctx():

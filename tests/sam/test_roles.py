@@ -33,6 +33,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "escalation.raise": {A: "any", E: "team", M: "team", T: "team"},
     "escalation.resolve": {A: "any", E: "owner", M: "owner", T: "owner"},
     "action.progress": {A: "any", E: "owner", M: "team", T: "team"},
+    "timeline.log": {A: "any", E: "team", M: "team", T: "team"},
+    "playbook.manage": {A: "any"},
     "report.view": dict.fromkeys(EVERYONE, "any"),
     "report.request": {A: "any", E: "any", M: "any", T: "any"},
     "dashboard.portfolio": dict.fromkeys(EVERYONE, "any"),

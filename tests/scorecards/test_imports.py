@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import ActionItem
+from accounts.models import PlaybookRun
+from accounts.playbook_services import playbooks_check
 from sam.models import AuditEvent
 from sam.periods import quarter_of
 from sam.roles import Role
@@ -133,8 +134,9 @@ def test_alerts_come_once_from_the_periodic_check_for_the_final_state(tenant_a, 
     with tenant_a.ctx():
         card = Scorecard.objects.get(account=account_a, period__label=label)
         assert card.health < 50
-        alerts = ActionItem.objects.filter(account=account_a, source_kind="scorecard_alert")
-        assert not alerts.exists()  # half a file never alerts: the check runs on its own schedule
-        services.alerts_sweep()
-        services.alerts_sweep()
-        assert alerts.count() == 1
+        runs = PlaybookRun.objects.filter(account=account_a, playbook__key="health_red")
+        assert not runs.exists()  # half a file never fires a playbook: the check runs on its own schedule
+        for _ in range(2):
+            services.alerts_sweep()
+            playbooks_check()
+        assert runs.count() == 1

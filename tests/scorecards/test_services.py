@@ -100,8 +100,9 @@ def test_metric_from_another_version_is_refused(tenant_a, tenant_b):
 
 
 @pytest.mark.usefixtures("survey_metrics_by_hand")
-def test_red_health_and_two_band_drops_alert_once(tenant_a, account_a):
-    from accounts.models import ActionItem
+def test_red_health_and_two_band_drops_fire_their_playbooks_once(tenant_a, account_a):
+    from accounts.models import ActionItem, PlaybookRun
+    from accounts.playbook_services import playbooks_check
     from sam.models import OutboundEmail
 
     today = timezone.localdate()
@@ -110,17 +111,20 @@ def test_red_health_and_two_band_drops_alert_once(tenant_a, account_a):
         now = services.scorecard_for(account=account_a, period=services.period_for(today))
         growth = now.version.metrics.get(key="growth")
         services.value_set(scorecard=before, metric=growth, value=10, acting_user=None)  # green
-        services.value_set(scorecard=now, metric=growth, value=-10, acting_user=None)  # red: both alerts
+        services.value_set(scorecard=now, metric=growth, value=-10, acting_user=None)  # red: both triggers
         for key, low in (("nps", -20), ("satisfaction", 3), ("share_of_wallet", 20), ("events", 0)):
             services.value_set(scorecard=now, metric=now.version.metrics.get(key=key), value=low, acting_user=None)
-        assert not ActionItem.objects.filter(source_kind="scorecard_alert").exists()  # the check raises them
+        assert not PlaybookRun.objects.exists()  # the check fires them
         for _ in range(3):
             services.alerts_sweep()
+            playbooks_check()
             services.value_set(scorecard=now, metric=growth, value=-8, acting_user=None)
-        alerts = ActionItem.objects.filter(source_kind="scorecard_alert")
-        assert sorted(a.dedupe_key.split(":")[0] for a in alerts) == ["area-drop", "health-red"]
-        assert all(a.owner == account_a.owner for a in alerts)
-        assert OutboundEmail.objects.filter(idempotency_key__startswith="scorecard-alert:").count() == 2
+        runs = PlaybookRun.objects.filter(account=account_a)
+        assert sorted((r.playbook.key, r.subject) for r in runs) == [("area_drop", "financial"), ("health_red", "")]
+        items = ActionItem.objects.filter(playbook_run__in=runs)
+        assert items.count() == sum(r.playbook.steps.count() for r in runs)
+        assert all(a.owner == account_a.owner for a in items)
+        assert OutboundEmail.objects.filter(idempotency_key__startswith="playbook:").count() == 2
 
 
 def test_execution_metrics_join_the_operations_review(tenant_a, account_a):

@@ -13,13 +13,15 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import ActionItem, Contact, Tier
+from accounts.models import ActionItem, Contact, PlaybookRun, Tier, TimelineEntry
+from accounts.playbook_services import playbooks_check
 from sam.models import OutboundEmail
 from sam.outbox import email_send
 from tests.accounts.conftest import make_account
 from tests.voc.test_tokens import submit
 from voc import campaigns, selectors, services
 from voc.models import Campaign, Invitation, Question, Response, VocSettings
+from voc.triggers import DETRACTOR_DAYS
 
 pytestmark = pytest.mark.django_db
 
@@ -269,35 +271,41 @@ def ann_answers(world, account, nps, text="Keep it up"):
         return campaign, submit(services.invitation_token(ann), answers)
 
 
-def test_a_detractor_makes_one_action_and_one_email_for_the_owner(tenant_a, account_a):
+def test_a_detractor_fires_the_detractor_playbook_once_with_one_email_per_owner(tenant_a, account_a):
     campaign, response = ann_answers(tenant_a, account_a, nps="3", text="Outages again")
     with tenant_a.ctx():
         assert not ActionItem.objects.filter(source_kind="survey").exists()  # not the customer's request's work
-        assert campaigns.campaigns_tick()["followed_up"] == 1  # the minute tick's
-        assert campaigns.campaigns_tick()["followed_up"] == 0  # and only once, however often it runs
-        services.detractor_follow_up(Response.objects.get(pk=response.pk))  # nor does a second run add anything
-        items = list(ActionItem.objects.filter(source_kind="survey"))
-        assert len(items) == 1 and items[0].owner_id == account_a.owner_id and "Outages again" in items[0].detail
-        assert "Ann Econ" in items[0].title and "3/10" in items[0].title
-        emails = OutboundEmail.objects.filter(idempotency_key__startswith="voc-detractor-")
+        assert campaigns.campaigns_tick()["answers"] == 1  # the answer goes on the timeline, once
+        assert campaigns.campaigns_tick()["answers"] == 0
+        assert playbooks_check() == 1  # the playbook check's
+        assert playbooks_check() == 0  # and only once, however often it runs
+        run = PlaybookRun.objects.get(playbook__key="detractor")
+        items = list(ActionItem.objects.filter(playbook_run=run).order_by("due", "pk"))
+        steps = list(run.playbook.steps.all())
+        expected = [f"{s.title} — Ann Econ scored 3/10 in a survey" for s in sorted(steps, key=lambda s: s.due_days)]
+        assert [i.title for i in items] == expected
+        assert all(i.source_kind == "survey" and i.source_id == str(campaign.pk) for i in items)  # the report's
+        assert all(i.owner_id == account_a.owner_id for i in items)  # nobody else on the team: the owner
+        assert "Ann Econ" in items[0].detail and "3/10" in items[0].detail and "Outages again" in items[0].detail
+        emails = OutboundEmail.objects.filter(idempotency_key__startswith=f"playbook:{run.pk}:")
         assert emails.count() == 1 and list(emails[0].to) == [account_a.owner.email]
-        assert Response.objects.get(pk=response.pk).follow_up_id == items[0].pk
+        assert Response.objects.get(pk=response.pk).follow_up_id in {i.pk for i in items}
         ben = Invitation.objects.get(contact__name="Ben Tech")  # a promoter: no follow-up
         submit(services.invitation_token(ben), answers_for(campaign, nps="10"))
-        assert campaigns.campaigns_tick()["followed_up"] == 0
-        assert ActionItem.objects.filter(source_kind="survey").count() == 1
+        assert playbooks_check() == 0
+        assert PlaybookRun.objects.count() == 1
 
 
-def test_the_tick_leaves_follow_ups_of_long_ago_alone(tenant_a, account_a):
-    """An answer older than the tick's window (an action closed and deleted long ago) is not followed up again."""
+def test_the_check_leaves_detractors_of_long_ago_alone(tenant_a, account_a):
+    """An answer older than the trigger's window (an action closed and deleted long ago) is not followed up again."""
     ann_answers(tenant_a, account_a, nps="4")
     with tenant_a.ctx():
-        later = timezone.now() + timedelta(days=services.FOLLOW_UP_DAYS, minutes=1)
-        assert services.follow_ups_create(now=later) == 0
-        assert services.follow_ups_create() == 1
+        later = timezone.now() + timedelta(days=DETRACTOR_DAYS, minutes=1)
+        assert playbooks_check(now=later) == 0
+        assert playbooks_check() == 1
 
 
-def test_under_anonymity_the_detractor_action_names_nobody(tenant_a, account_a):
+def test_under_anonymity_the_detractor_steps_name_nobody(tenant_a, account_a):
     people(tenant_a, account_a)
     campaign, _ = draft(tenant_a)
     with tenant_a.ctx():
@@ -306,8 +314,12 @@ def test_under_anonymity_the_detractor_action_names_nobody(tenant_a, account_a):
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
         submit(services.invitation_token(ann), answers_for(campaign, nps="2"))
-        services.follow_ups_create()
-        assert "Ann" not in ActionItem.objects.get(source_kind="survey").title
+        playbooks_check()
+        campaigns.campaigns_tick()
+        items = ActionItem.objects.filter(source_kind="survey")
+        assert items.exists() and not any("Ann" in i.title or "Ann" in i.detail for i in items)
+        entry = TimelineEntry.objects.get(event="survey.answered")
+        assert "Ann" not in entry.summary and "/10" not in entry.summary
 
 
 def answered(world, account, scores, *, attitude="4", intent="4", send_at=None):
@@ -465,8 +477,8 @@ def test_a_detractor_whose_account_owner_left_still_answers(tenant_a, account_a)
         ann = Invitation.objects.get(contact__name="Ann Econ")
         submit(services.invitation_token(ann), answers_for(campaign, nps="1"))
         assert Response.objects.count() == 1
-        assert services.follow_ups_create() == 1
-        assert ActionItem.objects.get(source_kind="survey").owner_id is None
+        assert playbooks_check() == 1
+        assert {i.owner_id for i in ActionItem.objects.filter(source_kind="survey")} == {None}
 
 
 @pytest.mark.parametrize("bad", ["²", "11", "-1", "7.5", "٣", "x" * 50])
@@ -506,3 +518,26 @@ def test_anonymity_shows_comments_only_of_accounts_with_k_answers(tenant_a, acco
         accounts = {c.invitation.contact.account.name for c, _ in data["comments"]}
         assert accounts == {account_a.name}  # the lone answer's comment stays hidden
         assert selectors.account_results(small)["comments"] == []
+
+
+def test_a_high_risk_account_fires_its_playbook_once_and_clears_when_answers_turn(tenant_a, account_a):
+    from accounts.playbook_services import playbook_save
+
+    with tenant_a.ctx():
+        playbook = playbook_save(name="Save the account", trigger="high_risk",
+                                 steps=[{"title": "Call their COO", "role": "executive_partner", "due_days": 3}],
+                                 acting_user=tenant_a.admin)  # fmt: skip
+    answered(tenant_a, account_a, [9, 8], attitude="2", intent="2")  # happy scores, low satisfaction and intent
+    with tenant_a.ctx():
+        from accounts.models import Playbook
+
+        Playbook.objects.exclude(pk=playbook.pk).update(active=False)
+        assert playbooks_check() == 1 and playbooks_check() == 0
+        run = PlaybookRun.objects.get(playbook=playbook)
+        assert "high-risk loyalty segment" in run.reason
+        assert ActionItem.objects.get(playbook_run=run).owner == account_a.owner  # no Executive Partner: the owner
+    answered(tenant_a, account_a, [10, 10, 10, 10], attitude="5", intent="5")  # the mean leaves high risk
+    with tenant_a.ctx():
+        assert playbooks_check() == 0
+        run.refresh_from_db()
+        assert run.cleared_at is not None

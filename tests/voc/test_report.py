@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from accounts import services as account_services
 from accounts.models import Account, ActionItem, Contact
+from accounts.playbook_services import DEFAULTS, playbooks_check
 from sam.documents.tasks import render_document
 from sam.models import Document, OutboundEmail
 from sam.roles import Role
@@ -116,8 +117,8 @@ def test_the_pdf_has_the_figures_each_contacts_answers_comments_and_follow_ups(
 ):
     asked(tenant_a, account_a, {**SCORES, "Nora Silent": None})
     with tenant_a.ctx():
-        services.follow_ups_create()  # Dora's 3/10
-        item = ActionItem.objects.get(account=account_a, source_kind="survey")
+        playbooks_check()  # Dora's 3/10
+        item = ActionItem.objects.filter(account=account_a, source_kind="survey").order_by("due", "pk").first()
         account_services.action_item_update(item=item, data={"status": "in_progress"}, acting_user=None)
     document = rendered(tenant_a, account_a, capture=django_capture_on_commit_callbacks)
     text = pdf_text(document)
@@ -126,7 +127,7 @@ def test_the_pdf_has_the_figures_each_contacts_answers_comments_and_follow_ups(
     for expected in ("Voice of the customer: Globex", "Spring pulse", "4 of 5",
                      "Net Promoter Score 25 from 4 answers", "50% (2) / 25% (1) / 25% (1)", "Truly loyal",
                      "Quentin Promo", "Dora Detract", "Nora Silent", "no answer", "Proactive and quick",
-                     "Outages keep repeating", "Follow up a detractor: Dora Detract", "In progress", "1 in progress",
+                     "Outages keep repeating", "Dora Detract scored 3/10", "In progress", "1 in progress",
                      "Page 1 of"):  # fmt: skip
         assert expected.lower() in text, expected
 
@@ -136,11 +137,11 @@ def test_under_anonymity_the_pdf_names_nobody_and_hides_small_groups(
 ):
     asked(tenant_a, account_a, SCORES, name="Big enough")  # 4 answers
     with tenant_a.ctx():
-        services.follow_ups_create()  # titled with Dora's name: anonymity was off then
+        playbooks_check()  # titled with Dora's name: anonymity was off then
     asked(tenant_a, account_a, {"Quentin Promo": 2, "Rita Promo": None, "Sam Passive": None, "Dora Detract": None,
                                 "Eve Early": 6}, name="Too few")  # fmt: skip
     with tenant_a.ctx():
-        services.follow_ups_create()  # two more detractors, in the small group
+        playbooks_check()  # two more detractors, in the small group
     anonymous(tenant_a, k=3)
     text = pdf_text(rendered(tenant_a, account_a, capture=django_capture_on_commit_callbacks))
     for name in (*SCORES, "Eve Early"):
@@ -149,8 +150,9 @@ def test_under_anonymity_the_pdf_names_nobody_and_hides_small_groups(
     assert "net promoter score 25 from 4 answers" in text and "outages keep repeating" in text  # the big group
     assert "hidden: results show from 3 answers (1 more needed)" in text  # the small one: counts only
     assert "comment of eve early" not in text and "2 of 5" in text
-    assert "follow up a detractor: a contact at globex scored 3/10" in text
-    assert text.count("a follow-up of a survey answer (hidden until 3 answers)") == 2
+    assert "a contact scored 3/10" in text  # the steps of the big group's detractor (the name replaced)
+    steps = len(DEFAULTS[0]["steps"])
+    assert text.count("a follow-up of a survey answer (hidden until 3 answers)") == 2 * steps
 
 
 def test_a_report_of_one_campaign(tenant_a, account_a, django_capture_on_commit_callbacks):
@@ -231,7 +233,7 @@ def test_the_report_reads_a_constant_number_of_queries(tenant_a, account_a, clie
     for n in range(3):
         asked(tenant_a, account_a, {**SCORES, f"Extra {n}": 1}, name=f"More {n}")
     with tenant_a.ctx():
-        services.follow_ups_create()
+        playbooks_check()
         services.account_report_request(account=account_a, acting_user=None)
         with CaptureQueriesContext(connection) as reads:
             selectors.account_report(account_a)
@@ -367,7 +369,7 @@ def test_closing_emails_each_owner_once_with_the_figures_and_a_link(tenant_a, ac
         Contact.objects.create(account=quiet, name="Una Answer", email="una@example.test")
     campaign = asked(tenant_a, account_a, SCORES, everyone=True)  # Quiet Corp's contact never answers
     with tenant_a.ctx():
-        services.follow_ups_create()
+        playbooks_check()
         assert Invitation.objects.filter(campaign=campaign, contact__account=quiet).exists()
     for _ in range(2):  # closed twice, and the tick runs twice
         with tenant_a.ctx():
@@ -383,7 +385,7 @@ def test_closing_emails_each_owner_once_with_the_figures_and_a_link(tenant_a, ac
     body = email.body_text
     for expected in ("Answered: 4 of 4 contacts (response rate 100.0%)", "Net Promoter Score: 25",
                      "50% (2) / 25% (1) / 25% (1)", "Loyalty segment: Truly loyal", "- Dora Detract: NPS 3",
-                     '"Outages keep repeating" (Dora Detract)', "Follow up a detractor: Dora Detract",
+                     '"Outages keep repeating" (Dora Detract)', "Dora Detract scored 3/10",
                      "open"):  # fmt: skip
         assert expected in body, expected
     link = urlsplit(re.search(r"https?://\S+", body).group(0))
@@ -449,7 +451,7 @@ def test_under_anonymity_the_digest_names_nobody_and_small_groups_get_counts_onl
     anonymous(tenant_a, k=3)
     with tenant_a.ctx():
         campaigns.campaign_close(campaign=campaign, acting_user=None)
-        services.follow_ups_create()
+        playbooks_check()
         assert campaigns.campaign_digests_send() == 2
     by_account = {e.idempotency_key.rsplit("-", 1)[1]: e.body_text for e in digests(tenant_a)}
     big, small_body = by_account[str(account_a.pk)], by_account[str(small.pk)]
