@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "voc",
     "dashboard",
     "portal",
+    "search",
 ]
 
 MIDDLEWARE = [

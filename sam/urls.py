@@ -54,6 +54,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include("assessments.urls")),
     path("t/<slug:tenant_slug>/", include("dashboard.urls")),
     path("t/<slug:tenant_slug>/", include("portal.staff_urls")),
+    path("t/<slug:tenant_slug>/", include("search.urls")),
     path("api/v1/", include("sam.api.urls")),
     path("platform/", admin.site.urls),
 ]

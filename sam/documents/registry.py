@@ -33,5 +33,10 @@ def get(key: str) -> DocumentKind:
     return _kinds[key]
 
 
+def kinds() -> list[DocumentKind]:
+    """Every registered kind, in the order registered."""
+    return list(_kinds.values())
+
+
 def subject_label(model: type[models.Model]) -> str:
     return model._meta.label_lower

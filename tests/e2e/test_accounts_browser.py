@@ -27,7 +27,7 @@ def test_account_team_contact_action_my_actions(demo, live_server, page, artifac
 
     # Search narrows the list without a page load (htmx).
     page.evaluate("window.__same_page = true")
-    page.get_by_label("Search").fill("umbrel")
+    page.get_by_label("Search", exact=True).fill("umbrel")
     expect(page.locator("#results tbody tr")).to_have_count(1)
     assert page.evaluate("window.__same_page") is True
 

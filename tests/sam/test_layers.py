@@ -10,7 +10,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("sam", "accounts", "scorecards", "qbr", "voc", "assessments", "dashboard", "portal")
+PACKAGES = ("sam", "accounts", "scorecards", "qbr", "voc", "assessments", "dashboard", "portal", "search")
 
 
 def test_the_layer_contracts_are_kept():
