@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts.events import timeline_backfill
+from accounts.events import timeline_backfill_once
 from accounts.models import Account, BuyerRole, Contact, TimelineEntry
 from accounts.playbook_services import playbook_defaults_ensure, playbooks_check
 from accounts.timeline_services import timeline_entry_log
@@ -40,7 +40,7 @@ def seed_timeline(tenant: Tenant) -> None:
     """Inside tenant_context(tenant), after every other seeder: a story per account, the events of the other apps'
     demo data, then the playbooks fire."""
     playbook_defaults_ensure()
-    timeline_backfill()
+    timeline_backfill_once()
     if TimelineEntry.objects.exclude(kind=TimelineEntry.Kind.EVENT).exists():
         playbooks_check()
         return

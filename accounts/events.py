@@ -132,6 +132,17 @@ def timeline_backfill() -> int:
     return sum(backfill() for backfill in _backfills)
 
 
+def timeline_backfill_once() -> int:
+    """The backfill, the first time the workspace's periodic check runs after an upgrade (then never again)."""
+    from accounts.models import AccountsSettings
+
+    if AccountsSettings.current().timeline_backfilled_at is not None:
+        return 0
+    made = timeline_backfill()
+    AccountsSettings.objects.update(timeline_backfilled_at=timezone.now())
+    return made
+
+
 def _own_backfill() -> int:
     from accounts.models import Contract, Outcome, RecurringIssue
 

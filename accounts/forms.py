@@ -787,5 +787,11 @@ class PlaybookStepForm(StyledFormMixin, forms.Form):
         role.choices = PlaybookStep.role_choices()
         self.style_fields()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("title") and data.get("due_days") is None and "due_days" not in self.errors:
+            self.add_error("due_days", "How many days after the playbook fires is it due? (0: the same day)")
+        return data
 
-PlaybookStepFormSet = forms.formset_factory(PlaybookStepForm, extra=2, max_num=20, absolute_max=40)
+
+PlaybookStepFormSet = forms.formset_factory(PlaybookStepForm, extra=3, max_num=20, absolute_max=40)

@@ -42,6 +42,9 @@ class AccountsSettings(TenantSettings):
     review_stale_days = models.PositiveSmallIntegerField(
         default=90, help_text="Deliverables and account plans not reviewed for this long are flagged."
     )
+    # When the events from before the timeline were put on it (the playbook check does it once, before it
+    # evaluates who has gone quiet).
+    timeline_backfilled_at = models.DateTimeField(null=True, blank=True, editable=False)
     quiet_role_days = models.PositiveSmallIntegerField(
         default=60,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],

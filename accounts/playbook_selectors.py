@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import ActionItem, Playbook, PlaybookRun
 
@@ -38,17 +39,26 @@ def account_playbook_runs(account: Any, *, limit: int = 10) -> list[RunProgress]
     return _progress(runs, limit)
 
 
-def playbook_list() -> list[dict[str, Any]]:
-    """Every playbook with its steps, how often it fired and its latest runs. Three queries."""
+def playbook_list(*, latest: int = 5) -> list[dict[str, Any]]:
+    """Every playbook with its steps, how often it fired and its ``latest`` runs with their progress. Four
+    queries whatever the number of runs."""
     playbooks = list(
         Playbook.objects.prefetch_related("steps")
-        .annotate(fired=Count("runs"), live=Count("runs", filter=Q(runs__cleared_at__isnull=True)))
+        .annotate(
+            fired=Count("runs", distinct=True),
+            live=Count("runs", filter=Q(runs__cleared_at__isnull=True), distinct=True),
+        )
         .order_by("-active", "name")
     )
+    newest = Window(RowNumber(), partition_by=[F("playbook_id")], order_by=[F("fired_at").desc(), F("pk").desc()])
+    ids = (
+        PlaybookRun.objects.filter(playbook__in=playbooks)
+        .annotate(n=newest)
+        .filter(n__lte=latest)
+        .values_list("pk", flat=True)
+    )
     recent: dict[int, list[RunProgress]] = {}
-    runs = PlaybookRun.objects.filter(playbook__in=playbooks).select_related("account").order_by("-fired_at", "-pk")
-    for progress in _progress(runs, 200):
-        mine = recent.setdefault(progress.run.playbook_id, [])
-        if len(mine) < 5:
-            mine.append(progress)
+    runs = PlaybookRun.objects.filter(pk__in=list(ids)).select_related("account").order_by("-fired_at", "-pk")
+    for progress in _progress(runs, len(playbooks) * latest):
+        recent.setdefault(progress.run.playbook_id, []).append(progress)
     return [{"playbook": p, "recent": recent.get(p.pk, [])} for p in playbooks]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.events import timeline_backfill_once
 from accounts.governance_services import decisions_sweep
 from accounts.playbook_services import playbooks_check
 from accounts.renewals import outcome_prompts_send
@@ -33,5 +34,11 @@ def decisions_sweep_all() -> int:
 @shared_task(name="accounts.tasks.playbooks_check_all")
 def playbooks_check_all() -> int:
     """Fire the playbooks whose triggers became true, clear those no longer true: one pass per workspace, a
-    bounded number of queries per playbook. Idempotent (one live run per playbook, account and subject)."""
-    return sum(for_each_tenant(lambda tenant: playbooks_check()))
+    bounded number of queries per playbook. Idempotent (one live run per playbook, account and subject). The first
+    pass after an upgrade puts the events from before the timeline on it, so nobody looks quiet for want of them."""
+
+    def check(tenant: object) -> int:
+        timeline_backfill_once()
+        return playbooks_check()
+
+    return sum(for_each_tenant(check))

@@ -237,7 +237,7 @@ def role_coverage(coverage: list[ContactCoverage], *, now: datetime | None = Non
     for role in BUYING_ROLES:
         members = [c for c in coverage if c.contact.buyer_role == role]
         last = max((c.last_touch for c in members if c.last_touch), default=None)
-        quiet = bool(members) and (last is None or (now - last).days > limit)
+        quiet = bool(members) and (last is None or last < now - timedelta(days=limit))  # as quiet_roles says
         rows.append(
             {
                 "role": role,

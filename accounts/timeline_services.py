@@ -122,18 +122,19 @@ def timeline_entry_log(
     return entry
 
 
-def entry_may_change(entry: TimelineEntry, user: Any, role: str | None) -> bool:
-    """Who logged it, or whoever may edit the account; a product event stays as it is."""
+def entry_may_change(entry: TimelineEntry, user: Any, *, may_edit_account: bool) -> bool:
+    """THE rule for removing an entry: who logged it, or whoever may edit the account; a product event stays."""
     if entry.kind == TimelineEntry.Kind.EVENT or user is None:
         return False
-    return entry.created_by_id == user.pk or allowed(role, "account.edit", user=user, obj=entry.account)
+    return may_edit_account or entry.created_by_id == user.pk
 
 
 def _may_change(entry: TimelineEntry, acting_user: User | None) -> None:
     if acting_user is None:
         return
     role = Membership.objects.filter(user=acting_user).values_list("role", flat=True).first()
-    if not entry_may_change(entry, acting_user, role):
+    may_edit = allowed(role, "account.edit", user=acting_user, obj=entry.account)
+    if not entry_may_change(entry, acting_user, may_edit_account=may_edit):
         raise PermissionDenied("Only who logged it, or who may edit the account, changes an entry.")
 
 

@@ -46,7 +46,7 @@ def _steps_of(formset: Any) -> list[dict[str, Any]]:
     for form in formset.forms:
         data = form.cleaned_data if form.is_valid() else {}
         if data.get("title"):
-            steps.append({"title": data["title"], "role": data["role"], "due_days": data.get("due_days") or 0})
+            steps.append({"title": data["title"], "role": data["role"], "due_days": data["due_days"]})
     return steps
 
 

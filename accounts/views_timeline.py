@@ -39,8 +39,8 @@ def _decorate(request: TenantRequest, account: Account, page: timeline_selectors
         entry.url = timeline_selectors.entry_link(entry, slug)  # type: ignore[attr-defined]
         entry.people = [link.contact for link in getattr(entry, "contact_links", [])]  # type: ignore[attr-defined]
         entry.follow_ups = page.actions.get(entry.pk, [])  # type: ignore[attr-defined]
-        entry.removable = entry.kind != TimelineEntry.Kind.EVENT and (  # type: ignore[attr-defined]
-            may_edit or entry.created_by_id == request.user.pk
+        entry.removable = timeline_services.entry_may_change(  # type: ignore[attr-defined]
+            entry, request.user, may_edit_account=may_edit
         )
 
 
@@ -55,7 +55,10 @@ def _page(request: TenantRequest, account: Account) -> timeline_selectors.Timeli
 def timeline_tab_context(request: TenantRequest, account: Account) -> dict[str, Any]:
     can_log = can(request, "timeline.log", account)
     form = (
-        TimelineEntryForm(account=account, initial={"by": request.user.pk, "occurred_at": _now_local()})
+        TimelineEntryForm(
+            account=account,
+            initial={"by": request.user.pk, "occurred_at": _now_local(), "action_owner": request.user.pk},
+        )
         if can_log
         else None
     )

@@ -95,6 +95,8 @@ def connect() -> None:
         acc.PlanReview,
         acc.TeamAssignment,
         acc.Contact,
+        acc.TimelineEntry,  # who was touched: the quiet buying roles among the reasons
+        acc.TimelineContact,
         Assessment,
         AssessmentSettings,
         Qbr,

@@ -73,6 +73,9 @@ def seed_qbrs(tenant: Tenant) -> None:
                 )
             qbr.status, qbr.held_at = Qbr.Status.HELD, qbr.scheduled_at
             qbr.save(update_fields=["agenda_status", "agenda_agreed_on", "status", "held_at"])
+            # Who came: most invited contacts (the timeline counts them as met); the seeder's draws stay as they were.
+            Participant.objects.filter(qbr=qbr, contact__isnull=False).update(attended=True)
+            Participant.objects.filter(qbr=qbr, contact__isnull=False, contact__influence__lte=2).update(attended=False)
             qbr.milestones.update(done_at=qbr.scheduled_at)
     for account, months in selectors.eligible_accounts(today):  # this quarter's, made when it began
         services.qbr_ensure(account, calc.period_of(today, months), program, today=current.start)

@@ -549,7 +549,7 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
         due=minutes_due, reminded_at=None
     )
     audit_record(actor=acting_user, action="qbr.held", obj=qbr, no_minutes_reason=reason)
-    came = Participant.objects.filter(qbr=qbr, contact__isnull=False).exclude(attended=False)
+    came = Participant.objects.filter(qbr=qbr, contact__isnull=False, attended=True)
     timeline_event(
         account=qbr.account_id,
         event=EVENT_HELD,
@@ -716,7 +716,7 @@ def participant_attended_set(*, participant: Participant, attended: bool | None)
     participant.save(update_fields=["attended"])
     if participant.contact_id is not None:
         timeline_event_contact_set(
-            key=held_key(participant.qbr), contact_id=participant.contact_id, present=attended is not False
+            key=held_key(participant.qbr), contact_id=participant.contact_id, present=attended is True
         )
 
 
@@ -939,11 +939,9 @@ def timeline_backfill() -> int:
     """The QBRs held and the minutes sent before the timeline existed, on their accounts' timelines (once each)."""
     made = 0
     came: dict[int, list[int]] = {}
-    for qbr_id, contact_id in (
-        Participant.objects.filter(qbr__status=Qbr.Status.HELD, contact__isnull=False)
-        .exclude(attended=False)
-        .values_list("qbr_id", "contact_id")
-    ):
+    for qbr_id, contact_id in Participant.objects.filter(
+        qbr__status=Qbr.Status.HELD, contact__isnull=False, attended=True
+    ).values_list("qbr_id", "contact_id"):
         came.setdefault(qbr_id, []).append(contact_id)
     for qbr in Qbr.objects.filter(status=Qbr.Status.HELD, held_at__isnull=False).select_related("minutes_sent"):
         made += bool(

@@ -322,6 +322,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sam.api.permissions.TenantActionPermission"],
     "DEFAULT_PAGINATION_CLASS": "sam.api.pagination.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "sam.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]

@@ -425,6 +425,35 @@ def scorecard_fill_computed(scorecard: Scorecard, *, sources_only: Collection[st
     return len(results)
 
 
+def _band_change_record(scorecard: Scorecard, health: float | None, now: datetime) -> None:
+    """Health in another band than on the account's previous scorecard: once per scorecard and band on the
+    timeline, dated when noticed (at the latest the period's end, for a past period computed late)."""
+    after = scoring.band(health)
+    if after is None:
+        return
+    previous = (
+        Scorecard.objects.filter(
+            account_id=scorecard.account_id, period__start__lt=scorecard.period.start, health__isnull=False
+        )
+        .order_by("-period__start")
+        .values_list("health", "period__label")
+        .first()
+    )
+    if previous is None or scoring.band(float(previous[0])) == after:
+        return
+    before, label = scoring.band(float(previous[0])), scorecard.period.label
+    ends = timezone.make_aware(datetime.combine(scorecard.period.end, time(18, 0)))
+    timeline_event(
+        account=scorecard.account_id,
+        event=EVENT_BAND,
+        summary=f"Health went from {before} ({previous[1]}, {float(previous[0]):g}) to {after} on the {label} "
+        f"scorecard ({health:g}/100)",
+        key=f"health-band:{scorecard.pk}:{after}",
+        at=min(now, ends),
+        source_id=scorecard.pk,
+    )
+
+
 def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
     """Health and area scores from the stored values (stored back on the scorecard)."""
     version = scorecard.version
@@ -440,18 +469,7 @@ def scorecard_compute(scorecard: Scorecard) -> scoring.Health:
     Scorecard.objects.filter(pk=scorecard.pk).update(health=health, area_scores=area_scores, computed_at=now)
     if stored != (health, area_scores):
         cache.bump(scorecard.tenant_id)  # the heatmap shows health and area scores
-    before = scoring.band(float(stored[0])) if stored and stored[0] is not None else None
-    after = scoring.band(result.overall)
-    if before is not None and after is not None and before != after:
-        timeline_event(
-            account=scorecard.account_id,
-            event=EVENT_BAND,
-            summary=f"Health went from {before} to {after} ({float(stored[0]):g} to {float(health or 0):g}/100) "  # type: ignore[index]
-            f"on the {scorecard.period.label} scorecard",
-            key=f"health-band:{scorecard.pk}:{before}-{after}:{now:%Y%m%d%H%M%S%f}",
-            at=now,
-            source_id=scorecard.pk,
-        )
+        _band_change_record(scorecard, result.overall, now)
     return result
 
 

@@ -13,10 +13,11 @@ Text (actions, the timeline, QBRs, documents) matches by full-text search with e
 ranks by ``ts_rank`` (an action's title matching counts one more).
 
 Indexes: the app's role is under row-level security, and PostgreSQL evaluates a query's own conditions before
-the policy's (inside an index scan) only when their functions are LEAKPROOF. ``@@``, ``ILIKE`` and the trigram
-operators are not, so for the app role the GIN indexes on the vectors and names are not used: each kind scans
-the tenant's rows (50,000 timeline entries: about 35 ms on the 2-core development machine, the bulk of a
-search; see README "Benchmarks").
+the policy's (inside an index scan) only when their functions are LEAKPROOF. The set-up marks ``ts_match_vq``
+(``@@``) so (sam/localstack.py, scripts/docker-db-init.sh, README "Search and row-level security"), and the
+timeline and actions use their GIN indexes; where it is not marked, each scans the tenant's rows (50,000 timeline
+entries: about 35 ms more on the 2-core development machine). ``ILIKE`` and the trigram operators are not
+leakproof: names are matched over the tenant's accounts and contacts (2,000 contacts: a few milliseconds).
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def actions_find(terms: Terms, limit: int, request: TenantRequest) -> tuple[list
             Hit(
                 pk=r["pk"],
                 title=highlight(r["title"], terms),
-                url=tenant_reverse("account_detail", r["account_id"]) + "?tab=actions",
+                url=tenant_reverse("account_detail", r["account_id"]) + "?tab=actions&show=all",
                 context=_joined(
                     r["account__name"],
                     ActionItem.Status(r["status"]).label,
@@ -230,12 +231,18 @@ def timeline_find(terms: Terms, limit: int, request: TenantRequest) -> tuple[lis
         Hit(
             pk=r["pk"],
             title=highlight(r["summary"], terms, limit=SNIPPET_CHARS),
-            url=tenant_reverse("account_detail", r["account_id"]) + "?tab=timeline",
+            url=tenant_reverse("account_detail", r["account_id"]) + _at_entry(r["pk"], r["occurred_at"]),
             context=_joined(TimelineEntry.Kind(r["kind"]).label, r["account__name"], _date(r["occurred_at"])),
         )
         for r in (found[pk] for pk in ids if pk in found)
     ]
     return hits, more
+
+
+def _at_entry(pk: int, occurred_at: datetime) -> str:
+    """The timeline from this entry on: a cursor just above it (accounts.timeline_selectors reads it), and its
+    anchor, so an entry deep in a long story opens at the top of the page."""
+    return f"?tab=timeline&cursor={occurred_at.timestamp():.6f}_{pk + 1}#entry-{pk}"
 
 
 def _best_of_recent(matches: QuerySet[TimelineEntry], terms: Terms, limit: int) -> list[int]:

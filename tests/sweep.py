@@ -114,6 +114,8 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
 PLAIN_KWARGS: dict[str, str] = {"format": "json", "kind": "accounts", "section": "at-risk"}
 
 MARKER = "ALPHA-SECRET"
+# Pages that find things by a query: the sweep asks them for tenant A's marker (as B, and as A, who must find it).
+PAGE_QUERIES: dict[str, str] = {"search": "q=secre"}  # a prefix of the marker, without the tenant's name
 
 
 def _membership() -> Membership:

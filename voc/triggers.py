@@ -32,9 +32,11 @@ def _detractors(days: int | None, now: datetime) -> Firing:
     ).values_list("pk", "invitation__contact__account_id", "invitation__contact__name", "nps", "comment")
     firing: Firing = {}
     for pk, account_id, name, nps, comment in rows:
-        who = "A contact" if anonymous else name
+        if anonymous:  # the steps, the timeline and the search show neither who nor their words
+            firing[(account_id, str(pk))] = f"A contact scored {nps}/10 in a survey (answers are anonymous)."
+            continue
         said = f" Their comment: \u201c{comment[:500]}\u201d" if comment else " No comment was left."
-        firing[(account_id, str(pk))] = f"{who} scored {nps}/10 in a survey.{said}"
+        firing[(account_id, str(pk))] = f"{name} scored {nps}/10 in a survey.{said}"
     return firing
 
 

@@ -70,7 +70,10 @@ def apply_filters(qs: Any, spec: Filters, params: Any) -> Any:
                 raise exceptions.ValidationError({name: "Give an id (a whole number)."})
             qs = qs.filter(**{lookup: whole(value)})
         elif kind == "date":
-            day = parse_date(value) if len(value) == 10 else None
+            try:
+                day = parse_date(value) if len(value) == 10 else None
+            except ValueError:  # well formed, but no such day (2026-02-30)
+                day = None
             if day is None:
                 raise exceptions.ValidationError({name: "Give a date as YYYY-MM-DD."})
             qs = qs.filter(**{lookup: day})

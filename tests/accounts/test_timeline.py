@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -272,6 +273,12 @@ def test_the_api_logs_and_lists_entries(tenant_a, tenant_b, account_a):
     nested = post(client, "/api/v1/timeline-entries/", {"account": account_a.pk, "kind": "call",
                                                         "summary": {"a": [[[[{}]]]]}})  # fmt: skip
     assert nested.status_code == 400
+    nest = "[" * 100_000 + "]" * 100_000
+    deep = f'{{"account": {account_a.pk}, "kind": "call", "summary": {nest}}}'
+    too_deep = client.post("/api/v1/timeline-entries/", deep, content_type="application/json")
+    assert too_deep.status_code == 400 and "nested too deeply" in too_deep.json()["detail"]
+    assert client.get("/api/v1/timeline-entries/?after=2026-02-30").status_code == 400  # no such day
+    assert client.get("/api/v1/timeline-entries/?before=2026-13-01").status_code == 400
     theirs = make_account(tenant_b, name="Bravo Co")
     other = post(client, "/api/v1/timeline-entries/", {"account": theirs.pk, "kind": "call", "summary": "x"})
     assert other.status_code == 400
@@ -325,3 +332,66 @@ def test_full_text_search_can_use_its_index_under_row_level_security(tenant_a, a
     with tenant_a.ctx():
         query = TimelineEntry.objects.filter(search=SearchQuery("'renew':*", search_type="raw", config="simple"))
         assert [e.summary for e in query] == ["renewal pricing"]
+
+
+def test_each_product_event_is_recorded_once_and_the_backfill_adds_nothing_twice(tenant_a, account_a):
+    from accounts import renewals
+    from accounts.events import timeline_backfill
+    from accounts.models import IncidentCategory, Outcome, RecurringIssue
+    from qbr import services as qbr_services
+    from qbr.models import AgendaItem, Qbr
+
+    ann, ben, _ = people(tenant_a, account_a)
+    with tenant_a.ctx():
+        # a recurring issue opens (three incidents of a category), then closes with its root cause
+        category = IncidentCategory.objects.first()
+        for _ in range(4):
+            services.incident_record(account=account_a, data={"category": category, "summary": "Outage"})
+        issue = RecurringIssue.objects.get(account=account_a)
+        services.recurring_issue_update(issue=issue, data={"status": "closed", "root_cause": "A bad switch"},
+                                        acting_user=tenant_a.admin)  # fmt: skip
+        # a contract past its end: renewed, then corrected (still renewed)
+        today = timezone.localdate()
+        span = {"title": "MSA", "start": today - timedelta(days=800), "end": today - timedelta(days=5)}
+        deal = services.contract_save(account=account_a, data=span)
+        for _ in range(2):
+            renewals.contract_outcome_record(contract=deal, outcome=Outcome.RENEWED, acting_user=tenant_a.admin)
+        # the QBR of this period held, Ann attended, Ben did not
+        qbr_services.qbrs_schedule()
+        qbr = Qbr.objects.filter(account=account_a).order_by("period_start").first()
+        qbr_services.agenda_create_from_template(qbr=qbr, template=qbr_services.agenda_template_default_ensure())
+        for contact in (ann, ben):
+            qbr_services.participant_add(qbr=qbr, contact_id=contact.pk)
+        qbr_services.minutes_save(qbr=qbr, item=AgendaItem.objects.filter(qbr=qbr).first(), notes="Budgets",
+                                  decisions="")  # fmt: skip
+        qbr_services.qbr_held(qbr=qbr)
+        for participant in qbr.participants.all():
+            qbr_services.participant_attended_set(participant=participant, attended=participant.contact_id == ann.pk)
+        counts = dict(
+            TimelineEntry.objects.filter(kind="event")
+            .values_list("event")
+            .annotate(n=Count("pk"))
+            .values_list("event", "n")
+        )
+        assert counts == {"recurring_issue.opened": 1, "recurring_issue.closed": 1, "contract.renewed": 1,
+                          "qbr.held": 1}, counts  # fmt: skip
+        held = TimelineEntry.objects.get(event="qbr.held")
+        assert held.touch and list(TimelineContact.objects.filter(entry=held).values_list("contact_id", flat=True)) == [
+            ann.pk
+        ]
+        assert timeline_backfill() == 0  # every event is there already
+        TimelineEntry.objects.filter(kind="event").delete()
+        assert timeline_backfill() == 4  # the history from the rows themselves, once
+        assert timeline_backfill() == 0
+        held = TimelineEntry.objects.get(event="qbr.held")
+        assert list(TimelineContact.objects.filter(entry=held).values_list("contact_id", flat=True)) == [ann.pk]
+
+
+def test_a_search_hit_opens_the_timeline_at_its_entry(tenant_a, account_a):
+    for i in range(60):
+        log(tenant_a, account_a, "call", i + 1, summary=f"call number {i}")
+    with tenant_a.ctx():
+        entry = TimelineEntry.objects.get(summary="call number 41")
+        cursor = f"{entry.occurred_at.timestamp():.6f}_{entry.pk + 1}"  # what the search links to
+        page = timeline_page(account_a, filters=TimelineFilters(), cursor=cursor)
+        assert page.entries[0].pk == entry.pk

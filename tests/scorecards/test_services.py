@@ -125,6 +125,17 @@ def test_red_health_and_two_band_drops_fire_their_playbooks_once(tenant_a, accou
         assert items.count() == sum(r.playbook.steps.count() for r in runs)
         assert all(a.owner == account_a.owner for a in items)
         assert OutboundEmail.objects.filter(idempotency_key__startswith="playbook:").count() == 2
+        # the account recovers: both runs clear; it falls again: both fire again
+        good = (("growth", 10), ("nps", 60), ("satisfaction", 5), ("share_of_wallet", 80), ("events", 6))
+        for key, value in good:
+            services.value_set(scorecard=now, metric=now.version.metrics.get(key=key), value=value, acting_user=None)
+        assert playbooks_check() == 0
+        assert not runs.filter(cleared_at__isnull=True).exists()
+        bad = (("growth", -10), ("nps", -20), ("satisfaction", 3), ("share_of_wallet", 20), ("events", 0))
+        for key, low in bad:
+            services.value_set(scorecard=now, metric=now.version.metrics.get(key=key), value=low, acting_user=None)
+        assert playbooks_check() == 2
+        assert sorted(runs.values_list("playbook__key", flat=True)) == ["area_drop"] * 2 + ["health_red"] * 2
 
 
 def test_execution_metrics_join_the_operations_review(tenant_a, account_a):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from sam.models import ApiToken
 from sam.services import token_create
 from sam.tenancy.models import TenantOwned
-from tests.sweep import MAKERS, MARKER, PLAIN_KWARGS, Route, all_routes, snapshot
+from tests.sweep import MAKERS, MARKER, PAGE_QUERIES, PLAIN_KWARGS, Route, all_routes, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -128,8 +128,9 @@ def test_tenant_pages_with_a_ids_as_b_member(tenant_a, tenant_b, a_objects, clie
             headers = {"HTTP_HX_REQUEST": "true"} if hx else {}
             for slug in (tenant_a.tenant.slug, tenant_b.tenant.slug):
                 if not route.object_kwargs and slug == tenant_b.tenant.slug:
-                    # B's own page without ids: it must not show anything of A.
-                    response = client.get(url_for(route, slug, a_objects), **headers)
+                    # B's own page without ids: it must not show anything of A, nor find it by A's words.
+                    query = PAGE_QUERIES.get(route.name, "")
+                    response = client.get(url_for(route, slug, a_objects) + (f"?{query}" if query else ""), **headers)
                     assert response.status_code in (200, 405), f"GET {route.route} -> {response.status_code}"
                     assert_clean(response, route, "get")
                     continue
@@ -286,3 +287,14 @@ def test_the_accounts_own_contact_sees_nothing_internal(tenant_a, a_objects):
         assert SENTINEL[:4] not in body, f"GET {route.route} shows something internal"
         pages += response.status_code == 200
     assert pages >= 5
+
+
+def test_the_query_pages_find_the_marker_in_their_own_workspace(tenant_a, a_objects, client_for):
+    """The control of the sweep's queries: tenant A's own member finds A's marked rows, so B finding none means
+    something."""
+    from sam.roles import Role
+
+    client = client_for(tenant_a.users[Role.VIEWER])
+    for name, query in PAGE_QUERIES.items():
+        body = client.get(reverse(name, args=[tenant_a.tenant.slug]) + f"?{query}").content.decode()
+        assert MARKER.lower() in body.lower().replace("<mark>", "").replace("</mark>", ""), name

@@ -313,11 +313,13 @@ def test_under_anonymity_the_detractor_steps_name_nobody(tenant_a, account_a):
         campaigns.campaign_schedule(campaign=campaign, acting_user=tenant_a.admin)
         campaigns.invitations_send()
         ann = Invitation.objects.get(contact__name="Ann Econ")
-        submit(services.invitation_token(ann), answers_for(campaign, nps="2"))
+        submit(services.invitation_token(ann), answers_for(campaign, nps="2", text="Ann here: fire the account team"))
         playbooks_check()
         campaigns.campaigns_tick()
         items = ActionItem.objects.filter(source_kind="survey")
-        assert items.exists() and not any("Ann" in i.title or "Ann" in i.detail for i in items)
+        assert items.exists() and not any("Ann" in i.title or "Ann" in i.detail for i in items)  # nor her words
+        started = TimelineEntry.objects.get(event="playbook.fired")
+        assert "Ann" not in started.summary and "fire the account team" not in started.summary
         entry = TimelineEntry.objects.get(event="survey.answered")
         assert "Ann" not in entry.summary and "/10" not in entry.summary
 
