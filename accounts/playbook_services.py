@@ -231,7 +231,11 @@ def playbooks_check(*, now: datetime | None = None) -> int:
         if key not in evaluated:
             evaluated[key] = found.evaluate(playbook.days, now)
         true = evaluated[key]
-        due += [(playbook, a, s, reason) for (a, s), reason in true.items() if (playbook.pk, a, s) not in live]
+        due += [
+            (playbook, a, s, reason)
+            for (a, s), reason in true.items()
+            if reason is not None and (playbook.pk, a, s) not in live
+        ]
         clear += [pk for (p, a, s), pk in live.items() if p == playbook.pk and (a, s) not in true]
     if clear:
         PlaybookRun.objects.filter(pk__in=clear, cleared_at__isnull=True).update(cleared_at=now)

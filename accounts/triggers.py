@@ -12,8 +12,9 @@ from typing import Any
 
 from django.utils import timezone
 
-# (account id, subject) -> the reason, in words, for each account (and subject) the trigger is true for now.
-Firing = dict[tuple[int, str], str]
+# (account id, subject) -> the reason, in words, for each account (and subject) the trigger is true for now; None
+# for one that does not fire now but keeps a run it fired earlier from clearing (a margin against flapping).
+Firing = dict[tuple[int, str], str | None]
 Evaluate = Callable[[int | None, datetime], Firing]
 # Told of each firing after its steps are in the register (e.g. a survey answer remembers its follow-up).
 OnFire = Callable[[Any, list[Any]], None]

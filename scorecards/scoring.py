@@ -158,11 +158,14 @@ def explain_change(
     )
 
 
+GREEN_FROM, RED_BELOW = 75.0, 50.0
+
+
 def band(score: float | None) -> str | None:
     """The band of a score out of 100: green from 75, amber from 50, red below (None without a score)."""
     if score is None:
         return None
-    return "green" if score >= 75 else "amber" if score >= 50 else "red"
+    return "green" if score >= GREEN_FROM else "amber" if score >= RED_BELOW else "red"
 
 
 def as_decimal(value: float | None) -> Decimal | None:

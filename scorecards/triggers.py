@@ -40,12 +40,20 @@ def _latest_two(now: datetime) -> dict[int, list[tuple[str, float | None, dict[s
     return cards
 
 
+# Health fired red until it is back this far above the red line: a recompute that dips in and out of red (values
+# entered one by one, a source that wobbles) does not start the playbook again.
+RED_MARGIN = 5.0
+
+
 def _health_red(days: int | None, now: datetime) -> Firing:
-    return {
-        (account_id, ""): f"Health is red ({cards[0][1]:g}/100) on the {cards[0][0]} scorecard."
-        for account_id, cards in _latest_two(now).items()
-        if scoring.band(cards[0][1]) == "red"
-    }
+    firing: Firing = {}
+    for account_id, cards in _latest_two(now).items():
+        label, health = cards[0][0], cards[0][1]
+        if scoring.band(health) == "red":
+            firing[(account_id, "")] = f"Health is red ({health:g}/100) on the {label} scorecard."
+        elif health is not None and health < scoring.RED_BELOW + RED_MARGIN:
+            firing[(account_id, "")] = None  # not red, not yet clear of it
+    return firing
 
 
 def _area_drop(days: int | None, now: datetime) -> Firing:

@@ -258,3 +258,49 @@ def test_the_follow_ups_from_before_playbooks_become_their_history(tenant_a, acc
         assert [a.pk for a in ActionItem.objects.filter(playbook_run__in=red).order_by("pk")] == [a.pk for a in alerts]
         Playbook.objects.exclude(key="detractor").update(active=False)
         assert playbooks_check() == 0  # the detractor's answer was followed up already
+
+
+def test_a_margin_keeps_a_run_from_clearing_without_firing_again(tenant_a, account_a, monkeypatch):
+    """A trigger may say "not now, but not clear yet" (None): that holds a live run and fires nothing."""
+    from accounts import triggers
+
+    state: dict[tuple[int, str], str | None] = {}
+    monkeypatch.setitem(
+        triggers._triggers, "test_signal", triggers.Trigger("test_signal", "Test", lambda days, now: dict(state))
+    )
+    with tenant_a.ctx():
+        playbook = playbook_save(name="T", trigger="test_signal", steps=[{"title": "Act", "role": "owner",
+                                 "due_days": 1}], acting_user=tenant_a.admin)  # fmt: skip
+        Playbook.objects.exclude(pk=playbook.pk).update(active=False)
+        key = (account_a.pk, "")
+        state[key] = None
+        assert playbooks_check() == 0 and not PlaybookRun.objects.exists()  # the margin alone fires nothing
+        state[key] = "Signal"
+        assert playbooks_check() == 1
+        state[key] = None
+        assert playbooks_check() == 0
+        assert PlaybookRun.objects.get().cleared_at is None  # within the margin: still live
+        state[key] = "Signal"
+        assert playbooks_check() == 0  # back: no second group
+        state.clear()
+        assert playbooks_check() == 0
+        assert PlaybookRun.objects.get().cleared_at is not None
+
+
+def test_red_health_keeps_its_run_until_five_points_clear_of_red(tenant_a, account_a):
+    from scorecards import services as scorecard_services
+    from scorecards.models import Scorecard
+    from scorecards.triggers import _health_red
+
+    with tenant_a.ctx():
+        card = scorecard_services.scorecard_for(account=account_a, period=scorecard_services.period_for(date.today()))
+        now = timezone.now()
+        for health, expected in ((48, "Health is red (48/100)"), (52, None), (56, "absent")):
+            Scorecard.objects.filter(pk=card.pk).update(health=health)
+            found = _health_red(None, now)
+            if expected == "absent":
+                assert (account_a.pk, "") not in found
+            elif expected is None:
+                assert found[(account_a.pk, "")] is None
+            else:
+                assert found[(account_a.pk, "")].startswith(expected)
