@@ -304,3 +304,35 @@ def test_red_health_keeps_its_run_until_five_points_clear_of_red(tenant_a, accou
                 assert found[(account_a.pk, "")] is None
             else:
                 assert found[(account_a.pk, "")].startswith(expected)
+
+
+def test_the_playbooks_page_and_the_actions_tab_in_a_constant_number_of_queries(tenant_a, account_a, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = client_for(tenant_a.admin)
+    pages = [
+        reverse("playbooks", args=[tenant_a.tenant.slug]),
+        reverse("account_detail", args=[tenant_a.tenant.slug, account_a.pk]) + "?tab=actions",
+    ]
+
+    def counts() -> list[int]:
+        found = []
+        for page in pages:
+            admin.get(page)
+            admin.get(page)  # the first visits fill the caches
+            with CaptureQueriesContext(connection) as queries:
+                assert admin.get(page).status_code == 200
+            found.append(len(queries))
+        return found
+
+    playbook = renewal_playbook(tenant_a)
+    with tenant_a.ctx():
+        first = PlaybookRun.objects.create(playbook=playbook, account=account_a, subject="s0", reason="r")
+        services.action_item_add(account=account_a, title="Step 0", playbook_run=first)
+    few = counts()
+    with tenant_a.ctx():
+        for n in range(1, 12):
+            run = PlaybookRun.objects.create(playbook=playbook, account=account_a, subject=f"s{n}", reason="r")
+            services.action_item_add(account=account_a, title=f"Step {n}", playbook_run=run)
+    assert counts() == few
