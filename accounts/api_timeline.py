@@ -11,6 +11,7 @@ from accounts import events, timeline_services
 from accounts.models import Account, Contact, Playbook, PlaybookStep, TimelineEntry
 from accounts.services import member_or_error
 from sam.api.toolkit import AccountChildViewSet, MemberField, ScopedRelatedField
+from sam.numbers import whole
 
 
 class FollowUpSerializer(serializers.Serializer[Any]):
@@ -76,7 +77,7 @@ class TimelineEntryViewSet(AccountChildViewSet):
         qs = super().get_queryset().prefetch_related("contacts")
         contact = self.request.query_params.get("contact", "")
         if contact:
-            qs = qs.filter(links__contact_id=contact if contact.isascii() and contact.isdigit() else 0)
+            qs = qs.filter(links__contact_id=whole(contact, digits=18) or 0)
         return qs.order_by("-occurred_at", "-pk")
 
     def create_object(self, data: dict[str, Any]) -> TimelineEntry:

@@ -14,6 +14,7 @@ from accounts.models import (
     Escalation,
     TeamAssignment,
     TeamRole,
+    TimelineEntry,
 )
 from sam.roles import allowed, register_object_checks
 
@@ -91,8 +92,14 @@ def owns_escalation(escalation: Escalation, user: Any) -> bool:
     return escalation.owner_id == user.pk
 
 
+def logged_entry(entry: TimelineEntry, user: Any) -> bool:
+    """Who logged a timeline entry, or the account's owner, answers for it."""
+    return entry.created_by_id == user.pk or is_owner(entry, user)
+
+
 def register() -> None:
     register_object_checks(Account, team=is_on_team, owner=is_owner)
+    register_object_checks(TimelineEntry, team=is_on_team, owner=logged_entry)
     register_object_checks(Deliverable, team=is_on_team, owner=owns_deliverable)
     register_object_checks(ActionItem, team=is_on_team, owner=owns_action)
     register_object_checks(ChangeRequest, team=is_on_team, owner=leads_change)

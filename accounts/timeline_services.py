@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import events, sources
-from accounts.models import Account, ActionItem, Contact, TimelineContact, TimelineEntry
+from accounts.models import Account, Contact, TimelineContact, TimelineEntry
 from accounts.services import action_item_add, member_or_error
-from sam.models import Membership, User
+from sam.models import User
+from sam.numbers import whole
 from sam.permissions import require_member
-from sam.roles import allowed
 from sam.services import audit_record, text_value
 from sam.tenancy.urls import tenant_reverse
 
@@ -47,12 +47,13 @@ def register_own() -> None:
 
 def _contacts_of(account: Account, contact_ids: Iterable[Any]) -> list[Contact]:
     """The contacts named, every one of them the account's; another account's (or tenant's) is 'not found'."""
-    wanted = {str(c) for c in contact_ids}
-    if not wanted:
+    raw = list(contact_ids)
+    wanted = {whole(c, digits=18) for c in raw}
+    if not raw:
         return []
-    if not all(c.isdigit() and len(c) < 19 for c in wanted):
+    if None in wanted:
         raise ValidationError({"contacts": "No such contact at this account."})
-    found = list(Contact.objects.filter(account=account, pk__in=[int(c) for c in wanted]))
+    found = list(Contact.objects.filter(account=account, pk__in=wanted))
     if len(found) != len(wanted):
         raise ValidationError({"contacts": "No such contact at this account."})
     return found
@@ -122,22 +123,6 @@ def timeline_entry_log(
     return entry
 
 
-def entry_may_change(entry: TimelineEntry, user: Any, *, may_edit_account: bool) -> bool:
-    """THE rule for removing an entry: who logged it, or whoever may edit the account; a product event stays."""
-    if entry.kind == TimelineEntry.Kind.EVENT or user is None:
-        return False
-    return may_edit_account or entry.created_by_id == user.pk
-
-
-def _may_change(entry: TimelineEntry, acting_user: User | None) -> None:
-    if acting_user is None:
-        return
-    role = Membership.objects.filter(user=acting_user).values_list("role", flat=True).first()
-    may_edit = allowed(role, "account.edit", user=acting_user, obj=entry.account)
-    if not entry_may_change(entry, acting_user, may_edit_account=may_edit):
-        raise PermissionDenied("Only who logged it, or who may edit the account, changes an entry.")
-
-
 def timeline_entry_pin(*, entry: TimelineEntry, pinned: bool, acting_user: User | None) -> TimelineEntry:
     """Pin a note (or any entry) to the top of the account's timeline, or unpin it: the team's, events included."""
     require_member(acting_user, "timeline.log", entry.account)
@@ -148,13 +133,10 @@ def timeline_entry_pin(*, entry: TimelineEntry, pinned: bool, acting_user: User 
 
 @transaction.atomic
 def timeline_entry_delete(*, entry: TimelineEntry, acting_user: User | None) -> None:
-    """Remove an entry the team logged (its follow-up actions stay in the register)."""
-    _may_change(entry, acting_user)
+    """Remove an entry the team logged (its follow-up actions stay in the register): who logged it, or the
+    account's owner ("timeline.remove"). The product's own events stay, for everyone."""
     if entry.kind == TimelineEntry.Kind.EVENT:
-        raise ValidationError("The product's own events stay on the timeline.")
+        raise PermissionDenied("The product's own events stay on the timeline.")
+    require_member(acting_user, "timeline.remove", entry)
     audit_record(actor=acting_user, action="timeline.delete", obj=entry, summary=entry.summary[:200])
     entry.delete()
-
-
-def entry_actions(entry: TimelineEntry) -> Any:
-    return ActionItem.objects.filter(source_kind=TIMELINE_SOURCE, source_id=str(entry.pk))

@@ -27,7 +27,6 @@ TAB = "timeline"
 def _decorate(request: TenantRequest, account: Account, page: timeline_selectors.TimelinePage) -> None:
     """Each entry's label, link, contacts, actions and whether this member may remove it (no queries)."""
     slug = request.tenant.slug
-    may_edit = can(request, "account.edit", account)
     # Reversed once for the page: an entry's own paths follow the timeline's (accounts/urls.py).
     prefix = tenant_reverse("timeline_more", account.pk)
     for entry in page.pinned + page.upcoming + page.entries:
@@ -39,8 +38,9 @@ def _decorate(request: TenantRequest, account: Account, page: timeline_selectors
         entry.url = timeline_selectors.entry_link(entry, slug)  # type: ignore[attr-defined]
         entry.people = [link.contact for link in getattr(entry, "contact_links", [])]  # type: ignore[attr-defined]
         entry.follow_ups = page.actions.get(entry.pk, [])  # type: ignore[attr-defined]
-        entry.removable = timeline_services.entry_may_change(  # type: ignore[attr-defined]
-            entry, request.user, may_edit_account=may_edit
+        entry.account = account  # the page's: the allow table reads its owner without a query
+        entry.removable = entry.kind != TimelineEntry.Kind.EVENT and can(  # type: ignore[attr-defined]
+            request, "timeline.remove", entry
         )
 
 

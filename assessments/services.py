@@ -601,14 +601,7 @@ def assessment_transition(
         locked.save(update_fields=["status", "shared_on", "confirmed_by", "confirmed_on", "updated_at"])
         audit_record(actor=acting_user, action="assessment.status", obj=locked, before=before, after=to)
         if to == Assessment.Status.SHARED:
-            timeline_event(
-                account=locked.account_id,
-                event=EVENT_SHARED,
-                summary=f"Assessment “{locked}” shared with the customer",
-                key=f"assessment-shared:{locked.pk}",
-                source_id=locked.pk,
-                by=acting_user,
-            )
+            _shared_event(locked, by=acting_user)
     assessment.status, assessment.shared_on = locked.status, locked.shared_on
     assessment.confirmed_by, assessment.confirmed_on = locked.confirmed_by, locked.confirmed_on
     return assessment
@@ -853,16 +846,20 @@ def progress_reports_send(today: date | None = None) -> int:
 
 def timeline_backfill() -> int:
     """The assessments shared before the timeline existed, on their accounts' timelines (once each)."""
-    made = 0
-    for assessment in Assessment.objects.filter(shared_on__isnull=False):
-        made += bool(
-            timeline_event(
-                account=assessment.account_id,
-                event=EVENT_SHARED,
-                summary=f"Assessment \u201c{assessment}\u201d shared with the customer",
-                key=f"assessment-shared:{assessment.pk}",
-                at=timezone.make_aware(datetime.combine(assessment.shared_on, time(12, 0))),
-                source_id=assessment.pk,
-            )
+    shared = Assessment.objects.filter(shared_on__isnull=False)
+    return sum(_shared_event(a, at=timezone.make_aware(datetime.combine(a.shared_on, time(12, 0)))) for a in shared)
+
+
+def _shared_event(assessment: Assessment, *, at: datetime | None = None, by: Any = None) -> bool:
+    """The assessment shared with the customer, on its account's timeline (once); whether it was recorded now."""
+    return bool(
+        timeline_event(
+            account=assessment.account_id,
+            event=EVENT_SHARED,
+            summary=f"Assessment \u201c{assessment}\u201d shared with the customer",
+            key=f"assessment-shared:{assessment.pk}",
+            at=at,
+            source_id=assessment.pk,
+            by=by,
         )
-    return made
+    )

@@ -550,17 +550,7 @@ def qbr_held(*, qbr: Qbr, no_minutes_reason: str = "", acting_user: Any = None) 
     )
     audit_record(actor=acting_user, action="qbr.held", obj=qbr, no_minutes_reason=reason)
     came = Participant.objects.filter(qbr=qbr, contact__isnull=False, attended=True)
-    timeline_event(
-        account=qbr.account_id,
-        event=EVENT_HELD,
-        summary=f"QBR {qbr.period_label} held" + (f" (no minutes: {reason})" if reason else ""),
-        key=held_key(qbr),
-        at=held_at,
-        source_id=qbr.pk,
-        contacts=came.values_list("contact_id", flat=True),
-        by=acting_user,
-        touch=True,
-    )
+    _held_event(qbr, came.values_list("contact_id", flat=True), by=acting_user)
 
 
 def qbr_cancel(*, qbr: Qbr, reason: str, acting_user: Any = None) -> None:
@@ -935,6 +925,24 @@ def preparation_reopen(*, qbr: Qbr, acting_user: Any) -> Preparation:
     return preparation
 
 
+def _held_event(qbr: Qbr, contact_ids: Any, *, by: Any = None) -> bool:
+    """The QBR held, on its account's timeline with who attended (once); whether it was recorded now."""
+    reason = qbr.no_minutes_reason
+    return bool(
+        timeline_event(
+            account=qbr.account_id,
+            event=EVENT_HELD,
+            summary=f"QBR {qbr.period_label} held" + (f" (no minutes: {reason})" if reason else ""),
+            key=held_key(qbr),
+            at=qbr.held_at,
+            source_id=qbr.pk,
+            contacts=contact_ids,
+            by=by,
+            touch=True,
+        )
+    )
+
+
 def timeline_backfill() -> int:
     """The QBRs held and the minutes sent before the timeline existed, on their accounts' timelines (once each)."""
     made = 0
@@ -944,18 +952,7 @@ def timeline_backfill() -> int:
     ).values_list("qbr_id", "contact_id"):
         came.setdefault(qbr_id, []).append(contact_id)
     for qbr in Qbr.objects.filter(status=Qbr.Status.HELD, held_at__isnull=False).select_related("minutes_sent"):
-        made += bool(
-            timeline_event(
-                account=qbr.account_id,
-                event=EVENT_HELD,
-                summary=f"QBR {qbr.period_label} held",
-                key=held_key(qbr),
-                at=qbr.held_at,
-                source_id=qbr.pk,
-                contacts=came.get(qbr.pk, []),
-                touch=True,
-            )
-        )
+        made += _held_event(qbr, came.get(qbr.pk, []))
         if qbr.minutes_sent is not None:
             made += bool(
                 timeline_event(

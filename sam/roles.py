@@ -70,6 +70,8 @@ ALLOW: dict[str, dict[Role, Grant]] = {
     "escalation.resolve": {A: ANY, E: OWNER, M: OWNER, T: OWNER},
     # the account's timeline: logging notes, calls, meetings and emails (with follow-up actions), pinning them
     "timeline.log": {A: ANY, E: TEAM, M: TEAM, T: TEAM},
+    # removing an entry the team logged: who logged it, or the account's owner ("owner" of an entry)
+    "timeline.remove": {A: ANY, E: OWNER, M: OWNER, T: OWNER},
     # playbooks: what the team does when a signal appears (the program's rule)
     "playbook.manage": {A: ANY},
     # progress on an action (its status and detail): the team's; an executive's on the actions they own

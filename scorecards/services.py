@@ -185,15 +185,7 @@ def period_close(*, period: Period, closed: bool, acting_user: User | None) -> P
                 scorecard_fill_computed(card)
                 scorecard_compute(card)
                 card.refresh_from_db(fields=["health"])
-                health = f": health {float(card.health):g}/100" if card.health is not None else ""
-                timeline_event(
-                    account=card.account_id,
-                    event=EVENT_CLOSED,
-                    summary=f"Scorecard {locked.label} closed{health}",
-                    key=f"scorecard-closed:{card.pk}",
-                    source_id=card.pk,
-                    by=acting_user,
-                )
+                _closed_event(card, by=acting_user)
         locked.closed = closed
         locked.save(update_fields=["closed"])
         audit_record(
@@ -494,17 +486,23 @@ def alerts_sweep() -> int:
 
 def timeline_backfill() -> int:
     """The scorecards of periods closed before the timeline existed, on their accounts' timelines (once each)."""
-    made = 0
-    for card in Scorecard.objects.filter(period__closed=True).select_related("period"):
-        health = f": health {float(card.health):g}/100" if card.health is not None else ""
-        made += bool(
-            timeline_event(
-                account=card.account_id,
-                event=EVENT_CLOSED,
-                summary=f"Scorecard {card.period.label} closed{health}",
-                key=f"scorecard-closed:{card.pk}",
-                at=timezone.make_aware(datetime.combine(card.period.end, time(18, 0))),
-                source_id=card.pk,
-            )
+    cards = Scorecard.objects.filter(period__closed=True).select_related("period")
+    return sum(
+        _closed_event(card, at=timezone.make_aware(datetime.combine(card.period.end, time(18, 0)))) for card in cards
+    )
+
+
+def _closed_event(card: Scorecard, *, at: datetime | None = None, by: User | None = None) -> bool:
+    """The scorecard closed, on its account's timeline (once); whether it was recorded now."""
+    health = f": health {float(card.health):g}/100" if card.health is not None else ""
+    return bool(
+        timeline_event(
+            account=card.account_id,
+            event=EVENT_CLOSED,
+            summary=f"Scorecard {card.period.label} closed{health}",
+            key=f"scorecard-closed:{card.pk}",
+            at=at,
+            source_id=card.pk,
+            by=by,
         )
-    return made
+    )

@@ -34,6 +34,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "escalation.resolve": {A: "any", E: "owner", M: "owner", T: "owner"},
     "action.progress": {A: "any", E: "owner", M: "team", T: "team"},
     "timeline.log": {A: "any", E: "team", M: "team", T: "team"},
+    "timeline.remove": {A: "any", E: "owner", M: "owner", T: "owner"},
     "playbook.manage": {A: "any"},
     "report.view": dict.fromkeys(EVERYONE, "any"),
     "report.request": {A: "any", E: "any", M: "any", T: "any"},
