@@ -59,6 +59,7 @@ urlpatterns = [
     path("platform/", admin.site.urls),
 ]
 
+handler400 = "sam.views.error_400"
 handler404 = "sam.views.error_404"
 handler403 = "sam.views.error_403"
 handler500 = "sam.views.error_500"

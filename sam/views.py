@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sam import selectors, services
@@ -151,16 +152,30 @@ def token_revoke(request: TenantRequest, token_id: int) -> HttpResponse:
     return tenant_redirect("tokens")
 
 
+# The API answers in JSON also where Django answers before DRF does: an address that matches no route (an id
+# that is not a number), a refusal outside a view, a server error.
+def _api_error(request: HttpRequest, detail: str, status: int) -> HttpResponse | None:
+    if not request.path_info.startswith("/api/"):
+        return None
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def error_400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refuses before any view (too many form fields, a forged host)."""
+    return _api_error(request, "Bad request.", 400) or defaults.bad_request(request, exception)
+
+
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    return _api_error(request, "Not found.", 404) or render(request, "404.html", status=404)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    refused = "You do not have permission to perform this action."
+    return _api_error(request, refused, 403) or render(request, "403.html", status=403)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    return _api_error(request, "Server error.", 500) or render(request, "500.html", status=500)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -83,6 +83,8 @@ class MembershipViewSet(
         return selectors.tenant_members()
 
     def perform_update(self, serializer: MembershipSerializer) -> None:
+        if "role" not in serializer.validated_data:  # a PATCH that changes nothing
+            return
         try:
             serializer.instance = services.membership_set_role(
                 membership=serializer.instance,

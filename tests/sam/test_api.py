@@ -235,3 +235,75 @@ def test_schema_and_docs(db):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def _schema() -> dict:
+    import yaml
+
+    return yaml.safe_load(Client().get("/api/v1/schema/").content)
+
+
+def test_schema_documents_the_error_answers(db):
+    """Besides success, each operation documents what it may answer: 401/403 always, 404 with an id or a page,
+    400 for a body or a query, 415 for a body; found by fuzzing the API against its schema."""
+    paths = _schema()["paths"]
+    assert set(paths["/api/v1/me/"]["get"]["responses"]) == {"200", "401", "403"}
+    assert set(paths["/api/v1/accounts/"]["get"]["responses"]) == {"200", "400", "401", "403", "404"}
+    assert set(paths["/api/v1/accounts/"]["post"]["responses"]) == {"201", "400", "401", "403", "415"}
+    assert set(paths["/api/v1/accounts/{id}/"]["delete"]["responses"]) == {"204", "400", "401", "403", "404"}
+    error = paths["/api/v1/accounts/{id}/"]["get"]["responses"]["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/Error"}
+    assert all(
+        parameter["allowEmptyValue"]
+        for parameter in paths["/api/v1/accounts/"]["get"]["parameters"]
+        if parameter["in"] == "query"
+    )
+
+
+def test_schema_describes_local_times_and_nullable_answers(db):
+    schemas = _schema()["components"]["schemas"]
+    prime_start = schemas["Account"]["properties"]["prime_start"]
+    assert prime_start["format"] == "partial-time"  # "08:00:00": JSON Schema's "time" wants an offset
+    assert prime_start["pattern"].startswith("^([01]")
+    assert schemas["Assessment"]["properties"]["confirmed_by"]["nullable"] is True  # a nullable column, read-only
+    assert schemas["RecurringIssue"]["properties"]["owner"]["nullable"] is True
+    assert "nullable" not in schemas["RecurringIssueRequest"]["properties"]["owner"]  # null is not taken
+
+
+@pytest.mark.parametrize("query", ["page=abc", "page=0", "page=1.5", "page_size=7.1e-06", "page_size=0", "page=²"])
+def test_malformed_page_numbers_are_400(tenant_a, query):
+    response = api(token_for(tenant_a)).get(f"/api/v1/accounts/?{query}")
+    assert response.status_code == 400
+    assert set(response.json()) <= {"page", "page_size"}
+
+
+def test_pages_past_the_last_are_404_and_sizes_are_capped(tenant_a):
+    client = api(token_for(tenant_a))
+    assert client.get("/api/v1/members/?page=2").status_code == 404
+    assert client.get("/api/v1/members/?page=&page_size=").status_code == 200  # empty: not given
+    assert client.get("/api/v1/members/?page=last").status_code == 200
+    assert client.get("/api/v1/members/?page_size=1").json()["next"] is not None
+    assert client.get("/api/v1/members/?page_size=5000").status_code == 200
+
+
+def test_api_answers_json_where_django_answers_first(tenant_a):
+    """An address no route matches (an id that is not a number) and a request Django refuses (too many form
+    fields) answer JSON under /api/, the pages' HTML elsewhere."""
+    client = api(token_for(tenant_a))
+    for path in ("/api/v1/accounts/1.5/", "/api/v1/nowhere/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
+    fields = "&".join(f"f{i}=1" for i in range(1500))
+    response = client.post("/api/v1/accounts/", fields, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
+    assert Client().get("/t/alpha/nowhere/").headers["Content-Type"].startswith("text/html")
+
+
+def test_patch_without_the_role_changes_nothing(tenant_a):
+    with tenant_a.ctx():
+        membership = Membership.objects.get(user=tenant_a.users[Role.VIEWER])
+    response = api(token_for(tenant_a)).patch(f"/api/v1/members/{membership.pk}/", {}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["role"] == "viewer"
