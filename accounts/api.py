@@ -435,8 +435,9 @@ class AccountViewSet(AccountChildViewSet):
         reason = self.request.query_params.get("reason", "")[:2000]
         self.run(lambda: services.account_delete(account=instance, acting_user=self.request.user, reason=reason))
 
-    @extend_schema(request=CriteriaAnswersSerializer(many=True), responses=CriteriaAnswersSerializer(many=True))
-    @action(detail=True, methods=["get", "put"], url_path="criteria")
+    @extend_schema(methods=["GET"], responses=CriteriaAnswersSerializer(many=True))
+    @extend_schema(methods=["PUT"], request=CriteriaAnswersSerializer(many=True), responses=AccountSerializer)
+    @action(detail=True, methods=["get", "put"], url_path="criteria", pagination_class=None)
     def criteria(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """The account's answers to the selection criteria (GET), or new scores (PUT: 0-5 each, with a why)."""
         account = self.get_object()

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -756,10 +757,18 @@ def recurring_issues_sweep(*, now: datetime | None = None) -> int:
 
 
 def account_row_delete(*, account: Account, row: Any) -> None:
-    """Delete a contract or contact of the account (the page asked for a confirmation first)."""
+    """Delete a contract or contact of the account (the page asked for a confirmation first). A row that other
+    rows still need (a contact asked for a decision) stays, and the error says which."""
     if getattr(row, "account_id", None) != account.pk:
         raise ValidationError("This is not one of the account's rows.")
-    row.delete()
+    try:
+        with transaction.atomic():
+            row.delete()
+    except ProtectedError as exc:
+        needed = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
+        raise ValidationError(
+            f"{row} is still named in the account's {', '.join(needed)}: change those first, then delete it."
+        ) from None
 
 
 @transaction.atomic

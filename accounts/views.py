@@ -598,14 +598,19 @@ def _delete(request: TenantRequest, account: Account, row: Any, *, delete: Calla
     """A row's delete page: it asks (GET), then deletes through the row's service (POST)."""
     pages = ROW_PAGES[type(row)]
     if request.method == "POST":
-        delete()
+        try:
+            delete()
+        except ValidationError as exc:
+            return _confirm_delete(request, account, pages.what(row), pages.tab, errors=exc.messages)
         return tab_done(request, account, pages.tab, f"Deleted {pages.what(row)}.")
     return _confirm_delete(request, account, pages.what(row), pages.tab)
 
 
-def _confirm_delete(request: TenantRequest, account: Account, what: str, tab: str) -> HttpResponse:
-    context = {"account": account, "what": what, "tab": tab, "active_nav": "accounts"}
-    return render(request, "accounts/confirm_delete.html", context)
+def _confirm_delete(
+    request: TenantRequest, account: Account, what: str, tab: str, *, errors: list[str] | None = None
+) -> HttpResponse:
+    context = {"account": account, "what": what, "tab": tab, "active_nav": "accounts", "errors": errors or []}
+    return render(request, "accounts/confirm_delete.html", context, status=400 if errors else 200)
 
 
 def _edit_page(request: TenantRequest, account: Account, form: Any, title: str, tab: str, **extra: Any) -> HttpResponse:

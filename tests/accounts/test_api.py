@@ -327,3 +327,32 @@ def test_plan_incident_contract_and_contact_writes_go_through_the_services(tenan
         assert not Incident.objects.filter(account=account_a).exists()
         assert list(PlanGoal.objects.filter(account=account_a).values_list("title", flat=True)) == ["Keep the renewal"]
         assert not account_a.contracts.exists()
+
+
+def test_a_contact_asked_for_a_decision_is_not_deleted(tenant_a, account_a, client_for):
+    """Deleting a contact a decision names (a protected reference) was a 500 in the API and on the page."""
+    from accounts.models import Decision
+
+    with tenant_a.ctx():
+        contact = services.contact_save(account=account_a, data={"name": "Dana Decider", "email": "dana@x.test"})
+        Decision.objects.create(account=account_a, contact=contact, question="Renew?", due=date(2030, 1, 1))
+    response = api(tenant_a).delete(f"/api/v1/contacts/{contact.pk}/")
+    assert response.status_code == 400
+    assert "decisions" in response.json()["detail"][0]
+    page = client_for(tenant_a.admin).post(f"/t/alpha/accounts/{account_a.pk}/contacts/{contact.pk}/delete/")
+    assert page.status_code == 400
+    assert b"still named in the account&#x27;s decisions" in page.content
+    with tenant_a.ctx():
+        assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_criteria_are_documented_as_they_answer(tenant_a, account_a):
+    """GET answers the list of answers (not a page of them), PUT the account."""
+    import yaml
+
+    operations = yaml.safe_load(Client().get("/api/v1/schema/").content)["paths"]["/api/v1/accounts/{id}/criteria/"]
+    listed = operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed == {"type": "array", "items": {"$ref": "#/components/schemas/CriteriaAnswers"}}
+    scored = operations["put"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert scored == {"$ref": "#/components/schemas/Account"}
+    assert isinstance(api(tenant_a).get(f"/api/v1/accounts/{account_a.pk}/criteria/").json(), list)
