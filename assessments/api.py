@@ -50,7 +50,8 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
     midpoint = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
     confirmed_by = serializers.PrimaryKeyRelatedField(read_only=True)
-    confirmed_by_name = serializers.CharField(source="confirmed_by.name", read_only=True, default=None)
+    # A method, not a field with a default: DRF leaves a defaulted field out of a PATCH's answer.
+    confirmed_by_name = serializers.SerializerMethodField()
 
     class Meta:
         model = Assessment
@@ -95,6 +96,9 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
             "date": info.get("midpoint"),
             "progress": info.get("progress"),
         }
+
+    def get_confirmed_by_name(self, obj: Assessment) -> str | None:
+        return obj.confirmed_by.name if obj.confirmed_by is not None else None
 
     def get_totals(self, obj: Assessment) -> dict[str, Any]:
         return _figures(selectors.assessment_totals(obj, list(obj.recommendations.all()))["all"])

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -157,6 +157,8 @@ class PreparationInputSerializer(serializers.Serializer[Any]):
     rows = PreparationRowInputSerializer(many=True, allow_empty=False, max_length=len(PreparationRow.Topic.values))
 
 
+# POST (create) and PUT (update) on QBRs answer 405 with the way to do it instead: not operations of the API.
+@extend_schema_view(create=extend_schema(exclude=True), update=extend_schema(exclude=True))
 class QbrViewSet(AccountChildViewSet):
     """QBRs are made by the scheduler. PATCH sets the date, time zone, place and pre-read notes; actions move the
     agenda status and mark the QBR held or cancelled."""

@@ -153,3 +153,13 @@ def test_lists_take_a_constant_number_of_queries(tenant_a):
     before = counts()
     grow(3)
     assert counts() == before
+
+
+def test_a_patch_answers_every_field(tenant_a, account_a):
+    """``confirmed_by_name`` was left out of a PATCH's answer (DRF drops a defaulted field from partial answers)."""
+    client = api(tenant_a)
+    made = post(client, "/api/v1/assessments/", {"account": account_a.pk, "title": "Mid-contract"}).json()
+    changed = patch(client, f"/api/v1/assessments/{made['id']}/", {"title": "Renamed"})
+    assert changed.status_code == 200
+    assert changed.json()["confirmed_by_name"] is None
+    assert set(changed.json()) == set(made)

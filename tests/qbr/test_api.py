@@ -133,3 +133,13 @@ def test_api_agenda_from_template_reorder_attendance_and_actions(tenant_a, accou
     assert post(client, f"/api/v1/qbrs/{qbr.pk}/actions/", {"title": "x", "due": "soon"}).status_code == 400
     register = client.get(f"/api/v1/action-items/?account={account_a.pk}").json()["results"]
     assert any(a["title"] == "Send the plan" for a in register)
+
+
+def test_the_schema_offers_no_qbr_create_nor_put(db):
+    """POST /qbrs/ and PUT /qbrs/{id}/ answer 405 with the way to do it: they are not documented as operations."""
+    import yaml
+
+    paths = yaml.safe_load(Client().get("/api/v1/schema/").content)["paths"]
+    assert set(paths["/api/v1/qbrs/"]) - {"parameters"} == {"get"}
+    assert set(paths["/api/v1/qbrs/{id}/"]) - {"parameters"} == {"get", "patch"}
+    assert "put" in paths["/api/v1/qbrs/{id}/preparation/"]
