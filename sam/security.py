@@ -12,6 +12,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from sam.http import api_refusal
+
 
 class SecurityHeadersMiddleware:
     """Content-Security-Policy and friends. Everything is served from our own origin."""
@@ -22,7 +24,9 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "%00" in request.META.get("QUERY_STRING", ""):
             # PostgreSQL cannot store or compare text with NUL: refuse it before any view tries.
-            response = HttpResponse("The address contains a NUL character.", status=400, content_type="text/plain")
+            refused = "The address contains a NUL character."
+            page = HttpResponse(refused, status=400, content_type="text/plain")
+            response = api_refusal(request, refused, 400) or page
         else:
             response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import defaults
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sam import selectors, services
 from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm, apply_errors
-from sam.http import AuthedRequest, TenantRequest
+from sam.http import AuthedRequest, TenantRequest, api_refusal
 from sam.models import ApiToken, Membership
 from sam.permissions import tenant_view
 from sam.roles import Role
@@ -154,28 +154,22 @@ def token_revoke(request: TenantRequest, token_id: int) -> HttpResponse:
 
 # The API answers in JSON also where Django answers before DRF does: an address that matches no route (an id
 # that is not a number), a refusal outside a view, a server error.
-def _api_error(request: HttpRequest, detail: str, status: int) -> HttpResponse | None:
-    if not request.path_info.startswith("/api/"):
-        return None
-    return JsonResponse({"detail": detail}, status=status)
-
-
 def error_400(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A request Django refuses before any view (too many form fields, a forged host)."""
-    return _api_error(request, "Bad request.", 400) or defaults.bad_request(request, exception)
+    return api_refusal(request, "Bad request.", 400) or defaults.bad_request(request, exception)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _api_error(request, "Not found.", 404) or render(request, "404.html", status=404)
+    return api_refusal(request, "Not found.", 404) or render(request, "404.html", status=404)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     refused = "You do not have permission to perform this action."
-    return _api_error(request, refused, 403) or render(request, "403.html", status=403)
+    return api_refusal(request, refused, 403) or render(request, "403.html", status=403)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return _api_error(request, "Server error.", 500) or render(request, "500.html", status=500)
+    return api_refusal(request, "Server error.", 500) or render(request, "500.html", status=500)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

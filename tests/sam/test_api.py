@@ -287,13 +287,16 @@ def test_pages_past_the_last_are_404_and_sizes_are_capped(tenant_a):
 
 
 def test_api_answers_json_where_django_answers_first(tenant_a):
-    """An address no route matches (an id that is not a number) and a request Django refuses (too many form
-    fields) answer JSON under /api/, the pages' HTML elsewhere."""
+    """An address no route matches (an id that is not a number), a NUL in the query and a request Django refuses
+    (too many form fields) answer JSON under /api/, the pages' HTML elsewhere."""
     client = api(token_for(tenant_a))
     for path in ("/api/v1/accounts/1.5/", "/api/v1/nowhere/"):
         response = client.get(path)
         assert response.status_code == 404
         assert response.json() == {"detail": "Not found."}
+    response = client.get("/api/v1/accounts/?name=a%00b")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The address contains a NUL character."}
     fields = "&".join(f"f{i}=1" for i in range(1500))
     response = client.post("/api/v1/accounts/", fields, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
