@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install migrate demo run test test-explore lint fmt bench vendor system-deps clean-db typecheck check-fresh
+.PHONY: install migrate demo run test test-explore fuzz lint fmt bench vendor system-deps clean-db typecheck check-fresh
 
 # uv (pinned in constraints.txt, installed by pip) installs the same pinned set as pip would, in a fraction of the time.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -47,6 +47,10 @@ test:
 ## test-explore: the property tests with new random examples (hypothesis; make test replays fixed ones)
 test-explore: install
 	@HYPOTHESIS_PROFILE=explore $(STACK) test tests/scorecards/test_scoring.py tests/voc/test_scoring.py -q
+
+## fuzz: schemathesis over the whole API with many more examples, new ones each run (EXAMPLES=N; make test runs 3)
+fuzz: install
+	@SAM_FUZZ_EXAMPLES=$(or $(EXAMPLES),50) HYPOTHESIS_PROFILE=explore $(STACK) test tests/sam/test_api_fuzz.py -q
 
 lint: install
 	@$(VENV)/bin/ruff check .
