@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import import_kinds, sources
+from sam.tenancy.keys import TenantForeignKey, TenantPrimaryKey
 from sam.tenancy.models import TenantManager, TenantOwned, TenantQuerySet, TenantSettings
 
 RENEWAL_WINDOW_DAYS = 180
@@ -71,6 +72,7 @@ class AccountsSettings(TenantSettings):
                 condition=models.Q(retention_target__gte=0, retention_target__lte=100),
                 name="accountssettings_retention_range",
             ),
+            TenantPrimaryKey(),
         ]
 
     @property
@@ -118,7 +120,7 @@ class Tier(TenantOwned):
 
     class Meta:
         ordering = ["order", "name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tier_unique_name")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tier_unique_name"), TenantPrimaryKey()]
 
     def __str__(self) -> str:
         return self.name
@@ -134,6 +136,7 @@ class SelectionCriterion(TenantOwned):
 
     class Meta:
         ordering = ["order", "pk"]
+        constraints = [TenantPrimaryKey()]
 
     def __str__(self) -> str:
         return self.question
@@ -148,7 +151,10 @@ class IncidentCategory(TenantOwned):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "incident categories"
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="incidentcategory_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="incidentcategory_unique_name"),
+            TenantPrimaryKey(),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -173,14 +179,16 @@ class Account(TenantOwned):
 
     name = models.CharField(max_length=200)
     industry = models.CharField(max_length=120, blank=True)
-    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="accounts")
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="accounts", db_constraint=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_accounts"
     )
     annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="USD")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children", db_constraint=False
+    )
     notes = models.TextField(blank=True)
     # The customer's prime hours: a change planned inside them is flagged (their clock, their working days).
     time_zone = models.CharField(
@@ -211,6 +219,9 @@ class Account(TenantOwned):
                 condition=Q(annual_revenue__gte=0) | Q(annual_revenue__isnull=True), name="account_revenue_not_negative"
             ),
             models.CheckConstraint(condition=Q(prime_end__gt=F("prime_start")), name="account_prime_hours_order"),
+            TenantPrimaryKey(),
+            TenantForeignKey("tier"),
+            TenantForeignKey("parent"),
         ]
         indexes = [GinIndex(fields=["name"], name="account_name_trgm", opclasses=["gin_trgm_ops"])]
 
@@ -230,8 +241,12 @@ class Account(TenantOwned):
 class CriterionAnswer(TenantOwned):
     """How well one account meets one selection criterion (0 = not at all, 5 = fully), and why."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="criterion_answers")
-    criterion = models.ForeignKey(SelectionCriterion, on_delete=models.CASCADE, related_name="answers")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="criterion_answers", db_constraint=False
+    )
+    criterion = models.ForeignKey(
+        SelectionCriterion, on_delete=models.CASCADE, related_name="answers", db_constraint=False
+    )
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(5)])
     justification = models.CharField(max_length=500, blank=True)
 
@@ -239,21 +254,30 @@ class CriterionAnswer(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "account", "criterion"], name="criterionanswer_unique"),
             models.CheckConstraint(condition=Q(score__lte=5), name="criterionanswer_score_range"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("criterion"),
         ]
 
 
 class TierChange(TenantOwned):
     """A move between tiers; leaving the strategic tier keeps its reason."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tier_changes")
-    from_tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+")
-    to_tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tier_changes", db_constraint=False)
+    from_tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False)
+    to_tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False)
     reason = models.TextField(blank=True)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-changed_at"]
+        constraints = [
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("from_tier"),
+            TenantForeignKey("to_tier"),
+        ]
 
 
 class LossReason(TenantOwned):
@@ -265,7 +289,10 @@ class LossReason(TenantOwned):
 
     class Meta:
         ordering = ["order", "name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="lossreason_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="lossreason_unique_name"),
+            TenantPrimaryKey(),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -288,7 +315,7 @@ class Contract(TenantOwned):
 
     Outcome = Outcome
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts", db_constraint=False)
     title = models.CharField(max_length=200)
     start = models.DateField()
     end = models.DateField()
@@ -306,6 +333,7 @@ class Contract(TenantOwned):
         on_delete=models.SET_NULL,
         related_name="renews",
         help_text="The new contract that continues this one.",
+        db_constraint=False,
     )
     value_change = models.DecimalField(
         max_digits=16,
@@ -314,7 +342,9 @@ class Contract(TenantOwned):
         blank=True,
         help_text="New value minus old value, in this contract's currency (expansion above zero).",
     )
-    lost_reason = models.ForeignKey("LossReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lost_reason = models.ForeignKey(
+        "LossReason", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     competitor = models.CharField(max_length=200, blank=True)
     outcome_note = models.TextField(blank=True, max_length=2000)
     outcome_recorded_at = models.DateTimeField(null=True, blank=True)
@@ -331,6 +361,10 @@ class Contract(TenantOwned):
                 condition=~Q(outcome="lost") | Q(lost_reason__isnull=False), name="contract_lost_has_reason"
             ),
             models.CheckConstraint(condition=~Q(renewed_as=models.F("pk")), name="contract_not_renewed_as_itself"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("renewed_as"),
+            TenantForeignKey("lost_reason"),
         ]
         indexes = [models.Index(fields=["tenant", "end"], name="contract_tenant_end_idx")]
 
@@ -364,7 +398,10 @@ class RevenueSource(TenantOwned):
 
     class Meta:
         ordering = ["order", "name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="revenuesource_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="revenuesource_unique_name"),
+            TenantPrimaryKey(),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -373,10 +410,10 @@ class RevenueSource(TenantOwned):
 class RevenueEntry(TenantOwned):
     """The revenue one account brought in one year (quarter 0) or one quarter, from one source."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revenue")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="revenue", db_constraint=False)
     year = models.PositiveSmallIntegerField(validators=[MinValueValidator(1900), MaxValueValidator(2200)])
     quarter = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(4)], help_text="0: the year")
-    source = models.ForeignKey(RevenueSource, on_delete=models.PROTECT, related_name="entries")
+    source = models.ForeignKey(RevenueSource, on_delete=models.PROTECT, related_name="entries", db_constraint=False)
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     currency = models.CharField(max_length=3)
     updated_at = models.DateTimeField(auto_now=True)
@@ -388,6 +425,9 @@ class RevenueEntry(TenantOwned):
             models.CheckConstraint(condition=Q(amount__gte=0), name="revenue_not_negative"),
             models.CheckConstraint(condition=Q(quarter__gte=0, quarter__lte=4), name="revenue_quarter_range"),
             models.CheckConstraint(condition=Q(year__gte=1900, year__lte=2200), name="revenue_year_range"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("source"),
         ]
         indexes = [models.Index(fields=["tenant", "year"], name="revenue_tenant_year_idx")]
 
@@ -428,6 +468,7 @@ class ExchangeRate(TenantOwned):
                 fields=["tenant", "base", "currency", "valid_from"], name="exchangerate_unique_day"
             ),
             models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_positive"),
+            TenantPrimaryKey(),
         ]
 
     def __str__(self) -> str:
@@ -446,7 +487,7 @@ class BuyerRole(models.TextChoices):
 class Contact(TenantOwned):
     """A person at the customer, with the part they play in buying and how well we know them."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts", db_constraint=False)
     name = models.CharField(max_length=200)
     title = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
@@ -485,6 +526,8 @@ class Contact(TenantOwned):
                 condition=Q(relationship_strength__gte=1, relationship_strength__lte=5),
                 name="contact_relationship_range",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
         ]
         indexes = [GinIndex(fields=["name"], name="contact_name_trgm", opclasses=["gin_trgm_ops"])]
 
@@ -529,7 +572,7 @@ TEAM_ROLE_GUIDE: dict[str, tuple[str, str]] = {
 class TeamAssignment(TenantOwned):
     """A person of the supplier holding one role on the account team (several roles, several people)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="team")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="team", db_constraint=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_assignments")
     role = models.CharField(max_length=30, choices=TeamRole.choices)
     created_at = models.DateTimeField(default=timezone.now)
@@ -538,6 +581,8 @@ class TeamAssignment(TenantOwned):
         ordering = ["role", "user__full_name"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "account", "user", "role"], name="teamassignment_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
         ]
 
 
@@ -549,7 +594,7 @@ class Deliverable(TenantOwned):
         IN_PROGRESS = "in_progress", "In progress"
         CURRENT = "current", "Current"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deliverables")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deliverables", db_constraint=False)
     role = models.CharField(max_length=30, choices=TeamRole.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.MISSING)
     owner = models.ForeignKey(
@@ -562,7 +607,11 @@ class Deliverable(TenantOwned):
 
     class Meta:
         ordering = ["role"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "account", "role"], name="deliverable_unique_role")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "role"], name="deliverable_unique_role"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+        ]
 
     def is_stale(self, stale_days: int, today: date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -572,12 +621,13 @@ class Deliverable(TenantOwned):
 class PlanGoal(TenantOwned):
     """A goal of the account plan."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plan_goals")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plan_goals", db_constraint=False)
     title = models.CharField(max_length=300)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["order", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("account")]
 
     def __str__(self) -> str:
         return self.title
@@ -586,13 +636,14 @@ class PlanGoal(TenantOwned):
 class PlanObjective(TenantOwned):
     """A measurable objective under a goal; its actions live in the running action register."""
 
-    goal = models.ForeignKey(PlanGoal, on_delete=models.CASCADE, related_name="objectives")
+    goal = models.ForeignKey(PlanGoal, on_delete=models.CASCADE, related_name="objectives", db_constraint=False)
     title = models.CharField(max_length=300)
     measure = models.CharField(max_length=300, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["order", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("goal")]
 
     def __str__(self) -> str:
         return self.title
@@ -601,7 +652,7 @@ class PlanObjective(TenantOwned):
 class PlanReview(TenantOwned):
     """A reviewed version of the account plan, frozen as it stood then (readable later)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plan_reviews")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plan_reviews", db_constraint=False)
     version = models.PositiveIntegerField()
     reviewed_at = models.DateTimeField(default=timezone.now)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -610,7 +661,11 @@ class PlanReview(TenantOwned):
 
     class Meta:
         ordering = ["-version"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "account", "version"], name="planreview_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "version"], name="planreview_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+        ]
 
 
 class ActionItem(TenantOwned):
@@ -628,7 +683,7 @@ class ActionItem(TenantOwned):
         SUPPLIER = "supplier", "Ours"
         CUSTOMER = "customer", "The customer's"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="actions")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="actions", db_constraint=False)
     title = models.CharField(max_length=300)
     detail = models.TextField(blank=True)
     owner = models.ForeignKey(
@@ -646,6 +701,7 @@ class ActionItem(TenantOwned):
         related_name="+",
         verbose_name="Customer contact",
         help_text="Who at the customer owns it (the customer's actions only).",
+        db_constraint=False,
     )
     # One of ours shown to the customer in the portal and in the documents they receive; theirs always are.
     joint = models.BooleanField(default=False, help_text="Shown to the customer (their own actions always are).")
@@ -655,11 +711,11 @@ class ActionItem(TenantOwned):
     # Makes "add this item" idempotent for automatic sources (one per alert, per recommendation...).
     dedupe_key = models.CharField(max_length=200, blank=True)
     objective = models.ForeignKey(
-        PlanObjective, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+        PlanObjective, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions", db_constraint=False
     )
     # One step of a playbook that fired for the account: the run groups its steps and shows their progress.
     playbook_run = models.ForeignKey(
-        "PlaybookRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+        "PlaybookRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions", db_constraint=False
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -680,6 +736,11 @@ class ActionItem(TenantOwned):
             models.CheckConstraint(
                 condition=Q(owner_contact__isnull=True) | Q(side="customer"), name="actionitem_contact_customer_side"
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("owner_contact"),
+            TenantForeignKey("objective"),
+            TenantForeignKey("playbook_run"),
         ]
         indexes = [
             models.Index(fields=["tenant", "owner", "status"], name="action_owner_status_idx"),
@@ -711,18 +772,21 @@ class ActionItem(TenantOwned):
 class ActionItemEvent(TenantOwned):
     """One change to an action item: who, when, which fields from what to what."""
 
-    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="events")
+    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # A contact updating the customer's action in the portal (instead of ``actor``), with their note.
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField(default=dict)
     note = models.CharField(max_length=2000, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("item"), TenantForeignKey("contact")]
 
 
 class Incident(TenantOwned):
@@ -734,8 +798,10 @@ class Incident(TenantOwned):
         HIGH = "high", "High"
         CRITICAL = "critical", "Critical"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="incidents")
-    category = models.ForeignKey(IncidentCategory, on_delete=models.PROTECT, related_name="incidents")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="incidents", db_constraint=False)
+    category = models.ForeignKey(
+        IncidentCategory, on_delete=models.PROTECT, related_name="incidents", db_constraint=False
+    )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     opened_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -752,6 +818,9 @@ class Incident(TenantOwned):
                 condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("opened_at")),
                 name="incident_resolved_after_opened",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("category"),
         ]
 
     def __str__(self) -> str:
@@ -765,8 +834,10 @@ class RecurringIssue(TenantOwned):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recurring_issues")
-    category = models.ForeignKey(IncidentCategory, on_delete=models.PROTECT, related_name="recurring_issues")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recurring_issues", db_constraint=False)
+    category = models.ForeignKey(
+        IncidentCategory, on_delete=models.PROTECT, related_name="recurring_issues", db_constraint=False
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     incidents = models.ManyToManyField(
@@ -783,6 +854,9 @@ class RecurringIssue(TenantOwned):
             models.UniqueConstraint(
                 fields=["tenant", "account", "category"], condition=Q(status="open"), name="recurringissue_one_open"
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("category"),
         ]
 
     def __str__(self) -> str:
@@ -792,12 +866,17 @@ class RecurringIssue(TenantOwned):
 class RecurringIssueIncident(TenantOwned):
     """An incident counted in a recurring issue (a tenant-owned link table, under row-level security too)."""
 
-    recurring_issue = models.ForeignKey(RecurringIssue, on_delete=models.CASCADE, related_name="links")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    recurring_issue = models.ForeignKey(
+        RecurringIssue, on_delete=models.CASCADE, related_name="links", db_constraint=False
+    )
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "recurring_issue", "incident"], name="recurringlink_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("recurring_issue"),
+            TenantForeignKey("incident"),
         ]
 
 
@@ -820,7 +899,7 @@ class ChangeRequest(TenantOwned):
 
     OPEN_STATUSES: ClassVar[tuple[str, ...]] = ("requested", "approved")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="change_requests")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="change_requests", db_constraint=False)
     title = models.CharField(max_length=200, help_text="What changes, in a line.")
     detail = models.TextField(blank=True, help_text="What changes, in full.")
     reason = models.TextField(help_text="Why the change is needed.")
@@ -831,9 +910,16 @@ class ChangeRequest(TenantOwned):
     rollback = models.TextField(help_text="How the change is undone if it goes wrong.")
     in_prime_hours = models.BooleanField(default=False, help_text="The window touches the customer's prime hours.")
     recurring_issue = models.ForeignKey(
-        RecurringIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="change_requests"
+        RecurringIssue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="change_requests",
+        db_constraint=False,
     )
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     needs_customer_approval = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     emergency = models.BooleanField(default=False, help_text="Made without approval.")
@@ -854,6 +940,10 @@ class ChangeRequest(TenantOwned):
         ordering = ["-window_start", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(window_end__gt=F("window_start")), name="change_window_order"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("recurring_issue"),
+            TenantForeignKey("incident"),
         ]
 
     def __str__(self) -> str:
@@ -871,19 +961,19 @@ class Decision(TenantOwned):
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "Expired"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="decisions")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="decisions", db_constraint=False)
     question = models.CharField(max_length=300, help_text="What the customer is asked to decide.")
     detail = models.TextField(blank=True)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="decisions")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="decisions", db_constraint=False)
     due = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     answered_on = models.DateField(null=True, blank=True)
     answer_note = models.TextField(blank=True)
     recurring_issue = models.ForeignKey(
-        RecurringIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+        RecurringIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions", db_constraint=False
     )
     change_request = models.ForeignKey(
-        ChangeRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+        ChangeRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions", db_constraint=False
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -899,6 +989,11 @@ class Decision(TenantOwned):
                 condition=Q(status="requested") | Q(status="expired") | Q(answered_on__isnull=False),
                 name="decision_answer_dated",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("contact"),
+            TenantForeignKey("recurring_issue"),
+            TenantForeignKey("change_request"),
         ]
 
     def __str__(self) -> str:
@@ -916,7 +1011,7 @@ class Escalation(TenantOwned):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="escalations")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="escalations", db_constraint=False)
     title = models.CharField(max_length=200)
     detail = models.TextField(blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -929,9 +1024,16 @@ class Escalation(TenantOwned):
     raised_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     recurring_issue = models.ForeignKey(
-        RecurringIssue, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
+        RecurringIssue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalations",
+        db_constraint=False,
     )
-    decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
 
     class Meta:
         ordering = ["status", "due", "pk"]
@@ -939,6 +1041,10 @@ class Escalation(TenantOwned):
             models.CheckConstraint(
                 condition=Q(status="open") | ~Q(resolution=""), name="escalation_resolved_with_resolution"
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("recurring_issue"),
+            TenantForeignKey("decision"),
         ]
 
     def __str__(self) -> str:
@@ -967,6 +1073,7 @@ class ImportBatch(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [TenantPrimaryKey()]
 
     def kind_label(self) -> str:
         return import_kinds.import_kind_label(self.kind)
@@ -975,14 +1082,18 @@ class ImportBatch(TenantOwned):
 class OperationsReviewNarrative(TenantOwned):
     """The Customer Service Manager's own words for the account's Operations Review Report."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     summary = models.TextField(blank=True, max_length=10000)
     recommendations = models.TextField(blank=True, max_length=10000)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "account"], name="opsreview_one_per_account")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account"], name="opsreview_one_per_account"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+        ]
 
 
 class TimelineEntry(TenantOwned):
@@ -998,7 +1109,7 @@ class TimelineEntry(TenantOwned):
 
     LOGGED: ClassVar[tuple[str, ...]] = (Kind.NOTE, Kind.CALL, Kind.MEETING, Kind.EMAIL)
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline", db_constraint=False)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
     # Who from our side (logged entries), or who caused the event when a person did.
@@ -1028,6 +1139,8 @@ class TimelineEntry(TenantOwned):
                 fields=["tenant", "dedupe_key"], condition=~Q(dedupe_key=""), name="timelineentry_once"
             ),
             models.CheckConstraint(condition=Q(kind="event") | Q(event=""), name="timelineentry_event_only_for_events"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
         ]
         indexes = [
             models.Index(fields=["tenant", "account", "-occurred_at", "-id"], name="timeline_account_idx"),
@@ -1041,12 +1154,15 @@ class TimelineEntry(TenantOwned):
 class TimelineContact(TenantOwned):
     """A contact taking part in a timeline entry (the call was with them, they attended the meeting)."""
 
-    entry = models.ForeignKey(TimelineEntry, on_delete=models.CASCADE, related_name="links")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(TimelineEntry, on_delete=models.CASCADE, related_name="links", db_constraint=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "entry", "contact"], name="timelinecontact_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("entry"),
+            TenantForeignKey("contact"),
         ]
         indexes = [models.Index(fields=["tenant", "contact"], name="timelinecontact_contact_idx")]
 
@@ -1068,6 +1184,7 @@ class Playbook(TenantOwned):
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], condition=~Q(key=""), name="playbook_default_once"),
+            TenantPrimaryKey(),
         ]
 
     def __str__(self) -> str:
@@ -1079,7 +1196,7 @@ class PlaybookStep(TenantOwned):
 
     OWNER = "owner"
 
-    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps", db_constraint=False)
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=300)
     # A TeamRole value, or "owner" (the account owner); a role nobody holds on the account falls back to the owner.
@@ -1088,6 +1205,7 @@ class PlaybookStep(TenantOwned):
 
     class Meta:
         ordering = ["order", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("playbook")]
 
     def __str__(self) -> str:
         return self.title
@@ -1104,8 +1222,8 @@ class PlaybookRun(TenantOwned):
     """One firing of a playbook for an account (about one subject: a survey answer, a contract...). While it is
     not cleared the trigger does not fire again for the same subject; it clears once the trigger is no longer true."""
 
-    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="runs")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="playbook_runs")
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="runs", db_constraint=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="playbook_runs", db_constraint=False)
     subject = models.CharField(max_length=40, blank=True)
     reason = models.TextField(blank=True)
     fired_at = models.DateTimeField(default=timezone.now)
@@ -1119,6 +1237,9 @@ class PlaybookRun(TenantOwned):
                 condition=Q(cleared_at__isnull=True),
                 name="playbookrun_one_live",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("playbook"),
+            TenantForeignKey("account"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sam.tenancy.keys import TenantForeignKey, TenantPrimaryKey
 from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
@@ -59,6 +60,7 @@ class AssessmentSettings(TenantSettings):
                 condition=Q(window_start_pct__lt=models.F("window_end_pct")), name="assessmentsettings_window_order"
             ),
             models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="assessmentsettings_rate_positive"),
+            TenantPrimaryKey(),
         ]
 
 
@@ -71,9 +73,16 @@ class Assessment(TenantOwned):
         SHARED = "shared", "Shared with the customer"
         ACTION_PLAN = "action_plan", "Action plan"
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="assessments")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="assessments", db_constraint=False
+    )
     contract = models.ForeignKey(
-        "accounts.Contract", null=True, blank=True, on_delete=models.SET_NULL, related_name="assessments"
+        "accounts.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assessments",
+        db_constraint=False,
     )
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -82,7 +91,7 @@ class Assessment(TenantOwned):
     shared_on = models.DateField(null=True, blank=True)
     # Who at the customer confirmed the recommendations, and on which day (recorded when shared, or later).
     confirmed_by = models.ForeignKey(
-        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     confirmed_on = models.DateField(null=True, blank=True)
     # The cost of an hour and the currency when the assessment started: later settings do not rewrite its sums.
@@ -106,6 +115,10 @@ class Assessment(TenantOwned):
                 condition=Q(confirmed_on__isnull=True) | Q(confirmed_on__gte=models.F("started_on")),
                 name="assessment_confirmed_after_start",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("contract"),
+            TenantForeignKey("confirmed_by"),
         ]
 
     def __str__(self) -> str:
@@ -119,7 +132,7 @@ class TeamMember(TenantOwned):
         ACCOUNT_TEAM = "account_team", "Account team"
         EXPERT = "expert", "Subject-matter expert"
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="team")
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="team", db_constraint=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ACCOUNT_TEAM)
     expertise = models.CharField(max_length=120, blank=True)
@@ -127,15 +140,21 @@ class TeamMember(TenantOwned):
 
     class Meta:
         ordering = ["kind", "pk"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "assessment", "user"], name="assessment_team_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "assessment", "user"], name="assessment_team_once"),
+            TenantPrimaryKey(),
+            TenantForeignKey("assessment"),
+        ]
 
 
 class Interview(TenantOwned):
     """A conversation about the account, with notes per guide topic: with one contact at the customer (what they
     told us), or with one colleague of the account or assessment team (what our side says) - never both."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="interviews")
-    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="interviews", db_constraint=False)
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     colleague = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -163,6 +182,9 @@ class Interview(TenantOwned):
                 condition=Q(colleague__isnull=False),
                 name="interview_once_per_colleague",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("assessment"),
+            TenantForeignKey("contact"),
         ]
 
     @property
@@ -180,7 +202,7 @@ class Interview(TenantOwned):
 class JourneyStep(TenantOwned):
     """One step of the customer's journey with us, in order: its touchpoint, whether it is a moment of truth."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="steps")
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="steps", db_constraint=False)
     order = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=200)
     touchpoint = models.CharField(max_length=200, blank=True)
@@ -197,7 +219,9 @@ class JourneyStep(TenantOwned):
         constraints = [
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="journeystep_rating_range"
-            )
+            ),
+            TenantPrimaryKey(),
+            TenantForeignKey("assessment"),
         ]
 
     def __str__(self) -> str:
@@ -212,7 +236,7 @@ class Finding(TenantOwned):
 
     PLURALS: ClassVar[dict[str, str]] = {"S": "Strengths", "O": "Opportunities", "W": "Weaknesses"}
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="findings")
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="findings", db_constraint=False)
     kind = models.CharField(max_length=1, choices=Kind.choices)
     text = models.TextField()
     steps = models.ManyToManyField(JourneyStep, blank=True, related_name="findings", through="FindingStep")
@@ -220,16 +244,22 @@ class Finding(TenantOwned):
 
     class Meta:
         ordering = ["kind", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("assessment")]
 
 
 class FindingStep(TenantOwned):
     """A journey step a finding is about (a tenant-owned link table, under row-level security too)."""
 
-    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+")
-    step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="+")
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    step = models.ForeignKey(JourneyStep, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "finding", "step"], name="findingstep_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "finding", "step"], name="findingstep_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("finding"),
+            TenantForeignKey("step"),
+        ]
 
 
 class Recommendation(TenantOwned):
@@ -246,8 +276,12 @@ class Recommendation(TenantOwned):
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="recommendations")
-    finding = models.ForeignKey(Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="recommendations", db_constraint=False
+    )
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     title = models.CharField(max_length=200)
     steps = models.TextField(blank=True, help_text="One step a line; each becomes an action when accepted.")
     obstacles = models.TextField(blank=True)
@@ -270,7 +304,7 @@ class Recommendation(TenantOwned):
     customer_answer = models.CharField(max_length=10, choices=CustomerAnswer.choices, blank=True)
     customer_comment = models.CharField(max_length=2000, blank=True)
     customer_contact = models.ForeignKey(
-        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     customer_answered_at = models.DateTimeField(null=True, blank=True)
 
@@ -280,6 +314,10 @@ class Recommendation(TenantOwned):
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="recommendation_end_after_start"),
             models.CheckConstraint(condition=Q(cost_hours__gte=0), name="recommendation_hours_positive"),
             models.CheckConstraint(condition=Q(cost_money__gte=0), name="recommendation_money_positive"),
+            TenantPrimaryKey(),
+            TenantForeignKey("assessment"),
+            TenantForeignKey("finding"),
+            TenantForeignKey("customer_contact"),
         ]
 
     def __str__(self) -> str:
@@ -302,7 +340,9 @@ class Payback(TenantOwned):
         BETTER_DECISIONS = "better_decisions", "Better decisions"
         RISK_MITIGATION = "risk_mitigation", "Risk mitigation"
 
-    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="paybacks")
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="paybacks", db_constraint=False
+    )
     beneficiary = models.CharField(max_length=8, choices=Beneficiary.choices)
     category = models.CharField(max_length=16, choices=Category.choices)
     amount = models.DecimalField(
@@ -317,6 +357,8 @@ class Payback(TenantOwned):
                 fields=["tenant", "recommendation", "beneficiary", "category"], name="payback_once_per_category"
             ),
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="payback_positive"),
+            TenantPrimaryKey(),
+            TenantForeignKey("recommendation"),
         ]
 
 
@@ -334,7 +376,9 @@ class FourRsRound(TenantOwned):
 
     title = models.CharField(max_length=200)
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ORGANISATION)
-    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     opens_on = models.DateField(default=timezone.localdate)
     closes_on = models.DateField(null=True, blank=True, help_text="The round closes itself after this day.")
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -349,7 +393,9 @@ class FourRsRound(TenantOwned):
                 condition=Q(scope="organisation", account__isnull=True)
                 | Q(scope="account_team", account__isnull=False),
                 name="round_scope_account",
-            )
+            ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
         ]
 
     def __str__(self) -> str:
@@ -361,12 +407,16 @@ class FourRsRound(TenantOwned):
 
 
 class FourRsInvitation(TenantOwned):
-    round = models.ForeignKey(FourRsRound, on_delete=models.CASCADE, related_name="invitations")
+    round = models.ForeignKey(FourRsRound, on_delete=models.CASCADE, related_name="invitations", db_constraint=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     invited_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "round", "user"], name="round_invite_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "round", "user"], name="round_invite_once"),
+            TenantPrimaryKey(),
+            TenantForeignKey("round"),
+        ]
 
 
 class FourRsResult(TenantOwned):
@@ -378,10 +428,14 @@ class FourRsResult(TenantOwned):
         CONCERN = "concern", "Concern: rethink the strategy"
         HELP = "help", "Call for help now"
 
-    round = models.ForeignKey(FourRsRound, null=True, blank=True, on_delete=models.CASCADE, related_name="answers")
+    round = models.ForeignKey(
+        FourRsRound, null=True, blank=True, on_delete=models.CASCADE, related_name="answers", db_constraint=False
+    )
     respondent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ORGANISATION)
-    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     answers = models.JSONField(help_text="statement key -> rating 1..5")
     resolution = models.PositiveSmallIntegerField()
     retention = models.PositiveSmallIntegerField()
@@ -405,4 +459,7 @@ class FourRsResult(TenantOwned):
                 | Q(scope="account_team", account__isnull=False),
                 name="fourrsresult_scope_account",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("round"),
+            TenantForeignKey("account"),
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from sam.tenancy.keys import TenantPrimaryKey
 from sam.tenancy.models import TenantOwned
 
 
@@ -17,7 +18,10 @@ class PortfolioReview(TenantOwned):
 
     class Meta:
         ordering = ["-month"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "month"], name="portfolioreview_unique_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month"], name="portfolioreview_unique_month"),
+            TenantPrimaryKey(),
+        ]
 
     def __str__(self) -> str:
         return f"Portfolio review {self.month:%B %Y}"

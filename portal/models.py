@@ -12,13 +12,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sam.tenancy.keys import TenantForeignKey, TenantPrimaryKey
 from sam.tenancy.models import TenantOwned
 
 
 class PortalAccess(TenantOwned):
     """A contact's right to sign in to the portal of their account, until it is revoked."""
 
-    contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="portal_accesses")
+    contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.CASCADE, related_name="portal_accesses", db_constraint=False
+    )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -31,7 +34,11 @@ class PortalAccess(TenantOwned):
 
     class Meta:
         ordering = ["-granted_at"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "contact"], name="portalaccess_one_per_contact")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "contact"], name="portalaccess_one_per_contact"),
+            TenantPrimaryKey(),
+            TenantForeignKey("contact"),
+        ]
 
     def __str__(self) -> str:
         return f"Portal access of contact {self.contact_id}"
@@ -45,7 +52,7 @@ class PortalLink(TenantOwned):
     """One emailed sign-in link: single use, short-lived. The token is made again from the salt as the email
     leaves (it is never stored); only its hash is kept to find the link."""
 
-    access = models.ForeignKey(PortalAccess, on_delete=models.CASCADE, related_name="links")
+    access = models.ForeignKey(PortalAccess, on_delete=models.CASCADE, related_name="links", db_constraint=False)
     token_salt = models.CharField(max_length=32)
     token_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
@@ -54,13 +61,17 @@ class PortalLink(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "token_hash"], name="portallink_unique_token")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "token_hash"], name="portallink_unique_token"),
+            TenantPrimaryKey(),
+            TenantForeignKey("access"),
+        ]
 
 
 class PortalSession(TenantOwned):
     """A contact signed in through a link; ends when idle too long, when they sign out or access is revoked."""
 
-    access = models.ForeignKey(PortalAccess, on_delete=models.CASCADE, related_name="sessions")
+    access = models.ForeignKey(PortalAccess, on_delete=models.CASCADE, related_name="sessions", db_constraint=False)
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -75,4 +86,6 @@ class PortalSession(TenantOwned):
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("created_at")),
                 name="portalsession_ends_after_start",
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("access"),
         ]

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
+from sam.tenancy.keys import TenantForeignKey, TenantPrimaryKey
 from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
@@ -49,13 +50,18 @@ class QbrSettings(TenantSettings):
     minutes_days_after = models.PositiveSmallIntegerField(default=2, help_text="Minutes sent this many days after.")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="qbrsettings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="qbrsettings_one_per_tenant"),
+            TenantPrimaryKey(),
+        ]
 
 
 class Cadence(TenantOwned):
     """An account's own cadence: another interval than the tenant's, or a pause with a reason and an end."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="cadences")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="cadences", db_constraint=False
+    )
     interval_months = models.PositiveSmallIntegerField(
         choices=Interval.choices, null=True, blank=True, help_text="Empty: the tenant's default."
     )
@@ -69,6 +75,8 @@ class Cadence(TenantOwned):
             models.CheckConstraint(
                 condition=Q(paused_until__isnull=True) | ~Q(pause_reason=""), name="cadence_pause_has_reason"
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
         ]
 
 
@@ -81,7 +89,7 @@ class Qbr(TenantOwned):
         HELD = "held", "Held"
         CANCELLED = "cancelled", "Cancelled"
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="qbrs")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="qbrs", db_constraint=False)
     period_label = models.CharField(max_length=20)
     period_start = models.DateField()
     period_end = models.DateField()
@@ -101,7 +109,7 @@ class Qbr(TenantOwned):
     agenda_agreed_on = models.DateField(null=True, blank=True)
     # Agreed by a contact in the customer portal: who and when (agreed by the team, both stay empty).
     agenda_agreed_by = models.ForeignKey(
-        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     agenda_agreed_at = models.DateTimeField(null=True, blank=True)
     preread_notes = models.TextField(blank=True)
@@ -112,13 +120,18 @@ class Qbr(TenantOwned):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The joint scorecard PDF of the period, as sent with the pre-read.",
+        db_constraint=False,
     )
     # What the participants were sent (the latest version of each): the customer portal offers these.
-    preread_sent = models.ForeignKey("sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    snapshot_sent = models.ForeignKey(
-        "sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    preread_sent = models.ForeignKey(
+        "sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
-    minutes_sent = models.ForeignKey("sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    snapshot_sent = models.ForeignKey(
+        "sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    minutes_sent = models.ForeignKey(
+        "sam.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -126,6 +139,13 @@ class Qbr(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "account", "period_start"], name="qbr_one_per_period"),
             models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="qbr_period_order"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("agenda_agreed_by"),
+            TenantForeignKey("scorecard_snapshot"),
+            TenantForeignKey("preread_sent"),
+            TenantForeignKey("snapshot_sent"),
+            TenantForeignKey("minutes_sent"),
         ]
 
     def __str__(self) -> str:
@@ -145,7 +165,7 @@ class Milestone(TenantOwned):
         PREREAD = "preread", "Joint scorecard and pre-read sent"
         MINUTES = "minutes", "Minutes sent"
 
-    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="milestones")
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="milestones", db_constraint=False)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     due = models.DateField()
     done_at = models.DateTimeField(null=True, blank=True)
@@ -153,7 +173,11 @@ class Milestone(TenantOwned):
 
     class Meta:
         ordering = ["due"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "qbr", "kind"], name="milestone_one_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "qbr", "kind"], name="milestone_one_per_kind"),
+            TenantPrimaryKey(),
+            TenantForeignKey("qbr"),
+        ]
 
 
 class AgendaTemplate(TenantOwned):
@@ -167,6 +191,7 @@ class AgendaTemplate(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="agendatemplate_unique_name"),
             models.UniqueConstraint(fields=["tenant"], condition=Q(is_default=True), name="agendatemplate_one_default"),
+            TenantPrimaryKey(),
         ]
 
     def __str__(self) -> str:
@@ -174,19 +199,20 @@ class AgendaTemplate(TenantOwned):
 
 
 class AgendaTemplateItem(TenantOwned):
-    template = models.ForeignKey(AgendaTemplate, on_delete=models.CASCADE, related_name="items")
+    template = models.ForeignKey(AgendaTemplate, on_delete=models.CASCADE, related_name="items", db_constraint=False)
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     minutes = models.PositiveSmallIntegerField(default=10, help_text="Time box")
 
     class Meta:
         ordering = ["template", "order", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("template")]
 
 
 class AgendaItem(TenantOwned):
     """One item of a QBR's agenda: owner and time box before the meeting, notes and decisions after it."""
 
-    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="agenda_items")
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="agenda_items", db_constraint=False)
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     owner = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -195,34 +221,47 @@ class AgendaItem(TenantOwned):
     decisions = models.TextField(blank=True)
     # Proposed by a contact in the customer portal.
     proposed_by = models.ForeignKey(
-        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
     proposed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["qbr", "order", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("qbr"), TenantForeignKey("proposed_by")]
 
 
 class AgendaComment(TenantOwned):
     """A remark on a QBR's agenda (or one of its items) before the meeting: by a contact in the customer portal,
     or by a member of the team answering them."""
 
-    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="agenda_comments")
-    item = models.ForeignKey(AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments")
-    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="agenda_comments", db_constraint=False)
+    item = models.ForeignKey(
+        AgendaItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments", db_constraint=False
+    )
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     user = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     text = models.CharField(max_length=2000)
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            TenantPrimaryKey(),
+            TenantForeignKey("qbr"),
+            TenantForeignKey("item"),
+            TenantForeignKey("contact"),
+        ]
 
 
 class Participant(TenantOwned):
     """Someone invited to a QBR: a contact of the account, or a member of the tenant."""
 
-    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="participants")
-    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="participants", db_constraint=False)
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     user = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     attended = models.BooleanField(null=True, blank=True)
 
@@ -235,6 +274,9 @@ class Participant(TenantOwned):
             ),
             models.UniqueConstraint(fields=["tenant", "qbr", "contact"], name="participant_unique_contact"),
             models.UniqueConstraint(fields=["tenant", "qbr", "user"], name="participant_unique_user"),
+            TenantPrimaryKey(),
+            TenantForeignKey("qbr"),
+            TenantForeignKey("contact"),
         ]
 
 
@@ -243,7 +285,7 @@ class Preparation(TenantOwned):
     to tell us, and how we mean to answer. Complete once every expectation is written down; the facts are then
     kept as they stood that day (until it is reopened)."""
 
-    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="preparations")
+    qbr = models.ForeignKey(Qbr, on_delete=models.CASCADE, related_name="preparations", db_constraint=False)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey("sam.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     completed_late = models.BooleanField(default=False, help_text="Completed after the pre-read was due.")
@@ -256,6 +298,8 @@ class Preparation(TenantOwned):
             models.CheckConstraint(
                 condition=Q(completed_at__isnull=False) | Q(completed_late=False), name="preparation_late_if_complete"
             ),
+            TenantPrimaryKey(),
+            TenantForeignKey("qbr"),
         ]
 
     @property
@@ -273,7 +317,7 @@ class PreparationRow(TenantOwned):
         ACTIONS = "actions", "Open and overdue actions"
         SURVEYS = "surveys", "Survey results"
 
-    preparation = models.ForeignKey(Preparation, on_delete=models.CASCADE, related_name="rows")
+    preparation = models.ForeignKey(Preparation, on_delete=models.CASCADE, related_name="rows", db_constraint=False)
     topic = models.CharField(max_length=10, choices=Topic.choices)
     expected = models.TextField(blank=True, help_text="What we expect the customer to say.")
     answer = models.TextField(blank=True, help_text="How we will answer.")
@@ -282,5 +326,7 @@ class PreparationRow(TenantOwned):
     class Meta:
         ordering = ["preparation", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "preparation", "topic"], name="preparationrow_one_per_topic")
+            models.UniqueConstraint(fields=["tenant", "preparation", "topic"], name="preparationrow_one_per_topic"),
+            TenantPrimaryKey(),
+            TenantForeignKey("preparation"),
         ]

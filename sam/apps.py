@@ -20,6 +20,7 @@ class SamConfig(AppConfig):
 
         register("admin", "Admin", "members", order=90, icon="settings", action="tenant.manage_members")
         checks.register(sam_checks.tenant_unique_constraints, checks.Tags.models)
+        checks.register(sam_checks.tenant_keys, checks.Tags.models)
         post_migrate.connect(signals.after_migrate, dispatch_uid="sam-grant-app-role")
         for signal in (post_save, post_delete):  # a changed or removed user is not served from the cache
             signal.connect(auth_backend.user_changed, sender=User, dispatch_uid=f"sam-user-cache-{signal is post_save}")

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from sam.documents.logos import logo_type
 from sam.roles import Role
+from sam.tenancy.keys import TenantForeignKey, TenantPrimaryKey
 from sam.tenancy.models import TenantOwned, TenantSettings
 
 
@@ -43,7 +44,10 @@ class WorkspaceSettings(TenantSettings):
     logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="workspacesettings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="workspacesettings_one_per_tenant"),
+            TenantPrimaryKey(),
+        ]
 
     def logo_data_uri(self) -> str:
         """The logo inlined for reports (the PDF renderer fetches no files)."""
@@ -111,7 +115,10 @@ class Membership(TenantOwned):
 
     class Meta:
         ordering = ["user__email"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user_per_tenant"),
+            TenantPrimaryKey(),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
@@ -131,7 +138,7 @@ class ApiToken(TenantOwned):
     server enter the right tenant before it looks the hash up.
     """
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tokens", db_constraint=False)
     name = models.CharField(max_length=100)
     key_hash = models.CharField(max_length=64)
     hint = models.CharField(max_length=12, help_text="The last characters, to tell tokens apart.")
@@ -142,7 +149,11 @@ class ApiToken(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "key_hash"], name="apitoken_unique_hash")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key_hash"], name="apitoken_unique_hash"),
+            TenantPrimaryKey(),
+            TenantForeignKey("membership"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (…{self.hint})"
@@ -192,6 +203,7 @@ class OutboundEmail(TenantOwned, EmailMessageBase):
     class Meta(EmailMessageBase.Meta):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "idempotency_key"], name="outboundemail_unique_key"),
+            TenantPrimaryKey(),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
 
@@ -227,6 +239,7 @@ class AuditEvent(TenantOwned):
                 name="audit_contact_idx",
             ),
         ]
+        constraints = [TenantPrimaryKey()]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}#{self.object_id}"
@@ -268,6 +281,7 @@ class Document(TenantOwned):
             models.UniqueConstraint(
                 fields=["tenant", "kind", "subject_type", "subject_id", "version"], name="document_unique_version"
             ),
+            TenantPrimaryKey(),
         ]
         indexes = [models.Index(fields=["tenant", "subject_type", "subject_id"], name="document_subject_idx")]
 

@@ -116,6 +116,8 @@ DATABASE_OWNER_URL = env.string(
 _default_db = database_from_url(DATABASE_URL)
 _default_db.update(
     {
+        # Django's PostgreSQL backend, aware of the tenant in the tables' primary keys (sam/tenancy/keys.py).
+        "ENGINE": "sam.tenancy.postgresql",
         # A PostgreSQL connection costs more than a small request: keep it.
         "CONN_MAX_AGE": env.integer("DB_CONN_MAX_AGE", 600),
         "CONN_HEALTH_CHECKS": True,

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sam.tenancy.keys import TenantForeignKey, TenantPrimaryKey
 from sam.tenancy.models import TenantOwned, TenantSettings
 
 # The source kind of the action items this app adds to an account's register (accounts.sources).
@@ -38,7 +39,10 @@ class ScorecardSettings(TenantSettings):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="scorecardsettings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="scorecardsettings_one_per_tenant"),
+            TenantPrimaryKey(),
+        ]
 
 
 class ScorecardTemplate(TenantOwned):
@@ -55,6 +59,7 @@ class ScorecardTemplate(TenantOwned):
             models.UniqueConstraint(
                 fields=["tenant"], condition=Q(is_default=True), name="scorecardtemplate_one_default"
             ),
+            TenantPrimaryKey(),
         ]
 
     def __str__(self) -> str:
@@ -64,7 +69,9 @@ class ScorecardTemplate(TenantOwned):
 class TemplateVersion(TenantOwned):
     """One version of a template: its area weights and metrics. Once a scorecard uses it, it never changes."""
 
-    template = models.ForeignKey(ScorecardTemplate, on_delete=models.CASCADE, related_name="versions")
+    template = models.ForeignKey(
+        ScorecardTemplate, on_delete=models.CASCADE, related_name="versions", db_constraint=False
+    )
     number = models.PositiveIntegerField()
     area_weights = models.JSONField(default=dict, help_text="area -> weight; normalised when computing")
     created_at = models.DateTimeField(default=timezone.now)
@@ -72,7 +79,11 @@ class TemplateVersion(TenantOwned):
 
     class Meta:
         ordering = ["template", "-number"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "template", "number"], name="templateversion_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "template", "number"], name="templateversion_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("template"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} v{self.number}"
@@ -96,7 +107,7 @@ class MetricDefinition(TenantOwned):
         INTERNAL = "internal", "Internal"
         JOINT = "joint", "Joint (shared with the customer)"
 
-    version = models.ForeignKey(TemplateVersion, on_delete=models.CASCADE, related_name="metrics")
+    version = models.ForeignKey(TemplateVersion, on_delete=models.CASCADE, related_name="metrics", db_constraint=False)
     # The same key across versions marks the same measure, so trends compare like with like.
     key = models.SlugField(max_length=60)
     area = models.CharField(max_length=24, choices=Area.choices)
@@ -118,7 +129,11 @@ class MetricDefinition(TenantOwned):
 
     class Meta:
         ordering = ["version", "area", "order", "pk"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "version", "key"], name="metricdefinition_unique_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "version", "key"], name="metricdefinition_unique_key"),
+            TenantPrimaryKey(),
+            TenantForeignKey("version"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -138,6 +153,7 @@ class Period(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "label"], name="period_unique_label"),
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="period_end_after_start"),
+            TenantPrimaryKey(),
         ]
 
     def __str__(self) -> str:
@@ -147,9 +163,13 @@ class Period(TenantOwned):
 class Scorecard(TenantOwned):
     """One account's scorecard for one period, on the template version it was started with."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="scorecards")
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="scorecards")
-    version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="scorecards")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="scorecards", db_constraint=False
+    )
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="scorecards", db_constraint=False)
+    version = models.ForeignKey(
+        TemplateVersion, on_delete=models.PROTECT, related_name="scorecards", db_constraint=False
+    )
     # Derived and stored for speed, with what they came from in MetricValue rows.
     health = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     area_scores = models.JSONField(default=dict, blank=True)
@@ -157,14 +177,20 @@ class Scorecard(TenantOwned):
 
     class Meta:
         ordering = ["account", "-period__start"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "account", "period"], name="scorecard_unique_period")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "period"], name="scorecard_unique_period"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
+            TenantForeignKey("period"),
+            TenantForeignKey("version"),
+        ]
 
 
 class MetricValue(TenantOwned):
     """The value of one metric on one scorecard, with its comment and evidence; computed ones say from what."""
 
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="values")
-    metric = models.ForeignKey(MetricDefinition, on_delete=models.PROTECT, related_name="values")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="values", db_constraint=False)
+    metric = models.ForeignKey(MetricDefinition, on_delete=models.PROTECT, related_name="values", db_constraint=False)
     value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     comment = models.CharField(max_length=500, blank=True)
     evidence = models.URLField(max_length=500, blank=True)
@@ -175,7 +201,12 @@ class MetricValue(TenantOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "scorecard", "metric"], name="metricvalue_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "scorecard", "metric"], name="metricvalue_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("scorecard"),
+            TenantForeignKey("metric"),
+        ]
 
 
 class AgreedTarget(TenantOwned):
@@ -184,7 +215,9 @@ class AgreedTarget(TenantOwned):
     an empty target goes back to the standard one. The joint scorecard measures against it; the internal
     scorecard keeps the standard."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="agreed_targets")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="agreed_targets", db_constraint=False
+    )
     key = models.SlugField(max_length=60)
     target = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     agreed_with = models.CharField(max_length=200, blank=True, help_text="Who agreed it on the customer's side.")
@@ -197,5 +230,7 @@ class AgreedTarget(TenantOwned):
     class Meta:
         ordering = ["account", "key", "agreed_on"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "account", "key", "agreed_on"], name="agreedtarget_unique_day")
+            models.UniqueConstraint(fields=["tenant", "account", "key", "agreed_on"], name="agreedtarget_unique_day"),
+            TenantPrimaryKey(),
+            TenantForeignKey("account"),
         ]

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.migrations import DeleteModel, RenameModel
 from django.db.migrations.loader import MigrationLoader
 
+from sam.tenancy.models import TenantOwned
 from sam.tenancy.rls import EnableRLS, rls_sql
 
 
@@ -31,6 +32,11 @@ class NoMigrations(dict[str, Any]):
 
     def __getitem__(self, item: str) -> None:
         return None
+
+
+def tenant_owned_tables() -> list[str]:
+    """The tables of the tenant-owned models, found in the app registry."""
+    return sorted(m._meta.db_table for m in apps.get_models() if issubclass(m, TenantOwned))
 
 
 def rls_by_model() -> dict[tuple[str, str], str | None]:
@@ -89,3 +95,77 @@ def schema_finish() -> None:
             table = apps.get_model(app_label, model_name)._meta.db_table
             for statement in rls_sql(table, user_column=user_column)[0]:
                 cursor.execute(statement)
+
+
+def distribution_problems(cursor: Any, tables: list[str], column: str = "tenant_id") -> list[str]:
+    """What would stop Citus from distributing these tables by ``column`` in one co-location group, read from
+    the database's catalog; one line per problem, naming the table and the constraint or index.
+
+    ``create_distributed_table`` refuses a primary key, unique index or exclusion constraint without the
+    distribution column, and a foreign key between distributed tables that does not pair their distribution
+    columns or sets them NULL or DEFAULT on delete or update; a table without these tables' column (a reference
+    or local table) may not point into them; and Citus numbers identity columns of distributed tables only as
+    bigint. Ours also keep: the column NOT NULL and bigint everywhere (tables in one group share its type), and a
+    primary key (Citus moves shards by logical replication, which needs a replica identity).
+    """
+    cursor.execute("SELECT t, to_regclass(t)::oid FROM unnest(%s::text[]) AS t", [tables])
+    oids = dict(cursor.fetchall())
+    problems = [f"{table}: no such table" for table, oid in oids.items() if oid is None]
+    by_oid = {oid: table for table, oid in oids.items() if oid is not None}
+    cursor.execute(
+        "SELECT attrelid, attnum, attname, attnotnull, format_type(atttypid, atttypmod), attidentity <> '' "
+        "FROM pg_attribute WHERE attrelid = ANY(%s) AND attnum > 0 AND NOT attisdropped",
+        [list(by_oid)],
+    )
+    names: dict[tuple[int, int], str] = {}
+    key: dict[int, int] = {}
+    for relid, attnum, name, not_null, type_, identity in cursor.fetchall():
+        names[relid, attnum] = name
+        if name == column:
+            key[relid] = attnum
+            if not not_null or type_ != "bigint":
+                problems.append(f"{by_oid[relid]}: {column} must be bigint NOT NULL, is {type_}")
+        if identity and type_ != "bigint":
+            problems.append(f"{by_oid[relid]}: identity column {name} must be bigint, is {type_}")
+    problems += [f"{by_oid[oid]}: no {column} column" for oid in by_oid if oid not in key]
+
+    def columns(relid: int, attnums: list[int]) -> str:
+        return ", ".join(names.get((relid, n), "(expression)") for n in attnums)
+
+    cursor.execute(
+        "SELECT c.relname, i.indrelid, i.indisprimary, i.indkey::int2[], i.indnkeyatts, c2.conname "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "LEFT JOIN pg_constraint c2 ON c2.conindid = i.indexrelid AND c2.contype = 'x' "
+        "WHERE i.indrelid = ANY(%s) AND (i.indisunique OR c2.oid IS NOT NULL)",
+        [list(by_oid)],
+    )
+    with_primary_key = set()
+    for index, relid, primary, attnums, key_count, exclusion in cursor.fetchall():
+        with_primary_key |= {relid} if primary else set()
+        keys = list(attnums)[:key_count]  # INCLUDE columns do not make a row unique
+        if key.get(relid) not in keys:
+            kind = "primary key" if primary else "exclusion constraint" if exclusion else "unique index"
+            problems.append(f"{by_oid[relid]}: {kind} {index} ({columns(relid, keys)}) lacks {column}")
+    problems += [f"{table}: no primary key" for oid, table in by_oid.items() if oid not in with_primary_key]
+
+    names_of = (
+        "(SELECT array_agg(attname ORDER BY n) FROM unnest({0}) WITH ORDINALITY AS k(a, n) "
+        "JOIN pg_attribute ON attrelid = {1} AND attnum = a)"
+    )
+    cursor.execute(
+        "SELECT conname, conrelid, conrelid::regclass::text, confrelid, confrelid::regclass::text, conkey, confkey, "
+        f"{names_of.format('conkey', 'conrelid')}, {names_of.format('confkey', 'confrelid')}, confdeltype, confupdtype "
+        "FROM pg_constraint WHERE contype = 'f' AND (conrelid = ANY(%s) OR confrelid = ANY(%s))",
+        [list(by_oid), list(by_oid)],
+    )
+    for name, relid, table, to_relid, to_table, attnums, to_attnums, cols, to_cols, on_delete, on_update in cursor:
+        what = f"foreign key {name} ({', '.join(cols)}) -> {to_table} ({', '.join(to_cols)})"
+        if relid not in by_oid:
+            problems.append(f"{table}: {what} points into a distributed table from a table without {column}")
+        elif to_relid not in by_oid:
+            continue  # to a reference table: any columns will do
+        elif (key.get(relid), key.get(to_relid)) not in zip(attnums, to_attnums, strict=True):
+            problems.append(f"{table}: {what} does not pair {column} with {column}")
+        elif {on_delete, on_update} & {"n", "d"}:
+            problems.append(f"{table}: {what} sets columns NULL or DEFAULT, {column} with them")
+    return sorted(problems)

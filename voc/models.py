@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sam.tenancy.keys import TenantForeignKey, TenantPrimaryKey
 from sam.tenancy.models import TenantOwned, TenantSettings
 from voc.scoring import DETRACTOR_HIGH
 
@@ -46,7 +47,10 @@ class VocSettings(TenantSettings):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="vocsettings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="vocsettings_one_per_tenant"),
+            TenantPrimaryKey(),
+        ]
 
 
 class SurveyTemplate(TenantOwned):
@@ -58,6 +62,7 @@ class SurveyTemplate(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="surveytemplate_unique_name"),
             models.UniqueConstraint(fields=["tenant"], condition=Q(is_default=True), name="surveytemplate_one_default"),
+            TenantPrimaryKey(),
         ]
 
     def __str__(self) -> str:
@@ -67,14 +72,18 @@ class SurveyTemplate(TenantOwned):
 class SurveyVersion(TenantOwned):
     """One version of a survey; once a campaign uses it, changes make a new version."""
 
-    template = models.ForeignKey(SurveyTemplate, on_delete=models.CASCADE, related_name="versions")
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.CASCADE, related_name="versions", db_constraint=False)
     number = models.PositiveIntegerField()
     in_use = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["template", "-number"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "template", "number"], name="surveyversion_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "template", "number"], name="surveyversion_unique"),
+            TenantPrimaryKey(),
+            TenantForeignKey("template"),
+        ]
 
 
 class Question(TenantOwned):
@@ -91,7 +100,7 @@ class Question(TenantOwned):
         INTENT = "intent", "Behaviour (intent to continue)"
         OTHER = "other", "Other"
 
-    version = models.ForeignKey(SurveyVersion, on_delete=models.CASCADE, related_name="questions")
+    version = models.ForeignKey(SurveyVersion, on_delete=models.CASCADE, related_name="questions", db_constraint=False)
     order = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.OTHER)
@@ -102,6 +111,7 @@ class Question(TenantOwned):
 
     class Meta:
         ordering = ["version", "order", "pk"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("version")]
 
 
 class Campaign(TenantOwned):
@@ -112,7 +122,7 @@ class Campaign(TenantOwned):
         CLOSED = "closed", "Closed"
 
     name = models.CharField(max_length=200)
-    version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="campaigns")
+    version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="campaigns", db_constraint=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     send_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
@@ -129,6 +139,7 @@ class Campaign(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [TenantPrimaryKey(), TenantForeignKey("version")]
 
     def __str__(self) -> str:
         return self.name
@@ -146,8 +157,10 @@ class Invitation(TenantOwned):
         OPTED_OUT = "opted_out", "Opted out"
         REVOKED = "revoked", "Revoked"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
-    contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="invitations")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations", db_constraint=False)
+    contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.CASCADE, related_name="invitations", db_constraint=False
+    )
     token_hash = models.CharField(max_length=64)
     token_salt = models.CharField(
         max_length=32, blank=True, help_text="Random; with the server's key it gives the link."
@@ -165,13 +178,16 @@ class Invitation(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "campaign", "contact"], name="invitation_one_per_contact"),
             models.UniqueConstraint(fields=["tenant", "token_hash"], name="invitation_unique_token"),
+            TenantPrimaryKey(),
+            TenantForeignKey("campaign"),
+            TenantForeignKey("contact"),
         ]
 
 
 class Response(TenantOwned):
     """The answers of one invitation (one per invitation: a database constraint)."""
 
-    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="responses")
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="responses", db_constraint=False)
     answers = models.JSONField(default=dict, help_text="question id -> answer")
     nps = models.PositiveSmallIntegerField(null=True, blank=True)
     attitude = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
@@ -179,11 +195,16 @@ class Response(TenantOwned):
     comment = models.TextField(blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
     follow_up = models.ForeignKey(
-        "accounts.ActionItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.ActionItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "invitation"], name="response_one_per_invitation")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "invitation"], name="response_one_per_invitation"),
+            TenantPrimaryKey(),
+            TenantForeignKey("invitation"),
+            TenantForeignKey("follow_up"),
+        ]
         # Detractors' answers still waiting for their follow-up (the minute tick looks for them).
         indexes = [
             models.Index(

@@ -8,13 +8,9 @@ from django.db import connection
 
 from sam.models import Membership
 from sam.tenancy.models import TenantOwned
-from tests.schema import rls_by_model
+from tests.schema import rls_by_model, tenant_owned_tables
 
 pytestmark = pytest.mark.django_db
-
-
-def tenant_owned_tables() -> list[str]:
-    return sorted(m._meta.db_table for m in apps.get_models() if issubclass(m, TenantOwned))
 
 
 def set_tenant(cursor, tenant_id) -> None:
