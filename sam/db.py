@@ -68,9 +68,13 @@ def _pipeline(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Rows]:
     raw = connection.connection
     cursors = [_server_bound(raw) for _ in statements]
     try:
+        logged = len(connection.queries_log) if connection.queries_logged else None
         with connection.wrap_database_errors, raw.pipeline():  # errors surface as Django's (e.g. IntegrityError)
             for cursor, (sql, values) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, values)
+        if logged is not None:  # a pipelined statement is logged before it is sent: no text yet, so name it
+            for entry, (sql, _) in zip(list(connection.queries_log)[logged:], statements, strict=False):
+                entry["sql"] = entry["sql"] or sql
         return [_rows(cursor) for cursor in cursors]
     finally:
         for cursor in cursors:

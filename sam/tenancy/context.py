@@ -13,10 +13,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import DateTimeField
+from django.http import Http404
+from django.utils.dateparse import parse_datetime
 
 from sam.db import Rows, columns, from_row, run_together
 from sam.tenancy.rls import TENANT_EXPR
@@ -231,6 +235,103 @@ def member_context_by_slug(slug: str, *, user_id: int) -> Iterator[tuple[Tenant 
     ):
         membership = _membership_of(rows[0], tenant) if tenant is not None else None
         yield (tenant, membership) if tenant is not None else (None, None)
+
+
+# --- The remembered entry: a request that runs no query touches no database ---------------------------------
+
+
+def entry_snapshot(tenant: Tenant, membership: Membership) -> list[Any]:
+    """The tenant's and the membership's rows as plain JSON values, to keep in the session."""
+    return [_plain(tenant), _plain(membership)]
+
+
+def _plain(obj: Any) -> list[Any]:
+    values = (getattr(obj, f.attname) for f in obj._meta.concrete_fields)
+    return [value.isoformat() if isinstance(value, datetime) else value for value in values]
+
+
+def _thaw(model: Any, values: Sequence[Any]) -> Any:
+    fields = model._meta.concrete_fields
+    row = [
+        parse_datetime(v) if isinstance(f, DateTimeField) and isinstance(v, str) else v
+        for f, v in zip(fields, values, strict=True)
+    ]
+    return from_row(model, row)
+
+
+class RememberedEntry:
+    """The tenant and membership a session remembers, checked by the request's first statement.
+
+    A request on the remembered path opens its transaction without a round trip. Its first statement (any
+    statement, a SAVEPOINT included) is preceded by the usual entry: the tenant's settings and the fresh tenant and
+    membership rows, in one round trip. When those rows differ from the remembered ones (a role changed, a member
+    removed, a workspace renamed or deactivated) or the connection turns out broken before anything ran, the entry
+    is ``stale``: the settings are cleared, so every later statement of the transaction sees no tenant's rows, the
+    statement fails, and the middleware rolls back and runs the request again on the full path. A request that runs
+    no statement reads nothing, so it is answered from the remembered rows alone.
+    """
+
+    def __init__(self, snapshot: Sequence[Any], *, user_id: int) -> None:
+        tenant_model, membership_model = _model("Tenant"), _model("Membership")
+        shapes = (len(tenant_model._meta.concrete_fields), len(membership_model._meta.concrete_fields))
+        if not (
+            isinstance(snapshot, list)
+            and len(snapshot) == 2
+            and all(isinstance(rows, list) and len(rows) == n for rows, n in zip(snapshot, shapes, strict=True))
+        ):
+            raise ValueError("Not a remembered entry of this version of the rows.")
+        self.snapshot = [list(snapshot[0]), list(snapshot[1])]
+        self.user_id = user_id
+        self.tenant: Tenant = _thaw(tenant_model, snapshot[0])
+        self.membership: Membership = _thaw(membership_model, snapshot[1])
+        self.membership.tenant = self.tenant
+        self.pending = True
+        self.stale = False
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if self.pending:
+            self.pending = False
+            self._check()
+        return execute(sql, params, many, context)
+
+    def _check(self) -> None:
+        try:
+            tenant_rows, member_rows = run_together(
+                [_entering("id = %s", [self.tenant.pk], self.user_id), _member_statement(self.user_id)],
+                prepared=True,
+            )
+        except (OperationalError, InterfaceError):
+            if connection.connection is None or connection.connection.broken:
+                self.stale = True
+                raise StaleEntry("The database connection was lost before the request ran.") from None
+            raise
+        tenant = _tenant_of(tenant_rows)
+        membership = _membership_of(member_rows, tenant) if tenant is not None else None
+        if tenant is None or membership is None or entry_snapshot(tenant, membership) != self.snapshot:
+            self.stale = True
+            _apply(None)  # fail closed, whatever catches the error below
+            raise StaleEntry("The workspace or the membership changed since the session remembered them.")
+
+
+class StaleEntry(Http404):
+    """The remembered entry no longer holds; nothing of the request has run (see ``RememberedEntry``). Django
+    turns it into a quiet 404 response, which the middleware throws away to run the request again."""
+
+
+@contextmanager
+def member_context_remembered(entry: RememberedEntry) -> Iterator[RememberedEntry]:
+    """Run the block in the remembered tenant: one transaction, opened without a round trip, entered before its
+    first statement, checked by it. The caller looks at ``entry.stale`` afterwards."""
+    token = _state.set(_State(tenant_id=entry.tenant.pk, user_id=entry.user_id, tenant=entry.tenant))
+    # The entry's own round trip tells whether the connection works (as CONN_HEALTH_CHECKS' SELECT 1 would).
+    connection.health_check_done = True  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic(), connection.execute_wrapper(entry):
+            yield entry
+            if entry.stale:
+                transaction.set_rollback(True)
+    finally:
+        _state.reset(token)
 
 
 @contextmanager

@@ -23,14 +23,26 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sam.auth_backend import forget_user
-from sam.models import Tenant, User
+from sam.models import Membership, Tenant, User
 from sam.numbers import whole
-from sam.tenancy.context import current_membership, member_context_by_slug, tenant_context
+from sam.tenancy.context import (
+    RememberedEntry,
+    current_membership,
+    entry_snapshot,
+    member_context_by_slug,
+    member_context_remembered,
+    tenant_context,
+    tenant_context_fetching,
+)
 
 TENANT_PREFIX = "/t/"
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PREFIX = "/api/"
+# The session remembers the tenant and membership rows of the workspaces the user opened (a few), so a request
+# enters its tenant without a round trip of its own; the request's first statement checks them (RememberedEntry).
+ENTRIES_KEY = "sam_entries"
+ENTRIES_KEPT = 8
 
 
 def parse_token_tenant(header: str) -> int | None:
@@ -57,10 +69,15 @@ class TenantMiddleware:
         if path.startswith(API_PREFIX):
             tenant_id = parse_token_tenant(request.META.get("HTTP_AUTHORIZATION", ""))
             if tenant_id is not None:
-                tenant = Tenant.objects.filter(pk=tenant_id, active=True).first()
-                # The token authentication class checks the secret and sets
-                # the membership; a wrong tenant part simply finds no token.
-                return self._run(request, tenant, None, resolve_membership=False)
+                # The tenant named in the token, entered in the same round trip that finds it. The token
+                # authentication class checks the secret and sets the membership; a wrong tenant part simply
+                # finds no token (no tenant: no rows).
+                with tenant_context_fetching("id = %s", [tenant_id]) as (tenant, _):
+                    request.tenant = tenant  # type: ignore[attr-defined]
+                    response = self.get_response(request)
+                    if response.status_code >= 500:
+                        transaction.set_rollback(True)
+                return response
             if user.is_authenticated:
                 # The browser names its tenant (base.html sends X-SAM-Tenant
                 # with every htmx request), so a tab of tenant A never writes
@@ -75,6 +92,9 @@ class TenantMiddleware:
                         status=400,
                     )
                 if user.last_tenant_id:
+                    remembered = self._remembered_slug(request, user.last_tenant_id)
+                    if remembered is not None:
+                        return self._run_slug(request, remembered, user, remember=False)
                     tenant = Tenant.objects.filter(pk=user.last_tenant_id, active=True).first()
                     return self._run(request, tenant, user)
         elif path.startswith(TENANT_PREFIX) and user.is_authenticated:
@@ -88,18 +108,25 @@ class TenantMiddleware:
         return self.get_response(request)
 
     def _run_slug(self, request: HttpRequest, slug: str, user: User, *, remember: bool = True) -> HttpResponse:
-        """The hot path: tenant, its settings and the membership in one round trip of one transaction."""
+        """The hot path: the tenant and membership the session remembers, checked by the request's first
+        statement; else (or when they changed) tenant, settings and membership in one round trip."""
+        session = getattr(request, "session", None)
+        entries = session.get(ENTRIES_KEY) if session is not None else None
+        snapshot = entries.get(slug) if isinstance(entries, dict) else None
+        if snapshot is not None:
+            try:
+                entry = RememberedEntry(snapshot, user_id=user.pk)
+            except (TypeError, ValueError):  # garbled, or remembered by another version of the rows
+                entry = None
+            if entry is not None and entry.tenant.slug == slug and entry.membership.user_id == user.pk:
+                response = self._run_remembered(request, entry, user, remember=remember)
+                if not entry.stale:
+                    return response
+            self._forget_entry(request, slug)
         with member_context_by_slug(slug, user_id=user.pk) as (tenant, membership):
             if tenant is not None and membership is not None:
-                membership.user = user
-                request.tenant = tenant  # type: ignore[attr-defined]
-                request.membership = membership  # type: ignore[attr-defined]
-                # Remembered on page views only: a refused POST changes nothing.
-                if remember and request.method == "GET" and user.last_tenant_id != tenant.pk:
-                    User.objects.filter(pk=user.pk).update(last_tenant=tenant)
-                    user.last_tenant_id = tenant.pk
-                    forget_user(user.pk)
-                response = self.get_response(request)
+                self._remember_entry(request, slug, entry_snapshot(tenant, membership))
+                response = self._enter(request, tenant, membership, user, remember=remember)
             else:
                 # Unknown, inactive, or not a member: leave any tenant and let
                 # the view answer 404.
@@ -108,6 +135,64 @@ class TenantMiddleware:
             if response.status_code >= 500:
                 transaction.set_rollback(True)
         return response
+
+    def _run_remembered(
+        self, request: HttpRequest, entry: RememberedEntry, user: User, *, remember: bool
+    ) -> HttpResponse:
+        with member_context_remembered(entry):
+            response = self._enter(request, entry.tenant, entry.membership, user, remember=remember)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response
+
+    def _enter(
+        self, request: HttpRequest, tenant: Tenant, membership: Membership, user: User, *, remember: bool
+    ) -> HttpResponse:
+        membership.user = user
+        request.tenant = tenant  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        # Remembered on page views only: a refused POST changes nothing.
+        if remember and request.method == "GET" and user.last_tenant_id != tenant.pk:
+            User.objects.filter(pk=user.pk).update(last_tenant=tenant)
+            user.last_tenant_id = tenant.pk
+            forget_user(user.pk)
+        return self.get_response(request)
+
+    @staticmethod
+    def _remember_entry(request: HttpRequest, slug: str, snapshot: list[object]) -> None:
+        session = getattr(request, "session", None)
+        if session is None:
+            return
+        entries = session.get(ENTRIES_KEY)
+        entries = dict(entries) if isinstance(entries, dict) else {}
+        if entries.get(slug) == snapshot:
+            return
+        entries.pop(slug, None)
+        entries[slug] = snapshot
+        session[ENTRIES_KEY] = dict(list(entries.items())[-ENTRIES_KEPT:])
+
+    @staticmethod
+    def _remembered_slug(request: HttpRequest, tenant_id: int) -> str | None:
+        entries = getattr(request, "session", {}).get(ENTRIES_KEY)
+        if isinstance(entries, dict):
+            for slug, snapshot in entries.items():
+                if (
+                    isinstance(snapshot, list)
+                    and snapshot
+                    and isinstance(snapshot[0], list)
+                    and snapshot[0][:1] == [tenant_id]
+                ):
+                    return str(slug)
+        return None
+
+    @staticmethod
+    def _forget_entry(request: HttpRequest, slug: str) -> None:
+        entries = request.session.get(ENTRIES_KEY)
+        if isinstance(entries, dict) and slug in entries:
+            request.session[ENTRIES_KEY] = {k: v for k, v in entries.items() if k != slug}
+        # The request runs again from the start: whatever the first run set on it is dropped.
+        request.tenant = None  # type: ignore[attr-defined]
+        request.membership = None  # type: ignore[attr-defined]
 
     def _run(
         self,
@@ -126,6 +211,7 @@ class TenantMiddleware:
                 else:
                     membership.user = user
                     request.membership = membership  # type: ignore[attr-defined]
+                    self._remember_entry(request, tenant.slug, entry_snapshot(tenant, membership))
             if tenant is not None:
                 request.tenant = tenant  # type: ignore[attr-defined]
                 response = self.get_response(request)
