@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
+from django.db.models.query import ModelIterable
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -14,7 +17,40 @@ from sam.numbers import whole
 LARGEST = 10**9 - 1  # the largest number sam.numbers.whole reads
 
 
+class OneTripPaginator(Paginator):  # type: ignore[type-arg]
+    """A page and the total count in one query: the rows carry ``COUNT(*) OVER ()``, the count of the whole
+    list before LIMIT and OFFSET (no rows on the first page: an empty list). Only a later page with no rows asks
+    for the count apart, to tell how far past the end it is. Lists of other than model rows, and querysets whose
+    rows are not the list's one to one (DISTINCT, GROUP BY, UNION), count apart as usual."""
+
+    TOTAL = "_sam_list_total"
+
+    def page(self, number: Any) -> Page:  # type: ignore[type-arg]
+        queryset = self.object_list
+        if (
+            not isinstance(queryset, QuerySet)
+            or not self._windowable(queryset)
+            or type(number) is not int
+            or number < 1
+        ):
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(queryset.annotate(**{self.TOTAL: Window(Count("*"))})[bottom : bottom + self.per_page])
+        if not rows and bottom:  # past the end, or an empty list: how far, the count says
+            return super().page(number)
+        self.__dict__["count"] = getattr(rows[0], self.TOTAL) if rows else 0  # the paginator's cached count
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _windowable(queryset: QuerySet[Any]) -> bool:
+        query = queryset.query
+        if queryset._iterable_class is not ModelIterable:
+            return False
+        return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
+
+
 class Pagination(PageNumberPagination):
+    django_paginator_class = OneTripPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

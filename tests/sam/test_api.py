@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -284,6 +286,25 @@ def test_pages_past_the_last_are_404_and_sizes_are_capped(tenant_a):
     assert client.get("/api/v1/members/?page=last").status_code == 200
     assert client.get("/api/v1/members/?page_size=1").json()["next"] is not None
     assert client.get("/api/v1/members/?page_size=5000").status_code == 200
+
+
+def test_a_page_and_its_count_come_in_one_query(tenant_a):
+    """The count rides on the page's rows (COUNT(*) OVER ()): right on every page, the last, and an empty list."""
+    client = api(token_for(tenant_a))
+    members = len(tenant_a.memberships)  # one of every role
+    pages = [client.get(f"/api/v1/members/?page_size=2&page={n}").json() for n in (1, 2, 3)]
+    assert [page["count"] for page in pages] == [members] * 3
+    assert sum(len(page["results"]) for page in pages) == members
+    assert pages[0]["previous"] is None and pages[2]["next"] is None
+    assert client.get("/api/v1/members/?page_size=2&page=last").json()["results"] == pages[2]["results"]
+    assert client.get("/api/v1/members/?page_size=2&page=4").status_code == 404
+    empty = client.get("/api/v1/escalations/?page_size=2").json()
+    assert empty == {"count": 0, "next": None, "previous": None, "results": []}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/members/?page_size=2").status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(statements) == 4  # the tenant entered where it is found, the token, the page with its count,
+    assert "COUNT(*) OVER ()" in statements[2]  # and the test's transaction restoring its own setting
 
 
 def test_api_answers_json_where_django_answers_first(tenant_a):
