@@ -27,6 +27,7 @@ from sam.models import Membership, Tenant, User
 from sam.numbers import whole
 from sam.tenancy.context import (
     RememberedEntry,
+    StaleEntry,
     current_membership,
     entry_snapshot,
     member_context_by_slug,
@@ -113,7 +114,8 @@ class TenantMiddleware:
         session = getattr(request, "session", None)
         entries = session.get(ENTRIES_KEY) if session is not None else None
         snapshot = entries.get(slug) if isinstance(entries, dict) else None
-        if snapshot is not None:
+        # Reads only: a write's body and side effects are not run twice.
+        if snapshot is not None and request.method in SAFE_METHODS:
             try:
                 entry = RememberedEntry(snapshot, user_id=user.pk)
             except (TypeError, ValueError):  # garbled, or remembered by another version of the rows
@@ -140,7 +142,10 @@ class TenantMiddleware:
         self, request: HttpRequest, entry: RememberedEntry, user: User, *, remember: bool
     ) -> HttpResponse:
         with member_context_remembered(entry):
-            response = self._enter(request, entry.tenant, entry.membership, user, remember=remember)
+            try:
+                response = self._enter(request, entry.tenant, entry.membership, user, remember=remember)
+            except StaleEntry:  # raised by the middleware's own first statement, outside the view
+                response = HttpResponse(status=404)
             if response.status_code >= 500:
                 transaction.set_rollback(True)
         return response
