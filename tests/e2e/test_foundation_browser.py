@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from sam.demo import DEMO_PASSWORD
 
@@ -19,7 +20,8 @@ def test_login_navigation_switch_logout(demo, live_server, page, artifacts):
     page.get_by_label("Email").fill("pat@partner.example")
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator("#login-error").is_visible()
+    # The refusal is a new page: wait for it rather than look at the old one.
+    expect(page.locator("#login-error")).to_be_visible()
 
     page.get_by_label("Email").fill("pat@partner.example")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
