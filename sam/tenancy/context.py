@@ -284,15 +284,22 @@ class RememberedEntry:
         self.user_id = user_id
         self.tenant: Tenant = _thaw(tenant_model, snapshot[0])
         self.membership: Membership = _thaw(membership_model, snapshot[1])
+        if self.membership.tenant_id != self.tenant.pk:
+            raise ValueError("The remembered membership is not of the remembered workspace.")
         self.membership.tenant = self.tenant
         self.pending = True
         self.stale = False
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.verify()
+        return execute(sql, params, many, context)
+
+    def verify(self) -> None:
+        """Enter the tenant and check the remembered rows, once: before the first statement, or for an answer
+        decided on the remembered rows alone (a refusal). Raises ``StaleEntry`` when they no longer hold."""
         if self.pending:
             self.pending = False
             self._check()
-        return execute(sql, params, many, context)
 
     def _check(self) -> None:
         try:
@@ -323,10 +330,11 @@ def member_context_remembered(entry: RememberedEntry) -> Iterator[RememberedEntr
     """Run the block in the remembered tenant: one transaction, opened without a round trip, entered before its
     first statement, checked by it. The caller looks at ``entry.stale`` afterwards."""
     token = _state.set(_State(tenant_id=entry.tenant.pk, user_id=entry.user_id, tenant=entry.tenant))
-    # The entry's own round trip tells whether the connection works (as CONN_HEALTH_CHECKS' SELECT 1 would).
-    connection.health_check_done = True  # type: ignore[attr-defined]
     try:
         with transaction.atomic(), connection.execute_wrapper(entry):
+            # The entry's own round trip tells whether the connection works (as CONN_HEALTH_CHECKS' SELECT 1
+            # would); set after BEGIN, which ensures the connection and runs the health check of a reused one.
+            connection.health_check_done = True  # type: ignore[attr-defined]
             yield entry
             if entry.stale:
                 transaction.set_rollback(True)

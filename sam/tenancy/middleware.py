@@ -95,7 +95,10 @@ class TenantMiddleware:
                 if user.last_tenant_id:
                     remembered = self._remembered_slug(request, user.last_tenant_id)
                     if remembered is not None:
-                        return self._run_slug(request, remembered, user, remember=False)
+                        response = self._try_remembered(request, remembered, user, remember=False)
+                        if response is not None:
+                            return response
+                    # Not remembered, or no longer as remembered (the slug may have changed): by the tenant's id.
                     tenant = Tenant.objects.filter(pk=user.last_tenant_id, active=True).first()
                     return self._run(request, tenant, user)
         elif path.startswith(TENANT_PREFIX) and user.is_authenticated:
@@ -111,20 +114,9 @@ class TenantMiddleware:
     def _run_slug(self, request: HttpRequest, slug: str, user: User, *, remember: bool = True) -> HttpResponse:
         """The hot path: the tenant and membership the session remembers, checked by the request's first
         statement; else (or when they changed) tenant, settings and membership in one round trip."""
-        session = getattr(request, "session", None)
-        entries = session.get(ENTRIES_KEY) if session is not None else None
-        snapshot = entries.get(slug) if isinstance(entries, dict) else None
-        # Reads only: a write's body and side effects are not run twice.
-        if snapshot is not None and request.method in SAFE_METHODS:
-            try:
-                entry = RememberedEntry(snapshot, user_id=user.pk)
-            except (TypeError, ValueError):  # garbled, or remembered by another version of the rows
-                entry = None
-            if entry is not None and entry.tenant.slug == slug and entry.membership.user_id == user.pk:
-                response = self._run_remembered(request, entry, user, remember=remember)
-                if not entry.stale:
-                    return response
-            self._forget_entry(request, slug)
+        response = self._try_remembered(request, slug, user, remember=remember)
+        if response is not None:
+            return response
         with member_context_by_slug(slug, user_id=user.pk) as (tenant, membership):
             if tenant is not None and membership is not None:
                 self._remember_entry(request, slug, entry_snapshot(tenant, membership))
@@ -138,12 +130,34 @@ class TenantMiddleware:
                 transaction.set_rollback(True)
         return response
 
+    def _try_remembered(self, request: HttpRequest, slug: str, user: User, *, remember: bool) -> HttpResponse | None:
+        """The request on the entry the session remembers for the slug, if it has one and it still holds (a read
+        only: a write's body and side effects are not run twice); else None, and the entry is forgotten."""
+        session = getattr(request, "session", None)
+        entries = session.get(ENTRIES_KEY) if session is not None else None
+        snapshot = entries.get(slug) if isinstance(entries, dict) else None
+        if snapshot is None or request.method not in SAFE_METHODS:
+            return None
+        try:
+            entry = RememberedEntry(snapshot, user_id=user.pk)
+        except (TypeError, ValueError):  # garbled, or remembered by another version of the rows
+            entry = None
+        if entry is not None and entry.tenant.slug == slug and entry.membership.user_id == user.pk:
+            response = self._run_remembered(request, entry, user, remember=remember)
+            if not entry.stale:
+                return response
+        self._forget_entry(request, slug)
+        return None
+
     def _run_remembered(
         self, request: HttpRequest, entry: RememberedEntry, user: User, *, remember: bool
     ) -> HttpResponse:
         with member_context_remembered(entry):
             try:
                 response = self._enter(request, entry.tenant, entry.membership, user, remember=remember)
+                if entry.pending and response.status_code >= 400:
+                    # Refused without reading anything: on the remembered role alone, so check it first.
+                    entry.verify()
             except StaleEntry:  # raised by the middleware's own first statement, outside the view
                 response = HttpResponse(status=404)
             if response.status_code >= 500:

@@ -155,3 +155,28 @@ def test_writes_take_the_full_path(tenant_a, client_for):
     viewer = tenant_a.memberships[Role.VIEWER]
     response = client.post(f"/t/alpha/admin/members/{viewer.pk}/role/", {"role": "admin"})
     assert response.status_code == 403
+
+
+def test_a_refusal_decided_on_the_remembered_role_is_checked_first(tenant_a, client_for):
+    """A view that refuses before reading anything decided on the remembered role: the rows are checked before the
+    refusal goes out, so a member given a higher role is not refused on the old one."""
+    viewer = tenant_a.users[Role.VIEWER]
+    client = client_for(viewer)
+    assert members_page(client).status_code == 403  # remembered as a viewer
+    with tenant_a.ctx():
+        Membership.objects.filter(user=viewer).update(role=Role.ADMIN)
+    assert members_page(client).status_code == 200
+    assert client.session[ENTRIES_KEY]["alpha"][1][3] == Role.ADMIN
+
+
+def test_the_api_without_a_header_follows_a_workspace_whose_slug_changed(tenant_a, client_for):
+    """The browser's API reads without a header use the last workspace: by its id when the remembered slug no
+    longer names it."""
+    client = client_for(tenant_a.admin)
+    assert client.get("/t/alpha/").status_code == 200  # the last workspace, remembered
+    assert client.get("/api/v1/members/").status_code == 200
+    Tenant.objects.filter(pk=tenant_a.tenant.pk).update(slug="alpha-renamed")
+    response = client.get("/api/v1/members/")
+    assert response.status_code == 200
+    assert response.json()["count"] == len(tenant_a.memberships)
+    assert "alpha" not in client.session.get(ENTRIES_KEY, {})
