@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet, Window
+from django.db.models import IntegerField, QuerySet, Subquery
 from django.db.models.query import ModelIterable
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -17,11 +17,21 @@ from sam.numbers import whole
 LARGEST = 10**9 - 1  # the largest number sam.numbers.whole reads
 
 
+class _Total(Subquery):
+    """The count of a list's rows, as a column of its page: an uncorrelated subquery, which PostgreSQL computes
+    once per statement (an InitPlan) the way a separate ``COUNT(*)`` would, without its round trip."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS _sam_list)"
+
+
 class OneTripPaginator(Paginator):  # type: ignore[type-arg]
-    """A page and the total count in one query: the rows carry ``COUNT(*) OVER ()``, the count of the whole
-    list before LIMIT and OFFSET (no rows on the first page: an empty list). Only a later page with no rows asks
-    for the count apart, to tell how far past the end it is. Lists of other than model rows, and querysets whose
-    rows are not the list's one to one (DISTINCT, GROUP BY, UNION), count apart as usual."""
+    """A page and the total count in one query: the rows carry the count of the whole list as a subquery column
+    (no rows on the first page: an empty list). Only a later page with no rows asks for the count apart, to tell
+    how far past the end it is. Lists of other than model rows, and querysets whose rows are not the list's one to
+    one (DISTINCT, GROUP BY, UNION, window filters) or that lock rows, count apart as usual.
+
+    Not ``COUNT(*) OVER ()``: a window over the list must produce every row before the first of the page (at
+    100,000 rows about five times the time of the count and the page apart), where the subquery counts only."""
 
     TOTAL = "_sam_list_total"
 
@@ -29,24 +39,32 @@ class OneTripPaginator(Paginator):  # type: ignore[type-arg]
         queryset = self.object_list
         if (
             not isinstance(queryset, QuerySet)
-            or not self._windowable(queryset)
+            or not self._countable_inline(queryset)
             or type(number) is not int
             or number < 1
         ):
             return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(queryset.annotate(**{self.TOTAL: Window(Count("*"))})[bottom : bottom + self.per_page])
+        total = _Total(queryset.order_by().values("pk"), output_field=IntegerField())
+        rows = list(queryset.annotate(**{self.TOTAL: total})[bottom : bottom + self.per_page])
         if not rows and bottom:  # past the end, or an empty list: how far, the count says
             return super().page(number)
         self.__dict__["count"] = getattr(rows[0], self.TOTAL) if rows else 0  # the paginator's cached count
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
     @staticmethod
-    def _windowable(queryset: QuerySet[Any]) -> bool:
+    def _countable_inline(queryset: QuerySet[Any]) -> bool:
         query = queryset.query
         if queryset._iterable_class is not ModelIterable:
             return False
-        return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
+        return not (
+            query.distinct
+            or query.group_by is not None
+            or query.combinator
+            or query.is_sliced
+            or query.select_for_update
+            or any(getattr(a, "contains_over_clause", False) for a in query.annotations.values())
+        )
 
 
 class Pagination(PageNumberPagination):
