@@ -95,9 +95,9 @@ class TenantMiddleware:
                 if user.last_tenant_id:
                     remembered = self._remembered_slug(request, user.last_tenant_id)
                     if remembered is not None:
-                        response = self._try_remembered(request, remembered, user, remember=False)
-                        if response is not None:
-                            return response
+                        remembered_response = self._try_remembered(request, remembered, user, remember=False)
+                        if remembered_response is not None:
+                            return remembered_response
                     # Not remembered, or no longer as remembered (the slug may have changed): by the tenant's id.
                     tenant = Tenant.objects.filter(pk=user.last_tenant_id, active=True).first()
                     return self._run(request, tenant, user)
