@@ -28,6 +28,23 @@ def test_manager_filters_by_current_tenant(tenant_a, tenant_b):
     assert tenants == {tenant_a.tenant.pk}
 
 
+def test_the_kept_scoped_query_is_per_tenant_and_copied(tenant_a, tenant_b):
+    """The manager keeps each tenant's filtered query and hands out copies: a queryset changed later (a filter, an
+    ordering) changes nothing of the next one, and each tenant's query names that tenant."""
+    with tenant_a.ctx():
+        first = Membership.objects.all()
+        first.query.add_ordering("-id")
+        narrowed = Membership.objects.filter(role="nonexistent")
+        again = Membership.objects.all()
+        assert not again.query.order_by and not narrowed.exists()
+        assert {m.tenant_id for m in again} == {tenant_a.tenant.pk} and again.count() == len(tenant_a.memberships)
+        sql_a = str(Membership.objects.all().query)
+    with tenant_b.ctx():
+        sql_b = str(Membership.objects.all().query)
+        assert {m.tenant_id for m in Membership.objects.all()} == {tenant_b.tenant.pk}
+    assert f"= {tenant_a.tenant.pk}" in sql_a and f"= {tenant_b.tenant.pk}" in sql_b
+
+
 def test_unscoped_still_bound_by_rls(tenant_a, tenant_b):
     with tenant_a.ctx():
         assert {m.tenant_id for m in Membership.unscoped.all()} == {tenant_a.tenant.pk}
