@@ -10,11 +10,12 @@ then run unprepared, in the same single round trip.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -61,6 +62,46 @@ def run_together(statements: Sequence[tuple[str, Sequence[Any]]], *, prepared: b
             raise
         connection.close()
     return _pipeline(statements)
+
+
+@dataclass
+class AheadOf:
+    """What ``run_ahead_of`` brought back: the statements' rows (None when they did not all run), the result of
+    the statement behind them, and the database error the round trip raised (Django's kind), if any."""
+
+    rows: list[Rows] | None
+    result: Any = None
+    error: DatabaseError | None = None
+
+
+def run_ahead_of(statements: Sequence[tuple[str, Sequence[Any]]], then: Callable[[], Any]) -> AheadOf:
+    """Send the statements (prepared, bound on the server) and, behind them in the same pipeline, the one
+    statement ``then()`` executes on a Django cursor: one round trip for all. The caller looks at the rows
+    before it uses the result; an error of the statement behind them leaves their rows readable."""
+    connection.ensure_connection()
+    raw = connection.connection
+    cursors = [_server_bound(raw) for _ in statements]
+    result = AheadOf(rows=None)
+    try:
+        logged = len(connection.queries_log) if connection.queries_logged else None
+        try:
+            with connection.wrap_database_errors, raw.pipeline():
+                for cursor, (sql, values) in zip(cursors, statements, strict=True):
+                    cursor.execute(sql, values)
+                result.result = then()
+        except DatabaseError as exc:
+            result.error = exc
+        if logged is not None:
+            for entry, (sql, _) in zip(list(connection.queries_log)[logged:], statements, strict=False):
+                entry["sql"] = entry["sql"] or sql
+        try:
+            result.rows = [_rows(cursor) for cursor in cursors]
+        except psycopg.Error:  # they did not all run: the error above says why
+            result.rows = None
+        return result
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def _pipeline(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Rows]:

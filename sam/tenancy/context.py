@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from django.apps import apps
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import DateTimeField
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
-from sam.db import Rows, columns, from_row, run_together
+from sam.db import Rows, columns, from_row, run_ahead_of, run_together
 from sam.tenancy.rls import TENANT_EXPR
 
 if TYPE_CHECKING:
@@ -291,8 +292,35 @@ class RememberedEntry:
         self.stale = False
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.verify()
-        return execute(sql, params, many, context)
+        if not self.pending:
+            return execute(sql, params, many, context)
+        cursor = getattr(context.get("cursor"), "cursor", None)
+        if many or not isinstance(cursor, psycopg.ClientCursor) or connection.connection is None:
+            self.verify()
+            return execute(sql, params, many, context)
+        # The request's first statement rides behind the entry, in the same round trip; its rows are handed
+        # over only when the entry holds.
+        self.pending = False
+        ahead = run_ahead_of(self._statements(), lambda: execute(sql, params, many, context))
+        if ahead.rows is None:
+            if ahead.error is not None and self._lost(ahead.error):
+                self.stale = True
+                raise StaleEntry("The database connection was lost before the request ran.") from None
+            raise ahead.error or StaleEntry("The entry did not run.")
+        # After an error the transaction takes no more statements: nothing to clear then.
+        self._compare(ahead.rows, clear=ahead.error is None)
+        if ahead.error is not None:
+            raise ahead.error
+        return ahead.result
+
+    def _statements(self) -> list[tuple[str, list[Any]]]:
+        return [_entering("id = %s", [self.tenant.pk], self.user_id), _member_statement(self.user_id)]
+
+    @staticmethod
+    def _lost(error: BaseException) -> bool:
+        return isinstance(error, OperationalError | InterfaceError) and (
+            connection.connection is None or bool(connection.connection.broken)
+        )
 
     def verify(self) -> None:
         """Enter the tenant and check the remembered rows, once: before the first statement, or for an answer
@@ -303,20 +331,22 @@ class RememberedEntry:
 
     def _check(self) -> None:
         try:
-            tenant_rows, member_rows = run_together(
-                [_entering("id = %s", [self.tenant.pk], self.user_id), _member_statement(self.user_id)],
-                prepared=True,
-            )
-        except (OperationalError, InterfaceError):
-            if connection.connection is None or connection.connection.broken:
+            rows = run_together(self._statements(), prepared=True)
+        except (OperationalError, InterfaceError) as exc:
+            if self._lost(exc):
                 self.stale = True
                 raise StaleEntry("The database connection was lost before the request ran.") from None
             raise
+        self._compare(rows)
+
+    def _compare(self, rows: list[Rows], *, clear: bool = True) -> None:
+        tenant_rows, member_rows = rows
         tenant = _tenant_of(tenant_rows)
         membership = _membership_of(member_rows, tenant) if tenant is not None else None
         if tenant is None or membership is None or entry_snapshot(tenant, membership) != self.snapshot:
             self.stale = True
-            _apply(None)  # fail closed, whatever catches the error below
+            if clear:
+                _apply(None)  # fail closed, whatever catches the error below
             raise StaleEntry("The workspace or the membership changed since the session remembered them.")
 
 

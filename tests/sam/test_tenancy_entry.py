@@ -180,3 +180,55 @@ def test_the_api_without_a_header_follows_a_workspace_whose_slug_changed(tenant_
     assert response.status_code == 200
     assert response.json()["count"] == len(tenant_a.memberships)
     assert "alpha" not in client.session.get(ENTRIES_KEY, {})
+
+
+def test_the_entry_rides_ahead_of_the_first_statement(tenant_a, client_for, monkeypatch):
+    """On the remembered path the entry's statements and the request's first statement share one round trip: the
+    separate check (a round trip of its own) is not used."""
+    client = client_for(tenant_a.admin)
+    assert members_page(client).status_code == 200
+    import sam.tenancy.context as context
+
+    def separate_trip(*args, **kwargs):
+        raise AssertionError("the entry took a round trip of its own")
+
+    monkeypatch.setattr(context, "run_together", separate_trip)
+    response = members_page(client)
+    assert response.status_code == 200 and tenant_a.admin.email in response.content.decode()
+
+
+def _remembered(tenant_a):
+    with tenant_a.ctx():
+        membership = Membership.objects.get(user=tenant_a.admin)
+    from sam.tenancy.context import RememberedEntry, entry_snapshot
+
+    return RememberedEntry(entry_snapshot(tenant_a.tenant, membership), user_id=tenant_a.admin.pk)
+
+
+def test_a_failing_first_statement_fails_as_itself_when_the_entry_holds(tenant_a):
+    from django.db import DataError
+
+    from sam.tenancy.context import member_context_remembered
+
+    entry = _remembered(tenant_a)
+    with pytest.raises(DataError), member_context_remembered(entry), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    assert not entry.stale
+
+
+def test_a_failing_first_statement_of_a_stale_entry_is_a_stale_entry(tenant_a):
+    """What the statement did under a no-longer-valid entry is never the answer: the request runs again."""
+    from sam.tenancy.context import StaleEntry, member_context_remembered
+
+    entry = _remembered(tenant_a)
+    with tenant_a.ctx():
+        Membership.objects.filter(user=tenant_a.admin).update(role=Role.VIEWER)
+    with pytest.raises(StaleEntry), member_context_remembered(entry), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    assert entry.stale
+    entry = _remembered(tenant_a)  # as a viewer now
+    with tenant_a.ctx():
+        Membership.objects.filter(user=tenant_a.admin).update(role=Role.ADMIN)
+    with pytest.raises(StaleEntry), member_context_remembered(entry), connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sam_membership")
+        cursor.fetchall()
