@@ -735,7 +735,7 @@ class RecurringIssueViewSet(AccountChildViewSet):
     filters = {"account": ("account", "id"), "status": ("status", "choice"), "category": ("category_id", "id")}
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().prefetch_related("incidents")
+        return super().get_queryset().prefetch_related("incidents", "decisions")
 
     def update_object(self, instance: RecurringIssue, data: dict[str, Any]) -> RecurringIssue:
         return services.recurring_issue_update(issue=instance, data=data, acting_user=self.request.user)

@@ -53,9 +53,11 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
         read_only_fields = fields
 
     def get_progress(self, campaign: Campaign) -> dict[str, Any]:
-        counts = self.context.get("counts", {}).get(campaign.pk)
-        if counts is None:
-            counts = selectors.campaign_counts([campaign]).get(campaign.pk, {})
+        # A list counts its page's invitations at once (a campaign without any is missing there: it has none).
+        counted = self.context.get("counts")
+        if counted is None:
+            counted = selectors.campaign_counts([campaign])
+        counts = counted.get(campaign.pk, {})
         data = selectors.progress(counts)
         return {
             "invited": data["total"],

@@ -31,6 +31,18 @@ def newest(template: SurveyTemplate) -> SurveyVersion:
     )
 
 
+def newest_of(templates: list[SurveyTemplate]) -> dict[int, SurveyVersion]:
+    """Each template's newest version (template id -> version), read in one query; a template without one gets
+    its first."""
+    found = {
+        v.template_id: v
+        for v in SurveyVersion.objects.filter(template__in=templates)
+        .order_by("template_id", "-number")
+        .distinct("template_id")
+    }
+    return {t.pk: found.get(t.pk) or newest(t) for t in templates}
+
+
 def editable(template: SurveyTemplate) -> SurveyVersion:
     """The version changes go to: the newest, or a fresh copy of it when a campaign has used it."""
     version = newest(template)

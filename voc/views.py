@@ -347,7 +347,7 @@ def _program_page(
 
 def _survey_rows(templates: list[SurveyTemplate], bound: dict[str, QuestionForm]) -> list[dict[str, Any]]:
     """Each survey's newest version, its questions with their forms, and its "add a question" form."""
-    newest = {t.pk: templating.newest(t) for t in templates}
+    newest = templating.newest_of(templates)
     questions: dict[int, list[Question]] = {}
     for question in Question.objects.filter(version__in=newest.values()).order_by("order", "pk"):
         questions.setdefault(question.version_id, []).append(question)
