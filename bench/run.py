@@ -67,8 +67,6 @@ SCENARIOS: list[Scenario] = [
         f"/t/{DEMO_TENANT}/bench/hello/",
         baselines=("bare hello", "hello, signed in (auth only)"),
         needs_login=True,
-        # The tenant middleware (on top of Django's session auth) adds about 1 ms at most.
-        goal_added_ms=("hello, signed in (auth only)", 1.0),
     ),
     Scenario("bare template, 100 rows", "/bench/rows/"),
     Scenario("bare DRF list, 50 rows", "/bench/drf50/"),
@@ -84,7 +82,10 @@ CLEANUP: list[Callable[[], None]] = []
 # HTTP runs that are not plain GETs (e.g. form POSTs): called while the server is up, each returns its results.
 HTTP_CUSTOM: list[Callable[[], list[Result]]] = []
 # HTTP goals: name -> (baseline name, the least throughput the scenario must keep as a fraction of the baseline's).
-GOAL_THROUGHPUT: dict[str, tuple[str, float]] = {}
+GOAL_THROUGHPUT: dict[str, tuple[str, float]] = {
+    # Entering the tenant keeps most of the signed-in hello's throughput (a view that reads nothing: no round trip).
+    "hello behind tenant + auth middleware": ("hello, signed in (auth only)", 0.7),
+}
 
 BARE_REPORT_HTML = (
     "<html><head><style>@page { size: A4; margin: 2cm } td, th { border-bottom: 1px solid #ccc; padding: 4px }"
@@ -103,6 +104,18 @@ def bare_weasyprint() -> None:
 
 
 IN_PROCESS.append(("bare WeasyPrint, 300-row table", bare_weasyprint, None))
+
+
+def bare_template_rows() -> None:
+    """The baseline for in-process pages and figures: the bare template of 100 rows rendered alone."""
+    from django.template.loader import render_to_string
+
+    from bench.views import ROWS_100
+
+    render_to_string("bench/rows.html", {"rows": ROWS_100})
+
+
+IN_PROCESS.append(("bare template, 100 rows (in process)", bare_template_rows, None))
 
 
 def vacuum(*tables: str) -> None:
@@ -320,7 +333,7 @@ def main() -> None:
             print(f"{'':<6}goal: at least {least:.0%} of the throughput of {name}: {verdict}")
         if r.name in GOAL_RATIO:
             verdict = "met" if r.goal_met else "MISSED"
-            print(f"{'':<6}goal: at most x{GOAL_RATIO[r.name]} the bare render: {verdict}")
+            print(f"{'':<6}goal: at most x{GOAL_RATIO[r.name]} the baseline's p50: {verdict}")
     out = ROOT / "bench" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {

@@ -86,14 +86,6 @@ SCENARIOS.append(Scenario(NAME, f"/t/{SLUG}/scorecards/", baselines=("bare templ
 GOAL_THROUGHPUT[NAME] = ("bare template, 100 rows", 0.4)
 
 
-def _bare_rows() -> None:
-    from django.template.loader import render_to_string
-
-    from bench.views import ROWS_100
-
-    render_to_string("bench/rows.html", {"rows": ROWS_100})
-
-
 def _heatmap_uncached() -> None:
     """The heatmap's filters and table computed and rendered afresh (what a request after a change pays)."""
     from django.template.loader import render_to_string
@@ -110,7 +102,6 @@ def _heatmap_uncached() -> None:
         render_to_string("scorecards/_heatmap_content.html", heatmap_context(request, "", "", "", "health"))
 
 
-IN_PROCESS.append(("bare template, 100 rows (in process)", _bare_rows, None))
 IN_PROCESS.append(
     ("heatmap filters and table, uncached (in process)", _heatmap_uncached, "bare template, 100 rows (in process)")
 )

@@ -17,7 +17,18 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.run import CLEANUP, GOAL_THROUGHPUT, HOST, HTTP_CUSTOM, IN_PROCESS, PORT, Result, summarise, vacuum
+from bench.run import (
+    CLEANUP,
+    GOAL_RATIO,
+    GOAL_THROUGHPUT,
+    HOST,
+    HTTP_CUSTOM,
+    IN_PROCESS,
+    PORT,
+    Result,
+    summarise,
+    vacuum,
+)
 
 SLUG = "bench-voc"
 ANSWERS = 1000
@@ -232,4 +243,6 @@ prepare()
 CLEANUP.append(_drop)
 HTTP_CUSTOM.append(run)
 GOAL_THROUGHPUT[NAME] = (BARE, 0.5)
-IN_PROCESS.append(("survey account rollup, 100 answers (in process)", _rollup, "bare template, 100 rows (in process)"))
+ROLLUP = "survey account rollup, 100 answers (in process)"
+IN_PROCESS.append((ROLLUP, _rollup, "bare template, 100 rows (in process)"))
+GOAL_RATIO[ROLLUP] = 4.0  # at least 25% of the bare template's speed
