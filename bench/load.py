@@ -56,17 +56,23 @@ def say(line: str) -> None:
 # --- databases -------------------------------------------------------------------------------------------------
 
 
-def database_env(name: str) -> dict[str, str]:
-    """The environment of the processes that use database ``name`` on the product's server (made if missing)."""
+def database_env(name: str, redis_db: int) -> dict[str, str]:
+    """The environment of the processes that use database ``name`` on the product's server (made if missing)
+    and Redis database ``redis_db`` (cache and broker of their own)."""
     from sam.localstack import prepare
 
     address = os.environ.get("SAM_POSTGRES_ADDRESS") or "127.0.0.1:5432"
     app = urlparse(os.environ.get("DATABASE_URL") or f"postgres://sam_app@{address}/sam")
     owner = urlparse(os.environ.get("DATABASE_OWNER_URL") or f"postgres://sam_owner@{address}/sam")
+    redis = urlparse(
+        os.environ.get("REDIS_URL") or f"redis://{os.environ.get('SAM_REDIS_ADDRESS') or '127.0.0.1:6379'}/0"
+    )
     env = {
         **os.environ,
         "DATABASE_URL": app._replace(path=f"/{name}").geturl(),
         "DATABASE_OWNER_URL": owner._replace(path=f"/{name}").geturl(),
+        "REDIS_URL": redis._replace(path=f"/{redis_db}").geturl(),
+        "CELERY_BROKER_URL": redis._replace(path=f"/{redis_db}").geturl(),
         "DJANGO_SETTINGS_MODULE": "sam.settings",
         "SAM_ENV": "development",
         "DEBUG": "false",
@@ -103,7 +109,7 @@ def plan(env: dict[str, str], tenants: int, target: Path, *, surveys: bool = Tru
 # --- the processes -----------------------------------------------------------------------------------------------
 
 
-def start(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+def start(env: dict[str, str], logs: Path, *, web_only: bool = False) -> list[subprocess.Popen[bytes]]:
     logs.mkdir(parents=True, exist_ok=True)
     Path(env["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
     commands = {
@@ -113,6 +119,8 @@ def start(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
     }
     procs = []
     for name, command in commands.items():
+        if web_only and name != "web":
+            continue
         log = (logs / f"{name}.log").open("ab")
         procs.append(
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -257,9 +265,18 @@ def tenant_pages(data: dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:
     }
 
 
-def time_pages(data: dict[str, Any]) -> dict[str, float]:
-    browser = Browser(data["people"]["manager"], data["password"])
-    return {name: round(browser.median_ms(path, headers), 2) for name, (path, headers) in tenant_pages(data).items()}
+def time_pages(env: dict[str, str], data: dict[str, Any], logs: Path) -> dict[str, float]:
+    """The tenant's pages one at a time, with the web server alone up (no load, no worker) and an empty cache."""
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    procs = start(env, logs, web_only=True)
+    try:
+        browser = Browser(data["people"]["manager"], data["password"])
+        pages = tenant_pages(data).items()
+        return {name: round(browser.median_ms(path, headers), 2) for name, (path, headers) in pages}
+    finally:
+        stop(procs)
 
 
 # --- the run -----------------------------------------------------------------------------------------------------
@@ -269,24 +286,20 @@ def main() -> int:
     VAR.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     say(f"Mixed load ({MODE}): {TENANTS} tenants in sam_load")
-    many = database_env("sam_load")
+    many = database_env("sam_load", 11)
     seeded(many, TENANTS)
     data = plan(many, TENANTS, VAR / "plan.json")
     procs = start(many, VAR / "sam_load")
     try:
         rows = run_locust(VAR / "plan.json", VAR / f"locust-{MODE}")
-        among_many = time_pages(data)
     finally:
         stop(procs)
-    say("One tenant alone: sam_load_one")
-    one = database_env("sam_load_one")
+    say(f"The pages of {PREFIX}-000 one at a time: among {TENANTS} tenants, then alone (sam_load_one)")
+    among_many = time_pages(many, data, VAR / "sam_load")
+    one = database_env("sam_load_one", 12)
     seeded(one, 1)
     data_one = plan(one, 1, VAR / "plan-one.json", surveys=False)
-    procs = start(one, VAR / "sam_load_one")
-    try:
-        alone = time_pages(data_one)
-    finally:
-        stop(procs)
+    alone = time_pages(one, data_one, VAR / "sam_load_one")
 
     result = summary(rows)
     total = result["total"]

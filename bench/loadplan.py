@@ -69,7 +69,7 @@ def plan(prefix: str, tenants: int) -> dict[str, Any]:
             values = [
                 {**row, "value": None if row["value"] is None else str(row["value"])}
                 for row in MetricValue.objects.filter(
-                    scorecard__account_id__in=accounts, scorecard__period__closed=False, computed_from=""
+                    scorecard__account_id__in=accounts, scorecard__period__closed=False, metric__source="manual"
                 )
                 .order_by("pk")
                 .values("scorecard_id", "metric_id", "value")[:20]
