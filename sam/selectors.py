@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, QuerySet, Value, When, Window
 
 from sam.models import ApiToken, Membership, User
 from sam.tenancy.context import user_context
@@ -18,6 +18,24 @@ def memberships_of_user(user: User) -> list[Membership]:
         return list(
             Membership.unscoped.filter(user=user, tenant__active=True).select_related("tenant").order_by("tenant__name")
         )
+
+
+# The top bar's workspace menu lists this many; the switcher page lists them all.
+SWITCHER_SHOWN = 8
+
+
+def switcher_memberships(user: User, current_tenant_id: int | None) -> tuple[list[Membership], int]:
+    """The workspaces the top bar's menu lists (the current one first, then by name, at most ``SWITCHER_SHOWN``)
+    and how many the user has in all, in one query whatever that number."""
+    first = Case(When(tenant_id=current_tenant_id, then=Value(0)), default=Value(1))
+    with user_context(user.pk):
+        rows = list(
+            Membership.unscoped.filter(user=user, tenant__active=True)
+            .select_related("tenant")
+            .annotate(workspaces=Window(Count("*")))
+            .order_by(first, "tenant__name")[:SWITCHER_SHOWN]
+        )
+    return sorted(rows, key=lambda m: m.tenant.name.lower()), (rows[0].workspaces if rows else 0)
 
 
 def tenant_members() -> QuerySet[Membership]:

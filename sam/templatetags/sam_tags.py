@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from sam.selectors import memberships_of_user
+from sam.selectors import switcher_memberships
 from sam.tenancy.urls import tenant_reverse
 
 register = template.Library()
@@ -43,11 +43,14 @@ def turl(context: dict[str, Any], name: str, *args: Any) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def user_memberships(context: dict[str, Any]) -> list[Any]:
+def user_memberships(context: dict[str, Any]) -> dict[str, Any]:
+    """The workspaces of the top bar's menu: a few (the current one among them) and how many there are in all."""
     request = context["request"]
     if not request.user.is_authenticated:
-        return []
-    return memberships_of_user(request.user)
+        return {"shown": [], "total": 0}
+    tenant = getattr(request, "tenant", None)
+    shown, total = switcher_memberships(request.user, tenant.pk if tenant is not None else None)
+    return {"shown": shown, "total": total}
 
 
 @register.simple_tag
