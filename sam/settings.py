@@ -124,11 +124,19 @@ _default_db.update(
         "TEST": {"NAME": env.string("TEST_DATABASE_NAME", "test_sam", required=False)},
     }
 )
+# Behind a connection pooler in transaction mode (PgBouncer's pool_mode = transaction, docs/scaling.md) each
+# transaction may run on another server connection: nothing may outlive a transaction on its server. The tenant
+# settings are transaction-local anyway (sam/tenancy/context.py); this turns off what is not: prepared statements
+# and Django's server-side cursors (``.iterator()``).
+DB_TRANSACTION_POOLING = env.boolean("DB_TRANSACTION_POOLING", False)
 # Django's queries bind on the client and are never prepared. The few hot paths that run through
 # ``sam.db.run_together(prepared=True)`` bind on the server and are prepared on first use, once per connection.
-# Off (``false``) for a connection pooler in transaction mode, which cannot keep prepared statements.
-if env.boolean("DB_PREPARED_STATEMENTS", True):
+# Off (``false``) for a connection pooler in transaction mode that cannot keep prepared statements (PgBouncer
+# before 1.21, or with max_prepared_statements = 0).
+DB_PREPARED_STATEMENTS = env.boolean("DB_PREPARED_STATEMENTS", not DB_TRANSACTION_POOLING)
+if DB_PREPARED_STATEMENTS:
     _default_db["OPTIONS"] = {**cast(dict[str, object], _default_db.get("OPTIONS", {})), "prepare_threshold": 0}
+_default_db["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
 DATABASES = {"default": _default_db}
 DB_OWNER = database_from_url(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
 DB_APP_ROLE = str(_default_db["USER"])
