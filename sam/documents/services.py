@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from sam.documents import registry
 from sam.models import Document, User, WorkspaceSettings
+from sam.replica import read_replica
 from sam.tasks_base import task_on_commit
 from sam.tenancy.context import current_tenant
 
@@ -82,19 +83,24 @@ def requested_text(created: bool) -> str:
 
 
 def document_html(document: Document) -> str:
-    """The print HTML of a document, from its registered kind (also used by the preview and tests)."""
+    """The print HTML of a document, from its registered kind (also used by the preview and tests); its rows are read
+    from the replica when there is one that has caught up (sam/replica.py)."""
     spec = registry.get(document.kind)
-    subject = spec.subject_model.objects.get(pk=document.subject_id)  # type: ignore[attr-defined]
-    context = spec.context(subject, document.params)
-    context.update(
-        {
-            "document": document,
-            "tenant": current_tenant(),
-            "workspace": WorkspaceSettings.current(),
-            "generated_at": timezone.now(),
-        }
-    )
-    return render_to_string(spec.template, context)
+
+    def render() -> str:
+        subject = spec.subject_model.objects.get(pk=document.subject_id)  # type: ignore[attr-defined]
+        context = spec.context(subject, document.params)
+        context.update(
+            {
+                "document": document,
+                "tenant": current_tenant(),
+                "workspace": WorkspaceSettings.current(),
+                "generated_at": timezone.now(),
+            }
+        )
+        return render_to_string(spec.template, context)
+
+    return read_replica(render)
 
 
 def document_claim(document_id: int, *, token: str = "") -> Document | None:

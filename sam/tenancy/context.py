@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from django.apps import apps
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import DateTimeField
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
@@ -77,11 +77,26 @@ def required_tenant() -> Tenant:
     return tenant
 
 
-def _apply(state: _State | None) -> None:
+def _settings(state: _State | None) -> list[str]:
     tenant = "" if state is None or state.tenant_id is None else str(state.tenant_id)
     user = "" if state is None or state.user_id is None else str(state.user_id)
+    return [tenant, user]
+
+
+def _apply(state: _State | None) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(_SET_SQL, [tenant, user])
+        cursor.execute(_SET_SQL, _settings(state))
+
+
+def enter_on(using: str, *, also: str = "", params: Sequence[Any] = ()) -> tuple[Any, ...]:
+    """Set the current tenant and user for the transaction open on the connection ``using`` (a replica's), so that
+    its statements pass row-level security as those of the default connection do; ``also`` adds columns to the same
+    statement (with ``params``), whose values are returned."""
+    assert using != DEFAULT_DB_ALIAS and connections[using].in_atomic_block, "a transaction of another connection"
+    with connections[using].cursor() as cursor:
+        cursor.execute(_SET_SQL + (f", {also}" if also else ""), [*_settings(_state.get()), *params])
+        row = cursor.fetchone()
+    return tuple(row[2:]) if row else ()
 
 
 @contextmanager
