@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install migrate demo run test test-explore fuzz lint fmt bench load load-quick vendor system-deps clean-db typecheck check-fresh
+.PHONY: install migrate demo run test test-explore fuzz lint fmt bench bench-scaling load load-quick vendor system-deps clean-db typecheck check-fresh
 
 # uv (pinned in constraints.txt, installed by pip) installs the same pinned set as pip would, in a fraction of the time.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -75,6 +75,10 @@ check-fresh: install
 ## bench: benchmarks against a real gunicorn on loopback (results in bench/results/latest.json)
 bench: install
 	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --quiet-logins && $(PY) bench/run.py'
+
+## bench-scaling: the figures of docs/scaling.md (PgBouncer in transaction mode, a streaming replica)
+bench-scaling: install
+	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --quiet-logins && $(PY) bench/scaling.py'
 
 ## load: the mixed load over 200 tenants for 10 minutes: gunicorn, worker and beat on loopback under locust
 # (bench/load.py; the first run seeds the database sam_load, which takes a while; results in bench/results/)

@@ -30,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PYTEST_XDIST_TESTRUNUID"] = run
 
 
-SLOW_MARKERS = ("browser", "worker", "fuzz")
+SLOW_MARKERS = ("browser", "worker", "fuzz", "pgbouncer", "replica")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
