@@ -4,8 +4,8 @@ Django's own cursors bind parameters on the client, so PostgreSQL plans every st
 path, ``run_together(..., prepared=True)`` sends its statements in one pipeline with parameters bound on the
 server, and the server keeps each statement's plan for the life of the connection (connections persist, see
 ``CONN_MAX_AGE``). The queries still pass through Django's cursor wrapper, so query logging and counting see
-them. ``DB_PREPARED_STATEMENTS=false`` turns preparing off (for a pooler in transaction mode); the statements
-then run unprepared, in the same single round trip.
+them. ``DB_PREPARED_STATEMENTS=false`` turns preparing off (``DB_TRANSACTION_POOLING=true`` does, for a pooler in
+transaction mode); the statements then run unprepared, in the same single round trip.
 """
 
 from __future__ import annotations

@@ -76,3 +76,17 @@ def test_transaction_pooling_keeps_nothing_on_a_server_connection_between_transa
     pooled = manage("shell", "-c", show, env={"SAM_ENV": "development", "DB_TRANSACTION_POOLING": "true"})
     assert direct.stdout.splitlines()[-1].split() == ["0", "False"], direct.stderr
     assert pooled.stdout.splitlines()[-1].split() == ["None", "True"], pooled.stderr
+
+
+def test_a_replica_url_adds_the_replica_database_beside_the_primary():
+    show = "from django.conf import settings as s; r = s.DATABASES.get('replica'); "
+    show += (
+        "print(sorted(s.DATABASES), r and (r['PORT'], r['USER'], r['OPTIONS']['connect_timeout'], r['TEST']['MIRROR']))"
+    )
+    without = manage("shell", "-c", show, env={"SAM_ENV": "development"})
+    assert without.stdout.splitlines()[-1] == "['default'] None", without.stderr
+    url = "postgres://sam_app@db-replica.internal:6543/sam"
+    with_replica = manage("shell", "-c", show, env={"SAM_ENV": "development", "DATABASE_REPLICA_URL": url})
+    assert with_replica.stdout.splitlines()[-1] == ("['default', 'replica'] ('6543', 'sam_app', 2, 'default')"), (
+        with_replica.stderr
+    )
