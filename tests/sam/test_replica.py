@@ -260,9 +260,14 @@ def test_beyond_the_lag_bound_reads_go_to_the_primary_without_asking_the_replica
 def test_with_the_replica_down_pages_answer_from_the_primary(pair, world, client_for, caplog):
     browser = client_for(world.admin)
     browser.get("/t/alpha/")
+    browser.get("/t/alpha/?fresh=1")  # on the replica: its connection is open and the last check found it well
     pair.replica.stop()
     try:
         with caplog.at_level(logging.WARNING, logger="sam.replica"):
+            # Stopped since the last check: the read fails on the replica and runs again on the primary.
+            page, on_primary, _ = queries_on_both(lambda: browser.get("/t/alpha/?fresh=1"))
+            assert page.status_code == 200 and figures_read(on_primary)
+            assert "A read on the replica failed" in caplog.text
             for _ in range(3):
                 recheck()  # checked again every time: still said once
                 page, on_primary, _ = queries_on_both(lambda: browser.get("/t/alpha/?fresh=1"))
@@ -301,3 +306,24 @@ def test_the_remembered_entry_is_checked_on_the_primary_before_the_replica_reads
     with pytest.raises(StaleEntry), member_context_remembered(entry):
         read_replica(lambda: _raw(REPLICA, members))
     assert entry.stale
+
+
+def test_a_replica_failing_during_a_read_is_read_again_from_the_primary(pair, world, caplog):
+    from django.db import router
+
+    where: list[str] = []
+
+    def compute() -> list[int]:
+        where.append(router.db_for_read(Membership))
+        if len(where) == 1:  # the replica's server ends this connection in the middle of the read
+            (pid,) = _raw(REPLICA, "SELECT pg_backend_pid()")[0]
+            with pair.replica.admin() as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return sorted(set(Membership.unscoped.values_list("tenant_id", flat=True)))
+
+    with tenant_context(world.tenant), caplog.at_level(logging.WARNING, logger="sam.replica"):
+        assert read_replica(compute) == [world.tenant.pk]
+    assert where == [REPLICA, "default"]
+    assert "A read on the replica failed" in caplog.text
+    with tenant_context(world.tenant):  # checked again at the next read: well, so read there again
+        assert read_replica(lambda: router.db_for_read(Membership)) == REPLICA
