@@ -33,7 +33,7 @@ from portal.tasks import portal_link_request_task
 from qbr.calendar import ics
 from sam.models import Tenant, WorkspaceSettings
 from sam.numbers import whole
-from sam.security import client_address, rate_count, rate_limited
+from sam.security import FAIL_CLOSED, FAIL_OPEN, client_address, rate_count, rate_limited
 from sam.security import private as _private
 from sam.tenancy.context import tenant_context
 from voc import public as survey_pages
@@ -107,6 +107,7 @@ def _bad_link(request: HttpRequest) -> None:
     rate_limited(
         f"portal-bad:{client_address(request)}",
         limit=settings.PORTAL_BAD_LINK_LIMIT,
+        fail_open=FAIL_OPEN,
         window_seconds=settings.PORTAL_LOCKOUT_MINUTES * 60,
     )
 
@@ -114,7 +115,7 @@ def _bad_link(request: HttpRequest) -> None:
 def _presenting_refused(request: HttpRequest) -> bool:
     """Locked out, or too many links presented from this address this minute."""
     return _locked_out(request) or rate_limited(
-        f"portal-link:{client_address(request)}", limit=settings.PORTAL_LINK_RATE_LIMIT
+        f"portal-link:{client_address(request)}", limit=settings.PORTAL_LINK_RATE_LIMIT, fail_open=FAIL_OPEN
     )
 
 
@@ -171,7 +172,11 @@ def link_request(request: HttpRequest) -> HttpResponse:
     error = ""
     email = ""
     if request.method == "POST":
-        if rate_limited(f"portal-request:{client_address(request)}", limit=settings.PORTAL_LINK_REQUEST_RATE_LIMIT):
+        if rate_limited(
+            f"portal-request:{client_address(request)}",
+            limit=settings.PORTAL_LINK_REQUEST_RATE_LIMIT,
+            fail_open=FAIL_CLOSED,  # it sends email to the address typed: it can wait for Redis
+        ):
             return _busy(request)
         email = str(request.POST.get("email", "")).strip()
         if not email or "@" not in email or len(email) > 254 or "\x00" in email:

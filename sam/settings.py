@@ -14,6 +14,8 @@ from typing import cast
 
 import django_stubs_ext
 from celery.schedules import crontab
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from sam.env import Env, database_from_url, load_dotenv
 
@@ -141,6 +143,9 @@ CACHES = {
         "BACKEND": "sam.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sam-test" if TESTING else "sam",
+        # A Redis that hangs costs a page at most these seconds before the cache answers a miss (sam/cache.py);
+        # one retry on a fresh connection, for the pooled sockets a restarted Redis has closed.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)},
     }
 }
 
@@ -235,7 +240,8 @@ SURVEY_ASYNC_COMMIT = env.boolean("SURVEY_ASYNC_COMMIT", True)
 # 0: the client address is REMOTE_ADDR. Used by the lockout and rate limits.
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)
 
-# Sessions live in the database and are cached in Redis (one GET per request).
+# Sessions live in the database and are cached in Redis (one GET per request); while Redis is out of reach
+# they are read from the database alone (the cache answers misses, sam/cache.py).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
