@@ -35,6 +35,7 @@ from sam.models import Tenant, WorkspaceSettings
 from sam.numbers import whole
 from sam.security import FAIL_CLOSED, FAIL_OPEN, client_address, rate_count, rate_limited
 from sam.security import private as _private
+from sam.tasks_base import publish
 from sam.tenancy.context import tenant_context
 from voc import public as survey_pages
 from voc import services as survey_services
@@ -183,7 +184,9 @@ def link_request(request: HttpRequest) -> HttpResponse:
             error = "Enter the email address our emails reach you at."
         else:
             tenant_id = str(request.get_signed_cookie(TENANT_COOKIE, default="", salt=TENANT_SALT))
-            portal_link_request_task.delay(email, whole(tenant_id))
+            # Nothing is stored before the task runs: with the broker out of reach, ask again in a minute.
+            if not publish(portal_link_request_task.name, email, whole(tenant_id)):
+                return _busy(request)
             sent = True
     context = {
         **_visitor_brand(request),

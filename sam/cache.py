@@ -16,8 +16,6 @@ data stamp) is not served afterwards.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -27,100 +25,18 @@ from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from sam.outage import Outage, outage_of
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # What "Redis is out of reach" looks like from redis-py: refused or reset connections, timeouts, a server
 # still loading its data after a restart (BusyLoadingError is a ConnectionError).
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
-FIRST_PAUSE = 1.0  # seconds without trying after a failure; doubles while Redis stays away
-LONGEST_PAUSE = 15.0
-WARN_EVERY = 60.0
-MAX_FORGOTTEN = 10_000  # keys to delete when Redis is back; beyond this, entries wait for their own expiry
 
 
 class CacheUnavailable(Exception):
     """Redis did not answer (or is in its pause after a failure): the caller decides what that means."""
-
-
-class Outage:
-    """How one Redis server looks from this process: reachable, or away since when, with what to undo."""
-
-    def __init__(self, server: str) -> None:
-        self.server = server
-        self.lock = threading.Lock()
-        self.since: float | None = None
-        self.failures = 0
-        self.retry_at = 0.0
-        self.warned_at = 0.0
-        self.skipped = 0
-        self.forgotten: set[str] = set()
-        self.overflowed = False
-
-    def may_try(self) -> bool:
-        with self.lock:
-            if self.since is None or time.monotonic() >= self.retry_at:
-                return True
-            self.skipped += 1
-            return False
-
-    def failed(self, exc: BaseException | None, keys: Iterable[str] = ()) -> None:
-        now = time.monotonic()
-        with self.lock:
-            self.forget(keys)
-            if exc is None:  # skipped during the pause: nothing new to say
-                return
-            first = self.since is None
-            if first:
-                self.since = now
-            self.failures += 1
-            self.retry_at = now + min(LONGEST_PAUSE, FIRST_PAUSE * 2 ** (self.failures - 1))
-            if first:
-                self.warned_at = now
-                log.warning(
-                    "Redis cache at %s is out of reach (%s: %s): answering misses until it is back",
-                    self.server,
-                    type(exc).__name__,
-                    exc,
-                )
-            elif now - self.warned_at >= WARN_EVERY:
-                self.warned_at = now
-                log.warning(
-                    "Redis cache at %s still out of reach after %.0f s (%d calls answered without it)",
-                    self.server,
-                    now - (self.since or now),
-                    self.skipped + self.failures,
-                )
-
-    def forget(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            if len(self.forgotten) >= MAX_FORGOTTEN:
-                self.overflowed = True
-                break
-            self.forgotten.add(key)
-
-    def recovered(self) -> tuple[float, list[str], bool] | None:
-        """Redis answered: None when it never went away, else how long it was away and the keys to delete."""
-        if self.since is None:
-            return None
-        with self.lock:
-            if self.since is None:
-                return None
-            away = time.monotonic() - self.since
-            keys, overflowed = sorted(self.forgotten), self.overflowed
-            self.since, self.failures, self.retry_at, self.skipped = None, 0, 0.0, 0
-            self.forgotten, self.overflowed = set(), False
-        return away, keys, overflowed
-
-
-_OUTAGES: dict[str, Outage] = {}
-_OUTAGES_LOCK = threading.Lock()
-
-
-def outage_of(server: str) -> Outage:
-    """One record per server for the whole process (Django builds a cache object per thread)."""
-    with _OUTAGES_LOCK:
-        return _OUTAGES.setdefault(server, Outage(server))
 
 
 class SharedClient(RedisCacheClient):
@@ -141,7 +57,7 @@ class SharedClient(RedisCacheClient):
 
     def outage(self, write: bool = False) -> Outage:
         django: Any = self
-        return outage_of(django._servers[django._get_connection_pool_index(write)])
+        return outage_of(django._servers[django._get_connection_pool_index(write)], "Redis cache", "answering misses")
 
     def run(self, call: Callable[[], T], *, write: bool = False, keys: Iterable[str] = ()) -> T:
         """``call()`` against Redis; ``CacheUnavailable`` when Redis is away (``keys``: what a dropped write
@@ -170,7 +86,7 @@ class SharedClient(RedisCacheClient):
             return
         log.warning(
             "Redis cache at %s is back after %.0f s; %d entries written while it was away were dropped%s",
-            outage.server,
+            outage.where,
             away,
             dropped,
             " (more were written than remembered: those expire on their own)" if overflowed else "",

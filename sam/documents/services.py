@@ -72,8 +72,21 @@ def document_request(
                 continue
         else:
             raise RuntimeError("Could not allocate a document version.")
-        task_on_commit("sam.documents.render_document", document.tenant_id, document.pk)
+        task_on_commit(
+            "sam.documents.render_document",
+            document.tenant_id,
+            document.pk,
+            on_lost=lambda: document_publish_lost(document.pk),
+        )
     return document, True
+
+
+def document_publish_lost(document_id: int) -> None:
+    """Its render task could not be sent (the broker was out of reach): due for the stale sweep's next pass,
+    which sends it again once the broker is back, rather than after the wait a queued render is normally given."""
+    Document.objects.filter(pk=document_id, status=Document.Status.QUEUED).update(
+        queued_at=timezone.now() - QUEUED_TOO_LONG
+    )
 
 
 def requested_text(created: bool) -> str:

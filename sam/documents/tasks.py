@@ -12,7 +12,7 @@ from sam.documents import services
 from sam.documents.pdf import html_to_pdf
 from sam.documents.services import MAX_ATTEMPTS
 from sam.models import Tenant
-from sam.tasks_base import TenantTask, for_each_tenant, tenant_step
+from sam.tasks_base import TenantTask, for_each_tenant, task_on_commit, tenant_step
 
 log = logging.getLogger(__name__)
 # Worth another try: the database or the file storage was briefly out of reach.
@@ -72,7 +72,7 @@ def documents_sweep_stale_all() -> int:
     def sweep(tenant: Tenant) -> int:
         stale = services.documents_sweep_stale()
         for document_id in stale:
-            render_document.delay_on_commit(tenant.pk, document_id)
+            task_on_commit("sam.documents.render_document", tenant.pk, document_id)
         return len(stale)
 
     return sum(for_each_tenant(sweep))
