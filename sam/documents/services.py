@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 from datetime import timedelta
@@ -147,12 +149,29 @@ def document_prepare(document: Document) -> str | None:
     return document_html(document)
 
 
-def document_store(document: Document, pdf: bytes, pages: int) -> Document:
-    """Save the rendered PDF as this version's file and mark it ready."""
+def document_store(document: Document, pdf: bytes, pages: int) -> Document | None:
+    """Save the rendered PDF as this version's file and mark it ready; None (and nothing stored) when the render
+    is no longer ours: another task took the claim over (the sweep thought this one lost) or finished it.
+
+    A storage that fails part-way (a full disk) leaves no partial file behind: the error goes up to the task.
+    """
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
-        name = f"{locked.kind}-{locked.subject_id}-v{locked.version}.pdf"
-        locked.file.save(name, ContentFile(pdf), save=False)
+        if locked.status != Document.Status.RENDERING or locked.render_token != document.render_token:
+            log.warning("document %s: a render that lost its claim is dropped (its claimant stores it)", locked.pk)
+            return None
+        storage, field = locked.file.storage, locked.file.field
+        name = storage.get_available_name(
+            field.generate_filename(locked, f"{locked.kind}-{locked.subject_id}-v{locked.version}.pdf"),
+            max_length=field.max_length,
+        )
+        try:
+            locked.file.name = storage.save(name, ContentFile(pdf), max_length=field.max_length)
+        except OSError:
+            with contextlib.suppress(Exception):
+                if storage.exists(name):
+                    storage.delete(name)
+            raise
         locked.checksum = hashlib.sha256(pdf).hexdigest()
         locked.size = len(pdf)
         locked.pages = pages
@@ -160,6 +179,18 @@ def document_store(document: Document, pdf: bytes, pages: int) -> Document:
         locked.finished_at = timezone.now()
         locked.save()
     return locked
+
+
+# A storage with no room left: the disk or the quota is full, or the file is bigger than the process may write.
+STORAGE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+STORAGE_FULL_TEXT = (
+    "There was no room left in the file storage to save this PDF. It was tried again and still did not fit: "
+    "ask for it again once space has been freed (an administrator can see the storage's free space)."
+)
+
+
+def storage_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in STORAGE_FULL
 
 
 def document_requeue(document: Document) -> None:
