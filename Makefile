@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install migrate demo run test test-explore fuzz lint fmt bench vendor system-deps clean-db typecheck check-fresh
+.PHONY: install migrate demo run test test-explore fuzz lint fmt bench drills vendor system-deps clean-db typecheck check-fresh
 
 # uv (pinned in constraints.txt, installed by pip) installs the same pinned set as pip would, in a fraction of the time.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -75,6 +75,10 @@ check-fresh: install
 ## bench: benchmarks against a real gunicorn on loopback (results in bench/results/latest.json)
 bench: install
 	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --quiet-logins && $(PY) bench/run.py'
+
+## drills: fault drills on loopback with servers of their own (DRILL=b for one; docs/drills.md)
+drills: install
+	@$(PY) scripts/drills.py
 
 ## vendor: refresh the pinned front-end files in static/vendor (needs npm)
 vendor:

@@ -190,6 +190,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Last, so `manage.py tick` fires playbooks on what the jobs above brought up to date.
     "accounts.playbooks": {"task": "accounts.tasks.playbooks_check_all", "schedule": timedelta(minutes=5)},
 }
+# For fault drills and demos only: run the interval jobs this many times as often (the daily and hourly crontab
+# ones keep their clock time). The jobs are safe to run at any rate; the drills check that (scripts/drills.py).
+BEAT_SPEEDUP = env.integer("BEAT_SPEEDUP", 1)
+if BEAT_SPEEDUP > 1:
+    for _job in CELERY_BEAT_SCHEDULE.values():
+        if isinstance(_job["schedule"], timedelta):
+            _job["schedule"] = _job["schedule"] / BEAT_SPEEDUP
 
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
