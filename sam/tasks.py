@@ -1,7 +1,8 @@
 """Core Celery tasks: thin wrappers over services, taking ids.
 
-Enqueue with ``task.delay_on_commit(...)`` (never plain ``delay`` inside a
-transaction): a rolled-back transaction then publishes nothing.
+Enqueue with ``sam.tasks_base.task_on_commit(...)`` (never plain ``delay``
+inside a transaction): a rolled-back transaction then publishes nothing, and a
+broker out of reach leaves the work to its sweep.
 """
 
 from __future__ import annotations

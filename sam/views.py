@@ -185,4 +185,6 @@ def readyz(request: HttpRequest) -> HttpResponse:
     body = {"status": "unavailable" if down else "ready", "down": down, "checks": checks}
     response = JsonResponse(body, status=503 if down else 200)
     response["Cache-Control"] = "no-store"
+    # Not a server error to log on every probe: the cache and the broker say once that they are out of reach.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response

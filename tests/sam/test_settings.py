@@ -67,3 +67,22 @@ def test_missing_setting_is_one_clear_line():
         "Missing required setting: the environment variable SECRET_KEY must be set in production "
         "(SAM_ENV=production). See .env.example."
     ]
+
+
+def test_beat_speedup_runs_the_interval_jobs_faster_and_leaves_the_clock_ones():
+    code = (
+        "from sam import settings as s; b = s.CELERY_BEAT_SCHEDULE; "
+        "print(b['qbr.schedule']['schedule'].total_seconds(), b['sam.outbox.flush']['schedule'].total_seconds(), "
+        "type(b['sam.outbox.prune']['schedule']).__name__)"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SAM_", "DJANGO_", "BEAT_"))}
+    for speedup, expected in (("", "3600.0 60.0 crontab"), ("60", "60.0 1.0 crontab")):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**base, "SAM_ENV": "development", "BEAT_SPEEDUP": speedup},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.stdout.strip() == expected, result.stderr
