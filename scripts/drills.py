@@ -22,7 +22,8 @@ the usual ports are never touched. The exit status is 1 when any drill fails.
     e  A full media storage (a tiny tmpfs, so root is needed) during a render: a readable failure, no partial
        file, and a request once space is freed succeeds.
 
-Other knobs: DRILL_A_TIMEOUT, DRILL_KEEP=1 keeps the temporary folders (logs of every process) for a look.
+Other knobs: DRILL_A_TIMEOUT; DRILL_KEEP=1 keeps the temporary folder of a drill that passes (one that fails
+always keeps it: the log of every process is there).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ TENANT = "northwind"
 ADMIN, PASSWORD = "admin@northwind.example", "demo-pass-2026"  # the demo data's (sam/demo.py)
 REPORT_KIND = "operations_review"
 KEEP = os.environ.get("DRILL_KEEP") == "1"
+FOLDERS: list[Path] = []  # the folders of the drill under way: removed when it passes (unless DRILL_KEEP=1)
 
 
 def say(text: str) -> None:
@@ -84,11 +86,13 @@ def wait_until(check: Callable[[], bool], timeout: float, step: float = 0.5) -> 
 
 
 class SmtpSink:
-    """A minimal SMTP server on loopback: accepts every message and counts it by its X-SAM-Key header."""
+    """A minimal SMTP server on loopback: accepts every message and counts it by its Message-ID (one per outbox
+    row: the same key may be used by two workspaces), remembering each one's outbox key (X-SAM-Key)."""
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
-        self.keys: Counter[str] = Counter()
+        self.messages: Counter[str] = Counter()
+        self.key_of: dict[str, str] = {}
         self.lock = threading.Lock()
         sink = self
 
@@ -119,19 +123,26 @@ class SmtpSink:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def received(self, raw: bytes) -> None:
-        key = email.message_from_bytes(raw).get("X-SAM-Key", "?")
+        message = email.message_from_bytes(raw)
+        message_id, key = str(message.get("Message-ID", "?")), str(message.get("X-SAM-Key", "?"))
         with self.lock:
-            self.keys[key] += 1
+            self.messages[message_id] += 1
+            self.key_of[message_id] = key
 
     def count(self, prefix: str) -> tuple[int, int]:
-        """Distinct keys with the prefix received, and how many of them more than once."""
+        """Distinct messages whose key has the prefix, and how many of them arrived more than once."""
         with self.lock:
-            mine = {k: n for k, n in self.keys.items() if k.startswith(prefix)}
-        return len(mine), sum(1 for n in mine.values() if n > 1)
+            mine = [n for mid, n in self.messages.items() if self.key_of[mid].startswith(prefix)]
+        return len(mine), sum(1 for n in mine if n > 1)
+
+    def total(self) -> int:
+        with self.lock:
+            return sum(self.messages.values())
 
     def duplicates(self) -> dict[str, int]:
+        """Messages that arrived more than once: '<key> <Message-ID>' and how many times."""
         with self.lock:
-            return {k: n for k, n in self.keys.items() if n > 1}
+            return {f"{self.key_of[mid]} {mid}": n for mid, n in self.messages.items() if n > 1}
 
     def close(self) -> None:
         self.server.shutdown()
@@ -313,15 +324,13 @@ class Stack:
             return list(conn.execute(query, params).fetchall())  # type: ignore[arg-type]
 
     def down(self) -> None:
+        """Stop everything it started; its folder (the logs) stays until the drill's verdict (see main)."""
         for name in list(self.procs):
             self.kill(name)
         self.sink.close()
         self.redis.stop()
         self.pg.stop()
-        if not KEEP:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            say(f"(kept {self.dir})")
+        FOLDERS.append(self.dir)
 
 
 @contextlib.contextmanager
@@ -569,6 +578,7 @@ def drill_b(template: Template) -> Outcome:
         during = load.count("outage")
         failed = load.count("outage", ok=bad) + load.count("after", ok=bad) + load.count("before", ok=bad)
         pdf_during = sum(n for k, n in load.statuses("outage").items() if k.startswith("pdf="))
+        worker_alive = drill.procs["worker"].poll() is None
         del setup, emails
     down_named = ready_down[0] == 503 and {"redis", "broker"} <= set(ready_down[1].get("down", []))
     passed = (
@@ -587,9 +597,12 @@ def drill_b(template: Template) -> Outcome:
         f"{during - load.count('outage', ok=bad)}/{during} requests answered during the {outage:.0f} s outage "
         f"({failed} errors in all, sign-in {'ok' if fresh_sign_in == 302 else 'FAILED'}), "
         f"readyz {ready_down[0]} naming {'+'.join(ready_down[1].get('down', [])) or 'nothing'}, healthz {health_down}; "
-        f"after it {counts['ready']}/{pdfs} documents ready ({pdf_during} asked for during the outage), "
+        f"after it {counts['ready']}/{pdfs} documents ready ({pdf_during} asked for during the outage"
+        f"{'' if counts['ready'] == pdfs else '; ' + ', '.join(f'{n} {k}' for k, n in counts.items())}), "
         f"{received - twice}/10 emails queued during it sent once"
     )
+    if not done:
+        detail += f"; the worker {'still runs' if worker_alive else 'has exited'}"
     return Outcome(passed, detail)
 
 
@@ -678,7 +691,7 @@ def drill_d(template: Template) -> Outcome:
         after = {name: int(drill.sql(query)[0][0]) for name, query in MADE.items()}
         duplicates = {name: int(drill.sql(query)[0][0]) for name, query in DUPLICATE_CHECKS.items()}
         twice = drill.sink.duplicates()
-        received = sum(drill.sink.keys.values())
+        received = drill.sink.total()
         ticks = sum(
             (drill.dir / f"{name}.log").read_text(errors="replace").count("Sending due task")
             for name in ("beat-1", "beat-2")
@@ -689,6 +702,8 @@ def drill_d(template: Template) -> Outcome:
         f"{ticks} ticks from two beats in {seconds:.0f} s made {made}; {received} emails received, "
         f"{len(twice)} twice; duplicate rows: " + ", ".join(f"{n} {k}" for k, n in duplicates.items())
     )
+    if twice:
+        detail += " (twice: " + ", ".join(sorted(twice)[:5]) + ")"
     return Outcome(passed, detail)
 
 
@@ -827,6 +842,12 @@ def main() -> int:
             line = f"{verdict} drill-{name}: {outcome.line} [{time.monotonic() - started:.0f} s]"
             print(line, flush=True)
             results.append((name, outcome))
+            for folder in FOLDERS:
+                if outcome.passed and not KEEP:
+                    shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    say(f"(the logs of every process: {folder})")
+            FOLDERS.clear()
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
