@@ -113,3 +113,22 @@ def test_asking_for_a_portal_link_with_the_broker_down_says_try_again(db, broker
     response = Client().post("/p/link/", {"email": "x@globex.test"})
     assert response.status_code == 429 and response["Retry-After"] == "60"
     assert broker_down == ["portal.tasks.link_request"]
+
+
+def test_a_worker_losing_redis_with_unacknowledged_tasks_keeps_running(monkeypatch):
+    """kombu's restore through a connection already gone raises AttributeError; the worker must not stop."""
+    from kombu.transport import redis as kombu_redis
+
+    import sam.celery
+
+    def gone(self, client=None):
+        raise AttributeError("'NoneType' object has no attribute 'hostname'")
+
+    monkeypatch.setattr(sam.celery, "_restore_unacked", gone)
+
+    class QoS:
+        _delivered = {"tag-1": object(), "tag-2": object()}
+
+    assert kombu_redis.QoS.restore_unacked is sam.celery.restore_unacked_or_leave
+    assert kombu_redis.QoS.restore_unacked(QoS()) is None
+    assert QoS._delivered == {}  # left in Redis's unacknowledged set, redelivered after the visibility timeout
