@@ -132,3 +132,22 @@ def test_a_worker_losing_redis_with_unacknowledged_tasks_keeps_running(monkeypat
     assert kombu_redis.QoS.restore_unacked is sam.celery.restore_unacked_or_leave
     assert kombu_redis.QoS.restore_unacked(QoS()) is None
     assert QoS._delivered == {}  # left in Redis's unacknowledged set, redelivered after the visibility timeout
+
+
+def test_a_task_finishing_after_redis_went_away_does_not_stop_the_worker(monkeypatch):
+    from kombu.transport import redis as kombu_redis
+
+    import sam.celery
+
+    def gone(self, *args):
+        raise AttributeError("'NoneType' object has no attribute 'client'")
+
+    monkeypatch.setattr(sam.celery, "_ack", gone)
+    monkeypatch.setattr(sam.celery, "_reject", gone)
+
+    class QoS:
+        _delivered = {"tag-1": object(), "tag-2": object()}
+
+    kombu_redis.QoS.ack(QoS(), "tag-1")
+    kombu_redis.QoS.reject(QoS(), "tag-2", requeue=True)
+    assert QoS._delivered == {}
