@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install migrate demo run test test-explore fuzz lint fmt bench bench-scaling load load-quick vendor system-deps clean-db typecheck check-fresh
+.PHONY: install migrate demo run test test-explore fuzz lint fmt bench bench-scaling load load-quick drills vendor system-deps clean-db typecheck check-fresh
 
 # uv (pinned in constraints.txt, installed by pip) installs the same pinned set as pip would, in a fraction of the time.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -88,6 +88,10 @@ load: install
 ## load-quick: the same mixed load for 2 minutes
 load-quick: install
 	@LOAD_MINUTES=2 $(STACK) exec -- $(PY) bench/load.py
+
+## drills: fault drills on loopback with servers of their own (DRILL=b for one; docs/drills.md)
+drills: install
+	@$(PY) scripts/drills.py
 
 ## vendor: refresh the pinned front-end files in static/vendor (needs npm)
 vendor:

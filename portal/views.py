@@ -33,8 +33,9 @@ from portal.tasks import portal_link_request_task
 from qbr.calendar import ics
 from sam.models import Tenant, WorkspaceSettings
 from sam.numbers import whole
-from sam.security import client_address, rate_count, rate_limited
+from sam.security import FAIL_CLOSED, FAIL_OPEN, client_address, rate_count, rate_limited
 from sam.security import private as _private
+from sam.tasks_base import publish
 from sam.tenancy.context import tenant_context
 from voc import public as survey_pages
 from voc import services as survey_services
@@ -107,6 +108,7 @@ def _bad_link(request: HttpRequest) -> None:
     rate_limited(
         f"portal-bad:{client_address(request)}",
         limit=settings.PORTAL_BAD_LINK_LIMIT,
+        fail_open=FAIL_OPEN,
         window_seconds=settings.PORTAL_LOCKOUT_MINUTES * 60,
     )
 
@@ -114,7 +116,7 @@ def _bad_link(request: HttpRequest) -> None:
 def _presenting_refused(request: HttpRequest) -> bool:
     """Locked out, or too many links presented from this address this minute."""
     return _locked_out(request) or rate_limited(
-        f"portal-link:{client_address(request)}", limit=settings.PORTAL_LINK_RATE_LIMIT
+        f"portal-link:{client_address(request)}", limit=settings.PORTAL_LINK_RATE_LIMIT, fail_open=FAIL_OPEN
     )
 
 
@@ -171,14 +173,20 @@ def link_request(request: HttpRequest) -> HttpResponse:
     error = ""
     email = ""
     if request.method == "POST":
-        if rate_limited(f"portal-request:{client_address(request)}", limit=settings.PORTAL_LINK_REQUEST_RATE_LIMIT):
+        if rate_limited(
+            f"portal-request:{client_address(request)}",
+            limit=settings.PORTAL_LINK_REQUEST_RATE_LIMIT,
+            fail_open=FAIL_CLOSED,  # it sends email to the address typed: it can wait for Redis
+        ):
             return _busy(request)
         email = str(request.POST.get("email", "")).strip()
         if not email or "@" not in email or len(email) > 254 or "\x00" in email:
             error = "Enter the email address our emails reach you at."
         else:
             tenant_id = str(request.get_signed_cookie(TENANT_COOKIE, default="", salt=TENANT_SALT))
-            portal_link_request_task.delay(email, whole(tenant_id))
+            # Nothing is stored before the task runs: with the broker out of reach, ask again in a minute.
+            if not publish(portal_link_request_task.name, email, whole(tenant_id)):
+                return _busy(request)
             sent = True
     context = {
         **_visitor_brand(request),

@@ -122,7 +122,8 @@ def email_enqueue(
     with transaction.atomic():
         email, created = OutboundEmail.objects.get_or_create(idempotency_key=key, defaults=defaults)
         if created:
-            task_on_commit("sam.tasks.send_outbound_email", current_tenant_id(), email.pk)
+            lost = _due_now(OutboundEmail, email.pk)
+            task_on_commit("sam.tasks.send_outbound_email", current_tenant_id(), email.pk, on_lost=lost)
     return email, created
 
 
@@ -133,8 +134,14 @@ def platform_email_enqueue(*, key: str, to: list[str], subject: str, text: str, 
             idempotency_key=key, defaults=_defaults(to, subject, text, html, None)
         )
         if created:
-            task_on_commit("sam.tasks.send_platform_email", email.pk)
+            task_on_commit("sam.tasks.send_platform_email", email.pk, on_lost=_due_now(PlatformEmail, email.pk))
     return email
+
+
+def _due_now(model: Any, email_id: int) -> Callable[[], None]:
+    """For a message whose task could not be sent (the broker was out of reach): due at the flush's next pass,
+    rather than after the grace the flush leaves the immediate task."""
+    return lambda: model.objects.filter(pk=email_id, status=Status.QUEUED).update(next_attempt_at=timezone.now())
 
 
 def _message(email: EmailMessageBase) -> EmailMultiAlternatives:

@@ -12,6 +12,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from sam.cache import CacheUnavailable
+from sam.cache import RedisCache as SamRedisCache
 from sam.http import api_refusal
 
 
@@ -38,21 +40,23 @@ class SecurityHeadersMiddleware:
 class RateLimitMiddleware:
     """Per client address limits on the POSTs that guess passwords or send email.
 
-    Both sign-in pages (ours and the platform admin's) share one bucket.
+    Both sign-in pages (ours and the platform admin's) share one bucket. With Redis out of reach, signing in
+    stays open (the lockout, kept in the database, still stops guessing) and asking for a password reset
+    email is refused for the while (see ``rate_limited``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.limits = {
-            "/auth/login/": ("login", settings.LOGIN_RATE_LIMIT),
-            "/platform/login/": ("login", settings.LOGIN_RATE_LIMIT),
-            "/auth/password-reset/": ("reset", settings.PASSWORD_RESET_RATE_LIMIT),
+            "/auth/login/": ("login", settings.LOGIN_RATE_LIMIT, FAIL_OPEN),
+            "/platform/login/": ("login", settings.LOGIN_RATE_LIMIT, FAIL_OPEN),
+            "/auth/password-reset/": ("reset", settings.PASSWORD_RESET_RATE_LIMIT, FAIL_CLOSED),
         }
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path_info in self.limits:
-            bucket, limit = self.limits[request.path_info]
-            if rate_limited(f"{bucket}:{client_address(request)}", limit=limit):
+            bucket, limit, fail_open = self.limits[request.path_info]
+            if rate_limited(f"{bucket}:{client_address(request)}", limit=limit, fail_open=fail_open):
                 response = render(request, "registration/rate_limited.html", status=429)
                 response["Retry-After"] = "60"
                 return response
@@ -84,11 +88,30 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def rate_limited(key: str, *, limit: int, window_seconds: int = 60) -> bool:
+# Which way a limit fails while Redis, where the counts live, is out of reach. Every caller says which:
+# open (the request goes on, uncounted) where refusing would shut people out of the product and something
+# else already stops abuse (signing in: the lockout in the database; presenting an emailed link: its token is
+# too long to guess); closed (refused as over the limit, "try again in a minute") where the request sends
+# email to an address the client typed, which can wait for Redis to come back.
+FAIL_OPEN = True
+FAIL_CLOSED = False
+
+
+def rate_limited(key: str, *, limit: int, fail_open: bool, window_seconds: int = 60) -> bool:
     """Count one hit for ``key``; True once more than ``limit`` hits fall in the window (fixed, from the first
-    hit). On Redis it is one round trip: the count and the window's expiry set together, atomically."""
+    hit). On Redis it is one round trip: the count and the window's expiry set together, atomically.
+
+    With Redis out of reach nothing is counted: ``fail_open`` answers False (not limited), otherwise True."""
     bucket = f"ratelimit:{key}"
     backend = caches["default"]
+    if isinstance(backend, SamRedisCache):
+        name = backend.make_and_validate_key(bucket)
+        shared = backend.client
+        try:
+            hits = shared.run(lambda: count_hit(shared.get_client(name, write=True), name, window_seconds), write=True)
+        except CacheUnavailable:
+            return not fail_open
+        return hits > limit
     if isinstance(backend, RedisCache):
         name = backend.make_and_validate_key(bucket)
         return count_hit(backend._cache.get_client(name, write=True), name, window_seconds) > limit
@@ -103,7 +126,8 @@ def rate_limited(key: str, *, limit: int, window_seconds: int = 60) -> bool:
 
 
 def rate_count(key: str) -> int:
-    """The hits counted for ``key`` in its current window (0 once it has passed), counting none."""
+    """The hits counted for ``key`` in its current window (0 once it has passed), counting none; 0 while Redis
+    is out of reach (an open failure: only the portal's lockout asks, and its links are too long to guess)."""
     return int(cache.get(f"ratelimit:{key}") or 0)
 
 

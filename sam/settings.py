@@ -14,6 +14,8 @@ from typing import cast
 
 import django_stubs_ext
 from celery.schedules import crontab
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from sam.env import Env, database_from_url, load_dotenv
 
@@ -171,6 +173,9 @@ CACHES = {
         "BACKEND": "sam.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sam-test" if TESTING else "sam",
+        # A Redis that hangs costs a page at most these seconds before the cache answers a miss (sam/cache.py);
+        # one retry on a fresh connection, for the pooled sockets a restarted Redis has closed.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)},
     }
 }
 
@@ -215,6 +220,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Last, so `manage.py tick` fires playbooks on what the jobs above brought up to date.
     "accounts.playbooks": {"task": "accounts.tasks.playbooks_check_all", "schedule": timedelta(minutes=5)},
 }
+# For fault drills and demos only: run the interval jobs this many times as often (the daily and hourly crontab
+# ones keep their clock time). The jobs are safe to run at any rate; the drills check that (scripts/drills.py).
+BEAT_SPEEDUP = env.integer("BEAT_SPEEDUP", 1)
+if BEAT_SPEEDUP > 1:
+    for _job in CELERY_BEAT_SCHEDULE.values():
+        if isinstance(_job["schedule"], timedelta):
+            _job["schedule"] = _job["schedule"] / BEAT_SPEEDUP
 
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -265,7 +277,8 @@ SURVEY_ASYNC_COMMIT = env.boolean("SURVEY_ASYNC_COMMIT", True)
 # 0: the client address is REMOTE_ADDR. Used by the lockout and rate limits.
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)
 
-# Sessions live in the database and are cached in Redis (one GET per request).
+# Sessions live in the database and are cached in Redis (one GET per request); while Redis is out of reach
+# they are read from the database alone (the cache answers misses, sam/cache.py).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

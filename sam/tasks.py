@@ -1,7 +1,8 @@
 """Core Celery tasks: thin wrappers over services, taking ids.
 
-Enqueue with ``task.delay_on_commit(...)`` (never plain ``delay`` inside a
-transaction): a rolled-back transaction then publishes nothing.
+Enqueue with ``sam.tasks_base.task_on_commit(...)`` (never plain ``delay``
+inside a transaction): a rolled-back transaction then publishes nothing, and a
+broker out of reach leaves the work to its sweep.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from sam.models import Tenant
 from sam.outbox import backoff_seconds, email_send, outbox_due_ids, sent_emails_prune
-from sam.tasks_base import TenantTask, for_each_tenant
+from sam.tasks_base import TenantTask, for_each_tenant, task_on_commit
 from sam.tenancy.context import current_tenant_id
 
 OUTBOX_KEEP_DAYS = 180
@@ -49,12 +50,12 @@ def outbox_flush() -> int:
     def flush(tenant: Tenant) -> int:
         due = outbox_due_ids()
         for email_id in due:
-            send_outbound_email.delay_on_commit(tenant.pk, email_id)
+            task_on_commit("sam.tasks.send_outbound_email", tenant.pk, email_id)
         return len(due)
 
     count = sum(for_each_tenant(flush))
     for email_id in outbox_due_ids(platform=True):
-        send_platform_email.delay_on_commit(email_id)
+        task_on_commit("sam.tasks.send_platform_email", email_id)
         count += 1
     return count
 

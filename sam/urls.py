@@ -42,6 +42,7 @@ tenant_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("s/", include("voc.public_urls")),
     path("p/", include("portal.urls")),
     path("auth/", include(auth_patterns)),

@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sam import selectors, services
+from sam import health, selectors, services
 from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm, apply_errors
 from sam.http import AuthedRequest, TenantRequest, api_refusal
 from sam.models import ApiToken, Membership
@@ -173,4 +173,18 @@ def error_500(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers. Nothing else is asked (a database or Redis outage is not a reason to
+    restart the web process)."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: 200 when PostgreSQL, Redis and the Celery broker answer, else 503 naming what is down."""
+    checks = health.readiness()
+    down = [name for name, result in checks.items() if result != "ok"]
+    body = {"status": "unavailable" if down else "ready", "down": down, "checks": checks}
+    response = JsonResponse(body, status=503 if down else 200)
+    response["Cache-Control"] = "no-store"
+    # Not a server error to log on every probe: the cache and the broker say once that they are out of reach.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response

@@ -40,6 +40,7 @@ from tests.factories import ApiTokenFactory, MembershipFactory, UserFactory
 PUBLIC_ROUTES = {
     "home",
     "healthz",
+    "readyz",
     "login",
     "logout",
     "password_reset",

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from sam.models import Tenant, WorkspaceSettings
 from sam.numbers import whole
-from sam.security import client_address, rate_limited
+from sam.security import FAIL_OPEN, client_address, rate_limited
 from sam.security import private as _private
 from voc import services
 
@@ -67,7 +67,7 @@ def _forget(response: HttpResponse) -> HttpResponse:
 def _limited(request: HttpRequest) -> bool:
     """The limit on presenting tokens. Only the emailed link takes one; the pages after it take the signed cookie,
     which only that link gives, so guessing tokens goes through this limit."""
-    return rate_limited(f"survey:{client_address(request)}", limit=settings.SURVEY_RATE_LIMIT)
+    return rate_limited(f"survey:{client_address(request)}", limit=settings.SURVEY_RATE_LIMIT, fail_open=FAIL_OPEN)
 
 
 @require_http_methods(["GET"])

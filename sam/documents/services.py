@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 from datetime import timedelta
@@ -73,8 +75,21 @@ def document_request(
                 continue
         else:
             raise RuntimeError("Could not allocate a document version.")
-        task_on_commit("sam.documents.render_document", document.tenant_id, document.pk)
+        task_on_commit(
+            "sam.documents.render_document",
+            document.tenant_id,
+            document.pk,
+            on_lost=lambda: document_publish_lost(document.pk),
+        )
     return document, True
+
+
+def document_publish_lost(document_id: int) -> None:
+    """Its render task could not be sent (the broker was out of reach): due for the stale sweep's next pass,
+    which sends it again once the broker is back, rather than after the wait a queued render is normally given."""
+    Document.objects.filter(pk=document_id, status=Document.Status.QUEUED).update(
+        queued_at=timezone.now() - QUEUED_TOO_LONG
+    )
 
 
 def requested_text(created: bool) -> str:
@@ -140,12 +155,29 @@ def document_prepare(document: Document) -> str | None:
     return document_html(document)
 
 
-def document_store(document: Document, pdf: bytes, pages: int) -> Document:
-    """Save the rendered PDF as this version's file and mark it ready."""
+def document_store(document: Document, pdf: bytes, pages: int) -> Document | None:
+    """Save the rendered PDF as this version's file and mark it ready; None (and nothing stored) when the render
+    is no longer ours: another task took the claim over (the sweep thought this one lost) or finished it.
+
+    A storage that fails part-way (a full disk) leaves no partial file behind: the error goes up to the task.
+    """
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
-        name = f"{locked.kind}-{locked.subject_id}-v{locked.version}.pdf"
-        locked.file.save(name, ContentFile(pdf), save=False)
+        if locked.status != Document.Status.RENDERING or locked.render_token != document.render_token:
+            log.warning("document %s: a render that lost its claim is dropped (its claimant stores it)", locked.pk)
+            return None
+        storage, field = locked.file.storage, locked.file.field
+        name = storage.get_available_name(
+            field.generate_filename(locked, f"{locked.kind}-{locked.subject_id}-v{locked.version}.pdf"),
+            max_length=field.max_length,
+        )
+        try:
+            locked.file.name = storage.save(name, ContentFile(pdf), max_length=field.max_length)
+        except OSError:
+            with contextlib.suppress(Exception):
+                if storage.exists(name):
+                    storage.delete(name)
+            raise
         locked.checksum = hashlib.sha256(pdf).hexdigest()
         locked.size = len(pdf)
         locked.pages = pages
@@ -153,6 +185,18 @@ def document_store(document: Document, pdf: bytes, pages: int) -> Document:
         locked.finished_at = timezone.now()
         locked.save()
     return locked
+
+
+# A storage with no room left: the disk or the quota is full, or the file is bigger than the process may write.
+STORAGE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+STORAGE_FULL_TEXT = (
+    "There was no room left in the file storage to save this PDF. It was tried again and still did not fit: "
+    "ask for it again once space has been freed (an administrator can see the storage's free space)."
+)
+
+
+def storage_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in STORAGE_FULL
 
 
 def document_requeue(document: Document) -> None:

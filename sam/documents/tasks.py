@@ -11,11 +11,12 @@ from django.db import InterfaceError, OperationalError
 from sam.documents import services
 from sam.documents.pdf import html_to_pdf
 from sam.documents.services import MAX_ATTEMPTS
-from sam.models import Tenant
-from sam.tasks_base import TenantTask, for_each_tenant, tenant_step
+from sam.models import Document, Tenant
+from sam.tasks_base import TenantTask, for_each_tenant, task_on_commit, tenant_step
 
 log = logging.getLogger(__name__)
-# Worth another try: the database or the file storage was briefly out of reach.
+# Worth another try: the database or the file storage was briefly out of reach; so is a full storage (an
+# OSError told apart by services.storage_full), and then the failure says so in plain words.
 TRANSIENT = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
 
 
@@ -45,25 +46,39 @@ def render_document(self: TenantTask, tenant_id: int, document_id: int) -> str:
         if refused:
             log.warning("document %s: refused %d external resources", document_id, len(refused))
         with tenant_step():
-            services.document_store(document, pdf, pages)
+            if services.document_store(document, pdf, pages) is None:
+                return "superseded"
     except SoftTimeLimitExceeded:
         with tenant_step():
             services.document_fail(document, "The report took too long to render.")
         return "failed"
-    except TRANSIENT as exc:
+    except (*TRANSIENT, OSError) as exc:
+        full = services.storage_full(exc)
+        if not full and not isinstance(exc, TRANSIENT):
+            return _failed(document, exc)
+        if full:
+            log.warning("document %s: the file storage is full (%s)", document_id, getattr(exc, "strerror", exc))
         if self.request.retries >= self.max_retries:
+            # For a full disk, never the path nor the storage's own words: the requester reads this.
+            message = (
+                services.STORAGE_FULL_TEXT if full else f"The report could not be stored: {type(exc).__name__}: {exc}"
+            )
             with tenant_step():
-                services.document_fail(document, f"The report could not be stored: {type(exc).__name__}: {exc}")
+                services.document_fail(document, message)
             return "failed"
         with tenant_step():
             services.document_requeue(document)
         raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
     except Exception as exc:  # a bug or bad data: say so to the requester, never loop
-        log.exception("document %s failed", document_id)
-        with tenant_step():
-            services.document_fail(document, f"The report could not be rendered: {type(exc).__name__}: {exc}")
-        return "failed"
+        return _failed(document, exc)
     return "ready"
+
+
+def _failed(document: Document, exc: Exception) -> str:
+    log.exception("document %s failed", document.pk)
+    with tenant_step():
+        services.document_fail(document, f"The report could not be rendered: {type(exc).__name__}: {exc}")
+    return "failed"
 
 
 @shared_task(name="sam.documents.sweep_stale")
@@ -72,7 +87,7 @@ def documents_sweep_stale_all() -> int:
     def sweep(tenant: Tenant) -> int:
         stale = services.documents_sweep_stale()
         for document_id in stale:
-            render_document.delay_on_commit(tenant.pk, document_id)
+            task_on_commit("sam.documents.render_document", tenant.pk, document_id)
         return len(stale)
 
     return sum(for_each_tenant(sweep))

@@ -108,16 +108,17 @@ def test_failure_is_readable_and_not_retried(tenant_a, account_a, monkeypatch):
     assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "not-mine"
 
 
-def test_stale_render_is_requeued_then_given_up(tenant_a, account_a, monkeypatch):
+def test_stale_render_is_requeued_then_given_up(tenant_a, account_a, monkeypatch, django_capture_on_commit_callbacks):
     enqueued = []
-    monkeypatch.setattr(render_document, "delay_on_commit", lambda t, d: enqueued.append(d))
+    monkeypatch.setattr(render_document, "apply_async", lambda args, **options: enqueued.append(args[1]))
     with tenant_a.ctx():
         document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
         # A worker claimed it and was killed mid-render.
         documents.document_claim(document.pk)
         Document.objects.filter(pk=document.pk).update(started_at=timezone.now() - timedelta(minutes=30))
-    enqueued.clear()  # (the request itself enqueued one)
-    assert documents_sweep_stale_all() == 1 and enqueued == [document.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert documents_sweep_stale_all() == 1
+    assert enqueued == [document.pk]
     with tenant_a.ctx():
         assert Document.objects.get(pk=document.pk).status == "queued"
         Document.objects.filter(pk=document.pk).update(
@@ -476,3 +477,52 @@ def test_impossible_period_in_the_address_is_refused(tenant_a, account_a, client
     assert client.get(path + "?start=1900-01-01&end=2999-12-31").status_code == 400
     ok = client.get(path + "?start=2026-01-01&end=2026-03-31")
     assert ok.status_code == 200 and b"1 Jan 2026 to 31 Mar 2026" in ok.content
+
+
+def test_a_render_that_lost_its_claim_stores_nothing(tenant_a, account_a):
+    """A render the sweep thought lost (its worker looked dead) finishes after all: only the claimant stores."""
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+        first = documents.document_claim(document.pk, token="task-1")
+        Document.objects.filter(pk=document.pk).update(started_at=timezone.now() - timedelta(minutes=30))
+        documents.document_claim(document.pk, token="task-2")  # taken over
+        assert documents.document_store(first, b"%PDF-1.7 late", 1) is None
+        taken = Document.objects.get(pk=document.pk)
+    assert (taken.status, taken.render_token, taken.file.name) == ("rendering", "task-2", "")
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk], task_id="task-2").result == "ready"
+
+
+def test_a_full_storage_fails_readably_leaves_no_partial_file_and_a_later_request_succeeds(
+    tenant_a, account_a, monkeypatch, settings, tmp_path
+):
+    import errno
+
+    from django.core.files.storage import FileSystemStorage
+
+    settings.MEDIA_ROOT = tmp_path
+    real_save = FileSystemStorage._save
+
+    def full(self, name, content):
+        path = Path(self.path(name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.7 half")  # the disk fills part-way through the file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(FileSystemStorage, "_save", full)
+    with tenant_a.ctx():
+        document, _ = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+    assert render_document.apply(args=[tenant_a.tenant.pk, document.pk]).result == "failed"
+    with tenant_a.ctx():
+        document.refresh_from_db()
+    assert document.status == "failed" and document.error == documents.STORAGE_FULL_TEXT
+    assert "No space" not in document.error and str(tmp_path) not in document.error
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # no half-written PDF left behind
+
+    monkeypatch.setattr(FileSystemStorage, "_save", real_save)  # space was freed
+    with tenant_a.ctx():
+        again, created = documents.document_request(kind=reports.KIND, subject=account_a, acting_user=None)
+    assert created and again.version == document.version + 1
+    assert render_document.apply(args=[tenant_a.tenant.pk, again.pk]).result == "ready"
+    with tenant_a.ctx():
+        again.refresh_from_db()
+    assert again.status == "ready" and again.size > 0 and again.file.name.endswith(f"-v{again.version}.pdf")

@@ -229,10 +229,10 @@ def test_a_rate_limit_counts_in_a_fixed_window_that_expires(db):
 
     cache = caches["default"]
     cache.delete("ratelimit:probe")
-    assert [rate_limited("probe", limit=2, window_seconds=30) for _ in range(3)] == [False, False, True]
+    assert [rate_limited("probe", limit=2, fail_open=True, window_seconds=30) for _ in range(3)] == [False, False, True]
     name = cache.make_and_validate_key("ratelimit:probe")
     client = cache._cache.get_client(name)
     assert 0 < client.ttl(name) <= 30  # the window ends, whatever the traffic
-    rate_limited("probe", limit=2, window_seconds=300)
+    rate_limited("probe", limit=2, fail_open=True, window_seconds=300)
     assert client.ttl(name) <= 30  # later hits do not stretch it
     cache.delete("ratelimit:probe")

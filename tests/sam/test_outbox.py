@@ -78,18 +78,20 @@ def test_no_recipients_is_an_error(tenant_a):
         email_enqueue(key="x", to=[], subject="s", text="t")
 
 
-def test_flush_dispatches_only_due_messages(tenant_a, monkeypatch):
+def test_flush_dispatches_only_due_messages(tenant_a, monkeypatch, django_capture_on_commit_callbacks):
     from sam import tasks
 
     sent = []
-    monkeypatch.setattr(tasks.send_outbound_email, "delay_on_commit", lambda tid, eid: sent.append((tid, eid)))
-    with tenant_a.ctx():
+    monkeypatch.setattr(tasks.send_outbound_email, "apply_async", lambda args, **options: sent.append(tuple(args)))
+    with tenant_a.ctx(), django_capture_on_commit_callbacks(execute=True):
         enqueue("fresh")
         lost, _ = enqueue("lost")
+    with tenant_a.ctx():
         OutboundEmail.objects.filter(pk=lost.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=1))
     assert len(sent) == 2  # each new message got its own task at creation
     sent.clear()
-    assert tasks.outbox_flush() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.outbox_flush() == 1
     assert sent == [(tenant_a.tenant.pk, lost.pk)]
 
 

@@ -90,3 +90,22 @@ def test_a_replica_url_adds_the_replica_database_beside_the_primary():
     assert with_replica.stdout.splitlines()[-1] == ("['default', 'replica'] ('6543', 'sam_app', 2, 'default')"), (
         with_replica.stderr
     )
+
+
+def test_beat_speedup_runs_the_interval_jobs_faster_and_leaves_the_clock_ones():
+    code = (
+        "from sam import settings as s; b = s.CELERY_BEAT_SCHEDULE; "
+        "print(b['qbr.schedule']['schedule'].total_seconds(), b['sam.outbox.flush']['schedule'].total_seconds(), "
+        "type(b['sam.outbox.prune']['schedule']).__name__)"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SAM_", "DJANGO_", "BEAT_"))}
+    for speedup, expected in (("", "3600.0 60.0 crontab"), ("60", "60.0 1.0 crontab")):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**base, "SAM_ENV": "development", "BEAT_SPEEDUP": speedup},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.stdout.strip() == expected, result.stderr
