@@ -112,10 +112,12 @@ def plan(env: dict[str, str], tenants: int, target: Path, *, surveys: bool = Tru
 def start(env: dict[str, str], logs: Path, *, web_only: bool = False) -> list[subprocess.Popen[bytes]]:
     logs.mkdir(parents=True, exist_ok=True)
     Path(env["MEDIA_ROOT"]).mkdir(parents=True, exist_ok=True)
+    celery = str(BIN / "celery")
     commands = {
         "web": [PY, "-m", "gunicorn", "sam.wsgi:application", "--bind", f"{HOST}:{PORT}", "--workers", WORKERS],
-        "worker": [str(BIN / "celery"), "-A", "sam", "worker", "-Q", "default,reports,email", "--concurrency", "1"],
-        "beat": [str(BIN / "celery"), "-A", "sam", "beat", "--schedule", str(logs / "celerybeat-schedule")],
+        # The worker renders PDFs at a lower CPU priority: on one machine, pages come before reports.
+        "worker": ["nice", "-n", "10", celery, "-A", "sam", "worker", "-Q", "default,reports,email", "-c", "1"],
+        "beat": [celery, "-A", "sam", "beat", "--schedule", str(logs / "celerybeat-schedule")],
     }
     procs = []
     for name, command in commands.items():

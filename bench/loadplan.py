@@ -39,7 +39,7 @@ def plan(prefix: str, tenants: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from accounts.models import Account, ActionItem, Contact
-    from dashboard.benchdata import drop_tenants, seed_tenants, slug_of
+    from dashboard.benchdata import drop_tenants, seed_tenants, slug_of, vacuum_analyze
     from sam.models import Tenant, User
     from sam.tenancy.context import tenant_context
     from scorecards.models import MetricValue
@@ -51,6 +51,7 @@ def plan(prefix: str, tenants: int) -> dict[str, Any]:
     timed = slug_of(prefix, 0)
     drop_tenants(list(Tenant.objects.filter(slug=timed)))
     seed_tenants(1, prefix=prefix)
+    vacuum_analyze()  # statistics that know the new rows (in a database of one tenant, the old ones are all dead)
     people = {
         "manager": f"{prefix}-manager1@bench.example",
         "executive": f"{prefix}-executive@bench.example",
