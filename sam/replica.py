@@ -172,7 +172,7 @@ def read_replica(compute: Callable[[], T]) -> T:
                 with _reading(block):
                     return compute()
     except DatabaseError as exc:
-        if not block.failed:
+        if not block.failed or block.wrote:  # what wrote is not run twice
             raise
         _failed(exc)
     # The replica failed, or is still behind the primary (its transaction ended with the stack).

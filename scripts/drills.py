@@ -471,6 +471,7 @@ def bad(status: int) -> bool:
 class Outcome:
     passed: bool
     line: str
+    skipped: bool = False
 
 
 def document_counts(drill: Stack, where: str = "TRUE", params: tuple[Any, ...] = ()) -> Counter[str]:
@@ -713,14 +714,14 @@ def drill_d(template: Template) -> Outcome:
 def drill_e(template: Template) -> Outcome:
     """A full media storage during a render: a readable failure, no partial file; once freed, a new request works."""
     if os.geteuid() != 0:
-        return Outcome(True, "SKIPPED: mounting a small tmpfs for the media storage needs root")
+        return Outcome(False, "mounting a small tmpfs for the media storage needs root", skipped=True)
     mount = Path(tempfile.mkdtemp(prefix="sam-drill-e-media-"))
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0777", "tmpfs", str(mount)], capture_output=True, check=False
     )
     if mounted.returncode != 0:
         mount.rmdir()
-        return Outcome(True, f"SKIPPED: could not mount a tmpfs ({mounted.stderr.decode().strip()})")
+        return Outcome(False, f"could not mount a tmpfs ({mounted.stderr.decode().strip()})", skipped=True)
     try:
         with stack("e", template, media=mount) as drill:
             drill.app("setup")
@@ -841,7 +842,7 @@ def main() -> int:
                 outcome = DRILLS[name](template)
             except Exception as exc:
                 outcome = Outcome(False, f"the drill itself broke: {type(exc).__name__}: {exc}")
-            verdict = "PASS" if outcome.passed else "FAIL"
+            verdict = "SKIP" if outcome.skipped else "PASS" if outcome.passed else "FAIL"  # a skip is no pass
             line = f"{verdict} drill-{name}: {outcome.line} [{time.monotonic() - started:.0f} s]"
             print(line, flush=True)
             results.append((name, outcome))
