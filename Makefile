@@ -73,24 +73,24 @@ check-fresh: install
 	@$(PY) scripts/check_fresh.py
 
 ## bench: benchmarks against a real gunicorn on loopback (results in bench/results/latest.json)
-bench: install
+bench: install system-deps
 	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --quiet-logins && $(PY) bench/run.py'
 
 ## bench-scaling: the figures of docs/scaling.md (PgBouncer in transaction mode, a streaming replica)
-bench-scaling: install
+bench-scaling: install system-deps
 	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --quiet-logins && $(PY) bench/scaling.py'
 
 ## load: the mixed load over 200 tenants for 10 minutes: gunicorn, worker and beat on loopback under locust
 # (bench/load.py; the first run seeds the database sam_load, which takes a while; results in bench/results/)
-load: install
+load: install system-deps
 	@$(STACK) exec -- $(PY) bench/load.py
 
 ## load-quick: the same mixed load for 2 minutes
-load-quick: install
+load-quick: install system-deps
 	@LOAD_MINUTES=2 $(STACK) exec -- $(PY) bench/load.py
 
 ## drills: fault drills on loopback with servers of their own (DRILL=b for one; docs/drills.md)
-drills: install
+drills: install system-deps
 	@$(PY) scripts/drills.py
 
 ## vendor: refresh the pinned front-end files in static/vendor (needs npm)

@@ -157,7 +157,9 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 def run_locust(plan_path: Path, out: Path) -> list[dict[str, Any]]:
     seconds = int(MINUTES * 60)
     say(f"  locust: {USERS} people for {seconds} s")
-    subprocess.run(
+    for stale in out.parent.glob(f"{out.name}_*.csv"):  # a run that writes nothing must not report the last one's
+        stale.unlink()
+    done = subprocess.run(
         [
             str(BIN / "locust"),
             "-f",
@@ -184,6 +186,8 @@ def run_locust(plan_path: Path, out: Path) -> list[dict[str, Any]]:
         env={**os.environ, "LOAD_PLAN": str(plan_path)},
         check=False,  # locust exits 1 when any request failed: the figures say so
     )
+    if done.returncode not in (0, 1) or not Path(f"{out}_stats.csv").exists():
+        raise SystemExit(f"locust failed (exit {done.returncode}): no figures")
     with Path(f"{out}_stats.csv").open() as f:
         return list(csv.DictReader(f))
 
@@ -306,7 +310,8 @@ def main() -> int:
 
     result = summary(rows)
     total = result["total"]
-    slow = [t for t in result["types"] if t["name"].startswith(("page:", "api:")) and t["p95_ms"] >= GOAL_P95_MS]
+    # Every page, API call, survey and PDF request; only signing in (once a person, a slow password hash) is not.
+    slow = [t for t in result["types"] if not t["name"].startswith("auth:") and t["p95_ms"] >= GOAL_P95_MS]
     ratios = {name: round(among_many[name] / alone[name], 2) for name in alone}
     result.update(
         mode=MODE,
@@ -317,7 +322,7 @@ def main() -> int:
         goals={
             "rps": {"goal": GOAL_RPS, "measured": total["rps"], "met": total["rps"] >= GOAL_RPS},
             "errors": {"goal": 0, "measured": total["errors"], "met": total["errors"] == 0},
-            "p95_pages_and_api": {
+            "p95_every_request_type": {
                 "goal_ms": GOAL_P95_MS,
                 "over": [(t["name"], t["p95_ms"]) for t in slow],
                 "met": not slow,
