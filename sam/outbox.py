@@ -20,6 +20,7 @@ stored); ``bounced`` hears of the relay refusing the recipient for good
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -184,8 +185,20 @@ def email_send(*, email_id: int, platform: bool = False) -> tuple[str, int]:
 
     Status ``busy-or-missing``: not in this tenant, or another worker has it.
     ``queued`` after a failure means: retry after ``backoff_seconds(attempts)``.
+
+    The row is committed as sent as soon as the relay has taken the message, before the connection is closed: a
+    worker that dies between the two would send it again (SMTP cannot say whether a message was taken until the
+    answer arrives), so that window is kept to the one commit.
     """
-    model: Any = PlatformEmail if platform else OutboundEmail
+    connection = get_connection(fail_silently=False)
+    try:
+        return _send_row(email_id, PlatformEmail if platform else OutboundEmail, connection)
+    finally:
+        with contextlib.suppress(Exception):  # the message is sent and recorded; saying goodbye may fail
+            connection.close()
+
+
+def _send_row(email_id: int, model: Any, connection: Any) -> tuple[str, int]:
     with transaction.atomic():
         email = model.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
         if email is None:
@@ -194,7 +207,10 @@ def email_send(*, email_id: int, platform: bool = False) -> tuple[str, int]:
             return email.status, email.attempts
         email.attempts += 1
         try:
-            _message(email).send(fail_silently=False)
+            message = _message(email)
+            message.connection = connection
+            connection.open()  # so that sending leaves it open: it is closed after the commit
+            message.send(fail_silently=False)
         except Withdrawn as exc:
             email.status, email.last_error = Status.FAILED, f"Withdrawn: {exc}"[:2000]
             email.save(update_fields=["attempts", "last_error", "status"])

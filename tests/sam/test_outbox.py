@@ -47,6 +47,18 @@ def test_send_once(tenant_a):
     assert email.attempts == 1 and email.sent_at is not None
 
 
+def test_the_row_is_recorded_as_sent_before_the_connection_closes(tenant_a):
+    """A worker that dies after the relay took the message but before the row says so sends it again: the window
+    is the commit alone, not the goodbye to the relay as well."""
+    from tests.sam.failing_backend import RecordingBackend
+
+    RecordingBackend.events = []
+    with override_settings(EMAIL_BACKEND="tests.sam.failing_backend.RecordingBackend"), tenant_a.ctx():
+        email, _ = enqueue()
+        assert email_send(email_id=email.pk) == ("sent", 1)
+    assert RecordingBackend.events == ["open", "send", "close with the row sent"]
+
+
 def test_transient_failure_backs_off_then_gives_up(tenant_a):
     with (
         override_settings(EMAIL_BACKEND="tests.sam.failing_backend.FailingBackend", OUTBOX_MAX_ATTEMPTS=3),
