@@ -136,8 +136,11 @@ DB_TRANSACTION_POOLING = env.boolean("DB_TRANSACTION_POOLING", False)
 # Off (``false``) for a connection pooler in transaction mode that cannot keep prepared statements (PgBouncer
 # before 1.21, or with max_prepared_statements = 0).
 DB_PREPARED_STATEMENTS = env.boolean("DB_PREPARED_STATEMENTS", not DB_TRANSACTION_POOLING)
-if DB_PREPARED_STATEMENTS:
-    _default_db["OPTIONS"] = {**cast(dict[str, object], _default_db.get("OPTIONS", {})), "prepare_threshold": 0}
+# For the statements bound on the server: 0 prepares each on first use, None (Django's default) never.
+_default_db["OPTIONS"] = {
+    **cast(dict[str, object], _default_db.get("OPTIONS", {})),
+    "prepare_threshold": 0 if DB_PREPARED_STATEMENTS else None,
+}
 _default_db["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
 DATABASES = {"default": _default_db}
 # A streaming replica (a hot standby of the same database, the app role as on the primary) for the dashboard's and

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from sam.models import Membership, Tenant, User
@@ -86,3 +87,17 @@ def demo(transactional_db: None, django_db_setup: None) -> Iterator[list[Tenant]
         yield tenants
     finally:
         databases.leave()
+
+
+def closed_port() -> int:
+    """A loopback port where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache pointed at a Redis that is not there (a port nothing listens on)."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}}
+    return caches["default"]

@@ -298,3 +298,81 @@ def test_the_leak_check_sees_a_leak():
     ):
         with pytest.raises(AssertionError):
             check(None, answer(body), case)
+
+
+def body_models(a_objects: dict[type[models.Model], models.Model]) -> dict[str, type[models.Model]]:
+    """A body field's name to the model whose id it carries: "account" to Account, "contact_ids" to Contact."""
+    found: dict[str, type[models.Model]] = {}
+    for model in a_objects:
+        name = model._meta.model_name or ""
+        for field in (name, f"{name}_id", f"{name}s", f"{name}_ids"):
+            found[field] = model
+    return found
+
+
+def test_other_tenants_ids_in_bodies_are_refused(schema, app, worlds, tenant_a, tenant_b, tracebacks):
+    """A's ids in a write's body where B's own id is accepted: refused (400 or 404), nothing of A shown.
+
+    For each body field that carries a row's id (or a list of them), a generated request is sent first with B's
+    own id; where B's request succeeds, the same request with A's id must not (and is rolled back either way).
+    The people fields (owner, user, member) get a user of A who is not in B."""
+    leak = no_other_tenant_data(worlds["a"])
+    fields = body_models(worlds["a"])
+    people = ("owner", "user", "user_id", "member", "assignee", "lead", "contact_owner")
+    a_user = tenant_a.memberships[Role.ADMIN].user
+    b_user = tenant_b.memberships[Role.ADMIN].user
+    proven: set[str] = set()
+    failures: list[str] = []
+
+    def check(operation: Any, own: dict[str, int] | None) -> None:
+        @settings(max_examples=6, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck), phases=[Phase.generate])  # fmt: skip
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=own))
+        def example(case: Any) -> None:
+            if not isinstance(case.body, dict):
+                return
+            ids: dict[str, tuple[Any, Any]] = {}  # field -> (B's id, A's id), as one or as a list like generated
+            for name, value in case.body.items():
+                values = value if isinstance(value, list) else [value]
+                if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                    continue  # an id is a whole number: "question" is a text, not the Question model
+                if name in people:
+                    ours, theirs = b_user.pk, a_user.pk
+                elif name in fields and worlds["a"].get(fields[name]) is not None and worlds["b"].get(fields[name]):
+                    ours, theirs = worlds["b"][fields[name]].pk, worlds["a"][fields[name]].pk
+                else:
+                    continue
+                ids[name] = ([ours], [theirs]) if isinstance(value, list) else (ours, theirs)
+            if not ids:
+                return
+            case.body.update({name: ours for name, (ours, _) in ids.items()})  # every id B's own
+            with rolled_back():
+                if case.call(app=app, headers=worlds["headers"]).status_code >= 300:
+                    return  # the rest of this request is refused anyway: it proves nothing
+            for name, (ours, theirs) in ids.items():  # one id at a time A's
+                case.body[name] = theirs
+                with rolled_back():
+                    response = case.call(app=app, headers=worlds["headers"])
+                    assert response.status_code in (400, 404), (
+                        f"{operation.label} with A's {name}={theirs} -> {response.status_code}: "
+                        f"{response.content[:300]!r}"
+                    )
+                    leak(None, response, case)
+                case.body[name] = ours
+                proven.add(f"{operation.label} {name}")
+
+        example()
+
+    for operation in operations(schema):
+        if operation.method.upper() not in ("POST", "PUT", "PATCH"):
+            continue
+        own = ids_of(operation, worlds["b"]) if operation.path_parameters else None
+        if operation.path_parameters and not own:
+            continue
+
+        try:
+            check(operation, own)
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(report(operation, {"body": "A's ids"}, exc, tracebacks))
+    assert not failures, f"{len(failures)} failing:\n\n" + "\n\n".join(failures)
+    assert len(proven) >= 30, f"only {sorted(proven)} could be checked"

@@ -2,7 +2,6 @@
 misses while Redis is out of reach."""
 
 import logging
-import socket
 
 import pytest
 from django.core.cache import cache, caches
@@ -28,20 +27,6 @@ def test_the_cache_keeps_one_redis_client_and_still_works():
 # --- Redis out of reach -------------------------------------------------------------------------------------
 
 PASSWORD = "correct-horse-42"
-
-
-def closed_port() -> int:
-    """A loopback port where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def redis_down(settings):
-    """The cache pointed at a Redis that is not there (a port nothing listens on)."""
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}}
-    yield caches["default"]
 
 
 def test_a_cache_out_of_reach_answers_misses_and_drops_writes(redis_down, caplog):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.db import OperationalError
 from django.test import Client
@@ -13,17 +11,10 @@ from sam import health
 pytestmark = pytest.mark.django_db
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def redis_down(settings):
-    gone = f"redis://127.0.0.1:{closed_port()}/0"
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": gone}}
-    settings.CELERY_BROKER_URL = gone
+def broker_down(redis_down, settings):
+    """Redis out of reach as the cache (``redis_down``) and as the Celery broker."""
+    settings.CELERY_BROKER_URL = settings.CACHES["default"]["LOCATION"]
 
 
 def test_ready_when_everything_answers():
@@ -37,7 +28,7 @@ def test_ready_when_everything_answers():
     assert response["Cache-Control"] == "no-store"
 
 
-def test_redis_down_makes_readyz_503_naming_it_while_healthz_stays_up(redis_down):
+def test_redis_down_makes_readyz_503_naming_it_while_healthz_stays_up(broker_down):
     client = Client()
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ import accounts.models as acc
 import scorecards.models as sc
 import voc.models as vc
 from sam.models import ApiToken, Document, Membership, User
+from sam.roles import Role
 from sam.services import token_create
 from sam.tenancy.context import tenant_context
 from tests.growth import grow
@@ -301,3 +303,74 @@ def test_query_counts_do_not_grow_with_the_rows(tenant_a, group):
 def test_the_lists_name_routes_that_exist():
     names = {route.name for route in measured_routes()}
     assert set(CONSTANT) - names == set()
+
+
+# The customer portal: a contact of the account signed in from the emailed link, on every page the portal shows.
+PORTAL = {
+    "portal_home": {},
+    "portal_scorecard": {},
+    "portal_actions": {},
+    "portal_qbr": {"qbr_id": "qbr"},
+    "portal_assessment": {"assessment_id": "assessment"},
+}
+# Portal pages that show none of the rows that grow, and the portal's routes that are no page to measure.
+PORTAL_CONSTANT = {"portal_scorecard": "one scorecard of one period"}
+PORTAL_NOT_PAGES = {
+    "portal_sign_in": "the sign-in form",
+    "portal_link_open": "an emailed link's landing",
+    "portal_link_request": "the form asking for a link",
+    "portal_sign_out": "signing out",
+    "portal_qbr_calendar": "a calendar file of one QBR",
+    "portal_agenda_propose": "a write",
+    "portal_agenda_comment": "a write",
+    "portal_agenda_agree": "a write",
+    "portal_document": "a file",
+    "portal_action_update": "a write",
+    "portal_recommendation": "a write",
+    "portal_survey": "a redirect to one survey's answer form",
+}
+
+
+def test_the_portal_pages_query_counts_do_not_grow_with_the_rows(tenant_a):
+    import assessments.models as am
+    import qbr.models as qm
+    from accounts import services as account_services
+    from tests.portal.conftest import signed_in
+
+    portal_routes = {r.name for r in all_routes() if r.is_portal}
+    assert set(PORTAL) | set(PORTAL_NOT_PAGES) == portal_routes, "a new portal route: measure it or say why not"
+    with tenant_context(tenant_a.tenant):
+        objects = budget_objects(tenant_a.admin)
+        account = objects[acc.Account]
+        contact = account_services.contact_save(
+            account=account, data={"name": "Budget Customer", "email": "budget@customer.test", "buyer_role": "economic"}
+        )
+        by_name = {"qbr": objects[qm.Qbr], "assessment": objects[am.Assessment]}
+        shared = am.Assessment.objects.filter(pk=by_name["assessment"].pk)
+        shared.update(status=am.Assessment.Status.SHARED, shared_on=date(2026, 1, 5))  # the customer sees it
+    assert all(o.account_id == account.pk for o in by_name.values())
+    client = signed_in(tenant_a, contact, role=Role.ADMIN)
+    paths = {name: reverse(name, kwargs={k: by_name[v].pk for k, v in ids.items()}) for name, ids in PORTAL.items()}
+    counts: dict[str, list[Measure]] = {name: [] for name in paths}
+    for size in SIZES:
+        with tenant_context(tenant_a.tenant):
+            grow(size, objects)
+        for name, path in paths.items():
+            before = counts[name]
+            before.append(settled(client, path, like=before[0] if before else None))
+    problems = []
+    for name, (small, large) in counts.items():
+        print(f"{name:30} {small.status} {small.queries:>4} {large.queries:>4} {small.size:>8} {large.size:>8}")
+        if {small.status, large.status} != {200}:
+            problems.append(f"{name}: GET answered {small.status} / {large.status}")
+            continue
+        if large.queries != small.queries:
+            problems.append(
+                f"{name}: {small.queries} queries with 10 rows, {large.queries} with 100"
+                + grown_statements(small, large)
+            )
+        grown = large.size - small.size >= GROWN_BYTES
+        if grown == (name in PORTAL_CONSTANT):
+            said = "is listed in PORTAL_CONSTANT but shows" if grown else "shows none of"
+            problems.append(f"{name}: {said} the added rows")
+    assert not problems, "\n".join(problems)

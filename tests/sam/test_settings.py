@@ -71,7 +71,7 @@ def test_missing_setting_is_one_clear_line():
 
 def test_transaction_pooling_keeps_nothing_on_a_server_connection_between_transactions():
     show = "from django.conf import settings as s; d = s.DATABASES['default']; "
-    show += "print(d['OPTIONS'].get('prepare_threshold'), d['DISABLE_SERVER_SIDE_CURSORS'])"
+    show += "print(repr(d['OPTIONS']['prepare_threshold']), d['DISABLE_SERVER_SIDE_CURSORS'])"
     direct = manage("shell", "-c", show, env={"SAM_ENV": "development"})
     pooled = manage("shell", "-c", show, env={"SAM_ENV": "development", "DB_TRANSACTION_POOLING": "true"})
     assert direct.stdout.splitlines()[-1].split() == ["0", "False"], direct.stderr
