@@ -33,6 +33,8 @@ from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.run import healthy  # noqa: E402
+
 PY = sys.executable
 BIN = Path(PY).parent
 HOST = "127.0.0.1"
@@ -127,15 +129,8 @@ def start(env: dict[str, str], logs: Path, *, web_only: bool = False) -> list[su
         procs.append(
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return procs
-        except OSError:
-            time.sleep(0.3)
+    if healthy(HOST, PORT, 60):
+        return procs
     stop(procs)
     raise SystemExit(f"gunicorn did not start: see {logs / 'web.log'}")
 

@@ -145,17 +145,24 @@ def start_server() -> subprocess.Popen[bytes]:
         env=env,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
+    if healthy(HOST, PORT, 30):
+        return proc
     proc.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def healthy(host: str, port: int, seconds: float) -> bool:
+    """Whether the server at host:port answers /healthz with 200 within the given time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def login() -> str:
