@@ -10,7 +10,7 @@ class SamConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
-        from sam import auth_backend, signals
+        from sam import auth_backend, services, signals
         from sam import checks as sam_checks
         from sam import tasks as core_tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
         from sam.api import schema  # noqa: F401  (OpenAPI auth descriptions)
@@ -19,6 +19,7 @@ class SamConfig(AppConfig):
         from sam.navigation import register
 
         register("admin", "Admin", "members", order=90, icon="settings", action="tenant.manage_members")
+        services.register_email_hooks()
         checks.register(sam_checks.tenant_unique_constraints, checks.Tags.models)
         checks.register(sam_checks.tenant_keys, checks.Tags.models)
         post_migrate.connect(signals.after_migrate, dispatch_uid="sam-grant-app-role")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,7 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from sam.models import ApiToken, AuditEvent, Membership, User, WorkspaceSettings, hash_token_secret
-from sam.outbox import email_enqueue
+from sam.outbox import Withdrawn, email_enqueue, platform_email_enqueue, register_hook
 from sam.roles import Role
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
@@ -110,6 +112,48 @@ def password_setup_url(user: User, site_url: str) -> str:
     return site_url + reverse("password_reset_confirm", args=[uid, token])
 
 
+# --- Security emails: no live link rests in an outbox -----------------------------------------------------------
+# A password link would let whoever reads the database or a backup take the account over while it is valid. The
+# queued message holds this placeholder; the link is made as the email leaves, and the sent message's body is
+# blanked (what a security email said is not kept). Idempotency keys carry ids, never tokens.
+PASSWORD_LINK = "[password link]"
+RESET_KEY = "password-reset:"
+ADDED_KEY = "membership-added:"
+
+
+def password_reset_enqueue(*, user: User, subject: str, text: str) -> None:
+    """A password reset email: one a second per person (a double click sends one)."""
+    key = f"{RESET_KEY}{user.pk}:{int(time.time())}"
+    platform_email_enqueue(key=key, to=[user.email], subject=subject, text=text)
+
+
+def _password_reset_message(email: Any, text: str, html: str) -> tuple[str, str]:
+    user_id = email.idempotency_key[len(RESET_KEY) :].split(":")[0]
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise Withdrawn("the account is gone or no longer active")
+    link = password_setup_url(user, settings.SITE_URL)
+    return text.replace(PASSWORD_LINK, link), html.replace(PASSWORD_LINK, link)
+
+
+def _membership_added_message(email: Any, text: str, html: str) -> tuple[str, str]:
+    membership = Membership.objects.select_related("user").filter(pk=email.idempotency_key[len(ADDED_KEY) :]).first()
+    tenant = current_tenant()
+    if membership is None or tenant is None or not membership.user.is_active:
+        raise Withdrawn("the membership was removed")
+    user = membership.user
+    if user.has_usable_password():
+        link = settings.SITE_URL + tenant_reverse("dashboard", tenant=tenant)
+    else:
+        link = password_setup_url(user, settings.SITE_URL)
+    return text.replace(PASSWORD_LINK, link), html.replace(PASSWORD_LINK, link)
+
+
+def register_email_hooks() -> None:
+    register_hook(RESET_KEY, expand=_password_reset_message, forget=True, platform=True)
+    register_hook(ADDED_KEY, expand=_membership_added_message, forget=True)
+
+
 def _admin_count() -> int:
     return Membership.objects.filter(role=Role.ADMIN).count()
 
@@ -129,12 +173,10 @@ def membership_add(*, email: str, full_name: str, role: str, acting_user: User, 
     # Whoever has no password yet (new, or invited before and never finished)
     # gets a link to set one; the others a link to the workspace.
     needs_password = not user.has_usable_password()
-    link = (
-        password_setup_url(user, site_url) if needs_password else site_url + tenant_reverse("dashboard", tenant=tenant)
-    )
-    context = {"tenant": tenant, "user": user, "link": link, "new_user": needs_password, "inviter": acting_user}
+    context = {"tenant": tenant, "user": user, "new_user": needs_password, "inviter": acting_user}
+    context["link"] = PASSWORD_LINK  # filled in as the email leaves
     email_enqueue(
-        key=f"membership-added:{membership.pk}",
+        key=f"{ADDED_KEY}{membership.pk}",
         to=[user.email],
         subject=f"You have been added to {tenant.name}",
         text=render_to_string("emails/membership_added.txt", context),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -98,7 +99,7 @@ def test_password_reset_sends_a_working_link(tenant_a):
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     link = next(line for line in body.splitlines() if "/auth/reset/" in line)
-    path = link.split("testserver", 1)[1]
+    path = link.split(settings.SITE_URL, 1)[1]
     response = client.get(path, follow=True)
     assert b"Choose a new password" in response.content
     response = client.post(
