@@ -202,6 +202,23 @@ def test_anonymous_tenant_page_redirects_to_login(tenant_a):
     assert response["Location"].startswith(reverse("login"))
 
 
+def test_nothing_the_app_answers_is_cached_unless_a_view_says_so(tenant_a, client_for):
+    from sam.services import token_create
+
+    with tenant_a.ctx():
+        _, secret = token_create(membership=tenant_a.memberships[Role.VIEWER], name="t", expires_in_days=None)
+    answers = [
+        client_for(tenant_a.admin).get("/t/alpha/"),
+        client_for(tenant_a.admin).get("/t/alpha/accounts/"),
+        Client().get("/api/v1/accounts/", HTTP_AUTHORIZATION=f"Token {secret}"),
+        Client().get(reverse("login")),
+        Client().get("/t/alpha/"),  # the redirect to sign in
+    ]
+    for answer in answers:  # the sign-in page's own (Django's never_cache) says more, and as much
+        assert {"private", "no-store"} <= {part.strip() for part in answer["Cache-Control"].split(",")}
+    assert Client().get("/readyz")["Cache-Control"] == "no-store"  # a view's own choice is kept
+
+
 def test_security_headers(tenant_a, client_for):
     response = client_for(tenant_a.admin).get("/t/alpha/")
     assert "default-src 'self'" in response["Content-Security-Policy"]
