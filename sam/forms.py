@@ -93,10 +93,26 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
         return self.cleaned_data["username"].strip().lower()
 
 
-class MemberAddForm(StyledFormMixin, forms.Form):
+class InvitationForm(StyledFormMixin, forms.Form):
     email = forms.EmailField(max_length=254)
-    full_name = forms.CharField(max_length=200, required=False, label="Full name")
+    name = forms.CharField(max_length=200, required=False, label="Name", help_text="How you know them; for the email.")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class InvitationAcceptForm(StyledFormMixin, forms.Form):
+    """A person without an account accepts: their name and a password (checked by Django's validators)."""
+
+    full_name = forms.CharField(max_length=200, label="Your name")
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        return data
 
 
 class MemberRoleForm(StyledFormMixin, forms.Form):

@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from sam.models import Membership, OutboundEmail, PlatformEmail, User
+from sam.models import OutboundEmail, PlatformEmail, User
 from sam.outbox import email_send
 
 pytestmark = pytest.mark.django_db
@@ -60,14 +60,17 @@ def test_a_reset_for_a_deactivated_account_is_not_sent(tenant_a):
 
 
 def test_an_invitation_leaves_no_link_in_the_outbox(tenant_a, client_for):
+    from sam.models import Invitation
+
     client = client_for(tenant_a.admin)
-    client.post(reverse("members", args=["alpha"]), {"email": "new@example.test", "full_name": "New", "role": "member"})
+    client.post(reverse("members", args=["alpha"]), {"email": "new@example.test", "name": "New", "role": "member"})
     with tenant_a.ctx():
-        row = OutboundEmail.objects.get(idempotency_key__startswith="membership-added:")
-        assert not RESET_PATH.search(rows_text(row))
+        row = OutboundEmail.objects.get(idempotency_key__startswith="invitation:")
+        assert "[invitation link]" in row.body_text and "/invitations/" not in rows_text(row)
         assert email_send(email_id=row.pk)[0] == "sent"
         row.refresh_from_db()
         assert (row.body_text, row.body_html) == ("", "")
-        assert Membership.objects.filter(user__email="new@example.test").exists()
-    assert follow_link(mail.outbox[0].body, "Invited-pass-2026!")
-    assert User.objects.get(email="new@example.test").check_password("Invited-pass-2026!")
+        invitation = Invitation.objects.get()
+    link = re.search(r"/invitations/\d+/(\S+)/", mail.outbox[0].body)
+    assert link and link.group(1) not in invitation.token_hash  # only its hash is kept
+    assert len(invitation.token_hash) == 64
