@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from accounts import services
 from accounts.import_kinds import import_kind, register_import_kind
 from accounts.models import Account, BuyerRole, ImportBatch, Incident, IncidentCategory, Tier
+from sam.csvsafe import neutralise
 from sam.models import Membership, User
 from sam.numbers import whole
 
@@ -55,7 +56,7 @@ def parse_csv(raw: bytes, kind: str) -> list[dict[str, str]]:
         raise CsvError(f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(required + optional)}.")
     rows = []
     for raw_row in reader:
-        rows.append({k.strip().lower(): (v or "").strip() for k, v in raw_row.items() if k is not None})
+        rows.append({k.strip().lower(): neutralise((v or "").strip()) for k, v in raw_row.items() if k is not None})
         if len(rows) > MAX_ROWS:
             raise CsvError(f"More than {MAX_ROWS} rows: split the file.")
     if not rows:

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from accounts.api import ActionItemSerializer
 from accounts.models import Account, Contact, Contract
-from assessments import calc, fourrs, fourrs_selectors, selectors, services
+from assessments import calc, fourrs_selectors, selectors, services
 from assessments.models import (
     Assessment,
     AssessmentSettings,
@@ -456,12 +456,15 @@ class RoundSerializer(serializers.ModelSerializer[FourRsRound]):
         return obj.is_open()
 
     def get_rollup(self, obj: FourRsRound) -> dict[str, Any]:
-        return _rollup(fourrs_selectors.hidden(fourrs.rollup([a.answers for a in obj.answers.all()])))
+        if "fourrs_least" not in self.context:  # the workspace's setting, read once for a whole list
+            self.context["fourrs_least"] = fourrs_selectors.min_group()
+        answers = [a.answers for a in obj.answers.all()]
+        return _rollup(fourrs_selectors.round_rollup(obj, answers, self.context["fourrs_least"]))
 
 
 def _rollup(result: dict[str, Any]) -> dict[str, Any]:
     if result["hidden"]:
-        return {"respondents": result["respondents"], "hidden": True, "total": None}
+        return {"respondents": result["respondents"], "hidden": True, "why": result["why"], "total": None}
     return {
         "hidden": False,
         "respondents": result["respondents"],

@@ -443,6 +443,12 @@ class AssessmentSettingsForm(StyledFormMixin, forms.Form):
         min_value=0, max_digits=9, decimal_places=2, label="Cost of one hour of the team's work"
     )
     currency = forms.CharField(min_length=3, max_length=3, label="Currency")
+    fourrs_min_answers = forms.IntegerField(
+        min_value=3,
+        max_value=100,
+        label="4 R's round averages from (answers)",
+        help_text="A closed round shows its averages from this many answers; never fewer than 3.",
+    )
 
     @classmethod
     def of(cls, config: Any) -> AssessmentSettingsForm:

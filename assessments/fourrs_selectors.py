@@ -1,5 +1,5 @@
-"""The 4 R's in the workspace, read: who takes it, rounds' rollups (averages only, from two people), each
-person's result, the organisation's picture on a day."""
+"""The 4 R's in the workspace, read: who takes it, rounds' rollups (averages only, from three people and once the
+round has closed), each person's result, the organisation's picture on a day."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from assessments import fourrs
-from assessments.models import FourRsInvitation, FourRsResult, FourRsRound, Scope
+from assessments.models import AssessmentSettings, FourRsInvitation, FourRsResult, FourRsRound, Scope
 from sam.models import Membership, User
 from sam.roles import allowed
 
@@ -25,24 +25,43 @@ def respondents() -> Any:
     )
 
 
-MIN_GROUP = 2  # averages of fewer answers would be one person's
+# The fewest answers whose averages are shown. With two, each respondent works out the other's every rating
+# (twice the average less their own); a workspace may ask for more (AssessmentSettings), never fewer.
+MIN_GROUP = 3
 
 
-def hidden(result: dict[str, Any]) -> dict[str, Any]:
-    """A rollup of fewer than MIN_GROUP answers keeps only its count: alone, it would show one person's ratings."""
-    if result["respondents"] >= MIN_GROUP:
-        return {**result, "hidden": False}
+def min_group() -> int:
+    return max(MIN_GROUP, AssessmentSettings.current().fourrs_min_answers)
+
+
+def _count_only(respondents: int, why: str, least: int) -> dict[str, Any]:
     return {
         **fourrs.rollup([]),
-        "respondents": result["respondents"],
+        "respondents": respondents,
         "hidden": True,
-        "needed": MIN_GROUP - result["respondents"],
+        "why": why,
+        "needed": max(0, least - respondents),
     }
 
 
-def round_rollup(round: FourRsRound) -> dict[str, Any]:
-    answers = FourRsResult.objects.filter(round=round).values_list("answers", flat=True)
-    return hidden(fourrs.rollup(answers, on=round.opens_on))
+def hidden(result: dict[str, Any], least: int | None = None) -> dict[str, Any]:
+    """A rollup of fewer than ``min_group()`` answers keeps only its count: its averages would give away what
+    one person answered."""
+    least = least or min_group()
+    if result["respondents"] >= least:
+        return {**result, "hidden": False, "why": ""}
+    return _count_only(result["respondents"], "few", least)
+
+
+def round_rollup(round: FourRsRound, answers: list[Any] | None = None, least: int | None = None) -> dict[str, Any]:
+    """A round's averages, once it has closed and from enough answers. While it is open only the count shows:
+    watching the averages move as one more person answers would show that person's ratings."""
+    if answers is None:
+        answers = list(FourRsResult.objects.filter(round=round).values_list("answers", flat=True))
+    least = least or min_group()
+    if round.is_open():
+        return _count_only(len(answers), "open", least)
+    return hidden(fourrs.rollup(answers, on=round.opens_on), least)
 
 
 def rollup_as_of(day: date, *, scope: str = Scope.ORGANISATION, account: Any = None) -> dict[str, Any]:

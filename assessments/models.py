@@ -52,10 +52,16 @@ class AssessmentSettings(TenantSettings):
         help_text="What one hour of the team's work costs, to put hours and money in one total.",
     )
     currency = models.CharField(max_length=3, default="USD")
+    fourrs_min_answers = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(3), MaxValueValidator(100)],
+        help_text="A closed 4 R's round shows its averages from this many answers (never fewer than 3).",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant"], name="assessmentsettings_one_per_tenant"),
+            models.CheckConstraint(condition=Q(fourrs_min_answers__gte=3), name="assessmentsettings_fourrs_min_3"),
             models.CheckConstraint(
                 condition=Q(window_start_pct__lt=models.F("window_end_pct")), name="assessmentsettings_window_order"
             ),

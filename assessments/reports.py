@@ -142,7 +142,7 @@ def round_context(round: Round, params: dict[str, Any] | None = None) -> dict[st
         "charts": [] if result["hidden"] else charts(result, "average"),
         "invited": len(people),
         "answered": sum(1 for p in people if p["answered_at"]),
-        "min_group": fourrs_selectors.MIN_GROUP,
+        "min_group": fourrs_selectors.min_group(),
     }
 
 

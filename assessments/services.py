@@ -79,6 +79,11 @@ def assessment_settings_update(*, data: dict[str, Any], acting_user: Any) -> Ass
     currency = str(data.get("currency", config.currency) or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         errors["currency"] = "A three-letter currency code, e.g. EUR."
+    least = whole(data.get("fourrs_min_answers", config.fourrs_min_answers))
+    if least is None or not 3 <= least <= 100:
+        errors["fourrs_min_answers"] = "A whole number of answers from 3 to 100."
+    else:
+        values["fourrs_min_answers"] = least
     if errors:
         raise ValidationError(errors)
     for field, value in values.items():

@@ -1043,7 +1043,7 @@ def fourrs_organisation(request: TenantRequest) -> HttpResponse:
             bottom=15,
             reference=("excellent from 60", 60),
         ),
-        "min_group": fourrs_selectors.MIN_GROUP,
+        "min_group": fourrs_selectors.min_group(),
         "active_nav": "assessments",
     }
     return render(request, "assessments/fourrs_organisation.html", context, status=400 if errors else 200)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 
 class MissingSetting(RuntimeError):
-    """Raised at start-up when production lacks a required variable."""
+    """Raised at start-up when production lacks a required variable, or has an unsafe one."""
 
 
 @dataclass(frozen=True)

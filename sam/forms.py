@@ -8,8 +8,8 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.template.loader import render_to_string
 
+from sam import services
 from sam.models import User
-from sam.outbox import platform_email_enqueue
 from sam.roles import Role
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -93,10 +93,26 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
         return self.cleaned_data["username"].strip().lower()
 
 
-class MemberAddForm(StyledFormMixin, forms.Form):
+class InvitationForm(StyledFormMixin, forms.Form):
     email = forms.EmailField(max_length=254)
-    full_name = forms.CharField(max_length=200, required=False, label="Full name")
+    name = forms.CharField(max_length=200, required=False, label="Name", help_text="How you know them; for the email.")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class InvitationAcceptForm(StyledFormMixin, forms.Form):
+    """A person without an account accepts: their name and a password (checked by Django's validators)."""
+
+    full_name = forms.CharField(max_length=200, label="Your name")
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        return data
 
 
 class MemberRoleForm(StyledFormMixin, forms.Form):
@@ -131,11 +147,11 @@ class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
+        # Nothing secret in the row: the link is made as the email leaves (sam/services.py, security emails).
+        context = {**context, "link": services.PASSWORD_LINK, "uid": "", "token": ""}
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
-        platform_email_enqueue(
-            key=f"password-reset:{context['uid']}:{context['token']}", to=[to_email], subject=subject, text=body
-        )
+        services.password_reset_enqueue(user=context["user"], subject=subject, text=body)
 
 
 class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):  # type: ignore[type-arg]  # generic for mypy only

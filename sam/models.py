@@ -124,6 +124,48 @@ class Membership(TenantOwned):
         return f"{self.user} ({self.get_role_display()})"
 
 
+class Invitation(TenantOwned):
+    """An admin asked a person (by email) to join the workspace with a role. Nothing is live until the person opens
+    the emailed link and accepts; until then the workspace knows only what the admin typed. The link's token is
+    made as the email leaves and only its hash is kept; each resend makes a new one (the old link stops)."""
+
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True, help_text="As the admin typed it.")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sends = models.PositiveSmallIntegerField(default=0, help_text="Emails asked for: the next one's number.")
+    token_hash = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+            TenantPrimaryKey(),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.email} ({self.get_role_display()})"
+
+    def is_open(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at is not None
+            and self.expires_at > now
+        )
+
+
 TOKEN_PREFIX = "sam"
 
 

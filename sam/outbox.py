@@ -12,10 +12,12 @@ killed after the relay accepted a message but before its transaction
 committed sends it again on redelivery. The Message-ID is derived from the
 row, so receivers can drop such a duplicate.
 
-Hooks, by idempotency-key prefix (``register_hook``): ``expand`` fills in at
-send time what must not rest in the outbox (a survey link: only its hash is
-stored); ``bounced`` hears of the relay refusing the recipient for good
-(a 5xx), and such a message is not retried.
+Hooks, by idempotency-key prefix (``register_hook``, ``platform=True`` for
+the emails outside tenants): ``expand`` fills in at send time what must not
+rest in the outbox (a survey link: only its hash is stored; a password link:
+made as the email leaves); ``bounced`` hears of the relay refusing the
+recipient for good (a 5xx), and such a message is not retried; ``forget``
+blanks a sent message's body (security emails: what they said is not kept).
 """
 
 from __future__ import annotations
@@ -58,9 +60,11 @@ class Withdrawn(Exception):
 class Hook:
     expand: Callable[[Any, str, str], tuple[str, str]] | None = None
     bounced: Callable[[Any, str], None] | None = None
+    forget: bool = False
 
 
 _HOOKS: dict[str, Hook] = {}
+_PLATFORM_HOOKS: dict[str, Hook] = {}
 
 
 def register_hook(
@@ -68,15 +72,17 @@ def register_hook(
     *,
     expand: Callable[[Any, str, str], tuple[str, str]] | None = None,
     bounced: Callable[[Any, str], None] | None = None,
+    forget: bool = False,
+    platform: bool = False,
 ) -> None:
-    """Hooks for the tenant emails whose idempotency key starts with ``prefix``."""
-    _HOOKS[prefix] = Hook(expand, bounced)
+    """Hooks for the emails whose idempotency key starts with ``prefix`` (a tenant's, or with ``platform`` the
+    ones outside tenants)."""
+    (_PLATFORM_HOOKS if platform else _HOOKS)[prefix] = Hook(expand, bounced, forget)
 
 
 def _hook(email: EmailMessageBase) -> Hook | None:
-    if getattr(email, "tenant_id", None) is None:
-        return None
-    return next((hook for prefix, hook in _HOOKS.items() if email.idempotency_key.startswith(prefix)), None)
+    hooks = _PLATFORM_HOOKS if isinstance(email, PlatformEmail) else _HOOKS
+    return next((hook for prefix, hook in hooks.items() if email.idempotency_key.startswith(prefix)), None)
 
 
 def _refused_for_good(exc: Exception) -> bool:
@@ -233,7 +239,12 @@ def _send_row(email_id: int, model: Any, connection: Any) -> tuple[str, int]:
         email.status = Status.SENT
         email.sent_at = timezone.now()
         email.last_error = ""
-        email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        fields = ["attempts", "status", "sent_at", "last_error"]
+        hook = _hook(email)
+        if hook is not None and hook.forget:
+            email.body_text = email.body_html = ""
+            fields += ["body_text", "body_html"]
+        email.save(update_fields=fields)
         return email.status, email.attempts
 
 

@@ -18,7 +18,8 @@ from sam.http import api_refusal
 
 
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy and friends. Everything is served from our own origin."""
+    """Content-Security-Policy and friends (everything is served from our own origin), and no caching of what
+    the app answers unless a view says otherwise."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -31,6 +32,9 @@ class SecurityHeadersMiddleware:
             response = api_refusal(request, refused, 400) or page
         else:
             response = self.get_response(request)
+        # Pages, API answers and downloads are people's data: no shared cache keeps them and no browser stores
+        # them on disk (the back button after signing out shows nothing). Static files set their own.
+        response.headers.setdefault("Cache-Control", "private, no-store")
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Case, Count, QuerySet, Value, When, Window
 
-from sam.models import ApiToken, Membership, User
+from sam.models import ApiToken, Invitation, Membership, User
 from sam.tenancy.context import user_context
 
 
@@ -40,6 +40,11 @@ def switcher_memberships(user: User, current_tenant_id: int | None) -> tuple[lis
 
 def tenant_members() -> QuerySet[Membership]:
     return Membership.objects.select_related("user").order_by("user__full_name", "user__email")
+
+
+def open_invitations() -> QuerySet[Invitation]:
+    """Invitations not yet accepted nor withdrawn (an expired one shows as such, to send again)."""
+    return Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-created_at", "-pk")
 
 
 def tokens_of_membership(membership: Membership) -> QuerySet[ApiToken]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -14,8 +18,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from sam.models import ApiToken, AuditEvent, Membership, User, WorkspaceSettings, hash_token_secret
-from sam.outbox import email_enqueue
+from sam.models import ApiToken, AuditEvent, Invitation, Membership, User, WorkspaceSettings, hash_token_secret
+from sam.outbox import Withdrawn, email_enqueue, platform_email_enqueue, register_hook
 from sam.roles import Role
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
@@ -110,37 +114,189 @@ def password_setup_url(user: User, site_url: str) -> str:
     return site_url + reverse("password_reset_confirm", args=[uid, token])
 
 
+# --- Security emails: no live link rests in an outbox -----------------------------------------------------------
+# A password link would let whoever reads the database or a backup take the account over while it is valid. The
+# queued message holds this placeholder; the link is made as the email leaves, and the sent message's body is
+# blanked (what a security email said is not kept). Idempotency keys carry ids, never tokens.
+PASSWORD_LINK = "[password link]"
+RESET_KEY = "password-reset:"
+ADDED_KEY = "membership-added:"
+
+
+def password_reset_enqueue(*, user: User, subject: str, text: str) -> None:
+    """A password reset email: one a second per person (a double click sends one)."""
+    key = f"{RESET_KEY}{user.pk}:{int(time.time())}"
+    platform_email_enqueue(key=key, to=[user.email], subject=subject, text=text)
+
+
+def _password_reset_message(email: Any, text: str, html: str) -> tuple[str, str]:
+    user_id = email.idempotency_key[len(RESET_KEY) :].split(":")[0]
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise Withdrawn("the account is gone or no longer active")
+    link = password_setup_url(user, settings.SITE_URL)
+    return text.replace(PASSWORD_LINK, link), html.replace(PASSWORD_LINK, link)
+
+
+def _membership_added_message(email: Any, text: str, html: str) -> tuple[str, str]:
+    membership = Membership.objects.select_related("user").filter(pk=email.idempotency_key[len(ADDED_KEY) :]).first()
+    tenant = current_tenant()
+    if membership is None or tenant is None or not membership.user.is_active:
+        raise Withdrawn("the membership was removed")
+    user = membership.user
+    if user.has_usable_password():
+        link = settings.SITE_URL + tenant_reverse("dashboard", tenant=tenant)
+    else:
+        link = password_setup_url(user, settings.SITE_URL)
+    return text.replace(PASSWORD_LINK, link), html.replace(PASSWORD_LINK, link)
+
+
+def register_email_hooks() -> None:
+    register_hook(RESET_KEY, expand=_password_reset_message, forget=True, platform=True)
+    register_hook(ADDED_KEY, expand=_membership_added_message, forget=True)  # emails queued before invitations
+    register_hook(INVITE_KEY, expand=_invitation_message, forget=True)
+
+
 def _admin_count() -> int:
     return Membership.objects.filter(role=Role.ADMIN).count()
 
 
+# --- Invitations: a person joins by accepting an emailed link ---------------------------------------------------
+INVITE_KEY = "invitation:"
+INVITE_LINK = "[invitation link]"
+INVITATION_DAYS = 14
+
+
+def _open_invitations() -> Any:
+    return Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
 @transaction.atomic
-def membership_add(*, email: str, full_name: str, role: str, acting_user: User, site_url: str) -> Membership:
-    """Give a person a role in the current tenant; a new person gets an email to set a password."""
+def invitation_create(*, email: str, name: str, role: str, acting_user: User) -> Invitation:
+    """Invite a person by email. Nothing about them is looked up beyond this workspace: until they accept, the
+    workspace knows the address and the name typed here, and no membership is live."""
     email = User.objects.normalize_email(email).strip().lower()
-    user = User.objects.filter(email=email).first()
-    if user is None:
-        user = User.objects.create_user(email=email, password=None, full_name=full_name.strip())
-    if Membership.objects.filter(user=user).exists():
+    name = text_value(name or "", "name", limit=200)
+    if Membership.objects.filter(user__email__iexact=email).exists():
         raise ValidationError({"email": "This person is already a member of this workspace."})
-    membership = Membership.objects.create(user=user, role=Role(role))
+    if _open_invitations().filter(email=email).exists():
+        raise ValidationError({"email": "This person is invited already: send the invitation again from the list."})
+    invitation = Invitation.objects.create(
+        email=email,
+        name=name,
+        role=Role(role),
+        invited_by=acting_user,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    _invitation_email(invitation)
+    audit_record(actor=acting_user, action="invitation.create", obj=invitation, email=email, role=str(role))
+    return invitation
+
+
+def _invitation_email(invitation: Invitation) -> None:
+    """A new email for the invitation; its link is made as it leaves (``_invitation_message``)."""
+    invitation.sends += 1
+    invitation.save(update_fields=["sends", "expires_at"])
     tenant = current_tenant()
     assert tenant is not None
-    # Whoever has no password yet (new, or invited before and never finished)
-    # gets a link to set one; the others a link to the workspace.
-    needs_password = not user.has_usable_password()
-    link = (
-        password_setup_url(user, site_url) if needs_password else site_url + tenant_reverse("dashboard", tenant=tenant)
-    )
-    context = {"tenant": tenant, "user": user, "link": link, "new_user": needs_password, "inviter": acting_user}
+    inviter = invitation.invited_by
+    context = {
+        "tenant": tenant,
+        "name": invitation.name,
+        "inviter": inviter,
+        "role": invitation.get_role_display(),
+        "link": INVITE_LINK,
+        "days": INVITATION_DAYS,
+    }
     email_enqueue(
-        key=f"membership-added:{membership.pk}",
-        to=[user.email],
-        subject=f"You have been added to {tenant.name}",
-        text=render_to_string("emails/membership_added.txt", context),
+        key=f"{INVITE_KEY}{invitation.pk}:{invitation.sends}",
+        to=[invitation.email],
+        subject=f"{inviter.display_name if inviter else 'An admin'} invited you to {tenant.name}",
+        text=render_to_string("emails/invitation.txt", context),
     )
-    audit_record(actor=acting_user, action="membership.add", obj=membership, email=email, role=role)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, acting_user: User) -> Invitation:
+    """A new email with a new link (the previous link stops working), valid for another INVITATION_DAYS."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None or locked.revoked_at is not None:
+        raise ValidationError("This invitation was accepted or withdrawn.")
+    locked.token_hash = ""
+    locked.expires_at = timezone.now() + timedelta(days=INVITATION_DAYS)
+    locked.save(update_fields=["token_hash"])
+    _invitation_email(locked)
+    audit_record(actor=acting_user, action="invitation.resend", obj=locked, email=locked.email)
+    return locked
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, acting_user: User) -> Invitation:
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None:
+        raise ValidationError("This invitation was accepted: remove the member instead.")
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.token_hash = ""
+        locked.save(update_fields=["revoked_at", "token_hash"])
+        audit_record(actor=acting_user, action="invitation.revoke", obj=locked, email=locked.email)
+    return locked
+
+
+def _invitation_message(email: Any, text: str, html: str) -> tuple[str, str]:
+    """The outbox's hook: a new token for the invitation as its email leaves (only the hash is kept); an email
+    for an invitation accepted, withdrawn or sent again since is not sent."""
+    invitation_id, number = email.idempotency_key[len(INVITE_KEY) :].split(":")
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+    if invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Withdrawn("the invitation was accepted or withdrawn")
+    if int(number) != invitation.sends:
+        raise Withdrawn("a newer email for this invitation replaced it")
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token_secret(token)
+    invitation.sent_at = timezone.now()
+    invitation.save(update_fields=["token_hash", "sent_at"])
+    link = settings.SITE_URL + reverse("invitation_open", args=[invitation.tenant_id, token])
+    return text.replace(INVITE_LINK, link), html.replace(INVITE_LINK, link)
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The open invitation of the current tenant that this link's token opens, if any."""
+    found = Invitation.objects.select_related("invited_by").filter(token_hash=hash_token_secret(token)).first()
+    return found if found is not None and found.is_open() else None
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """The invited person, signed in with the invited address, joins with the invited role."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_open():
+        raise ValidationError("This invitation is no longer valid.")
+    if user.email.lower() != locked.email:
+        raise ValidationError("This invitation is for another email address.")
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None:
+        membership = Membership.objects.create(user=user, role=Role(locked.role))
+    locked.accepted_at, locked.accepted_by, locked.token_hash = timezone.now(), user, ""
+    locked.save(update_fields=["accepted_at", "accepted_by", "token_hash"])
+    audit_record(actor=user, action="invitation.accept", obj=locked, role=locked.role)
     return membership
+
+
+@transaction.atomic
+def invitation_accept_new(*, invitation: Invitation, full_name: str, password: str) -> User:
+    """A person without an account: the account is made with the invited address, then joins."""
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError("There is an account for this address already: sign in to accept.")
+    full_name = text_value(full_name, "full_name", limit=200, required=True)
+    candidate = User(email=invitation.email, full_name=full_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise ValidationError({"password1": exc.messages}) from exc
+    user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
+    invitation_accept(invitation=invitation, user=user)
+    return user
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from celery.schedules import crontab
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from sam.env import Env, database_from_url, load_dotenv
+from sam.env import Env, MissingSetting, database_from_url, load_dotenv
 
 django_stubs_ext.monkeypatch()  # ModelForm[Account] and the like work at run time as they do for mypy
 
@@ -41,6 +41,13 @@ _REDIS_ADDRESS = env.string("SAM_REDIS_ADDRESS", "127.0.0.1:6379", required=Fals
 
 DEBUG = env.boolean("DEBUG", default=SAM_ENV == "development")
 SECRET_KEY = env.string("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
+if PRODUCTION and DEBUG:
+    raise MissingSetting("Unsafe setting: DEBUG must be off in production (SAM_ENV=production). See .env.example.")
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 10 or "insecure" in SECRET_KEY):
+    raise MissingSetting(
+        "Unsafe setting: SECRET_KEY must be at least 50 random characters in production, e.g. from "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`. See .env.example."
+    )
 ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", "", required=False)
 SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -381,11 +388,21 @@ REST_FRAMEWORK = {
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+API_SCHEMA_PUBLIC = env.boolean("API_SCHEMA_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "SAM API",
     "DESCRIPTION": "Strategic account management. Each token belongs to one membership, so it carries its tenant.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page show every endpoint and field: for signed-in people and token holders only,
+    # unless API_SCHEMA_PUBLIC says otherwise (a public API's documentation).
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny" if API_SCHEMA_PUBLIC else "rest_framework.permissions.IsAuthenticated"
+    ],
+    "SERVE_AUTHENTICATION": [
+        "sam.api.auth.MembershipTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,11 +15,19 @@ from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sam import health, selectors, services
-from sam.forms import LoginForm, MemberAddForm, MemberRoleForm, TokenCreateForm, apply_errors
+from sam.forms import (
+    InvitationAcceptForm,
+    InvitationForm,
+    LoginForm,
+    MemberRoleForm,
+    TokenCreateForm,
+    apply_errors,
+)
 from sam.http import AuthedRequest, TenantRequest, api_refusal
-from sam.models import ApiToken, Membership
+from sam.models import ApiToken, Invitation, Membership, Tenant, User
 from sam.permissions import tenant_view
 from sam.roles import Role
+from sam.tenancy.context import tenant_context
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
 
 
@@ -50,25 +59,120 @@ def tenant_switch(request: AuthedRequest) -> HttpResponse:
 @tenant_view("tenant.manage_members")
 @require_http_methods(["GET", "POST"])
 def members(request: TenantRequest) -> HttpResponse:
-    form = MemberAddForm(request.POST or None)
+    """The members and their roles, the invitations waiting for an answer, and a form to invite someone."""
+    form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_add(
-                acting_user=request.user, site_url=settings.SITE_URL, **form.cleaned_data
-            )
+            invitation = services.invitation_create(acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{membership.user.email} was added as {membership.get_role_display()}.")
+            messages.success(request, f"{invitation.email} is invited as {invitation.get_role_display()}.")
             return tenant_redirect("members")
     status = 400 if form.errors else 200
     context = {
         "form": form,
         "members": selectors.tenant_members(),
+        "invitations": selectors.open_invitations(),
         "active_nav": "admin",
         "role_choices": Role.choices,
     }
     return render(request, "sam/members.html", context, status=status)
+
+
+def _invitation_or_404(invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+@tenant_view("tenant.manage_members")
+@require_POST
+def invitation_resend(request: TenantRequest, member_invitation_id: int) -> HttpResponse:
+    invitation = _invitation_or_404(member_invitation_id)
+    try:
+        services.invitation_resend(invitation=invitation, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The invitation went to {invitation.email} again, with a new link.")
+    return tenant_redirect("members")
+
+
+@tenant_view("tenant.manage_members")
+@require_POST
+def invitation_revoke(request: TenantRequest, member_invitation_id: int) -> HttpResponse:
+    invitation = _invitation_or_404(member_invitation_id)
+    try:
+        services.invitation_revoke(invitation=invitation, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The invitation of {invitation.email} is withdrawn: its link no longer works.")
+    return tenant_redirect("members")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_open(request: HttpRequest, tenant_id: int, token: str) -> HttpResponse:
+    """The emailed link: the invited person joins, signed in with the invited address, or makes their account."""
+    tenant = Tenant.objects.filter(pk=tenant_id, active=True).first()
+    if tenant is None:
+        return _invitation_page(request, None, None, status=404)
+    with tenant_context(tenant):
+        invitation = services.invitation_by_token(token)
+        if invitation is None:
+            return _invitation_page(request, tenant, None, status=404)
+        user = request.user
+        if user.is_authenticated:
+            if user.email.lower() != invitation.email:
+                return _invitation_page(request, tenant, invitation, wrong_account=True, status=403)
+            if request.method == "POST":
+                try:
+                    services.invitation_accept(invitation=invitation, user=user)  # type: ignore[arg-type]
+                except ValidationError:  # used or withdrawn a moment ago
+                    return _invitation_page(request, tenant, None, status=404)
+                messages.success(request, f"Welcome to {tenant.name}.")
+                return redirect(tenant_reverse("dashboard", slug=tenant.slug))
+            return _invitation_page(request, tenant, invitation)
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            return _invitation_page(request, tenant, invitation, sign_in=True)
+        form = InvitationAcceptForm(request.POST or None, initial={"full_name": invitation.name})
+        if request.method == "POST" and form.is_valid():
+            try:
+                new_user = services.invitation_accept_new(
+                    invitation=invitation,
+                    full_name=form.cleaned_data["full_name"],
+                    password=form.cleaned_data["password1"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                auth_login(request, new_user, backend=settings.AUTHENTICATION_BACKENDS[-1])
+                messages.success(request, f"Welcome to {tenant.name}.")
+                return redirect(tenant_reverse("dashboard", slug=tenant.slug))
+        return _invitation_page(request, tenant, invitation, form=form, status=400 if form.errors else 200)
+
+
+def _invitation_page(
+    request: HttpRequest,
+    tenant: Tenant | None,
+    invitation: Invitation | None,
+    *,
+    form: InvitationAcceptForm | None = None,
+    wrong_account: bool = False,
+    sign_in: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "workspace": tenant,
+        "invitation": invitation,
+        "form": form,
+        "wrong_account": wrong_account,
+        "sign_in": sign_in,
+        "login_url": reverse("login") + f"?next={request.path}",
+    }
+    return render(request, "sam/invitation.html", context, status=status)
 
 
 def _membership_or_404(membership_id: int) -> Membership:

@@ -101,3 +101,13 @@ def redis_down(settings):
     """The cache pointed at a Redis that is not there (a port nothing listens on)."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}}
     return caches["default"]
+
+
+def signed_in_client() -> Client:
+    """A client signed in as a person of no workspace: enough to read the API's schema and its docs page, which
+    are for signed-in people and token holders only."""
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory())
+    return client

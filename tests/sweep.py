@@ -27,7 +27,7 @@ import scorecards.models as sc
 import voc.models as vc
 from accounts import services as account_services
 from dashboard.models import PortfolioReview
-from sam.models import ApiToken, AuditEvent, Document, Membership, OutboundEmail, WorkspaceSettings
+from sam.models import ApiToken, AuditEvent, Document, Invitation, Membership, OutboundEmail, WorkspaceSettings
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
 from sam.tenancy.models import TenantOwned
@@ -54,12 +54,14 @@ PUBLIC_ROUTES = {
     "survey_form",
     "survey_unsubscribe",
     "portal_link_open",  # the emailed portal link: a token, never an id
+    "invitation_open",  # the emailed invitation: a tenant's id and a token (tests/sam/test_invitations.py)
 }
 PUBLIC_PREFIXES = ("platform/",)
 
 # Kwarg name in Django (non-API) routes -> the model whose id it carries.
 OBJECT_KWARGS: dict[str, type[models.Model]] = {
     "membership_id": Membership,
+    "member_invitation_id": Invitation,
     "token_id": ApiToken,
     "account_id": acc.Account,
     "contract_id": acc.Contract,
@@ -125,6 +127,10 @@ def _membership() -> Membership:
 
 def _token() -> ApiToken:
     return ApiTokenFactory(name=f"{MARKER} token", membership=_membership())
+
+
+def _invitation() -> Invitation:
+    return Invitation.objects.create(email="invited@example.test", name=f"{MARKER} invited", role=Role.MEMBER)
 
 
 def _audit() -> AuditEvent:
@@ -324,6 +330,7 @@ def _fourrs_result() -> asm.FourRsResult:
 MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     Membership: _membership,
     ApiToken: _token,
+    Invitation: _invitation,
     AuditEvent: _audit,
     OutboundEmail: _email,
     acc.Account: _account,

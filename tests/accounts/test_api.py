@@ -22,6 +22,7 @@ from accounts.models import (
 from sam.roles import Role
 from sam.services import token_create
 from tests.accounts.conftest import make_account
+from tests.conftest import signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -350,7 +351,9 @@ def test_criteria_are_documented_as_they_answer(tenant_a, account_a):
     """GET answers the list of answers (not a page of them), PUT the account."""
     import yaml
 
-    operations = yaml.safe_load(Client().get("/api/v1/schema/").content)["paths"]["/api/v1/accounts/{id}/criteria/"]
+    operations = yaml.safe_load(signed_in_client().get("/api/v1/schema/").content)["paths"][
+        "/api/v1/accounts/{id}/criteria/"
+    ]
     listed = operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert listed == {"type": "array", "items": {"$ref": "#/components/schemas/CriteriaAnswers"}}
     scored = operations["put"]["responses"]["200"]["content"]["application/json"]["schema"]

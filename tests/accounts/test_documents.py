@@ -235,6 +235,7 @@ def test_download_preview_and_status_are_tenant_scoped(
     assert b"".join(download.streaming_content).startswith(b"%PDF")
     preview = client.get(reverse("document_preview", args=["alpha", document.pk]))
     assert preview.status_code == 200 and preview["Content-Disposition"].startswith("inline")
+    assert download["Cache-Control"] == preview["Cache-Control"] == "private, no-store"  # no cache keeps a copy
     assert preview["X-Frame-Options"] == "SAMEORIGIN"
     row = client.get(reverse("document_status", args=["alpha", document.pk])).content.decode()
     assert "ready" in row and "hx-trigger" not in row

@@ -472,6 +472,25 @@ def test_csv_import_good_file(tenant_a, client_for):
         assert Incident.objects.get().severity == "high"
 
 
+def test_csv_import_neutralises_cells_a_spreadsheet_would_run_as_formulas(tenant_a, client_for):
+    """A cell beginning with = + - @ is a formula to a spreadsheet (one that re-exports or opens the data later):
+    it is kept as text with a leading apostrophe; numbers and phone numbers stay as typed."""
+    client = client_for(tenant_a.admin)
+    client.post(upload(client, "accounts", "name,tier\nGlobex,Strategic\n")["Location"])
+    contacts = (
+        "account,name,title,phone,influence\n"
+        'Globex,"=HYPERLINK(""http://evil.example"",""x"")",@SUM(A1),+44 20 7946 0000,5\n'
+        "Globex,-cmd|' /C calc'!A0,+1 (555) 010-0199,-2,4\n"
+    )
+    client.post(upload(client, "contacts", contacts.replace(",-2,4", ",+15550100,4"))["Location"])
+    with tenant_a.ctx():
+        found = sorted(Contact.objects.values_list("name", "title", "phone"))
+    assert found == [
+        ("'-cmd|' /C calc'!A0", "+1 (555) 010-0199", "+15550100"),
+        ('\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)", "+44 20 7946 0000"),
+    ]
+
+
 def test_csv_import_with_bad_rows_saves_nothing_and_lists_every_problem(tenant_a, tenant_b, client_for):
     make_account(tenant_b, "Bravo Only")
     make_account(tenant_a, "Globex")

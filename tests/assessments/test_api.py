@@ -103,12 +103,18 @@ def test_rounds_and_own_results_are_read_only(tenant_a, tenant_b):
     member, am = tenant_a.users[Role.MEMBER], tenant_a.users[Role.ACCOUNT_MANAGER]
     with tenant_a.ctx():
         round = fourrs_services.fourrs_round_create(data={"title": "Review"}, acting_user=None)
-        fourrs_services.fourrs_round_invite(round=round, user_ids=[member.pk, am.pk], acting_user=None)
+        admin = tenant_a.admin
+        fourrs_services.fourrs_round_invite(round=round, user_ids=[member.pk, am.pk, admin.pk], acting_user=None)
         fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
         fourrs_services.fourrs_result_submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
+        fourrs_services.fourrs_result_submit(respondent=admin, answers=dict.fromkeys(fourrs.KEYS, 3), round=round)
     client = api(tenant_a, Role.VIEWER)
+    shown = client.get("/api/v1/four-rs-rounds/").json()["results"][0]["rollup"]
+    assert shown == {"respondents": 3, "hidden": True, "why": "open", "total": None}  # nothing while it is open
+    with tenant_a.ctx():
+        fourrs_services.fourrs_round_close(round=round)
     rounds = client.get("/api/v1/four-rs-rounds/").json()["results"]
-    assert len(rounds) == 1 and rounds[0]["rollup"]["total"] == 45 and rounds[0]["rollup"]["respondents"] == 2
+    assert len(rounds) == 1 and rounds[0]["rollup"]["total"] == 45 and rounds[0]["rollup"]["respondents"] == 3
     assert rounds[0]["rollup"]["per_r"]["revenue"] == {"average": 15, "max": 25}
     assert rounds[0]["rollup"]["band"] == "concern" and "answers" not in str(rounds[0])
     assert post(client, "/api/v1/four-rs-rounds/", {"title": "x"}).status_code == 405

@@ -142,9 +142,10 @@ def test_a_round_invites_by_email_answers_once_and_closes(tenant_a, django_captu
             fourrs_services.fourrs_result_submit(respondent=member, answers=dict.fromkeys(fourrs.KEYS, 5), round=round)
         fourrs_services.fourrs_result_submit(respondent=am, answers=dict.fromkeys(fourrs.KEYS, 4), round=round)
         result = fourrs_selectors.round_rollup(round)
-        assert result["respondents"] == 2 and result["total"] == 45
+        assert result["respondents"] == 2 and result["hidden"] and result["total"] is None  # open, and only two
         assert [p["answered_at"] is not None for p in fourrs_selectors.round_people(round)] == [True, True]
         fourrs_services.fourrs_round_close(round=round)
+        assert fourrs_selectors.round_rollup(round)["hidden"]  # closed, but two answers give each other away
         late = tenant_a.users[Role.EXECUTIVE]
         FourRsInvitation.objects.create(round=round, user=late)
         with pytest.raises(ValidationError, match="closed"):
@@ -188,3 +189,36 @@ def test_a_result_reads_as_worded_when_it_was_taken(tenant_a):
     texts = {i["key"]: i["text"] for i in result["items"]}
     assert texts["rel_exec"] == "Our executives meet their counterparts at key accounts regularly."
     assert result["total"] == 30
+
+
+@pytest.mark.django_db
+def test_round_averages_show_once_closed_and_from_the_workspaces_minimum(tenant_a, client_for):
+    """With two answers each respondent works out the other's ratings (twice the average less their own), and
+    averages that move as one more person answers show that person's: so nothing while the round is open, and
+    once it closes only from at least three answers (or the workspace's higher setting)."""
+    from django.urls import reverse
+
+    from assessments.models import AssessmentSettings
+
+    people = [tenant_a.users[role] for role in (Role.MEMBER, Role.ACCOUNT_MANAGER, Role.ADMIN)]
+    with tenant_a.ctx():
+        round = fourrs_services.fourrs_round_create(data={"title": "Autumn"}, acting_user=None)
+        fourrs_services.fourrs_round_invite(round=round, user_ids=[p.pk for p in people], acting_user=None)
+        for n, person in enumerate(people):
+            fourrs_services.fourrs_result_submit(
+                respondent=person, answers=dict.fromkeys(fourrs.KEYS, n + 2), round=round
+            )
+    admin = client_for(tenant_a.admin)
+    page = reverse("fourrs_round", args=["alpha", round.pk])
+    text = admin.get(page).content.decode()
+    assert 'data-testid="averages-hidden"' in text and "once the round has closed" in text
+    assert "of 75 on average" not in text
+    with tenant_a.ctx():
+        fourrs_services.fourrs_round_close(round=round)
+    text = admin.get(page).content.decode()
+    assert "45.0 <span" in text and "of 75 on average" in text  # 2, 3 and 4 on each statement: 45 on average
+    with tenant_a.ctx():
+        AssessmentSettings.objects.update(fourrs_min_answers=4)
+    text = admin.get(page).content.decode()
+    assert 'data-testid="averages-hidden"' in text and "from 4 answers" in text
+    assert "of 75 on average" not in text

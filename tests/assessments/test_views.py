@@ -130,12 +130,18 @@ def test_settings_page_for_admins(tenant_a, client_for):
     admin = client_for(tenant_a.admin)
     page = url("assessment_program")
     assert client_for(tenant_a.users[Role.ACCOUNT_MANAGER]).get(page).status_code == 403
-    bad = admin.post(page, {"window_start_pct": "70", "window_end_pct": "30", "hourly_rate": "1", "currency": "EUR"})
+    good = {"window_start_pct": "45", "window_end_pct": "55", "hourly_rate": "80", "currency": "EUR",
+            "fourrs_min_answers": "5"}  # fmt: skip
+    bad = admin.post(page, {**good, "window_start_pct": "70", "window_end_pct": "30"})
     assert bad.status_code == 400 and b"The window ends after it starts." in bad.content
-    assert admin.post(page, {"window_start_pct": "45", "window_end_pct": "55", "hourly_rate": "80",
-                             "currency": "EUR"}).status_code == 302  # fmt: skip
+    for few in ("2", "0", "-3", "x", ""):  # the 4 R's averages never from fewer than 3 answers
+        assert admin.post(page, {**good, "fourrs_min_answers": few}).status_code == 400
+    with tenant_a.ctx():
+        assert AssessmentSettings.current().fourrs_min_answers == 3
+    assert admin.post(page, good).status_code == 302
     with tenant_a.ctx():
         assert AssessmentSettings.current().window_start_pct == 45
+        assert AssessmentSettings.current().fourrs_min_answers == 5
 
 
 def _count(client, path):
@@ -290,14 +296,13 @@ def test_the_report_and_the_4rs_pdfs_render_with_their_tables(tenant_a, account_
     with tenant_a.ctx():
         services.recommendation_accept(recommendation=rec, acting_user=None)
         round = fourrs_services.fourrs_round_create(data={"title": "Review 2026"}, acting_user=None)
-        fourrs_services.fourrs_round_invite(round=round, user_ids=[tenant_a.users[Role.MEMBER].pk, tenant_a.admin.pk],
-                                acting_user=None)  # fmt: skip
-        item = fourrs_services.fourrs_result_submit(
-            respondent=tenant_a.users[Role.MEMBER], answers=dict.fromkeys(fourrs.KEYS, 2), round=round
-        )
-        fourrs_services.fourrs_result_submit(
-            respondent=tenant_a.admin, answers=dict.fromkeys(fourrs.KEYS, 2), round=round
-        )
+        answering = [tenant_a.users[Role.MEMBER], tenant_a.admin, tenant_a.users[Role.ACCOUNT_MANAGER]]
+        fourrs_services.fourrs_round_invite(round=round, user_ids=[u.pk for u in answering], acting_user=None)
+        item, *_ = [
+            fourrs_services.fourrs_result_submit(respondent=u, answers=dict.fromkeys(fourrs.KEYS, 2), round=round)
+            for u in answering
+        ]
+        fourrs_services.fourrs_round_close(round=round)
     am = client_for(tenant_a.users[Role.ACCOUNT_MANAGER])
     member = client_for(tenant_a.users[Role.MEMBER])
     with django_capture_on_commit_callbacks(execute=False):

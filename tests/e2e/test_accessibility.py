@@ -239,6 +239,20 @@ def test_the_signed_out_pages_have_no_serious_violation(demo, live_server, brows
             return tenant_context(tenant)
 
     token, _, _ = invite(World(), account)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sam.models import Invitation, hash_token_secret
+
+    with tenant_context(tenant):  # an invitation for a person without an account: the page with its form
+        Invitation.objects.filter(email="a11y-invited@example.test").delete()
+        Invitation.objects.create(
+            email="a11y-invited@example.test",
+            name="Invited Person",
+            token_hash=hash_token_secret("a11y-invitation"),
+            expires_at=timezone.now() + timedelta(days=1),
+        )
     base = live_server.url
     urls = [
         (base + reverse("login"), None),
@@ -248,6 +262,7 @@ def test_the_signed_out_pages_have_no_serious_violation(demo, live_server, brows
         (base + reverse("password_reset_complete"), None),
         (base + reverse("survey_start", args=[token]), base + reverse("survey_form")),  # the token leaves the address
         (base + reverse("survey_start", args=["not-a-token"]), None),  # the "link not valid" page
+        (base + reverse("invitation_open", args=[tenant.pk, "a11y-invitation"]), None),
     ]
     context = axe_context(browser, viewport={"width": 390, "height": 844})  # a phone, as customers answer
     try:

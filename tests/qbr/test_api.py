@@ -11,6 +11,7 @@ from qbr.models import AgendaItem, Cadence, Qbr
 from sam.roles import Role
 from sam.services import token_create
 from tests.accounts.conftest import make_account
+from tests.conftest import signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +140,7 @@ def test_the_schema_offers_no_qbr_create_nor_put(db):
     """POST /qbrs/ and PUT /qbrs/{id}/ answer 405 with the way to do it: they are not documented as operations."""
     import yaml
 
-    paths = yaml.safe_load(Client().get("/api/v1/schema/").content)["paths"]
+    paths = yaml.safe_load(signed_in_client().get("/api/v1/schema/").content)["paths"]
     assert set(paths["/api/v1/qbrs/"]) - {"parameters"} == {"get"}
     assert set(paths["/api/v1/qbrs/{id}/"]) - {"parameters"} == {"get", "patch"}
     assert "put" in paths["/api/v1/qbrs/{id}/preparation/"]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from sam.models import ApiToken, AuditEvent, Membership
 from sam.roles import Role
 from sam.services import token_create
+from tests.conftest import signed_in_client
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -227,13 +228,20 @@ def test_session_write_goes_to_the_named_tenant_not_the_last_opened(tenant_a, te
     assert outsider.get(reverse("me"), HTTP_X_SAM_TENANT="alpha").status_code == 401
 
 
-def test_schema_and_docs(db):
-    schema = Client().get("/api/v1/schema/")
+def test_schema_and_docs_for_signed_in_people_and_token_holders_only(tenant_a, settings):
+    for anonymous in (Client().get("/api/v1/schema/"), Client().get("/api/v1/docs/")):
+        assert anonymous.status_code in (401, 403) and b"members" not in anonymous.content
+    from sam.services import token_create
+
+    with tenant_a.ctx():
+        _, secret = token_create(membership=tenant_a.memberships[Role.VIEWER], name="t", expires_in_days=None)
+    assert Client().get("/api/v1/schema/", HTTP_AUTHORIZATION=f"Token {secret}").status_code == 200
+    schema = signed_in_client().get("/api/v1/schema/")
     assert schema.status_code == 200
     text = schema.content.decode()
     assert "openapi: 3" in text
     assert "/api/v1/members/" in text and "tokenAuth" in text
-    docs = Client().get("/api/v1/docs/")
+    docs = signed_in_client().get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
@@ -242,7 +250,7 @@ def test_schema_and_docs(db):
 def _schema() -> dict:
     import yaml
 
-    return yaml.safe_load(Client().get("/api/v1/schema/").content)
+    return yaml.safe_load(signed_in_client().get("/api/v1/schema/").content)
 
 
 def test_schema_documents_the_error_answers(db):

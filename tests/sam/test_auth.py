@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -98,7 +99,7 @@ def test_password_reset_sends_a_working_link(tenant_a):
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     link = next(line for line in body.splitlines() if "/auth/reset/" in line)
-    path = link.split("testserver", 1)[1]
+    path = link.split(settings.SITE_URL, 1)[1]
     response = client.get(path, follow=True)
     assert b"Choose a new password" in response.content
     response = client.post(
@@ -199,6 +200,23 @@ def test_anonymous_tenant_page_redirects_to_login(tenant_a):
     response = Client().get("/t/alpha/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_nothing_the_app_answers_is_cached_unless_a_view_says_so(tenant_a, client_for):
+    from sam.services import token_create
+
+    with tenant_a.ctx():
+        _, secret = token_create(membership=tenant_a.memberships[Role.VIEWER], name="t", expires_in_days=None)
+    answers = [
+        client_for(tenant_a.admin).get("/t/alpha/"),
+        client_for(tenant_a.admin).get("/t/alpha/accounts/"),
+        Client().get("/api/v1/accounts/", HTTP_AUTHORIZATION=f"Token {secret}"),
+        Client().get(reverse("login")),
+        Client().get("/t/alpha/"),  # the redirect to sign in
+    ]
+    for answer in answers:  # the sign-in page's own (Django's never_cache) says more, and as much
+        assert {"private", "no-store"} <= {part.strip() for part in answer["Cache-Control"].split(",")}
+    assert Client().get("/readyz")["Cache-Control"] == "no-store"  # a view's own choice is kept
 
 
 def test_security_headers(tenant_a, client_for):

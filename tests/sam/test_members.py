@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from sam.models import ApiToken, AuditEvent, Membership, OutboundEmail, User
+from sam.models import ApiToken, Invitation, Membership
 from sam.roles import Role
 from tests.factories import MembershipFactory, UserFactory
 
@@ -26,20 +26,6 @@ def test_non_admins_cannot_manage_members(tenant_a, client_for, role):
         assert Membership.objects.get(pk=target.pk).role == Role.VIEWER
 
 
-def test_admin_adds_a_new_person_who_gets_an_email(tenant_a, client_for):
-    client = client_for(tenant_a.admin)
-    response = client.post(url("members"), {"email": "New.Person@Example.test", "full_name": "New", "role": "member"})
-    assert response.status_code == 302
-    user = User.objects.get(email="new.person@example.test")
-    assert not user.has_usable_password()
-    with tenant_a.ctx():
-        assert Membership.objects.get(user=user).role == Role.MEMBER
-        email = OutboundEmail.objects.get(idempotency_key__startswith="membership-added:")
-        assert email.to == ["new.person@example.test"]
-        assert "/auth/reset/" in email.body_text
-        assert AuditEvent.objects.filter(action="membership.add").exists()
-
-
 @pytest.mark.parametrize(
     "data, field",
     [
@@ -49,14 +35,14 @@ def test_admin_adds_a_new_person_who_gets_an_email(tenant_a, client_for):
         ({"email": "x" * 300 + "@example.test", "role": "member"}, "email"),
     ],
 )
-def test_add_member_bad_input_changes_nothing(tenant_a, client_for, data, field):
+def test_invite_bad_input_changes_nothing(tenant_a, client_for, data, field):
     client = client_for(tenant_a.admin)
     response = client.post(url("members"), data)
     assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert b"Please correct the highlighted" in response.content
     with tenant_a.ctx():
-        assert Membership.objects.count() == len(Role)
+        assert Membership.objects.count() == len(Role) and not Invitation.objects.exists()
 
 
 def test_adding_an_existing_member_twice_is_refused(tenant_a, client_for):

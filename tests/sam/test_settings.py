@@ -109,3 +109,18 @@ def test_beat_speedup_runs_the_interval_jobs_faster_and_leaves_the_clock_ones():
             timeout=120,
         )
         assert result.stdout.strip() == expected, result.stderr
+
+
+@pytest.mark.parametrize(
+    "unsafe, said",
+    [
+        ({"DEBUG": "true"}, "DEBUG must be off in production"),
+        ({"SECRET_KEY": "short-but-set"}, "SECRET_KEY must be at least 50 random characters"),
+        ({"SECRET_KEY": "a" * 60}, "SECRET_KEY must be at least 50 random characters"),
+        ({"SECRET_KEY": "django-insecure-" + "x1y2z3w4v5" * 5}, "SECRET_KEY must be at least 50 random characters"),
+    ],
+)
+def test_production_refuses_to_start_with_debug_on_or_a_weak_secret_key(unsafe, said):
+    result = manage("check", env={**PRODUCTION_ENV, **unsafe})
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [next(line for line in result.stderr.splitlines() if said in line)]
