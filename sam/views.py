@@ -129,7 +129,7 @@ def invitation_open(request: HttpRequest, tenant_id: int, token: str) -> HttpRes
                 return _invitation_page(request, tenant, invitation, wrong_account=True, status=403)
             if request.method == "POST":
                 try:
-                    services.invitation_accept(invitation=invitation, user=user)  # type: ignore[arg-type]
+                    services.invitation_accept(invitation=invitation, user=user)
                 except ValidationError:  # used or withdrawn a moment ago
                     return _invitation_page(request, tenant, None, status=404)
                 messages.success(request, f"Welcome to {tenant.name}.")
