@@ -114,7 +114,7 @@ OBJECT_KWARGS: dict[str, type[models.Model]] = {
 }
 
 # Kwargs that are not object ids, with the value to use.
-PLAIN_KWARGS: dict[str, str] = {"format": "json", "kind": "accounts", "section": "at-risk"}
+PLAIN_KWARGS: dict[str, str] = {"format": "json", "kind": "accounts", "section": "at-risk", "tenant_id": "1"}
 
 MARKER = "ALPHA-SECRET"
 # Pages that find things by a query: the sweep asks them for tenant A's marker (as B, and as A, who must find it).
@@ -129,7 +129,7 @@ def _token() -> ApiToken:
     return ApiTokenFactory(name=f"{MARKER} token", membership=_membership())
 
 
-def _invitation() -> Invitation:
+def _member_invitation() -> Invitation:
     return Invitation.objects.create(email="invited@example.test", name=f"{MARKER} invited", role=Role.MEMBER)
 
 
@@ -330,7 +330,7 @@ def _fourrs_result() -> asm.FourRsResult:
 MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     Membership: _membership,
     ApiToken: _token,
-    Invitation: _invitation,
+    Invitation: _member_invitation,
     AuditEvent: _audit,
     OutboundEmail: _email,
     acc.Account: _account,

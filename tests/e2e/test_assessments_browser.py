@@ -37,7 +37,7 @@ def answer_round(browser, base, email, title, rating):
     context.close()
 
 
-def test_a_round_with_two_people_and_its_rollup(demo, live_server, browser, page, artifacts):
+def test_a_round_with_three_people_and_its_rollup_once_closed(demo, live_server, browser, page, artifacts):
     base = live_server.url
     sign_in(page, base, "admin@northwind.example")
     page.goto(base + "/t/northwind/assessments/")
@@ -47,9 +47,10 @@ def test_a_round_with_two_people_and_its_rollup(demo, live_server, browser, page
     expect(page.get_by_text("Round opened")).to_be_visible()
     page.get_by_label("Tom Teammate").check()
     page.get_by_label("Maria Manager").check()
+    page.get_by_label("Evan Executive").check()
     page.get_by_role("button", name="Invite").click()
-    expect(page.get_by_text("2 invited by email.")).to_be_visible()
-    expect(page.get_by_test_id("answered")).to_have_text("0 of 2")
+    expect(page.get_by_text("3 invited by email.")).to_be_visible()
+    expect(page.get_by_test_id("answered")).to_have_text("0 of 3")
     # An unanswered statement keeps the form, with a summary that links to it.
     member = browser.new_context()
     mpage = member.new_page()
@@ -63,10 +64,13 @@ def test_a_round_with_two_people_and_its_rollup(demo, live_server, browser, page
     member.close()
     answer_round(browser, base, "member@northwind.example", "Browser round", 4)  # 57
     answer_round(browser, base, "am@northwind.example", "Browser round", 3)  # 43
+    answer_round(browser, base, "exec@northwind.example", "Browser round", 4)  # 57
     page.reload()
-    expect(page.get_by_test_id("answered")).to_have_text("2 of 2")
+    expect(page.get_by_test_id("answered")).to_have_text("3 of 3")
     rollup = page.get_by_test_id("rollup")
-    expect(rollup).to_contain_text("50")  # (57 + 43) / 2
+    expect(page.get_by_test_id("averages-hidden")).to_contain_text("once the round has closed")  # still open
+    page.get_by_role("button", name="Close the round").click()
+    expect(rollup).to_contain_text("52.3")  # (57 + 43 + 57) / 3
     expect(rollup).to_contain_text("Good")
     expect(rollup).to_contain_text("Publish one route for problems")  # the weakest item's practice
     expect(page.get_by_test_id("people")).not_to_contain_text("not yet")
