@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.template.loader import render_to_string
@@ -41,6 +41,7 @@ from accounts.models import (
     TierChange,
     roles_in_order,
 )
+from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.selectors import plan_snapshot, portfolio_cap_warning, recurring_issue_owner, strategic_score_compute
 from sam.icalendar import is_zone
 from sam.models import Membership, Tenant, User
@@ -355,6 +356,27 @@ def team_unassign(*, assignment: TeamAssignment) -> None:
     assignment.delete()
 
 
+def refuse_changes(instance: Any, data: dict[str, Any], editable: frozenset[str], message: str) -> None:
+    """PermissionDenied when ``data`` changes a field outside ``editable`` (sending its current value is fine)."""
+    for name, value in data.items():
+        if name in editable:
+            continue
+        field = instance._meta.get_field(name)
+        current = getattr(instance, getattr(field, "attname", name))
+        if current != (value.pk if hasattr(value, "pk") else value):
+            raise PermissionDenied(message)
+
+
+def deliverable_change(*, deliverable: Deliverable, data: dict[str, Any], acting_user: User, role: str) -> Deliverable:
+    """A person's change to a deliverable, the page's and the API's alike: only the fields their role lets them
+    change on it (its owner is reassigned by the account's owner or an admin)."""
+    editable = deliverable_fields(role=role, user=acting_user, deliverable=deliverable)
+    if not editable:
+        raise PermissionDenied("You may update the deliverables of the roles you hold on your accounts.")
+    refuse_changes(deliverable, data, editable, "Only the account's owner or an admin reassigns a deliverable.")
+    return deliverable_update(deliverable=deliverable, data=data)
+
+
 def deliverable_update(*, deliverable: Deliverable, data: dict[str, Any]) -> Deliverable:
     if data.get("owner") is not None:
         member_or_error(data["owner"].pk)
@@ -487,6 +509,21 @@ def action_item_add(
 
 
 @transaction.atomic
+def action_item_change(*, item: ActionItem, data: dict[str, Any], acting_user: User, role: str) -> ActionItem:
+    """A person's change to an action, the page's and the API's alike: all of it for the account's team, the
+    status and detail for an executive it is assigned to, nothing for anyone else."""
+    editable = action_item_fields(role=role, user=acting_user, item=item)
+    if not editable:
+        raise PermissionDenied("Your role does not allow this on this account.")
+    refuse_changes(
+        item,
+        {k: v for k, v in data.items() if k != "account"},  # a move is refused by the update, as for every row
+        editable,
+        "On an action assigned to you, you may change its status and detail.",
+    )
+    return action_item_update(item=item, data=data, acting_user=acting_user)
+
+
 def action_item_update(*, item: ActionItem, data: dict[str, Any], acting_user: User | None) -> ActionItem:
     """Change an item and record what changed; closing stamps closed_at, reopening clears it."""
     locked = ActionItem.objects.select_for_update().get(pk=item.pk)

@@ -678,7 +678,9 @@ def deliverable_edit(request: TenantRequest, account_id: int, deliverable_id: in
     form = _only(DeliverableForm(request.POST or None, request.FILES or None, instance=deliverable), editable)
     if request.method == "POST" and form.is_valid():
         try:
-            services.deliverable_update(deliverable=deliverable, data=_editable_data(form, editable))
+            services.deliverable_change(
+                deliverable=deliverable, data=form.cleaned_data, acting_user=request.user, role=request.membership.role
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -700,10 +702,6 @@ def _only(form: Any, editable: frozenset[str]) -> Any:
     for name, field in form.fields.items():
         field.disabled = name not in editable
     return form
-
-
-def _editable_data(form: Any, editable: frozenset[str]) -> dict[str, Any]:
-    return {key: value for key, value in form.cleaned_data.items() if key in editable}
 
 
 @tenant_view("account.view")
@@ -816,7 +814,9 @@ def action_edit(request: TenantRequest, account_id: int, action_id: int) -> Http
     back = ActionReturnForm(request.POST if request.method == "POST" else request.GET).place()
     if request.method == "POST" and form.is_valid():
         try:
-            services.action_item_update(item=item, data=_editable_data(form, editable), acting_user=request.user)
+            services.action_item_change(
+                item=item, data=form.cleaned_data, acting_user=request.user, role=request.membership.role
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
