@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install migrate demo run test test-explore fuzz lint fmt bench bench-scaling load load-quick drills vendor system-deps clean-db typecheck check-fresh
+.PHONY: install migrate demo run test test-explore fuzz lint fmt bench bench-scaling load load-quick drills vendor system-deps clean-db typecheck check-fresh backup restore
 
 # uv (pinned in constraints.txt, installed by pip) installs the same pinned set as pip would, in a fraction of the time.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -28,6 +28,15 @@ migrate: install
 
 demo: install
 	@$(STACK) exec -- sh -c '$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo'
+
+## backup: the whole database into var/backups/ (OUT=path to choose), with pg_dump as the backup role
+backup: install
+	@$(STACK) exec -- $(PY) manage.py backup $(if $(OUT),--output $(OUT))
+
+## restore: FILE=<backup> INTO=<new database>: a new database from a backup, with its rows per table
+restore: install
+	@test -n "$(FILE)" -a -n "$(INTO)" || { echo "usage: make restore FILE=var/backups/<file>.dump INTO=<new database>"; exit 2; }
+	@$(STACK) exec -- $(PY) manage.py restore $(FILE) --into $(INTO)
 
 ## run: web + Celery worker + Celery beat under one process manager
 run: install

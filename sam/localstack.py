@@ -580,11 +580,13 @@ class Stack:
 
 
 def prepare(env: Mapping[str, str], admin_url: str = "") -> str:
-    """Create the owner and app roles and the database (idempotent); answers the server's version.
+    """Create the owner, app and backup roles and the database (idempotent); answers the server's version.
 
     The owner runs migrations, owns the tables and may create the test database; the app role reads and
-    writes rows, is not a superuser, has no BYPASSRLS and owns nothing. Only this set-up uses a superuser
-    connection: POSTGRES_ADMIN_URL, by default postgres@ the chosen server.
+    writes rows, is not a superuser, has no BYPASSRLS and owns nothing. The backup role is the one that reads
+    and restores every workspace's rows (``manage.py backup`` / ``restore``): it bypasses row-level security,
+    which binds the owner too, and acts as the owner for what it restores; nothing else connects as it. Only
+    this set-up uses a superuser connection: POSTGRES_ADMIN_URL, by default postgres@ the chosen server.
     """
     # Imported here, where the roles are made: psycopg takes ~0.15 s to load, and `clean` never needs it.
     import psycopg
@@ -592,6 +594,7 @@ def prepare(env: Mapping[str, str], admin_url: str = "") -> str:
 
     address = env.get("SAM_POSTGRES_ADDRESS") or DEFAULT_POSTGRES_ADDRESS
     app_url = urlparse(env.get("DATABASE_URL") or f"postgres://sam_app@{address}/sam")
+    backup_url = urlparse(env.get("DATABASE_BACKUP_URL") or f"postgres://sam_backup@{address}/sam")
     owner_url = urlparse(env.get("DATABASE_OWNER_URL") or f"postgres://sam_owner@{address}/sam")
     admin_url = (
         admin_url
@@ -611,17 +614,22 @@ def prepare(env: Mapping[str, str], admin_url: str = "") -> str:
     dbname = unquote(app_url.path.lstrip("/"))
     owner, owner_pw = unquote(owner_url.username or "sam_owner"), unquote(owner_url.password or "")
     app, app_pw = unquote(app_url.username or "sam_app"), unquote(app_url.password or "")
+    backup, backup_pw = unquote(backup_url.username or "sam_backup"), unquote(backup_url.password or "")
     with conn:
         version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
-        for role, password, extra in ((owner, owner_pw, "CREATEDB"), (app, app_pw, "NOCREATEDB")):
+        roles = (
+            (owner, owner_pw, "NOBYPASSRLS CREATEDB"),
+            (app, app_pw, "NOBYPASSRLS NOCREATEDB"),
+            (backup, backup_pw, "BYPASSRLS NOCREATEDB"),
+        )
+        for role, password, extra in roles:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
             verb = "ALTER" if exists else "CREATE"
-            stmt = sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE " + extra).format(
-                sql.Identifier(role)
-            )
+            stmt = sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEROLE " + extra).format(sql.Identifier(role))
             conn.execute(stmt)
             if password:
                 conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(owner), sql.Identifier(backup)))
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(owner)))
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(app)))

