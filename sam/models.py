@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from sam.documents.logos import logo_type
 from sam.roles import Role
@@ -88,6 +89,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Platform operator: may use the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
     last_tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sessions_epoch = models.PositiveIntegerField(default=0, help_text="Raised by 'sign out everywhere'.")
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -100,6 +102,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """What every session of this person carries and must still match: Django's hash of the password, and the
+        sessions' epoch, so that a new password or "sign out everywhere" ends every session at once."""
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        value = f"{self.password}:{self.sessions_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def display_name(self) -> str:

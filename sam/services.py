@@ -107,6 +107,12 @@ def workspace_logo_set(*, upload: Any, acting_user: User | None) -> WorkspaceSet
     return workspace
 
 
+def sign_out_everywhere(*, user: User) -> None:
+    """End every session of this person, on every device (their API tokens are theirs to revoke apart)."""
+    user.sessions_epoch += 1
+    user.save(update_fields=["sessions_epoch"])  # the cached copy of the user is forgotten with it
+
+
 def password_setup_url(user: User, site_url: str) -> str:
     """A one-time link to set (or reset) this user's password."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))

@@ -14,6 +14,7 @@ from sam.forms import PasswordResetForm, SetPasswordForm
 auth_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -48,6 +49,16 @@ def home(request: AuthedRequest) -> HttpResponse:
     if len(memberships) == 1:
         return redirect(tenant_reverse("dashboard", slug=memberships[0].tenant.slug))
     return redirect("tenant_switch")
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: AuthedRequest) -> HttpResponse:
+    """End this person's sessions on every device, this one included."""
+    services.sign_out_everywhere(user=request.user)
+    auth_logout(request)
+    messages.success(request, "You are signed out on every device.")
+    return redirect("login")
 
 
 @login_required

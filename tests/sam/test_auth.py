@@ -254,3 +254,21 @@ def test_a_rate_limit_counts_in_a_fixed_window_that_expires(db):
     rate_limited("probe", limit=2, fail_open=True, window_seconds=300)
     assert client.ttl(name) <= 30  # later hits do not stretch it
     cache.delete("ratelimit:probe")
+
+
+def test_sign_out_everywhere_ends_every_session_of_that_person_and_no_one_elses(tenant_a):
+    admin = tenant_a.admin
+    laptop, phone, colleague = Client(), Client(), Client()
+    laptop.force_login(admin)
+    phone.force_login(admin)
+    colleague.force_login(tenant_a.users[Role.VIEWER])
+    assert phone.get("/t/alpha/").status_code == 200
+    assert laptop.get(reverse("sign_out_everywhere")).status_code == 405  # a change: POST only
+    response = laptop.post(reverse("sign_out_everywhere"))
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    for device in (laptop, phone):
+        assert device.get("/t/alpha/")["Location"].startswith(reverse("login"))
+    assert colleague.get("/t/alpha/").status_code == 200
+    again = Client()
+    again.force_login(User.objects.get(pk=admin.pk))
+    assert again.get("/t/alpha/").status_code == 200
