@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -102,26 +104,22 @@ def _invitation_or_404(invitation_id: int) -> Invitation:
 @require_POST
 def invitation_resend(request: TenantRequest, member_invitation_id: int) -> HttpResponse:
     invitation = _invitation_or_404(member_invitation_id)
-    try:
-        services.invitation_resend(invitation=invitation, acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"The invitation went to {invitation.email} again, with a new link.")
-    return tenant_redirect("members")
+    return _members_change(
+        request,
+        lambda: services.invitation_resend(invitation=invitation, acting_user=request.user),
+        f"The invitation went to {invitation.email} again, with a new link.",
+    )
 
 
 @tenant_view("tenant.manage_members")
 @require_POST
 def invitation_revoke(request: TenantRequest, member_invitation_id: int) -> HttpResponse:
     invitation = _invitation_or_404(member_invitation_id)
-    try:
-        services.invitation_revoke(invitation=invitation, acting_user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"The invitation of {invitation.email} is withdrawn: its link no longer works.")
-    return tenant_redirect("members")
+    return _members_change(
+        request,
+        lambda: services.invitation_revoke(invitation=invitation, acting_user=request.user),
+        f"The invitation of {invitation.email} is withdrawn: its link no longer works.",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -225,12 +223,21 @@ def member_role(request: TenantRequest, membership_id: int) -> HttpResponse:
 @require_POST
 def member_remove(request: TenantRequest, membership_id: int) -> HttpResponse:
     membership = _membership_or_404(membership_id)
+    return _members_change(
+        request,
+        lambda: services.membership_remove(membership=membership, acting_user=request.user),
+        f"{membership.user.email} no longer has access to this workspace.",
+    )
+
+
+def _members_change(request: TenantRequest, change: Callable[[], object], done: str) -> HttpResponse:
+    """A change made from the members page: its refusal, or what it did, as a message back on the page."""
     try:
-        services.membership_remove(membership=membership, acting_user=request.user)
+        change()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{membership.user.email} no longer has access to this workspace.")
+        messages.success(request, done)
     return tenant_redirect("members")
 
 
