@@ -8,7 +8,9 @@ pages, the API, CSV imports and services all store the same way.
 - Zero-width characters (U+200B-U+200D, U+2060, U+FEFF) are removed from names and titles, where they make two
   names that look the same differ; long text keeps the joiners that some scripts and emoji need.
 
-Forms and the API refuse a NUL before this (with a message); this is what makes every other way in safe too.
+Forms and the API refuse a NUL before this (with a message); this is what makes every other way in safe too. A
+text made only of such characters is refused (a ValidationError, a 400 with the field's name): saved as nothing
+it would pass for an answer, or break a rule that the field be filled.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 _CONTROLS = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
@@ -65,4 +68,6 @@ def clean_on_save(sender: type[models.Model], instance: models.Model, raw: bool 
         if isinstance(value, str) and value:
             cleaned = clean_line(value) if one_line else clean_long(value)
             if cleaned != value:
+                if value.strip() and not cleaned.strip():  # "\x02" is no answer, and no title either
+                    raise ValidationError({attname: "This holds only invisible or control characters: type some text."})
                 setattr(instance, attname, cleaned)

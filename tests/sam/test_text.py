@@ -57,3 +57,19 @@ def _csv(text: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("contacts.csv", text.encode(), content_type="text/csv")
+
+
+@pytest.mark.django_db
+def test_a_text_of_only_invisible_characters_is_refused_with_a_message_not_saved_empty(tenant_a, account_a):
+    with tenant_a.ctx():
+        _, secret = token_create(membership=tenant_a.memberships[Role.ADMIN], name="t", expires_in_days=None)
+    api = Client(HTTP_AUTHORIZATION=f"Token {secret}")
+    for title in ("\x02", f"{RLO}{ZWSP}", "\x07\x1b"):
+        made = api.post(
+            "/api/v1/action-items/",
+            json.dumps({"account": account_a.pk, "title": title}),
+            content_type="application/json",
+        )
+        assert made.status_code == 400 and "title" in made.json(), made.content
+    with tenant_a.ctx():
+        assert not ActionItem.objects.filter(account=account_a).exists()
