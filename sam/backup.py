@@ -44,7 +44,7 @@ def conninfo(role: dict[str, Any], dbname: str) -> str:
 
 def _tools() -> Path:
     connection.ensure_connection()
-    major = connection.pg_version // 10000
+    major = int(getattr(connection, "pg_version", 0)) // 10000
     bindir = pgtools.postgres_bindir(major)
     if bindir is None:
         raise CommandError(
