@@ -43,6 +43,7 @@ PUBLIC_ROUTES = {
     "readyz",
     "login",
     "logout",
+    "sign_out_everywhere",  # the signed-in person's own sessions, no tenant
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
