@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.core import checks
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
@@ -10,7 +11,7 @@ class SamConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
-        from sam import auth_backend, services, signals, text
+        from sam import auth_backend, services, sessions, signals, text
         from sam import checks as sam_checks
         from sam import tasks as core_tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
         from sam.api import schema  # noqa: F401  (OpenAPI auth descriptions)
@@ -24,5 +25,6 @@ class SamConfig(AppConfig):
         checks.register(sam_checks.tenant_keys, checks.Tags.models)
         post_migrate.connect(signals.after_migrate, dispatch_uid="sam-grant-app-role")
         pre_save.connect(text.clean_on_save, dispatch_uid="sam-clean-text")
+        user_logged_in.connect(sessions.signed_in, dispatch_uid="sam-session-start")
         for signal in (post_save, post_delete):  # a changed or removed user is not served from the cache
             signal.connect(auth_backend.user_changed, sender=User, dispatch_uid=f"sam-user-cache-{signal is post_save}")

@@ -99,6 +99,11 @@ class InvitationForm(StyledFormMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
 
+class SessionLimitsForm(StyledFormMixin, forms.Form):
+    session_idle_minutes = forms.IntegerField(min_value=15, max_value=1440, label="Sign out after idle (minutes)")
+    session_max_hours = forms.IntegerField(min_value=1, max_value=12, label="Sign out after (hours in all)")
+
+
 class InvitationAcceptForm(StyledFormMixin, forms.Form):
     """A person without an account accepts: their name and a password (checked by Django's validators)."""
 

@@ -43,10 +43,24 @@ class WorkspaceSettings(TenantSettings):
 
     paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default=PaperSize.A4)
     logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
+    session_idle_minutes = models.PositiveSmallIntegerField(
+        default=240, help_text="Sign out after this many minutes without a page opened in this workspace (15-1440)."
+    )
+    session_max_hours = models.PositiveSmallIntegerField(
+        default=12, help_text="Sign out this many hours after signing in, whatever happens (1-12)."
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant"], name="workspacesettings_one_per_tenant"),
+            models.CheckConstraint(
+                condition=models.Q(session_idle_minutes__gte=15, session_idle_minutes__lte=1440),
+                name="workspacesettings_idle_bounds",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(session_max_hours__gte=1, session_max_hours__lte=12),
+                name="workspacesettings_max_bounds",
+            ),
             TenantPrimaryKey(),
         ]
 

@@ -47,6 +47,11 @@ def open_invitations() -> QuerySet[Invitation]:
     return Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-created_at", "-pk")
 
 
+def workspace_tokens() -> QuerySet[ApiToken]:
+    """Every token of the workspace, with whose it is: the usable ones first, then the newest."""
+    return ApiToken.objects.select_related("membership__user").order_by("revoked_at", "-created_at", "-pk")
+
+
 def tokens_of_membership(membership: Membership) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(membership=membership).order_by("-created_at")
 

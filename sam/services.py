@@ -107,6 +107,24 @@ def workspace_logo_set(*, upload: Any, acting_user: User | None) -> WorkspaceSet
     return workspace
 
 
+def session_limits_update(*, data: dict[str, Any], acting_user: User) -> WorkspaceSettings:
+    """How long a signed-in session of this workspace lasts: idle and in all, within the platform's bounds."""
+    from sam.sessions import IDLE_BOUNDS, MAX_BOUNDS
+
+    errors, values = {}, {}
+    for field, (low, high) in (("session_idle_minutes", IDLE_BOUNDS), ("session_max_hours", MAX_BOUNDS)):
+        value = data.get(field)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[field] = f"A whole number from {low} to {high}."
+        else:
+            values[field] = value
+    if errors:
+        raise ValidationError(errors)
+    workspace = row_update(WorkspaceSettings.current(), values)
+    audit_record(actor=acting_user, action="workspace.session_limits", obj=workspace, **values)
+    return workspace
+
+
 def sign_out_everywhere(*, user: User) -> None:
     """End every session of this person, on every device (their API tokens are theirs to revoke apart)."""
     user.sessions_epoch += 1

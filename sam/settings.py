@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "portal.middleware.PortalBoundaryMiddleware",
     "sam.tenancy.middleware.TenantMiddleware",
+    "sam.sessions.SessionLimitsMiddleware",
 ]
 
 ROOT_URLCONF = "sam.urls"

@@ -23,11 +23,12 @@ from sam.forms import (
     InvitationForm,
     LoginForm,
     MemberRoleForm,
+    SessionLimitsForm,
     TokenCreateForm,
     apply_errors,
 )
 from sam.http import AuthedRequest, TenantRequest, api_refusal
-from sam.models import ApiToken, Invitation, Membership, Tenant, User
+from sam.models import ApiToken, Invitation, Membership, Tenant, User, WorkspaceSettings
 from sam.permissions import tenant_view
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
@@ -82,15 +83,43 @@ def members(request: TenantRequest) -> HttpResponse:
         else:
             messages.success(request, f"{invitation.email} is invited as {invitation.get_role_display()}.")
             return tenant_redirect("members")
-    status = 400 if form.errors else 200
+    return _members_page(request, form, status=400 if form.errors else 200)
+
+
+def _members_page(
+    request: TenantRequest, form: InvitationForm, *, limits_form: SessionLimitsForm | None = None, status: int = 200
+) -> HttpResponse:
+    workspace = WorkspaceSettings.objects.first() or WorkspaceSettings()  # read only: the defaults until saved
     context = {
         "form": form,
+        "limits_form": limits_form
+        or SessionLimitsForm(
+            initial={
+                "session_idle_minutes": workspace.session_idle_minutes,
+                "session_max_hours": workspace.session_max_hours,
+            }
+        ),
         "members": selectors.tenant_members(),
         "invitations": selectors.open_invitations(),
         "active_nav": "admin",
         "role_choices": Role.choices,
     }
     return render(request, "sam/members.html", context, status=status)
+
+
+@tenant_view("tenant.manage_members")
+@require_POST
+def session_limits(request: TenantRequest) -> HttpResponse:
+    form = SessionLimitsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.session_limits_update(data=form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Sign-in limits saved: they apply within a minute.")
+            return tenant_redirect("members")
+    return _members_page(request, InvitationForm(), limits_form=form, status=400)
 
 
 def _invitation_or_404(invitation_id: int) -> Invitation:
@@ -272,6 +301,24 @@ def token_revoke(request: TenantRequest, token_id: int) -> HttpResponse:
     services.token_revoke(token=token, acting_user=request.user)
     messages.success(request, f"Token “{token.name}” was revoked.")
     return tenant_redirect("tokens")
+
+
+@tenant_view("tenant.manage_members")
+def workspace_tokens(request: TenantRequest) -> HttpResponse:
+    """Every member's API tokens in this workspace, for an admin to see and revoke (never their secrets)."""
+    context = {"tokens": selectors.workspace_tokens(), "active_nav": "admin"}
+    return render(request, "sam/workspace_tokens.html", context)
+
+
+@tenant_view("tenant.manage_members")
+@require_POST
+def workspace_token_revoke(request: TenantRequest, token_id: int) -> HttpResponse:
+    token = ApiToken.objects.select_related("membership__user").filter(pk=token_id).first()
+    if token is None:
+        raise Http404
+    services.token_revoke(token=token, acting_user=request.user)
+    messages.success(request, f"Token “{token.name}” of {token.membership.user.email} was revoked.")
+    return tenant_redirect("workspace_tokens")
 
 
 # The API answers in JSON also where Django answers before DRF does: an address that matches no route (an id

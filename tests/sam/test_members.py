@@ -74,12 +74,12 @@ def test_last_admin_cannot_leave_or_be_demoted(tenant_a, client_for):
 
 def test_members_page_query_count_is_constant(tenant_a, client_for, django_assert_max_num_queries):
     client = client_for(tenant_a.admin)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):  # the workspace's session limits: read once a minute, and shown
         assert client.get(url("members")).status_code == 200
     with tenant_a.ctx():
         for _ in range(100):
             MembershipFactory(user=UserFactory())
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = client.get(url("members"))
     assert response.content.count(b'name="role"') >= 105
 
@@ -161,3 +161,25 @@ def test_last_admin_demotion_with_htmx_shows_error_in_row(tenant_a, client_for):
     response = client_for(tenant_a.admin).post(url("member_role", admin.pk), {"role": "viewer"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
     assert "at least one admin" in response.content.decode()
+
+
+def test_an_admin_sees_and_revokes_every_members_tokens_others_do_not(tenant_a, client_for):
+    from django.test import Client
+
+    from sam.services import token_create
+
+    with tenant_a.ctx():
+        token, secret = token_create(membership=tenant_a.memberships[Role.MEMBER], name="CRM sync", expires_in_days=30)
+    api = Client(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert api.get("/api/v1/accounts/").status_code == 200
+    for role in (Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.MEMBER, Role.VIEWER):
+        other = client_for(tenant_a.users[role])
+        assert other.get(url("workspace_tokens")).status_code == 403
+        assert other.post(url("workspace_token_revoke", token.pk)).status_code == 403
+    admin = client_for(tenant_a.admin)
+    page = admin.get(url("workspace_tokens")).content.decode()
+    assert "CRM sync" in page and tenant_a.users[Role.MEMBER].email in page and secret not in page
+    assert admin.post(url("workspace_token_revoke", token.pk)).status_code == 302
+    assert api.get("/api/v1/accounts/").status_code == 401
+    with tenant_a.ctx():
+        assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
