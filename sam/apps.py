@@ -11,7 +11,7 @@ class SamConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules load models, which Django allows once the app registry is ready.
-        from sam import auth_backend, services, sessions, signals, text
+        from sam import auth_backend, authlog, services, sessions, signals, text
         from sam import checks as sam_checks
         from sam import tasks as core_tasks  # noqa: F401  (registers its Celery tasks: services publish them by name)
         from sam.api import schema  # noqa: F401  (OpenAPI auth descriptions)
@@ -26,5 +26,6 @@ class SamConfig(AppConfig):
         post_migrate.connect(signals.after_migrate, dispatch_uid="sam-grant-app-role")
         pre_save.connect(text.clean_on_save, dispatch_uid="sam-clean-text")
         user_logged_in.connect(sessions.signed_in, dispatch_uid="sam-session-start")
+        authlog.connect()
         for signal in (post_save, post_delete):  # a changed or removed user is not served from the cache
             signal.connect(auth_backend.user_changed, sender=User, dispatch_uid=f"sam-user-cache-{signal is post_save}")

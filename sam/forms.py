@@ -8,7 +8,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.template.loader import render_to_string
 
-from sam import services
+from sam import authlog, services
 from sam.models import User
 from sam.roles import Role
 
@@ -160,7 +160,10 @@ class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
 
 
 class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):  # type: ignore[type-arg]  # generic for mypy only
-    pass
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=commit)
+        authlog.event("password-set", user=user.pk)  # from a reset or an invitation's first link
+        return user
 
 
 def apply_errors(form: forms.BaseForm, exc: Any) -> None:

@@ -1,4 +1,5 @@
-"""Log filters: survey and portal sign-in tokens never reach a log line (request logs, access logs, errors)."""
+"""Log filters: the tokens of survey, portal, invitation and password links never reach a log line (request
+logs, access logs, errors)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import re
 
 SURVEY_PATH = re.compile(r"(/s/)(?!unsubscribe/)[^/\s\"'?]+")
 PORTAL_PATH = re.compile(r"(/p/in/)[^/\s\"'?]+")
+INVITATION_PATH = re.compile(r"(/invitations/\d+/)[^/\s\"'?]+")
+RESET_PATH = re.compile(r"(/auth/reset/[^/\s\"'?]+/)[^/\s\"'?]+")
+PATHS = (SURVEY_PATH, PORTAL_PATH, INVITATION_PATH, RESET_PATH)
 
 
 def redact(text: str) -> str:
-    return PORTAL_PATH.sub(r"\1[token]", SURVEY_PATH.sub(r"\1[token]", text))
+    for path in PATHS:
+        text = path.sub(r"\1[token]", text)
+    return text
 
 
 class RedactSurveyTokens(logging.Filter):
@@ -22,6 +28,6 @@ class RedactSurveyTokens(logging.Filter):
             message = record.getMessage()
         except Exception:
             return True
-        if "/s/" in message or "/p/in/" in message:
+        if any(part in message for part in ("/s/", "/p/in/", "/invitations/", "/auth/reset/")):
             record.msg, record.args = redact(message), ()
         return True

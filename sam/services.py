@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from sam import authlog
 from sam.models import ApiToken, AuditEvent, Invitation, Membership, User, WorkspaceSettings, hash_token_secret
 from sam.outbox import Withdrawn, email_enqueue, platform_email_enqueue, register_hook
 from sam.roles import Role
@@ -129,6 +130,7 @@ def sign_out_everywhere(*, user: User) -> None:
     """End every session of this person, on every device (their API tokens are theirs to revoke apart)."""
     user.sessions_epoch += 1
     user.save(update_fields=["sessions_epoch"])  # the cached copy of the user is forgotten with it
+    authlog.event("sign-out-everywhere", user=user.pk)
 
 
 def password_setup_url(user: User, site_url: str) -> str:
@@ -151,6 +153,7 @@ def password_reset_enqueue(*, user: User, subject: str, text: str) -> None:
     """A password reset email: one a second per person (a double click sends one)."""
     key = f"{RESET_KEY}{user.pk}:{int(time.time())}"
     platform_email_enqueue(key=key, to=[user.email], subject=subject, text=text)
+    authlog.event("password-reset-asked", user=user.pk)
 
 
 def _password_reset_message(email: Any, text: str, html: str) -> tuple[str, str]:
@@ -358,6 +361,7 @@ def token_create(*, membership: Membership, name: str, expires_in_days: int | No
         expires_at=expires,
     )
     audit_record(actor=membership.user, action="token.create", obj=token, name=token.name)
+    authlog.event("token-created", user=membership.user_id, tenant=membership.tenant_id, token=token.pk)
     return token, full
 
 
@@ -366,4 +370,5 @@ def token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=acting_user, action="token.revoke", obj=token)
+        authlog.event("token-revoked", user=acting_user.pk, tenant=token.tenant_id, token=token.pk)
     return token
