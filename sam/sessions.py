@@ -40,7 +40,7 @@ def limits(tenant_id: int) -> tuple[int, int]:
     if found is None or now - found[0] > LIMITS_FOR:
         from sam.models import WorkspaceSettings
 
-        config = WorkspaceSettings.objects.first() or WorkspaceSettings()  # the defaults, until an admin saves
+        config = WorkspaceSettings.read()
         found = (now, config.session_idle_minutes * 60, config.session_max_hours * 3600)
         _limits[tenant_id] = found
     return found[1], found[2]

@@ -12,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
@@ -89,7 +89,7 @@ def members(request: TenantRequest) -> HttpResponse:
 def _members_page(
     request: TenantRequest, form: InvitationForm, *, limits_form: SessionLimitsForm | None = None, status: int = 200
 ) -> HttpResponse:
-    workspace = WorkspaceSettings.objects.first() or WorkspaceSettings()  # read only: the defaults until saved
+    workspace = WorkspaceSettings.read()
     context = {
         "form": form,
         "limits_form": limits_form
@@ -122,17 +122,10 @@ def session_limits(request: TenantRequest) -> HttpResponse:
     return _members_page(request, InvitationForm(), limits_form=form, status=400)
 
 
-def _invitation_or_404(invitation_id: int) -> Invitation:
-    invitation = Invitation.objects.filter(pk=invitation_id).first()
-    if invitation is None:
-        raise Http404
-    return invitation
-
-
 @tenant_view("tenant.manage_members")
 @require_POST
 def invitation_resend(request: TenantRequest, member_invitation_id: int) -> HttpResponse:
-    invitation = _invitation_or_404(member_invitation_id)
+    invitation = get_object_or_404(Invitation.objects, pk=member_invitation_id)
     return _members_change(
         request,
         lambda: services.invitation_resend(invitation=invitation, acting_user=request.user),
@@ -143,7 +136,7 @@ def invitation_resend(request: TenantRequest, member_invitation_id: int) -> Http
 @tenant_view("tenant.manage_members")
 @require_POST
 def invitation_revoke(request: TenantRequest, member_invitation_id: int) -> HttpResponse:
-    invitation = _invitation_or_404(member_invitation_id)
+    invitation = get_object_or_404(Invitation.objects, pk=member_invitation_id)
     return _members_change(
         request,
         lambda: services.invitation_revoke(invitation=invitation, acting_user=request.user),
@@ -313,9 +306,7 @@ def workspace_tokens(request: TenantRequest) -> HttpResponse:
 @tenant_view("tenant.manage_members")
 @require_POST
 def workspace_token_revoke(request: TenantRequest, token_id: int) -> HttpResponse:
-    token = ApiToken.objects.select_related("membership__user").filter(pk=token_id).first()
-    if token is None:
-        raise Http404
+    token = get_object_or_404(ApiToken.objects.select_related("membership__user"), pk=token_id)
     services.token_revoke(token=token, acting_user=request.user)
     messages.success(request, f"Token “{token.name}” of {token.membership.user.email} was revoked.")
     return tenant_redirect("workspace_tokens")

@@ -86,6 +86,12 @@ class TenantSettings(TenantOwned):
         abstract = True
 
     @classmethod
+    def read(cls) -> Self:
+        """The current tenant's row, or its defaults when none is saved yet (makes nothing: for pages that only
+        show the settings, and reads on every request)."""
+        return cls.objects.first() or cls()
+
+    @classmethod
     def current(cls) -> Self:
         """The current tenant's row (made now when there is none; two requests at once still make one)."""
         found = cls.objects.first()
