@@ -34,6 +34,7 @@ class AccountsConfig(AppConfig):
 
         sources.register_own_sources()
         from accounts import playbook_services, timeline_services, triggers
+        from accounts.demo_history import seed_history
         from accounts.demo_timeline import seed_timeline
         from accounts.views_timeline import timeline_tab_context
 
@@ -53,6 +54,7 @@ class AccountsConfig(AppConfig):
         register_seeder(seed_commercial)
         register_seeder(seed_governance)
         register_seeder(seed_timeline, last=True)
+        register_seeder(seed_history, last=True)
         for prefix, viewset, basename in api.ROUTES + api_money.ROUTES + api_governance.ROUTES + api_timeline.ROUTES:
             register_api(prefix, viewset, basename=basename)
         post_save.connect(_tenant_defaults, sender=Tenant, dispatch_uid="accounts-tenant-defaults")

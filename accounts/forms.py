@@ -417,6 +417,7 @@ class ProgramSettingsForm(StyledFormMixin, forms.ModelForm[AccountsSettings]):
             "recurrence_window_days",
             "review_stale_days",
             "quiet_role_days",
+            "removed_retention_days",
         ]
 
     def clean(self) -> dict[str, Any]:

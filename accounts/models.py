@@ -46,6 +46,12 @@ class AccountsSettings(TenantSettings):
     # When the events from before the timeline were put on it (the playbook check does it once, before it
     # evaluates who has gone quiet).
     timeline_backfilled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_retention_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MinValueValidator(7), MaxValueValidator(3650)],
+        verbose_name="Keep removed accounts for (days)",
+        help_text="Removed accounts are kept this long, then deleted for good with everything on them.",
+    )
     quiet_role_days = models.PositiveSmallIntegerField(
         default=60,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
@@ -71,6 +77,10 @@ class AccountsSettings(TenantSettings):
             models.CheckConstraint(
                 condition=models.Q(retention_target__gte=0, retention_target__lte=100),
                 name="accountssettings_retention_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(removed_retention_days__gte=7, removed_retention_days__lte=3650),
+                name="accountssettings_removed_retention_range",
             ),
             TenantPrimaryKey(),
         ]
@@ -1060,6 +1070,8 @@ def money(value: Decimal | None, currency: str) -> str:
 
 class ImportBatch(TenantOwned):
     """An uploaded CSV waiting for review: every row is checked, then all are saved or none."""
+
+    track_changes = False  # staging: the rows it saves are recorded as they are saved
 
     # One of the kinds registered in accounts.import_kinds (each app registers its own).
     kind = models.CharField(max_length=12, validators=[import_kinds.validate_import_kind])

@@ -8,7 +8,7 @@ from accounts.events import timeline_backfill_once
 from accounts.governance_services import decisions_sweep
 from accounts.playbook_services import playbooks_check
 from accounts.renewals import outcome_prompts_send
-from accounts.services import recurring_issues_sweep
+from accounts.services import recurring_issues_sweep, removed_accounts_purge
 from sam.tasks_base import for_each_tenant
 
 
@@ -16,6 +16,12 @@ from sam.tasks_base import for_each_tenant
 def recurring_issues_sweep_all() -> int:
     """Open recurring issues the incident-time check may have missed (imports, clock skew). Idempotent."""
     return sum(for_each_tenant(lambda tenant: recurring_issues_sweep()))
+
+
+@shared_task(name="accounts.tasks.removed_accounts_purge_all")
+def removed_accounts_purge_all() -> int:
+    """Removed accounts past their workspace's retention: deleted for good. Idempotent."""
+    return sum(for_each_tenant(lambda tenant: removed_accounts_purge()))
 
 
 @shared_task(name="accounts.tasks.outcome_prompts_all")

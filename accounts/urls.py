@@ -36,6 +36,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/contacts/add/", views.contact_add, name="contact_add"),
     path("accounts/<int:account_id>/contacts/<int:contact_id>/", views.contact_edit, name="contact_edit"),
     path("accounts/<int:account_id>/contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
+    path("accounts/<int:account_id>/contacts/<int:contact_id>/erase/", views.contact_erase, name="contact_erase"),
     path("accounts/<int:account_id>/team/add/", views.team_add, name="team_add"),
     path("accounts/<int:account_id>/team/needed/", views.account_roles_needed, name="account_roles_needed"),
     path("accounts/<int:account_id>/team/<int:assignment_id>/remove/", views.team_remove, name="team_remove"),

@@ -28,6 +28,7 @@ from accounts import (
     governance_selectors,
     imports,
     playbook_selectors,
+    privacy,
     reports,
     selectors,
     services,
@@ -86,12 +87,13 @@ from accounts.models import (
 )
 from accounts.permissions import action_item_fields, deliverable_fields
 from accounts.tabs import extra_tab, extra_tabs
+from sam import history
 from sam.documents.services import document_request, documents_of
 from sam.facts import account_facts
 from sam.forms import apply_errors
 from sam.http import TenantRequest
 from sam.models import WorkspaceSettings
-from sam.pages import done_redirect, form_change
+from sam.pages import change_filter, changes_page, done_redirect, form_change
 from sam.permissions import can, require, tenant_view
 from sam.selectors import member_choices
 from sam.services import workspace_logo_set
@@ -105,6 +107,7 @@ TABS = [
     ("actions", "Actions"),
     ("incidents", "Incidents"),
     ("contracts", "Contracts"),
+    ("history", "History"),
 ]
 PAGE_SIZE = 25
 
@@ -406,6 +409,12 @@ def _contracts(request: TenantRequest, account: Account) -> dict[str, Any]:
     return {"contracts": contracts, "contract_form": ContractForm()}
 
 
+def _history(request: TenantRequest, account: Account) -> dict[str, Any]:
+    """Every recorded change to the account and to the rows it holds (its team, plan, QBRs...): who, when, what."""
+    form = change_filter(request, kinds=history.account_kinds())
+    return changes_page(request, history.of_account(account.pk), form)
+
+
 TAB_CONTEXT = {
     "overview": _overview,
     "team": _team,
@@ -414,6 +423,7 @@ TAB_CONTEXT = {
     "actions": _actions,
     "incidents": _incidents,
     "contracts": _contracts,
+    "history": _history,
 }
 
 
@@ -511,9 +521,29 @@ def contact_add(request: TenantRequest, account_id: int) -> HttpResponse:
 def contact_edit(request: TenantRequest, account_id: int, contact_id: int) -> HttpResponse:
     account, row = _account_row(request, account_id, Contact, contact_id)
     form = ContactForm(request.POST or None, instance=row)
+    erase = tenant_reverse("contact_erase", account.pk, row.pk) if can(request, "tenant.manage_settings") else ""
     return _edit(
-        request, account, row, form, save=lambda data: services.contact_save(account=account, data=data, contact=row)
+        request,
+        account,
+        row,
+        form,
+        save=lambda data: services.contact_save(account=account, data=data, contact=row),
+        erase_url=erase,
     )
+
+
+@tenant_view("account.view")
+@require_http_methods(["GET", "POST"])
+def contact_erase(request: TenantRequest, account_id: int, contact_id: int) -> HttpResponse:
+    """A privacy request, by an admin: the contact's personal data erased for good (it asks first)."""
+    account = account_or_404(account_id)
+    contact = account_child_or_404(Contact, account, contact_id)
+    require(request, "tenant.manage_settings")
+    if request.method == "POST":
+        privacy.contact_erase(contact=contact, acting_user=request.user)
+        return tab_done(request, account, "contacts", "The contact's personal data was erased.")
+    context = {"account": account, "contact": contact, "active_nav": "accounts"}
+    return render(request, "accounts/contact_erase.html", context)
 
 
 @tenant_view("account.view")
@@ -579,7 +609,7 @@ def _account_row(request: TenantRequest, account_id: int, model: type[Model], ro
     return account, row
 
 
-def _edit(request: TenantRequest, account: Account, row: Any, form: Any, *, save: Any) -> HttpResponse:
+def _edit(request: TenantRequest, account: Account, row: Any, form: Any, *, save: Any, **extra: Any) -> HttpResponse:
     """The edit page of a row of the account (its Delete button leads to the row's delete page, which asks)."""
     pages = ROW_PAGES[type(row)]
     if request.method == "POST" and form.is_valid():
@@ -591,7 +621,7 @@ def _edit(request: TenantRequest, account: Account, row: Any, form: Any, *, save
             return tab_done(request, account, pages.tab, "Saved.")
     what = pages.what(row)
     delete_url = tenant_reverse(pages.delete_route, account.pk, row.pk)
-    return _edit_page(request, account, form, what[0].upper() + what[1:], pages.tab, delete_url=delete_url)
+    return _edit_page(request, account, form, what[0].upper() + what[1:], pages.tab, delete_url=delete_url, **extra)
 
 
 def _delete(request: TenantRequest, account: Account, row: Any, *, delete: Callable[[], Any]) -> HttpResponse:

@@ -428,6 +428,8 @@ class FourRsInvitation(TenantOwned):
 class FourRsResult(TenantOwned):
     """One person's 15 answers (1-5), in a round or on their own, with the derived subtotals, total and band."""
 
+    track_changes = False  # anonymous by design: who answered what is never kept
+
     class Band(models.TextChoices):
         EXCELLENT = "excellent", "Excellent"
         GOOD = "good", "Good: target the weak areas"

@@ -110,6 +110,7 @@ def _page(request: TenantRequest, filters: Filters) -> dict[str, Any]:
         "active_nav": "dashboard",
         "can_request": can(request, "report.request"),
         "can_manage": can(request, "tenant.manage_settings"),
+        "can_view_audit": can(request, "tenant.view_audit"),
         "monthly_review_email": AccountsSettings.current().monthly_review_email,
     }
 

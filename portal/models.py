@@ -71,6 +71,8 @@ class PortalLink(TenantOwned):
 class PortalSession(TenantOwned):
     """A contact signed in through a link; ends when idle too long, when they sign out or access is revoked."""
 
+    track_changes = False  # machinery: a sign-in's heartbeat; the access it belongs to is recorded
+
     access = models.ForeignKey(PortalAccess, on_delete=models.CASCADE, related_name="sessions", db_constraint=False)
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)

@@ -154,7 +154,20 @@ def message_with_link(email: Any, text: str, html: str) -> tuple[str, str]:
 
 
 def register() -> None:
+    from accounts.privacy import register_eraser
+
     register_hook(KEY_PREFIX, expand=message_with_link)
+    register_eraser(contact_access_end)
+
+
+def contact_access_end(contact: Any) -> list[Any]:
+    """A privacy request: the contact's portal access ends at once (sessions, unused links); nothing to blank."""
+    now = timezone.now()
+    accesses = PortalAccess.objects.filter(contact=contact, revoked_at__isnull=True)
+    PortalSession.objects.filter(access__in=accesses, ended_at__isnull=True).update(ended_at=now)
+    PortalLink.objects.filter(access__in=accesses, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    accesses.update(revoked_at=now)
+    return []
 
 
 # --- sessions ------------------------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ class SamConfig(AppConfig):
 
         register("admin", "Admin", "members", order=90, icon="settings", action="tenant.manage_members")
         services.register_email_hooks()
+        from sam import export
+
+        export.register()
         checks.register(sam_checks.tenant_unique_constraints, checks.Tags.models)
         checks.register(sam_checks.tenant_keys, checks.Tags.models)
         post_migrate.connect(signals.after_migrate, dispatch_uid="sam-grant-app-role")

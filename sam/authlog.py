@@ -18,6 +18,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from sam.tenancy.context import origin
+
 log = logging.getLogger("sam.auth")
 _request_id: ContextVar[str] = ContextVar("sam_request_id", default="-")
 VALID_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -37,7 +39,8 @@ class RequestIdMiddleware:
         given = request.META.get("HTTP_X_REQUEST_ID", "")
         token = _request_id.set(given if VALID_ID.fullmatch(given) else uuid.uuid4().hex)
         try:
-            response = self.get_response(request)
+            with origin(f"request {request_id()} {request.method} {request.path_info}"):
+                response = self.get_response(request)
             response["X-Request-ID"] = request_id()
             if response.status_code == 403:
                 event("denied", request, status=403, method=request.method, path=request.path_info[:200])

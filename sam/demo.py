@@ -9,7 +9,7 @@ from django.db import transaction
 
 from sam.models import Membership, Tenant, User
 from sam.roles import Role
-from sam.tenancy.context import tenant_context
+from sam.tenancy.context import origin, tenant_context
 
 DEMO_PASSWORD = "demo-pass-2026"  # dev-only, printed by `make run`
 
@@ -68,7 +68,7 @@ def seed_demo() -> list[Tenant]:
     for spec in TENANTS:
         tenant, _ = Tenant.objects.get_or_create(slug=spec.slug, defaults={"name": spec.name})
         tenants.append(tenant)
-        with tenant_context(tenant):
+        with origin("demo data"), tenant_context(tenant):
             for role, (local, name) in PEOPLE.items():
                 user = _user(f"{local}@{spec.domain}", name)
                 Membership.objects.get_or_create(user=user, defaults={"role": role})

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.template.loader import render_to_string
 
 from sam import authlog, services
-from sam.models import User
+from sam.models import DataChange, User
 from sam.roles import Role
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -175,3 +175,29 @@ def apply_errors(form: forms.BaseForm, exc: Any) -> None:
     else:
         for error in exc.messages:
             form.add_error(None, error)
+
+
+class ChangeFilterForm(StyledFormMixin, forms.Form):
+    """Which recorded data changes to show: by person, kind of row (and one row), action and dates."""
+
+    person = MemberChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    kind = forms.ChoiceField(required=False, label="What")
+    row = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    action = forms.ChoiceField(required=False)
+    since = forms.DateField(required=False, widget=DATE, label="From")
+    until = forms.DateField(required=False, widget=DATE, label="To")
+
+    def __init__(self, *args: Any, people: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "person").queryset = people
+        choice(self, "kind").choices = [("", "Everything"), *kinds]
+        choice(self, "action").choices = [("", "Any change"), *DataChange.Action.choices]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end is before the start.")
+        if data.get("row") and not data.get("kind"):
+            self.add_error("kind", "Say what kind of row.")
+        return data

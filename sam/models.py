@@ -265,6 +265,8 @@ class EmailMessageBase(models.Model):
 class OutboundEmail(TenantOwned, EmailMessageBase):
     """One message of a tenant (invitations, reminders, alerts) in the outbox."""
 
+    track_changes = False  # machinery: each message's sending, recorded as it goes
+
     class Meta(EmailMessageBase.Meta):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "idempotency_key"], name="outboundemail_unique_key"),
@@ -283,6 +285,8 @@ class PlatformEmail(EmailMessageBase):
 
 class AuditEvent(TenantOwned):
     """Who changed what, when: kept for sensitive changes (roles, tokens, closed periods)."""
+
+    track_changes = False  # itself a record of what happened
 
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # A contact of an account acting in the customer portal (the core knows no contacts: the id is the accounts
@@ -310,8 +314,57 @@ class AuditEvent(TenantOwned):
         return f"{self.action} {self.object_type}#{self.object_id}"
 
 
+class DataChange(TenantOwned):
+    """One row of the workspace's data made, changed or deleted: each field that changed, from what to what, by
+    whom, from which request or task. Written by the database itself (a trigger on every tracked table, see
+    sam/history.py), so bulk updates and raw SQL are recorded as the ORM's saves are; never changed afterwards."""
+
+    track_changes = False
+
+    # No foreign key to the workspace in the database: each record would queue a check to run at commit, and the
+    # trigger writes what the row it records says. A workspace deletion removes its records (sam/lifecycle.py).
+    tenant = models.ForeignKey(
+        "sam.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", editable=False
+    )
+
+    class Action(models.TextChoices):
+        INSERT = "insert", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+
+    table = models.CharField(max_length=63)
+    row_id = models.BigIntegerField()
+    # The account the row belongs to (directly, or through the row it is part of), for the account's history.
+    account_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=6, choices=Action.choices)
+    changes = models.JSONField(default=dict, help_text="column -> [old, new]")
+    # The signed-in person whose request or task made the change; none for scheduled work. A plain number: the
+    # trigger writes what the transaction says, and a person who leaves keeps their history.
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    origin = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="change_recent_idx"),
+            models.Index(fields=["tenant", "table", "row_id", "-created_at"], name="change_row_idx"),
+            models.Index(
+                fields=["tenant", "account_id", "-created_at"],
+                condition=models.Q(account_id__isnull=False),
+                name="change_account_idx",
+            ),
+        ]
+        constraints = [TenantPrimaryKey()]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.table}#{self.row_id}"
+
+
 class Document(TenantOwned):
     """A rendered report (PDF) about one subject: each render is a new version; older ones stay downloadable."""
+
+    track_changes = False  # machinery: a render's progress; who asked is on the row
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -10,9 +10,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from sam.forms import apply_errors
+from sam import history, selectors
+from sam.forms import ChangeFilterForm, apply_errors
+from sam.http import TenantRequest
+from sam.models import DataChange
 from sam.tenancy.urls import tenant_redirect
 
 # A success message, or how to word it from what the service returned.
@@ -67,3 +72,23 @@ def done_redirect(request: HttpRequest, name: str, *args: Any) -> Callable[[str]
         return tenant_redirect(name, *args)
 
     return done
+
+
+# --- pages of recorded data changes (sam/history.py) -------------------------------------------------------------
+
+CHANGES_PAGE = 50
+
+
+def change_filter(request: TenantRequest, *, kinds: list[tuple[str, str]]) -> ChangeFilterForm:
+    """The filter of a page of recorded changes, from the address's query (bound even when empty)."""
+    return ChangeFilterForm(request.GET, people=selectors.member_choices(), kinds=kinds)
+
+
+def changes_page(request: TenantRequest, changes: QuerySet[DataChange], form: ChangeFilterForm) -> dict[str, Any]:
+    """One page of the changes the form asks for, as people read them; invalid filters show nothing."""
+    if not form.is_valid():
+        return {"form": form, "page": None, "rows": []}
+    page = Paginator(history.filtered(changes, form.cleaned_data), CHANGES_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"form": form, "page": page, "rows": history.rows(page.object_list), "query": query.urlencode()}

@@ -230,6 +230,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "accounts.renewal_outcomes": {"task": "accounts.tasks.outcome_prompts_all", "schedule": timedelta(minutes=60)},
     "accounts.decisions": {"task": "accounts.tasks.decisions_sweep_all", "schedule": timedelta(minutes=60)},
     "portal.owner_digests": {"task": "portal.tasks.owner_digests_all", "schedule": crontab(minute=5)},
+    "accounts.removed_purge": {
+        "task": "accounts.tasks.removed_accounts_purge_all",
+        "schedule": crontab(hour=3, minute=41),
+    },
     "accounts.recurring_issues": {
         "task": "accounts.tasks.recurring_issues_sweep_all",
         "schedule": timedelta(minutes=15),

@@ -1,4 +1,5 @@
-"""After every migrate: the app role may read and write the tables, never own them."""
+"""After every migrate: every tracked table records its changes; the app role may read and write the tables, never
+own them."""
 
 from __future__ import annotations
 
@@ -18,9 +19,16 @@ def grant_app_role(using: str = "default") -> None:
         cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
         cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        # The record of changes is written by the database's triggers and read by the app; never altered by it.
+        cursor.execute(f"REVOKE UPDATE, DELETE ON sam_datachange FROM {quoted}")
 
 
 def after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    # post_migrate fires once per app; granting is idempotent and cheap.
-    if sender.name == "sam":
+    # post_migrate fires once per app, after every app's migrations; granting and the change triggers (made as the
+    # tables' owner) are idempotent and cheap.
+    # The app role (a test's flush emits the signal too) owns nothing: it neither makes triggers nor grants.
+    if sender.name == "sam" and connections[using].settings_dict.get("USER") != settings.DB_APP_ROLE:
+        from sam import history
+
+        history.install(using)
         grant_app_role(using)

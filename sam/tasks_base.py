@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from celery import current_app
+from celery import current_app, current_task
 from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from sam.models import Tenant
 from sam.outage import Outage, outage_of
-from sam.tenancy.context import current_tenant, required_tenant, tenant_chosen, tenant_context
+from sam.tenancy.context import current_origin, current_tenant, origin, required_tenant, tenant_chosen, tenant_context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,9 +28,12 @@ T = TypeVar("T")
 def for_each_tenant(job: Callable[[Tenant], T]) -> list[T]:
     """Run ``job(tenant)`` inside each active tenant in turn (one transaction each, in id order); the results."""
     results = []
-    for tenant in Tenant.objects.filter(active=True).order_by("pk"):
-        with tenant_context(tenant):
-            results.append(job(tenant))
+    task = current_task
+    named = f"task {task.name} {task.request.id or ''}".strip() if task is not None and task.request.id else ""
+    with origin(current_origin() or named or "scheduled work"):
+        for tenant in Tenant.objects.filter(active=True).order_by("pk"):
+            with tenant_context(tenant):
+                results.append(job(tenant))
     return results
 
 
@@ -54,7 +57,10 @@ class TenantTask(DjangoTask):
         if tenant is None:
             log.warning("task %s skipped: tenant %s is unknown or inactive", self.name, tenant_id)
             return None
-        with tenant_context(tenant) if self.one_transaction else tenant_chosen(tenant):
+        with (
+            origin(f"task {self.name} {self.request.id or ''}".strip()),
+            tenant_context(tenant) if self.one_transaction else tenant_chosen(tenant),
+        ):
             return super().__call__(tenant_id, *args, **kwargs)
 
 

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sam import health, selectors, services
+from sam import export, health, history, pages, selectors, services
+from sam.documents.services import document_request, documents_of
 from sam.forms import (
     InvitationAcceptForm,
     InvitationForm,
@@ -28,7 +29,7 @@ from sam.forms import (
     apply_errors,
 )
 from sam.http import AuthedRequest, TenantRequest, api_refusal
-from sam.models import ApiToken, Invitation, Membership, Tenant, User, WorkspaceSettings
+from sam.models import ApiToken, DataChange, Invitation, Membership, Tenant, User, WorkspaceSettings
 from sam.permissions import tenant_view
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
@@ -310,6 +311,46 @@ def workspace_token_revoke(request: TenantRequest, token_id: int) -> HttpRespons
     services.token_revoke(token=token, acting_user=request.user)
     messages.success(request, f"Token “{token.name}” of {token.membership.user.email} was revoked.")
     return tenant_redirect("workspace_tokens")
+
+
+# --- the record of data changes ------------------------------------------------------------------------------------
+
+
+@tenant_view("tenant.manage_settings")
+@require_http_methods(["GET", "POST"])
+def workspace_data(request: TenantRequest) -> HttpResponse:
+    """The workspace's data as a whole: an export of all of it (made by a worker), and how long removed data stays."""
+    settings_row = WorkspaceSettings.current()
+    if request.method == "POST":
+        _, created = document_request(kind=export.KIND, subject=settings_row, acting_user=request.user)
+        messages.success(
+            request,
+            "The export is being made; it shows here when ready." if created else "An export is already on the way.",
+        )
+        return tenant_redirect("workspace_data")
+    context = {"documents": documents_of(settings_row, export.KIND)[:10], "active_nav": "admin"}
+    return render(request, "sam/workspace_data.html", context)
+
+
+@tenant_view("tenant.view_audit")
+def audit(request: TenantRequest) -> HttpResponse:
+    """Every recorded change to the workspace's data: who changed which field, from what to what, and when."""
+    context = pages.changes_page(request, DataChange.objects.all(), pages.change_filter(request, kinds=history.kinds()))
+    context.update(active_nav="admin")
+    return render(request, "sam/audit.html", context, status=200 if context["page"] is not None else 400)
+
+
+@tenant_view("tenant.view_audit")
+def audit_export(request: TenantRequest) -> HttpResponse:
+    """The changes the filter asks for as CSV, one line per field changed (at most ``EXPORT_ROWS`` changes)."""
+    form = pages.change_filter(request, kinds=history.kinds())
+    if not form.is_valid():
+        return HttpResponse("The filter is not valid: " + form.errors.as_text(), status=400, content_type="text/plain")
+    changes = history.filtered(DataChange.objects.all(), form.cleaned_data)[: history.EXPORT_ROWS]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="changes-{request.tenant.slug}.csv"'
+    history.write_csv(response, changes)
+    return response
 
 
 # The API answers in JSON also where Django answers before DRF does: an address that matches no route (an id

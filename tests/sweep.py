@@ -27,7 +27,16 @@ import scorecards.models as sc
 import voc.models as vc
 from accounts import services as account_services
 from dashboard.models import PortfolioReview
-from sam.models import ApiToken, AuditEvent, Document, Invitation, Membership, OutboundEmail, WorkspaceSettings
+from sam.models import (
+    ApiToken,
+    AuditEvent,
+    DataChange,
+    Document,
+    Invitation,
+    Membership,
+    OutboundEmail,
+    WorkspaceSettings,
+)
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
 from sam.tenancy.models import TenantOwned
@@ -136,6 +145,11 @@ def _member_invitation() -> Invitation:
 
 def _audit() -> AuditEvent:
     return AuditEvent.objects.create(action="test", object_type=MARKER)
+
+
+def _data_change() -> DataChange:
+    """The record of the marker account's making (written by the database's trigger)."""
+    return DataChange.objects.filter(table="accounts_account", row_id=_account().pk).order_by("pk").first()
 
 
 def _email() -> OutboundEmail:
@@ -333,6 +347,7 @@ MAKERS: dict[type[models.Model], Callable[[], models.Model]] = {
     ApiToken: _token,
     Invitation: _member_invitation,
     AuditEvent: _audit,
+    DataChange: _data_change,
     OutboundEmail: _email,
     acc.Account: _account,
     acc.Tier: lambda: acc.Tier.objects.create(name=f"{MARKER} tier"),

@@ -40,6 +40,9 @@ class VocConfig(AppConfig):
         for key, label, source in selectors.METRIC_SOURCES:
             register_metric_source(key, label, source)
         register_seeder(seed_surveys)
+        from accounts.privacy import register_eraser
+
+        register_eraser(services.contact_answers_anonymise)
         from sam.api.registry import register as register_api
 
         for prefix, viewset, basename in api.ROUTES:

@@ -438,3 +438,19 @@ def invitation_unsubscribe(invitation: Invitation) -> None:
     """No more surveys for this contact: the invitation ends and the contact is opted out."""
     Contact.objects.filter(pk=invitation.contact_id).update(opted_out=True)
     Invitation.objects.filter(pk=invitation.pk, status__in=OPEN).update(status=Invitation.Status.OPTED_OUT)
+
+
+def contact_answers_anonymise(contact: Any) -> list[tuple[Any, list[int]]]:
+    """A privacy request: the contact's answers keep their scores (NPS, ratings: the figures stay) and lose every
+    text they typed; the bounce reasons of their invitations (which may quote the address) go too."""
+    invitations = Invitation.objects.filter(contact=contact)
+    invitation_ids = list(invitations.values_list("pk", flat=True))
+    responses = list(Response.objects.filter(invitation_id__in=invitation_ids))
+    free_text = {str(pk) for pk in Question.objects.filter(kind=Question.Kind.TEXT).values_list("pk", flat=True)}
+    for response in responses:
+        answers = response.answers if isinstance(response.answers, dict) else {}
+        response.answers = {k: v for k, v in answers.items() if str(k) not in free_text}
+        response.comment = ""
+    Response.objects.bulk_update(responses, ["answers", "comment"])
+    invitations.exclude(bounce_reason="").update(bounce_reason="")
+    return [(Response, [r.pk for r in responses]), (Invitation, invitation_ids)]

@@ -20,6 +20,11 @@ class DocumentKind:
     page_url: Callable[[Any, str], str]  # (subject, tenant slug) -> the page where it is requested
     # (request, subject) -> whether this member may see it, for documents narrower than "report.view"
     viewer: Callable[[Any, Any], bool] | None = None
+    # A document that is not a printed page (a data export): (subject, params) -> the file's bytes, made in one
+    # transaction instead of the template and WeasyPrint; with its file name's ending and content type.
+    produce: Callable[[Any, dict[str, Any]], bytes] | None = None
+    extension: str = "pdf"
+    content_type: str = "application/pdf"
 
 
 _kinds: dict[str, DocumentKind] = {}

@@ -155,6 +155,18 @@ def document_prepare(document: Document) -> str | None:
     return document_html(document)
 
 
+def document_produce(document: Document) -> bytes | None:
+    """The file of a document that is not a printed page (a kind with ``produce``), or None when it has been tried
+    too often (then it is failed). Read in the caller's transaction, so the file is one consistent picture."""
+    if document.attempts > MAX_ATTEMPTS:
+        document_fail(document, "Making the file stopped several times in a row; ask again later.")
+        return None
+    spec = registry.get(document.kind)
+    assert spec.produce is not None
+    subject = spec.subject_model.objects.get(pk=document.subject_id)  # type: ignore[attr-defined]
+    return spec.produce(subject, document.params)
+
+
 def document_store(document: Document, pdf: bytes, pages: int) -> Document | None:
     """Save the rendered PDF as this version's file and mark it ready; None (and nothing stored) when the render
     is no longer ours: another task took the claim over (the sweep thought this one lost) or finished it.
@@ -168,7 +180,9 @@ def document_store(document: Document, pdf: bytes, pages: int) -> Document | Non
             return None
         storage, field = locked.file.storage, locked.file.field
         name = storage.get_available_name(
-            field.generate_filename(locked, f"{locked.kind}-{locked.subject_id}-v{locked.version}.pdf"),
+            field.generate_filename(
+                locked, f"{locked.kind}-{locked.subject_id}-v{locked.version}.{registry.get(locked.kind).extension}"
+            ),
             max_length=field.max_length,
         )
         try:

@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
-from sam.documents import services
+from sam.documents import registry, services
 from sam.documents.pdf import html_to_pdf
 from sam.documents.services import MAX_ATTEMPTS
 from sam.models import Document, Tenant
@@ -38,13 +38,20 @@ def render_document(self: TenantTask, tenant_id: int, document_id: int) -> str:
     if document is None:
         return "not-mine"
     try:
-        with tenant_step():
-            html = services.document_prepare(document)
-        if html is None:
-            return "failed"
-        pdf, pages, refused = html_to_pdf(html)  # WeasyPrint may take a while
-        if refused:
-            log.warning("document %s: refused %d external resources", document_id, len(refused))
+        if registry.get(document.kind).produce is not None:
+            with tenant_step():
+                produced = services.document_produce(document)
+            if produced is None:
+                return "failed"
+            pdf, pages = produced, 0
+        else:
+            with tenant_step():
+                html = services.document_prepare(document)
+            if html is None:
+                return "failed"
+            pdf, pages, refused = html_to_pdf(html)  # WeasyPrint may take a while
+            if refused:
+                log.warning("document %s: refused %d external resources", document_id, len(refused))
         with tenant_step():
             if services.document_store(document, pdf, pages) is None:
                 return "superseded"

@@ -39,7 +39,10 @@ def document_download(request: TenantRequest, document_id: int) -> FileResponse:
 @tenant_view("report.view")
 def document_preview(request: TenantRequest, document_id: int) -> FileResponse:
     """The PDF shown inside our own page (the only place it may be framed)."""
-    response = _file(_document(request, document_id), inline=True)
+    document = _document(request, document_id)
+    if registry.get(document.kind).produce is not None:
+        raise Http404("Only a report is shown in the page; download this file.")
+    response = _file(document, inline=True)
     response["X-Frame-Options"] = "SAMEORIGIN"
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
     return response
@@ -48,7 +51,8 @@ def document_preview(request: TenantRequest, document_id: int) -> FileResponse:
 def _file(document: Document, *, inline: bool) -> FileResponse:
     if document.status != Document.Status.READY or not document.file:
         raise Http404("This document is not ready.")
-    filename = f"{document.title[:80]} v{document.version}.pdf".replace("/", "-")
+    spec = registry.get(document.kind)
+    filename = f"{document.title[:80]} v{document.version}.{spec.extension}".replace("/", "-")
     return FileResponse(
-        document.file.open("rb"), as_attachment=not inline, filename=filename, content_type="application/pdf"
+        document.file.open("rb"), as_attachment=not inline, filename=filename, content_type=spec.content_type
     )

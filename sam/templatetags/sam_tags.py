@@ -86,3 +86,22 @@ def source_link(context: dict[str, Any], item: Any) -> SafeString:
     label = item.source_label()
     url = item.source_url(context["request"].tenant.slug)
     return format_html('<a href="{}">{}</a>', url, label) if url else format_html("{}", label)
+
+
+@register.simple_tag(takes_context=True)
+def history_url(context: dict[str, Any], obj: Any) -> str:
+    """Where this row's whole recorded history shows: its account's History tab for a row of an account, else the
+    workspace's page of changes for those who may see it; "" when neither."""
+    from sam import history
+    from sam.permissions import can
+
+    if obj is None or getattr(obj, "pk", None) is None or not getattr(type(obj), "track_changes", False):
+        return ""
+    request = context["request"]
+    query = f"kind={history.kind_of(type(obj))}&row={obj.pk}"
+    account_id = history.account_of(obj)
+    if account_id is not None:
+        return tenant_reverse("account_detail", account_id, tenant=request.tenant) + "?tab=history&" + query
+    if can(request, "tenant.view_audit"):
+        return tenant_reverse("audit", tenant=request.tenant) + "?" + query
+    return ""

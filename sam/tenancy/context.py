@@ -48,8 +48,30 @@ class _State:
 
 
 _state: ContextVar[_State | None] = ContextVar("sam_tenant_state", default=None)
+# Where the work comes from (a request's id, a task's name and id): set with the tenant, so that the database's
+# record of each data change (sam/history.py) names it.
+_origin: ContextVar[str] = ContextVar("sam_origin", default="")
 
-_SET_SQL = "SELECT set_config('sam.tenant_id', %s, true), set_config('sam.user_id', %s, true)"
+_SET_SQL = (
+    "SELECT set_config('sam.tenant_id', %s, true), set_config('sam.user_id', %s, true), "
+    "set_config('sam.origin', %s, true)"
+)
+_SETTINGS = 3  # the columns _SET_SQL and _entering answer before any other
+
+
+@contextmanager
+def origin(text: str) -> Iterator[None]:
+    """Name where the block's work comes from (e.g. "request <id>", "task <name> <id>") in the database's record of
+    the data it changes; the tenant contexts entered inside the block carry it."""
+    token = _origin.set(text[:200])
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def current_origin() -> str:
+    return _origin.get()
 
 
 def current_tenant_id(*, required: bool = True) -> int | None:
@@ -80,7 +102,7 @@ def required_tenant() -> Tenant:
 def _settings(state: _State | None) -> list[str]:
     tenant = "" if state is None or state.tenant_id is None else str(state.tenant_id)
     user = "" if state is None or state.user_id is None else str(state.user_id)
-    return [tenant, user]
+    return [tenant, user, _origin.get()]
 
 
 def _apply(state: _State | None) -> None:
@@ -96,7 +118,7 @@ def enter_on(using: str, *, also: str = "", params: Sequence[Any] = ()) -> tuple
     with connections[using].cursor() as cursor:
         cursor.execute(_SET_SQL + (f", {also}" if also else ""), [*_settings(_state.get()), *params])
         row = cursor.fetchone()
-    return tuple(row[2:]) if row else ()
+    return tuple(row[_SETTINGS:]) if row else ()
 
 
 @contextmanager
@@ -145,16 +167,16 @@ def _entering(where: str, params: Sequence[Any], user_id: int | None) -> tuple[s
     # tenant's columns; values are parameters.
     sql = (
         "SELECT set_config('sam.tenant_id', COALESCE(t.id::text, ''), true), "  # noqa: S608
-        "set_config('sam.user_id', %s, true), "
+        "set_config('sam.user_id', %s, true), set_config('sam.origin', %s, true), "
         + columns(Tenant, "t")
         + f" FROM (SELECT 1) AS one LEFT JOIN sam_tenant t ON ({where}) AND t.active"
     )
-    return sql, ["" if user_id is None else str(user_id), *params]
+    return sql, ["" if user_id is None else str(user_id), _origin.get(), *params]
 
 
 def _tenant_of(rows: Rows) -> Tenant | None:
     Tenant = _model("Tenant")
-    return from_row(Tenant, rows[0], 2) if rows and rows[0][2] is not None else None
+    return from_row(Tenant, rows[0], _SETTINGS) if rows and rows[0][_SETTINGS] is not None else None
 
 
 @contextmanager

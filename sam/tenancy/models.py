@@ -64,6 +64,9 @@ class TenantOwned(models.Model):
 
     objects: ClassVar[TenantManager[Any]] = TenantManager()
     unscoped: ClassVar[models.Manager[Any]] = models.Manager()
+    # Every change to the table's rows is recorded by the database (sam/history.py); False only for a table that
+    # is itself a record, machinery (an outbox, a render queue) or anonymous by design, each saying why.
+    track_changes: ClassVar[bool] = True
 
     class Meta:
         abstract = True

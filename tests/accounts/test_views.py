@@ -552,6 +552,7 @@ def test_program_settings(tenant_a, client_for):
     data = {"program-portfolio_band": "custom", "program-portfolio_custom_cap": "", "program-recurrence_threshold": 3,
             "program-recurrence_window_days": 30, "program-review_stale_days": 90,
             "program-quiet_role_days": 45,
+            "program-removed_retention_days": 60,
             "program-paper_size": "A4"}  # fmt: skip
     assert client.post(url("program_rules"), data).status_code == 400
     assert client.post(url("program_rules"), {**data, "program-portfolio_custom_cap": 8}).status_code == 302

@@ -52,6 +52,8 @@ CONSTANT: dict[str, str] = {
     "contract_edit": "one contract's form",
     "contract_delete": "one contract's confirmation",
     "contact_delete": "one contact's confirmation",
+    "contact_erase": "one contact's privacy request confirmation",
+    "workspace_data": "the workspace's exports, none of the rows that grow",
     "incident_delete": "one incident's confirmation",
     "goal_edit": "one goal's form",
     "goal_delete": "one goal's confirmation",

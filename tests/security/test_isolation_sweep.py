@@ -245,8 +245,8 @@ def _mark_internal(objects: dict[type, Any]) -> int:
 
     marked = 0
     for model, obj in objects.items():
-        if model._meta.app_label in SKIPPED_APPS:
-            continue
+        if model._meta.app_label in SKIPPED_APPS or model._meta.label == "sam.DataChange":
+            continue  # the record of changes: the database writes it, the app may not change it
         shared = SHARED_FIELDS.get(model._meta.label, set())
         for field in model._meta.concrete_fields:
             if not isinstance(field, (CharField, TextField)) or field.choices or field.name in TECHNICAL_FIELDS:
