@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.template.loader import render_to_string
 
 from sam import authlog, services
-from sam.models import DataChange, User
+from sam.models import DataChange, User, WorkspaceSettings
 from sam.roles import Role
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -102,6 +102,14 @@ class InvitationForm(StyledFormMixin, forms.Form):
 class SessionLimitsForm(StyledFormMixin, forms.Form):
     session_idle_minutes = forms.IntegerField(min_value=15, max_value=1440, label="Sign out after idle (minutes)")
     session_max_hours = forms.IntegerField(min_value=1, max_value=12, label="Sign out after (hours in all)")
+
+
+class TwoFactorRequirementForm(StyledFormMixin, forms.Form):
+    two_factor_required = forms.ChoiceField(
+        label="Required of",
+        choices=WorkspaceSettings.TwoFactor.choices,
+        widget=forms.RadioSelect,
+    )
 
 
 class InvitationAcceptForm(StyledFormMixin, forms.Form):

@@ -35,11 +35,17 @@ class Tenant(models.Model):
 
 
 class WorkspaceSettings(TenantSettings):
-    """How the workspace's reports and survey emails look: paper size and logo (admins change them)."""
+    """How the workspace's reports and survey emails look (paper size and logo), and how people sign in to it
+    (session limits, who must use two-factor sign-in); admins change them."""
 
     class PaperSize(models.TextChoices):
         A4 = "A4", "A4"
         LETTER = "Letter", "US Letter"
+
+    class TwoFactor(models.TextChoices):
+        NONE = "none", "No one"
+        ADMINS = "admins", "Admins"
+        EVERYONE = "everyone", "Everyone"
 
     paper_size = models.CharField(max_length=10, choices=PaperSize.choices, default=PaperSize.A4)
     logo = models.FileField(upload_to="logos/", blank=True, max_length=300, help_text="PNG, JPEG or SVG, up to 256 KB.")
@@ -48,6 +54,12 @@ class WorkspaceSettings(TenantSettings):
     )
     session_max_hours = models.PositiveSmallIntegerField(
         default=12, help_text="Sign out this many hours after signing in, whatever happens (1-12)."
+    )
+    two_factor_required = models.CharField(
+        max_length=10,
+        choices=TwoFactor.choices,
+        default=TwoFactor.NONE,
+        help_text="Who must have two-factor sign-in turned on to open this workspace's pages.",
     )
 
     class Meta:
@@ -60,6 +72,10 @@ class WorkspaceSettings(TenantSettings):
             models.CheckConstraint(
                 condition=models.Q(session_max_hours__gte=1, session_max_hours__lte=12),
                 name="workspacesettings_max_bounds",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(two_factor_required__in=["none", "admins", "everyone"]),
+                name="workspacesettings_two_factor_choices",
             ),
             TenantPrimaryKey(),
         ]
@@ -127,6 +143,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]
+
+
+class RecoveryCode(models.Model):
+    """One of a person's recovery codes for two-factor sign-in: it stands in for a code from the app once, when the
+    phone is lost. Only its hash is kept (the codes are shown once, when made); a new set replaces the old one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recoverycode_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user_id}{' (used)' if self.used_at else ''}"
 
 
 class Membership(TenantOwned):

@@ -44,15 +44,16 @@ class SecurityHeadersMiddleware:
 class RateLimitMiddleware:
     """Per client address limits on the POSTs that guess passwords or send email.
 
-    Both sign-in pages (ours and the platform admin's) share one bucket. With Redis out of reach, signing in
-    stays open (the lockout, kept in the database, still stops guessing) and asking for a password reset
-    email is refused for the while (see ``rate_limited``).
+    Both steps of signing in (the password, then a two-factor code) and the platform admin's sign-in address share
+    one bucket. With Redis out of reach, signing in stays open (the lockout, kept in the database, still stops
+    guessing) and asking for a password reset email is refused for the while (see ``rate_limited``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.limits = {
             "/auth/login/": ("login", settings.LOGIN_RATE_LIMIT, FAIL_OPEN),
+            "/auth/login/code/": ("login", settings.LOGIN_RATE_LIMIT, FAIL_OPEN),
             "/platform/login/": ("login", settings.LOGIN_RATE_LIMIT, FAIL_OPEN),
             "/auth/password-reset/": ("reset", settings.PASSWORD_RESET_RATE_LIMIT, FAIL_CLOSED),
         }
@@ -155,3 +156,26 @@ def count_hit(client: Any, name: str, window_seconds: int) -> int:
     pipe.incr(name)
     _, hits = pipe.execute()
     return int(hits)
+
+
+# The lockout of the sign-in form (django-axes: AXES_FAILURE_LIMIT failures for one email from one address), for
+# the other places where a signed-in or half signed-in person proves who they are: the second step's code, and
+# the password or code asked before a change to how they sign in. Wrong answers there count with wrong passwords.
+def lockout_active(request: HttpRequest, username: str) -> bool:
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return bool(AxesProxyHandler.is_locked(request, {settings.AXES_USERNAME_FORM_FIELD: username}))
+
+
+def lockout_count_failure(request: HttpRequest, username: str) -> bool:
+    """Count one failure; True when it locks the email out from this address (the lockout page then answers)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    AxesProxyHandler.user_login_failed(__name__, {settings.AXES_USERNAME_FORM_FIELD: username}, request)
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def lockout_response(request: HttpRequest, username: str) -> HttpResponse:
+    from axes.helpers import get_lockout_response
+
+    return get_lockout_response(request, None, {settings.AXES_USERNAME_FORM_FIELD: username})

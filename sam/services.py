@@ -24,6 +24,7 @@ from sam.outbox import Withdrawn, email_enqueue, platform_email_enqueue, registe
 from sam.roles import Role
 from sam.tenancy.context import current_tenant
 from sam.tenancy.urls import tenant_reverse
+from sam.twofactor.selectors import has_two_factor
 
 
 def row_save(obj: Any, *, unique_message: dict[str, str]) -> Any:
@@ -123,6 +124,22 @@ def session_limits_update(*, data: dict[str, Any], acting_user: User) -> Workspa
         raise ValidationError(errors)
     workspace = row_update(WorkspaceSettings.current(), values)
     audit_record(actor=acting_user, action="workspace.session_limits", obj=workspace, **values)
+    return workspace
+
+
+def two_factor_requirement_update(*, required: str, acting_user: User) -> WorkspaceSettings:
+    """Whom the workspace requires two-factor sign-in of: no one, its admins, or everyone. An admin requires it of
+    others only once they use it themselves (else the next page would send them to set it up)."""
+    if required not in WorkspaceSettings.TwoFactor.values:
+        raise ValidationError({"two_factor_required": "Choose one of the listed options."})
+    if required != WorkspaceSettings.TwoFactor.NONE and not has_two_factor(acting_user.pk):
+        raise ValidationError(
+            {"two_factor_required": "Turn on two-factor sign-in for yourself first (in your account menu)."}
+        )
+    workspace = WorkspaceSettings.current()
+    old = workspace.two_factor_required
+    workspace = row_update(workspace, {"two_factor_required": required})
+    audit_record(actor=acting_user, action="workspace.two_factor_required", obj=workspace, old=old, new=required)
     return workspace
 
 

@@ -3,8 +3,9 @@ absolute (so many hours after signing in), within bounds the platform sets (Work
 day idle, 1 to 12 hours in all; SESSION_COOKIE_AGE is the platform's 12 hours).
 
 The session holds when its person signed in and when they last opened a page (written at most once a minute);
-a page of a workspace whose limit has passed signs them out and says why. A workspace's limits are read once a
-minute per process, so a change takes effect within a minute and no request pays a query for them.
+a page of a workspace whose limit has passed signs them out and says why. A workspace's limits, and whom it
+requires two-factor sign-in of (sam/twofactor/middleware.py), are read once a minute per process, so a change
+takes effect within a minute and no request pays a query for them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ SIGNED_IN, SEEN = "sam_signed_in", "sam_seen"
 SEEN_EVERY = 60  # seconds between two writes of "last seen"
 LIMITS_FOR = 60  # seconds a process keeps a workspace's limits
 IDLE_BOUNDS, MAX_BOUNDS = (15, 1440), (1, 12)
-_limits: dict[int, tuple[float, int, int]] = {}  # tenant id -> (read at, idle seconds, max seconds)
+# tenant id -> (read at, idle seconds, max seconds, two-factor rule)
+_limits: dict[int, tuple[float, int, int, str]] = {}
 
 
 def signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
@@ -33,17 +35,27 @@ def signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> No
     request.session[SEEN] = now
 
 
-def limits(tenant_id: int) -> tuple[int, int]:
-    """The workspace's idle and absolute limits in seconds (read inside its tenant context)."""
+def _rules(tenant_id: int) -> tuple[float, int, int, str]:
     found = _limits.get(tenant_id)
     now = time.monotonic()
     if found is None or now - found[0] > LIMITS_FOR:
         from sam.models import WorkspaceSettings
 
         config = WorkspaceSettings.read()
-        found = (now, config.session_idle_minutes * 60, config.session_max_hours * 3600)
+        found = (now, config.session_idle_minutes * 60, config.session_max_hours * 3600, config.two_factor_required)
         _limits[tenant_id] = found
+    return found
+
+
+def limits(tenant_id: int) -> tuple[int, int]:
+    """The workspace's idle and absolute limits in seconds (read inside its tenant context)."""
+    found = _rules(tenant_id)
     return found[1], found[2]
+
+
+def two_factor_rule(tenant_id: int) -> str:
+    """Whom the workspace requires two-factor sign-in of: a ``WorkspaceSettings.TwoFactor`` value."""
+    return _rules(tenant_id)[3]
 
 
 class SessionLimitsMiddleware:

@@ -10,9 +10,11 @@ from django.urls import include, path
 from sam import views
 from sam.documents import views as document_views
 from sam.forms import PasswordResetForm, SetPasswordForm
+from sam.twofactor import views as two_factor_views
 
 auth_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", two_factor_views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("logout/everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path(
@@ -27,6 +29,10 @@ auth_patterns = [
         name="password_reset_confirm",
     ),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    # The person's own two-factor sign-in: theirs in every workspace, so outside any.
+    path("two-factor/", two_factor_views.two_factor, name="two_factor"),
+    path("two-factor/recovery-codes/", two_factor_views.two_factor_recovery_codes, name="two_factor_recovery_codes"),
+    path("two-factor/off/", two_factor_views.two_factor_off, name="two_factor_off"),
 ]
 
 tenant_patterns = [
@@ -36,6 +42,7 @@ tenant_patterns = [
     path("admin/invitations/<int:member_invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("admin/invitations/<int:member_invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("admin/sign-in/", views.session_limits, name="session_limits"),
+    path("admin/sign-in/two-factor/", views.two_factor_requirement, name="two_factor_requirement"),
     path("admin/tokens/", views.workspace_tokens, name="workspace_tokens"),
     path("admin/changes/", views.audit, name="audit"),
     path("admin/data/", views.workspace_data, name="workspace_data"),

@@ -26,6 +26,7 @@ from sam.forms import (
     MemberRoleForm,
     SessionLimitsForm,
     TokenCreateForm,
+    TwoFactorRequirementForm,
     apply_errors,
 )
 from sam.http import AuthedRequest, TenantRequest, api_refusal
@@ -34,12 +35,23 @@ from sam.permissions import tenant_view
 from sam.roles import Role
 from sam.tenancy.context import tenant_context
 from sam.tenancy.urls import tenant_redirect, tenant_reverse
+from sam.twofactor import signin
+from sam.twofactor.selectors import has_two_factor
 
 
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        """The password is right. A person with two-factor sign-in is not signed in yet: the session remembers them
+        for the second step (sam/twofactor/signin.py), and only that step signs them in."""
+        user = form.get_user()
+        if not has_two_factor(user.pk):
+            return super().form_valid(form)
+        signin.begin(self.request, user, next_url=self.get_success_url())
+        return redirect("login_code")
 
 
 @login_required
@@ -88,7 +100,12 @@ def members(request: TenantRequest) -> HttpResponse:
 
 
 def _members_page(
-    request: TenantRequest, form: InvitationForm, *, limits_form: SessionLimitsForm | None = None, status: int = 200
+    request: TenantRequest,
+    form: InvitationForm,
+    *,
+    limits_form: SessionLimitsForm | None = None,
+    two_factor_form: TwoFactorRequirementForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     workspace = WorkspaceSettings.read()
     context = {
@@ -100,6 +117,8 @@ def _members_page(
                 "session_max_hours": workspace.session_max_hours,
             }
         ),
+        "two_factor_form": two_factor_form
+        or TwoFactorRequirementForm(initial={"two_factor_required": workspace.two_factor_required}),
         "members": selectors.tenant_members(),
         "invitations": selectors.open_invitations(),
         "active_nav": "admin",
@@ -121,6 +140,23 @@ def session_limits(request: TenantRequest) -> HttpResponse:
             messages.success(request, "Sign-in limits saved: they apply within a minute.")
             return tenant_redirect("members")
     return _members_page(request, InvitationForm(), limits_form=form, status=400)
+
+
+@tenant_view("tenant.manage_members")
+@require_POST
+def two_factor_requirement(request: TenantRequest) -> HttpResponse:
+    form = TwoFactorRequirementForm(request.POST)
+    if form.is_valid():
+        try:
+            services.two_factor_requirement_update(
+                required=form.cleaned_data["two_factor_required"], acting_user=request.user
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Two-factor sign-in requirement saved: it applies within a minute.")
+            return tenant_redirect("members")
+    return _members_page(request, InvitationForm(), two_factor_form=form, status=400)
 
 
 @tenant_view("tenant.manage_members")

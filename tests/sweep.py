@@ -51,8 +51,12 @@ PUBLIC_ROUTES = {
     "healthz",
     "readyz",
     "login",
+    "login_code",  # the second step of signing in: the session's own halfway state, no tenant (test_two_factor.py)
     "logout",
     "sign_out_everywhere",  # the signed-in person's own sessions, no tenant
+    "two_factor",  # the signed-in person's own two-factor sign-in, no tenant (tests/sam/test_two_factor.py)
+    "two_factor_recovery_codes",
+    "two_factor_off",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",

@@ -273,6 +273,43 @@ def test_the_signed_out_pages_have_no_serious_violation(demo, live_server, brows
     assert not problems, f"{len(problems)} serious or critical axe violations:\n" + "\n".join(problems)
 
 
+def test_the_two_factor_pages_have_no_serious_violation(demo, live_server, browser):
+    """The person's two-factor pages (outside any workspace, so not in the crawl above): setting up, the recovery
+    codes, the settings once it is on (with a refused form), and the second step of signing in."""
+    import time
+    from base64 import b32decode
+
+    from django_otp.oath import hotp
+
+    base = live_server.url
+    context = axe_context(browser, viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, base, ROLES["member"])
+        problems = axe_violations(page, base + reverse("two_factor"))
+        key = b32decode(page.get_by_test_id("totp-key").inner_text().replace(" ", ""))
+        page.get_by_label("Code from the app").fill(f"{hotp(key, int(time.time() // 30)):06d}")
+        page.get_by_role("button", name="Turn on").click()
+        page.get_by_test_id("recovery-codes").wait_for()
+        problems += axe_problems(page, "the recovery codes page")
+        problems += axe_violations(page, base + reverse("two_factor"))
+        page.locator("#off_password").fill("not my password")
+        page.get_by_role("button", name="Turn off two-factor sign-in").click()
+        page.locator("#off_password_error").wait_for()
+        problems += axe_problems(page, "the two-factor settings with an error")
+        context.clear_cookies()
+        page.goto(base + reverse("login"))
+        page.get_by_label("Email").fill(ROLES["member"])
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(base + reverse("login_code"))
+        problems += axe_problems(page, "the second step of signing in")
+    finally:
+        context.close()
+    assert not problems, f"{len(problems)} serious or critical axe violations:\n" + "\n".join(problems)
+
+
 def test_the_checker_finds_what_it_must(browser):
     """axe-core is loaded and reports a serious violation: the crawl above cannot pass by checking nothing."""
     context = axe_context(browser)
