@@ -824,7 +824,10 @@ def account_row_delete(*, account: Account, row: Any) -> None:
         raise ValidationError("This is not one of the account's rows.")
     try:
         with transaction.atomic():
+            row_id = row.pk
             row.delete()
+            if isinstance(row, Contact):  # a person's data leaves the record of changes with them
+                history.erase(Contact, [row_id])
     except ProtectedError as exc:
         needed = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
         raise ValidationError(

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from sam.logfilters import redact
 from sam.tenancy.context import origin
 
 log = logging.getLogger("sam.auth")
@@ -39,7 +40,8 @@ class RequestIdMiddleware:
         given = request.META.get("HTTP_X_REQUEST_ID", "")
         token = _request_id.set(given if VALID_ID.fullmatch(given) else uuid.uuid4().hex)
         try:
-            with origin(f"request {request_id()} {request.method} {request.path_info}"):
+            # The record of changes names the request; never a link's token (a survey's is live until answered).
+            with origin(redact(f"request {request_id()} {request.method} {request.path_info}")):
                 response = self.get_response(request)
             response["X-Request-ID"] = request_id()
             if response.status_code == 403:

@@ -69,20 +69,25 @@ ROWS = {
     "DELETE": "(SELECT NULL::jsonb AS r) a CROSS JOIN (SELECT to_jsonb(o) AS r FROM sam_old o) b",
 }
 ACCOUNT_OF_SQL = """
-CREATE OR REPLACE FUNCTION sam_account_of(parent text, parent_id bigint, tenant bigint) RETURNS bigint
+CREATE OR REPLACE FUNCTION sam_account_of(hops text, first_id bigint, tenant bigint) RETURNS bigint
 LANGUAGE plpgsql STABLE AS $fn$
 DECLARE
-    account bigint;
+    current bigint := first_id;
+    hop text;
 BEGIN
-    -- the account of the row that holds this one (an agenda item's QBR...)
-    EXECUTE format('SELECT account_id FROM %I WHERE id = $1 AND tenant_id = $2', parent) INTO account
-      USING parent_id, tenant;
-    RETURN account;
+    -- the account of the row that holds this one (an agenda item's QBR, a survey answer's invitation's contact...)
+    FOREACH hop IN ARRAY string_to_array(hops, ',') LOOP
+        EXIT WHEN current IS NULL;
+        EXECUTE format('SELECT %I FROM %I WHERE id = $1 AND tenant_id = $2', split_part(hop, ':', 2),
+                       split_part(hop, ':', 1)) INTO current USING current, tenant;
+    END LOOP;
+    RETURN current;
 END
 $fn$;
 """
 FUNCTION_SQL = f"""
-CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+AS $fn$
 DECLARE
     skipped text[] := string_to_array(TG_ARGV[0], ',');
     hidden text[] := string_to_array(TG_ARGV[1], ',');
@@ -128,7 +133,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
 DECLARE
     forgotten integer;
 BEGIN
-    DELETE FROM sam_datachange WHERE tenant_id = NULLIF(current_setting('sam.tenant_id', true), '')::bigint;
+    -- only once the workspace itself is gone: the record of a live workspace is never deleted
+    DELETE FROM sam_datachange d
+     WHERE d.tenant_id = NULLIF(current_setting('sam.tenant_id', true), '')::bigint
+       AND NOT EXISTS (SELECT 1 FROM sam_tenant t WHERE t.id = d.tenant_id);
     GET DIAGNOSTICS forgotten = ROW_COUNT;
     RETURN forgotten;
 END
@@ -157,7 +165,8 @@ def erase(model: type[models.Model], row_ids: list[int]) -> int:
 
 
 def forget_workspace() -> int:
-    """Delete the current workspace's whole record of changes (the workspace itself is being deleted)."""
+    """Delete the current workspace's whole record of changes, once the workspace itself has been deleted (in the
+    same transaction); for a workspace that still exists it deletes nothing."""
     with connections["default"].cursor() as cursor:
         cursor.execute(f"SELECT {FORGET_FUNCTION}()")
         return int(cursor.fetchone()[0])
@@ -182,15 +191,31 @@ def _has_account(model: type[models.Model]) -> bool:
 
 
 def account_path(model: type[models.Model]) -> tuple[str, str]:
-    """How a row of ``model`` names its account: (its column, the table to look that id up in, or "")."""
+    """How a row of ``model`` names its account: (its column, then the hops to walk from the row it names:
+    "table:column,..." ending on an ``account_id``; "" when the column is the account's id itself). Through
+    required links first (a survey answer's invitation, then its contact), then optional ones; "" when none."""
     if model._meta.label == "accounts.Account":
         return "id", ""
     if _has_account(model):
         return "account_id", ""
-    for f in model._meta.concrete_fields:
-        target = f.related_model if f.is_relation else None
-        if isinstance(target, type) and issubclass(target, TenantOwned) and _has_account(target):
-            return str(f.column), target._meta.db_table
+    for required_only in (True, False):
+        queue: list[tuple[type[models.Model], str, list[str]]] = [(model, "", [])]
+        for _depth in range(3):
+            following: list[tuple[type[models.Model], str, list[str]]] = []
+            for current, first, hops in queue:
+                for f in current._meta.concrete_fields:
+                    target = f.related_model if f.is_relation else None
+                    if not (isinstance(target, type) and issubclass(target, TenantOwned)) or target is current:
+                        continue
+                    if required_only and f.null:
+                        continue
+                    start = first or str(f.column)
+                    walked = hops if not first else [*hops[:-1], f"{hops[-1]}:{f.column}"]
+                    table = target._meta.db_table
+                    if _has_account(target):
+                        return start, ",".join([*walked, f"{table}:account_id"])
+                    following.append((target, start, [*walked, table]))
+            queue = following
     return "", ""
 
 
@@ -474,14 +499,15 @@ def _csv_rows(writer: Any, batch: list[DataChange], neutralise: Any) -> None:
 
 def account_of(obj: models.Model) -> int | None:
     """The account a row belongs to (as its recorded changes name it), or None."""
-    column, parent_table = account_path(type(obj))
+    column, hops = account_path(type(obj))
     if not column:
         return None
     value = getattr(obj, column if column != "id" else "pk", None)
-    if not parent_table or value is None:
-        return value if isinstance(value, int) else None
-    parent = model_of_table(parent_table)
-    if parent is None:
-        return None
-    found = parent._default_manager.filter(pk=value).values_list("account_id", flat=True).first()
-    return found if isinstance(found, int) else None
+    for hop in [h for h in hops.split(",") if h]:
+        table, _, next_column = hop.partition(":")
+        target = model_of_table(table)
+        if target is None or not isinstance(value, int):
+            return None
+        field = next(f for f in target._meta.concrete_fields if f.column == next_column)
+        value = target._default_manager.filter(pk=value).values_list(field.attname, flat=True).first()
+    return value if isinstance(value, int) else None

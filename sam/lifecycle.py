@@ -82,12 +82,13 @@ def workspace_delete(tenant: Tenant) -> dict[str, int]:
         for table in [t for t in tables if t != HISTORY_TABLE]:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE tenant_id = %s", [tenant_id])  # noqa: S608
             deleted[table] = cursor.rowcount
-        # Last, with what those deletes recorded: through the one function that may delete from the record.
-        deleted[HISTORY_TABLE] = history.forget_workspace()
-        cursor.execute("SELECT set_config('sam.tenant_id', '', true)")
         cursor.execute("UPDATE sam_user SET last_tenant_id = NULL WHERE last_tenant_id = %s", [tenant_id])
         cursor.execute("DELETE FROM sam_tenant WHERE id = %s", [tenant_id])
         deleted["sam_tenant"] = cursor.rowcount
+        # Last, with what those deletes recorded: through the one function that may delete from the record, which
+        # does so only for a workspace that no longer exists.
+        deleted[HISTORY_TABLE] = history.forget_workspace()
+        cursor.execute("SELECT set_config('sam.tenant_id', '', true)")
 
         def remove_files() -> None:
             for storage, name in files:

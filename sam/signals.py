@@ -19,8 +19,9 @@ def grant_app_role(using: str = "default") -> None:
         cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
         cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
-        # The record of changes is written by the database's triggers and read by the app; never altered by it.
-        cursor.execute(f"REVOKE UPDATE, DELETE ON sam_datachange FROM {quoted}")
+        # The record of changes is written by the database's triggers (as the owner) and read by the app; the app
+        # neither adds to it nor alters it, but through the functions of sam/history.py.
+        cursor.execute(f"REVOKE INSERT, UPDATE, DELETE ON sam_datachange FROM {quoted}")
 
 
 def after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:

@@ -62,6 +62,11 @@ def test_an_admin_exports_every_table_of_the_workspace(
     assert "datachange" in " ".join(names)  # the record of changes goes with it
     preview = reverse("document_preview", kwargs={"tenant_slug": "alpha", "document_id": document.pk})
     assert admin.get(preview).status_code == 404  # a zip is not shown in the page
+    for role in (Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.MEMBER, Role.VIEWER):  # the whole workspace: admins only
+        other = client_for(tenant_a.users[role])
+        assert other.get(download).status_code == 404
+        status = reverse("document_status", kwargs={"tenant_slug": "alpha", "document_id": document.pk})
+        assert other.get(status).status_code == 404
 
 
 def test_only_admins_export(tenant_a, client_for) -> None:

@@ -110,13 +110,19 @@ def test_secrets_hashes_are_recorded_as_changed_without_their_values(tenant_a) -
 def test_the_app_cannot_alter_or_delete_the_record(tenant_a, account_a) -> None:
     with tenant_a.ctx():
         change = last("accounts_account", account_a.pk)
-        for statement in ("UPDATE sam_datachange SET actor_id = 1", "DELETE FROM sam_datachange"):
+        forged = (
+            'INSERT INTO sam_datachange (tenant_id, "table", row_id, action, changes, origin, created_at) '
+            "SELECT tenant_id, \"table\", row_id, action, changes, 'forged', now() FROM sam_datachange"
+        )
+        for statement in ("UPDATE sam_datachange SET actor_id = 1", "DELETE FROM sam_datachange", forged):
             with (
                 pytest.raises(DatabaseError, match="permission denied"),
                 transaction.atomic(),
                 connection.cursor() as cursor,
             ):
                 cursor.execute(statement + " WHERE id = %s", [change.pk])
+        assert DataChange.objects.filter(pk=change.pk).exists()
+        assert history.forget_workspace() == 0  # the workspace still exists: its record stays
         assert DataChange.objects.filter(pk=change.pk).exists()
 
 
@@ -283,3 +289,42 @@ def test_a_rows_page_links_to_its_history(tenant_a, account_a, client_for) -> No
     assert f"{audit}?kind=scorecards-scorecardtemplate&amp;row={template.pk}" in admin.get(page).content.decode()
     shown = admin.get(audit, {"kind": "scorecards-scorecardtemplate", "row": template.pk}).context["rows"]
     assert [(r.action_label, r.object_label) for r in shown][-1] == ("Created", template.name)
+
+
+def test_a_survey_links_token_never_reaches_the_record(tenant_a, account_a, client) -> None:
+    """Opening a survey changes its invitation; the record names the request without the link's live token."""
+    from tests.voc.test_tokens import invite
+
+    token, invitation, _ = invite(tenant_a, account_a)
+    assert client.get(f"/s/{token}/", follow=True).status_code == 200
+    with tenant_a.ctx():
+        origins = list(DataChange.objects.filter(table="voc_invitation").values_list("origin", flat=True))
+        opened = last("voc_invitation", invitation.pk)
+    assert any("/s/[token]/" in o for o in origins), origins
+    assert not any(token in o for o in origins)
+    assert opened.account_id == account_a.pk  # an invitation's account: through its contact
+
+
+def test_a_survey_answer_belongs_to_its_contacts_account(tenant_a, account_a) -> None:
+    from tests.voc.test_tokens import invite, submit
+
+    token, _, answers = invite(tenant_a, account_a)
+    with tenant_a.ctx():
+        submit(token, answers)
+        answer = DataChange.objects.filter(table="voc_response", action="insert").get()
+    assert answer.account_id == account_a.pk
+
+
+def test_a_deleted_contacts_values_leave_the_record(tenant_a, account_a, client_for) -> None:
+    from accounts.models import Contact
+
+    with tenant_a.ctx():
+        contact = Contact.objects.create(account=account_a, name="Dana Gone", email="dana@example.test")
+    delete = reverse(
+        "contact_delete", kwargs={"tenant_slug": "alpha", "account_id": account_a.pk, "contact_id": contact.pk}
+    )
+    assert client_for(tenant_a.admin).post(delete).status_code == 302
+    with tenant_a.ctx():
+        records = list(DataChange.objects.filter(table="accounts_contact", row_id=contact.pk))
+    assert {r.action for r in records} == {"insert", "delete"}
+    assert "Dana Gone" not in str([r.changes for r in records]) and "dana@" not in str([r.changes for r in records])
