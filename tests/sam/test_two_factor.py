@@ -25,8 +25,13 @@ pytestmark = pytest.mark.django_db
 LOGIN, CODE, SETUP = reverse("login"), reverse("login_code"), reverse("two_factor")
 RENEW, OFF = reverse("two_factor_recovery_codes"), reverse("two_factor_off")
 REQUIRE = reverse("two_factor_requirement", args=["alpha"])
+
+
 # Wrong codes one after the other, without django-otp's wait between them (tested apart).
-NO_WAIT = override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
+def no_wait() -> override_settings:
+    """django-otp checks at once after a wrong code. A new override each time: one instance entered twice (a test
+    decorated with it calling a helper that enters it) would leave its settings in place after the test."""
+    return override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +95,7 @@ def test_setting_up_shows_the_key_and_turns_on_only_with_a_code_from_it(tenant_a
     device.refresh_from_db()
     assert not device.confirmed and RecoveryCode.objects.filter(user=user).count() == 0
 
-    with NO_WAIT:
+    with no_wait():
         done = client.post(SETUP, {"code": app_code(user)})
     assert done.status_code == 200
     device.refresh_from_db()
@@ -159,7 +164,7 @@ def test_an_app_code_works_once(tenant_a):
     assert signed_in_as(second) is None
 
 
-@NO_WAIT
+@no_wait()
 @override_settings(AXES_FAILURE_LIMIT=50)
 def test_a_few_wrong_codes_end_the_halfway_state(tenant_a, caplog):
     caplog.set_level(logging.INFO, logger="sam.auth")
@@ -182,7 +187,7 @@ def test_a_few_wrong_codes_end_the_halfway_state(tenant_a, caplog):
     assert not any(code in line for code in typed for line in said)  # never the code itself
 
 
-@NO_WAIT
+@no_wait()
 @override_settings(AXES_FAILURE_LIMIT=3)
 def test_wrong_codes_lock_out_like_wrong_passwords(tenant_a):
     user = tenant_a.admin
@@ -238,7 +243,6 @@ def test_the_password_step_gives_the_session_a_new_key(tenant_a):
     assert client.session.get("planted") and signin.PENDING in client.session
 
 
-@NO_WAIT
 def test_django_otp_makes_the_next_check_wait_after_a_wrong_code(tenant_a, settings):
     user = tenant_a.admin
     turn_on(user)
@@ -328,7 +332,7 @@ def test_turning_off_takes_the_password_or_a_code(tenant_a, client_for, caplog):
     assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     assert AccessAttempt.objects.get(username=user.email).failures_since_start == 1  # counted as at sign-in
 
-    with NO_WAIT:
+    with no_wait():
         done = client.post(OFF, {"password": app_code(user)})
     assert done.status_code == 302 and done["Location"] == SETUP
     assert not TOTPDevice.objects.filter(user=user).exists() and not RecoveryCode.objects.filter(user=user).exists()
@@ -405,7 +409,7 @@ def test_a_workspace_requiring_it_sends_those_without_it_to_set_it_up(tenant_a, 
     assert Client(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/members/").status_code == 200
 
     # Once it is on, the workspace opens, and the setup page sends back to where the person was going.
-    with NO_WAIT:
+    with no_wait():
         done = client.post(SETUP, {"code": app_code(member), "next": "/t/alpha/accounts/"})
     assert b'href="/t/alpha/accounts/"' in done.content
     assert client.get("/t/alpha/").status_code == 200
