@@ -46,6 +46,12 @@ GROWN_BYTES = 900
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # GET routes that show none of the rows that grow (route name -> why). Their counts are compared all the same.
+# Pages of a fixed length whatever the rows (the newest changes, 50 a page): as long at 10 rows as at 100, or longer
+# when the newest changes happen to name longer values. Their counts are compared; their size is not judged.
+FIXED_LENGTH: dict[tuple[str, str], str] = {
+    ("account_detail", "tab=history"): "the account's newest 50 recorded changes",
+    ("audit", ""): "the workspace's newest 50 recorded changes",
+}
 CONSTANT: dict[str, str] = {
     # One object, or a form for one: nothing in it is a list.
     "account_delete": "the confirmation of one account's deletion",
@@ -289,6 +295,8 @@ def test_query_counts_do_not_grow_with_the_rows(tenant_a, group):
                 + grown_statements(small, large)
             )
         grown = large.size - small.size >= GROWN_BYTES
+        if (name, target.path.partition("?")[2]) in FIXED_LENGTH:
+            continue
         if not grown and name not in CONSTANT:
             problems.append(
                 f"{target.label}: shows none of the added rows (grow them in tests/growth.py, or list it "
