@@ -42,8 +42,9 @@ class Pair:
     primary: Cluster
     replica: Cluster
 
-    def replayed(self, timeout: float = 10.0) -> None:
-        """Wait until the replica has replayed everything the primary has written so far."""
+    def replayed(self, timeout: float = 30.0) -> None:
+        """Wait until the replica has replayed everything the primary has written so far (each write also
+        writes its record of changes; on a loaded 2-core machine this has taken more than 10 s)."""
         with self.primary.admin() as primary:
             lsn = primary.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]  # type: ignore[index]
         deadline = time.monotonic() + timeout
