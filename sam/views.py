@@ -131,32 +131,33 @@ def _members_page(
 @require_POST
 def session_limits(request: TenantRequest) -> HttpResponse:
     form = SessionLimitsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.session_limits_update(data=form.cleaned_data, acting_user=request.user)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Sign-in limits saved: they apply within a minute.")
-            return tenant_redirect("members")
-    return _members_page(request, InvitationForm(), limits_form=form, status=400)
+    return pages.form_change(
+        form,
+        save=lambda data: services.session_limits_update(data=data, acting_user=request.user),
+        message="Sign-in limits saved: they apply within a minute.",
+        done=lambda text: _members_saved(request, text),
+        again=lambda: _members_page(request, InvitationForm(), limits_form=form, status=400),
+    )
+
+
+def _members_saved(request: TenantRequest, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return tenant_redirect("members")
 
 
 @tenant_view("tenant.manage_members")
 @require_POST
 def two_factor_requirement(request: TenantRequest) -> HttpResponse:
     form = TwoFactorRequirementForm(request.POST)
-    if form.is_valid():
-        try:
-            services.two_factor_requirement_update(
-                required=form.cleaned_data["two_factor_required"], acting_user=request.user
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Two-factor sign-in requirement saved: it applies within a minute.")
-            return tenant_redirect("members")
-    return _members_page(request, InvitationForm(), two_factor_form=form, status=400)
+    return pages.form_change(
+        form,
+        save=lambda data: services.two_factor_requirement_update(
+            required=data["two_factor_required"], acting_user=request.user
+        ),
+        message="Two-factor sign-in requirement saved: it applies within a minute.",
+        done=lambda text: _members_saved(request, text),
+        again=lambda: _members_page(request, InvitationForm(), two_factor_form=form, status=400),
+    )
 
 
 @tenant_view("tenant.manage_members")
